@@ -1,0 +1,45 @@
+/** The TypeScript reference backend: the specification every other backend is tested against. */
+import type { Backend, F32 } from "../backend.js";
+import { matmul } from "./matmul.js";
+import { binary, unary, unaryBackward, where } from "./elementwise.js";
+import { stridedCopy } from "./layout.js";
+import { argReduce, gatherAxis, reduce, scatterAddAxis } from "./reduce.js";
+import { crossEntropy, crossEntropyBackward, dropout, embedding, embeddingBackward, layerNorm, layerNormBackward, softmax, softmaxBackward } from "./nn.js";
+import { adam, sgd } from "./optim.js";
+
+export const jsBackend: Backend = {
+  name: "js",
+  fill: (out, value) => void out.fill(value),
+  axpy(x, y, alpha) {
+    for (let i = 0; i < x.length; i++) y[i] += alpha * x[i];
+  },
+  affine(x, out, alpha, beta) {
+    for (let i = 0; i < x.length; i++) out[i] = alpha * x[i] + beta;
+  },
+  sumSquares(xs: readonly F32[]) {
+    let s = 0;
+    for (const x of xs) for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+    return s;
+  },
+  matmul,
+  unary,
+  unaryBackward,
+  binary,
+  where,
+  stridedCopy,
+  reduce,
+  argReduce,
+  gatherAxis,
+  scatterAddAxis,
+  softmax,
+  softmaxBackward,
+  layerNorm,
+  layerNormBackward,
+  embedding,
+  embeddingBackward,
+  dropout,
+  crossEntropy,
+  crossEntropyBackward,
+  adam,
+  sgd,
+};

@@ -1,0 +1,36 @@
+/**
+ * The `graft` command line. Each subcommand lives in its own file and exports register(program);
+ * this file only wires them together and turns errors into one clear line and a non-zero exit code.
+ */
+import { Command, CommanderError } from "commander";
+import { printError } from "./output.js";
+import { version } from "./version.js";
+import { register as registerDoctor } from "./doctor.js";
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name("graft")
+    .description("Transfer learning for language models: pre-train, fine-tune, tune and evaluate, at native speed.")
+    .version(version(), "-v, --version", "print graft's version")
+    .showHelpAfterError("(run graft --help for usage)")
+    .exitOverride();
+  registerDoctor(program);
+  return program;
+}
+
+/** Runs the CLI on argv; returns the exit code. */
+export async function run(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv]);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // commander has already printed its message (unknown command, bad flag, --help, --version)
+      return e.exitCode;
+    }
+    printError(e);
+    return 1;
+  }
+}

@@ -1,0 +1,133 @@
+/** Matrix products: matmul (batched, with transpose flags) and linear (x·Wᵀ + b, PyTorch's layout). */
+import { ShapeError, fmtShape } from "../../util/errors.js";
+import { backend, type F32, type MatmulParams } from "../../backend/index.js";
+import { Tensor, record } from "../tensor.js";
+import { sameShape, sizeOf } from "../shape.js";
+import { f32, out, requireF32, requireRank } from "./common.js";
+
+export interface MatmulOptions {
+  /** Use the transpose of a's last two axes. */
+  transA?: boolean;
+  /** Use the transpose of b's last two axes. */
+  transB?: boolean;
+}
+
+/**
+ * op(a) · op(b) over the last two axes. Leading (batch) axes must match, or one side has none (or all ones) and
+ * is shared across the batch. When b is a plain matrix and a is not transposed, a's leading axes fold into rows
+ * so the whole product is one GEMM.
+ */
+export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  const transA = opts.transA ?? false;
+  const transB = opts.transB ?? false;
+  requireF32("matmul", a, b);
+  requireRank("matmul", a, 2, "a");
+  requireRank("matmul", b, 2, "b");
+  const [ar, ac] = a.shape.slice(-2);
+  const [br, bc] = b.shape.slice(-2);
+  const m = transA ? ac : ar;
+  const k = transA ? ar : ac;
+  const kb = transB ? bc : br;
+  const n = transB ? br : bc;
+  const desc = () => `${fmtShape(a.shape)}${transA ? "ᵀ" : ""} · ${fmtShape(b.shape)}${transB ? "ᵀ" : ""}`;
+  if (k !== kb) throw new ShapeError(`matmul: inner dimensions differ in ${desc()} (${k} vs ${kb})`);
+  const aBatch = a.shape.slice(0, -2);
+  const bBatch = b.shape.slice(0, -2);
+  const k_ = backend();
+
+  if (bBatch.length === 0 && !transA) {
+    // fold a's batch axes into rows: one [M, k] · [k, n] GEMM
+    const M = sizeOf(aBatch) * m;
+    const y = out([...aBatch, m, n]);
+    const p: MatmulParams = { batch: 1, m: M, n, k, transA: false, transB };
+    k_.matmul(a.f32, b.f32, y.f32, p);
+    return record("matmul", y, [a, b], (g) => {
+      let ga: F32 | null = null;
+      let gb: F32 | null = null;
+      if (a.requiresGrad) {
+        ga = f32(a.size);
+        k_.matmul(g, b.f32, ga, { batch: 1, m: M, n: k, k: n, transA: false, transB: !transB });
+      }
+      if (b.requiresGrad) {
+        gb = f32(b.size);
+        if (!transB) k_.matmul(a.f32, g, gb, { batch: 1, m: k, n, k: M, transA: true, transB: false });
+        else k_.matmul(g, a.f32, gb, { batch: 1, m: n, n: k, k: M, transA: true, transB: false });
+      }
+      return [ga, gb];
+    });
+  }
+
+  const aShared = sizeOf(aBatch) === 1;
+  const bShared = sizeOf(bBatch) === 1;
+  let batchShape: readonly number[];
+  if (sameShape(aBatch, bBatch)) batchShape = aBatch;
+  else if (bShared) batchShape = aBatch;
+  else if (aShared) batchShape = bBatch;
+  else throw new ShapeError(`matmul: batch axes of ${desc()} do not match and neither side is a single matrix`);
+  const batch = sizeOf(batchShape);
+  const strideA = aShared && batch > 1 ? 0 : m * k;
+  const strideB = bShared && batch > 1 ? 0 : k * n;
+  const y = out([...batchShape, m, n]);
+  k_.matmul(a.f32, b.f32, y.f32, { batch, m, n, k, transA, transB, strideA, strideB });
+  return record("matmul", y, [a, b], (g) => {
+    let ga: F32 | null = null;
+    let gb: F32 | null = null;
+    if (a.requiresGrad) {
+      ga = f32(a.size);
+      // dA = dC · op(B)ᵀ   (stored transposed when transA: dAᵀ = op(B) · dCᵀ)
+      const perItem = (gaOut: F32, gOff: number, bOff: number, accumulate: boolean, items: number) => {
+        const gs = g.subarray(gOff), bs = b.f32.subarray(bOff);
+        if (!transA) k_.matmul(gs, bs, gaOut, { batch: items, m, n: k, k: n, transA: false, transB: !transB, strideA: m * n, strideB: strideB, accumulate });
+        else k_.matmul(bs, gs, gaOut, { batch: items, m: k, n: m, k: n, transA: transB, transB: true, strideA: strideB, strideB: m * n, accumulate });
+      };
+      if (strideA === 0) for (let i = 0; i < batch; i++) perItem(ga, i * m * n, i * strideB, true, 1);
+      else perItem(ga, 0, 0, false, batch);
+    }
+    if (b.requiresGrad) {
+      gb = f32(b.size);
+      // dB = op(A)ᵀ · dC   (stored transposed when transB: dBᵀ = dCᵀ · op(A))
+      const perItem = (gbOut: F32, gOff: number, aOff: number, accumulate: boolean, items: number) => {
+        const gs = g.subarray(gOff), as = a.f32.subarray(aOff);
+        if (!transB) k_.matmul(as, gs, gbOut, { batch: items, m: k, n, k: m, transA: !transA, transB: false, strideA: strideA, strideB: m * n, accumulate });
+        else k_.matmul(gs, as, gbOut, { batch: items, m: n, n: k, k: m, transA: true, transB: transA, strideA: m * n, strideB: strideA, accumulate });
+      };
+      if (strideB === 0) for (let i = 0; i < batch; i++) perItem(gb, i * m * n, i * strideA, true, 1);
+      else perItem(gb, 0, 0, false, batch);
+    }
+    return [ga, gb];
+  });
+}
+
+/** y = x · Wᵀ + b with W of shape [out, in] (torch.nn.Linear's layout). */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+  requireF32("linear", x, weight);
+  requireRank("linear", x, 1, "x");
+  if (weight.rank !== 2) throw new ShapeError(`linear: weight must be [out, in], got ${fmtShape(weight.shape)}`);
+  const [nOut, nIn] = weight.shape;
+  if (x.shape[x.rank - 1] !== nIn) throw new ShapeError(`linear: input ${fmtShape(x.shape)} has ${x.shape[x.rank - 1]} features but weight ${fmtShape(weight.shape)} expects ${nIn}`);
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== nOut)) throw new ShapeError(`linear: bias must be [${nOut}], got ${fmtShape(bias.shape)}`);
+  const rows = x.size / nIn;
+  const k_ = backend();
+  const y = out([...x.shape.slice(0, -1), nOut]);
+  k_.matmul(x.f32, weight.f32, y.f32, { batch: 1, m: rows, n: nOut, k: nIn, transA: false, transB: true });
+  if (bias) k_.binary("add", y.f32, bias.f32, y.f32, [rows, nOut], [nOut, 1], [0, 1]);
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  return record("linear", y, inputs, (g) => {
+    let gx: F32 | null = null;
+    let gw: F32 | null = null;
+    let gb: F32 | null = null;
+    if (x.requiresGrad) {
+      gx = f32(x.size);
+      k_.matmul(g, weight.f32, gx, { batch: 1, m: rows, n: nIn, k: nOut, transA: false, transB: false });
+    }
+    if (weight.requiresGrad) {
+      gw = f32(weight.size);
+      k_.matmul(g, x.f32, gw, { batch: 1, m: nOut, n: nIn, k: rows, transA: true, transB: false });
+    }
+    if (bias?.requiresGrad) {
+      gb = f32(nOut);
+      k_.reduce("sum", g, gb, { outer: 1, dim: rows, inner: nOut });
+    }
+    return bias ? [gx, gw, gb] : [gx, gw];
+  });
+}

@@ -1,0 +1,136 @@
+/** Neural-network ops on the fused backend kernels: softmax, layer norm, embedding, dropout, cross-entropy. */
+import { ShapeError, fmtShape } from "../../util/errors.js";
+import { backend, type F32 } from "../../backend/index.js";
+import { Tensor, record } from "../tensor.js";
+import { normAxis } from "../shape.js";
+import { f32, out, requireF32, requireRank } from "./common.js";
+
+function lastAxisOnly(op: string, x: Tensor, axis: number): void {
+  if (normAxis(op, axis, x.rank) !== x.rank - 1) throw new ShapeError(`${op}: only the last axis is supported (got axis ${axis} of ${fmtShape(x.shape)}); permute first`);
+}
+
+function softmaxOp(log: boolean, x: Tensor, axis: number): Tensor {
+  const name = log ? "logSoftmax" : "softmax";
+  requireF32(name, x);
+  requireRank(name, x, 1);
+  lastAxisOnly(name, x, axis);
+  const cols = x.shape[x.rank - 1];
+  const rows = x.size / Math.max(cols, 1);
+  const y = out(x.shape);
+  backend().softmax(x.f32, y.f32, rows, cols, log);
+  return record(name, y, [x], (g) => {
+    const dx = f32(x.size);
+    backend().softmaxBackward(y.f32, g, dx, rows, cols, log);
+    return [dx];
+  });
+}
+
+export const softmax = (x: Tensor, axis = -1): Tensor => softmaxOp(false, x, axis);
+export const logSoftmax = (x: Tensor, axis = -1): Tensor => softmaxOp(true, x, axis);
+
+/** Layer normalization over the last axis with affine parameters of that size. */
+export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
+  requireF32("layerNorm", x, gamma, beta);
+  requireRank("layerNorm", x, 1);
+  const cols = x.shape[x.rank - 1];
+  if (gamma.size !== cols || beta.size !== cols) {
+    throw new ShapeError(`layerNorm: weight ${fmtShape(gamma.shape)} and bias ${fmtShape(beta.shape)} must both have ${cols} elements to normalize ${fmtShape(x.shape)}`);
+  }
+  const rows = x.size / Math.max(cols, 1);
+  const y = out(x.shape);
+  const mu = f32(rows);
+  const rstd = f32(rows);
+  backend().layerNorm(x.f32, gamma.f32, beta.f32, y.f32, mu, rstd, rows, cols, eps);
+  return record("layerNorm", y, [x, gamma, beta], (g) => {
+    const dx = f32(x.size);
+    const dg = f32(cols);
+    const db = f32(cols);
+    backend().layerNormBackward(g, x.f32, gamma.f32, mu, rstd, dx, dg, db, rows, cols);
+    return [x.requiresGrad ? dx : null, gamma.requiresGrad ? dg : null, beta.requiresGrad ? db : null];
+  });
+}
+
+/** Rows of `table` ([vocab, dim]) picked by i32 `ids` of any shape; out has shape [...ids.shape, dim]. */
+export function embedding(ids: Tensor, table: Tensor): Tensor {
+  requireF32("embedding", table);
+  if (ids.dtype !== "i32") throw new ShapeError(`embedding: ids must be an i32 tensor, got f32 of shape ${fmtShape(ids.shape)}`);
+  if (table.rank !== 2) throw new ShapeError(`embedding: table must be [vocab, dim], got ${fmtShape(table.shape)}`);
+  const [vocab, dim] = table.shape;
+  const y = out([...ids.shape, dim]);
+  backend().embedding(table.f32, ids.i32, y.f32, ids.size, dim, vocab);
+  return record("embedding", y, [table], (g) => {
+    const dt = f32(table.size);
+    backend().embeddingBackward(g, ids.i32, dt, ids.size, dim);
+    return [dt];
+  });
+}
+
+/** Inverted dropout with a mask drawn from `seed`; identity when p = 0. */
+export function dropout(x: Tensor, p: number, seed: number): Tensor {
+  requireF32("dropout", x);
+  if (!(p >= 0 && p < 1)) throw new ShapeError(`dropout: p must be in [0, 1), got ${p}`);
+  if (p === 0) return x;
+  const y = out(x.shape);
+  const mask = f32(x.size);
+  backend().dropout(x.f32, y.f32, mask, p, seed >>> 0);
+  return record("dropout", y, [x], (g) => {
+    const dx = f32(x.size);
+    backend().binary("mul", g, mask, dx, [x.size], [1], [1]);
+    return [dx];
+  });
+}
+
+export interface CrossEntropyOptions {
+  /** Targets equal to this are skipped (PyTorch's default -100). */
+  ignoreIndex?: number;
+  /** Label smoothing ε in [0, 1). */
+  labelSmoothing?: number;
+  /** Per-class weights [C]; the mean divides by the summed weights of the counted targets, as PyTorch does. */
+  weight?: Tensor | null;
+  reduction?: "mean" | "sum" | "none";
+}
+
+/** Softmax cross-entropy of logits [N, C] against i32 class targets [N], as torch.nn.functional.cross_entropy. */
+export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropyOptions = {}): Tensor {
+  requireF32("crossEntropy", logits);
+  if (logits.rank !== 2) throw new ShapeError(`crossEntropy: logits must be [N, C], got ${fmtShape(logits.shape)}; reshape first`);
+  const [rows, classes] = logits.shape;
+  if (targets.dtype !== "i32" || targets.size !== rows) {
+    throw new ShapeError(`crossEntropy: targets must be an i32 tensor of ${rows} elements for logits ${fmtShape(logits.shape)}, got ${targets.dtype}${fmtShape(targets.shape)}`);
+  }
+  const smoothing = opts.labelSmoothing ?? 0;
+  if (!(smoothing >= 0 && smoothing < 1)) throw new ShapeError(`crossEntropy: labelSmoothing must be in [0, 1), got ${smoothing}`);
+  const weight = opts.weight ?? null;
+  if (weight && weight.size !== classes) throw new ShapeError(`crossEntropy: weight has ${weight.size} elements for ${classes} classes`);
+  const p = { rows, classes, ignoreIndex: opts.ignoreIndex ?? -100, smoothing };
+  const w = weight ? weight.f32 : null;
+  const losses = f32(rows);
+  const k = backend();
+  k.crossEntropy(logits.f32, targets.i32, w, losses, p);
+  const reduction = opts.reduction ?? "mean";
+  if (reduction === "none") {
+    const y = new Tensor(losses, [rows]);
+    return record("crossEntropy", y, [logits], (g) => {
+      const dl = f32(logits.size);
+      k.crossEntropyBackward(logits.f32, targets.i32, w, g, dl, p);
+      return [dl];
+    });
+  }
+  let denom = 1;
+  if (reduction === "mean") {
+    denom = 0;
+    for (let r = 0; r < rows; r++) {
+      const t = targets.i32[r];
+      if (t !== p.ignoreIndex) denom += w ? w[t] : 1;
+    }
+  }
+  let total = 0;
+  for (let r = 0; r < rows; r++) total += losses[r];
+  const y = new Tensor(Float32Array.of(total / denom), []);
+  return record("crossEntropy", y, [logits], (g) => {
+    const dlosses: F32 = f32(rows).fill(g[0] / denom);
+    const dl = f32(logits.size);
+    k.crossEntropyBackward(logits.f32, targets.i32, w, dlosses, dl, p);
+    return [dl];
+  });
+}
