@@ -128,3 +128,18 @@ export class Rng {
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
+
+/**
+ * The process-wide generator (like torch's default generator): layers draw initial weights and dropout seeds
+ * from it unless given their own. manualSeed() resets it; its state is saved in checkpoints.
+ */
+let globalRng = new Rng(0);
+
+export function manualSeed(seed: number): Rng {
+  globalRng = new Rng(seed);
+  return globalRng;
+}
+
+export function defaultRng(): Rng {
+  return globalRng;
+}

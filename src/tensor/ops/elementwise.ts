@@ -161,11 +161,12 @@ export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
     const k = backend();
     const full = stridesOf(shape);
     const zero = Float32Array.of(0);
+    const zeroStrides = shape.map(() => 0);
     const pick = (t: Tensor, first: boolean): F32 | null => {
       if (!t.requiresGrad) return null;
       const r = f32(g.length);
-      if (first) k.where(c.f32, g, zero, r, shape, sc, full, [0]);
-      else k.where(c.f32, zero, g, r, shape, sc, [0], full);
+      if (first) k.where(c.f32, g, zero, r, shape, sc, full, zeroStrides);
+      else k.where(c.f32, zero, g, r, shape, sc, zeroStrides, full);
       return reduceToShape(r, shape, t.shape);
     };
     return [pick(ta, true), pick(tb, false)];

@@ -1,0 +1,109 @@
+/**
+ * Multi-head attention. The functional core (scaledDotProductAttention) is shared by every architecture;
+ * MultiHeadSelfAttention is a generic module for models that don't need Hugging Face's exact field names.
+ */
+import { ArgumentError, ShapeError, fmtShape } from "../util/errors.js";
+import type { Rng } from "../util/rng.js";
+import { Tensor, add, matmul, permute, reshape, scale, softmax } from "../tensor/index.js";
+import { Module } from "./module.js";
+import { Dropout, Linear } from "./layers.js";
+
+/** The value masked scores get, as Hugging Face uses (the most negative f32) rather than -inf. */
+export const MASK_VALUE = -3.4028234663852886e38;
+
+/**
+ * Additive attention bias of shape [B, 1, 1, T] from a padding mask [B, T] (1 = attend, 0 = padding),
+ * optionally combined with a causal mask into [B, 1, T, T].
+ */
+export function attentionBias(opts: { batch: number; queryLen: number; keyLen: number; paddingMask?: Tensor | null; causal?: boolean }): Tensor | null {
+  const { batch, queryLen: tq, keyLen: tk } = opts;
+  const pad = opts.paddingMask ?? null;
+  if (pad && (pad.rank !== 2 || pad.shape[0] !== batch || pad.shape[1] !== tk)) {
+    throw new ShapeError(`attention: padding mask must be [${batch}, ${tk}], got ${fmtShape(pad.shape)}`);
+  }
+  if (!pad && !opts.causal) return null;
+  if (!opts.causal) {
+    const b = new Float32Array(batch * tk);
+    for (let i = 0; i < b.length; i++) b[i] = pad!.data[i] ? 0 : MASK_VALUE;
+    return new Tensor(b, [batch, 1, 1, tk]);
+  }
+  // causal: query i (at absolute position tk - tq + i) sees keys j <= that position
+  const nb = pad ? batch : 1;
+  const b = new Float32Array(nb * tq * tk);
+  for (let bi = 0; bi < nb; bi++) {
+    for (let i = 0; i < tq; i++) {
+      for (let j = 0; j < tk; j++) {
+        const visible = j <= tk - tq + i && (!pad || pad.data[bi * tk + j] !== 0);
+        b[(bi * tq + i) * tk + j] = visible ? 0 : MASK_VALUE;
+      }
+    }
+  }
+  return new Tensor(b, [nb, 1, tq, tk]);
+}
+
+/**
+ * softmax(q·kᵀ·scale + bias)·v for q [B, H, Tq, dh], k and v [B, H, Tk, dh]; bias broadcasts to [B, H, Tq, Tk].
+ * `dropout` is applied to the attention probabilities (a module, so it follows train/eval).
+ */
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: { bias?: Tensor | null; scale?: number; dropout?: Dropout | null } = {}): Tensor {
+  const dh = q.shape[q.rank - 1];
+  let scores = matmul(q, k, { transB: true }); // [B, H, Tq, Tk]
+  scores = scale(scores, opts.scale ?? 1 / Math.sqrt(dh));
+  if (opts.bias) scores = add(scores, opts.bias);
+  let probs = softmax(scores);
+  if (opts.dropout) probs = opts.dropout.forward(probs);
+  return matmul(probs, v); // [B, H, Tq, dh]
+}
+
+/** [B, T, H·dh] → [B, H, T, dh] */
+export function splitHeads(x: Tensor, heads: number): Tensor {
+  const [b, t, d] = x.shape;
+  return permute(reshape(x, [b, t, heads, d / heads]), [0, 2, 1, 3]);
+}
+
+/** [B, H, T, dh] → [B, T, H·dh] */
+export function mergeHeads(x: Tensor): Tensor {
+  const [b, h, t, dh] = x.shape;
+  return reshape(permute(x, [0, 2, 1, 3]), [b, t, h * dh]);
+}
+
+export interface AttentionOptions {
+  dim: number;
+  heads: number;
+  dropout?: number;
+  causal?: boolean;
+  rng?: Rng;
+}
+
+export class MultiHeadSelfAttention extends Module {
+  query: Linear;
+  key: Linear;
+  value: Linear;
+  out: Linear;
+  dropout: Dropout;
+  readonly heads: number;
+  readonly causal: boolean;
+
+  constructor(opts: AttentionOptions) {
+    super();
+    if (opts.dim % opts.heads !== 0) throw new ArgumentError(`MultiHeadSelfAttention: dim ${opts.dim} is not divisible by ${opts.heads} heads`);
+    this.heads = opts.heads;
+    this.causal = opts.causal ?? false;
+    this.query = new Linear(opts.dim, opts.dim, { rng: opts.rng });
+    this.key = new Linear(opts.dim, opts.dim, { rng: opts.rng });
+    this.value = new Linear(opts.dim, opts.dim, { rng: opts.rng });
+    this.out = new Linear(opts.dim, opts.dim, { rng: opts.rng });
+    this.dropout = new Dropout(opts.dropout ?? 0, opts.rng);
+  }
+
+  /** x [B, T, D]; paddingMask [B, T] with 1 for real tokens. */
+  forward(x: Tensor, paddingMask: Tensor | null = null): Tensor {
+    if (x.rank !== 3) throw new ShapeError(`MultiHeadSelfAttention: input must be [batch, seq, dim], got ${fmtShape(x.shape)}`);
+    const [b, t] = x.shape;
+    const q = splitHeads(this.query.forward(x), this.heads);
+    const k = splitHeads(this.key.forward(x), this.heads);
+    const v = splitHeads(this.value.forward(x), this.heads);
+    const bias = attentionBias({ batch: b, queryLen: t, keyLen: t, paddingMask, causal: this.causal });
+    return this.out.forward(mergeHeads(scaledDotProductAttention(q, k, v, { bias, dropout: this.dropout })));
+  }
+}

@@ -1,0 +1,30 @@
+/** Standard initializations, drawing from a given generator (default: the process-wide one). */
+import { defaultRng, type Rng } from "../util/rng.js";
+import type { Parameter } from "./module.js";
+
+export function uniform_(p: Parameter, lo: number, hi: number, rng: Rng = defaultRng()): void {
+  const d = p.f32;
+  for (let i = 0; i < d.length; i++) d[i] = rng.range(lo, hi);
+}
+
+export function normal_(p: Parameter, std: number, rng: Rng = defaultRng(), mean = 0): void {
+  const d = p.f32;
+  for (let i = 0; i < d.length; i++) d[i] = rng.normal(mean, std);
+}
+
+export function constant_(p: Parameter, value: number): void {
+  p.f32.fill(value);
+}
+
+/** Xavier/Glorot uniform for a [out, in] matrix. */
+export function xavierUniform_(p: Parameter, rng: Rng = defaultRng(), gain = 1): void {
+  const [fanOut, fanIn] = p.shape;
+  const a = gain * Math.sqrt(6 / (fanIn + fanOut));
+  uniform_(p, -a, a, rng);
+}
+
+/** torch.nn.Linear's default: kaiming_uniform(a=√5) on the weight, i.e. U(-1/√fan_in, 1/√fan_in). */
+export function linearDefault_(p: Parameter, fanIn: number, rng: Rng = defaultRng()): void {
+  const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+  uniform_(p, -bound, bound, rng);
+}

@@ -1,0 +1,93 @@
+/** Basic layers: Linear, Embedding, LayerNorm, Dropout. Modules hold parameters; the ops compute. */
+import { ArgumentError } from "../util/errors.js";
+import { defaultRng, type Rng } from "../util/rng.js";
+import { Tensor, dropout, embedding, layerNorm, linear } from "../tensor/index.js";
+import { Module, Parameter } from "./module.js";
+import { constant_, linearDefault_, normal_ } from "./init.js";
+
+function positiveInt(layer: string, name: string, v: number): void {
+  if (!Number.isInteger(v) || v <= 0) throw new ArgumentError(`${layer}: ${name} must be a positive integer, got ${v}`);
+}
+
+export class Linear extends Module {
+  weight: Parameter;
+  bias: Parameter | null;
+
+  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: { bias?: boolean; rng?: Rng } = {}) {
+    super();
+    positiveInt("Linear", "inFeatures", inFeatures);
+    positiveInt("Linear", "outFeatures", outFeatures);
+    this.weight = Parameter.zeros([outFeatures, inFeatures]);
+    this.bias = opts.bias === false ? null : Parameter.zeros([outFeatures]);
+    this.resetParameters(opts.rng);
+  }
+
+  resetParameters(rng: Rng = defaultRng()): void {
+    linearDefault_(this.weight, this.inFeatures, rng);
+    if (this.bias) linearDefault_(this.bias, this.inFeatures, rng);
+  }
+
+  forward(x: Tensor): Tensor {
+    return linear(x, this.weight, this.bias);
+  }
+}
+
+export class Embedding extends Module {
+  weight: Parameter;
+
+  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, opts: { paddingIdx?: number; rng?: Rng } = {}) {
+    super();
+    positiveInt("Embedding", "numEmbeddings", numEmbeddings);
+    positiveInt("Embedding", "embeddingDim", embeddingDim);
+    this.weight = Parameter.zeros([numEmbeddings, embeddingDim]);
+    this._paddingIdx = opts.paddingIdx ?? null;
+    this.resetParameters(opts.rng);
+  }
+
+  private readonly _paddingIdx: number | null;
+
+  resetParameters(rng: Rng = defaultRng()): void {
+    normal_(this.weight, 1, rng);
+    if (this._paddingIdx !== null) this.weight.f32.fill(0, this._paddingIdx * this.embeddingDim, (this._paddingIdx + 1) * this.embeddingDim);
+  }
+
+  /** ids: i32 tensor of any shape → [...ids.shape, embeddingDim]. */
+  forward(ids: Tensor): Tensor {
+    return embedding(ids, this.weight);
+  }
+}
+
+export class LayerNorm extends Module {
+  weight: Parameter;
+  bias: Parameter;
+
+  constructor(readonly normalizedShape: number, readonly eps = 1e-5) {
+    super();
+    positiveInt("LayerNorm", "normalizedShape", normalizedShape);
+    this.weight = Parameter.zeros([normalizedShape]);
+    this.bias = Parameter.zeros([normalizedShape]);
+    this.resetParameters();
+  }
+
+  resetParameters(): void {
+    constant_(this.weight, 1);
+    constant_(this.bias, 0);
+  }
+
+  forward(x: Tensor): Tensor {
+    return layerNorm(x, this.weight, this.bias, this.eps);
+  }
+}
+
+/** Inverted dropout, active only in training mode; each call draws a fresh mask seed from the generator. */
+export class Dropout extends Module {
+  constructor(public p: number, private readonly _rng?: Rng) {
+    super();
+    if (!(p >= 0 && p < 1)) throw new ArgumentError(`Dropout: p must be in [0, 1), got ${p}`);
+  }
+
+  forward(x: Tensor): Tensor {
+    if (!this.training || this.p === 0) return x;
+    return dropout(x, this.p, (this._rng ?? defaultRng()).nextU32());
+  }
+}

@@ -1,0 +1,85 @@
+/** Feed-forward and transformer blocks, post-LN (BERT) or pre-LN (GPT-2). */
+import type { Rng } from "../util/rng.js";
+import { ArgumentError } from "../util/errors.js";
+import { Tensor, add, gelu, geluTanh, relu, silu, tanh } from "../tensor/index.js";
+import { Module } from "./module.js";
+import { Dropout, LayerNorm, Linear } from "./layers.js";
+import { MultiHeadSelfAttention } from "./attention.js";
+
+export type Activation = "gelu" | "gelu_new" | "gelu_pytorch_tanh" | "relu" | "silu" | "tanh";
+
+/** Activation by Hugging Face's `hidden_act` names. */
+export function activation(name: Activation | string): (x: Tensor) => Tensor {
+  switch (name) {
+    case "gelu": return gelu;
+    case "gelu_new":
+    case "gelu_pytorch_tanh": return geluTanh;
+    case "relu": return relu;
+    case "silu":
+    case "swish": return silu;
+    case "tanh": return tanh;
+    default: throw new ArgumentError(`unknown activation "${name}" (known: gelu, gelu_new, gelu_pytorch_tanh, relu, silu, tanh)`);
+  }
+}
+
+export class FeedForward extends Module {
+  fc1: Linear;
+  fc2: Linear;
+  dropout: Dropout;
+  private readonly _act: (x: Tensor) => Tensor;
+
+  constructor(dim: number, hidden: number, opts: { activation?: Activation; dropout?: number; rng?: Rng } = {}) {
+    super();
+    this.fc1 = new Linear(dim, hidden, { rng: opts.rng });
+    this.fc2 = new Linear(hidden, dim, { rng: opts.rng });
+    this.dropout = new Dropout(opts.dropout ?? 0, opts.rng);
+    this._act = activation(opts.activation ?? "gelu");
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.dropout.forward(this.fc2.forward(this._act(this.fc1.forward(x))));
+  }
+}
+
+export interface TransformerBlockOptions {
+  dim: number;
+  heads: number;
+  ffDim: number;
+  /** Pre-LN (GPT-2: x + f(LN(x))) instead of post-LN (BERT: LN(x + f(x))). */
+  preNorm?: boolean;
+  causal?: boolean;
+  dropout?: number;
+  attentionDropout?: number;
+  activation?: Activation;
+  eps?: number;
+  rng?: Rng;
+}
+
+export class TransformerBlock extends Module {
+  attention: MultiHeadSelfAttention;
+  norm1: LayerNorm;
+  ff: FeedForward;
+  norm2: LayerNorm;
+  dropout: Dropout;
+  readonly preNorm: boolean;
+
+  constructor(o: TransformerBlockOptions) {
+    super();
+    this.preNorm = o.preNorm ?? false;
+    this.attention = new MultiHeadSelfAttention({ dim: o.dim, heads: o.heads, dropout: o.attentionDropout ?? o.dropout ?? 0, causal: o.causal, rng: o.rng });
+    this.norm1 = new LayerNorm(o.dim, o.eps ?? 1e-5);
+    this.ff = new FeedForward(o.dim, o.ffDim, { activation: o.activation, dropout: o.dropout, rng: o.rng });
+    this.norm2 = new LayerNorm(o.dim, o.eps ?? 1e-5);
+    this.dropout = new Dropout(o.dropout ?? 0, o.rng);
+  }
+
+  /** x [B, T, D]; paddingMask [B, T] with 1 for real tokens. */
+  forward(x: Tensor, paddingMask: Tensor | null = null): Tensor {
+    if (this.preNorm) {
+      const h = add(x, this.dropout.forward(this.attention.forward(this.norm1.forward(x), paddingMask)));
+      return add(h, this.ff.forward(this.norm2.forward(h)));
+    }
+    const h = this.norm1.forward(add(x, this.dropout.forward(this.attention.forward(x, paddingMask))));
+    return this.norm2.forward(add(h, this.ff.forward(h)));
+  }
+}
