@@ -1,0 +1,33 @@
+/**
+ * The --on-bad-row policy in one place: under "fail" the first bad row throws a DataError naming file and line;
+ * under "skip" it is recorded (every one, not a sample) so the caller can print a summary and save the full list.
+ */
+import { DataError } from "../util/errors.js";
+import type { BadRow, BadRowPolicy } from "./types.js";
+
+export class BadRowLog {
+  constructor(
+    readonly policy: BadRowPolicy,
+    /** Where skipped rows go (e.g. a ReadReport's `skipped`). */
+    readonly rows: BadRow[] = [],
+    private readonly hint = "fix the row, or pass --on-bad-row skip to skip bad rows and get a summary of what was skipped",
+  ) {
+    if (policy !== "skip" && policy !== "fail") throw new DataError(`--on-bad-row must be "skip" or "fail", got "${String(policy)}"`);
+  }
+
+  reject(file: string, line: number, reason: string, field?: string): void {
+    if (this.policy === "fail") throw new DataError(reason, { file, line, field }, this.hint);
+    this.rows.push({ file, line, reason: field !== undefined ? `field "${field}": ${reason}` : reason });
+  }
+}
+
+/** Counts skipped rows by reason, for a one-screen summary ("3 × empty text, 1 × missing field ..."). */
+export function summarizeBadRows(rows: readonly BadRow[]): { total: number; byReason: Record<string, number> } {
+  const byReason: Record<string, number> = {};
+  for (const r of rows) {
+    // group "field "label": unparsable label "x"" by its shape, not by the value
+    const key = r.reason.replace(/"[^"]*"$/, "").replace(/\d+/g, "N").trim();
+    byReason[key] = (byReason[key] ?? 0) + 1;
+  }
+  return { total: rows.length, byReason };
+}

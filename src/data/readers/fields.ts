@@ -1,0 +1,133 @@
+/**
+ * Column mapping (--text-column, --text-pair-column, --label-column) and per-row validation shared by the
+ * column-based readers (CSV/TSV and JSONL). A row either becomes an Example or is rejected with a reason.
+ */
+import { DataError } from "../../util/errors.js";
+import type { BadRowLog } from "../badrows.js";
+import type { Example } from "../types.js";
+
+export type LabelType = "string" | "int" | "float";
+
+export interface ColumnOptions {
+  /** Text column: a header name, or a 0-based index. Default: the first of text, sentence, sentence1, review, ... present. */
+  textColumn?: string;
+  /** Second text of a pair. Default: sentence2 when the text column is sentence1, otherwise none. */
+  textPairColumn?: string;
+  /** Label column (name or index); null = unlabelled data. Default: the first of label, labels, class, ... present, else none. */
+  labelColumn?: string | null;
+  /** "string" (class names, default), "int" (class ids, validated) or "float" (regression targets). */
+  labelType?: LabelType;
+  /** When given, a label outside this set is a bad row. */
+  labels?: readonly string[];
+  /** Strip leading/trailing whitespace from texts (default true; GLUE files end every sentence with a space). */
+  trim?: boolean;
+}
+
+export const TEXT_COLUMNS = ["text", "sentence", "sentence1", "review", "content", "document", "comment", "message", "body", "question"];
+export const LABEL_COLUMNS = ["label", "labels", "class", "category", "target", "sentiment", "y"];
+
+/** Where each role's value comes from: an index into the row (delimited) or a key (JSONL). */
+export interface ColumnMap<K> {
+  text: K;
+  textName: string;
+  pair?: K;
+  pairName?: string;
+  label?: K;
+  labelName?: string;
+}
+
+/** Resolves the roles against known column names; `lookup` turns a flag value into a key, or undefined if absent. */
+export function mapColumns<K>(
+  file: string,
+  columns: readonly string[],
+  opts: ColumnOptions,
+  lookup: (spec: string) => K | undefined,
+  nameOf: (k: K) => string,
+): ColumnMap<K> {
+  const list = columns.length > 0 ? columns.map((c) => JSON.stringify(c)).join(", ") : "(none)";
+  const need = (spec: string, role: string): K => {
+    const k = lookup(spec);
+    if (k === undefined) throw new DataError(`no ${role} column "${spec}"; the columns are ${list}`, { file }, `pass --${role}-column with one of the column names (or a 0-based index)`);
+    return k;
+  };
+  const firstPresent = (names: string[]): K | undefined => {
+    for (const n of names) {
+      const k = columns.includes(n) ? lookup(n) : undefined;
+      if (k !== undefined) return k;
+    }
+    return undefined;
+  };
+  const text = opts.textColumn !== undefined ? need(opts.textColumn, "text") : firstPresent(TEXT_COLUMNS);
+  if (text === undefined) {
+    throw new DataError(`no text column found; the columns are ${list}`, { file }, "pass --text-column NAME (or a 0-based index when the file has no header)");
+  }
+  const map: ColumnMap<K> = { text, textName: nameOf(text) };
+  const pair = opts.textPairColumn !== undefined ? need(opts.textPairColumn, "text-pair") : map.textName === "sentence1" ? firstPresent(["sentence2"]) : undefined;
+  if (pair !== undefined) [map.pair, map.pairName] = [pair, nameOf(pair)];
+  const label = opts.labelColumn === null ? undefined : opts.labelColumn !== undefined ? need(opts.labelColumn, "label") : firstPresent(LABEL_COLUMNS);
+  if (label !== undefined) [map.label, map.labelName] = [label, nameOf(label)];
+  if (map.label !== undefined && map.label === map.text) throw new DataError(`the text and label columns are the same column ("${map.textName}")`, { file });
+  return map;
+}
+
+/** Validates one row's values; returns the example or rejects the row through the log and returns undefined. */
+export function buildExample(
+  file: string,
+  line: number,
+  values: { text: unknown; pair?: unknown; label?: unknown },
+  map: ColumnMap<unknown>,
+  opts: ColumnOptions,
+  log: BadRowLog,
+): Example | undefined {
+  const trim = opts.trim ?? true;
+  const bad = (reason: string, field: string | undefined): undefined => {
+    log.reject(file, line, reason, field);
+    return undefined;
+  };
+  const text = asText(values.text, trim);
+  if (text === undefined) return bad(`text is ${describe(values.text)}, expected a string`, map.textName);
+  if (text === "") return bad("empty text", map.textName);
+  const ex: Example = { text, line };
+  if (map.pair !== undefined) {
+    const pair = asText(values.pair, trim);
+    if (pair === undefined) return bad(`text pair is ${describe(values.pair)}, expected a string`, map.pairName);
+    if (pair === "") return bad("empty text pair", map.pairName);
+    ex.textPair = pair;
+  }
+  if (map.label !== undefined) {
+    const parsed = parseLabel(values.label, opts.labelType ?? "string");
+    if (typeof parsed === "object") return bad(parsed.error, map.labelName);
+    if (opts.labels && !opts.labels.includes(String(parsed))) {
+      return bad(`label ${JSON.stringify(String(parsed))} is not one of ${opts.labels.map((l) => JSON.stringify(l)).join(", ")}`, map.labelName);
+    }
+    ex.label = parsed;
+  }
+  return ex;
+}
+
+function asText(v: unknown, trim: boolean): string | undefined {
+  if (typeof v !== "string") return undefined;
+  return trim ? v.trim() : v;
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return "missing";
+  if (v === null) return "null";
+  return Array.isArray(v) ? "an array" : `a ${typeof v}`;
+}
+
+/** A label as a class name (string), a validated integer class id (string), or a regression target (number). */
+export function parseLabel(v: unknown, type: LabelType): string | number | { error: string } {
+  if (v === undefined || v === null) return { error: "missing label" };
+  if (typeof v === "object") return { error: `unparsable label: expected a ${type === "string" ? "string or number" : type}, got ${Array.isArray(v) ? "an array" : "an object"}` };
+  const s = String(v).trim();
+  if (s === "") return { error: "missing label (empty)" };
+  if (type === "string") return s;
+  if (type === "int") {
+    if (!/^[+-]?\d+$/.test(s)) return { error: `unparsable label: expected an integer, got "${s}"` };
+    return String(Number.parseInt(s, 10));
+  }
+  const x = Number(s);
+  if (!Number.isFinite(x) || !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return { error: `unparsable label: expected a number, got "${s}"` };
+  return x;
+}
