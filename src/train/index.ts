@@ -1,0 +1,6 @@
+/** The train layer's public surface. */
+export { Trainer, TRAINER_STATE, type TrainerOptions, type TrainerCallback, type TrainSummary, type LogRecord } from "./trainer.js";
+export { DEFAULT_ARGS, resolveArgs, greaterIsBetter, type TrainingArgs, type ScheduleName, type OptimizerName } from "./args.js";
+export { BestModelPolicy, type PolicyState } from "./policy.js";
+export { RunDir } from "./run-dir.js";
+export { applyFreeze, gradualUnfreeze, parameterGroups, countLayers, depthOf, type FreezeSpec, type GroupOptions } from "./adaptation.js";

@@ -1,0 +1,351 @@
+/**
+ * The Trainer: the fine-tuning and pre-training loop.
+ *
+ * It knows nothing about tasks: a batch is built from example indices by `collate`, `loss` turns a batch into a
+ * scalar, and `evaluate` returns metrics (computed by streaming over the evaluation set). Around that it runs
+ * epochs, gradient accumulation, clipping, the optimizer and schedule, evaluation, logging, best-model tracking,
+ * early stopping, and crash-safe checkpoints with exact resume: the data order of every epoch is a pure function
+ * of (seed, epoch), and a checkpoint holds the weights, optimizer state, schedule position, RNG state and the
+ * position inside the epoch, so a resumed run continues with the very same batches and random numbers.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ArgumentError, FormatError } from "../util/errors.js";
+import { Rng, defaultRng, manualSeed, type RngState } from "../util/rng.js";
+import { writeJsonAtomic } from "../util/atomic.js";
+import { affine, type Tensor } from "../tensor/index.js";
+import type { Module } from "../nn/index.js";
+import { Adam, AdamW, LRScheduler, SGD, clipGradNorm, constant, cosine, linearWarmupDecay, oneCycle, slantedTriangular, type Optimizer, type OptimizerState, type ParamGroup, type Schedule } from "../optim/index.js";
+import { loadSafetensors, saveSafetensors } from "../io/safetensors.js";
+import { DEFAULT_ARGS, greaterIsBetter, resolveArgs, type TrainingArgs } from "./args.js";
+import { BestModelPolicy, type PolicyState } from "./policy.js";
+import { RunDir } from "./run-dir.js";
+import { parameterGroups } from "./adaptation.js";
+
+export interface TrainerCallback {
+  onTrainBegin?(t: Trainer<unknown>): void;
+  /** Before the first batch of an epoch (not called for an epoch resumed midway). */
+  onEpochBegin?(t: Trainer<unknown>, epoch: number): void;
+  onLog?(t: Trainer<unknown>, record: LogRecord): void;
+  onEvaluate?(t: Trainer<unknown>, metrics: Record<string, number>, isBest: boolean): void;
+  onSave?(t: Trainer<unknown>, dir: string): void;
+  onTrainEnd?(t: Trainer<unknown>, summary: TrainSummary): void;
+}
+
+export interface LogRecord {
+  step: number;
+  epoch: number;
+  [key: string]: number | string;
+}
+
+export interface TrainerOptions<B> {
+  model: Module;
+  args?: Partial<TrainingArgs>;
+  /** Number of training examples. */
+  trainSize: number;
+  /** Builds a batch from example indices. */
+  collate: (indices: Int32Array) => B;
+  /** The scalar loss of a batch (the model is in training mode). */
+  loss: (model: Module, batch: B) => Tensor;
+  /** Evaluation metrics (the model is in eval mode, gradients off); the policy's metric must be among them. */
+  evaluate?: (model: Module) => Record<string, number>;
+  /** Where checkpoints, metrics and the best model go (none: nothing is written). */
+  runDir?: string;
+  /** Optimizer groups (default: decay on matrices only, one learning rate). */
+  paramGroups?: ParamGroup[];
+  callbacks?: TrainerCallback[];
+  /** Writes the model into a directory (default: model.safetensors with the state dict). */
+  saveModel?: (model: Module, dir: string) => void;
+  /** Example order for an epoch (default: a shuffle seeded by (seed, epoch)); must be a pure function of its inputs. */
+  order?: (epoch: number, seed: number, size: number) => Int32Array;
+  /** Extra configuration saved in run.json. */
+  runConfig?: Record<string, unknown>;
+}
+
+export interface TrainSummary {
+  globalStep: number;
+  epochsCompleted: number;
+  best: number | null;
+  bestStep: number | null;
+  stoppedEarly: boolean;
+  interrupted: boolean;
+  trainSeconds: number;
+  examplesPerSecond: number;
+  lastMetrics: Record<string, number> | null;
+}
+
+interface TrainerState {
+  globalStep: number;
+  epoch: number;
+  /** Micro-batches of `epoch` already consumed. */
+  batchInEpoch: number;
+  rng: RngState;
+  policy: PolicyState;
+  optimizer: OptimizerState["meta"];
+  trainable: string[];
+  examplesSeen: number;
+}
+
+export const TRAINER_STATE = "trainer_state.json";
+
+function defaultOrder(epoch: number, seed: number, size: number): Int32Array {
+  return new Rng(seed * 1000003 + epoch * 7919 + 1).permutation(size);
+}
+
+function saveStateDict(model: Module, dir: string): void {
+  saveSafetensors(join(dir, "model.safetensors"), model.stateDict());
+}
+
+export class Trainer<B> {
+  readonly args: TrainingArgs;
+  readonly model: Module;
+  readonly optimizer: Optimizer;
+  readonly scheduler: LRScheduler;
+  readonly policy: BestModelPolicy;
+  readonly run: RunDir | null;
+  readonly stepsPerEpoch: number;
+  readonly totalSteps: number;
+  private readonly opts: TrainerOptions<B>;
+  private state: TrainerState;
+  private stopRequested = false;
+
+  constructor(opts: TrainerOptions<B>) {
+    this.opts = opts;
+    this.args = resolveArgs(opts.args);
+    this.model = opts.model;
+    if (!Number.isInteger(opts.trainSize) || opts.trainSize <= 0) throw new ArgumentError(`Trainer: the training set is empty (trainSize ${opts.trainSize})`);
+    const a = this.args;
+    const micro = Math.ceil(opts.trainSize / a.batchSize);
+    this.stepsPerEpoch = Math.ceil(micro / a.gradAccumSteps);
+    this.totalSteps = a.maxSteps > 0 ? a.maxSteps : a.epochs * this.stepsPerEpoch;
+    const groups = opts.paramGroups ?? parameterGroups(this.model, { lr: a.lr, weightDecay: a.weightDecay });
+    this.optimizer =
+      a.optimizer === "sgd" ? new SGD(groups, { lr: a.lr, momentum: a.momentum }) :
+      a.optimizer === "adam" ? new Adam(groups, { lr: a.lr, betas: a.betas, eps: a.eps }) :
+      new AdamW(groups, { lr: a.lr, betas: a.betas, eps: a.eps });
+    this.scheduler = new LRScheduler(this.optimizer, this.makeSchedule());
+    this.policy = new BestModelPolicy(a.metricForBest, greaterIsBetter(a), a.earlyStoppingPatience, a.earlyStoppingMinDelta);
+    this.run = opts.runDir ? new RunDir(opts.runDir) : null;
+    this.state = this.freshState();
+  }
+
+  private makeSchedule(): Schedule {
+    const a = this.args;
+    const total = Math.max(1, this.totalSteps);
+    const warmup = Math.min(total, a.warmupSteps > 0 ? a.warmupSteps : Math.round(a.warmupRatio * total));
+    switch (a.schedule) {
+      case "constant": return constant();
+      case "linear": return linearWarmupDecay({ warmupSteps: warmup, totalSteps: total });
+      case "cosine": return cosine({ warmupSteps: warmup, totalSteps: total });
+      case "slanted_triangular": return slantedTriangular({ totalSteps: total });
+      case "one_cycle": return oneCycle({ totalSteps: total });
+    }
+  }
+
+  private freshState(): TrainerState {
+    return {
+      globalStep: 0, epoch: 0, batchInEpoch: 0, rng: defaultRng().getState(), policy: this.policy.state,
+      optimizer: this.optimizer.stateDict().meta, trainable: [], examplesSeen: 0,
+    };
+  }
+
+  get globalStep(): number {
+    return this.state.globalStep;
+  }
+
+  get epoch(): number {
+    return this.state.epoch;
+  }
+
+  /** Asks the loop to stop after the current optimizer step (it saves a checkpoint first, as on Ctrl-C). */
+  requestStop(): void {
+    this.stopRequested = true;
+  }
+
+  /**
+   * Runs training to the end (or an early stop, or a stop request / SIGINT). With `resume`, continues from the
+   * newest complete checkpoint in the run directory (or the checkpoint directory given).
+   */
+  async train(opts: { resume?: boolean | string; handleSigint?: boolean } = {}): Promise<TrainSummary> {
+    const a = this.args;
+    const run = this.run;
+    if (opts.resume) this.restore(typeof opts.resume === "string" ? opts.resume : undefined);
+    else {
+      manualSeed(a.seed);
+      this.state = this.freshState();
+      if (run) {
+        run.prune(Number.MAX_SAFE_INTEGER);
+        run.writeRunConfig({ args: a, ...(this.opts.runConfig ?? {}), totalSteps: this.totalSteps, stepsPerEpoch: this.stepsPerEpoch, trainSize: this.opts.trainSize });
+      }
+    }
+    const onSigint = () => this.requestStop();
+    if (opts.handleSigint) process.once("SIGINT", onSigint);
+    const cbs = this.opts.callbacks ?? [];
+    for (const cb of cbs) cb.onTrainBegin?.(this as Trainer<unknown>);
+
+    const t0 = performance.now();
+    const examplesAtStart = this.state.examplesSeen;
+    let lastMetrics: Record<string, number> | null = null;
+    let stoppedEarly = false;
+    let interrupted = false;
+    let windowLoss = 0, windowSteps = 0, windowStart = performance.now(), windowExamples = 0;
+    const n = this.opts.trainSize;
+    const order = this.opts.order ?? defaultOrder;
+
+    try {
+      outer: while (this.state.globalStep < this.totalSteps) {
+        const s = this.state;
+        const perm = order(s.epoch, a.seed, n);
+        if (perm.length !== n) throw new ArgumentError(`Trainer: the order for epoch ${s.epoch} has ${perm.length} indices, expected ${n}`);
+        const micro = Math.ceil(n / a.batchSize);
+        if (s.batchInEpoch === 0) for (const cb of cbs) cb.onEpochBegin?.(this as Trainer<unknown>, s.epoch);
+        this.model.train();
+        while (s.batchInEpoch < micro) {
+          // one optimizer step over up to gradAccumSteps micro-batches
+          const first = s.batchInEpoch;
+          const last = Math.min(micro, first + a.gradAccumSteps);
+          this.optimizer.zeroGrad();
+          let stepLoss = 0;
+          for (let mb = first; mb < last; mb++) {
+            const idx = perm.subarray(mb * a.batchSize, Math.min(n, (mb + 1) * a.batchSize));
+            const loss = this.opts.loss(this.model, this.opts.collate(idx));
+            const lv = loss.item();
+            if (!Number.isFinite(lv)) throw new Error(`training loss is ${lv} at step ${s.globalStep + 1} (epoch ${s.epoch}, batch ${mb}); lower the learning rate or check the data`);
+            stepLoss += lv / (last - first);
+            affine(loss, 1 / (last - first)).backward();
+            s.examplesSeen += idx.length;
+            windowExamples += idx.length;
+          }
+          const trainable = this.optimizer.allParams().filter((p) => p.requiresGrad);
+          const gradNorm = a.maxGradNorm > 0 ? clipGradNorm(trainable, a.maxGradNorm) : NaN;
+          this.optimizer.step();
+          this.scheduler.step();
+          s.globalStep++;
+          s.batchInEpoch = last;
+          windowLoss += stepLoss;
+          windowSteps++;
+          const epochFloat = s.epoch + s.batchInEpoch / micro;
+
+          if (s.globalStep % a.logEvery === 0 || s.globalStep === this.totalSteps) {
+            const secs = (performance.now() - windowStart) / 1000;
+            const rec: LogRecord = {
+              step: s.globalStep, epoch: round(epochFloat), loss: windowLoss / windowSteps, lr: this.scheduler.lrs()[0] ?? 0,
+              ...(Number.isNaN(gradNorm) ? {} : { grad_norm: gradNorm }), examples_per_s: windowExamples / Math.max(secs, 1e-9),
+            };
+            run?.logMetrics(rec);
+            for (const cb of cbs) cb.onLog?.(this as Trainer<unknown>, rec);
+            windowLoss = 0; windowSteps = 0; windowExamples = 0; windowStart = performance.now();
+          }
+
+          const endOfEpoch = s.batchInEpoch >= micro;
+          const done = s.globalStep >= this.totalSteps;
+          const evalNow = this.opts.evaluate && (a.evalEvery === "epoch" ? endOfEpoch || done : s.globalStep % a.evalEvery === 0 || done);
+          if (evalNow) {
+            lastMetrics = this.runEvaluation(epochFloat);
+            if (this.policy.shouldStop()) stoppedEarly = true;
+          }
+          if (endOfEpoch) {
+            s.epoch++;
+            s.batchInEpoch = 0;
+          }
+          const saveNow = a.saveEvery === "none" ? false : a.saveEvery === "epoch" ? endOfEpoch : s.globalStep % a.saveEvery === 0;
+          if (this.stopRequested) interrupted = true;
+          if (run && (saveNow || interrupted || stoppedEarly || done)) this.saveCheckpoint();
+          if (done || stoppedEarly || interrupted) break outer;
+          if (endOfEpoch) continue outer;
+          // let signal handlers and timers run between steps
+          await new Promise<void>((r) => setImmediate(r));
+        }
+      }
+    } finally {
+      if (opts.handleSigint) process.removeListener("SIGINT", onSigint);
+    }
+
+    const finished = !interrupted;
+    if (finished && a.loadBestAtEnd && run && existsSync(join(run.bestDir, "model.safetensors"))) {
+      this.model.loadStateDict(loadSafetensors(join(run.bestDir, "model.safetensors")), { strict: false });
+    }
+    this.model.eval();
+    const secs = (performance.now() - t0) / 1000;
+    const summary: TrainSummary = {
+      globalStep: this.state.globalStep, epochsCompleted: this.state.epoch, best: this.policy.state.best, bestStep: this.policy.state.bestStep,
+      stoppedEarly, interrupted, trainSeconds: secs, examplesPerSecond: (this.state.examplesSeen - examplesAtStart) / Math.max(secs, 1e-9), lastMetrics,
+    };
+    for (const cb of cbs) cb.onTrainEnd?.(this as Trainer<unknown>, summary);
+    return summary;
+  }
+
+  /** Evaluates, logs, updates the policy and writes best/ on improvement. */
+  runEvaluation(epoch = this.state.epoch): Record<string, number> {
+    const evaluate = this.opts.evaluate;
+    if (!evaluate) throw new ArgumentError("Trainer: no evaluate function was given");
+    this.model.eval();
+    const metrics = evaluate(this.model);
+    this.model.train();
+    const isBest = this.policy.observe(metrics, this.state.globalStep);
+    const rec: LogRecord = { step: this.state.globalStep, epoch: round(epoch) };
+    for (const [k, v] of Object.entries(metrics)) rec[`eval_${k}`] = v;
+    this.run?.logMetrics(rec);
+    if (isBest && this.run) {
+      const save = this.opts.saveModel ?? saveStateDict;
+      this.run.writeDirAtomic(this.run.bestDir, (dir) => {
+        save(this.model, dir);
+        writeJsonAtomic(join(dir, "best.json"), { step: this.state.globalStep, metric: this.policy.metric, value: metrics[this.policy.metric], metrics });
+      });
+    }
+    for (const cb of this.opts.callbacks ?? []) cb.onEvaluate?.(this as Trainer<unknown>, metrics, isBest);
+    return metrics;
+  }
+
+  /** Writes checkpoints/step-N atomically and prunes old ones. */
+  saveCheckpoint(): string {
+    const run = this.run;
+    if (!run) throw new ArgumentError("Trainer: no run directory to save checkpoints in");
+    const s = this.state;
+    const opt = this.optimizer.stateDict();
+    const state: TrainerState = {
+      ...s, rng: defaultRng().getState(), policy: { ...this.policy.state }, optimizer: opt.meta,
+      trainable: this.model.namedParameters().filter(([, p]) => p.requiresGrad).map(([name]) => name),
+    };
+    const dir = join(run.checkpointsDir, `step-${s.globalStep}`);
+    run.writeDirAtomic(dir, (tmp) => {
+      saveSafetensors(join(tmp, "model.safetensors"), this.model.stateDict());
+      saveSafetensors(join(tmp, "optimizer.safetensors"), opt.tensors);
+      writeJsonAtomic(join(tmp, TRAINER_STATE), { ...state, schedulerStep: this.scheduler.currentStep, args: this.args });
+    });
+    run.prune(this.args.saveTotalLimit);
+    for (const cb of this.opts.callbacks ?? []) cb.onSave?.(this as Trainer<unknown>, dir);
+    return dir;
+  }
+
+  /** Loads weights, optimizer, schedule, RNG, policy and position from a checkpoint. */
+  private restore(dir?: string): void {
+    const run = this.run;
+    const ckpt = dir ?? run?.latestCheckpoint()?.dir;
+    if (!ckpt) throw new FormatError(`cannot resume: no complete checkpoint in ${run?.checkpointsDir ?? "(no run directory)"}`, "start a new run without --resume");
+    const statePath = join(ckpt, TRAINER_STATE);
+    if (!existsSync(statePath)) throw new FormatError(`cannot resume from ${ckpt}: ${TRAINER_STATE} is missing (not a complete checkpoint)`);
+    const saved = JSON.parse(readFileSync(statePath, "utf8")) as TrainerState & { schedulerStep: number; args: TrainingArgs };
+    for (const key of ["batchSize", "gradAccumSteps", "seed", "epochs", "maxSteps"] as const) {
+      if (saved.args && saved.args[key] !== this.args[key]) {
+        throw new ArgumentError(`cannot resume from ${ckpt}: ${key} was ${saved.args[key]} and is now ${this.args[key]}; an exact resume needs the same value`);
+      }
+    }
+    const trainable = new Set(saved.trainable);
+    for (const [name, p] of this.model.namedParameters()) p.requiresGrad = trainable.has(name);
+    this.model.loadStateDict(loadSafetensors(join(ckpt, "model.safetensors")));
+    this.optimizer.loadStateDict({ tensors: Object.fromEntries(loadSafetensors(join(ckpt, "optimizer.safetensors"))), meta: saved.optimizer });
+    this.scheduler.setStep(saved.schedulerStep);
+    this.policy.state = { ...saved.policy };
+    defaultRng().setState(saved.rng);
+    const { schedulerStep: _s, args: _a, ...state } = saved;
+    this.state = { ...state, policy: this.policy.state };
+    run?.truncateMetricsAfter(saved.globalStep);
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+export { DEFAULT_ARGS };
