@@ -4,3 +4,4 @@ export { DEFAULT_ARGS, resolveArgs, greaterIsBetter, type TrainingArgs, type Sch
 export { BestModelPolicy, type PolicyState } from "./policy.js";
 export { RunDir } from "./run-dir.js";
 export { applyFreeze, gradualUnfreeze, parameterGroups, countLayers, depthOf, type FreezeSpec, type GroupOptions } from "./adaptation.js";
+export { LoraLinear, injectLora, mergeLora, baseStateDict, saveLoraAdapter, loadLoraAdapter, readLoraConfig, type LoraConfig } from "./lora.js";
