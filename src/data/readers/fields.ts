@@ -85,11 +85,13 @@ export function buildExample(
     return undefined;
   };
   const text = asText(values.text, trim);
+  if (values.text === undefined) return bad("missing field", map.textName);
   if (text === undefined) return bad(`text is ${describe(values.text)}, expected a string`, map.textName);
   if (text === "") return bad("empty text", map.textName);
   const ex: Example = { text, line };
   if (map.pair !== undefined) {
     const pair = asText(values.pair, trim);
+    if (values.pair === undefined) return bad("missing field", map.pairName);
     if (pair === undefined) return bad(`text pair is ${describe(values.pair)}, expected a string`, map.pairName);
     if (pair === "") return bad("empty text pair", map.pairName);
     ex.textPair = pair;
@@ -118,7 +120,8 @@ function describe(v: unknown): string {
 
 /** A label as a class name (string), a validated integer class id (string), or a regression target (number). */
 export function parseLabel(v: unknown, type: LabelType): string | number | { error: string } {
-  if (v === undefined || v === null) return { error: "missing label" };
+  if (v === undefined) return { error: "missing field" };
+  if (v === null) return { error: "missing label (null)" };
   if (typeof v === "object") return { error: `unparsable label: expected a ${type === "string" ? "string or number" : type}, got ${Array.isArray(v) ? "an array" : "an object"}` };
   const s = String(v).trim();
   if (s === "") return { error: "missing label (empty)" };
