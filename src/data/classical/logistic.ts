@@ -1,0 +1,144 @@
+/**
+ * L2-regularized logistic regression, as scikit-learn's LogisticRegression(solver="lbfgs") defines it: a binary
+ * problem has one weight vector (sigmoid), more classes the multinomial (softmax) model with one vector per class.
+ * Objective (the mean form scikit-learn 1.2 minimizes; the same minimizer as C·Σ loss + ½‖W‖²):
+ *   (1/n) Σ_i loss_i + 1/(2·C·n) ‖W‖²   (the intercept is not penalized)
+ */
+import { ArgumentError } from "../../util/errors.js";
+import type { CsrMatrix } from "../features/sparse.js";
+import { lbfgs } from "./lbfgs.js";
+import { LinearScores, checkLabels, probabilities, type LinearState } from "./linear.js";
+
+export interface LogisticOptions {
+  /** Inverse regularization strength (default 1.0). */
+  C?: number;
+  maxIter?: number;
+  /** Stop when the largest gradient component is below this (default 1e-6; scikit-learn's default 1e-4 stops earlier). */
+  tol?: number;
+}
+
+export class LogisticRegression {
+  readonly kind = "logreg";
+  private model: LinearScores | undefined;
+  info: { iterations: number; converged: boolean; gradMax: number; loss: number } | undefined;
+
+  constructor(readonly options: LogisticOptions = {}) {
+    const C = options.C ?? 1;
+    if (!(C > 0 && Number.isFinite(C))) throw new ArgumentError(`C must be a positive number, got ${C}`);
+  }
+
+  fit(x: CsrMatrix, y: Int32Array, nClasses: number): this {
+    checkLabels(y, x.rows, nClasses, "LogisticRegression.fit");
+    const C = this.options.C ?? 1;
+    const K = nClasses === 2 ? 1 : nClasses;
+    const D = x.cols;
+    const n = x.rows;
+    const lam = 1 / (C * n);
+    // parameters: W as D × K (feature-major, so a sparse row touches contiguous weights), then K intercepts
+    const objective = K === 1 ? binaryObjective(x, y, lam) : softmaxObjective(x, y, K, lam);
+    const r = lbfgs(objective, new Float64Array(D * K + K), { maxIter: this.options.maxIter ?? 1000, gtol: this.options.tol ?? 1e-6 });
+    const coef = new Float64Array(K * D);
+    for (let j = 0; j < D; j++) for (let k = 0; k < K; k++) coef[k * D + j] = r.x[j * K + k]!;
+    this.model = new LinearScores(D, nClasses, coef, r.x.slice(D * K));
+    this.info = { iterations: r.iterations, converged: r.converged, gradMax: r.gradMax, loss: r.f };
+    return this;
+  }
+
+  private get fitted(): LinearScores {
+    if (!this.model) throw new ArgumentError("LogisticRegression used before fit");
+    return this.model;
+  }
+
+  get nClasses(): number {
+    return this.fitted.nClasses;
+  }
+
+  decision(x: CsrMatrix): Float64Array {
+    return this.fitted.decision(x);
+  }
+
+  predict(x: CsrMatrix): Int32Array {
+    return this.fitted.predict(x);
+  }
+
+  /** rows × nClasses probabilities. */
+  predictProba(x: CsrMatrix): Float64Array {
+    return probabilities(this.fitted.decision(x), x.rows, this.fitted.outputs);
+  }
+
+  toJSON(): LinearState {
+    return this.fitted.state(this.kind, { ...this.options, ...this.info });
+  }
+
+  static fromJSON(s: LinearState): LogisticRegression {
+    const m = new LogisticRegression((s.info ?? {}) as LogisticOptions);
+    m.model = LinearScores.fromState(s, "logreg");
+    return m;
+  }
+}
+
+function binaryObjective(x: CsrMatrix, y: Int32Array, lam: number) {
+  const { indptr, indices, data } = x;
+  const n = x.rows, D = x.cols;
+  return (w: Float64Array, g: Float64Array): number => {
+    g.fill(0);
+    const b = w[D]!;
+    let loss = 0;
+    for (let i = 0; i < n; i++) {
+      let z = b;
+      for (let p = indptr[i]!; p < indptr[i + 1]!; p++) z += data[p]! * w[indices[p]!]!;
+      const s = y[i] === 1 ? 1 : -1;
+      const m = s * z;
+      // log(1 + e^-m), computed without overflow
+      loss += m > 0 ? Math.log1p(Math.exp(-m)) : -m + Math.log1p(Math.exp(m));
+      const sig = m > 0 ? Math.exp(-m) / (1 + Math.exp(-m)) : 1 / (1 + Math.exp(m));
+      const r = -s * sig; // d loss / d z
+      for (let p = indptr[i]!; p < indptr[i + 1]!; p++) g[indices[p]!]! += r * data[p]!;
+      g[D]! += r;
+    }
+    let reg = 0;
+    for (let j = 0; j <= D; j++) g[j] = g[j]! / n;
+    for (let j = 0; j < D; j++) {
+      reg += w[j]! * w[j]!;
+      g[j]! += lam * w[j]!;
+    }
+    return loss / n + 0.5 * lam * reg;
+  };
+}
+
+function softmaxObjective(x: CsrMatrix, y: Int32Array, K: number, lam: number) {
+  const { indptr, indices, data } = x;
+  const n = x.rows, D = x.cols;
+  const z = new Float64Array(K);
+  return (w: Float64Array, g: Float64Array): number => {
+    g.fill(0);
+    const bias = D * K;
+    let loss = 0;
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < K; k++) z[k] = w[bias + k]!;
+      for (let p = indptr[i]!; p < indptr[i + 1]!; p++) {
+        const v = data[p]!, o = indices[p]! * K;
+        for (let k = 0; k < K; k++) z[k]! += v * w[o + k]!;
+      }
+      let max = -Infinity;
+      for (let k = 0; k < K; k++) max = Math.max(max, z[k]!);
+      let sum = 0;
+      for (let k = 0; k < K; k++) sum += Math.exp(z[k]! - max);
+      const lse = max + Math.log(sum);
+      loss += lse - z[y[i]!]!;
+      for (let k = 0; k < K; k++) z[k] = Math.exp(z[k]! - lse) - (k === y[i] ? 1 : 0); // d loss / d z_k
+      for (let p = indptr[i]!; p < indptr[i + 1]!; p++) {
+        const v = data[p]!, o = indices[p]! * K;
+        for (let k = 0; k < K; k++) g[o + k]! += v * z[k]!;
+      }
+      for (let k = 0; k < K; k++) g[bias + k]! += z[k]!;
+    }
+    let reg = 0;
+    for (let j = 0; j < g.length; j++) g[j] = g[j]! / n;
+    for (let j = 0; j < bias; j++) {
+      reg += w[j]! * w[j]!;
+      g[j]! += lam * w[j]!;
+    }
+    return loss / n + 0.5 * lam * reg;
+  };
+}
