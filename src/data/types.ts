@@ -43,6 +43,8 @@ export interface ReadReport {
   format: string;
   /** Column names (header, or "0", "1", ... without one); empty for formats without columns. */
   columns: string[];
+  /** Which columns the examples' fields came from (column-based formats). */
+  roles?: { text: string; textPair?: string; label?: string };
   /** Data rows (or sentences, or pairs) read, good or bad. */
   rows: number;
   kept: number;

@@ -10,7 +10,7 @@ import { BadRowLog } from "../badrows.js";
 import type { BadRowPolicy, Example, ReadReport } from "../types.js";
 import { readLines, checkReadable, invalidUtf8Reason, type LineOptions } from "./lines.js";
 import { readDelimited, resolveDelimited, sniffDelimiter, type DelimitedOptions } from "./delimited.js";
-import { buildExample, mapColumns, type ColumnOptions } from "./fields.js";
+import { buildExample, mapColumns, type ColumnMap, type ColumnOptions } from "./fields.js";
 
 export type DataFormat = "csv" | "tsv" | "jsonl" | "text";
 export const DATA_FORMATS: readonly DataFormat[] = ["csv", "tsv", "jsonl", "text"];
@@ -82,6 +82,7 @@ async function* delimitedExamples(file: string, format: "csv" | "tsv", opts: Exa
       rep.columns = header ? rec.fields.map((f) => f.trim()) : rec.fields.map((_, i) => String(i));
       const names = rep.columns;
       map = mapColumns<number>(file, names, opts, (spec) => lookupIndex(spec, names), (i) => names[i]!);
+      rep.roles = roles(map);
       if (header) continue;
     }
     if (blank) {
@@ -105,6 +106,10 @@ async function* delimitedExamples(file: string, format: "csv" | "tsv", opts: Exa
       yield ex;
     }
   }
+}
+
+function roles<K>(map: ColumnMap<K>): NonNullable<ReadReport["roles"]> {
+  return { text: map.textName, ...(map.pairName !== undefined ? { textPair: map.pairName } : {}), ...(map.labelName !== undefined ? { label: map.labelName } : {}) };
 }
 
 /** A column flag: a header name first, then a 0-based index. */
@@ -146,6 +151,7 @@ async function* jsonlExamples(file: string, opts: ExampleReadOptions, rep: ReadR
       // the first object names the columns; a key that later rows lack is a "missing" field there
       rep.columns = Object.keys(row);
       map = mapColumns<string>(file, rep.columns, opts, (spec) => (rep.columns.includes(spec) ? spec : undefined), (k) => k);
+      rep.roles = roles(map);
     }
     const ex = buildExample(file, l.line, { text: row[map.text], pair: map.pair !== undefined ? row[map.pair] : undefined, label: map.label !== undefined ? row[map.label] : undefined }, map, opts, log);
     if (ex) {

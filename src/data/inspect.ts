@@ -1,0 +1,124 @@
+/**
+ * What `graft data inspect` reports about a file: rows (kept, skipped, blank), columns and their roles, label
+ * distribution, text length percentiles (characters and words), duplicates, and overlap with another file
+ * (e.g. how many test rows also occur in train). Streams the file; keeps only lengths and text keys.
+ */
+import { createHash } from "node:crypto";
+import type { BadRow, ReadReport } from "./types.js";
+import { streamExamples, type ExampleReadOptions } from "./readers/examples.js";
+import { summarizeBadRows } from "./badrows.js";
+import { dedupeKey } from "./split.js";
+
+export interface Percentiles {
+  min: number;
+  p5: number;
+  p25: number;
+  p50: number;
+  p75: number;
+  p95: number;
+  max: number;
+  mean: number;
+}
+
+export interface InspectReport {
+  file: string;
+  format: string;
+  columns: string[];
+  roles?: ReadReport["roles"];
+  rows: number;
+  kept: number;
+  blankLines: number;
+  skipped: { total: number; byReason: Record<string, number>; first: BadRow[] };
+  /** Most frequent first; null for unlabelled data. */
+  labels: { label: string; count: number; share: number }[] | null;
+  length: { chars: Percentiles; words: Percentiles } | null;
+  duplicates: { rows: number; distinctDuplicated: number; conflictingLabels: number };
+  overlap?: { file: string; rows: number; rowsAlsoInFile: number; distinctShared: number };
+}
+
+/** numpy.percentile's default (linear interpolation between closest ranks) on sorted values. */
+export function percentile(sorted: ArrayLike<number>, q: number): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const pos = (q / 100) * (n - 1);
+  const lo = Math.floor(pos), hi = Math.ceil(pos);
+  const a = sorted[lo]!, b = sorted[hi]!, t = pos - lo;
+  // numpy interpolates from the nearer end, which keeps e.g. the 95th percentile of 1..4 at exactly 3.85
+  return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t;
+}
+
+export function percentiles(values: number[]): Percentiles {
+  const s = Float64Array.from(values).sort();
+  const mean = values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+  return { min: s[0] ?? NaN, p5: percentile(s, 5), p25: percentile(s, 25), p50: percentile(s, 50), p75: percentile(s, 75), p95: percentile(s, 95), max: s[s.length - 1] ?? NaN, mean };
+}
+
+/** A short digest of the normalized text (and pair), so large files do not keep every text in memory. */
+function key(text: string, pair: string | undefined): string {
+  return createHash("sha1").update(dedupeKey(text)).update("\u0000").update(dedupeKey(pair ?? "")).digest("base64");
+}
+
+export async function inspectFile(file: string, opts: ExampleReadOptions = {}, against?: { file: string; opts?: ExampleReadOptions }): Promise<InspectReport> {
+  const report: ReadReport = { file, format: opts.format ?? "", columns: [], rows: 0, kept: 0, blankLines: 0, skipped: [] };
+  const labels = new Map<string, number>();
+  const chars: number[] = [];
+  const words: number[] = [];
+  // key → [count, first label, label conflict]
+  const seen = new Map<string, { count: number; label: string; conflict: boolean }>();
+  let labelled = false;
+  for await (const ex of streamExamples(file, { ...opts, onBadRow: opts.onBadRow ?? "skip" }, report)) {
+    const text = ex.textPair !== undefined ? `${ex.text} ${ex.textPair}` : ex.text;
+    chars.push([...text].length);
+    words.push(text.split(/\s+/u).filter((w) => w !== "").length);
+    const label = ex.label === undefined ? "" : String(ex.label);
+    if (ex.label !== undefined) {
+      labelled = true;
+      labels.set(label, (labels.get(label) ?? 0) + 1);
+    }
+    const k = key(ex.text, ex.textPair);
+    const s = seen.get(k);
+    if (s) {
+      s.count++;
+      if (s.label !== label) s.conflict = true;
+    } else seen.set(k, { count: 1, label, conflict: false });
+  }
+  let dupRows = 0, dupDistinct = 0, conflicting = 0;
+  for (const s of seen.values()) {
+    if (s.count > 1) {
+      dupRows += s.count - 1;
+      dupDistinct++;
+      if (s.conflict) conflicting++;
+    }
+  }
+  const bad = summarizeBadRows(report.skipped);
+  const out: InspectReport = {
+    file,
+    format: report.format,
+    columns: report.columns,
+    ...(report.roles ? { roles: report.roles } : {}),
+    rows: report.rows,
+    kept: report.kept,
+    blankLines: report.blankLines,
+    skipped: { ...bad, first: report.skipped.slice(0, 20) },
+    labels: labelled
+      ? [...labels].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([label, count]) => ({ label, count, share: count / report.kept }))
+      : null,
+    length: chars.length > 0 ? { chars: percentiles(chars), words: percentiles(words) } : null,
+    duplicates: { rows: dupRows, distinctDuplicated: dupDistinct, conflictingLabels: conflicting },
+  };
+  if (against) {
+    let rows = 0, also = 0;
+    const shared = new Set<string>();
+    const otherOpts = against.opts ?? opts;
+    for await (const ex of streamExamples(against.file, { ...otherOpts, onBadRow: otherOpts.onBadRow ?? "skip" })) {
+      rows++;
+      const k = key(ex.text, ex.textPair);
+      if (seen.has(k)) {
+        also++;
+        shared.add(k);
+      }
+    }
+    out.overlap = { file: against.file, rows, rowsAlsoInFile: also, distinctShared: shared.size };
+  }
+  return out;
+}
