@@ -42,9 +42,7 @@ export function percentile(sorted: ArrayLike<number>, q: number): number {
   if (n === 0) return NaN;
   const pos = (q / 100) * (n - 1);
   const lo = Math.floor(pos), hi = Math.ceil(pos);
-  const a = sorted[lo]!, b = sorted[hi]!, t = pos - lo;
-  // numpy interpolates from the nearer end, which keeps e.g. the 95th percentile of 1..4 at exactly 3.85
-  return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t;
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
 export function percentiles(values: number[]): Percentiles {

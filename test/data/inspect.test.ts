@@ -8,7 +8,7 @@ test("percentiles interpolate linearly like numpy.percentile", () => {
   const s = [1, 2, 3, 4];
   assert.equal(percentile(s, 25), 1.75);
   assert.equal(percentile(s, 50), 2.5);
-  assert.equal(percentile(s, 95), 3.85);
+  assert.equal(percentile(s, 95), 3.8499999999999996); // numpy 1.24 gives the same rounding
   assert.equal(percentile([7], 5), 7);
 });
 
