@@ -20,6 +20,10 @@ export type BinaryOp = (typeof BINARY_OPS)[number];
 
 export type ReduceOp = "sum" | "max" | "min";
 
+/** Activations a bias can be fused with (biasActivation); "identity" adds the bias only. */
+export const ACTIVATIONS = ["identity", "relu", "gelu", "gelu_tanh", "silu", "tanh", "sigmoid"] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
+
 /** A reduction over the middle axis of a [outer, dim, inner] view. */
 export interface AxisSizes {
   outer: number;
@@ -59,6 +63,18 @@ export interface CrossEntropyParams {
   ignoreIndex: number;
   /** Label smoothing ε: the target distribution is (1-ε)·onehot + ε/C. */
   smoothing: number;
+}
+
+export interface AttentionSoftmaxParams {
+  /** x and out are [batch, heads, queries, keys]; the softmax runs over keys. */
+  batch: number;
+  heads: number;
+  queries: number;
+  keys: number;
+  /** Multiplies the scores before the softmax (1/sqrt(headDim) for scaled dot-product attention). */
+  scale: number;
+  /** Hides key k from query q when k > q + (keys - queries) (the last query sees every key). */
+  causal: boolean;
 }
 
 export interface AdamHyper {
@@ -125,6 +141,14 @@ export interface Backend {
   softmax(x: F32, out: F32, rows: number, cols: number, log: boolean): void;
   /** dx = softmax'(y)·dy (or log-softmax') given the forward output y. */
   softmaxBackward(y: F32, dy: F32, dx: F32, rows: number, cols: number, log: boolean): void;
+  /**
+   * Fused attention softmax: out = softmax over keys of scale·x, where keys with keep[b, k] == 0 (keep is
+   * [batch, keys], e.g. an attention mask; null keeps all) and, when causal, future keys get probability exactly 0.
+   * A row with every key hidden is all zeros.
+   */
+  attentionSoftmax(x: F32, keep: F32 | null, out: F32, p: AttentionSoftmaxParams): void;
+  /** dx = scale · y·(dy − Σ y·dy) row-wise: the gradient of attentionSoftmax with respect to x. */
+  attentionSoftmaxBackward(y: F32, dy: F32, dx: F32, rows: number, cols: number, scale: number): void;
   /** Layer norm over the last axis; mean and rstd (rows) are saved for backward. */
   layerNorm(x: F32, gamma: F32, beta: F32, out: F32, mean: F32, rstd: F32, rows: number, cols: number, eps: number): void;
   /** dx is overwritten; dgamma and dbeta accumulate. */
@@ -140,6 +164,11 @@ export interface Backend {
   /** dlogits (overwritten) = dlosses[r] * ∂loss_r/∂logits. */
   crossEntropyBackward(logits: F32, targets: I32, weights: F32 | null, dlosses: F32, dlogits: F32, p: CrossEntropyParams): void;
 
+  /** out[r, c] = act(x[r, c] + bias[c]): a linear layer's bias and activation in one pass. */
+  biasActivation(act: Activation, x: F32, bias: F32, out: F32, rows: number, cols: number): void;
+  /** dx (overwritten) = dy · act'(x + bias); dbias[c] += Σ_r dx[r, c]. x is the input before the bias. */
+  biasActivationBackward(act: Activation, x: F32, bias: F32, dy: F32, dx: F32, dbias: F32, rows: number, cols: number): void;
+
   // ---- optimizers, over many parameters in one call
   adam(params: readonly F32[], grads: readonly F32[], m: readonly F32[], v: readonly F32[], h: AdamHyper): void;
   sgd(params: readonly F32[], grads: readonly F32[], momentum: readonly (F32 | null)[], h: SgdHyper): void;
@@ -148,9 +177,13 @@ export interface Backend {
 /** The method names of Backend, used to check that a backend (e.g. the native addon) implements all of them. */
 export const BACKEND_METHODS = [
   "fill", "axpy", "affine", "sumSquares", "matmul", "unary", "unaryBackward", "binary", "where", "stridedCopy",
-  "reduce", "argReduce", "gatherAxis", "scatterAddAxis", "softmax", "softmaxBackward", "layerNorm", "layerNormBackward",
-  "embedding", "embeddingBackward", "dropout", "crossEntropy", "crossEntropyBackward", "adam", "sgd",
+  "reduce", "argReduce", "gatherAxis", "scatterAddAxis", "softmax", "softmaxBackward", "attentionSoftmax",
+  "attentionSoftmaxBackward", "layerNorm", "layerNormBackward", "embedding", "embeddingBackward", "dropout", "crossEntropy",
+  "crossEntropyBackward", "biasActivation", "biasActivationBackward", "adam", "sgd",
 ] as const satisfies readonly Exclude<keyof Backend, "name">[];
+
+/** A kernel's name: one of BACKEND_METHODS. */
+export type BackendMethod = (typeof BACKEND_METHODS)[number];
 
 // Compile-time check that BACKEND_METHODS lists every method: a missing one makes this type `never`-assign fail.
 type MissingMethods = Exclude<Exclude<keyof Backend, "name">, (typeof BACKEND_METHODS)[number]>;

@@ -7,8 +7,11 @@ import { jsBackend } from "./js/index.js";
 import { loadNativeBackend } from "./native.js";
 import { backendChoice } from "../util/env.js";
 
-export type { Backend, F32, I32, UnaryOp, BinaryOp, ReduceOp, AxisSizes, MatmulParams, StridedView, CrossEntropyParams, AdamHyper, SgdHyper } from "./backend.js";
-export { UNARY_OPS, BINARY_OPS, BACKEND_METHODS } from "./backend.js";
+export type {
+  Backend, F32, I32, UnaryOp, BinaryOp, ReduceOp, Activation, AxisSizes, MatmulParams, StridedView, CrossEntropyParams, AttentionSoftmaxParams,
+  AdamHyper, SgdHyper,
+} from "./backend.js";
+export { UNARY_OPS, BINARY_OPS, ACTIVATIONS, BACKEND_METHODS } from "./backend.js";
 export { jsBackend } from "./js/index.js";
 
 let current: Backend | null = null;

@@ -5,8 +5,20 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BACKEND_METHODS, type Backend } from "./backend.js";
 
+export type SimdLevel = "portable" | "avx2" | "avx512";
+
+/** What the addon module exports besides the backend. */
+export interface NativeAddon {
+  createBackend(): Backend;
+  /** Caps the SIMD level kernels run at (tests use it to run the fallbacks); returns the level now in effect. */
+  setSimdLevel(level: SimdLevel): SimdLevel;
+  /** The best level this CPU supports. */
+  supportedSimdLevel: SimdLevel;
+}
+
 export interface NativeInfo {
   backend: Backend | null;
+  addon: NativeAddon | null;
   reason: string;
 }
 
@@ -22,18 +34,22 @@ function packageRoot(): string {
 
 let cached: NativeInfo | null = null;
 
+function fail(reason: string): NativeInfo {
+  return (cached = { backend: null, addon: null, reason });
+}
+
 export function loadNativeBackend(): NativeInfo {
   if (cached) return cached;
   const path = join(packageRoot(), "build", "Release", "graft_native.node");
-  if (!existsSync(path)) return (cached = { backend: null, reason: `addon not built (${path} is missing; run npm install)` });
+  if (!existsSync(path)) return fail(`addon not built (${path} is missing; run npm install)`);
   try {
-    const addon = createRequire(import.meta.url)(path) as { createBackend?: () => Backend };
-    if (typeof addon.createBackend !== "function") return (cached = { backend: null, reason: "addon has no createBackend()" });
+    const addon = createRequire(import.meta.url)(path) as Partial<NativeAddon>;
+    if (typeof addon.createBackend !== "function") return fail("addon has no createBackend()");
     const b = addon.createBackend();
     const missing = BACKEND_METHODS.filter((m) => typeof (b as unknown as Record<string, unknown>)[m] !== "function");
-    if (missing.length > 0) return (cached = { backend: null, reason: `addon lacks kernels: ${missing.join(", ")}` });
-    return (cached = { backend: b, reason: "" });
+    if (missing.length > 0) return fail(`addon lacks kernels: ${missing.join(", ")} (rebuild it: npx node-gyp rebuild)`);
+    return (cached = { backend: b, addon: addon as NativeAddon, reason: "" });
   } catch (e) {
-    return (cached = { backend: null, reason: `addon failed to load: ${(e as Error).message}` });
+    return fail(`addon failed to load: ${(e as Error).message}`);
   }
 }

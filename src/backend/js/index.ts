@@ -6,6 +6,7 @@ import { stridedCopy } from "./layout.js";
 import { argReduce, gatherAxis, reduce, scatterAddAxis } from "./reduce.js";
 import { crossEntropy, crossEntropyBackward, dropout, embedding, embeddingBackward, layerNorm, layerNormBackward, softmax, softmaxBackward } from "./nn.js";
 import { adam, sgd } from "./optim.js";
+import { attentionSoftmax, attentionSoftmaxBackward, biasActivation, biasActivationBackward } from "./fused.js";
 
 export const jsBackend: Backend = {
   name: "js",
@@ -33,6 +34,8 @@ export const jsBackend: Backend = {
   scatterAddAxis,
   softmax,
   softmaxBackward,
+  attentionSoftmax,
+  attentionSoftmaxBackward,
   layerNorm,
   layerNormBackward,
   embedding,
@@ -40,6 +43,8 @@ export const jsBackend: Backend = {
   dropout,
   crossEntropy,
   crossEntropyBackward,
+  biasActivation,
+  biasActivationBackward,
   adam,
   sgd,
 };

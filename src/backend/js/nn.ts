@@ -83,6 +83,11 @@ export function embedding(table: F32, ids: I32, out: F32, rows: number, dim: num
 }
 
 export function embeddingBackward(dy: F32, ids: I32, dTable: F32, rows: number, dim: number): void {
+  const vocab = dim > 0 ? Math.floor(dTable.length / dim) : 0;
+  for (let r = 0; r < rows; r++) {
+    const id = ids[r];
+    if (dim > 0 && !(id >= 0 && id < vocab)) throw new RangeError(`embedding: id ${id} at position ${r} is out of range for a vocabulary of ${vocab}`);
+  }
   for (let r = 0; r < rows; r++) {
     const t = ids[r] * dim;
     const o = r * dim;
