@@ -370,6 +370,8 @@ export async function downloadModel(repo: string, opts: ResolveOptions = {}): Pr
     }
   }
   if (want.has("tokenizer")) {
+    // config.json tells which tokenizer class applies when tokenizer_config.json does not; optional here
+    if (!want.has("config")) await get(CONFIG_NAME);
     for (const f of TOKENIZER_FILES) await get(f);
     if (cacheHas(o, cache, "tokenizer.json") === false) for (const f of VOCAB_FILES) await get(f);
   }
