@@ -6,3 +6,14 @@ export { Rng, type RngState } from "./util/rng.js";
 export { writeFileAtomic, writeJsonAtomic } from "./util/atomic.js";
 export { backend, setBackend, withBackend, jsBackend, type Backend } from "./backend/index.js";
 export * from "./tensor/index.js";
+export {
+  loadSafetensors, saveSafetensors, serializeSafetensors, parseSafetensors, readSafetensorsHeader, SafetensorsFile,
+  loadCheckpoint, saveCheckpoint, readConfig, writeConfig, parseConfig, makeConfig, withLabels, numLabels,
+  resolveModelDir, downloadModel, hubFile,
+  type SafeDType, type TensorInfo, type SaveOptions, type SaveCheckpointOptions, type ModelConfig, type ModelType, type ConfigOf,
+  type BertConfig, type RobertaConfig, type DistilBertConfig, type Gpt2Config, type GraftLstmConfig, type HubOptions, type ResolveOptions,
+} from "./io/index.js";
+export {
+  AutoTokenizer, loadTokenizer, Tokenizer, batchToTensors,
+  type Encoding, type BatchEncoding, type EncodeOptions, type BatchOptions, type DecodeOptions, type SpecialRole,
+} from "./tokenizers/index.js";

@@ -6,6 +6,7 @@ import { Command, CommanderError } from "commander";
 import { printError } from "./output.js";
 import { version } from "./version.js";
 import { register as registerDoctor } from "./doctor.js";
+import { register as registerDownload } from "./download.js";
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run graft --help for usage)")
     .exitOverride();
   registerDoctor(program);
+  registerDownload(program);
   return program;
 }
 
