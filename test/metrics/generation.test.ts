@@ -1,16 +1,17 @@
 /**
  * BLEU, chrF, TER against (1) the expected values in sacrebleu's own test suite (test_bleu.py,
  * test_sentence_bleu.py, test_chrf.py, test_ter.py, test_tokenizer_ter.py, sacrebleu 2.x) and
- * (2) an independent Python implementation of the same definitions run on the WMT17 sample
- * (scripts/fixtures/metrics/generation.py), which pins Python's string semantics.
+ * (2) sacrebleu itself run on the WMT17 sample and on synthetic edge cases
+ * (scripts/fixtures/metrics/sacrebleu_reference.py → test/fixtures/metrics/sacrebleu.json).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import {
-  BLEU, CHRF, TER, corpusBleu, sentenceBleu, computeBleu, corpusChrf, sentenceChrf, corpusTer, tercomTokenize,
-  tokenize13a, tokenizeIntl, tokenizeChar, type BleuTokenizerName,
+  BLEU, CHRF, TER, corpusBleu, sentenceBleu, computeBleu, corpusChrf, sentenceChrf, corpusTer, sentenceTer, tercomTokenize,
+  tokenize13a, tokenizeIntl, tokenizeChar, type BleuTokenizerName, type BleuOptions, type BleuScore, type ChrfOptions, type TerOptions,
 } from "../../src/metrics/generation/index.js";
+import { pyRstrip } from "../../src/metrics/generation/text.js";
 import { captureWarnings } from "../../src/metrics/warnings.js";
 import { close, fixture } from "./helpers.js";
 
@@ -127,59 +128,90 @@ test("signatures follow sacrebleu's format", () => {
   assert.match(corpusBleu(HYPS, REFS).format(1), /^BLEU = 48\.5 \d+\.\d\/\d+\.\d\/\d+\.\d\/\d+\.\d \(BP = \d\.\d{3} ratio = \d\.\d{3} hyp_len = \d+ ref_len = \d+\)$/);
 });
 
-const gen = fixture("generation.json");
+const sb = fixture("sacrebleu.json");
 const DATA = "/work/shared/datasets/wmt17_en_de_sample";
-/** Lines as sacrebleu's CLI reads them: split on \n, Python-rstripped (the BOM of online-A stays). */
-function lines(name: string): string[] {
-  const text = readFileSync(`${DATA}/newstest2017.${name}.de`, "utf8");
-  const out = text.split("\n");
-  if (out[out.length - 1] === "") out.pop();
-  return out.slice(0, gen.segments).map((l) => l.replace(/[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/, ""));
-}
-
-test("tokenizers agree with Python's re/regex and str.split semantics", () => {
-  const fns: Record<string, (s: string) => string> = { "13a": tokenize13a, intl: tokenizeIntl, char: tokenizeChar };
-  for (const [input, expected] of Object.entries(gen.tokens as Record<string, Record<string, string>>)) {
-    for (const name of ["13a", "intl", "char"]) assert.equal(fns[name]!(input), expected[name], `${name}: ${JSON.stringify(input)}`);
-  }
-});
-
-for (const system of ["uedin-nmt", "online-A", "KIT"]) {
-  test(`WMT17 sample, ${system}: BLEU, chrF, TER agree with the Python implementation`, { skip: !existsData() && "WMT17 sample not present" }, () => {
-    const ref = lines("ref"), hyp = lines(system);
-    const others = ["uedin-nmt", "online-A", "KIT"].filter((s) => s !== system).map(lines);
-    const r = gen.systems[system];
-    for (const tok of ["13a", "intl", "char", "none"] as BleuTokenizerName[]) {
-      const s = corpusBleu(hyp, [ref], { tokenize: tok });
-      close([s.sysLen, s.refLen, ...s.counts, ...s.totals], r[`bleu_${tok}`].stats, `bleu ${tok} statistics`, 0);
-      close(s.score, r[`bleu_${tok}`].score, `bleu ${tok}`);
-    }
-    close(corpusBleu(hyp, [ref], { lowercase: true }).score, r.bleu_lc, "bleu lowercase");
-    for (const sm of ["none", "floor", "add-k"] as const) close(corpusBleu(hyp, [ref], { lowercase: true, smoothMethod: sm }).score, r[`bleu_smooth_${sm}`], `bleu smooth ${sm}`);
-    close(corpusBleu(hyp, [ref, ...others]).score, r.bleu_multiref, "bleu with 3 references");
-    close(hyp.slice(0, 25).map((h, i) => sentenceBleu(h, [ref[i]!]).score), r.sentence_bleu, "sentence bleu");
-    close(corpusChrf(hyp, [ref]).score, r.chrf, "chrF");
-    close(corpusChrf(hyp, [ref], { wordOrder: 2 }).score, r.chrf_pp, "chrF++");
-    close(corpusChrf(hyp, [ref], { epsSmoothing: true }).score, r.chrf_eps, "chrF eps smoothing");
-    close(corpusChrf(hyp, [ref], { whitespace: true, lowercase: true }).score, r.chrf_ws_lc, "chrF whitespace lowercase");
-    close(corpusChrf(hyp, [ref, ...others]).score, r.chrf_multiref, "chrF 3 references");
-    close(hyp.slice(0, 25).map((h, i) => sentenceChrf(h, [ref[i]!]).score), r.sentence_chrf, "sentence chrF");
-    const ter = new TER();
-    close(ter.segmentStats(hyp, [ref]).map((s) => Array.from(s)), r.ter_segments, "TER segment statistics");
-    close(corpusTer(hyp, [ref]).score, r.ter, "TER");
-    close(corpusTer(hyp.slice(0, 60), [ref.slice(0, 60)], { caseSensitive: true }).score, r.ter_cased, "TER case-sensitive");
-    close(corpusTer(hyp.slice(0, 60), [ref.slice(0, 60), others[0]!.slice(0, 60)]).score, r.ter_multiref, "TER 2 references");
-  });
-}
-
-function existsData(): boolean {
+const hasData = (() => {
   try {
     readFileSync(`${DATA}/newstest2017.ref.de`);
     return true;
   } catch {
     return false;
   }
+})();
+
+/** Lines as sacrebleu's CLI reads them: split on \n, Python-rstripped (the BOM of online-A stays). */
+function lines(name: string): string[] {
+  const out = readFileSync(`${DATA}/newstest2017.${name}.de`, "utf8").split("\n");
+  if (out[out.length - 1] === "") out.pop();
+  return out.slice(0, sb.segments).map(pyRstrip);
 }
+
+const BLEU_CONFIGS: Record<string, BleuOptions> = {
+  default: {}, intl: { tokenize: "intl" }, char: { tokenize: "char" }, none: { tokenize: "none" }, lc: { lowercase: true },
+  floor: { smoothMethod: "floor" }, "add-k": { smoothMethod: "add-k", smoothValue: 2 }, nosmooth: { smoothMethod: "none" },
+  eff: { effectiveOrder: true }, order2: { maxNgramOrder: 2 },
+};
+const CHRF_CONFIGS: Record<string, ChrfOptions> = {
+  default: {}, pp: { wordOrder: 2 }, eps: { epsSmoothing: true }, ws: { whitespace: true }, lc: { lowercase: true },
+  beta1: { beta: 1 }, c4w1: { charOrder: 4, wordOrder: 1 },
+};
+const TER_CONFIGS: Record<string, TerOptions> = {
+  default: {}, cased: { caseSensitive: true }, norm: { normalized: true }, nopunct: { noPunct: true },
+  norm_nopunct_cased: { normalized: true, noPunct: true, caseSensitive: true },
+};
+
+/** Scores one configuration and compares score, statistics and signature with sacrebleu's. */
+function compare(kind: "bleu" | "chrf" | "ter", config: string, hyps: string[], refs: string[][], ref: any, msg: string): void {
+  const metric = kind === "bleu" ? new BLEU(BLEU_CONFIGS[config]) : kind === "chrf" ? new CHRF(CHRF_CONFIGS[config]) : new TER(TER_CONFIGS[config]);
+  const stats = metric.segmentStats(hyps, refs);
+  const width = stats[0]!.length;
+  const sum = new Float64Array(width);
+  for (const s of stats) for (let j = 0; j < width; j++) sum[j] += s[j]!;
+  const score = metric.scoreFromStats(sum);
+  close(score.score, ref.score, `${msg}: score`);
+  assert.equal(metric.signature().replace("version:2.6.0", "version:2.x-from-source"), ref.signature, `${msg}: signature`);
+  assert.equal(metric.signature(true).replace("v:2.6.0", "v:2.x-from-source"), ref.short, `${msg}: short signature`);
+  if (kind === "bleu") {
+    const b = score as BleuScore;
+    close([b.counts, b.totals, b.sysLen, b.refLen, b.bp], [ref.counts, ref.totals, ref.sysLen, ref.refLen, ref.bp], `${msg}: statistics`);
+  }
+  if (ref.segments) close(stats.map((s) => Array.from(s)), ref.segments, `${msg}: segment statistics`);
+}
+
+test("tokenizers agree with sacrebleu's (Python re/regex, str.split semantics)", () => {
+  const fns: Record<string, (s: string) => string> = { "13a": tokenize13a, intl: tokenizeIntl, char: tokenizeChar };
+  for (const [input, expected] of Object.entries(sb.tokens as Record<string, Record<string, string>>)) {
+    for (const name of ["13a", "intl", "char"]) assert.equal(fns[name]!(input), expected[name], `${name}: ${JSON.stringify(input)}`);
+  }
+});
+
+for (const system of ["uedin-nmt", "online-A", "KIT"]) {
+  test(`WMT17 sample, ${system}: BLEU, chrF, TER in every configuration equal sacrebleu's`, { skip: !hasData && "WMT17 sample not present" }, () => {
+    const ref = lines("ref"), hyp = lines(system);
+    const others = ["uedin-nmt", "online-A", "KIT"].filter((s) => s !== system).map(lines);
+    const r = sb.systems[system];
+    for (const config of Object.keys(BLEU_CONFIGS)) compare("bleu", config, hyp, [ref], r[`bleu_${config}`], `BLEU ${config}`);
+    for (const config of Object.keys(CHRF_CONFIGS)) compare("chrf", config, hyp, [ref], r[`chrf_${config}`], `chrF ${config}`);
+    compare("ter", "default", hyp, [ref], r.ter_default, "TER");
+    for (const config of Object.keys(TER_CONFIGS).filter((c) => c !== "default")) compare("ter", config, hyp.slice(0, 80), [ref.slice(0, 80)], r[`ter_${config}`], `TER ${config}`);
+    compare("bleu", "default", hyp, [ref, ...others], r.bleu_multiref, "BLEU 3 references");
+    compare("chrf", "pp", hyp, [ref, ...others], r.chrf_multiref, "chrF++ 3 references");
+    compare("ter", "default", hyp.slice(0, 80), [ref.slice(0, 80), others[0]!.slice(0, 80)], r.ter_multiref, "TER 2 references");
+    compare("bleu", "default", hyp, [ref, others[0]!.map((o, i) => (i % 3 ? o : ""))], r.bleu_varref, "BLEU variable references");
+    close(hyp.map((h, i) => sentenceBleu(h, [ref[i]!]).score), r.sentence_bleu, "sentence BLEU");
+    close(hyp.map((h, i) => sentenceChrf(h, [ref[i]!]).score), r.sentence_chrf, "sentence chrF");
+    close(hyp.slice(0, 50).map((h, i) => sentenceTer(h, [ref[i]!]).score), r.sentence_ter, "sentence TER");
+  });
+}
+
+test("synthetic edge cases (empty and blank lines, punctuation, numbers, Unicode, repeats) equal sacrebleu's", () => {
+  for (const c of sb.edge) {
+    for (const key of Object.keys(c).filter((k) => k.includes("_"))) {
+      const [kind, config] = key.split("_") as ["bleu" | "chrf" | "ter", string];
+      compare(kind, config, c.hyps, c.refs, c[key], `${JSON.stringify(c.hyps)} ${key}`);
+    }
+  }
+});
 
 test("edge cases: empty hypotheses, empty references, line count mismatches, tokenized input", () => {
   // an empty hypothesis has no n-grams: BLEU 0 with brevity penalty 0
