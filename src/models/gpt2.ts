@@ -1,0 +1,315 @@
+/**
+ * GPT-2, as transformers' modeling_gpt2.py computes it, read top to bottom: Conv1D → attention (with a key/value
+ * cache) → MLP → block → GPT2Model → heads (causal LM, sequence classification, token classification).
+ * Names: `transformer.{wte, wpe, h.N.{ln_1, attn.c_attn, attn.c_proj, ln_2, mlp.c_fc, mlp.c_proj}, ln_f}`, `lm_head`.
+ *
+ * Details that decide equality with transformers: Conv1D stores its weight as [in, out] (the OpenAI layout), so it
+ * computes x·W + b with no transpose and checkpoints load as they are; pre-LN blocks with eps layer_norm_epsilon
+ * (1e-5); activation_function "gelu_new" is the tanh GELU; scores scaled by 1/√d_head (scale_attn_weights, and
+ * 1/(layer+1) more with scale_attn_by_inverse_layer_idx); the causal mask and the padding mask are combined, masked
+ * scores get the most negative f32; positions continue from the cached length; lm_head shares wte's matrix.
+ * The sequence classifier scores the rightmost token that is not pad_token_id.
+ */
+import { ArgumentError, ShapeError, fmtShape } from "../util/errors.js";
+import type { Rng } from "../util/rng.js";
+import { Tensor, add, concat, matmul, slice, takeAlong, tensor } from "../tensor/index.js";
+import { Dropout, Embedding, LayerNorm, Linear, Module, Parameter, activation, attentionBias, init, mergeHeads, scaledDotProductAttention, splitHeads } from "../nn/index.js";
+import { numLabels, type Gpt2Config } from "../io/config.js";
+import { PreTrainedModel, type ModelOptions } from "./pretrained.js";
+import { checkInputs, checkRange, positionRange, type BaseModelOutput, type CausalLM, type CausalLMInputs, type CausalLMOutput, type ClassifierOutput } from "./interfaces.js";
+import { causalLmLoss, sequenceClassificationLoss, tokenLoss } from "./losses.js";
+
+/** One layer's cached keys and values, [B, nh, T_past, dh] each. */
+export interface LayerKV {
+  key: Tensor;
+  value: Tensor;
+}
+
+/** Every layer's cache; the sequence length seen so far is key.shape[2]. */
+export type KVCache = LayerKV[];
+
+export type Gpt2Inputs = CausalLMInputs<KVCache>;
+
+export interface Gpt2ModelOutput extends BaseModelOutput {
+  pastKeyValues: KVCache | null;
+}
+
+// ---- Conv1D
+
+/** transformers' Conv1D: a linear layer whose weight is stored transposed, [nx, nf]. */
+export class Conv1D extends Module {
+  weight: Parameter;
+  bias: Parameter;
+
+  constructor(readonly nf: number, readonly nx: number) {
+    super();
+    this.weight = Parameter.zeros([nx, nf]);
+    this.bias = Parameter.zeros([nf]);
+  }
+
+  /** x [..., nx] → [..., nf] */
+  forward(x: Tensor): Tensor {
+    return add(matmul(x, this.weight), this.bias);
+  }
+}
+
+// ---- attention, MLP, block
+
+export class GPT2Attention extends Module {
+  c_attn: Conv1D;
+  c_proj: Conv1D;
+  attn_dropout: Dropout;
+  resid_dropout: Dropout;
+  private readonly _heads: number;
+  private readonly _scale: number;
+
+  constructor(c: Gpt2Config, layerIdx: number, rng?: Rng) {
+    super();
+    this._heads = c.n_head;
+    this.c_attn = new Conv1D(3 * c.n_embd, c.n_embd);
+    this.c_proj = new Conv1D(c.n_embd, c.n_embd);
+    this.attn_dropout = new Dropout(c.attn_pdrop, rng);
+    this.resid_dropout = new Dropout(c.resid_pdrop, rng);
+    let scale = c.scale_attn_weights ? 1 / Math.sqrt(c.n_embd / c.n_head) : 1;
+    if (c.scale_attn_by_inverse_layer_idx) scale /= layerIdx + 1;
+    this._scale = scale;
+  }
+
+  /** x [B, T, H], bias [B or 1, 1, T, T_past + T] → output [B, T, H] and this layer's keys/values including x. */
+  forward(x: Tensor, bias: Tensor | null, past: LayerKV | null): { output: Tensor; present: LayerKV } {
+    const h = x.shape[2];
+    const qkv = this.c_attn.forward(x); // [B, T, 3H]
+    const q = splitHeads(slice(qkv, 2, 0, h), this._heads); // [B, nh, T, dh]
+    let k = splitHeads(slice(qkv, 2, h, 2 * h), this._heads);
+    let v = splitHeads(slice(qkv, 2, 2 * h, 3 * h), this._heads);
+    if (past) {
+      k = concat([past.key, k], 2); // [B, nh, T_past + T, dh]
+      v = concat([past.value, v], 2);
+    }
+    const context = scaledDotProductAttention(q, k, v, { bias, scale: this._scale, dropout: this.attn_dropout });
+    const output = this.resid_dropout.forward(this.c_proj.forward(mergeHeads(context)));
+    return { output, present: { key: k, value: v } };
+  }
+}
+
+export class GPT2MLP extends Module {
+  c_fc: Conv1D;
+  c_proj: Conv1D;
+  dropout: Dropout;
+  private readonly _act: (x: Tensor) => Tensor;
+
+  constructor(c: Gpt2Config, rng?: Rng) {
+    super();
+    const inner = c.n_inner ?? 4 * c.n_embd;
+    this.c_fc = new Conv1D(inner, c.n_embd);
+    this.c_proj = new Conv1D(c.n_embd, inner);
+    this._act = activation(c.activation_function);
+    this.dropout = new Dropout(c.resid_pdrop, rng);
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.dropout.forward(this.c_proj.forward(this._act(this.c_fc.forward(x))));
+  }
+}
+
+export class GPT2Block extends Module {
+  ln_1: LayerNorm;
+  attn: GPT2Attention;
+  ln_2: LayerNorm;
+  mlp: GPT2MLP;
+
+  constructor(c: Gpt2Config, layerIdx: number, rng?: Rng) {
+    super();
+    this.ln_1 = new LayerNorm(c.n_embd, c.layer_norm_epsilon);
+    this.attn = new GPT2Attention(c, layerIdx, rng);
+    this.ln_2 = new LayerNorm(c.n_embd, c.layer_norm_epsilon);
+    this.mlp = new GPT2MLP(c, rng);
+  }
+
+  forward(x: Tensor, bias: Tensor | null, past: LayerKV | null): { output: Tensor; present: LayerKV } {
+    const a = this.attn.forward(this.ln_1.forward(x), bias, past);
+    const h = add(x, a.output);
+    return { output: add(h, this.mlp.forward(this.ln_2.forward(h))), present: a.present };
+  }
+}
+
+// ---- the model
+
+abstract class GPT2PreTrainedModel extends PreTrainedModel<Gpt2Config> {
+  static readonly modelType = "gpt2";
+  static readonly baseModelPrefix = "transformer";
+  protected readonly coreModules = ["wte", "wpe", "h", "ln_f"];
+
+  /** The causal-mask buffers old checkpoints saved; transformers builds masks instead. */
+  protected override get ignoredKeys(): readonly RegExp[] {
+    return [/\.attn\.(bias|masked_bias)$/, /\.crossattention\.(bias|masked_bias)$/];
+  }
+
+  protected override initModule(name: string, m: Module, rng: Rng, fresh: (p: Parameter | null) => p is Parameter): void {
+    const std = this.initializerRange;
+    if (m instanceof GPT2Attention || m instanceof GPT2MLP) {
+      // GPT-2's scaled init: residual projections N(0, range / √(2 · n_layer))
+      if (fresh(m.c_proj.weight)) init.normal_(m.c_proj.weight, std / Math.sqrt(2 * this.config.n_layer), rng);
+    } else if (m instanceof Conv1D) {
+      if (fresh(m.weight)) init.normal_(m.weight, std, rng);
+      if (fresh(m.bias)) init.constant_(m.bias, 0);
+    } else {
+      super.initModule(name, m, rng, fresh);
+    }
+  }
+}
+
+export class GPT2Model extends GPT2PreTrainedModel {
+  static readonly architecture = "GPT2Model";
+  wte: Embedding;
+  wpe: Embedding;
+  drop: Dropout;
+  h: GPT2Block[];
+  ln_f: LayerNorm;
+
+  constructor(config: Gpt2Config, opts: ModelOptions = {}) {
+    super(config);
+    if (config.add_cross_attention) throw new ArgumentError("gpt2: add_cross_attention (GPT-2 as an encoder-decoder's decoder) is not supported");
+    this.wte = new Embedding(config.vocab_size, config.n_embd, { rng: opts.rng });
+    this.wpe = new Embedding(config.n_positions, config.n_embd, { rng: opts.rng });
+    this.drop = new Dropout(config.embd_pdrop, opts.rng);
+    this.h = Array.from({ length: config.n_layer }, (_, i) => new GPT2Block(config, i, opts.rng));
+    this.ln_f = new LayerNorm(config.n_embd, config.layer_norm_epsilon);
+    if (opts.initWeights !== false) this.initWeights(opts.rng);
+  }
+
+  /**
+   * inputIds [B, T] (only the new tokens when pastKeyValues is given); attentionMask [B, T_past + T] covers the
+   * cached tokens too. Returns lastHiddenState [B, T, H] and, with useCache, the cache including these tokens.
+   */
+  forward(inputs: Gpt2Inputs): Gpt2ModelOutput {
+    const past = inputs.pastKeyValues ?? null;
+    const ids = inputs.inputIds;
+    if (!(ids instanceof Tensor) || ids.dtype !== "i32" || ids.rank !== 2) throw new ShapeError(`${this.architecture}: inputIds must be an i32 tensor [batch, seq], got ${ids instanceof Tensor ? ids.dtype + fmtShape(ids.shape) : typeof ids}`);
+    const [b, t] = ids.shape;
+    const c = this.config;
+    if (past && past.length !== c.n_layer) throw new ShapeError(`${this.architecture}: pastKeyValues has ${past.length} layers, the model ${c.n_layer}`);
+    const pastLen = past ? past[0].key.shape[2] : 0;
+    if (past && past[0].key.shape[0] !== b) throw new ShapeError(`${this.architecture}: pastKeyValues is for a batch of ${past[0].key.shape[0]}, inputIds for ${b}`);
+    checkInputs(this.architecture, { ...inputs, attentionMask: null });
+    const mask = inputs.attentionMask ?? null;
+    if (mask && (mask.rank !== 2 || mask.shape[0] !== b || mask.shape[1] !== pastLen + t)) {
+      throw new ShapeError(`${this.architecture}: attentionMask must be [${b}, ${pastLen + t}] (cached + new tokens), got ${fmtShape(mask.shape)}`);
+    }
+    checkRange("gpt2", "input id", ids, c.vocab_size);
+    if (!inputs.positionIds && pastLen + t > c.n_positions) throw new ShapeError(`gpt2: ${pastLen + t} tokens exceed n_positions (${c.n_positions})`);
+    const pos = inputs.positionIds ?? positionRange(t, pastLen);
+    checkRange("gpt2", "position id", pos, c.n_positions);
+    let h = add(this.wte.forward(ids), this.wpe.forward(pos)); // [B, T, H]
+    if (inputs.tokenTypeIds) {
+      checkRange("gpt2", "token type id", inputs.tokenTypeIds, c.vocab_size);
+      h = add(h, this.wte.forward(inputs.tokenTypeIds)); // GPT-2 embeds token types with wte
+    }
+    h = this.drop.forward(h);
+    // [B or 1, 1, T, T_past + T]: key j visible to query i when j ≤ T_past + i and j is not padding
+    const bias = attentionBias({ batch: b, queryLen: t, keyLen: pastLen + t, paddingMask: mask, causal: true });
+    const presents: KVCache = [];
+    this.h.forEach((block, i) => {
+      const r = block.forward(h, bias, past ? past[i] : null);
+      h = r.output;
+      presents.push(r.present);
+    });
+    return { lastHiddenState: this.ln_f.forward(h), poolerOutput: null, pastKeyValues: inputs.useCache ? presents : null };
+  }
+}
+
+// ---- heads
+
+export class GPT2LMHeadModel extends GPT2PreTrainedModel implements CausalLM<KVCache> {
+  static readonly architecture = "GPT2LMHeadModel";
+  transformer: GPT2Model;
+  lm_head: Linear;
+
+  get maxPositions(): number {
+    return this.config.n_positions;
+  }
+
+  constructor(config: Gpt2Config, opts: ModelOptions = {}) {
+    super(config);
+    this.transformer = new GPT2Model(config, { rng: opts.rng, initWeights: false });
+    this.lm_head = new Linear(config.n_embd, config.vocab_size, { bias: false, rng: opts.rng });
+    if (config.tie_word_embeddings) this.lm_head.weight = this.transformer.wte.weight;
+    if (opts.initWeights !== false) this.initWeights(opts.rng);
+  }
+
+  /** logits [B, T, V]; with labels [B, T] i32 the next-token loss (labels shifted inside, -100 ignored). */
+  forward(inputs: Gpt2Inputs): CausalLMOutput<KVCache> {
+    const out = this.transformer.forward(inputs);
+    const logits = this.lm_head.forward(out.lastHiddenState);
+    return { logits, loss: inputs.labels ? causalLmLoss(logits, inputs.labels) : null, pastKeyValues: out.pastKeyValues };
+  }
+}
+
+/** For each row, the rightmost position whose token is not `pad` (0 when all are), as transformers picks it. */
+export function lastNonPadIndex(ids: Tensor, pad: number): Tensor {
+  const [b, t] = ids.shape;
+  const idx = new Int32Array(b);
+  for (let i = 0; i < b; i++) {
+    for (let j = t - 1; j >= 0; j--) {
+      if (ids.data[i * t + j] !== pad) {
+        idx[i] = j;
+        break;
+      }
+    }
+  }
+  return tensor(idx, [b], { dtype: "i32" });
+}
+
+export class GPT2ForSequenceClassification extends GPT2PreTrainedModel {
+  static readonly architecture = "GPT2ForSequenceClassification";
+  transformer: GPT2Model;
+  score: Linear;
+
+  constructor(config: Gpt2Config, opts: ModelOptions = {}) {
+    super(config);
+    this.transformer = new GPT2Model(config, { rng: opts.rng, initWeights: false });
+    this.score = new Linear(config.n_embd, numLabels(config), { bias: false, rng: opts.rng });
+    if (opts.initWeights !== false) this.initWeights(opts.rng);
+  }
+
+  /** logits [B, num_labels] at each row's last token that is not pad_token_id. */
+  forward(inputs: Gpt2Inputs): ClassifierOutput {
+    const h = this.transformer.forward(inputs).lastHiddenState; // [B, T, H]
+    const [b, t] = inputs.inputIds.shape;
+    const pad = this.config.pad_token_id;
+    if (pad === null && b !== 1) throw new ArgumentError(`${this.architecture}: cannot handle batches of ${b} without pad_token_id in the config`, "set pad_token_id (often the eos token, 50256 for GPT-2) so the last real token of each row can be found");
+    const last = pad === null ? tensor(new Int32Array(b).fill(t - 1), [b], { dtype: "i32" }) : lastNonPadIndex(inputs.inputIds, pad);
+    const logits = takeAlong(this.score.forward(h), 1, expandIndex(last, this.score.outFeatures)); // [B, C]
+    return { logits, loss: inputs.labels ? sequenceClassificationLoss(logits, inputs.labels, this.config) : null };
+  }
+}
+
+/** idx [B] → [B, C] (the same position for every class), the index takeAlong needs to pick one row per batch item. */
+function expandIndex(idx: Tensor, classes: number): Tensor {
+  const b = idx.size;
+  const out = new Int32Array(b * classes);
+  for (let i = 0; i < b; i++) out.fill(idx.data[i], i * classes, (i + 1) * classes);
+  return tensor(out, [b, classes], { dtype: "i32" });
+}
+
+export class GPT2ForTokenClassification extends GPT2PreTrainedModel {
+  static readonly architecture = "GPT2ForTokenClassification";
+  transformer: GPT2Model;
+  dropout: Dropout;
+  classifier: Linear;
+
+  constructor(config: Gpt2Config, opts: ModelOptions = {}) {
+    super(config);
+    this.transformer = new GPT2Model(config, { rng: opts.rng, initWeights: false });
+    const p = typeof config.classifier_dropout === "number" ? config.classifier_dropout : typeof config.hidden_dropout === "number" ? config.hidden_dropout : 0.1;
+    this.dropout = new Dropout(p, opts.rng);
+    this.classifier = new Linear(config.n_embd, numLabels(config), { rng: opts.rng });
+    if (opts.initWeights !== false) this.initWeights(opts.rng);
+  }
+
+  /** logits [B, T, num_labels]; labels [B, T] i32 with -100 on positions not scored. */
+  forward(inputs: Gpt2Inputs): ClassifierOutput {
+    const logits = this.classifier.forward(this.dropout.forward(this.transformer.forward(inputs).lastHiddenState));
+    return { logits, loss: inputs.labels ? tokenLoss(logits, inputs.labels) : null };
+  }
+}

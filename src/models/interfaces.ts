@@ -1,0 +1,112 @@
+/** What models take and return, named as transformers names them (input_ids → inputIds, last_hidden_state → lastHiddenState). */
+import { ShapeError, fmtShape } from "../util/errors.js";
+import { Tensor, arange, reshape } from "../tensor/index.js";
+
+export interface ModelInputs {
+  /** [B, T] i32 token ids. */
+  inputIds: Tensor;
+  /** [B, T]: 1 for tokens to attend to, 0 for padding (default: all 1). */
+  attentionMask?: Tensor | null;
+  /** [B, T] i32 segment ids (BERT; default zeros). */
+  tokenTypeIds?: Tensor | null;
+  /** [B, T] or [1, T] i32 positions (default as transformers computes them per architecture). */
+  positionIds?: Tensor | null;
+  /** Targets: i32 class ids (or f32 values for regression / multi-label); a loss is returned when given. */
+  labels?: Tensor | null;
+}
+
+export interface BaseModelOutput {
+  /** [B, T, H] */
+  lastHiddenState: Tensor;
+  /** [B, H]: the pooler's tanh(dense(first token)) (BERT, RoBERTa); null for models without a pooler. */
+  poolerOutput: Tensor | null;
+}
+
+export interface ClassifierOutput {
+  /** [B, C] for sequences, [B, T, C] for tokens. */
+  logits: Tensor;
+  loss: Tensor | null;
+}
+
+export interface LMOutput {
+  /** [B, T, V] */
+  logits: Tensor;
+  loss: Tensor | null;
+}
+
+/** A causal LM's inputs: with a cache (`pastKeyValues`), inputIds are only the new tokens. */
+export interface CausalLMInputs<Cache = unknown> extends ModelInputs {
+  /** What the model kept from the tokens already processed (GPT-2: keys and values; LSTM: its state). */
+  pastKeyValues?: Cache | null;
+  /** Return the cache including these tokens (generation). */
+  useCache?: boolean;
+}
+
+export interface CausalLMOutput<Cache = unknown> extends LMOutput {
+  pastKeyValues: Cache | null;
+}
+
+/** What generation needs of a model: next-token logits, optionally continuing from a cache. */
+export interface CausalLM<Cache = unknown> {
+  readonly config: { model_type: string; pad_token_id: number | null; eos_token_id: number | null; vocab_size: number };
+  /** The longest sequence the model can attend to (null: unbounded, as an LSTM). */
+  readonly maxPositions: number | null;
+  forward(inputs: CausalLMInputs<Cache>): CausalLMOutput<Cache>;
+  eval(): unknown;
+  train(mode?: boolean): unknown;
+  readonly training: boolean;
+}
+
+/** Checks token ids (and the optional per-token tensors beside them); returns [B, T]. */
+export function checkInputs(where: string, inputs: ModelInputs): [number, number] {
+  const ids = inputs.inputIds;
+  if (!(ids instanceof Tensor)) throw new ShapeError(`${where}: inputIds must be a Tensor`);
+  if (ids.dtype !== "i32" || ids.rank !== 2) throw new ShapeError(`${where}: inputIds must be an i32 tensor [batch, seq], got ${ids.dtype}${fmtShape(ids.shape)}`);
+  const [b, t] = ids.shape;
+  const mask = inputs.attentionMask;
+  if (mask && (mask.rank !== 2 || mask.shape[0] !== b || mask.shape[1] !== t)) {
+    throw new ShapeError(`${where}: attentionMask must be [${b}, ${t}] like inputIds, got ${fmtShape(mask.shape)}`);
+  }
+  const types = inputs.tokenTypeIds;
+  if (types && (types.dtype !== "i32" || types.rank !== 2 || types.shape[0] !== b || types.shape[1] !== t)) {
+    throw new ShapeError(`${where}: tokenTypeIds must be i32 [${b}, ${t}], got ${types.dtype}${fmtShape(types.shape)}`);
+  }
+  const pos = inputs.positionIds;
+  if (pos && (pos.dtype !== "i32" || pos.rank !== 2 || (pos.shape[0] !== b && pos.shape[0] !== 1) || pos.shape[1] !== t)) {
+    throw new ShapeError(`${where}: positionIds must be i32 [${b}, ${t}] or [1, ${t}], got ${pos.dtype}${fmtShape(pos.shape)}`);
+  }
+  return [b, t];
+}
+
+/** Ids must index a table of `size` rows; says which table and which value otherwise. */
+export function checkRange(where: string, what: string, ids: Tensor, size: number): void {
+  const d = ids.i32;
+  for (let i = 0; i < d.length; i++) {
+    if (d[i] < 0 || d[i] >= size) throw new ShapeError(`${where}: ${what} ${d[i]} at flat index ${i} is outside [0, ${size})`);
+  }
+}
+
+/** [1, T] positions start, start + 1, ... */
+export function positionRange(t: number, start = 0): Tensor {
+  const p = arange(t);
+  if (start !== 0) for (let i = 0; i < t; i++) p.data[i] += start;
+  return reshape(p, [1, t]);
+}
+
+/** A padded batch from token-id lists: right padding by default (encoders), left for generation. */
+export function padBatch(seqs: readonly (readonly number[])[], padId: number, side: "right" | "left" = "right"): { inputIds: Tensor; attentionMask: Tensor } {
+  if (seqs.length === 0) throw new ShapeError("padBatch: no sequences");
+  const t = Math.max(...seqs.map((s) => s.length));
+  if (t === 0) throw new ShapeError("padBatch: every sequence is empty");
+  const ids = new Int32Array(seqs.length * t).fill(padId);
+  const mask = new Float32Array(seqs.length * t);
+  seqs.forEach((s, i) => {
+    const off = i * t + (side === "left" ? t - s.length : 0);
+    for (let j = 0; j < s.length; j++) {
+      if (!Number.isInteger(s[j])) throw new ShapeError(`padBatch: sequence ${i} position ${j} is ${s[j]}, not a token id`);
+      ids[off + j] = s[j];
+      mask[off + j] = 1;
+    }
+  });
+  return { inputIds: new Tensor(ids, [seqs.length, t]), attentionMask: new Tensor(mask, [seqs.length, t]) };
+}
