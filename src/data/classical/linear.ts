@@ -5,13 +5,14 @@
  */
 import { FormatError, ShapeError } from "../../util/errors.js";
 import type { CsrMatrix } from "../features/sparse.js";
+import { decodeF64, encodeF64, type EncodedF64 } from "../features/encode.js";
 
 export interface LinearState {
   kind: string;
   nFeatures: number;
   nClasses: number;
   /** outputs × nFeatures, row-major. */
-  coef: number[];
+  coef: EncodedF64 | number[];
   intercept: number[];
   /** Model-specific extras (hyperparameters, training diagnostics). */
   info?: Record<string, unknown>;
@@ -58,13 +59,13 @@ export class LinearScores {
   }
 
   state(kind: string, info?: Record<string, unknown>): LinearState {
-    return { kind, nFeatures: this.nFeatures, nClasses: this.nClasses, coef: Array.from(this.coef), intercept: Array.from(this.intercept), ...(info ? { info } : {}) };
+    return { kind, nFeatures: this.nFeatures, nClasses: this.nClasses, coef: encodeF64(this.coef), intercept: Array.from(this.intercept), ...(info ? { info } : {}) };
   }
 
   static fromState(s: LinearState, kind: string): LinearScores {
     if (s.kind !== kind) throw new FormatError(`expected a "${kind}" model, found "${s.kind}"`);
-    if (!Array.isArray(s.coef) || !Array.isArray(s.intercept)) throw new FormatError(`${kind} model: coef and intercept must be arrays`);
-    return new LinearScores(s.nFeatures, s.nClasses, Float64Array.from(s.coef), Float64Array.from(s.intercept));
+    if (!Array.isArray(s.intercept)) throw new FormatError(`${kind} model: intercept must be an array`);
+    return new LinearScores(s.nFeatures, s.nClasses, decodeF64(s.coef, `${kind} model coef`), Float64Array.from(s.intercept));
   }
 }
 

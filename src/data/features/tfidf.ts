@@ -12,6 +12,7 @@ import { buildAnalyzer, DEFAULT_TOKEN_PATTERN, type Analyzer, type StripAccents 
 import { compareCodePoints } from "../prep/unicode.js";
 import { npArgsort } from "./npsort.js";
 import { CsrMatrix } from "./sparse.js";
+import { decodeF64, encodeF64, type EncodedF64 } from "./encode.js";
 
 export interface TfidfOptions {
   analyzer?: Analyzer;
@@ -57,7 +58,7 @@ export interface TfidfState {
   options: Resolved;
   /** Features in column order. */
   vocabulary: string[];
-  idf: number[] | null;
+  idf: EncodedF64 | number[] | null;
 }
 
 export class TfidfVectorizer {
@@ -175,19 +176,18 @@ export class TfidfVectorizer {
 
   toJSON(): TfidfState {
     if (!this.vocab) throw new ArgumentError("TfidfVectorizer.toJSON before fit");
-    return { options: this.options, vocabulary: this.vocabList, idf: this.idfVec ? Array.from(this.idfVec) : null };
+    return { options: this.options, vocabulary: this.vocabList, idf: this.idfVec ? encodeF64(this.idfVec) : null };
   }
 
   static fromJSON(state: TfidfState): TfidfVectorizer {
     if (!state || !Array.isArray(state.vocabulary) || typeof state.options !== "object") throw new FormatError("tfidf state: expected { options, vocabulary, idf }");
     const v = new TfidfVectorizer(state.options);
-    if (state.idf !== null && state.idf.length !== state.vocabulary.length) {
-      throw new FormatError(`tfidf state: ${state.idf.length} idf values for ${state.vocabulary.length} terms`);
-    }
+    const idf = state.idf === null ? undefined : decodeF64(state.idf, "tfidf idf");
+    if (idf && idf.length !== state.vocabulary.length) throw new FormatError(`tfidf state: ${idf.length} idf values for ${state.vocabulary.length} terms`);
     v.vocabList = state.vocabulary.slice();
     v.vocab = new Map(v.vocabList.map((t, i) => [t, i]));
     if (v.vocab.size !== v.vocabList.length) throw new FormatError("tfidf state: the vocabulary has duplicate terms");
-    v.idfVec = state.idf ? Float64Array.from(state.idf) : undefined;
+    v.idfVec = idf;
     return v;
   }
 }

@@ -11,7 +11,7 @@ export type LabelType = "string" | "int" | "float";
 export interface ColumnOptions {
   /** Text column: a header name, or a 0-based index. Default: the first of text, sentence, sentence1, review, ... present. */
   textColumn?: string;
-  /** Second text of a pair. Default: sentence2 when the text column is sentence1, otherwise none. */
+  /** Second text of a pair. Default: sentence2 next to sentence1, text_pair next to text, otherwise none. */
   textPairColumn?: string;
   /** Label column (name or index); null = unlabelled data. Default: the first of label, labels, class, ... present, else none. */
   labelColumn?: string | null;
@@ -62,7 +62,8 @@ export function mapColumns<K>(
     throw new DataError(`no text column found; the columns are ${list}`, { file }, "pass --text-column NAME (or a 0-based index when the file has no header)");
   }
   const map: ColumnMap<K> = { text, textName: nameOf(text) };
-  const pair = opts.textPairColumn !== undefined ? need(opts.textPairColumn, "text-pair") : map.textName === "sentence1" ? firstPresent(["sentence2"]) : undefined;
+  const pairDefault = map.textName === "sentence1" ? "sentence2" : map.textName === "text" ? "text_pair" : undefined;
+  const pair = opts.textPairColumn !== undefined ? need(opts.textPairColumn, "text-pair") : pairDefault !== undefined ? firstPresent([pairDefault]) : undefined;
   if (pair !== undefined) [map.pair, map.pairName] = [pair, nameOf(pair)];
   const label = opts.labelColumn === null ? undefined : opts.labelColumn !== undefined ? need(opts.labelColumn, "label") : firstPresent(LABEL_COLUMNS);
   if (label !== undefined) [map.label, map.labelName] = [label, nameOf(label)];
