@@ -6,7 +6,11 @@ import { Command, CommanderError } from "commander";
 import { printError } from "./output.js";
 import { version } from "./version.js";
 import { register as registerDoctor } from "./doctor.js";
+import { register as registerData } from "./data.js";
+import { register as registerBaseline } from "./baseline.js";
+import { register as registerPredict } from "./predict.js";
 import { register as registerDownload } from "./download.js";
+import { register as registerWord2Vec } from "./word2vec.js";
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -17,7 +21,11 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run graft --help for usage)")
     .exitOverride();
   registerDoctor(program);
+  registerData(program);
+  registerBaseline(program);
+  registerPredict(program);
   registerDownload(program);
+  registerWord2Vec(program);
   return program;
 }
 
