@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 #include <algorithm>
+#include <string>
 
 #include "../../native/kernels/gemm.h"
 #include "../../native/threadpool.h"
@@ -48,8 +49,16 @@ static double gflops(int64_t m, int64_t k, int64_t n, bool ta, bool tb, int reps
   return 2.0 * m * n * k / t[t.size() / 2] / 1e9;
 }
 
+static void noop_micro(int64_t, const float*, const float*, float*, int64_t, int, int, bool) {}
+
 int main(int argc, char** argv) {
   GemmKernel variant = gemm_kernel();
+  if (argc >= 2 && std::string(argv[1]) == "pack-only") {
+    // The same driver with a micro-kernel that does nothing: what packing and loop overhead cost alone.
+    variant.micro = noop_micro;
+    gemm_force_kernel(&variant);
+    argc = 1;
+  }
   if (argc >= 4) {
     variant.kc = std::atoll(argv[1]);
     variant.mc = std::atoll(argv[2]);
@@ -59,6 +68,7 @@ int main(int argc, char** argv) {
   std::printf("kernel %s kc=%lld mc=%lld nc=%lld threads=%d\n", variant.name, (long long)variant.kc, (long long)variant.mc,
               (long long)variant.nc, thread_count());
   const int shapes[][3] = {{1, 1, 1}, {7, 33, 5}, {33, 127, 257}, {257, 33, 127}, {100, 300, 70}};
+  if (variant.micro != noop_micro)
   for (auto& s : shapes)
     for (int f = 0; f < 4; f++) {
       double e = check(s[0], s[2], s[1], f & 1, f & 2);

@@ -170,6 +170,7 @@ export const KERNEL_CASES: Cases = {
     { label: "empty", src: 4, from: { offset: 0, strides: [1, 1] }, dst: 4, to: { offset: 0, strides: [1, 1] }, shape: [0, 4], acc: false },
     { label: "rank 0", src: 3, from: { offset: 2, strides: [] }, dst: 2, to: { offset: 1, strides: [] }, shape: [], acc: true },
     { label: "big transpose [300, 257]", src: 77100, from: { offset: 0, strides: [1, 257] }, dst: 77100, to: { offset: 0, strides: [300, 1] }, shape: [257, 300], acc: false },
+    { label: "batched transpose [3, 50, 40] -> [3, 40, 50], accumulate", src: 6000, from: { offset: 0, strides: [2000, 1, 40] }, dst: 6000, to: { offset: 0, strides: [2000, 50, 1] }, shape: [3, 40, 50], acc: true },
     { label: "big accumulate into broadcast", src: 77100, from: { offset: 0, strides: [257, 1] }, dst: 257, to: { offset: 0, strides: [0, 1] }, shape: [300, 257], acc: true },
   ].flatMap((c) =>
     [false, true].map((ints) => ({

@@ -1,0 +1,124 @@
+/**
+ * fp32 GEMM throughput: graft's matmul next to numpy's (OpenBLAS) in the same run, for the shapes of a BERT-base
+ * layer and the transposed forms their backward pass uses.
+ *
+ *   npm run bench -- gemm [--rounds 3] [--samples 5] [--min-time 0.05] [--shape MxKxN ...]
+ *
+ * For each forward shape C[M,N] = A[M,K]·B[K,N] it times the three products of a training step: forward (NN),
+ * the input gradient dA = dC·Bᵀ (M×N×K, B transposed) and the weight gradient dB = Aᵀ·dC (K×M×N, A transposed).
+ * numpy runs in a child process (bench/gemm.py) fed one shape at a time, alternating with graft for several
+ * rounds, so both see the same machine load; each figure is the median over all samples of all rounds, a sample
+ * being enough back-to-back calls to last --min-time seconds, after a warm-up.
+ */
+import { spawn } from "node:child_process";
+import { cpus } from "node:os";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { backend } from "../src/backend/index.js";
+import type { MatmulParams } from "../src/backend/backend.js";
+
+interface Product {
+  label: string;
+  m: number;
+  k: number;
+  n: number;
+  transA: boolean;
+  transB: boolean;
+}
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: "string", default: "3" },
+    samples: { type: "string", default: "5" },
+    "min-time": { type: "string", default: "0.05" },
+    shape: { type: "string", multiple: true },
+  },
+});
+const rounds = Number(values.rounds), samples = Number(values.samples), minTime = Number(values["min-time"]);
+const forward = (values.shape ?? ["2048x768x768", "2048x768x3072", "2048x3072x768", "512x128x128"]).map((s) => {
+  const dims = s.split("x").map(Number);
+  if (dims.length !== 3 || dims.some((d) => !Number.isInteger(d) || d <= 0)) throw new Error(`--shape must be MxKxN, got "${s}"`);
+  return dims as [number, number, number];
+});
+
+const products: Product[] = forward.flatMap(([m, k, n]) => [
+  { label: `${m}x${k}x${n} fwd`, m, k, n, transA: false, transB: false },
+  { label: `${m}x${n}x${k} dA = dC·Bᵀ`, m, k: n, n: k, transA: false, transB: true },
+  { label: `${k}x${m}x${n} dB = Aᵀ·dC`, m: k, k: m, n, transA: true, transB: false },
+]);
+
+// ---- numpy, in a child process answering one request per line
+const py = spawn("python3", [join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bench", "gemm.py")], { stdio: ["pipe", "pipe", "inherit"] });
+const replies = createInterface({ input: py.stdout })[Symbol.asyncIterator]();
+async function nextReply(): Promise<Record<string, unknown>> {
+  const r = await replies.next();
+  if (r.done) throw new Error("python3 bench/gemm.py exited (is numpy installed?)");
+  return JSON.parse(r.value) as Record<string, unknown>;
+}
+const numpyInfo = await nextReply();
+
+async function timeNumpy(p: Product): Promise<number[]> {
+  py.stdin.write(JSON.stringify({ m: p.m, k: p.k, n: p.n, transA: p.transA, transB: p.transB, samples, minTime }) + "\n");
+  return (await nextReply()).times as number[];
+}
+
+// ---- graft
+const b = backend();
+function timeGraft(p: Product): number[] {
+  const a = new Float32Array(p.m * p.k).map(() => Math.random() - 0.5);
+  const w = new Float32Array(p.k * p.n).map(() => Math.random() - 0.5);
+  const c = new Float32Array(p.m * p.n);
+  const params: MatmulParams = { batch: 1, m: p.m, n: p.n, k: p.k, transA: p.transA, transB: p.transB };
+  const call = () => b.matmul(a, w, c, params);
+  call(); // warm-up: touches the buffers and grows the packing workspaces
+  const t0 = process.hrtime.bigint();
+  call();
+  const one = Math.max(Number(process.hrtime.bigint() - t0) / 1e9, 1e-7);
+  const calls = Math.max(1, Math.floor(minTime / one));
+  const times: number[] = [];
+  for (let s = 0; s < samples; s++) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < calls; i++) call();
+    times.push(Number(process.hrtime.bigint() - start) / 1e9 / calls);
+  }
+  return times;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((x, y) => x - y);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+// OpenBLAS's threads keep spinning for a while after a call; let them settle before timing graft, and vice versa.
+const settle = () => new Promise((r) => setTimeout(r, 150));
+
+const graftTimes = products.map(() => [] as number[]);
+const numpyTimes = products.map(() => [] as number[]);
+for (let round = 0; round < rounds; round++) {
+  for (const [i, p] of products.entries()) {
+    process.stderr.write(`\rround ${round + 1}/${rounds}  ${p.label.padEnd(28)}`);
+    numpyTimes[i].push(...(await timeNumpy(p)));
+    await settle();
+    graftTimes[i].push(...timeGraft(p));
+    await settle();
+  }
+}
+process.stderr.write("\r" + " ".repeat(60) + "\r");
+py.stdin.end();
+
+const info = (b as unknown as { info?: () => Record<string, string | number> }).info?.() ?? {};
+const model = cpus()[0]?.model ?? "unknown CPU";
+console.log(`GEMM fp32, GFLOP/s (2·M·K·N / median time), ${new Date().toISOString().slice(0, 10)}`);
+console.log(`machine: ${model}, ${cpus().length} CPUs; graft backend ${b.name}${info.simd ? ` (${info.simd}, ${info.gemm}, ${info.threads} threads)` : ""}; numpy ${numpyInfo.numpy} (${numpyInfo.blas})`);
+console.log(`${rounds} rounds × ${samples} samples, interleaved\n`);
+console.log("| product (M×K×N) | graft | numpy | graft / numpy |");
+console.log("| --- | ---: | ---: | ---: |");
+let worst = Infinity;
+for (const [i, p] of products.entries()) {
+  const flop = 2 * p.m * p.k * p.n;
+  const g = flop / median(graftTimes[i]) / 1e9, np = flop / median(numpyTimes[i]) / 1e9;
+  worst = Math.min(worst, g / np);
+  console.log(`| ${p.label} | ${g.toFixed(1)} | ${np.toFixed(1)} | ${(g / np).toFixed(2)} |`);
+}
+console.log(`\nlowest ratio: ${worst.toFixed(2)}`);
