@@ -6,6 +6,8 @@ export { Rng, type RngState } from "./util/rng.js";
 export { writeFileAtomic, writeJsonAtomic } from "./util/atomic.js";
 export { backend, setBackend, withBackend, jsBackend, type Backend } from "./backend/index.js";
 export * from "./tensor/index.js";
+/** Data reading and validation, splits, text preparation, TF-IDF and the classical baselines: `data.readExamples(...)`, `new data.TfidfVectorizer(...)`. */
+export * as data from "./data/index.js";
 export {
   loadSafetensors, saveSafetensors, serializeSafetensors, parseSafetensors, readSafetensorsHeader, SafetensorsFile,
   loadCheckpoint, saveCheckpoint, readConfig, writeConfig, parseConfig, makeConfig, withLabels, numLabels,
