@@ -11,6 +11,7 @@ import { register as registerBaseline } from "./baseline.js";
 import { register as registerPredict } from "./predict.js";
 import { register as registerDownload } from "./download.js";
 import { register as registerWord2Vec } from "./word2vec.js";
+import { register as registerReport } from "./report.js";
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerPredict(program);
   registerDownload(program);
   registerWord2Vec(program);
+  registerReport(program);
   return program;
 }
 
