@@ -15,10 +15,11 @@ import { GPT2ForSequenceClassification, GPT2ForTokenClassification, GPT2LMHeadMo
 import { GraftLstmForCausalLM, GraftLstmForSequenceClassification, GraftLstmModel } from "./lstm.js";
 
 /** What each task's models compute, whatever the architecture. */
-export type EncoderModel = PreTrainedModel & { forward(inputs: ModelInputs): BaseModelOutput };
-export type ClassificationModel = PreTrainedModel & { forward(inputs: ModelInputs): ClassifierOutput };
-export type MaskedLMModel = PreTrainedModel & { forward(inputs: ModelInputs): LMOutput };
-export type CausalLMModel = PreTrainedModel & CausalLM;
+// (the task's forward comes first in each intersection, so calls resolve to it rather than the generic one)
+export type EncoderModel = { forward(inputs: ModelInputs): BaseModelOutput } & PreTrainedModel;
+export type ClassificationModel = { forward(inputs: ModelInputs): ClassifierOutput } & PreTrainedModel;
+export type MaskedLMModel = { forward(inputs: ModelInputs): LMOutput } & PreTrainedModel;
+export type CausalLMModel = CausalLM & PreTrainedModel;
 
 export type Task = "base" | "sequence-classification" | "token-classification" | "masked-lm" | "causal-lm";
 

@@ -12,10 +12,10 @@
 import { ArgumentError, ShapeError } from "../util/errors.js";
 import type { Rng } from "../util/rng.js";
 import { Tensor, add, reshape, slice, tanh, zeros } from "../tensor/index.js";
-import { Dropout, Embedding, LayerNorm, Linear, Module, Parameter, activation, attentionBias, mergeHeads, scaledDotProductAttention, splitHeads } from "../nn/index.js";
+import { Dropout, Embedding, LayerNorm, Linear, Module, Parameter, activation, mergeHeads, scaledDotProductAttention, splitHeads } from "../nn/index.js";
 import { numLabels, type BertConfig } from "../io/config.js";
 import { PreTrainedModel, type ModelOptions } from "./pretrained.js";
-import { checkInputs, checkRange, positionRange, type BaseModelOutput, type ClassifierOutput, type LMOutput, type ModelInputs } from "./interfaces.js";
+import { attentionMaskFor, maskRows, type AttentionMask, checkInputs, checkRange, positionRange, type BaseModelOutput, type ClassifierOutput, type LMOutput, type ModelInputs } from "./interfaces.js";
 import { sequenceClassificationLoss, tokenLoss } from "./losses.js";
 
 function checkConfig(config: BertConfig): void {
@@ -75,12 +75,12 @@ export class BertSelfAttention extends Module {
     this.dropout = new Dropout(dropout, rng);
   }
 
-  /** x [B, T, H], bias [B, 1, 1 or T, T] → context [B, T, H] */
-  forward(x: Tensor, bias: Tensor | null): Tensor {
+  /** x [B, T, H] → context [B, T, H] (mask.bias: [B, 1, 1 or T, T]) */
+  forward(x: Tensor, mask: AttentionMask): Tensor {
     const q = splitHeads(this.query.forward(x), this._heads); // [B, nh, T, dh]
     const k = splitHeads(this.key.forward(x), this._heads);
     const v = splitHeads(this.value.forward(x), this._heads);
-    return mergeHeads(scaledDotProductAttention(q, k, v, { bias, dropout: this.dropout }));
+    return maskRows(mergeHeads(scaledDotProductAttention(q, k, v, { bias: mask.bias, dropout: this.dropout })), mask);
   }
 }
 
@@ -111,8 +111,8 @@ export class BertAttention extends Module {
     this.output = new BertSelfOutput(c, rng);
   }
 
-  forward(x: Tensor, bias: Tensor | null): Tensor {
-    return this.output.forward(this.self.forward(x, bias), x);
+  forward(x: Tensor, mask: AttentionMask): Tensor {
+    return this.output.forward(this.self.forward(x, mask), x);
   }
 }
 
@@ -162,8 +162,8 @@ export class BertLayer extends Module {
     this.output = new BertOutput(c, rng);
   }
 
-  forward(x: Tensor, bias: Tensor | null): Tensor {
-    const a = this.attention.forward(x, bias);
+  forward(x: Tensor, mask: AttentionMask): Tensor {
+    const a = this.attention.forward(x, mask);
     return this.output.forward(this.intermediate.forward(a), a);
   }
 }
@@ -176,9 +176,9 @@ export class BertEncoder extends Module {
     this.layer = Array.from({ length: c.num_hidden_layers }, () => new BertLayer(c, rng));
   }
 
-  forward(x: Tensor, bias: Tensor | null): Tensor {
+  forward(x: Tensor, mask: AttentionMask): Tensor {
     let h = x;
-    for (const l of this.layer) h = l.forward(h, bias);
+    for (const l of this.layer) h = l.forward(h, mask);
     return h;
   }
 }
@@ -239,8 +239,8 @@ export class BertModel extends BertPreTrainedModel {
     const [b, t] = checkInputs(this.architecture, inputs);
     const h0 = this.embeddings.forward(inputs.inputIds, inputs.tokenTypeIds ?? null, inputs.positionIds ?? null);
     // [B, 1, 1, T] additive padding mask (causal [B, 1, T, T] for a decoder config)
-    const bias = attentionBias({ batch: b, queryLen: t, keyLen: t, paddingMask: inputs.attentionMask ?? null, causal: this.config.is_decoder });
-    const h = this.encoder.forward(h0, bias);
+    const mask = attentionMaskFor({ batch: b, queryLen: t, keyLen: t, paddingMask: inputs.attentionMask ?? null, causal: this.config.is_decoder });
+    const h = this.encoder.forward(h0, mask);
     return { lastHiddenState: h, poolerOutput: this.pooler ? this.pooler.forward(h) : null };
   }
 }

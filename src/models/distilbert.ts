@@ -12,10 +12,10 @@
 import { ShapeError } from "../util/errors.js";
 import type { Rng } from "../util/rng.js";
 import { Tensor, add, relu, reshape, slice } from "../tensor/index.js";
-import { Dropout, Embedding, LayerNorm, Linear, Module, Parameter, activation, attentionBias, mergeHeads, scaledDotProductAttention, splitHeads } from "../nn/index.js";
+import { Dropout, Embedding, LayerNorm, Linear, Module, Parameter, activation, mergeHeads, scaledDotProductAttention, splitHeads } from "../nn/index.js";
 import { numLabels, type DistilBertConfig } from "../io/config.js";
 import { PreTrainedModel, type ModelOptions } from "./pretrained.js";
-import { checkInputs, checkRange, positionRange, type BaseModelOutput, type ClassifierOutput, type LMOutput, type ModelInputs } from "./interfaces.js";
+import { attentionMaskFor, maskRows, type AttentionMask, checkInputs, checkRange, positionRange, type BaseModelOutput, type ClassifierOutput, type LMOutput, type ModelInputs } from "./interfaces.js";
 import { sequenceClassificationLoss, tokenLoss } from "./losses.js";
 
 /** transformers hard-codes this epsilon in every DistilBERT LayerNorm. */
@@ -79,12 +79,12 @@ export class DistilBertSelfAttention extends Module {
     this.dropout = new Dropout(dropout, rng);
   }
 
-  /** x [B, T, dim], bias [B, 1, 1, T] → [B, T, dim] */
-  forward(x: Tensor, bias: Tensor | null): Tensor {
+  /** x [B, T, dim] → [B, T, dim] (mask.bias: [B, 1, 1, T]) */
+  forward(x: Tensor, mask: AttentionMask): Tensor {
     const q = splitHeads(this.q_lin.forward(x), this._heads); // [B, nh, T, dh]
     const k = splitHeads(this.k_lin.forward(x), this._heads);
     const v = splitHeads(this.v_lin.forward(x), this._heads);
-    return this.out_lin.forward(mergeHeads(scaledDotProductAttention(q, k, v, { bias, dropout: this.dropout })));
+    return this.out_lin.forward(maskRows(mergeHeads(scaledDotProductAttention(q, k, v, { bias: mask.bias, dropout: this.dropout })), mask));
   }
 }
 
@@ -121,8 +121,8 @@ export class TransformerBlock extends Module {
     this.output_layer_norm = new LayerNorm(c.dim, EPS);
   }
 
-  forward(x: Tensor, bias: Tensor | null): Tensor {
-    const a = this.sa_layer_norm.forward(add(this.attention.forward(x, bias), x));
+  forward(x: Tensor, mask: AttentionMask): Tensor {
+    const a = this.sa_layer_norm.forward(add(this.attention.forward(x, mask), x));
     return this.output_layer_norm.forward(add(this.ffn.forward(a), a));
   }
 }
@@ -135,9 +135,9 @@ export class Transformer extends Module {
     this.layer = Array.from({ length: c.n_layers }, () => new TransformerBlock(c, rng));
   }
 
-  forward(x: Tensor, bias: Tensor | null): Tensor {
+  forward(x: Tensor, mask: AttentionMask): Tensor {
     let h = x;
-    for (const l of this.layer) h = l.forward(h, bias);
+    for (const l of this.layer) h = l.forward(h, mask);
     return h;
   }
 }
@@ -182,8 +182,8 @@ export class DistilBertModel extends DistilBertPreTrainedModel {
     const [b, t] = checkInputs(this.architecture, inputs);
     if (inputs.tokenTypeIds) throw new ShapeError("DistilBertModel: DistilBERT has no token types; do not pass tokenTypeIds");
     const h0 = this.embeddings.forward(inputs.inputIds, inputs.positionIds ?? null);
-    const bias = attentionBias({ batch: b, queryLen: t, keyLen: t, paddingMask: inputs.attentionMask ?? null });
-    return { lastHiddenState: this.transformer.forward(h0, bias), poolerOutput: null };
+    const mask = attentionMaskFor({ batch: b, queryLen: t, keyLen: t, paddingMask: inputs.attentionMask ?? null });
+    return { lastHiddenState: this.transformer.forward(h0, mask), poolerOutput: null };
   }
 }
 

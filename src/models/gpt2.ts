@@ -7,16 +7,17 @@
  * computes x·W + b with no transpose and checkpoints load as they are; pre-LN blocks with eps layer_norm_epsilon
  * (1e-5); activation_function "gelu_new" is the tanh GELU; scores scaled by 1/√d_head (scale_attn_weights, and
  * 1/(layer+1) more with scale_attn_by_inverse_layer_idx); the causal mask and the padding mask are combined, masked
- * scores get the most negative f32; positions continue from the cached length; lm_head shares wte's matrix.
+ * scores get the most negative f32 (a left-padding position, which may attend to nothing, gets a zero context as
+ * in transformers' default SDPA attention); positions continue from the cached length; lm_head shares wte's matrix.
  * The sequence classifier scores the rightmost token that is not pad_token_id.
  */
 import { ArgumentError, ShapeError, fmtShape } from "../util/errors.js";
 import type { Rng } from "../util/rng.js";
 import { Tensor, add, concat, matmul, slice, takeAlong, tensor } from "../tensor/index.js";
-import { Dropout, Embedding, LayerNorm, Linear, Module, Parameter, activation, attentionBias, init, mergeHeads, scaledDotProductAttention, splitHeads } from "../nn/index.js";
+import { Dropout, Embedding, LayerNorm, Linear, Module, Parameter, activation, init, mergeHeads, scaledDotProductAttention, splitHeads } from "../nn/index.js";
 import { numLabels, type Gpt2Config } from "../io/config.js";
 import { PreTrainedModel, type ModelOptions } from "./pretrained.js";
-import { checkInputs, checkRange, positionRange, type BaseModelOutput, type CausalLM, type CausalLMInputs, type CausalLMOutput, type ClassifierOutput } from "./interfaces.js";
+import { attentionMaskFor, maskRows, type AttentionMask, checkInputs, checkRange, positionRange, type BaseModelOutput, type CausalLM, type CausalLMInputs, type CausalLMOutput, type ClassifierOutput } from "./interfaces.js";
 import { causalLmLoss, sequenceClassificationLoss, tokenLoss } from "./losses.js";
 
 /** One layer's cached keys and values, [B, nh, T_past, dh] each. */
@@ -75,8 +76,8 @@ export class GPT2Attention extends Module {
     this._scale = scale;
   }
 
-  /** x [B, T, H], bias [B or 1, 1, T, T_past + T] → output [B, T, H] and this layer's keys/values including x. */
-  forward(x: Tensor, bias: Tensor | null, past: LayerKV | null): { output: Tensor; present: LayerKV } {
+  /** x [B, T, H] → output [B, T, H] and this layer's keys/values including x (mask.bias: [B or 1, 1, T, T_past + T]). */
+  forward(x: Tensor, mask: AttentionMask, past: LayerKV | null): { output: Tensor; present: LayerKV } {
     const h = x.shape[2];
     const qkv = this.c_attn.forward(x); // [B, T, 3H]
     const q = splitHeads(slice(qkv, 2, 0, h), this._heads); // [B, nh, T, dh]
@@ -86,8 +87,8 @@ export class GPT2Attention extends Module {
       k = concat([past.key, k], 2); // [B, nh, T_past + T, dh]
       v = concat([past.value, v], 2);
     }
-    const context = scaledDotProductAttention(q, k, v, { bias, scale: this._scale, dropout: this.attn_dropout });
-    const output = this.resid_dropout.forward(this.c_proj.forward(mergeHeads(context)));
+    const context = scaledDotProductAttention(q, k, v, { bias: mask.bias, scale: this._scale, dropout: this.attn_dropout });
+    const output = this.resid_dropout.forward(this.c_proj.forward(maskRows(mergeHeads(context), mask)));
     return { output, present: { key: k, value: v } };
   }
 }
@@ -126,8 +127,8 @@ export class GPT2Block extends Module {
     this.mlp = new GPT2MLP(c, rng);
   }
 
-  forward(x: Tensor, bias: Tensor | null, past: LayerKV | null): { output: Tensor; present: LayerKV } {
-    const a = this.attn.forward(this.ln_1.forward(x), bias, past);
+  forward(x: Tensor, mask: AttentionMask, past: LayerKV | null): { output: Tensor; present: LayerKV } {
+    const a = this.attn.forward(this.ln_1.forward(x), mask, past);
     const h = add(x, a.output);
     return { output: add(h, this.mlp.forward(this.ln_2.forward(h))), present: a.present };
   }
@@ -207,10 +208,10 @@ export class GPT2Model extends GPT2PreTrainedModel {
     }
     h = this.drop.forward(h);
     // [B or 1, 1, T, T_past + T]: key j visible to query i when j ≤ T_past + i and j is not padding
-    const bias = attentionBias({ batch: b, queryLen: t, keyLen: pastLen + t, paddingMask: mask, causal: true });
+    const attn = attentionMaskFor({ batch: b, queryLen: t, keyLen: pastLen + t, paddingMask: mask, causal: true });
     const presents: KVCache = [];
     this.h.forEach((block, i) => {
-      const r = block.forward(h, bias, past ? past[i] : null);
+      const r = block.forward(h, attn, past ? past[i] : null);
       h = r.output;
       presents.push(r.present);
     });

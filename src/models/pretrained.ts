@@ -23,6 +23,7 @@ import { CONFIG_NAME, numLabels, parseConfig, readConfig, withLabels, writeConfi
 import { resolveModelDir, type ResolveOptions } from "../io/hub.js";
 import { WEIGHTS_NAME, findWeights, loadShardedSafetensors, saveCheckpoint } from "../io/checkpoint.js";
 import { SafetensorsFile } from "../io/safetensors.js";
+import type { ModelInputs } from "./interfaces.js";
 
 export interface ModelOptions {
   /** Drives initialization and dropout (default: the process-wide generator). */
@@ -74,6 +75,9 @@ export abstract class PreTrainedModel<C extends ModelConfig = ModelConfig> exten
   get baseModelPrefix(): string {
     return (this.constructor as PreTrainedModelClass).baseModelPrefix;
   }
+
+  /** Runs the model on a batch; each class documents its inputs and outputs. */
+  abstract forward(inputs: ModelInputs): unknown;
 
   /** Top-level modules of the backbone every checkpoint must provide (under the base prefix, if any). */
   protected abstract readonly coreModules: readonly string[];

@@ -13,10 +13,10 @@
 import { ArgumentError, ShapeError } from "../util/errors.js";
 import type { Rng } from "../util/rng.js";
 import { Tensor, add, gelu, reshape, slice, tanh, zeros } from "../tensor/index.js";
-import { Dropout, Embedding, LayerNorm, Linear, Module, Parameter, activation, attentionBias, mergeHeads, scaledDotProductAttention, splitHeads } from "../nn/index.js";
+import { Dropout, Embedding, LayerNorm, Linear, Module, Parameter, activation, mergeHeads, scaledDotProductAttention, splitHeads } from "../nn/index.js";
 import { numLabels, type RobertaConfig } from "../io/config.js";
 import { PreTrainedModel, type ModelOptions } from "./pretrained.js";
-import { checkInputs, checkRange, type BaseModelOutput, type ClassifierOutput, type LMOutput, type ModelInputs } from "./interfaces.js";
+import { attentionMaskFor, maskRows, type AttentionMask, checkInputs, checkRange, type BaseModelOutput, type ClassifierOutput, type LMOutput, type ModelInputs } from "./interfaces.js";
 import { sequenceClassificationLoss, tokenLoss } from "./losses.js";
 
 function checkConfig(config: RobertaConfig): void {
@@ -99,12 +99,12 @@ export class RobertaSelfAttention extends Module {
     this.dropout = new Dropout(dropout, rng);
   }
 
-  /** x [B, T, H], bias [B, 1, 1 or T, T] → context [B, T, H] */
-  forward(x: Tensor, bias: Tensor | null): Tensor {
+  /** x [B, T, H] → context [B, T, H] (mask.bias: [B, 1, 1 or T, T]) */
+  forward(x: Tensor, mask: AttentionMask): Tensor {
     const q = splitHeads(this.query.forward(x), this._heads); // [B, nh, T, dh]
     const k = splitHeads(this.key.forward(x), this._heads);
     const v = splitHeads(this.value.forward(x), this._heads);
-    return mergeHeads(scaledDotProductAttention(q, k, v, { bias, dropout: this.dropout }));
+    return maskRows(mergeHeads(scaledDotProductAttention(q, k, v, { bias: mask.bias, dropout: this.dropout })), mask);
   }
 }
 
@@ -135,8 +135,8 @@ export class RobertaAttention extends Module {
     this.output = new RobertaSelfOutput(c, rng);
   }
 
-  forward(x: Tensor, bias: Tensor | null): Tensor {
-    return this.output.forward(this.self.forward(x, bias), x);
+  forward(x: Tensor, mask: AttentionMask): Tensor {
+    return this.output.forward(this.self.forward(x, mask), x);
   }
 }
 
@@ -186,8 +186,8 @@ export class RobertaLayer extends Module {
     this.output = new RobertaOutput(c, rng);
   }
 
-  forward(x: Tensor, bias: Tensor | null): Tensor {
-    const a = this.attention.forward(x, bias);
+  forward(x: Tensor, mask: AttentionMask): Tensor {
+    const a = this.attention.forward(x, mask);
     return this.output.forward(this.intermediate.forward(a), a);
   }
 }
@@ -200,9 +200,9 @@ export class RobertaEncoder extends Module {
     this.layer = Array.from({ length: c.num_hidden_layers }, () => new RobertaLayer(c, rng));
   }
 
-  forward(x: Tensor, bias: Tensor | null): Tensor {
+  forward(x: Tensor, mask: AttentionMask): Tensor {
     let h = x;
-    for (const l of this.layer) h = l.forward(h, bias);
+    for (const l of this.layer) h = l.forward(h, mask);
     return h;
   }
 }
@@ -261,8 +261,8 @@ export class RobertaModel extends RobertaPreTrainedModel {
   forward(inputs: ModelInputs): BaseModelOutput {
     const [b, t] = checkInputs(this.architecture, inputs);
     const h0 = this.embeddings.forward(inputs.inputIds, inputs.tokenTypeIds ?? null, inputs.positionIds ?? null);
-    const bias = attentionBias({ batch: b, queryLen: t, keyLen: t, paddingMask: inputs.attentionMask ?? null, causal: this.config.is_decoder });
-    const h = this.encoder.forward(h0, bias);
+    const mask = attentionMaskFor({ batch: b, queryLen: t, keyLen: t, paddingMask: inputs.attentionMask ?? null, causal: this.config.is_decoder });
+    const h = this.encoder.forward(h0, mask);
     return { lastHiddenState: h, poolerOutput: this.pooler ? this.pooler.forward(h) : null };
   }
 }

@@ -118,6 +118,14 @@ test("gpt2: last hidden state, LM logits and loss, sequence logits (last non-pad
   });
 });
 
+test("gpt2: left padding — real tokens as the reference, and padding before the first token gets a zero context (as transformers' SDPA)", () => {
+  const e = expected("gpt2");
+  noGrad(() => {
+    const h = AutoModel.fromPretrainedDir(fixtureDir("gpt2")).forward({ inputIds: ids(e.left_input_ids), attentionMask: nested(e.left_attention_mask) }).lastHiddenState;
+    assertClose("gpt2 left-padded last_hidden_state", h, e.left_last_hidden_state);
+  });
+});
+
 test("graft-lstm: LM logits and loss, concat-pooling classifier match torch.nn.LSTM on each sequence's real tokens", () => {
   const e = expected("graft-lstm");
   const dir = fixtureDir("graft-lstm");
