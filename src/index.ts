@@ -19,3 +19,7 @@ export {
   AutoTokenizer, loadTokenizer, Tokenizer, batchToTensors,
   type Encoding, type BatchEncoding, type EncodeOptions, type BatchOptions, type DecodeOptions, type SpecialRole,
 } from "./tokenizers/index.js";
+export {
+  writeReport, compareRuns, reportCallback, readRun, writePredictions, readPredictions, REPORT_FILE, PREDICTIONS_FILE,
+  type ReportOptions, type ReportResult, type RunData, type Predictions, type PredictionsMeta, type PredictionExample,
+} from "./report/index.js";
