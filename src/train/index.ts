@@ -4,5 +4,5 @@ export { DEFAULT_ARGS, resolveArgs, greaterIsBetter, type TrainingArgs, type Sch
 export { BestModelPolicy, type PolicyState } from "./policy.js";
 export { RunDir } from "./run-dir.js";
 export { applyFreeze, gradualUnfreeze, parameterGroups, countLayers, depthOf, type FreezeSpec, type GroupOptions } from "./adaptation.js";
-export { LoraLinear, injectLora, mergeLora, baseStateDict, saveLoraAdapter, loadLoraAdapter, readLoraConfig, type LoraConfig } from "./lora.js";
+export { LoraLinear, injectLora, mergeLora, baseStateDict, mergedStateDict, saveLoraAdapter, loadLoraAdapter, loadLoraWeights, readLoraConfig, type LoraConfig } from "./lora.js";
 export { maskTokens, maskWholeWords, BlockPacker, IGNORE_INDEX, type MaskingOptions, type MaskedBatch } from "./objectives.js";

@@ -146,10 +146,32 @@ export function readLoraConfig(dir: string): LoraConfig {
   };
 }
 
+/**
+ * The weights a merged model would have, without touching the model: W + (α/r)·B·A for adapted layers, adapter
+ * tensors left out — what savePretrained of the merged model writes.
+ */
+export function mergedStateDict(model: Module): Map<string, Tensor> {
+  const out = baseStateDict(model);
+  for (const [path, m] of model.namedModules()) {
+    if (!(m instanceof LoraLinear) || m.merged) continue;
+    const w = noGrad(() => matmul(m.lora_B.weight, m.lora_A.weight));
+    const merged = m.weight.f32.slice();
+    for (let i = 0; i < merged.length; i++) merged[i] += m.scaling * w.f32[i];
+    out.set(`${path}.weight`, new Tensor(merged, m.weight.shape));
+  }
+  return out;
+}
+
 /** Injects the adapter described in `dir` into a base model and loads its weights (and the saved head). */
 export function loadLoraAdapter(model: Module, dir: string): LoraConfig {
   const config = readLoraConfig(dir);
   injectLora(model, config);
+  loadLoraWeights(model, dir);
+  return config;
+}
+
+/** Loads adapter (and modules_to_save) weights from `dir` into a model that already has the adapters injected. */
+export function loadLoraWeights(model: Module, dir: string): void {
   const saved = loadSafetensors(join(dir, "adapter_model.safetensors"));
   const renamed = new Map<string, Tensor>();
   for (const [k, v] of saved) {
@@ -158,5 +180,4 @@ export function loadLoraAdapter(model: Module, dir: string): LoraConfig {
   }
   const { unexpectedKeys } = model.loadStateDict(renamed, { strict: false });
   if (unexpectedKeys.length) throw new FormatError(`${dir}: adapter weights match no module of the model: ${unexpectedKeys.join(", ")}`);
-  return config;
 }

@@ -56,6 +56,8 @@ export interface TrainerOptions<B> {
   callbacks?: TrainerCallback[];
   /** Writes the model into a directory (default: model.safetensors with the state dict). */
   saveModel?: (model: Module, dir: string) => void;
+  /** Loads what saveModel wrote back into the model (default: model.safetensors, non-strict). */
+  loadModel?: (model: Module, dir: string) => void;
   /** Example order for an epoch (default: a shuffle seeded by (seed, epoch)); must be a pure function of its inputs. */
   order?: (epoch: number, seed: number, size: number) => Int32Array;
   /** Extra configuration saved in run.json. */
@@ -262,8 +264,9 @@ export class Trainer<B> {
     }
 
     const finished = !interrupted;
-    if (finished && a.loadBestAtEnd && run && existsSync(join(run.bestDir, "model.safetensors"))) {
-      this.model.loadStateDict(loadSafetensors(join(run.bestDir, "model.safetensors")), { strict: false });
+    if (finished && a.loadBestAtEnd && run && existsSync(join(run.bestDir, "best.json"))) {
+      const load = this.opts.loadModel ?? ((m: Module, dir: string) => void m.loadStateDict(loadSafetensors(join(dir, "model.safetensors")), { strict: false }));
+      load(this.model, run.bestDir);
     }
     this.model.eval();
     const secs = (performance.now() - t0) / 1000;

@@ -1,0 +1,7 @@
+/** Application recipes built on the trainer: fine-tuning for classification, regression, multi-label and NER. */
+export { finetune, readTaskInfo, bestF1Threshold, TASK_FILE, type FinetuneResult, type FinetuneHooks, type TaskInfo } from "./finetune.js";
+export { resolveFinetuneConfig, FINETUNE_DEFAULTS, LORA_DEFAULTS, type FinetuneConfig, type LoraSettings } from "./config.js";
+export { discoverLabels, discoverTags, type LabelSpace, type TaskKind } from "./labels.js";
+export { computeMetrics, predictRows, type Predictions } from "./evaluate.js";
+export { balancedClassWeights, classificationLoss } from "./losses.js";
+export { encodeTexts, encodeWords, padRows } from "./encode.js";
