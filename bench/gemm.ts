@@ -97,14 +97,14 @@ const graftTimes = products.map(() => [] as number[]);
 const numpyTimes = products.map(() => [] as number[]);
 for (let round = 0; round < rounds; round++) {
   for (const [i, p] of products.entries()) {
-    process.stderr.write(`\rround ${round + 1}/${rounds}  ${p.label.padEnd(28)}`);
+    if (process.stderr.isTTY) process.stderr.write(`\rround ${round + 1}/${rounds}  ${p.label.padEnd(28)}`);
     numpyTimes[i].push(...(await timeNumpy(p)));
     await settle();
     graftTimes[i].push(...timeGraft(p));
     await settle();
   }
 }
-process.stderr.write("\r" + " ".repeat(60) + "\r");
+if (process.stderr.isTTY) process.stderr.write("\r" + " ".repeat(60) + "\r");
 py.stdin.end();
 
 const info = (b as unknown as { info?: () => Record<string, string | number> }).info?.() ?? {};

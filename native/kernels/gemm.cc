@@ -6,6 +6,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#if defined(_WIN32)
+#include <malloc.h>
+#endif
 
 #include "../cpu.h"
 #include "../threadpool.h"
@@ -90,15 +93,29 @@ void gemm_force_kernel(const GemmKernel* k) { g_forced.store(k, std::memory_orde
 
 namespace {
 
+float* aligned_floats(size_t bytes) {
+#if defined(_WIN32)
+  return static_cast<float*>(_aligned_malloc(bytes, 64));
+#else
+  return static_cast<float*>(std::aligned_alloc(64, bytes));
+#endif
+}
+
 struct AlignedFree {
-  void operator()(float* p) const { std::free(p); }
+  void operator()(float* p) const {
+#if defined(_WIN32)
+    _aligned_free(p);
+#else
+    std::free(p);
+#endif
+  }
 };
 
 // One growable 64-byte-aligned buffer per thread and role; pool threads live for the process, so these do too.
 float* workspace(std::unique_ptr<float, AlignedFree>& buf, size_t& cap, size_t need) {
   if (need > cap) {
     const size_t bytes = ((need * sizeof(float) + 63) / 64) * 64;
-    buf.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+    buf.reset(aligned_floats(bytes));
     if (!buf) std::abort();
     cap = bytes / sizeof(float);
   }

@@ -7,8 +7,9 @@
 // panels of B, zero-padded at the edges), which is also where the transpose flags are absorbed: packing reads the
 // stored layout, so no transpose is ever materialized. The micro-kernel then multiplies an mr × kc panel by a
 // kc × nr panel into an mr × nr tile of C held entirely in SIMD registers (14 × 32 with AVX-512, 6 × 16 with
-// AVX2), writing only the valid corner of edge tiles. The micro-kernel and packers are chosen once at load from
-// the CPU's features (gemm_avx512.cc, gemm_avx2.cc, and a portable one in gemm.cc).
+// AVX2), writing only the valid corner of edge tiles. The micro-kernel and packers are chosen at run time from
+// the CPU's features (gemm_avx512.cc, whose packer transposes 16 × 16 blocks in registers; gemm_avx2.cc; and a
+// portable one in gemm.cc).
 //
 // Threads split C into a grid of rectangles (or split the batch), each thread packing its own blocks; small
 // products run on the calling thread.

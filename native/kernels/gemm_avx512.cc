@@ -25,6 +25,14 @@ constexpr int kNr = 32;
 
 template <int MR>
 void micro(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int m, int n, bool accumulate) {
+  // C's tile is touched only after the k loop; ask for its lines now so they arrive while the FMAs run.
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++) {
+    if (i < m) {
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16), _MM_HINT_T0);
+    }
+  }
   __m512 c0[MR], c1[MR];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; i++) c0[i] = c1[i] = _mm512_setzero_ps();

@@ -1,0 +1,97 @@
+/**
+ * Tokenizer throughput on real prose: Hugging Face's Rust core (npm "tokenizers", graft's engine), called raw
+ * and through graft's Tokenizer (offsets, word ids, masks included), against the pure-JS @huggingface/tokenizers;
+ * BERT uncased WordPiece and GPT-2 byte-level BPE; and whether all of them give the same ids on every line.
+ *
+ *   npx tsc -p . && node dist/bench/tokenizers.js [--lines 50000] [--batch 1024] [--data /work/shared/datasets]
+ */
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { createRequire } from "node:module";
+import { Tokenizer as JsTokenizer } from "@huggingface/tokenizers";
+import { loadTokenizer } from "../src/tokenizers/auto.js";
+
+const { values } = parseArgs({
+  options: {
+    lines: { type: "string", default: "50000" },
+    batch: { type: "string", default: "1024" },
+    data: { type: "string", default: process.env.GRAFT_SHARED_DATASETS ?? "/work/shared/datasets" },
+    repeat: { type: "string", default: "1" },
+  },
+});
+const maxLines = Number(values.lines);
+const batch = Number(values.batch);
+const books = join(values.data, "gutenberg_nltk");
+const rs = createRequire(import.meta.url)("tokenizers") as typeof import("tokenizers");
+
+let lines: string[] = [];
+for (const f of readdirSync(books).filter((f) => f.endsWith(".txt")).sort()) {
+  lines.push(...readFileSync(join(books, f), "utf8").split("\n").filter((l) => l.trim() !== ""));
+}
+lines = lines.slice(0, maxLines);
+const mb = lines.reduce((s, l) => s + Buffer.byteLength(l), 0) / 1e6;
+console.log(`corpus: ${lines.length} non-empty lines of gutenberg_nltk, ${mb.toFixed(2)} MB; ${process.env.UV_THREADPOOL_SIZE ?? 4} libuv threads`);
+
+/** Best wall time of --repeat runs (the machine is shared; the minimum is the least disturbed). */
+async function time<T>(f: () => Promise<T> | T): Promise<[T, number]> {
+  let best = Infinity;
+  let r: T | undefined;
+  for (let k = 0; k < Number(values.repeat); k++) {
+    const t0 = performance.now();
+    r = await f();
+    best = Math.min(best, (performance.now() - t0) / 1000);
+  }
+  return [r!, best];
+}
+
+for (const name of ["bert-base-uncased", "gpt2"]) {
+  const path = join(values.data, "vocab", name, "tokenizer.json");
+  const results: [string, number[][], number][] = [];
+
+  const js = new JsTokenizer(JSON.parse(readFileSync(path, "utf8")), {});
+  const [jsIds, jsT] = await time(() => lines.map((l) => js.encode(l).ids));
+  results.push(["@huggingface/tokenizers (pure JS), one call per line", jsIds, jsT]);
+
+  const raw = rs.Tokenizer.fromFile(path);
+  const [rawIds, rawT] = await time(async () => {
+    const out: number[][] = [];
+    for (let i = 0; i < lines.length; i += batch) for (const e of await raw.encodeBatch(lines.slice(i, i + batch))) out.push(e.getIds());
+    return out;
+  });
+  results.push([`tokenizers (Rust), encodeBatch of ${batch}, ids only`, rawIds, rawT]);
+
+  const [oneIds, oneT] = await time(async () => {
+    const out: number[][] = [];
+    for (const l of lines.slice(0, 20000)) out.push((await raw.encode(l)).getIds());
+    return out;
+  });
+  results.push(["tokenizers (Rust), one awaited call per line (first 20000)", oneIds, oneT * (lines.length / Math.min(lines.length, 20000))]);
+
+  const graft = loadTokenizer(join(values.data, "vocab", name));
+  const [graftIds, graftT] = await time(async () => {
+    const out: number[][] = [];
+    for (let i = 0; i < lines.length; i += batch) out.push(...(await graft.encodeBatch(lines.slice(i, i + batch))).inputIds);
+    return out;
+  });
+  results.push([`graft Tokenizer.encodeBatch of ${batch}, input ids`, graftIds, graftT]);
+  const [allIds, allT] = await time(async () => {
+    const out: number[][] = [];
+    for (let i = 0; i < lines.length; i += batch) {
+      const b = await graft.encodeBatch(lines.slice(i, i + batch));
+      b.toJSON(); // every field: tokens, masks, type ids, offsets, word ids, sequence ids
+      out.push(...b.inputIds);
+    }
+    return out;
+  });
+  results.push([`graft Tokenizer.encodeBatch of ${batch}, every field incl. offsets`, allIds, allT]);
+
+  const tokens = rawIds.reduce((s, r) => s + r.length, 0);
+  console.log(`\n${name}: ${tokens} tokens`);
+  for (const [what, ids, t] of results) {
+    const n = Math.min(ids.length, rawIds.length);
+    let differ = 0;
+    for (let i = 0; i < n; i++) if (ids[i]!.length !== rawIds[i]!.length || ids[i]!.some((v, k) => v !== rawIds[i]![k])) differ++;
+    console.log(`  ${what.padEnd(72)} ${t.toFixed(2).padStart(6)} s  ${(mb / t).toFixed(2).padStart(5)} MB/s  ${differ === 0 ? "same ids" : `${differ} of ${n} lines differ`}`);
+  }
+}
