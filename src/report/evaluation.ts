@@ -60,7 +60,8 @@ export function classificationSection(p: ClassificationPredictions, notes: strin
     }), "Counts; colour is the share of the row (the true class) predicted as each column."));
 
     let curves: ClassCurves[] = [];
-    if (p.probs) {
+    // probability plots need two classes at least (log loss and one-vs-rest curves are undefined otherwise)
+    if (p.probs && k >= 2) {
       items.push(["log loss", fmt(logLoss(p.labels, p.probs, { labels }))]);
       // binary: the positive class's curve says it all; multiclass: one-vs-rest for the most frequent classes
       const support = labels.map((c) => p.labels.filter((y) => y === c).length);

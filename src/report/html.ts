@@ -69,7 +69,7 @@ export function page(o: PageOptions): string {
     "<!DOCTYPE html>",
     '<html lang="en"><head><meta charset="utf-8">',
     // nothing may be fetched: the report must work offline and leak nothing when opened
-    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`,
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<meta name="generator" content="graft report">`,
     `<title>${esc(o.title)}</title>`,

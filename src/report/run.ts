@@ -137,8 +137,8 @@ export function readRun(dir: string): RunData {
   const has = (f: string) => existsSync(join(abs, f));
 
   const studyFile = STUDY_FILES.find(has);
-  if (!has("run.json") && !has("metrics.jsonl") && !studyFile) {
-    throw new FormatError(`${dir} is not a graft run or study directory: it has no run.json, metrics.jsonl or ${STUDY_FILES.join("/")}`,
+  if (!has("run.json") && !has("metrics.jsonl") && !has(PREDICTIONS_FILE) && !studyFile) {
+    throw new FormatError(`${dir} is not a graft run or study directory: it has no run.json, metrics.jsonl, ${PREDICTIONS_FILE} or ${STUDY_FILES.join("/")}`,
       "pass the directory a training run (graft finetune/pretrain --output-dir) or a tuning study wrote");
   }
 
@@ -152,7 +152,8 @@ export function readRun(dir: string): RunData {
   let train: TrainRecord[] = [], evals: EvalRecord[] = [];
   if (has("metrics.jsonl")) ({ train, evals } = parseMetrics(readFileSync(join(abs, "metrics.jsonl"), "utf8"), notes));
   else if (!studyFile) missing.push("metrics.jsonl (the training log): no learning curves, learning-rate schedule or throughput");
-  if (has("metrics.jsonl") && !evals.length) missing.push("evaluation records in metrics.jsonl: no validation curves (the run had no evaluation set, or stopped before the first evaluation)");
+  if (has("metrics.jsonl") && !train.length && !evals.length) missing.push("metrics.jsonl has no records: no learning curves (the run stopped before its first log step?)");
+  else if (has("metrics.jsonl") && !evals.length) missing.push("evaluation records in metrics.jsonl: no validation curves (the run had no evaluation set, or stopped before the first evaluation)");
 
   let best: BestInfo | null = null;
   const bestPath = join(abs, "best", "best.json");

@@ -1,13 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Command, CommanderError } from "commander";
 import { accuracy, confusionMatrix } from "../../src/metrics/classification/index.js";
 import { entityReport } from "../../src/metrics/sequence-labelling/index.js";
 import { fmt } from "../../src/report/html.js";
-import { compareRuns, readRun, renderRunReport, reportCallback, writeReport, REPORT_FILE, SUMMARY_FILE } from "../../src/report/index.js";
+import { compareRuns, readRun, renderRunReport, reportCallback, writePredictions, writeReport, REPORT_FILE, SUMMARY_FILE } from "../../src/report/index.js";
 import { register } from "../../src/cli/report.js";
 import { CLASSES, makeClassificationRun, makeNerRun, makeStudy, tmpDir } from "./fixture.js";
 import { findAll, parseXml, textOf } from "./xml.js";
@@ -79,6 +79,38 @@ test("a run without predictions or configuration gets only the sections it has d
     // without the batch size there is no time estimate, but the throughput is still shown
     assert.doesNotMatch(html, /training time/);
     assert.match(html, /median logged throughput/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("edge cases: predictions only, a single class, a binary task with string labels, an empty log", () => {
+  const dir = tmpDir();
+  try {
+    const one = join(dir, "one");
+    writePredictions(one, { classes: ["only"] }, [{ label: 0, probs: [1] }, { label: 0, probs: [1] }]);
+    let r = writeReport(one);
+    let html = readFileSync(r.path, "utf8");
+    assert.match(html, /<section id="evaluation">/);
+    assert.deepEqual(titles(html), ["Confusion matrix"], "no probability plots for a single class");
+
+    const bin = join(dir, "bin");
+    writePredictions(bin, {}, [
+      { label: "spam", pred: "spam", probs: [0.2, 0.8] }, { label: "ham", pred: "ham", probs: [0.9, 0.1] },
+      { label: "ham", pred: "spam", probs: [0.4, 0.6] }, { label: "spam", pred: "ham", probs: [0.7, 0.3] },
+    ]);
+    r = writeReport(bin);
+    html = readFileSync(r.path, "utf8");
+    // classes sorted by name: ham = 0, spam = 1; the binary curves are those of the second class
+    assert.ok(titles(html).includes("ROC curve") && titles(html).includes("Precision-recall curve"));
+    assert.match(html, /data-series="spam \(AUC 0\.75\)"/);
+
+    const empty = join(dir, "empty");
+    mkdirSync(empty);
+    writeFileSync(join(empty, "metrics.jsonl"), "");
+    html = readFileSync(writeReport(empty).path, "utf8");
+    assert.deepEqual(titles(html), []);
+    assert.match(html, /<li>metrics.jsonl has no records/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
