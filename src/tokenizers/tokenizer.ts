@@ -15,6 +15,9 @@ import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.js";
 import { Tensor } from "../tensor/index.js";
 import { engine, parseTokenizerJson, type RsEncoding, type RsTokenizer } from "./engine.js";
 import { SPECIAL_ROLES, settingsToJson, type SpecialRole, type TokenizerSettings } from "./settings.js";
+import { BatchEncoding, type Encoding, type PadPlan } from "./batch.js";
+
+export { BatchEncoding, type Encoding } from "./batch.js";
 
 export type Truncation = boolean | "longest_first" | "only_first" | "only_second";
 export type Padding = boolean | "longest" | "max_length" | "do_not_pad";
@@ -37,31 +40,6 @@ export interface BatchOptions extends EncodeOptions {
   pairs?: readonly string[];
 }
 
-export interface Encoding {
-  ids: number[];
-  tokens: string[];
-  attentionMask: number[];
-  tokenTypeIds: number[];
-  specialTokensMask: number[];
-  /** [start, end) in UTF-16 units of the sequence the token came from; [0, 0] for special and padding tokens. */
-  offsets: [number, number][];
-  /** Index of the word (pre-tokenizer piece) each token came from; null for special and padding tokens. */
-  wordIds: (number | null)[];
-  /** 0 for the first text, 1 for the pair text, null for special and padding tokens. */
-  sequenceIds: (number | null)[];
-}
-
-export interface BatchEncoding {
-  inputIds: number[][];
-  attentionMask: number[][];
-  tokenTypeIds: number[][];
-  specialTokensMask: number[][];
-  offsets: [number, number][][];
-  wordIds: (number | null)[][];
-  sequenceIds: (number | null)[][];
-  tokens: string[][];
-}
-
 export interface DecodeOptions {
   skipSpecialTokens?: boolean;
   /** Default: the tokenizer's clean_up_tokenization_spaces setting. */
@@ -74,20 +52,6 @@ export function cleanUpTokenization(s: string): string {
     .replaceAll(" .", ".").replaceAll(" ?", "?").replaceAll(" !", "!").replaceAll(" ,", ",")
     .replaceAll(" ' ", "'").replaceAll(" n't", "n't").replaceAll(" 'm", "'m").replaceAll(" 's", "'s")
     .replaceAll(" 've", "'ve").replaceAll(" 're", "'re");
-}
-
-/** Code point index → UTF-16 index for a string with astral characters; null when the two agree. */
-function utf16Index(text: string): Int32Array | null {
-  if (!/[\uD800-\uDFFF]/.test(text)) return null;
-  const map = new Int32Array(text.length + 1);
-  let cp = 0;
-  for (let i = 0; i < text.length; i++) {
-    map[cp++] = i;
-    const c = text.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) i++;
-  }
-  map[cp] = text.length;
-  return map.subarray(0, cp + 1);
 }
 
 /** Pair encodings in flight at once (each is one task on libuv's thread pool). */
@@ -238,10 +202,7 @@ export class Tokenizer {
   /** Encodes one text (or a text pair). */
   async encode(text: string, pair?: string | null, opts: EncodeOptions = {}): Promise<Encoding> {
     const b = await this.encodeBatch([text], { ...opts, ...(pair !== undefined && pair !== null ? { pairs: [pair] } : {}) });
-    return {
-      ids: b.inputIds[0]!, tokens: b.tokens[0]!, attentionMask: b.attentionMask[0]!, tokenTypeIds: b.tokenTypeIds[0]!,
-      specialTokensMask: b.specialTokensMask[0]!, offsets: b.offsets[0]!, wordIds: b.wordIds[0]!, sequenceIds: b.sequenceIds[0]!,
-    };
+    return b.row(0);
   }
 
   /** Encodes many texts (in parallel in the engine), padded and truncated as asked. */
@@ -275,49 +236,15 @@ export class Tokenizer {
     } catch (e) {
       throw new ArgumentError(`${this.source}: the tokenizer refused the input (${(e as Error).message})`, truncate !== null ? "maxLength may be too small for the special tokens, or the strategy impossible for this pair" : undefined);
     }
-    const out: BatchEncoding = { inputIds: [], attentionMask: [], tokenTypeIds: [], specialTokensMask: [], offsets: [], wordIds: [], sequenceIds: [], tokens: [] };
-    encodings.forEach((enc, i) => {
-      const seqIds = enc.getSequenceIds() as (number | null | undefined)[];
-      const maps = [utf16Index(texts[i]!), pairs ? utf16Index(pairs[i]!) : null];
-      const offsets = enc.getOffsets().map(([s, e], k): [number, number] => {
-        const m = maps[seqIds[k] ?? 0];
-        return m ? [m[s!]!, m[e!]!] : [s!, e!];
-      });
-      out.inputIds.push(enc.getIds());
-      out.tokens.push(enc.getTokens());
-      out.attentionMask.push(enc.getAttentionMask());
-      out.tokenTypeIds.push(enc.getTypeIds());
-      out.specialTokensMask.push(enc.getSpecialTokensMask());
-      out.offsets.push(offsets);
-      out.wordIds.push(enc.getWordIds().map((w) => w ?? null));
-      out.sequenceIds.push(seqIds.map((s) => s ?? null));
-    });
-    if (pad !== null) this.pad(out, pad === "max_length" ? maxLength! : Math.max(0, ...out.inputIds.map((r) => r.length)), opts.padToMultipleOf);
-    return out;
-  }
-
-  /** Pads every row to `length` (rounded up to a multiple) on the configured side, as the engine's own padding does. */
-  private pad(b: BatchEncoding, length: number, multiple?: number): void {
-    const target = multiple ? Math.ceil(length / multiple) * multiple : length;
-    const padId = this.padTokenId!;
-    const padTok = this.padToken!;
-    const left = this.settings.paddingSide === "left";
-    for (let i = 0; i < b.inputIds.length; i++) {
-      const n = target - b.inputIds[i]!.length;
-      if (n <= 0) continue;
-      const fill = <T>(row: T[], v: T) => {
-        const extra = new Array<T>(n).fill(v);
-        return left ? [...extra, ...row] : [...row, ...extra];
-      };
-      b.inputIds[i] = fill(b.inputIds[i]!, padId);
-      b.tokens[i] = fill(b.tokens[i]!, padTok);
-      b.attentionMask[i] = fill(b.attentionMask[i]!, 0);
-      b.tokenTypeIds[i] = fill(b.tokenTypeIds[i]!, 0);
-      b.specialTokensMask[i] = fill(b.specialTokensMask[i]!, 1);
-      b.wordIds[i] = fill<number | null>(b.wordIds[i]!, null);
-      b.sequenceIds[i] = fill<number | null>(b.sequenceIds[i]!, null);
-      b.offsets[i] = left ? [...Array.from({ length: n }, (): [number, number] => [0, 0]), ...b.offsets[i]!] : [...b.offsets[i]!, ...Array.from({ length: n }, (): [number, number] => [0, 0])];
+    let plan: PadPlan | null = null;
+    if (pad !== null) {
+      const longest = Math.max(0, ...encodings.map((e) => e.getLength()));
+      // like transformers, "max_length" leaves a longer (untruncated) row as it is
+      const length = pad === "max_length" ? maxLength! : longest;
+      const multiple = opts.padToMultipleOf;
+      plan = { length: multiple ? Math.ceil(length / multiple) * multiple : length, left: this.settings.paddingSide === "left", id: this.padTokenId!, token: this.padToken! };
     }
+    return new BatchEncoding(encodings, texts, pairs, plan);
   }
 
   /** Tokens of a text without special tokens (transformers' tokenizer.tokenize). */
@@ -367,7 +294,7 @@ export class Tokenizer {
  * The model inputs of a padded batch as [batch, length] i32 tensors.
  * Rows must have equal length: encode with `padding` first.
  */
-export function batchToTensors(b: BatchEncoding): { inputIds: Tensor; attentionMask: Tensor; tokenTypeIds: Tensor } {
+export function batchToTensors(b: Pick<BatchEncoding, "inputIds" | "attentionMask" | "tokenTypeIds">): { inputIds: Tensor; attentionMask: Tensor; tokenTypeIds: Tensor } {
   const rows = b.inputIds.length;
   const len = rows === 0 ? 0 : b.inputIds[0]!.length;
   b.inputIds.forEach((r, i) => {

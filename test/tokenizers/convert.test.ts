@@ -16,7 +16,8 @@ test("vocab.txt converts to a tokenizer equal to the one the Rust library builds
   for (const f of ["vocab.txt", "tokenizer_config.json"]) copyFileSync(join(TINY, f), join(dir, f));
   const fromVocab = loadTokenizer(dir);
   assert.equal(fromVocab.vocabSize, fromJson.vocabSize);
-  assert.deepEqual(await fromVocab.encodeBatch(TEXTS, { pairs: TEXTS.map((t) => t.toUpperCase()) }), await fromJson.encodeBatch(TEXTS, { pairs: TEXTS.map((t) => t.toUpperCase()) }));
+  const pairs = TEXTS.map((t) => t.toUpperCase());
+  assert.deepEqual((await fromVocab.encodeBatch(TEXTS, { pairs })).toJSON(), (await fromJson.encodeBatch(TEXTS, { pairs })).toJSON());
   assert.deepEqual(await fromVocab.decodeBatch([[2, 20, 21, 3]]), await fromJson.decodeBatch([[2, 20, 21, 3]]));
 });
 
