@@ -12,6 +12,8 @@ import { register as registerPredict } from "./predict.js";
 import { register as registerDownload } from "./download.js";
 import { register as registerWord2Vec } from "./word2vec.js";
 import { register as registerReport } from "./report.js";
+import { register as registerFinetune } from "./finetune.js";
+import { register as registerEval } from "./eval.js";
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -28,6 +30,8 @@ export function buildProgram(): Command {
   registerDownload(program);
   registerWord2Vec(program);
   registerReport(program);
+  registerFinetune(program);
+  registerEval(program);
   return program;
 }
 

@@ -5,3 +5,4 @@ export { discoverLabels, discoverTags, type LabelSpace, type TaskKind } from "./
 export { computeMetrics, predictRows, type Predictions } from "./evaluate.js";
 export { balancedClassWeights, classificationLoss } from "./losses.js";
 export { encodeTexts, encodeWords, padRows } from "./encode.js";
+export { loadFinetuned, evaluateFile, type SavedModel } from "./saved.js";

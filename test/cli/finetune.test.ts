@@ -1,0 +1,53 @@
+/** `graft finetune` and `graft eval` as a user runs them: a child process, flags and a config file, exit codes. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { makeTinyBert, sentimentCsv } from "../tasks/fixtures.js";
+
+const bin = fileURLToPath(new URL("../../../bin/graft.js", import.meta.url));
+const work = mkdtempSync(join(tmpdir(), "graft-cli-"));
+test.after(() => rmSync(work, { recursive: true, force: true }));
+
+function graft(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test("finetune from a YAML config with flags overriding it, then eval of the saved model", () => {
+  const model = makeTinyBert(join(work, "bert"));
+  sentimentCsv(join(work, "train.csv"), 200, 5);
+  sentimentCsv(join(work, "test.csv"), 60, 6);
+  writeFileSync(join(work, "run.yaml"), `model: ${model}\ndata: ${join(work, "train.csv")}\ntraining:\n  epochs: 1\n  lr: 0.003\n  batchSize: 16\n`);
+  const r = graft("finetune", "--config", join(work, "run.yaml"), "--epochs", "5", "--test", join(work, "test.csv"), "--output", join(work, "run"), "--json");
+  assert.equal(r.code, 0, r.stderr);
+  const result = JSON.parse(r.stdout);
+  assert.equal(result.train.globalStep, 5 * Math.ceil(180 / 16)); // the flag's 5 epochs, not the file's 1
+  assert.ok(result.test.accuracy > 0.9, `accuracy ${result.test.accuracy}`);
+  const runJson = JSON.parse(readFileSync(join(work, "run", "run.json"), "utf8"));
+  assert.equal(runJson.finetune.training.epochs, 5);
+
+  const e = graft("eval", "--model", join(work, "run", "best"), "--data", join(work, "test.csv"), "--json");
+  assert.equal(e.code, 0, e.stderr);
+  const m = JSON.parse(e.stdout);
+  assert.equal(m.examples, 60);
+  assert.ok(Math.abs(m.accuracy - result.test.accuracy) < 1e-9);
+});
+
+test("bad invocations: one clear line, a hint, a non-zero exit code", () => {
+  const noModel = graft("finetune", "--data", "x.csv");
+  assert.notEqual(noModel.code, 0);
+  assert.match(noModel.stderr, /error: no model: give --model DIR/);
+  assert.match(noModel.stderr, /hint: see graft finetune --help/);
+  const missing = graft("finetune", "--model", join(work, "bert"), "--data", join(work, "nope.csv"));
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /nope\.csv/);
+  const badFlag = graft("finetune", "--epochs", "two", "--model", "m", "--data", "d");
+  assert.match(badFlag.stderr, /--epochs must be an integer, got "two"/);
+  const notFinetuned = graft("eval", "--model", join(work, "bert"), "--data", join(work, "test.csv"));
+  assert.notEqual(notFinetuned.code, 0);
+  assert.match(notFinetuned.stderr, /is not a fine-tuned graft model/);
+});
