@@ -10,7 +10,7 @@ import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.js";
 import { DATA_FORMATS, type DataFormat, type ExampleReadOptions } from "../data/readers/examples.js";
 import type { LabelType } from "../data/readers/fields.js";
 import type { BadRow, Example } from "../data/types.js";
-import { inspectFile, type InspectReport, type Percentiles } from "../data/inspect.js";
+import { inspectConll, inspectFile, type InspectReport, type Percentiles } from "../data/inspect.js";
 import { loadSplits, type DataSummary } from "../data/dataset.js";
 
 export interface ReadFlags {
@@ -26,9 +26,9 @@ export interface ReadFlags {
 }
 
 /** Adds the shared reading flags to a command; `onBadRow` is the command's default policy. */
-export function addReadOptions(cmd: Command, onBadRow: "fail" | "skip" = "fail"): Command {
+export function addReadOptions(cmd: Command, onBadRow: "fail" | "skip" = "fail", withConll = false): Command {
   return cmd
-    .option("--format <format>", `file format: ${DATA_FORMATS.join(", ")} (default: from the extension, else sniffed)`)
+    .option("--format <format>", `file format: ${DATA_FORMATS.join(", ")}${withConll ? ", conll" : ""} (default: from the extension, else sniffed)`)
     .option("--delimiter <char>", 'CSV/TSV field delimiter, e.g. ";" or "\\t" (default: sniffed)')
     .option("--quote <char>", 'CSV quote character, or "none" (default: " for CSV, none for TSV)')
     .option("--no-header", "the CSV/TSV file has no header row; name columns by 0-based index")
@@ -85,18 +85,19 @@ export function formatInspect(r: InspectReport): string {
   const row = (k: string, v: string) => lines.push(`${k.padEnd(11)} ${v}`);
   const roles = r.roles ? `; text: ${r.roles.text}${r.roles.textPair ? `, pair: ${r.roles.textPair}` : ""}${r.roles.label ? `, label: ${r.roles.label}` : ""}` : "";
   row("file", `${r.file} (${r.format}${r.columns.length ? `, columns: ${r.columns.join(", ")}` : ""}${roles})`);
-  row("rows", `${int(r.kept)} kept of ${int(r.rows)} (${int(r.skipped.total)} skipped, ${int(r.blankLines)} blank lines)`);
+  const unit = r.unit === "sentence" ? "sentences" : "rows";
+  row(unit, `${int(r.kept)} kept of ${int(r.rows)} (${int(r.skipped.total)} skipped, ${int(r.blankLines)} blank lines)`);
   if (r.labels) {
     const w = Math.max(...r.labels.map((l) => l.label.length));
-    r.labels.slice(0, 30).forEach((l, i) => row(i === 0 ? `labels (${r.labels!.length})` : "", `${l.label.padEnd(w)}  ${int(l.count).padStart(9)}  ${(l.share * 100).toFixed(1).padStart(5)}%`));
+    r.labels.slice(0, 30).forEach((l, i) => row(i === 0 ? `${r.unit === "sentence" ? "tags" : "labels"} (${r.labels!.length})` : "", `${l.label.padEnd(w)}  ${int(l.count).padStart(9)}  ${(l.share * 100).toFixed(1).padStart(5)}%`));
     if (r.labels.length > 30) row("", `... and ${r.labels.length - 30} more labels`);
   } else row("labels", "none (unlabelled data)");
   if (r.length) {
     row("chars", lengths(r.length.chars));
-    row("words", lengths(r.length.words));
+    row(r.unit === "sentence" ? "tokens" : "words", lengths(r.length.words));
   }
   const d = r.duplicates;
-  row("duplicates", d.rows === 0 ? "none" : `${int(d.rows)} rows repeat an earlier text (${int(d.distinctDuplicated)} distinct texts, ${int(d.conflictingLabels)} with conflicting labels)`);
+  row("duplicates", d.rows === 0 ? "none" : `${int(d.rows)} ${unit} repeat an earlier text (${int(d.distinctDuplicated)} distinct texts, ${int(d.conflictingLabels)} with conflicting labels)`);
   if (r.overlap) row("overlap", `${int(r.overlap.rowsAlsoInFile)} of ${int(r.overlap.rows)} rows of ${r.overlap.file} also occur in ${r.file} (${int(r.overlap.distinctShared)} distinct texts)`);
   if (r.skipped.total > 0) {
     for (const [reason, n] of Object.entries(r.skipped.byReason)) row("skipped", `${int(n)} × ${reason}`);
@@ -116,16 +117,25 @@ export function register(program: Command): void {
   addReadOptions(
     data
       .command("inspect")
-      .description("rows, columns, label distribution, text lengths, duplicates, bad rows (and overlap with another file)")
-      .argument("<file>", "CSV, TSV, JSONL or plain-text file")
+      .description("rows, columns, label (or CoNLL tag) distribution, text lengths, duplicates, bad rows, overlap with another file")
+      .argument("<file>", "CSV, TSV, JSONL, plain-text or CoNLL file")
       .option("--against <file>", "also count how many rows of this file (e.g. the test set) occur in <file>")
+      .option("--tag-column <n>", "CoNLL: 0-based column of the tag (default: the last)")
       .option("--json", "print the report as JSON"),
     "skip",
+    true,
   )
-    .addHelpText("after", "\nExamples:\n  graft data inspect train.tsv --against test.tsv\n  graft data inspect SMSSpamCollection --no-header --label-column 0 --text-column 1\n")
-    .action(async (file: string, opts: ReadFlags & { against?: string; json?: boolean }) => {
-      const read = readOptionsFrom(opts);
-      const report = await inspectFile(file, read, opts.against ? { file: opts.against } : undefined);
+    .addHelpText("after", "\nExamples:\n  graft data inspect train.tsv --against test.tsv\n  graft data inspect SMSSpamCollection --no-header --label-column 0 --text-column 1\n  graft data inspect conll2003/train.txt --format conll\n")
+    .action(async (file: string, opts: ReadFlags & { against?: string; tagColumn?: string; json?: boolean }) => {
+      const conll = opts.format === "conll" || (opts.format === undefined && /\.conll(u)?$/i.test(file));
+      let report: InspectReport;
+      if (conll) {
+        if (opts.against) throw new GraftError("--against is not supported for CoNLL files");
+        const tagColumn = numberFlag("--tag-column", opts.tagColumn, Number.isInteger, "an integer");
+        report = await inspectConll(file, { onBadRow: opts.onBadRow as "skip" | "fail", ...(tagColumn !== undefined ? { tagColumn } : {}) });
+      } else {
+        report = await inspectFile(file, readOptionsFrom(opts), opts.against ? { file: opts.against } : undefined);
+      }
       process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + "\n" : formatInspect(report));
     });
 

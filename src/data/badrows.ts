@@ -25,8 +25,8 @@ export class BadRowLog {
 export function summarizeBadRows(rows: readonly BadRow[]): { total: number; byReason: Record<string, number> } {
   const byReason: Record<string, number> = {};
   for (const r of rows) {
-    // group "field "label": unparsable label "x"" by its shape, not by the value
-    const key = r.reason.replace(/"[^"]*"$/, "").replace(/\d+/g, "N").trim();
+    // group by the reason's shape, not its values: quoted values after a colon become "…", numbers N
+    const key = r.reason.replace(/(: .*?)"[^"]*"/g, '$1"…"').replace(/\d+/g, "N").trim();
     byReason[key] = (byReason[key] ?? 0) + 1;
   }
   return { total: rows.length, byReason };

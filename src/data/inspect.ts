@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import type { BadRow, ReadReport } from "./types.js";
 import { streamExamples, type ExampleReadOptions } from "./readers/examples.js";
+import { streamConll, type ConllOptions } from "./readers/conll.js";
 import { summarizeBadRows } from "./badrows.js";
 import { dedupeKey } from "./split.js";
 
@@ -23,6 +24,8 @@ export interface Percentiles {
 export interface InspectReport {
   file: string;
   format: string;
+  /** What a row is: a CSV/JSONL/text row, or a CoNLL sentence (then labels count tags and words count tokens). */
+  unit: "row" | "sentence";
   columns: string[];
   roles?: ReadReport["roles"];
   rows: number;
@@ -92,6 +95,7 @@ export async function inspectFile(file: string, opts: ExampleReadOptions = {}, a
   const out: InspectReport = {
     file,
     format: report.format,
+    unit: "row",
     columns: report.columns,
     ...(report.roles ? { roles: report.roles } : {}),
     rows: report.rows,
@@ -119,4 +123,40 @@ export async function inspectFile(file: string, opts: ExampleReadOptions = {}, a
     out.overlap = { file: against.file, rows, rowsAlsoInFile: also, distinctShared: shared.size };
   }
   return out;
+}
+
+/** The same report for a CoNLL file: sentences as rows, tag distribution as labels, tokens per sentence as words. */
+export async function inspectConll(file: string, opts: ConllOptions = {}): Promise<InspectReport> {
+  const report: ReadReport = { file, format: "conll", columns: [], rows: 0, kept: 0, blankLines: 0, skipped: [] };
+  const tags = new Map<string, number>();
+  const chars: number[] = [];
+  const words: number[] = [];
+  const seen = new Map<string, number>();
+  let tokens = 0;
+  for await (const s of streamConll(file, { ...opts, onBadRow: opts.onBadRow ?? "skip" }, report)) {
+    for (const t of s.tags) tags.set(t, (tags.get(t) ?? 0) + 1);
+    tokens += s.tokens.length;
+    const text = s.tokens.join(" ");
+    chars.push([...text].length);
+    words.push(s.tokens.length);
+    const k = key(text, s.tags.join(" "));
+    seen.set(k, (seen.get(k) ?? 0) + 1);
+  }
+  let dupRows = 0, dupDistinct = 0;
+  for (const c of seen.values()) if (c > 1) [dupRows, dupDistinct] = [dupRows + c - 1, dupDistinct + 1];
+  const tagColumn = opts.tagColumn ?? -1;
+  return {
+    file,
+    format: "conll",
+    unit: "sentence",
+    columns: report.columns,
+    roles: { text: String(opts.tokenColumn ?? 0), label: String(tagColumn < 0 ? report.columns.length + tagColumn : tagColumn) },
+    rows: report.rows,
+    kept: report.kept,
+    blankLines: report.blankLines,
+    skipped: { ...summarizeBadRows(report.skipped), first: report.skipped.slice(0, 20) },
+    labels: [...tags].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([label, count]) => ({ label, count, share: count / Math.max(1, tokens) })),
+    length: chars.length > 0 ? { chars: percentiles(chars), words: percentiles(words) } : null,
+    duplicates: { rows: dupRows, distinctDuplicated: dupDistinct, conflictingLabels: 0 },
+  };
 }

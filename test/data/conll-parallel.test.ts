@@ -34,6 +34,7 @@ test("CoNLL: sentences by blank lines, -DOCSTART- counts documents, tag is the l
   );
   assert.deepEqual(sentences[0]!.columns[0], ["EU", "NNP", "B-NP", "B-ORG"]);
   assert.equal(report.rows, 3);
+  assert.equal(report.blankLines, 3); // after each -DOCSTART- line and the second of two blank lines
   const pos = await readConll(tmpFile("b.conll", CONLL), { tagColumn: 1 });
   assert.deepEqual(pos.sentences[0]!.tags, ["NNP", "VBZ", "JJ"]);
 });
@@ -46,6 +47,7 @@ test("CoNLL: a mismatched column count names the line; skip drops only that sent
   assert.deepEqual(sentences.map((s) => s.tokens), [["d", "e"]]);
   assert.deepEqual(report.skipped.map((r) => r.line), [2]);
   assert.equal(report.rows, 2);
+  assert.equal(report.blankLines, 0, "the blank line ending the bad sentence is a separator, not a blank row");
   const bad = tmpFile("d.conll", Buffer.concat([Buffer.from("a DT O\n\n"), Buffer.from([0x80]), Buffer.from(" NN O\n")]));
   await assert.rejects(readConll(bad), /d\.conll, line 3: invalid UTF-8/);
   await assert.rejects(readConll(tmpFile("e.conll", "")), /no sentences/);

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { inspectFile, percentile } from "../../src/data/inspect.js";
+import { inspectFile, inspectConll, percentile } from "../../src/data/inspect.js";
+import { summarizeBadRows } from "../../src/data/badrows.js";
 import { tmpFile } from "./helpers.js";
 import { fixture } from "./fixtures.js";
 
@@ -41,4 +42,27 @@ test("inspect on a real sample: the SMS spam fixture", async () => {
   assert.equal(r.kept, 1000);
   assert.deepEqual(r.labels!.map((l) => [l.label, l.count]), [["ham", 866], ["spam", 134]]);
   assert.ok(r.length!.chars.p50 > 20 && r.length!.chars.p50 < 120);
+});
+
+test("inspect a CoNLL file: sentences, tag distribution, tokens per sentence, bad sentences", async () => {
+  const f = tmpFile("a.conll", "-DOCSTART- -X- O\n\nEU NNP B-ORG\nrejects VBZ O\n\nPeter NNP B-PER\nBlackburn NNP\n\nEU NNP B-ORG\nrejects VBZ O\n");
+  const r = await inspectConll(f);
+  assert.equal(r.unit, "sentence");
+  assert.deepEqual([r.rows, r.kept, r.skipped.total], [3, 2, 1]);
+  assert.deepEqual(r.skipped.first.map((b) => b.line), [7]);
+  assert.deepEqual(r.labels!.map((l) => [l.label, l.count]), [["B-ORG", 2], ["O", 2]]);
+  assert.equal(r.length!.words.max, 2);
+  assert.equal(r.duplicates.rows, 1);
+});
+
+test("skipped rows are summarized by the shape of their reason", () => {
+  const s = summarizeBadRows([
+    { file: "f", line: 3, reason: 'field "label": unparsable label: expected an integer, got "x"' },
+    { file: "f", line: 9, reason: 'field "label": unparsable label: expected an integer, got "yy"' },
+    { file: "f", line: 12, reason: "ragged row: 3 fields where the header has 2" },
+  ]);
+  assert.deepEqual(s, {
+    total: 3,
+    byReason: { 'field "label": unparsable label: expected an integer, got "…"': 2, "ragged row: N fields where the header has N": 1 },
+  });
 });

@@ -46,9 +46,10 @@ export async function* streamConll(file: string, opts: ConllOptions = {}, report
   for await (const l of readLines(file, opts)) {
     const text = l.text.trim();
     if (l.invalidUtf8 === undefined && text === "") {
+      // a blank line ends the current sentence; only a blank line with no sentence to end is counted as blank
+      if (cur === undefined) rep.blankLines++;
       const s = finish();
       if (s) yield s;
-      else rep.blankLines++;
       continue;
     }
     if (opts.comments && text.startsWith("#")) continue;
