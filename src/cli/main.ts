@@ -14,6 +14,10 @@ import { register as registerWord2Vec } from "./word2vec.js";
 import { register as registerReport } from "./report.js";
 import { register as registerFinetune } from "./finetune.js";
 import { register as registerEval } from "./eval.js";
+import { register as registerTokenizer } from "./tokenizer.js";
+import { register as registerScore } from "./score.js";
+import { register as registerTune } from "./tune.js";
+import { register as registerWorker } from "./worker.js";
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -32,6 +36,10 @@ export function buildProgram(): Command {
   registerReport(program);
   registerFinetune(program);
   registerEval(program);
+  registerTokenizer(program);
+  registerScore(program);
+  registerTune(program);
+  registerWorker(program);
   return program;
 }
 

@@ -6,3 +6,4 @@ export {
 } from "./tokenizer.js";
 export { SPECIAL_ROLES, type SpecialRole, type TokenizerSettings } from "./settings.js";
 export { wordPieceTokenizerJson, byteLevelBpeTokenizerJson, readVocabTxt, readBpeFiles } from "./convert.js";
+export { trainTokenizer, bertWords, byteLevelWords, bytesToUnicode, type TrainTokenizerOptions } from "./train.js";
