@@ -20,9 +20,11 @@ import { TextClassifier, exampleText, type BaselineConfig } from "../data/classi
 import { accuracy, f1, classificationReport } from "../metrics/classification/index.js";
 import { captureWarnings } from "../metrics/warnings.js";
 import { addReadOptions, numberFlag, readOptionsFrom, reportSkipped, type ReadFlags } from "./data.js";
+import { mergeConfig, readConfigFile } from "./config.js";
 import { version } from "./version.js";
 
 interface BaselineFlags extends ReadFlags {
+  config?: string;
   data: string;
   validation?: string;
   test?: string;
@@ -145,11 +147,22 @@ function labelsOf(rows: readonly Example[], file: string, role: string): string[
 
 const pct = (x: number): string => (x * 100).toFixed(2);
 
+/** Flags merged over --config: a flag typed on the command line wins, the file wins over flag defaults. */
+function withConfigFile(flags: BaselineFlags, command: Command): BaselineFlags {
+  if (!flags.config) return flags;
+  const known = new Set(command.options.map((opt) => opt.attributeName()).filter((k) => k !== "config"));
+  const explicit = new Set([...known].filter((k) => command.getOptionValueSource(k) === "cli"));
+  // flags arrive as strings; accept plain numbers in the file too
+  const file = Object.fromEntries(Object.entries(readConfigFile(flags.config)).map(([k, v]) => [k, typeof v === "number" ? String(v) : v]));
+  return { ...flags, ...mergeConfig(file, flags as unknown as Record<string, unknown>, explicit, known) } as BaselineFlags;
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command("baseline")
     .description("train and evaluate a classical baseline (TF-IDF + logistic regression, naive Bayes or linear SVM) and save it for graft predict")
-    .requiredOption("--data <file>", "training data (CSV, TSV or JSONL with a text and a label column)")
+    .option("--config <file>", 'settings (JSON or YAML) named like the flags in camelCase, e.g. {"model": "svm", "ngram": "1,3"}; flags override it')
+    .option("--data <file>", "training data (CSV, TSV or JSONL with a text and a label column)")
     .option("--validation <file>", "validation data (default: none, or --validation-size of --data)")
     .option("--test <file>", "test data (default: --test-size of --data, stratified)")
     .option("--test-size <fraction>", "fraction of --data held out for testing when there is no --test file (default 0.2)")
@@ -193,7 +206,9 @@ export function register(program: Command): void {
         "  graft baseline --data sst2/train.tsv --test sst2/dev.tsv --model logreg --out runs/sst2-logreg\n" +
         "  graft baseline --data SMSSpamCollection --no-header --label-column 0 --text-column 1 --test-size 0.2 --model nb\n",
     )
-    .action(async (o: BaselineFlags) => {
+    .action(async (flags: BaselineFlags, command: Command) => {
+      const o = withConfigFile(flags, command);
+      if (!o.data) throw new GraftError("no training data", "pass --data FILE (or data in --config)");
       if (o.task !== "classify") throw new GraftError(`--task ${o.task} is not supported by graft baseline`, "the classical baselines do text classification: --task classify");
       if (o.labelType === "float") throw new GraftError("--label-type float means regression; graft baseline classifies", "use string or int labels");
       if (o.test !== undefined && o.testSize !== undefined) throw new GraftError("give --test or --test-size, not both");
@@ -240,8 +255,8 @@ export function register(program: Command): void {
 
       const out = o.out ?? join("runs", `baseline-${config.model}-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}`);
       model.save(out);
-      const { out: _o, predictions: _p, json: _j, ...flags } = o;
-      writeJsonAtomic(join(out, "run.json"), { command: "baseline", graft: version(), created: new Date().toISOString(), flags, config: { ...config, lexicon: config.lexicon ? `${o.lexicon} (${config.lexicon.entries.length} entries)` : null } });
+      const { out: _o, predictions: _p, json: _j, config: _c, ...settings } = o;
+      writeJsonAtomic(join(out, "run.json"), { command: "baseline", graft: version(), created: new Date().toISOString(), settings, config: { ...config, lexicon: config.lexicon ? `${o.lexicon} (${config.lexicon.entries.length} entries)` : null } });
       writeJsonAtomic(join(out, "metrics.json"), { model: config.model, features: model.vectorizer.vocabulary.length, trainSeconds, ...results });
       writeJsonAtomic(join(out, "data.json"), { ...loaded.summary, skippedRows: loaded.skipped });
       if (o.predictions) {

@@ -104,3 +104,23 @@ test("graft predict refuses what it cannot load, with a hint", () => {
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /baseline\.json: not a graft baseline model/);
 });
+
+test("graft baseline --config: settings named like the flags, flags typed on the command line win", () => {
+  const dir = join(tmpFile("u", ""), "..");
+  const cfg = join(dir, "baseline.json");
+  writeFileSync(cfg, JSON.stringify({ data: fixture("sms_spam_train.tsv"), test: fixture("sms_spam_test.tsv"), model: "svm", ngram: 1, sublinearTf: false }));
+  const r = graft(["baseline", "--config", cfg, "--model", "nb", "--out", join(dir, "m"), "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).test.accuracy, SKLEARN.sets.find((s) => s.name === "sms_spam")!.models.nb!.accuracy);
+  const run = JSON.parse(readFileSync(join(dir, "m", "run.json"), "utf8"));
+  assert.equal(run.settings.model, "nb");
+  assert.equal(run.settings.ngram, "1");
+  // the saved settings are a valid --config for the same run
+  writeFileSync(cfg, JSON.stringify(run.settings));
+  const again = graft(["baseline", "--config", cfg, "--out", join(dir, "m2"), "--json"]);
+  assert.equal(JSON.parse(again.stdout).test.accuracy, JSON.parse(r.stdout).test.accuracy);
+  writeFileSync(cfg, JSON.stringify({ data: fixture("sms_spam_train.tsv"), modle: "nb" }));
+  const bad = graft(["baseline", "--config", cfg]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /unknown setting\(s\) in the config file: modle/);
+});
