@@ -12,6 +12,10 @@
  * Named-entity recognition (token classification), one line per sentence, tags in IOB1/IOB2/IOE/IOBES:
  *   {"tokens": ["John", "lives", "in", "Paris"], "labels": ["B-PER", "O", "O", "B-LOC"], "preds": ["B-PER", "O", "O", "B-ORG"]}
  * Without a header the task is inferred from the first example's fields.
+ *
+ * `graft finetune` writes `predictions.jsonl` (the best model on the test split) in the same shape, with class names
+ * for label/pred and an extra "text"; the report reads it when there is no eval_predictions.jsonl, taking the class
+ * order from run.json's "labels".
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -19,6 +23,8 @@ import { writeFileAtomic } from "../util/atomic.js";
 import { ArgumentError } from "../util/errors.js";
 
 export const PREDICTIONS_FILE = "eval_predictions.jsonl";
+/** What tasks/finetune writes after training; read when PREDICTIONS_FILE is absent. */
+export const TASK_PREDICTIONS_FILE = "predictions.jsonl";
 
 export interface PredictionsMeta {
   task?: "classification" | "ner";
@@ -57,7 +63,7 @@ type RawClass = { label: unknown; pred?: unknown; probs?: unknown; line: number 
 const isStrArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === "string");
 
 /** Parses the predictions file; `fallbackClasses` (e.g. from run.json) names classes when the file does not. */
-export function parsePredictions(text: string, file: string, fallbackClasses?: string[]): ReadResult<Predictions> {
+export function parsePredictions(text: string, file: string, fallbackClasses?: string[], taskHint?: string): ReadResult<Predictions> {
   const notes: string[] = [];
   let meta: PredictionsMeta = {};
   const rows: { v: Record<string, unknown>; line: number }[] = [];
@@ -88,6 +94,10 @@ export function parsePredictions(text: string, file: string, fallbackClasses?: s
   if (bad > 3) notes.push(`${file}: ${bad} unreadable lines in all`);
   if (!rows.length) {
     notes.push(`${file} holds no examples`);
+    return { value: null, notes };
+  }
+  if (!meta.task && taskHint && taskHint !== "classification" && taskHint !== "ner") {
+    notes.push(`${file}: predictions of a ${taskHint} task are not charted (the report covers classification and NER)`);
     return { value: null, notes };
   }
   const task = meta.task ?? ("tokens" in rows[0]!.v || Array.isArray(rows[0]!.v.labels) ? "ner" : "classification");
@@ -144,11 +154,13 @@ function parseClassification(rows: RawClass[], meta: PredictionsMeta, file: stri
     return undefined;
   };
   const labels: number[] = [], preds: number[] = [], probs: number[][] = [];
-  let withProbs = 0, skipped = 0;
+  let withProbs = 0, skipped = 0, unlabelled = 0;
   const skip = (line: number, why: string) => {
     if (++skipped <= 3) notes.push(`${file} line ${line}: ${why}; skipped`);
   };
   for (const r of rows) {
+    // predictions on data without gold labels say nothing about quality
+    if (r.label === null || r.label === undefined) { unlabelled++; continue; }
     const y = toIndex(r.label);
     if (y === undefined) { skip(r.line, `label ${JSON.stringify(r.label)} is not one of the ${k} classes`); continue; }
     let p: number[] | null = null;
@@ -173,6 +185,7 @@ function parseClassification(rows: RawClass[], meta: PredictionsMeta, file: stri
     if (p) { probs.push(p); withProbs++; }
   }
   if (skipped > 3) notes.push(`${file}: ${skipped} examples skipped in all`);
+  if (unlabelled) notes.push(`${file}: ${unlabelled} examples have no gold label; left out`);
   if (!labels.length) return null;
   if (withProbs > 0 && withProbs < labels.length) notes.push(`${file}: only ${withProbs} of ${labels.length} examples have probs; probability plots are left out`);
   return { task: "classification", classes, labels, preds, probs: withProbs === labels.length ? probs : null, meta };
@@ -184,11 +197,19 @@ export function argmax(row: readonly number[]): number {
   return best;
 }
 
-/** Reads `eval_predictions.jsonl` from a run directory (value null when absent or empty). */
-export function readPredictions(runDir: string, fallbackClasses?: string[]): ReadResult<Predictions> {
-  const path = join(runDir, PREDICTIONS_FILE);
-  if (!existsSync(path)) return { value: null, notes: [] };
-  return parsePredictions(readFileSync(path, "utf8"), PREDICTIONS_FILE, fallbackClasses);
+/**
+ * Reads `eval_predictions.jsonl` (else `predictions.jsonl`) from a run directory (value null when absent or empty).
+ * `taskHint` is the run's task from run.json: predictions of other tasks (regression, multi-label) are not read.
+ */
+export function readPredictions(runDir: string, fallbackClasses?: string[], taskHint?: string): ReadResult<Predictions> {
+  for (const f of [PREDICTIONS_FILE, TASK_PREDICTIONS_FILE]) {
+    const path = join(runDir, f);
+    if (!existsSync(path)) continue;
+    const r = parsePredictions(readFileSync(path, "utf8"), f, fallbackClasses, taskHint);
+    if (r.value && f === TASK_PREDICTIONS_FILE && r.value.meta.split === undefined) r.value.meta.split = "test";
+    return r;
+  }
+  return { value: null, notes: [] };
 }
 
 export type PredictionExample =

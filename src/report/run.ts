@@ -8,10 +8,12 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { FormatError } from "../util/errors.js";
-import { readPredictions, PREDICTIONS_FILE, type Predictions } from "./predictions.js";
+import { readPredictions, PREDICTIONS_FILE, TASK_PREDICTIONS_FILE, type Predictions } from "./predictions.js";
 import { readStudy, STUDY_FILES, type Study } from "./study.js";
 
 export const SUMMARY_FILE = "train_summary.json";
+/** What graft finetune writes at the end (its `train` field is the TrainSummary). */
+export const FINETUNE_SUMMARY_FILE = "summary.json";
 
 /** A training log record: {step, epoch, loss, lr, grad_norm?, examples_per_s}. */
 export interface TrainRecord {
@@ -55,6 +57,8 @@ export interface RunData {
   evals: EvalRecord[];
   best: BestInfo | null;
   summary: TrainSummaryFile | null;
+  /** Final metrics on the held-out test split, when the task recorded them. */
+  test: Record<string, number> | null;
   predictions: Predictions | null;
   study: Study | null;
   /** Parts the directory lacks, each with what the report leaves out because of it. */
@@ -166,15 +170,24 @@ export function readRun(dir: string): RunData {
     } else if (b !== null) notes.push("best/best.json: needs step and metric");
   }
 
-  let summary: TrainSummaryFile | null = null;
+  let summary: TrainSummaryFile | null = null, test: Record<string, number> | null = null;
   if (has(SUMMARY_FILE)) {
     const s = readJson(join(abs, SUMMARY_FILE), notes);
     if (isObject(s)) summary = s as TrainSummaryFile;
+  } else if (has(FINETUNE_SUMMARY_FILE)) {
+    // graft finetune's result: {train: TrainSummary, test: {metric: value}, testSplit, ...}
+    const s = readJson(join(abs, FINETUNE_SUMMARY_FILE), notes);
+    if (isObject(s) && isObject(s.train)) summary = s.train as TrainSummaryFile;
+    if (isObject(s) && isObject(s.test)) {
+      test = Object.fromEntries(Object.entries(s.test).filter(([, v]) => num(v) !== null)) as Record<string, number>;
+      if (!Object.keys(test).length) test = null;
+    }
   }
 
-  const pr = readPredictions(abs, classNamesFromConfig(config));
+  const task = isObject(config?.finetune) && typeof config.finetune.task === "string" ? config.finetune.task : typeof config?.task === "string" ? config.task : undefined;
+  const pr = readPredictions(abs, classNamesFromConfig(config), task);
   notes.push(...pr.notes);
-  if (!has(PREDICTIONS_FILE) && (train.length || evals.length)) {
+  if (!has(PREDICTIONS_FILE) && !has(TASK_PREDICTIONS_FILE) && (train.length || evals.length)) {
     missing.push(`${PREDICTIONS_FILE} (evaluation predictions): no confusion matrix, ROC/PR curves, calibration or per-class table`);
   }
 
@@ -184,5 +197,5 @@ export function readRun(dir: string): RunData {
     study = st.value;
     notes.push(...st.notes);
   }
-  return { dir: abs, name: basename(abs), config, train, evals, best, summary, predictions: pr.value, study, missing, notes };
+  return { dir: abs, name: basename(abs), config, train, evals, best, summary, test, predictions: pr.value, study, missing, notes };
 }

@@ -151,5 +151,6 @@ export function summaryCards(run: RunData): string {
   if (run.best) items.push([`best ${run.best.metric}`, fmt(run.best.value), `step ${run.best.step}`]);
   const epoch = run.train.at(-1)?.epoch ?? lastEval?.epoch;
   if (epoch !== null && epoch !== undefined) items.push(["epochs", fmt(epoch, 3)]);
+  for (const [k, v] of Object.entries(run.test ?? {}).slice(0, 6)) items.push([`test ${k}`, fmt(v), "best model, held-out split"]);
   return cards(items);
 }

@@ -110,6 +110,43 @@ test("writePredictions writes a file readPredictions reads back", () => {
   }
 });
 
+test("graft finetune's files: predictions.jsonl with class names in run.json's order, summary.json's timing and test metrics", () => {
+  const dir = tmpDir();
+  try {
+    // labels deliberately not in alphabetical order: probs columns follow run.json's "labels"
+    writeFileSync(join(dir, "run.json"), JSON.stringify({ args: { batchSize: 4 }, finetune: { task: "classification" }, labels: ["pos", "neg"] }));
+    writeFileSync(join(dir, "metrics.jsonl"), '{"step":1,"loss":0.7,"lr":0.001,"examples_per_s":10}\n');
+    writeFileSync(join(dir, "predictions.jsonl"), [
+      { text: "good", label: "pos", pred: "pos", probs: [0.9, 0.1] },
+      { text: "bad", label: "neg", pred: "pos", probs: [0.6, 0.4] },
+      { text: "unlabelled", label: null, pred: "neg", probs: [0.2, 0.8] },
+    ].map((r) => JSON.stringify(r)).join("\n") + "\n");
+    writeFileSync(join(dir, "summary.json"), JSON.stringify({ train: { globalStep: 1, trainSeconds: 3.5 }, test: { accuracy: 0.5, f1_macro: 0.33 }, testSplit: "test" }));
+    const run = readRun(dir);
+    const p = run.predictions!;
+    assert.ok(p.task === "classification");
+    if (p.task === "classification") {
+      assert.deepEqual(p.classes, ["pos", "neg"]);
+      assert.deepEqual(p.labels, [0, 1]);
+      assert.deepEqual(p.preds, [0, 0]);
+      assert.equal(p.meta.split, "test");
+    }
+    assert.match(run.notes.join("\n"), /1 examples have no gold label/);
+    assert.equal(run.summary?.trainSeconds, 3.5);
+    assert.deepEqual(run.test, { accuracy: 0.5, f1_macro: 0.33 });
+    assert.equal(run.missing.length, 1, "only the evaluation records are missing");
+    assert.match(run.missing[0]!, /^evaluation records/);
+
+    writeFileSync(join(dir, "run.json"), JSON.stringify({ finetune: { task: "regression" } }));
+    writeFileSync(join(dir, "predictions.jsonl"), '{"text":"x","label":3.5,"pred":3.1}\n');
+    const reg = readRun(dir);
+    assert.equal(reg.predictions, null);
+    assert.match(reg.notes.join("\n"), /predictions of a regression task are not charted/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("studies: leaderboard.json and trials.jsonl, best trial by direction, ranking and best-so-far", () => {
   const notes: string[] = [];
   const s = parseLeaderboard(JSON.stringify({
