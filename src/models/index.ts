@@ -10,6 +10,7 @@ export { RobertaModel, RobertaForMaskedLM, RobertaForSequenceClassification, Rob
 export { DistilBertModel, DistilBertForMaskedLM, DistilBertForSequenceClassification, DistilBertForTokenClassification } from "./distilbert.js";
 export { GPT2Model, GPT2LMHeadModel, GPT2ForSequenceClassification, GPT2ForTokenClassification, Conv1D, type KVCache, type LayerKV } from "./gpt2.js";
 export { GraftLstmModel, GraftLstmForCausalLM, GraftLstmForSequenceClassification, concatPool, type LstmState } from "./lstm.js";
+export { predictLabels, scoreFunction, type LabelPrediction, type ScoreFunction } from "./predict.js";
 export { generate, applyTemperature, applyTopK, applyTopP, type GenerateOptions, type GenerateOutput } from "./generation.js";
 export {
   AutoConfig, AutoModel, AutoModelForSequenceClassification, AutoModelForTokenClassification, AutoModelForMaskedLM, AutoModelForCausalLM,

@@ -340,9 +340,7 @@ export function describeLoadingInfo(info: LoadingInfo, architecture: string, whe
 // ---- saving
 
 /** Anything that writes its own files into a model directory (a tokenizer); models/ does not import tokenizers/. */
-export interface SavesPretrained {
-  savePretrained(dir: string): unknown;
-}
+export type SavesPretrained = { save(dir: string): unknown } | { savePretrained(dir: string): unknown };
 
 export interface SaveOptions {
   /** Tokenizer (or anything with savePretrained(dir)) to save beside the model. */
@@ -363,7 +361,11 @@ export function savePretrained(model: PreTrainedModel, dir: string, opts: SaveOp
   const files = [writeConfig(dir, config)];
   const weights = saveCheckpoint(dir, model.stateDict(), { maxShardBytes: opts.maxShardBytes });
   files.push(...weights.map((f) => join(dir, f)));
-  if (opts.tokenizer) opts.tokenizer.savePretrained(dir);
+  const tok = opts.tokenizer;
+  if (tok) {
+    if ("savePretrained" in tok) tok.savePretrained(dir);
+    else tok.save(dir);
+  }
   return files;
 }
 
