@@ -20,6 +20,21 @@ export {
   type Encoding, type BatchEncoding, type EncodeOptions, type BatchOptions, type DecodeOptions, type SpecialRole,
 } from "./tokenizers/index.js";
 export {
+  AutoConfig, AutoModel, AutoModelForSequenceClassification, AutoModelForTokenClassification, AutoModelForMaskedLM, AutoModelForCausalLM,
+  PreTrainedModel, fromPretrained, fromPretrainedDir, savePretrained, loadPretrainedWeights, describeLoadingInfo, MODEL_CLASSES,
+  BertModel, BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification,
+  RobertaModel, RobertaForMaskedLM, RobertaForSequenceClassification, RobertaForTokenClassification,
+  DistilBertModel, DistilBertForMaskedLM, DistilBertForSequenceClassification, DistilBertForTokenClassification,
+  GPT2Model, GPT2LMHeadModel, GPT2ForSequenceClassification, GPT2ForTokenClassification,
+  GraftLstmModel, GraftLstmForCausalLM, GraftLstmForSequenceClassification,
+  generate, padBatch, predictLabels,
+  type ModelOptions, type FromPretrainedOptions, type SavePretrainedOptions, type LoadingInfo, type ModelInputs, type BaseModelOutput,
+  type ClassifierOutput, type LMOutput, type CausalLMOutput, type GenerateOptions, type GenerateOutput, type KVCache, type LstmState,
+  type EncoderModel, type ClassificationModel, type MaskedLMModel, type CausalLMModel, type LabelPrediction,
+} from "./models/index.js";
+export {
   writeReport, compareRuns, reportCallback, readRun, writePredictions, readPredictions, REPORT_FILE, PREDICTIONS_FILE,
   type ReportOptions, type ReportResult, type RunData, type Predictions, type PredictionsMeta, type PredictionExample,
 } from "./report/index.js";
+/** word2vec: train, save, load and query word vectors, and start an nn.Embedding from them: `word2vec.trainWord2Vec(files, { dim: 100 })`. */
+export * as word2vec from "./train/word2vec.js";

@@ -1,7 +1,7 @@
 /** The models layer's public surface: architectures with their heads, Auto classes, loading, saving, generation. */
 export {
   PreTrainedModel, loadPretrainedWeights, readModelWeights, fromPretrained, fromPretrainedDir, savePretrained, describeLoadingInfo, configFor,
-  type ModelOptions, type PreTrainedModelClass, type LoadingInfo, type LoadWeightsOptions, type FromPretrainedOptions, type SaveOptions, type SavesPretrained,
+  type ModelOptions, type PreTrainedModelClass, type LoadingInfo, type LoadWeightsOptions, type FromPretrainedOptions, type SavePretrainedOptions, type SavesPretrained,
 } from "./pretrained.js";
 export { padBatch, type ModelInputs, type BaseModelOutput, type ClassifierOutput, type LMOutput, type CausalLM, type CausalLMInputs, type CausalLMOutput } from "./interfaces.js";
 export { sequenceClassificationLoss, tokenLoss, causalLmLoss, mseLoss, bceWithLogitsLoss } from "./losses.js";

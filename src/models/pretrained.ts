@@ -64,7 +64,7 @@ export abstract class PreTrainedModel<C extends ModelConfig = ModelConfig> exten
   }
 
   /** Writes config.json + model.safetensors (+ the tokenizer's files) into dir; see savePretrained below. */
-  savePretrained(dir: string, opts: SaveOptions = {}): string[] {
+  savePretrained(dir: string, opts: SavePretrainedOptions = {}): string[] {
     return savePretrained(this, dir, opts);
   }
 
@@ -342,7 +342,7 @@ export function describeLoadingInfo(info: LoadingInfo, architecture: string, whe
 /** Anything that writes its own files into a model directory (a tokenizer); models/ does not import tokenizers/. */
 export type SavesPretrained = { save(dir: string): unknown } | { savePretrained(dir: string): unknown };
 
-export interface SaveOptions {
+export interface SavePretrainedOptions {
   /** Tokenizer (or anything with savePretrained(dir)) to save beside the model. */
   tokenizer?: SavesPretrained | null;
   /** Split the weights into shards of at most this many bytes, as transformers' max_shard_size. */
@@ -354,7 +354,7 @@ export interface SaveOptions {
  * shapes, contiguous little-endian f32, tied weights once as transformers saves them) so that transformers'
  * from_pretrained loads the directory. Returns the files written.
  */
-export function savePretrained(model: PreTrainedModel, dir: string, opts: SaveOptions = {}): string[] {
+export function savePretrained(model: PreTrainedModel, dir: string, opts: SavePretrainedOptions = {}): string[] {
   if (typeof dir !== "string" || dir === "") throw new ArgumentError("savePretrained: a directory is needed");
   mkdirSync(dir, { recursive: true });
   const config = { ...model.config, architectures: [model.architecture] } as ModelConfig;
