@@ -52,7 +52,7 @@ test("binary ROC AUC, partial AUC, average precision, Brier and log loss match s
   check(s.topK1Continuous, () => topKAccuracy(s.yTrue, s.yScoreContinuous, { k: 1 }), "binary top-1 (threshold 0)");
   check(s.topK1Probs, () => topKAccuracy(s.yTrue, s.yScore, { k: 1 }), "binary top-1 (threshold 0.5)");
   check(s.singleClassRocAuc, () => rocAuc([1, 1, 1], [0.2, 0.5, 0.9]), "single class");
-  assert.throws(() => rocAuc([1, 1, 1], [0.2, 0.5, 0.9]), /only one class is present in yTrue/);
+  assert.throws(() => rocAuc([1, 1, 1], [0.2, 0.5, 0.9]), /only one class \(1\) is present in yTrue/);
 });
 
 test("multiclass ROC AUC (ovr, ovo), top-k, log loss and average precision match scikit-learn", () => {

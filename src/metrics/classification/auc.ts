@@ -150,9 +150,15 @@ export function rocAuc(yTrue: Labels | Indicator, yScore: NumericArray | Matrix,
   }
   if (isMatrix(yScore)) throw new ShapeError(`${what}: binary yTrue needs one score per sample, got rows of ${width}`, "pass the positive class's column");
   assertFinite(what, "yScore", yScore);
-  // Binary: the positive class is the greater of the labels present.
+  if (present.length < 2) {
+    throw new ArgumentError(
+      `${what}: only one class (${fmtLabel(present[0]!)}) is present in yTrue; ROC AUC is not defined in that case`,
+      "evaluate on data containing both classes, or report another metric",
+    );
+  }
+  // Binary: the positive class is the greater of the two labels.
   const pos = present[present.length - 1]!;
-  const isPos = Uint8Array.from(yTrue, (l) => (present.length === 2 && normLabel(l) === pos ? 1 : 0));
+  const isPos = Uint8Array.from(yTrue, (l) => (normLabel(l) === pos ? 1 : 0));
   return metric(isPos, yScore, sw);
 }
 

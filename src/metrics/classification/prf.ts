@@ -190,12 +190,13 @@ export const precision = single("precision", "precision", "precision");
 /** Recall tp / (tp + fn). Default average "binary" with posLabel 1. */
 export const recall = single("recall", "recall", "recall");
 const fbetaImpl = single("fbeta", "fscore", "f-score");
+const f1Impl = single("f1", "fscore", "f-score");
 
 /** F1 = harmonic mean of precision and recall. Default average "binary" with posLabel 1. */
 export function f1(yTrue: Labels | Indicator, yPred: Labels | Indicator, options?: Omit<PrfOptions, "beta"> & { average?: Average }): number;
 export function f1(yTrue: Labels | Indicator, yPred: Labels | Indicator, options: Omit<PrfOptions, "beta"> & { average: null }): number[];
 export function f1(yTrue: Labels | Indicator, yPred: Labels | Indicator, options: Omit<PrfOptions, "beta"> = {}): number | number[] {
-  return fbetaImpl(yTrue, yPred, { ...options, beta: 1 } as PrfOptions & { average: null });
+  return f1Impl(yTrue, yPred, { ...options, beta: 1 } as PrfOptions & { average: null });
 }
 
 /** F-beta: recall weighted beta times as much as precision. */
