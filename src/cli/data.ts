@@ -12,6 +12,7 @@ import type { LabelType } from "../data/readers/fields.js";
 import type { BadRow, Example } from "../data/types.js";
 import { inspectConll, inspectFile, type InspectReport, type Percentiles } from "../data/inspect.js";
 import { loadSplits, type DataSummary } from "../data/dataset.js";
+import { kFold } from "../data/split.js";
 
 export interface ReadFlags {
   format?: string;
@@ -22,6 +23,7 @@ export interface ReadFlags {
   textPairColumn?: string;
   labelColumn?: string;
   labelType?: string;
+  groupColumn?: string;
   onBadRow: string;
 }
 
@@ -52,6 +54,7 @@ export function readOptionsFrom(f: ReadFlags): ExampleReadOptions {
     ...(f.textColumn !== undefined ? { textColumn: f.textColumn } : {}),
     ...(f.textPairColumn !== undefined ? { textPairColumn: f.textPairColumn } : {}),
     ...(f.labelColumn !== undefined ? { labelColumn: f.labelColumn } : {}),
+    ...(f.groupColumn !== undefined ? { groupColumn: f.groupColumn } : {}),
     labelType: (f.labelType ?? "string") as LabelType,
     onBadRow: f.onBadRow,
   };
@@ -108,7 +111,8 @@ export function formatInspect(r: InspectReport): string {
 }
 
 function toJsonl(examples: readonly Example[]): string {
-  return examples.map((e) => JSON.stringify({ text: e.text, ...(e.textPair !== undefined ? { text_pair: e.textPair } : {}), ...(e.label !== undefined ? { label: e.label } : {}), line: e.line })).join("\n") + (examples.length ? "\n" : "");
+  const row = (e: Example) => ({ text: e.text, ...(e.textPair !== undefined ? { text_pair: e.textPair } : {}), ...(e.label !== undefined ? { label: e.label } : {}), ...(e.group !== undefined ? { group: e.group } : {}), line: e.line });
+  return examples.map((e) => JSON.stringify(row(e))).join("\n") + (examples.length ? "\n" : "");
 }
 
 export function register(program: Command): void {
@@ -142,32 +146,46 @@ export function register(program: Command): void {
   addReadOptions(
     data
       .command("split")
-      .description("split a labelled file into train/validation/test JSONL files with a seed, and record the split")
+      .description("split a labelled file into train/validation/test (or k folds) as JSONL with a seed, and record the split")
       .argument("<file>", "CSV, TSV or JSONL file")
-      .requiredOption("--out <dir>", "directory for train.jsonl, validation.jsonl, test.jsonl and split.json")
+      .requiredOption("--out <dir>", "directory for the JSONL parts and split.json")
       .option("--test-size <fraction>", "fraction held out for test", "0.2")
       .option("--validation-size <fraction>", "fraction held out for validation", "0")
+      .option("--folds <k>", "k-fold instead: fold-0.jsonl ... fold-<k-1>.jsonl (each row in one fold)")
+      .option("--group-column <name>", "with --folds: keep rows of one group (user, document, ...) in one fold")
       .option("--seed <n>", "random seed", "0")
       .option("--no-stratify", "random instead of stratified by label")
       .option("--dedupe", "drop repeated texts before splitting"),
   )
-    .addHelpText("after", "\nExample:\n  graft data split reviews.csv --out splits/ --test-size 0.2 --validation-size 0.1 --seed 1\n")
-    .action(async (file: string, opts: ReadFlags & { out: string; testSize: string; validationSize: string; seed: string; stratify: boolean; dedupe?: boolean }) => {
+    .addHelpText("after", "\nExamples:\n  graft data split reviews.csv --out splits/ --test-size 0.2 --validation-size 0.1 --seed 1\n  graft data split tickets.csv --out folds/ --folds 5 --group-column customer\n")
+    .action(async (file: string, opts: ReadFlags & { out: string; testSize: string; validationSize: string; folds?: string; seed: string; stratify: boolean; dedupe?: boolean }) => {
       const fraction = (name: string, v: string) => numberFlag(name, v, (x) => x >= 0 && x < 1, "a fraction in [0, 1)")!;
+      const seed = numberFlag("--seed", opts.seed, Number.isInteger, "an integer");
+      if (opts.groupColumn !== undefined && opts.folds === undefined) throw new GraftError("--group-column needs --folds (group k-fold)");
+      const folds = numberFlag("--folds", opts.folds, (x) => Number.isInteger(x) && x >= 2 && x <= 36, "an integer from 2 to 36");
       const loaded = await loadSplits({
         train: file,
         read: readOptionsFrom(opts),
-        testFraction: fraction("--test-size", opts.testSize),
-        validationFraction: fraction("--validation-size", opts.validationSize),
-        seed: numberFlag("--seed", opts.seed, Number.isInteger, "an integer"),
+        ...(folds === undefined ? { testFraction: fraction("--test-size", opts.testSize), validationFraction: fraction("--validation-size", opts.validationSize) } : {}),
+        seed,
         ...(opts.stratify ? {} : { stratify: false }),
         dedupe: opts.dedupe === true,
       });
       reportSkipped(loaded.skipped);
+      const summary: DataSummary & { skippedRows: BadRow[] } = { ...loaded.summary, skippedRows: loaded.skipped };
+      if (folds !== undefined) {
+        const labelled = loaded.train.every((e) => e.label !== undefined);
+        const method = opts.groupColumn !== undefined ? "group" : opts.stratify && labelled ? "stratified" : "random";
+        const { folds: parts, record } = kFold(loaded.train, { k: folds, method, ...(seed !== undefined ? { seed } : {}) });
+        parts.forEach((f, i) => writeFileAtomic(join(opts.out, `fold-${i}.jsonl`), toJsonl(f.test.map((j) => loaded.train[j]!))));
+        summary.split = record;
+        writeJsonAtomic(join(opts.out, "split.json"), summary);
+        process.stdout.write(`${folds} ${method} folds of ${parts.map((f) => int(f.test.length)).join(", ")} rows → ${opts.out} (split recorded in split.json)\n`);
+        return;
+      }
       for (const [name, rows] of [["train", loaded.train], ["validation", loaded.validation], ["test", loaded.test]] as const) {
         if (rows.length > 0) writeFileAtomic(join(opts.out, `${name}.jsonl`), toJsonl(rows));
       }
-      const summary: DataSummary & { skippedRows: BadRow[] } = { ...loaded.summary, skippedRows: loaded.skipped };
       writeJsonAtomic(join(opts.out, "split.json"), summary);
       const s = loaded.summary.sizes;
       process.stdout.write(`train ${int(s.train)}, validation ${int(s.validation)}, test ${int(s.test)} rows → ${opts.out} (split recorded in split.json)\n`);

@@ -142,7 +142,7 @@ function decodeHoldout(assignment: string): Holdout {
  */
 export function kFold(
   examples: readonly Example[],
-  opts: { k: number; method?: "random" | "stratified" | "group"; seed?: number; groups?: readonly string[] },
+  opts: { k: number; method?: "random" | "stratified" | "group"; seed?: number; /** default: each example's `group` */ groups?: readonly string[] },
 ): { folds: Fold[]; record: SplitRecord } {
   const { k } = opts;
   const method = opts.method ?? "random";
@@ -152,8 +152,11 @@ export function kFold(
   const fold = new Int32Array(n);
   const seed = opts.seed ?? 0;
   if (method === "group") {
-    const groups = opts.groups;
-    if (!groups || groups.length !== n) throw new ArgumentError(`group k-fold needs one group per row (${n}), got ${groups?.length ?? 0}`);
+    const groups = opts.groups ?? examples.map((e, i) => {
+      if (e.group === undefined) throw new DataError("group k-fold needs a group on every row (--group-column)", { line: e.line }, `row ${i} has none`);
+      return e.group;
+    });
+    if (groups.length !== n) throw new ArgumentError(`group k-fold needs one group per row (${n}), got ${groups.length}`);
     const members = new Map<string, number[]>();
     groups.forEach((g, i) => {
       let m = members.get(g);

@@ -7,6 +7,8 @@ export interface Example {
   textPair?: string;
   /** Class name (string) or regression target (number); absent for unlabelled data. */
   label?: string | number;
+  /** Group id from --group-column (rows of one group stay on one side of a group k-fold split). */
+  group?: string;
   line: number;
 }
 

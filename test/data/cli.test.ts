@@ -91,6 +91,16 @@ test("graft data inspect and graft data split", () => {
   assert.match(s.stdout, /train 420, validation 60, test 120 rows/);
   const back = graft(["data", "inspect", join(dir, "validation.jsonl"), "--json"]);
   assert.deepEqual(JSON.parse(back.stdout).labels.map((l: { count: number }) => l.count), [15, 15, 15, 15]);
+  // group k-fold: the author column as the group puts each author in exactly one fold
+  const folds = join(dir, "..", "folds");
+  const k = graft(["data", "split", fixture("authors_test.tsv"), "--out", folds, "--folds", "4", "--group-column", "label"]);
+  assert.equal(k.code, 0, k.stderr);
+  assert.match(k.stdout, /4 group folds of 60, 60, 60, 60 rows/);
+  for (let i = 0; i < 4; i++) {
+    const labels = readFileSync(join(folds, `fold-${i}.jsonl`), "utf8").trim().split("\n").map((l) => JSON.parse(l).label);
+    assert.equal(new Set(labels).size, 1);
+  }
+  assert.equal(JSON.parse(readFileSync(join(folds, "split.json"), "utf8")).split.method, "group");
 });
 
 test("graft predict refuses what it cannot load, with a hint", () => {

@@ -133,3 +133,11 @@ test("TSV is unquoted by default, so a leading quote is text; --quote turns quot
   const q = tmpFile("p.tsv", 'text\tlabel\n"a\tb"\tx\n');
   assert.equal((await readExamples(q, { quote: '"' })).examples[0]!.text, "a\tb");
 });
+
+test("--group-column reads a group per row; a missing group is a bad row", async () => {
+  const f = tmpFile("q.csv", "text,label,user\na,x,u1\nb,y,\nc,x,u2\n");
+  await assert.rejects(readExamples(f, { groupColumn: "user" }), /q\.csv, line 3, field "user": missing group/);
+  const { examples } = await readExamples(f, { groupColumn: "user", onBadRow: "skip" });
+  assert.deepEqual(examples.map((e) => e.group), ["u1", "u2"]);
+  await assert.rejects(readExamples(f, { groupColumn: "customer" }), /no group column "customer"/);
+});

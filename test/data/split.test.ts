@@ -77,6 +77,10 @@ test("k-fold, stratified k-fold and group k-fold", () => {
   }
   assert.deepEqual(reproduceSplit(JSON.parse(JSON.stringify(strat.record)), ex), strat.folds);
   assert.throws(() => kFold(ex, { k: 4, method: "group", groups: groups.slice(1) }), /one group per row/);
+  // groups read from a column (Example.group) are used when none are passed
+  const withGroups = ex.map((e, i) => ({ ...e, group: groups[i]! }));
+  assert.deepEqual(kFold(withGroups, { k: 4, method: "group" }).folds, grouped.folds);
+  assert.throws(() => kFold(ex, { k: 4, method: "group" }), /line 2: group k-fold needs a group on every row/);
   assert.throws(() => kFold(ex.slice(0, 3), { k: 5 }), /cannot make 5 folds from 3 rows/);
 });
 

@@ -100,12 +100,16 @@ async function* delimitedExamples(file: string, format: "csv" | "tsv", opts: Exa
       continue;
     }
     const f = rec.fields;
-    const ex = buildExample(file, rec.line, { text: f[map.text], pair: map.pair !== undefined ? f[map.pair] : undefined, label: map.label !== undefined ? f[map.label] : undefined }, map, opts, log);
+    const ex = buildExample(file, rec.line, { text: f[map.text], pair: pick(f, map.pair), label: pick(f, map.label), group: pick(f, map.group) }, map, opts, log);
     if (ex) {
       rep.kept++;
       yield ex;
     }
   }
+}
+
+function pick<K extends string | number>(row: Record<K, unknown> | unknown[], key: K | undefined): unknown {
+  return key === undefined ? undefined : (row as Record<K, unknown>)[key];
 }
 
 function roles<K>(map: ColumnMap<K>): NonNullable<ReadReport["roles"]> {
@@ -153,7 +157,7 @@ async function* jsonlExamples(file: string, opts: ExampleReadOptions, rep: ReadR
       map = mapColumns<string>(file, rep.columns, opts, (spec) => (rep.columns.includes(spec) ? spec : undefined), (k) => k);
       rep.roles = roles(map);
     }
-    const ex = buildExample(file, l.line, { text: row[map.text], pair: map.pair !== undefined ? row[map.pair] : undefined, label: map.label !== undefined ? row[map.label] : undefined }, map, opts, log);
+    const ex = buildExample(file, l.line, { text: row[map.text], pair: pick(row, map.pair), label: pick(row, map.label), group: pick(row, map.group) }, map, opts, log);
     if (ex) {
       rep.kept++;
       yield ex;

@@ -19,6 +19,8 @@ export interface ColumnOptions {
   labelType?: LabelType;
   /** When given, a label outside this set is a bad row. */
   labels?: readonly string[];
+  /** Column whose value groups rows that must stay on one side of a split (user, document, ...), for group k-fold. */
+  groupColumn?: string;
   /** Strip leading/trailing whitespace from texts (default true; GLUE files end every sentence with a space). */
   trim?: boolean;
 }
@@ -34,6 +36,8 @@ export interface ColumnMap<K> {
   pairName?: string;
   label?: K;
   labelName?: string;
+  group?: K;
+  groupName?: string;
 }
 
 /** Resolves the roles against known column names; `lookup` turns a flag value into a key, or undefined if absent. */
@@ -67,6 +71,10 @@ export function mapColumns<K>(
   if (pair !== undefined) [map.pair, map.pairName] = [pair, nameOf(pair)];
   const label = opts.labelColumn === null ? undefined : opts.labelColumn !== undefined ? need(opts.labelColumn, "label") : firstPresent(LABEL_COLUMNS);
   if (label !== undefined) [map.label, map.labelName] = [label, nameOf(label)];
+  if (opts.groupColumn !== undefined) {
+    const group = need(opts.groupColumn, "group");
+    [map.group, map.groupName] = [group, nameOf(group)];
+  }
   if (map.label !== undefined && map.label === map.text) throw new DataError(`the text and label columns are the same column ("${map.textName}")`, { file });
   return map;
 }
@@ -75,7 +83,7 @@ export function mapColumns<K>(
 export function buildExample(
   file: string,
   line: number,
-  values: { text: unknown; pair?: unknown; label?: unknown },
+  values: { text: unknown; pair?: unknown; label?: unknown; group?: unknown },
   map: ColumnMap<unknown>,
   opts: ColumnOptions,
   log: BadRowLog,
@@ -104,6 +112,12 @@ export function buildExample(
       return bad(`label ${JSON.stringify(String(parsed))} is not one of ${opts.labels.map((l) => JSON.stringify(l)).join(", ")}`, map.labelName);
     }
     ex.label = parsed;
+  }
+  if (map.group !== undefined) {
+    const g = values.group;
+    if (g === undefined) return bad("missing field", map.groupName);
+    if (g === null || typeof g === "object" || String(g).trim() === "") return bad("missing group (empty)", map.groupName);
+    ex.group = String(g).trim();
   }
   return ex;
 }
