@@ -8,6 +8,8 @@ export { backend, setBackend, withBackend, jsBackend, type Backend } from "./bac
 export * from "./tensor/index.js";
 /** Data reading and validation, splits, text preparation, TF-IDF and the classical baselines: `data.readExamples(...)`, `new data.TfidfVectorizer(...)`. */
 export * as data from "./data/index.js";
+/** Evaluation metrics matching scikit-learn, seqeval and sacrebleu: `metrics.f1(yTrue, yPred)`, `metrics.corpusBleu(hyps, [refs])`, `metrics.rocAuc(y, scores)`. */
+export * as metrics from "./metrics/index.js";
 export {
   loadSafetensors, saveSafetensors, serializeSafetensors, parseSafetensors, readSafetensorsHeader, SafetensorsFile,
   loadCheckpoint, saveCheckpoint, readConfig, writeConfig, parseConfig, makeConfig, withLabels, numLabels,
