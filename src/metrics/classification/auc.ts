@@ -158,7 +158,8 @@ export function rocAuc(yTrue: Labels | Indicator, yScore: NumericArray | Matrix,
   }
   // Binary: the positive class is the greater of the two labels.
   const pos = present[present.length - 1]!;
-  const isPos = Uint8Array.from(yTrue, (l) => (normLabel(l) === pos ? 1 : 0));
+  const isPos = new Uint8Array(yTrue.length);
+  for (let i = 0; i < yTrue.length; i++) isPos[i] = normLabel(yTrue[i]!) === pos ? 1 : 0;
   return metric(isPos, yScore, sw);
 }
 

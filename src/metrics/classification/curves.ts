@@ -52,17 +52,18 @@ export function binaryClfCurve(isPos: Uint8Array, score: NumericArray, weight?: 
     }
     P.sort();
     N.sort();
-    const fps: number[] = [], tps: number[] = [], th: number[] = [];
-    let i = P.length - 1, j = N.length - 1, tp = 0, fp = 0;
+    // Preallocated outputs, trimmed at the end (one entry per distinct score).
+    const fps = new Float64Array(n), tps = new Float64Array(n), th = new Float64Array(n);
+    let i = P.length - 1, j = N.length - 1, tp = 0, fp = 0, m = 0;
     while (i >= 0 || j >= 0) {
       const v = i < 0 ? N[j]! : j < 0 ? P[i]! : Math.max(P[i]!, N[j]!);
       while (i >= 0 && P[i] === v) { tp++; i--; }
       while (j >= 0 && N[j] === v) { fp++; j--; }
-      fps.push(fp);
-      tps.push(tp);
-      th.push(v === 0 ? 0 : v);
+      fps[m] = fp;
+      tps[m] = tp;
+      th[m++] = v === 0 ? 0 : v;
     }
-    return { fps: Float64Array.from(fps), tps: Float64Array.from(tps), thresholds: Float64Array.from(th) };
+    return { fps: fps.slice(0, m), tps: tps.slice(0, m), thresholds: th.slice(0, m) };
   }
   // Weighted: keep sklearn's accumulation order (descending score, ties by descending index).
   const idx: number[] = [];
@@ -109,16 +110,23 @@ export interface RocCurve {
 export function rocFromCurve(c: ClfCurve, dropIntermediate: boolean): { fpr: Float64Array; tpr: Float64Array; thresholds: Float64Array } {
   let { fps, tps, thresholds } = c;
   if (dropIntermediate && fps.length > 2) {
-    const keep: number[] = [0];
-    for (let i = 1; i < fps.length - 1; i++) {
-      const d2f = (fps[i + 1]! - fps[i]!) - (fps[i]! - fps[i - 1]!);
-      const d2t = (tps[i + 1]! - tps[i]!) - (tps[i]! - tps[i - 1]!);
-      if (d2f !== 0 || d2t !== 0) keep.push(i);
+    // Keep the ends and every point where the curve bends (non-zero second difference).
+    const L = fps.length;
+    const kf = new Float64Array(L), kt = new Float64Array(L), kth = new Float64Array(L);
+    let m = 0;
+    for (let i = 0; i < L; i++) {
+      if (i > 0 && i < L - 1) {
+        const d2f = (fps[i + 1]! - fps[i]!) - (fps[i]! - fps[i - 1]!);
+        const d2t = (tps[i + 1]! - tps[i]!) - (tps[i]! - tps[i - 1]!);
+        if (d2f === 0 && d2t === 0) continue;
+      }
+      kf[m] = fps[i]!;
+      kt[m] = tps[i]!;
+      kth[m++] = thresholds[i]!;
     }
-    keep.push(fps.length - 1);
-    fps = Float64Array.from(keep, (i) => c.fps[i]!);
-    tps = Float64Array.from(keep, (i) => c.tps[i]!);
-    thresholds = Float64Array.from(keep, (i) => c.thresholds[i]!);
+    fps = kf.subarray(0, m);
+    tps = kt.subarray(0, m);
+    thresholds = kth.subarray(0, m);
   }
   const m = fps.length + 1;
   const fpr = new Float64Array(m), tpr = new Float64Array(m), th = new Float64Array(m);
