@@ -87,7 +87,8 @@ export function formatResult(r: FinetuneResult): string {
   for (const [k, v] of Object.entries(r.test)) lines.push(`  ${k.padEnd(16)} ${fmt(v)}`);
   lines.push(`trained ${r.train.globalStep} steps in ${r.train.trainSeconds.toFixed(1)} s (${r.train.examplesPerSecond.toFixed(1)} examples/s)${r.train.stoppedEarly ? ", stopped early" : ""}`);
   for (const n of r.notes) lines.push(`note: ${n}`);
-  lines.push(`run:   ${r.runDir}`, `model: ${r.bestDir}`);
+  lines.push(`run:    ${r.runDir}`, `model:  ${r.bestDir}`);
+  if (r.report) lines.push(`report: ${r.report}`);
   return lines.join("\n");
 }
 

@@ -15,6 +15,7 @@ import { register as registerReport } from "./report.js";
 import { register as registerFinetune } from "./finetune.js";
 import { register as registerEval } from "./eval.js";
 import { register as registerTokenizer } from "./tokenizer.js";
+import { register as registerPretrain } from "./pretrain.js";
 import { register as registerScore } from "./score.js";
 import { register as registerTune } from "./tune.js";
 import { register as registerWorker } from "./worker.js";
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerFinetune(program);
   registerEval(program);
   registerTokenizer(program);
+  registerPretrain(program);
   registerScore(program);
   registerTune(program);
   registerWorker(program);

@@ -23,6 +23,7 @@ import {
   type TrainSummary, type TrainerCallback,
 } from "../train/index.js";
 import { saveCheckpoint } from "../io/checkpoint.js";
+import { writeReport } from "../report/index.js";
 import { writeConfig } from "../io/config.js";
 import { resolveFinetuneConfig, type FinetuneConfig } from "./config.js";
 import { discoverLabels, discoverTags, encodeLabel, encodeTags, type LabelSpace } from "./labels.js";
@@ -46,6 +47,8 @@ export interface TaskInfo {
 export interface FinetuneResult {
   runDir: string;
   bestDir: string;
+  /** The run's report.html (null when the run was interrupted). */
+  report: string | null;
   train: TrainSummary;
   /** Metrics of the best model on the test split (or validation when there is none). */
   test: Record<string, number>;
@@ -241,7 +244,7 @@ export async function finetune(config: Partial<FinetuneConfig> & { model: string
   });
   const summary = await trainer.train({ resume: hooks.resume, handleSigint: true });
   if (summary.interrupted) {
-    return { runDir, bestDir: join(runDir, "best"), train: summary, test: {}, testSplit: prepared.testSplit, validation: {}, labels: space.names, threshold: null, notes: [...notes, "interrupted: resume with --resume"] };
+    return { runDir, bestDir: join(runDir, "best"), report: null, train: summary, test: {}, testSplit: prepared.testSplit, validation: {}, labels: space.names, threshold: null, notes: [...notes, "interrupted: resume with --resume"] };
   }
 
   // the best model on validation (threshold) and test
@@ -258,8 +261,10 @@ export async function finetune(config: Partial<FinetuneConfig> & { model: string
   const bestDir = join(runDir, "best");
   if (existsSync(bestDir)) writeJsonAtomic(join(bestDir, TASK_FILE), taskInfo(threshold));
   writePredictions(join(runDir, "predictions.jsonl"), space, testPred, prepared.testInputs);
-  const result: FinetuneResult = { runDir, bestDir, train: summary, test, testSplit: prepared.testSplit, validation, labels: space.names, threshold, notes };
+  const result: FinetuneResult = { runDir, bestDir, report: join(runDir, "report.html"), train: summary, test, testSplit: prepared.testSplit, validation, labels: space.names, threshold, notes };
   writeJsonAtomic(join(runDir, "summary.json"), result);
+  const report = writeReport(runDir);
+  for (const n of report.notes) log(`report: ${n}`);
   return result;
 }
 
