@@ -14,7 +14,7 @@
  */
 import { ArgumentError, ShapeError, fmtShape } from "../util/errors.js";
 import { defaultRng, type Rng } from "../util/rng.js";
-import { Tensor, concat, div, dropout, embedding, max, mul, ones, relu, reshape, slice, sum, where } from "../tensor/index.js";
+import { Tensor, cast, concat, div, dropout, embedding, max, mul, ones, relu, reshape, slice, sum, where } from "../tensor/index.js";
 import { Dropout, Embedding, LSTM, Linear, Module, Parameter, init, type RecurrentInput, type RecurrentOutput } from "../nn/index.js";
 import { numLabels, type GraftLstmConfig } from "../io/config.js";
 import { PreTrainedModel, type ModelOptions } from "./pretrained.js";
@@ -234,7 +234,7 @@ export class GraftLstmForCausalLM extends GraftLstmPreTrainedModel implements Ca
  */
 export function concatPool(output: Tensor, last: Tensor, mask: Tensor | null): Tensor {
   const [b, t, e] = output.shape;
-  const m = mask ? reshape(mask, [b, t, 1]) : null;
+  const m = mask ? reshape(cast(mask, "f32"), [b, t, 1]) : null; // tokenizers give i32 masks
   const lengths = new Float32Array(b);
   for (let i = 0; i < b; i++) {
     let n = t;

@@ -32,8 +32,11 @@ for (const family of ["bert", "roberta", "distilbert"] as const) {
     const dir = fixtureDir(family);
     const inputs = batch(e, family === "bert");
     noGrad(() => {
-      const base = AutoModel.fromPretrainedDir(dir).forward(inputs);
+      const encoder = AutoModel.fromPretrainedDir(dir);
+      const base = encoder.forward(inputs);
       assertClose(`${family} last_hidden_state`, base.lastHiddenState, e.last_hidden_state);
+      const i32Mask = encoder.forward({ ...inputs, attentionMask: ids(e.attention_mask) }).lastHiddenState; // as tokenizers give it
+      assertClose(`${family} last_hidden_state, i32 mask`, i32Mask, e.last_hidden_state);
       if (family === "distilbert") assert.equal(base.poolerOutput, null);
       else assertClose(`${family} pooler_output`, base.poolerOutput!, e.pooler_output);
 
@@ -140,5 +143,6 @@ test("graft-lstm: LM logits and loss, concat-pooling classifier match torch.nn.L
     const seq = AutoModelForSequenceClassification.fromPretrainedDir(dir);
     assert.ok(seq instanceof GraftLstmForSequenceClassification);
     assertClose("lstm sequence logits", seq.forward(inputs).logits, e.seq_logits);
+    assertClose("lstm sequence logits, i32 mask", seq.forward({ ...inputs, attentionMask: ids(e.attention_mask) }).logits, e.seq_logits);
   });
 });
