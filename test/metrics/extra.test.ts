@@ -86,3 +86,16 @@ test("paired tests: identical systems get p = 1/(n+1) (as sacrebleu), a clearly 
   assert.ok(pairedBootstrapTest(sa, sc, score, { samples: 300 }).pValue > 0.05);
   assert.throws(() => pairedBootstrapTest(sg, sb.slice(1), score), /150 items but the system has 149/);
 });
+
+test("sums follow numpy's pairwise order bit for bit, and reports round like Python", async () => {
+  const { fixture } = await import("./helpers.js");
+  const { pairwiseSum, mean } = await import("../../src/metrics/numeric.js");
+  const { pyFixed } = await import("../../src/metrics/format.js");
+  for (const c of fixture("classification.json").numpySums) {
+    assert.equal(pairwiseSum(c.values), c.sum, `sum of ${c.values.length}`);
+    assert.equal(mean(c.values), c.mean, `mean of ${c.values.length}`);
+  }
+  // exact binary ties round to even, as Python's format(); everything else as toFixed
+  assert.deepEqual([pyFixed(0.125, 2), pyFixed(0.375, 2), pyFixed(2.5, 0), pyFixed(3.5, 0), pyFixed(-0.125, 2), pyFixed(1.005, 2), pyFixed(0.7083333, 2)],
+    ["0.12", "0.38", "2", "4", "-0.12", "1.00", "0.71"]);
+});
