@@ -272,8 +272,8 @@ function prfRunner(which: "precision" | "recall" | "f1" | "fbeta"): Runner {
     const o = labelOptions(inputs.flags, yTrue);
     const beta = which === "fbeta" ? num(inputs.flags.beta, "beta", 1)! : which === "f1" ? 1 : undefined;
     const fn = which === "precision" ? M.precision : which === "recall" ? M.recall : which === "f1" ? M.f1 : (t: never, p: never, opt: M.PrfOptions) => M.fbeta(t, p, beta!, opt as never);
-    // scikit-learn's default: binary (a multiclass target then asks for --average).
-    const average = o.average ?? (Array.isArray(yTrue[0]) ? "micro" : "binary");
+    // scikit-learn's default: binary (a multiclass or multilabel target then asks for --average).
+    const average = o.average ?? "binary";
     const v = (fn as (t: unknown, p: unknown, opt: M.PrfOptions) => number)(yTrue, yPred, { ...o, average, ...(which === "fbeta" ? { beta } : {}) });
     const name = which === "fbeta" ? `F${beta}` : which === "f1" ? "F1" : which[0]!.toUpperCase() + which.slice(1);
     return [{ metric: `${name} (${average})`, score: v }];
@@ -520,6 +520,8 @@ export function scoreCommand(metricNames: string[], f: Flags): { rows: Row[]; wa
       if (!needsRecords) checkCounts(inputs, name);
       const runner = RUNNERS[name]!;
       const stats = (runner as Partial<StatsMetric>).stats;
+      if (f.sentenceLevel && !stats) throw new ArgumentError(`${name}: --sentence-level is available for bleu, chrf, chrf++ and ter`);
+      if (f.sentenceLevel && (bs || ar || ci)) throw new ArgumentError("--sentence-level cannot be combined with confidence intervals or paired tests");
       if ((bs || ar || ci) && !stats) throw new ArgumentError(`${name}: confidence intervals and paired tests are available for bleu, chrf, chrf++ and ter`);
       const base = stats && (bs || ar) ? stats(inputs.hyps[0]!, metricInputs) : undefined;
       inputs.hyps.forEach((hyp, s) => {
@@ -573,6 +575,17 @@ function printRows(rows: Row[], json: boolean, digits: number): void {
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+let pipeGuarded = false;
+/** `graft score ... --sentence-level | head` closes the pipe early: stop quietly, as sacrebleu does. */
+function guardPipe(): void {
+  if (pipeGuarded) return;
+  pipeGuarded = true;
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+    throw e;
+  });
+}
 
 export function register(program: Command): void {
   program
@@ -641,6 +654,7 @@ export function register(program: Command): void {
       f.hyp ??= [];
       f.ref ??= [];
       if (f.format !== undefined && f.format !== "text" && f.format !== "jsonl") throw new ArgumentError(`--format must be text or jsonl, got "${f.format}"`);
+      guardPipe();
       const { rows, warnings } = scoreCommand(metrics, f);
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
       printRows(rows, f.json === true, Number(f.digits));
