@@ -48,24 +48,6 @@ export function weightedMean(a: NumericArray, weights?: NumericArray): number {
   return pairwiseSum(prod) / wsum;
 }
 
-/** Plain left-to-right cumulative sum (numpy's cumsum order). */
-export function cumsum(a: NumericArray): Float64Array {
-  const out = new Float64Array(a.length);
-  let s = 0;
-  for (let i = 0; i < a.length; i++) out[i] = s += a[i]!;
-  return out;
-}
-
-export function assertSameLength(what: string, names: [string, string], a: { length: number }, b: { length: number }): void {
-  if (a.length !== b.length) {
-    throw new ShapeError(`${what}: ${names[0]} has ${a.length} entries but ${names[1]} has ${b.length}`, "pass one entry per sample in both");
-  }
-}
-
-export function assertNonEmpty(what: string, name: string, a: { length: number }): void {
-  if (a.length === 0) throw new ArgumentError(`${what}: ${name} is empty`);
-}
-
 /** Throws on NaN or ±Infinity, naming the first bad index. */
 export function assertFinite(what: string, name: string, a: NumericArray): void {
   for (let i = 0; i < a.length; i++) {

@@ -7,7 +7,6 @@
 const WS = "\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
 const WS_RUN = new RegExp(`[${WS}]+`, "g");
 const WS_TRAIL = new RegExp(`[${WS}]+$`);
-const WS_LEAD = new RegExp(`^[${WS}]+`);
 
 /** Python's s.split(): runs of whitespace separate, no empty tokens. */
 export function pySplit(s: string): string[] {
@@ -20,11 +19,6 @@ export function pySplit(s: string): string[] {
 /** Python's s.rstrip(). */
 export function pyRstrip(s: string): string {
   return s.replace(WS_TRAIL, "");
-}
-
-/** Python's s.strip(). */
-export function pyStrip(s: string): string {
-  return s.replace(WS_LEAD, "").replace(WS_TRAIL, "");
 }
 
 /** Removes every Python-whitespace character (''.join(s.split())). */
