@@ -3,7 +3,11 @@
  * Flags and --config (JSON/YAML in FinetuneConfig's shape) describe the same run; flags win; `--resume RUN_DIR`
  * continues an interrupted run from its last complete checkpoint with the configuration it was started with.
  */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { bundled } from "./bundled.js";
+import { readExamples, TextClassifier } from "../data/index.js";
+import { accuracy, f1 } from "../metrics/classification/index.js";
 import type { Command } from "commander";
 import { GraftError } from "../util/errors.js";
 import { RunDir } from "../train/index.js";
@@ -71,10 +75,23 @@ export function configFromFlags(f: Flags): Partial<FinetuneConfig> & { model: st
     }),
     training, freeze, lora: (lora ?? null) as FinetuneConfig["lora"],
   };
-  if (!merged.model) throw new GraftError("no model: give --model DIR (a pre-trained model directory or hub id)", "see graft finetune --help");
-  if (!merged.data) throw new GraftError("no data: give --data FILE (CSV, TSV, JSONL, or CoNLL for --task ner)", "see graft finetune --help");
+  if (!merged.model) {
+    if (!existsSync(join(bundled.model(), "config.json"))) throw new GraftError("no model: give --model DIR (a pre-trained model directory or hub id)", "see graft finetune --help");
+    merged.model = bundled.model();
+  }
+  if (!merged.data) {
+    // the quick start: the bundled sample with settings that fit a few minutes on 2 cores
+    if (merged.task && merged.task !== "classification") throw new GraftError(`no data: give --data FILE for --task ${merged.task}`);
+    merged.data = bundled.train();
+    merged.test ??= bundled.test();
+    merged.maxLength ??= QUICKSTART.maxLength;
+    merged.training = { ...QUICKSTART.training, ...merged.training };
+  }
   return merged as Partial<FinetuneConfig> & { model: string; data: string };
 }
+
+/** Settings of the quick start (no --data): the bundled sample, short messages, a few epochs. */
+export const QUICKSTART = { maxLength: 64, training: { epochs: 3, batchSize: 32, lr: 2e-4, warmupRatio: 0.1, logEvery: 10 } };
 
 function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
@@ -92,13 +109,22 @@ export function formatResult(r: FinetuneResult): string {
   return lines.join("\n");
 }
 
+async function baselineScores(trainFile: string, testFile: string, labels: readonly string[]): Promise<{ accuracy: number; f1_macro: number }> {
+  const train = (await readExamples(trainFile)).examples;
+  const test = (await readExamples(testFile)).examples;
+  const clf = TextClassifier.fit(train.map((e) => e.text), train.map((e) => String(e.label)), { model: "logreg" });
+  const pred = clf.predict(test.map((e) => e.text)).map((p) => p.label);
+  const gold = test.map((e) => String(e.label));
+  return { accuracy: accuracy(gold, pred), f1_macro: f1(gold, pred, { average: "macro", labels: [...labels], zeroDivision: 0 }) as number };
+}
+
 export function register(program: Command): void {
   program
     .command("finetune")
     .description("fine-tune a pre-trained model on a labelled file (classification, pairs, multi-label, regression, NER)")
     .option("--config <file>", "run configuration (JSON or YAML, FinetuneConfig's fields); flags override it")
-    .option("--model <dir|id>", "pre-trained model directory or hub id")
-    .option("--data <file>", "training file (CSV/TSV/JSONL; CoNLL for --task ner)")
+    .option("--model <dir|id>", "pre-trained model directory or hub id (default: the bundled models/graft-base)")
+    .option("--data <file>", "training file (CSV/TSV/JSONL; CoNLL for --task ner); without it, the bundled SMS spam sample")
     .option("--validation <file>", "validation file (default: a seeded stratified part of --data)")
     .option("--test <file>", "test file scored with the best model (default: the validation split)")
     .option("--task <task>", "classification | multilabel | regression | ner")
@@ -151,6 +177,7 @@ export function register(program: Command): void {
     .option("--quiet", "no progress output")
     .addHelpText("after", `
 Examples:
+  graft finetune                                   # quick start: bundled model and data, a few minutes
   graft finetune --model models/graft-base --data reviews.csv --text-column review --label-column stars
   graft finetune --model bert-dir --data train.tsv --test test.tsv --epochs 3 --lr 3e-5 --layer-decay 0.9
   graft finetune --model bert-dir --data spam.csv --class-weights auto --tune-threshold
@@ -165,9 +192,16 @@ Examples:
         config = { ...run.finetune, output: f.resume };
       } else config = configFromFlags(f);
       const log = (line: string) => { if (!f.quiet && !f.json) process.stderr.write(`${line}\n`); };
+      const quickstart = config.data === bundled.train();
+      if (quickstart) log(`quick start: fine-tuning ${config.model} on the bundled SMS spam sample (${config.data})`);
       const result = await finetune(config, { log, resume: Boolean(f.resume), callbacks: f.json || f.quiet ? [] : [progressCallback()] });
-      if (f.json) process.stdout.write(JSON.stringify(result, null, 2) + "\n");
-      else process.stdout.write(formatResult(result) + "\n");
+      // what transfer learning is measured against: the classical baseline on the same split
+      const baseline = quickstart && !result.train.interrupted ? await baselineScores(config.data, config.test!, result.labels) : null;
+      if (f.json) process.stdout.write(JSON.stringify(baseline ? { ...result, baseline } : result, null, 2) + "\n");
+      else {
+        process.stdout.write(formatResult(result) + "\n");
+        if (baseline) process.stdout.write(`baseline (TF-IDF + logistic regression, same split): accuracy ${baseline.accuracy.toFixed(4)}  f1_macro ${baseline.f1_macro.toFixed(4)}\n`);
+      }
       if (result.train.interrupted) process.exitCode = 130;
     });
 }
