@@ -309,7 +309,8 @@ export function configFor(cls: PreTrainedModelClass, config: ModelConfig, opts: 
  */
 export function fromPretrainedDir<M extends PreTrainedModel>(cls: PreTrainedModelClass<M>, dir: string, opts: FromPretrainedOptions = {}): M {
   const config = configFor(cls, readConfig(dir), opts, join(dir, CONFIG_NAME));
-  const model = new cls(config as never, { rng: opts.rng, initWeights: false });
+  // the checkpoint overwrites every weight it has; what it lacks, loadPretrainedWeights initializes
+  const model = init.skipInit(() => new cls(config as never, { rng: opts.rng, initWeights: false }));
   const { tensors, skipped, where } = readModelWeights(dir, (name) => model.isIgnoredKey(name));
   const info = loadPretrainedWeights(model, tensors, where, opts);
   info.ignoredKeys.push(...skipped);

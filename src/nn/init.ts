@@ -28,3 +28,23 @@ export function linearDefault_(p: Parameter, fanIn: number, rng: Rng = defaultRn
   const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
   uniform_(p, -bound, bound, rng);
 }
+
+let skipDepth = 0;
+
+/**
+ * Builds modules without drawing initial weights (they stay zero): for loading a checkpoint, which overwrites
+ * them anyway — random initialization of a 110M-parameter model costs seconds. Whatever the checkpoint lacks
+ * must then be initialized explicitly (the model loader does).
+ */
+export function skipInit<T>(build: () => T): T {
+  skipDepth++;
+  try {
+    return build();
+  } finally {
+    skipDepth--;
+  }
+}
+
+export function initSkipped(): boolean {
+  return skipDepth > 0;
+}

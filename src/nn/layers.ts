@@ -3,7 +3,7 @@ import { ArgumentError } from "../util/errors.js";
 import { defaultRng, type Rng } from "../util/rng.js";
 import { Tensor, dropout, embedding, layerNorm, linear } from "../tensor/index.js";
 import { Module, Parameter } from "./module.js";
-import { constant_, linearDefault_, normal_ } from "./init.js";
+import { constant_, initSkipped, linearDefault_, normal_ } from "./init.js";
 
 function positiveInt(layer: string, name: string, v: number): void {
   if (!Number.isInteger(v) || v <= 0) throw new ArgumentError(`${layer}: ${name} must be a positive integer, got ${v}`);
@@ -19,7 +19,7 @@ export class Linear extends Module {
     positiveInt("Linear", "outFeatures", outFeatures);
     this.weight = Parameter.zeros([outFeatures, inFeatures]);
     this.bias = opts.bias === false ? null : Parameter.zeros([outFeatures]);
-    this.resetParameters(opts.rng);
+    if (!initSkipped()) this.resetParameters(opts.rng);
   }
 
   resetParameters(rng: Rng = defaultRng()): void {
@@ -41,7 +41,7 @@ export class Embedding extends Module {
     positiveInt("Embedding", "embeddingDim", embeddingDim);
     this.weight = Parameter.zeros([numEmbeddings, embeddingDim]);
     this._paddingIdx = opts.paddingIdx ?? null;
-    this.resetParameters(opts.rng);
+    if (!initSkipped()) this.resetParameters(opts.rng);
   }
 
   private readonly _paddingIdx: number | null;

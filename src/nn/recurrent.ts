@@ -11,7 +11,7 @@ import { defaultRng, type Rng } from "../util/rng.js";
 import { Tensor, add, linear, mul, reshape, sigmoid, slice, stack, sub, tanh, where, zeros } from "../tensor/index.js";
 import { Module, Parameter } from "./module.js";
 import { Dropout } from "./layers.js";
-import { uniform_ } from "./init.js";
+import { initSkipped, uniform_ } from "./init.js";
 
 export interface RecurrentOptions {
   numLayers?: number;
@@ -58,7 +58,7 @@ abstract class RecurrentBase extends Module {
       fields[`bias_ih_l${l}`] = Parameter.zeros([gates * hiddenSize]);
       fields[`bias_hh_l${l}`] = Parameter.zeros([gates * hiddenSize]);
     }
-    this.resetParameters(opts.rng);
+    if (!initSkipped()) this.resetParameters(opts.rng);
   }
 
   /** torch's default: every weight and bias U(-1/√H, 1/√H). */

@@ -175,3 +175,11 @@ test("layers reject bad shapes with the op and shapes in the message", () => {
   assert.throws(() => lstm.forward(randn([2, 3], new Rng(0))), /LSTM: input must be \[batch, seq, 3\], got \[2, 3\]/);
   assert.throws(() => new MultiHeadSelfAttention({ dim: 5, heads: 2 }), /not divisible/);
 });
+
+test("skipInit builds layers without drawing weights (for loading checkpoints)", async () => {
+  const { init } = await import("../../src/nn/index.js");
+  const lin = init.skipInit(() => new Linear(3, 2));
+  assert.ok(lin.weight.toArray().every((v) => v === 0));
+  assert.equal(init.initSkipped(), false);
+  assert.ok(new Linear(3, 2).weight.toArray().some((v) => v !== 0));
+});
