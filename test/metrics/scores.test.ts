@@ -118,3 +118,10 @@ test("log loss refuses labels it cannot place and warns on unnormalised rows", (
   const { warnings } = captureWarnings(() => logLoss([0, 1, 2], [[0.5, 0.5, 0.5], [0.2, 0.5, 0.3], [0.2, 0.3, 0.5]]));
   assert.match(warnings[0]!, /do not sum to one/);
 });
+
+test("zero sample weights: both classes must occur (sklearn's check), an emptied class gives NaN with a warning", () => {
+  const { value, warnings } = captureWarnings(() => rocAuc([1, 0, 1], [0.2, 0.5, 0.9], { sampleWeight: [0, 1, 0] }));
+  assert.ok(Number.isNaN(value as number));
+  assert.match(warnings.join("\n"), /No positive samples/);
+  assert.throws(() => averagePrecision([1, 0], [0.2, 0.5], { sampleWeight: [0, 0] }), /every sample weight is zero/);
+});

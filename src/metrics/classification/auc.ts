@@ -25,9 +25,10 @@ function checkMatrix(what: string, name: string, m: Matrix): number {
 
 /** ROC AUC of one 0/1 column; throws when only one class is present, as sklearn does. */
 function binaryRocAuc(what: string, isPos: Uint8Array, score: NumericArray, weight: NumericArray | undefined, maxFpr: number | undefined): number {
+  // Like sklearn, both classes must occur (whatever their weights); zero weights may still
+  // empty a class, and then the curve is NaN with a warning.
   let np = 0, nn = 0;
   for (let i = 0; i < isPos.length; i++) {
-    if (weight && weight[i] === 0) continue;
     if (isPos[i]) np++;
     else nn++;
   }

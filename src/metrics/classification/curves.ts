@@ -68,6 +68,7 @@ export function binaryClfCurve(isPos: Uint8Array, score: NumericArray, weight?: 
   // Weighted: keep sklearn's accumulation order (descending score, ties by descending index).
   const idx: number[] = [];
   for (let i = 0; i < n; i++) if (weight[i] !== 0) idx.push(i);
+  if (idx.length === 0) throw new ArgumentError("every sample weight is zero: there is no curve to compute");
   idx.sort((a, b) => score[b]! - score[a]! || b - a);
   const fps: number[] = [], tps: number[] = [], th: number[] = [];
   let tp = 0, fp = 0;
