@@ -14,7 +14,7 @@ import { FormatError, ArgumentError, fmtShape } from "../util/errors.js";
 import { Tensor } from "../tensor/index.js";
 import {
   DTYPE_BYTES, isSafeDType, isFloatDType, type SafeDType,
-  f16ToF32, bf16ToF32, f8e4m3ToF32, f8e5m2ToF32, f32ToF16, f32ToBf16,
+  f16ToF32, f8e4m3ToF32, f8e5m2ToF32, f32ToF16, f32ToBf16,
 } from "./dtypes.js";
 
 /** The reference implementation refuses headers above 100 MB; so do we. */
