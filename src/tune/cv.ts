@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { mkdirSync } from "node:fs";
 import { ArgumentError } from "../util/errors.js";
 import { Rng } from "../util/rng.js";
-import { TrialPruned, type Objective, type TrialContext } from "./context.js";
+import { TrialPruned, type Objective, type ObjectiveValue, type TrialContext } from "./context.js";
 
 export interface Fold {
   train: Int32Array;
@@ -63,7 +63,8 @@ export function stratifiedKFold(labels: ArrayLike<number | string>, k: number, s
   return foldsFromAssignment(fold, k);
 }
 
-export type FoldObjective = (trial: TrialContext, fold: Fold, index: number) => Promise<number> | number;
+/** One fold's score: a number (or a one-element list, as trainerObjective returns). */
+export type FoldObjective = (trial: TrialContext, fold: Fold, index: number) => Promise<ObjectiveValue> | ObjectiveValue;
 
 export interface CrossValidationOptions {
   folds: Fold[];
@@ -94,8 +95,9 @@ export function crossValidate(perFold: FoldObjective, opts: CrossValidationOptio
         shouldPrune: () => trial.shouldPrune(),
         setAttr: (key, value) => trial.setAttr(`fold${i}.${key}`, value),
       };
-      const score = await perFold(foldTrial, fold, i);
-      if (typeof score !== "number" || !Number.isFinite(score)) throw new ArgumentError(`fold ${i} returned ${JSON.stringify(score)}, not a finite number`);
+      const result = await perFold(foldTrial, fold, i);
+      const score = Array.isArray(result) && result.length === 1 ? result[0] : result;
+      if (typeof score !== "number" || !Number.isFinite(score)) throw new ArgumentError(`fold ${i} returned ${JSON.stringify(result)}, not a finite number`);
       scores.push(score);
       const { mean, std } = meanStd(scores);
       trial.setAttr("cv", { scores, mean, std });

@@ -171,8 +171,12 @@ interface LockInfo {
   host: string;
 }
 
+/** Studies this process has open (its own lock file cannot tell a second open apart from the first). */
+const openHere = new Set<string>();
+
 function acquireLock(dbPath: string): void {
   const lock = `${dbPath}.lock`;
+  if (openHere.has(dbPath)) throw new FormatError(`the study ${dbPath} is in use by process ${process.pid} (this one)`, "close the other Study object first");
   if (existsSync(lock)) {
     let info: LockInfo | null = null;
     try {
@@ -188,9 +192,11 @@ function acquireLock(dbPath: string): void {
     }
   }
   writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname() }));
+  openHere.add(dbPath);
 }
 
 function releaseLock(dbPath: string): void {
+  openHere.delete(dbPath);
   rmSync(`${dbPath}.lock`, { force: true });
 }
 
