@@ -61,6 +61,7 @@
         "native/addon.cc",
         "native/kernels/elementwise.cc",
         "native/kernels/gemm.cc",
+        "native/kernels/gemm_parallel.cc",
         "native/kernels/layout.cc",
         "native/kernels/nn.cc",
         "native/kernels/optim.cc",

@@ -1,4 +1,5 @@
 #include "gemm.h"
+#include "gemm_internal.h"
 
 #include <algorithm>
 #include <atomic>
@@ -91,6 +92,8 @@ void gemm_force_kernel(const GemmKernel* k) { g_forced.store(k, std::memory_orde
 
 // ---- the blocked driver
 
+namespace gemm_detail {
+
 namespace {
 
 float* aligned_floats(size_t bytes) {
@@ -111,35 +114,32 @@ struct AlignedFree {
   }
 };
 
-// One growable 64-byte-aligned buffer per thread and role; pool threads live for the process, so these do too.
-float* workspace(std::unique_ptr<float, AlignedFree>& buf, size_t& cap, size_t need) {
-  if (need > cap) {
-    const size_t bytes = ((need * sizeof(float) + 63) / 64) * 64;
-    buf.reset(aligned_floats(bytes));
-    if (!buf) std::abort();
-    cap = bytes / sizeof(float);
-  }
-  return buf.get();
-}
-
-thread_local std::unique_ptr<float, AlignedFree> t_apack, t_bpack;
-thread_local size_t t_apack_cap = 0, t_bpack_cap = 0;
-
-int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
-
-// One matrix as the driver sees it: element (i, p) of op(X) at x[i*rs + p*cs].
-struct View {
-  const float* x;
-  int64_t rs, cs;
+struct Buffer {
+  std::unique_ptr<float, AlignedFree> data;
+  size_t cap = 0;
 };
 
-// C[m0:m1, n0:n1] (+)= op(A)[m0:m1, :] · op(B)[:, n0:n1] on the calling thread. bt is op(B) transposed (element
-// (j, p)), so A and B panels pack with the same routine.
-void gemm_rect(const GemmKernel& K, View a, View bt, float* c, int64_t ldc, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
-               int64_t k, bool accumulate) {
+// Pool threads live for the process, so their buffers do too: no allocation (and no page faults) per call.
+thread_local Buffer t_scratch[3];
+
+}  // namespace
+
+float* scratch(Scratch which, size_t floats) {
+  Buffer& b = t_scratch[static_cast<int>(which)];
+  if (floats > b.cap) {
+    const size_t bytes = ((floats * sizeof(float) + 63) / 64) * 64;
+    b.data.reset(aligned_floats(bytes));
+    if (!b.data) std::abort();
+    b.cap = bytes / sizeof(float);
+  }
+  return b.data.get();
+}
+
+void gemm_rect(const GemmKernel& K, View a, View bt, float* c, int64_t ldc, int64_t m0, int64_t m1, int64_t n0, int64_t n1, int64_t k,
+               bool accumulate) {
   const int64_t kc = K.kc, mc = K.mc, nc = K.nc;
-  float* ap = workspace(t_apack, t_apack_cap, static_cast<size_t>(round_up(std::min(mc, m1 - m0), K.mr) * std::min(kc, k)));
-  float* bp = workspace(t_bpack, t_bpack_cap, static_cast<size_t>(round_up(std::min(nc, n1 - n0), K.nr) * std::min(kc, k)));
+  float* ap = scratch(Scratch::A, static_cast<size_t>(round_up(std::min(mc, m1 - m0), K.mr) * std::min(kc, k)));
+  float* bp = scratch(Scratch::B, static_cast<size_t>(round_up(std::min(nc, n1 - n0), K.nr) * std::min(kc, k)));
   for (int64_t jc = n0; jc < n1; jc += nc) {
     const int64_t nb = std::min(nc, n1 - jc);
     for (int64_t pc = 0; pc < k; pc += kc) {
@@ -163,36 +163,10 @@ void gemm_rect(const GemmKernel& K, View a, View bt, float* c, int64_t ldc, int6
   }
 }
 
+}  // namespace gemm_detail
+
 // Below this many multiply-adds per thread, waking a worker costs more than it saves.
-constexpr int64_t kGemmGrain = int64_t{1} << 19;
-
-struct Grid {
-  int tm, tn;
-};
-
-// Splits an m × n product over nth threads as a tm × tn grid of tile-aligned rectangles, choosing the
-// factorization whose largest rectangle (in whole tiles, plus the packing each thread repeats) is smallest.
-Grid choose_grid(const GemmKernel& K, int64_t m, int64_t n, int64_t k, int nth) {
-  Grid best{nth, 1};
-  double best_cost = -1;
-  const int64_t mt = (m + K.mr - 1) / K.mr, nt = (n + K.nr - 1) / K.nr;
-  for (int tm = 1; tm <= nth; tm++) {
-    if (nth % tm != 0) continue;
-    const int tn = nth / tm;
-    const double rows = static_cast<double>((mt + tm - 1) / tm) * K.mr;
-    const double cols = static_cast<double>((nt + tn - 1) / tn) * K.nr;
-    // compute per thread, plus packing: A once per nc-wide block of columns, B once.
-    const double col_blocks = std::ceil(cols / static_cast<double>(K.nc));
-    const double cost = rows * cols * static_cast<double>(k) + 8.0 * static_cast<double>(k) * (rows * col_blocks + cols);
-    if (best_cost < 0 || cost < best_cost) {
-      best_cost = cost;
-      best = {tm, tn};
-    }
-  }
-  return best;
-}
-
-}  // namespace
+static constexpr int64_t kGemmGrain = int64_t{1} << 19;
 
 void gemm(const float* a, const float* b, float* c, const GemmParams& p) {
   const int64_t m = p.m, n = p.n, k = p.k, batch = p.batch;
@@ -202,6 +176,7 @@ void gemm(const float* a, const float* b, float* c, const GemmParams& p) {
     return;
   }
   const GemmKernel& K = gemm_kernel();
+  using gemm_detail::View;
   const View av = p.trans_a ? View{a, 1, m} : View{a, k, 1};
   const View btv = p.trans_b ? View{b, k, 1} : View{b, 1, n};
   auto item = [&](int64_t bi) {
@@ -210,33 +185,20 @@ void gemm(const float* a, const float* b, float* c, const GemmParams& p) {
 
   const int nth = threads_for(batch * m * n * k, kGemmGrain);
   if (nth == 1 || (batch >= nth && (batch % nth == 0 || batch >= 4 * nth))) {
-    // Whole products per thread: no shared tiles, the batch splits evenly enough.
-    parallel_run(nth, [&](int ith, int n_threads) {
-      int64_t b0, b1;
-      split_range(batch, ith, n_threads, &b0, &b1);
-      for (int64_t bi = b0; bi < b1; bi++) {
+    // Whole products per thread, handed out one at a time: no shared tiles, and a thread that is slow (or
+    // descheduled by a busy machine) simply takes fewer.
+    std::atomic<int64_t> next{0};
+    parallel_run(nth, [&](int, int) {
+      for (int64_t bi = next.fetch_add(1, std::memory_order_relaxed); bi < batch; bi = next.fetch_add(1, std::memory_order_relaxed)) {
         auto [ai, bti] = item(bi);
-        gemm_rect(K, ai, bti, c + bi * m * n, n, 0, m, 0, n, k, p.accumulate);
+        gemm_detail::gemm_rect(K, ai, bti, c + bi * m * n, n, 0, m, 0, n, k, p.accumulate);
       }
     });
     return;
   }
-  const Grid g = choose_grid(K, m, n, k, nth);
-  const int64_t mt = (m + K.mr - 1) / K.mr, nt = (n + K.nr - 1) / K.nr;
   for (int64_t bi = 0; bi < batch; bi++) {
     auto [ai, bti] = item(bi);
-    float* ci = c + bi * m * n;
-    parallel_run(nth, [&](int ith, int n_threads) {
-      // A pool busy elsewhere runs this as one task: then it covers the whole product.
-      const Grid gg = n_threads == nth ? g : Grid{1, 1};
-      const int gi = ith / gg.tn, gj = ith % gg.tn;
-      int64_t r0, r1, c0, c1;
-      split_range(mt, gi, gg.tm, &r0, &r1);
-      split_range(nt, gj, gg.tn, &c0, &c1);
-      const int64_t m0 = r0 * K.mr, m1 = std::min(m, r1 * K.mr);
-      const int64_t n0 = c0 * K.nr, n1 = std::min(n, c1 * K.nr);
-      if (m0 < m1 && n0 < n1) gemm_rect(K, ai, bti, ci, n, m0, m1, n0, n1, k, p.accumulate);
-    });
+    gemm_detail::gemm_parallel(K, ai, bti, c + bi * m * n, n, m, n, k, p.accumulate, nth);
   }
 }
 

@@ -58,6 +58,31 @@ for (const level of simdLevels()) {
   });
 }
 
+/** Products too large for the reference: a few hundred entries of C checked against float64 dot products. */
+function checkSampled(s: Shape, transA: boolean, transB: boolean, seed: number): void {
+  const r = new Rng(seed);
+  const a = randF32(r, s.m * s.k), b = randF32(r, s.k * s.n), c = randF32(r, s.m * s.n);
+  const before = c.slice();
+  native!.matmul(a, b, c, { ...s, transA, transB });
+  for (let t = 0; t < 400; t++) {
+    const i = r.int(s.m), j = r.int(s.n);
+    let want = s.accumulate ? before[i * s.n + j] : 0;
+    for (let q = 0; q < s.k; q++) want += (transA ? a[q * s.m + i] : a[i * s.k + q]) * (transB ? b[j * s.k + q] : b[q * s.n + j]);
+    assertClose([c[i * s.n + j]], [want], { rtol: 1e-4, atol: 2e-6 * s.k }, `${JSON.stringify(s)} transA=${transA} transB=${transB} C[${i}, ${j}]`);
+  }
+}
+
+test("large products: several shared blocks of B (rows mode) and a wide one split by columns", { skip: skipNative }, () => {
+  let seed = 500;
+  for (const transA of [false, true])
+    for (const transB of [false, true]) {
+      // k = 9000: the shared packed B holds 448 columns, so n = 600 takes two blocks
+      checkSampled({ batch: 1, m: 120, n: 600, k: 9000, accumulate: true }, transA, transB, seed++);
+      // 20 rows are too few to share out: columns mode
+      checkSampled({ batch: 1, m: 20, n: 3000, k: 300 }, transA, transB, seed++);
+    }
+});
+
 test("matmul at the native default level", { skip: skipNative }, () => {
   check("default", { batch: 2, m: 129, n: 65, k: 300 }, true, true, 99);
 });
