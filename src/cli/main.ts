@@ -47,6 +47,11 @@ export function buildProgram(): Command {
 
 /** Runs the CLI on argv; returns the exit code. */
 export async function run(argv: readonly string[]): Promise<number> {
+  // output piped into `head` and closed early is not an error
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+    throw e;
+  });
   const program = buildProgram();
   try {
     await program.parseAsync([...argv]);

@@ -7,7 +7,7 @@ import { Tensor, noGrad, sigmoid, softmax } from "../tensor/index.js";
 import type { Module } from "../nn/index.js";
 import { accuracy, averagePrecision, f1, matthewsCorrcoef, precision, recall, rocAuc } from "../metrics/classification/index.js";
 import { entityPrecisionRecallF1, tokenAccuracy } from "../metrics/sequence-labelling/index.js";
-import { regressionMetrics } from "./regression.js";
+import { meanAbsoluteError, meanSquaredError, pearson, r2Score, rootMeanSquaredError, spearman } from "../metrics/regression.js";
 import { padRows, type EncodedRow, type EncodedTokens, type PaddedBatch } from "./encode.js";
 import { classificationLoss, type ClassificationLossOptions } from "./losses.js";
 import type { LabelSpace } from "./labels.js";
@@ -120,8 +120,10 @@ export function computeMetrics(space: LabelSpace, p: Predictions): Record<string
       const prf = entityPrecisionRecallF1(p.goldTags, p.predTags, { zeroDivision: 0 });
       return { ...m, precision: prf.precision, recall: prf.recall, f1: prf.fscore, token_accuracy: tokenAccuracy(p.goldTags, p.predTags) };
     }
-    case "regression":
-      return { ...m, ...regressionMetrics(p.gold as number[], p.pred as number[]) };
+    case "regression": {
+      const y = p.gold as number[], yhat = p.pred as number[];
+      return { ...m, mse: meanSquaredError(y, yhat), rmse: rootMeanSquaredError(y, yhat), mae: meanAbsoluteError(y, yhat), r2: r2Score(y, yhat), pearson: pearson(y, yhat), spearman: spearman(y, yhat) };
+    }
     case "multilabel": {
       const gold = p.gold as number[][], pred = p.pred as number[][];
       return {
