@@ -18,7 +18,10 @@ let current: Backend | null = null;
 
 function choose(): Backend {
   const choice = backendChoice();
-  if (choice === "js") return jsBackend;
+  if (choice === "js") {
+    process.stderr.write("graft: running on the TypeScript backend (GRAFT_BACKEND=js)\n");
+    return jsBackend;
+  }
   const native = loadNativeBackend();
   if (native.backend) return native.backend;
   if (choice === "native") throw new Error(`GRAFT_BACKEND=native but the native addon could not be loaded: ${native.reason}`);

@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
@@ -44,6 +44,13 @@ test("native is the default backend; GRAFT_BACKEND=js selects the reference; GRA
   assert.equal(childEval(code, { GRAFT_BACKEND: "js" }), "js -");
   assert.equal(childEval(code, { GRAFT_THREADS: "1" }), "native 1");
   assert.equal(childEval(code, { GRAFT_THREADS: "3" }), "native 3");
+});
+
+test("running on the TypeScript backend is said once on stderr", () => {
+  const code = `const m = await import(${JSON.stringify(backendIndex)}); m.backend(); m.backend(); console.log(m.backend().name);`;
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", code], { env: { ...process.env, GRAFT_BACKEND: "js" }, encoding: "utf8" });
+  assert.equal(r.stdout.trim(), "js");
+  assert.equal(r.stderr.match(/running on the TypeScript backend/g)?.length, 1, r.stderr);
 });
 
 test("kernels called from several Node worker threads at once stay correct", { skip: skipNative }, async () => {
