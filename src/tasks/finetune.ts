@@ -170,6 +170,10 @@ export async function finetune(config: Partial<FinetuneConfig> & { model: string
     ...(dropoutOverride ? { config: filterKnownDropout(base, dropoutOverride) } : {}),
   });
   for (const line of describeLoadingInfo(model.loadingInfo!, model.architecture, c.model)) log(line);
+  const modelVocab = (model.config as { vocab_size?: number }).vocab_size;
+  if (modelVocab !== undefined && tok.vocabSize > modelVocab) {
+    throw new ArgumentError(`the tokenizer in ${modelDir} has ${tok.vocabSize} tokens but the model's vocabulary has ${modelVocab}`, "the tokenizer and the model must come from the same checkpoint");
+  }
   const head = headParameterNames(model);
   const headLoaded = head.some((n) => !model.loadingInfo!.missingKeys.includes(n));
   if (headLoaded && !sameLabels(base, space.names)) {
