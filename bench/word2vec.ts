@@ -24,6 +24,7 @@ const { values } = parseArgs({
   },
 });
 
+const cpu0 = process.cpuUsage();
 const files = (values.files ? values.files.split(",") : DEFAULT_FILES).map((f) => (f.includes("/") ? f : join(DATA, f)));
 const { vectors, stats, options } = await trainWord2Vec(files, {
   model: values.model as Word2VecModelType,
@@ -36,9 +37,11 @@ const { vectors, stats, options } = await trainWord2Vec(files, {
   onProgress: (p) => process.stderr.write(`\repoch ${p.epoch}/${p.epochs}  ${((100 * p.wordsDone) / p.wordsTotal).toFixed(1)}%  alpha ${p.alpha.toFixed(5)}  ${Math.round(p.wordsPerSecond)} words/s   `),
 });
 process.stderr.write("\n");
+const cpu = process.cpuUsage(cpu0);
+const cpuSeconds = (cpu.user + cpu.system) / 1e6; // vocabulary pass included; steadier than wall time on a loaded shared machine
 console.log(`word2vec ${options.model} dim=${options.dim} window=${options.window} negative=${options.negative} sample=${options.sample} epochs=${options.epochs} min-count=${options.minCount}`);
 console.log(`corpus: ${files.length} files, ${stats.corpusWords} words, vocabulary ${stats.vocabSize} (of ${stats.distinctWords} distinct)`);
-console.log(`training: ${stats.seconds.toFixed(1)} s, ${Math.round(stats.wordsPerSecond)} words/s (${stats.trainedWords} words trained after subsampling)`);
+console.log(`training: ${stats.seconds.toFixed(1)} s, ${Math.round(stats.wordsPerSecond)} words/s wall clock, ${Math.round((stats.wordsPerSecond * stats.seconds) / cpuSeconds)} words per CPU second (${stats.trainedWords} words trained after subsampling)`);
 for (const w of PROBES) {
   if (!vectors.has(w)) continue;
   console.log(`${w.padEnd(8)} ${vectors.nearest(w, 8).map((n) => `${n.word} ${n.score.toFixed(2)}`).join(", ")}`);

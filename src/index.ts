@@ -40,3 +40,5 @@ export {
 } from "./report/index.js";
 /** word2vec: train, save, load and query word vectors, and start an nn.Embedding from them: `word2vec.trainWord2Vec(files, { dim: 100 })`. */
 export * as word2vec from "./train/word2vec.js";
+/** Hyperparameter tuning: studies, search spaces, samplers (TPE, random, grid, differential evolution), pruners (ASHA, median), PBT, cross-validation, local and BullMQ executors: `await tune.Study.create({ space })`. */
+export * as tune from "./tune/index.js";

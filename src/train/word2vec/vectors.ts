@@ -13,7 +13,7 @@ export interface Neighbor {
 export class WordVectors {
   readonly words: readonly string[];
   readonly dim: number;
-  /** [V, D] row-major: the vector of words[i] is data[i·D .. (i+1)·D). */
+  /** [V, D] row-major: the vector of words[i] is data[i·D .. (i+1)·D). Read-only once queried (unit rows are cached). */
   readonly data: Float32Array;
   /** Corpus counts when known (vectors trained here), else null. */
   readonly counts: Float64Array | null;
