@@ -86,11 +86,16 @@ export class StudyStorage implements StudyRecord {
       }
     } else db = new SQL.Database();
     acquireLock(path);
-    db.exec(SCHEMA);
     const s = new StudyStorage(db, path);
-    const version = s.getMeta<number>("schema");
-    if (version === undefined) s.setMeta("schema", SCHEMA_VERSION);
-    else if (version !== SCHEMA_VERSION) throw new FormatError(`${path}: study schema version ${version}, this graft reads version ${SCHEMA_VERSION}`);
+    try {
+      db.exec(SCHEMA);
+      const version = s.getMeta<number>("schema");
+      if (version === undefined) s.setMeta("schema", SCHEMA_VERSION);
+      else if (version !== SCHEMA_VERSION) throw new FormatError(`${path}: study schema version ${version}, this graft reads version ${SCHEMA_VERSION}`);
+    } catch (e) {
+      s.close();
+      throw e;
+    }
     return s;
   }
 

@@ -106,3 +106,24 @@ test("PBT with the Trainer: segments resume checkpoints, exploiters start from t
   }
   study.close();
 });
+
+test("multi-objective training runs: an evaluation metric against a measured one (model size)", async () => {
+  const study = await Study.create({
+    space: { lr: { type: "loguniform", low: 0.01, high: 0.5 }, hidden: { type: "categorical", choices: [4, 12] } },
+    directions: ["maximize", "minimize"], sampler: { name: "random", seed: 2 },
+  });
+  await study.optimize(trainerObjective({
+    objectives: ["accuracy", "size"],
+    // the toy model has one size; the measured number stands for what a real setup would count or time
+    setup: (params) => ({
+      model: makeModel(3), args: { ...args, ...trainingArgsFrom(params) }, trainSize: 64, ...task(data),
+      measure: () => ({ size: (params.hidden as number) * 2 + 2 }),
+    }),
+  }), { nTrials: 4 });
+  for (const t of study.trials) {
+    assert.equal(t.state, "complete", t.error ?? "");
+    assert.equal(t.values![1], (t.params.hidden as number) * 2 + 2);
+    assert.ok(t.values![0]! > 0 && t.values![0]! <= 1);
+  }
+  assert.ok(study.paretoFront.length >= 1);
+});

@@ -8,7 +8,7 @@
  * trial gets retried elsewhere (after `lockDurationMs`, found by a stall check every `stalledIntervalMs`).
  */
 import { hostname } from "node:os";
-import { UnrecoverableError, Worker, type Job } from "bullmq";
+import type { Job, Worker as BullWorker } from "bullmq";
 import { ArgumentError } from "../../util/errors.js";
 import type { TrialOutcome } from "../types.js";
 import { threadBudget } from "./pool.js";
@@ -45,7 +45,8 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<Runnin
   const idle: TrialProcess[] = [];
   const all = new Set<TrialProcess>();
 
-  const worker: Worker<TrialJob, TrialOutcome> = new Worker<TrialJob, TrialOutcome>(queueName, (job) => processJob(job), {
+  const { Worker, UnrecoverableError } = await import("bullmq");
+  const worker: BullWorker<TrialJob, TrialOutcome> = new Worker<TrialJob, TrialOutcome>(queueName, (job) => processJob(job), {
     connection: { url: opts.url, maxRetriesPerRequest: null },
     concurrency,
     name,

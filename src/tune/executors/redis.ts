@@ -11,7 +11,8 @@
  * A crashed trial process is retried up to `retries` times; an objective that throws, or a trial past its
  * timeout, fails for good (retrying would fail the same way).
  */
-import { Queue, type IRedisClient, type Job } from "bullmq";
+// bullmq is loaded on first use: most studies never touch Redis
+import type { IRedisClient, Job, Queue } from "bullmq";
 import { ArgumentError, GraftError } from "../../util/errors.js";
 import type { TrialSpec } from "../context.js";
 import { normalizeRef, type ObjectiveRef } from "../objectives/ref.js";
@@ -112,6 +113,7 @@ export class RedisExecutor implements Executor {
     if (!Number.isInteger(slots) || slots < 1) throw new ArgumentError(`the number of trials in flight must be a positive integer, got ${slots}`);
     const retries = opts.retries ?? 1;
     if (!Number.isInteger(retries) || retries < 0) throw new ArgumentError(`retries must be a non-negative integer, got ${retries}`);
+    const { Queue } = await import("bullmq");
     const queue = new Queue(opts.queue ?? DEFAULT_QUEUE, { connection: { url: opts.url, maxRetriesPerRequest: null, enableOfflineQueue: true } });
     queue.on("error", () => {}); // connection errors surface through the commands below
     try {
