@@ -35,6 +35,8 @@ namespace {
 
 // The shared packed operand of one block: at most this many floats (16 MiB), so it stays in L3.
 constexpr int64_t kSharedFloats = int64_t{4} << 20;
+// A block of C that a thread keeps in L2 while k runs over it: 128 Ki floats (512 KiB).
+constexpr int64_t kCBlockFloats = int64_t{128} << 10;
 
 struct Counters {
   std::atomic<int64_t> next{0};  // units claimed so far, over all phases
@@ -106,23 +108,31 @@ void run_rows(const Product& P, float* shared, int64_t cols_per_block, Counters&
     }
     base += pack_units;
     wait_done(ctr, base);
-    // phase 2: claim row tiles; each chunk over all of k and all nb columns
+    // phase 2: claim row tiles; each chunk over all of k and all nb columns. The chunk's A block is packed for
+    // all of k first, so the columns can be walked in groups whose C block stays in L2 while k runs over it
+    // (otherwise every kc step would stream the whole mc × nb block of C through L3 again).
     while (claim(ctr, base + row_tiles, 1, nth, true, &b, &e)) {
       const int64_t r0 = (b - base) * K.mr, r1 = std::min(P.m, (e - base) * K.mr);
       for (int64_t ic = r0; ic < r1; ic += K.mc) {
-        const int64_t mb = std::min(K.mc, r1 - ic);
-        float* ap = scratch(Scratch::A, static_cast<size_t>(round_up(mb, K.mr) * std::min(K.kc, P.k)));
-        for (int64_t pc = 0; pc < P.k; pc += K.kc) {
-          const int64_t kb = std::min(K.kc, P.k - pc);
-          const bool add = P.accumulate || pc > 0;
-          K.pack(P.a.x + ic * P.a.rs + pc * P.a.cs, P.a.rs, P.a.cs, mb, kb, K.mr, ap);
-          const float* bblock = shared + pc * ncp;
-          for (int64_t jr = 0; jr < nb; jr += K.nr) {
-            const int nn = static_cast<int>(std::min<int64_t>(K.nr, nb - jr));
-            float* cj = P.c + ic * P.ldc + jc + jr;
-            for (int64_t ir = 0; ir < mb; ir += K.mr) {
-              const int mm = static_cast<int>(std::min<int64_t>(K.mr, mb - ir));
-              K.micro(kb, ap + ir * kb, bblock + jr * kb, cj + ir * P.ldc, P.ldc, mm, nn, add);
+        const int64_t mb = std::min(K.mc, r1 - ic), mbp = round_up(mb, K.mr);
+        float* ap = scratch(Scratch::A, static_cast<size_t>(mbp * P.k));
+        for (int64_t pc = 0; pc < P.k; pc += K.kc)
+          K.pack(P.a.x + ic * P.a.rs + pc * P.a.cs, P.a.rs, P.a.cs, mb, std::min(K.kc, P.k - pc), K.mr, ap + pc * mbp);
+        const int64_t group = std::max<int64_t>(K.nr, kCBlockFloats / mbp / K.nr * K.nr);
+        for (int64_t jg = 0; jg < nb; jg += group) {
+          const int64_t jg_end = std::min(nb, jg + group);
+          for (int64_t pc = 0; pc < P.k; pc += K.kc) {
+            const int64_t kb = std::min(K.kc, P.k - pc);
+            const bool add = P.accumulate || pc > 0;
+            const float* ablock = ap + pc * mbp;
+            const float* bblock = shared + pc * ncp;
+            for (int64_t jr = jg; jr < jg_end; jr += K.nr) {
+              const int nn = static_cast<int>(std::min<int64_t>(K.nr, nb - jr));
+              float* cj = P.c + ic * P.ldc + jc + jr;
+              for (int64_t ir = 0; ir < mb; ir += K.mr) {
+                const int mm = static_cast<int>(std::min<int64_t>(K.mr, mb - ir));
+                K.micro(kb, ablock + ir * kb, bblock + jr * kb, cj + ir * P.ldc, P.ldc, mm, nn, add);
+              }
             }
           }
         }
