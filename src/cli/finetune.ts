@@ -100,6 +100,7 @@ function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
 const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(4));
 
 export function formatResult(r: FinetuneResult): string {
+  if (r.train.interrupted) return `interrupted at step ${r.train.globalStep}; a checkpoint was saved\nresume with: graft finetune --resume ${r.runDir}`;
   const lines = [`${r.testSplit} metrics of the best model (step ${r.train.bestStep ?? r.train.globalStep}):`];
   for (const [k, v] of Object.entries(r.test)) lines.push(`  ${k.padEnd(16)} ${fmt(v)}`);
   lines.push(`trained ${r.train.globalStep} steps in ${r.train.trainSeconds.toFixed(1)} s (${r.train.examplesPerSecond.toFixed(1)} examples/s)${r.train.stoppedEarly ? ", stopped early" : ""}`);

@@ -55,7 +55,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync([...argv]);
-    return 0;
+    return typeof process.exitCode === "number" ? process.exitCode : 0; // a command may set its own (130 after Ctrl-C)
   } catch (e) {
     if (e instanceof CommanderError) {
       // commander has already printed its message (unknown command, bad flag, --help, --version)

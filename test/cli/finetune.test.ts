@@ -51,3 +51,25 @@ test("bad invocations: one clear line, a hint, a non-zero exit code", () => {
   assert.notEqual(notFinetuned.code, 0);
   assert.match(notFinetuned.stderr, /is not a fine-tuned graft model/);
 });
+
+test("Ctrl-C (SIGINT) saves a checkpoint and exits 130; --resume finishes the run", async () => {
+  const { spawn } = await import("node:child_process");
+  const { existsSync, readdirSync } = await import("node:fs");
+  const run = join(work, "run-sigint");
+  const child = spawn(process.execPath, [bin, "finetune", "--model", join(work, "bert"), "--data", join(work, "train.csv"), "--epochs", "200", "--save-every", "none", "--lr", "0.003", "--output", run, "--quiet"], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  const deadline = Date.now() + 60_000;
+  while (!(existsSync(join(run, "metrics.jsonl")) && readFileSync(join(run, "metrics.jsonl"), "utf8").includes('"step":20,')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  child.kill("SIGINT");
+  assert.equal(await exited, 130);
+  assert.match(out, /interrupted at step \d+; a checkpoint was saved\nresume with: graft finetune --resume /);
+  const ckpts = readdirSync(join(run, "checkpoints"));
+  assert.equal(ckpts.length, 1, ckpts.join(","));
+  const step = Number(ckpts[0].slice(5));
+  assert.ok(step >= 20 && step < 200 * 12, `checkpoint at step ${step}`);
+  const r = graft("finetune", "--resume", run, "--json");
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).train.globalStep, 200 * Math.ceil(180 / 16));
+});
