@@ -136,7 +136,7 @@ export function register(program: Command): void {
     .option("--parallel <n>", "trials at once: local processes with cores/N threads each (with --redis: trials queued at once)")
     .option("--timeout <seconds>", "a trial running longer is stopped and recorded as failed")
     .option("--study-timeout <seconds>", "start no new trials after this long")
-    .option("--retries <n>", "extra attempts for a trial whose worker or process died (default 1)")
+    .option("--retries <n>", "extra attempts for a trial whose process crashed (default 1); trials of lost workers are retried by the other workers")
     .option("--seed <n>", "seed of the sampler and PBT (default 0)")
     .option("--threads <n>", "threads per trial (default: cores / parallel)")
     .option("--redis <url>", "run trials as BullMQ jobs on this Redis (start workers with graft worker --redis URL)")

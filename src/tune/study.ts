@@ -8,7 +8,7 @@
  * finished trials stay as they are, trials that were running are queued again with the same parameters.
  */
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ArgumentError, FormatError } from "../util/errors.js";
@@ -143,7 +143,8 @@ export class Study {
 
   trialDir(number: number): string {
     let root = this.dir;
-    if (!root) root = this.tempDir ??= mkdtempSync(join(tmpdir(), "graft-study-"));
+    // a study without a directory names one under the temp dir; it exists only if an objective writes there
+    if (!root) root = this.tempDir ??= join(tmpdir(), `graft-study-${this.id}`);
     return join(root, "trials", `trial-${String(number).padStart(4, "0")}`);
   }
 

@@ -3,15 +3,21 @@
  * `node --test` does with every file under test/), this file does nothing.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const HERE = fileURLToPath(import.meta.url);
 
+const made: string[] = [];
+process.on("exit", () => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
+
+/** A fresh temporary directory, removed when the test process exits. */
 export function tempDir(prefix = "graft-tune-test-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
 }
 
 /** Starts `graft <args>` (this build's CLI) in a child process. */

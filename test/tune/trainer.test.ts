@@ -59,7 +59,7 @@ test("cross-validation: stratified folds, per-fold training, mean and std record
       return { model: makeModel(3), args: { ...args, evalEvery: "epoch" as const, ...trainingArgsFrom(params) }, trainSize: fold.train.length, ...task(train), evaluate: task(valid).evaluate };
     },
   });
-  const study = await Study.create({ space: { lr: { type: "loguniform", low: 0.01, high: 0.5 } }, directions: ["maximize"], sampler: { name: "random", seed: 1 } });
+  const study = await Study.create({ dir: tempDir(), space: { lr: { type: "loguniform", low: 0.01, high: 0.5 } }, directions: ["maximize"], sampler: { name: "random", seed: 1 } });
   await study.optimize(crossValidate((trial, fold) => perFold(fold)(trial), { folds }), { nTrials: 2 });
   assert.ok(study.trials.every((t) => t.state === "complete"), study.trials.map((t) => t.error).join("\n"));
   for (const t of study.trials) {
@@ -70,7 +70,9 @@ test("cross-validation: stratified folds, per-fold training, mean and std record
     assert.ok(Math.abs(cv.std - Math.sqrt(cv.scores.reduce((a, s) => a + (s - mean) ** 2, 0) / 3)) < 1e-12);
     assert.deepEqual(t.intermediate.map((v) => v.step), [1, 2, 3]);
     assert.ok(Math.abs(t.intermediate[0]!.value - cv.scores[0]!) < 1e-12);
+    assert.ok(existsSync(join(study.trialDir(t.number), "fold-2", "best", "model.safetensors")), "each fold trains in its own run directory");
   }
+  study.close();
 });
 
 test("PBT with the Trainer: segments resume checkpoints, exploiters start from the donor's weights with their own learning rate", async () => {
@@ -109,7 +111,7 @@ test("PBT with the Trainer: segments resume checkpoints, exploiters start from t
 
 test("multi-objective training runs: an evaluation metric against a measured one (model size)", async () => {
   const study = await Study.create({
-    space: { lr: { type: "loguniform", low: 0.01, high: 0.5 }, hidden: { type: "categorical", choices: [4, 12] } },
+    dir: tempDir(), space: { lr: { type: "loguniform", low: 0.01, high: 0.5 }, hidden: { type: "categorical", choices: [4, 12] } },
     directions: ["maximize", "minimize"], sampler: { name: "random", seed: 2 },
   });
   await study.optimize(trainerObjective({
@@ -126,4 +128,5 @@ test("multi-objective training runs: an evaluation metric against a measured one
     assert.ok(t.values![0]! > 0 && t.values![0]! <= 1);
   }
   assert.ok(study.paretoFront.length >= 1);
+  study.close();
 });
