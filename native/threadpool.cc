@@ -38,50 +38,62 @@ constexpr auto kSpin = std::chrono::microseconds(200);
 
 thread_local bool t_inside_job = false;
 
+// A job's shares (ith = 0 .. nth-1) are not tied to threads: every participant, the caller included, claims the
+// next unclaimed share until none is left. So a worker the OS has descheduled (this machine is shared) delays
+// nothing: the caller takes its shares, closes the job, and waits only for workers that actually joined it.
 class Pool {
  public:
   explicit Pool(int workers) {
     threads_.reserve(workers);
-    for (int i = 0; i < workers; i++) threads_.emplace_back([this, i] { loop(i + 1); });
+    for (int i = 0; i < workers; i++) threads_.emplace_back([this] { loop(); });
   }
 
-  ~Pool() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-      generation_.fetch_add(1 << 16, std::memory_order_release);
-    }
-    cv_.notify_all();
-    for (auto& t : threads_) t.join();
-  }
-
-  int workers() const { return static_cast<int>(threads_.size()); }
-
-  // Precondition: the caller holds busy_ and 1 < nth <= workers() + 1.
+  // Precondition: the caller holds `busy` and nth > 1.
   void run(int nth, TaskFn fn, void* ctx) {
     fn_ = fn;
     ctx_ = ctx;
-    pending_.store(nth - 1, std::memory_order_relaxed);
-    {
+    nth_ = nth;
+    next_share_.store(0, std::memory_order_relaxed);
+    finished_.store(0, std::memory_order_relaxed);
+    gate_.store(0, std::memory_order_release);  // open; publishes fn_, ctx_, nth_ to workers that join
+    generation_.fetch_add(1, std::memory_order_seq_cst);
+    if (sleepers_.load(std::memory_order_seq_cst) > 0) {
       std::lock_guard<std::mutex> lock(mu_);
-      // The job word carries nth with the generation, so a worker that wakes late for an old job reads a
-      // consistent pair and never joins a job it was not counted in.
-      const uint64_t gen = (generation_.load(std::memory_order_relaxed) >> 16) + 1;
-      generation_.store((gen << 16) | static_cast<uint64_t>(nth), std::memory_order_release);
+      cv_.notify_all();
     }
-    cv_.notify_all();
     t_inside_job = true;
-    fn(ctx, 0, nth);
+    run_shares();
     t_inside_job = false;
-    while (pending_.load(std::memory_order_acquire) != 0) GRAFT_PAUSE();
+    // Close the job: workers arriving from now on skip it; wait for those that joined.
+    const int64_t joined = gate_.fetch_or(kClosed, std::memory_order_acq_rel) & ~kClosed;
+    for (int spins = 0; finished_.load(std::memory_order_acquire) < joined; spins++) {
+      GRAFT_PAUSE();
+      if ((spins & 1023) == 1023) std::this_thread::yield();
+    }
   }
 
   std::mutex busy;
 
  private:
-  void loop(int ith) {
+  static constexpr int64_t kClosed = int64_t{1} << 40;
+
+  void run_shares() {
+    const int nth = nth_;
+    for (int s = next_share_.fetch_add(1, std::memory_order_relaxed); s < nth; s = next_share_.fetch_add(1, std::memory_order_relaxed))
+      fn_(ctx_, s, nth);
+  }
+
+  // Joins the current job unless it is closed.
+  bool join() {
+    int64_t v = gate_.load(std::memory_order_acquire);
+    while ((v & kClosed) == 0)
+      if (gate_.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel)) return true;
+    return false;
+  }
+
+  void loop() {
     t_inside_job = true;  // a kernel calling parallel_run from a worker runs inline
-    uint64_t seen = 0;
+    uint64_t seen = generation_.load(std::memory_order_acquire);
     for (;;) {
       uint64_t gen = generation_.load(std::memory_order_acquire);
       if (gen == seen) {
@@ -93,16 +105,16 @@ class Pool {
         }
         if (gen == seen) {
           std::unique_lock<std::mutex> lock(mu_);
-          cv_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
+          sleepers_.fetch_add(1, std::memory_order_seq_cst);
+          cv_.wait(lock, [&] { return generation_.load(std::memory_order_seq_cst) != seen; });
+          sleepers_.fetch_sub(1, std::memory_order_relaxed);
           gen = generation_.load(std::memory_order_acquire);
         }
       }
       seen = gen;
-      if (stop_) return;
-      const int nth = static_cast<int>(gen & 0xffff);
-      if (ith < nth) {
-        fn_(ctx_, ith, nth);
-        pending_.fetch_sub(1, std::memory_order_acq_rel);
+      if (join()) {
+        run_shares();
+        finished_.fetch_add(1, std::memory_order_release);
       }
     }
   }
@@ -110,11 +122,14 @@ class Pool {
   std::vector<std::thread> threads_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::atomic<uint64_t> generation_{0};  // (generation << 16) | nth of the current job
-  std::atomic<int> pending_{0};
-  bool stop_ = false;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> sleepers_{0};
+  std::atomic<int64_t> gate_{kClosed};  // workers joined to the current job, | kClosed once it stops admitting
+  std::atomic<int> next_share_{0};
+  std::atomic<int64_t> finished_{0};
   TaskFn fn_ = nullptr;
   void* ctx_ = nullptr;
+  int nth_ = 1;
 };
 
 Pool& pool() {
@@ -129,7 +144,7 @@ void parallel_run_raw(int nth, TaskFn fn, void* ctx) {
   const int max = thread_count();
   if (nth > max) nth = max;
   if (nth <= 1 || t_inside_job) {
-    // Single-threaded: run the whole job as one task so the kernel's split stays valid.
+    // Single-threaded: run the whole job as one share so the kernel's split stays valid.
     fn(ctx, 0, 1);
     return;
   }

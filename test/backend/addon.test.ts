@@ -46,6 +46,21 @@ test("native is the default backend; GRAFT_BACKEND=js selects the reference; GRA
   assert.equal(childEval(code, { GRAFT_THREADS: "3" }), "native 3");
 });
 
+test("hundreds of back-to-back threaded kernels each run every share exactly once", { skip: skipNative }, () => {
+  // large enough for the pool; an element skipped or done twice would change the sums
+  const b = native!;
+  const n = 200_003;
+  const x = new Float32Array(n), y = new Float32Array(n);
+  for (let i = 1; i <= 300; i++) {
+    b.fill(x, i % 7);
+    b.axpy(x, y, 1);
+  }
+  let expect = 0;
+  for (let i = 1; i <= 300; i++) expect += i % 7;
+  assert.ok(y.every((v) => v === expect), "every element summed once per call");
+  assert.equal(b.sumSquares([y]), n * expect * expect);
+});
+
 test("running on the TypeScript backend is said once on stderr", () => {
   const code = `const m = await import(${JSON.stringify(backendIndex)}); m.backend(); m.backend(); console.log(m.backend().name);`;
   const r = spawnSync(process.execPath, ["--input-type=module", "-e", code], { env: { ...process.env, GRAFT_BACKEND: "js" }, encoding: "utf8" });
