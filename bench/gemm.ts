@@ -6,12 +6,13 @@
  *
  * For each forward shape C[M,N] = A[M,K]·B[K,N] it times the three products of a training step: forward (NN),
  * the input gradient dA = dC·Bᵀ (M×N×K, B transposed) and the weight gradient dB = Aᵀ·dC (K×M×N, A transposed).
- * numpy runs in a child process (bench/gemm.py) fed one shape at a time, alternating with graft for several
- * rounds, so both see the same machine load; each figure is the median over all samples of all rounds, a sample
- * being enough back-to-back calls to last --min-time seconds, after a warm-up.
+ * numpy runs in a child process (bench/gemm.py) answering one request per sample; samples alternate numpy, graft,
+ * numpy, graft... over several rounds, so both see the same load on a shared machine. Each figure is the median
+ * over all samples (a sample: enough back-to-back calls to last --min-time seconds, after a warm-up); "best" is
+ * the fastest sample, what each engine reaches when the machine leaves it alone.
  */
 import { spawn } from "node:child_process";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -60,13 +61,18 @@ async function nextReply(): Promise<Record<string, unknown>> {
 const numpyInfo = await nextReply();
 
 async function timeNumpy(p: Product): Promise<number[]> {
-  py.stdin.write(JSON.stringify({ m: p.m, k: p.k, n: p.n, transA: p.transA, transB: p.transB, samples, minTime }) + "\n");
+  py.stdin.write(JSON.stringify({ m: p.m, k: p.k, n: p.n, transA: p.transA, transB: p.transB, samples: 1, minTime }) + "\n");
   return (await nextReply()).times as number[];
 }
 
 // ---- graft
 const b = backend();
-function timeGraft(p: Product): number[] {
+interface GraftCase {
+  call: () => void;
+  calls: number;
+}
+/** Operands for one product, warmed up, with the number of calls that make a sample last --min-time. */
+function prepareGraft(p: Product): GraftCase {
   const a = new Float32Array(p.m * p.k).map(() => Math.random() - 0.5);
   const w = new Float32Array(p.k * p.n).map(() => Math.random() - 0.5);
   const c = new Float32Array(p.m * p.n);
@@ -76,32 +82,34 @@ function timeGraft(p: Product): number[] {
   const t0 = process.hrtime.bigint();
   call();
   const one = Math.max(Number(process.hrtime.bigint() - t0) / 1e9, 1e-7);
-  const calls = Math.max(1, Math.floor(minTime / one));
-  const times: number[] = [];
-  for (let s = 0; s < samples; s++) {
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < calls; i++) call();
-    times.push(Number(process.hrtime.bigint() - start) / 1e9 / calls);
-  }
-  return times;
+  return { call, calls: Math.max(1, Math.floor(minTime / one)) };
+}
+function sampleGraft(g: GraftCase): number {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < g.calls; i++) g.call();
+  return Number(process.hrtime.bigint() - start) / 1e9 / g.calls;
 }
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((x, y) => x - y);
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-// OpenBLAS's threads keep spinning for a while after a call; let them settle before timing graft, and vice versa.
-const settle = () => new Promise((r) => setTimeout(r, 150));
+// OpenBLAS's threads keep spinning (yielding) for up to ~0.1 s after a call; let them settle before timing graft.
+const settle = () => new Promise((r) => setTimeout(r, 100));
 
+// Samples alternate one numpy, one graft, so that both engines see the same moments of a shared machine's load.
+const startLoad = loadavg().map((l) => l.toFixed(1)).join(", ");
 const graftTimes = products.map(() => [] as number[]);
 const numpyTimes = products.map(() => [] as number[]);
 for (let round = 0; round < rounds; round++) {
   for (const [i, p] of products.entries()) {
     if (process.stderr.isTTY) process.stderr.write(`\rround ${round + 1}/${rounds}  ${p.label.padEnd(28)}`);
-    numpyTimes[i].push(...(await timeNumpy(p)));
-    await settle();
-    graftTimes[i].push(...timeGraft(p));
-    await settle();
+    const g = prepareGraft(p);
+    for (let s = 0; s < samples; s++) {
+      numpyTimes[i].push(...(await timeNumpy(p)));
+      await settle();
+      graftTimes[i].push(sampleGraft(g));
+    }
   }
 }
 if (process.stderr.isTTY) process.stderr.write("\r" + " ".repeat(60) + "\r");
@@ -111,14 +119,16 @@ const info = (b as unknown as { info?: () => Record<string, string | number> }).
 const model = cpus()[0]?.model ?? "unknown CPU";
 console.log(`GEMM fp32, GFLOP/s (2·M·K·N / median time), ${new Date().toISOString().slice(0, 10)}`);
 console.log(`machine: ${model}, ${cpus().length} CPUs; graft backend ${b.name}${info.simd ? ` (${info.simd}, ${info.gemm}, ${info.threads} threads)` : ""}; numpy ${numpyInfo.numpy} (${numpyInfo.blas})`);
-console.log(`${rounds} rounds × ${samples} samples, interleaved\n`);
-console.log("| product (M×K×N) | graft | numpy | graft / numpy |");
-console.log("| --- | ---: | ---: | ---: |");
+console.log(`${rounds} rounds × ${samples} samples per engine, alternating; load average at the start: ${startLoad}\n`);
+console.log("| product (M×K×N) | graft | numpy | graft / numpy | graft best | numpy best |");
+console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
 let worst = Infinity;
 for (const [i, p] of products.entries()) {
   const flop = 2 * p.m * p.k * p.n;
-  const g = flop / median(graftTimes[i]) / 1e9, np = flop / median(numpyTimes[i]) / 1e9;
+  const rate = (t: number) => flop / t / 1e9;
+  const g = rate(median(graftTimes[i])), np = rate(median(numpyTimes[i]));
+  const gBest = rate(Math.min(...graftTimes[i])), npBest = rate(Math.min(...numpyTimes[i]));
   worst = Math.min(worst, g / np);
-  console.log(`| ${p.label} | ${g.toFixed(1)} | ${np.toFixed(1)} | ${(g / np).toFixed(2)} |`);
+  console.log(`| ${p.label} | ${g.toFixed(1)} | ${np.toFixed(1)} | ${(g / np).toFixed(2)} | ${gBest.toFixed(1)} | ${npBest.toFixed(1)} |`);
 }
-console.log(`\nlowest ratio: ${worst.toFixed(2)}`);
+console.log(`\nlowest median ratio: ${worst.toFixed(2)}; load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(", ")}`);
