@@ -16,7 +16,7 @@
 
 namespace graft {
 
-// ---- portable micro-kernel and packer (the fallback, and the reference the SIMD ones are checked against)
+// ---- portable micro-kernel and packer (for CPUs without AVX2, and the packer the AVX2 kernel uses)
 
 namespace {
 
