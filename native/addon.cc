@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -38,23 +39,35 @@ struct I32 {
 [[noreturn]] void throw_type(const Napi::Env& env, const std::string& msg) { throw Napi::TypeError::New(env, msg); }
 [[noreturn]] void throw_range(const Napi::Env& env, const std::string& msg) { throw Napi::RangeError::New(env, msg); }
 
+// One napi_get_typedarray_info call per argument (the C++ wrappers' IsTypedArray/TypedArrayType/As make three):
+// these run on every kernel call, and small kernels are dominated by argument decoding.
+template <typename T>
+bool typed_array(const Napi::Env& env, const Napi::Value& v, napi_typedarray_type want, T** data, int64_t* length) {
+  napi_typedarray_type type;
+  size_t n = 0;
+  void* p = nullptr;
+  if (napi_get_typedarray_info(env, v, &type, &n, &p, nullptr, nullptr) != napi_ok || type != want) return false;
+  *data = static_cast<T*>(p);
+  *length = static_cast<int64_t>(n);
+  return true;
+}
+
 F32 as_f32(const Napi::Env& env, const Napi::Value& v, const char* what) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-    throw_type(env, std::string(what) + " must be a Float32Array");
-  Napi::Float32Array a = v.As<Napi::Float32Array>();
-  return {a.Data(), static_cast<int64_t>(a.ElementLength())};
+  F32 r;
+  if (!typed_array(env, v, napi_float32_array, &r.data, &r.length)) throw_type(env, std::string(what) + " must be a Float32Array");
+  return r;
 }
 
 I32 as_i32(const Napi::Env& env, const Napi::Value& v, const char* what) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
-    throw_type(env, std::string(what) + " must be an Int32Array");
-  Napi::Int32Array a = v.As<Napi::Int32Array>();
-  return {a.Data(), static_cast<int64_t>(a.ElementLength())};
+  I32 r;
+  if (!typed_array(env, v, napi_int32_array, &r.data, &r.length)) throw_type(env, std::string(what) + " must be an Int32Array");
+  return r;
 }
 
 double as_number(const Napi::Env& env, const Napi::Value& v, const char* what) {
-  if (!v.IsNumber()) throw_type(env, std::string(what) + " must be a number");
-  return v.As<Napi::Number>().DoubleValue();
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok) throw_type(env, std::string(what) + " must be a number");
+  return d;
 }
 
 bool as_bool(const Napi::Value& v) { return v.ToBoolean().Value(); }
@@ -75,11 +88,27 @@ int64_t as_int(const Napi::Env& env, const Napi::Value& v, const char* what) {
   return static_cast<int64_t>(d);
 }
 
-std::vector<int64_t> as_int_list(const Napi::Env& env, const Napi::Value& v, const char* what, bool sizes) {
-  if (!v.IsArray()) throw_type(env, std::string(what) + " must be an array of numbers");
-  Napi::Array a = v.As<Napi::Array>();
-  std::vector<int64_t> out(a.Length());
-  for (uint32_t i = 0; i < a.Length(); i++) out[i] = sizes ? as_size(env, a.Get(i), what) : as_int(env, a.Get(i), what);
+// A shape or stride list, on the stack (at most kMaxDims entries; kernels support no more).
+struct IntList {
+  int64_t v[kMaxDims];
+  size_t n = 0;
+  size_t size() const { return n; }
+  const int64_t* data() const { return v; }
+  int64_t operator[](size_t i) const { return v[i]; }
+};
+
+IntList as_int_list(const Napi::Env& env, const Napi::Value& v, const char* what, bool sizes) {
+  uint32_t n = 0;
+  if (napi_get_array_length(env, v, &n) != napi_ok) throw_type(env, std::string(what) + " must be an array of numbers");
+  if (n > static_cast<uint32_t>(kMaxDims)) throw_range(env, std::string(what) + ": at most 16 dimensions are supported");
+  IntList out;
+  out.n = n;
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e;
+    if (napi_get_element(env, v, i, &e) != napi_ok) throw_type(env, std::string(what) + " must be an array of numbers");
+    const Napi::Value ev(env, e);
+    out.v[i] = sizes ? as_size(env, ev, what) : as_int(env, ev, what);
+  }
   return out;
 }
 
@@ -95,9 +124,10 @@ void need(const Napi::Env& env, const char* method, const char* what, int64_t le
                          std::to_string(need));
 }
 
-int64_t product(const Napi::Env& env, const std::vector<int64_t>& shape) {
+int64_t product(const Napi::Env& env, const IntList& shape) {
   int64_t n = 1;
-  for (int64_t d : shape) {
+  for (size_t i = 0; i < shape.n; i++) {
+    const int64_t d = shape[i];
     if (d != 0 && n > INT64_MAX / d) throw_range(env, "shape is too large");
     n *= d;
   }
@@ -106,7 +136,7 @@ int64_t product(const Napi::Env& env, const std::vector<int64_t>& shape) {
 
 // Checks that every element a strided view can address lies inside a buffer of `length` elements.
 void check_view(const Napi::Env& env, const char* method, const char* what, int64_t length, int64_t offset,
-                const std::vector<int64_t>& strides, const std::vector<int64_t>& shape) {
+                const IntList& strides, const IntList& shape) {
   if (product(env, shape) == 0) return;
   int64_t lo = offset, hi = offset;
   for (size_t d = 0; d < shape.size(); d++) {
@@ -119,35 +149,36 @@ void check_view(const Napi::Env& env, const char* method, const char* what, int6
                          "] of a buffer of " + std::to_string(length));
 }
 
-void check_rank(const Napi::Env& env, const char* method, const std::vector<int64_t>& shape, std::initializer_list<size_t> stride_counts) {
-  if (shape.size() > static_cast<size_t>(kMaxDims)) throw_range(env, std::string(method) + ": at most 16 dimensions are supported");
+void check_rank(const Napi::Env& env, const char* method, const IntList& shape, std::initializer_list<size_t> stride_counts) {
   for (size_t n : stride_counts)
     if (n != shape.size()) throw_range(env, std::string(method) + ": strides and shape differ in length");
+}
+
+// The index of an op name in `names` (read into a stack buffer: no allocation per call), or a TypeError.
+template <size_t N>
+int op_index(const Napi::Env& env, const Napi::Value& v, const char* const (&names)[N], const char* kind) {
+  char buf[32];
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, buf, sizeof buf, &len) == napi_ok)
+    for (size_t i = 0; i < N; i++)
+      if (std::strcmp(buf, names[i]) == 0) return static_cast<int>(i);
+  throw_type(env, std::string("unknown ") + kind + " \"" + v.ToString().Utf8Value() + "\"");
 }
 
 Unary unary_op(const Napi::Env& env, const Napi::Value& v) {
   static const char* const names[] = {"neg", "exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "relu",
                                       "gelu", "gelu_tanh", "silu", "abs", "square", "reciprocal", "pow"};
-  const std::string s = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
-  for (int i = 0; i < static_cast<int>(sizeof names / sizeof names[0]); i++)
-    if (s == names[i]) return static_cast<Unary>(i);
-  throw_type(env, "unknown unary op \"" + s + "\"");
+  return static_cast<Unary>(op_index(env, v, names, "unary op"));
 }
 
 Binary binary_op(const Napi::Env& env, const Napi::Value& v) {
   static const char* const names[] = {"add", "sub", "mul", "div", "max", "min", "pow", "eq", "gt", "lt"};
-  const std::string s = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
-  for (int i = 0; i < static_cast<int>(sizeof names / sizeof names[0]); i++)
-    if (s == names[i]) return static_cast<Binary>(i);
-  throw_type(env, "unknown binary op \"" + s + "\"");
+  return static_cast<Binary>(op_index(env, v, names, "binary op"));
 }
 
 Activation activation_op(const Napi::Env& env, const Napi::Value& v) {
   static const char* const names[] = {"identity", "relu", "gelu", "gelu_tanh", "silu", "tanh", "sigmoid"};
-  const std::string s = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
-  for (int i = 0; i < static_cast<int>(sizeof names / sizeof names[0]); i++)
-    if (s == names[i]) return static_cast<Activation>(i);
-  throw_type(env, "unknown activation \"" + s + "\"");
+  return static_cast<Activation>(op_index(env, v, names, "activation"));
 }
 
 struct Axis {
@@ -250,8 +281,8 @@ Napi::Value BinaryFn(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
   const Binary op = binary_op(env, info[0]);
   const F32 a = as_f32(env, info[1], "a"), b = as_f32(env, info[2], "b"), out = as_f32(env, info[3], "out");
-  const std::vector<int64_t> shape = as_int_list(env, info[4], "shape", true);
-  const std::vector<int64_t> as = as_int_list(env, info[5], "aStrides", false), bs = as_int_list(env, info[6], "bStrides", false);
+  const IntList shape = as_int_list(env, info[4], "shape", true);
+  const IntList as = as_int_list(env, info[5], "aStrides", false), bs = as_int_list(env, info[6], "bStrides", false);
   check_rank(env, "binary", shape, {as.size(), bs.size()});
   check_view(env, "binary", "a", a.length, 0, as, shape);
   check_view(env, "binary", "b", b.length, 0, bs, shape);
@@ -263,8 +294,8 @@ Napi::Value BinaryFn(const Napi::CallbackInfo& info) {
 Napi::Value Where(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
   const F32 c = as_f32(env, info[0], "cond"), a = as_f32(env, info[1], "a"), b = as_f32(env, info[2], "b"), out = as_f32(env, info[3], "out");
-  const std::vector<int64_t> shape = as_int_list(env, info[4], "shape", true);
-  const std::vector<int64_t> cs = as_int_list(env, info[5], "cStrides", false), as = as_int_list(env, info[6], "aStrides", false),
+  const IntList shape = as_int_list(env, info[4], "shape", true);
+  const IntList cs = as_int_list(env, info[5], "cStrides", false), as = as_int_list(env, info[6], "aStrides", false),
                              bs = as_int_list(env, info[7], "bStrides", false);
   check_rank(env, "where", shape, {cs.size(), as.size(), bs.size()});
   check_view(env, "where", "cond", c.length, 0, cs, shape);
@@ -293,9 +324,9 @@ Napi::Value StridedCopy(const Napi::CallbackInfo& info) {
   }
   const Napi::Object from = as_object(env, info[1], "from"), to = as_object(env, info[3], "to");
   const int64_t soff = as_int(env, from.Get("offset"), "from.offset"), doff = as_int(env, to.Get("offset"), "to.offset");
-  const std::vector<int64_t> ss = as_int_list(env, from.Get("strides"), "from.strides", false);
-  const std::vector<int64_t> ds = as_int_list(env, to.Get("strides"), "to.strides", false);
-  const std::vector<int64_t> shape = as_int_list(env, info[4], "shape", true);
+  const IntList ss = as_int_list(env, from.Get("strides"), "from.strides", false);
+  const IntList ds = as_int_list(env, to.Get("strides"), "to.strides", false);
+  const IntList shape = as_int_list(env, info[4], "shape", true);
   check_rank(env, "stridedCopy", shape, {ss.size(), ds.size()});
   check_view(env, "stridedCopy", "src", slen, soff, ss, shape);
   check_view(env, "stridedCopy", "dst", dlen, doff, ds, shape);
