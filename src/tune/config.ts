@@ -88,6 +88,7 @@ export function resolveTuneConfig(raw: Record<string, unknown>, source = "the tu
   if (c.directions !== null) {
     if (!Array.isArray(c.directions) || c.directions.length === 0 || c.directions.some((d) => d !== "minimize" && d !== "maximize")) throw bad("directions", 'a list of "minimize" / "maximize"', c.directions);
   }
+  if (c.pruneDirection !== null && c.pruneDirection !== "minimize" && c.pruneDirection !== "maximize") throw bad("pruneDirection", '"minimize" or "maximize"', c.pruneDirection);
   if (c.metrics !== null && (!Array.isArray(c.metrics) || c.metrics.some((m) => typeof m !== "string"))) throw bad("metrics", "a list of names", c.metrics);
   if (c.metrics !== null && c.directions !== null && c.metrics.length !== c.directions.length) throw new ArgumentError(`${source}: ${c.metrics.length} metrics but ${c.directions.length} directions`, "give one direction per objective value");
   if (c.objective === null || c.objective === undefined) throw new ArgumentError(`${source}: no objective`, 'set "objective" (e.g. "builtin:sphere") or pass --objective');

@@ -170,10 +170,9 @@ export class PbtScheduler {
     return out;
   }
 
-  segmentOf(t: Trial, study: PbtHost): PbtSegment | null {
+  segmentOf(t: Trial): PbtSegment | null {
     const i = this.info(t);
     if (!i) return null;
-    void study;
     return { member: i.member, generation: i.generation, startStep: i.startStep, endStep: i.endStep, totalSteps: this.totalSteps, restoreFrom: i.restoreFrom, donor: i.donor };
   }
 

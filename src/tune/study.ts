@@ -243,7 +243,7 @@ export class Study {
   }
 
   spec(t: Trial, threads: number): TrialSpec {
-    return { number: t.number, attempt: t.attempt, params: t.params, dir: this.trialDir(t.number), nObjectives: this.directions.length, segment: this.pbt?.segmentOf(t, this) ?? null, threads };
+    return { number: t.number, attempt: t.attempt, params: t.params, dir: this.trialDir(t.number), nObjectives: this.directions.length, segment: this.pbt?.segmentOf(t) ?? null, threads };
   }
 
   /** Asks the running optimize() to start no more trials (running ones finish; the study can be resumed). */

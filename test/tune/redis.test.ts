@@ -60,14 +60,15 @@ function stopWorker(w: ChildProcess): Promise<void> {
   });
 }
 
-test("BullMQ executor: a worker killed mid-trial means one retry elsewhere and one record", async (t) => {
+test("BullMQ executor: a worker killed mid-trial means one retry elsewhere and one record", { timeout: 90_000 }, async (t) => {
   const redis = await startRedis();
   if (typeof redis === "string") return t.skip(redis);
   const queue = `test-${process.pid}-kill`;
   const workers: ChildProcess[] = [];
+  let executor: RedisExecutor | undefined;
   try {
     const study = await Study.create({ space, sampler: { name: "random", seed: 1 } });
-    const executor = await RedisExecutor.connect(
+    executor = await RedisExecutor.connect(
       { module: BUILTINS_MODULE, export: "builtinObjective", options: { name: "sphere", steps: 6, stepMs: 150 } },
       { url: redis.url, studyId: study.id, queue, slots: 1, retries: 1, pollMs: 50 },
     );
@@ -80,9 +81,8 @@ test("BullMQ executor: a worker killed mid-trial means one retry elsewhere and o
     const b = spawnGraft(workerFlags(redis.url, queue));
     workers.push(b);
     await done;
-    await executor.close();
 
-    assert.deepEqual(study.trials.map((tr) => tr.state), ["complete", "complete", "complete"], b.output());
+    assert.deepEqual(study.trials.map((tr) => tr.state), ["complete", "complete", "complete"], b.output() + study.trials.map((tr) => tr.error).join("\n"));
     assert.deepEqual(recorded.sort(), [0, 1, 2], "each trial recorded once");
     const t0 = study.trial(0);
     assert.equal(t0.attempt, 2, "trial 0 ran a second time");
@@ -93,21 +93,26 @@ test("BullMQ executor: a worker killed mid-trial means one retry elsewhere and o
     const job = await q.getJob(jobId(study.id, 0));
     assert.equal(job!.attemptsStarted, 2, "BullMQ started the job twice: once on A, once on B");
     assert.match(b.output(), /trial 0 of study .* \(attempt 2\)/);
+    // once the study has the results, closing the executor removes the finished jobs from Redis
+    await executor.close();
+    assert.equal(await q.getJob(jobId(study.id, 0)), undefined);
     await q.close();
   } finally {
+    await executor?.close().catch(() => {});
     await Promise.all(workers.map(stopWorker));
     redis.stop();
   }
 });
 
-test("BullMQ executor: a crashed trial process is retried, a timeout and an objective error are not", async (t) => {
+test("BullMQ executor: a crashed trial process is retried, a timeout and an objective error are not", { timeout: 90_000 }, async (t) => {
   const redis = await startRedis();
   if (typeof redis === "string") return t.skip(redis);
   const queue = `test-${process.pid}-fail`;
   const worker = spawnGraft(workerFlags(redis.url, queue));
+  let executor: RedisExecutor | undefined;
   try {
     const study = await Study.create({ space: { x: { type: "uniform", low: 0, high: 1 } }, sampler: { name: "random", seed: 0 } });
-    const executor = await RedisExecutor.connect({ module: join(HERE, "..", "objectives.js"), export: "misbehaving" }, { url: redis.url, studyId: study.id, queue, slots: 2, retries: 1, timeoutSeconds: 1.5, pollMs: 50 });
+    executor = await RedisExecutor.connect({ module: join(HERE, "..", "objectives.js"), export: "misbehaving" }, { url: redis.url, studyId: study.id, queue, slots: 2, retries: 1, timeoutSeconds: 1.5, pollMs: 50 });
     await study.optimize(executor, { nTrials: 5 });
     const q = new Queue(queue, { connection: { url: redis.url } });
     const started = await Promise.all([0, 1, 2, 3, 4].map(async (n) => (await q.getJob(jobId(study.id, n)))!.attemptsStarted));
@@ -119,6 +124,7 @@ test("BullMQ executor: a crashed trial process is retried, a timeout and an obje
     assert.match(study.trial(3).error!, /the objective's own error/);
     assert.deepEqual(started, [1, 2, 1, 1, 1], "only the crash was retried");
   } finally {
+    await executor?.close().catch(() => {});
     await stopWorker(worker);
     redis.stop();
   }

@@ -9,7 +9,7 @@
  */
 import { hostname } from "node:os";
 import type { Job, Worker as BullWorker } from "bullmq";
-import { ArgumentError } from "../../util/errors.js";
+import { ArgumentError, GraftError } from "../../util/errors.js";
 import type { TrialOutcome } from "../types.js";
 import { threadBudget } from "./pool.js";
 import { DEFAULT_QUEUE, decisionKey, defineScripts, type TrialJob, type WireReport } from "./redis.js";
@@ -100,7 +100,11 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<Runnin
   }
 
   void worker.run();
-  await worker.waitUntilReady();
+  const ready = await Promise.race([worker.waitUntilReady().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 10000).unref())]);
+  if (!ready) {
+    void worker.close(true).catch(() => {});
+    throw new GraftError(`cannot reach Redis at ${opts.url} (no answer in 10 s)`, "start redis-server, or check the --redis URL (redis://host:port)");
+  }
   return {
     name,
     async close() {

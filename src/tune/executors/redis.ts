@@ -99,6 +99,8 @@ export class RedisExecutor implements Executor {
   /** Workers set their own thread budgets. */
   readonly threadsPerTrial = 0;
   private readonly active = new Map<number, Active>();
+  /** Jobs whose outcome went to the study: removed from Redis on close (the study's record has them). */
+  private readonly delivered: string[] = [];
   private loop: Promise<void> | null = null;
   private closed = false;
   private readonly queueName: string;
@@ -154,6 +156,7 @@ export class RedisExecutor implements Executor {
           const outcome = await this.check(number, a);
           if (outcome) {
             this.active.delete(number);
+            this.delivered.push(jobId(this.opts.studyId, number));
             a.resolve(outcome);
           }
         }
@@ -190,21 +193,26 @@ export class RedisExecutor implements Executor {
   }
 
   private async check(number: number, a: Active): Promise<TrialOutcome | null> {
-    const job = (await this.queue.getJob(jobId(this.opts.studyId, number))) as Job<TrialJob> | undefined;
-    if (!job) return { state: "failed", error: `the job of trial ${number} disappeared from the queue "${this.queueName}" (was it cleaned or obliterated?)` };
+    const id = jobId(this.opts.studyId, number);
+    // the state first, then the job: a job read after it completed carries its return value
+    const state = await this.queue.getJobState(id);
+    const job = (await this.queue.getJob(id)) as Job<TrialJob> | undefined;
+    if (!job || state === "unknown") return { state: "failed", error: `the job of trial ${number} disappeared from the queue "${this.queueName}" (was it cleaned or obliterated?)` };
     if (job.attemptsStarted > a.startedSeen) {
       a.startedSeen = job.attemptsStarted;
       a.hooks.started?.(job.data.spec.attempt + job.attemptsStarted - 1 + a.offset, job.processedBy ?? "redis");
     }
-    const state = await job.getState();
     if (state === "completed") return asOutcome(job.returnvalue, number);
     if (state === "failed") return { state: "failed", error: job.failedReason || "the job failed" };
     return null;
   }
 
+  /** Stops polling and removes the jobs already delivered; jobs still queued or running stay for a resumed study. */
   async close(): Promise<void> {
     this.closed = true;
     await this.loop;
+    for (const id of this.delivered) await this.queue.remove(id).catch(() => 0);
+    this.delivered.length = 0;
     await this.queue.close();
   }
 }

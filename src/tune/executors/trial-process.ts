@@ -28,6 +28,8 @@ export class TrialProcess {
   private ready: Promise<void>;
   private stderrTail = "";
   private exited: { code: number | null; signal: string | null } | null = null;
+  /** Set when we kill the process, before its exit event arrives: it must not be handed another trial. */
+  private killed = false;
   private onExit: (() => void) | null = null;
 
   constructor(readonly threads: number, env: Record<string, string> = {}) {
@@ -54,6 +56,10 @@ export class TrialProcess {
       this.exited = { code, signal };
       this.onExit?.();
     });
+    // a failed IPC write (the process died under us) shows up as its exit; without a listener it would crash us
+    this.child.on("error", () => {
+      this.killed = true;
+    });
   }
 
   get pid(): number | undefined {
@@ -61,7 +67,7 @@ export class TrialProcess {
   }
 
   get alive(): boolean {
-    return this.exited === null;
+    return this.exited === null && !this.killed;
   }
 
   /** Runs one trial in this process; with `timeoutMs`, kills the process when the trial takes longer. */
@@ -99,7 +105,7 @@ export class TrialProcess {
   }
 
   private send(m: ToChild): void {
-    if (this.alive && this.child.connected) this.child.send(m);
+    if (this.alive && this.child.connected) this.child.send(m, (e) => { if (e) this.killed = true; });
   }
 
   private crashMessage(): string {
@@ -110,6 +116,7 @@ export class TrialProcess {
 
   kill(): void {
     if (this.alive) this.child.kill("SIGKILL");
+    this.killed = true;
   }
 
   /** Ends the process politely (it exits when its IPC channel closes). */
