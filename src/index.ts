@@ -42,3 +42,18 @@ export {
 export * as word2vec from "./train/word2vec.js";
 /** Hyperparameter tuning: studies, search spaces, samplers (TPE, random, grid, differential evolution), pruners (ASHA, median), PBT, cross-validation, local and BullMQ executors: `await tune.Study.create({ space })`. */
 export * as tune from "./tune/index.js";
+export {
+  Module, Parameter, Linear, Embedding, LayerNorm, Dropout, MultiHeadSelfAttention, scaledDotProductAttention, attentionBias,
+  FeedForward, TransformerBlock, LSTM, GRU, init, type LoadResult, type NamePattern, type TransformerBlockOptions, type RecurrentOutput,
+} from "./nn/index.js";
+export { Optimizer, SGD, Adam, AdamW, LRScheduler, clipGradNorm, constant, linearWarmupDecay, cosine, slantedTriangular, oneCycle, type ParamGroup, type Schedule } from "./optim/index.js";
+export {
+  Trainer, RunDir, DEFAULT_ARGS, resolveArgs, BestModelPolicy, applyFreeze, gradualUnfreeze, parameterGroups,
+  injectLora, mergeLora, mergedStateDict, saveLoraAdapter, loadLoraAdapter, LoraLinear, maskTokens, maskWholeWords, BlockPacker,
+  type TrainingArgs, type TrainerOptions, type TrainerCallback, type TrainSummary, type FreezeSpec, type LoraConfig,
+} from "./train/index.js";
+export {
+  finetune, pretrain, evaluateFile, loadFinetuned, readTaskInfo, resolveFinetuneConfig, SIZE_PRESETS,
+  type FinetuneConfig, type FinetuneResult, type PretrainConfig, type PretrainResult, type TaskInfo,
+} from "./tasks/index.js";
+export { trainTokenizer, type TrainTokenizerOptions } from "./tokenizers/index.js";

@@ -7,6 +7,7 @@ import { describeBuiltins } from "../tune/objectives/builtins.js";
 import { exportBest, formatLeaderboard, leaderboard } from "../tune/outputs.js";
 import { runTune } from "../tune/run.js";
 import { Study } from "../tune/study.js";
+import { registerFinetuneObjective } from "../tasks/tune-objective.js";
 
 interface TuneFlags {
   config?: string;
@@ -121,6 +122,7 @@ async function tune(f: TuneFlags): Promise<void> {
 }
 
 export function register(program: Command): void {
+  registerFinetuneObjective();
   program
     .command("tune")
     .description("search hyperparameters: samplers (TPE, random, grid, differential evolution), pruning (ASHA, median), PBT, local or distributed trials")

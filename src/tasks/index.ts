@@ -7,3 +7,4 @@ export { balancedClassWeights, classificationLoss } from "./losses.js";
 export { encodeTexts, encodeWords, padRows } from "./encode.js";
 export { loadFinetuned, evaluateFile, type SavedModel } from "./saved.js";
 export { pretrain, corpusFiles, BlockFile, SIZE_PRESETS, PRETRAIN_DEFAULTS, type PretrainConfig, type PretrainResult, type SizePreset } from "./pretrain.js";
+export { finetuneObjective, registerFinetuneObjective, applyParams, type FinetuneObjectiveOptions } from "./tune-objective.js";

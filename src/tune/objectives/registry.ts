@@ -63,7 +63,7 @@ export function resolveObjective(spec: unknown): ResolvedObjective {
   const provider = providers.get(name);
   if (!provider) {
     const hint = name === "finetune"
-      ? "the finetune objective arrives with the graft finetune command; until then try the tuner with builtin:sphere, builtin:rosenbrock or builtin:noisy-quadratic, or your own module:PATH#EXPORT"
+      ? "from code, call registerFinetuneObjective() (tasks/tune-objective) first; graft tune registers it itself"
       : `known objectives: ${registeredObjectives().join(", ")}`;
     throw new ArgumentError(`unknown objective "${name}"`, hint);
   }
