@@ -94,8 +94,9 @@ const median = (xs: number[]): number => {
   const s = [...xs].sort((x, y) => x - y);
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-// OpenBLAS's threads keep spinning (yielding) for up to ~0.1 s after a call; let them settle before timing graft.
-const settle = () => new Promise((r) => setTimeout(r, 100));
+// OpenBLAS's threads keep spinning (yielding) for 2^28 cycles (~0.1 s) after a call and would compete with graft's
+// threads; let them go to sleep before timing graft.
+const settle = () => new Promise((r) => setTimeout(r, 300));
 
 // Samples alternate one numpy, one graft, so that both engines see the same moments of a shared machine's load.
 const startLoad = loadavg().map((l) => l.toFixed(1)).join(", ");

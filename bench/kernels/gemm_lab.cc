@@ -74,9 +74,11 @@ int main(int argc, char** argv) {
       double e = check(s[0], s[2], s[1], f & 1, f & 2);
       if (e > 1e-5) std::printf("MISMATCH %dx%dx%d ta=%d tb=%d err=%g\n", s[0], s[1], s[2], f & 1, (f >> 1) & 1, e);
     }
+  // the products of `npm run bench -- gemm`: forward NN, dA = dC·Bᵀ (NT), dB = Aᵀ·dC (TN)
   const int bench[][3] = {{2048, 768, 768}, {2048, 768, 3072}, {2048, 3072, 768}, {512, 128, 128}};
   for (auto& s : bench) {
-    std::printf("%5dx%5dx%5d  NN %6.1f  NT %6.1f  TN %6.1f\n", s[0], s[1], s[2], gflops(s[0], s[1], s[2], false, false, 7),
-                gflops(s[0], s[1], s[2], false, true, 7), gflops(s[0], s[1], s[2], true, false, 7));
+    const int m = s[0], k = s[1], n = s[2];
+    std::printf("%5dx%5dx%5d fwd %6.1f   dA %6.1f   dB %6.1f\n", m, k, n, gflops(m, k, n, false, false, 9),
+                gflops(m, n, k, false, true, 9), gflops(k, m, n, true, false, 9));
   }
 }

@@ -37,6 +37,8 @@ namespace {
 constexpr int64_t kSharedFloats = int64_t{4} << 20;
 // A block of C that a thread keeps in L2 while k runs over it: 128 Ki floats (512 KiB).
 constexpr int64_t kCBlockFloats = int64_t{128} << 10;
+// A chunk's rows of A packed for all of k, kept in L2 while the column groups run: 256 Ki floats (1 MiB).
+constexpr int64_t kABlockFloats = int64_t{256} << 10;
 
 struct Counters {
   std::atomic<int64_t> next{0};  // units claimed so far, over all phases
@@ -94,6 +96,8 @@ void pack_shared(const Product& P, View src, int64_t rows, int width, int64_t pa
 void run_rows(const Product& P, float* shared, int64_t cols_per_block, Counters& ctr, int nth) {
   const GemmKernel& K = P.K;
   const int64_t k_blocks = (P.k + K.kc - 1) / K.kc, row_tiles = (P.m + K.mr - 1) / K.mr;
+  // rows whose A, packed for all of k, stays in L2 (at most mc, at least one tile)
+  const int64_t rows_per_a = std::max<int64_t>(K.mr, std::min<int64_t>(K.mc, kABlockFloats / P.k / K.mr * K.mr));
   int64_t base = 0;
   for (int64_t jc = 0; jc < P.n; jc += cols_per_block) {
     const int64_t nb = std::min(cols_per_block, P.n - jc);
@@ -113,8 +117,8 @@ void run_rows(const Product& P, float* shared, int64_t cols_per_block, Counters&
     // (otherwise every kc step would stream the whole mc × nb block of C through L3 again).
     while (claim(ctr, base + row_tiles, 1, nth, true, &b, &e)) {
       const int64_t r0 = (b - base) * K.mr, r1 = std::min(P.m, (e - base) * K.mr);
-      for (int64_t ic = r0; ic < r1; ic += K.mc) {
-        const int64_t mb = std::min(K.mc, r1 - ic), mbp = round_up(mb, K.mr);
+      for (int64_t ic = r0; ic < r1; ic += rows_per_a) {
+        const int64_t mb = std::min(rows_per_a, r1 - ic), mbp = round_up(mb, K.mr);
         float* ap = scratch(Scratch::A, static_cast<size_t>(mbp * P.k));
         for (int64_t pc = 0; pc < P.k; pc += K.kc)
           K.pack(P.a.x + ic * P.a.rs + pc * P.a.cs, P.a.rs, P.a.cs, mb, std::min(K.kc, P.k - pc), K.mr, ap + pc * mbp);
