@@ -7,8 +7,8 @@
  * corrupt or truncated file is refused with a reason and never read past its end.
  * Each tensor is read into its own fresh, aligned buffer, whatever its offset in the file.
  */
-import { closeSync, fstatSync, openSync, readSync, writeSync, fsyncSync, renameSync, rmSync, mkdirSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { writeStreamAtomic } from "../util/atomic.js";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { endianness } from "node:os";
 import { FormatError, ArgumentError, fmtShape } from "../util/errors.js";
 import { Tensor } from "../tensor/index.js";
@@ -451,30 +451,13 @@ export function serializeSafetensors(tensors: TensorMap, opts: SaveOptions = {})
 export function saveSafetensors(path: string, tensors: TensorMap, opts: SaveOptions = {}): number {
   const planned = plan(tensors, opts);
   const head = headerBytes(planned, withFormat(opts.metadata));
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${tmpCounter++}`);
-  const fd = openSync(tmp, "w");
   let data = 0;
-  try {
-    writeAll(fd, head);
+  writeStreamAtomic(path, (write) => {
+    write(head);
     for (const p of planned) {
-      writeAll(fd, encode(p));
+      write(encode(p));
       data += p.bytes;
     }
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
+  });
   return data;
-}
-
-let tmpCounter = 0;
-
-function writeAll(fd: number, bytes: Uint8Array): void {
-  let off = 0;
-  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
 }

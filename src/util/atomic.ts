@@ -7,15 +7,18 @@ import { dirname, basename, join } from "node:path";
 
 let counter = 0;
 
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+/** Streams chunks into a temp file beside `path` (fill calls write as often as it likes), then renames it over `path`. */
+export function writeStreamAtomic(path: string, fill: (write: (chunk: string | Uint8Array) => void) => void): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${counter++}`);
   const fd = openSync(tmp, "w");
   try {
-    const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
-    let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    fill((chunk) => {
+      const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
+      let off = 0;
+      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    });
     fsyncSync(fd);
   } catch (e) {
     closeSync(fd);
@@ -24,6 +27,10 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   }
   closeSync(fd);
   renameSync(tmp, path);
+}
+
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  writeStreamAtomic(path, (write) => write(data));
 }
 
 export function writeJsonAtomic(path: string, value: unknown): void {

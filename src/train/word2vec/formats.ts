@@ -9,8 +9,9 @@
  *   vocab file beside it (vocab.txt, named in the metadata), row i ↔ line i.
  * Large files are streamed both ways; every write goes to a temp file that is renamed into place.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
-import { basename, dirname, extname, join } from "node:path";
+import { writeStreamAtomic } from "../../util/atomic.js";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from "node:fs";
+import { dirname, extname, join } from "node:path";
 import { ArgumentError, DataError, FormatError } from "../../util/errors.js";
 import { writeFileAtomic } from "../../util/atomic.js";
 import { Tensor } from "../../tensor/index.js";
@@ -48,27 +49,6 @@ function trimZeros(s: string): string {
 }
 
 // ---- writing
-
-/** Streams text (or bytes) into a temp file beside path, fsyncs and renames it over path. */
-function writeStreamAtomic(path: string, fill: (write: (chunk: string | Uint8Array) => void) => void): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
-  const fd = openSync(tmp, "w");
-  try {
-    fill((chunk) => {
-      const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
-      let off = 0;
-      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-    });
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
-}
 
 function checkWords(wv: WordVectors, what: string, bad: RegExp, why: string): void {
   wv.words.forEach((w, i) => {
