@@ -38,10 +38,12 @@ test("finetune from a YAML config with flags overriding it, then eval of the sav
 });
 
 test("bad invocations: one clear line, a hint, a non-zero exit code", () => {
-  const noModel = graft("finetune", "--data", "x.csv");
-  assert.notEqual(noModel.code, 0);
-  assert.match(noModel.stderr, /error: no model: give --model DIR/);
-  assert.match(noModel.stderr, /hint: see graft finetune --help/);
+  const noData = graft("finetune", "--task", "ner");
+  assert.notEqual(noData.code, 0);
+  assert.match(noData.stderr, /error: no data: give --data FILE for --task ner/);
+  const noConfig = graft("finetune", "--config", join(work, "missing.yaml"));
+  assert.notEqual(noConfig.code, 0);
+  assert.match(noConfig.stderr, /config file .*missing\.yaml does not exist/);
   const missing = graft("finetune", "--model", join(work, "bert"), "--data", join(work, "nope.csv"));
   assert.notEqual(missing.code, 0);
   assert.match(missing.stderr, /nope\.csv/);
