@@ -17,7 +17,7 @@ import { affine, type Tensor } from "../tensor/index.js";
 import type { Module } from "../nn/index.js";
 import { Adam, AdamW, LRScheduler, SGD, clipGradNorm, constant, cosine, linearWarmupDecay, oneCycle, slantedTriangular, type Optimizer, type OptimizerState, type ParamGroup, type Schedule } from "../optim/index.js";
 import { loadSafetensors, saveSafetensors } from "../io/safetensors.js";
-import { DEFAULT_ARGS, greaterIsBetter, resolveArgs, type TrainingArgs } from "./args.js";
+import { greaterIsBetter, resolveArgs, type TrainingArgs } from "./args.js";
 import { BestModelPolicy, type PolicyState } from "./policy.js";
 import { RunDir } from "./run-dir.js";
 import { parameterGroups } from "./adaptation.js";
@@ -351,4 +351,3 @@ function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-export { DEFAULT_ARGS };
