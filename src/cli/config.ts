@@ -38,3 +38,16 @@ export function mergeConfig(file: ConfigObject, flags: ConfigObject, explicit: R
   }
   return out;
 }
+
+/** A numeric flag's value (undefined when not given), with an error naming the flag. */
+export function numberOption(flag: string, v: string | undefined, integer = false): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new GraftError(`--${flag} must be ${integer ? "an integer" : "a number"}, got "${v}"`);
+  return n;
+}
+
+/** The entries of o that are set: flags the user did not give must not override a config file. */
+export function definedOnly<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -12,7 +12,7 @@ import type { Command } from "commander";
 import { GraftError } from "../util/errors.js";
 import { RunDir } from "../train/index.js";
 import { finetune, type FinetuneConfig, type FinetuneResult } from "../tasks/index.js";
-import { readConfigFile } from "./config.js";
+import { definedOnly, numberOption, readConfigFile } from "./config.js";
 import { progressCallback } from "./progress.js";
 
 interface Flags {
@@ -28,12 +28,8 @@ interface Flags {
   json?: boolean; quiet?: boolean;
 }
 
-function num(flag: string, v: string | undefined, integer = false): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new GraftError(`--${flag} must be ${integer ? "an integer" : "a number"}, got "${v}"`);
-  return n;
-}
+const num = numberOption;
+const defined = definedOnly;
 
 function everyFlag(flag: string, v: string | undefined): number | "epoch" | "none" | undefined {
   if (v === undefined) return undefined;
@@ -92,10 +88,6 @@ export function configFromFlags(f: Flags): Partial<FinetuneConfig> & { model: st
 
 /** Settings of the quick start (no --data): the bundled sample, short messages, a few epochs. */
 export const QUICKSTART = { maxLength: 64, training: { epochs: 3, batchSize: 32, lr: 2e-4, warmupRatio: 0.1, logEvery: 10 } };
-
-function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
 
 const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(4));
 

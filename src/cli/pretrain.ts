@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { GraftError } from "../util/errors.js";
 import { RunDir } from "../train/index.js";
 import { pretrain, SIZE_PRESETS, type PretrainConfig } from "../tasks/index.js";
-import { readConfigFile } from "./config.js";
+import { definedOnly, numberOption, readConfigFile } from "./config.js";
 import { progressCallback } from "./progress.js";
 
 interface Flags {
@@ -13,19 +13,9 @@ interface Flags {
   evalEvery?: string; saveEvery?: string; seed?: string; json?: boolean; quiet?: boolean;
 }
 
-const int = (flag: string, v: string | undefined) => {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new GraftError(`--${flag} must be an integer, got "${v}"`);
-  return n;
-};
-const float = (flag: string, v: string | undefined) => {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new GraftError(`--${flag} must be a number, got "${v}"`);
-  return n;
-};
-const defined = <T extends Record<string, unknown>>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+const int = (flag: string, v: string | undefined) => numberOption(flag, v, true);
+const float = (flag: string, v: string | undefined) => numberOption(flag, v);
+const defined = definedOnly;
 
 export function register(program: Command): void {
   program

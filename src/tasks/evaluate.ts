@@ -11,10 +11,17 @@ import { meanAbsoluteError, meanSquaredError, pearson, r2Score, rootMeanSquaredE
 import { padRows, type EncodedRow, type EncodedTokens, type PaddedBatch } from "./encode.js";
 import { classificationLoss, type ClassificationLossOptions } from "./losses.js";
 import type { LabelSpace } from "./labels.js";
-import { bceWithLogitsLoss, mseLoss } from "../models/index.js";
+import { bceWithLogitsLoss, mseLoss, type ClassificationModel, type ClassifierOutput } from "../models/index.js";
 
 export interface ForwardFn {
   (model: Module, batch: PaddedBatch): Tensor; // logits [B, C] (or [B, T, C] for NER)
+}
+
+/** The logits of a classifier for a padded batch; token types only for BERT (other architectures have none). */
+export function classifierForward(modelType: string): ForwardFn {
+  const useTypes = modelType === "bert";
+  return (m, b) =>
+    ((m as ClassificationModel).forward({ inputIds: b.inputIds, attentionMask: b.attentionMask, ...(useTypes ? { tokenTypeIds: b.tokenTypeIds } : {}) }) as ClassifierOutput).logits;
 }
 
 export interface Predictions {

@@ -16,7 +16,7 @@ import { loadSplits, readConll, type Example, type TaggedSentence } from "../dat
 import { precisionRecallCurve } from "../metrics/classification/index.js";
 import { resolveModelDir } from "../io/hub.js";
 import { readConfig, type ModelConfig } from "../io/config.js";
-import { AutoModelForSequenceClassification, AutoModelForTokenClassification, describeLoadingInfo, savePretrained, type ClassificationModel, type ClassifierOutput } from "../models/index.js";
+import { AutoModelForSequenceClassification, AutoModelForTokenClassification, describeLoadingInfo, savePretrained, type ClassificationModel } from "../models/index.js";
 import { AutoTokenizer, type Tokenizer } from "../tokenizers/index.js";
 import {
   Trainer, applyFreeze, gradualUnfreeze, injectLora, loadLoraWeights, mergedStateDict, parameterGroups, saveLoraAdapter,
@@ -29,7 +29,7 @@ import { resolveFinetuneConfig, type FinetuneConfig } from "./config.js";
 import { discoverLabels, discoverTags, encodeLabel, encodeTags, type LabelSpace } from "./labels.js";
 import { encodeTexts, encodeWords, padRows, type EncodedRow, type EncodedTokens, type PaddedBatch } from "./encode.js";
 import { balancedClassWeights, classificationLoss } from "./losses.js";
-import { computeMetrics, predictRows, type Predictions } from "./evaluate.js";
+import { classifierForward, computeMetrics, predictRows, type Predictions } from "./evaluate.js";
 import { bceWithLogitsLoss, mseLoss } from "../models/index.js";
 
 export const TASK_FILE = "graft_task.json";
@@ -200,9 +200,7 @@ export async function finetune(config: Partial<FinetuneConfig> & { model: string
   const lossOpts = { weights: weights ?? null, labelSmoothing: c.labelSmoothing, focalGamma: c.focalGamma };
 
   const padId = tok.padTokenId ?? (model.config.pad_token_id as number | null) ?? 0;
-  const useTypes = model.config.model_type === "bert";
-  const forward = (m: Module, b: PaddedBatch): Tensor =>
-    ((m as ClassificationModel).forward({ inputIds: b.inputIds, attentionMask: b.attentionMask, ...(useTypes ? { tokenTypeIds: b.tokenTypeIds } : {}) }) as ClassifierOutput).logits;
+  const forward = classifierForward(model.config.model_type);
   const collate = (idx: Int32Array) => ({ batch: padRows(rows.train, idx, padId), idx });
   const loss = (m: Module, { batch, idx }: { batch: PaddedBatch; idx: Int32Array }): Tensor => {
     const logits = forward(m, batch);

@@ -5,15 +5,14 @@
  */
 import { ArgumentError } from "../util/errors.js";
 import { readExamples, readConll, type ExampleReadOptions } from "../data/index.js";
-import { readConfig } from "../io/config.js";
-import { AutoModelForSequenceClassification, AutoModelForTokenClassification, type ClassificationModel, type ClassifierOutput } from "../models/index.js";
+import { AutoModelForSequenceClassification, AutoModelForTokenClassification, type ClassificationModel } from "../models/index.js";
 import { AutoTokenizer } from "../tokenizers/index.js";
 import type { Module } from "../nn/index.js";
 import type { Tensor } from "../tensor/index.js";
 import { readTaskInfo, type TaskInfo } from "./finetune.js";
 import { encodeLabel, encodeTags, type LabelSpace } from "./labels.js";
 import { encodeTexts, encodeWords, type PaddedBatch } from "./encode.js";
-import { computeMetrics, predictRows } from "./evaluate.js";
+import { classifierForward, computeMetrics, predictRows } from "./evaluate.js";
 
 export interface SavedModel {
   model: ClassificationModel;
@@ -28,9 +27,7 @@ export async function loadFinetuned(dir: string): Promise<SavedModel & { tokeniz
   if (!info) throw new ArgumentError(`${dir} is not a fine-tuned graft model (graft_task.json is missing)`, "use the best/ directory of a graft finetune run");
   const model = (info.task === "ner" ? AutoModelForTokenClassification : AutoModelForSequenceClassification).fromPretrainedDir(dir);
   const tokenizer = await AutoTokenizer.fromPretrained(dir);
-  const useTypes = readConfig(dir).model_type === "bert";
-  const forward = (m: Module, b: PaddedBatch): Tensor =>
-    ((m as ClassificationModel).forward({ inputIds: b.inputIds, attentionMask: b.attentionMask, ...(useTypes ? { tokenTypeIds: b.tokenTypeIds } : {}) }) as ClassifierOutput).logits;
+  const forward = classifierForward(model.config.model_type);
   const padId = tokenizer.padTokenId ?? (model.config.pad_token_id as number | null) ?? 0;
   return { model, info, space: { kind: info.task, names: info.labels }, forward, padId, tokenizer };
 }
