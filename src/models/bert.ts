@@ -12,10 +12,11 @@
 import { ArgumentError, ShapeError } from "../util/errors.js";
 import type { Rng } from "../util/rng.js";
 import { Tensor, add, reshape, slice, tanh, zeros } from "../tensor/index.js";
-import { Dropout, Embedding, LayerNorm, Linear, Module, Parameter, activation, mergeHeads, scaledDotProductAttention, splitHeads } from "../nn/index.js";
+import type { Activation as KernelActivation } from "../backend/index.js";
+import { Dropout, Embedding, LayerNorm, Linear, Module, Parameter, fusedActivation, mergeHeads, scaledDotProductAttention, splitHeads } from "../nn/index.js";
 import { numLabels, type BertConfig } from "../io/config.js";
 import { PreTrainedModel, type ModelOptions } from "./pretrained.js";
-import { attentionMaskFor, maskRows, type AttentionMask, checkInputs, checkRange, positionRange, type BaseModelOutput, type ClassifierOutput, type LMOutput, type ModelInputs } from "./interfaces.js";
+import { attentionMaskFor, type AttentionMask, checkInputs, checkRange, positionRange, type BaseModelOutput, type ClassifierOutput, type LMOutput, type ModelInputs } from "./interfaces.js";
 import { sequenceClassificationLoss, tokenLoss } from "./losses.js";
 
 function checkConfig(config: BertConfig): void {
@@ -75,12 +76,12 @@ export class BertSelfAttention extends Module {
     this.dropout = new Dropout(dropout, rng);
   }
 
-  /** x [B, T, H] → context [B, T, H] (mask.bias: [B, 1, 1 or T, T]) */
+  /** x [B, T, H] → context [B, T, H] (padding and causal masks in `mask`) */
   forward(x: Tensor, mask: AttentionMask): Tensor {
     const q = splitHeads(this.query.forward(x), this._heads); // [B, nh, T, dh]
     const k = splitHeads(this.key.forward(x), this._heads);
     const v = splitHeads(this.value.forward(x), this._heads);
-    return maskRows(mergeHeads(scaledDotProductAttention(q, k, v, { bias: mask.bias, dropout: this.dropout })), mask);
+    return mergeHeads(scaledDotProductAttention(q, k, v, { keep: mask.keep, causal: mask.causal, dropout: this.dropout }));
   }
 }
 
@@ -120,16 +121,16 @@ export class BertAttention extends Module {
 
 export class BertIntermediate extends Module {
   dense: Linear;
-  private readonly _act: (x: Tensor) => Tensor;
+  private readonly _act: KernelActivation;
 
   constructor(c: BertConfig, rng?: Rng) {
     super();
     this.dense = new Linear(c.hidden_size, c.intermediate_size, { rng });
-    this._act = activation(c.hidden_act);
+    this._act = fusedActivation(c.hidden_act);
   }
 
   forward(x: Tensor): Tensor {
-    return this._act(this.dense.forward(x));
+    return this.dense.forward(x, this._act);
   }
 }
 
@@ -250,17 +251,17 @@ export class BertModel extends BertPreTrainedModel {
 export class BertPredictionHeadTransform extends Module {
   dense: Linear;
   LayerNorm: LayerNorm;
-  private readonly _act: (x: Tensor) => Tensor;
+  private readonly _act: KernelActivation;
 
   constructor(c: BertConfig, rng?: Rng) {
     super();
     this.dense = new Linear(c.hidden_size, c.hidden_size, { rng });
-    this._act = activation(c.hidden_act);
+    this._act = fusedActivation(c.hidden_act);
     this.LayerNorm = new LayerNorm(c.hidden_size, c.layer_norm_eps);
   }
 
   forward(h: Tensor): Tensor {
-    return this.LayerNorm.forward(this._act(this.dense.forward(h)));
+    return this.LayerNorm.forward(this.dense.forward(h, this._act));
   }
 }
 

@@ -12,10 +12,11 @@
 import { ShapeError } from "../util/errors.js";
 import type { Rng } from "../util/rng.js";
 import { Tensor, add, relu, reshape, slice } from "../tensor/index.js";
-import { Dropout, Embedding, LayerNorm, Linear, Module, Parameter, activation, mergeHeads, scaledDotProductAttention, splitHeads } from "../nn/index.js";
+import type { Activation as KernelActivation } from "../backend/index.js";
+import { Dropout, Embedding, LayerNorm, Linear, Module, Parameter, fusedActivation, mergeHeads, scaledDotProductAttention, splitHeads } from "../nn/index.js";
 import { numLabels, type DistilBertConfig } from "../io/config.js";
 import { PreTrainedModel, type ModelOptions } from "./pretrained.js";
-import { attentionMaskFor, maskRows, type AttentionMask, checkInputs, checkRange, positionRange, type BaseModelOutput, type ClassifierOutput, type LMOutput, type ModelInputs } from "./interfaces.js";
+import { attentionMaskFor, type AttentionMask, checkInputs, checkRange, positionRange, type BaseModelOutput, type ClassifierOutput, type LMOutput, type ModelInputs } from "./interfaces.js";
 import { sequenceClassificationLoss, tokenLoss } from "./losses.js";
 
 /** transformers hard-codes this epsilon in every DistilBERT LayerNorm. */
@@ -79,12 +80,12 @@ export class DistilBertSelfAttention extends Module {
     this.dropout = new Dropout(dropout, rng);
   }
 
-  /** x [B, T, dim] → [B, T, dim] (mask.bias: [B, 1, 1, T]) */
+  /** x [B, T, dim] → [B, T, dim] (padding mask in `mask`) */
   forward(x: Tensor, mask: AttentionMask): Tensor {
     const q = splitHeads(this.q_lin.forward(x), this._heads); // [B, nh, T, dh]
     const k = splitHeads(this.k_lin.forward(x), this._heads);
     const v = splitHeads(this.v_lin.forward(x), this._heads);
-    return this.out_lin.forward(maskRows(mergeHeads(scaledDotProductAttention(q, k, v, { bias: mask.bias, dropout: this.dropout })), mask));
+    return this.out_lin.forward(mergeHeads(scaledDotProductAttention(q, k, v, { keep: mask.keep, causal: mask.causal, dropout: this.dropout })));
   }
 }
 
@@ -92,18 +93,18 @@ export class FFN extends Module {
   dropout: Dropout;
   lin1: Linear;
   lin2: Linear;
-  private readonly _act: (x: Tensor) => Tensor;
+  private readonly _act: KernelActivation;
 
   constructor(c: DistilBertConfig, rng?: Rng) {
     super();
     this.dropout = new Dropout(c.dropout, rng);
     this.lin1 = new Linear(c.dim, c.hidden_dim, { rng });
     this.lin2 = new Linear(c.hidden_dim, c.dim, { rng });
-    this._act = activation(c.activation);
+    this._act = fusedActivation(c.activation);
   }
 
   forward(x: Tensor): Tensor {
-    return this.dropout.forward(this.lin2.forward(this._act(this.lin1.forward(x))));
+    return this.dropout.forward(this.lin2.forward(this.lin1.forward(x, this._act)));
   }
 }
 
@@ -195,11 +196,11 @@ export class DistilBertForMaskedLM extends DistilBertPreTrainedModel {
   vocab_transform: Linear;
   vocab_layer_norm: LayerNorm;
   vocab_projector: Linear;
-  private readonly _act: (x: Tensor) => Tensor;
+  private readonly _act: KernelActivation;
 
   constructor(config: DistilBertConfig, opts: ModelOptions = {}) {
     super(config);
-    this._act = activation(config.activation);
+    this._act = fusedActivation(config.activation);
     this.distilbert = new DistilBertModel(config, { rng: opts.rng, initWeights: false });
     this.vocab_transform = new Linear(config.dim, config.dim, { rng: opts.rng });
     this.vocab_layer_norm = new LayerNorm(config.dim, EPS);
@@ -211,7 +212,7 @@ export class DistilBertForMaskedLM extends DistilBertPreTrainedModel {
   /** logits [B, T, V]; labels [B, T] i32 with -100 where no prediction is scored. */
   forward(inputs: ModelInputs): LMOutput {
     const h = this.distilbert.forward(inputs).lastHiddenState;
-    const logits = this.vocab_projector.forward(this.vocab_layer_norm.forward(this._act(this.vocab_transform.forward(h))));
+    const logits = this.vocab_projector.forward(this.vocab_layer_norm.forward(this.vocab_transform.forward(h, this._act)));
     return { logits, loss: inputs.labels ? tokenLoss(logits, inputs.labels) : null };
   }
 }

@@ -17,7 +17,7 @@ import { Tensor, add, concat, matmul, slice, takeAlong, tensor } from "../tensor
 import { Dropout, Embedding, LayerNorm, Linear, Module, Parameter, activation, init, mergeHeads, scaledDotProductAttention, splitHeads } from "../nn/index.js";
 import { numLabels, type Gpt2Config } from "../io/config.js";
 import { PreTrainedModel, type ModelOptions } from "./pretrained.js";
-import { attentionMaskFor, maskRows, type AttentionMask, checkInputs, checkRange, positionRange, type BaseModelOutput, type CausalLM, type CausalLMInputs, type CausalLMOutput, type ClassifierOutput } from "./interfaces.js";
+import { attentionMaskFor, type AttentionMask, checkInputs, checkRange, positionRange, type BaseModelOutput, type CausalLM, type CausalLMInputs, type CausalLMOutput, type ClassifierOutput } from "./interfaces.js";
 import { causalLmLoss, sequenceClassificationLoss, tokenLoss } from "./losses.js";
 
 /** One layer's cached keys and values, [B, nh, T_past, dh] each. */
@@ -76,7 +76,7 @@ export class GPT2Attention extends Module {
     this._scale = scale;
   }
 
-  /** x [B, T, H] → output [B, T, H] and this layer's keys/values including x (mask.bias: [B or 1, 1, T, T_past + T]). */
+  /** x [B, T, H] → output [B, T, H] and this layer's keys/values including x (mask: padding over T_past + T keys, causal). */
   forward(x: Tensor, mask: AttentionMask, past: LayerKV | null): { output: Tensor; present: LayerKV } {
     const h = x.shape[2];
     const qkv = this.c_attn.forward(x); // [B, T, 3H]
@@ -87,8 +87,8 @@ export class GPT2Attention extends Module {
       k = concat([past.key, k], 2); // [B, nh, T_past + T, dh]
       v = concat([past.value, v], 2);
     }
-    const context = scaledDotProductAttention(q, k, v, { bias: mask.bias, scale: this._scale, dropout: this.attn_dropout });
-    const output = this.resid_dropout.forward(this.c_proj.forward(maskRows(mergeHeads(context), mask)));
+    const context = scaledDotProductAttention(q, k, v, { keep: mask.keep, causal: mask.causal, scale: this._scale, dropout: this.attn_dropout });
+    const output = this.resid_dropout.forward(this.c_proj.forward(mergeHeads(context)));
     return { output, present: { key: k, value: v } };
   }
 }

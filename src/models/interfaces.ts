@@ -1,7 +1,6 @@
 /** What models take and return, named as transformers names them (input_ids → inputIds, last_hidden_state → lastHiddenState). */
 import { ShapeError, fmtShape } from "../util/errors.js";
 import { Tensor, arange, mul, reshape } from "../tensor/index.js";
-import { attentionBias } from "../nn/index.js";
 
 export interface ModelInputs {
   /** [B, T] i32 token ids. */
@@ -112,15 +111,11 @@ export function padBatch(seqs: readonly (readonly number[])[], padId: number, si
   return { inputIds: new Tensor(ids, [seqs.length, t]), attentionMask: new Tensor(mask, [seqs.length, t]) };
 }
 
-/**
- * What attention layers need to mask: the additive bias (0 where a query may look, the most negative f32 where not)
- * and, when some query may look nowhere, which query rows may look at all.
- */
+/** What attention layers need to mask: the padding mask and whether attention is causal (applied inside the fused attention softmax). */
 export interface AttentionMask {
-  /** [B or 1, 1, 1 or Tq, Tk], or null when every key is visible to every query. */
-  bias: Tensor | null;
-  /** [B, Tq, 1]: 0 for queries that see no key, or null when every query sees one. */
-  rows: Tensor | null;
+  /** [B, Tk] (1 = token, 0 = padding), or null when every key is a token. */
+  keep: Tensor | null;
+  causal: boolean;
 }
 
 /**
@@ -130,30 +125,12 @@ export interface AttentionMask {
  * would average all values instead. Only padding positions differ between the two.
  */
 export function attentionMaskFor(opts: { batch: number; queryLen: number; keyLen: number; paddingMask: Tensor | null; causal?: boolean }): AttentionMask {
-  const bias = attentionBias(opts);
   const pad = opts.paddingMask;
-  if (!pad) return { bias, rows: null };
-  const { batch: b, queryLen: tq, keyLen: tk } = opts;
-  const rows = new Float32Array(b * tq);
-  let blind = false;
-  for (let i = 0; i < b; i++) {
-    let first = tk; // the first key a query may see
-    for (let j = 0; j < tk; j++) {
-      if (pad.data[i * tk + j] !== 0) {
-        first = j;
-        break;
-      }
-    }
-    for (let q = 0; q < tq; q++) {
-      const sees = opts.causal ? first <= tk - tq + q : first < tk;
-      rows[i * tq + q] = sees ? 1 : 0;
-      if (!sees) blind = true;
-    }
+  const { batch: b, keyLen: tk } = opts;
+  const causal = opts.causal ?? false;
+  if (pad && (pad.rank !== 2 || pad.shape[0] !== b || pad.shape[1] !== tk)) {
+    throw new ShapeError(`attention: padding mask must be [${b}, ${tk}], got ${fmtShape(pad.shape)}`);
   }
-  return { bias, rows: blind ? new Tensor(rows, [b, tq, 1]) : null };
+  return { keep: pad, causal };
 }
 
-/** context [B, Tq, H] with the rows of queries that see nothing set to zero. */
-export function maskRows(context: Tensor, mask: AttentionMask): Tensor {
-  return mask.rows ? mul(context, mask.rows) : context;
-}

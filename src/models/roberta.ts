@@ -12,11 +12,12 @@
  */
 import { ArgumentError, ShapeError } from "../util/errors.js";
 import type { Rng } from "../util/rng.js";
-import { Tensor, add, gelu, reshape, slice, tanh, zeros } from "../tensor/index.js";
-import { Dropout, Embedding, LayerNorm, Linear, Module, Parameter, activation, mergeHeads, scaledDotProductAttention, splitHeads } from "../nn/index.js";
+import { Tensor, add, reshape, slice, tanh, zeros } from "../tensor/index.js";
+import type { Activation as KernelActivation } from "../backend/index.js";
+import { Dropout, Embedding, LayerNorm, Linear, Module, Parameter, fusedActivation, mergeHeads, scaledDotProductAttention, splitHeads } from "../nn/index.js";
 import { numLabels, type RobertaConfig } from "../io/config.js";
 import { PreTrainedModel, type ModelOptions } from "./pretrained.js";
-import { attentionMaskFor, maskRows, type AttentionMask, checkInputs, checkRange, type BaseModelOutput, type ClassifierOutput, type LMOutput, type ModelInputs } from "./interfaces.js";
+import { attentionMaskFor, type AttentionMask, checkInputs, checkRange, type BaseModelOutput, type ClassifierOutput, type LMOutput, type ModelInputs } from "./interfaces.js";
 import { sequenceClassificationLoss, tokenLoss } from "./losses.js";
 
 function checkConfig(config: RobertaConfig): void {
@@ -99,12 +100,12 @@ export class RobertaSelfAttention extends Module {
     this.dropout = new Dropout(dropout, rng);
   }
 
-  /** x [B, T, H] → context [B, T, H] (mask.bias: [B, 1, 1 or T, T]) */
+  /** x [B, T, H] → context [B, T, H] (padding and causal masks in `mask`) */
   forward(x: Tensor, mask: AttentionMask): Tensor {
     const q = splitHeads(this.query.forward(x), this._heads); // [B, nh, T, dh]
     const k = splitHeads(this.key.forward(x), this._heads);
     const v = splitHeads(this.value.forward(x), this._heads);
-    return maskRows(mergeHeads(scaledDotProductAttention(q, k, v, { bias: mask.bias, dropout: this.dropout })), mask);
+    return mergeHeads(scaledDotProductAttention(q, k, v, { keep: mask.keep, causal: mask.causal, dropout: this.dropout }));
   }
 }
 
@@ -144,16 +145,16 @@ export class RobertaAttention extends Module {
 
 export class RobertaIntermediate extends Module {
   dense: Linear;
-  private readonly _act: (x: Tensor) => Tensor;
+  private readonly _act: KernelActivation;
 
   constructor(c: RobertaConfig, rng?: Rng) {
     super();
     this.dense = new Linear(c.hidden_size, c.intermediate_size, { rng });
-    this._act = activation(c.hidden_act);
+    this._act = fusedActivation(c.hidden_act);
   }
 
   forward(x: Tensor): Tensor {
-    return this._act(this.dense.forward(x));
+    return this.dense.forward(x, this._act);
   }
 }
 
@@ -290,7 +291,7 @@ export class RobertaLMHead extends Module {
 
   /** h [B, T, H] → logits [B, T, V]; the activation is always the exact GELU, whatever hidden_act says. */
   forward(h: Tensor): Tensor {
-    return this.decoder.forward(this.layer_norm.forward(gelu(this.dense.forward(h))));
+    return this.decoder.forward(this.layer_norm.forward(this.dense.forward(h, "gelu")));
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { ArgumentError, ShapeError, fmtShape } from "../util/errors.js";
 import type { Rng } from "../util/rng.js";
-import { Tensor, add, matmul, permute, reshape, scale, softmax } from "../tensor/index.js";
+import { Tensor, add, attentionSoftmax, matmul, permute, reshape, scale, softmax } from "../tensor/index.js";
 import { Module } from "./module.js";
 import { Dropout, Linear } from "./layers.js";
 
@@ -41,16 +41,34 @@ export function attentionBias(opts: { batch: number; queryLen: number; keyLen: n
   return new Tensor(b, [nb, 1, tq, tk]);
 }
 
+export interface AttentionMasking {
+  /** [B, Tk] padding mask (1 = token, 0 = padding): hidden keys get probability exactly 0. */
+  keep?: Tensor | null;
+  /** A decoder's causal mask: query i sees keys up to its own position (KV cache included). */
+  causal?: boolean;
+  /** A general additive bias broadcasting to [B, H, Tq, Tk] (e.g. from attentionBias or relative positions). */
+  bias?: Tensor | null;
+  scale?: number;
+  dropout?: Dropout | null;
+}
+
 /**
- * softmax(q·kᵀ·scale + bias)·v for q [B, H, Tq, dh], k and v [B, H, Tk, dh]; bias broadcasts to [B, H, Tq, Tk].
- * `dropout` is applied to the attention probabilities (a module, so it follows train/eval).
+ * softmax(q·kᵀ·scale, masked)·v for q [B, H, Tq, dh], k and v [B, H, Tk, dh]. Padding (`keep`) and causal masks
+ * run inside the fused attention softmax; an additive `bias` takes the unfused path (scale, add, softmax), with
+ * `keep`/`causal` applied on top. `dropout` is applied to the attention probabilities (a module, so it follows
+ * train/eval). A query that sees no key gets a zero context.
  */
-export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: { bias?: Tensor | null; scale?: number; dropout?: Dropout | null } = {}): Tensor {
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionMasking = {}): Tensor {
   const dh = q.shape[q.rank - 1];
+  const s = opts.scale ?? 1 / Math.sqrt(dh);
   let scores = matmul(q, k, { transB: true }); // [B, H, Tq, Tk]
-  scores = scale(scores, opts.scale ?? 1 / Math.sqrt(dh));
-  if (opts.bias) scores = add(scores, opts.bias);
-  let probs = softmax(scores);
+  let probs: Tensor;
+  if (opts.bias) {
+    scores = add(scale(scores, s), opts.bias);
+    probs = opts.keep || opts.causal ? attentionSoftmax(scores, { keep: opts.keep, causal: opts.causal }) : softmax(scores);
+  } else {
+    probs = attentionSoftmax(scores, { keep: opts.keep, causal: opts.causal, scale: s });
+  }
   if (opts.dropout) probs = opts.dropout.forward(probs);
   return matmul(probs, v); // [B, H, Tq, dh]
 }
@@ -103,7 +121,9 @@ export class MultiHeadSelfAttention extends Module {
     const q = splitHeads(this.query.forward(x), this.heads);
     const k = splitHeads(this.key.forward(x), this.heads);
     const v = splitHeads(this.value.forward(x), this.heads);
-    const bias = attentionBias({ batch: b, queryLen: t, keyLen: t, paddingMask, causal: this.causal });
-    return this.out.forward(mergeHeads(scaledDotProductAttention(q, k, v, { bias, dropout: this.dropout })));
+    if (paddingMask && (paddingMask.rank !== 2 || paddingMask.shape[0] !== b || paddingMask.shape[1] !== t)) {
+      throw new ShapeError(`attention: padding mask must be [${b}, ${t}], got ${fmtShape(paddingMask.shape)}`);
+    }
+    return this.out.forward(mergeHeads(scaledDotProductAttention(q, k, v, { keep: paddingMask, causal: this.causal, dropout: this.dropout })));
   }
 }

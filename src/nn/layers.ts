@@ -1,7 +1,8 @@
 /** Basic layers: Linear, Embedding, LayerNorm, Dropout. Modules hold parameters; the ops compute. */
 import { ArgumentError } from "../util/errors.js";
 import { defaultRng, type Rng } from "../util/rng.js";
-import { Tensor, dropout, embedding, layerNorm, linear } from "../tensor/index.js";
+import { Tensor, dropout, embedding, gelu, geluTanh, layerNorm, linear, relu, sigmoid, silu, tanh } from "../tensor/index.js";
+import type { Activation } from "../backend/index.js";
 import { Module, Parameter } from "./module.js";
 import { constant_, initSkipped, linearDefault_, normal_ } from "./init.js";
 
@@ -27,8 +28,22 @@ export class Linear extends Module {
     if (this.bias) linearDefault_(this.bias, this.inFeatures, rng);
   }
 
-  forward(x: Tensor): Tensor {
-    return linear(x, this.weight, this.bias);
+  /** act(x·Wᵀ + b); an activation given here runs fused with the bias (one pass instead of two). */
+  forward(x: Tensor, act: Activation = "identity"): Tensor {
+    return linear(x, this.weight, this.bias, act);
+  }
+}
+
+/** A kernel activation as its own op (for when it cannot be fused into a Linear layer). */
+export function activate(x: Tensor, act: Activation): Tensor {
+  switch (act) {
+    case "identity": return x;
+    case "relu": return relu(x);
+    case "gelu": return gelu(x);
+    case "gelu_tanh": return geluTanh(x);
+    case "silu": return silu(x);
+    case "tanh": return tanh(x);
+    case "sigmoid": return sigmoid(x);
   }
 }
 

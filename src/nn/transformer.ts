@@ -1,43 +1,50 @@
 /** Feed-forward and transformer blocks, post-LN (BERT) or pre-LN (GPT-2). */
 import type { Rng } from "../util/rng.js";
 import { ArgumentError } from "../util/errors.js";
-import { Tensor, add, gelu, geluTanh, relu, silu, tanh } from "../tensor/index.js";
+import { Tensor, add } from "../tensor/index.js";
+import type { Activation as KernelActivation } from "../backend/index.js";
 import { Module } from "./module.js";
-import { Dropout, LayerNorm, Linear } from "./layers.js";
+import { Dropout, LayerNorm, Linear, activate } from "./layers.js";
 import { MultiHeadSelfAttention } from "./attention.js";
 
 export type Activation = "gelu" | "gelu_new" | "gelu_pytorch_tanh" | "relu" | "silu" | "tanh";
 
-/** Activation by Hugging Face's `hidden_act` names. */
-export function activation(name: Activation | string): (x: Tensor) => Tensor {
+/** The kernel activation for a Hugging Face `hidden_act` name: what a Linear layer fuses with its bias. */
+export function fusedActivation(name: Activation | string): KernelActivation {
   switch (name) {
-    case "gelu": return gelu;
+    case "gelu": return "gelu";
     case "gelu_new":
-    case "gelu_pytorch_tanh": return geluTanh;
-    case "relu": return relu;
+    case "gelu_pytorch_tanh": return "gelu_tanh";
+    case "relu": return "relu";
     case "silu":
-    case "swish": return silu;
-    case "tanh": return tanh;
+    case "swish": return "silu";
+    case "tanh": return "tanh";
     default: throw new ArgumentError(`unknown activation "${name}" (known: gelu, gelu_new, gelu_pytorch_tanh, relu, silu, tanh)`);
   }
+}
+
+/** Activation by Hugging Face's `hidden_act` names. */
+export function activation(name: Activation | string): (x: Tensor) => Tensor {
+  const kind = fusedActivation(name);
+  return (x) => activate(x, kind);
 }
 
 export class FeedForward extends Module {
   fc1: Linear;
   fc2: Linear;
   dropout: Dropout;
-  private readonly _act: (x: Tensor) => Tensor;
+  private readonly _act: KernelActivation;
 
   constructor(dim: number, hidden: number, opts: { activation?: Activation; dropout?: number; rng?: Rng } = {}) {
     super();
     this.fc1 = new Linear(dim, hidden, { rng: opts.rng });
     this.fc2 = new Linear(hidden, dim, { rng: opts.rng });
     this.dropout = new Dropout(opts.dropout ?? 0, opts.rng);
-    this._act = activation(opts.activation ?? "gelu");
+    this._act = fusedActivation(opts.activation ?? "gelu");
   }
 
   forward(x: Tensor): Tensor {
-    return this.dropout.forward(this.fc2.forward(this._act(this.fc1.forward(x))));
+    return this.dropout.forward(this.fc2.forward(this.fc1.forward(x, this._act)));
   }
 }
 

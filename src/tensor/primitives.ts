@@ -14,7 +14,7 @@ export const PRIMITIVES = [
   // layout
   "reshape", "permute", "slice", "concat", "broadcastTo",
   // neural-network ops
-  "softmax", "logSoftmax", "layerNorm", "embedding", "dropout", "crossEntropy",
+  "softmax", "logSoftmax", "attentionSoftmax", "layerNorm", "embedding", "dropout", "crossEntropy",
 ] as const;
 
 export type Primitive = (typeof PRIMITIVES)[number];

@@ -11,7 +11,8 @@ import { ArgumentError, FormatError } from "../util/errors.js";
 import { writeJsonAtomic } from "../util/atomic.js";
 import { defaultRng, type Rng } from "../util/rng.js";
 import { Tensor, add, linear, matmul, noGrad, scale } from "../tensor/index.js";
-import { Dropout, Linear, Module, toRegExp, type NamePattern } from "../nn/index.js";
+import { Dropout, Linear, Module, activate, toRegExp, type NamePattern } from "../nn/index.js";
+import type { Activation } from "../backend/index.js";
 import { loadSafetensors, saveSafetensors } from "../io/safetensors.js";
 
 export interface LoraConfig {
@@ -43,10 +44,10 @@ export class LoraLinear extends Linear {
     this.scaling = alpha / r;
   }
 
-  override forward(x: Tensor): Tensor {
+  override forward(x: Tensor, act: Activation = "identity"): Tensor {
+    if (this.merged) return linear(x, this.weight, this.bias, act);
     const y = linear(x, this.weight, this.bias);
-    if (this.merged) return y;
-    return add(y, scale(this.lora_B.forward(this.lora_A.forward(this.lora_dropout.forward(x))), this.scaling));
+    return activate(add(y, scale(this.lora_B.forward(this.lora_A.forward(this.lora_dropout.forward(x))), this.scaling)), act);
   }
 
   /** Folds the update into W (W += (α/r)·B·A); the adapter then costs nothing at inference. */

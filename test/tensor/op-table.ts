@@ -89,6 +89,9 @@ export const OP_TABLE: { [P in Primitive]: OpCase[] } = {
   linear: [
     { label: "[2,3,4]·[5,4]ᵀ + [5]", make: (r) => [randn([2, 3, 4])(r), randn([5, 4])(r), randn([5])(r)], fn: (x, w, b) => T.linear(x, w, b) },
     { label: "no bias [3,4]", make: (r) => [randn([3, 4])(r), randn([2, 4])(r)], fn: (x, w) => T.linear(x, w) },
+    { label: "fused bias + gelu [2,3,4]·[5,4]ᵀ", make: (r) => [randn([2, 3, 4])(r), randn([5, 4])(r), randn([5])(r)], fn: (x, w, b) => T.linear(x, w, b, "gelu") },
+    { label: "fused bias + tanh [3,5]·[7,5]ᵀ", make: (r) => [randn([3, 5])(r), randn([7, 5])(r), randn([7])(r)], fn: (x, w, b) => T.linear(x, w, b, "tanh") },
+    { label: "no bias, fused silu [3,4]", make: (r) => [randn([3, 4])(r), randn([2, 4])(r)], fn: (x, w) => T.linear(x, w, null, "silu") },
   ],
   sum: [
     { label: "axis 1 of [2,3,4]", make: (r) => [randn([2, 3, 4])(r)], fn: (x) => T.sum(x, 1) },
@@ -107,6 +110,11 @@ export const OP_TABLE: { [P in Primitive]: OpCase[] } = {
   concat: [{ label: "[2,3] ⧺ [2,2] on axis 1", make: (r) => [randn([2, 3])(r), randn([2, 2])(r)], fn: (a, b) => T.concat([a, b], 1) }],
   broadcastTo: [{ label: "[3,1] → [2,3,4]", make: (r) => [randn([3, 1])(r)], fn: (x) => T.broadcastTo(x, [2, 3, 4]) }],
   softmax: [{ label: "[3,5]", make: (r) => [randn([3, 5])(r)], fn: (x) => T.softmax(x) }],
+  attentionSoftmax: [
+    { label: "[2,3,4,5] scaled, padding keys hidden", make: (r) => [randn([2, 3, 4, 5])(r)], fn: (x) => T.attentionSoftmax(x, { keep: T.tensor([1, 1, 0, 1, 1, 1, 1, 1, 0, 0], [2, 5]), scale: 0.7 }) },
+    { label: "[1,2,3,5] causal, 2 cached keys", make: (r) => [randn([1, 2, 3, 5])(r)], fn: (x) => T.attentionSoftmax(x, { causal: true, scale: 1.3 }) },
+    { label: "[2,1,3,3] causal + padding, a sequence all padding", make: (r) => [randn([2, 1, 3, 3])(r)], fn: (x) => T.attentionSoftmax(x, { keep: T.tensor([0, 1, 1, 0, 0, 0], [2, 3]), causal: true }) },
+  ],
   logSoftmax: [{ label: "[3,5]", make: (r) => [randn([3, 5])(r)], fn: (x) => T.logSoftmax(x) }],
   layerNorm: [{ label: "[3,6]", make: (r) => [randn([3, 6])(r), randn([6])(r), randn([6])(r)], fn: (x, g, b) => T.layerNorm(x, g, b, 1e-5) }],
   embedding: [{ label: "table [5,3], ids [2,3]", make: (r) => [randn([5, 3])(r)], fn: (t) => T.embedding(ids([0, 4, 4, 2, 1, 4], [2, 3]), t) }],

@@ -27,3 +27,18 @@ export function f32(n: number): F32 {
 export function out(shape: Shape): Tensor {
   return new Tensor(new Float32Array(sizeOf(shape)), shape);
 }
+
+/** Below this many elements zero-filling costs nothing worth avoiding. */
+const UNINIT_MIN = 4096;
+
+/**
+ * An output tensor whose memory is not zero-filled, for kernels that overwrite every element (a product, a
+ * softmax, an activation). Large activations are allocated on every op, and clearing them first was ~10% of a
+ * forward pass. allocUnsafeSlow gives each tensor its own ArrayBuffer (never a slice of Node's shared pool).
+ */
+export function outUninit(shape: Shape): Tensor {
+  const n = sizeOf(shape);
+  if (n < UNINIT_MIN) return out(shape);
+  const buf = Buffer.allocUnsafeSlow(n * 4);
+  return new Tensor(new Float32Array(buf.buffer, buf.byteOffset, n), shape);
+}

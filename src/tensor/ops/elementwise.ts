@@ -3,7 +3,7 @@ import { ShapeError, fmtShape } from "../../util/errors.js";
 import { backend, type BinaryOp, type F32, type UnaryOp } from "../../backend/index.js";
 import { Tensor, record, scalar } from "../tensor.js";
 import { broadcastShapes, broadcastStrides, sizeOf, stridesOf } from "../shape.js";
-import { f32, out, reduceToShape, requireF32 } from "./common.js";
+import { f32, out, outUninit, reduceToShape, requireF32 } from "./common.js";
 
 type Operand = Tensor | number;
 
@@ -17,7 +17,7 @@ function broadcastBinary(op: BinaryOp, name: string, a: Tensor, b: Tensor) {
   const shape = broadcastShapes(name, a.shape, b.shape);
   const sa = broadcastStrides(a.shape, shape);
   const sb = broadcastStrides(b.shape, shape);
-  const y = out(shape);
+  const y = outUninit(shape);
   backend().binary(op, a.f32, b.f32, y.f32, shape, sa, sb);
   return { y, shape, sa, sb };
 }
@@ -155,7 +155,7 @@ export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
   const c = cond.dtype === "f32" ? cond : new Tensor(Float32Array.from(cond.data), cond.shape);
   const shape = broadcastShapes("where", broadcastShapes("where", c.shape, ta.shape), tb.shape);
   const sc = broadcastStrides(c.shape, shape);
-  const y = out(shape);
+  const y = outUninit(shape);
   backend().where(c.f32, ta.f32, tb.f32, y.f32, shape, sc, broadcastStrides(ta.shape, shape), broadcastStrides(tb.shape, shape));
   return record("where", y, [ta, tb], (g) => {
     const k = backend();
@@ -180,7 +180,7 @@ export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
 
 function unaryOp(primitive: "neg" | "exp" | "log" | "sqrt" | "rsqrt" | "tanh" | "sigmoid" | "relu" | "gelu" | "gelu_tanh" | "silu" | "abs" | "square" | "reciprocal" | "powScalar", op: UnaryOp, x: Tensor, param = 0): Tensor {
   requireF32(primitive, x);
-  const y = out(x.shape);
+  const y = outUninit(x.shape);
   backend().unary(op, x.f32, y.f32, param);
   return record(primitive, y, [x], (g) => {
     const dx = f32(g.length);
@@ -210,7 +210,7 @@ export const powScalar = (x: Tensor, p: number): Tensor => unaryOp("powScalar", 
 /** alpha * x + beta, one pass (scaling and shifting by constants). */
 export function affine(x: Tensor, alpha: number, beta = 0): Tensor {
   requireF32("affine", x);
-  const y = out(x.shape);
+  const y = outUninit(x.shape);
   backend().affine(x.f32, y.f32, alpha, beta);
   return record("affine", y, [x], (g) => {
     const dx = f32(g.length);

@@ -3,7 +3,7 @@ import { ShapeError, fmtShape } from "../../util/errors.js";
 import { backend, type F32 } from "../../backend/index.js";
 import { Tensor, record } from "../tensor.js";
 import { broadcastShapes, broadcastStrides, normAxis, sameShape, sizeOf, stridesOf } from "../shape.js";
-import { f32, reduceToShape } from "./common.js";
+import { f32, outUninit, reduceToShape } from "./common.js";
 
 /** Same data, new shape (one axis may be -1). Shares the buffer. */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
@@ -46,7 +46,7 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   if (perm.every((p, i) => p === i)) return x;
   const src = stridesOf(x.shape);
   const shape = perm.map((p) => x.shape[p]);
-  const y = new Tensor(x.dtype === "i32" ? new Int32Array(x.size) : f32(x.size), shape);
+  const y = x.dtype === "i32" ? new Tensor(new Int32Array(x.size), shape) : outUninit(shape);
   backend().stridedCopy(x.data, { offset: 0, strides: perm.map((p) => src[p]) }, y.data, { offset: 0, strides: stridesOf(shape) }, shape, false);
   return record("permute", y, [x], (g) => {
     const dx = f32(x.size);
@@ -79,7 +79,7 @@ export function slice(x: Tensor, axis: number, start: number, end?: number): Ten
   shape[ax] = e - s;
   const strides = stridesOf(x.shape);
   const from = { offset: s * strides[ax], strides };
-  const y = new Tensor(x.dtype === "i32" ? new Int32Array(sizeOf(shape)) : f32(sizeOf(shape)), shape);
+  const y = x.dtype === "i32" ? new Tensor(new Int32Array(sizeOf(shape)), shape) : outUninit(shape);
   backend().stridedCopy(x.data, from, y.data, { offset: 0, strides: stridesOf(shape) }, shape, false);
   return record("slice", y, [x], (g) => {
     const dx = f32(x.size);

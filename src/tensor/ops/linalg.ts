@@ -1,9 +1,9 @@
 /** Matrix products: matmul (batched, with transpose flags) and linear (x·Wᵀ + b, PyTorch's layout). */
 import { ShapeError, fmtShape } from "../../util/errors.js";
-import { backend, type F32, type MatmulParams } from "../../backend/index.js";
+import { ACTIVATIONS, backend, type Activation, type F32, type MatmulParams } from "../../backend/index.js";
 import { Tensor, record } from "../tensor.js";
 import { sameShape, sizeOf } from "../shape.js";
-import { f32, out, requireF32, requireRank } from "./common.js";
+import { f32, out, outUninit, requireF32, requireRank } from "./common.js";
 
 export interface MatmulOptions {
   /** Use the transpose of a's last two axes. */
@@ -38,7 +38,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   if (bBatch.length === 0 && !transA) {
     // fold a's batch axes into rows: one [M, k] · [k, n] GEMM
     const M = sizeOf(aBatch) * m;
-    const y = out([...aBatch, m, n]);
+    const y = k > 0 ? outUninit([...aBatch, m, n]) : out([...aBatch, m, n]);
     const p: MatmulParams = { batch: 1, m: M, n, k, transA: false, transB };
     k_.matmul(a.f32, b.f32, y.f32, p);
     return record("matmul", y, [a, b], (g) => {
@@ -67,7 +67,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const batch = sizeOf(batchShape);
   const strideA = aShared && batch > 1 ? 0 : m * k;
   const strideB = bShared && batch > 1 ? 0 : k * n;
-  const y = out([...batchShape, m, n]);
+  const y = k > 0 ? outUninit([...batchShape, m, n]) : out([...batchShape, m, n]);
   k_.matmul(a.f32, b.f32, y.f32, { batch, m, n, k, transA, transB, strideA, strideB });
   return record("matmul", y, [a, b], (g) => {
     let ga: F32 | null = null;
@@ -98,36 +98,53 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   });
 }
 
-/** y = x · Wᵀ + b with W of shape [out, in] (torch.nn.Linear's layout). */
-export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+/**
+ * y = act(x · Wᵀ + b) with W of shape [out, in] (torch.nn.Linear's layout). The bias and the activation run as one
+ * fused pass over the product (a transformer's feed-forward layer: bias + GELU); act defaults to "identity".
+ */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, act: Activation = "identity"): Tensor {
   requireF32("linear", x, weight);
   requireRank("linear", x, 1, "x");
   if (weight.rank !== 2) throw new ShapeError(`linear: weight must be [out, in], got ${fmtShape(weight.shape)}`);
   const [nOut, nIn] = weight.shape;
   if (x.shape[x.rank - 1] !== nIn) throw new ShapeError(`linear: input ${fmtShape(x.shape)} has ${x.shape[x.rank - 1]} features but weight ${fmtShape(weight.shape)} expects ${nIn}`);
   if (bias && (bias.rank !== 1 || bias.shape[0] !== nOut)) throw new ShapeError(`linear: bias must be [${nOut}], got ${fmtShape(bias.shape)}`);
+  if (!ACTIVATIONS.includes(act)) throw new ShapeError(`linear: unknown activation "${act}" (known: ${ACTIVATIONS.join(", ")})`);
   const rows = x.size / nIn;
   const k_ = backend();
-  const y = out([...x.shape.slice(0, -1), nOut]);
-  k_.matmul(x.f32, weight.f32, y.f32, { batch: 1, m: rows, n: nOut, k: nIn, transA: false, transB: true });
-  if (bias) k_.binary("add", y.f32, bias.f32, y.f32, [rows, nOut], [nOut, 1], [0, 1]);
+  const shape = [...x.shape.slice(0, -1), nOut];
+  // the product before bias and activation; kept for the activation's backward
+  const pre = nIn > 0 ? outUninit(shape) : out(shape);
+  k_.matmul(x.f32, weight.f32, pre.f32, { batch: 1, m: rows, n: nOut, k: nIn, transA: false, transB: true });
+  const fused = act !== "identity";
+  let y = pre;
+  if (fused) {
+    y = outUninit(shape);
+    k_.biasActivation(act, pre.f32, bias ? bias.f32 : f32(nOut), y.f32, rows, nOut);
+  } else if (bias) k_.biasActivation("identity", pre.f32, bias.f32, pre.f32, rows, nOut);
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record("linear", y, inputs, (g) => {
     let gx: F32 | null = null;
     let gw: F32 | null = null;
     let gb: F32 | null = null;
-    if (x.requiresGrad) {
-      gx = f32(x.size);
-      k_.matmul(g, weight.f32, gx, { batch: 1, m: rows, n: nIn, k: nOut, transA: false, transB: false });
-    }
-    if (weight.requiresGrad) {
-      gw = f32(weight.size);
-      k_.matmul(g, x.f32, gw, { batch: 1, m: nOut, n: nIn, k: rows, transA: true, transB: false });
-    }
-    if (bias?.requiresGrad) {
+    // gradient with respect to the pre-bias product (and, fused, the bias in the same pass)
+    let gz = g;
+    if (fused) {
+      gz = f32(y.size);
+      gb = f32(nOut);
+      k_.biasActivationBackward(act, pre.f32, bias ? bias.f32 : f32(nOut), g, gz, gb, rows, nOut);
+    } else if (bias?.requiresGrad) {
       gb = f32(nOut);
       k_.reduce("sum", g, gb, { outer: 1, dim: rows, inner: nOut });
     }
-    return bias ? [gx, gw, gb] : [gx, gw];
+    if (x.requiresGrad) {
+      gx = f32(x.size);
+      k_.matmul(gz, weight.f32, gx, { batch: 1, m: rows, n: nIn, k: nOut, transA: false, transB: false });
+    }
+    if (weight.requiresGrad) {
+      gw = f32(weight.size);
+      k_.matmul(gz, x.f32, gw, { batch: 1, m: nOut, n: nIn, k: rows, transA: true, transB: false });
+    }
+    return bias ? [gx, gw, bias.requiresGrad ? gb : null] : [gx, gw];
   });
 }

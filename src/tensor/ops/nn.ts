@@ -3,7 +3,7 @@ import { ShapeError, fmtShape } from "../../util/errors.js";
 import { backend, type F32 } from "../../backend/index.js";
 import { Tensor, record } from "../tensor.js";
 import { normAxis } from "../shape.js";
-import { f32, out, requireF32, requireRank } from "./common.js";
+import { f32, out, outUninit, requireF32, requireRank } from "./common.js";
 
 function lastAxisOnly(op: string, x: Tensor, axis: number): void {
   if (normAxis(op, axis, x.rank) !== x.rank - 1) throw new ShapeError(`${op}: only the last axis is supported (got axis ${axis} of ${fmtShape(x.shape)}); permute first`);
@@ -16,7 +16,7 @@ function softmaxOp(log: boolean, x: Tensor, axis: number): Tensor {
   lastAxisOnly(name, x, axis);
   const cols = x.shape[x.rank - 1];
   const rows = x.size / Math.max(cols, 1);
-  const y = out(x.shape);
+  const y = outUninit(x.shape);
   backend().softmax(x.f32, y.f32, rows, cols, log);
   return record(name, y, [x], (g) => {
     const dx = f32(x.size);
@@ -28,6 +28,41 @@ function softmaxOp(log: boolean, x: Tensor, axis: number): Tensor {
 export const softmax = (x: Tensor, axis = -1): Tensor => softmaxOp(false, x, axis);
 export const logSoftmax = (x: Tensor, axis = -1): Tensor => softmaxOp(true, x, axis);
 
+export interface AttentionSoftmaxOptions {
+  /** [batch, keys]: 0 hides a key (padding) from every query of its sequence; null shows all. */
+  keep?: Tensor | null;
+  /** Hide key k from query q when k > q + (keys - queries): a decoder's causal mask, KV cache included. */
+  causal?: boolean;
+  /** Multiplies the scores first (1/√head_dim). */
+  scale?: number;
+}
+
+/**
+ * softmax over keys of scale·scores [batch, heads, queries, keys] with hidden keys at probability exactly 0, in one
+ * fused pass (instead of scale, add a mask bias, softmax: three passes and two temporaries of the largest tensor in
+ * attention). A query that sees no key gets all zeros, as PyTorch's scaled_dot_product_attention gives it.
+ */
+export function attentionSoftmax(scores: Tensor, opts: AttentionSoftmaxOptions = {}): Tensor {
+  requireF32("attentionSoftmax", scores);
+  if (scores.rank !== 4) throw new ShapeError(`attentionSoftmax: scores must be [batch, heads, queries, keys], got ${fmtShape(scores.shape)}`);
+  const [batch, heads, queries, keys] = scores.shape;
+  const keep = opts.keep ?? null;
+  if (keep) {
+    if (keep.rank !== 2 || keep.shape[0] !== batch || keep.shape[1] !== keys) {
+      throw new ShapeError(`attentionSoftmax: keep must be [${batch}, ${keys}] for scores ${fmtShape(scores.shape)}, got ${fmtShape(keep.shape)}`);
+    }
+  }
+  const scale = opts.scale ?? 1;
+  const y = outUninit(scores.shape);
+  const keepF = keep === null ? null : keep.dtype === "f32" ? keep.f32 : Float32Array.from(keep.data);
+  backend().attentionSoftmax(scores.f32, keepF, y.f32, { batch, heads, queries, keys, scale, causal: opts.causal ?? false });
+  return record("attentionSoftmax", y, [scores], (g) => {
+    const dx = f32(scores.size);
+    backend().attentionSoftmaxBackward(y.f32, g, dx, batch * heads * queries, keys, scale);
+    return [dx];
+  });
+}
+
 /** Layer normalization over the last axis with affine parameters of that size. */
 export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
   requireF32("layerNorm", x, gamma, beta);
@@ -37,7 +72,7 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
     throw new ShapeError(`layerNorm: weight ${fmtShape(gamma.shape)} and bias ${fmtShape(beta.shape)} must both have ${cols} elements to normalize ${fmtShape(x.shape)}`);
   }
   const rows = x.size / Math.max(cols, 1);
-  const y = out(x.shape);
+  const y = outUninit(x.shape);
   const mu = f32(rows);
   const rstd = f32(rows);
   backend().layerNorm(x.f32, gamma.f32, beta.f32, y.f32, mu, rstd, rows, cols, eps);
@@ -56,7 +91,7 @@ export function embedding(ids: Tensor, table: Tensor): Tensor {
   if (ids.dtype !== "i32") throw new ShapeError(`embedding: ids must be an i32 tensor, got f32 of shape ${fmtShape(ids.shape)}`);
   if (table.rank !== 2) throw new ShapeError(`embedding: table must be [vocab, dim], got ${fmtShape(table.shape)}`);
   const [vocab, dim] = table.shape;
-  const y = out([...ids.shape, dim]);
+  const y = outUninit([...ids.shape, dim]);
   backend().embedding(table.f32, ids.i32, y.f32, ids.size, dim, vocab);
   return record("embedding", y, [table], (g) => {
     const dt = f32(table.size);
@@ -70,7 +105,7 @@ export function dropout(x: Tensor, p: number, seed: number): Tensor {
   requireF32("dropout", x);
   if (!(p >= 0 && p < 1)) throw new ShapeError(`dropout: p must be in [0, 1), got ${p}`);
   if (p === 0) return x;
-  const y = out(x.shape);
+  const y = outUninit(x.shape);
   const mask = f32(x.size);
   backend().dropout(x.f32, y.f32, mask, p, seed >>> 0);
   return record("dropout", y, [x], (g) => {
