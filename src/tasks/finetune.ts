@@ -141,8 +141,8 @@ export interface FinetuneHooks {
   callbacks?: TrainerCallback[];
   /** Messages about the model and data (loading report, skipped rows, ...). */
   log?: (line: string) => void;
-  /** Continue the run in config.output from its last complete checkpoint. */
-  resume?: boolean;
+  /** Continue the run in config.output from its last complete checkpoint (true) or from this checkpoint directory. */
+  resume?: boolean | string;
 }
 
 export async function finetune(config: Partial<FinetuneConfig> & { model: string; data: string }, hooks: FinetuneHooks = {}): Promise<FinetuneResult> {

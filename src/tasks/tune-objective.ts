@@ -9,8 +9,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ArgumentError } from "../util/errors.js";
 import { kFold, readExamples, type Example } from "../data/index.js";
-import { DEFAULT_ARGS } from "../train/index.js";
-import { TrialPruned, crossValidate, registerObjective, type Objective, type ResolvedObjective, type TrialContext } from "../tune/index.js";
+import { DEFAULT_ARGS, RunDir, type TrainerCallback } from "../train/index.js";
+import { TrialPruned, crossValidate, keepSegmentCheckpoint, pbtSegmentPlan, registerObjective, type Objective, type PbtSegment, type ResolvedObjective, type TrialContext } from "../tune/index.js";
 import type { FinetuneConfig } from "./config.js";
 import { finetune } from "./finetune.js";
 
@@ -70,6 +70,23 @@ async function runOnce(trial: TrialContext, config: Partial<FinetuneConfig> & { 
   return v;
 }
 
+/**
+ * One PBT segment: the finetune run continues from the segment's checkpoint (the member's own, or the donor's after
+ * exploitation) with this segment's hyperparameters, stops at the segment's end with a checkpoint, and scores
+ * the validation metric of that step's evaluation.
+ */
+async function runSegment(trial: TrialContext, seg: PbtSegment, config: Partial<FinetuneConfig> & { model: string; data: string }, metric: string): Promise<number> {
+  const plan = pbtSegmentPlan(seg, config.training ?? {});
+  const output = join(trial.dir, "run");
+  let score: number | undefined;
+  const capture: TrainerCallback = { onEvaluate: (t, metrics) => { if (t.globalStep >= seg.endStep && typeof metrics[metric] === "number") score = metrics[metric]; } };
+  await finetune({ ...config, training: plan.args, output }, { resume: plan.resume, callbacks: [...plan.callbacks, capture] });
+  keepSegmentCheckpoint(new RunDir(output), trial.checkpointDir, seg);
+  if (score === undefined) throw new ArgumentError(`metric "${metric}" was not evaluated at step ${seg.endStep}`);
+  trial.setAttr("runDir", output);
+  return score;
+}
+
 function writeJsonl(path: string, examples: readonly Example[], idx: readonly number[]): void {
   writeFileSync(path, idx.map((i) => JSON.stringify({ text: examples[i].text, ...(examples[i].textPair !== undefined ? { text_pair: examples[i].textPair } : {}), label: examples[i].label })).join("\n") + "\n");
 }
@@ -79,10 +96,13 @@ export function finetuneObjective(options: FinetuneObjectiveOptions): Objective 
   const metric = options.metric ?? defaultMetric(options.config.task);
   const folds = options.folds ?? 0;
   if (folds === 0) {
-    return (trial) => runOnce(trial, { ...applyParams(options.config, trial.params), output: join(trial.dir, "run") }, metric, true);
+    return (trial) => trial.segment
+      ? runSegment(trial, trial.segment, applyParams(options.config, trial.params), metric)
+      : runOnce(trial, { ...applyParams(options.config, trial.params), output: join(trial.dir, "run") }, metric, true);
   }
   if (options.config.task === "ner") throw new ArgumentError("cross-validation of NER runs is not supported; use the validation split");
   return async (trial) => {
+    if (trial.segment) throw new ArgumentError("population-based training scores members on the validation split; use folds: 0 with pbt");
     const config = applyParams(options.config, trial.params);
     const { examples } = await readExamples(config.data, { textColumn: config.textColumn, textPairColumn: config.textPairColumn, labelColumn: config.labelColumn, onBadRow: config.onBadRow ?? "fail" });
     const method = config.task === "regression" ? "random" : "stratified";

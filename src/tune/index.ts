@@ -11,7 +11,7 @@ export { createPruner, PRUNERS, AshaPruner, MedianPruner, PercentilePruner, NopP
 export { PbtScheduler, pbtLineage, memberSchedule, replaySchedule, type PbtOptions, type LineageEntry } from "./pbt.js";
 export { kFold, stratifiedKFold, crossValidate, meanStd, type Fold, type FoldObjective, type CrossValidationOptions } from "./cv.js";
 export { dominates, nondominatedFronts, crowdingDistance, paretoFront, rankTrials } from "./pareto.js";
-export { trainerObjective, trainingArgsFrom, type TrainerSetup, type TrainerObjectiveOptions } from "./objectives/trainer.js";
+export { trainerObjective, trainingArgsFrom, pbtSegmentPlan, keepSegmentCheckpoint, type TrainerSetup, type TrainerObjectiveOptions } from "./objectives/trainer.js";
 export { builtinObjective, builtinSpace, evaluateBuiltin, noisyQuadratic, BUILTIN_NAMES, type BuiltinOptions, type NoisyQuadraticOptions } from "./objectives/builtins.js";
 export { loadObjective, BUILTINS_MODULE, type ObjectiveRef } from "./objectives/ref.js";
 export { registerObjective, resolveObjective, registeredObjectives, type ObjectiveProvider, type ResolvedObjective } from "./objectives/registry.js";

@@ -41,3 +41,39 @@ test("a 3-fold cross-validated study of fine-tuning runs, leaderboard and best c
     rmSync(work, { recursive: true, force: true });
   }
 });
+
+test("population-based training of fine-tuning runs: segments continue from checkpoints, the bottom copies the top", () => {
+  const work = mkdtempSync(join(tmpdir(), "graft-tune-pbt-"));
+  try {
+    const model = makeTinyBert(join(work, "bert"));
+    sentimentCsv(join(work, "train.csv"), 120, 5);
+    writeFileSync(join(work, "pbt.json"), JSON.stringify({
+      objective: { name: "finetune", config: { model, data: join(work, "train.csv"), validationFraction: 0.25, training: { batchSize: 8, seed: 1, epochs: 3 } }, metric: "accuracy" },
+      space: { "training.lr": { type: "loguniform", low: 1e-4, high: 1e-2 }, "training.weightDecay": { type: "uniform", low: 0, high: 0.1 } },
+      sampler: { name: "random", seed: 3 },
+      pbt: { population: 4, interval: 4, generations: 3, seed: 0 },
+    }));
+    const r = spawnSync(process.execPath, [bin, "tune", "--config", join(work, "pbt.json"), "--dir", join(work, "study"), "--json"], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr.slice(-2000));
+    const lineage = JSON.parse(readFileSync(join(work, "study", "plots", "pbt-lineage.json"), "utf8")) as { members: { segments: { trial: number; state: string; startStep: number; endStep: number; donor: number | null; parentTrial: number | null; score: number }[] }[] };
+    assert.equal(lineage.members.length, 4);
+    const segments = lineage.members.flatMap((m) => m.segments);
+    assert.equal(segments.length, 12);
+    for (const s of segments) {
+      assert.equal(s.state, "complete");
+      assert.ok(s.score >= 0 && s.score <= 1);
+      // each segment leaves the checkpoint of its end step where the next one looks
+      const dir = join(work, "study", "trials", `trial-${String(s.trial).padStart(4, "0")}`, "checkpoint");
+      const state = JSON.parse(readFileSync(join(dir, "trainer_state.json"), "utf8")) as { globalStep: number };
+      assert.equal(state.globalStep, s.endStep);
+    }
+    // later generations continue: each starts where its parent segment ended, and some copied a better member
+    const later = segments.filter((s) => s.startStep > 0);
+    assert.ok(later.every((s) => s.parentTrial !== null));
+    assert.ok(later.some((s) => s.donor !== null), "no member exploited another");
+    const first = JSON.parse(readFileSync(join(work, "study", "trials", `trial-${String(later[0].trial).padStart(4, "0")}`, "run", "metrics.jsonl"), "utf8").trim().split("\n")[0]) as { step: number };
+    assert.ok(first.step > later[0].startStep, "a segment retrained from step 0");
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});

@@ -61,14 +61,10 @@ export function trainerObjective<B>(opts: TrainerObjectiveOptions<B>): Objective
     const callbacks: TrainerCallback[] = [...(setup.callbacks ?? [])];
     let resume: boolean | string = false;
     if (seg) {
-      args = { ...args, maxSteps: seg.totalSteps, evalEvery: seg.endStep - seg.startStep, saveEvery: "none", saveTotalLimit: 1, loadBestAtEnd: false };
-      if (seg.restoreFrom) {
-        const saved = readCheckpointArgs(seg.restoreFrom);
-        for (const k of FIXED_BY_CHECKPOINT) (args as Record<string, unknown>)[k] = saved[k];
-        callbacks.push(reapplyHyperparameters(args, saved));
-        resume = seg.restoreFrom;
-      }
-      callbacks.push({ onEvaluate: (t) => { if (t.globalStep >= seg.endStep) t.requestStop(); } });
+      const plan = pbtSegmentPlan(seg, args);
+      args = plan.args;
+      callbacks.push(...plan.callbacks);
+      resume = plan.resume;
     } else if (trial.attempt > 1 && new RunDir(trial.dir).latestCheckpoint()) {
       resume = true;
     }
@@ -83,7 +79,7 @@ export function trainerObjective<B>(opts: TrainerObjectiveOptions<B>): Objective
     const trainer = new Trainer<B>({ ...setup, args, callbacks, runDir: trial.dir });
     const summary = await trainer.train({ resume });
     if (summary.interrupted && trial.shouldPrune()) throw new TrialPruned(`pruned at step ${summary.globalStep}`);
-    if (seg) keepSegmentCheckpoint(trainer, trial, seg);
+    if (seg) keepSegmentCheckpoint(trainer.run, trial.checkpointDir, seg);
     const measured = setup.measure ? await setup.measure(trainer.model) : {};
     return names.map((name, i) => pick(name, i === 0 && !seg ? opts.use : "last", trainer, summary, measured));
   };
@@ -127,9 +123,26 @@ function reapplyHyperparameters(args: Partial<TrainingArgs>, saved: TrainingArgs
 }
 
 /** Moves the checkpoint at the segment's end to `<trial dir>/checkpoint`, where the next segment looks. */
-function keepSegmentCheckpoint<B>(trainer: Trainer<B>, trial: TrialContext, seg: PbtSegment): void {
-  const latest = trainer.run?.latestCheckpoint();
+export function keepSegmentCheckpoint(run: RunDir | null, checkpointDir: string, seg: PbtSegment): void {
+  const latest = run?.latestCheckpoint();
   if (!latest || latest.step < seg.endStep) throw new FormatError(`PBT: the segment ended at step ${latest?.step ?? 0} without a checkpoint at step ${seg.endStep}`);
-  rmSync(trial.checkpointDir, { recursive: true, force: true });
-  renameSync(latest.dir, trial.checkpointDir);
+  rmSync(checkpointDir, { recursive: true, force: true });
+  renameSync(latest.dir, checkpointDir);
+}
+
+/**
+ * How a Trainer runs one PBT segment: train to the population's total steps, evaluating once per segment and
+ * stopping (with a checkpoint) at the segment's end; from the donor's or its own checkpoint when there is one,
+ * with the arguments that checkpoint fixes and this segment's learning rate and weight decay put back in.
+ */
+export function pbtSegmentPlan(seg: PbtSegment, base: Partial<TrainingArgs>): { args: Partial<TrainingArgs>; callbacks: TrainerCallback[]; resume: string | false } {
+  const args: Partial<TrainingArgs> = { ...base, maxSteps: seg.totalSteps, evalEvery: seg.endStep - seg.startStep, saveEvery: "none", saveTotalLimit: 1, loadBestAtEnd: false };
+  const callbacks: TrainerCallback[] = [];
+  if (seg.restoreFrom) {
+    const saved = readCheckpointArgs(seg.restoreFrom);
+    for (const k of FIXED_BY_CHECKPOINT) (args as Record<string, unknown>)[k] = saved[k];
+    callbacks.push(reapplyHyperparameters(args, saved));
+  }
+  callbacks.push({ onEvaluate: (t) => { if (t.globalStep >= seg.endStep) t.requestStop(); } });
+  return { args, callbacks, resume: seg.restoreFrom ?? false };
 }
