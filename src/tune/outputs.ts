@@ -22,7 +22,8 @@ export interface LeaderboardRow {
   values: number[] | null;
   params: Params;
   /** Cross-validation summary when the objective recorded one. */
-  cv: { mean: number; std: number } | null;
+  /** Cross-validation: mean and std over the folds that ran (all of them, unless the trial was pruned). */
+  cv: { mean: number; std: number; folds: number } | null;
   duration_s: number | null;
   attempt: number;
   /** The trial's run directory, relative to the study directory. */
@@ -46,9 +47,9 @@ export function leaderboard(study: Study): LeaderboardRow[] {
   const pruned = study.trials.filter((t) => t.state === "pruned").sort((a, b) => (last(b)?.step ?? 0) - (last(a)?.step ?? 0) || s * ((last(a)?.value ?? 0) - (last(b)?.value ?? 0)));
   const rest = study.trials.filter((t) => t.state !== "complete" && t.state !== "pruned").sort((a, b) => (a.state === "failed" ? 0 : 1) - (b.state === "failed" ? 0 : 1) || a.number - b.number);
   const row = (t: Trial, rank: number | null): LeaderboardRow => {
-    const cv = t.attrs.cv as { mean: number; std: number } | undefined;
+    const cv = t.attrs.cv as { mean: number; std: number; scores?: number[] } | undefined;
     return {
-      rank, number: t.number, state: t.state, values: t.values, params: t.params, cv: cv ? { mean: cv.mean, std: cv.std } : null,
+      rank, number: t.number, state: t.state, values: t.values, params: t.params, cv: cv ? { mean: cv.mean, std: cv.std, folds: cv.scores?.length ?? 0 } : null,
       duration_s: t.startedAt !== null && t.finishedAt !== null ? (t.finishedAt - t.startedAt) / 1000 : null, attempt: t.attempt,
       run_dir: relative(study.dir ?? "", study.trialDir(t.number)), intermediate: t.intermediate.map((v) => [v.step, v.value]),
       ...(fronts.has(t.number) ? { front: fronts.get(t.number)! } : {}),
@@ -72,7 +73,7 @@ export function formatLeaderboard(study: Study, rows = leaderboard(study), limit
   const body = rows.slice(0, limit).map((r) => [
     r.rank === null ? "-" : String(r.rank), String(r.number), r.state + (r.attempt > 1 ? ` (attempt ${r.attempt})` : ""),
     ...study.directions.map((_, i) => (r.values ? fmt(r.values[i]) : r.state === "failed" ? (r.error ?? "").slice(0, 40) : "")),
-    ...(rows.some((x) => x.cv) ? [r.cv ? `${fmt(r.cv.mean)} ± ${fmt(r.cv.std)}` : ""] : []),
+    ...(rows.some((x) => x.cv) ? [r.cv ? (r.state === "pruned" ? `${fmt(r.cv.mean)} (${r.cv.folds} fold${r.cv.folds === 1 ? "" : "s"})` : `${fmt(r.cv.mean)} ± ${fmt(r.cv.std)}`) : ""] : []),
     ...names.map((n) => (n in r.params ? fmt(r.params[n]) : "")),
     r.duration_s === null ? "" : r.duration_s.toFixed(1),
   ]);
