@@ -1,7 +1,7 @@
 /**
  * The transfer experiment: fine-tuning the pre-trained model against the same architecture trained from scratch and a TF-IDF baseline, at several training-set sizes.
  *
- * `npm run bench -- transfer [--model models/graft-base] [--datasets sst2,ag_news] [--sizes 100,1000,5000]`
+ * `npm run bench -- transfer [--model models/graft-base] [--datasets sst2,ag_news] [--sizes 100,1000,5000,all]`
  * For each dataset and size: a seeded random subset of the training file; (a) the pre-trained model fine-tuned,
  * (b) the same architecture and tokenizer with random weights, trained with the same settings and budget,
  * (c) TF-IDF + logistic regression. Scored on the dataset's test split (SST-2: dev) with accuracy and macro-F1.
@@ -28,7 +28,7 @@ const DATASETS: Record<string, { train: string; test: string }> = {
   ag_news: { train: join(shared, "ag_news", "train.tsv"), test: join(shared, "ag_news", "test.tsv") },
 };
 const model = opt("model", "models/graft-base");
-const sizes = opt("sizes", "100,1000,5000").split(",").map(Number);
+const sizes = opt("sizes", "100,1000,5000").split(",").map((s) => (s === "all" ? Infinity : Number(s)));
 const datasets = opt("datasets", "sst2,ag_news").split(",");
 const maxLength = Number(opt("max-length", "64"));
 const work = mkdtempSync(join(tmpdir(), "graft-transfer-"));
