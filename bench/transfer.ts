@@ -1,7 +1,7 @@
 /**
  * The transfer experiment: fine-tuning the pre-trained model against the same architecture trained from scratch and a TF-IDF baseline, at several training-set sizes.
  *
- * `npm run bench -- transfer [--model models/graft-base] [--datasets sst2,ag_news] [--sizes 100,1000,5000,all]`
+ * `npm run bench -- transfer [--model models/graft-base] [--datasets sst2,ag_news] [--sizes 100,1000,5000,all] [--lr 2e-4] [--max-length 64]`
  * For each dataset and size: a seeded random subset of the training file; (a) the pre-trained model fine-tuned,
  * (b) the same architecture and tokenizer with random weights, trained with the same settings and budget,
  * (c) TF-IDF + logistic regression. Scored on the dataset's test split (SST-2: dev) with accuracy and macro-F1.
@@ -31,6 +31,7 @@ const model = opt("model", "models/graft-base");
 const sizes = opt("sizes", "100,1000,5000").split(",").map((s) => (s === "all" ? Infinity : Number(s)));
 const datasets = opt("datasets", "sst2,ag_news").split(",");
 const maxLength = Number(opt("max-length", "64"));
+const lr = Number(opt("lr", "2e-4"));
 const work = mkdtempSync(join(tmpdir(), "graft-transfer-"));
 
 /** The same architecture and tokenizer as `dir`, with fresh random weights. */
@@ -47,7 +48,7 @@ async function scratchCopy(dir: string): Promise<string> {
 const epochsFor = (n: number) => (n <= 100 ? 15 : n <= 1000 ? 5 : 3);
 
 const scratch = await scratchCopy(model);
-process.stdout.write(`model ${model} (${readConfig(model).model_type}); max length ${maxLength}; ${new Date().toISOString().slice(0, 10)}\n`);
+process.stdout.write(`model ${model} (${readConfig(model).model_type}); max length ${maxLength}; lr ${lr}; ${new Date().toISOString().slice(0, 10)}\n`);
 process.stdout.write("dataset | train size | condition | accuracy | macro-F1 | seconds\n");
 for (const name of datasets) {
   const ds = DATASETS[name];
@@ -59,7 +60,7 @@ for (const name of datasets) {
     const pick = new Rng(n).permutation(rows.length).subarray(0, n);
     const file = join(work, `${name}-${n}.tsv`);
     writeFileSync(file, [header, ...Array.from(pick, (i) => rows[i])].join("\n") + "\n");
-    const training = { epochs: epochsFor(n), batchSize: 16, lr: 2e-4, warmupRatio: 0.1, seed: 1, logEvery: 1000, saveEvery: "none" as const };
+    const training = { epochs: epochsFor(n), batchSize: 16, lr, warmupRatio: 0.1, seed: 1, logEvery: 1000, saveEvery: "none" as const };
     for (const [cond, dir] of [["pre-trained", model], ["from scratch", scratch]] as const) {
       const t0 = performance.now();
       const r = await finetune({ model: dir, data: file, test: ds.test, maxLength, validationFraction: n <= 100 ? 0.2 : 0.1, output: join(work, `${name}-${n}-${cond.replace(" ", "-")}`), training });

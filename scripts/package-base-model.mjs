@@ -1,43 +1,85 @@
-// Packages a `graft pretrain` run as the bundled base model: models/graft-base with config.json, fp16
-// model.safetensors, the tokenizer, a model card (README.md) and the loss curve (loss.svg).
-// Usage: node scripts/package-base-model.mjs RUN_DIR [OUT_DIR] [CONTINUED_DIR FROM_STEP] — after `npm run build`.
-// CONTINUED_DIR: a later run that continued from RUN_DIR's model at FROM_STEP (metrics.jsonl + best/); its
-// weights are packaged and its curve is appended to the first run's.
+// Packages a `graft pretrain` run as the bundled base model, models/graft-base: config.json, fp16 model.safetensors,
+// the tokenizer, a model card (README.md) and the loss curve of each training phase.
+//
+// Usage (after `npm run build`): node scripts/package-base-model.mjs RUN_DIR [OUT_DIR] --where "on what it ran"
+// The model is trained in phases; OUT_DIR/history.json lists them (data, tokenizer command, and per phase: steps,
+// machine, minutes, schedule, command, validation result, curve). RUN_DIR is the next phase: a run that continued
+// from OUT_DIR's packaged weights (`graft pretrain --model OUT_DIR`), or the first phase when OUT_DIR has no history yet.
+// Its best weights replace OUT_DIR's, its curve is written as loss-steps-A-B.svg, and the card is written anew.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadSafetensors, saveSafetensors } from "../dist/src/io/safetensors.js";
 import { readConfig } from "../dist/src/io/config.js";
 import { plot } from "../dist/src/report/svg.js";
 
-const [run, out = "models/graft-base", continued, fromStepArg] = process.argv.slice(2);
-if (!run) throw new Error("usage: node scripts/package-base-model.mjs RUN_DIR [OUT_DIR] [CONTINUED_DIR FROM_STEP]");
-const fromStep = Number(fromStepArg ?? Infinity);
-const best = join(continued ?? run, "best");
+const args = process.argv.slice(2);
+const flag = (name) => {
+  const i = args.indexOf(`--${name}`);
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  args.splice(i, 2);
+  return v;
+};
+const where = flag("where") ?? "2 shared cores (Xeon, AVX-512)";
+const [run, out = "models/graft-base"] = args;
+if (!run) throw new Error('usage: node scripts/package-base-model.mjs RUN_DIR [OUT_DIR] --where "2 shared cores"');
+
+const historyPath = join(out, "history.json");
+const history = existsSync(historyPath) ? JSON.parse(readFileSync(historyPath, "utf8")) : { phases: [] };
+const runJson = JSON.parse(readFileSync(join(run, "run.json"), "utf8"));
+const summary = JSON.parse(readFileSync(join(run, "summary.json"), "utf8"));
+const p = runJson.pretrain;
+const a = runJson.args;
+const first = history.phases.length === 0;
+const offset = first ? 0 : history.phases.at(-1).steps[1];
+
+// weights (fp16) and, for a first phase, the tokenizer and config
 mkdirSync(out, { recursive: true });
+const best = join(run, "best");
 const tensors = loadSafetensors(join(best, "model.safetensors"));
 saveSafetensors(join(out, "model.safetensors"), tensors, { floatDType: "F16", metadata: { format: "pt" } });
 for (const f of ["config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"]) {
-  if (existsSync(join(run, "best", f))) copyFileSync(join(run, "best", f), join(out, f));
+  if ((first || f === "config.json") && existsSync(join(best, f))) copyFileSync(join(best, f), join(out, f));
 }
-const read = (dir) => readFileSync(join(dir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
-const metrics = [
-  ...read(run).filter((r) => r.step <= fromStep),
-  ...(continued ? read(continued).map((r) => ({ ...r, step: r.step + fromStep })) : []),
-];
-const train = metrics.filter((r) => "loss" in r).map((r) => [r.step, r.loss]);
+
+// this phase: its curve and its record
+const metrics = readFileSync(join(run, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+const steps = summary.train.globalStep;
+const range = [offset + 1, offset + steps];
+const curve = `loss-steps-${range[0]}-${range[1]}.svg`;
 const evals = metrics.filter((r) => "eval_loss" in r);
-writeFileSync(join(out, "loss.svg"), plot({
-  title: "Masked-LM loss", x: { label: "optimizer step" }, y: { label: "cross-entropy (nats)" },
-  series: [{ name: "training (mean of 20 steps)", points: train }, { name: "validation", points: evals.map((r) => [r.step, r.eval_loss]), kind: "line+markers" }],
+writeFileSync(join(out, curve), plot({
+  title: `Masked-LM loss, steps ${range[0]}–${range[1]}`, x: { label: "optimizer step" }, y: { label: "cross-entropy (nats)" },
+  series: [
+    { name: "training (mean of 20 steps)", points: metrics.filter((r) => "loss" in r).map((r) => [r.step + offset, r.loss]) },
+    { name: "validation", points: evals.map((r) => [r.step + offset, r.eval_loss]), kind: "line+markers" },
+  ],
   width: 640, height: 320,
 }));
-const runJson = JSON.parse(readFileSync(join(run, "run.json"), "utf8"));
-const summary = JSON.parse(readFileSync(join(run, "summary.json"), "utf8"));
+const last = evals.at(-1);
+const bestEval = evals.reduce((b, r) => (r.eval_loss < b.eval_loss ? r : b));
+const source = first ? `--tokenizer tokenizer --preset ${p.preset}` : `--model ${out} --tokenizer ${out}`;
+history.data ??= `${p.corpus.join(" + ")}: ${runJson.blocks.tokens.toLocaleString("en")} tokens, ${runJson.blocks.train.toLocaleString("en")} training blocks of ${p.blockSize} tokens`;
+history.phases.push({
+  steps: range,
+  where,
+  minutes: Math.round(summary.train.trainSeconds / 60),
+  schedule: `lr ${a.lr}, ${a.warmupRatio * 100}% warmup, ${a.schedule} decay over ${a.maxSteps} steps${steps < a.maxSteps ? ` (stopped at ${steps})` : ""}`,
+  command: `graft pretrain ${source} --corpus ../shared/datasets/gutenberg_nltk ../shared/datasets/state_union --block-size ${p.blockSize} --batch-size ${a.batchSize} --lr ${a.lr} --warmup-ratio ${a.warmupRatio} --max-steps ${a.maxSteps} --eval-every ${a.evalEvery} --save-every ${a.saveEvery} --seed ${a.seed} --output RUN${history.phases.length + 1}`,
+  validation: { loss: +bestEval.eval_loss.toFixed(3), perplexity: Math.round(bestEval.eval_perplexity), accuracy: +bestEval.eval_accuracy.toFixed(3), step: bestEval.step + offset },
+  curve,
+});
+writeFileSync(historyPath, JSON.stringify(history, null, 2) + "\n");
+
+// the card
 const cfg = readConfig(out);
 const params = [...tensors.values()].reduce((s, t) => s + t.size, 0);
-const last = evals[evals.length - 1];
-const steps = metrics.filter((r) => "loss" in r).at(-1).step;
-const p = runJson.pretrain;
+const total = history.phases.at(-1).steps[1];
+const tokensSeen = total * a.batchSize * p.blockSize;
+const result = history.phases.at(-1).validation;
+const curves = [...new Set(history.phases.map((ph) => ph.curve))];
+const phaseRows = history.phases.map((ph, i) =>
+  `| ${i + 1} | ${ph.steps[0]}–${ph.steps[1]} | ${ph.schedule} | ${ph.where} | ${ph.minutes} min | ${ph.validation ? `${ph.validation.loss.toFixed(3)} (perplexity ${ph.validation.perplexity}, accuracy ${(ph.validation.accuracy * 100).toFixed(1)}%)` : "–"} |`);
 writeFileSync(join(out, "README.md"), `# graft-base
 
 A small BERT-style encoder pre-trained by \`graft pretrain\` (masked language modelling) on public-domain English text.
@@ -47,27 +89,29 @@ a starting point that shows what transfer learning does on a laptop-sized budget
 | | |
 | --- | --- |
 | architecture | BertForMaskedLM, ${cfg.num_hidden_layers} layers, hidden ${cfg.hidden_size}, ${cfg.num_attention_heads} heads, FFN ${cfg.intermediate_size}, max ${cfg.max_position_embeddings} positions |
-| parameters | ${(params / 1e6).toFixed(2)}M (tied decoder counted once), stored as float16 (${"F16"}); graft and transformers load them as float32 |
+| parameters | ${(params / 1e6).toFixed(2)}M (tied decoder counted once), stored as float16 (F16); graft and transformers load them as float32 |
 | tokenizer | WordPiece, ${cfg.vocab_size} tokens, lowercased, accents stripped (\`graft tokenizer train\`) |
-| data | Project Gutenberg selection (NLTK, 15 books) + 65 State of the Union addresses (both public domain): ${summary.blocks.tokens.toLocaleString("en")} tokens, ${summary.blocks.train.toLocaleString("en")} training blocks of ${p.blockSize} tokens, ${p.validationFraction * 100}% of documents held out |
+| data | ${history.data} |
 | objective | masked LM: ${p.mlmProbability * 100}% of tokens selected, 80/10/10 mask/random/keep, masks redrawn every batch |
-| training | ${metrics.filter((r) => "loss" in r).at(-1).step} steps of ${runJson.args.batchSize} blocks (${(steps * runJson.args.batchSize * p.blockSize / 1e6).toFixed(1)}M tokens seen, ${(steps * runJson.args.batchSize / summary.blocks.train).toFixed(2)} epochs), AdamW, weight decay ${runJson.args.weightDecay}; ${continued ? `steps 1–${fromStep}: lr ${runJson.args.lr} with ${runJson.args.warmupRatio * 100}% warmup and linear decay over ${runJson.args.maxSteps} steps, on 2 shared cores (Xeon, AVX-512; ${(fromStep / summary.train.globalStep * summary.train.trainSeconds / 60).toFixed(0)} min, the machine busy with other work); steps ${fromStep + 1}–${steps}: continued from that checkpoint (\`graft pretrain --model\`) with lr 4e-4, 2% warmup, linear decay over 2600 steps, stopped by a time budget, on a lent 16-core machine of the same CPU family (7 min)` : `lr ${runJson.args.lr}, ${runJson.args.warmupRatio * 100}% warmup, linear decay; ${(summary.train.trainSeconds / 60).toFixed(0)} min on 2 shared cores`} |
-| result | validation MLM loss (last evaluation) ${last.eval_loss.toFixed(3)} (perplexity ${last.eval_perplexity.toFixed(0)}), masked-token accuracy ${(last.eval_accuracy * 100).toFixed(1)}% |
+| training | ${total} steps of ${a.batchSize} blocks (${(tokensSeen / 1e6).toFixed(1)}M tokens seen, ${(total * a.batchSize / runJson.blocks.train).toFixed(2)} epochs), AdamW, weight decay ${a.weightDecay}, in ${history.phases.length} phases (below), each continuing from the previous one's best weights |
+| result | validation MLM loss ${result.loss.toFixed(3)} (perplexity ${result.perplexity}), masked-token accuracy ${(result.accuracy * 100).toFixed(1)}% (step ${result.step}) |
 
-![loss curve](loss.svg)
+| phase | steps | schedule | on | time | validation loss at the end |
+| --- | --- | --- | --- | --- | --- |
+${phaseRows.join("\n")}
+
+${curves.map((c) => `![loss curve](${c})`).join("\n")}
 
 ## How it was made
 
 \`\`\`sh
-graft tokenizer train --corpus ../shared/datasets/gutenberg_nltk/*.txt ../shared/datasets/state_union/*.txt --out tokenizer --vocab-size 12000
-graft pretrain --corpus ../shared/datasets/gutenberg_nltk ../shared/datasets/state_union --tokenizer tokenizer \\
-  --preset ${p.preset} --block-size ${p.blockSize} --batch-size ${runJson.args.batchSize} --lr ${runJson.args.lr} --warmup-ratio ${runJson.args.warmupRatio} \\
-  --max-steps ${runJson.args.maxSteps} --eval-every ${runJson.args.evalEvery} --save-every ${runJson.args.saveEvery} --seed ${runJson.args.seed} --output RUN
-${continued ? `graft pretrain --model RUN/best --tokenizer RUN/best --corpus ../shared/datasets/gutenberg_nltk ../shared/datasets/state_union \\
-  --block-size 128 --batch-size 32 --lr 4e-4 --warmup-ratio 0.02 --max-steps 2600 --eval-every 100 --seed 2 --output RUN2   # stopped at step 1000 (time budget)
-node scripts/package-base-model.mjs RUN models/graft-base RUN2 ${fromStep}` : "node scripts/package-base-model.mjs RUN models/graft-base"}
+${history.tokenizer ?? "graft tokenizer train --corpus CORPUS --out tokenizer"}
+${history.phases.map((ph) => ph.command).join("\n")}
 \`\`\`
+
+Each phase is packaged with \`node scripts/package-base-model.mjs RUN_N models/graft-base --where "..."\`, which
+appends it to \`history.json\` and writes this card.
 
 Licence of the weights: the training text is public domain; the model is released with graft.
 `);
-console.log(`wrote ${out}: ${(params / 1e6).toFixed(2)}M parameters, validation loss ${last.eval_loss.toFixed(3)}`);
+console.log(`wrote ${out}: phase ${history.phases.length}, steps ${range[0]}–${range[1]}, best validation loss ${result.loss.toFixed(3)}`);
