@@ -1,7 +1,7 @@
 // Packages a `graft pretrain` run as the bundled base model, models/graft-base: config.json, fp16 model.safetensors,
 // the tokenizer, a model card (README.md) and the loss curve of each training phase.
 //
-// Usage (after `npm run build`): node scripts/package-base-model.mjs RUN_DIR [OUT_DIR] --where "on what it ran"
+// Usage (after `npm run build`): node scripts/package-base-model.mjs RUN_DIR [OUT_DIR] --where "on what it ran" [--minutes N]
 // The model is trained in phases; OUT_DIR/history.json lists them (data, tokenizer command, and per phase: steps,
 // machine, minutes, schedule, command, validation result, curve). RUN_DIR is the next phase: a run that continued
 // from OUT_DIR's packaged weights (`graft pretrain --model OUT_DIR`), or the first phase when OUT_DIR has no history yet.
@@ -21,6 +21,8 @@ const flag = (name) => {
   return v;
 };
 const where = flag("where") ?? "2 shared cores (Xeon, AVX-512)";
+// a resumed run's summary counts only the time since the resume: give the whole phase's minutes then
+const minutes = flag("minutes");
 const [run, out = "models/graft-base"] = args;
 if (!run) throw new Error('usage: node scripts/package-base-model.mjs RUN_DIR [OUT_DIR] --where "2 shared cores"');
 
@@ -63,7 +65,7 @@ history.data ??= `${p.corpus.join(" + ")}: ${runJson.blocks.tokens.toLocaleStrin
 history.phases.push({
   steps: range,
   where,
-  minutes: Math.round(summary.train.trainSeconds / 60),
+  minutes: minutes !== undefined ? Number(minutes) : Math.round(summary.train.trainSeconds / 60),
   schedule: `lr ${a.lr}, ${a.warmupRatio * 100}% warmup, ${a.schedule} decay over ${a.maxSteps} steps${steps < a.maxSteps ? ` (stopped at ${steps})` : ""}`,
   command: `graft pretrain ${source} --corpus ../shared/datasets/gutenberg_nltk ../shared/datasets/state_union --block-size ${p.blockSize} --batch-size ${a.batchSize} --lr ${a.lr} --warmup-ratio ${a.warmupRatio} --max-steps ${a.maxSteps} --eval-every ${a.evalEvery} --save-every ${a.saveEvery} --seed ${a.seed} --output RUN${history.phases.length + 1}`,
   validation: { loss: +bestEval.eval_loss.toFixed(3), perplexity: Math.round(bestEval.eval_perplexity), accuracy: +bestEval.eval_accuracy.toFixed(3), step: bestEval.step + offset },
