@@ -1,6 +1,6 @@
 /** What models take and return, named as transformers names them (input_ids → inputIds, last_hidden_state → lastHiddenState). */
 import { ShapeError, fmtShape } from "../util/errors.js";
-import { Tensor, arange, mul, reshape } from "../tensor/index.js";
+import { Tensor, arange, reshape } from "../tensor/index.js";
 
 export interface ModelInputs {
   /** [B, T] i32 token ids. */
