@@ -53,8 +53,8 @@ process.stdout.write("dataset | train size | condition | accuracy | macro-F1 | s
 for (const name of datasets) {
   const ds = DATASETS[name];
   if (!ds) throw new Error(`unknown dataset ${name}`);
-  const header = readFileSync(ds.train, "utf8").split("\n")[0];
-  const rows = readFileSync(ds.train, "utf8").split("\n").slice(1).filter((l) => l.trim());
+  const [header, ...lines] = readFileSync(ds.train, "utf8").split("\n");
+  const rows = lines.filter((l) => l.trim());
   const test = (await readExamples(ds.test)).examples;
   for (const n of sizes.map((s) => Math.min(s, rows.length))) {
     const pick = new Rng(n).permutation(rows.length).subarray(0, n);

@@ -12,7 +12,7 @@ import type { Command } from "commander";
 import { GraftError } from "../util/errors.js";
 import { RunDir } from "../train/index.js";
 import { finetune, type FinetuneConfig, type FinetuneResult } from "../tasks/index.js";
-import { definedOnly, numberOption, readConfigFile } from "./config.js";
+import { definedOnly as defined, numberOption as num, readConfigFile } from "./config.js";
 import { progressCallback } from "./progress.js";
 
 interface Flags {
@@ -27,9 +27,6 @@ interface Flags {
   classWeights?: string; sampler?: string; focalGamma?: string; labelSmoothing?: string; tuneThreshold?: boolean; dropout?: string; dedupe?: boolean;
   json?: boolean; quiet?: boolean;
 }
-
-const num = numberOption;
-const defined = definedOnly;
 
 function everyFlag(flag: string, v: string | undefined): number | "epoch" | "none" | undefined {
   if (v === undefined) return undefined;

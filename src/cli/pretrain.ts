@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { GraftError } from "../util/errors.js";
 import { RunDir } from "../train/index.js";
 import { pretrain, SIZE_PRESETS, type PretrainConfig } from "../tasks/index.js";
-import { definedOnly, numberOption, readConfigFile } from "./config.js";
+import { definedOnly as defined, numberOption, readConfigFile } from "./config.js";
 import { progressCallback } from "./progress.js";
 
 interface Flags {
@@ -15,7 +15,6 @@ interface Flags {
 
 const int = (flag: string, v: string | undefined) => numberOption(flag, v, true);
 const float = (flag: string, v: string | undefined) => numberOption(flag, v);
-const defined = definedOnly;
 
 export function register(program: Command): void {
   program

@@ -117,11 +117,13 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, ac
   const pre = nIn > 0 ? outUninit(shape) : out(shape);
   k_.matmul(x.f32, weight.f32, pre.f32, { batch: 1, m: rows, n: nOut, k: nIn, transA: false, transB: true });
   const fused = act !== "identity";
+  // a fused activation without a bias adds zeros
+  const biasData = bias ? bias.f32 : fused ? f32(nOut) : null;
   let y = pre;
   if (fused) {
     y = outUninit(shape);
-    k_.biasActivation(act, pre.f32, bias ? bias.f32 : f32(nOut), y.f32, rows, nOut);
-  } else if (bias) k_.biasActivation("identity", pre.f32, bias.f32, pre.f32, rows, nOut);
+    k_.biasActivation(act, pre.f32, biasData!, y.f32, rows, nOut);
+  } else if (biasData) k_.biasActivation("identity", pre.f32, biasData, pre.f32, rows, nOut);
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record("linear", y, inputs, (g) => {
     let gx: F32 | null = null;
@@ -132,7 +134,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, ac
     if (fused) {
       gz = f32(y.size);
       gb = f32(nOut);
-      k_.biasActivationBackward(act, pre.f32, bias ? bias.f32 : f32(nOut), g, gz, gb, rows, nOut);
+      k_.biasActivationBackward(act, pre.f32, biasData!, g, gz, gb, rows, nOut);
     } else if (bias?.requiresGrad) {
       gb = f32(nOut);
       k_.reduce("sum", g, gb, { outer: 1, dim: rows, inner: nOut });

@@ -9,11 +9,10 @@
  *   vocab file beside it (vocab.txt, named in the metadata), row i ↔ line i.
  * Large files are streamed both ways; every write goes to a temp file that is renamed into place.
  */
-import { writeStreamAtomic } from "../../util/atomic.js";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { dirname, extname, join } from "node:path";
 import { ArgumentError, DataError, FormatError } from "../../util/errors.js";
-import { writeFileAtomic } from "../../util/atomic.js";
+import { writeFileAtomic, writeStreamAtomic } from "../../util/atomic.js";
 import { Tensor } from "../../tensor/index.js";
 import { SafetensorsFile, saveSafetensors } from "../../io/safetensors.js";
 import { readLines, checkReadable } from "../../data/readers/lines.js";
