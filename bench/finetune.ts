@@ -8,7 +8,11 @@
 import { Tensor } from "../src/tensor/index.js";
 import { manualSeed, Rng } from "../src/util/rng.js";
 import { makeConfig } from "../src/io/config.js";
-import { AutoModelForSequenceClassification, type ClassifierOutput, type ClassificationModel } from "../src/models/index.js";
+import {
+  AutoModelForSequenceClassification,
+  type ClassifierOutput,
+  type ClassificationModel,
+} from "../src/models/index.js";
 import { Trainer, applyFreeze, injectLora } from "../src/train/index.js";
 import { backend } from "../src/backend/index.js";
 
@@ -22,7 +26,16 @@ const labels = Int32Array.from({ length: n }, () => r.int(2));
 
 function build(): ClassificationModel {
   manualSeed(0);
-  return AutoModelForSequenceClassification.fromConfig(makeConfig("bert", { vocab_size: 30522, hidden_size: 384, num_hidden_layers: 6, num_attention_heads: 12, intermediate_size: 1536, num_labels: 2 }));
+  return AutoModelForSequenceClassification.fromConfig(
+    makeConfig("bert", {
+      vocab_size: 30522,
+      hidden_size: 384,
+      num_hidden_layers: 6,
+      num_attention_heads: 12,
+      intermediate_size: 1536,
+      num_labels: 2,
+    }),
+  );
 }
 
 async function measure(name: string, adapt: (m: ClassificationModel) => void): Promise<void> {
@@ -31,21 +44,52 @@ async function measure(name: string, adapt: (m: ClassificationModel) => void): P
   const times: number[] = [];
   let last = 0;
   const trainer = new Trainer({
-    model, trainSize: n, args: { batchSize: batch, epochs: 1, logEvery: 1, evalEvery: "epoch", saveEvery: "none", lr: 1e-4 },
+    model,
+    trainSize: n,
+    args: { batchSize: batch, epochs: 1, logEvery: 1, evalEvery: "epoch", saveEvery: "none", lr: 1e-4 },
     collate: (idx) => ({
-      inputIds: new Tensor(Int32Array.from({ length: idx.length * seq }, (_, k) => ids[idx[Math.floor(k / seq)] * seq + (k % seq)]), [idx.length, seq]),
-      labels: new Tensor(Int32Array.from(idx, (i) => labels[i]), [idx.length]),
+      inputIds: new Tensor(
+        Int32Array.from({ length: idx.length * seq }, (_, k) => ids[idx[Math.floor(k / seq)] * seq + (k % seq)]),
+        [idx.length, seq],
+      ),
+      labels: new Tensor(
+        Int32Array.from(idx, (i) => labels[i]),
+        [idx.length],
+      ),
     }),
     loss: (m, b) => ((m as ClassificationModel).forward(b) as ClassifierOutput).loss!,
-    callbacks: [{ onTrainBegin: () => void (last = performance.now()), onLog: () => { const t = performance.now(); times.push(t - last); last = t; } }],
+    callbacks: [
+      {
+        onTrainBegin: () => void (last = performance.now()),
+        onLog: () => {
+          const t = performance.now();
+          times.push(t - last);
+          last = t;
+        },
+      },
+    ],
   });
   await trainer.train();
   const counted = times.slice(2);
   const ms = counted.reduce((a, b) => a + b, 0) / counted.length;
-  process.stdout.write(`${name.padEnd(16)} ${(batch * 1000 / ms).toFixed(1).padStart(8)} examples/s   ${ms.toFixed(0).padStart(6)} ms/step   ${model.numParameters({ trainableOnly: true }).toLocaleString("en")} trainable of ${model.numParameters().toLocaleString("en")}\n`);
+  process.stdout.write(
+    `${name.padEnd(16)} ${((batch * 1000) / ms).toFixed(1).padStart(8)} examples/s   ${ms.toFixed(0).padStart(6)} ms/step   ${model.numParameters({ trainableOnly: true }).toLocaleString("en")} trainable of ${model.numParameters().toLocaleString("en")}\n`,
+  );
 }
 
-process.stdout.write(`mini BERT classifier, batch ${batch}, sequence ${seq}, ${backend().name} backend, ${new Date().toISOString().slice(0, 10)}\n`);
+process.stdout.write(
+  `mini BERT classifier, batch ${batch}, sequence ${seq}, ${backend().name} backend, ${new Date().toISOString().slice(0, 10)}\n`,
+);
 await measure("full", () => {});
 await measure("frozen backbone", (m) => void applyFreeze(m, { backbone: true }, ["classifier.*"]));
-await measure("LoRA r=8 q,v", (m) => void injectLora(m, { r: 8, alpha: 16, dropout: 0.1, targetModules: ["query", "value"], modulesToSave: ["classifier"] }));
+await measure(
+  "LoRA r=8 q,v",
+  (m) =>
+    void injectLora(m, {
+      r: 8,
+      alpha: 16,
+      dropout: 0.1,
+      targetModules: ["query", "value"],
+      modulesToSave: ["classifier"],
+    }),
+);

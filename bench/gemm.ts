@@ -37,10 +37,13 @@ const { values } = parseArgs({
     shape: { type: "string", multiple: true },
   },
 });
-const rounds = Number(values.rounds), samples = Number(values.samples), minTime = Number(values["min-time"]);
+const rounds = Number(values.rounds),
+  samples = Number(values.samples),
+  minTime = Number(values["min-time"]);
 const forward = (values.shape ?? ["2048x768x768", "2048x768x3072", "2048x3072x768", "512x128x128"]).map((s) => {
   const dims = s.split("x").map(Number);
-  if (dims.length !== 3 || dims.some((d) => !Number.isInteger(d) || d <= 0)) throw new Error(`--shape must be MxKxN, got "${s}"`);
+  if (dims.length !== 3 || dims.some((d) => !Number.isInteger(d) || d <= 0))
+    throw new Error(`--shape must be MxKxN, got "${s}"`);
   return dims as [number, number, number];
 });
 
@@ -51,7 +54,9 @@ const products: Product[] = forward.flatMap(([m, k, n]) => [
 ]);
 
 // ---- numpy, in a child process answering one request per line
-const py = spawn("python3", [join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bench", "gemm.py")], { stdio: ["pipe", "pipe", "inherit"] });
+const py = spawn("python3", [join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bench", "gemm.py")], {
+  stdio: ["pipe", "pipe", "inherit"],
+});
 const replies = createInterface({ input: py.stdout })[Symbol.asyncIterator]();
 async function nextReply(): Promise<Record<string, unknown>> {
   const r = await replies.next();
@@ -61,7 +66,9 @@ async function nextReply(): Promise<Record<string, unknown>> {
 const numpyInfo = await nextReply();
 
 async function timeNumpy(p: Product): Promise<number[]> {
-  py.stdin.write(JSON.stringify({ m: p.m, k: p.k, n: p.n, transA: p.transA, transB: p.transB, samples: 1, minTime }) + "\n");
+  py.stdin.write(
+    JSON.stringify({ m: p.m, k: p.k, n: p.n, transA: p.transA, transB: p.transB, samples: 1, minTime }) + "\n",
+  );
   return (await nextReply()).times as number[];
 }
 
@@ -99,7 +106,9 @@ const median = (xs: number[]): number => {
 const settle = () => new Promise((r) => setTimeout(r, 300));
 
 // Samples alternate one numpy, one graft, so that both engines see the same moments of a shared machine's load.
-const startLoad = loadavg().map((l) => l.toFixed(1)).join(", ");
+const startLoad = loadavg()
+  .map((l) => l.toFixed(1))
+  .join(", ");
 const graftTimes = products.map(() => [] as number[]);
 const numpyTimes = products.map(() => [] as number[]);
 for (let round = 0; round < rounds; round++) {
@@ -119,7 +128,9 @@ py.stdin.end();
 const info = (b as unknown as { info?: () => Record<string, string | number> }).info?.() ?? {};
 const model = cpus()[0]?.model ?? "unknown CPU";
 console.log(`GEMM fp32, GFLOP/s (2·M·K·N / median time), ${new Date().toISOString().slice(0, 10)}`);
-console.log(`machine: ${model}, ${cpus().length} CPUs; graft backend ${b.name}${info.simd ? ` (${info.simd}, ${info.gemm}, ${info.threads} threads)` : ""}; numpy ${numpyInfo.numpy} (${numpyInfo.blas})`);
+console.log(
+  `machine: ${model}, ${cpus().length} CPUs; graft backend ${b.name}${info.simd ? ` (${info.simd}, ${info.gemm}, ${info.threads} threads)` : ""}; numpy ${numpyInfo.numpy} (${numpyInfo.blas})`,
+);
 console.log(`${rounds} rounds × ${samples} samples per engine, alternating; load average at the start: ${startLoad}\n`);
 console.log("| product (M×K×N) | graft | numpy | graft / numpy | graft best | numpy best |");
 console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
@@ -127,9 +138,17 @@ let worst = Infinity;
 for (const [i, p] of products.entries()) {
   const flop = 2 * p.m * p.k * p.n;
   const rate = (t: number) => flop / t / 1e9;
-  const g = rate(median(graftTimes[i])), np = rate(median(numpyTimes[i]));
-  const gBest = rate(Math.min(...graftTimes[i])), npBest = rate(Math.min(...numpyTimes[i]));
+  const g = rate(median(graftTimes[i])),
+    np = rate(median(numpyTimes[i]));
+  const gBest = rate(Math.min(...graftTimes[i])),
+    npBest = rate(Math.min(...numpyTimes[i]));
   worst = Math.min(worst, g / np);
-  console.log(`| ${p.label} | ${g.toFixed(1)} | ${np.toFixed(1)} | ${(g / np).toFixed(2)} | ${gBest.toFixed(1)} | ${npBest.toFixed(1)} |`);
+  console.log(
+    `| ${p.label} | ${g.toFixed(1)} | ${np.toFixed(1)} | ${(g / np).toFixed(2)} | ${gBest.toFixed(1)} | ${npBest.toFixed(1)} |`,
+  );
 }
-console.log(`\nlowest median ratio: ${worst.toFixed(2)}; load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(", ")}`);
+console.log(
+  `\nlowest median ratio: ${worst.toFixed(2)}; load average at the end: ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(", ")}`,
+);

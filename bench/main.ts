@@ -16,7 +16,11 @@ function benchmarks(): Map<string, string> {
     if (!f.endsWith(".js") || f === "main.js") continue;
     const text = readFileSync(join(here, f), "utf8");
     const doc = /\/\*\*([\s\S]*?)\*\//.exec(text)?.[1] ?? "";
-    const prose = doc.split("\n").map((l) => l.replace(/^\s*\*\s?/, "").trim()).filter((l) => l !== "").join(" ");
+    const prose = doc
+      .split("\n")
+      .map((l) => l.replace(/^\s*\*\s?/, "").trim())
+      .filter((l) => l !== "")
+      .join(" ");
     const first = /^(.*?\.)(\s|$)/.exec(prose)?.[1] ?? prose;
     out.set(basename(f, ".js"), first);
   }

@@ -18,7 +18,9 @@ const { values } = parseArgs({
     data: { type: "string", default: process.env.GRAFT_SHARED_DATASETS ?? "/work/shared/datasets" },
   },
 });
-const n = Number(values.n), segments = Number(values.segments), repeat = Number(values.repeat);
+const n = Number(values.n),
+  segments = Number(values.segments),
+  repeat = Number(values.repeat);
 
 /**
  * Best and median wall time, and best CPU time (user + system), of `repeat` runs. The machine is shared: the
@@ -26,9 +28,11 @@ const n = Number(values.n), segments = Number(values.segments), repeat = Number(
  */
 function time<T>(label: string, f: () => T): T {
   let out: T | undefined;
-  const ms: number[] = [], cpu: number[] = [];
+  const ms: number[] = [],
+    cpu: number[] = [];
   for (let r = 0; r < repeat; r++) {
-    const c0 = process.cpuUsage(), t0 = performance.now();
+    const c0 = process.cpuUsage(),
+      t0 = performance.now();
     out = f();
     ms.push(performance.now() - t0);
     const c = process.cpuUsage(c0);
@@ -36,13 +40,17 @@ function time<T>(label: string, f: () => T): T {
   }
   ms.sort((a, b) => a - b);
   const f1 = (x: number) => x.toFixed(1).padStart(8);
-  console.log(`${label.padEnd(40)} best ${f1(ms[0]!)} ms  median ${f1(ms[Math.floor(ms.length / 2)]!)} ms  cpu ${f1(Math.min(...cpu))} ms`);
+  console.log(
+    `${label.padEnd(40)} best ${f1(ms[0]!)} ms  median ${f1(ms[Math.floor(ms.length / 2)]!)} ms  cpu ${f1(Math.min(...cpu))} ms`,
+  );
   return out!;
 }
 
 // 1M binary predictions: a noisy scorer (continuous scores), and the same rounded to 2 decimals (heavy ties).
 const rng = new Rng(2024);
-const y = new Array<number>(n), score = new Float64Array(n), tied = new Float64Array(n);
+const y = new Array<number>(n),
+  score = new Float64Array(n),
+  tied = new Float64Array(n);
 for (let i = 0; i < n; i++) {
   y[i] = rng.uniform() < 0.1 ? 1 : 0; // imbalanced, 10% positives
   score[i] = 1 / (1 + Math.exp(-(rng.normal() + 1.5 * y[i]!)));
@@ -56,16 +64,22 @@ console.log(`  ROC AUC ${(auc as number).toFixed(6)}, AP ${(ap as number).toFixe
 
 // 3,000 segments of real MT output: copies of the sample with words dropped and swapped so that they differ.
 const dir = join(values.data, "wmt17_en_de_sample");
-const read = (f: string) => readFileSync(join(dir, f), "utf8").split("\n").filter((_, i, a) => i < a.length - 1 || a[i] !== "");
-const ref0 = read("newstest2017.ref.de"), hyp0 = read("newstest2017.KIT.de");
-const refs: string[] = [], hyps: string[] = [];
+const read = (f: string) =>
+  readFileSync(join(dir, f), "utf8")
+    .split("\n")
+    .filter((_, i, a) => i < a.length - 1 || a[i] !== "");
+const ref0 = read("newstest2017.ref.de"),
+  hyp0 = read("newstest2017.KIT.de");
+const refs: string[] = [],
+  hyps: string[] = [];
 const trng = new Rng(7);
 for (let i = 0; i < segments; i++) {
   const j = i % ref0.length;
   refs.push(ref0[j]!);
   const words = hyp0[j]!.split(" ").filter(() => i < ref0.length || trng.uniform() > 0.1);
   if (i >= ref0.length && words.length > 3) {
-    const a = trng.int(words.length), b = trng.int(words.length);
+    const a = trng.int(words.length),
+      b = trng.int(words.length);
     [words[a], words[b]] = [words[b]!, words[a]!];
   }
   hyps.push(words.join(" "));

@@ -26,12 +26,20 @@ const books = join(values.data, "gutenberg_nltk");
 const rs = createRequire(import.meta.url)("tokenizers") as typeof import("tokenizers");
 
 let lines: string[] = [];
-for (const f of readdirSync(books).filter((f) => f.endsWith(".txt")).sort()) {
-  lines.push(...readFileSync(join(books, f), "utf8").split("\n").filter((l) => l.trim() !== ""));
+for (const f of readdirSync(books)
+  .filter((f) => f.endsWith(".txt"))
+  .sort()) {
+  lines.push(
+    ...readFileSync(join(books, f), "utf8")
+      .split("\n")
+      .filter((l) => l.trim() !== ""),
+  );
 }
 lines = lines.slice(0, maxLines);
 const mb = lines.reduce((s, l) => s + Buffer.byteLength(l), 0) / 1e6;
-console.log(`corpus: ${lines.length} non-empty lines of gutenberg_nltk, ${mb.toFixed(2)} MB; ${process.env.UV_THREADPOOL_SIZE ?? 4} libuv threads`);
+console.log(
+  `corpus: ${lines.length} non-empty lines of gutenberg_nltk, ${mb.toFixed(2)} MB; ${process.env.UV_THREADPOOL_SIZE ?? 4} libuv threads`,
+);
 
 /**
  * Best wall time and best CPU time (user + system, all threads) of --repeat runs. The machine is shared: the
@@ -63,7 +71,8 @@ for (const name of ["bert-base-uncased", "gpt2"]) {
   const raw = rs.Tokenizer.fromFile(path);
   const [rawIds, rawT, rawC] = await time(async () => {
     const out: number[][] = [];
-    for (let i = 0; i < lines.length; i += batch) for (const e of await raw.encodeBatch(lines.slice(i, i + batch))) out.push(e.getIds());
+    for (let i = 0; i < lines.length; i += batch)
+      for (const e of await raw.encodeBatch(lines.slice(i, i + batch))) out.push(e.getIds());
     return out;
   });
   results.push([`tokenizers (Rust), encodeBatch of ${batch}, ids only`, rawIds, rawT, rawC]);
@@ -73,12 +82,18 @@ for (const name of ["bert-base-uncased", "gpt2"]) {
     for (const l of lines.slice(0, 20000)) out.push((await raw.encode(l)).getIds());
     return out;
   });
-  results.push(["tokenizers (Rust), one awaited call per line (first 20000)", oneIds, oneT * (lines.length / Math.min(lines.length, 20000)), oneC * (lines.length / Math.min(lines.length, 20000))]);
+  results.push([
+    "tokenizers (Rust), one awaited call per line (first 20000)",
+    oneIds,
+    oneT * (lines.length / Math.min(lines.length, 20000)),
+    oneC * (lines.length / Math.min(lines.length, 20000)),
+  ]);
 
   const graft = loadTokenizer(join(values.data, "vocab", name));
   const [graftIds, graftT, graftC] = await time(async () => {
     const out: number[][] = [];
-    for (let i = 0; i < lines.length; i += batch) out.push(...(await graft.encodeBatch(lines.slice(i, i + batch))).inputIds);
+    for (let i = 0; i < lines.length; i += batch)
+      out.push(...(await graft.encodeBatch(lines.slice(i, i + batch))).inputIds);
     return out;
   });
   results.push([`graft Tokenizer.encodeBatch of ${batch}, input ids`, graftIds, graftT, graftC]);
@@ -98,8 +113,11 @@ for (const name of ["bert-base-uncased", "gpt2"]) {
   for (const [what, ids, t, cpu] of results) {
     const n = Math.min(ids.length, rawIds.length);
     let differ = 0;
-    for (let i = 0; i < n; i++) if (ids[i]!.length !== rawIds[i]!.length || ids[i]!.some((v, k) => v !== rawIds[i]![k])) differ++;
+    for (let i = 0; i < n; i++)
+      if (ids[i]!.length !== rawIds[i]!.length || ids[i]!.some((v, k) => v !== rawIds[i]![k])) differ++;
     const same = differ === 0 ? "same ids" : `${differ} of ${n} lines differ`;
-    console.log(`  ${what.padEnd(66)} wall ${t.toFixed(2).padStart(5)} s ${(mb / t).toFixed(2).padStart(5)} MB/s   cpu ${cpu.toFixed(2).padStart(5)} s ${(mb / cpu).toFixed(2).padStart(5)} MB/s   ${same}`);
+    console.log(
+      `  ${what.padEnd(66)} wall ${t.toFixed(2).padStart(5)} s ${(mb / t).toFixed(2).padStart(5)} MB/s   cpu ${cpu.toFixed(2).padStart(5)} s ${(mb / cpu).toFixed(2).padStart(5)} MB/s   ${same}`,
+    );
   }
 }

@@ -16,23 +16,50 @@ import { AutoModelForSequenceClassification, type ClassifierOutput } from "../sr
 import { AdamW } from "../src/optim/index.js";
 import { backend } from "../src/backend/index.js";
 
-const SIZES: Record<string, [number, number, number, number, number]> = { tiny: [2, 128, 2, 512, 16], mini: [6, 384, 12, 1536, 16], base: [12, 768, 12, 3072, 8] };
-const VOCAB = 30522, SEQ = 128, INFER_BATCH = 32;
+const SIZES: Record<string, [number, number, number, number, number]> = {
+  tiny: [2, 128, 2, 512, 16],
+  mini: [6, 384, 12, 1536, 16],
+  base: [12, 768, 12, 3072, 8],
+};
+const VOCAB = 30522,
+  SEQ = 128,
+  INFER_BATCH = 32;
 const here = dirname(fileURLToPath(import.meta.url));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-interface Result { engine: string; size: string; batch: number; step_ms: number; train_tokens_per_s: number; infer_tokens_per_s: number; peak_rss_mb: number }
+interface Result {
+  engine: string;
+  size: string;
+  batch: number;
+  step_ms: number;
+  train_tokens_per_s: number;
+  infer_tokens_per_s: number;
+  peak_rss_mb: number;
+}
 
 function measureGraft(size: string, steps: number): Result {
   const [layers, hidden, heads, ffn, batch] = SIZES[size];
   manualSeed(0);
-  const config = makeConfig("bert", { vocab_size: VOCAB, hidden_size: hidden, num_hidden_layers: layers, num_attention_heads: heads, intermediate_size: ffn, num_labels: 2 });
+  const config = makeConfig("bert", {
+    vocab_size: VOCAB,
+    hidden_size: hidden,
+    num_hidden_layers: layers,
+    num_attention_heads: heads,
+    intermediate_size: ffn,
+    num_labels: 2,
+  });
   const model = AutoModelForSequenceClassification.fromConfig(config);
   model.train();
   const opt = new AdamW(model.parameters(), { lr: 1e-4 });
   const r = new Rng(1);
-  const ids = new Tensor(Int32Array.from({ length: batch * SEQ }, () => r.int(VOCAB)), [batch, SEQ]);
-  const labels = new Tensor(Int32Array.from({ length: batch }, () => r.int(2)), [batch]);
+  const ids = new Tensor(
+    Int32Array.from({ length: batch * SEQ }, () => r.int(VOCAB)),
+    [batch, SEQ],
+  );
+  const labels = new Tensor(
+    Int32Array.from({ length: batch }, () => r.int(2)),
+    [batch],
+  );
   const times: number[] = [];
   for (let i = 0; i < steps + 2; i++) {
     const t0 = performance.now();
@@ -42,7 +69,10 @@ function measureGraft(size: string, steps: number): Result {
     if (i >= 2) times.push(performance.now() - t0);
   }
   model.eval();
-  const infIds = new Tensor(Int32Array.from({ length: INFER_BATCH * SEQ }, () => r.int(VOCAB)), [INFER_BATCH, SEQ]);
+  const infIds = new Tensor(
+    Int32Array.from({ length: INFER_BATCH * SEQ }, () => r.int(VOCAB)),
+    [INFER_BATCH, SEQ],
+  );
   const inf: number[] = [];
   for (let i = 0; i < steps + 1; i++) {
     const t0 = performance.now();
@@ -51,8 +81,13 @@ function measureGraft(size: string, steps: number): Result {
   }
   const step = median(times);
   return {
-    engine: `graft ${backend().name}`, size, batch, step_ms: step, train_tokens_per_s: (batch * SEQ * 1000) / step,
-    infer_tokens_per_s: (INFER_BATCH * SEQ * 1000) / median(inf), peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+    engine: `graft ${backend().name}`,
+    size,
+    batch,
+    step_ms: step,
+    train_tokens_per_s: (batch * SEQ * 1000) / step,
+    infer_tokens_per_s: (INFER_BATCH * SEQ * 1000) / median(inf),
+    peak_rss_mb: process.resourceUsage().maxRSS / 1024,
   };
 }
 
@@ -69,17 +104,35 @@ if (args[0] === "--worker") {
   const sizes = (args[0] ?? "tiny,mini,base").split(",");
   const steps = Number(args[1] ?? 5);
   const torchOk = spawnSync("/usr/bin/python3", ["-c", "import torch"]).status === 0;
-  if (!torchOk) process.stdout.write("note: Debian's PyTorch is not installed (apt-get install python3-torch); showing graft alone\n");
-  const fmt = (r: Result | string | null, k: keyof Result) => (r === null ? "-" : typeof r === "string" ? "err" : (r[k] as number).toFixed(k === "step_ms" ? 0 : 0));
-  process.stdout.write(`date ${new Date().toISOString().slice(0, 10)}, ${backend().name} backend, seq ${SEQ}, vocab ${VOCAB}, inference batch ${INFER_BATCH}\n`);
-  process.stdout.write("size | batch | graft ms/step | torch ms/step | graft train tok/s | torch train tok/s | ratio | graft infer tok/s | torch infer tok/s | ratio | graft RSS MB | torch RSS MB\n");
+  if (!torchOk)
+    process.stdout.write(
+      "note: Debian's PyTorch is not installed (apt-get install python3-torch); showing graft alone\n",
+    );
+  const fmt = (r: Result | string | null, k: keyof Result) =>
+    r === null ? "-" : typeof r === "string" ? "err" : (r[k] as number).toFixed(k === "step_ms" ? 0 : 0);
+  process.stdout.write(
+    `date ${new Date().toISOString().slice(0, 10)}, ${backend().name} backend, seq ${SEQ}, vocab ${VOCAB}, inference batch ${INFER_BATCH}\n`,
+  );
+  process.stdout.write(
+    "size | batch | graft ms/step | torch ms/step | graft train tok/s | torch train tok/s | ratio | graft infer tok/s | torch infer tok/s | ratio | graft RSS MB | torch RSS MB\n",
+  );
   for (const size of sizes) {
     if (!(size in SIZES)) throw new Error(`unknown size ${size} (tiny, mini, base)`);
     const g = runChild(process.execPath, [fileURLToPath(import.meta.url), "--worker", size, String(steps)], {});
-    const t = torchOk ? runChild("/usr/bin/python3", [join(here, "..", "..", "bench", "train_step.py"), size, String(steps)], { OPENBLAS_CORETYPE: "SkylakeX", OMP_WAIT_POLICY: "passive" }) : null;
-    const ratio = (k: keyof Result) => (typeof g === "object" && t && typeof t === "object" ? ((g[k] as number) / (t[k] as number)).toFixed(2) + "×" : "-");
+    const t = torchOk
+      ? runChild("/usr/bin/python3", [join(here, "..", "..", "bench", "train_step.py"), size, String(steps)], {
+          OPENBLAS_CORETYPE: "SkylakeX",
+          OMP_WAIT_POLICY: "passive",
+        })
+      : null;
+    const ratio = (k: keyof Result) =>
+      typeof g === "object" && t && typeof t === "object"
+        ? ((g[k] as number) / (t[k] as number)).toFixed(2) + "×"
+        : "-";
     const batch = SIZES[size][4];
-    process.stdout.write(`${size} | ${batch} | ${fmt(g, "step_ms")} | ${fmt(t, "step_ms")} | ${fmt(g, "train_tokens_per_s")} | ${fmt(t, "train_tokens_per_s")} | ${ratio("train_tokens_per_s")} | ${fmt(g, "infer_tokens_per_s")} | ${fmt(t, "infer_tokens_per_s")} | ${ratio("infer_tokens_per_s")} | ${fmt(g, "peak_rss_mb")} | ${fmt(t, "peak_rss_mb")}\n`);
+    process.stdout.write(
+      `${size} | ${batch} | ${fmt(g, "step_ms")} | ${fmt(t, "step_ms")} | ${fmt(g, "train_tokens_per_s")} | ${fmt(t, "train_tokens_per_s")} | ${ratio("train_tokens_per_s")} | ${fmt(g, "infer_tokens_per_s")} | ${fmt(t, "infer_tokens_per_s")} | ${ratio("infer_tokens_per_s")} | ${fmt(g, "peak_rss_mb")} | ${fmt(t, "peak_rss_mb")}\n`,
+    );
     if (typeof g === "string") process.stdout.write(`  graft failed: ${g}\n`);
     if (typeof t === "string") process.stdout.write(`  torch failed: ${t}\n`);
   }

@@ -28,7 +28,9 @@ const DATASETS: Record<string, { train: string; test: string }> = {
   ag_news: { train: join(shared, "ag_news", "train.tsv"), test: join(shared, "ag_news", "test.tsv") },
 };
 const model = opt("model", "models/graft-base");
-const sizes = opt("sizes", "100,1000,5000").split(",").map((s) => (s === "all" ? Infinity : Number(s)));
+const sizes = opt("sizes", "100,1000,5000")
+  .split(",")
+  .map((s) => (s === "all" ? Infinity : Number(s)));
 const datasets = opt("datasets", "sst2,ag_news").split(",");
 const maxLength = Number(opt("max-length", "64"));
 const lr = Number(opt("lr", "2e-4"));
@@ -48,7 +50,9 @@ async function scratchCopy(dir: string): Promise<string> {
 const epochsFor = (n: number) => (n <= 100 ? 15 : n <= 1000 ? 5 : 3);
 
 const scratch = await scratchCopy(model);
-process.stdout.write(`model ${model} (${readConfig(model).model_type}); max length ${maxLength}; lr ${lr}; ${new Date().toISOString().slice(0, 10)}\n`);
+process.stdout.write(
+  `model ${model} (${readConfig(model).model_type}); max length ${maxLength}; lr ${lr}; ${new Date().toISOString().slice(0, 10)}\n`,
+);
 process.stdout.write("dataset | train size | condition | accuracy | macro-F1 | seconds\n");
 for (const name of datasets) {
   const ds = DATASETS[name];
@@ -60,18 +64,45 @@ for (const name of datasets) {
     const pick = new Rng(n).permutation(rows.length).subarray(0, n);
     const file = join(work, `${name}-${n}.tsv`);
     writeFileSync(file, [header, ...Array.from(pick, (i) => rows[i])].join("\n") + "\n");
-    const training = { epochs: epochsFor(n), batchSize: 16, lr, warmupRatio: 0.1, seed: 1, logEvery: 1000, saveEvery: "none" as const };
-    for (const [cond, dir] of [["pre-trained", model], ["from scratch", scratch]] as const) {
+    const training = {
+      epochs: epochsFor(n),
+      batchSize: 16,
+      lr,
+      warmupRatio: 0.1,
+      seed: 1,
+      logEvery: 1000,
+      saveEvery: "none" as const,
+    };
+    for (const [cond, dir] of [
+      ["pre-trained", model],
+      ["from scratch", scratch],
+    ] as const) {
       const t0 = performance.now();
-      const r = await finetune({ model: dir, data: file, test: ds.test, maxLength, validationFraction: n <= 100 ? 0.2 : 0.1, output: join(work, `${name}-${n}-${cond.replace(" ", "-")}`), training });
-      process.stdout.write(`${name} | ${n} | ${cond} | ${r.test.accuracy.toFixed(4)} | ${r.test.f1_macro.toFixed(4)} | ${((performance.now() - t0) / 1000).toFixed(0)}\n`);
+      const r = await finetune({
+        model: dir,
+        data: file,
+        test: ds.test,
+        maxLength,
+        validationFraction: n <= 100 ? 0.2 : 0.1,
+        output: join(work, `${name}-${n}-${cond.replace(" ", "-")}`),
+        training,
+      });
+      process.stdout.write(
+        `${name} | ${n} | ${cond} | ${r.test.accuracy.toFixed(4)} | ${r.test.f1_macro.toFixed(4)} | ${((performance.now() - t0) / 1000).toFixed(0)}\n`,
+      );
     }
     const t0 = performance.now();
     const train = (await readExamples(file)).examples;
-    const clf = TextClassifier.fit(train.map((e) => e.text), train.map((e) => String(e.label)), { model: "logreg" });
+    const clf = TextClassifier.fit(
+      train.map((e) => e.text),
+      train.map((e) => String(e.label)),
+      { model: "logreg" },
+    );
     const pred = clf.predict(test.map((e) => e.text)).map((p) => p.label);
     const gold = test.map((e) => String(e.label));
-    process.stdout.write(`${name} | ${n} | TF-IDF + LR | ${accuracy(gold, pred).toFixed(4)} | ${(f1(gold, pred, { average: "macro", zeroDivision: 0 }) as number).toFixed(4)} | ${((performance.now() - t0) / 1000).toFixed(0)}\n`);
+    process.stdout.write(
+      `${name} | ${n} | TF-IDF + LR | ${accuracy(gold, pred).toFixed(4)} | ${(f1(gold, pred, { average: "macro", zeroDivision: 0 }) as number).toFixed(4)} | ${((performance.now() - t0) / 1000).toFixed(0)}\n`,
+    );
   }
 }
 rmSync(work, { recursive: true, force: true });

@@ -22,7 +22,8 @@ const seeds = Number(args[args.indexOf("--seeds") + 1] ?? 10) || 10;
 const json = args.includes("--json");
 const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
 
-const box = (d: number, low: number, high: number): SpaceSpec => Object.fromEntries(Array.from({ length: d }, (_, i) => [`x${i}`, { type: "uniform", low, high }]));
+const box = (d: number, low: number, high: number): SpaceSpec =>
+  Object.fromEntries(Array.from({ length: d }, (_, i) => [`x${i}`, { type: "uniform", low, high }]));
 
 const hpSpace: SpaceSpec = {
   lr: { type: "loguniform", low: 1e-6, high: 1e-1 },
@@ -31,12 +32,21 @@ const hpSpace: SpaceSpec = {
   dropout: { type: "uniform", low: 0, high: 0.5 },
   momentum: { type: "uniform", low: 0.5, high: 0.99, when: { opt: "sgd" } },
 };
-const hp = (p: Params) => (Math.log10(p.lr as number) + 3) ** 2 + ((p.layers as number) - 4) ** 2 / 4 + (p.opt === "adamw" ? 0 : 1) + 10 * ((p.dropout as number) - 0.1) ** 2
-  + (p.opt === "sgd" ? ((p.momentum as number) - 0.9) ** 2 * 4 : 0);
+const hp = (p: Params) =>
+  (Math.log10(p.lr as number) + 3) ** 2 +
+  ((p.layers as number) - 4) ** 2 / 4 +
+  (p.opt === "adamw" ? 0 : 1) +
+  10 * ((p.dropout as number) - 0.1) ** 2 +
+  (p.opt === "sgd" ? ((p.momentum as number) - 0.9) ** 2 * 4 : 0);
 
 const problems: { name: string; space: SpaceSpec; f: (p: Params) => number; budgets: number[] }[] = [
   { name: "sphere 4-D", space: box(4, -5, 5), f: (p) => evaluateBuiltin("sphere", p), budgets: [50, 200, 1000] },
-  { name: "rosenbrock 2-D", space: box(2, -2, 2), f: (p) => evaluateBuiltin("rosenbrock", p), budgets: [50, 200, 1000] },
+  {
+    name: "rosenbrock 2-D",
+    space: box(2, -2, 2),
+    f: (p) => evaluateBuiltin("rosenbrock", p),
+    budgets: [50, 200, 1000],
+  },
   { name: "hyperparameters 5-D", space: hpSpace, f: hp, budgets: [50, 200] },
 ];
 const samplers = [
@@ -46,9 +56,11 @@ const samplers = [
 ];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const fmt = (v: number) => (v === 0 ? "0" : Math.abs(v) < 1e-3 || Math.abs(v) >= 1e4 ? v.toExponential(1) : v.toPrecision(3));
+const fmt = (v: number) =>
+  v === 0 ? "0" : Math.abs(v) < 1e-3 || Math.abs(v) >= 1e4 ? v.toExponential(1) : v.toPrecision(3);
 
-const rows: { problem: string; budget: number; sampler: string; median: number; worst: number; msPerTrial: number }[] = [];
+const rows: { problem: string; budget: number; sampler: string; median: number; worst: number; msPerTrial: number }[] =
+  [];
 for (const p of only === "pbt" ? [] : problems) {
   for (const budget of p.budgets) {
     for (const s of samplers) {
@@ -60,7 +72,14 @@ for (const p of only === "pbt" ? [] : problems) {
         bests.push(study.bestTrial!.values![0]!);
       }
       const ms = (performance.now() - t0) / (seeds * budget);
-      rows.push({ problem: p.name, budget, sampler: s.name, median: median(bests), worst: Math.max(...bests), msPerTrial: ms });
+      rows.push({
+        problem: p.name,
+        budget,
+        sampler: s.name,
+        median: median(bests),
+        worst: Math.max(...bests),
+        msPerTrial: ms,
+      });
       if (!json) process.stderr.write(`${p.name} ${budget} ${s.name}: median ${fmt(median(bests))}\n`);
     }
   }
@@ -68,8 +87,13 @@ for (const p of only === "pbt" ? [] : problems) {
 
 if (json && rows.length) process.stdout.write(JSON.stringify({ seeds, rows }, null, 2) + "\n");
 else if (rows.length) {
-  process.stdout.write(`best value found (minimized), over ${seeds} seeds\n\n| objective | trials | sampler | median | worst | ms / trial |\n| --- | --- | --- | --- | --- | --- |\n`);
-  for (const r of rows) process.stdout.write(`| ${r.problem} | ${r.budget} | ${r.sampler} | ${fmt(r.median)} | ${fmt(r.worst)} | ${r.msPerTrial.toFixed(2)} |\n`);
+  process.stdout.write(
+    `best value found (minimized), over ${seeds} seeds\n\n| objective | trials | sampler | median | worst | ms / trial |\n| --- | --- | --- | --- | --- | --- |\n`,
+  );
+  for (const r of rows)
+    process.stdout.write(
+      `| ${r.problem} | ${r.budget} | ${r.sampler} | ${fmt(r.median)} | ${fmt(r.worst)} | ${r.msPerTrial.toFixed(2)} |\n`,
+    );
 }
 
 // PBT: 8 members, 10 generations of 20 steps, against 31 fixed learning rates (1e-3..1) × 8 noise seeds, 200 steps each
@@ -87,10 +111,21 @@ for (let i = 0; runPbt && i <= 30; i++) {
 const pbtRows: { seed: number; best: number; schedule: string }[] = [];
 for (let seed = 0; runPbt && seed < Math.min(seeds, 5); seed++) {
   const dir = mkdtempSync(join(tmpdir(), "graft-bench-pbt-"));
-  const study = await Study.create({ dir, space: lrSpace, sampler: { name: "random", seed }, pbt: { population: 8, interval: 20, generations: 10, seed } });
+  const study = await Study.create({
+    dir,
+    space: lrSpace,
+    sampler: { name: "random", seed },
+    pbt: { population: 8, interval: 20, generations: 10, seed },
+  });
   await study.optimize(noisyQuadratic());
   const best = study.bestTrial!;
-  pbtRows.push({ seed, best: best.values![0]!, schedule: memberSchedule(study, best.number).map((e) => (e.params.lr as number).toPrecision(2)).join(" → ") });
+  pbtRows.push({
+    seed,
+    best: best.values![0]!,
+    schedule: memberSchedule(study, best.number)
+      .map((e) => (e.params.lr as number).toPrecision(2))
+      .join(" → "),
+  });
   study.close();
   rmSync(dir, { recursive: true, force: true });
 }
@@ -98,6 +133,8 @@ if (!runPbt) {
   // samplers only
 } else if (json) process.stdout.write(JSON.stringify({ pbt: pbtRows, fixed }, null, 2) + "\n");
 else {
-  process.stdout.write(`\nnoisy-quadratic, 200 steps: best fixed learning rate ${fixed.lr.toPrecision(3)} reaches ${fmt(fixed.best)} (best of 8 runs; mean ${fmt(fixed.mean)})\n\n| PBT seed | best member's loss | its learning-rate schedule (per 20 steps) |\n| --- | --- | --- |\n`);
+  process.stdout.write(
+    `\nnoisy-quadratic, 200 steps: best fixed learning rate ${fixed.lr.toPrecision(3)} reaches ${fmt(fixed.best)} (best of 8 runs; mean ${fmt(fixed.mean)})\n\n| PBT seed | best member's loss | its learning-rate schedule (per 20 steps) |\n| --- | --- | --- |\n`,
+  );
   for (const r of pbtRows) process.stdout.write(`| ${r.seed} | ${fmt(r.best)} | ${r.schedule} |\n`);
 }

@@ -45,20 +45,32 @@ for (const f of ["config.json", "tokenizer.json", "tokenizer_config.json", "spec
 }
 
 // this phase: its curve and its record
-const metrics = readFileSync(join(run, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+const metrics = readFileSync(join(run, "metrics.jsonl"), "utf8")
+  .trim()
+  .split("\n")
+  .map((l) => JSON.parse(l));
 const steps = summary.train.globalStep;
 const range = [offset + 1, offset + steps];
 const curve = `loss-steps-${range[0]}-${range[1]}.svg`;
 const evals = metrics.filter((r) => "eval_loss" in r);
-writeFileSync(join(out, curve), plot({
-  title: `Masked-LM loss, steps ${range[0]}–${range[1]}`, x: { label: "optimizer step" }, y: { label: "cross-entropy (nats)" },
-  series: [
-    { name: "training (mean of 20 steps)", points: metrics.filter((r) => "loss" in r).map((r) => [r.step + offset, r.loss]) },
-    { name: "validation", points: evals.map((r) => [r.step + offset, r.eval_loss]), kind: "line+markers" },
-  ],
-  width: 640, height: 320,
-}));
-const last = evals.at(-1);
+writeFileSync(
+  join(out, curve),
+  plot({
+    title: `Masked-LM loss, steps ${range[0]}–${range[1]}`,
+    x: { label: "optimizer step" },
+    y: { label: "cross-entropy (nats)" },
+    series: [
+      {
+        name: "training (mean of 20 steps)",
+        points: metrics.filter((r) => "loss" in r).map((r) => [r.step + offset, r.loss]),
+      },
+      { name: "validation", points: evals.map((r) => [r.step + offset, r.eval_loss]), kind: "line+markers" },
+    ],
+    width: 640,
+    height: 320,
+  }),
+);
+const _last = evals.at(-1);
 const bestEval = evals.reduce((b, r) => (r.eval_loss < b.eval_loss ? r : b));
 const source = first ? `--tokenizer tokenizer --preset ${p.preset}` : `--model ${out} --tokenizer ${out}`;
 history.data ??= `${p.corpus.join(" + ")}: ${runJson.blocks.tokens.toLocaleString("en")} tokens, ${runJson.blocks.train.toLocaleString("en")} training blocks of ${p.blockSize} tokens`;
@@ -68,7 +80,12 @@ history.phases.push({
   minutes: minutes !== undefined ? Number(minutes) : Math.round(summary.train.trainSeconds / 60),
   schedule: `lr ${a.lr}, ${a.warmupRatio * 100}% warmup, ${a.schedule} decay over ${a.maxSteps} steps${steps < a.maxSteps ? ` (stopped at ${steps})` : ""}`,
   command: `graft pretrain ${source} --corpus ../shared/datasets/gutenberg_nltk ../shared/datasets/state_union --block-size ${p.blockSize} --batch-size ${a.batchSize} --lr ${a.lr} --warmup-ratio ${a.warmupRatio} --max-steps ${a.maxSteps} --eval-every ${a.evalEvery} --save-every ${a.saveEvery} --seed ${a.seed} --output RUN${history.phases.length + 1}`,
-  validation: { loss: +bestEval.eval_loss.toFixed(3), perplexity: Math.round(bestEval.eval_perplexity), accuracy: +bestEval.eval_accuracy.toFixed(3), step: bestEval.step + offset },
+  validation: {
+    loss: +bestEval.eval_loss.toFixed(3),
+    perplexity: Math.round(bestEval.eval_perplexity),
+    accuracy: +bestEval.eval_accuracy.toFixed(3),
+    step: bestEval.step + offset,
+  },
   curve,
 });
 writeFileSync(historyPath, JSON.stringify(history, null, 2) + "\n");
@@ -80,9 +97,13 @@ const total = history.phases.at(-1).steps[1];
 const tokensSeen = total * a.batchSize * p.blockSize;
 const result = history.phases.at(-1).validation;
 const curves = [...new Set(history.phases.map((ph) => ph.curve))];
-const phaseRows = history.phases.map((ph, i) =>
-  `| ${i + 1} | ${ph.steps[0]}–${ph.steps[1]} | ${ph.schedule} | ${ph.where} | ${ph.minutes} min | ${ph.validation ? `${ph.validation.loss.toFixed(3)} (perplexity ${ph.validation.perplexity}, accuracy ${(ph.validation.accuracy * 100).toFixed(1)}%)` : "–"} |`);
-writeFileSync(join(out, "README.md"), `# graft-base
+const phaseRows = history.phases.map(
+  (ph, i) =>
+    `| ${i + 1} | ${ph.steps[0]}–${ph.steps[1]} | ${ph.schedule} | ${ph.where} | ${ph.minutes} min | ${ph.validation ? `${ph.validation.loss.toFixed(3)} (perplexity ${ph.validation.perplexity}, accuracy ${(ph.validation.accuracy * 100).toFixed(1)}%)` : "–"} |`,
+);
+writeFileSync(
+  join(out, "README.md"),
+  `# graft-base
 
 A small BERT-style encoder pre-trained by \`graft pretrain\` (masked language modelling) on public-domain English text.
 It is the default \`--model\` of \`graft finetune\`, so the quick start works offline. It is small and briefly trained:
@@ -95,7 +116,7 @@ a starting point that shows what transfer learning does on a laptop-sized budget
 | tokenizer | WordPiece, ${cfg.vocab_size} tokens, lowercased, accents stripped (\`graft tokenizer train\`) |
 | data | ${history.data} |
 | objective | masked LM: ${p.mlmProbability * 100}% of tokens selected, 80/10/10 mask/random/keep, masks redrawn every batch |
-| training | ${total} steps of ${a.batchSize} blocks (${(tokensSeen / 1e6).toFixed(1)}M tokens seen, ${(total * a.batchSize / runJson.blocks.train).toFixed(2)} epochs), AdamW, weight decay ${a.weightDecay}, in ${history.phases.length} phases (below), each continuing from the previous one's best weights |
+| training | ${total} steps of ${a.batchSize} blocks (${(tokensSeen / 1e6).toFixed(1)}M tokens seen, ${((total * a.batchSize) / runJson.blocks.train).toFixed(2)} epochs), AdamW, weight decay ${a.weightDecay}, in ${history.phases.length} phases (below), each continuing from the previous one's best weights |
 | result | validation MLM loss ${result.loss.toFixed(3)} (perplexity ${result.perplexity}), masked-token accuracy ${(result.accuracy * 100).toFixed(1)}% (step ${result.step}) |
 
 | phase | steps | schedule | on | time | validation loss at the end |
@@ -115,5 +136,8 @@ Each phase is packaged with \`node scripts/package-base-model.mjs RUN_N models/g
 appends it to \`history.json\` and writes this card.
 
 Licence of the weights: the training text is public domain; the model is released with graft.
-`);
-console.log(`wrote ${out}: phase ${history.phases.length}, steps ${range[0]}–${range[1]}, best validation loss ${result.loss.toFixed(3)}`);
+`,
+);
+console.log(
+  `wrote ${out}: phase ${history.phases.length}, steps ${range[0]}–${range[1]}, best validation loss ${result.loss.toFixed(3)}`,
+);

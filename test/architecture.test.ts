@@ -13,7 +13,19 @@ const src = join(root, "src");
 
 /** Rank of each layer; a layer may import layers of lower rank. Equal ranks are siblings (never each other). */
 const RANK: Record<string, number> = {
-  util: 0, backend: 1, tensor: 2, nn: 3, optim: 3, io: 4, models: 5, tokenizers: 5, train: 6, tune: 7, tasks: 8, serve: 9, cli: 10,
+  util: 0,
+  backend: 1,
+  tensor: 2,
+  nn: 3,
+  optim: 3,
+  io: 4,
+  models: 5,
+  tokenizers: 5,
+  train: 6,
+  tune: 7,
+  tasks: 8,
+  serve: 9,
+  cli: 10,
 };
 /** Leaf helpers: they import only what is listed, and any layer from io/ up may use them. */
 const LEAVES: Record<string, string[]> = { data: ["util"], metrics: ["util"], report: ["util", "metrics"] };
@@ -40,7 +52,8 @@ function layerOf(file: string): string {
   return rel.length === 1 ? rel[0].replace(/\.ts$/, "") : rel[0];
 }
 
-const IMPORT_RE = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|(?:^|\n)\s*import\s+["']([^"']+)["']/g;
+const IMPORT_RE =
+  /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|(?:^|\n)\s*import\s+["']([^"']+)["']/g;
 
 function importsOf(file: string): string[] {
   const text = readFileSync(file, "utf8");
@@ -70,7 +83,8 @@ test("imports only go down the layers", () => {
   const violations: string[] = [];
   for (const [f, deps] of graph) {
     for (const d of deps) {
-      const from = layerOf(f), to = layerOf(d);
+      const from = layerOf(f),
+        to = layerOf(d);
       if (!allowed(from, to)) violations.push(`${relative(root, f)} imports ${relative(root, d)} (${from} → ${to})`);
     }
   }
@@ -82,7 +96,8 @@ test("util/ uses only node:* modules and the leaf helpers use no engine code", (
   for (const f of files) {
     const layer = layerOf(f);
     if (layer !== "util") continue;
-    for (const s of importsOf(f)) if (!s.startsWith(".") && !s.startsWith("node:")) bad.push(`${relative(root, f)} imports ${s}`);
+    for (const s of importsOf(f))
+      if (!s.startsWith(".") && !s.startsWith("node:")) bad.push(`${relative(root, f)} imports ${s}`);
   }
   assert.deepEqual(bad, []);
 });

@@ -12,7 +12,23 @@
 export type F32 = Float32Array;
 export type I32 = Int32Array;
 
-export const UNARY_OPS = ["neg", "exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "relu", "gelu", "gelu_tanh", "silu", "abs", "square", "reciprocal", "pow"] as const;
+export const UNARY_OPS = [
+  "neg",
+  "exp",
+  "log",
+  "sqrt",
+  "rsqrt",
+  "tanh",
+  "sigmoid",
+  "relu",
+  "gelu",
+  "gelu_tanh",
+  "silu",
+  "abs",
+  "square",
+  "reciprocal",
+  "pow",
+] as const;
 export type UnaryOp = (typeof UNARY_OPS)[number];
 
 export const BINARY_OPS = ["add", "sub", "mul", "div", "max", "min", "pow", "eq", "gt", "lt"] as const;
@@ -120,13 +136,37 @@ export interface Backend {
   /** dx (overwritten) = dy * op'(x), given x and y = op(x). */
   unaryBackward(op: UnaryOp, x: F32, y: F32, dy: F32, dx: F32, param: number): void;
   /** out[i...] = a[...] op b[...] over `shape` with broadcast strides (0 on broadcast axes). */
-  binary(op: BinaryOp, a: F32, b: F32, out: F32, shape: readonly number[], aStrides: readonly number[], bStrides: readonly number[]): void;
+  binary(
+    op: BinaryOp,
+    a: F32,
+    b: F32,
+    out: F32,
+    shape: readonly number[],
+    aStrides: readonly number[],
+    bStrides: readonly number[],
+  ): void;
   /** out = cond != 0 ? a : b with broadcast strides. */
-  where(cond: F32, a: F32, b: F32, out: F32, shape: readonly number[], cStrides: readonly number[], aStrides: readonly number[], bStrides: readonly number[]): void;
+  where(
+    cond: F32,
+    a: F32,
+    b: F32,
+    out: F32,
+    shape: readonly number[],
+    cStrides: readonly number[],
+    aStrides: readonly number[],
+    bStrides: readonly number[],
+  ): void;
 
   // ---- layout
   /** dst[view] (=|+=) src[view] for every index of `shape`. */
-  stridedCopy(src: F32 | I32, from: StridedView, dst: F32 | I32, to: StridedView, shape: readonly number[], accumulate: boolean): void;
+  stridedCopy(
+    src: F32 | I32,
+    from: StridedView,
+    dst: F32 | I32,
+    to: StridedView,
+    shape: readonly number[],
+    accumulate: boolean,
+  ): void;
 
   // ---- reductions over the middle axis of [outer, dim, inner]
   reduce(op: ReduceOp, x: F32, out: F32, s: AxisSizes): void;
@@ -150,9 +190,30 @@ export interface Backend {
   /** dx = scale · y·(dy − Σ y·dy) row-wise: the gradient of attentionSoftmax with respect to x. */
   attentionSoftmaxBackward(y: F32, dy: F32, dx: F32, rows: number, cols: number, scale: number): void;
   /** Layer norm over the last axis; mean and rstd (rows) are saved for backward. */
-  layerNorm(x: F32, gamma: F32, beta: F32, out: F32, mean: F32, rstd: F32, rows: number, cols: number, eps: number): void;
+  layerNorm(
+    x: F32,
+    gamma: F32,
+    beta: F32,
+    out: F32,
+    mean: F32,
+    rstd: F32,
+    rows: number,
+    cols: number,
+    eps: number,
+  ): void;
   /** dx is overwritten; dgamma and dbeta accumulate. */
-  layerNormBackward(dy: F32, x: F32, gamma: F32, mean: F32, rstd: F32, dx: F32, dgamma: F32, dbeta: F32, rows: number, cols: number): void;
+  layerNormBackward(
+    dy: F32,
+    x: F32,
+    gamma: F32,
+    mean: F32,
+    rstd: F32,
+    dx: F32,
+    dgamma: F32,
+    dbeta: F32,
+    rows: number,
+    cols: number,
+  ): void;
   /** out[r, :] = table[ids[r], :]; ids out of range throw. */
   embedding(table: F32, ids: I32, out: F32, rows: number, dim: number, vocab: number): void;
   /** dTable[ids[r], :] += dy[r, :] */
@@ -162,12 +223,28 @@ export interface Backend {
   /** Per-row loss of softmax cross-entropy (0 for ignored rows), optionally weighted per class. */
   crossEntropy(logits: F32, targets: I32, weights: F32 | null, losses: F32, p: CrossEntropyParams): void;
   /** dlogits (overwritten) = dlosses[r] * ∂loss_r/∂logits. */
-  crossEntropyBackward(logits: F32, targets: I32, weights: F32 | null, dlosses: F32, dlogits: F32, p: CrossEntropyParams): void;
+  crossEntropyBackward(
+    logits: F32,
+    targets: I32,
+    weights: F32 | null,
+    dlosses: F32,
+    dlogits: F32,
+    p: CrossEntropyParams,
+  ): void;
 
   /** out[r, c] = act(x[r, c] + bias[c]): a linear layer's bias and activation in one pass. */
   biasActivation(act: Activation, x: F32, bias: F32, out: F32, rows: number, cols: number): void;
   /** dx (overwritten) = dy · act'(x + bias); dbias[c] += Σ_r dx[r, c]. x is the input before the bias. */
-  biasActivationBackward(act: Activation, x: F32, bias: F32, dy: F32, dx: F32, dbias: F32, rows: number, cols: number): void;
+  biasActivationBackward(
+    act: Activation,
+    x: F32,
+    bias: F32,
+    dy: F32,
+    dx: F32,
+    dbias: F32,
+    rows: number,
+    cols: number,
+  ): void;
 
   // ---- optimizers, over many parameters in one call
   adam(params: readonly F32[], grads: readonly F32[], m: readonly F32[], v: readonly F32[], h: AdamHyper): void;
@@ -176,10 +253,35 @@ export interface Backend {
 
 /** The method names of Backend, used to check that a backend (e.g. the native addon) implements all of them. */
 export const BACKEND_METHODS = [
-  "fill", "axpy", "affine", "sumSquares", "matmul", "unary", "unaryBackward", "binary", "where", "stridedCopy",
-  "reduce", "argReduce", "gatherAxis", "scatterAddAxis", "softmax", "softmaxBackward", "attentionSoftmax",
-  "attentionSoftmaxBackward", "layerNorm", "layerNormBackward", "embedding", "embeddingBackward", "dropout", "crossEntropy",
-  "crossEntropyBackward", "biasActivation", "biasActivationBackward", "adam", "sgd",
+  "fill",
+  "axpy",
+  "affine",
+  "sumSquares",
+  "matmul",
+  "unary",
+  "unaryBackward",
+  "binary",
+  "where",
+  "stridedCopy",
+  "reduce",
+  "argReduce",
+  "gatherAxis",
+  "scatterAddAxis",
+  "softmax",
+  "softmaxBackward",
+  "attentionSoftmax",
+  "attentionSoftmaxBackward",
+  "layerNorm",
+  "layerNormBackward",
+  "embedding",
+  "embeddingBackward",
+  "dropout",
+  "crossEntropy",
+  "crossEntropyBackward",
+  "biasActivation",
+  "biasActivationBackward",
+  "adam",
+  "sgd",
 ] as const satisfies readonly Exclude<keyof Backend, "name">[];
 
 /** A kernel's name: one of BACKEND_METHODS. */

@@ -8,8 +8,20 @@ import { loadNativeBackend } from "./native.js";
 import { backendChoice } from "../util/env.js";
 
 export type {
-  Backend, F32, I32, UnaryOp, BinaryOp, ReduceOp, Activation, AxisSizes, MatmulParams, StridedView, CrossEntropyParams, AttentionSoftmaxParams,
-  AdamHyper, SgdHyper,
+  Backend,
+  F32,
+  I32,
+  UnaryOp,
+  BinaryOp,
+  ReduceOp,
+  Activation,
+  AxisSizes,
+  MatmulParams,
+  StridedView,
+  CrossEntropyParams,
+  AttentionSoftmaxParams,
+  AdamHyper,
+  SgdHyper,
 } from "./backend.js";
 export { UNARY_OPS, BINARY_OPS, ACTIVATIONS, BACKEND_METHODS } from "./backend.js";
 export { jsBackend } from "./js/index.js";
@@ -24,7 +36,8 @@ function choose(): Backend {
   }
   const native = loadNativeBackend();
   if (native.backend) return native.backend;
-  if (choice === "native") throw new Error(`GRAFT_BACKEND=native but the native addon could not be loaded: ${native.reason}`);
+  if (choice === "native")
+    throw new Error(`GRAFT_BACKEND=native but the native addon could not be loaded: ${native.reason}`);
   process.stderr.write(`graft: native backend unavailable (${native.reason}); running on the TypeScript backend\n`);
   return jsBackend;
 }

@@ -47,7 +47,8 @@ export function loadNativeBackend(): NativeInfo {
     if (typeof addon.createBackend !== "function") return fail("addon has no createBackend()");
     const b = addon.createBackend();
     const missing = BACKEND_METHODS.filter((m) => typeof (b as unknown as Record<string, unknown>)[m] !== "function");
-    if (missing.length > 0) return fail(`addon lacks kernels: ${missing.join(", ")} (rebuild it: npx node-gyp rebuild)`);
+    if (missing.length > 0)
+      return fail(`addon lacks kernels: ${missing.join(", ")} (rebuild it: npx node-gyp rebuild)`);
     return (cached = { backend: b, addon: addon as NativeAddon, reason: "" });
   } catch (e) {
     return fail(`addon failed to load: ${(e as Error).message}`);

@@ -73,20 +73,40 @@ export interface Evaluation {
 }
 
 /** Accuracy, macro-F1 and the per-class table over the model's labels (scikit-learn's definitions). */
-export function evaluate(gold: readonly string[], pred: readonly string[], labels: readonly string[]): Evaluation & { table: string } {
+export function evaluate(
+  gold: readonly string[],
+  pred: readonly string[],
+  labels: readonly string[],
+): Evaluation & { table: string } {
   const { value, warnings } = captureWarnings(() => ({
     accuracy: accuracy(gold as string[], pred as string[]),
     macroF1: f1(gold as string[], pred as string[], { average: "macro", labels: [...new Set([...labels, ...gold])] }),
-    report: classificationReport(gold as string[], pred as string[], { labels: [...new Set([...labels, ...gold])], digits: 4 }),
+    report: classificationReport(gold as string[], pred as string[], {
+      labels: [...new Set([...labels, ...gold])],
+      digits: 4,
+    }),
   }));
-  const perClass = Object.fromEntries(value.report.classes.map(([name, r]) => [name, { precision: r.precision, recall: r.recall, f1: r.f1, support: r.support }]));
-  return { rows: gold.length, accuracy: value.accuracy, macroF1: value.macroF1, perClass, warnings, table: value.report.text };
+  const perClass = Object.fromEntries(
+    value.report.classes.map(([name, r]) => [
+      name,
+      { precision: r.precision, recall: r.recall, f1: r.f1, support: r.support },
+    ]),
+  );
+  return {
+    rows: gold.length,
+    accuracy: value.accuracy,
+    macroF1: value.macroF1,
+    perClass,
+    warnings,
+    table: value.report.text,
+  };
 }
 
 function parseRange(v: string): [number, number] {
   const m = /^\s*(\d+)\s*(?:[,:-]\s*(\d+)\s*)?$/.exec(v);
   if (!m) throw new GraftError(`--ngram must be "min,max" (e.g. 1,2) or one number, got "${v}"`);
-  const lo = Number(m[1]), hi = m[2] !== undefined ? Number(m[2]) : lo;
+  const lo = Number(m[1]),
+    hi = m[2] !== undefined ? Number(m[2]) : lo;
   if (lo < 1 || hi < lo) throw new GraftError(`--ngram needs 1 <= min <= max, got "${v}"`);
   return [lo, hi];
 }
@@ -104,30 +124,46 @@ async function buildConfig(o: BaselineFlags): Promise<BaselineConfig> {
     ngramRange: parseRange(o.ngram),
     minDf: positive("--min-df", o.minDf)!,
     maxDf: positive("--max-df", o.maxDf)!,
-    maxFeatures: numberFlag("--max-features", o.maxFeatures, (x) => Number.isInteger(x) && x > 0, "a positive integer") ?? null,
+    maxFeatures:
+      numberFlag("--max-features", o.maxFeatures, (x) => Number.isInteger(x) && x > 0, "a positive integer") ?? null,
     sublinearTf: o.sublinearTf,
     binary: o.binary === true,
     norm: o.norm === "none" ? null : oneOf("--norm", o.norm, ["l2", "l1"] as const),
     lowercase: o.lowercase,
-    stripAccents: o.stripAccents === undefined ? null : oneOf("--strip-accents", o.stripAccents, ["unicode", "ascii"] as const),
+    stripAccents:
+      o.stripAccents === undefined ? null : oneOf("--strip-accents", o.stripAccents, ["unicode", "ascii"] as const),
     ...(o.tokenPattern !== undefined ? { tokenPattern: o.tokenPattern } : {}),
   };
-  const languages = o.stopWords ? o.stopWords.split(",").map((s) => s.trim()).filter(Boolean) : [];
-  const stopWords = languages.length > 0 || (o.stopWordsFile?.length ?? 0) > 0 ? await resolveStopWords(languages, o.stopWordsFile ?? []) : [];
+  const languages = o.stopWords
+    ? o.stopWords
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
+  const stopWords =
+    languages.length > 0 || (o.stopWordsFile?.length ?? 0) > 0
+      ? await resolveStopWords(languages, o.stopWordsFile ?? [])
+      : [];
   const prepare: PrepareOptions = {
-    ...(o.normalize !== undefined ? { normalize: oneOf("--normalize", o.normalize.toUpperCase(), ["NFC", "NFKC"] as const) } : {}),
+    ...(o.normalize !== undefined
+      ? { normalize: oneOf("--normalize", o.normalize.toUpperCase(), ["NFC", "NFKC"] as const) }
+      : {}),
     ...(o.maskUrls ? { maskUrls: true } : {}),
     ...(o.maskEmails ? { maskEmails: true } : {}),
     ...(o.maskNumbers ? { maskNumbers: true } : {}),
     ...(stopWords.length > 0 ? { stopWords } : {}),
-    ...(o.normalizeTerms ? { normalizeTerms: (await Lexicon.load(o.normalizeTerms, { kind: "normalize" })).toJSON() } : {}),
+    ...(o.normalizeTerms
+      ? { normalizeTerms: (await Lexicon.load(o.normalizeTerms, { kind: "normalize" })).toJSON() }
+      : {}),
   };
   return {
     model,
     classifier: {
       C: positive("--C", o.C),
       alpha: numberFlag("--alpha", o.alpha, (x) => x >= 0, "a non-negative number"),
-      ...(o.maxIter !== undefined ? { maxIter: numberFlag("--max-iter", o.maxIter, (x) => Number.isInteger(x) && x > 0, "a positive integer") } : {}),
+      ...(o.maxIter !== undefined
+        ? { maxIter: numberFlag("--max-iter", o.maxIter, (x) => Number.isInteger(x) && x > 0, "a positive integer") }
+        : {}),
       ...(o.tol !== undefined ? { tol: positive("--tol", o.tol) } : {}),
       seed: numberFlag("--seed", o.seed, Number.isInteger, "an integer"),
     },
@@ -140,7 +176,8 @@ async function buildConfig(o: BaselineFlags): Promise<BaselineConfig> {
 
 function labelsOf(rows: readonly Example[], file: string, role: string): string[] {
   return rows.map((e) => {
-    if (e.label === undefined) throw new GraftError(`${file}: the ${role} data has no labels (line ${e.line})`, "pass --label-column NAME");
+    if (e.label === undefined)
+      throw new GraftError(`${file}: the ${role} data has no labels (line ${e.line})`, "pass --label-column NAME");
     return String(e.label);
   });
 }
@@ -153,20 +190,37 @@ function withConfigFile(flags: BaselineFlags, command: Command): BaselineFlags {
   const known = new Set(command.options.map((opt) => opt.attributeName()).filter((k) => k !== "config"));
   const explicit = new Set([...known].filter((k) => command.getOptionValueSource(k) === "cli"));
   // flags arrive as strings; accept plain numbers in the file too
-  const file = Object.fromEntries(Object.entries(readConfigFile(flags.config)).map(([k, v]) => [k, typeof v === "number" ? String(v) : v]));
-  return { ...flags, ...mergeConfig(file, flags as unknown as Record<string, unknown>, explicit, known) } as BaselineFlags;
+  const file = Object.fromEntries(
+    Object.entries(readConfigFile(flags.config)).map(([k, v]) => [k, typeof v === "number" ? String(v) : v]),
+  );
+  return {
+    ...flags,
+    ...mergeConfig(file, flags as unknown as Record<string, unknown>, explicit, known),
+  } as BaselineFlags;
 }
 
 export function register(program: Command): void {
   const cmd = program
     .command("baseline")
-    .description("train and evaluate a classical baseline (TF-IDF + logistic regression, naive Bayes or linear SVM) and save it for graft predict")
-    .option("--config <file>", 'settings (JSON or YAML) named like the flags in camelCase, e.g. {"model": "svm", "ngram": "1,3"}; flags override it')
+    .description(
+      "train and evaluate a classical baseline (TF-IDF + logistic regression, naive Bayes or linear SVM) and save it for graft predict",
+    )
+    .option(
+      "--config <file>",
+      'settings (JSON or YAML) named like the flags in camelCase, e.g. {"model": "svm", "ngram": "1,3"}; flags override it',
+    )
     .option("--data <file>", "training data (CSV, TSV or JSONL with a text and a label column)")
     .option("--validation <file>", "validation data (default: none, or --validation-size of --data)")
     .option("--test <file>", "test data (default: --test-size of --data, stratified)")
-    .option("--test-size <fraction>", "fraction of --data held out for testing when there is no --test file (default 0.2)")
-    .option("--validation-size <fraction>", "fraction of --data held out for validation when there is no --validation file", "0")
+    .option(
+      "--test-size <fraction>",
+      "fraction of --data held out for testing when there is no --test file (default 0.2)",
+    )
+    .option(
+      "--validation-size <fraction>",
+      "fraction of --data held out for validation when there is no --validation file",
+      "0",
+    )
     .option("--seed <n>", "seed for the split and the SVM's row order", "0")
     .option("--no-stratify", "hold out a random rather than a label-stratified split")
     .option("--dedupe", "drop repeated texts from --data before splitting")
@@ -191,10 +245,16 @@ export function register(program: Command): void {
     .option("--mask-urls", "replace URLs by xxurl")
     .option("--mask-emails", "replace e-mail addresses by xxemail")
     .option("--mask-numbers", "replace numbers by xxnum")
-    .option("--stop-words <langs>", `remove stop words of these languages (e.g. en or en,de; lists from ${STOP_WORD_SOURCE})`)
+    .option(
+      "--stop-words <langs>",
+      `remove stop words of these languages (e.g. en or en,de; lists from ${STOP_WORD_SOURCE})`,
+    )
     .option("--stop-words-file <file...>", "remove the words listed in these files (one per line)")
     .option("--normalize-terms <file>", "lexicon mapping variants to canonical terms (variant<TAB>canonical)")
-    .option("--lexicon <file>", "category or score lexicon whose features are added (term<TAB>category or term<TAB>score)")
+    .option(
+      "--lexicon <file>",
+      "category or score lexicon whose features are added (term<TAB>category or term<TAB>score)",
+    )
     .option("--lexicon-weight <w>", "scale of the lexicon features", "1")
     .option("--out <dir>", "model directory to write (default: runs/baseline-<model>-<time>)")
     .option("--predictions <file>", "also write the test predictions as JSONL")
@@ -209,10 +269,20 @@ export function register(program: Command): void {
     .action(async (flags: BaselineFlags, command: Command) => {
       const o = withConfigFile(flags, command);
       if (!o.data) throw new GraftError("no training data", "pass --data FILE (or data in --config)");
-      if (o.task !== "classify") throw new GraftError(`--task ${o.task} is not supported by graft baseline`, "the classical baselines do text classification: --task classify");
-      if (o.labelType === "float") throw new GraftError("--label-type float means regression; graft baseline classifies", "use string or int labels");
-      if (o.test !== undefined && o.testSize !== undefined) throw new GraftError("give --test or --test-size, not both");
-      const fraction = (name: string, v: string) => numberFlag(name, v, (x) => x >= 0 && x < 1, "a fraction in [0, 1)")!;
+      if (o.task !== "classify")
+        throw new GraftError(
+          `--task ${o.task} is not supported by graft baseline`,
+          "the classical baselines do text classification: --task classify",
+        );
+      if (o.labelType === "float")
+        throw new GraftError(
+          "--label-type float means regression; graft baseline classifies",
+          "use string or int labels",
+        );
+      if (o.test !== undefined && o.testSize !== undefined)
+        throw new GraftError("give --test or --test-size, not both");
+      const fraction = (name: string, v: string) =>
+        numberFlag(name, v, (x) => x >= 0 && x < 1, "a fraction in [0, 1)")!;
       const config = await buildConfig(o);
       const loaded = await loadSplits({
         train: o.data,
@@ -228,39 +298,69 @@ export function register(program: Command): void {
       reportSkipped(loaded.skipped);
       const log = (s: string) => process.stderr.write(s + "\n");
       const { sizes, split } = loaded.summary;
-      log(`data: train ${sizes.train}, validation ${sizes.validation}, test ${sizes.test} rows` + (split ? ` (held out of ${o.data}: ${split.method}, seed ${split.seed})` : ""));
-      if (loaded.summary.dedupe) log(`dedupe: dropped ${loaded.summary.dedupe.removed} repeated rows (${loaded.summary.dedupe.conflictingLabels} with conflicting labels)`);
+      log(
+        `data: train ${sizes.train}, validation ${sizes.validation}, test ${sizes.test} rows` +
+          (split ? ` (held out of ${o.data}: ${split.method}, seed ${split.seed})` : ""),
+      );
+      if (loaded.summary.dedupe)
+        log(
+          `dedupe: dropped ${loaded.summary.dedupe.removed} repeated rows (${loaded.summary.dedupe.conflictingLabels} with conflicting labels)`,
+        );
       if (sizes.test === 0) throw new GraftError("nothing to evaluate on", "pass --test FILE or a --test-size above 0");
 
       const yTrain = labelsOf(loaded.train, o.data, "training");
       const started = performance.now();
       const model = TextClassifier.fit(loaded.train.map(exampleText), yTrain, config);
       const trainSeconds = (performance.now() - started) / 1000;
-      log(`trained ${config.model} on ${model.vectorizer.vocabulary.length} TF-IDF features in ${trainSeconds.toFixed(1)} s`);
+      log(
+        `trained ${config.model} on ${model.vectorizer.vocabulary.length} TF-IDF features in ${trainSeconds.toFixed(1)} s`,
+      );
 
       const results: Record<string, Evaluation> = {};
       const tables: Record<string, string> = {};
       const testPredictions: string[] = [];
-      for (const [role, rows, file] of [["validation", loaded.validation, o.validation ?? o.data], ["test", loaded.test, o.test ?? o.data]] as const) {
+      for (const [role, rows, file] of [
+        ["validation", loaded.validation, o.validation ?? o.data],
+        ["test", loaded.test, o.test ?? o.data],
+      ] as const) {
         if (rows.length === 0) continue;
         const gold = labelsOf(rows, file, role);
         const pred = Array.from(model.predictIds(rows.map(exampleText)), (id) => model.labels[id]!);
         if (role === "test") testPredictions.push(...pred);
         const unseen = [...new Set(gold)].filter((l) => !model.labels.includes(l));
-        if (unseen.length > 0) log(`warning: ${role} labels never seen in training (always wrong): ${unseen.join(", ")}`);
+        if (unseen.length > 0)
+          log(`warning: ${role} labels never seen in training (always wrong): ${unseen.join(", ")}`);
         const { table, ...ev } = evaluate(gold, pred, model.labels);
         results[role] = ev;
         tables[role] = table;
       }
 
-      const out = o.out ?? join("runs", `baseline-${config.model}-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}`);
+      const out =
+        o.out ??
+        join("runs", `baseline-${config.model}-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}`);
       model.save(out);
       const { out: _o, predictions: _p, json: _j, config: _c, ...settings } = o;
-      writeJsonAtomic(join(out, "run.json"), { command: "baseline", graft: version(), created: new Date().toISOString(), settings, config: { ...config, lexicon: config.lexicon ? `${o.lexicon} (${config.lexicon.entries.length} entries)` : null } });
-      writeJsonAtomic(join(out, "metrics.json"), { model: config.model, features: model.vectorizer.vocabulary.length, trainSeconds, ...results });
+      writeJsonAtomic(join(out, "run.json"), {
+        command: "baseline",
+        graft: version(),
+        created: new Date().toISOString(),
+        settings,
+        config: {
+          ...config,
+          lexicon: config.lexicon ? `${o.lexicon} (${config.lexicon.entries.length} entries)` : null,
+        },
+      });
+      writeJsonAtomic(join(out, "metrics.json"), {
+        model: config.model,
+        features: model.vectorizer.vocabulary.length,
+        trainSeconds,
+        ...results,
+      });
       writeJsonAtomic(join(out, "data.json"), { ...loaded.summary, skippedRows: loaded.skipped });
       if (o.predictions) {
-        const lines = loaded.test.map((e, i) => JSON.stringify({ line: e.line, label: e.label, prediction: testPredictions[i] }));
+        const lines = loaded.test.map((e, i) =>
+          JSON.stringify({ line: e.line, label: e.label, prediction: testPredictions[i] }),
+        );
         writeFileAtomic(o.predictions, lines.join("\n") + "\n");
       }
 
@@ -269,7 +369,9 @@ export function register(program: Command): void {
         return;
       }
       for (const [role, ev] of Object.entries(results)) {
-        process.stdout.write(`${role}: accuracy ${pct(ev.accuracy)}%  macro-F1 ${pct(ev.macroF1)}%  (${ev.rows} rows)\n`);
+        process.stdout.write(
+          `${role}: accuracy ${pct(ev.accuracy)}%  macro-F1 ${pct(ev.macroF1)}%  (${ev.rows} rows)\n`,
+        );
         for (const w of ev.warnings) process.stdout.write(`  warning: ${w}\n`);
       }
       process.stdout.write("\n" + tables.test + "\n");

@@ -17,9 +17,12 @@ export function readConfigFile(path: string): ConfigObject {
   try {
     value = [".yaml", ".yml"].includes(extname(path).toLowerCase()) ? parseYaml(text) : JSON.parse(text);
   } catch (e) {
-    throw new GraftError(`config file ${path} is not valid ${extname(path).slice(1).toUpperCase() || "JSON"}: ${(e as Error).message}`);
+    throw new GraftError(
+      `config file ${path} is not valid ${extname(path).slice(1).toUpperCase() || "JSON"}: ${(e as Error).message}`,
+    );
   }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new GraftError(`config file ${path} must hold an object of settings`);
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new GraftError(`config file ${path} must hold an object of settings`);
   return value as ConfigObject;
 }
 
@@ -27,9 +30,18 @@ export function readConfigFile(path: string): ConfigObject {
  * File settings overridden by the flags the user actually typed (commander reports defaults too; `explicit`
  * names the options that came from the command line, so a flag's default never overrides the file).
  */
-export function mergeConfig(file: ConfigObject, flags: ConfigObject, explicit: ReadonlySet<string>, known: ReadonlySet<string>): ConfigObject {
+export function mergeConfig(
+  file: ConfigObject,
+  flags: ConfigObject,
+  explicit: ReadonlySet<string>,
+  known: ReadonlySet<string>,
+): ConfigObject {
   const unknown = Object.keys(file).filter((k) => !known.has(k));
-  if (unknown.length) throw new GraftError(`unknown setting(s) in the config file: ${unknown.join(", ")}`, `known settings: ${[...known].sort().join(", ")}`);
+  if (unknown.length)
+    throw new GraftError(
+      `unknown setting(s) in the config file: ${unknown.join(", ")}`,
+      `known settings: ${[...known].sort().join(", ")}`,
+    );
   const out: ConfigObject = {};
   for (const k of known) {
     if (explicit.has(k) && flags[k] !== undefined) out[k] = flags[k];
@@ -43,7 +55,8 @@ export function mergeConfig(file: ConfigObject, flags: ConfigObject, explicit: R
 export function numberOption(flag: string, v: string | undefined, integer = false): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new GraftError(`--${flag} must be ${integer ? "an integer" : "a number"}, got "${v}"`);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)))
+    throw new GraftError(`--${flag} must be ${integer ? "an integer" : "a number"}, got "${v}"`);
   return n;
 }
 

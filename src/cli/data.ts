@@ -30,7 +30,10 @@ export interface ReadFlags {
 /** Adds the shared reading flags to a command; `onBadRow` is the command's default policy. */
 export function addReadOptions(cmd: Command, onBadRow: "fail" | "skip" = "fail", withConll = false): Command {
   return cmd
-    .option("--format <format>", `file format: ${DATA_FORMATS.join(", ")}${withConll ? ", conll" : ""} (default: from the extension, else sniffed)`)
+    .option(
+      "--format <format>",
+      `file format: ${DATA_FORMATS.join(", ")}${withConll ? ", conll" : ""} (default: from the extension, else sniffed)`,
+    )
     .option("--delimiter <char>", 'CSV/TSV field delimiter, e.g. ";" or "\\t" (default: sniffed)')
     .option("--quote <char>", 'CSV quote character, or "none" (default: " for CSV, none for TSV)')
     .option("--no-header", "the CSV/TSV file has no header row; name columns by 0-based index")
@@ -42,9 +45,12 @@ export function addReadOptions(cmd: Command, onBadRow: "fail" | "skip" = "fail",
 }
 
 export function readOptionsFrom(f: ReadFlags): ExampleReadOptions {
-  if (f.format !== undefined && !DATA_FORMATS.includes(f.format as DataFormat)) throw new GraftError(`--format must be one of ${DATA_FORMATS.join(", ")}, got "${f.format}"`);
-  if (!["string", "int", "float"].includes(f.labelType ?? "string")) throw new GraftError(`--label-type must be string, int or float, got "${f.labelType}"`);
-  if (f.onBadRow !== "fail" && f.onBadRow !== "skip") throw new GraftError(`--on-bad-row must be "skip" or "fail", got "${f.onBadRow}"`);
+  if (f.format !== undefined && !DATA_FORMATS.includes(f.format as DataFormat))
+    throw new GraftError(`--format must be one of ${DATA_FORMATS.join(", ")}, got "${f.format}"`);
+  if (!["string", "int", "float"].includes(f.labelType ?? "string"))
+    throw new GraftError(`--label-type must be string, int or float, got "${f.labelType}"`);
+  if (f.onBadRow !== "fail" && f.onBadRow !== "skip")
+    throw new GraftError(`--on-bad-row must be "skip" or "fail", got "${f.onBadRow}"`);
   const delimiter = f.delimiter === "\\t" || f.delimiter === "tab" ? "\t" : f.delimiter;
   return {
     ...(f.format !== undefined ? { format: f.format as DataFormat } : {}),
@@ -61,7 +67,12 @@ export function readOptionsFrom(f: ReadFlags): ExampleReadOptions {
 }
 
 /** Parses a number flag, naming the flag when it is not a number in range. */
-export function numberFlag(name: string, v: string | undefined, check: (x: number) => boolean = Number.isFinite, what = "a number"): number | undefined {
+export function numberFlag(
+  name: string,
+  v: string | undefined,
+  check: (x: number) => boolean = Number.isFinite,
+  what = "a number",
+): number | undefined {
   if (v === undefined) return undefined;
   const x = Number(v);
   if (v.trim() === "" || !Number.isFinite(x) || !check(x)) throw new GraftError(`${name} must be ${what}, got "${v}"`);
@@ -69,7 +80,11 @@ export function numberFlag(name: string, v: string | undefined, check: (x: numbe
 }
 
 /** Prints skipped rows to stderr: all of them up to `max`, then a count (the full list goes to the run's data.json). */
-export function reportSkipped(skipped: readonly BadRow[], max = 20, stream: NodeJS.WritableStream = process.stderr): void {
+export function reportSkipped(
+  skipped: readonly BadRow[],
+  max = 20,
+  stream: NodeJS.WritableStream = process.stderr,
+): void {
   if (skipped.length === 0) return;
   stream.write(`skipped ${skipped.length} bad row${skipped.length === 1 ? "" : "s"}:\n`);
   for (const r of skipped.slice(0, max)) stream.write(`  ${r.file}, line ${r.line}: ${r.reason}\n`);
@@ -86,13 +101,25 @@ function lengths(p: Percentiles): string {
 export function formatInspect(r: InspectReport): string {
   const lines: string[] = [];
   const row = (k: string, v: string) => lines.push(`${k.padEnd(11)} ${v}`);
-  const roles = r.roles ? `; text: ${r.roles.text}${r.roles.textPair ? `, pair: ${r.roles.textPair}` : ""}${r.roles.label ? `, label: ${r.roles.label}` : ""}` : "";
+  const roles = r.roles
+    ? `; text: ${r.roles.text}${r.roles.textPair ? `, pair: ${r.roles.textPair}` : ""}${r.roles.label ? `, label: ${r.roles.label}` : ""}`
+    : "";
   row("file", `${r.file} (${r.format}${r.columns.length ? `, columns: ${r.columns.join(", ")}` : ""}${roles})`);
   const unit = r.unit === "sentence" ? "sentences" : "rows";
-  row(unit, `${int(r.kept)} kept of ${int(r.rows)} (${int(r.skipped.total)} skipped, ${int(r.blankLines)} blank lines)`);
+  row(
+    unit,
+    `${int(r.kept)} kept of ${int(r.rows)} (${int(r.skipped.total)} skipped, ${int(r.blankLines)} blank lines)`,
+  );
   if (r.labels) {
     const w = Math.max(...r.labels.map((l) => l.label.length));
-    r.labels.slice(0, 30).forEach((l, i) => row(i === 0 ? `${r.unit === "sentence" ? "tags" : "labels"} (${r.labels!.length})` : "", `${l.label.padEnd(w)}  ${int(l.count).padStart(9)}  ${(l.share * 100).toFixed(1).padStart(5)}%`));
+    r.labels
+      .slice(0, 30)
+      .forEach((l, i) =>
+        row(
+          i === 0 ? `${r.unit === "sentence" ? "tags" : "labels"} (${r.labels!.length})` : "",
+          `${l.label.padEnd(w)}  ${int(l.count).padStart(9)}  ${(l.share * 100).toFixed(1).padStart(5)}%`,
+        ),
+      );
     if (r.labels.length > 30) row("", `... and ${r.labels.length - 30} more labels`);
   } else row("labels", "none (unlabelled data)");
   if (r.length) {
@@ -100,18 +127,34 @@ export function formatInspect(r: InspectReport): string {
     row(r.unit === "sentence" ? "tokens" : "words", lengths(r.length.words));
   }
   const d = r.duplicates;
-  row("duplicates", d.rows === 0 ? "none" : `${int(d.rows)} ${unit} repeat an earlier text (${int(d.distinctDuplicated)} distinct texts, ${int(d.conflictingLabels)} with conflicting labels)`);
-  if (r.overlap) row("overlap", `${int(r.overlap.rowsAlsoInFile)} of ${int(r.overlap.rows)} rows of ${r.overlap.file} also occur in ${r.file} (${int(r.overlap.distinctShared)} distinct texts)`);
+  row(
+    "duplicates",
+    d.rows === 0
+      ? "none"
+      : `${int(d.rows)} ${unit} repeat an earlier text (${int(d.distinctDuplicated)} distinct texts, ${int(d.conflictingLabels)} with conflicting labels)`,
+  );
+  if (r.overlap)
+    row(
+      "overlap",
+      `${int(r.overlap.rowsAlsoInFile)} of ${int(r.overlap.rows)} rows of ${r.overlap.file} also occur in ${r.file} (${int(r.overlap.distinctShared)} distinct texts)`,
+    );
   if (r.skipped.total > 0) {
     for (const [reason, n] of Object.entries(r.skipped.byReason)) row("skipped", `${int(n)} × ${reason}`);
     for (const b of r.skipped.first) row("", `line ${b.line}: ${b.reason}`);
-    if (r.skipped.total > r.skipped.first.length) row("", `... and ${int(r.skipped.total - r.skipped.first.length)} more`);
+    if (r.skipped.total > r.skipped.first.length)
+      row("", `... and ${int(r.skipped.total - r.skipped.first.length)} more`);
   }
   return lines.join("\n") + "\n";
 }
 
 function toJsonl(examples: readonly Example[]): string {
-  const row = (e: Example) => ({ text: e.text, ...(e.textPair !== undefined ? { text_pair: e.textPair } : {}), ...(e.label !== undefined ? { label: e.label } : {}), ...(e.group !== undefined ? { group: e.group } : {}), line: e.line });
+  const row = (e: Example) => ({
+    text: e.text,
+    ...(e.textPair !== undefined ? { text_pair: e.textPair } : {}),
+    ...(e.label !== undefined ? { label: e.label } : {}),
+    ...(e.group !== undefined ? { group: e.group } : {}),
+    line: e.line,
+  });
   return examples.map((e) => JSON.stringify(row(e))).join("\n") + (examples.length ? "\n" : "");
 }
 
@@ -121,7 +164,9 @@ export function register(program: Command): void {
   addReadOptions(
     data
       .command("inspect")
-      .description("rows, columns, label (or CoNLL tag) distribution, text lengths, duplicates, bad rows, overlap with another file")
+      .description(
+        "rows, columns, label (or CoNLL tag) distribution, text lengths, duplicates, bad rows, overlap with another file",
+      )
       .argument("<file>", "CSV, TSV, JSONL, plain-text or CoNLL file")
       .option("--against <file>", "also count how many rows of this file (e.g. the test set) occur in <file>")
       .option("--tag-column <n>", "CoNLL: 0-based column of the tag (default: the last)")
@@ -129,14 +174,20 @@ export function register(program: Command): void {
     "skip",
     true,
   )
-    .addHelpText("after", "\nExamples:\n  graft data inspect train.tsv --against test.tsv\n  graft data inspect SMSSpamCollection --no-header --label-column 0 --text-column 1\n  graft data inspect conll2003/train.txt --format conll\n")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  graft data inspect train.tsv --against test.tsv\n  graft data inspect SMSSpamCollection --no-header --label-column 0 --text-column 1\n  graft data inspect conll2003/train.txt --format conll\n",
+    )
     .action(async (file: string, opts: ReadFlags & { against?: string; tagColumn?: string; json?: boolean }) => {
       const conll = opts.format === "conll" || (opts.format === undefined && /\.conll(u)?$/i.test(file));
       let report: InspectReport;
       if (conll) {
         if (opts.against) throw new GraftError("--against is not supported for CoNLL files");
         const tagColumn = numberFlag("--tag-column", opts.tagColumn, Number.isInteger, "an integer");
-        report = await inspectConll(file, { onBadRow: opts.onBadRow as "skip" | "fail", ...(tagColumn !== undefined ? { tagColumn } : {}) });
+        report = await inspectConll(file, {
+          onBadRow: opts.onBadRow as "skip" | "fail",
+          ...(tagColumn !== undefined ? { tagColumn } : {}),
+        });
       } else {
         report = await inspectFile(file, readOptionsFrom(opts), opts.against ? { file: opts.against } : undefined);
       }
@@ -146,7 +197,9 @@ export function register(program: Command): void {
   addReadOptions(
     data
       .command("split")
-      .description("split a labelled file into train/validation/test (or k folds) as JSONL with a seed, and record the split")
+      .description(
+        "split a labelled file into train/validation/test (or k folds) as JSONL with a seed, and record the split",
+      )
       .argument("<file>", "CSV, TSV or JSONL file")
       .requiredOption("--out <dir>", "directory for the JSONL parts and split.json")
       .option("--test-size <fraction>", "fraction held out for test", "0.2")
@@ -157,37 +210,79 @@ export function register(program: Command): void {
       .option("--no-stratify", "random instead of stratified by label")
       .option("--dedupe", "drop repeated texts before splitting"),
   )
-    .addHelpText("after", "\nExamples:\n  graft data split reviews.csv --out splits/ --test-size 0.2 --validation-size 0.1 --seed 1\n  graft data split tickets.csv --out folds/ --folds 5 --group-column customer\n")
-    .action(async (file: string, opts: ReadFlags & { out: string; testSize: string; validationSize: string; folds?: string; seed: string; stratify: boolean; dedupe?: boolean }) => {
-      const fraction = (name: string, v: string) => numberFlag(name, v, (x) => x >= 0 && x < 1, "a fraction in [0, 1)")!;
-      const seed = numberFlag("--seed", opts.seed, Number.isInteger, "an integer");
-      if (opts.groupColumn !== undefined && opts.folds === undefined) throw new GraftError("--group-column needs --folds (group k-fold)");
-      const folds = numberFlag("--folds", opts.folds, (x) => Number.isInteger(x) && x >= 2 && x <= 36, "an integer from 2 to 36");
-      const loaded = await loadSplits({
-        train: file,
-        read: readOptionsFrom(opts),
-        ...(folds === undefined ? { testFraction: fraction("--test-size", opts.testSize), validationFraction: fraction("--validation-size", opts.validationSize) } : {}),
-        seed,
-        ...(opts.stratify ? {} : { stratify: false }),
-        dedupe: opts.dedupe === true,
-      });
-      reportSkipped(loaded.skipped);
-      const summary: DataSummary & { skippedRows: BadRow[] } = { ...loaded.summary, skippedRows: loaded.skipped };
-      if (folds !== undefined) {
-        const labelled = loaded.train.every((e) => e.label !== undefined);
-        const method = opts.groupColumn !== undefined ? "group" : opts.stratify && labelled ? "stratified" : "random";
-        const { folds: parts, record } = kFold(loaded.train, { k: folds, method, ...(seed !== undefined ? { seed } : {}) });
-        parts.forEach((f, i) => writeFileAtomic(join(opts.out, `fold-${i}.jsonl`), toJsonl(f.test.map((j) => loaded.train[j]!))));
-        summary.split = record;
+    .addHelpText(
+      "after",
+      "\nExamples:\n  graft data split reviews.csv --out splits/ --test-size 0.2 --validation-size 0.1 --seed 1\n  graft data split tickets.csv --out folds/ --folds 5 --group-column customer\n",
+    )
+    .action(
+      async (
+        file: string,
+        opts: ReadFlags & {
+          out: string;
+          testSize: string;
+          validationSize: string;
+          folds?: string;
+          seed: string;
+          stratify: boolean;
+          dedupe?: boolean;
+        },
+      ) => {
+        const fraction = (name: string, v: string) =>
+          numberFlag(name, v, (x) => x >= 0 && x < 1, "a fraction in [0, 1)")!;
+        const seed = numberFlag("--seed", opts.seed, Number.isInteger, "an integer");
+        if (opts.groupColumn !== undefined && opts.folds === undefined)
+          throw new GraftError("--group-column needs --folds (group k-fold)");
+        const folds = numberFlag(
+          "--folds",
+          opts.folds,
+          (x) => Number.isInteger(x) && x >= 2 && x <= 36,
+          "an integer from 2 to 36",
+        );
+        const loaded = await loadSplits({
+          train: file,
+          read: readOptionsFrom(opts),
+          ...(folds === undefined
+            ? {
+                testFraction: fraction("--test-size", opts.testSize),
+                validationFraction: fraction("--validation-size", opts.validationSize),
+              }
+            : {}),
+          seed,
+          ...(opts.stratify ? {} : { stratify: false }),
+          dedupe: opts.dedupe === true,
+        });
+        reportSkipped(loaded.skipped);
+        const summary: DataSummary & { skippedRows: BadRow[] } = { ...loaded.summary, skippedRows: loaded.skipped };
+        if (folds !== undefined) {
+          const labelled = loaded.train.every((e) => e.label !== undefined);
+          const method = opts.groupColumn !== undefined ? "group" : opts.stratify && labelled ? "stratified" : "random";
+          const { folds: parts, record } = kFold(loaded.train, {
+            k: folds,
+            method,
+            ...(seed !== undefined ? { seed } : {}),
+          });
+          parts.forEach((f, i) =>
+            writeFileAtomic(join(opts.out, `fold-${i}.jsonl`), toJsonl(f.test.map((j) => loaded.train[j]!))),
+          );
+          summary.split = record;
+          writeJsonAtomic(join(opts.out, "split.json"), summary);
+          process.stdout.write(
+            `${folds} ${method} folds of ${parts.map((f) => int(f.test.length)).join(", ")} rows → ${opts.out} (split recorded in split.json)\n`,
+          );
+          return;
+        }
+        for (const [name, rows] of [
+          ["train", loaded.train],
+          ["validation", loaded.validation],
+          ["test", loaded.test],
+        ] as const) {
+          if (rows.length > 0) writeFileAtomic(join(opts.out, `${name}.jsonl`), toJsonl(rows));
+        }
         writeJsonAtomic(join(opts.out, "split.json"), summary);
-        process.stdout.write(`${folds} ${method} folds of ${parts.map((f) => int(f.test.length)).join(", ")} rows → ${opts.out} (split recorded in split.json)\n`);
-        return;
-      }
-      for (const [name, rows] of [["train", loaded.train], ["validation", loaded.validation], ["test", loaded.test]] as const) {
-        if (rows.length > 0) writeFileAtomic(join(opts.out, `${name}.jsonl`), toJsonl(rows));
-      }
-      writeJsonAtomic(join(opts.out, "split.json"), summary);
-      const s = loaded.summary.sizes;
-      process.stdout.write(`train ${int(s.train)}, validation ${int(s.validation)}, test ${int(s.test)} rows → ${opts.out} (split recorded in split.json)\n`);
-    });
+        const s = loaded.summary.sizes;
+        process.stdout.write(
+          `train ${int(s.train)}, validation ${int(s.validation)}, test ${int(s.test)} rows → ${opts.out} (split recorded in split.json)\n`,
+        );
+      },
+    );
 }

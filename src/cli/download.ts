@@ -36,7 +36,9 @@ function reporter(quiet: boolean): (p: Progress) => void {
     } else if (tty && Date.now() - last > 100) {
       last = Date.now();
       const pct = Number.isFinite(p.total) && p.total > 0 ? ` (${((100 * p.received) / p.total).toFixed(0)}%)` : "";
-      err.write(`\r\x1b[K${p.file}: ${size(p.received)}${Number.isFinite(p.total) ? ` of ${size(p.total)}` : ""}${pct}${p.phase === "resume" ? ", resumed" : ""}`);
+      err.write(
+        `\r\x1b[K${p.file}: ${size(p.received)}${Number.isFinite(p.total) ? ` of ${size(p.total)}` : ""}${pct}${p.phase === "resume" ? ", resumed" : ""}`,
+      );
     } else if (!tty && p.phase === "resume" && p.received > 0 && last !== -1) {
       err.write(`${p.file}: resuming at ${size(p.received)}\n`);
       last = -1;
@@ -64,7 +66,9 @@ export function register(program: Command): void {
     )
     .action(async (model: string, flags: Flags) => {
       const want = flags.only === undefined ? GROUPS : flags.only.split(",").map((s) => s.trim());
-      for (const w of want) if (!GROUPS.includes(w as FileGroup)) throw new ArgumentError(`--only: "${w}" is not one of ${GROUPS.join(", ")}`);
+      for (const w of want)
+        if (!GROUPS.includes(w as FileGroup))
+          throw new ArgumentError(`--only: "${w}" is not one of ${GROUPS.join(", ")}`);
       const dir = await downloadModel(model, {
         revision: flags.revision,
         want: want as FileGroup[],

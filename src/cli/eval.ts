@@ -13,13 +13,20 @@ export function register(program: Command): void {
       .option("--batch-size <n>", "examples per forward pass", "32")
       .option("--json", "print JSON"),
   )
-    .addHelpText("after", "\nExamples:\n  graft eval --model runs/finetune-x/best --data test.csv\n  graft eval --model runs/ner/best --data test.conll --json\n")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  graft eval --model runs/finetune-x/best --data test.csv\n  graft eval --model runs/ner/best --data test.conll --json\n",
+    )
     .action(async (f: ReadFlags & { model: string; data: string; batchSize: string; json?: boolean }) => {
-      const { metrics, examples } = await evaluateFile(f.model, f.data, { read: readOptionsFrom(f), batchSize: Number(f.batchSize) });
+      const { metrics, examples } = await evaluateFile(f.model, f.data, {
+        read: readOptionsFrom(f),
+        batchSize: Number(f.batchSize),
+      });
       if (f.json) process.stdout.write(JSON.stringify({ examples, ...metrics }) + "\n");
       else {
         process.stdout.write(`${examples} examples from ${f.data}\n`);
-        for (const [k, v] of Object.entries(metrics)) process.stdout.write(`  ${k.padEnd(16)} ${Number.isInteger(v) ? v : v.toFixed(4)}\n`);
+        for (const [k, v] of Object.entries(metrics))
+          process.stdout.write(`  ${k.padEnd(16)} ${Number.isInteger(v) ? v : v.toFixed(4)}\n`);
       }
     });
 }

@@ -16,16 +16,59 @@ import { definedOnly as defined, numberOption as num, readConfigFile } from "./c
 import { progressCallback } from "./progress.js";
 
 interface Flags {
-  config?: string; model?: string; data?: string; validation?: string; test?: string; task?: string;
-  textColumn?: string; textPairColumn?: string; labelColumn?: string; labelSeparator?: string; onBadRow?: string;
-  validationFraction?: string; testFraction?: string; maxLength?: string; output?: string; resume?: string;
-  epochs?: string; maxSteps?: string; batchSize?: string; gradAccum?: string; lr?: string; weightDecay?: string; optimizer?: string;
-  schedule?: string; warmupRatio?: string; maxGradNorm?: string; evalEvery?: string; saveEvery?: string; saveTotalLimit?: string;
-  seed?: string; metric?: string; earlyStoppingPatience?: string; earlyStoppingMinDelta?: string;
-  freezeBackbone?: boolean; freezeEmbeddings?: boolean; freezeLayers?: string; freeze?: string[]; gradualUnfreezing?: boolean; layerDecay?: string;
-  lora?: boolean; loraR?: string; loraAlpha?: string; loraDropout?: string; loraTargets?: string;
-  classWeights?: string; sampler?: string; focalGamma?: string; labelSmoothing?: string; tuneThreshold?: boolean; dropout?: string; dedupe?: boolean;
-  json?: boolean; quiet?: boolean;
+  config?: string;
+  model?: string;
+  data?: string;
+  validation?: string;
+  test?: string;
+  task?: string;
+  textColumn?: string;
+  textPairColumn?: string;
+  labelColumn?: string;
+  labelSeparator?: string;
+  onBadRow?: string;
+  validationFraction?: string;
+  testFraction?: string;
+  maxLength?: string;
+  output?: string;
+  resume?: string;
+  epochs?: string;
+  maxSteps?: string;
+  batchSize?: string;
+  gradAccum?: string;
+  lr?: string;
+  weightDecay?: string;
+  optimizer?: string;
+  schedule?: string;
+  warmupRatio?: string;
+  maxGradNorm?: string;
+  evalEvery?: string;
+  saveEvery?: string;
+  saveTotalLimit?: string;
+  seed?: string;
+  metric?: string;
+  earlyStoppingPatience?: string;
+  earlyStoppingMinDelta?: string;
+  freezeBackbone?: boolean;
+  freezeEmbeddings?: boolean;
+  freezeLayers?: string;
+  freeze?: string[];
+  gradualUnfreezing?: boolean;
+  layerDecay?: string;
+  lora?: boolean;
+  loraR?: string;
+  loraAlpha?: string;
+  loraDropout?: string;
+  loraTargets?: string;
+  classWeights?: string;
+  sampler?: string;
+  focalGamma?: string;
+  labelSmoothing?: string;
+  tuneThreshold?: boolean;
+  dropout?: string;
+  dedupe?: boolean;
+  json?: boolean;
+  quiet?: boolean;
 }
 
 function everyFlag(flag: string, v: string | undefined): number | "epoch" | "none" | undefined {
@@ -40,41 +83,88 @@ export function configFromFlags(f: Flags): Partial<FinetuneConfig> & { model: st
   const training = {
     ...(file.training ?? {}),
     ...defined({
-      epochs: num("epochs", f.epochs, true), maxSteps: num("max-steps", f.maxSteps, true), batchSize: num("batch-size", f.batchSize, true),
-      gradAccumSteps: num("grad-accum", f.gradAccum, true), lr: num("lr", f.lr), weightDecay: num("weight-decay", f.weightDecay),
-      optimizer: f.optimizer as never, schedule: f.schedule as never, warmupRatio: num("warmup-ratio", f.warmupRatio), maxGradNorm: num("max-grad-norm", f.maxGradNorm),
-      evalEvery: everyFlag("eval-every", f.evalEvery) as never, saveEvery: everyFlag("save-every", f.saveEvery) as never, saveTotalLimit: num("save-total-limit", f.saveTotalLimit, true),
-      seed: num("seed", f.seed, true), metricForBest: f.metric, earlyStoppingPatience: num("early-stopping-patience", f.earlyStoppingPatience, true),
+      epochs: num("epochs", f.epochs, true),
+      maxSteps: num("max-steps", f.maxSteps, true),
+      batchSize: num("batch-size", f.batchSize, true),
+      gradAccumSteps: num("grad-accum", f.gradAccum, true),
+      lr: num("lr", f.lr),
+      weightDecay: num("weight-decay", f.weightDecay),
+      optimizer: f.optimizer as never,
+      schedule: f.schedule as never,
+      warmupRatio: num("warmup-ratio", f.warmupRatio),
+      maxGradNorm: num("max-grad-norm", f.maxGradNorm),
+      evalEvery: everyFlag("eval-every", f.evalEvery) as never,
+      saveEvery: everyFlag("save-every", f.saveEvery) as never,
+      saveTotalLimit: num("save-total-limit", f.saveTotalLimit, true),
+      seed: num("seed", f.seed, true),
+      metricForBest: f.metric,
+      earlyStoppingPatience: num("early-stopping-patience", f.earlyStoppingPatience, true),
       earlyStoppingMinDelta: num("early-stopping-min-delta", f.earlyStoppingMinDelta),
     }),
   };
   const freeze = {
     ...(file.freeze ?? {}),
-    ...defined({ backbone: f.freezeBackbone, embeddings: f.freezeEmbeddings, firstLayers: num("freeze-layers", f.freezeLayers, true), patterns: f.freeze }),
+    ...defined({
+      backbone: f.freezeBackbone,
+      embeddings: f.freezeEmbeddings,
+      firstLayers: num("freeze-layers", f.freezeLayers, true),
+      patterns: f.freeze,
+    }),
   };
-  const loraFlags = defined({ r: num("lora-r", f.loraR, true), alpha: num("lora-alpha", f.loraAlpha), dropout: num("lora-dropout", f.loraDropout), targetModules: f.loraTargets?.split(",").map((s) => s.trim()) });
-  const lora = f.lora || file.lora || Object.keys(loraFlags).length ? { ...(file.lora ?? {}), ...loraFlags } : file.lora;
+  const loraFlags = defined({
+    r: num("lora-r", f.loraR, true),
+    alpha: num("lora-alpha", f.loraAlpha),
+    dropout: num("lora-dropout", f.loraDropout),
+    targetModules: f.loraTargets?.split(",").map((s) => s.trim()),
+  });
+  const lora =
+    f.lora || file.lora || Object.keys(loraFlags).length ? { ...(file.lora ?? {}), ...loraFlags } : file.lora;
   let classWeights: FinetuneConfig["classWeights"] | undefined;
-  if (f.classWeights !== undefined) classWeights = f.classWeights === "auto" ? "auto" : f.classWeights.split(",").map((s) => num("class-weights", s)!);
+  if (f.classWeights !== undefined)
+    classWeights = f.classWeights === "auto" ? "auto" : f.classWeights.split(",").map((s) => num("class-weights", s)!);
   const merged = {
     ...file,
     ...defined({
-      task: f.task as never, model: f.model, data: f.data, validation: f.validation, test: f.test, textColumn: f.textColumn, textPairColumn: f.textPairColumn,
-      labelColumn: f.labelColumn, labelSeparator: f.labelSeparator, onBadRow: f.onBadRow as never, validationFraction: num("validation-fraction", f.validationFraction),
-      testFraction: num("test-fraction", f.testFraction), maxLength: num("max-length", f.maxLength, true), output: f.output,
-      gradualUnfreezing: f.gradualUnfreezing, layerDecay: num("layer-decay", f.layerDecay), classWeights, sampler: f.sampler as never,
-      focalGamma: num("focal-gamma", f.focalGamma), labelSmoothing: num("label-smoothing", f.labelSmoothing), tuneThreshold: f.tuneThreshold,
-      dropout: num("dropout", f.dropout), dedupe: f.dedupe,
+      task: f.task as never,
+      model: f.model,
+      data: f.data,
+      validation: f.validation,
+      test: f.test,
+      textColumn: f.textColumn,
+      textPairColumn: f.textPairColumn,
+      labelColumn: f.labelColumn,
+      labelSeparator: f.labelSeparator,
+      onBadRow: f.onBadRow as never,
+      validationFraction: num("validation-fraction", f.validationFraction),
+      testFraction: num("test-fraction", f.testFraction),
+      maxLength: num("max-length", f.maxLength, true),
+      output: f.output,
+      gradualUnfreezing: f.gradualUnfreezing,
+      layerDecay: num("layer-decay", f.layerDecay),
+      classWeights,
+      sampler: f.sampler as never,
+      focalGamma: num("focal-gamma", f.focalGamma),
+      labelSmoothing: num("label-smoothing", f.labelSmoothing),
+      tuneThreshold: f.tuneThreshold,
+      dropout: num("dropout", f.dropout),
+      dedupe: f.dedupe,
     }),
-    training, freeze, lora: (lora ?? null) as FinetuneConfig["lora"],
+    training,
+    freeze,
+    lora: (lora ?? null) as FinetuneConfig["lora"],
   };
   if (!merged.model) {
-    if (!existsSync(join(bundled.model(), "config.json"))) throw new GraftError("no model: give --model DIR (a pre-trained model directory or hub id)", "see graft finetune --help");
+    if (!existsSync(join(bundled.model(), "config.json")))
+      throw new GraftError(
+        "no model: give --model DIR (a pre-trained model directory or hub id)",
+        "see graft finetune --help",
+      );
     merged.model = bundled.model();
   }
   if (!merged.data) {
     // the quick start: the bundled sample with settings that fit a few minutes on 2 cores
-    if (merged.task && merged.task !== "classification") throw new GraftError(`no data: give --data FILE for --task ${merged.task}`);
+    if (merged.task && merged.task !== "classification")
+      throw new GraftError(`no data: give --data FILE for --task ${merged.task}`);
     merged.data = bundled.train();
     merged.test ??= bundled.test();
     merged.maxLength ??= QUICKSTART.maxLength;
@@ -84,37 +174,59 @@ export function configFromFlags(f: Flags): Partial<FinetuneConfig> & { model: st
 }
 
 /** Settings of the quick start (no --data): the bundled sample, short messages, a few epochs. */
-export const QUICKSTART = { maxLength: 64, training: { epochs: 3, batchSize: 32, lr: 2e-4, warmupRatio: 0.1, logEvery: 10 } };
+export const QUICKSTART = {
+  maxLength: 64,
+  training: { epochs: 3, batchSize: 32, lr: 2e-4, warmupRatio: 0.1, logEvery: 10 },
+};
 
 const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(4));
 
 export function formatResult(r: FinetuneResult): string {
-  if (r.train.interrupted) return `interrupted at step ${r.train.globalStep}; a checkpoint was saved\nresume with: graft finetune --resume ${r.runDir}`;
+  if (r.train.interrupted)
+    return `interrupted at step ${r.train.globalStep}; a checkpoint was saved\nresume with: graft finetune --resume ${r.runDir}`;
   const lines = [`${r.testSplit} metrics of the best model (step ${r.train.bestStep ?? r.train.globalStep}):`];
   for (const [k, v] of Object.entries(r.test)) lines.push(`  ${k.padEnd(16)} ${fmt(v)}`);
-  lines.push(`trained ${r.train.globalStep} steps in ${r.train.trainSeconds.toFixed(1)} s (${r.train.examplesPerSecond.toFixed(1)} examples/s)${r.train.stoppedEarly ? ", stopped early" : ""}`);
+  lines.push(
+    `trained ${r.train.globalStep} steps in ${r.train.trainSeconds.toFixed(1)} s (${r.train.examplesPerSecond.toFixed(1)} examples/s)${r.train.stoppedEarly ? ", stopped early" : ""}`,
+  );
   for (const n of r.notes) lines.push(`note: ${n}`);
   lines.push(`run:    ${r.runDir}`, `model:  ${r.bestDir}`);
   if (r.report) lines.push(`report: ${r.report}`);
   return lines.join("\n");
 }
 
-async function baselineScores(trainFile: string, testFile: string, labels: readonly string[]): Promise<{ accuracy: number; f1_macro: number }> {
+async function baselineScores(
+  trainFile: string,
+  testFile: string,
+  labels: readonly string[],
+): Promise<{ accuracy: number; f1_macro: number }> {
   const train = (await readExamples(trainFile)).examples;
   const test = (await readExamples(testFile)).examples;
-  const clf = TextClassifier.fit(train.map((e) => e.text), train.map((e) => String(e.label)), { model: "logreg" });
+  const clf = TextClassifier.fit(
+    train.map((e) => e.text),
+    train.map((e) => String(e.label)),
+    { model: "logreg" },
+  );
   const pred = clf.predict(test.map((e) => e.text)).map((p) => p.label);
   const gold = test.map((e) => String(e.label));
-  return { accuracy: accuracy(gold, pred), f1_macro: f1(gold, pred, { average: "macro", labels: [...labels], zeroDivision: 0 }) as number };
+  return {
+    accuracy: accuracy(gold, pred),
+    f1_macro: f1(gold, pred, { average: "macro", labels: [...labels], zeroDivision: 0 }) as number,
+  };
 }
 
 export function register(program: Command): void {
   program
     .command("finetune")
-    .description("fine-tune a pre-trained model on a labelled file (classification, pairs, multi-label, regression, NER)")
+    .description(
+      "fine-tune a pre-trained model on a labelled file (classification, pairs, multi-label, regression, NER)",
+    )
     .option("--config <file>", "run configuration (JSON or YAML, FinetuneConfig's fields); flags override it")
     .option("--model <dir|id>", "pre-trained model directory or hub id (default: the bundled models/graft-base)")
-    .option("--data <file>", "training file (CSV/TSV/JSONL; CoNLL for --task ner); without it, the bundled SMS spam sample")
+    .option(
+      "--data <file>",
+      "training file (CSV/TSV/JSONL; CoNLL for --task ner); without it, the bundled SMS spam sample",
+    )
     .option("--validation <file>", "validation file (default: a seeded stratified part of --data)")
     .option("--test <file>", "test file scored with the best model (default: the validation split)")
     .option("--task <task>", "classification | multilabel | regression | ner")
@@ -165,7 +277,9 @@ export function register(program: Command): void {
     .option("--dedupe", "drop duplicate texts from the training file")
     .option("--json", "print the result as JSON")
     .option("--quiet", "no progress output")
-    .addHelpText("after", `
+    .addHelpText(
+      "after",
+      `
 Examples:
   graft finetune                                   # quick start: bundled model and data, a few minutes
   graft finetune --model models/graft-base --data reviews.csv --text-column review --label-column stars
@@ -173,7 +287,8 @@ Examples:
   graft finetune --model bert-dir --data spam.csv --class-weights auto --tune-threshold
   graft finetune --model bert-dir --data ner.conll --task ner --lora --lora-r 8
   graft finetune --resume runs/finetune-2026-11-26T10-00-00-000Z
-`)
+`,
+    )
     .action(async (f: Flags) => {
       let config: Partial<FinetuneConfig> & { model: string; data: string };
       if (f.resume) {
@@ -181,16 +296,26 @@ Examples:
         if (!run.finetune) throw new GraftError(`${join(f.resume, "run.json")} is not a finetune run`);
         config = { ...run.finetune, output: f.resume };
       } else config = configFromFlags(f);
-      const log = (line: string) => { if (!f.quiet && !f.json) process.stderr.write(`${line}\n`); };
+      const log = (line: string) => {
+        if (!f.quiet && !f.json) process.stderr.write(`${line}\n`);
+      };
       const quickstart = config.data === bundled.train();
       if (quickstart) log(`quick start: fine-tuning ${config.model} on the bundled SMS spam sample (${config.data})`);
-      const result = await finetune(config, { log, resume: Boolean(f.resume), callbacks: f.json || f.quiet ? [] : [progressCallback()] });
+      const result = await finetune(config, {
+        log,
+        resume: Boolean(f.resume),
+        callbacks: f.json || f.quiet ? [] : [progressCallback()],
+      });
       // what transfer learning is measured against: the classical baseline on the same split
-      const baseline = quickstart && !result.train.interrupted ? await baselineScores(config.data, config.test!, result.labels) : null;
+      const baseline =
+        quickstart && !result.train.interrupted ? await baselineScores(config.data, config.test!, result.labels) : null;
       if (f.json) process.stdout.write(JSON.stringify(baseline ? { ...result, baseline } : result, null, 2) + "\n");
       else {
         process.stdout.write(formatResult(result) + "\n");
-        if (baseline) process.stdout.write(`baseline (TF-IDF + logistic regression, same split): accuracy ${baseline.accuracy.toFixed(4)}  f1_macro ${baseline.f1_macro.toFixed(4)}\n`);
+        if (baseline)
+          process.stdout.write(
+            `baseline (TF-IDF + logistic regression, same split): accuracy ${baseline.accuracy.toFixed(4)}  f1_macro ${baseline.f1_macro.toFixed(4)}\n`,
+          );
       }
       if (result.train.interrupted) process.exitCode = 130;
     });

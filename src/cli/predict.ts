@@ -21,7 +21,15 @@ import { noGrad } from "../tensor/index.js";
 import { readConfig } from "../io/config.js";
 import { findWeights } from "../io/checkpoint.js";
 import { loadTokenizer, batchToTensors } from "../tokenizers/index.js";
-import { fromPretrainedDir, generate, modelClassForArchitecture, predictLabels, type CausalLMModel, type ClassificationModel, type GenerateOptions } from "../models/index.js";
+import {
+  fromPretrainedDir,
+  generate,
+  modelClassForArchitecture,
+  predictLabels,
+  type CausalLMModel,
+  type ClassificationModel,
+  type GenerateOptions,
+} from "../models/index.js";
 import { readTaskInfo } from "../tasks/finetune.js";
 
 /** A loaded model that can label batches of texts (or, for a language model, continue them). */
@@ -47,31 +55,72 @@ interface ModelKind {
 function loadModelDir(dir: string, gen: GenerateOptions): Predictor {
   const config = readConfig(dir);
   const cls = modelClassForArchitecture(config);
-  if (!cls) throw new GraftError(`--model ${dir}: config.json names no model class graft can run (architectures: ${JSON.stringify(config.architectures)})`, "predict runs *ForSequenceClassification models and causal LMs (GPT2LMHeadModel, GraftLstmForCausalLM)");
+  if (!cls)
+    throw new GraftError(
+      `--model ${dir}: config.json names no model class graft can run (architectures: ${JSON.stringify(config.architectures)})`,
+      "predict runs *ForSequenceClassification models and causal LMs (GPT2LMHeadModel, GraftLstmForCausalLM)",
+    );
   const tokenizer = loadTokenizer(dir);
   const model = fromPretrainedDir(cls, dir);
   const fresh = model.loadingInfo!.missingKeys;
-  if (fresh.length) throw new GraftError(`--model ${dir}: ${cls.architecture} would run with untrained weights (${fresh.join(", ")} ${fresh.length === 1 ? "is" : "are"} not in the checkpoint)`, "fine-tune it first (graft finetune) and predict with the saved model");
+  if (fresh.length)
+    throw new GraftError(
+      `--model ${dir}: ${cls.architecture} would run with untrained weights (${fresh.join(", ")} ${fresh.length === 1 ? "is" : "are"} not in the checkpoint)`,
+      "fine-tune it first (graft finetune) and predict with the saved model",
+    );
   if (cls.architecture.endsWith("ForSequenceClassification")) {
     const classifier = model as unknown as ClassificationModel;
     const info = readTaskInfo(dir);
     // RoBERTa's positions start after pad_token_id: 514 position embeddings hold 512 tokens
-    const positions = typeof config.max_position_embeddings === "number" ? config.max_position_embeddings - (config.model_type === "roberta" ? (config.pad_token_id ?? 0) + 1 : 0) : null;
-    const limits = [info?.maxLength, tokenizer.modelMaxLength, positions, (config as { n_positions?: number }).n_positions];
+    const positions =
+      typeof config.max_position_embeddings === "number"
+        ? config.max_position_embeddings - (config.model_type === "roberta" ? (config.pad_token_id ?? 0) + 1 : 0)
+        : null;
+    const limits = [
+      info?.maxLength,
+      tokenizer.modelMaxLength,
+      positions,
+      (config as { n_positions?: number }).n_positions,
+    ];
     const maxLength = Math.min(...limits.filter((v): v is number => typeof v === "number" && v > 0));
     const labels = Object.keys(config.id2label).map((i) => config.id2label[Number(i)]);
     return {
       kind: cls.architecture,
       labels,
       predict: async (texts) => {
-        const enc = await tokenizer.encodeBatch(texts, { padding: true, truncation: true, ...(Number.isFinite(maxLength) ? { maxLength } : {}) });
+        const enc = await tokenizer.encodeBatch(texts, {
+          padding: true,
+          truncation: true,
+          ...(Number.isFinite(maxLength) ? { maxLength } : {}),
+        });
         const t = batchToTensors(enc);
-        const logits = noGrad(() => classifier.forward({ inputIds: t.inputIds, attentionMask: t.attentionMask, tokenTypeIds: config.model_type === "bert" ? t.tokenTypeIds : null }).logits);
-        return predictLabels(logits, classifier.config, info?.threshold != null && config.problem_type === "multi_label_classification" ? { threshold: info.threshold } : {}).map((p) => {
+        const logits = noGrad(
+          () =>
+            classifier.forward({
+              inputIds: t.inputIds,
+              attentionMask: t.attentionMask,
+              tokenTypeIds: config.model_type === "bert" ? t.tokenTypeIds : null,
+            }).logits,
+        );
+        return predictLabels(
+          logits,
+          classifier.config,
+          info?.threshold != null && config.problem_type === "multi_label_classification"
+            ? { threshold: info.threshold }
+            : {},
+        ).map((p) => {
           // a tuned binary threshold applies to the positive class's probability, as graft finetune tuned it
-          const binary = info?.threshold != null && labels.length === 2 && p.kind === "probability" && config.problem_type !== "multi_label_classification";
+          const binary =
+            info?.threshold != null &&
+            labels.length === 2 &&
+            p.kind === "probability" &&
+            config.problem_type !== "multi_label_classification";
           const label = binary ? (p.scores[labels[1]] >= info!.threshold! ? labels[1] : labels[0]) : p.label;
-          return { label, scores: p.scores, kind: p.kind === "probability" ? "probability" : "decision" } satisfies Prediction;
+          return {
+            label,
+            scores: p.scores,
+            kind: p.kind === "probability" ? "probability" : "decision",
+          } satisfies Prediction;
         });
       },
     };
@@ -85,15 +134,25 @@ function loadModelDir(dir: string, gen: GenerateOptions): Predictor {
         throw new GraftError(`--model ${dir} is a language model: it generates text rather than labels`);
       },
       generate: async (texts) => {
-        const prompts = await Promise.all(texts.map(async (t) => Array.from((await tokenizer.encode(t, null, { addSpecialTokens: false })).ids)));
+        const prompts = await Promise.all(
+          texts.map(async (t) => Array.from((await tokenizer.encode(t, null, { addSpecialTokens: false })).ids)),
+        );
         const empty = prompts.findIndex((p) => p.length === 0);
-        if (empty >= 0) throw new GraftError(`text ${empty + 1} of the batch encodes to no tokens; a language model needs a prompt`);
-        const out = generate(lm, prompts, { padTokenId: tokenizer.padTokenId ?? undefined, eosTokenId: gen.eosTokenId ?? tokenizer.eosTokenId ?? config.eos_token_id, ...gen });
+        if (empty >= 0)
+          throw new GraftError(`text ${empty + 1} of the batch encodes to no tokens; a language model needs a prompt`);
+        const out = generate(lm, prompts, {
+          padTokenId: tokenizer.padTokenId ?? undefined,
+          eosTokenId: gen.eosTokenId ?? tokenizer.eosTokenId ?? config.eos_token_id,
+          ...gen,
+        });
         return tokenizer.decodeBatch(out.newTokens, { skipSpecialTokens: true });
       },
     };
   }
-  throw new GraftError(`--model ${dir} holds a ${cls.architecture}, which neither classifies sequences nor generates text`, "predict runs *ForSequenceClassification models and causal LMs; fine-tune a classifier from it first");
+  throw new GraftError(
+    `--model ${dir} holds a ${cls.architecture}, which neither classifies sequences nor generates text`,
+    "predict runs *ForSequenceClassification models and causal LMs; fine-tune a classifier from it first",
+  );
 }
 
 export const MODEL_KINDS: ModelKind[] = [
@@ -102,7 +161,11 @@ export const MODEL_KINDS: ModelKind[] = [
     detect: (dir) => existsSync(join(dir, BASELINE_FILE)),
     load: (dir) => {
       const model = TextClassifier.load(dir);
-      return { kind: `baseline (${model.config.model})`, labels: model.labels, predict: async (texts) => model.predict(texts) };
+      return {
+        kind: `baseline (${model.config.model})`,
+        labels: model.labels,
+        predict: async (texts) => model.predict(texts),
+      };
     },
   },
   {
@@ -124,7 +187,10 @@ export function loadPredictor(dir: string, gen: GenerateOptions = {}): Predictor
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new GraftError(`--model ${dir}: no such directory`);
   const kind = MODEL_KINDS.find((k) => k.detect(dir));
   if (kind) return kind.load(dir, gen);
-  throw new GraftError(`--model ${dir}: no model found (expected ${BASELINE_FILE}, or config.json with model.safetensors)`, "pass a directory written by graft baseline --out DIR, graft finetune, or transformers' save_pretrained");
+  throw new GraftError(
+    `--model ${dir}: no model found (expected ${BASELINE_FILE}, or config.json with model.safetensors)`,
+    "pass a directory written by graft baseline --out DIR, graft finetune, or transformers' save_pretrained",
+  );
 }
 
 /** Generation flags → options (sampling draws from --seed). */
@@ -171,8 +237,13 @@ async function* stdinExamples(): AsyncGenerator<Example> {
 export function register(program: Command): void {
   const cmd = program
     .command("predict")
-    .description("label texts with a saved model (a graft baseline, or a classifier directory), or continue them with a language model")
-    .requiredOption("--model <dir>", "model directory (graft baseline --out, graft finetune, or config.json + model.safetensors + tokenizer)")
+    .description(
+      "label texts with a saved model (a graft baseline, or a classifier directory), or continue them with a language model",
+    )
+    .requiredOption(
+      "--model <dir>",
+      "model directory (graft baseline --out, graft finetune, or config.json + model.safetensors + tokenizer)",
+    )
     .option("--input <file>", 'texts to label: CSV, TSV, JSONL or plain text (one per line); "-" for stdin')
     .option("--text <text...>", "label these texts")
     .option("--output <file>", "write predictions here (default: stdout)")
@@ -185,14 +256,28 @@ export function register(program: Command): void {
     .option("--top-p <p>", "language models: nucleus sampling mass (default 1)")
     .option("--seed <n>", "language models: seed of the sampling generator (default 0)");
   addReadOptions(cmd, "fail")
-    .addHelpText("after", "\nExamples:\n  graft predict --model runs/sst2-logreg --text \"a gorgeous, witty film\" \"dull and overlong\"\n  graft predict --model runs/sst2-logreg --input reviews.csv --text-column review --output preds.jsonl\n  graft predict --model runs/sst2-bert/best --text \"a gorgeous, witty film\"\n  graft predict --model models/gpt2 --text \"Once upon a time\" --max-new-tokens 30 --do-sample --top-p 0.9 --seed 1\n")
+    .addHelpText(
+      "after",
+      '\nExamples:\n  graft predict --model runs/sst2-logreg --text "a gorgeous, witty film" "dull and overlong"\n  graft predict --model runs/sst2-logreg --input reviews.csv --text-column review --output preds.jsonl\n  graft predict --model runs/sst2-bert/best --text "a gorgeous, witty film"\n  graft predict --model models/gpt2 --text "Once upon a time" --max-new-tokens 30 --do-sample --top-p 0.9 --seed 1\n',
+    )
     .action(async (o: PredictFlags) => {
-      if (o.outputFormat !== "jsonl" && o.outputFormat !== "tsv") throw new GraftError(`--output-format must be jsonl or tsv, got "${o.outputFormat}"`);
+      if (o.outputFormat !== "jsonl" && o.outputFormat !== "tsv")
+        throw new GraftError(`--output-format must be jsonl or tsv, got "${o.outputFormat}"`);
       const batchSize = Number(o.batchSize);
-      if (!Number.isInteger(batchSize) || batchSize < 1) throw new GraftError(`--batch-size must be a positive integer, got "${o.batchSize}"`);
-      if ((o.input === undefined) === (o.text === undefined)) throw new GraftError("give either --input FILE (or - for stdin) or --text TEXT...");
+      if (!Number.isInteger(batchSize) || batchSize < 1)
+        throw new GraftError(`--batch-size must be a positive integer, got "${o.batchSize}"`);
+      if ((o.input === undefined) === (o.text === undefined))
+        throw new GraftError("give either --input FILE (or - for stdin) or --text TEXT...");
       const predictor = loadPredictor(o.model, generateOptions(o));
-      const report: ReadReport = { file: o.input ?? "--text", format: "", columns: [], rows: 0, kept: 0, blankLines: 0, skipped: [] };
+      const report: ReadReport = {
+        file: o.input ?? "--text",
+        format: "",
+        columns: [],
+        rows: 0,
+        kept: 0,
+        blankLines: 0,
+        skipped: [],
+      };
       const source: AsyncIterable<Example> =
         o.text !== undefined
           ? (async function* () {
@@ -213,7 +298,15 @@ export function register(program: Command): void {
         if (predictor.generate) {
           const texts = await predictor.generate(batch.map(exampleText));
           batch.forEach((e, i) => {
-            chunk += o.outputFormat === "tsv" ? `${texts[i]!.replace(/[\t\n]/g, " ")}\t${e.text.replace(/[\t\n]/g, " ")}\n` : JSON.stringify({ line: e.line, text: e.text, generated: texts[i], generated_text: e.text + texts[i] }) + "\n";
+            chunk +=
+              o.outputFormat === "tsv"
+                ? `${texts[i]!.replace(/[\t\n]/g, " ")}\t${e.text.replace(/[\t\n]/g, " ")}\n`
+                : JSON.stringify({
+                    line: e.line,
+                    text: e.text,
+                    generated: texts[i],
+                    generated_text: e.text + texts[i],
+                  }) + "\n";
           });
           unlabelled = true;
           if (!out.write(chunk)) await new Promise((r) => out.once("drain", r));
@@ -231,7 +324,12 @@ export function register(program: Command): void {
           chunk +=
             o.outputFormat === "tsv"
               ? `${p.label}\t${e.text.replace(/[\t\n]/g, " ")}\n`
-              : JSON.stringify({ line: e.line, text: e.text, label: p.label, [p.kind === "probability" ? "probabilities" : "scores"]: p.scores }) + "\n";
+              : JSON.stringify({
+                  line: e.line,
+                  text: e.text,
+                  label: p.label,
+                  [p.kind === "probability" ? "probabilities" : "scores"]: p.scores,
+                }) + "\n";
         });
         if (!out.write(chunk)) await new Promise((r) => out.once("drain", r));
         batch = [];
@@ -250,7 +348,9 @@ export function register(program: Command): void {
       reportSkipped(report.skipped);
       if (!unlabelled && gold.length > 0) {
         const ev = evaluate(gold, predicted, predictor.labels);
-        process.stderr.write(`the input has labels: accuracy ${(ev.accuracy * 100).toFixed(2)}%  macro-F1 ${(ev.macroF1 * 100).toFixed(2)}%  (${ev.rows} rows)\n`);
+        process.stderr.write(
+          `the input has labels: accuracy ${(ev.accuracy * 100).toFixed(2)}%  macro-F1 ${(ev.macroF1 * 100).toFixed(2)}%  (${ev.rows} rows)\n`,
+        );
       }
     });
 }

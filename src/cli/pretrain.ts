@@ -7,10 +7,32 @@ import { definedOnly as defined, numberOption, readConfigFile } from "./config.j
 import { progressCallback } from "./progress.js";
 
 interface Flags {
-  config?: string; corpus?: string[]; objective?: string; model?: string; tokenizer?: string; architecture?: string; preset?: string; vocabSize?: string;
-  blockSize?: string; validationFraction?: string; mlmProbability?: string; wholeWordMasking?: boolean; output?: string; resume?: string;
-  epochs?: string; maxSteps?: string; batchSize?: string; gradAccum?: string; lr?: string; warmupRatio?: string; schedule?: string;
-  evalEvery?: string; saveEvery?: string; seed?: string; json?: boolean; quiet?: boolean;
+  config?: string;
+  corpus?: string[];
+  objective?: string;
+  model?: string;
+  tokenizer?: string;
+  architecture?: string;
+  preset?: string;
+  vocabSize?: string;
+  blockSize?: string;
+  validationFraction?: string;
+  mlmProbability?: string;
+  wholeWordMasking?: boolean;
+  output?: string;
+  resume?: string;
+  epochs?: string;
+  maxSteps?: string;
+  batchSize?: string;
+  gradAccum?: string;
+  lr?: string;
+  warmupRatio?: string;
+  schedule?: string;
+  evalEvery?: string;
+  saveEvery?: string;
+  seed?: string;
+  json?: boolean;
+  quiet?: boolean;
 }
 
 const int = (flag: string, v: string | undefined) => numberOption(flag, v, true);
@@ -46,12 +68,15 @@ export function register(program: Command): void {
     .option("--seed <n>", "seed (42)")
     .option("--json", "print the result as JSON")
     .option("--quiet", "no progress output")
-    .addHelpText("after", `
+    .addHelpText(
+      "after",
+      `
 Examples:
   graft pretrain --corpus books/ --preset mini --vocab-size 12000 --epochs 2 --output runs/base
   graft pretrain --objective clm --architecture gpt2 --corpus corpus.jsonl --preset tiny --max-steps 2000
   graft pretrain --model runs/base/best --corpus reviews.txt --max-steps 1000   # domain-adaptive pre-training
-`)
+`,
+    )
     .action(async (f: Flags) => {
       let config: Partial<PretrainConfig> & { corpus: string[] };
       if (f.resume) {
@@ -63,27 +88,56 @@ Examples:
         config = {
           ...file,
           ...defined({
-            corpus: f.corpus, objective: f.objective as never, model: f.model, tokenizer: f.tokenizer, architecture: f.architecture as never, preset: f.preset as never,
-            vocabSize: int("vocab-size", f.vocabSize), blockSize: int("block-size", f.blockSize), validationFraction: float("validation-fraction", f.validationFraction),
-            mlmProbability: float("mlm-probability", f.mlmProbability), wholeWordMasking: f.wholeWordMasking, output: f.output,
+            corpus: f.corpus,
+            objective: f.objective as never,
+            model: f.model,
+            tokenizer: f.tokenizer,
+            architecture: f.architecture as never,
+            preset: f.preset as never,
+            vocabSize: int("vocab-size", f.vocabSize),
+            blockSize: int("block-size", f.blockSize),
+            validationFraction: float("validation-fraction", f.validationFraction),
+            mlmProbability: float("mlm-probability", f.mlmProbability),
+            wholeWordMasking: f.wholeWordMasking,
+            output: f.output,
           }),
           training: {
             ...(file.training ?? {}),
             ...defined({
-              epochs: int("epochs", f.epochs), maxSteps: int("max-steps", f.maxSteps), batchSize: int("batch-size", f.batchSize), gradAccumSteps: int("grad-accum", f.gradAccum),
-              lr: float("lr", f.lr), warmupRatio: float("warmup-ratio", f.warmupRatio), schedule: f.schedule as never, evalEvery: int("eval-every", f.evalEvery),
-              saveEvery: int("save-every", f.saveEvery), seed: int("seed", f.seed),
+              epochs: int("epochs", f.epochs),
+              maxSteps: int("max-steps", f.maxSteps),
+              batchSize: int("batch-size", f.batchSize),
+              gradAccumSteps: int("grad-accum", f.gradAccum),
+              lr: float("lr", f.lr),
+              warmupRatio: float("warmup-ratio", f.warmupRatio),
+              schedule: f.schedule as never,
+              evalEvery: int("eval-every", f.evalEvery),
+              saveEvery: int("save-every", f.saveEvery),
+              seed: int("seed", f.seed),
             }),
           },
         } as Partial<PretrainConfig> & { corpus: string[] };
-        if (!config.corpus?.length) throw new GraftError("no corpus: give --corpus FILE_OR_DIR...", "see graft pretrain --help");
+        if (!config.corpus?.length)
+          throw new GraftError("no corpus: give --corpus FILE_OR_DIR...", "see graft pretrain --help");
       }
-      const log = (s: string) => { if (!f.quiet && !f.json) process.stderr.write(s + "\n"); };
-      const r = await pretrain(config, { log, resume: Boolean(f.resume), callbacks: f.json || f.quiet ? [] : [progressCallback()] });
+      const log = (s: string) => {
+        if (!f.quiet && !f.json) process.stderr.write(s + "\n");
+      };
+      const r = await pretrain(config, {
+        log,
+        resume: Boolean(f.resume),
+        callbacks: f.json || f.quiet ? [] : [progressCallback()],
+      });
       if (f.json) process.stdout.write(JSON.stringify(r, null, 2) + "\n");
       else {
-        process.stdout.write(`validation: ${Object.entries(r.validation).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`).join("  ")}\n`);
-        process.stdout.write(`trained ${r.train.globalStep} steps in ${r.train.trainSeconds.toFixed(1)} s; ${(r.parameters / 1e6).toFixed(2)}M parameters\nrun:   ${r.runDir}\nmodel: ${r.bestDir}\n`);
+        process.stdout.write(
+          `validation: ${Object.entries(r.validation)
+            .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`)
+            .join("  ")}\n`,
+        );
+        process.stdout.write(
+          `trained ${r.train.globalStep} steps in ${r.train.trainSeconds.toFixed(1)} s; ${(r.parameters / 1e6).toFixed(2)}M parameters\nrun:   ${r.runDir}\nmodel: ${r.bestDir}\n`,
+        );
       }
       if (r.train.interrupted) process.exitCode = 130;
     });

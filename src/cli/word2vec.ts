@@ -7,7 +7,14 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { ArgumentError } from "../util/errors.js";
 import { writeJsonAtomic } from "../util/atomic.js";
-import { loadWordVectors, saveWordVectors, trainWord2Vec, type Neighbor, type Word2VecOptions, type Word2VecProgress } from "../train/word2vec.js";
+import {
+  loadWordVectors,
+  saveWordVectors,
+  trainWord2Vec,
+  type Neighbor,
+  type Word2VecOptions,
+  type Word2VecProgress,
+} from "../train/word2vec.js";
 import { version } from "./version.js";
 
 interface TrainFlags {
@@ -49,13 +56,15 @@ function progressPrinter(quiet: boolean): { onProgress?: (p: Word2VecProgress) =
   const tty = process.stderr.isTTY === true;
   let printed = false;
   return {
-    onProgress: quiet ? undefined : (p) => {
-      const pct = ((100 * p.wordsDone) / p.wordsTotal).toFixed(1).padStart(5);
-      const eta = p.wordsPerSecond > 0 ? Math.round((p.wordsTotal - p.wordsDone) / p.wordsPerSecond) : 0;
-      const line = `epoch ${p.epoch}/${p.epochs}  ${pct}%  alpha ${p.alpha.toFixed(6)}  ${Math.round(p.wordsPerSecond).toLocaleString("en-US")} words/s  ETA ${eta}s`;
-      process.stderr.write(tty ? `\r${line}\x1b[K` : line + "\n");
-      printed = true;
-    },
+    onProgress: quiet
+      ? undefined
+      : (p) => {
+          const pct = ((100 * p.wordsDone) / p.wordsTotal).toFixed(1).padStart(5);
+          const eta = p.wordsPerSecond > 0 ? Math.round((p.wordsTotal - p.wordsDone) / p.wordsPerSecond) : 0;
+          const line = `epoch ${p.epoch}/${p.epochs}  ${pct}%  alpha ${p.alpha.toFixed(6)}  ${Math.round(p.wordsPerSecond).toLocaleString("en-US")} words/s  ETA ${eta}s`;
+          process.stderr.write(tty ? `\r${line}\x1b[K` : line + "\n");
+          printed = true;
+        },
     end() {
       if (tty && printed) process.stderr.write("\n");
     },
@@ -89,7 +98,10 @@ async function train(f: TrainFlags, out: NodeJS.WritableStream): Promise<void> {
     progress.end();
   }
   const { vectors, stats, options } = result;
-  const files = saveWordVectors(f.out, vectors, { binary: f.binary, metadata: { graft_version: version(), model: options.model } });
+  const files = saveWordVectors(f.out, vectors, {
+    binary: f.binary,
+    metadata: { graft_version: version(), model: options.model },
+  });
   const summary = { graft: version(), corpus: f.corpus, options, stats };
   writeJsonAtomic(join(f.out, "word2vec.json"), summary);
   files.push(join(f.out, "word2vec.json"));
@@ -105,7 +117,13 @@ async function train(f: TrainFlags, out: NodeJS.WritableStream): Promise<void> {
   for (const file of files) out.write(`wrote ${file}\n`);
 }
 
-function printNeighbors(out: NodeJS.WritableStream, title: string, list: Neighbor[], json: boolean, extra: Record<string, unknown>): void {
+function printNeighbors(
+  out: NodeJS.WritableStream,
+  title: string,
+  list: Neighbor[],
+  json: boolean,
+  extra: Record<string, unknown>,
+): void {
   if (json) {
     out.write(JSON.stringify({ ...extra, neighbors: list }) + "\n");
     return;
@@ -128,7 +146,9 @@ export function register(program: Command, io: { stdout?: NodeJS.WritableStream 
 
   w2v
     .command("train")
-    .description("train word2vec vectors on raw text files (streamed; a line is a sentence unless --sentences paragraph)")
+    .description(
+      "train word2vec vectors on raw text files (streamed; a line is a sentence unless --sentences paragraph)",
+    )
     .requiredOption("--corpus <files...>", "text files (UTF-8)")
     .requiredOption("--out <dir>", "output directory (vectors.txt, vectors.safetensors, vocab.txt, word2vec.json)")
     .option("--model <name>", "skipgram or cbow", "skipgram")
@@ -138,16 +158,25 @@ export function register(program: Command, io: { stdout?: NodeJS.WritableStream 
     .option("--negative <n>", "noise words per positive pair", "5")
     .option("--sample <t>", "subsampling threshold for frequent words (0: off)", "1e-3")
     .option("--epochs <n>", "passes over the corpus", "5")
-    .option("--alpha <lr>", "starting learning rate (default 0.025 skip-gram, 0.05 CBOW), decayed linearly to alpha·1e-4")
+    .option(
+      "--alpha <lr>",
+      "starting learning rate (default 0.025 skip-gram, 0.05 CBOW), decayed linearly to alpha·1e-4",
+    )
     .option("--seed <n>", "random seed (runs are reproducible)", "1")
     .option("--max-vocab-size <n>", "prune the rarest words while counting when the table grows past n")
     .option("--sentences <mode>", "line (each line a sentence) or paragraph (blank lines end sentences)", "line")
-    .option("--token-pattern <regex>", "regular expression for one word (default: letters/digits with inner apostrophes)")
+    .option(
+      "--token-pattern <regex>",
+      "regular expression for one word (default: letters/digits with inner apostrophes)",
+    )
     .option("--no-lowercase", "keep case")
     .option("--binary", "also write vectors.bin (word2vec binary format)")
     .option("--json", "print the summary as JSON")
     .option("--quiet", "no progress on stderr")
-    .addHelpText("after", "\nExamples:\n  graft word2vec train --corpus books/*.txt --out vecs --sentences paragraph\n  graft word2vec train --corpus wiki.txt --out vecs --model cbow --dim 200 --window 8 --epochs 3\n")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  graft word2vec train --corpus books/*.txt --out vecs --sentences paragraph\n  graft word2vec train --corpus wiki.txt --out vecs --model cbow --dim 200 --window 8 --epochs 3\n",
+    )
     .action((f: TrainFlags) => train(f, out));
 
   w2v
@@ -174,7 +203,10 @@ export function register(program: Command, io: { stdout?: NodeJS.WritableStream 
     .requiredOption("--vectors <path>", "a directory from `word2vec train`, or a .txt/.bin/.safetensors vectors file")
     .option("-k <n>", "how many answers", "10")
     .option("--json", "print JSON")
-    .addHelpText("after", "\nExamples:\n  graft word2vec analogy --vectors vecs man king woman     # → queen, ideally\n")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  graft word2vec analogy --vectors vecs man king woman     # → queen, ideally\n",
+    )
     .action(async (a: string, b: string, c: string, f: QueryFlags) => {
       const k = kFlag(f.k);
       const wv = await loadWordVectors(f.vectors);

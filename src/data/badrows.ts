@@ -12,7 +12,8 @@ export class BadRowLog {
     readonly rows: BadRow[] = [],
     private readonly hint = "fix the row, or pass --on-bad-row skip to skip bad rows and get a summary of what was skipped",
   ) {
-    if (policy !== "skip" && policy !== "fail") throw new DataError(`--on-bad-row must be "skip" or "fail", got "${String(policy)}"`);
+    if (policy !== "skip" && policy !== "fail")
+      throw new DataError(`--on-bad-row must be "skip" or "fail", got "${String(policy)}"`);
   }
 
   reject(file: string, line: number, reason: string, field?: string): void {
@@ -26,7 +27,10 @@ export function summarizeBadRows(rows: readonly BadRow[]): { total: number; byRe
   const byReason: Record<string, number> = {};
   for (const r of rows) {
     // group by the reason's shape, not its values: quoted values after a colon become "…", numbers N
-    const key = r.reason.replace(/(: .*?)"[^"]*"/g, '$1"…"').replace(/\d+/g, "N").trim();
+    const key = r.reason
+      .replace(/(: .*?)"[^"]*"/g, '$1"…"')
+      .replace(/\d+/g, "N")
+      .trim();
     byReason[key] = (byReason[key] ?? 0) + 1;
   }
   return { total: rows.length, byReason };

@@ -90,11 +90,15 @@ export async function loadSplits(src: SplitSources): Promise<LoadedSplits> {
 
   if (src.dedupe) {
     const d = dedupe(train);
-    summary.dedupe = { removed: d.removed.length, conflictingLabels: d.conflicting, lines: d.removed.map((r) => r.line) };
+    summary.dedupe = {
+      removed: d.removed.length,
+      conflictingLabels: d.conflicting,
+      lines: d.removed.map((r) => r.line),
+    };
     train = d.keep.map((i) => train[i]!);
   }
-  const vf = validationFile ? 0 : src.validationFraction ?? 0;
-  const tf = testFile ? 0 : src.testFraction ?? 0;
+  const vf = validationFile ? 0 : (src.validationFraction ?? 0);
+  const tf = testFile ? 0 : (src.testFraction ?? 0);
   if ((src.validationFraction && validationFile) || (src.testFraction && testFile)) {
     throw new ArgumentError("give either a validation/test file or a fraction to hold out of train, not both");
   }
@@ -102,7 +106,12 @@ export async function loadSplits(src: SplitSources): Promise<LoadedSplits> {
   let test = testFile ?? [];
   if (vf > 0 || tf > 0) {
     const labelled = train.every((e) => e.label !== undefined);
-    const { split, record } = holdoutSplit(train, { validation: vf, test: tf, seed: src.seed ?? 0, stratify: src.stratify ?? labelled });
+    const { split, record } = holdoutSplit(train, {
+      validation: vf,
+      test: tf,
+      seed: src.seed ?? 0,
+      stratify: src.stratify ?? labelled,
+    });
     summary.split = record;
     validation = validationFile ?? split.validation.map((i) => train[i]!);
     test = testFile ?? split.test.map((i) => train[i]!);

@@ -5,16 +5,46 @@
 export type { Example, TaggedSentence, ParallelPair, BadRow, BadRowPolicy, ReadReport } from "./types.js";
 export { BadRowLog, summarizeBadRows } from "./badrows.js";
 export { readLines, firstInvalidUtf8, type Line, type LineOptions } from "./readers/lines.js";
-export { resolveDelimited, sniffDelimiter, readDelimited, type DelimitedOptions, type RawRecord } from "./readers/delimited.js";
+export {
+  resolveDelimited,
+  sniffDelimiter,
+  readDelimited,
+  type DelimitedOptions,
+  type RawRecord,
+} from "./readers/delimited.js";
 export { TEXT_COLUMNS, LABEL_COLUMNS, parseLabel, type ColumnOptions, type LabelType } from "./readers/fields.js";
-export { readExamples, streamExamples, detectFormat, DATA_FORMATS, type DataFormat, type ExampleReadOptions } from "./readers/examples.js";
+export {
+  readExamples,
+  streamExamples,
+  detectFormat,
+  DATA_FORMATS,
+  type DataFormat,
+  type ExampleReadOptions,
+} from "./readers/examples.js";
 export { readConll, streamConll, type ConllOptions } from "./readers/conll.js";
 export { readParallel, streamParallel, streamParallelColumns, type ParallelOptions } from "./readers/parallel.js";
-export { holdoutSplit, kFold, reproduceSplit, dedupe, dedupeKey, fingerprint, type Holdout, type Fold, type SplitRecord, type DedupeResult } from "./split.js";
+export {
+  holdoutSplit,
+  kFold,
+  reproduceSplit,
+  dedupe,
+  dedupeKey,
+  fingerprint,
+  type Holdout,
+  type Fold,
+  type SplitRecord,
+  type DedupeResult,
+} from "./split.js";
 export { loadSplits, type SplitSources, type LoadedSplits, type DataSummary, type DataFileSummary } from "./dataset.js";
 export { inspectFile, percentiles, percentile, type InspectReport, type Percentiles } from "./inspect.js";
 export { TextPreparer, MASKS, type PrepareOptions } from "./prep/prepare.js";
-export { stopWords, stopWordLanguages, resolveStopWords, readStopWordFile, STOP_WORD_SOURCE } from "./prep/stopwords.js";
+export {
+  stopWords,
+  stopWordLanguages,
+  resolveStopWords,
+  readStopWordFile,
+  STOP_WORD_SOURCE,
+} from "./prep/stopwords.js";
 export { Lexicon, type LexiconKind, type LexiconState } from "./prep/lexicon.js";
 export { stripAccentsUnicode, stripAccentsAscii, compareCodePoints } from "./prep/unicode.js";
 export { CsrMatrix } from "./features/sparse.js";
@@ -24,5 +54,20 @@ export { lbfgs, type LbfgsOptions, type LbfgsResult } from "./classical/lbfgs.js
 export { LogisticRegression, type LogisticOptions } from "./classical/logistic.js";
 export { MultinomialNB, type NaiveBayesOptions } from "./classical/naive_bayes.js";
 export { LinearSVM, type LinearSvmOptions } from "./classical/linear_svm.js";
-export { makeClassifier, classifierFromJSON, CLASSIFIER_KINDS, type Classifier, type ClassifierKind, type ClassifierOptions } from "./classical/model.js";
-export { TextClassifier, BASELINE_FILE, exampleText, sortLabels, type BaselineConfig, type BaselineState, type Prediction } from "./classical/pipeline.js";
+export {
+  makeClassifier,
+  classifierFromJSON,
+  CLASSIFIER_KINDS,
+  type Classifier,
+  type ClassifierKind,
+  type ClassifierOptions,
+} from "./classical/model.js";
+export {
+  TextClassifier,
+  BASELINE_FILE,
+  exampleText,
+  sortLabels,
+  type BaselineConfig,
+  type BaselineState,
+  type Prediction,
+} from "./classical/pipeline.js";

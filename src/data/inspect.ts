@@ -44,23 +44,49 @@ export function percentile(sorted: ArrayLike<number>, q: number): number {
   const n = sorted.length;
   if (n === 0) return NaN;
   const pos = (q / 100) * (n - 1);
-  const lo = Math.floor(pos), hi = Math.ceil(pos);
+  const lo = Math.floor(pos),
+    hi = Math.ceil(pos);
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
 export function percentiles(values: number[]): Percentiles {
   const s = Float64Array.from(values).sort();
   const mean = values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
-  return { min: s[0] ?? NaN, p5: percentile(s, 5), p25: percentile(s, 25), p50: percentile(s, 50), p75: percentile(s, 75), p95: percentile(s, 95), max: s[s.length - 1] ?? NaN, mean };
+  return {
+    min: s[0] ?? NaN,
+    p5: percentile(s, 5),
+    p25: percentile(s, 25),
+    p50: percentile(s, 50),
+    p75: percentile(s, 75),
+    p95: percentile(s, 95),
+    max: s[s.length - 1] ?? NaN,
+    mean,
+  };
 }
 
 /** A short digest of the normalized text (and pair), so large files do not keep every text in memory. */
 function key(text: string, pair: string | undefined): string {
-  return createHash("sha1").update(dedupeKey(text)).update("\u0000").update(dedupeKey(pair ?? "")).digest("base64");
+  return createHash("sha1")
+    .update(dedupeKey(text))
+    .update("\u0000")
+    .update(dedupeKey(pair ?? ""))
+    .digest("base64");
 }
 
-export async function inspectFile(file: string, opts: ExampleReadOptions = {}, against?: { file: string; opts?: ExampleReadOptions }): Promise<InspectReport> {
-  const report: ReadReport = { file, format: opts.format ?? "", columns: [], rows: 0, kept: 0, blankLines: 0, skipped: [] };
+export async function inspectFile(
+  file: string,
+  opts: ExampleReadOptions = {},
+  against?: { file: string; opts?: ExampleReadOptions },
+): Promise<InspectReport> {
+  const report: ReadReport = {
+    file,
+    format: opts.format ?? "",
+    columns: [],
+    rows: 0,
+    kept: 0,
+    blankLines: 0,
+    skipped: [],
+  };
   const labels = new Map<string, number>();
   const chars: number[] = [];
   const words: number[] = [];
@@ -83,7 +109,9 @@ export async function inspectFile(file: string, opts: ExampleReadOptions = {}, a
       if (s.label !== label) s.conflict = true;
     } else seen.set(k, { count: 1, label, conflict: false });
   }
-  let dupRows = 0, dupDistinct = 0, conflicting = 0;
+  let dupRows = 0,
+    dupDistinct = 0,
+    conflicting = 0;
   for (const s of seen.values()) {
     if (s.count > 1) {
       dupRows += s.count - 1;
@@ -103,13 +131,16 @@ export async function inspectFile(file: string, opts: ExampleReadOptions = {}, a
     blankLines: report.blankLines,
     skipped: { ...bad, first: report.skipped.slice(0, 20) },
     labels: labelled
-      ? [...labels].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([label, count]) => ({ label, count, share: count / report.kept }))
+      ? [...labels]
+          .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+          .map(([label, count]) => ({ label, count, share: count / report.kept }))
       : null,
     length: chars.length > 0 ? { chars: percentiles(chars), words: percentiles(words) } : null,
     duplicates: { rows: dupRows, distinctDuplicated: dupDistinct, conflictingLabels: conflicting },
   };
   if (against) {
-    let rows = 0, also = 0;
+    let rows = 0,
+      also = 0;
     const shared = new Set<string>();
     const otherOpts = against.opts ?? opts;
     for await (const ex of streamExamples(against.file, { ...otherOpts, onBadRow: otherOpts.onBadRow ?? "skip" })) {
@@ -142,7 +173,8 @@ export async function inspectConll(file: string, opts: ConllOptions = {}): Promi
     const k = key(text, s.tags.join(" "));
     seen.set(k, (seen.get(k) ?? 0) + 1);
   }
-  let dupRows = 0, dupDistinct = 0;
+  let dupRows = 0,
+    dupDistinct = 0;
   for (const c of seen.values()) if (c > 1) [dupRows, dupDistinct] = [dupRows + c - 1, dupDistinct + 1];
   const tagColumn = opts.tagColumn ?? -1;
   return {
@@ -150,12 +182,17 @@ export async function inspectConll(file: string, opts: ConllOptions = {}): Promi
     format: "conll",
     unit: "sentence",
     columns: report.columns,
-    roles: { text: String(opts.tokenColumn ?? 0), label: String(tagColumn < 0 ? report.columns.length + tagColumn : tagColumn) },
+    roles: {
+      text: String(opts.tokenColumn ?? 0),
+      label: String(tagColumn < 0 ? report.columns.length + tagColumn : tagColumn),
+    },
     rows: report.rows,
     kept: report.kept,
     blankLines: report.blankLines,
     skipped: { ...summarizeBadRows(report.skipped), first: report.skipped.slice(0, 20) },
-    labels: [...tags].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([label, count]) => ({ label, count, share: count / Math.max(1, tokens) })),
+    labels: [...tags]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .map(([label, count]) => ({ label, count, share: count / Math.max(1, tokens) })),
     length: chars.length > 0 ? { chars: percentiles(chars), words: percentiles(words) } : null,
     duplicates: { rows: dupRows, distinctDuplicated: dupDistinct, conflictingLabels: 0 },
   };

@@ -55,7 +55,8 @@ export function holdoutSplit(
   examples: readonly Example[],
   opts: { validation?: number; test?: number; seed?: number; stratify?: boolean },
 ): { split: Holdout; record: SplitRecord } {
-  const vf = opts.validation ?? 0, tf = opts.test ?? 0;
+  const vf = opts.validation ?? 0,
+    tf = opts.test ?? 0;
   checkFraction("the validation fraction", vf);
   checkFraction("the test fraction", tf);
   if (vf + tf >= 1) throw new ArgumentError(`validation (${vf}) + test (${tf}) fractions leave nothing to train on`);
@@ -63,8 +64,15 @@ export function holdoutSplit(
   const rng = new Rng(seed);
   const n = examples.length;
   const groups = opts.stratify ? byLabel(examples) : [Array.from({ length: n }, (_, i) => i)];
-  const nTest = allocate(groups.map((g) => g.length), Math.round(n * tf));
-  const nVal = allocate(groups.map((g, c) => g.length - nTest[c]!), Math.round(n * vf), groups.map((g) => g.length * vf));
+  const nTest = allocate(
+    groups.map((g) => g.length),
+    Math.round(n * tf),
+  );
+  const nVal = allocate(
+    groups.map((g, c) => g.length - nTest[c]!),
+    Math.round(n * vf),
+    groups.map((g) => g.length * vf),
+  );
   const assignment = new Array<string>(n).fill("t");
   groups.forEach((g, c) => {
     const order = rng.shuffle(g.slice());
@@ -96,7 +104,9 @@ function allocate(sizes: number[], total: number, weights: number[] = sizes): nu
   const exact = weights.map((w) => (w / wsum) * total);
   const out = exact.map((x, i) => Math.min(Math.floor(x), sizes[i]!));
   let left = total - out.reduce((a, b) => a + b, 0);
-  const order = exact.map((x, i) => i).sort((a, b) => exact[b]! - Math.floor(exact[b]!) - (exact[a]! - Math.floor(exact[a]!)) || a - b);
+  const order = exact
+    .map((_x, i) => i)
+    .sort((a, b) => exact[b]! - Math.floor(exact[b]!) - (exact[a]! - Math.floor(exact[a]!)) || a - b);
   for (let pass = 0; left > 0 && pass < 2; pass++) {
     for (const i of order) {
       if (left === 0) break;
@@ -142,7 +152,12 @@ function decodeHoldout(assignment: string): Holdout {
  */
 export function kFold(
   examples: readonly Example[],
-  opts: { k: number; method?: "random" | "stratified" | "group"; seed?: number; /** default: each example's `group` */ groups?: readonly string[] },
+  opts: {
+    k: number;
+    method?: "random" | "stratified" | "group";
+    seed?: number /** default: each example's `group` */;
+    groups?: readonly string[];
+  },
 ): { folds: Fold[]; record: SplitRecord } {
   const { k } = opts;
   const method = opts.method ?? "random";
@@ -152,11 +167,19 @@ export function kFold(
   const fold = new Int32Array(n);
   const seed = opts.seed ?? 0;
   if (method === "group") {
-    const groups = opts.groups ?? examples.map((e, i) => {
-      if (e.group === undefined) throw new DataError("group k-fold needs a group on every row (--group-column)", { line: e.line }, `row ${i} has none`);
-      return e.group;
-    });
-    if (groups.length !== n) throw new ArgumentError(`group k-fold needs one group per row (${n}), got ${groups.length}`);
+    const groups =
+      opts.groups ??
+      examples.map((e, i) => {
+        if (e.group === undefined)
+          throw new DataError(
+            "group k-fold needs a group on every row (--group-column)",
+            { line: e.line },
+            `row ${i} has none`,
+          );
+        return e.group;
+      });
+    if (groups.length !== n)
+      throw new ArgumentError(`group k-fold needs one group per row (${n}), got ${groups.length}`);
     const members = new Map<string, number[]>();
     groups.forEach((g, i) => {
       let m = members.get(g);
@@ -176,7 +199,7 @@ export function kFold(
     let next = 0;
     for (const g of groups) for (const i of rng.shuffle(g.slice())) fold[i] = next++ % k;
   }
-  const folds: Fold[] = Array.from({ length: k }, (_, f) => ({ train: [] as number[], test: [] as number[] }));
+  const folds: Fold[] = Array.from({ length: k }, () => ({ train: [] as number[], test: [] as number[] }));
   for (let i = 0; i < n; i++) for (let f = 0; f < k; f++) (fold[i] === f ? folds[f]!.test : folds[f]!.train).push(i);
   const record: SplitRecord = {
     kind: "kfold",
@@ -193,15 +216,21 @@ export function kFold(
 
 /** Rebuilds a recorded split on the same data; a DataError if the data is not the data it was made on. */
 export function reproduceSplit(record: SplitRecord, examples: readonly Example[]): Holdout | Fold[] {
-  if (record.rows !== examples.length) throw new DataError(`the split was made on ${record.rows} rows, the data has ${examples.length}`);
-  if (fingerprint(examples) !== record.dataHash) throw new DataError("the data changed since the split was made (its sha256 differs); the same rows must be read in the same order");
-  if (record.assignment.length !== record.rows) throw new DataError(`split record: ${record.assignment.length} assignments for ${record.rows} rows`);
+  if (record.rows !== examples.length)
+    throw new DataError(`the split was made on ${record.rows} rows, the data has ${examples.length}`);
+  if (fingerprint(examples) !== record.dataHash)
+    throw new DataError(
+      "the data changed since the split was made (its sha256 differs); the same rows must be read in the same order",
+    );
+  if (record.assignment.length !== record.rows)
+    throw new DataError(`split record: ${record.assignment.length} assignments for ${record.rows} rows`);
   if (record.kind === "holdout") return decodeHoldout(record.assignment);
   const k = record.k ?? 0;
   const folds: Fold[] = Array.from({ length: k }, () => ({ train: [] as number[], test: [] as number[] }));
   for (let i = 0; i < record.rows; i++) {
     const f = parseInt(record.assignment[i]!, 36);
-    if (!(f >= 0 && f < k)) throw new DataError(`split record: fold "${record.assignment[i]}" at row ${i} is outside 0..${k - 1}`);
+    if (!(f >= 0 && f < k))
+      throw new DataError(`split record: fold "${record.assignment[i]}" at row ${i} is outside 0..${k - 1}`);
     for (let g = 0; g < k; g++) (g === f ? folds[g]!.test : folds[g]!.train).push(i);
   }
   return folds;
@@ -227,7 +256,9 @@ export function dedupe(examples: readonly Example[], opts: { exact?: boolean } =
   const conflicted = new Set<number>();
   const result: DedupeResult = { keep: [], removed: [], conflicting: 0 };
   examples.forEach((e, i) => {
-    const key = opts.exact ? `${e.text}\u0000${e.textPair ?? ""}` : `${dedupeKey(e.text)}\u0000${dedupeKey(e.textPair ?? "")}`;
+    const key = opts.exact
+      ? `${e.text}\u0000${e.textPair ?? ""}`
+      : `${dedupeKey(e.text)}\u0000${dedupeKey(e.textPair ?? "")}`;
     const j = first.get(key);
     if (j === undefined) {
       first.set(key, i);

@@ -7,7 +7,19 @@
  * A partial download sits in blobs/{etag}.incomplete and is resumed; blobs/{etag}.lock keeps two processes
  * from downloading the same blob at once.
  */
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, symlinkSync, writeSync, lstatSync } from "node:fs";
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeSync,
+  lstatSync,
+} from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { ArgumentError, GraftError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/atomic.js";
@@ -18,20 +30,32 @@ const FILE_PART_RE = /^[A-Za-z0-9_.\-+=@ ]+$/;
 
 export function checkRepoId(repo: string): void {
   if (!REPO_RE.test(repo) || repo.includes("..") || repo.length > 200) {
-    throw new ArgumentError(`"${repo}" is not a model id (org/name) nor an existing directory`, "a hub id looks like bert-base-uncased or openai-community/gpt2");
+    throw new ArgumentError(
+      `"${repo}" is not a model id (org/name) nor an existing directory`,
+      "a hub id looks like bert-base-uncased or openai-community/gpt2",
+    );
   }
 }
 
 /** A file path inside a repo: relative, `/`-separated, no `.` or `..` parts. */
 export function checkRepoFile(file: string): void {
   const parts = file.split("/");
-  if (file === "" || file.length > 500 || parts.some((p) => p === "" || p === "." || p === ".." || !FILE_PART_RE.test(p))) {
+  if (
+    file === "" ||
+    file.length > 500 ||
+    parts.some((p) => p === "" || p === "." || p === ".." || !FILE_PART_RE.test(p))
+  ) {
     throw new ArgumentError(`"${file}" is not a file path inside a repository`);
   }
 }
 
 export function checkRevision(rev: string): void {
-  if (rev === "" || rev.length > 200 || rev.split("/").some((p) => p === "" || p === "." || p === "..") || !/^[A-Za-z0-9_.\-/]+$/.test(rev)) {
+  if (
+    rev === "" ||
+    rev.length > 200 ||
+    rev.split("/").some((p) => p === "" || p === "." || p === "..") ||
+    !/^[A-Za-z0-9_.\-/]+$/.test(rev)
+  ) {
     throw new ArgumentError(`"${rev}" is not a revision (branch, tag or commit)`);
   }
 }
@@ -39,7 +63,10 @@ export function checkRevision(rev: string): void {
 export class RepoCache {
   readonly root: string;
 
-  constructor(cacheRoot: string, readonly repo: string) {
+  constructor(
+    cacheRoot: string,
+    readonly repo: string,
+  ) {
     checkRepoId(repo);
     this.root = join(cacheRoot, `models--${repo.replace("/", "--")}`);
   }
@@ -115,7 +142,11 @@ export class RepoCache {
         rmSync(path, { force: true }); // left behind by a process that died
         continue;
       }
-      if (Date.now() - start > timeoutMs) throw new GraftError(`${path}: another process has been downloading this file for over ${timeoutMs / 1000} s`, "remove the .lock file if no graft process is running");
+      if (Date.now() - start > timeoutMs)
+        throw new GraftError(
+          `${path}: another process has been downloading this file for over ${timeoutMs / 1000} s`,
+          "remove the .lock file if no graft process is running",
+        );
       await new Promise((r) => setTimeout(r, 200));
     }
   }

@@ -35,7 +35,11 @@ export function findWeights(dir: string): { kind: "single"; file: string } | { k
     );
   }
   const other = OTHER_NAMES.find((n) => existsSync(join(dir, n)));
-  if (other) throw new FormatError(`${join(dir, other)}: TensorFlow/Flax checkpoints are not supported; graft reads ${WEIGHTS_NAME}`, "convert it with transformers' save_pretrained(..., safe_serialization=True)");
+  if (other)
+    throw new FormatError(
+      `${join(dir, other)}: TensorFlow/Flax checkpoints are not supported; graft reads ${WEIGHTS_NAME}`,
+      "convert it with transformers' save_pretrained(..., safe_serialization=True)",
+    );
   const listing = existsSync(dir) ? readdirSync(dir).slice(0, 12).join(", ") : "(directory does not exist)";
   throw new FormatError(`${dir}: no ${WEIGHTS_NAME} or ${WEIGHTS_INDEX_NAME} (found: ${listing || "nothing"})`);
 }
@@ -53,8 +57,17 @@ export function readShardIndex(path: string): ShardIndex {
   }
   for (const [name, file] of Object.entries(j.weight_map)) {
     // Shards must sit beside the index: a path that climbs out of the directory is refused.
-    if (typeof file !== "string" || file === "" || file.includes("/") || file.includes("\\") || file === "." || file === "..") {
-      throw new FormatError(`${path}: weight_map["${name}"] must be a file name in the same directory, got ${JSON.stringify(file)}`);
+    if (
+      typeof file !== "string" ||
+      file === "" ||
+      file.includes("/") ||
+      file.includes("\\") ||
+      file === "." ||
+      file === ".."
+    ) {
+      throw new FormatError(
+        `${path}: weight_map["${name}"] must be a file name in the same directory, got ${JSON.stringify(file)}`,
+      );
     }
   }
   const metadata = j.metadata && typeof j.metadata === "object" ? j.metadata : {};
@@ -74,14 +87,20 @@ export function loadShardedSafetensors(indexPath: string): Map<string, Tensor> {
   let totalBytes = 0;
   for (const [file, names] of byShard) {
     const path = join(dir, file);
-    if (!existsSync(path)) throw new FormatError(`${indexPath}: shard ${file} (holding ${names.size} tensors, e.g. "${names.values().next().value}") is missing`, "download the checkpoint again");
+    if (!existsSync(path))
+      throw new FormatError(
+        `${indexPath}: shard ${file} (holding ${names.size} tensors, e.g. "${names.values().next().value}") is missing`,
+        "download the checkpoint again",
+      );
     const f = SafetensorsFile.open(path);
     try {
       for (const name of names) {
-        if (!f.info(name)) throw new FormatError(`${path}: tensor "${name}" listed in ${indexPath} is not in this shard`);
+        if (!f.info(name))
+          throw new FormatError(`${path}: tensor "${name}" listed in ${indexPath} is not in this shard`);
       }
       for (const info of f.header.tensors) {
-        if (!names.has(info.name)) throw new FormatError(`${path}: tensor "${info.name}" is not listed for this shard in ${indexPath}`);
+        if (!names.has(info.name))
+          throw new FormatError(`${path}: tensor "${info.name}" is not listed for this shard in ${indexPath}`);
         totalBytes += info.end - info.begin;
         out.set(info.name, f.get(info.name));
       }
@@ -126,7 +145,7 @@ export function saveCheckpoint(dir: string, tensors: TensorMap, opts: SaveCheckp
   const max = opts.maxShardBytes ?? Infinity;
   if (!(max > 0)) throw new ArgumentError(`saveCheckpoint: maxShardBytes must be positive, got ${max}`);
   const bytesOf = (name: string, t: Tensor): number => {
-    const d = opts.dtypes?.[name] ?? (t.dtype === "f32" ? opts.floatDType ?? "F32" : opts.intDType ?? "I64");
+    const d = opts.dtypes?.[name] ?? (t.dtype === "f32" ? (opts.floatDType ?? "F32") : (opts.intDType ?? "I64"));
     return t.size * (DTYPE_BYTES[d] ?? 4);
   };
   const shards: [string, Tensor][][] = [[]];
@@ -167,6 +186,7 @@ export function saveCheckpoint(dir: string, tensors: TensorMap, opts: SaveCheckp
 function removeStaleWeights(dir: string, keep: string[]): void {
   for (const name of readdirSync(dir)) {
     if (keep.includes(name)) continue;
-    if (name === WEIGHTS_NAME || name === WEIGHTS_INDEX_NAME || /^model-\d{5}-of-\d{5}\.safetensors$/.test(name)) rmSync(join(dir, name), { force: true });
+    if (name === WEIGHTS_NAME || name === WEIGHTS_INDEX_NAME || /^model-\d{5}-of-\d{5}\.safetensors$/.test(name))
+      rmSync(join(dir, name), { force: true });
   }
 }

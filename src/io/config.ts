@@ -133,9 +133,16 @@ const prob: Check = (v) => (typeof v === "number" && v >= 0 && v <= 1 ? null : "
 const positive: Check = (v) => (typeof v === "number" && Number.isFinite(v) && v > 0 ? null : "a positive number");
 const str: Check = (v) => (typeof v === "string" && v !== "" ? null : "a non-empty string");
 const bool: Check = (v) => (typeof v === "boolean" ? null : "true or false");
-const nullable = (c: Check): Check => (v) => (v === null ? null : c(v) === null ? null : `${c(v)} or null`);
-const oneOf = (...xs: string[]): Check => (v) => (xs.includes(v as string) ? null : `one of ${xs.map((x) => `"${x}"`).join(", ")}`);
-const strArray: Check = (v) => (Array.isArray(v) && v.every((x) => typeof x === "string") ? null : "an array of strings");
+const nullable =
+  (c: Check): Check =>
+  (v) =>
+    v === null ? null : c(v) === null ? null : `${c(v)} or null`;
+const oneOf =
+  (...xs: string[]): Check =>
+  (v) =>
+    xs.includes(v as string) ? null : `one of ${xs.map((x) => `"${x}"`).join(", ")}`;
+const strArray: Check = (v) =>
+  Array.isArray(v) && v.every((x) => typeof x === "string") ? null : "an array of strings";
 
 interface Spec {
   defaults: Record<string, unknown>;
@@ -147,78 +154,195 @@ interface Spec {
 }
 
 const BASE_DEFAULTS = {
-  architectures: null, problem_type: null, tie_word_embeddings: true, is_decoder: false,
-  pad_token_id: null, bos_token_id: null, eos_token_id: null,
+  architectures: null,
+  problem_type: null,
+  tie_word_embeddings: true,
+  is_decoder: false,
+  pad_token_id: null,
+  bos_token_id: null,
+  eos_token_id: null,
 };
 const BASE_CHECKS: Record<string, Check> = {
   architectures: nullable(strArray),
   problem_type: nullable(oneOf("regression", "single_label_classification", "multi_label_classification")),
-  tie_word_embeddings: bool, is_decoder: bool,
-  pad_token_id: nullable(int), bos_token_id: nullable(int), eos_token_id: nullable(int),
+  tie_word_embeddings: bool,
+  is_decoder: bool,
+  pad_token_id: nullable(int),
+  bos_token_id: nullable(int),
+  eos_token_id: nullable(int),
 };
 
 const headsDivide = (width: string, heads: string) => (c: Record<string, unknown>) =>
-  (c[width] as number) % (c[heads] as number) === 0 ? null : `${width} (${c[width]}) must be a multiple of ${heads} (${c[heads]})`;
+  (c[width] as number) % (c[heads] as number) === 0
+    ? null
+    : `${width} (${c[width]}) must be a multiple of ${heads} (${c[heads]})`;
 
 const BERT_DEFAULTS = {
-  vocab_size: 30522, hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072,
-  hidden_act: "gelu", hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1, max_position_embeddings: 512,
-  type_vocab_size: 2, initializer_range: 0.02, layer_norm_eps: 1e-12, pad_token_id: 0,
-  position_embedding_type: "absolute", use_cache: true, classifier_dropout: null,
+  vocab_size: 30522,
+  hidden_size: 768,
+  num_hidden_layers: 12,
+  num_attention_heads: 12,
+  intermediate_size: 3072,
+  hidden_act: "gelu",
+  hidden_dropout_prob: 0.1,
+  attention_probs_dropout_prob: 0.1,
+  max_position_embeddings: 512,
+  type_vocab_size: 2,
+  initializer_range: 0.02,
+  layer_norm_eps: 1e-12,
+  pad_token_id: 0,
+  position_embedding_type: "absolute",
+  use_cache: true,
+  classifier_dropout: null,
 };
 const BERT_CHECKS: Record<string, Check> = {
-  vocab_size: posInt, hidden_size: posInt, num_hidden_layers: nonNegInt, num_attention_heads: posInt, intermediate_size: posInt,
-  hidden_act: str, hidden_dropout_prob: prob, attention_probs_dropout_prob: prob, max_position_embeddings: posInt,
-  type_vocab_size: posInt, initializer_range: positive, layer_norm_eps: positive,
-  position_embedding_type: oneOf("absolute", "relative_key", "relative_key_query"), use_cache: bool, classifier_dropout: nullable(prob),
+  vocab_size: posInt,
+  hidden_size: posInt,
+  num_hidden_layers: nonNegInt,
+  num_attention_heads: posInt,
+  intermediate_size: posInt,
+  hidden_act: str,
+  hidden_dropout_prob: prob,
+  attention_probs_dropout_prob: prob,
+  max_position_embeddings: posInt,
+  type_vocab_size: posInt,
+  initializer_range: positive,
+  layer_norm_eps: positive,
+  position_embedding_type: oneOf("absolute", "relative_key", "relative_key_query"),
+  use_cache: bool,
+  classifier_dropout: nullable(prob),
 };
 
 const SPECS: Record<ModelType, Spec> = {
-  bert: { defaults: BERT_DEFAULTS, checks: BERT_CHECKS, aliases: {}, rule: headsDivide("hidden_size", "num_attention_heads") },
+  bert: {
+    defaults: BERT_DEFAULTS,
+    checks: BERT_CHECKS,
+    aliases: {},
+    rule: headsDivide("hidden_size", "num_attention_heads"),
+  },
   roberta: {
     defaults: { ...BERT_DEFAULTS, pad_token_id: 1, bos_token_id: 0, eos_token_id: 2 },
-    checks: BERT_CHECKS, aliases: {}, rule: headsDivide("hidden_size", "num_attention_heads"),
+    checks: BERT_CHECKS,
+    aliases: {},
+    rule: headsDivide("hidden_size", "num_attention_heads"),
   },
   distilbert: {
     defaults: {
-      vocab_size: 30522, max_position_embeddings: 512, sinusoidal_pos_embds: false, n_layers: 6, n_heads: 12, dim: 768,
-      hidden_dim: 3072, dropout: 0.1, attention_dropout: 0.1, activation: "gelu", initializer_range: 0.02,
-      qa_dropout: 0.1, seq_classif_dropout: 0.2, pad_token_id: 0,
+      vocab_size: 30522,
+      max_position_embeddings: 512,
+      sinusoidal_pos_embds: false,
+      n_layers: 6,
+      n_heads: 12,
+      dim: 768,
+      hidden_dim: 3072,
+      dropout: 0.1,
+      attention_dropout: 0.1,
+      activation: "gelu",
+      initializer_range: 0.02,
+      qa_dropout: 0.1,
+      seq_classif_dropout: 0.2,
+      pad_token_id: 0,
     },
     checks: {
-      vocab_size: posInt, max_position_embeddings: posInt, sinusoidal_pos_embds: bool, n_layers: nonNegInt, n_heads: posInt, dim: posInt,
-      hidden_dim: posInt, dropout: prob, attention_dropout: prob, activation: str, initializer_range: positive,
-      qa_dropout: prob, seq_classif_dropout: prob,
+      vocab_size: posInt,
+      max_position_embeddings: posInt,
+      sinusoidal_pos_embds: bool,
+      n_layers: nonNegInt,
+      n_heads: posInt,
+      dim: posInt,
+      hidden_dim: posInt,
+      dropout: prob,
+      attention_dropout: prob,
+      activation: str,
+      initializer_range: positive,
+      qa_dropout: prob,
+      seq_classif_dropout: prob,
     },
     aliases: { hidden_size: "dim", num_attention_heads: "n_heads", num_hidden_layers: "n_layers" },
     rule: headsDivide("dim", "n_heads"),
   },
   gpt2: {
     defaults: {
-      vocab_size: 50257, n_positions: 1024, n_embd: 768, n_layer: 12, n_head: 12, n_inner: null,
-      activation_function: "gelu_new", resid_pdrop: 0.1, embd_pdrop: 0.1, attn_pdrop: 0.1, layer_norm_epsilon: 1e-5,
-      initializer_range: 0.02, summary_type: "cls_index", summary_use_proj: true, summary_activation: null,
-      summary_proj_to_labels: true, summary_first_dropout: 0.1, scale_attn_weights: true, use_cache: true,
-      bos_token_id: 50256, eos_token_id: 50256, scale_attn_by_inverse_layer_idx: false, reorder_and_upcast_attn: false,
+      vocab_size: 50257,
+      n_positions: 1024,
+      n_embd: 768,
+      n_layer: 12,
+      n_head: 12,
+      n_inner: null,
+      activation_function: "gelu_new",
+      resid_pdrop: 0.1,
+      embd_pdrop: 0.1,
+      attn_pdrop: 0.1,
+      layer_norm_epsilon: 1e-5,
+      initializer_range: 0.02,
+      summary_type: "cls_index",
+      summary_use_proj: true,
+      summary_activation: null,
+      summary_proj_to_labels: true,
+      summary_first_dropout: 0.1,
+      scale_attn_weights: true,
+      use_cache: true,
+      bos_token_id: 50256,
+      eos_token_id: 50256,
+      scale_attn_by_inverse_layer_idx: false,
+      reorder_and_upcast_attn: false,
     },
     checks: {
-      vocab_size: posInt, n_positions: posInt, n_embd: posInt, n_layer: nonNegInt, n_head: posInt, n_inner: nullable(posInt),
-      activation_function: str, resid_pdrop: prob, embd_pdrop: prob, attn_pdrop: prob, layer_norm_epsilon: positive,
-      initializer_range: positive, summary_type: str, summary_use_proj: bool, summary_activation: nullable(str),
-      summary_proj_to_labels: bool, summary_first_dropout: prob, scale_attn_weights: bool, use_cache: bool,
-      scale_attn_by_inverse_layer_idx: bool, reorder_and_upcast_attn: bool,
+      vocab_size: posInt,
+      n_positions: posInt,
+      n_embd: posInt,
+      n_layer: nonNegInt,
+      n_head: posInt,
+      n_inner: nullable(posInt),
+      activation_function: str,
+      resid_pdrop: prob,
+      embd_pdrop: prob,
+      attn_pdrop: prob,
+      layer_norm_epsilon: positive,
+      initializer_range: positive,
+      summary_type: str,
+      summary_use_proj: bool,
+      summary_activation: nullable(str),
+      summary_proj_to_labels: bool,
+      summary_first_dropout: prob,
+      scale_attn_weights: bool,
+      use_cache: bool,
+      scale_attn_by_inverse_layer_idx: bool,
+      reorder_and_upcast_attn: bool,
     },
-    aliases: { hidden_size: "n_embd", max_position_embeddings: "n_positions", num_attention_heads: "n_head", num_hidden_layers: "n_layer" },
+    aliases: {
+      hidden_size: "n_embd",
+      max_position_embeddings: "n_positions",
+      num_attention_heads: "n_head",
+      num_hidden_layers: "n_layer",
+    },
     rule: headsDivide("n_embd", "n_head"),
   },
   "graft-lstm": {
     defaults: {
-      vocab_size: 32000, embedding_size: 400, hidden_size: 1152, num_layers: 3, bidirectional: false,
-      output_dropout: 0.1, hidden_dropout: 0.15, input_dropout: 0.25, embedding_dropout: 0.02, weight_dropout: 0.2, pad_token_id: 0,
+      vocab_size: 32000,
+      embedding_size: 400,
+      hidden_size: 1152,
+      num_layers: 3,
+      bidirectional: false,
+      output_dropout: 0.1,
+      hidden_dropout: 0.15,
+      input_dropout: 0.25,
+      embedding_dropout: 0.02,
+      weight_dropout: 0.2,
+      pad_token_id: 0,
     },
     checks: {
-      vocab_size: posInt, embedding_size: posInt, hidden_size: posInt, num_layers: posInt, bidirectional: bool,
-      output_dropout: prob, hidden_dropout: prob, input_dropout: prob, embedding_dropout: prob, weight_dropout: prob,
+      vocab_size: posInt,
+      embedding_size: posInt,
+      hidden_size: posInt,
+      num_layers: posInt,
+      bidirectional: bool,
+      output_dropout: prob,
+      hidden_dropout: prob,
+      input_dropout: prob,
+      embedding_dropout: prob,
+      weight_dropout: prob,
     },
     aliases: { num_hidden_layers: "num_layers" },
   },
@@ -227,7 +351,13 @@ const SPECS: Record<ModelType, Spec> = {
 export const MODEL_TYPES = Object.keys(SPECS) as ModelType[];
 
 /** Architecture class prefixes, for configs that lack model_type (as some old exports do). */
-const ARCH_PREFIX: [string, ModelType][] = [["DistilBert", "distilbert"], ["Roberta", "roberta"], ["Bert", "bert"], ["GPT2", "gpt2"], ["GraftLstm", "graft-lstm"]];
+const ARCH_PREFIX: [string, ModelType][] = [
+  ["DistilBert", "distilbert"],
+  ["Roberta", "roberta"],
+  ["Bert", "bert"],
+  ["GPT2", "gpt2"],
+  ["GraftLstm", "graft-lstm"],
+];
 
 // ---- building and validating
 
@@ -236,19 +366,27 @@ type Fail = (msg: string, hint?: string) => never;
 function build(raw: Record<string, unknown>, fail: Fail): ModelConfig {
   let type = raw.model_type;
   if (type === undefined) {
-    const arch = Array.isArray(raw.architectures) && typeof raw.architectures[0] === "string" ? raw.architectures[0] : undefined;
+    const arch =
+      Array.isArray(raw.architectures) && typeof raw.architectures[0] === "string" ? raw.architectures[0] : undefined;
     type = arch ? ARCH_PREFIX.find(([p]) => arch.startsWith(p))?.[1] : undefined;
-    if (type === undefined) fail(`no "model_type" field`, `add "model_type": one of ${MODEL_TYPES.map((t) => `"${t}"`).join(", ")}`);
+    if (type === undefined)
+      fail(`no "model_type" field`, `add "model_type": one of ${MODEL_TYPES.map((t) => `"${t}"`).join(", ")}`);
   }
   if (typeof type !== "string" || !(type in SPECS)) {
-    fail(`model_type ${JSON.stringify(type)} is not supported`, `graft reads ${MODEL_TYPES.map((t) => `"${t}"`).join(", ")}`);
+    fail(
+      `model_type ${JSON.stringify(type)} is not supported`,
+      `graft reads ${MODEL_TYPES.map((t) => `"${t}"`).join(", ")}`,
+    );
   }
   const spec = SPECS[type as ModelType];
   const c: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) {
     const canonical = spec.aliases[k];
     if (canonical !== undefined) {
-      if (k in raw && canonical in raw && raw[canonical] !== v) fail(`field "${k}" (${JSON.stringify(v)}) is an alias of "${canonical}" (${JSON.stringify(raw[canonical])}) and disagrees with it`);
+      if (k in raw && canonical in raw && raw[canonical] !== v)
+        fail(
+          `field "${k}" (${JSON.stringify(v)}) is an alias of "${canonical}" (${JSON.stringify(raw[canonical])}) and disagrees with it`,
+        );
       c[canonical] = v;
     } else c[k] = v;
   }
@@ -270,10 +408,12 @@ function labels(c: Record<string, unknown>, fail: Fail): void {
   delete c.num_labels; // a property in transformers, never stored: id2label is the truth
   if (c.id2label === undefined || c.id2label === null) {
     const n = numLabels ?? 2;
-    if (!Number.isSafeInteger(n) || (n as number) < 1) fail(`field "num_labels" must be a positive integer, got ${JSON.stringify(numLabels)}`);
+    if (!Number.isSafeInteger(n) || (n as number) < 1)
+      fail(`field "num_labels" must be a positive integer, got ${JSON.stringify(numLabels)}`);
     c.id2label = Object.fromEntries(Array.from({ length: n as number }, (_, i) => [i, `LABEL_${i}`]));
   } else {
-    if (typeof c.id2label !== "object" || Array.isArray(c.id2label)) fail(`field "id2label" must be an object { "0": "label", ... }`);
+    if (typeof c.id2label !== "object" || Array.isArray(c.id2label))
+      fail(`field "id2label" must be an object { "0": "label", ... }`);
     for (const [k, v] of Object.entries(c.id2label as object)) {
       if (!/^(0|[1-9]\d*)$/.test(k)) fail(`field "id2label" has key "${k}", not a class index`);
       if (typeof v !== "string") fail(`field "id2label"["${k}"] must be a string, got ${JSON.stringify(v)}`);
@@ -283,7 +423,8 @@ function labels(c: Record<string, unknown>, fail: Fail): void {
   if (c.label2id === undefined || c.label2id === null) {
     c.label2id = Object.fromEntries(Object.entries(id2label).map(([i, l]) => [l, Number(i)]));
   } else {
-    if (typeof c.label2id !== "object" || Array.isArray(c.label2id)) fail(`field "label2id" must be an object { "label": 0, ... }`);
+    if (typeof c.label2id !== "object" || Array.isArray(c.label2id))
+      fail(`field "label2id" must be an object { "label": 0, ... }`);
     for (const [l, i] of Object.entries(c.label2id as object)) {
       if (!Number.isSafeInteger(i)) fail(`field "label2id"["${l}"] must be an integer, got ${JSON.stringify(i)}`);
     }
@@ -297,9 +438,13 @@ export function numLabels(config: BaseConfig): number {
 
 /** A copy of config whose labels are the given names, or `n` generic LABEL_i names. */
 export function withLabels<C extends ModelConfig>(config: C, labelsOrCount: readonly string[] | number): C {
-  const names = typeof labelsOrCount === "number" ? Array.from({ length: labelsOrCount }, (_, i) => `LABEL_${i}`) : [...labelsOrCount];
+  const names =
+    typeof labelsOrCount === "number"
+      ? Array.from({ length: labelsOrCount }, (_, i) => `LABEL_${i}`)
+      : [...labelsOrCount];
   if (names.length < 1) throw new ArgumentError("withLabels: at least one label is needed");
-  if (new Set(names).size !== names.length) throw new ArgumentError(`withLabels: duplicate label names in ${JSON.stringify(names)}`);
+  if (new Set(names).size !== names.length)
+    throw new ArgumentError(`withLabels: duplicate label names in ${JSON.stringify(names)}`);
   return {
     ...config,
     id2label: Object.fromEntries(names.map((l, i) => [i, l])),
@@ -308,7 +453,10 @@ export function withLabels<C extends ModelConfig>(config: C, labelsOrCount: read
 }
 
 /** A complete, validated config of a model type from its defaults and the given fields (for training from scratch). */
-export function makeConfig<T extends ModelType>(modelType: T, fields: Partial<Omit<ConfigOf<T>, "model_type">> & Record<string, unknown> = {}): ConfigOf<T> {
+export function makeConfig<T extends ModelType>(
+  modelType: T,
+  fields: Partial<Omit<ConfigOf<T>, "model_type">> & Record<string, unknown> = {},
+): ConfigOf<T> {
   const fail: Fail = (msg, hint) => {
     throw new ArgumentError(`${modelType} config: ${msg}`, hint);
   };
@@ -331,7 +479,10 @@ export function readConfig(dirOrFile: string): ModelConfig {
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
-    throw new FormatError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, "a model directory needs a config.json");
+    throw new FormatError(
+      `${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      "a model directory needs a config.json",
+    );
   }
   let json: unknown;
   try {

@@ -5,17 +5,43 @@
  */
 
 export type SafeDType =
-  | "F64" | "F32" | "F16" | "BF16" | "F8_E4M3" | "F8_E5M2"
-  | "I64" | "I32" | "I16" | "I8" | "U64" | "U32" | "U16" | "U8" | "BOOL";
+  | "F64"
+  | "F32"
+  | "F16"
+  | "BF16"
+  | "F8_E4M3"
+  | "F8_E5M2"
+  | "I64"
+  | "I32"
+  | "I16"
+  | "I8"
+  | "U64"
+  | "U32"
+  | "U16"
+  | "U8"
+  | "BOOL";
 
 /** Bytes per element of each dtype. */
 export const DTYPE_BYTES: Readonly<Record<SafeDType, number>> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, F8_E4M3: 1, F8_E5M2: 1,
-  I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U64: 8,
+  U32: 4,
+  U16: 2,
+  U8: 1,
+  BOOL: 1,
 };
 
 export function isSafeDType(s: unknown): s is SafeDType {
-  return typeof s === "string" && Object.prototype.hasOwnProperty.call(DTYPE_BYTES, s);
+  return typeof s === "string" && Object.hasOwn(DTYPE_BYTES, s);
 }
 
 /** Whether a dtype loads as f32 (true) or i32 (false). */

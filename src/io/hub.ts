@@ -8,7 +8,18 @@
  * when the hub cannot be reached.
  */
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, openSync, closeSync, writeSync, statSync, renameSync, rmSync, ftruncateSync, readFileSync } from "node:fs";
+import {
+  createReadStream,
+  existsSync,
+  openSync,
+  closeSync,
+  writeSync,
+  statSync,
+  renameSync,
+  rmSync,
+  ftruncateSync,
+  readFileSync,
+} from "node:fs";
 import { join, resolve } from "node:path";
 import { homedir } from "node:os";
 import { cacheDir } from "../util/env.js";
@@ -79,11 +90,12 @@ function resolveOptions(opts: HubOptions): Resolved {
   const endpoint = (opts.endpoint ?? process.env.HF_ENDPOINT ?? DEFAULT_ENDPOINT).replace(/\/+$/, "");
   if (!/^https?:\/\//.test(endpoint)) throw new ArgumentError(`hub endpoint must be an http(s) URL, got "${endpoint}"`);
   const retries = opts.retries ?? 5;
-  if (!Number.isInteger(retries) || retries < 0) throw new ArgumentError(`retries must be a non-negative integer, got ${retries}`);
+  if (!Number.isInteger(retries) || retries < 0)
+    throw new ArgumentError(`retries must be a non-negative integer, got ${retries}`);
   return {
     endpoint,
     revision,
-    token: opts.token === false ? null : opts.token ?? defaultToken(),
+    token: opts.token === false ? null : (opts.token ?? defaultToken()),
     offline: opts.offline ?? (envFlag("HF_HUB_OFFLINE") || envFlag("GRAFT_OFFLINE")),
     retries,
     idleTimeoutMs: opts.idleTimeoutMs ?? 30_000,
@@ -110,7 +122,7 @@ function headers(o: Resolved, extra: Record<string, string> = {}): Record<string
 function cleanEtag(v: string | null): string | null {
   if (!v) return null;
   const e = v.replace(/^W\//, "").replace(/^"|"$/g, "").trim();
-  return /^[A-Za-z0-9_.\-]+$/.test(e) && e.length <= 128 ? e : null;
+  return /^[A-Za-z0-9_.-]+$/.test(e) && e.length <= 128 ? e : null;
 }
 
 interface Head {
@@ -125,7 +137,9 @@ function describeStatus(status: number, repo: string, file: string, code: string
   if (status === 401 || status === 403 || code === "RepoNotFound" || code === "GatedRepo") {
     return new GraftError(
       `${repo}: the hub refused ${file} (HTTP ${status}${code ? `, ${code}` : ""})`,
-      o.token ? "the token has no access to this repository, or the repository does not exist" : "the repository does not exist, or it is private/gated: set HF_TOKEN to a token with access",
+      o.token
+        ? "the token has no access to this repository, or the repository does not exist"
+        : "the repository does not exist, or it is private/gated: set HF_TOKEN to a token with access",
     );
   }
   if (code === "RevisionNotFound") return new GraftError(`${repo}: revision "${o.revision}" does not exist`);
@@ -138,14 +152,22 @@ async function head(o: Resolved, repo: string, file: string): Promise<Head> {
   for (let hop = 0; hop < 5; hop++) {
     let res: Response;
     try {
-      res = await fetch(url, { method: "HEAD", redirect: "manual", headers: headers(o), signal: AbortSignal.timeout(o.idleTimeoutMs) });
+      res = await fetch(url, {
+        method: "HEAD",
+        redirect: "manual",
+        headers: headers(o),
+        signal: AbortSignal.timeout(o.idleTimeoutMs),
+      });
     } catch (e) {
-      throw new Unreachable(`${url}: ${(e as Error).cause ? String((e as Error & { cause: unknown }).cause) : (e as Error).message}`);
+      throw new Unreachable(
+        `${url}: ${(e as Error).cause ? String((e as Error & { cause: unknown }).cause) : (e as Error).message}`,
+      );
     }
     const code = res.headers.get("x-error-code");
     const header = res.headers.get("x-repo-commit");
     const commit = header && /^[0-9a-f]{40}$/.test(header) ? header : o.revision;
-    if (res.status === 404 && (code === null || code === "EntryNotFound")) return { commit, etag: null, size: null, missing: true };
+    if (res.status === 404 && (code === null || code === "EntryNotFound"))
+      return { commit, etag: null, size: null, missing: true };
     const linkedEtag = cleanEtag(res.headers.get("x-linked-etag"));
     if (res.status >= 300 && res.status < 400) {
       const location = res.headers.get("location");
@@ -155,7 +177,8 @@ async function head(o: Resolved, repo: string, file: string): Promise<Head> {
         url = new URL(location, url).toString();
         continue;
       }
-      if (!linkedEtag && !res.headers.get("etag")) throw new GraftError(`${repo}: the hub redirected ${file} without an ETag`);
+      if (!linkedEtag && !res.headers.get("etag"))
+        throw new GraftError(`${repo}: the hub redirected ${file} without an ETag`);
     } else if (!res.ok) {
       throw describeStatus(res.status, repo, file, code, o);
     }
@@ -167,7 +190,13 @@ async function head(o: Resolved, repo: string, file: string): Promise<Head> {
 }
 
 /** Streams the file into `part`, resuming from its current size. Returns when the whole body is written. */
-async function fetchInto(o: Resolved, repo: string, file: string, part: string, expected: number | null): Promise<void> {
+async function fetchInto(
+  o: Resolved,
+  repo: string,
+  file: string,
+  part: string,
+  expected: number | null,
+): Promise<void> {
   let have = existsSync(part) ? statSync(part).size : 0;
   if (expected !== null && have > expected) have = 0;
   const controller = new AbortController();
@@ -214,7 +243,8 @@ async function fetchInto(o: Resolved, repo: string, file: string, part: string, 
           let off = 0;
           while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
           have += chunk.length;
-          if (expected !== null && have > expected) throw new FormatError(`${repo}/${file}: server sent more than the ${expected} bytes announced`);
+          if (expected !== null && have > expected)
+            throw new FormatError(`${repo}/${file}: server sent more than the ${expected} bytes announced`);
           o.onProgress({ file, received: have, total: total ?? NaN, phase: resumed ? "resume" : "download" });
         }
       } catch (e) {
@@ -224,7 +254,8 @@ async function fetchInto(o: Resolved, repo: string, file: string, part: string, 
     } finally {
       closeSync(fd);
     }
-    if (expected !== null && have < expected) throw new Unreachable(`${file}: connection closed after ${have} of ${expected} bytes`);
+    if (expected !== null && have < expected)
+      throw new Unreachable(`${file}: connection closed after ${have} of ${expected} bytes`);
   } finally {
     clearTimeout(idle);
   }
@@ -240,14 +271,23 @@ async function hashFile(path: string, algo: "sha256" | "sha1", gitBlob: boolean)
 /** Checks a finished download against its announced size and, when the ETag is a content hash, its hash. */
 async function verify(path: string, h: Head, where: string): Promise<void> {
   const size = statSync(path).size;
-  if (h.size !== null && size !== h.size) throw new FormatError(`${where}: downloaded ${size} bytes, the hub announced ${h.size}`);
+  if (h.size !== null && size !== h.size)
+    throw new FormatError(`${where}: downloaded ${size} bytes, the hub announced ${h.size}`);
   if (!h.etag) return;
   if (/^[0-9a-f]{64}$/.test(h.etag)) {
     const got = await hashFile(path, "sha256", false);
-    if (got !== h.etag) throw new FormatError(`${where}: sha256 ${got} does not match the hub's ${h.etag}`, "the download was corrupted; run the command again");
+    if (got !== h.etag)
+      throw new FormatError(
+        `${where}: sha256 ${got} does not match the hub's ${h.etag}`,
+        "the download was corrupted; run the command again",
+      );
   } else if (/^[0-9a-f]{40}$/.test(h.etag)) {
     const got = await hashFile(path, "sha1", true);
-    if (got !== h.etag) throw new FormatError(`${where}: git blob sha1 ${got} does not match the hub's ${h.etag}`, "the download was corrupted; run the command again");
+    if (got !== h.etag)
+      throw new FormatError(
+        `${where}: git blob sha1 ${got} does not match the hub's ${h.etag}`,
+        "the download was corrupted; run the command again",
+      );
   }
 }
 
@@ -274,7 +314,12 @@ async function fetchFile(o: Resolved, cache: RepoCache, file: string): Promise<s
       o.onProgress({ file, received: 0, total: 0, phase: "cached" });
       return hit;
     }
-    throw new GraftError(`${repo}: ${file} at revision "${o.revision}" is not in the cache (${cache.root}) and ${why}`, o.offline ? "connect to the network and unset HF_HUB_OFFLINE / GRAFT_OFFLINE, or copy the model directory here" : "check the network, or HF_ENDPOINT");
+    throw new GraftError(
+      `${repo}: ${file} at revision "${o.revision}" is not in the cache (${cache.root}) and ${why}`,
+      o.offline
+        ? "connect to the network and unset HF_HUB_OFFLINE / GRAFT_OFFLINE, or copy the model directory here"
+        : "check the network, or HF_ENDPOINT",
+    );
   };
   if (o.offline) return fromCache("graft is offline");
 
@@ -307,7 +352,11 @@ async function fetchFile(o: Resolved, cache: RepoCache, file: string): Promise<s
           break;
         } catch (e) {
           if (!(e instanceof Unreachable) || attempt >= o.retries) {
-            if (e instanceof Unreachable) throw new GraftError(`${repo}: downloading ${file} failed after ${attempt + 1} attempts: ${e.message}`, "run the command again: the download resumes where it stopped");
+            if (e instanceof Unreachable)
+              throw new GraftError(
+                `${repo}: downloading ${file} failed after ${attempt + 1} attempts: ${e.message}`,
+                "run the command again: the download resumes where it stopped",
+              );
             throw e;
           }
           await sleep(Math.min(200 * 2 ** attempt, 5000));
@@ -332,7 +381,12 @@ async function fetchFile(o: Resolved, cache: RepoCache, file: string): Promise<s
 
 export type FileGroup = "config" | "weights" | "tokenizer";
 
-export const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json"];
+export const TOKENIZER_FILES = [
+  "tokenizer.json",
+  "tokenizer_config.json",
+  "special_tokens_map.json",
+  "added_tokens.json",
+];
 /** Needed only when a repo has no tokenizer.json (slow-tokenizer vocabularies). */
 export const VOCAB_FILES = ["vocab.txt", "vocab.json", "merges.txt"];
 
@@ -350,7 +404,10 @@ export async function downloadModel(repo: string, opts: ResolveOptions = {}): Pr
   const get = (file: string) => fetchFile(o, cache, file);
 
   if (want.has("config") && (await get(CONFIG_NAME)) === null) {
-    throw new FormatError(`${repo}: the repository has no ${CONFIG_NAME}`, "is it a model repository? graft needs config.json to know the architecture");
+    throw new FormatError(
+      `${repo}: the repository has no ${CONFIG_NAME}`,
+      "is it a model repository? graft needs config.json to know the architecture",
+    );
   }
   if (want.has("weights")) {
     const single = await get(WEIGHTS_NAME);
@@ -360,12 +417,15 @@ export async function downloadModel(repo: string, opts: ResolveOptions = {}): Pr
         const pickle = await fetchFileExists(o, cache, "pytorch_model.bin");
         throw new FormatError(
           `${repo}: no ${WEIGHTS_NAME} or ${WEIGHTS_INDEX_NAME} at revision "${o.revision}"${pickle ? " (only pytorch_model.bin, a PyTorch pickle graft does not load)" : ""}`,
-          pickle ? `try the automatic conversion some repos have: --revision refs/pr/1, or convert it with transformers' save_pretrained(..., safe_serialization=True)` : undefined,
+          pickle
+            ? `try the automatic conversion some repos have: --revision refs/pr/1, or convert it with transformers' save_pretrained(..., safe_serialization=True)`
+            : undefined,
         );
       }
       const shards = [...new Set(Object.values(readShardIndex(index).weight_map))];
       for (const shard of shards) {
-        if ((await get(shard)) === null) throw new FormatError(`${repo}: shard ${shard} listed in ${WEIGHTS_INDEX_NAME} does not exist`);
+        if ((await get(shard)) === null)
+          throw new FormatError(`${repo}: shard ${shard} listed in ${WEIGHTS_INDEX_NAME} does not exist`);
       }
     }
   }
@@ -400,7 +460,10 @@ async function fetchFileExists(o: Resolved, cache: RepoCache, file: string): Pro
 export async function resolveModelDir(idOrPath: string, opts: ResolveOptions = {}): Promise<string> {
   if (existsSync(idOrPath) && statSync(idOrPath).isDirectory()) return resolve(idOrPath);
   if (/^(\.{1,2}|~)?[\\/]/.test(idOrPath) || idOrPath.startsWith(".") || idOrPath.split("/").length > 2) {
-    throw new ArgumentError(`${idOrPath}: no such directory`, "give an existing model directory, or a hub id like org/name");
+    throw new ArgumentError(
+      `${idOrPath}: no such directory`,
+      "give an existing model directory, or a hub id like org/name",
+    );
   }
   return downloadModel(idOrPath, opts);
 }

@@ -13,8 +13,15 @@ import { endianness } from "node:os";
 import { FormatError, ArgumentError, fmtShape } from "../util/errors.js";
 import { Tensor } from "../tensor/index.js";
 import {
-  DTYPE_BYTES, isSafeDType, isFloatDType, type SafeDType,
-  f16ToF32, f8e4m3ToF32, f8e5m2ToF32, f32ToF16, f32ToBf16,
+  DTYPE_BYTES,
+  isSafeDType,
+  isFloatDType,
+  type SafeDType,
+  f16ToF32,
+  f8e4m3ToF32,
+  f8e5m2ToF32,
+  f32ToF16,
+  f32ToBf16,
 } from "./dtypes.js";
 
 /** The reference implementation refuses headers above 100 MB; so do we. */
@@ -53,7 +60,8 @@ function bufferSource(bytes: Uint8Array): ByteSource {
   return {
     size: bytes.length,
     read(position, into) {
-      if (position < 0 || position + into.length > bytes.length) throw new RangeError(`read [${position}, ${position + into.length}) outside ${bytes.length} bytes`);
+      if (position < 0 || position + into.length > bytes.length)
+        throw new RangeError(`read [${position}, ${position + into.length}) outside ${bytes.length} bytes`);
       into.set(bytes.subarray(position, position + into.length));
     },
   };
@@ -63,11 +71,16 @@ function fileSource(fd: number, size: number, where: string): ByteSource {
   return {
     size,
     read(position, into) {
-      if (position < 0 || position + into.length > size) throw new RangeError(`read [${position}, ${position + into.length}) outside ${size} bytes`);
+      if (position < 0 || position + into.length > size)
+        throw new RangeError(`read [${position}, ${position + into.length}) outside ${size} bytes`);
       let done = 0;
       while (done < into.length) {
         const n = readSync(fd, into, done, into.length - done, position + done);
-        if (n === 0) fail(where, `file ended at byte ${position + done} while reading ${into.length} bytes at ${position} (was it truncated while being read?)`);
+        if (n === 0)
+          fail(
+            where,
+            `file ended at byte ${position + done} while reading ${into.length} bytes at ${position} (was it truncated while being read?)`,
+          );
         done += n;
       }
     },
@@ -77,21 +90,32 @@ function fileSource(fd: number, size: number, where: string): ByteSource {
 // ---- header
 
 function parseHeader(src: ByteSource, where: string): SafetensorsHeader {
-  if (src.size < 8) fail(where, `file is ${src.size} bytes, shorter than the 8-byte header length`, "the file is truncated or not a safetensors file");
+  if (src.size < 8)
+    fail(
+      where,
+      `file is ${src.size} bytes, shorter than the 8-byte header length`,
+      "the file is truncated or not a safetensors file",
+    );
   const lenBytes = new Uint8Array(8);
   src.read(0, lenBytes);
   const view = new DataView(lenBytes.buffer);
   const hi = view.getUint32(4, true);
   const lo = view.getUint32(0, true);
   if (hi !== 0 || lo > MAX_HEADER_BYTES) {
-    fail(where, `header length ${hi * 4294967296 + lo} exceeds the ${MAX_HEADER_BYTES}-byte limit`, "the file is not a safetensors file, or its first 8 bytes are corrupt");
+    fail(
+      where,
+      `header length ${hi * 4294967296 + lo} exceeds the ${MAX_HEADER_BYTES}-byte limit`,
+      "the file is not a safetensors file, or its first 8 bytes are corrupt",
+    );
   }
   const n = lo;
   if (n < 2) fail(where, `header length ${n} is too small to hold a JSON object`);
-  if (8 + n > src.size) fail(where, `header length ${n} runs past the end of the ${src.size}-byte file`, "the file is truncated");
+  if (8 + n > src.size)
+    fail(where, `header length ${n} runs past the end of the ${src.size}-byte file`, "the file is truncated");
   const headerBytes = new Uint8Array(n);
   src.read(8, headerBytes);
-  if (headerBytes[0] !== 0x7b) fail(where, `header does not start with '{' (byte 8 is 0x${headerBytes[0]!.toString(16).padStart(2, "0")})`);
+  if (headerBytes[0] !== 0x7b)
+    fail(where, `header does not start with '{' (byte 8 is 0x${headerBytes[0]!.toString(16).padStart(2, "0")})`);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(headerBytes);
@@ -123,22 +147,38 @@ function parseHeader(src: ByteSource, where: string): SafetensorsHeader {
   for (const t of tensors) {
     if (t.begin !== cursor) {
       const prev = tensors[tensors.indexOf(t) - 1];
-      if (t.begin < cursor) fail(where, `tensor "${t.name}" bytes [${t.begin}, ${t.end}) overlap tensor "${prev!.name}" [${prev!.begin}, ${prev!.end})`);
-      fail(where, `gap in the data buffer: bytes [${cursor}, ${t.begin}) before tensor "${t.name}" belong to no tensor`);
+      if (t.begin < cursor)
+        fail(
+          where,
+          `tensor "${t.name}" bytes [${t.begin}, ${t.end}) overlap tensor "${prev!.name}" [${prev!.begin}, ${prev!.end})`,
+        );
+      fail(
+        where,
+        `gap in the data buffer: bytes [${cursor}, ${t.begin}) before tensor "${t.name}" belong to no tensor`,
+      );
     }
     if (t.end > bufferSize) {
-      fail(where, `tensor "${t.name}" bytes [${t.begin}, ${t.end}) run past the end of the ${bufferSize}-byte data buffer (file is ${src.size} bytes)`, "the file is truncated");
+      fail(
+        where,
+        `tensor "${t.name}" bytes [${t.begin}, ${t.end}) run past the end of the ${bufferSize}-byte data buffer (file is ${src.size} bytes)`,
+        "the file is truncated",
+      );
     }
     cursor = t.end;
   }
   if (cursor !== bufferSize) {
-    fail(where, `the tensors cover ${cursor} bytes but the data buffer holds ${bufferSize}`, cursor < bufferSize ? "the file has trailing bytes after the last tensor" : "the file is truncated");
+    fail(
+      where,
+      `the tensors cover ${cursor} bytes but the data buffer holds ${bufferSize}`,
+      cursor < bufferSize ? "the file has trailing bytes after the last tensor" : "the file is truncated",
+    );
   }
   return { tensors, metadata, dataStart };
 }
 
 function parseMetadata(entry: unknown, where: string): Record<string, string> {
-  if (entry === null || typeof entry !== "object" || Array.isArray(entry)) fail(where, `"__metadata__" must be an object of strings`);
+  if (entry === null || typeof entry !== "object" || Array.isArray(entry))
+    fail(where, `"__metadata__" must be an object of strings`);
   const out: Record<string, string> = Object.create(null);
   for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
     if (typeof v !== "string") fail(where, `"__metadata__"."${k}" must be a string, got ${JSON.stringify(v)}`);
@@ -149,15 +189,23 @@ function parseMetadata(entry: unknown, where: string): Record<string, string> {
 
 function parseEntry(name: string, entry: unknown, where: string): TensorInfo {
   const at = `tensor "${name}"`;
-  if (entry === null || typeof entry !== "object" || Array.isArray(entry)) fail(where, `${at}: entry must be an object { dtype, shape, data_offsets }`);
+  if (entry === null || typeof entry !== "object" || Array.isArray(entry))
+    fail(where, `${at}: entry must be an object { dtype, shape, data_offsets }`);
   const e = entry as Record<string, unknown>;
-  for (const k of Object.keys(e)) if (k !== "dtype" && k !== "shape" && k !== "data_offsets") fail(where, `${at}: unknown field "${k}"`);
-  if (!isSafeDType(e.dtype)) fail(where, `${at}: unknown dtype ${JSON.stringify(e.dtype)}`, `known dtypes: ${Object.keys(DTYPE_BYTES).join(", ")}`);
+  for (const k of Object.keys(e))
+    if (k !== "dtype" && k !== "shape" && k !== "data_offsets") fail(where, `${at}: unknown field "${k}"`);
+  if (!isSafeDType(e.dtype))
+    fail(
+      where,
+      `${at}: unknown dtype ${JSON.stringify(e.dtype)}`,
+      `known dtypes: ${Object.keys(DTYPE_BYTES).join(", ")}`,
+    );
   const dtype = e.dtype;
   if (!Array.isArray(e.shape)) fail(where, `${at}: shape must be an array of non-negative integers`);
   let elements = 1;
   for (const d of e.shape) {
-    if (!Number.isSafeInteger(d) || (d as number) < 0) fail(where, `${at}: shape ${JSON.stringify(e.shape)} has a dimension that is not a non-negative integer`);
+    if (!Number.isSafeInteger(d) || (d as number) < 0)
+      fail(where, `${at}: shape ${JSON.stringify(e.shape)} has a dimension that is not a non-negative integer`);
     elements *= d as number;
     if (!Number.isSafeInteger(elements)) fail(where, `${at}: shape ${JSON.stringify(e.shape)} has too many elements`);
   }
@@ -169,7 +217,10 @@ function parseEntry(name: string, entry: unknown, where: string): TensorInfo {
   if (end < begin) fail(where, `${at}: data_offsets [${begin}, ${end}] end before they begin`);
   const expected = elements * DTYPE_BYTES[dtype];
   if (end - begin !== expected) {
-    fail(where, `${at}: data_offsets [${begin}, ${end}] span ${end - begin} bytes but shape ${fmtShape(e.shape as number[])} of ${dtype} needs ${expected}`);
+    fail(
+      where,
+      `${at}: data_offsets [${begin}, ${end}] span ${end - begin} bytes but shape ${fmtShape(e.shape as number[])} of ${dtype} needs ${expected}`,
+    );
   }
   return { name, dtype, shape: Object.freeze([...(e.shape as number[])]), begin, end };
 }
@@ -183,11 +234,22 @@ function decode(info: TensorInfo, raw: Uint8Array, where: string): Tensor {
   switch (info.dtype) {
     case "F32":
       // raw is a fresh, 4-aligned buffer: on a little-endian host it is the tensor
-      return new Tensor(HOST_LE ? new Float32Array(raw.buffer, raw.byteOffset, n) : map(n, Float32Array, (i) => dv.getFloat32(4 * i, true)), shape);
+      return new Tensor(
+        HOST_LE
+          ? new Float32Array(raw.buffer, raw.byteOffset, n)
+          : map(n, Float32Array, (i) => dv.getFloat32(4 * i, true)),
+        shape,
+      );
     case "F64":
-      return new Tensor(map(n, Float32Array, (i) => dv.getFloat64(8 * i, true)), shape);
+      return new Tensor(
+        map(n, Float32Array, (i) => dv.getFloat64(8 * i, true)),
+        shape,
+      );
     case "F16":
-      return new Tensor(map(n, Float32Array, (i) => f16ToF32(dv.getUint16(2 * i, true))), shape);
+      return new Tensor(
+        map(n, Float32Array, (i) => f16ToF32(dv.getUint16(2 * i, true))),
+        shape,
+      );
     case "BF16": {
       // bf16 is the high half of an f32: widen by shifting the bits
       const bits = new Uint32Array(n);
@@ -195,35 +257,62 @@ function decode(info: TensorInfo, raw: Uint8Array, where: string): Tensor {
       return new Tensor(new Float32Array(bits.buffer), shape);
     }
     case "F8_E4M3":
-      return new Tensor(map(n, Float32Array, (i) => f8e4m3ToF32(raw[i]!)), shape);
+      return new Tensor(
+        map(n, Float32Array, (i) => f8e4m3ToF32(raw[i]!)),
+        shape,
+      );
     case "F8_E5M2":
-      return new Tensor(map(n, Float32Array, (i) => f8e5m2ToF32(raw[i]!)), shape);
+      return new Tensor(
+        map(n, Float32Array, (i) => f8e5m2ToF32(raw[i]!)),
+        shape,
+      );
     case "I32":
-      return new Tensor(HOST_LE ? new Int32Array(raw.buffer, raw.byteOffset, n) : map(n, Int32Array, (i) => dv.getInt32(4 * i, true)), shape);
+      return new Tensor(
+        HOST_LE ? new Int32Array(raw.buffer, raw.byteOffset, n) : map(n, Int32Array, (i) => dv.getInt32(4 * i, true)),
+        shape,
+      );
     case "I64":
     case "U64":
     case "U32": {
       const out = new Int32Array(n);
       const signed = info.dtype === "I64";
       for (let i = 0; i < n; i++) {
-        const v = info.dtype === "U32" ? dv.getUint32(4 * i, true) : signed ? dv.getBigInt64(8 * i, true) : dv.getBigUint64(8 * i, true);
+        const v =
+          info.dtype === "U32"
+            ? dv.getUint32(4 * i, true)
+            : signed
+              ? dv.getBigInt64(8 * i, true)
+              : dv.getBigUint64(8 * i, true);
         if (v > 2147483647 || v < -2147483648) {
-          fail(where, `tensor "${info.name}" (${info.dtype}) element ${i} = ${v} does not fit graft's 32-bit integer tensors`);
+          fail(
+            where,
+            `tensor "${info.name}" (${info.dtype}) element ${i} = ${v} does not fit graft's 32-bit integer tensors`,
+          );
         }
         out[i] = Number(v);
       }
       return new Tensor(out, shape);
     }
     case "I16":
-      return new Tensor(map(n, Int32Array, (i) => dv.getInt16(2 * i, true)), shape);
+      return new Tensor(
+        map(n, Int32Array, (i) => dv.getInt16(2 * i, true)),
+        shape,
+      );
     case "U16":
-      return new Tensor(map(n, Int32Array, (i) => dv.getUint16(2 * i, true)), shape);
+      return new Tensor(
+        map(n, Int32Array, (i) => dv.getUint16(2 * i, true)),
+        shape,
+      );
     case "I8":
-      return new Tensor(map(n, Int32Array, (i) => dv.getInt8(i)), shape);
+      return new Tensor(
+        map(n, Int32Array, (i) => dv.getInt8(i)),
+        shape,
+      );
     case "U8":
       return new Tensor(Int32Array.from(raw), shape);
     case "BOOL":
-      for (let i = 0; i < n; i++) if (raw[i]! > 1) fail(where, `tensor "${info.name}" (BOOL) element ${i} is ${raw[i]}, not 0 or 1`);
+      for (let i = 0; i < n; i++)
+        if (raw[i]! > 1) fail(where, `tensor "${info.name}" (BOOL) element ${i} is ${raw[i]}, not 0 or 1`);
       return new Tensor(Int32Array.from(raw), shape);
   }
 }
@@ -295,7 +384,14 @@ export class SafetensorsFile {
   /** Reads and decodes one tensor (floats as f32, integers as i32). */
   get(name: string): Tensor {
     const info = this.byName.get(name);
-    if (!info) throw new ArgumentError(`${this.path}: no tensor named "${name}"`, `it holds ${this.byName.size} tensors, e.g. ${this.names.slice(0, 3).map((s) => `"${s}"`).join(", ")}`);
+    if (!info)
+      throw new ArgumentError(
+        `${this.path}: no tensor named "${name}"`,
+        `it holds ${this.byName.size} tensors, e.g. ${this.names
+          .slice(0, 3)
+          .map((s) => `"${s}"`)
+          .join(", ")}`,
+      );
     if (this.closed) throw new ArgumentError(`${this.path}: file is closed`);
     const raw = new Uint8Array(info.end - info.begin);
     this.src.read(this.header.dataStart + info.begin, raw);
@@ -336,7 +432,10 @@ export function readSafetensorsHeader(path: string): SafetensorsHeader {
 }
 
 /** Parses a complete safetensors file held in memory. */
-export function parseSafetensors(bytes: Uint8Array, where = "<bytes>"): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
+export function parseSafetensors(
+  bytes: Uint8Array,
+  where = "<bytes>",
+): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
   const f = SafetensorsFile.fromBytes(bytes, where);
   return { tensors: f.all(), metadata: { ...f.metadata } };
 }
@@ -371,16 +470,21 @@ function plan(tensors: TensorMap, opts: SaveOptions): Planned[] {
   const out: Planned[] = [];
   const seen = new Set<string>();
   for (const [name, tensor] of entriesOf(tensors)) {
-    if (name === "__metadata__") throw new ArgumentError(`saveSafetensors: "__metadata__" is reserved and cannot name a tensor`);
+    if (name === "__metadata__")
+      throw new ArgumentError(`saveSafetensors: "__metadata__" is reserved and cannot name a tensor`);
     if (seen.has(name)) throw new ArgumentError(`saveSafetensors: tensor "${name}" given twice`);
     seen.add(name);
     if (!(tensor instanceof Tensor)) throw new ArgumentError(`saveSafetensors: "${name}" is not a Tensor`);
-    const dtype = opts.dtypes?.[name] ?? (tensor.dtype === "f32" ? opts.floatDType ?? "F32" : opts.intDType ?? "I64");
+    const dtype =
+      opts.dtypes?.[name] ?? (tensor.dtype === "f32" ? (opts.floatDType ?? "F32") : (opts.intDType ?? "I64"));
     if (!isSafeDType(dtype)) throw new ArgumentError(`saveSafetensors: unknown dtype "${dtype}" for "${name}"`);
     if (isFloatDType(dtype) !== (tensor.dtype === "f32")) {
       throw new ArgumentError(`saveSafetensors: cannot store ${tensor.dtype} tensor "${name}" as ${dtype}`);
     }
-    if (!["F32", "F16", "BF16", "I64", "I32"].includes(dtype)) throw new ArgumentError(`saveSafetensors: writing ${dtype} is not supported ("${name}"); use F32, F16, BF16, I64 or I32`);
+    if (!["F32", "F16", "BF16", "I64", "I32"].includes(dtype))
+      throw new ArgumentError(
+        `saveSafetensors: writing ${dtype} is not supported ("${name}"); use F32, F16, BF16, I64 or I32`,
+      );
     out.push({ name, tensor, dtype, bytes: tensor.size * DTYPE_BYTES[dtype] });
   }
   // Widest dtypes first, then by name, as the reference writer orders them: every tensor stays naturally aligned.
@@ -413,19 +517,31 @@ function encode(p: Planned): Uint8Array {
   const out = new Uint8Array(p.bytes);
   const dv = new DataView(out.buffer);
   switch (p.dtype) {
-    case "F32": for (let i = 0; i < n; i++) dv.setFloat32(4 * i, d[i]!, true); break;
-    case "I32": for (let i = 0; i < n; i++) dv.setInt32(4 * i, d[i]!, true); break;
-    case "F16": for (let i = 0; i < n; i++) dv.setUint16(2 * i, f32ToF16(d[i]!), true); break;
-    case "BF16": for (let i = 0; i < n; i++) dv.setUint16(2 * i, f32ToBf16(d[i]!), true); break;
-    case "I64": for (let i = 0; i < n; i++) dv.setBigInt64(8 * i, BigInt(d[i]!), true); break;
-    default: throw new ArgumentError(`saveSafetensors: writing ${p.dtype} is not supported`);
+    case "F32":
+      for (let i = 0; i < n; i++) dv.setFloat32(4 * i, d[i]!, true);
+      break;
+    case "I32":
+      for (let i = 0; i < n; i++) dv.setInt32(4 * i, d[i]!, true);
+      break;
+    case "F16":
+      for (let i = 0; i < n; i++) dv.setUint16(2 * i, f32ToF16(d[i]!), true);
+      break;
+    case "BF16":
+      for (let i = 0; i < n; i++) dv.setUint16(2 * i, f32ToBf16(d[i]!), true);
+      break;
+    case "I64":
+      for (let i = 0; i < n; i++) dv.setBigInt64(8 * i, BigInt(d[i]!), true);
+      break;
+    default:
+      throw new ArgumentError(`saveSafetensors: writing ${p.dtype} is not supported`);
   }
   return out;
 }
 
 function withFormat(metadata: Record<string, string> | undefined): Record<string, string> {
   const m = { format: "pt", ...(metadata ?? {}) };
-  for (const [k, v] of Object.entries(m)) if (typeof v !== "string") throw new ArgumentError(`saveSafetensors: metadata "${k}" must be a string`);
+  for (const [k, v] of Object.entries(m))
+    if (typeof v !== "string") throw new ArgumentError(`saveSafetensors: metadata "${k}" must be a string`);
   return m;
 }
 

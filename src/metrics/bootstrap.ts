@@ -36,8 +36,10 @@ function settings(o: ResampleOptions, defaultSamples: number) {
   const samples = o.samples ?? defaultSamples;
   const confidence = o.confidence ?? 0.95;
   const seed = o.seed ?? 12345;
-  if (!Number.isInteger(samples) || samples < 1) throw new ArgumentError(`resampling: samples must be a positive integer, got ${samples}`);
-  if (!(confidence > 0 && confidence < 1)) throw new ArgumentError(`resampling: confidence must be in (0, 1), got ${confidence}`);
+  if (!Number.isInteger(samples) || samples < 1)
+    throw new ArgumentError(`resampling: samples must be a positive integer, got ${samples}`);
+  if (!(confidence > 0 && confidence < 1))
+    throw new ArgumentError(`resampling: confidence must be in (0, 1), got ${confidence}`);
   return { samples, confidence, seed };
 }
 
@@ -46,14 +48,20 @@ function interval(score: number, values: Float64Array, confidence: number, seed:
   const sorted = Float64Array.from(values).sort();
   const n = sorted.length;
   const lo = Math.floor((n * (1 - confidence)) / 2 + 1e-9);
-  const lower = sorted[lo]!, upper = sorted[n - lo - 1]!;
+  const lower = sorted[lo]!,
+    upper = sorted[n - lo - 1]!;
   let mean = 0;
   for (const v of sorted) mean += v;
   mean /= n;
   return { score, mean, lower, upper, halfWidth: (upper - lower) / 2, samples: n, confidence, seed };
 }
 
-function sumRows(stats: readonly ArrayLike<number>[], idx: Int32Array | null, width: number, out: Float64Array): Float64Array {
+function sumRows(
+  stats: readonly ArrayLike<number>[],
+  idx: Int32Array | null,
+  width: number,
+  out: Float64Array,
+): Float64Array {
   out.fill(0);
   const n = idx ? idx.length : stats.length;
   for (let i = 0; i < n; i++) {
@@ -76,9 +84,14 @@ function checkStats(what: string, stats: readonly ArrayLike<number>[]): number {
  * Bootstrap interval of any statistic: `statistic(indices)` scores the items at those indices
  * (with repeats). Use it for metrics that are not sums of per-item statistics, like ROC AUC.
  */
-export function bootstrapInterval(n: number, statistic: (indices: Int32Array) => number, options: ResampleOptions = {}): ConfidenceInterval {
+export function bootstrapInterval(
+  n: number,
+  statistic: (indices: Int32Array) => number,
+  options: ResampleOptions = {},
+): ConfidenceInterval {
   const { samples, confidence, seed } = settings(options, 1000);
-  if (!Number.isInteger(n) || n < 1) throw new ArgumentError(`bootstrapInterval: n must be a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new ArgumentError(`bootstrapInterval: n must be a positive integer, got ${n}`);
   const rng = new Rng(seed);
   const all = Int32Array.from({ length: n }, (_, i) => i);
   const values = new Float64Array(samples);
@@ -91,7 +104,11 @@ export function bootstrapInterval(n: number, statistic: (indices: Int32Array) =>
 }
 
 /** Bootstrap interval of a corpus score computed from summed per-item statistics. */
-export function bootstrapStatsInterval(stats: readonly ArrayLike<number>[], score: (summed: Float64Array) => number, options: ResampleOptions = {}): ConfidenceInterval {
+export function bootstrapStatsInterval(
+  stats: readonly ArrayLike<number>[],
+  score: (summed: Float64Array) => number,
+  options: ResampleOptions = {},
+): ConfidenceInterval {
   const width = checkStats("bootstrapStatsInterval", stats);
   const buf = new Float64Array(width);
   return bootstrapInterval(stats.length, (idx) => score(sumRows(stats, idx, width, buf)), options);
@@ -122,7 +139,10 @@ export function pairedBootstrapTest(
 ): PairedTestResult {
   const { samples, confidence, seed } = settings(options, 1000);
   const width = checkStats("pairedBootstrapTest", baselineStats);
-  if (systemStats.length !== baselineStats.length) throw new ShapeError(`pairedBootstrapTest: the baseline has ${baselineStats.length} items but the system has ${systemStats.length}`);
+  if (systemStats.length !== baselineStats.length)
+    throw new ShapeError(
+      `pairedBootstrapTest: the baseline has ${baselineStats.length} items but the system has ${systemStats.length}`,
+    );
   checkStats("pairedBootstrapTest", systemStats);
   const n = baselineStats.length;
   const buf = new Float64Array(width);
@@ -130,7 +150,8 @@ export function pairedBootstrapTest(
   const system = score(sumRows(systemStats, null, width, buf));
   const rng = new Rng(seed);
   const idx = new Int32Array(n);
-  const diffs = new Float64Array(samples), sys = new Float64Array(samples);
+  const diffs = new Float64Array(samples),
+    sys = new Float64Array(samples);
   for (let s = 0; s < samples; s++) {
     for (let i = 0; i < n; i++) idx[i] = rng.int(n);
     const b = score(sumRows(baselineStats, idx, width, buf));
@@ -143,7 +164,15 @@ export function pairedBootstrapTest(
   meanDiff /= samples;
   let beyond = 0;
   for (const d of diffs) if (d - meanDiff > difference) beyond++;
-  return { baseline, system, difference, pValue: (beyond + 1) / (samples + 1), samples, seed, interval: interval(system, sys, confidence, seed) };
+  return {
+    baseline,
+    system,
+    difference,
+    pValue: (beyond + 1) / (samples + 1),
+    samples,
+    seed,
+    interval: interval(system, sys, confidence, seed),
+  };
 }
 
 /**
@@ -158,10 +187,14 @@ export function approximateRandomizationTest(
 ): PairedTestResult {
   const { samples, seed } = settings(options, 10000);
   const width = checkStats("approximateRandomizationTest", baselineStats);
-  if (systemStats.length !== baselineStats.length) throw new ShapeError(`approximateRandomizationTest: the baseline has ${baselineStats.length} items but the system has ${systemStats.length}`);
+  if (systemStats.length !== baselineStats.length)
+    throw new ShapeError(
+      `approximateRandomizationTest: the baseline has ${baselineStats.length} items but the system has ${systemStats.length}`,
+    );
   checkStats("approximateRandomizationTest", systemStats);
   const n = baselineStats.length;
-  const a = new Float64Array(width), b = new Float64Array(width);
+  const a = new Float64Array(width),
+    b = new Float64Array(width);
   const baseline = score(sumRows(baselineStats, null, width, a));
   const system = score(sumRows(systemStats, null, width, b));
   const difference = Math.abs(system - baseline);
@@ -172,7 +205,8 @@ export function approximateRandomizationTest(
     b.fill(0);
     for (let i = 0; i < n; i++) {
       const swap = rng.nextU32() & 1;
-      const x = swap ? systemStats[i]! : baselineStats[i]!, y = swap ? baselineStats[i]! : systemStats[i]!;
+      const x = swap ? systemStats[i]! : baselineStats[i]!,
+        y = swap ? baselineStats[i]! : systemStats[i]!;
       for (let j = 0; j < width; j++) {
         a[j] += x[j]!;
         b[j] += y[j]!;

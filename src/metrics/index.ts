@@ -8,12 +8,33 @@ export * from "./sequence-labelling/index.js";
 export * from "./generation/index.js";
 export { perplexity, bitsPerToken, bitsPerCharacter, LossAccumulator, type LossTotals } from "./language-model.js";
 export {
-  precisionAtK, recallAtK, hitRateAtK, meanReciprocalRank, meanAveragePrecision, ndcgAtK, ndcgScore,
-  type ItemId, type Relevance, type RankingOptions,
+  precisionAtK,
+  recallAtK,
+  hitRateAtK,
+  meanReciprocalRank,
+  meanAveragePrecision,
+  ndcgAtK,
+  ndcgScore,
+  type ItemId,
+  type Relevance,
+  type RankingOptions,
 } from "./ranking.js";
-export { meanSquaredError, rootMeanSquaredError, meanAbsoluteError, r2Score, pearson, spearman, type RegressionOptions } from "./regression.js";
 export {
-  bootstrapInterval, bootstrapStatsInterval, pairedBootstrapTest, approximateRandomizationTest,
-  type ResampleOptions, type ConfidenceInterval, type PairedTestResult,
+  meanSquaredError,
+  rootMeanSquaredError,
+  meanAbsoluteError,
+  r2Score,
+  pearson,
+  spearman,
+  type RegressionOptions,
+} from "./regression.js";
+export {
+  bootstrapInterval,
+  bootstrapStatsInterval,
+  pairedBootstrapTest,
+  approximateRandomizationTest,
+  type ResampleOptions,
+  type ConfidenceInterval,
+  type PairedTestResult,
 } from "./bootstrap.js";
 export { captureWarnings, type MetricWarningHandler } from "./warnings.js";

@@ -17,8 +17,10 @@ export interface LossTotals {
 }
 
 function checkTotals(what: string, t: LossTotals): void {
-  if (!Number.isFinite(t.lossSum) || t.lossSum < 0) throw new ArgumentError(`${what}: lossSum must be a finite non-negative number of nats, got ${t.lossSum}`);
-  if (!(t.tokens > 0) || !Number.isFinite(t.tokens)) throw new ArgumentError(`${what}: tokens must be positive, got ${t.tokens}`);
+  if (!Number.isFinite(t.lossSum) || t.lossSum < 0)
+    throw new ArgumentError(`${what}: lossSum must be a finite non-negative number of nats, got ${t.lossSum}`);
+  if (!(t.tokens > 0) || !Number.isFinite(t.tokens))
+    throw new ArgumentError(`${what}: tokens must be positive, got ${t.tokens}`);
 }
 
 export function perplexity(t: LossTotals): number {
@@ -33,7 +35,8 @@ export function bitsPerToken(t: LossTotals): number {
 
 export function bitsPerCharacter(t: LossTotals): number {
   checkTotals("bitsPerCharacter", t);
-  if (!(t.characters !== undefined && t.characters > 0)) throw new ArgumentError(`bitsPerCharacter: characters must be positive, got ${t.characters}`);
+  if (!(t.characters !== undefined && t.characters > 0))
+    throw new ArgumentError(`bitsPerCharacter: characters must be positive, got ${t.characters}`);
   return t.lossSum / t.characters / Math.LN2;
 }
 
@@ -45,8 +48,10 @@ export class LossAccumulator implements LossTotals {
 
   /** Adds a batch: its summed loss (nats), its token count and, optionally, its character count. */
   add(lossSum: number, tokens: number, characters = 0): this {
-    if (!Number.isFinite(lossSum) || lossSum < 0) throw new ArgumentError(`LossAccumulator.add: lossSum must be finite and ≥ 0, got ${lossSum}`);
-    if (!(tokens >= 0) || !Number.isFinite(tokens)) throw new ArgumentError(`LossAccumulator.add: tokens must be ≥ 0, got ${tokens}`);
+    if (!Number.isFinite(lossSum) || lossSum < 0)
+      throw new ArgumentError(`LossAccumulator.add: lossSum must be finite and ≥ 0, got ${lossSum}`);
+    if (!(tokens >= 0) || !Number.isFinite(tokens))
+      throw new ArgumentError(`LossAccumulator.add: tokens must be ≥ 0, got ${tokens}`);
     this.lossSum += lossSum;
     this.tokens += tokens;
     this.characters += characters;

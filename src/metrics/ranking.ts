@@ -26,21 +26,34 @@ function grades(rel: Relevance): Map<string, number> {
     for (const id of rel as Iterable<ItemId>) m.set(String(id), 1);
   } else {
     for (const [id, g] of Object.entries(rel as Record<string, number>)) {
-      if (!Number.isFinite(g)) throw new ArgumentError(`ranking: relevance of item ${id} is ${g}; grades must be finite`);
+      if (!Number.isFinite(g))
+        throw new ArgumentError(`ranking: relevance of item ${id} is ${g}; grades must be finite`);
       if (g > 0) m.set(id, g);
     }
   }
   return m;
 }
 
-function prepare(what: string, recommended: readonly (readonly ItemId[])[], relevant: readonly Relevance[], k: number | undefined) {
-  if (recommended.length !== relevant.length) throw new ShapeError(`${what}: ${recommended.length} recommendation lists but ${relevant.length} relevance sets`, "pass one of each per user");
+function prepare(
+  what: string,
+  recommended: readonly (readonly ItemId[])[],
+  relevant: readonly Relevance[],
+  k: number | undefined,
+) {
+  if (recommended.length !== relevant.length)
+    throw new ShapeError(
+      `${what}: ${recommended.length} recommendation lists but ${relevant.length} relevance sets`,
+      "pass one of each per user",
+    );
   if (recommended.length === 0) throw new ArgumentError(`${what}: no users`);
-  if (k !== undefined && (!Number.isInteger(k) || k < 1)) throw new ArgumentError(`${what}: k must be a positive integer, got ${k}`);
+  if (k !== undefined && (!Number.isInteger(k) || k < 1))
+    throw new ArgumentError(`${what}: k must be a positive integer, got ${k}`);
   return recommended.map((recs, u) => {
     // A repeated item counts once, at its first position.
     const seen = new Set<string>();
-    const top = (k === undefined ? recs : recs.slice(0, k)).map(String).filter((id) => (seen.has(id) ? false : (seen.add(id), true)));
+    const top = (k === undefined ? recs : recs.slice(0, k))
+      .map(String)
+      .filter((id) => (seen.has(id) ? false : (seen.add(id), true)));
     return { top, rel: grades(relevant[u]!), cut: k ?? recs.length };
   });
 }
@@ -53,7 +66,11 @@ function meanOver(what: string, values: (number | undefined)[]): number {
   return kept.reduce((a, b) => a + b, 0) / kept.length;
 }
 
-export function precisionAtK(recommended: readonly (readonly ItemId[])[], relevant: readonly Relevance[], options: RankingOptions = {}): number {
+export function precisionAtK(
+  recommended: readonly (readonly ItemId[])[],
+  relevant: readonly Relevance[],
+  options: RankingOptions = {},
+): number {
   const users = prepare("precisionAtK", recommended, relevant, options.k);
   let s = 0;
   for (const { top, rel, cut } of users) {
@@ -63,47 +80,87 @@ export function precisionAtK(recommended: readonly (readonly ItemId[])[], releva
   return s / users.length;
 }
 
-export function recallAtK(recommended: readonly (readonly ItemId[])[], relevant: readonly Relevance[], options: RankingOptions = {}): number {
-  return meanOver("recallAtK", prepare("recallAtK", recommended, relevant, options.k).map(({ top, rel }) => (rel.size ? top.filter((id) => rel.has(id)).length / rel.size : undefined)));
+export function recallAtK(
+  recommended: readonly (readonly ItemId[])[],
+  relevant: readonly Relevance[],
+  options: RankingOptions = {},
+): number {
+  return meanOver(
+    "recallAtK",
+    prepare("recallAtK", recommended, relevant, options.k).map(({ top, rel }) =>
+      rel.size ? top.filter((id) => rel.has(id)).length / rel.size : undefined,
+    ),
+  );
 }
 
-export function hitRateAtK(recommended: readonly (readonly ItemId[])[], relevant: readonly Relevance[], options: RankingOptions = {}): number {
-  return meanOver("hitRateAtK", prepare("hitRateAtK", recommended, relevant, options.k).map(({ top, rel }) => (rel.size ? (top.some((id) => rel.has(id)) ? 1 : 0) : undefined)));
+export function hitRateAtK(
+  recommended: readonly (readonly ItemId[])[],
+  relevant: readonly Relevance[],
+  options: RankingOptions = {},
+): number {
+  return meanOver(
+    "hitRateAtK",
+    prepare("hitRateAtK", recommended, relevant, options.k).map(({ top, rel }) =>
+      rel.size ? (top.some((id) => rel.has(id)) ? 1 : 0) : undefined,
+    ),
+  );
 }
 
-export function meanReciprocalRank(recommended: readonly (readonly ItemId[])[], relevant: readonly Relevance[], options: RankingOptions = {}): number {
-  return meanOver("meanReciprocalRank", prepare("meanReciprocalRank", recommended, relevant, options.k).map(({ top, rel }) => {
-    if (!rel.size) return undefined;
-    const i = top.findIndex((id) => rel.has(id));
-    return i < 0 ? 0 : 1 / (i + 1);
-  }));
+export function meanReciprocalRank(
+  recommended: readonly (readonly ItemId[])[],
+  relevant: readonly Relevance[],
+  options: RankingOptions = {},
+): number {
+  return meanOver(
+    "meanReciprocalRank",
+    prepare("meanReciprocalRank", recommended, relevant, options.k).map(({ top, rel }) => {
+      if (!rel.size) return undefined;
+      const i = top.findIndex((id) => rel.has(id));
+      return i < 0 ? 0 : 1 / (i + 1);
+    }),
+  );
 }
 
-export function meanAveragePrecision(recommended: readonly (readonly ItemId[])[], relevant: readonly Relevance[], options: RankingOptions = {}): number {
-  return meanOver("meanAveragePrecision", prepare("meanAveragePrecision", recommended, relevant, options.k).map(({ top, rel, cut }) => {
-    if (!rel.size) return undefined;
-    let hits = 0, score = 0;
-    top.forEach((id, i) => {
-      if (rel.has(id)) {
-        hits++;
-        score += hits / (i + 1);
-      }
-    });
-    return score / Math.min(rel.size, cut);
-  }));
+export function meanAveragePrecision(
+  recommended: readonly (readonly ItemId[])[],
+  relevant: readonly Relevance[],
+  options: RankingOptions = {},
+): number {
+  return meanOver(
+    "meanAveragePrecision",
+    prepare("meanAveragePrecision", recommended, relevant, options.k).map(({ top, rel, cut }) => {
+      if (!rel.size) return undefined;
+      let hits = 0,
+        score = 0;
+      top.forEach((id, i) => {
+        if (rel.has(id)) {
+          hits++;
+          score += hits / (i + 1);
+        }
+      });
+      return score / Math.min(rel.size, cut);
+    }),
+  );
 }
 
-export function ndcgAtK(recommended: readonly (readonly ItemId[])[], relevant: readonly Relevance[], options: RankingOptions & { gain?: "linear" | "exponential" } = {}): number {
+export function ndcgAtK(
+  recommended: readonly (readonly ItemId[])[],
+  relevant: readonly Relevance[],
+  options: RankingOptions & { gain?: "linear" | "exponential" } = {},
+): number {
   const gain = options.gain === "exponential" ? (g: number) => 2 ** g - 1 : (g: number) => g;
-  return meanOver("ndcgAtK", prepare("ndcgAtK", recommended, relevant, options.k).map(({ top, rel, cut }) => {
-    if (!rel.size) return undefined;
-    let dcg = 0;
-    top.forEach((id, i) => (dcg += gain(rel.get(id) ?? 0) / Math.log2(i + 2)));
-    const ideal = [...rel.values()].sort((a, b) => b - a).slice(0, cut);
-    let idcg = 0;
-    ideal.forEach((g, i) => (idcg += gain(g) / Math.log2(i + 2)));
-    return dcg / idcg;
-  }));
+  return meanOver(
+    "ndcgAtK",
+    prepare("ndcgAtK", recommended, relevant, options.k).map(({ top, rel, cut }) => {
+      if (!rel.size) return undefined;
+      let dcg = 0;
+      top.forEach((id, i) => (dcg += gain(rel.get(id) ?? 0) / Math.log2(i + 2)));
+      const ideal = [...rel.values()].sort((a, b) => b - a).slice(0, cut);
+      let idcg = 0;
+      ideal.forEach((g, i) => (idcg += gain(g) / Math.log2(i + 2)));
+      return dcg / idcg;
+    }),
+  );
 }
 
 type Matrix = readonly (readonly number[])[];
@@ -111,12 +168,16 @@ type Matrix = readonly (readonly number[])[];
 /** DCG of each row, ties in yScore averaged (sklearn's _tie_averaged_dcg) or broken by order. */
 function dcgRows(yTrue: Matrix, yScore: Matrix, k: number | undefined, ignoreTies: boolean): number[] {
   const m = yTrue[0]!.length;
-  const discount = Float64Array.from({ length: m }, (_, i) => (k !== undefined && i >= k ? 0 : 1 / (Math.log(i + 2) / Math.log(2))));
+  const discount = Float64Array.from({ length: m }, (_, i) =>
+    k !== undefined && i >= k ? 0 : 1 / (Math.log(i + 2) / Math.log(2)),
+  );
   return yTrue.map((t, r) => {
     const s = yScore[r]!;
     if (ignoreTies) {
       // Decreasing score; numpy's argsort(...)[::-1] puts the later index first among ties.
-      const order = Array.from({ length: m }, (_, i) => i).sort((a, b) => s[a]! - s[b]! || a - b).reverse();
+      const order = Array.from({ length: m }, (_, i) => i)
+        .sort((a, b) => s[a]! - s[b]! || a - b)
+        .reverse();
       let g = 0;
       order.forEach((j, i) => (g += discount[i]! * t[j]!));
       return g;
@@ -126,10 +187,17 @@ function dcgRows(yTrue: Matrix, yScore: Matrix, k: number | undefined, ignoreTie
     for (let i = 0; i < m; i++) cum[i] = acc += discount[i]!;
     // Groups of equal score, highest first: each group shares the discount of the ranks it spans.
     const distinct = [...new Set(s)].sort((a, b) => b - a);
-    let g = 0, end = -1, prevCum = 0;
+    let g = 0,
+      end = -1,
+      prevCum = 0;
     for (const v of distinct) {
-      let sum = 0, count = 0;
-      for (let j = 0; j < m; j++) if (s[j] === v) { sum += t[j]!; count++; }
+      let sum = 0,
+        count = 0;
+      for (let j = 0; j < m; j++)
+        if (s[j] === v) {
+          sum += t[j]!;
+          count++;
+        }
       end += count;
       const span = cum[end]! - prevCum;
       prevCum = cum[end]!;
@@ -143,17 +211,29 @@ function dcgRows(yTrue: Matrix, yScore: Matrix, k: number | undefined, ignoreTie
  * Normalized DCG of score matrices (sklearn.metrics.ndcg_score): yTrue holds graded relevance
  * per (sample, item), yScore the predicted scores; tied scores share their ranks' discounts.
  */
-export function ndcgScore(yTrue: Matrix, yScore: Matrix, options: { k?: number; ignoreTies?: boolean; sampleWeight?: NumericArray } = {}): number {
+export function ndcgScore(
+  yTrue: Matrix,
+  yScore: Matrix,
+  options: { k?: number; ignoreTies?: boolean; sampleWeight?: NumericArray } = {},
+): number {
   const what = "ndcgScore";
-  if (yTrue.length !== yScore.length) throw new ShapeError(`${what}: yTrue has ${yTrue.length} rows but yScore has ${yScore.length}`);
+  if (yTrue.length !== yScore.length)
+    throw new ShapeError(`${what}: yTrue has ${yTrue.length} rows but yScore has ${yScore.length}`);
   if (yTrue.length === 0) throw new ArgumentError(`${what}: no samples`);
   const m = yTrue[0]!.length;
-  if (m <= 1) throw new ArgumentError(`${what}: computing NDCG is only meaningful with more than 1 document per sample, got ${m}`);
+  if (m <= 1)
+    throw new ArgumentError(
+      `${what}: computing NDCG is only meaningful with more than 1 document per sample, got ${m}`,
+    );
   yTrue.forEach((row, i) => {
-    if (row.length !== m || yScore[i]!.length !== m) throw new ShapeError(`${what}: row ${i} has ${row.length} relevance values and ${yScore[i]!.length} scores; expected ${m}`);
+    if (row.length !== m || yScore[i]!.length !== m)
+      throw new ShapeError(
+        `${what}: row ${i} has ${row.length} relevance values and ${yScore[i]!.length} scores; expected ${m}`,
+      );
     assertFinite(what, `yTrue[${i}]`, row);
     assertFinite(what, `yScore[${i}]`, yScore[i]!);
-    if (row.some((v) => v < 0)) throw new ArgumentError(`${what}: yTrue[${i}] has a negative relevance; NDCG needs non-negative relevance`);
+    if (row.some((v) => v < 0))
+      throw new ArgumentError(`${what}: yTrue[${i}] has a negative relevance; NDCG needs non-negative relevance`);
   });
   const k = options.k;
   const gain = dcgRows(yTrue, yScore, k, options.ignoreTies ?? false);

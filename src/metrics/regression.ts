@@ -4,12 +4,21 @@
  * a warning for constant input, where the correlation is undefined).
  */
 import { ArgumentError, ShapeError } from "../util/errors.js";
-import { assertFinite, checkSampleWeight, pairwiseSum, rankAverage, weightedMean, type NumericArray } from "./numeric.js";
+import {
+  assertFinite,
+  checkSampleWeight,
+  pairwiseSum,
+  rankAverage,
+  weightedMean,
+  type NumericArray,
+} from "./numeric.js";
 import { warn } from "./warnings.js";
 
 function check(what: string, yTrue: NumericArray, yPred: NumericArray, min = 1): void {
-  if (yTrue.length !== yPred.length) throw new ShapeError(`${what}: yTrue has ${yTrue.length} values but yPred has ${yPred.length}`);
-  if (yTrue.length < min) throw new ArgumentError(`${what}: needs at least ${min} value${min === 1 ? "" : "s"}, got ${yTrue.length}`);
+  if (yTrue.length !== yPred.length)
+    throw new ShapeError(`${what}: yTrue has ${yTrue.length} values but yPred has ${yPred.length}`);
+  if (yTrue.length < min)
+    throw new ArgumentError(`${what}: needs at least ${min} value${min === 1 ? "" : "s"}, got ${yTrue.length}`);
   assertFinite(what, "yTrue", yTrue);
   assertFinite(what, "yPred", yPred);
 }
@@ -21,17 +30,27 @@ export interface RegressionOptions {
 export function meanSquaredError(yTrue: NumericArray, yPred: NumericArray, options: RegressionOptions = {}): number {
   check("meanSquaredError", yTrue, yPred);
   const w = checkSampleWeight("meanSquaredError", options.sampleWeight, yTrue.length);
-  return weightedMean(Float64Array.from(yTrue, (t, i) => (t - yPred[i]!) ** 2), w);
+  return weightedMean(
+    Float64Array.from(yTrue, (t, i) => (t - yPred[i]!) ** 2),
+    w,
+  );
 }
 
-export function rootMeanSquaredError(yTrue: NumericArray, yPred: NumericArray, options: RegressionOptions = {}): number {
+export function rootMeanSquaredError(
+  yTrue: NumericArray,
+  yPred: NumericArray,
+  options: RegressionOptions = {},
+): number {
   return Math.sqrt(meanSquaredError(yTrue, yPred, options));
 }
 
 export function meanAbsoluteError(yTrue: NumericArray, yPred: NumericArray, options: RegressionOptions = {}): number {
   check("meanAbsoluteError", yTrue, yPred);
   const w = checkSampleWeight("meanAbsoluteError", options.sampleWeight, yTrue.length);
-  return weightedMean(Float64Array.from(yTrue, (t, i) => Math.abs(t - yPred[i]!)), w);
+  return weightedMean(
+    Float64Array.from(yTrue, (t, i) => Math.abs(t - yPred[i]!)),
+    w,
+  );
 }
 
 /**
@@ -65,7 +84,8 @@ function norm(v: Float64Array): number {
 
 function correlation(what: string, x: NumericArray, y: NumericArray): number {
   const n = x.length;
-  let constX = true, constY = true;
+  let constX = true,
+    constY = true;
   for (let i = 1; i < n; i++) {
     if (x[i] !== x[0]) constX = false;
     if (y[i] !== y[0]) constY = false;
@@ -75,9 +95,12 @@ function correlation(what: string, x: NumericArray, y: NumericArray): number {
     return NaN;
   }
   if (n === 2) return Math.sign(x[1]! - x[0]!) * Math.sign(y[1]! - y[0]!);
-  const mx = pairwiseSum(x) / n, my = pairwiseSum(y) / n;
-  const xm = Float64Array.from(x, (v) => v - mx), ym = Float64Array.from(y, (v) => v - my);
-  const nx = norm(xm), ny = norm(ym);
+  const mx = pairwiseSum(x) / n,
+    my = pairwiseSum(y) / n;
+  const xm = Float64Array.from(x, (v) => v - mx),
+    ym = Float64Array.from(y, (v) => v - my);
+  const nx = norm(xm),
+    ny = norm(ym);
   if (nx < 1e-13 * Math.abs(mx) || ny < 1e-13 * Math.abs(my)) {
     warn(`${what}: an input array is nearly constant; the computed correlation may be inaccurate`);
   }

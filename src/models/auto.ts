@@ -6,11 +6,28 @@
 import { ArgumentError, FormatError } from "../util/errors.js";
 import { MODEL_TYPES, makeConfig, readConfig, type ConfigOf, type ModelConfig, type ModelType } from "../io/config.js";
 import { resolveModelDir, type ResolveOptions } from "../io/hub.js";
-import { fromPretrained, fromPretrainedDir, type FromPretrainedOptions, type ModelOptions, type PreTrainedModel, type PreTrainedModelClass } from "./pretrained.js";
+import {
+  fromPretrained,
+  fromPretrainedDir,
+  type FromPretrainedOptions,
+  type ModelOptions,
+  type PreTrainedModel,
+  type PreTrainedModelClass,
+} from "./pretrained.js";
 import type { BaseModelOutput, CausalLM, ClassifierOutput, LMOutput, ModelInputs } from "./interfaces.js";
 import { BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, BertModel } from "./bert.js";
-import { RobertaForMaskedLM, RobertaForSequenceClassification, RobertaForTokenClassification, RobertaModel } from "./roberta.js";
-import { DistilBertForMaskedLM, DistilBertForSequenceClassification, DistilBertForTokenClassification, DistilBertModel } from "./distilbert.js";
+import {
+  RobertaForMaskedLM,
+  RobertaForSequenceClassification,
+  RobertaForTokenClassification,
+  RobertaModel,
+} from "./roberta.js";
+import {
+  DistilBertForMaskedLM,
+  DistilBertForSequenceClassification,
+  DistilBertForTokenClassification,
+  DistilBertModel,
+} from "./distilbert.js";
 import { GPT2ForSequenceClassification, GPT2ForTokenClassification, GPT2LMHeadModel, GPT2Model } from "./gpt2.js";
 import { GraftLstmForCausalLM, GraftLstmForSequenceClassification, GraftLstmModel } from "./lstm.js";
 
@@ -26,13 +43,25 @@ export type Task = "base" | "sequence-classification" | "token-classification" |
 type Registry = Record<Task, Partial<Record<ModelType, PreTrainedModelClass>>>;
 
 const MODELS: Registry = {
-  base: { bert: BertModel, roberta: RobertaModel, distilbert: DistilBertModel, gpt2: GPT2Model, "graft-lstm": GraftLstmModel },
+  base: {
+    bert: BertModel,
+    roberta: RobertaModel,
+    distilbert: DistilBertModel,
+    gpt2: GPT2Model,
+    "graft-lstm": GraftLstmModel,
+  },
   "sequence-classification": {
-    bert: BertForSequenceClassification, roberta: RobertaForSequenceClassification, distilbert: DistilBertForSequenceClassification,
-    gpt2: GPT2ForSequenceClassification, "graft-lstm": GraftLstmForSequenceClassification,
+    bert: BertForSequenceClassification,
+    roberta: RobertaForSequenceClassification,
+    distilbert: DistilBertForSequenceClassification,
+    gpt2: GPT2ForSequenceClassification,
+    "graft-lstm": GraftLstmForSequenceClassification,
   },
   "token-classification": {
-    bert: BertForTokenClassification, roberta: RobertaForTokenClassification, distilbert: DistilBertForTokenClassification, gpt2: GPT2ForTokenClassification,
+    bert: BertForTokenClassification,
+    roberta: RobertaForTokenClassification,
+    distilbert: DistilBertForTokenClassification,
+    gpt2: GPT2ForTokenClassification,
   },
   "masked-lm": { bert: BertForMaskedLM, roberta: RobertaForMaskedLM, distilbert: DistilBertForMaskedLM },
   "causal-lm": { gpt2: GPT2LMHeadModel, "graft-lstm": GraftLstmForCausalLM },
@@ -48,9 +77,14 @@ export function modelClassFor(task: Task, modelType: string, who = "AutoModel"):
   const cls = MODELS[task][modelType as ModelType];
   if (cls) return cls;
   if (!(MODEL_TYPES as readonly string[]).includes(modelType)) {
-    throw new FormatError(`${who}: model_type "${modelType}" is not supported`, `graft knows ${MODEL_TYPES.map((t) => `"${t}"`).join(", ")}`);
+    throw new FormatError(
+      `${who}: model_type "${modelType}" is not supported`,
+      `graft knows ${MODEL_TYPES.map((t) => `"${t}"`).join(", ")}`,
+    );
   }
-  const have = Object.keys(MODELS[task]).map((t) => `"${t}"`).join(", ");
+  const have = Object.keys(MODELS[task])
+    .map((t) => `"${t}"`)
+    .join(", ");
   throw new ArgumentError(`${who}: model_type "${modelType}" has no ${task} model (${task} models exist for ${have})`);
 }
 
@@ -74,7 +108,10 @@ export class AutoConfig {
   }
 
   /** A complete config of a model type from its defaults and the given fields (for a model trained from scratch). */
-  static forModel<T extends ModelType>(modelType: T, fields: Partial<Omit<ConfigOf<T>, "model_type">> & Record<string, unknown> = {}): ConfigOf<T> {
+  static forModel<T extends ModelType>(
+    modelType: T,
+    fields: Partial<Omit<ConfigOf<T>, "model_type">> & Record<string, unknown> = {},
+  ): ConfigOf<T> {
     return makeConfig(modelType, fields);
   }
 }
@@ -97,7 +134,10 @@ abstract class AutoModelBase {
     return fromPretrainedDir(this.classFor(readConfig(dir).model_type), dir, opts);
   }
 
-  protected static async load(idOrPath: string, opts: FromPretrainedOptions & ResolveOptions = {}): Promise<PreTrainedModel> {
+  protected static async load(
+    idOrPath: string,
+    opts: FromPretrainedOptions & ResolveOptions = {},
+  ): Promise<PreTrainedModel> {
     const dir = await resolveModelDir(idOrPath, { ...opts, want: opts.want ?? ["config", "weights"] });
     return fromPretrained(this.classFor(readConfig(dir).model_type), dir, opts);
   }
@@ -124,7 +164,10 @@ export class AutoModelForSequenceClassification extends AutoModelBase {
   static fromPretrainedDir(dir: string, opts?: FromPretrainedOptions): ClassificationModel {
     return this.loadDir(dir, opts) as ClassificationModel;
   }
-  static async fromPretrained(idOrPath: string, opts?: FromPretrainedOptions & ResolveOptions): Promise<ClassificationModel> {
+  static async fromPretrained(
+    idOrPath: string,
+    opts?: FromPretrainedOptions & ResolveOptions,
+  ): Promise<ClassificationModel> {
     return (await this.load(idOrPath, opts)) as ClassificationModel;
   }
 }
@@ -137,7 +180,10 @@ export class AutoModelForTokenClassification extends AutoModelBase {
   static fromPretrainedDir(dir: string, opts?: FromPretrainedOptions): ClassificationModel {
     return this.loadDir(dir, opts) as ClassificationModel;
   }
-  static async fromPretrained(idOrPath: string, opts?: FromPretrainedOptions & ResolveOptions): Promise<ClassificationModel> {
+  static async fromPretrained(
+    idOrPath: string,
+    opts?: FromPretrainedOptions & ResolveOptions,
+  ): Promise<ClassificationModel> {
     return (await this.load(idOrPath, opts)) as ClassificationModel;
   }
 }

@@ -11,17 +11,40 @@
  */
 import { ArgumentError, ShapeError } from "../util/errors.js";
 import type { Rng } from "../util/rng.js";
-import { Tensor, add, reshape, slice, tanh, zeros } from "../tensor/index.js";
+import { type Tensor, add, reshape, slice, tanh, zeros } from "../tensor/index.js";
 import type { Activation as KernelActivation } from "../backend/index.js";
-import { Dropout, Embedding, LayerNorm, Linear, Module, Parameter, fusedActivation, mergeHeads, scaledDotProductAttention, splitHeads } from "../nn/index.js";
+import {
+  Dropout,
+  Embedding,
+  LayerNorm,
+  Linear,
+  Module,
+  Parameter,
+  fusedActivation,
+  mergeHeads,
+  scaledDotProductAttention,
+  splitHeads,
+} from "../nn/index.js";
 import { numLabels, type BertConfig } from "../io/config.js";
 import { PreTrainedModel, type ModelOptions } from "./pretrained.js";
-import { attentionMaskFor, type AttentionMask, checkInputs, checkRange, positionRange, type BaseModelOutput, type ClassifierOutput, type LMOutput, type ModelInputs } from "./interfaces.js";
+import {
+  attentionMaskFor,
+  type AttentionMask,
+  checkInputs,
+  checkRange,
+  positionRange,
+  type BaseModelOutput,
+  type ClassifierOutput,
+  type LMOutput,
+  type ModelInputs,
+} from "./interfaces.js";
 import { sequenceClassificationLoss, tokenLoss } from "./losses.js";
 
 function checkConfig(config: BertConfig): void {
   if (config.position_embedding_type !== "absolute") {
-    throw new ArgumentError(`bert: position_embedding_type "${config.position_embedding_type}" is not supported (graft implements "absolute", as transformers 5 does)`);
+    throw new ArgumentError(
+      `bert: position_embedding_type "${config.position_embedding_type}" is not supported (graft implements "absolute", as transformers 5 does)`,
+    );
   }
 }
 
@@ -34,7 +57,10 @@ export class BertEmbeddings extends Module {
   LayerNorm: LayerNorm;
   dropout: Dropout;
 
-  constructor(private readonly _config: BertConfig, rng?: Rng) {
+  constructor(
+    private readonly _config: BertConfig,
+    rng?: Rng,
+  ) {
     super();
     const c = _config;
     this.word_embeddings = new Embedding(c.vocab_size, c.hidden_size, { paddingIdx: c.pad_token_id ?? undefined, rng });
@@ -49,7 +75,10 @@ export class BertEmbeddings extends Module {
     const [b, t] = ids.shape;
     const c = this._config;
     checkRange("bert", "input id", ids, c.vocab_size);
-    if (!positionIds && t > c.max_position_embeddings) throw new ShapeError(`bert: a sequence of ${t} tokens is longer than max_position_embeddings (${c.max_position_embeddings})`);
+    if (!positionIds && t > c.max_position_embeddings)
+      throw new ShapeError(
+        `bert: a sequence of ${t} tokens is longer than max_position_embeddings (${c.max_position_embeddings})`,
+      );
     const pos = positionIds ?? positionRange(t);
     checkRange("bert", "position id", pos, c.max_position_embeddings);
     const types = tokenTypeIds ?? zeros([b, t], "i32");
@@ -68,7 +97,12 @@ export class BertSelfAttention extends Module {
   value: Linear;
   dropout: Dropout;
 
-  constructor(private readonly _heads: number, hidden: number, dropout: number, rng?: Rng) {
+  constructor(
+    private readonly _heads: number,
+    hidden: number,
+    dropout: number,
+    rng?: Rng,
+  ) {
     super();
     this.query = new Linear(hidden, hidden, { rng });
     this.key = new Linear(hidden, hidden, { rng });
@@ -81,7 +115,9 @@ export class BertSelfAttention extends Module {
     const q = splitHeads(this.query.forward(x), this._heads); // [B, nh, T, dh]
     const k = splitHeads(this.key.forward(x), this._heads);
     const v = splitHeads(this.value.forward(x), this._heads);
-    return mergeHeads(scaledDotProductAttention(q, k, v, { keep: mask.keep, causal: mask.causal, dropout: this.dropout }));
+    return mergeHeads(
+      scaledDotProductAttention(q, k, v, { keep: mask.keep, causal: mask.causal, dropout: this.dropout }),
+    );
   }
 }
 
@@ -215,7 +251,12 @@ abstract class BertPreTrainedModel extends PreTrainedModel<BertConfig> {
     return name.endsWith("embeddings.word_embeddings") ? this.config.pad_token_id : null;
   }
 
-  protected override initModule(name: string, m: Module, rng: Rng, fresh: (p: Parameter | null) => p is Parameter): void {
+  protected override initModule(
+    name: string,
+    m: Module,
+    rng: Rng,
+    fresh: (p: Parameter | null) => p is Parameter,
+  ): void {
     super.initModule(name, m, rng, fresh);
     if (m instanceof BertLMPredictionHead && fresh(m.bias)) m.bias.f32.fill(0);
   }
@@ -240,7 +281,13 @@ export class BertModel extends BertPreTrainedModel {
     const [b, t] = checkInputs(this.architecture, inputs);
     const h0 = this.embeddings.forward(inputs.inputIds, inputs.tokenTypeIds ?? null, inputs.positionIds ?? null);
     // [B, 1, 1, T] additive padding mask (causal [B, 1, T, T] for a decoder config)
-    const mask = attentionMaskFor({ batch: b, queryLen: t, keyLen: t, paddingMask: inputs.attentionMask ?? null, causal: this.config.is_decoder });
+    const mask = attentionMaskFor({
+      batch: b,
+      queryLen: t,
+      keyLen: t,
+      paddingMask: inputs.attentionMask ?? null,
+      causal: this.config.is_decoder,
+    });
     const h = this.encoder.forward(h0, mask);
     return { lastHiddenState: h, poolerOutput: this.pooler ? this.pooler.forward(h) : null };
   }

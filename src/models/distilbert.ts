@@ -11,12 +11,33 @@
  */
 import { ShapeError } from "../util/errors.js";
 import type { Rng } from "../util/rng.js";
-import { Tensor, add, relu, reshape, slice } from "../tensor/index.js";
+import { type Tensor, add, relu, reshape, slice } from "../tensor/index.js";
 import type { Activation as KernelActivation } from "../backend/index.js";
-import { Dropout, Embedding, LayerNorm, Linear, Module, Parameter, fusedActivation, mergeHeads, scaledDotProductAttention, splitHeads } from "../nn/index.js";
+import {
+  Dropout,
+  Embedding,
+  LayerNorm,
+  Linear,
+  Module,
+  type Parameter,
+  fusedActivation,
+  mergeHeads,
+  scaledDotProductAttention,
+  splitHeads,
+} from "../nn/index.js";
 import { numLabels, type DistilBertConfig } from "../io/config.js";
 import { PreTrainedModel, type ModelOptions } from "./pretrained.js";
-import { attentionMaskFor, type AttentionMask, checkInputs, checkRange, positionRange, type BaseModelOutput, type ClassifierOutput, type LMOutput, type ModelInputs } from "./interfaces.js";
+import {
+  attentionMaskFor,
+  type AttentionMask,
+  checkInputs,
+  checkRange,
+  positionRange,
+  type BaseModelOutput,
+  type ClassifierOutput,
+  type LMOutput,
+  type ModelInputs,
+} from "./interfaces.js";
 import { sequenceClassificationLoss, tokenLoss } from "./losses.js";
 
 /** transformers hard-codes this epsilon in every DistilBERT LayerNorm. */
@@ -40,7 +61,10 @@ export class DistilBertEmbeddings extends Module {
   LayerNorm: LayerNorm;
   dropout: Dropout;
 
-  constructor(private readonly _config: DistilBertConfig, rng?: Rng) {
+  constructor(
+    private readonly _config: DistilBertConfig,
+    rng?: Rng,
+  ) {
     super();
     const c = _config;
     this.word_embeddings = new Embedding(c.vocab_size, c.dim, { paddingIdx: c.pad_token_id ?? undefined, rng });
@@ -54,7 +78,10 @@ export class DistilBertEmbeddings extends Module {
     const t = ids.shape[1];
     const c = this._config;
     checkRange("distilbert", "input id", ids, c.vocab_size);
-    if (!positionIds && t > c.max_position_embeddings) throw new ShapeError(`distilbert: a sequence of ${t} tokens is longer than max_position_embeddings (${c.max_position_embeddings})`);
+    if (!positionIds && t > c.max_position_embeddings)
+      throw new ShapeError(
+        `distilbert: a sequence of ${t} tokens is longer than max_position_embeddings (${c.max_position_embeddings})`,
+      );
     const pos = positionIds ?? positionRange(t);
     checkRange("distilbert", "position id", pos, c.max_position_embeddings);
     const h = add(this.word_embeddings.forward(ids), this.position_embeddings.forward(pos));
@@ -71,7 +98,12 @@ export class DistilBertSelfAttention extends Module {
   out_lin: Linear;
   dropout: Dropout;
 
-  constructor(private readonly _heads: number, dim: number, dropout: number, rng?: Rng) {
+  constructor(
+    private readonly _heads: number,
+    dim: number,
+    dropout: number,
+    rng?: Rng,
+  ) {
     super();
     this.q_lin = new Linear(dim, dim, { rng });
     this.k_lin = new Linear(dim, dim, { rng });
@@ -85,7 +117,9 @@ export class DistilBertSelfAttention extends Module {
     const q = splitHeads(this.q_lin.forward(x), this._heads); // [B, nh, T, dh]
     const k = splitHeads(this.k_lin.forward(x), this._heads);
     const v = splitHeads(this.v_lin.forward(x), this._heads);
-    return this.out_lin.forward(mergeHeads(scaledDotProductAttention(q, k, v, { keep: mask.keep, causal: mask.causal, dropout: this.dropout })));
+    return this.out_lin.forward(
+      mergeHeads(scaledDotProductAttention(q, k, v, { keep: mask.keep, causal: mask.causal, dropout: this.dropout })),
+    );
   }
 }
 
@@ -158,7 +192,12 @@ abstract class DistilBertPreTrainedModel extends PreTrainedModel<DistilBertConfi
     return name.endsWith("embeddings.word_embeddings") ? this.config.pad_token_id : null;
   }
 
-  protected override initModule(name: string, m: Module, rng: Rng, fresh: (p: Parameter | null) => p is Parameter): void {
+  protected override initModule(
+    name: string,
+    m: Module,
+    rng: Rng,
+    fresh: (p: Parameter | null) => p is Parameter,
+  ): void {
     if (m instanceof DistilBertEmbeddings && this.config.sinusoidal_pos_embds && fresh(m.position_embeddings.weight)) {
       sinusoidalPositions(this.config.max_position_embeddings, this.config.dim, m.position_embeddings.weight.f32);
     }
@@ -181,7 +220,8 @@ export class DistilBertModel extends DistilBertPreTrainedModel {
   /** lastHiddenState [B, T, dim]; DistilBERT has no pooler (poolerOutput is null). */
   forward(inputs: ModelInputs): BaseModelOutput {
     const [b, t] = checkInputs(this.architecture, inputs);
-    if (inputs.tokenTypeIds) throw new ShapeError("DistilBertModel: DistilBERT has no token types; do not pass tokenTypeIds");
+    if (inputs.tokenTypeIds)
+      throw new ShapeError("DistilBertModel: DistilBERT has no token types; do not pass tokenTypeIds");
     const h0 = this.embeddings.forward(inputs.inputIds, inputs.positionIds ?? null);
     const mask = attentionMaskFor({ batch: b, queryLen: t, keyLen: t, paddingMask: inputs.attentionMask ?? null });
     return { lastHiddenState: this.transformer.forward(h0, mask), poolerOutput: null };
@@ -212,7 +252,9 @@ export class DistilBertForMaskedLM extends DistilBertPreTrainedModel {
   /** logits [B, T, V]; labels [B, T] i32 with -100 where no prediction is scored. */
   forward(inputs: ModelInputs): LMOutput {
     const h = this.distilbert.forward(inputs).lastHiddenState;
-    const logits = this.vocab_projector.forward(this.vocab_layer_norm.forward(this.vocab_transform.forward(h, this._act)));
+    const logits = this.vocab_projector.forward(
+      this.vocab_layer_norm.forward(this.vocab_transform.forward(h, this._act)),
+    );
     return { logits, loss: inputs.labels ? tokenLoss(logits, inputs.labels) : null };
   }
 }

@@ -109,15 +109,25 @@ function sample(scores: Float64Array, rng: Rng): number {
 // ---- the loop
 
 /** Generates from prompts given as token-id lists (left-padded here) or as a padded batch with its mask. */
-export function generate<Cache>(model: CausalLM<Cache>, prompts: readonly (readonly number[])[] | { inputIds: Tensor; attentionMask?: Tensor | null }, opts: GenerateOptions = {}): GenerateOutput {
+export function generate<Cache>(
+  model: CausalLM<Cache>,
+  prompts: readonly (readonly number[])[] | { inputIds: Tensor; attentionMask?: Tensor | null },
+  opts: GenerateOptions = {},
+): GenerateOutput {
   const maxNew = opts.maxNewTokens ?? 20;
-  if (!Number.isInteger(maxNew) || maxNew < 0) throw new ArgumentError(`generate: maxNewTokens must be a non-negative integer, got ${maxNew}`);
+  if (!Number.isInteger(maxNew) || maxNew < 0)
+    throw new ArgumentError(`generate: maxNewTokens must be a non-negative integer, got ${maxNew}`);
   const doSample = opts.doSample ?? false;
   const temperature = opts.temperature ?? 1;
   const topK = opts.topK ?? 50;
   const topP = opts.topP ?? 1;
-  if (doSample && !(temperature > 0)) throw new ArgumentError(`generate: temperature must be > 0, got ${temperature}`, "for greedy decoding leave doSample off");
-  if (!Number.isInteger(topK) || topK < 0) throw new ArgumentError(`generate: topK must be a non-negative integer, got ${topK}`);
+  if (doSample && !(temperature > 0))
+    throw new ArgumentError(
+      `generate: temperature must be > 0, got ${temperature}`,
+      "for greedy decoding leave doSample off",
+    );
+  if (!Number.isInteger(topK) || topK < 0)
+    throw new ArgumentError(`generate: topK must be a non-negative integer, got ${topK}`);
   if (!(topP > 0 && topP <= 1)) throw new ArgumentError(`generate: topP must be in (0, 1], got ${topP}`);
   const eosOpt = opts.eosTokenId === undefined ? model.config.eos_token_id : opts.eosTokenId;
   const eos = new Set(eosOpt === null ? [] : typeof eosOpt === "number" ? [eosOpt] : eosOpt);
@@ -137,17 +147,26 @@ export function generate<Cache>(model: CausalLM<Cache>, prompts: readonly (reado
     const p = prompts as { inputIds: Tensor; attentionMask?: Tensor | null };
     const [b, t] = p.inputIds.shape;
     ids = Array.from({ length: b }, (_, i) => Array.from(p.inputIds.data.subarray(i * t, (i + 1) * t)));
-    mask = Array.from({ length: b }, (_, i) => (p.attentionMask ? Array.from(p.attentionMask.data.subarray(i * t, (i + 1) * t)) : new Array<number>(t).fill(1)));
+    mask = Array.from({ length: b }, (_, i) =>
+      p.attentionMask ? Array.from(p.attentionMask.data.subarray(i * t, (i + 1) * t)) : new Array<number>(t).fill(1),
+    );
   }
   const b = ids.length;
   const promptLen = ids[0].length;
   mask.forEach((m, i) => {
-    if (m.some((v, j) => !v && j > 0 && m[j - 1])) throw new ArgumentError(`generate: prompt ${i} has padding after its tokens`, "generation continues the last column: pad prompts on the left (or pass token-id lists)");
+    if (m.some((v, j) => !v && j > 0 && m[j - 1]))
+      throw new ArgumentError(
+        `generate: prompt ${i} has padding after its tokens`,
+        "generation continues the last column: pad prompts on the left (or pass token-id lists)",
+      );
   });
   const realLen = mask.map((m) => m.reduce((s, v) => s + (v ? 1 : 0), 0));
   const limit = model.maxPositions;
   if (limit !== null && Math.max(...realLen) + maxNew > limit) {
-    throw new ArgumentError(`generate: a prompt of ${Math.max(...realLen)} tokens plus ${maxNew} new ones exceeds the ${limit} positions the model has`, "shorten the prompt or ask for fewer tokens");
+    throw new ArgumentError(
+      `generate: a prompt of ${Math.max(...realLen)} tokens plus ${maxNew} new ones exceeds the ${limit} positions the model has`,
+      "shorten the prompt or ask for fewer tokens",
+    );
   }
 
   const i32 = (rows: number[][]) => new Tensor(Int32Array.from(rows.flat()), [rows.length, rows[0].length]);
@@ -156,7 +175,10 @@ export function generate<Cache>(model: CausalLM<Cache>, prompts: readonly (reado
   const positions = (rows: number[][], from: number) =>
     rows.map((m) => {
       let c = 0;
-      return m.map((v) => (v ? c++ : -1)).slice(from).map((p) => (p < 0 ? 1 : p));
+      return m
+        .map((v) => (v ? c++ : -1))
+        .slice(from)
+        .map((p) => (p < 0 ? 1 : p));
     });
 
   const wasTraining = model.training;

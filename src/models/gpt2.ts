@@ -14,10 +14,33 @@
 import { ArgumentError, ShapeError, fmtShape } from "../util/errors.js";
 import type { Rng } from "../util/rng.js";
 import { Tensor, add, concat, matmul, slice, takeAlong, tensor } from "../tensor/index.js";
-import { Dropout, Embedding, LayerNorm, Linear, Module, Parameter, activation, init, mergeHeads, scaledDotProductAttention, splitHeads } from "../nn/index.js";
+import {
+  Dropout,
+  Embedding,
+  LayerNorm,
+  Linear,
+  Module,
+  Parameter,
+  activation,
+  init,
+  mergeHeads,
+  scaledDotProductAttention,
+  splitHeads,
+} from "../nn/index.js";
 import { numLabels, type Gpt2Config } from "../io/config.js";
 import { PreTrainedModel, type ModelOptions } from "./pretrained.js";
-import { attentionMaskFor, type AttentionMask, checkInputs, checkRange, positionRange, type BaseModelOutput, type CausalLM, type CausalLMInputs, type CausalLMOutput, type ClassifierOutput } from "./interfaces.js";
+import {
+  attentionMaskFor,
+  type AttentionMask,
+  checkInputs,
+  checkRange,
+  positionRange,
+  type BaseModelOutput,
+  type CausalLM,
+  type CausalLMInputs,
+  type CausalLMOutput,
+  type ClassifierOutput,
+} from "./interfaces.js";
 import { causalLmLoss, sequenceClassificationLoss, tokenLoss } from "./losses.js";
 
 /** One layer's cached keys and values, [B, nh, T_past, dh] each. */
@@ -42,7 +65,10 @@ export class Conv1D extends Module {
   weight: Parameter;
   bias: Parameter;
 
-  constructor(readonly nf: number, readonly nx: number) {
+  constructor(
+    readonly nf: number,
+    readonly nx: number,
+  ) {
     super();
     this.weight = Parameter.zeros([nx, nf]);
     this.bias = Parameter.zeros([nf]);
@@ -87,7 +113,12 @@ export class GPT2Attention extends Module {
       k = concat([past.key, k], 2); // [B, nh, T_past + T, dh]
       v = concat([past.value, v], 2);
     }
-    const context = scaledDotProductAttention(q, k, v, { keep: mask.keep, causal: mask.causal, scale: this._scale, dropout: this.attn_dropout });
+    const context = scaledDotProductAttention(q, k, v, {
+      keep: mask.keep,
+      causal: mask.causal,
+      scale: this._scale,
+      dropout: this.attn_dropout,
+    });
     const output = this.resid_dropout.forward(this.c_proj.forward(mergeHeads(context)));
     return { output, present: { key: k, value: v } };
   }
@@ -146,7 +177,12 @@ abstract class GPT2PreTrainedModel extends PreTrainedModel<Gpt2Config> {
     return [/\.attn\.(bias|masked_bias)$/, /\.crossattention\.(bias|masked_bias)$/];
   }
 
-  protected override initModule(name: string, m: Module, rng: Rng, fresh: (p: Parameter | null) => p is Parameter): void {
+  protected override initModule(
+    name: string,
+    m: Module,
+    rng: Rng,
+    fresh: (p: Parameter | null) => p is Parameter,
+  ): void {
     const std = this.initializerRange;
     if (m instanceof GPT2Attention || m instanceof GPT2MLP) {
       // GPT-2's scaled init: residual projections N(0, range / √(2 · n_layer))
@@ -170,7 +206,8 @@ export class GPT2Model extends GPT2PreTrainedModel {
 
   constructor(config: Gpt2Config, opts: ModelOptions = {}) {
     super(config);
-    if (config.add_cross_attention) throw new ArgumentError("gpt2: add_cross_attention (GPT-2 as an encoder-decoder's decoder) is not supported");
+    if (config.add_cross_attention)
+      throw new ArgumentError("gpt2: add_cross_attention (GPT-2 as an encoder-decoder's decoder) is not supported");
     this.wte = new Embedding(config.vocab_size, config.n_embd, { rng: opts.rng });
     this.wpe = new Embedding(config.n_positions, config.n_embd, { rng: opts.rng });
     this.drop = new Dropout(config.embd_pdrop, opts.rng);
@@ -186,19 +223,29 @@ export class GPT2Model extends GPT2PreTrainedModel {
   forward(inputs: Gpt2Inputs): Gpt2ModelOutput {
     const past = inputs.pastKeyValues ?? null;
     const ids = inputs.inputIds;
-    if (!(ids instanceof Tensor) || ids.dtype !== "i32" || ids.rank !== 2) throw new ShapeError(`${this.architecture}: inputIds must be an i32 tensor [batch, seq], got ${ids instanceof Tensor ? ids.dtype + fmtShape(ids.shape) : typeof ids}`);
+    if (!(ids instanceof Tensor) || ids.dtype !== "i32" || ids.rank !== 2)
+      throw new ShapeError(
+        `${this.architecture}: inputIds must be an i32 tensor [batch, seq], got ${ids instanceof Tensor ? ids.dtype + fmtShape(ids.shape) : typeof ids}`,
+      );
     const [b, t] = ids.shape;
     const c = this.config;
-    if (past && past.length !== c.n_layer) throw new ShapeError(`${this.architecture}: pastKeyValues has ${past.length} layers, the model ${c.n_layer}`);
+    if (past && past.length !== c.n_layer)
+      throw new ShapeError(`${this.architecture}: pastKeyValues has ${past.length} layers, the model ${c.n_layer}`);
     const pastLen = past ? past[0].key.shape[2] : 0;
-    if (past && past[0].key.shape[0] !== b) throw new ShapeError(`${this.architecture}: pastKeyValues is for a batch of ${past[0].key.shape[0]}, inputIds for ${b}`);
+    if (past && past[0].key.shape[0] !== b)
+      throw new ShapeError(
+        `${this.architecture}: pastKeyValues is for a batch of ${past[0].key.shape[0]}, inputIds for ${b}`,
+      );
     checkInputs(this.architecture, { ...inputs, attentionMask: null });
     const mask = inputs.attentionMask ?? null;
     if (mask && (mask.rank !== 2 || mask.shape[0] !== b || mask.shape[1] !== pastLen + t)) {
-      throw new ShapeError(`${this.architecture}: attentionMask must be [${b}, ${pastLen + t}] (cached + new tokens), got ${fmtShape(mask.shape)}`);
+      throw new ShapeError(
+        `${this.architecture}: attentionMask must be [${b}, ${pastLen + t}] (cached + new tokens), got ${fmtShape(mask.shape)}`,
+      );
     }
     checkRange("gpt2", "input id", ids, c.vocab_size);
-    if (!inputs.positionIds && pastLen + t > c.n_positions) throw new ShapeError(`gpt2: ${pastLen + t} tokens exceed n_positions (${c.n_positions})`);
+    if (!inputs.positionIds && pastLen + t > c.n_positions)
+      throw new ShapeError(`gpt2: ${pastLen + t} tokens exceed n_positions (${c.n_positions})`);
     const pos = inputs.positionIds ?? positionRange(t, pastLen);
     checkRange("gpt2", "position id", pos, c.n_positions);
     let h = add(this.wte.forward(ids), this.wpe.forward(pos)); // [B, T, H]
@@ -215,7 +262,11 @@ export class GPT2Model extends GPT2PreTrainedModel {
       h = r.output;
       presents.push(r.present);
     });
-    return { lastHiddenState: this.ln_f.forward(h), poolerOutput: null, pastKeyValues: inputs.useCache ? presents : null };
+    return {
+      lastHiddenState: this.ln_f.forward(h),
+      poolerOutput: null,
+      pastKeyValues: inputs.useCache ? presents : null,
+    };
   }
 }
 
@@ -242,7 +293,11 @@ export class GPT2LMHeadModel extends GPT2PreTrainedModel implements CausalLM<KVC
   forward(inputs: Gpt2Inputs): CausalLMOutput<KVCache> {
     const out = this.transformer.forward(inputs);
     const logits = this.lm_head.forward(out.lastHiddenState);
-    return { logits, loss: inputs.labels ? causalLmLoss(logits, inputs.labels) : null, pastKeyValues: out.pastKeyValues };
+    return {
+      logits,
+      loss: inputs.labels ? causalLmLoss(logits, inputs.labels) : null,
+      pastKeyValues: out.pastKeyValues,
+    };
   }
 }
 
@@ -278,8 +333,15 @@ export class GPT2ForSequenceClassification extends GPT2PreTrainedModel {
     const h = this.transformer.forward(inputs).lastHiddenState; // [B, T, H]
     const [b, t] = inputs.inputIds.shape;
     const pad = this.config.pad_token_id;
-    if (pad === null && b !== 1) throw new ArgumentError(`${this.architecture}: cannot handle batches of ${b} without pad_token_id in the config`, "set pad_token_id (often the eos token, 50256 for GPT-2) so the last real token of each row can be found");
-    const last = pad === null ? tensor(new Int32Array(b).fill(t - 1), [b], { dtype: "i32" }) : lastNonPadIndex(inputs.inputIds, pad);
+    if (pad === null && b !== 1)
+      throw new ArgumentError(
+        `${this.architecture}: cannot handle batches of ${b} without pad_token_id in the config`,
+        "set pad_token_id (often the eos token, 50256 for GPT-2) so the last real token of each row can be found",
+      );
+    const last =
+      pad === null
+        ? tensor(new Int32Array(b).fill(t - 1), [b], { dtype: "i32" })
+        : lastNonPadIndex(inputs.inputIds, pad);
     const logits = takeAlong(this.score.forward(h), 1, expandIndex(last, this.score.outFeatures)); // [B, C]
     return { logits, loss: inputs.labels ? sequenceClassificationLoss(logits, inputs.labels, this.config) : null };
   }
@@ -302,7 +364,12 @@ export class GPT2ForTokenClassification extends GPT2PreTrainedModel {
   constructor(config: Gpt2Config, opts: ModelOptions = {}) {
     super(config);
     this.transformer = new GPT2Model(config, { rng: opts.rng, initWeights: false });
-    const p = typeof config.classifier_dropout === "number" ? config.classifier_dropout : typeof config.hidden_dropout === "number" ? config.hidden_dropout : 0.1;
+    const p =
+      typeof config.classifier_dropout === "number"
+        ? config.classifier_dropout
+        : typeof config.hidden_dropout === "number"
+          ? config.hidden_dropout
+          : 0.1;
     this.dropout = new Dropout(p, opts.rng);
     this.classifier = new Linear(config.n_embd, numLabels(config), { rng: opts.rng });
     if (opts.initWeights !== false) this.initWeights(opts.rng);

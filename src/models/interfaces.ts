@@ -61,7 +61,10 @@ export interface CausalLM<Cache = unknown> {
 export function checkInputs(where: string, inputs: ModelInputs): [number, number] {
   const ids = inputs.inputIds;
   if (!(ids instanceof Tensor)) throw new ShapeError(`${where}: inputIds must be a Tensor`);
-  if (ids.dtype !== "i32" || ids.rank !== 2) throw new ShapeError(`${where}: inputIds must be an i32 tensor [batch, seq], got ${ids.dtype}${fmtShape(ids.shape)}`);
+  if (ids.dtype !== "i32" || ids.rank !== 2)
+    throw new ShapeError(
+      `${where}: inputIds must be an i32 tensor [batch, seq], got ${ids.dtype}${fmtShape(ids.shape)}`,
+    );
   const [b, t] = ids.shape;
   const mask = inputs.attentionMask;
   if (mask && (mask.rank !== 2 || mask.shape[0] !== b || mask.shape[1] !== t)) {
@@ -72,8 +75,13 @@ export function checkInputs(where: string, inputs: ModelInputs): [number, number
     throw new ShapeError(`${where}: tokenTypeIds must be i32 [${b}, ${t}], got ${types.dtype}${fmtShape(types.shape)}`);
   }
   const pos = inputs.positionIds;
-  if (pos && (pos.dtype !== "i32" || pos.rank !== 2 || (pos.shape[0] !== b && pos.shape[0] !== 1) || pos.shape[1] !== t)) {
-    throw new ShapeError(`${where}: positionIds must be i32 [${b}, ${t}] or [1, ${t}], got ${pos.dtype}${fmtShape(pos.shape)}`);
+  if (
+    pos &&
+    (pos.dtype !== "i32" || pos.rank !== 2 || (pos.shape[0] !== b && pos.shape[0] !== 1) || pos.shape[1] !== t)
+  ) {
+    throw new ShapeError(
+      `${where}: positionIds must be i32 [${b}, ${t}] or [1, ${t}], got ${pos.dtype}${fmtShape(pos.shape)}`,
+    );
   }
   return [b, t];
 }
@@ -82,7 +90,8 @@ export function checkInputs(where: string, inputs: ModelInputs): [number, number
 export function checkRange(where: string, what: string, ids: Tensor, size: number): void {
   const d = ids.i32;
   for (let i = 0; i < d.length; i++) {
-    if (d[i] < 0 || d[i] >= size) throw new ShapeError(`${where}: ${what} ${d[i]} at flat index ${i} is outside [0, ${size})`);
+    if (d[i] < 0 || d[i] >= size)
+      throw new ShapeError(`${where}: ${what} ${d[i]} at flat index ${i} is outside [0, ${size})`);
   }
 }
 
@@ -94,7 +103,11 @@ export function positionRange(t: number, start = 0): Tensor {
 }
 
 /** A padded batch from token-id lists: right padding by default (encoders), left for generation. */
-export function padBatch(seqs: readonly (readonly number[])[], padId: number, side: "right" | "left" = "right"): { inputIds: Tensor; attentionMask: Tensor } {
+export function padBatch(
+  seqs: readonly (readonly number[])[],
+  padId: number,
+  side: "right" | "left" = "right",
+): { inputIds: Tensor; attentionMask: Tensor } {
   if (seqs.length === 0) throw new ShapeError("padBatch: no sequences");
   const t = Math.max(...seqs.map((s) => s.length));
   if (t === 0) throw new ShapeError("padBatch: every sequence is empty");
@@ -103,7 +116,8 @@ export function padBatch(seqs: readonly (readonly number[])[], padId: number, si
   seqs.forEach((s, i) => {
     const off = i * t + (side === "left" ? t - s.length : 0);
     for (let j = 0; j < s.length; j++) {
-      if (!Number.isInteger(s[j])) throw new ShapeError(`padBatch: sequence ${i} position ${j} is ${s[j]}, not a token id`);
+      if (!Number.isInteger(s[j]))
+        throw new ShapeError(`padBatch: sequence ${i} position ${j} is ${s[j]}, not a token id`);
       ids[off + j] = s[j];
       mask[off + j] = 1;
     }
@@ -124,7 +138,13 @@ export interface AttentionMask {
  * PyTorch's scaled_dot_product_attention (transformers' default attention) gives it; transformers' eager attention
  * would average all values instead. Only padding positions differ between the two.
  */
-export function attentionMaskFor(opts: { batch: number; queryLen: number; keyLen: number; paddingMask: Tensor | null; causal?: boolean }): AttentionMask {
+export function attentionMaskFor(opts: {
+  batch: number;
+  queryLen: number;
+  keyLen: number;
+  paddingMask: Tensor | null;
+  causal?: boolean;
+}): AttentionMask {
   const pad = opts.paddingMask;
   const { batch: b, keyLen: tk } = opts;
   const causal = opts.causal ?? false;
@@ -133,4 +153,3 @@ export function attentionMaskFor(opts: { batch: number; queryLen: number; keyLen
   }
   return { keep: pad, causal };
 }
-

@@ -4,18 +4,37 @@
  * as transformers does when the config has none.
  */
 import { ShapeError, fmtShape } from "../util/errors.js";
-import { Tensor, abs, add, crossEntropy, exp, log, mean, mul, neg, relu, reshape, slice, square, sub } from "../tensor/index.js";
+import {
+  type Tensor,
+  abs,
+  add,
+  crossEntropy,
+  exp,
+  log,
+  mean,
+  mul,
+  neg,
+  relu,
+  reshape,
+  slice,
+  square,
+  sub,
+} from "../tensor/index.js";
 import type { BaseConfig, ProblemType } from "../io/config.js";
 
 /** mean((x - y)²), as torch.nn.MSELoss. */
 export function mseLoss(x: Tensor, y: Tensor): Tensor {
-  if (x.size !== y.size) throw new ShapeError(`mseLoss: predictions ${fmtShape(x.shape)} and targets ${fmtShape(y.shape)} differ in size`);
+  if (x.size !== y.size)
+    throw new ShapeError(`mseLoss: predictions ${fmtShape(x.shape)} and targets ${fmtShape(y.shape)} differ in size`);
   return mean(square(sub(x, reshape(y, x.shape))));
 }
 
 /** mean(max(x, 0) - x·y + log(1 + e^-|x|)), the stable form torch.nn.BCEWithLogitsLoss uses. */
 export function bceWithLogitsLoss(x: Tensor, y: Tensor): Tensor {
-  if (x.size !== y.size) throw new ShapeError(`bceWithLogitsLoss: logits ${fmtShape(x.shape)} and targets ${fmtShape(y.shape)} differ in size`);
+  if (x.size !== y.size)
+    throw new ShapeError(
+      `bceWithLogitsLoss: logits ${fmtShape(x.shape)} and targets ${fmtShape(y.shape)} differ in size`,
+    );
   const t = reshape(y, x.shape);
   return mean(add(sub(relu(x), mul(x, t)), log(add(exp(neg(abs(x))), 1))));
 }
@@ -36,14 +55,24 @@ export function sequenceClassificationLoss(logits: Tensor, labels: Tensor, confi
   }
   switch (problem) {
     case "regression":
-      if (labels.dtype !== "f32") throw new ShapeError(`regression labels must be f32, got i32${fmtShape(labels.shape)}`);
-      if (labels.size !== batch * numLabels) throw new ShapeError(`regression labels ${fmtShape(labels.shape)} do not match logits ${fmtShape(logits.shape)}`);
+      if (labels.dtype !== "f32")
+        throw new ShapeError(`regression labels must be f32, got i32${fmtShape(labels.shape)}`);
+      if (labels.size !== batch * numLabels)
+        throw new ShapeError(
+          `regression labels ${fmtShape(labels.shape)} do not match logits ${fmtShape(logits.shape)}`,
+        );
       return mseLoss(logits, labels);
     case "single_label_classification":
-      if (labels.dtype !== "i32" || labels.size !== batch) throw new ShapeError(`single-label classification needs one integer label per example ([${batch}] i32), got ${labels.dtype}${fmtShape(labels.shape)}`);
+      if (labels.dtype !== "i32" || labels.size !== batch)
+        throw new ShapeError(
+          `single-label classification needs one integer label per example ([${batch}] i32), got ${labels.dtype}${fmtShape(labels.shape)}`,
+        );
       return crossEntropy(logits, reshape(labels, [batch]));
     case "multi_label_classification":
-      if (labels.dtype !== "f32" || labels.size !== batch * numLabels) throw new ShapeError(`multi-label classification needs f32 labels [${batch}, ${numLabels}] (0/1 per label), got ${labels.dtype}${fmtShape(labels.shape)}`);
+      if (labels.dtype !== "f32" || labels.size !== batch * numLabels)
+        throw new ShapeError(
+          `multi-label classification needs f32 labels [${batch}, ${numLabels}] (0/1 per label), got ${labels.dtype}${fmtShape(labels.shape)}`,
+        );
       return bceWithLogitsLoss(logits, labels);
   }
 }
@@ -52,7 +81,10 @@ export function sequenceClassificationLoss(logits: Tensor, labels: Tensor, confi
 export function tokenLoss(logits: Tensor, labels: Tensor): Tensor {
   const classes = logits.shape[logits.rank - 1];
   const rows = logits.size / classes;
-  if (labels.dtype !== "i32" || labels.size !== rows) throw new ShapeError(`token labels must be i32 with one label per position (${rows}), got ${labels.dtype}${fmtShape(labels.shape)}`);
+  if (labels.dtype !== "i32" || labels.size !== rows)
+    throw new ShapeError(
+      `token labels must be i32 with one label per position (${rows}), got ${labels.dtype}${fmtShape(labels.shape)}`,
+    );
   return crossEntropy(reshape(logits, [rows, classes]), reshape(labels, [rows]));
 }
 

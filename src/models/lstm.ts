@@ -14,11 +14,44 @@
  */
 import { ArgumentError, ShapeError, fmtShape } from "../util/errors.js";
 import { defaultRng, type Rng } from "../util/rng.js";
-import { Tensor, cast, concat, div, dropout, embedding, max, mul, ones, relu, reshape, slice, sum, where } from "../tensor/index.js";
-import { Dropout, Embedding, LSTM, Linear, Module, Parameter, init, type RecurrentInput, type RecurrentOutput } from "../nn/index.js";
+import {
+  Tensor,
+  cast,
+  concat,
+  div,
+  dropout,
+  embedding,
+  max,
+  mul,
+  ones,
+  relu,
+  reshape,
+  slice,
+  sum,
+  where,
+} from "../tensor/index.js";
+import {
+  Dropout,
+  Embedding,
+  LSTM,
+  Linear,
+  Module,
+  type Parameter,
+  init,
+  type RecurrentInput,
+  type RecurrentOutput,
+} from "../nn/index.js";
 import { numLabels, type GraftLstmConfig } from "../io/config.js";
 import { PreTrainedModel, type ModelOptions } from "./pretrained.js";
-import { checkInputs, checkRange, type BaseModelOutput, type CausalLM, type CausalLMInputs, type CausalLMOutput, type ClassifierOutput } from "./interfaces.js";
+import {
+  checkInputs,
+  checkRange,
+  type BaseModelOutput,
+  type CausalLM,
+  type CausalLMInputs,
+  type CausalLMOutput,
+  type ClassifierOutput,
+} from "./interfaces.js";
 import { causalLmLoss, sequenceClassificationLoss } from "./losses.js";
 
 /** Each layer's final hidden and cell state, [1, B, size of that layer] each: the "cache" generation carries on. */
@@ -44,7 +77,13 @@ function variationalDropout(x: Tensor, p: number, training: boolean, rng: Rng): 
 class DropConnectLSTM extends LSTM {
   private _droppedHH: Tensor | null = null;
 
-  constructor(inputSize: number, hiddenSize: number, private readonly _p: number, private readonly _isTraining: () => boolean, private readonly _rng: Rng | undefined) {
+  constructor(
+    inputSize: number,
+    hiddenSize: number,
+    private readonly _p: number,
+    private readonly _isTraining: () => boolean,
+    private readonly _rng: Rng | undefined,
+  ) {
     super(inputSize, hiddenSize, { numLayers: 1, rng: _rng });
   }
 
@@ -77,14 +116,19 @@ class DropConnectLSTM extends LSTM {
 export class LstmStack extends Module {
   private readonly _layers: DropConnectLSTM[];
 
-  constructor(readonly sizes: readonly number[], weightDropout: number, rng?: Rng) {
+  constructor(
+    readonly sizes: readonly number[],
+    weightDropout: number,
+    rng?: Rng,
+  ) {
     super();
     this._layers = [];
     const fields = this as unknown as Record<string, Parameter>;
     for (let l = 0; l + 1 < sizes.length; l++) {
       const layer = new DropConnectLSTM(sizes[l], sizes[l + 1], weightDropout, () => this.training, rng);
       this._layers.push(layer);
-      for (const name of ["weight_ih", "weight_hh", "bias_ih", "bias_hh"] as const) fields[`${name}_l${l}`] = layer.weight(name);
+      for (const name of ["weight_ih", "weight_hh", "bias_ih", "bias_hh"] as const)
+        fields[`${name}_l${l}`] = layer.weight(name);
     }
   }
 
@@ -101,7 +145,12 @@ export class LstmStack extends Module {
    * x [B, T, E] with mask [B, T] (1 = real token) → the top layer's outputs [B, T, E] (zeros at padding) and each
    * layer's final state (at each row's last real token). `between` is applied to each layer's output but the last.
    */
-  forward(x: Tensor, mask: Tensor | null, state: LstmState | null, between: (h: Tensor) => Tensor): { output: Tensor; state: LstmState } {
+  forward(
+    x: Tensor,
+    mask: Tensor | null,
+    state: LstmState | null,
+    between: (h: Tensor) => Tensor,
+  ): { output: Tensor; state: LstmState } {
     const hs: Tensor[] = [];
     const cs: Tensor[] = [];
     let h = x;
@@ -133,7 +182,8 @@ abstract class GraftLstmPreTrainedModel extends PreTrainedModel<GraftLstmConfig>
   /** Every class holds the backbone itself, so the names stay flat: embeddings.weight, lstm.weight_ih_l0, ... */
   constructor(config: GraftLstmConfig, opts: ModelOptions) {
     super(config);
-    if (config.bidirectional) throw new ArgumentError("graft-lstm: bidirectional is not supported (the language model reads left to right)");
+    if (config.bidirectional)
+      throw new ArgumentError("graft-lstm: bidirectional is not supported (the language model reads left to right)");
     this._rng = opts.rng;
     const { vocab_size: v, embedding_size: e, hidden_size: h, num_layers: n } = config;
     this.embeddings = new Embedding(v, e, { paddingIdx: config.pad_token_id ?? undefined, rng: opts.rng });
@@ -141,14 +191,26 @@ abstract class GraftLstmPreTrainedModel extends PreTrainedModel<GraftLstmConfig>
   }
 
   /** fastai's initialization: embeddings and an untied decoder U(-0.1, 0.1), LSTMs torch's default, zero decoder bias. */
-  protected override initModule(name: string, m: Module, rng: Rng, fresh: (p: Parameter | null) => p is Parameter): void {
+  protected override initModule(
+    name: string,
+    m: Module,
+    rng: Rng,
+    fresh: (p: Parameter | null) => p is Parameter,
+  ): void {
     if (m instanceof LstmStack) {
-      if (m.parameters().map((p) => fresh(p)).some(Boolean)) m.resetParameters(rng);
+      if (
+        m
+          .parameters()
+          .map((p) => fresh(p))
+          .some(Boolean)
+      )
+        m.resetParameters(rng);
     } else if (m instanceof Embedding || (m instanceof Linear && name === "decoder")) {
       if (fresh(m.weight)) {
         init.uniform_(m.weight, -0.1, 0.1, rng);
         const pad = this.config.pad_token_id;
-        if (m instanceof Embedding && pad !== null && pad >= 0 && pad < m.numEmbeddings) m.weight.f32.fill(0, pad * m.embeddingDim, (pad + 1) * m.embeddingDim);
+        if (m instanceof Embedding && pad !== null && pad >= 0 && pad < m.numEmbeddings)
+          m.weight.f32.fill(0, pad * m.embeddingDim, (pad + 1) * m.embeddingDim);
       }
       if (m instanceof Linear && fresh(m.bias)) init.constant_(m.bias, 0);
     } else if (m instanceof Linear) {
@@ -173,12 +235,17 @@ abstract class GraftLstmPreTrainedModel extends PreTrainedModel<GraftLstmConfig>
     checkRange("graft-lstm", "input id", ids, c.vocab_size);
     let mask = inputs.attentionMask ?? null;
     if (mask) {
-      if (mask.rank !== 2 || mask.shape[0] !== b || mask.shape[1] < t) throw new ShapeError(`${this.architecture}: attentionMask must be [${b}, ${t}] (or longer, covering a past state), got ${fmtShape(mask.shape)}`);
+      if (mask.rank !== 2 || mask.shape[0] !== b || mask.shape[1] < t)
+        throw new ShapeError(
+          `${this.architecture}: attentionMask must be [${b}, ${t}] (or longer, covering a past state), got ${fmtShape(mask.shape)}`,
+        );
       if (mask.shape[1] > t) mask = slice(mask, 1, mask.shape[1] - t);
     }
     const state = inputs.pastKeyValues ?? null;
     if (state && (state.h.length !== this.lstm.numLayers || state.h[0].shape[1] !== b)) {
-      throw new ShapeError(`${this.architecture}: the state is for ${state.h.length} layers and a batch of ${state.h[0]?.shape[1]}, the model has ${this.lstm.numLayers} layers and the batch ${b}`);
+      throw new ShapeError(
+        `${this.architecture}: the state is for ${state.h.length} layers and a batch of ${state.h[0]?.shape[1]}, the model has ${this.lstm.numLayers} layers and the batch ${b}`,
+      );
     }
     const training = this.training;
     let table: Tensor = this.embeddings.weight;
@@ -224,7 +291,11 @@ export class GraftLstmForCausalLM extends GraftLstmPreTrainedModel implements Ca
     const out = this.encode(inputs);
     const h = variationalDropout(out.lastHiddenState, this.config.output_dropout, this.training, this.rng);
     const logits = this.decoder.forward(h);
-    return { logits, loss: inputs.labels ? causalLmLoss(logits, inputs.labels) : null, pastKeyValues: inputs.useCache ? out.state : null };
+    return {
+      logits,
+      loss: inputs.labels ? causalLmLoss(logits, inputs.labels) : null,
+      pastKeyValues: inputs.useCache ? out.state : null,
+    };
   }
 }
 
@@ -259,7 +330,10 @@ export class GraftLstmForSequenceClassification extends GraftLstmPreTrainedModel
   constructor(config: GraftLstmConfig, opts: ModelOptions = {}) {
     super(config, opts);
     const hidden = config.classifier_hidden_size ?? 50;
-    if (!Number.isInteger(hidden) || (hidden as number) < 1) throw new ArgumentError(`graft-lstm: classifier_hidden_size must be a positive integer, got ${JSON.stringify(hidden)}`);
+    if (!Number.isInteger(hidden) || (hidden as number) < 1)
+      throw new ArgumentError(
+        `graft-lstm: classifier_hidden_size must be a positive integer, got ${JSON.stringify(hidden)}`,
+      );
     this.pre_classifier = new Linear(3 * config.embedding_size, hidden as number, { rng: opts.rng });
     this.dropout = new Dropout(config.output_dropout, opts.rng);
     this.classifier = new Linear(hidden as number, numLabels(config), { rng: opts.rng });

@@ -26,8 +26,13 @@ export function scoreFunction(config: BaseConfig): ScoreFunction {
 }
 
 /** logits [B, C] → one prediction per row. */
-export function predictLabels(logits: Tensor, config: BaseConfig, opts: { threshold?: number } = {}): LabelPrediction[] {
-  if (logits.rank !== 2) throw new ShapeError(`predictLabels: logits must be [batch, labels], got ${fmtShape(logits.shape)}`);
+export function predictLabels(
+  logits: Tensor,
+  config: BaseConfig,
+  opts: { threshold?: number } = {},
+): LabelPrediction[] {
+  if (logits.rank !== 2)
+    throw new ShapeError(`predictLabels: logits must be [batch, labels], got ${fmtShape(logits.shape)}`);
   const [b, c] = logits.shape;
   const names = Array.from({ length: c }, (_, i) => config.id2label[i] ?? `LABEL_${i}`);
   const fn = scoreFunction(config);
@@ -44,8 +49,15 @@ export function predictLabels(logits: Tensor, config: BaseConfig, opts: { thresh
       scores = e.map((v) => v / z);
     }
     const best = scores.indexOf(Math.max(...scores));
-    const label = config.problem_type === "multi_label_classification" ? names.filter((_, i) => scores[i] >= threshold).join("|") : names[best];
-    out.push({ label, scores: Object.fromEntries(names.map((n, i) => [n, scores[i]])), kind: fn === "none" ? "value" : "probability" });
+    const label =
+      config.problem_type === "multi_label_classification"
+        ? names.filter((_, i) => scores[i] >= threshold).join("|")
+        : names[best];
+    out.push({
+      label,
+      scores: Object.fromEntries(names.map((n, i) => [n, scores[i]])),
+      kind: fn === "none" ? "value" : "probability",
+    });
   }
   return out;
 }

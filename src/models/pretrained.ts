@@ -17,9 +17,19 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { ArgumentError, FormatError, fmtShape } from "../util/errors.js";
 import { defaultRng, type Rng } from "../util/rng.js";
-import { Tensor } from "../tensor/index.js";
-import { Embedding, LayerNorm, Linear, Module, Parameter, init } from "../nn/index.js";
-import { CONFIG_NAME, numLabels, parseConfig, readConfig, withLabels, writeConfig, type ModelConfig, type ModelType, type ProblemType } from "../io/config.js";
+import type { Tensor } from "../tensor/index.js";
+import { Embedding, LayerNorm, Linear, Module, type Parameter, init } from "../nn/index.js";
+import {
+  CONFIG_NAME,
+  numLabels,
+  parseConfig,
+  readConfig,
+  withLabels,
+  writeConfig,
+  type ModelConfig,
+  type ModelType,
+  type ProblemType,
+} from "../io/config.js";
 import { resolveModelDir, type ResolveOptions } from "../io/hub.js";
 import { WEIGHTS_NAME, findWeights, loadShardedSafetensors, saveCheckpoint } from "../io/checkpoint.js";
 import { SafetensorsFile } from "../io/safetensors.js";
@@ -54,12 +64,20 @@ export abstract class PreTrainedModel<C extends ModelConfig = ModelConfig> exten
   }
 
   /** Builds this class from a local directory or a hub id (see fromPretrained below). */
-  static fromPretrained<M extends PreTrainedModel>(this: PreTrainedModelClass<M>, idOrPath: string, opts: FromPretrainedOptions & ResolveOptions = {}): Promise<M> {
+  static fromPretrained<M extends PreTrainedModel>(
+    this: PreTrainedModelClass<M>,
+    idOrPath: string,
+    opts: FromPretrainedOptions & ResolveOptions = {},
+  ): Promise<M> {
     return fromPretrained(this, idOrPath, opts);
   }
 
   /** Builds this class from a local model directory, synchronously. */
-  static fromPretrainedDir<M extends PreTrainedModel>(this: PreTrainedModelClass<M>, dir: string, opts: FromPretrainedOptions = {}): M {
+  static fromPretrainedDir<M extends PreTrainedModel>(
+    this: PreTrainedModelClass<M>,
+    dir: string,
+    opts: FromPretrainedOptions = {},
+  ): M {
     return fromPretrainedDir(this, dir, opts);
   }
 
@@ -123,7 +141,8 @@ export abstract class PreTrainedModel<C extends ModelConfig = ModelConfig> exten
       if (fresh(m.weight)) {
         init.normal_(m.weight, std, rng);
         const pad = this.paddingIdxOf(name);
-        if (pad !== null && pad >= 0 && pad < m.numEmbeddings) m.weight.f32.fill(0, pad * m.embeddingDim, (pad + 1) * m.embeddingDim);
+        if (pad !== null && pad >= 0 && pad < m.numEmbeddings)
+          m.weight.f32.fill(0, pad * m.embeddingDim, (pad + 1) * m.embeddingDim);
       }
     } else if (m instanceof LayerNorm) {
       if (fresh(m.weight)) init.constant_(m.weight, 1);
@@ -182,7 +201,12 @@ export interface LoadWeightsOptions extends ModelOptions {
  * Loads checkpoint tensors into a model as from_pretrained does (see the file comment); `where` names the
  * checkpoint in errors. Returns what was newly initialized, unused, mismatched and ignored.
  */
-export function loadPretrainedWeights(model: PreTrainedModel, tensors: Map<string, Tensor>, where: string, opts: LoadWeightsOptions = {}): LoadingInfo {
+export function loadPretrainedWeights(
+  model: PreTrainedModel,
+  tensors: Map<string, Tensor>,
+  where: string,
+  opts: LoadWeightsOptions = {},
+): LoadingInfo {
   const all = model.namedParameters({ removeDuplicate: false });
   const byName = new Map(all);
   const own = new Set(byName.keys());
@@ -203,9 +227,16 @@ export function loadPretrainedWeights(model: PreTrainedModel, tensors: Map<strin
       continue;
     }
     const earlier = seen.get(name);
-    if (earlier !== undefined) throw new FormatError(`${where}: "${key}" and "${earlier}" both load into ${name}`, "the checkpoint holds the same weight under two names (with and without the base-model prefix?)");
+    if (earlier !== undefined)
+      throw new FormatError(
+        `${where}: "${key}" and "${earlier}" both load into ${name}`,
+        "the checkpoint holds the same weight under two names (with and without the base-model prefix?)",
+      );
     seen.set(name, key);
-    if (t.dtype !== "f32") throw new FormatError(`${where}: "${key}" holds integers (${t.dtype}${fmtShape(t.shape)}) but ${model.architecture}.${name} is a float weight`);
+    if (t.dtype !== "f32")
+      throw new FormatError(
+        `${where}: "${key}" holds integers (${t.dtype}${fmtShape(t.shape)}) but ${model.architecture}.${name} is a float weight`,
+      );
     if (t.rank !== p.rank || t.shape.some((d, i) => d !== p.shape[i])) {
       mismatchedKeys.push({ name, checkpoint: [...t.shape], model: [...p.shape] });
       continue;
@@ -213,7 +244,9 @@ export function loadPretrainedWeights(model: PreTrainedModel, tensors: Map<strin
     loads.push([p, t, name]);
   }
   if (mismatchedKeys.length > 0 && !opts.ignoreMismatchedSizes) {
-    const lines = mismatchedKeys.map((m) => `${m.name}: checkpoint ${fmtShape(m.checkpoint)}, model ${fmtShape(m.model)}`);
+    const lines = mismatchedKeys.map(
+      (m) => `${m.name}: checkpoint ${fmtShape(m.checkpoint)}, model ${fmtShape(m.model)}`,
+    );
     throw new FormatError(
       `${where}: ${mismatchedKeys.length} weight(s) have another shape than ${model.architecture} (${model.config.model_type}) expects:\n  ${lines.join("\n  ")}`,
       mismatchedKeys.every((m) => !model.isCoreWeight(m.name))
@@ -225,7 +258,8 @@ export function loadPretrainedWeights(model: PreTrainedModel, tensors: Map<strin
   const missing = model.namedParameters().filter(([, p]) => !loaded.has(p));
   const missingCore = missing.filter(([n]) => model.isCoreWeight(n)).map(([n]) => n);
   if (missingCore.length > 0) {
-    const shown = missingCore.slice(0, 8).join(", ") + (missingCore.length > 8 ? `, ... (${missingCore.length - 8} more)` : "");
+    const shown =
+      missingCore.slice(0, 8).join(", ") + (missingCore.length > 8 ? `, ... (${missingCore.length - 8} more)` : "");
     throw new FormatError(
       `${where}: ${missingCore.length} weight(s) of ${model.architecture} are missing from the checkpoint: ${shown}`,
       `these belong to the backbone and cannot be newly initialized; the checkpoint is incomplete or not a ${model.config.model_type} model` +
@@ -236,7 +270,8 @@ export function loadPretrainedWeights(model: PreTrainedModel, tensors: Map<strin
   // (a decoder whose bias is tied to a loaded bias) keeps them.
   const missingParams = new Set(missing.map(([, p]) => p));
   if (missingParams.size > 0) {
-    const ownsMissing = (m: Module) => m.namedParameters({ removeDuplicate: false }).some(([n, p]) => !n.includes(".") && missingParams.has(p));
+    const ownsMissing = (m: Module) =>
+      m.namedParameters({ removeDuplicate: false }).some(([n, p]) => !n.includes(".") && missingParams.has(p));
     model.initWeights(opts.rng ?? defaultRng(), ownsMissing);
   }
   for (const [p, t] of loads) p.f32.set(t.f32);
@@ -246,7 +281,10 @@ export function loadPretrainedWeights(model: PreTrainedModel, tensors: Map<strin
 }
 
 /** The tensors of a model directory's weights (model.safetensors or its shards); names `skip` accepts are not read. */
-export function readModelWeights(dir: string, skip: (name: string) => boolean = () => false): { tensors: Map<string, Tensor>; skipped: string[]; where: string } {
+export function readModelWeights(
+  dir: string,
+  skip: (name: string) => boolean = () => false,
+): { tensors: Map<string, Tensor>; skipped: string[]; where: string } {
   const w = findWeights(dir);
   const skipped: string[] = [];
   if (w.kind === "sharded") {
@@ -284,18 +322,33 @@ export interface FromPretrainedOptions extends LoadWeightsOptions {
 }
 
 /** The config of `dir` with the overrides of `opts` applied, checked against the class that will use it. */
-export function configFor(cls: PreTrainedModelClass, config: ModelConfig, opts: FromPretrainedOptions, where: string): ModelConfig {
+export function configFor(
+  cls: PreTrainedModelClass,
+  config: ModelConfig,
+  opts: FromPretrainedOptions,
+  where: string,
+): ModelConfig {
   if (config.model_type !== cls.modelType) {
-    throw new FormatError(`${where}: model_type is "${config.model_type}" but ${cls.architecture} is a ${cls.modelType} model`, `load it with a ${config.model_type} class, or with an Auto class that picks by model_type`);
+    throw new FormatError(
+      `${where}: model_type is "${config.model_type}" but ${cls.architecture} is a ${cls.modelType} model`,
+      `load it with a ${config.model_type} class, or with an Auto class that picks by model_type`,
+    );
   }
   let c: ModelConfig = config;
-  if (opts.config) c = parseConfig({ ...c, ...opts.config, model_type: c.model_type }, `${where} (with overrides ${Object.keys(opts.config).join(", ")})`);
+  if (opts.config)
+    c = parseConfig(
+      { ...c, ...opts.config, model_type: c.model_type },
+      `${where} (with overrides ${Object.keys(opts.config).join(", ")})`,
+    );
   if (opts.labels && opts.numLabels !== undefined && opts.labels.length !== opts.numLabels) {
-    throw new ArgumentError(`${cls.architecture}: ${opts.labels.length} label names given but numLabels is ${opts.numLabels}`);
+    throw new ArgumentError(
+      `${cls.architecture}: ${opts.labels.length} label names given but numLabels is ${opts.numLabels}`,
+    );
   }
   if (opts.labels) c = withLabels(c, opts.labels);
   else if (opts.numLabels !== undefined) {
-    if (!Number.isInteger(opts.numLabels) || opts.numLabels < 1) throw new ArgumentError(`${cls.architecture}: numLabels must be a positive integer, got ${opts.numLabels}`);
+    if (!Number.isInteger(opts.numLabels) || opts.numLabels < 1)
+      throw new ArgumentError(`${cls.architecture}: numLabels must be a positive integer, got ${opts.numLabels}`);
     if (numLabels(c) !== opts.numLabels) c = withLabels(c, opts.numLabels);
   }
   if (opts.problemType) c = { ...c, problem_type: opts.problemType };
@@ -307,7 +360,11 @@ export function configFor(cls: PreTrainedModelClass, config: ModelConfig, opts: 
  * loads them. The model is returned in eval mode, as transformers returns it; `loadingInfo` says what was newly
  * initialized and what went unused.
  */
-export function fromPretrainedDir<M extends PreTrainedModel>(cls: PreTrainedModelClass<M>, dir: string, opts: FromPretrainedOptions = {}): M {
+export function fromPretrainedDir<M extends PreTrainedModel>(
+  cls: PreTrainedModelClass<M>,
+  dir: string,
+  opts: FromPretrainedOptions = {},
+): M {
   const config = configFor(cls, readConfig(dir), opts, join(dir, CONFIG_NAME));
   // the checkpoint overwrites every weight it has; what it lacks, loadPretrainedWeights initializes
   const model = init.skipInit(() => new cls(config as never, { rng: opts.rng, initWeights: false }));
@@ -319,7 +376,11 @@ export function fromPretrainedDir<M extends PreTrainedModel>(cls: PreTrainedMode
 }
 
 /** fromPretrainedDir for a local directory or a hub id (downloaded into the cache first). */
-export async function fromPretrained<M extends PreTrainedModel>(cls: PreTrainedModelClass<M>, idOrPath: string, opts: FromPretrainedOptions & ResolveOptions = {}): Promise<M> {
+export async function fromPretrained<M extends PreTrainedModel>(
+  cls: PreTrainedModelClass<M>,
+  idOrPath: string,
+  opts: FromPretrainedOptions & ResolveOptions = {},
+): Promise<M> {
   const dir = await resolveModelDir(idOrPath, { ...opts, want: opts.want ?? ["config", "weights"] });
   return fromPretrainedDir(cls, dir, opts);
 }
@@ -327,14 +388,27 @@ export async function fromPretrained<M extends PreTrainedModel>(cls: PreTrainedM
 /** Lines in the words transformers logs after loading, for a command to print. */
 export function describeLoadingInfo(info: LoadingInfo, architecture: string, where: string): string[] {
   const out: string[] = [];
-  if (info.unexpectedKeys.length) out.push(`Some weights of the checkpoint at ${where} were not used when initializing ${architecture}: ${info.unexpectedKeys.join(", ")}`);
+  if (info.unexpectedKeys.length)
+    out.push(
+      `Some weights of the checkpoint at ${where} were not used when initializing ${architecture}: ${info.unexpectedKeys.join(", ")}`,
+    );
   const fresh = info.missingKeys.filter((k) => !info.mismatchedKeys.some((m) => m.name === k));
-  if (fresh.length) out.push(`Some weights of ${architecture} were not initialized from the checkpoint at ${where} and are newly initialized: ${fresh.join(", ")}`);
+  if (fresh.length)
+    out.push(
+      `Some weights of ${architecture} were not initialized from the checkpoint at ${where} and are newly initialized: ${fresh.join(", ")}`,
+    );
   if (info.mismatchedKeys.length) {
-    out.push(`Some weights of ${architecture} were not initialized from the checkpoint at ${where} and are newly initialized because the shapes did not match: ` +
-      info.mismatchedKeys.map((m) => `${m.name}: found ${fmtShape(m.checkpoint)}, expected ${fmtShape(m.model)}`).join(", "));
+    out.push(
+      `Some weights of ${architecture} were not initialized from the checkpoint at ${where} and are newly initialized because the shapes did not match: ` +
+        info.mismatchedKeys
+          .map((m) => `${m.name}: found ${fmtShape(m.checkpoint)}, expected ${fmtShape(m.model)}`)
+          .join(", "),
+    );
   }
-  if (fresh.length || info.mismatchedKeys.length) out.push("You should probably train this model on a down-stream task to be able to use it for predictions and inference.");
+  if (fresh.length || info.mismatchedKeys.length)
+    out.push(
+      "You should probably train this model on a down-stream task to be able to use it for predictions and inference.",
+    );
   return out;
 }
 

@@ -12,19 +12,42 @@
  */
 import { ArgumentError, ShapeError } from "../util/errors.js";
 import type { Rng } from "../util/rng.js";
-import { Tensor, add, reshape, slice, tanh, zeros } from "../tensor/index.js";
+import { type Tensor, add, reshape, slice, tanh, zeros } from "../tensor/index.js";
 import type { Activation as KernelActivation } from "../backend/index.js";
-import { Dropout, Embedding, LayerNorm, Linear, Module, Parameter, fusedActivation, mergeHeads, scaledDotProductAttention, splitHeads } from "../nn/index.js";
+import {
+  Dropout,
+  Embedding,
+  LayerNorm,
+  Linear,
+  Module,
+  Parameter,
+  fusedActivation,
+  mergeHeads,
+  scaledDotProductAttention,
+  splitHeads,
+} from "../nn/index.js";
 import { numLabels, type RobertaConfig } from "../io/config.js";
 import { PreTrainedModel, type ModelOptions } from "./pretrained.js";
-import { attentionMaskFor, type AttentionMask, checkInputs, checkRange, type BaseModelOutput, type ClassifierOutput, type LMOutput, type ModelInputs } from "./interfaces.js";
+import {
+  attentionMaskFor,
+  type AttentionMask,
+  checkInputs,
+  checkRange,
+  type BaseModelOutput,
+  type ClassifierOutput,
+  type LMOutput,
+  type ModelInputs,
+} from "./interfaces.js";
 import { sequenceClassificationLoss, tokenLoss } from "./losses.js";
 
 function checkConfig(config: RobertaConfig): void {
   if (config.position_embedding_type !== "absolute") {
-    throw new ArgumentError(`roberta: position_embedding_type "${config.position_embedding_type}" is not supported (graft implements "absolute", as transformers 5 does)`);
+    throw new ArgumentError(
+      `roberta: position_embedding_type "${config.position_embedding_type}" is not supported (graft implements "absolute", as transformers 5 does)`,
+    );
   }
-  if (config.pad_token_id === null) throw new ArgumentError("roberta: pad_token_id is needed (positions are counted from it)");
+  if (config.pad_token_id === null)
+    throw new ArgumentError("roberta: pad_token_id is needed (positions are counted from it)");
 }
 
 /** fairseq's make_positions: (cumsum(ids ≠ pad) + past) · (ids ≠ pad) + pad, per row. ids [B, T] → [B, T]. */
@@ -51,7 +74,10 @@ export class RobertaEmbeddings extends Module {
   dropout: Dropout;
   position_embeddings: Embedding;
 
-  constructor(private readonly _config: RobertaConfig, rng?: Rng) {
+  constructor(
+    private readonly _config: RobertaConfig,
+    rng?: Rng,
+  ) {
     super();
     const c = _config;
     const pad = c.pad_token_id!;
@@ -72,7 +98,9 @@ export class RobertaEmbeddings extends Module {
       let top = 0;
       for (const p of pos.data) top = Math.max(top, p);
       if (top >= c.max_position_embeddings) {
-        throw new ShapeError(`roberta: a sequence with ${top - c.pad_token_id!} real tokens needs position ${top}, beyond max_position_embeddings (${c.max_position_embeddings}, positions start after pad_token_id ${c.pad_token_id})`);
+        throw new ShapeError(
+          `roberta: a sequence with ${top - c.pad_token_id!} real tokens needs position ${top}, beyond max_position_embeddings (${c.max_position_embeddings}, positions start after pad_token_id ${c.pad_token_id})`,
+        );
       }
     }
     checkRange("roberta", "position id", pos, c.max_position_embeddings);
@@ -92,7 +120,12 @@ export class RobertaSelfAttention extends Module {
   value: Linear;
   dropout: Dropout;
 
-  constructor(private readonly _heads: number, hidden: number, dropout: number, rng?: Rng) {
+  constructor(
+    private readonly _heads: number,
+    hidden: number,
+    dropout: number,
+    rng?: Rng,
+  ) {
     super();
     this.query = new Linear(hidden, hidden, { rng });
     this.key = new Linear(hidden, hidden, { rng });
@@ -105,7 +138,9 @@ export class RobertaSelfAttention extends Module {
     const q = splitHeads(this.query.forward(x), this._heads); // [B, nh, T, dh]
     const k = splitHeads(this.key.forward(x), this._heads);
     const v = splitHeads(this.value.forward(x), this._heads);
-    return mergeHeads(scaledDotProductAttention(q, k, v, { keep: mask.keep, causal: mask.causal, dropout: this.dropout }));
+    return mergeHeads(
+      scaledDotProductAttention(q, k, v, { keep: mask.keep, causal: mask.causal, dropout: this.dropout }),
+    );
   }
 }
 
@@ -235,10 +270,17 @@ abstract class RobertaPreTrainedModel extends PreTrainedModel<RobertaConfig> {
   }
 
   protected override paddingIdxOf(name: string): number | null {
-    return name.endsWith("embeddings.word_embeddings") || name.endsWith("embeddings.position_embeddings") ? this.config.pad_token_id : null;
+    return name.endsWith("embeddings.word_embeddings") || name.endsWith("embeddings.position_embeddings")
+      ? this.config.pad_token_id
+      : null;
   }
 
-  protected override initModule(name: string, m: Module, rng: Rng, fresh: (p: Parameter | null) => p is Parameter): void {
+  protected override initModule(
+    name: string,
+    m: Module,
+    rng: Rng,
+    fresh: (p: Parameter | null) => p is Parameter,
+  ): void {
     super.initModule(name, m, rng, fresh);
     if (m instanceof RobertaLMHead && fresh(m.bias)) m.bias.f32.fill(0);
   }
@@ -262,7 +304,13 @@ export class RobertaModel extends RobertaPreTrainedModel {
   forward(inputs: ModelInputs): BaseModelOutput {
     const [b, t] = checkInputs(this.architecture, inputs);
     const h0 = this.embeddings.forward(inputs.inputIds, inputs.tokenTypeIds ?? null, inputs.positionIds ?? null);
-    const mask = attentionMaskFor({ batch: b, queryLen: t, keyLen: t, paddingMask: inputs.attentionMask ?? null, causal: this.config.is_decoder });
+    const mask = attentionMaskFor({
+      batch: b,
+      queryLen: t,
+      keyLen: t,
+      paddingMask: inputs.attentionMask ?? null,
+      causal: this.config.is_decoder,
+    });
     const h = this.encoder.forward(h0, mask);
     return { lastHiddenState: h, poolerOutput: this.pooler ? this.pooler.forward(h) : null };
   }

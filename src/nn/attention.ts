@@ -15,7 +15,13 @@ export const MASK_VALUE = -3.4028234663852886e38;
  * Additive attention bias of shape [B, 1, 1, T] from a padding mask [B, T] (1 = attend, 0 = padding),
  * optionally combined with a causal mask into [B, 1, T, T].
  */
-export function attentionBias(opts: { batch: number; queryLen: number; keyLen: number; paddingMask?: Tensor | null; causal?: boolean }): Tensor | null {
+export function attentionBias(opts: {
+  batch: number;
+  queryLen: number;
+  keyLen: number;
+  paddingMask?: Tensor | null;
+  causal?: boolean;
+}): Tensor | null {
   const { batch, queryLen: tq, keyLen: tk } = opts;
   const pad = opts.paddingMask ?? null;
   if (pad && (pad.rank !== 2 || pad.shape[0] !== batch || pad.shape[1] !== tk)) {
@@ -33,7 +39,7 @@ export function attentionBias(opts: { batch: number; queryLen: number; keyLen: n
   for (let bi = 0; bi < nb; bi++) {
     for (let i = 0; i < tq; i++) {
       for (let j = 0; j < tk; j++) {
-        const visible = j <= tk - tq + i && (!pad || pad.data[bi * tk + j] !== 0);
+        const visible = j <= tk - tq + i && pad?.data[bi * tk + j] !== 0;
         b[(bi * tq + i) * tk + j] = visible ? 0 : MASK_VALUE;
       }
     }
@@ -65,7 +71,8 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   let probs: Tensor;
   if (opts.bias) {
     scores = add(scale(scores, s), opts.bias);
-    probs = opts.keep || opts.causal ? attentionSoftmax(scores, { keep: opts.keep, causal: opts.causal }) : softmax(scores);
+    probs =
+      opts.keep || opts.causal ? attentionSoftmax(scores, { keep: opts.keep, causal: opts.causal }) : softmax(scores);
   } else {
     probs = attentionSoftmax(scores, { keep: opts.keep, causal: opts.causal, scale: s });
   }
@@ -104,7 +111,8 @@ export class MultiHeadSelfAttention extends Module {
 
   constructor(opts: AttentionOptions) {
     super();
-    if (opts.dim % opts.heads !== 0) throw new ArgumentError(`MultiHeadSelfAttention: dim ${opts.dim} is not divisible by ${opts.heads} heads`);
+    if (opts.dim % opts.heads !== 0)
+      throw new ArgumentError(`MultiHeadSelfAttention: dim ${opts.dim} is not divisible by ${opts.heads} heads`);
     this.heads = opts.heads;
     this.causal = opts.causal ?? false;
     this.query = new Linear(opts.dim, opts.dim, { rng: opts.rng });
@@ -116,7 +124,8 @@ export class MultiHeadSelfAttention extends Module {
 
   /** x [B, T, D]; paddingMask [B, T] with 1 for real tokens. */
   forward(x: Tensor, paddingMask: Tensor | null = null): Tensor {
-    if (x.rank !== 3) throw new ShapeError(`MultiHeadSelfAttention: input must be [batch, seq, dim], got ${fmtShape(x.shape)}`);
+    if (x.rank !== 3)
+      throw new ShapeError(`MultiHeadSelfAttention: input must be [batch, seq, dim], got ${fmtShape(x.shape)}`);
     const [b, t] = x.shape;
     const q = splitHeads(this.query.forward(x), this.heads);
     const k = splitHeads(this.key.forward(x), this.heads);
@@ -124,6 +133,8 @@ export class MultiHeadSelfAttention extends Module {
     if (paddingMask && (paddingMask.rank !== 2 || paddingMask.shape[0] !== b || paddingMask.shape[1] !== t)) {
       throw new ShapeError(`attention: padding mask must be [${b}, ${t}], got ${fmtShape(paddingMask.shape)}`);
     }
-    return this.out.forward(mergeHeads(scaledDotProductAttention(q, k, v, { keep: paddingMask, causal: this.causal, dropout: this.dropout })));
+    return this.out.forward(
+      mergeHeads(scaledDotProductAttention(q, k, v, { keep: paddingMask, causal: this.causal, dropout: this.dropout })),
+    );
   }
 }

@@ -1,7 +1,22 @@
 /** The nn layer's public surface. */
 export { Module, Parameter, toRegExp, type LoadResult, type NamePattern } from "./module.js";
 export { Linear, Embedding, LayerNorm, Dropout, activate } from "./layers.js";
-export { MultiHeadSelfAttention, scaledDotProductAttention, attentionBias, splitHeads, mergeHeads, MASK_VALUE, type AttentionOptions } from "./attention.js";
-export { FeedForward, TransformerBlock, activation, fusedActivation, type Activation, type TransformerBlockOptions } from "./transformer.js";
+export {
+  MultiHeadSelfAttention,
+  scaledDotProductAttention,
+  attentionBias,
+  splitHeads,
+  mergeHeads,
+  MASK_VALUE,
+  type AttentionOptions,
+} from "./attention.js";
+export {
+  FeedForward,
+  TransformerBlock,
+  activation,
+  fusedActivation,
+  type Activation,
+  type TransformerBlockOptions,
+} from "./transformer.js";
 export { LSTM, GRU, type RecurrentOptions, type RecurrentInput, type RecurrentOutput } from "./recurrent.js";
 export * as init from "./init.js";

@@ -1,7 +1,19 @@
 /** Basic layers: Linear, Embedding, LayerNorm, Dropout. Modules hold parameters; the ops compute. */
 import { ArgumentError } from "../util/errors.js";
 import { defaultRng, type Rng } from "../util/rng.js";
-import { Tensor, dropout, embedding, gelu, geluTanh, layerNorm, linear, relu, sigmoid, silu, tanh } from "../tensor/index.js";
+import {
+  type Tensor,
+  dropout,
+  embedding,
+  gelu,
+  geluTanh,
+  layerNorm,
+  linear,
+  relu,
+  sigmoid,
+  silu,
+  tanh,
+} from "../tensor/index.js";
 import type { Activation } from "../backend/index.js";
 import { Module, Parameter } from "./module.js";
 import { constant_, initSkipped, linearDefault_, normal_ } from "./init.js";
@@ -14,7 +26,11 @@ export class Linear extends Module {
   weight: Parameter;
   bias: Parameter | null;
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: { bias?: boolean; rng?: Rng } = {}) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    opts: { bias?: boolean; rng?: Rng } = {},
+  ) {
     super();
     positiveInt("Linear", "inFeatures", inFeatures);
     positiveInt("Linear", "outFeatures", outFeatures);
@@ -37,20 +53,31 @@ export class Linear extends Module {
 /** A kernel activation as its own op (for when it cannot be fused into a Linear layer). */
 export function activate(x: Tensor, act: Activation): Tensor {
   switch (act) {
-    case "identity": return x;
-    case "relu": return relu(x);
-    case "gelu": return gelu(x);
-    case "gelu_tanh": return geluTanh(x);
-    case "silu": return silu(x);
-    case "tanh": return tanh(x);
-    case "sigmoid": return sigmoid(x);
+    case "identity":
+      return x;
+    case "relu":
+      return relu(x);
+    case "gelu":
+      return gelu(x);
+    case "gelu_tanh":
+      return geluTanh(x);
+    case "silu":
+      return silu(x);
+    case "tanh":
+      return tanh(x);
+    case "sigmoid":
+      return sigmoid(x);
   }
 }
 
 export class Embedding extends Module {
   weight: Parameter;
 
-  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, opts: { paddingIdx?: number; rng?: Rng } = {}) {
+  constructor(
+    readonly numEmbeddings: number,
+    readonly embeddingDim: number,
+    opts: { paddingIdx?: number; rng?: Rng } = {},
+  ) {
     super();
     positiveInt("Embedding", "numEmbeddings", numEmbeddings);
     positiveInt("Embedding", "embeddingDim", embeddingDim);
@@ -63,7 +90,8 @@ export class Embedding extends Module {
 
   resetParameters(rng: Rng = defaultRng()): void {
     normal_(this.weight, 1, rng);
-    if (this._paddingIdx !== null) this.weight.f32.fill(0, this._paddingIdx * this.embeddingDim, (this._paddingIdx + 1) * this.embeddingDim);
+    if (this._paddingIdx !== null)
+      this.weight.f32.fill(0, this._paddingIdx * this.embeddingDim, (this._paddingIdx + 1) * this.embeddingDim);
   }
 
   /** ids: i32 tensor of any shape → [...ids.shape, embeddingDim]. */
@@ -76,7 +104,10 @@ export class LayerNorm extends Module {
   weight: Parameter;
   bias: Parameter;
 
-  constructor(readonly normalizedShape: number, readonly eps = 1e-5) {
+  constructor(
+    readonly normalizedShape: number,
+    readonly eps = 1e-5,
+  ) {
     super();
     positiveInt("LayerNorm", "normalizedShape", normalizedShape);
     this.weight = Parameter.zeros([normalizedShape]);
@@ -96,7 +127,10 @@ export class LayerNorm extends Module {
 
 /** Inverted dropout, active only in training mode; each call draws a fresh mask seed from the generator. */
 export class Dropout extends Module {
-  constructor(public p: number, private readonly _rng?: Rng) {
+  constructor(
+    public p: number,
+    private readonly _rng?: Rng,
+  ) {
     super();
     if (!(p >= 0 && p < 1)) throw new ArgumentError(`Dropout: p must be in [0, 1), got ${p}`);
   }

@@ -29,7 +29,12 @@ export type NamePattern = string | RegExp;
 /** Glob-ish name patterns: `*` matches within a dotted segment run, `**` anything; a RegExp is used as is. */
 export function toRegExp(pattern: NamePattern): RegExp {
   if (pattern instanceof RegExp) return pattern;
-  const esc = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*\*/g, "\u0000").replace(/\*/g, "[^.]*").replace(/\u0000/g, ".*").replace(/\?/g, ".");
+  const esc = pattern
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*\*/g, "\u0000")
+    .replace(/\*/g, "[^.]*")
+    .replace(/\u0000/g, ".*")
+    .replace(/\?/g, ".");
   return new RegExp(`^${esc}$`);
 }
 
@@ -42,7 +47,10 @@ export abstract class Module {
     for (const [key, value] of Object.entries(this)) {
       if (key.startsWith("_")) continue;
       if (value instanceof Module) out.push([key, value]);
-      else if (Array.isArray(value)) value.forEach((v, i) => { if (v instanceof Module) out.push([`${key}.${i}`, v]); });
+      else if (Array.isArray(value))
+        value.forEach((v, i) => {
+          if (v instanceof Module) out.push([`${key}.${i}`, v]);
+        });
     }
     return out;
   }
@@ -50,14 +58,16 @@ export abstract class Module {
   /** This module and all its descendants with dotted names ("" for this one). */
   namedModules(prefix = ""): [string, Module][] {
     const out: [string, Module][] = [[prefix, this]];
-    for (const [name, child] of this.namedChildren()) out.push(...child.namedModules(prefix ? `${prefix}.${name}` : name));
+    for (const [name, child] of this.namedChildren())
+      out.push(...child.namedModules(prefix ? `${prefix}.${name}` : name));
     return out;
   }
 
   /** Parameters directly held by this module. */
   private ownParameters(): [string, Parameter][] {
     const out: [string, Parameter][] = [];
-    for (const [key, value] of Object.entries(this)) if (!key.startsWith("_") && value instanceof Parameter) out.push([key, value]);
+    for (const [key, value] of Object.entries(this))
+      if (!key.startsWith("_") && value instanceof Parameter) out.push([key, value]);
     return out;
   }
 
@@ -90,7 +100,9 @@ export abstract class Module {
 
   /** Number of parameter values (tied weights counted once). */
   numParameters(opts: { trainableOnly?: boolean } = {}): number {
-    return this.parameters().filter((p) => !opts.trainableOnly || p.requiresGrad).reduce((s, p) => s + p.size, 0);
+    return this.parameters()
+      .filter((p) => !opts.trainableOnly || p.requiresGrad)
+      .reduce((s, p) => s + p.size, 0);
   }
 
   /** Name → tensor (sharing data with the parameters), tied weights once. */
@@ -118,12 +130,16 @@ export abstract class Module {
     // a parameter counts as present when any of its names (aliases) is in the state dict
     const loaded = new Set<Parameter>();
     for (const [name, p] of all) if (entries.has(name)) loaded.add(p);
-    const missingKeys = this.namedParameters().filter(([, p]) => !loaded.has(p)).map(([n]) => n);
+    const missingKeys = this.namedParameters()
+      .filter(([, p]) => !loaded.has(p))
+      .map(([n]) => n);
     const unexpectedKeys = [...entries.keys()].filter((k) => !byName.has(k));
     const problems: string[] = [];
-    if (mismatched.length) problems.push(`size mismatch for ${mismatched.length} tensor(s):\n  ${mismatched.join("\n  ")}`);
+    if (mismatched.length)
+      problems.push(`size mismatch for ${mismatched.length} tensor(s):\n  ${mismatched.join("\n  ")}`);
     if (strict && missingKeys.length) problems.push(`missing keys (${missingKeys.length}): ${missingKeys.join(", ")}`);
-    if (strict && unexpectedKeys.length) problems.push(`unexpected keys (${unexpectedKeys.length}): ${unexpectedKeys.join(", ")}`);
+    if (strict && unexpectedKeys.length)
+      problems.push(`unexpected keys (${unexpectedKeys.length}): ${unexpectedKeys.join(", ")}`);
     if (problems.length) throw new ShapeError(`loadStateDict(${this.constructor.name}): ${problems.join("\n")}`);
     for (const [name, t] of entries) {
       const p = byName.get(name);

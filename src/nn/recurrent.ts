@@ -43,11 +43,21 @@ abstract class RecurrentBase extends Module {
   readonly numLayers: number;
   interLayerDropout: Dropout;
 
-  constructor(readonly inputSize: number, readonly hiddenSize: number, gates: number, opts: RecurrentOptions) {
+  constructor(
+    readonly inputSize: number,
+    readonly hiddenSize: number,
+    gates: number,
+    opts: RecurrentOptions,
+  ) {
     super();
     this.numLayers = opts.numLayers ?? 1;
-    for (const [n, v] of [["inputSize", inputSize], ["hiddenSize", hiddenSize], ["numLayers", this.numLayers]] as const) {
-      if (!Number.isInteger(v) || v <= 0) throw new ArgumentError(`${this.constructor.name}: ${n} must be a positive integer, got ${v}`);
+    for (const [n, v] of [
+      ["inputSize", inputSize],
+      ["hiddenSize", hiddenSize],
+      ["numLayers", this.numLayers],
+    ] as const) {
+      if (!Number.isInteger(v) || v <= 0)
+        throw new ArgumentError(`${this.constructor.name}: ${n} must be a positive integer, got ${v}`);
     }
     this.interLayerDropout = new Dropout(opts.dropout ?? 0, opts.rng);
     const fields = this as unknown as Record<string, Parameter>;
@@ -76,16 +86,21 @@ abstract class RecurrentBase extends Module {
     const [b, t] = x.shape;
     let m: ArrayLike<number> | null = null;
     if (input.lengths) {
-      if (input.lengths.length !== b) throw new ShapeError(`${this.constructor.name}: ${input.lengths.length} lengths for a batch of ${b}`);
+      if (input.lengths.length !== b)
+        throw new ShapeError(`${this.constructor.name}: ${input.lengths.length} lengths for a batch of ${b}`);
       const mm = new Float32Array(b * t);
       for (let i = 0; i < b; i++) {
         const len = input.lengths[i];
-        if (!Number.isInteger(len) || len < 0 || len > t) throw new ShapeError(`${this.constructor.name}: length ${len} of sequence ${i} is outside [0, ${t}]`);
+        if (!Number.isInteger(len) || len < 0 || len > t)
+          throw new ShapeError(`${this.constructor.name}: length ${len} of sequence ${i} is outside [0, ${t}]`);
         for (let j = 0; j < len; j++) mm[i * t + j] = 1;
       }
       m = mm;
     } else if (input.mask) {
-      if (input.mask.size !== b * t) throw new ShapeError(`${this.constructor.name}: mask ${fmtShape(input.mask.shape)} does not match input [${b}, ${t}]`);
+      if (input.mask.size !== b * t)
+        throw new ShapeError(
+          `${this.constructor.name}: mask ${fmtShape(input.mask.shape)} does not match input [${b}, ${t}]`,
+        );
       m = input.mask.data;
     }
     if (!m || Array.prototype.every.call(m, (v: number) => v !== 0)) return new Array<Tensor | null>(t).fill(null);
@@ -100,14 +115,18 @@ abstract class RecurrentBase extends Module {
 
   protected checkInput(x: Tensor): void {
     if (x.rank !== 3 || x.shape[2] !== this.inputSize) {
-      throw new ShapeError(`${this.constructor.name}: input must be [batch, seq, ${this.inputSize}], got ${fmtShape(x.shape)}`);
+      throw new ShapeError(
+        `${this.constructor.name}: input must be [batch, seq, ${this.inputSize}], got ${fmtShape(x.shape)}`,
+      );
     }
   }
 
   protected initialState(t: Tensor | undefined, layer: number, batch: number, what: string): Tensor {
     if (!t) return zeros([batch, this.hiddenSize]);
     if (t.rank !== 3 || t.shape[0] !== this.numLayers || t.shape[1] !== batch || t.shape[2] !== this.hiddenSize) {
-      throw new ShapeError(`${this.constructor.name}: ${what} must be [${this.numLayers}, ${batch}, ${this.hiddenSize}], got ${fmtShape(t.shape)}`);
+      throw new ShapeError(
+        `${this.constructor.name}: ${what} must be [${this.numLayers}, ${batch}, ${this.hiddenSize}], got ${fmtShape(t.shape)}`,
+      );
     }
     return reshape(slice(t, 0, layer, layer + 1), [batch, this.hiddenSize]);
   }

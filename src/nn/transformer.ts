@@ -1,7 +1,7 @@
 /** Feed-forward and transformer blocks, post-LN (BERT) or pre-LN (GPT-2). */
 import type { Rng } from "../util/rng.js";
 import { ArgumentError } from "../util/errors.js";
-import { Tensor, add } from "../tensor/index.js";
+import { type Tensor, add } from "../tensor/index.js";
 import type { Activation as KernelActivation } from "../backend/index.js";
 import { Module } from "./module.js";
 import { Dropout, LayerNorm, Linear, activate } from "./layers.js";
@@ -12,14 +12,22 @@ export type Activation = "gelu" | "gelu_new" | "gelu_pytorch_tanh" | "relu" | "s
 /** The kernel activation for a Hugging Face `hidden_act` name: what a Linear layer fuses with its bias. */
 export function fusedActivation(name: Activation | string): KernelActivation {
   switch (name) {
-    case "gelu": return "gelu";
+    case "gelu":
+      return "gelu";
     case "gelu_new":
-    case "gelu_pytorch_tanh": return "gelu_tanh";
-    case "relu": return "relu";
+    case "gelu_pytorch_tanh":
+      return "gelu_tanh";
+    case "relu":
+      return "relu";
     case "silu":
-    case "swish": return "silu";
-    case "tanh": return "tanh";
-    default: throw new ArgumentError(`unknown activation "${name}" (known: gelu, gelu_new, gelu_pytorch_tanh, relu, silu, tanh)`);
+    case "swish":
+      return "silu";
+    case "tanh":
+      return "tanh";
+    default:
+      throw new ArgumentError(
+        `unknown activation "${name}" (known: gelu, gelu_new, gelu_pytorch_tanh, relu, silu, tanh)`,
+      );
   }
 }
 
@@ -73,7 +81,13 @@ export class TransformerBlock extends Module {
   constructor(o: TransformerBlockOptions) {
     super();
     this.preNorm = o.preNorm ?? false;
-    this.attention = new MultiHeadSelfAttention({ dim: o.dim, heads: o.heads, dropout: o.attentionDropout ?? o.dropout ?? 0, causal: o.causal, rng: o.rng });
+    this.attention = new MultiHeadSelfAttention({
+      dim: o.dim,
+      heads: o.heads,
+      dropout: o.attentionDropout ?? o.dropout ?? 0,
+      causal: o.causal,
+      rng: o.rng,
+    });
     this.norm1 = new LayerNorm(o.dim, o.eps ?? 1e-5);
     this.ff = new FeedForward(o.dim, o.ffDim, { activation: o.activation, dropout: o.dropout, rng: o.rng });
     this.norm2 = new LayerNorm(o.dim, o.eps ?? 1e-5);

@@ -23,7 +23,10 @@ export interface OptimizerState {
   /** Per-parameter state tensors, keyed "<paramIndex>.<name>" (index in group order). */
   tensors: Record<string, Tensor>;
   /** Per-parameter step counts and the groups' hyperparameters. */
-  meta: { steps: Record<string, number>; groups: { lr: number; weightDecay: number; initialLr: number; name?: string }[] };
+  meta: {
+    steps: Record<string, number>;
+    groups: { lr: number; weightDecay: number; initialLr: number; name?: string }[];
+  };
 }
 
 export abstract class Optimizer {
@@ -32,19 +35,29 @@ export abstract class Optimizer {
   protected readonly state = new Map<Tensor, { step: number; buffers: Record<string, F32> }>();
 
   constructor(params: ParamsArg, defaults: { lr: number; weightDecay: number }) {
-    if (!(defaults.lr >= 0)) throw new ArgumentError(`${this.constructor.name}: learning rate must be >= 0, got ${defaults.lr}`);
+    if (!(defaults.lr >= 0))
+      throw new ArgumentError(`${this.constructor.name}: learning rate must be >= 0, got ${defaults.lr}`);
     const list = params as unknown[];
     const isGroups = list.length > 0 && !(list[0] instanceof Tensor);
-    const groups = isGroups ? (params as (Partial<ParamGroup> & { params: Tensor[] })[]) : [{ params: params as Tensor[] }];
+    const groups = isGroups
+      ? (params as (Partial<ParamGroup> & { params: Tensor[] })[])
+      : [{ params: params as Tensor[] }];
     const seen = new Set<Tensor>();
     this.groups = groups.map((g) => {
       for (const p of g.params) {
         if (p.dtype !== "f32") throw new ShapeError(`${this.constructor.name}: parameters must be f32`);
-        if (seen.has(p)) throw new ArgumentError(`${this.constructor.name}: a parameter appears in more than one group`);
+        if (seen.has(p))
+          throw new ArgumentError(`${this.constructor.name}: a parameter appears in more than one group`);
         seen.add(p);
       }
       const lr = g.lr ?? defaults.lr;
-      return { params: [...g.params], lr, weightDecay: g.weightDecay ?? defaults.weightDecay, name: g.name, initialLr: g.initialLr ?? lr };
+      return {
+        params: [...g.params],
+        lr,
+        weightDecay: g.weightDecay ?? defaults.weightDecay,
+        name: g.name,
+        initialLr: g.initialLr ?? lr,
+      };
     });
   }
 
@@ -98,21 +111,41 @@ export abstract class Optimizer {
       steps[String(i)] = s.step;
       for (const [name, buf] of Object.entries(s.buffers)) tensors[`${i}.${name}`] = new Tensor(buf, p.shape);
     });
-    return { tensors, meta: { steps, groups: this.groups.map((g) => ({ lr: g.lr, weightDecay: g.weightDecay, initialLr: g.initialLr ?? g.lr, name: g.name })) } };
+    return {
+      tensors,
+      meta: {
+        steps,
+        groups: this.groups.map((g) => ({
+          lr: g.lr,
+          weightDecay: g.weightDecay,
+          initialLr: g.initialLr ?? g.lr,
+          name: g.name,
+        })),
+      },
+    };
   }
 
   loadStateDict(sd: OptimizerState): void {
     const params = this.allParams();
-    if (sd.meta.groups.length !== this.groups.length) throw new ShapeError(`${this.constructor.name}.loadStateDict: ${sd.meta.groups.length} groups in the state, ${this.groups.length} in the optimizer`);
+    if (sd.meta.groups.length !== this.groups.length)
+      throw new ShapeError(
+        `${this.constructor.name}.loadStateDict: ${sd.meta.groups.length} groups in the state, ${this.groups.length} in the optimizer`,
+      );
     sd.meta.groups.forEach((g, i) => Object.assign(this.groups[i], g));
     this.state.clear();
     for (const [idx, step] of Object.entries(sd.meta.steps)) {
       const p = params[Number(idx)];
-      if (!p) throw new ShapeError(`${this.constructor.name}.loadStateDict: state for parameter ${idx}, but the optimizer has ${params.length}`);
+      if (!p)
+        throw new ShapeError(
+          `${this.constructor.name}.loadStateDict: state for parameter ${idx}, but the optimizer has ${params.length}`,
+        );
       const buffers = this.initState(p);
       for (const name of Object.keys(buffers)) {
         const t = sd.tensors[`${idx}.${name}`];
-        if (!t || t.size !== p.size) throw new ShapeError(`${this.constructor.name}.loadStateDict: "${idx}.${name}" is missing or has the wrong size`);
+        if (!t || t.size !== p.size)
+          throw new ShapeError(
+            `${this.constructor.name}.loadStateDict: "${idx}.${name}" is missing or has the wrong size`,
+          );
         buffers[name].set(t.f32);
       }
       this.state.set(p, { step, buffers });
@@ -137,7 +170,9 @@ export class Adam extends Optimizer {
     super(params, { lr: opts.lr ?? 1e-3, weightDecay: opts.weightDecay ?? 0 });
     this.betas = opts.betas ?? [0.9, 0.999];
     this.eps = opts.eps ?? 1e-8;
-    for (const b of this.betas) if (!(b >= 0 && b < 1)) throw new ArgumentError(`${this.constructor.name}: betas must be in [0, 1), got ${this.betas}`);
+    for (const b of this.betas)
+      if (!(b >= 0 && b < 1))
+        throw new ArgumentError(`${this.constructor.name}: betas must be in [0, 1), got ${this.betas}`);
   }
 
   protected initState(p: Tensor): Record<string, F32> {
@@ -146,9 +181,21 @@ export class Adam extends Optimizer {
 
   protected update(g: ParamGroup, ps: Tensor[], step: number): void {
     const st = ps.map((p) => this.state.get(p)!.buffers);
-    backend().adam(ps.map((p) => p.f32), ps.map((p) => p.grad!.f32), st.map((s) => s.exp_avg), st.map((s) => s.exp_avg_sq), {
-      lr: g.lr, beta1: this.betas[0], beta2: this.betas[1], eps: this.eps, weightDecay: g.weightDecay, decoupled: this.decoupled, step,
-    });
+    backend().adam(
+      ps.map((p) => p.f32),
+      ps.map((p) => p.grad!.f32),
+      st.map((s) => s.exp_avg),
+      st.map((s) => s.exp_avg_sq),
+      {
+        lr: g.lr,
+        beta1: this.betas[0],
+        beta2: this.betas[1],
+        eps: this.eps,
+        weightDecay: g.weightDecay,
+        decoupled: this.decoupled,
+        step,
+      },
+    );
   }
 }
 
@@ -179,7 +226,8 @@ export class SGD extends Optimizer {
     this.momentum = opts.momentum ?? 0;
     this.dampening = opts.dampening ?? 0;
     this.nesterov = opts.nesterov ?? false;
-    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) throw new ArgumentError("SGD: Nesterov momentum requires momentum > 0 and dampening 0");
+    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0))
+      throw new ArgumentError("SGD: Nesterov momentum requires momentum > 0 and dampening 0");
   }
 
   protected initState(p: Tensor): Record<string, F32> {
@@ -187,9 +235,19 @@ export class SGD extends Optimizer {
   }
 
   protected update(g: ParamGroup, ps: Tensor[], step: number): void {
-    backend().sgd(ps.map((p) => p.f32), ps.map((p) => p.grad!.f32), ps.map((p) => this.state.get(p)!.buffers.momentum_buffer ?? null), {
-      lr: g.lr, momentum: this.momentum, dampening: this.dampening, nesterov: this.nesterov, weightDecay: g.weightDecay, firstStep: step === 1,
-    });
+    backend().sgd(
+      ps.map((p) => p.f32),
+      ps.map((p) => p.grad!.f32),
+      ps.map((p) => this.state.get(p)!.buffers.momentum_buffer ?? null),
+      {
+        lr: g.lr,
+        momentum: this.momentum,
+        dampening: this.dampening,
+        nesterov: this.nesterov,
+        weightDecay: g.weightDecay,
+        firstStep: step === 1,
+      },
+    );
   }
 }
 

@@ -8,8 +8,10 @@ import type { Optimizer } from "./optimizer.js";
 export type Schedule = (step: number) => number;
 
 function requireSteps(name: string, total: number, warmup = 0): void {
-  if (!Number.isInteger(total) || total <= 0) throw new ArgumentError(`${name}: totalSteps must be a positive integer, got ${total}`);
-  if (!Number.isInteger(warmup) || warmup < 0 || warmup > total) throw new ArgumentError(`${name}: warmupSteps must be an integer in [0, ${total}], got ${warmup}`);
+  if (!Number.isInteger(total) || total <= 0)
+    throw new ArgumentError(`${name}: totalSteps must be a positive integer, got ${total}`);
+  if (!Number.isInteger(warmup) || warmup < 0 || warmup > total)
+    throw new ArgumentError(`${name}: warmupSteps must be an integer in [0, ${total}], got ${warmup}`);
 }
 
 export const constant = (): Schedule => () => 1;
@@ -54,7 +56,12 @@ export function slantedTriangular(opts: { totalSteps: number; cutFrac?: number; 
  * One-cycle (Smith 2018) as torch.optim.lr_scheduler.OneCycleLR with cosine annealing: from peak/divFactor up to
  * the peak over pctStart of training, then down to peak/(divFactor·finalDivFactor).
  */
-export function oneCycle(opts: { totalSteps: number; pctStart?: number; divFactor?: number; finalDivFactor?: number }): Schedule {
+export function oneCycle(opts: {
+  totalSteps: number;
+  pctStart?: number;
+  divFactor?: number;
+  finalDivFactor?: number;
+}): Schedule {
   const t = opts.totalSteps;
   requireSteps("oneCycle", t);
   const pct = opts.pctStart ?? 0.3;
@@ -64,7 +71,8 @@ export function oneCycle(opts: { totalSteps: number; pctStart?: number; divFacto
   const downEnd = t - 1;
   const initial = 1 / div;
   const min = initial / finalDiv;
-  const cosAnneal = (start: number, end: number, frac: number) => end + ((start - end) / 2) * (1 + Math.cos(Math.PI * frac));
+  const cosAnneal = (start: number, end: number, frac: number) =>
+    end + ((start - end) / 2) * (1 + Math.cos(Math.PI * frac));
   return (s) => {
     if (s <= upEnd) return cosAnneal(initial, 1, upEnd <= 0 ? 1 : s / upEnd);
     return cosAnneal(1, min, Math.min(1, (s - upEnd) / Math.max(1e-12, downEnd - upEnd)));
@@ -75,7 +83,10 @@ export function oneCycle(opts: { totalSteps: number; pctStart?: number; divFacto
 export class LRScheduler {
   private stepCount = 0;
 
-  constructor(readonly optimizer: Optimizer, readonly schedule: Schedule) {
+  constructor(
+    readonly optimizer: Optimizer,
+    readonly schedule: Schedule,
+  ) {
     this.apply();
   }
 

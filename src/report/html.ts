@@ -64,7 +64,9 @@ footer{padding:12px 32px;color:var(--muted);font-size:12px;border-top:1px solid 
 export function page(o: PageOptions): string {
   const nav = o.sections.map((s) => `<a href="#${esc(s.id)}">${esc(s.title)}</a>`).join("");
   const list = (cls: string, head: string, items: readonly string[] | undefined) =>
-    items?.length ? `<div class="${cls}"><strong>${esc(head)}</strong><ul>${items.map((m) => `<li>${esc(m)}</li>`).join("")}</ul></div>` : "";
+    items?.length
+      ? `<div class="${cls}"><strong>${esc(head)}</strong><ul>${items.map((m) => `<li>${esc(m)}</li>`).join("")}</ul></div>`
+      : "";
   return [
     "<!DOCTYPE html>",
     '<html lang="en"><head><meta charset="utf-8">',
@@ -136,7 +138,8 @@ export function figures(items: readonly string[]): string {
 export function duration(s: number): string {
   if (!Number.isFinite(s)) return "—";
   if (s < 60) return `${formatNumber(s, 3)} s`;
-  const m = Math.floor(s / 60), sec = Math.round(s - m * 60);
+  const m = Math.floor(s / 60),
+    sec = Math.round(s - m * 60);
   if (m < 60) return `${m} min ${String(sec).padStart(2, "0")} s`;
   return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")} min`;
 }

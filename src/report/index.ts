@@ -12,8 +12,25 @@ import { readRun, SUMMARY_FILE, type RunData } from "./run.js";
 import { configSection, curvesSection, scheduleSection, summaryCards, timingSection } from "./sections.js";
 import { studySections } from "./study-view.js";
 
-export { readRun, parseMetrics, SUMMARY_FILE, type RunData, type TrainRecord, type EvalRecord, type BestInfo, type TrainSummaryFile } from "./run.js";
-export { writePredictions, readPredictions, parsePredictions, PREDICTIONS_FILE, type Predictions, type PredictionsMeta, type PredictionExample } from "./predictions.js";
+export {
+  readRun,
+  parseMetrics,
+  SUMMARY_FILE,
+  type RunData,
+  type TrainRecord,
+  type EvalRecord,
+  type BestInfo,
+  type TrainSummaryFile,
+} from "./run.js";
+export {
+  writePredictions,
+  readPredictions,
+  parsePredictions,
+  PREDICTIONS_FILE,
+  type Predictions,
+  type PredictionsMeta,
+  type PredictionExample,
+} from "./predictions.js";
 export { readStudy, STUDY_FILES, type Study, type Trial } from "./study.js";
 export { plot, heatmap, escapeXml, type Series, type PlotOptions, type HeatmapOptions } from "./svg.js";
 
@@ -39,7 +56,9 @@ export function renderRunReport(run: RunData, generatedAt?: Date): { html: strin
   const sections: Section[] = [];
   const overview = summaryCards(run);
   if (overview) sections.push({ id: "overview", title: "Overview", body: overview });
-  const add = (s: Section | null) => { if (s) sections.push(s); };
+  const add = (s: Section | null) => {
+    if (s) sections.push(s);
+  };
   add(curvesSection(run));
   add(scheduleSection(run));
   if (run.predictions?.task === "classification") add(classificationSection(run.predictions, notes));
@@ -49,7 +68,17 @@ export function renderRunReport(run: RunData, generatedAt?: Date): { html: strin
   add(configSection(run));
   const kind = run.study && !run.train.length ? "study" : "run";
   const model = typeof run.config?.model === "string" ? ` · model <code>${esc(run.config.model)}</code>` : "";
-  return { html: page({ title: `graft ${kind}: ${run.name}`, subtitle: `<code>${esc(run.dir)}</code>${model}`, sections, missing: run.missing, notes, generatedAt }), notes };
+  return {
+    html: page({
+      title: `graft ${kind}: ${run.name}`,
+      subtitle: `<code>${esc(run.dir)}</code>${model}`,
+      sections,
+      missing: run.missing,
+      notes,
+      generatedAt,
+    }),
+    notes,
+  };
 }
 
 /** Reads a run directory and writes its report (atomically); returns where, and what the run lacked. */
@@ -63,11 +92,16 @@ export function writeReport(runDir: string, options: ReportOptions = {}): Report
 
 /** Writes a page comparing runs side by side (default: compare.html in the first run directory). */
 export function compareRuns(runDirs: readonly string[], options: ReportOptions = {}): ReportResult {
-  if (runDirs.length < 2) throw new ArgumentError(`compareRuns: give at least two run directories, got ${runDirs.length}`);
+  if (runDirs.length < 2)
+    throw new ArgumentError(`compareRuns: give at least two run directories, got ${runDirs.length}`);
   const runs = runDirs.map((d) => readRun(d));
   const path = resolve(options.out ?? join(runs[0]!.dir, "compare.html"));
   writeFileAtomic(path, renderComparison(runs, path, options.generatedAt));
-  return { path, missing: runs.flatMap((r) => r.missing.map((m) => `${r.name}: ${m}`)), notes: runs.flatMap((r) => r.notes.map((m) => `${r.name}: ${m}`)) };
+  return {
+    path,
+    missing: runs.flatMap((r) => r.missing.map((m) => `${r.name}: ${m}`)),
+    notes: runs.flatMap((r) => r.notes.map((m) => `${r.name}: ${m}`)),
+  };
 }
 
 /**
@@ -82,7 +116,9 @@ export function reportCallback(): { onTrainEnd(t: { run: { path: string } | null
         writeJsonAtomic(join(t.run.path, SUMMARY_FILE), summary);
         writeReport(t.run.path);
       } catch (e) {
-        process.emitWarning(`could not write the run report in ${t.run.path}: ${(e as Error).message}`, { type: "ReportWarning" });
+        process.emitWarning(`could not write the run report in ${t.run.path}: ${(e as Error).message}`, {
+          type: "ReportWarning",
+        });
       }
     },
   };

@@ -63,7 +63,12 @@ type RawClass = { label: unknown; pred?: unknown; probs?: unknown; line: number 
 const isStrArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === "string");
 
 /** Parses the predictions file; `fallbackClasses` (e.g. from run.json) names classes when the file does not. */
-export function parsePredictions(text: string, file: string, fallbackClasses?: string[], taskHint?: string): ReadResult<Predictions> {
+export function parsePredictions(
+  text: string,
+  file: string,
+  fallbackClasses?: string[],
+  taskHint?: string,
+): ReadResult<Predictions> {
   const notes: string[] = [];
   let meta: PredictionsMeta = {};
   const rows: { v: Record<string, unknown>; line: number }[] = [];
@@ -102,26 +107,51 @@ export function parsePredictions(text: string, file: string, fallbackClasses?: s
   }
   const task = meta.task ?? ("tokens" in rows[0]!.v || Array.isArray(rows[0]!.v.labels) ? "ner" : "classification");
   if (task === "ner") return { value: parseNer(rows, meta, file, notes), notes };
-  return { value: parseClassification(rows.map((r) => ({ label: r.v.label, pred: r.v.pred, probs: r.v.probs, line: r.line })), meta, file, notes, fallbackClasses), notes };
+  return {
+    value: parseClassification(
+      rows.map((r) => ({ label: r.v.label, pred: r.v.pred, probs: r.v.probs, line: r.line })),
+      meta,
+      file,
+      notes,
+      fallbackClasses,
+    ),
+    notes,
+  };
 }
 
 function readMeta(m: Record<string, unknown>, file: string, notes: string[]): PredictionsMeta {
   const meta: PredictionsMeta = {};
   if (m.task === "classification" || m.task === "ner") meta.task = m.task;
-  else if (m.task !== undefined) notes.push(`${file}: meta.task ${JSON.stringify(m.task)} is not "classification" or "ner"; inferred from the examples`);
+  else if (m.task !== undefined)
+    notes.push(
+      `${file}: meta.task ${JSON.stringify(m.task)} is not "classification" or "ner"; inferred from the examples`,
+    );
   if (isStrArray(m.classes)) meta.classes = m.classes;
   if (typeof m.split === "string") meta.split = m.split;
   if (typeof m.step === "number") meta.step = m.step;
   return meta;
 }
 
-function parseNer(rows: { v: Record<string, unknown>; line: number }[], meta: PredictionsMeta, file: string, notes: string[]): NerPredictions | null {
+function parseNer(
+  rows: { v: Record<string, unknown>; line: number }[],
+  meta: PredictionsMeta,
+  file: string,
+  notes: string[],
+): NerPredictions | null {
   const sentences: NerPredictions["sentences"] = [];
   let skipped = 0;
   for (const { v, line } of rows) {
     const { labels, preds, tokens } = v;
-    if (!isStrArray(labels) || !isStrArray(preds) || labels.length !== preds.length || (tokens !== undefined && (!isStrArray(tokens) || tokens.length !== labels.length))) {
-      if (++skipped <= 3) notes.push(`${file} line ${line}: needs "labels" and "preds" as string arrays of equal length (and "tokens" of the same length if given); skipped`);
+    if (
+      !isStrArray(labels) ||
+      !isStrArray(preds) ||
+      labels.length !== preds.length ||
+      (tokens !== undefined && (!isStrArray(tokens) || tokens.length !== labels.length))
+    ) {
+      if (++skipped <= 3)
+        notes.push(
+          `${file} line ${line}: needs "labels" and "preds" as string arrays of equal length (and "tokens" of the same length if given); skipped`,
+        );
       continue;
     }
     sentences.push({ tokens: isStrArray(tokens) ? tokens : null, labels, preds });
@@ -130,11 +160,18 @@ function parseNer(rows: { v: Record<string, unknown>; line: number }[], meta: Pr
   return sentences.length ? { task: "ner", sentences, meta } : null;
 }
 
-function parseClassification(rows: RawClass[], meta: PredictionsMeta, file: string, notes: string[], fallback?: string[]): ClassificationPredictions | null {
+function parseClassification(
+  rows: RawClass[],
+  meta: PredictionsMeta,
+  file: string,
+  notes: string[],
+  fallback?: string[],
+): ClassificationPredictions | null {
   // Class names: the header's, else the run's, else the labels seen (names sorted, indices 0..max).
   let classes = meta.classes ?? fallback;
   const names = new Set<string>();
-  let maxIndex = -1, width = 0;
+  let maxIndex = -1,
+    width = 0;
   for (const r of rows) {
     for (const v of [r.label, r.pred]) {
       if (typeof v === "string") names.add(v);
@@ -153,19 +190,33 @@ function parseClassification(rows: RawClass[], meta: PredictionsMeta, file: stri
     if (Number.isInteger(v) && (v as number) >= 0 && (v as number) < k) return v as number;
     return undefined;
   };
-  const labels: number[] = [], preds: number[] = [], probs: number[][] = [];
-  let withProbs = 0, skipped = 0, unlabelled = 0;
+  const labels: number[] = [],
+    preds: number[] = [],
+    probs: number[][] = [];
+  let withProbs = 0,
+    skipped = 0,
+    unlabelled = 0;
   const skip = (line: number, why: string) => {
     if (++skipped <= 3) notes.push(`${file} line ${line}: ${why}; skipped`);
   };
   for (const r of rows) {
     // predictions on data without gold labels say nothing about quality
-    if (r.label === null || r.label === undefined) { unlabelled++; continue; }
+    if (r.label === null || r.label === undefined) {
+      unlabelled++;
+      continue;
+    }
     const y = toIndex(r.label);
-    if (y === undefined) { skip(r.line, `label ${JSON.stringify(r.label)} is not one of the ${k} classes`); continue; }
+    if (y === undefined) {
+      skip(r.line, `label ${JSON.stringify(r.label)} is not one of the ${k} classes`);
+      continue;
+    }
     let p: number[] | null = null;
     if (r.probs !== undefined) {
-      if (!Array.isArray(r.probs) || r.probs.length !== k || !r.probs.every((x) => typeof x === "number" && Number.isFinite(x) && x >= 0 && x <= 1)) {
+      if (
+        !Array.isArray(r.probs) ||
+        r.probs.length !== k ||
+        !r.probs.every((x) => typeof x === "number" && Number.isFinite(x) && x >= 0 && x <= 1)
+      ) {
         skip(r.line, `probs must be ${k} probabilities in [0, 1]`);
         continue;
       }
@@ -175,19 +226,29 @@ function parseClassification(rows: RawClass[], meta: PredictionsMeta, file: stri
       if (sum !== 1 && Math.abs(sum - 1) <= 1e-4) p = p.map((x) => x / sum);
     }
     let yhat = r.pred === undefined ? undefined : toIndex(r.pred);
-    if (r.pred !== undefined && yhat === undefined) { skip(r.line, `pred ${JSON.stringify(r.pred)} is not one of the ${k} classes`); continue; }
+    if (r.pred !== undefined && yhat === undefined) {
+      skip(r.line, `pred ${JSON.stringify(r.pred)} is not one of the ${k} classes`);
+      continue;
+    }
     if (yhat === undefined) {
-      if (!p) { skip(r.line, "needs pred or probs"); continue; }
+      if (!p) {
+        skip(r.line, "needs pred or probs");
+        continue;
+      }
       yhat = argmax(p);
     }
     labels.push(y);
     preds.push(yhat);
-    if (p) { probs.push(p); withProbs++; }
+    if (p) {
+      probs.push(p);
+      withProbs++;
+    }
   }
   if (skipped > 3) notes.push(`${file}: ${skipped} examples skipped in all`);
   if (unlabelled) notes.push(`${file}: ${unlabelled} examples have no gold label; left out`);
   if (!labels.length) return null;
-  if (withProbs > 0 && withProbs < labels.length) notes.push(`${file}: only ${withProbs} of ${labels.length} examples have probs; probability plots are left out`);
+  if (withProbs > 0 && withProbs < labels.length)
+    notes.push(`${file}: only ${withProbs} of ${labels.length} examples have probs; probability plots are left out`);
   return { task: "classification", classes, labels, preds, probs: withProbs === labels.length ? probs : null, meta };
 }
 
@@ -201,7 +262,11 @@ export function argmax(row: readonly number[]): number {
  * Reads `eval_predictions.jsonl` (else `predictions.jsonl`) from a run directory (value null when absent or empty).
  * `taskHint` is the run's task from run.json: predictions of other tasks (regression, multi-label) are not read.
  */
-export function readPredictions(runDir: string, fallbackClasses?: string[], taskHint?: string): ReadResult<Predictions> {
+export function readPredictions(
+  runDir: string,
+  fallbackClasses?: string[],
+  taskHint?: string,
+): ReadResult<Predictions> {
   for (const f of [PREDICTIONS_FILE, TASK_PREDICTIONS_FILE]) {
     const path = join(runDir, f);
     if (!existsSync(path)) continue;
@@ -220,7 +285,8 @@ export type PredictionExample =
 export function writePredictions(runDir: string, meta: PredictionsMeta, examples: Iterable<PredictionExample>): string {
   const lines = [JSON.stringify({ meta })];
   for (const e of examples) {
-    if ("labels" in e && e.labels.length !== e.preds.length) throw new ArgumentError(`writePredictions: a sentence has ${e.labels.length} labels but ${e.preds.length} preds`);
+    if ("labels" in e && e.labels.length !== e.preds.length)
+      throw new ArgumentError(`writePredictions: a sentence has ${e.labels.length} labels but ${e.preds.length} preds`);
     lines.push(JSON.stringify(e));
   }
   const path = join(runDir, PREDICTIONS_FILE);

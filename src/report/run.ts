@@ -84,7 +84,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /** Splits metrics.jsonl text into training and evaluation records (a torn last line is ignored). */
 export function parseMetrics(text: string, notes: string[] = []): { train: TrainRecord[]; evals: EvalRecord[] } {
-  const train: TrainRecord[] = [], evals: EvalRecord[] = [];
+  const train: TrainRecord[] = [],
+    evals: EvalRecord[] = [];
   const lines = text.split("\n");
   let bad = 0;
   lines.forEach((line, i) => {
@@ -100,17 +101,27 @@ export function parseMetrics(text: string, notes: string[] = []): { train: Train
       if (++bad <= 3) notes.push(`metrics.jsonl line ${i + 1}: a record needs a numeric "step"; skipped`);
       return;
     }
-    const step = r.step as number, epoch = num(r.epoch);
+    const step = r.step as number,
+      epoch = num(r.epoch);
     const evalMetrics: Record<string, number> = {};
-    for (const [k, v] of Object.entries(r)) if (k.startsWith("eval_") && num(v) !== null) evalMetrics[k.slice(5)] = v as number;
+    for (const [k, v] of Object.entries(r))
+      if (k.startsWith("eval_") && num(v) !== null) evalMetrics[k.slice(5)] = v as number;
     if (Object.keys(evalMetrics).length) evals.push({ step, epoch, metrics: evalMetrics });
     if ("loss" in r || "lr" in r || "examples_per_s" in r) {
-      train.push({ step, epoch, loss: num(r.loss), lr: num(r.lr), gradNorm: num(r.grad_norm), examplesPerS: num(r.examples_per_s) });
+      train.push({
+        step,
+        epoch,
+        loss: num(r.loss),
+        lr: num(r.lr),
+        gradNorm: num(r.grad_norm),
+        examplesPerS: num(r.examples_per_s),
+      });
     }
   });
   if (bad > 3) notes.push(`metrics.jsonl: ${bad} records skipped in all`);
   // a resumed run may repeat steps it logged before the crash: the last record of a step wins
-  const dedupe = <T extends { step: number }>(a: T[]) => [...new Map(a.map((x) => [x.step, x])).values()].sort((x, y) => x.step - y.step);
+  const dedupe = <T extends { step: number }>(a: T[]) =>
+    [...new Map(a.map((x) => [x.step, x])).values()].sort((x, y) => x.step - y.step);
   return { train: dedupe(train), evals: dedupe(evals) };
 }
 
@@ -137,13 +148,16 @@ export function classNamesFromConfig(config: Record<string, unknown> | null): st
 export function readRun(dir: string): RunData {
   const abs = resolve(dir);
   if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new FormatError(`${dir}: no such directory`);
-  const missing: string[] = [], notes: string[] = [];
+  const missing: string[] = [],
+    notes: string[] = [];
   const has = (f: string) => existsSync(join(abs, f));
 
   const studyFile = STUDY_FILES.find(has);
   if (!has("run.json") && !has("metrics.jsonl") && !has(PREDICTIONS_FILE) && !studyFile) {
-    throw new FormatError(`${dir} is not a graft run or study directory: it has no run.json, metrics.jsonl, ${PREDICTIONS_FILE} or ${STUDY_FILES.join("/")}`,
-      "pass the directory a training run (graft finetune/pretrain --output-dir) or a tuning study wrote");
+    throw new FormatError(
+      `${dir} is not a graft run or study directory: it has no run.json, metrics.jsonl, ${PREDICTIONS_FILE} or ${STUDY_FILES.join("/")}`,
+      "pass the directory a training run (graft finetune/pretrain --output-dir) or a tuning study wrote",
+    );
   }
 
   let config: Record<string, unknown> | null = null;
@@ -153,11 +167,17 @@ export function readRun(dir: string): RunData {
     else if (c !== null) notes.push("run.json: not a JSON object");
   } else if (!studyFile) missing.push("run.json (the resolved configuration): no configuration section");
 
-  let train: TrainRecord[] = [], evals: EvalRecord[] = [];
+  let train: TrainRecord[] = [],
+    evals: EvalRecord[] = [];
   if (has("metrics.jsonl")) ({ train, evals } = parseMetrics(readFileSync(join(abs, "metrics.jsonl"), "utf8"), notes));
-  else if (!studyFile) missing.push("metrics.jsonl (the training log): no learning curves, learning-rate schedule or throughput");
-  if (has("metrics.jsonl") && !train.length && !evals.length) missing.push("metrics.jsonl has no records: no learning curves (the run stopped before its first log step?)");
-  else if (has("metrics.jsonl") && !evals.length) missing.push("evaluation records in metrics.jsonl: no validation curves (the run had no evaluation set, or stopped before the first evaluation)");
+  else if (!studyFile)
+    missing.push("metrics.jsonl (the training log): no learning curves, learning-rate schedule or throughput");
+  if (has("metrics.jsonl") && !train.length && !evals.length)
+    missing.push("metrics.jsonl has no records: no learning curves (the run stopped before its first log step?)");
+  else if (has("metrics.jsonl") && !evals.length)
+    missing.push(
+      "evaluation records in metrics.jsonl: no validation curves (the run had no evaluation set, or stopped before the first evaluation)",
+    );
 
   let best: BestInfo | null = null;
   const bestPath = join(abs, "best", "best.json");
@@ -165,12 +185,14 @@ export function readRun(dir: string): RunData {
     const b = readJson(bestPath, notes);
     if (isObject(b) && num(b.step) !== null && typeof b.metric === "string") {
       const metrics: Record<string, number> = {};
-      if (isObject(b.metrics)) for (const [k, v] of Object.entries(b.metrics)) if (num(v) !== null) metrics[k] = v as number;
+      if (isObject(b.metrics))
+        for (const [k, v] of Object.entries(b.metrics)) if (num(v) !== null) metrics[k] = v as number;
       best = { step: b.step as number, metric: b.metric, value: num(b.value) ?? NaN, metrics };
     } else if (b !== null) notes.push("best/best.json: needs step and metric");
   }
 
-  let summary: TrainSummaryFile | null = null, test: Record<string, number> | null = null;
+  let summary: TrainSummaryFile | null = null,
+    test: Record<string, number> | null = null;
   if (has(SUMMARY_FILE)) {
     const s = readJson(join(abs, SUMMARY_FILE), notes);
     if (isObject(s)) summary = s as TrainSummaryFile;
@@ -184,11 +206,18 @@ export function readRun(dir: string): RunData {
     }
   }
 
-  const task = isObject(config?.finetune) && typeof config.finetune.task === "string" ? config.finetune.task : typeof config?.task === "string" ? config.task : undefined;
+  const task =
+    isObject(config?.finetune) && typeof config.finetune.task === "string"
+      ? config.finetune.task
+      : typeof config?.task === "string"
+        ? config.task
+        : undefined;
   const pr = readPredictions(abs, classNamesFromConfig(config), task);
   notes.push(...pr.notes);
   if (!has(PREDICTIONS_FILE) && !has(TASK_PREDICTIONS_FILE) && (train.length || evals.length)) {
-    missing.push(`${PREDICTIONS_FILE} (evaluation predictions): no confusion matrix, ROC/PR curves, calibration or per-class table`);
+    missing.push(
+      `${PREDICTIONS_FILE} (evaluation predictions): no confusion matrix, ROC/PR curves, calibration or per-class table`,
+    );
   }
 
   let study: Study | null = null;
@@ -197,5 +226,18 @@ export function readRun(dir: string): RunData {
     study = st.value;
     notes.push(...st.notes);
   }
-  return { dir: abs, name: basename(abs), config, train, evals, best, summary, test, predictions: pr.value, study, missing, notes };
+  return {
+    dir: abs,
+    name: basename(abs),
+    config,
+    train,
+    evals,
+    best,
+    summary,
+    test,
+    predictions: pr.value,
+    study,
+    missing,
+    notes,
+  };
 }

@@ -28,7 +28,12 @@ function clean(v: number): number {
 }
 
 /** Ticks covering [lo, hi] at a nice step; with `extend` the domain grows to the outer ticks. */
-export function linearTicks(lo: number, hi: number, count = 5, extend = false): { domain: [number, number]; ticks: number[]; step: number } {
+export function linearTicks(
+  lo: number,
+  hi: number,
+  count = 5,
+  extend = false,
+): { domain: [number, number]; ticks: number[]; step: number } {
   if (!(hi > lo)) {
     // A flat series: centre it in a unit-ish band so it is visible and labelled.
     const pad = lo === 0 ? 1 : Math.abs(lo) * 0.1;
@@ -36,10 +41,14 @@ export function linearTicks(lo: number, hi: number, count = 5, extend = false): 
     hi += pad;
   }
   const step = niceStep(hi - lo, count);
-  const first = Math.ceil(lo / step - 1e-9), last = Math.floor(hi / step + 1e-9);
-  const domain: [number, number] = extend ? [clean(Math.floor(lo / step + 1e-9) * step), clean(Math.ceil(hi / step - 1e-9) * step)] : [lo, hi];
+  const first = Math.ceil(lo / step - 1e-9),
+    last = Math.floor(hi / step + 1e-9);
+  const domain: [number, number] = extend
+    ? [clean(Math.floor(lo / step + 1e-9) * step), clean(Math.ceil(hi / step - 1e-9) * step)]
+    : [lo, hi];
   const ticks: number[] = [];
-  const a = extend ? Math.round(domain[0] / step) : first, b = extend ? Math.round(domain[1] / step) : last;
+  const a = extend ? Math.round(domain[0] / step) : first,
+    b = extend ? Math.round(domain[1] / step) : last;
   for (let k = a; k <= b; k++) ticks.push(clean(k * step));
   return { domain, ticks, step };
 }
@@ -47,7 +56,8 @@ export function linearTicks(lo: number, hi: number, count = 5, extend = false): 
 /** Decade ticks (plus 2 and 5 when the axis spans fewer than three decades) over a positive range. */
 export function logTicks(lo: number, hi: number): { domain: [number, number]; ticks: number[] } {
   if (!(lo > 0)) throw new RangeError(`a log axis needs positive values, got a minimum of ${lo}`);
-  let e0 = Math.floor(Math.log10(lo) + 1e-9), e1 = Math.ceil(Math.log10(hi) - 1e-9);
+  let e0 = Math.floor(Math.log10(lo) + 1e-9),
+    e1 = Math.ceil(Math.log10(hi) - 1e-9);
   if (e1 <= e0) e1 = e0 + 1;
   const ticks: number[] = [];
   const fine = e1 - e0 < 3;
@@ -96,7 +106,10 @@ function decimalsOf(x: number): number {
 export function tickFormatter(step: number, ticks: readonly number[]): (v: number) => string {
   const maxAbs = Math.max(0, ...ticks.map(Math.abs));
   if (step < 1e-3 || maxAbs >= 1e9) {
-    const sig = Math.max(1, Math.min(6, Math.floor(Math.log10(Math.max(maxAbs, step))) - Math.floor(Math.log10(step)) + 1));
+    const sig = Math.max(
+      1,
+      Math.min(6, Math.floor(Math.log10(Math.max(maxAbs, step))) - Math.floor(Math.log10(step)) + 1),
+    );
     return (v) => (v === 0 ? "0" : expo(v, sig));
   }
   if (maxAbs >= 1e4 && Number.isInteger(step)) {
@@ -107,7 +120,7 @@ export function tickFormatter(step: number, ticks: readonly number[]): (v: numbe
     return (v) => (v === 0 ? "0" : trimZeros((v / div).toFixed(decimals)) + suffix);
   }
   const decimals = decimalsOf(step);
-  return (v) => (v === 0 ? "0" : (decimals > 0 ? trimZeros(v.toFixed(decimals)) : v.toFixed(0)));
+  return (v) => (v === 0 ? "0" : decimals > 0 ? trimZeros(v.toFixed(decimals)) : v.toFixed(0));
 }
 
 export interface ScaleOptions {
@@ -122,7 +135,8 @@ export interface ScaleOptions {
 /** A scale from the data values (non-finite values, and non-positive ones on a log axis, are ignored). */
 export function makeScale(values: readonly number[], range: [number, number], opts: ScaleOptions = {}): Scale {
   const log = opts.log ?? false;
-  let lo = Infinity, hi = -Infinity;
+  let lo = Infinity,
+    hi = -Infinity;
   for (const v of values) {
     if (!Number.isFinite(v) || (log && v <= 0)) continue;
     if (v < lo) lo = v;
@@ -132,7 +146,9 @@ export function makeScale(values: readonly number[], range: [number, number], op
   if (!Number.isFinite(lo)) [lo, hi] = log ? [1, 10] : [0, 1];
   let domain: [number, number], ticks: number[], format: (v: number) => string;
   if (log) {
-    const t = opts.domain ? { domain: opts.domain, ticks: logTicks(lo, hi).ticks.filter((v) => v >= lo * 0.999999 && v <= hi * 1.000001) } : logTicks(lo, hi);
+    const t = opts.domain
+      ? { domain: opts.domain, ticks: logTicks(lo, hi).ticks.filter((v) => v >= lo * 0.999999 && v <= hi * 1.000001) }
+      : logTicks(lo, hi);
     domain = t.domain;
     ticks = t.ticks;
     format = (v) => formatNumber(v, 2);

@@ -55,12 +55,16 @@ function readTrial(t: unknown, where: string, notes: string[]): Trial | null {
     notes.push(`${where}: a trial needs an integer "number"; skipped`);
     return null;
   }
-  const state = typeof t.state === "string" && (STATES as readonly string[]).includes(t.state.toLowerCase()) ? (t.state.toLowerCase() as TrialState) : null;
+  const state =
+    typeof t.state === "string" && (STATES as readonly string[]).includes(t.state.toLowerCase())
+      ? (t.state.toLowerCase() as TrialState)
+      : null;
   const raw = Array.isArray(t.values) ? t.values[0] : t.value;
   const value = typeof raw === "number" && Number.isFinite(raw) ? raw : null;
   const params: Trial["params"] = {};
   if (isObject(t.params)) {
-    for (const [k, v] of Object.entries(t.params)) if (typeof v === "number" || typeof v === "string" || typeof v === "boolean") params[k] = v;
+    for (const [k, v] of Object.entries(t.params))
+      if (typeof v === "number" || typeof v === "string" || typeof v === "boolean") params[k] = v;
   }
   const intermediate: Point[] = [];
   if (Array.isArray(t.intermediate)) {
@@ -75,8 +79,12 @@ function readTrial(t: unknown, where: string, notes: string[]): Trial | null {
     state: state ?? (value !== null ? "complete" : "running"),
     value,
     params,
-    durationS: typeof t.duration_s === "number" ? t.duration_s
-      : typeof t.startedAt === "number" && typeof t.finishedAt === "number" ? (t.finishedAt - t.startedAt) / 1000 : null,
+    durationS:
+      typeof t.duration_s === "number"
+        ? t.duration_s
+        : typeof t.startedAt === "number" && typeof t.finishedAt === "number"
+          ? (t.finishedAt - t.startedAt) / 1000
+          : null,
     runDir: typeof t.run_dir === "string" ? t.run_dir : null,
     intermediate,
     error: typeof t.error === "string" ? t.error : null,
@@ -88,7 +96,13 @@ export function lossLike(metric: string): boolean {
 }
 
 /** Builds a study from parsed parts: sorts trials by number and picks the best complete one. */
-export function makeStudy(metric: unknown, direction: unknown, trials: Trial[], source: string, notes: string[]): Study {
+export function makeStudy(
+  metric: unknown,
+  direction: unknown,
+  trials: Trial[],
+  source: string,
+  notes: string[],
+): Study {
   const m = typeof metric === "string" && metric ? metric : "objective";
   let dir: "maximize" | "minimize";
   if (direction === "maximize" || direction === "minimize") dir = direction;
@@ -118,8 +132,11 @@ export function parseLeaderboard(text: string, source: string, notes: string[]):
     notes.push(`${source}: expected {"metric", "direction", "trials": [...]} or an array of trials`);
     return null;
   }
-  const trials = obj.trials.map((t, i) => readTrial(t, `${source} trial ${i}`, notes)).filter((t): t is Trial => t !== null);
-  if (Array.isArray(obj.directions) && obj.directions.length > 1) notes.push(`${source}: ${obj.directions.length} objectives; the report ranks by the first`);
+  const trials = obj.trials
+    .map((t, i) => readTrial(t, `${source} trial ${i}`, notes))
+    .filter((t): t is Trial => t !== null);
+  if (Array.isArray(obj.directions) && obj.directions.length > 1)
+    notes.push(`${source}: ${obj.directions.length} objectives; the report ranks by the first`);
   const direction = obj.direction ?? (Array.isArray(obj.directions) ? obj.directions[0] : undefined);
   return makeStudy(obj.metric ?? obj.objective, direction, trials, source, notes);
 }
@@ -137,7 +154,10 @@ export function parseTrialsJsonl(text: string, source: string, notes: string[]):
       if (i !== lines.length - 1) notes.push(`${source} line ${i + 1}: not valid JSON; skipped`);
       return;
     }
-    if (isObject(v) && isObject(v.meta)) { meta = v.meta; return; }
+    if (isObject(v) && isObject(v.meta)) {
+      meta = v.meta;
+      return;
+    }
     const t = readTrial(v, `${source} line ${i + 1}`, notes);
     if (t) byNumber.set(t.number, t);
   });

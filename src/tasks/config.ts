@@ -84,20 +84,37 @@ export const FINETUNE_DEFAULTS: Omit<FinetuneConfig, "model" | "data"> = {
 export const LORA_DEFAULTS: LoraSettings = { r: 8, alpha: 16, dropout: 0.1, targetModules: ["query", "value"] };
 
 export function resolveFinetuneConfig(c: Partial<FinetuneConfig> & { model: string; data: string }): FinetuneConfig {
-  const r: FinetuneConfig = { ...FINETUNE_DEFAULTS, ...Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)) } as FinetuneConfig;
-  if (!["classification", "multilabel", "regression", "ner"].includes(r.task)) throw new ArgumentError(`task must be classification, multilabel, regression or ner, got "${r.task}"`);
-  if (!(r.validationFraction >= 0 && r.validationFraction < 1)) throw new ArgumentError(`validationFraction must be in [0, 1), got ${r.validationFraction}`);
-  if (!(r.testFraction >= 0 && r.testFraction < 1 && r.validationFraction + r.testFraction < 1)) throw new ArgumentError(`testFraction must be in [0, 1) with validationFraction + testFraction < 1`);
-  if (!Number.isInteger(r.maxLength) || r.maxLength < 8) throw new ArgumentError(`maxLength must be an integer >= 8, got ${r.maxLength}`);
-  if (!(r.layerDecay > 0 && r.layerDecay <= 1)) throw new ArgumentError(`layerDecay must be in (0, 1], got ${r.layerDecay}`);
+  const r: FinetuneConfig = {
+    ...FINETUNE_DEFAULTS,
+    ...Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)),
+  } as FinetuneConfig;
+  if (!["classification", "multilabel", "regression", "ner"].includes(r.task))
+    throw new ArgumentError(`task must be classification, multilabel, regression or ner, got "${r.task}"`);
+  if (!(r.validationFraction >= 0 && r.validationFraction < 1))
+    throw new ArgumentError(`validationFraction must be in [0, 1), got ${r.validationFraction}`);
+  if (!(r.testFraction >= 0 && r.testFraction < 1 && r.validationFraction + r.testFraction < 1))
+    throw new ArgumentError(`testFraction must be in [0, 1) with validationFraction + testFraction < 1`);
+  if (!Number.isInteger(r.maxLength) || r.maxLength < 8)
+    throw new ArgumentError(`maxLength must be an integer >= 8, got ${r.maxLength}`);
+  if (!(r.layerDecay > 0 && r.layerDecay <= 1))
+    throw new ArgumentError(`layerDecay must be in (0, 1], got ${r.layerDecay}`);
   if (!(r.focalGamma >= 0)) throw new ArgumentError(`focalGamma must be >= 0, got ${r.focalGamma}`);
-  if (!(r.labelSmoothing >= 0 && r.labelSmoothing < 1)) throw new ArgumentError(`labelSmoothing must be in [0, 1), got ${r.labelSmoothing}`);
-  if (r.dropout !== null && !(r.dropout >= 0 && r.dropout < 1)) throw new ArgumentError(`dropout must be in [0, 1), got ${r.dropout}`);
-  if (!["random", "weighted"].includes(r.sampler)) throw new ArgumentError(`sampler must be random or weighted, got "${r.sampler}"`);
+  if (!(r.labelSmoothing >= 0 && r.labelSmoothing < 1))
+    throw new ArgumentError(`labelSmoothing must be in [0, 1), got ${r.labelSmoothing}`);
+  if (r.dropout !== null && !(r.dropout >= 0 && r.dropout < 1))
+    throw new ArgumentError(`dropout must be in [0, 1), got ${r.dropout}`);
+  if (!["random", "weighted"].includes(r.sampler))
+    throw new ArgumentError(`sampler must be random or weighted, got "${r.sampler}"`);
   if (r.lora) r.lora = { ...LORA_DEFAULTS, ...r.lora };
-  if (r.lora && r.gradualUnfreezing) throw new ArgumentError("LoRA and gradual unfreezing cannot be combined: LoRA already freezes the base model");
-  if ((r.task === "regression" || r.task === "ner") && (r.classWeights || r.sampler === "weighted" || r.focalGamma > 0 || r.tuneThreshold)) {
-    throw new ArgumentError(`class weights, the weighted sampler, focal loss and threshold tuning apply to classification, not ${r.task}`);
+  if (r.lora && r.gradualUnfreezing)
+    throw new ArgumentError("LoRA and gradual unfreezing cannot be combined: LoRA already freezes the base model");
+  if (
+    (r.task === "regression" || r.task === "ner") &&
+    (r.classWeights || r.sampler === "weighted" || r.focalGamma > 0 || r.tuneThreshold)
+  ) {
+    throw new ArgumentError(
+      `class weights, the weighted sampler, focal loss and threshold tuning apply to classification, not ${r.task}`,
+    );
   }
   return r;
 }

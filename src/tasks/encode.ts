@@ -22,10 +22,19 @@ export interface EncodedTokens extends EncodedRow {
 
 const CHUNK = 512;
 
-export async function encodeTexts(tok: Tokenizer, texts: readonly string[], pairs: readonly string[] | undefined, maxLength: number): Promise<EncodedRow[]> {
+export async function encodeTexts(
+  tok: Tokenizer,
+  texts: readonly string[],
+  pairs: readonly string[] | undefined,
+  maxLength: number,
+): Promise<EncodedRow[]> {
   const rows: EncodedRow[] = [];
   for (let i = 0; i < texts.length; i += CHUNK) {
-    const b = await tok.encodeBatch(texts.slice(i, i + CHUNK), { truncation: true, maxLength, ...(pairs ? { pairs: pairs.slice(i, i + CHUNK) } : {}) });
+    const b = await tok.encodeBatch(texts.slice(i, i + CHUNK), {
+      truncation: true,
+      maxLength,
+      ...(pairs ? { pairs: pairs.slice(i, i + CHUNK) } : {}),
+    });
     for (let k = 0; k < b.inputIds.length; k++) rows.push({ ids: b.inputIds[k], typeIds: b.tokenTypeIds[k] });
   }
   return rows;
@@ -35,7 +44,12 @@ export async function encodeTexts(tok: Tokenizer, texts: readonly string[], pair
  * Encodes pre-split words (CoNLL tokens) by joining them with spaces and mapping every sub-token back to its word
  * through character offsets, which is robust to pre-tokenizers that split a CoNLL token further ("U.S." → "U", ".", ...).
  */
-export async function encodeWords(tok: Tokenizer, sentences: readonly (readonly string[])[], tags: readonly (readonly number[])[] | null, maxLength: number): Promise<EncodedTokens[]> {
+export async function encodeWords(
+  tok: Tokenizer,
+  sentences: readonly (readonly string[])[],
+  tags: readonly (readonly number[])[] | null,
+  maxLength: number,
+): Promise<EncodedTokens[]> {
   const out: EncodedTokens[] = [];
   for (let i = 0; i < sentences.length; i += CHUNK) {
     const chunk = sentences.slice(i, i + CHUNK);
@@ -81,7 +95,11 @@ export interface PaddedBatch {
 }
 
 /** Right-pads the rows picked by `idx` to the longest of them. */
-export function padRows(rows: readonly (EncodedRow & { labels?: number[] })[], idx: ArrayLike<number>, padId: number): PaddedBatch {
+export function padRows(
+  rows: readonly (EncodedRow & { labels?: number[] })[],
+  idx: ArrayLike<number>,
+  padId: number,
+): PaddedBatch {
   let t = 1;
   for (let i = 0; i < idx.length; i++) t = Math.max(t, rows[idx[i]].ids.length);
   const n = idx.length;

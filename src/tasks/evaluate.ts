@@ -5,23 +5,43 @@
  */
 import { Tensor, noGrad, sigmoid, softmax } from "../tensor/index.js";
 import type { Module } from "../nn/index.js";
-import { accuracy, averagePrecision, f1, matthewsCorrcoef, precision, recall, rocAuc } from "../metrics/classification/index.js";
+import {
+  accuracy,
+  averagePrecision,
+  f1,
+  matthewsCorrcoef,
+  precision,
+  recall,
+  rocAuc,
+} from "../metrics/classification/index.js";
 import { entityPrecisionRecallF1, tokenAccuracy } from "../metrics/sequence-labelling/index.js";
-import { meanAbsoluteError, meanSquaredError, pearson, r2Score, rootMeanSquaredError, spearman } from "../metrics/regression.js";
+import {
+  meanAbsoluteError,
+  meanSquaredError,
+  pearson,
+  r2Score,
+  rootMeanSquaredError,
+  spearman,
+} from "../metrics/regression.js";
 import { padRows, type EncodedRow, type EncodedTokens, type PaddedBatch } from "./encode.js";
 import { classificationLoss, type ClassificationLossOptions } from "./losses.js";
 import type { LabelSpace } from "./labels.js";
 import { bceWithLogitsLoss, mseLoss, type ClassificationModel, type ClassifierOutput } from "../models/index.js";
 
-export interface ForwardFn {
-  (model: Module, batch: PaddedBatch): Tensor; // logits [B, C] (or [B, T, C] for NER)
-}
+/** The classifier's forward: logits [B, C] (or [B, T, C] for NER). */
+export type ForwardFn = (model: Module, batch: PaddedBatch) => Tensor;
 
 /** The logits of a classifier for a padded batch; token types only for BERT (other architectures have none). */
 export function classifierForward(modelType: string): ForwardFn {
   const useTypes = modelType === "bert";
   return (m, b) =>
-    ((m as ClassificationModel).forward({ inputIds: b.inputIds, attentionMask: b.attentionMask, ...(useTypes ? { tokenTypeIds: b.tokenTypeIds } : {}) }) as ClassifierOutput).logits;
+    (
+      (m as ClassificationModel).forward({
+        inputIds: b.inputIds,
+        attentionMask: b.attentionMask,
+        ...(useTypes ? { tokenTypeIds: b.tokenTypeIds } : {}),
+      }) as ClassifierOutput
+    ).logits;
 }
 
 export interface Predictions {
@@ -39,11 +59,24 @@ export interface Predictions {
 
 /** Runs the model over rows in batches and collects predictions (and the mean loss). */
 export function predictRows(
-  model: Module, forward: ForwardFn, space: LabelSpace, rows: readonly (EncodedRow | EncodedTokens)[], targets: readonly (number | number[])[] | null,
+  model: Module,
+  forward: ForwardFn,
+  space: LabelSpace,
+  rows: readonly (EncodedRow | EncodedTokens)[],
+  targets: readonly (number | number[])[] | null,
   opts: { batchSize: number; padId: number; loss?: ClassificationLossOptions; threshold?: number },
 ): Predictions {
-  const out: Predictions = { kind: space.kind, gold: [], pred: [], probs: [], goldTags: [], predTags: [], meanLoss: NaN };
-  let lossSum = 0, lossCount = 0;
+  const out: Predictions = {
+    kind: space.kind,
+    gold: [],
+    pred: [],
+    probs: [],
+    goldTags: [],
+    predTags: [],
+    meanLoss: NaN,
+  };
+  let lossSum = 0,
+    lossCount = 0;
   const wasTraining = model.training;
   model.eval();
   noGrad(() => {
@@ -57,14 +90,18 @@ export function predictRows(
         if (batch.tokenLabels && targets) {
           // token loss over first sub-tokens only
           const loss = classificationLossTokens(logits, batch.tokenLabels);
-          if (loss) { lossSum += loss.sum; lossCount += loss.count; }
+          if (loss) {
+            lossSum += loss.sum;
+            lossCount += loss.count;
+          }
         }
         for (let i = 0; i < n; i++) {
           const r = rows[start + i] as EncodedTokens;
           const tags = r.wordStarts.map((pos) => {
             if (pos < 0) return "O"; // truncated away: predicted outside any entity
             let best = 0;
-            for (let k = 1; k < c; k++) if (logits.data[(i * t + pos) * c + k] > logits.data[(i * t + pos) * c + best]) best = k;
+            for (let k = 1; k < c; k++)
+              if (logits.data[(i * t + pos) * c + k] > logits.data[(i * t + pos) * c + best]) best = k;
             return space.names[best];
           });
           out.predTags.push(tags);
@@ -76,9 +113,14 @@ export function predictRows(
       const gold = targets ? targets.slice(start, start + n) : null;
       if (gold) {
         let loss: Tensor;
-        if (space.kind === "regression") loss = mseLoss(logits, new Tensor(Float32Array.from(gold as number[]), [n, 1]));
-        else if (space.kind === "multilabel") loss = bceWithLogitsLoss(logits, new Tensor(Float32Array.from((gold as number[][]).flat()), [n, c]));
-        else loss = classificationLoss(logits, new Tensor(Int32Array.from(gold as number[]), [n]), { weights: opts.loss?.weights ?? null });
+        if (space.kind === "regression")
+          loss = mseLoss(logits, new Tensor(Float32Array.from(gold as number[]), [n, 1]));
+        else if (space.kind === "multilabel")
+          loss = bceWithLogitsLoss(logits, new Tensor(Float32Array.from((gold as number[][]).flat()), [n, c]));
+        else
+          loss = classificationLoss(logits, new Tensor(Int32Array.from(gold as number[]), [n]), {
+            weights: opts.loss?.weights ?? null,
+          });
         lossSum += loss.item() * n;
         lossCount += n;
         out.gold.push(...gold);
@@ -104,7 +146,8 @@ export function predictRows(
 
 function classificationLossTokens(logits: Tensor, labels: Tensor): { sum: number; count: number } | null {
   const [b, t, c] = logits.shape;
-  let sum = 0, count = 0;
+  let sum = 0,
+    count = 0;
   for (let r = 0; r < b * t; r++) {
     const y = labels.data[r];
     if (y < 0) continue;
@@ -125,14 +168,30 @@ export function computeMetrics(space: LabelSpace, p: Predictions): Record<string
   switch (space.kind) {
     case "ner": {
       const prf = entityPrecisionRecallF1(p.goldTags, p.predTags, { zeroDivision: 0 });
-      return { ...m, precision: prf.precision, recall: prf.recall, f1: prf.fscore, token_accuracy: tokenAccuracy(p.goldTags, p.predTags) };
+      return {
+        ...m,
+        precision: prf.precision,
+        recall: prf.recall,
+        f1: prf.fscore,
+        token_accuracy: tokenAccuracy(p.goldTags, p.predTags),
+      };
     }
     case "regression": {
-      const y = p.gold as number[], yhat = p.pred as number[];
-      return { ...m, mse: meanSquaredError(y, yhat), rmse: rootMeanSquaredError(y, yhat), mae: meanAbsoluteError(y, yhat), r2: r2Score(y, yhat), pearson: pearson(y, yhat), spearman: spearman(y, yhat) };
+      const y = p.gold as number[],
+        yhat = p.pred as number[];
+      return {
+        ...m,
+        mse: meanSquaredError(y, yhat),
+        rmse: rootMeanSquaredError(y, yhat),
+        mae: meanAbsoluteError(y, yhat),
+        r2: r2Score(y, yhat),
+        pearson: pearson(y, yhat),
+        spearman: spearman(y, yhat),
+      };
     }
     case "multilabel": {
-      const gold = p.gold as number[][], pred = p.pred as number[][];
+      const gold = p.gold as number[][],
+        pred = p.pred as number[][];
       return {
         ...m,
         f1_micro: f1(gold, pred, { average: "micro", zeroDivision: 0 }),
@@ -142,7 +201,8 @@ export function computeMetrics(space: LabelSpace, p: Predictions): Record<string
       };
     }
     case "classification": {
-      const gold = p.gold as number[], pred = p.pred as number[];
+      const gold = p.gold as number[],
+        pred = p.pred as number[];
       const labels = space.names.map((_, i) => i);
       const out: Record<string, number> = {
         ...m,

@@ -20,15 +20,27 @@ function fileOf(e: { line: number }, file: string): { file: string; line: number
 
 export function splitMultiLabel(label: string | number | undefined, sep: string): string[] {
   if (label === undefined) return [];
-  return String(label).split(sep).map((s) => s.trim()).filter((s) => s !== "");
+  return String(label)
+    .split(sep)
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
 }
 
 /** The label space of a classification-style task from its training examples. */
-export function discoverLabels(kind: Exclude<TaskKind, "ner">, train: readonly Example[], file: string, sep = "|"): LabelSpace {
+export function discoverLabels(
+  kind: Exclude<TaskKind, "ner">,
+  train: readonly Example[],
+  file: string,
+  sep = "|",
+): LabelSpace {
   if (kind === "regression") {
     for (const e of train) {
       if (typeof e.label !== "number" || !Number.isFinite(e.label)) {
-        throw new DataError(`regression target ${JSON.stringify(e.label)} is not a number`, { ...fileOf(e, file), field: "label" }, "regression needs a numeric label column");
+        throw new DataError(
+          `regression target ${JSON.stringify(e.label)} is not a number`,
+          { ...fileOf(e, file), field: "label" },
+          "regression needs a numeric label column",
+        );
       }
     }
     return { kind, names: ["value"] };
@@ -41,7 +53,10 @@ export function discoverLabels(kind: Exclude<TaskKind, "ner">, train: readonly E
   }
   const names = sortLabels(all);
   if (kind === "classification" && names.length < 2) {
-    throw new DataError(`the training data has a single label (${JSON.stringify(names[0])}); classification needs at least two`, { file });
+    throw new DataError(
+      `the training data has a single label (${JSON.stringify(names[0])}); classification needs at least two`,
+      { file },
+    );
   }
   return { kind, names };
 }
@@ -58,10 +73,15 @@ export function encodeLabel(space: LabelSpace, e: Example, file: string, sep = "
   const index = new Map(space.names.map((n, i) => [n, i]));
   const where = { ...fileOf(e, file), field: "label" };
   const unseen = (l: string) =>
-    new DataError(`label ${JSON.stringify(l)} was not seen in the training data (known: ${space.names.join(", ")})`, where, "add examples of it to the training file, or remove them from the evaluation file");
+    new DataError(
+      `label ${JSON.stringify(l)} was not seen in the training data (known: ${space.names.join(", ")})`,
+      where,
+      "add examples of it to the training file, or remove them from the evaluation file",
+    );
   switch (space.kind) {
     case "regression":
-      if (typeof e.label !== "number" || !Number.isFinite(e.label)) throw new DataError(`regression target ${JSON.stringify(e.label)} is not a number`, where);
+      if (typeof e.label !== "number" || !Number.isFinite(e.label))
+        throw new DataError(`regression target ${JSON.stringify(e.label)} is not a number`, where);
       return e.label;
     case "classification": {
       const id = index.get(String(e.label));
@@ -86,7 +106,11 @@ export function encodeTags(space: LabelSpace, s: TaggedSentence, file: string): 
   const index = new Map(space.names.map((n, i) => [n, i]));
   return s.tags.map((t, i) => {
     const id = index.get(t);
-    if (id === undefined) throw new DataError(`tag ${JSON.stringify(t)} (token ${i + 1}, "${s.tokens[i]}") was not seen in the training data`, { file, line: s.line + i, field: "tag" });
+    if (id === undefined)
+      throw new DataError(
+        `tag ${JSON.stringify(t)} (token ${i + 1}, "${s.tokens[i]}") was not seen in the training data`,
+        { file, line: s.line + i, field: "tag" },
+      );
     return id;
   });
 }

@@ -3,13 +3,26 @@
  * label smoothing, and focal loss (Lin et al. 2017: down-weights easy examples by (1 − p_t)^γ).
  */
 import { ArgumentError } from "../util/errors.js";
-import { Tensor, affine, crossEntropy, div, exp, logSoftmax, mul, neg, powScalar, sum, takeAlong, tensor } from "../tensor/index.js";
+import {
+  Tensor,
+  affine,
+  crossEntropy,
+  div,
+  exp,
+  logSoftmax,
+  mul,
+  neg,
+  powScalar,
+  sum,
+  takeAlong,
+  tensor,
+} from "../tensor/index.js";
 
 /** n / (C · count_c), as sklearn.utils.class_weight.compute_class_weight("balanced"). */
 export function balancedClassWeights(labels: ArrayLike<number>, numClasses: number): number[] {
   const counts = new Array<number>(numClasses).fill(0);
   for (let i = 0; i < labels.length; i++) counts[labels[i]]++;
-  const missing = counts.findIndex((c) => c === 0);
+  const missing = counts.indexOf(0);
   if (missing >= 0) throw new ArgumentError(`class weights: class ${missing} has no training examples`);
   return counts.map((c) => labels.length / (numClasses * c));
 }
@@ -33,5 +46,8 @@ export function classificationLoss(logits: Tensor, targets: Tensor, o: Classific
   if (!o.weights) return affine(sum(per), 1 / targets.size);
   const wt = Float32Array.from(targets.i32, (t) => o.weights![t]);
   per = mul(per, new Tensor(wt, [targets.size]));
-  return div(sum(per), wt.reduce((a, b) => a + b, 0));
+  return div(
+    sum(per),
+    wt.reduce((a, b) => a + b, 0),
+  );
 }

@@ -5,7 +5,19 @@
  * run directory (data/train.bin, data/validation.bin); training reads the blocks it needs by offset, so the corpus
  * is never held in memory, and the Trainer's seeded per-epoch order shuffles all blocks globally.
  */
-import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readSync, renameSync, statSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  statSync,
+  writeSync,
+} from "node:fs";
 import { createInterface } from "node:readline";
 import { join, resolve } from "node:path";
 import { ArgumentError, DataError } from "../util/errors.js";
@@ -16,9 +28,25 @@ import { Tensor, crossEntropy, embedding, noGrad, reshape } from "../tensor/inde
 import type { Module } from "../nn/index.js";
 import { makeConfig, type ModelConfig } from "../io/config.js";
 import { resolveModelDir } from "../io/hub.js";
-import { AutoModelForCausalLM, AutoModelForMaskedLM, BertForMaskedLM, savePretrained, type PreTrainedModel, type LMOutput } from "../models/index.js";
+import {
+  AutoModelForCausalLM,
+  AutoModelForMaskedLM,
+  BertForMaskedLM,
+  savePretrained,
+  type PreTrainedModel,
+  type LMOutput,
+} from "../models/index.js";
 import { AutoTokenizer, trainTokenizer, type Tokenizer } from "../tokenizers/index.js";
-import { BlockPacker, IGNORE_INDEX, Trainer, maskTokens, maskWholeWords, type TrainSummary, type TrainerCallback, type TrainingArgs } from "../train/index.js";
+import {
+  BlockPacker,
+  IGNORE_INDEX,
+  Trainer,
+  maskTokens,
+  maskWholeWords,
+  type TrainSummary,
+  type TrainerCallback,
+  type TrainingArgs,
+} from "../train/index.js";
 
 export const SIZE_PRESETS = {
   tiny: { layers: 2, hidden: 128, heads: 2, ffn: 512 },
@@ -52,7 +80,14 @@ export interface PretrainConfig {
 }
 
 export const PRETRAIN_DEFAULTS: Omit<PretrainConfig, "corpus"> = {
-  objective: "mlm", architecture: "bert", preset: "mini", vocabSize: 8000, blockSize: 128, validationFraction: 0.01, mlmProbability: 0.15, wholeWordMasking: false,
+  objective: "mlm",
+  architecture: "bert",
+  preset: "mini",
+  vocabSize: 8000,
+  blockSize: 128,
+  validationFraction: 0.01,
+  mlmProbability: 0.15,
+  wholeWordMasking: false,
   training: {},
 };
 
@@ -61,7 +96,11 @@ export function corpusFiles(paths: readonly string[]): string[] {
   const out: string[] = [];
   const walk = (p: string) => {
     if (!existsSync(p)) throw new DataError("corpus path does not exist", { file: p });
-    if (statSync(p).isDirectory()) for (const name of readdirSync(p).sort()) { const q = join(p, name); if (statSync(q).isDirectory() || /\.(txt|text|jsonl)$/i.test(name)) walk(q); }
+    if (statSync(p).isDirectory())
+      for (const name of readdirSync(p).sort()) {
+        const q = join(p, name);
+        if (statSync(q).isDirectory() || /\.(txt|text|jsonl)$/i.test(name)) walk(q);
+      }
     else out.push(p);
   };
   for (const p of paths) walk(p);
@@ -82,10 +121,14 @@ async function* documents(files: readonly string[]): AsyncGenerator<{ text: stri
       if (jsonl) {
         try {
           const o = JSON.parse(raw) as { text?: unknown };
-          if (typeof o.text !== "string") throw new Error("no string field \"text\"");
+          if (typeof o.text !== "string") throw new Error('no string field "text"');
           text = o.text;
         } catch (e) {
-          throw new DataError(`not a JSON object with a "text" field (${(e as Error).message})`, { file, line, field: "text" });
+          throw new DataError(`not a JSON object with a "text" field (${(e as Error).message})`, {
+            file,
+            line,
+            field: "text",
+          });
         }
       }
       yield { text, file, line };
@@ -97,7 +140,10 @@ async function* documents(files: readonly string[]): AsyncGenerator<{ text: stri
 export class BlockFile {
   private fd: number;
   readonly count: number;
-  constructor(readonly path: string, readonly blockSize: number) {
+  constructor(
+    readonly path: string,
+    readonly blockSize: number,
+  ) {
     this.fd = openSync(path, "r");
     this.count = Math.floor(statSync(path).size / (4 * blockSize));
   }
@@ -111,10 +157,20 @@ export class BlockFile {
 }
 
 /** Tokenizes the corpus into train/validation block files; returns their block counts. */
-async function writeBlocks(files: readonly string[], tok: Tokenizer, dir: string, c: PretrainConfig, sep: number | null, log: (s: string) => void): Promise<{ train: number; validation: number; tokens: number }> {
+async function writeBlocks(
+  files: readonly string[],
+  tok: Tokenizer,
+  dir: string,
+  c: PretrainConfig,
+  sep: number | null,
+  log: (s: string) => void,
+): Promise<{ train: number; validation: number; tokens: number }> {
   mkdirSync(dir, { recursive: true });
   const inner = c.objective === "mlm" ? c.blockSize - 2 : c.blockSize; // MLM blocks get [CLS] … [SEP]
-  const out = { train: openSync(join(dir, "train.bin.tmp"), "w"), validation: openSync(join(dir, "validation.bin.tmp"), "w") };
+  const out = {
+    train: openSync(join(dir, "train.bin.tmp"), "w"),
+    validation: openSync(join(dir, "validation.bin.tmp"), "w"),
+  };
   const packers = { train: new BlockPacker(inner, sep), validation: new BlockPacker(inner, sep) };
   const counts = { train: 0, validation: 0, tokens: 0 };
   let batch: { text: string; split: "train" | "validation" }[] = [];
@@ -122,7 +178,10 @@ async function writeBlocks(files: readonly string[], tok: Tokenizer, dir: string
   const heldOut = new Rng(7);
   const flush = async () => {
     if (!batch.length) return;
-    const enc = await tok.encodeBatch(batch.map((b) => b.text), { addSpecialTokens: false });
+    const enc = await tok.encodeBatch(
+      batch.map((b) => b.text),
+      { addSpecialTokens: false },
+    );
     for (const split of ["train", "validation"] as const) {
       const docs = enc.inputIds.filter((_, i) => batch[i].split === split);
       for (const block of packers[split].push(docs)) {
@@ -143,7 +202,10 @@ async function writeBlocks(files: readonly string[], tok: Tokenizer, dir: string
   closeSync(out.validation);
   renameSync(join(dir, "train.bin.tmp"), join(dir, "train.bin"));
   renameSync(join(dir, "validation.bin.tmp"), join(dir, "validation.bin"));
-  if (counts.train === 0) throw new DataError(`the corpus gives no complete block of ${inner} tokens (${counts.tokens} tokens in all); lower --block-size or add text`);
+  if (counts.train === 0)
+    throw new DataError(
+      `the corpus gives no complete block of ${inner} tokens (${counts.tokens} tokens in all); lower --block-size or add text`,
+    );
   return counts;
 }
 
@@ -156,13 +218,23 @@ export interface PretrainResult {
   parameters: number;
 }
 
-export async function pretrain(config: Partial<PretrainConfig> & { corpus: string[] }, hooks: { callbacks?: TrainerCallback[]; log?: (s: string) => void; resume?: boolean } = {}): Promise<PretrainResult> {
-  const c: PretrainConfig = { ...PRETRAIN_DEFAULTS, ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) } as PretrainConfig;
+export async function pretrain(
+  config: Partial<PretrainConfig> & { corpus: string[] },
+  hooks: { callbacks?: TrainerCallback[]; log?: (s: string) => void; resume?: boolean } = {},
+): Promise<PretrainResult> {
+  const c: PretrainConfig = {
+    ...PRETRAIN_DEFAULTS,
+    ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)),
+  } as PretrainConfig;
   const log = hooks.log ?? (() => {});
-  if (!["mlm", "clm"].includes(c.objective)) throw new ArgumentError(`objective must be mlm or clm, got "${c.objective}"`);
-  if (!(c.preset in SIZE_PRESETS)) throw new ArgumentError(`preset must be one of ${Object.keys(SIZE_PRESETS).join(", ")}, got "${c.preset}"`);
-  if (!Number.isInteger(c.blockSize) || c.blockSize < 8) throw new ArgumentError(`blockSize must be an integer >= 8, got ${c.blockSize}`);
-  if (!(c.validationFraction > 0 && c.validationFraction < 0.5)) throw new ArgumentError(`validationFraction must be in (0, 0.5), got ${c.validationFraction}`);
+  if (!["mlm", "clm"].includes(c.objective))
+    throw new ArgumentError(`objective must be mlm or clm, got "${c.objective}"`);
+  if (!(c.preset in SIZE_PRESETS))
+    throw new ArgumentError(`preset must be one of ${Object.keys(SIZE_PRESETS).join(", ")}, got "${c.preset}"`);
+  if (!Number.isInteger(c.blockSize) || c.blockSize < 8)
+    throw new ArgumentError(`blockSize must be an integer >= 8, got ${c.blockSize}`);
+  if (!(c.validationFraction > 0 && c.validationFraction < 0.5))
+    throw new ArgumentError(`validationFraction must be in (0, 0.5), got ${c.validationFraction}`);
   const seed = c.training.seed ?? 42;
   const runDir = resolve(c.output ?? join("runs", `pretrain-${new Date().toISOString().replace(/[:.]/g, "-")}`));
   const files = corpusFiles(c.corpus);
@@ -173,23 +245,36 @@ export async function pretrain(config: Partial<PretrainConfig> & { corpus: strin
   if (!tokDir) {
     tokDir = join(runDir, "tokenizer");
     if (!existsSync(join(tokDir, "tokenizer.json"))) {
-      log(`training a ${c.objective === "mlm" ? "WordPiece" : "byte-level BPE"} tokenizer with ${c.vocabSize} tokens on ${files.length} file(s)`);
-      await trainTokenizer(files, tokDir, { type: c.objective === "mlm" ? "wordpiece" : "bpe", vocabSize: c.vocabSize, modelMaxLength: c.blockSize });
+      log(
+        `training a ${c.objective === "mlm" ? "WordPiece" : "byte-level BPE"} tokenizer with ${c.vocabSize} tokens on ${files.length} file(s)`,
+      );
+      await trainTokenizer(files, tokDir, {
+        type: c.objective === "mlm" ? "wordpiece" : "bpe",
+        vocabSize: c.vocabSize,
+        modelMaxLength: c.blockSize,
+      });
     }
   }
   const tok = await AutoTokenizer.fromPretrained(tokDir);
 
   // blocks (kept across a resume)
   const dataDir = join(runDir, "data");
-  const cls = tok.clsTokenId, sepId = tok.sepTokenId, eos = tok.eosTokenId, mask = tok.maskTokenId;
-  if (c.objective === "mlm" && (cls === null || sepId === null || mask === null)) throw new ArgumentError("masked-LM pre-training needs a tokenizer with [CLS], [SEP] and [MASK] tokens");
+  const cls = tok.clsTokenId,
+    sepId = tok.sepTokenId,
+    eos = tok.eosTokenId,
+    mask = tok.maskTokenId;
+  if (c.objective === "mlm" && (cls === null || sepId === null || mask === null))
+    throw new ArgumentError("masked-LM pre-training needs a tokenizer with [CLS], [SEP] and [MASK] tokens");
   let blocks: { train: number; validation: number; tokens: number };
-  if (hooks.resume && existsSync(join(dataDir, "blocks.json"))) blocks = JSON.parse(readFileSync(join(dataDir, "blocks.json"), "utf8"));
+  if (hooks.resume && existsSync(join(dataDir, "blocks.json")))
+    blocks = JSON.parse(readFileSync(join(dataDir, "blocks.json"), "utf8"));
   else {
     blocks = await writeBlocks(files, tok, dataDir, c, c.objective === "mlm" ? sepId : eos, log);
     writeJsonAtomic(join(dataDir, "blocks.json"), blocks);
   }
-  log(`${blocks.tokens} tokens → ${blocks.train} training and ${blocks.validation} validation blocks of ${c.blockSize}`);
+  log(
+    `${blocks.tokens} tokens → ${blocks.train} training and ${blocks.validation} validation blocks of ${c.blockSize}`,
+  );
   const trainBlocks = new BlockFile(join(dataDir, "train.bin"), c.objective === "mlm" ? c.blockSize - 2 : c.blockSize);
   const validBlocks = new BlockFile(join(dataDir, "validation.bin"), trainBlocks.blockSize);
 
@@ -197,14 +282,39 @@ export async function pretrain(config: Partial<PretrainConfig> & { corpus: strin
   manualSeed(seed);
   let model: PreTrainedModel;
   if (modelDir) {
-    model = (c.objective === "mlm" ? AutoModelForMaskedLM : AutoModelForCausalLM).fromPretrainedDir(modelDir) as unknown as PreTrainedModel;
-    if ((model.config as { vocab_size: number }).vocab_size < tok.vocabSize) throw new ArgumentError(`the tokenizer has ${tok.vocabSize} tokens but the model's vocabulary ${(model.config as { vocab_size: number }).vocab_size}`);
+    model = (c.objective === "mlm" ? AutoModelForMaskedLM : AutoModelForCausalLM).fromPretrainedDir(
+      modelDir,
+    ) as unknown as PreTrainedModel;
+    if ((model.config as { vocab_size: number }).vocab_size < tok.vocabSize)
+      throw new ArgumentError(
+        `the tokenizer has ${tok.vocabSize} tokens but the model's vocabulary ${(model.config as { vocab_size: number }).vocab_size}`,
+      );
   } else {
     const p = SIZE_PRESETS[c.preset];
-    const cfg: ModelConfig = c.architecture === "bert"
-      ? makeConfig("bert", { vocab_size: tok.vocabSize, hidden_size: p.hidden, num_hidden_layers: p.layers, num_attention_heads: p.heads, intermediate_size: p.ffn, max_position_embeddings: Math.max(128, c.blockSize), pad_token_id: tok.padTokenId ?? 0 })
-      : makeConfig("gpt2", { vocab_size: tok.vocabSize, n_embd: p.hidden, n_layer: p.layers, n_head: p.heads, n_inner: p.ffn, n_positions: Math.max(128, c.blockSize), bos_token_id: eos ?? 0, eos_token_id: eos ?? 0 });
-    model = (c.objective === "mlm" ? AutoModelForMaskedLM : AutoModelForCausalLM).fromConfig(cfg) as unknown as PreTrainedModel;
+    const cfg: ModelConfig =
+      c.architecture === "bert"
+        ? makeConfig("bert", {
+            vocab_size: tok.vocabSize,
+            hidden_size: p.hidden,
+            num_hidden_layers: p.layers,
+            num_attention_heads: p.heads,
+            intermediate_size: p.ffn,
+            max_position_embeddings: Math.max(128, c.blockSize),
+            pad_token_id: tok.padTokenId ?? 0,
+          })
+        : makeConfig("gpt2", {
+            vocab_size: tok.vocabSize,
+            n_embd: p.hidden,
+            n_layer: p.layers,
+            n_head: p.heads,
+            n_inner: p.ffn,
+            n_positions: Math.max(128, c.blockSize),
+            bos_token_id: eos ?? 0,
+            eos_token_id: eos ?? 0,
+          });
+    model = (c.objective === "mlm" ? AutoModelForMaskedLM : AutoModelForCausalLM).fromConfig(
+      cfg,
+    ) as unknown as PreTrainedModel;
   }
   const parameters = model.numParameters();
   log(`${model.architecture}: ${(parameters / 1e6).toFixed(2)}M parameters`);
@@ -214,7 +324,12 @@ export async function pretrain(config: Partial<PretrainConfig> & { corpus: strin
   const continuation = new Uint8Array(tok.vocabSize);
   for (const [t, id] of Object.entries(vocab)) if (t.startsWith("##") && id < continuation.length) continuation[id] = 1;
   const specials = new Set(tok.allSpecialIds);
-  const maskOpts = { maskTokenId: mask ?? 0, vocabSize: tok.vocabSize, specialIds: specials, probability: c.mlmProbability };
+  const maskOpts = {
+    maskTokenId: mask ?? 0,
+    vocabSize: tok.vocabSize,
+    specialIds: specials,
+    probability: c.mlmProbability,
+  };
   const T = c.blockSize;
   const readBatch = (file: BlockFile, idx: ArrayLike<number>): Int32Array => {
     const ids = new Int32Array(idx.length * T);
@@ -229,11 +344,15 @@ export async function pretrain(config: Partial<PretrainConfig> & { corpus: strin
   };
   const makeBatch = (file: BlockFile, idx: ArrayLike<number>, rng: Rng) => {
     const raw = readBatch(file, idx);
-    if (c.objective === "clm") return { inputIds: new Tensor(raw, [idx.length, T]), labels: new Tensor(raw, [idx.length, T]) };
+    if (c.objective === "clm")
+      return { inputIds: new Tensor(raw, [idx.length, T]), labels: new Tensor(raw, [idx.length, T]) };
     const masked = c.wholeWordMasking
       ? maskWholeWords(raw, wordIdsOf(raw, continuation, specials), T, maskOpts, rng)
       : maskTokens(raw, maskOpts, rng);
-    return { inputIds: new Tensor(masked.inputIds, [idx.length, T]), labels: new Tensor(masked.labels, [idx.length, T]) };
+    return {
+      inputIds: new Tensor(masked.inputIds, [idx.length, T]),
+      labels: new Tensor(masked.labels, [idx.length, T]),
+    };
   };
   // dynamic masking: a fresh draw per batch, seeded from the process-wide generator (checkpointed, so a resumed
   // run masks exactly as the uninterrupted one would)
@@ -244,7 +363,9 @@ export async function pretrain(config: Partial<PretrainConfig> & { corpus: strin
     const rng = new Rng(seed + 1009);
     const bs = (c.training.batchSize ?? 32) * 2;
     const n = Math.min(validBlocks.count, 512);
-    let lossSum = 0, correct = 0, count = 0;
+    let lossSum = 0,
+      correct = 0,
+      count = 0;
     noGrad(() => {
       for (let s = 0; s < n; s += bs) {
         const idx = Array.from({ length: Math.min(bs, n - s) }, (_, i) => s + i);
@@ -260,11 +381,32 @@ export async function pretrain(config: Partial<PretrainConfig> & { corpus: strin
   if (validBlocks.count === 0) throw new DataError("no validation block: raise the validation fraction or add text");
 
   const trainer = new Trainer({
-    model, trainSize: trainBlocks.count, collate, loss: lmLoss, evaluate, runDir,
-    args: { batchSize: 32, lr: 5e-4, weightDecay: 0.01, warmupRatio: 0.05, epochs: 1, logEvery: 20, evalEvery: 500, saveEvery: 500, metricForBest: "loss", ...c.training },
-    saveModel: (m, dir) => { savePretrained(m as PreTrainedModel, dir); tok.save(dir); },
+    model,
+    trainSize: trainBlocks.count,
+    collate,
+    loss: lmLoss,
+    evaluate,
+    runDir,
+    args: {
+      batchSize: 32,
+      lr: 5e-4,
+      weightDecay: 0.01,
+      warmupRatio: 0.05,
+      epochs: 1,
+      logEvery: 20,
+      evalEvery: 500,
+      saveEvery: 500,
+      metricForBest: "loss",
+      ...c.training,
+    },
+    saveModel: (m, dir) => {
+      savePretrained(m as PreTrainedModel, dir);
+      tok.save(dir);
+    },
     loadModel: (m, dir) => {
-      const reloaded = (c.objective === "mlm" ? AutoModelForMaskedLM : AutoModelForCausalLM).fromPretrainedDir(dir) as unknown as Module;
+      const reloaded = (c.objective === "mlm" ? AutoModelForMaskedLM : AutoModelForCausalLM).fromPretrainedDir(
+        dir,
+      ) as unknown as Module;
       m.loadStateDict(reloaded.stateDict(), { strict: false });
     },
     callbacks: hooks.callbacks,
@@ -285,7 +427,10 @@ function wordIdsOf(ids: Int32Array, continuation: Uint8Array, specials: Readonly
   const out: (number | null)[] = new Array(ids.length);
   let w = -1;
   for (let i = 0; i < ids.length; i++) {
-    if (specials.has(ids[i])) { out[i] = null; continue; }
+    if (specials.has(ids[i])) {
+      out[i] = null;
+      continue;
+    }
     if (!continuation[ids[i]] || w < 0) w++;
     out[i] = w;
   }
@@ -296,31 +441,50 @@ function wordIdsOf(ids: Int32Array, continuation: Uint8Array, specials: Readonly
  * The LM loss of a batch. For BERT, the MLM head runs only on the masked positions (≈15% of tokens): the same loss
  * as scoring every position with -100 elsewhere, at a fraction of the decoder's cost.
  */
-function lmForward(m: PreTrainedModel, b: { inputIds: Tensor; labels: Tensor }, stats = false): { loss: Tensor; correct: number; count: number } {
+function lmForward(
+  m: PreTrainedModel,
+  b: { inputIds: Tensor; labels: Tensor },
+  stats = false,
+): { loss: Tensor; correct: number; count: number } {
   if (m instanceof BertForMaskedLM) {
     const picked: number[] = [];
     const targets: number[] = [];
-    for (let i = 0; i < b.labels.size; i++) if (b.labels.data[i] !== IGNORE_INDEX) { picked.push(i); targets.push(b.labels.data[i]); }
-    if (picked.length === 0) { picked.push(0); targets.push(b.inputIds.data[0]); } // a batch with nothing masked still needs a loss
+    for (let i = 0; i < b.labels.size; i++)
+      if (b.labels.data[i] !== IGNORE_INDEX) {
+        picked.push(i);
+        targets.push(b.labels.data[i]);
+      }
+    if (picked.length === 0) {
+      picked.push(0);
+      targets.push(b.inputIds.data[0]);
+    } // a batch with nothing masked still needs a loss
     const h = m.bert.forward({ inputIds: b.inputIds }).lastHiddenState; // [B, T, H]
-    const rows = embedding(new Tensor(Int32Array.from(picked), [picked.length]), reshape(h, [h.size / h.shape[2], h.shape[2]])); // [M, H]
+    const rows = embedding(
+      new Tensor(Int32Array.from(picked), [picked.length]),
+      reshape(h, [h.size / h.shape[2], h.shape[2]]),
+    ); // [M, H]
     const logits = m.cls.predictions.forward(rows); // [M, V]
     const tgt = new Tensor(Int32Array.from(targets), [targets.length]);
-    return { loss: crossEntropy(logits, tgt), ...(stats ? accuracyOf(logits, tgt) : { correct: 0, count: targets.length }) };
+    return {
+      loss: crossEntropy(logits, tgt),
+      ...(stats ? accuracyOf(logits, tgt) : { correct: 0, count: targets.length }),
+    };
   }
   const out = (m as unknown as { forward(i: { inputIds: Tensor; labels: Tensor }): LMOutput }).forward(b);
-  let correct = 0, count = 0;
+  let correct = 0,
+    count = 0;
   if (stats) {
     const [B, T, V] = out.logits.shape;
-    for (let i = 0; i < B; i++) for (let t = 0; t + 1 < T; t++) {
-      const y = b.labels.data[i * T + t + 1];
-      if (y === IGNORE_INDEX) continue;
-      const o = (i * T + t) * V;
-      let best = 0;
-      for (let v = 1; v < V; v++) if (out.logits.data[o + v] > out.logits.data[o + best]) best = v;
-      if (best === y) correct++;
-      count++;
-    }
+    for (let i = 0; i < B; i++)
+      for (let t = 0; t + 1 < T; t++) {
+        const y = b.labels.data[i * T + t + 1];
+        if (y === IGNORE_INDEX) continue;
+        const o = (i * T + t) * V;
+        let best = 0;
+        for (let v = 1; v < V; v++) if (out.logits.data[o + v] > out.logits.data[o + best]) best = v;
+        if (best === y) correct++;
+        count++;
+      }
   }
   return { loss: out.loss!, correct, count: stats ? count : 1 };
 }

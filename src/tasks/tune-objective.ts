@@ -10,7 +10,17 @@ import { join } from "node:path";
 import { ArgumentError } from "../util/errors.js";
 import { kFold, readExamples, type Example } from "../data/index.js";
 import { DEFAULT_ARGS, RunDir, type TrainerCallback } from "../train/index.js";
-import { TrialPruned, crossValidate, keepSegmentCheckpoint, pbtSegmentPlan, registerObjective, type Objective, type PbtSegment, type ResolvedObjective, type TrialContext } from "../tune/index.js";
+import {
+  TrialPruned,
+  crossValidate,
+  keepSegmentCheckpoint,
+  pbtSegmentPlan,
+  registerObjective,
+  type Objective,
+  type PbtSegment,
+  type ResolvedObjective,
+  type TrialContext,
+} from "../tune/index.js";
 import type { FinetuneConfig } from "./config.js";
 import { finetune } from "./finetune.js";
 
@@ -26,14 +36,18 @@ export interface FinetuneObjectiveOptions {
 const TRAINING_KEYS = new Set(Object.keys(DEFAULT_ARGS));
 
 /** The base configuration with each parameter set at its dotted path. */
-export function applyParams(base: FinetuneConfig | (Partial<FinetuneConfig> & { model: string; data: string }), params: Record<string, unknown>): Partial<FinetuneConfig> & { model: string; data: string } {
+export function applyParams(
+  base: FinetuneConfig | (Partial<FinetuneConfig> & { model: string; data: string }),
+  params: Record<string, unknown>,
+): Partial<FinetuneConfig> & { model: string; data: string } {
   const out = JSON.parse(JSON.stringify(base)) as Record<string, unknown>;
   for (const [key, value] of Object.entries(params)) {
     const path = (TRAINING_KEYS.has(key) ? `training.${key}` : key).split(".");
     let node = out;
     for (const p of path.slice(0, -1)) {
       if (node[p] === undefined || node[p] === null) node[p] = {};
-      if (typeof node[p] !== "object") throw new ArgumentError(`parameter "${key}": ${p} is not an object in the finetune configuration`);
+      if (typeof node[p] !== "object")
+        throw new ArgumentError(`parameter "${key}": ${p} is not an object in the finetune configuration`);
       node = node[p] as Record<string, unknown>;
     }
     node[path[path.length - 1]] = value;
@@ -49,22 +63,34 @@ export function metricDirection(metric: string): "minimize" | "maximize" {
   return /loss|perplexity|mse|mae|rmse|error/.test(metric) ? "minimize" : "maximize";
 }
 
-async function runOnce(trial: TrialContext, config: Partial<FinetuneConfig> & { model: string; data: string }, metric: string, reportSteps: boolean): Promise<number> {
+async function runOnce(
+  trial: TrialContext,
+  config: Partial<FinetuneConfig> & { model: string; data: string },
+  metric: string,
+  reportSteps: boolean,
+): Promise<number> {
   const result = await finetune(config, {
     callbacks: reportSteps
-      ? [{
-          onEvaluate: (t, metrics) => {
-            const v = metrics[metric];
-            if (typeof v !== "number") return;
-            void trial.report(t.globalStep, v).then(() => { if (trial.shouldPrune()) t.requestStop(); });
-            if (trial.shouldPrune()) t.requestStop();
+      ? [
+          {
+            onEvaluate: (t, metrics) => {
+              const v = metrics[metric];
+              if (typeof v !== "number") return;
+              void trial.report(t.globalStep, v).then(() => {
+                if (trial.shouldPrune()) t.requestStop();
+              });
+              if (trial.shouldPrune()) t.requestStop();
+            },
           },
-        }]
+        ]
       : [],
   });
   if (result.train.interrupted) throw new TrialPruned(`pruned at step ${result.train.globalStep}`);
   const v = result.validation[metric];
-  if (typeof v !== "number") throw new ArgumentError(`metric "${metric}" is not among the validation metrics (${Object.keys(result.validation).join(", ")})`);
+  if (typeof v !== "number")
+    throw new ArgumentError(
+      `metric "${metric}" is not among the validation metrics (${Object.keys(result.validation).join(", ")})`,
+    );
   trial.setAttr("runDir", result.runDir);
   trial.setAttr("test", result.test);
   return v;
@@ -75,12 +101,24 @@ async function runOnce(trial: TrialContext, config: Partial<FinetuneConfig> & { 
  * exploitation) with this segment's hyperparameters, stops at the segment's end with a checkpoint, and scores
  * the validation metric of that step's evaluation.
  */
-async function runSegment(trial: TrialContext, seg: PbtSegment, config: Partial<FinetuneConfig> & { model: string; data: string }, metric: string): Promise<number> {
+async function runSegment(
+  trial: TrialContext,
+  seg: PbtSegment,
+  config: Partial<FinetuneConfig> & { model: string; data: string },
+  metric: string,
+): Promise<number> {
   const plan = pbtSegmentPlan(seg, config.training ?? {});
   const output = join(trial.dir, "run");
   let score: number | undefined;
-  const capture: TrainerCallback = { onEvaluate: (t, metrics) => { if (t.globalStep >= seg.endStep && typeof metrics[metric] === "number") score = metrics[metric]; } };
-  await finetune({ ...config, training: plan.args, output }, { resume: plan.resume, callbacks: [...plan.callbacks, capture] });
+  const capture: TrainerCallback = {
+    onEvaluate: (t, metrics) => {
+      if (t.globalStep >= seg.endStep && typeof metrics[metric] === "number") score = metrics[metric];
+    },
+  };
+  await finetune(
+    { ...config, training: plan.args, output },
+    { resume: plan.resume, callbacks: [...plan.callbacks, capture] },
+  );
   keepSegmentCheckpoint(new RunDir(output), trial.checkpointDir, seg);
   if (score === undefined) throw new ArgumentError(`metric "${metric}" was not evaluated at step ${seg.endStep}`);
   trial.setAttr("runDir", output);
@@ -88,7 +126,18 @@ async function runSegment(trial: TrialContext, seg: PbtSegment, config: Partial<
 }
 
 function writeJsonl(path: string, examples: readonly Example[], idx: readonly number[]): void {
-  writeFileSync(path, idx.map((i) => JSON.stringify({ text: examples[i].text, ...(examples[i].textPair !== undefined ? { text_pair: examples[i].textPair } : {}), label: examples[i].label })).join("\n") + "\n");
+  writeFileSync(
+    path,
+    idx
+      .map((i) =>
+        JSON.stringify({
+          text: examples[i].text,
+          ...(examples[i].textPair !== undefined ? { text_pair: examples[i].textPair } : {}),
+          label: examples[i].label,
+        }),
+      )
+      .join("\n") + "\n",
+  );
 }
 
 /** The objective factory trial processes load by name ("graft:tasks/tune-objective.js#finetuneObjective"). */
@@ -96,24 +145,45 @@ export function finetuneObjective(options: FinetuneObjectiveOptions): Objective 
   const metric = options.metric ?? defaultMetric(options.config.task);
   const folds = options.folds ?? 0;
   if (folds === 0) {
-    return (trial) => trial.segment
-      ? runSegment(trial, trial.segment, applyParams(options.config, trial.params), metric)
-      : runOnce(trial, { ...applyParams(options.config, trial.params), output: join(trial.dir, "run") }, metric, true);
+    return (trial) =>
+      trial.segment
+        ? runSegment(trial, trial.segment, applyParams(options.config, trial.params), metric)
+        : runOnce(
+            trial,
+            { ...applyParams(options.config, trial.params), output: join(trial.dir, "run") },
+            metric,
+            true,
+          );
   }
-  if (options.config.task === "ner") throw new ArgumentError("cross-validation of NER runs is not supported; use the validation split");
+  if (options.config.task === "ner")
+    throw new ArgumentError("cross-validation of NER runs is not supported; use the validation split");
   return async (trial) => {
-    if (trial.segment) throw new ArgumentError("population-based training scores members on the validation split; use folds: 0 with pbt");
+    if (trial.segment)
+      throw new ArgumentError(
+        "population-based training scores members on the validation split; use folds: 0 with pbt",
+      );
     const config = applyParams(options.config, trial.params);
-    const { examples } = await readExamples(config.data, { textColumn: config.textColumn, textPairColumn: config.textPairColumn, labelColumn: config.labelColumn, onBadRow: config.onBadRow ?? "fail" });
+    const { examples } = await readExamples(config.data, {
+      textColumn: config.textColumn,
+      textPairColumn: config.textPairColumn,
+      labelColumn: config.labelColumn,
+      onBadRow: config.onBadRow ?? "fail",
+    });
     const method = config.task === "regression" ? "random" : "stratified";
     const { folds: split } = kFold(examples, { k: folds, method, seed: config.training?.seed ?? 42 });
     const cv = crossValidate(
       async (foldTrial, fold) => {
-        const train = join(foldTrial.dir, "train.jsonl"), valid = join(foldTrial.dir, "valid.jsonl");
+        const train = join(foldTrial.dir, "train.jsonl"),
+          valid = join(foldTrial.dir, "valid.jsonl");
         writeJsonl(train, examples, Array.from(fold.train));
         writeJsonl(valid, examples, Array.from(fold.valid));
         const { textColumn: _t, textPairColumn: _p, labelColumn: _l, validationFraction: _v, ...rest } = config;
-        return runOnce(foldTrial, { ...rest, data: train, validation: valid, test: valid, output: join(foldTrial.dir, "run") }, metric, false);
+        return runOnce(
+          foldTrial,
+          { ...rest, data: train, validation: valid, test: valid, output: join(foldTrial.dir, "run") },
+          metric,
+          false,
+        );
       },
       { folds: split.map((f) => ({ train: Int32Array.from(f.train), valid: Int32Array.from(f.test) })) },
     );

@@ -1,5 +1,20 @@
 /** The tensor layer's public surface: Tensor, creation, grad mode and every differentiable op. */
-export { Tensor, tensor, zeros, ones, full, scalar, arange, randn, rand, noGrad, isGradEnabled, record, type DType, type GradNode } from "./tensor.js";
+export {
+  Tensor,
+  tensor,
+  zeros,
+  ones,
+  full,
+  scalar,
+  arange,
+  randn,
+  rand,
+  noGrad,
+  isGradEnabled,
+  record,
+  type DType,
+  type GradNode,
+} from "./tensor.js";
 export { sizeOf, stridesOf, broadcastShapes, type Shape } from "./shape.js";
 export { PRIMITIVES, type Primitive } from "./primitives.js";
 export * from "./ops/elementwise.js";

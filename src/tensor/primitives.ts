@@ -4,17 +4,53 @@
  */
 export const PRIMITIVES = [
   // elementwise, broadcasting
-  "add", "sub", "mul", "div", "pow", "maximum", "minimum", "where",
+  "add",
+  "sub",
+  "mul",
+  "div",
+  "pow",
+  "maximum",
+  "minimum",
+  "where",
   // elementwise, unary
-  "neg", "exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "relu", "gelu", "gelu_tanh", "silu", "abs", "square", "reciprocal", "powScalar", "affine",
+  "neg",
+  "exp",
+  "log",
+  "sqrt",
+  "rsqrt",
+  "tanh",
+  "sigmoid",
+  "relu",
+  "gelu",
+  "gelu_tanh",
+  "silu",
+  "abs",
+  "square",
+  "reciprocal",
+  "powScalar",
+  "affine",
   // linear algebra
-  "matmul", "linear",
+  "matmul",
+  "linear",
   // reductions
-  "sum", "max", "min", "takeAlong",
+  "sum",
+  "max",
+  "min",
+  "takeAlong",
   // layout
-  "reshape", "permute", "slice", "concat", "broadcastTo",
+  "reshape",
+  "permute",
+  "slice",
+  "concat",
+  "broadcastTo",
   // neural-network ops
-  "softmax", "logSoftmax", "attentionSoftmax", "layerNorm", "embedding", "dropout", "crossEntropy",
+  "softmax",
+  "logSoftmax",
+  "attentionSoftmax",
+  "layerNorm",
+  "embedding",
+  "dropout",
+  "crossEntropy",
 ] as const;
 
 export type Primitive = (typeof PRIMITIVES)[number];

@@ -34,7 +34,10 @@ export class Tensor {
   constructor(data: TensorData, shape: Shape, requiresGrad = false) {
     checkShape("Tensor", shape);
     const n = sizeOf(shape);
-    if (data.length !== n) throw new ShapeError(`Tensor: buffer of ${data.length} elements does not fit shape ${fmtShape(shape)} (${n} elements)`);
+    if (data.length !== n)
+      throw new ShapeError(
+        `Tensor: buffer of ${data.length} elements does not fit shape ${fmtShape(shape)} (${n} elements)`,
+      );
     this.data = data;
     this.shape = Object.freeze([...shape]);
     this.dtype = data instanceof Int32Array ? "i32" : "f32";
@@ -52,19 +55,22 @@ export class Tensor {
 
   /** The f32 buffer; throws for i32 tensors. */
   get f32(): F32 {
-    if (!(this.data instanceof Float32Array)) throw new ShapeError(`expected an f32 tensor, got i32 of shape ${fmtShape(this.shape)}`);
+    if (!(this.data instanceof Float32Array))
+      throw new ShapeError(`expected an f32 tensor, got i32 of shape ${fmtShape(this.shape)}`);
     return this.data;
   }
 
   /** The i32 buffer; throws for f32 tensors. */
   get i32(): I32 {
-    if (!(this.data instanceof Int32Array)) throw new ShapeError(`expected an i32 tensor, got f32 of shape ${fmtShape(this.shape)}`);
+    if (!(this.data instanceof Int32Array))
+      throw new ShapeError(`expected an i32 tensor, got f32 of shape ${fmtShape(this.shape)}`);
     return this.data;
   }
 
   /** The single value of a one-element tensor. */
   item(): number {
-    if (this.size !== 1) throw new ShapeError(`item(): tensor of shape ${fmtShape(this.shape)} has ${this.size} elements, not 1`);
+    if (this.size !== 1)
+      throw new ShapeError(`item(): tensor of shape ${fmtShape(this.shape)} has ${this.size} elements, not 1`);
     return this.data[0];
   }
 
@@ -95,7 +101,11 @@ export class Tensor {
 
 // ---- creation
 
-export function tensor(values: ArrayLike<number>, shape?: Shape, opts: { dtype?: DType; requiresGrad?: boolean } = {}): Tensor {
+export function tensor(
+  values: ArrayLike<number>,
+  shape?: Shape,
+  opts: { dtype?: DType; requiresGrad?: boolean } = {},
+): Tensor {
   const data = opts.dtype === "i32" ? Int32Array.from(values) : Float32Array.from(values);
   return new Tensor(data, shape ?? [data.length], opts.requiresGrad ?? false);
 }
@@ -162,7 +172,12 @@ export function noGrad<T>(fn: () => T): T {
  * Attaches a GradNode to `out` when gradients are on and any input needs one.
  * Ops call this right after computing their output.
  */
-export function record(op: Primitive, out: Tensor, inputs: readonly Tensor[], backwardFn: (grad: F32) => readonly (F32 | null)[]): Tensor {
+export function record(
+  op: Primitive,
+  out: Tensor,
+  inputs: readonly Tensor[],
+  backwardFn: (grad: F32) => readonly (F32 | null)[],
+): Tensor {
   if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
     out.node = { op, inputs, backward: backwardFn };
@@ -195,9 +210,18 @@ function topoOrder(root: Tensor): Tensor[] {
 }
 
 function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph: boolean): void {
-  if (!root.requiresGrad) throw new ShapeError("backward(): this tensor does not require gradients (no input required grad, or it was computed under noGrad)");
-  if (!grad && root.size !== 1) throw new ShapeError(`backward(): a gradient must be given for a non-scalar tensor of shape ${fmtShape(root.shape)}`);
-  if (grad && grad.size !== root.size) throw new ShapeError(`backward(): gradient of shape ${fmtShape(grad.shape)} does not match tensor shape ${fmtShape(root.shape)}`);
+  if (!root.requiresGrad)
+    throw new ShapeError(
+      "backward(): this tensor does not require gradients (no input required grad, or it was computed under noGrad)",
+    );
+  if (!grad && root.size !== 1)
+    throw new ShapeError(
+      `backward(): a gradient must be given for a non-scalar tensor of shape ${fmtShape(root.shape)}`,
+    );
+  if (grad && grad.size !== root.size)
+    throw new ShapeError(
+      `backward(): gradient of shape ${fmtShape(grad.shape)} does not match tensor shape ${fmtShape(root.shape)}`,
+    );
   const b = backend();
   const grads = new Map<Tensor, F32>();
   grads.set(root, grad ? Float32Array.from(grad.f32) : new Float32Array(root.size).fill(1));
@@ -219,7 +243,10 @@ function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph: boolea
       const x = node.inputs[j];
       const gx = inGrads[j];
       if (!x.requiresGrad || !gx) continue;
-      if (gx.length !== x.size) throw new Error(`internal: backward of ${node.op} returned ${gx.length} gradient values for an input of ${x.size}`);
+      if (gx.length !== x.size)
+        throw new Error(
+          `internal: backward of ${node.op} returned ${gx.length} gradient values for an input of ${x.size}`,
+        );
       const prev = grads.get(x);
       if (!prev) grads.set(x, gx);
       else {

@@ -50,29 +50,54 @@ export function loadTokenizer(dir: string): Tokenizer {
     const lower = cfg?.do_lower_case ?? true;
     const stripAccents = cfg?.strip_accents ?? null;
     const cjk = cfg?.tokenize_chinese_chars ?? true;
-    if (typeof lower !== "boolean" || (stripAccents !== null && typeof stripAccents !== "boolean") || typeof cjk !== "boolean") {
-      throw new FormatError(`${join(dir, "tokenizer_config.json")}: do_lower_case, strip_accents and tokenize_chinese_chars must be true/false (strip_accents may be null)`);
+    if (
+      typeof lower !== "boolean" ||
+      (stripAccents !== null && typeof stripAccents !== "boolean") ||
+      typeof cjk !== "boolean"
+    ) {
+      throw new FormatError(
+        `${join(dir, "tokenizer_config.json")}: do_lower_case, strip_accents and tokenize_chinese_chars must be true/false (strip_accents may be null)`,
+      );
     }
     const sp = settings.specialTokens;
-    const json = wordPieceTokenizerJson(readVocabTxt(vocabTxt), {
-      lowercase: lower, stripAccents: stripAccents as boolean | null, handleChineseChars: cjk,
-      ...(sp.unk ? { unkToken: sp.unk } : {}), ...(sp.cls ? { clsToken: sp.cls } : {}), ...(sp.sep ? { sepToken: sp.sep } : {}),
-      ...(sp.pad ? { padToken: sp.pad } : {}), ...(sp.mask ? { maskToken: sp.mask } : {}),
-    }, vocabTxt);
+    const json = wordPieceTokenizerJson(
+      readVocabTxt(vocabTxt),
+      {
+        lowercase: lower,
+        stripAccents: stripAccents as boolean | null,
+        handleChineseChars: cjk,
+        ...(sp.unk ? { unkToken: sp.unk } : {}),
+        ...(sp.cls ? { clsToken: sp.cls } : {}),
+        ...(sp.sep ? { sepToken: sp.sep } : {}),
+        ...(sp.pad ? { padToken: sp.pad } : {}),
+        ...(sp.mask ? { maskToken: sp.mask } : {}),
+      },
+      vocabTxt,
+    );
     return new Tokenizer(JSON.stringify(json), settings, vocabTxt);
   }
   if (existsSync(vocabJson) && existsSync(merges)) {
     const { vocab, merges: m } = readBpeFiles(vocabJson, merges);
-    const flavor = family === "roberta" || (family === "other" && "<s>" in vocab && "</s>" in vocab) ? "roberta" : "gpt2";
+    const flavor =
+      family === "roberta" || (family === "other" && "<s>" in vocab && "</s>" in vocab) ? "roberta" : "gpt2";
     const settings = readSettings(dir, flavor);
     const addPrefixSpace = cfg?.add_prefix_space ?? false;
-    if (typeof addPrefixSpace !== "boolean") throw new FormatError(`${join(dir, "tokenizer_config.json")}: add_prefix_space must be true or false`);
+    if (typeof addPrefixSpace !== "boolean")
+      throw new FormatError(`${join(dir, "tokenizer_config.json")}: add_prefix_space must be true or false`);
     const specials = Object.values(settings.specialTokens).concat(settings.additionalSpecialTokens);
-    const json = byteLevelBpeTokenizerJson(vocab, m, { flavor, addPrefixSpace, specialTokens: [...new Set(specials)] }, vocabJson);
+    const json = byteLevelBpeTokenizerJson(
+      vocab,
+      m,
+      { flavor, addPrefixSpace, specialTokens: [...new Set(specials)] },
+      vocabJson,
+    );
     return new Tokenizer(JSON.stringify(json), settings, vocabJson);
   }
   const found = existsSync(dir) ? readdirSync(dir).join(", ") : "(no such directory)";
-  throw new FormatError(`${dir}: no tokenizer.json, vocab.txt, or vocab.json + merges.txt (found: ${found || "nothing"})`, "a model directory saved by graft or transformers has tokenizer.json");
+  throw new FormatError(
+    `${dir}: no tokenizer.json, vocab.txt, or vocab.json + merges.txt (found: ${found || "nothing"})`,
+    "a model directory saved by graft or transformers has tokenizer.json",
+  );
 }
 
 export const AutoTokenizer = {

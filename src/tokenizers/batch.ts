@@ -74,31 +74,59 @@ export class BatchEncoding {
   }
 
   get inputIds(): number[][] {
-    return this.field("inputIds", (e) => e.getIds(), () => this.padding!.id);
+    return this.field(
+      "inputIds",
+      (e) => e.getIds(),
+      () => this.padding!.id,
+    );
   }
 
   get attentionMask(): number[][] {
-    return this.field("attentionMask", (e) => e.getAttentionMask(), () => 0);
+    return this.field(
+      "attentionMask",
+      (e) => e.getAttentionMask(),
+      () => 0,
+    );
   }
 
   get tokenTypeIds(): number[][] {
-    return this.field("tokenTypeIds", (e) => e.getTypeIds(), () => 0);
+    return this.field(
+      "tokenTypeIds",
+      (e) => e.getTypeIds(),
+      () => 0,
+    );
   }
 
   get specialTokensMask(): number[][] {
-    return this.field("specialTokensMask", (e) => e.getSpecialTokensMask(), () => 1);
+    return this.field(
+      "specialTokensMask",
+      (e) => e.getSpecialTokensMask(),
+      () => 1,
+    );
   }
 
   get tokens(): string[][] {
-    return this.field("tokens", (e) => e.getTokens(), () => this.padding!.token);
+    return this.field(
+      "tokens",
+      (e) => e.getTokens(),
+      () => this.padding!.token,
+    );
   }
 
   get wordIds(): (number | null)[][] {
-    return this.field<number | null>("wordIds", (e) => e.getWordIds().map((w) => w ?? null), () => null);
+    return this.field<number | null>(
+      "wordIds",
+      (e) => e.getWordIds().map((w) => w ?? null),
+      () => null,
+    );
   }
 
   get sequenceIds(): (number | null)[][] {
-    return this.field<number | null>("sequenceIds", (e) => e.getSequenceIds().map((s) => s ?? null), () => null);
+    return this.field<number | null>(
+      "sequenceIds",
+      (e) => e.getSequenceIds().map((s) => s ?? null),
+      () => null,
+    );
   }
 
   /** The engine counts code points; these are UTF-16 positions, so `text.slice(start, end)` is the token's source. */
@@ -120,16 +148,28 @@ export class BatchEncoding {
   /** Row i as one plain Encoding. */
   row(i: number): Encoding {
     return {
-      ids: this.inputIds[i]!, tokens: this.tokens[i]!, attentionMask: this.attentionMask[i]!, tokenTypeIds: this.tokenTypeIds[i]!,
-      specialTokensMask: this.specialTokensMask[i]!, offsets: this.offsets[i]!, wordIds: this.wordIds[i]!, sequenceIds: this.sequenceIds[i]!,
+      ids: this.inputIds[i]!,
+      tokens: this.tokens[i]!,
+      attentionMask: this.attentionMask[i]!,
+      tokenTypeIds: this.tokenTypeIds[i]!,
+      specialTokensMask: this.specialTokensMask[i]!,
+      offsets: this.offsets[i]!,
+      wordIds: this.wordIds[i]!,
+      sequenceIds: this.sequenceIds[i]!,
     };
   }
 
   /** Every field as plain arrays (what JSON.stringify prints). */
   toJSON(): Record<string, unknown[][]> {
     return {
-      inputIds: this.inputIds, attentionMask: this.attentionMask, tokenTypeIds: this.tokenTypeIds, specialTokensMask: this.specialTokensMask,
-      offsets: this.offsets, wordIds: this.wordIds, sequenceIds: this.sequenceIds, tokens: this.tokens,
+      inputIds: this.inputIds,
+      attentionMask: this.attentionMask,
+      tokenTypeIds: this.tokenTypeIds,
+      specialTokensMask: this.specialTokensMask,
+      offsets: this.offsets,
+      wordIds: this.wordIds,
+      sequenceIds: this.sequenceIds,
+      tokens: this.tokens,
     };
   }
 }

@@ -31,7 +31,15 @@ export interface ByteLevelBpeOptions {
 }
 
 function addedToken(id: number, content: string, opts: { normalized?: boolean; lstrip?: boolean } = {}) {
-  return { id, content, single_word: false, lstrip: opts.lstrip ?? false, rstrip: false, normalized: opts.normalized ?? false, special: true };
+  return {
+    id,
+    content,
+    single_word: false,
+    lstrip: opts.lstrip ?? false,
+    rstrip: false,
+    normalized: opts.normalized ?? false,
+    special: true,
+  };
 }
 
 /** vocab.txt as BertTokenizer's load_vocab reads it: one token per line, its index the id (a repeated token keeps the last). */
@@ -50,17 +58,25 @@ export function readVocabTxt(path: string): Map<string, number> {
   return vocab;
 }
 
-export function wordPieceTokenizerJson(vocab: Map<string, number>, opts: WordPieceOptions = {}, where = "vocab.txt"): TokenizerJson {
+export function wordPieceTokenizerJson(
+  vocab: Map<string, number>,
+  opts: WordPieceOptions = {},
+  where = "vocab.txt",
+): TokenizerJson {
   const sp = {
-    unk: opts.unkToken ?? "[UNK]", cls: opts.clsToken ?? "[CLS]", sep: opts.sepToken ?? "[SEP]",
-    pad: opts.padToken ?? "[PAD]", mask: opts.maskToken ?? "[MASK]",
+    unk: opts.unkToken ?? "[UNK]",
+    cls: opts.clsToken ?? "[CLS]",
+    sep: opts.sepToken ?? "[SEP]",
+    pad: opts.padToken ?? "[PAD]",
+    mask: opts.maskToken ?? "[MASK]",
   };
   const id = (t: string, role: string): number => {
     const v = vocab.get(t);
     if (v === undefined) throw new FormatError(`${where}: the ${role} token "${t}" is not in the vocabulary`);
     return v;
   };
-  const cls = id(sp.cls, "cls"), sep = id(sp.sep, "sep");
+  const cls = id(sp.cls, "cls"),
+    sep = id(sp.sep, "sep");
   id(sp.unk, "unk");
   const specials = [sp.pad, sp.unk, sp.cls, sp.sep, sp.mask].filter((t, i, a) => vocab.has(t) && a.indexOf(t) === i);
   const lowercase = opts.lowercase ?? true;
@@ -69,14 +85,27 @@ export function wordPieceTokenizerJson(vocab: Map<string, number>, opts: WordPie
     truncation: null,
     padding: null,
     added_tokens: specials.map((t) => addedToken(vocab.get(t)!, t)).sort((a, b) => a.id - b.id),
-    normalizer: { type: "BertNormalizer", clean_text: true, handle_chinese_chars: opts.handleChineseChars ?? true, strip_accents: opts.stripAccents ?? null, lowercase },
+    normalizer: {
+      type: "BertNormalizer",
+      clean_text: true,
+      handle_chinese_chars: opts.handleChineseChars ?? true,
+      strip_accents: opts.stripAccents ?? null,
+      lowercase,
+    },
     pre_tokenizer: { type: "BertPreTokenizer" },
     post_processor: {
       type: "TemplateProcessing",
-      single: [{ SpecialToken: { id: sp.cls, type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }, { SpecialToken: { id: sp.sep, type_id: 0 } }],
+      single: [
+        { SpecialToken: { id: sp.cls, type_id: 0 } },
+        { Sequence: { id: "A", type_id: 0 } },
+        { SpecialToken: { id: sp.sep, type_id: 0 } },
+      ],
       pair: [
-        { SpecialToken: { id: sp.cls, type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }, { SpecialToken: { id: sp.sep, type_id: 0 } },
-        { Sequence: { id: "B", type_id: 1 } }, { SpecialToken: { id: sp.sep, type_id: 1 } },
+        { SpecialToken: { id: sp.cls, type_id: 0 } },
+        { Sequence: { id: "A", type_id: 0 } },
+        { SpecialToken: { id: sp.sep, type_id: 0 } },
+        { Sequence: { id: "B", type_id: 1 } },
+        { SpecialToken: { id: sp.sep, type_id: 1 } },
       ],
       special_tokens: {
         [sp.cls]: { id: sp.cls, ids: [cls], tokens: [sp.cls] },
@@ -84,20 +113,34 @@ export function wordPieceTokenizerJson(vocab: Map<string, number>, opts: WordPie
       },
     },
     decoder: { type: "WordPiece", prefix: "##", cleanup: true },
-    model: { type: "WordPiece", unk_token: sp.unk, continuing_subword_prefix: "##", max_input_chars_per_word: 100, vocab: Object.fromEntries(vocab) },
+    model: {
+      type: "WordPiece",
+      unk_token: sp.unk,
+      continuing_subword_prefix: "##",
+      max_input_chars_per_word: 100,
+      vocab: Object.fromEntries(vocab),
+    },
   };
 }
 
 /** vocab.json (token → id) and merges.txt (one "a b" pair per line after an optional #version header). */
-export function readBpeFiles(vocabPath: string, mergesPath: string): { vocab: Record<string, number>; merges: [string, string][] } {
+export function readBpeFiles(
+  vocabPath: string,
+  mergesPath: string,
+): { vocab: Record<string, number>; merges: [string, string][] } {
   let vocab: unknown;
   try {
     vocab = JSON.parse(readFileSync(vocabPath, "utf8"));
   } catch (e) {
     throw new FormatError(`${vocabPath}: cannot read the BPE vocabulary (${(e as Error).message})`);
   }
-  if (!vocab || typeof vocab !== "object" || Array.isArray(vocab)) throw new FormatError(`${vocabPath}: expected a JSON object { token: id }`);
-  for (const [t, i] of Object.entries(vocab)) if (!Number.isSafeInteger(i) || (i as number) < 0) throw new FormatError(`${vocabPath}: token ${JSON.stringify(t)} has id ${JSON.stringify(i)}, not a non-negative integer`);
+  if (!vocab || typeof vocab !== "object" || Array.isArray(vocab))
+    throw new FormatError(`${vocabPath}: expected a JSON object { token: id }`);
+  for (const [t, i] of Object.entries(vocab))
+    if (!Number.isSafeInteger(i) || (i as number) < 0)
+      throw new FormatError(
+        `${vocabPath}: token ${JSON.stringify(t)} has id ${JSON.stringify(i)}, not a non-negative integer`,
+      );
   let text: string;
   try {
     text = readFileSync(mergesPath, "utf8");
@@ -108,13 +151,19 @@ export function readBpeFiles(vocabPath: string, mergesPath: string): { vocab: Re
   text.split("\n").forEach((line, i) => {
     if ((i === 0 && line.startsWith("#version")) || line.trim() === "") return;
     const parts = line.split(" ");
-    if (parts.length !== 2 || parts[0] === "" || parts[1] === "") throw new FormatError(`${mergesPath}: line ${i + 1} is not a merge "a b": ${JSON.stringify(line)}`);
+    if (parts.length !== 2 || parts[0] === "" || parts[1] === "")
+      throw new FormatError(`${mergesPath}: line ${i + 1} is not a merge "a b": ${JSON.stringify(line)}`);
     merges.push([parts[0]!, parts[1]!]);
   });
   return { vocab: vocab as Record<string, number>, merges };
 }
 
-export function byteLevelBpeTokenizerJson(vocab: Record<string, number>, merges: [string, string][], opts: ByteLevelBpeOptions = {}, where = "vocab.json"): TokenizerJson {
+export function byteLevelBpeTokenizerJson(
+  vocab: Record<string, number>,
+  merges: [string, string][],
+  opts: ByteLevelBpeOptions = {},
+  where = "vocab.json",
+): TokenizerJson {
   const flavor = opts.flavor ?? "gpt2";
   const addPrefixSpace = opts.addPrefixSpace ?? false;
   const defaults = flavor === "roberta" ? ["<s>", "<pad>", "</s>", "<unk>", "<mask>"] : ["<|endoftext|>"];
@@ -122,8 +171,15 @@ export function byteLevelBpeTokenizerJson(vocab: Record<string, number>, merges:
   const byteLevel = { type: "ByteLevel", add_prefix_space: addPrefixSpace, trim_offsets: true, use_regex: true };
   let postProcessor: Record<string, unknown>;
   if (flavor === "roberta") {
-    for (const t of ["<s>", "</s>"]) if (!(t in vocab)) throw new FormatError(`${where}: RoBERTa's "${t}" token is not in the vocabulary`);
-    postProcessor = { type: "RobertaProcessing", sep: ["</s>", vocab["</s>"]], cls: ["<s>", vocab["<s>"]], trim_offsets: true, add_prefix_space: addPrefixSpace };
+    for (const t of ["<s>", "</s>"])
+      if (!(t in vocab)) throw new FormatError(`${where}: RoBERTa's "${t}" token is not in the vocabulary`);
+    postProcessor = {
+      type: "RobertaProcessing",
+      sep: ["</s>", vocab["</s>"]],
+      cls: ["<s>", vocab["<s>"]],
+      trim_offsets: true,
+      add_prefix_space: addPrefixSpace,
+    };
   } else {
     postProcessor = { ...byteLevel, trim_offsets: false };
   }
@@ -132,14 +188,24 @@ export function byteLevelBpeTokenizerJson(vocab: Record<string, number>, merges:
     truncation: null,
     padding: null,
     // RoBERTa's <mask> swallows the space before it (lstrip), as its AddedToken is declared in transformers
-    added_tokens: specials.map((t) => addedToken(vocab[t]!, t, { normalized: flavor === "gpt2", lstrip: t === "<mask>" })).sort((a, b) => a.id - b.id),
+    added_tokens: specials
+      .map((t) => addedToken(vocab[t]!, t, { normalized: flavor === "gpt2", lstrip: t === "<mask>" }))
+      .sort((a, b) => a.id - b.id),
     normalizer: null,
     pre_tokenizer: byteLevel,
     post_processor: postProcessor,
     decoder: byteLevel,
     model: {
-      type: "BPE", dropout: null, unk_token: null, continuing_subword_prefix: "", end_of_word_suffix: "", fuse_unk: false,
-      byte_fallback: false, ignore_merges: false, vocab, merges,
+      type: "BPE",
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: "",
+      end_of_word_suffix: "",
+      fuse_unk: false,
+      byte_fallback: false,
+      ignore_merges: false,
+      vocab,
+      merges,
     },
   };
 }

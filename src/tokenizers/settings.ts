@@ -29,9 +29,20 @@ export interface TokenizerSettings {
   raw: Record<string, unknown>;
 }
 
-const FAMILY_DEFAULTS: Record<Family, { special: Partial<Record<SpecialRole, string>>; cleanUp: boolean; tokenizerClass: string | null }> = {
-  bert: { special: { unk: "[UNK]", sep: "[SEP]", pad: "[PAD]", cls: "[CLS]", mask: "[MASK]" }, cleanUp: true, tokenizerClass: "BertTokenizer" },
-  gpt2: { special: { unk: "<|endoftext|>", bos: "<|endoftext|>", eos: "<|endoftext|>" }, cleanUp: false, tokenizerClass: "GPT2Tokenizer" },
+const FAMILY_DEFAULTS: Record<
+  Family,
+  { special: Partial<Record<SpecialRole, string>>; cleanUp: boolean; tokenizerClass: string | null }
+> = {
+  bert: {
+    special: { unk: "[UNK]", sep: "[SEP]", pad: "[PAD]", cls: "[CLS]", mask: "[MASK]" },
+    cleanUp: true,
+    tokenizerClass: "BertTokenizer",
+  },
+  gpt2: {
+    special: { unk: "<|endoftext|>", bos: "<|endoftext|>", eos: "<|endoftext|>" },
+    cleanUp: false,
+    tokenizerClass: "GPT2Tokenizer",
+  },
   roberta: {
     special: { bos: "<s>", eos: "</s>", sep: "</s>", cls: "<s>", unk: "<unk>", pad: "<pad>", mask: "<mask>" },
     cleanUp: false,
@@ -51,7 +62,8 @@ function readJson(path: string): Record<string, unknown> | null {
   } catch (e) {
     throw new FormatError(`${path}: not valid JSON (${(e as Error).message})`);
   }
-  if (!json || typeof json !== "object" || Array.isArray(json)) throw new FormatError(`${path}: expected a JSON object`);
+  if (!json || typeof json !== "object" || Array.isArray(json))
+    throw new FormatError(`${path}: expected a JSON object`);
   return json as Record<string, unknown>;
 }
 
@@ -60,12 +72,17 @@ function tokenText(v: unknown, where: string, key: string): string | null | unde
   if (v === undefined) return undefined;
   if (v === null) return null;
   if (typeof v === "string") return v;
-  if (typeof v === "object" && typeof (v as { content?: unknown }).content === "string") return (v as { content: string }).content;
+  if (typeof v === "object" && typeof (v as { content?: unknown }).content === "string")
+    return (v as { content: string }).content;
   throw new FormatError(`${where}: "${key}" must be a token string or { "content": ... }, got ${JSON.stringify(v)}`);
 }
 
 /** Guesses which transformers tokenizer a tokenizer.json (or tokenizer_class) corresponds to. */
-export function guessFamily(tokenizerJson: Record<string, unknown> | null, tokenizerClass: string | null, modelType: string | null): Family {
+export function guessFamily(
+  tokenizerJson: Record<string, unknown> | null,
+  tokenizerClass: string | null,
+  modelType: string | null,
+): Family {
   const cls = (tokenizerClass ?? "").replace(/Fast$/, "");
   if (/^(Bert|DistilBert|Electra)Tokenizer$/.test(cls)) return "bert";
   if (/^(Roberta|Longformer|Bart)Tokenizer$/.test(cls)) return "roberta";
@@ -93,7 +110,12 @@ export function readSettings(dir: string, family: Family, fallback?: Record<stri
   return settingsFrom(cfg, map, family, cfgPath);
 }
 
-export function settingsFrom(cfg: Record<string, unknown>, map: Record<string, unknown>, family: Family, where = "tokenizer_config.json"): TokenizerSettings {
+export function settingsFrom(
+  cfg: Record<string, unknown>,
+  map: Record<string, unknown>,
+  family: Family,
+  where = "tokenizer_config.json",
+): TokenizerSettings {
   const d = FAMILY_DEFAULTS[family];
   const specialTokens: Partial<Record<SpecialRole, string>> = {};
   for (const role of SPECIAL_ROLES) {
@@ -105,17 +127,22 @@ export function settingsFrom(cfg: Record<string, unknown>, map: Record<string, u
   }
   const extra = cfg.additional_special_tokens ?? map.additional_special_tokens ?? [];
   if (!Array.isArray(extra)) throw new FormatError(`${where}: "additional_special_tokens" must be an array`);
-  const additionalSpecialTokens = extra.map((t, i) => tokenText(t, where, `additional_special_tokens[${i}]`)).filter((t): t is string => typeof t === "string");
+  const additionalSpecialTokens = extra
+    .map((t, i) => tokenText(t, where, `additional_special_tokens[${i}]`))
+    .filter((t): t is string => typeof t === "string");
 
   const mml = cfg.model_max_length;
-  if (mml !== undefined && mml !== null && (typeof mml !== "number" || !(mml > 0))) throw new FormatError(`${where}: "model_max_length" must be a positive number, got ${JSON.stringify(mml)}`);
+  if (mml !== undefined && mml !== null && (typeof mml !== "number" || !(mml > 0)))
+    throw new FormatError(`${where}: "model_max_length" must be a positive number, got ${JSON.stringify(mml)}`);
   const side = (key: string): "left" | "right" => {
     const v = cfg[key] ?? "right";
-    if (v !== "left" && v !== "right") throw new FormatError(`${where}: "${key}" must be "left" or "right", got ${JSON.stringify(v)}`);
+    if (v !== "left" && v !== "right")
+      throw new FormatError(`${where}: "${key}" must be "left" or "right", got ${JSON.stringify(v)}`);
     return v;
   };
   const cleanUp = cfg.clean_up_tokenization_spaces ?? d.cleanUp;
-  if (typeof cleanUp !== "boolean") throw new FormatError(`${where}: "clean_up_tokenization_spaces" must be true or false`);
+  if (typeof cleanUp !== "boolean")
+    throw new FormatError(`${where}: "clean_up_tokenization_spaces" must be true or false`);
   return {
     family,
     specialTokens,
@@ -130,9 +157,13 @@ export function settingsFrom(cfg: Record<string, unknown>, map: Record<string, u
 }
 
 /** tokenizer_config.json and special_tokens_map.json contents for settings (transformers reads both). */
-export function settingsToJson(s: TokenizerSettings): { config: Record<string, unknown>; map: Record<string, unknown> } {
+export function settingsToJson(s: TokenizerSettings): {
+  config: Record<string, unknown>;
+  map: Record<string, unknown>;
+} {
   const map: Record<string, unknown> = {};
-  for (const role of SPECIAL_ROLES) if (s.specialTokens[role] !== undefined) map[`${role}_token`] = s.specialTokens[role];
+  for (const role of SPECIAL_ROLES)
+    if (s.specialTokens[role] !== undefined) map[`${role}_token`] = s.specialTokens[role];
   if (s.additionalSpecialTokens.length > 0) map.additional_special_tokens = [...s.additionalSpecialTokens];
   const config: Record<string, unknown> = { ...s.raw };
   delete config.added_tokens_decoder; // tokenizer.json's added_tokens is the truth; a stale copy here would contradict it

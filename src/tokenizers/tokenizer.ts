@@ -49,9 +49,16 @@ export interface DecodeOptions {
 /** transformers' clean_up_tokenization: joins the pieces WordPiece decoding leaves apart. */
 export function cleanUpTokenization(s: string): string {
   return s
-    .replaceAll(" .", ".").replaceAll(" ?", "?").replaceAll(" !", "!").replaceAll(" ,", ",")
-    .replaceAll(" ' ", "'").replaceAll(" n't", "n't").replaceAll(" 'm", "'m").replaceAll(" 's", "'s")
-    .replaceAll(" 've", "'ve").replaceAll(" 're", "'re");
+    .replaceAll(" .", ".")
+    .replaceAll(" ?", "?")
+    .replaceAll(" !", "!")
+    .replaceAll(" ,", ",")
+    .replaceAll(" ' ", "'")
+    .replaceAll(" n't", "n't")
+    .replaceAll(" 'm", "'m")
+    .replaceAll(" 's", "'s")
+    .replaceAll(" 've", "'ve")
+    .replaceAll(" 're", "'re");
 }
 
 /** Pair encodings in flight at once (each is one task on libuv's thread pool). */
@@ -105,20 +112,48 @@ export class Tokenizer {
     return t === undefined ? null : this.tokenToId(t);
   }
 
-  get padTokenId(): number | null { return this.specialTokenId("pad"); }
-  get clsTokenId(): number | null { return this.specialTokenId("cls"); }
-  get sepTokenId(): number | null { return this.specialTokenId("sep"); }
-  get unkTokenId(): number | null { return this.specialTokenId("unk"); }
-  get maskTokenId(): number | null { return this.specialTokenId("mask"); }
-  get bosTokenId(): number | null { return this.specialTokenId("bos"); }
-  get eosTokenId(): number | null { return this.specialTokenId("eos"); }
-  get padToken(): string | null { return this.specialToken("pad"); }
-  get modelMaxLength(): number | null { return this.settings.modelMaxLength; }
+  get padTokenId(): number | null {
+    return this.specialTokenId("pad");
+  }
+  get clsTokenId(): number | null {
+    return this.specialTokenId("cls");
+  }
+  get sepTokenId(): number | null {
+    return this.specialTokenId("sep");
+  }
+  get unkTokenId(): number | null {
+    return this.specialTokenId("unk");
+  }
+  get maskTokenId(): number | null {
+    return this.specialTokenId("mask");
+  }
+  get bosTokenId(): number | null {
+    return this.specialTokenId("bos");
+  }
+  get eosTokenId(): number | null {
+    return this.specialTokenId("eos");
+  }
+  get padToken(): string | null {
+    return this.specialToken("pad");
+  }
+  get modelMaxLength(): number | null {
+    return this.settings.modelMaxLength;
+  }
 
   /** Ids of every special token (roles and additional ones). */
   get allSpecialIds(): number[] {
-    const toks = [...SPECIAL_ROLES.map((r) => this.settings.specialTokens[r]), ...this.settings.additionalSpecialTokens];
-    return [...new Set(toks.filter((t): t is string => t !== undefined).map((t) => this.tokenToId(t)).filter((i): i is number => i !== null))];
+    const toks = [
+      ...SPECIAL_ROLES.map((r) => this.settings.specialTokens[r]),
+      ...this.settings.additionalSpecialTokens,
+    ];
+    return [
+      ...new Set(
+        toks
+          .filter((t): t is string => t !== undefined)
+          .map((t) => this.tokenToId(t))
+          .filter((i): i is number => i !== null),
+      ),
+    ];
   }
 
   /**
@@ -134,8 +169,16 @@ export class Tokenizer {
   addTokens(tokens: readonly string[], opts: { special?: boolean } = {}): number {
     const before = this.vocabSize;
     const e = engine();
-    this.base.addAddedTokens(tokens.map((t) => new e.AddedToken(t, opts.special ?? false, { normalized: !(opts.special ?? false) })));
-    if (opts.special) for (const t of tokens) if (!this.settings.additionalSpecialTokens.includes(t) && !Object.values(this.settings.specialTokens).includes(t)) this.settings.additionalSpecialTokens.push(t);
+    this.base.addAddedTokens(
+      tokens.map((t) => new e.AddedToken(t, opts.special ?? false, { normalized: !(opts.special ?? false) })),
+    );
+    if (opts.special)
+      for (const t of tokens)
+        if (
+          !this.settings.additionalSpecialTokens.includes(t) &&
+          !Object.values(this.settings.specialTokens).includes(t)
+        )
+          this.settings.additionalSpecialTokens.push(t);
     this.json = this.engineJson();
     this.truncating.clear();
     return this.vocabSize - before;
@@ -160,17 +203,43 @@ export class Tokenizer {
 
   // ---- encoding
 
-  private checkOptions(opts: EncodeOptions): { maxLength: number | null; truncate: keyof typeof STRATEGY | null; pad: "longest" | "max_length" | null } {
-    const truncate = opts.truncation === true ? "longest_first" : opts.truncation === false || opts.truncation === undefined ? null : opts.truncation;
-    if (truncate !== null && !(truncate in STRATEGY)) throw new ArgumentError(`truncation must be true, false, "longest_first", "only_first" or "only_second", got ${JSON.stringify(opts.truncation)}`);
-    const pad = opts.padding === true || opts.padding === "longest" ? "longest" : opts.padding === "max_length" ? "max_length" : opts.padding === false || opts.padding === undefined || opts.padding === "do_not_pad" ? null : undefined;
-    if (pad === undefined) throw new ArgumentError(`padding must be true, false, "longest", "max_length" or "do_not_pad", got ${JSON.stringify(opts.padding)}`);
+  private checkOptions(opts: EncodeOptions): {
+    maxLength: number | null;
+    truncate: keyof typeof STRATEGY | null;
+    pad: "longest" | "max_length" | null;
+  } {
+    const truncate =
+      opts.truncation === true
+        ? "longest_first"
+        : opts.truncation === false || opts.truncation === undefined
+          ? null
+          : opts.truncation;
+    if (truncate !== null && !(truncate in STRATEGY))
+      throw new ArgumentError(
+        `truncation must be true, false, "longest_first", "only_first" or "only_second", got ${JSON.stringify(opts.truncation)}`,
+      );
+    const pad =
+      opts.padding === true || opts.padding === "longest"
+        ? "longest"
+        : opts.padding === "max_length"
+          ? "max_length"
+          : opts.padding === false || opts.padding === undefined || opts.padding === "do_not_pad"
+            ? null
+            : undefined;
+    if (pad === undefined)
+      throw new ArgumentError(
+        `padding must be true, false, "longest", "max_length" or "do_not_pad", got ${JSON.stringify(opts.padding)}`,
+      );
     let maxLength = opts.maxLength ?? null;
-    if (maxLength !== null && (!Number.isInteger(maxLength) || maxLength < 1)) throw new ArgumentError(`maxLength must be a positive integer, got ${maxLength}`);
+    if (maxLength !== null && (!Number.isInteger(maxLength) || maxLength < 1))
+      throw new ArgumentError(`maxLength must be a positive integer, got ${maxLength}`);
     if ((truncate !== null || pad === "max_length") && maxLength === null) {
       maxLength = this.settings.modelMaxLength;
       if (maxLength === null) {
-        throw new ArgumentError(`${truncate !== null ? "truncation" : "padding to max_length"} needs a maxLength: ${this.source} names no model_max_length`, "pass maxLength");
+        throw new ArgumentError(
+          `${truncate !== null ? "truncation" : "padding to max_length"} needs a maxLength: ${this.source} names no model_max_length`,
+          "pass maxLength",
+        );
       }
     }
     if (opts.padToMultipleOf !== undefined && (!Number.isInteger(opts.padToMultipleOf) || opts.padToMultipleOf < 1)) {
@@ -201,7 +270,10 @@ export class Tokenizer {
 
   /** Encodes one text (or a text pair). */
   async encode(text: string, pair?: string | null, opts: EncodeOptions = {}): Promise<Encoding> {
-    const b = await this.encodeBatch([text], { ...opts, ...(pair !== undefined && pair !== null ? { pairs: [pair] } : {}) });
+    const b = await this.encodeBatch([text], {
+      ...opts,
+      ...(pair !== undefined && pair !== null ? { pairs: [pair] } : {}),
+    });
     return b.row(0);
   }
 
@@ -209,13 +281,16 @@ export class Tokenizer {
   async encodeBatch(texts: readonly string[], opts: BatchOptions = {}): Promise<BatchEncoding> {
     if (!Array.isArray(texts)) throw new ArgumentError("encodeBatch: texts must be an array of strings");
     texts.forEach((t, i) => {
-      if (typeof t !== "string") throw new ArgumentError(`encodeBatch: texts[${i}] is ${t === null ? "null" : typeof t}, not a string`);
+      if (typeof t !== "string")
+        throw new ArgumentError(`encodeBatch: texts[${i}] is ${t === null ? "null" : typeof t}, not a string`);
     });
     const pairs = opts.pairs;
     if (pairs !== undefined) {
-      if (pairs.length !== texts.length) throw new ArgumentError(`encodeBatch: ${texts.length} texts but ${pairs.length} pairs`);
+      if (pairs.length !== texts.length)
+        throw new ArgumentError(`encodeBatch: ${texts.length} texts but ${pairs.length} pairs`);
       pairs.forEach((t, i) => {
-        if (typeof t !== "string") throw new ArgumentError(`encodeBatch: pairs[${i}] is ${t === null ? "null" : typeof t}, not a string`);
+        if (typeof t !== "string")
+          throw new ArgumentError(`encodeBatch: pairs[${i}] is ${t === null ? "null" : typeof t}, not a string`);
       });
     }
     const { maxLength, truncate, pad } = this.checkOptions(opts);
@@ -234,7 +309,12 @@ export class Tokenizer {
         }
       }
     } catch (e) {
-      throw new ArgumentError(`${this.source}: the tokenizer refused the input (${(e as Error).message})`, truncate !== null ? "maxLength may be too small for the special tokens, or the strategy impossible for this pair" : undefined);
+      throw new ArgumentError(
+        `${this.source}: the tokenizer refused the input (${(e as Error).message})`,
+        truncate !== null
+          ? "maxLength may be too small for the special tokens, or the strategy impossible for this pair"
+          : undefined,
+      );
     }
     let plan: PadPlan | null = null;
     if (pad !== null) {
@@ -242,7 +322,12 @@ export class Tokenizer {
       // like transformers, "max_length" leaves a longer (untruncated) row as it is
       const length = pad === "max_length" ? maxLength! : longest;
       const multiple = opts.padToMultipleOf;
-      plan = { length: multiple ? Math.ceil(length / multiple) * multiple : length, left: this.settings.paddingSide === "left", id: this.padTokenId!, token: this.padToken! };
+      plan = {
+        length: multiple ? Math.ceil(length / multiple) * multiple : length,
+        left: this.settings.paddingSide === "left",
+        id: this.padTokenId!,
+        token: this.padToken!,
+      };
     }
     return new BatchEncoding(encodings, texts, pairs, plan);
   }
@@ -255,22 +340,31 @@ export class Tokenizer {
   // ---- decoding
 
   private checkIds(ids: readonly number[], where: string): number[] {
-    if (!Array.isArray(ids) && !ArrayBuffer.isView(ids)) throw new ArgumentError(`${where}: ids must be an array of token ids`);
+    if (!Array.isArray(ids) && !ArrayBuffer.isView(ids))
+      throw new ArgumentError(`${where}: ids must be an array of token ids`);
     const out = Array.from(ids as ArrayLike<number>);
     out.forEach((id, i) => {
-      if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) throw new ArgumentError(`${where}: ids[${i}] = ${id} is not a token id`);
+      if (!Number.isInteger(id) || id < 0 || id > 0xffffffff)
+        throw new ArgumentError(`${where}: ids[${i}] = ${id} is not a token id`);
     });
     return out;
   }
 
   async decode(ids: readonly number[] | Int32Array, opts: DecodeOptions = {}): Promise<string> {
     const text = await this.base.decode(this.checkIds(ids as number[], "decode"), opts.skipSpecialTokens ?? false);
-    return opts.cleanUpTokenizationSpaces ?? this.settings.cleanUpTokenizationSpaces ? cleanUpTokenization(text) : text;
+    return (opts.cleanUpTokenizationSpaces ?? this.settings.cleanUpTokenizationSpaces)
+      ? cleanUpTokenization(text)
+      : text;
   }
 
   async decodeBatch(batch: readonly (readonly number[] | Int32Array)[], opts: DecodeOptions = {}): Promise<string[]> {
-    const texts = await this.base.decodeBatch(batch.map((ids, i) => this.checkIds(ids as number[], `decodeBatch[${i}]`)), opts.skipSpecialTokens ?? false);
-    return opts.cleanUpTokenizationSpaces ?? this.settings.cleanUpTokenizationSpaces ? texts.map(cleanUpTokenization) : texts;
+    const texts = await this.base.decodeBatch(
+      batch.map((ids, i) => this.checkIds(ids as number[], `decodeBatch[${i}]`)),
+      opts.skipSpecialTokens ?? false,
+    );
+    return (opts.cleanUpTokenizationSpaces ?? this.settings.cleanUpTokenizationSpaces)
+      ? texts.map(cleanUpTokenization)
+      : texts;
   }
 
   // ---- saving
@@ -294,11 +388,19 @@ export class Tokenizer {
  * The model inputs of a padded batch as [batch, length] i32 tensors.
  * Rows must have equal length: encode with `padding` first.
  */
-export function batchToTensors(b: Pick<BatchEncoding, "inputIds" | "attentionMask" | "tokenTypeIds">): { inputIds: Tensor; attentionMask: Tensor; tokenTypeIds: Tensor } {
+export function batchToTensors(b: Pick<BatchEncoding, "inputIds" | "attentionMask" | "tokenTypeIds">): {
+  inputIds: Tensor;
+  attentionMask: Tensor;
+  tokenTypeIds: Tensor;
+} {
   const rows = b.inputIds.length;
   const len = rows === 0 ? 0 : b.inputIds[0]!.length;
   b.inputIds.forEach((r, i) => {
-    if (r.length !== len) throw new GraftError(`batchToTensors: row ${i} has ${r.length} tokens, row 0 has ${len}`, "encode with padding: true");
+    if (r.length !== len)
+      throw new GraftError(
+        `batchToTensors: row ${i} has ${r.length} tokens, row 0 has ${len}`,
+        "encode with padding: true",
+      );
   });
   const flat = (m: number[][]) => {
     const a = new Int32Array(rows * len);

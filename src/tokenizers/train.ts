@@ -40,8 +40,16 @@ export interface TrainTokenizerOptions {
 // ---- pre-tokenization as the tokenizers' own normalizers and pre-tokenizers do it
 
 function isCjk(cp: number): boolean {
-  return (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0x3400 && cp <= 0x4dbf) || (cp >= 0x20000 && cp <= 0x2a6df) || (cp >= 0x2a700 && cp <= 0x2b73f) ||
-    (cp >= 0x2b740 && cp <= 0x2b81f) || (cp >= 0x2b820 && cp <= 0x2ceaf) || (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0x2f800 && cp <= 0x2fa1f);
+  return (
+    (cp >= 0x4e00 && cp <= 0x9fff) ||
+    (cp >= 0x3400 && cp <= 0x4dbf) ||
+    (cp >= 0x20000 && cp <= 0x2a6df) ||
+    (cp >= 0x2a700 && cp <= 0x2b73f) ||
+    (cp >= 0x2b740 && cp <= 0x2b81f) ||
+    (cp >= 0x2b820 && cp <= 0x2ceaf) ||
+    (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0x2f800 && cp <= 0x2fa1f)
+  );
 }
 
 const BERT_PUNCT = /^[\p{P}!-/:-@[-`{-~]$/u;
@@ -94,7 +102,12 @@ export function byteLevelWords(line: string): string[] {
   return (line.match(GPT2_SPLIT) ?? []).map((w) => Array.from(utf8.encode(w), (b) => BYTE_CHARS[b]).join(""));
 }
 
-async function countWords(files: readonly string[], split: (line: string) => string[], maxWords: number, onProgress?: TrainTokenizerOptions["onProgress"]): Promise<Map<string, number>> {
+async function countWords(
+  files: readonly string[],
+  split: (line: string) => string[],
+  maxWords: number,
+  onProgress?: TrainTokenizerOptions["onProgress"],
+): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   let lines = 0;
   for (const file of files) {
@@ -137,7 +150,8 @@ class MaxHeap {
       a[0] = last;
       let i = 0;
       for (;;) {
-        const l = 2 * i + 1, r = l + 1;
+        const l = 2 * i + 1,
+          r = l + 1;
         let m = i;
         if (l < a.length && this.before(a[l], a[m])) m = l;
         if (r < a.length && this.before(a[r], a[m])) m = r;
@@ -161,7 +175,16 @@ interface MergeResult {
   merges: [string, string][];
 }
 
-function learnMerges(words: Map<string, number>, alphabet: string[], specials: string[], vocabSize: number, minFrequency: number, pieces: (w: string) => string[] | null, join2: (a: string, b: string) => string, onProgress?: TrainTokenizerOptions["onProgress"]): MergeResult {
+function learnMerges(
+  words: Map<string, number>,
+  alphabet: string[],
+  specials: string[],
+  vocabSize: number,
+  minFrequency: number,
+  pieces: (w: string) => string[] | null,
+  join2: (a: string, b: string) => string,
+  onProgress?: TrainTokenizerOptions["onProgress"],
+): MergeResult {
   const tokens = [...specials];
   const ids = new Map<string, number>(tokens.map((t, i) => [t, i]));
   const idOf = (t: string) => {
@@ -210,7 +233,8 @@ function learnMerges(words: Map<string, number>, alphabet: string[], specials: s
       continue;
     }
     if (count < minFrequency) break;
-    const a = Math.floor(key / KEY), b = key % KEY;
+    const a = Math.floor(key / KEY),
+      b = key % KEY;
     const merged = join2(tokens[a], tokens[b]);
     const c = idOf(merged);
     merges.push([tokens[a], tokens[b]]);
@@ -218,13 +242,19 @@ function learnMerges(words: Map<string, number>, alphabet: string[], specials: s
     for (const wi of where.get(key) ?? []) {
       const s = seqs[wi];
       let has = false;
-      for (let i = 0; i + 1 < s.length; i++) if (s[i] === a && s[i + 1] === b) { has = true; break; }
+      for (let i = 0; i + 1 < s.length; i++)
+        if (s[i] === a && s[i + 1] === b) {
+          has = true;
+          break;
+        }
       if (!has) continue;
       addPairs(wi, -1);
       const out: number[] = [];
       for (let i = 0; i < s.length; i++) {
-        if (i + 1 < s.length && s[i] === a && s[i + 1] === b) { out.push(c); i++; }
-        else out.push(s[i]);
+        if (i + 1 < s.length && s[i] === a && s[i + 1] === b) {
+          out.push(c);
+          i++;
+        } else out.push(s[i]);
       }
       seqs[wi] = Int32Array.from(out);
       addPairs(wi, 1);
@@ -242,9 +272,14 @@ function learnMerges(words: Map<string, number>, alphabet: string[], specials: s
 }
 
 /** Trains a tokenizer on text files and writes tokenizer.json (+ vocab files and tokenizer_config.json) into outDir. */
-export async function trainTokenizer(files: readonly string[], outDir: string, o: TrainTokenizerOptions): Promise<Tokenizer> {
+export async function trainTokenizer(
+  files: readonly string[],
+  outDir: string,
+  o: TrainTokenizerOptions,
+): Promise<Tokenizer> {
   if (files.length === 0) throw new ArgumentError("tokenizer training needs at least one corpus file");
-  if (!Number.isInteger(o.vocabSize) || o.vocabSize < 50) throw new ArgumentError(`vocabSize must be an integer >= 50, got ${o.vocabSize}`);
+  if (!Number.isInteger(o.vocabSize) || o.vocabSize < 50)
+    throw new ArgumentError(`vocabSize must be an integer >= 50, got ${o.vocabSize}`);
   const minFrequency = o.minFrequency ?? 2;
   const maxWords = o.maxWords ?? 2_000_000;
   mkdirSync(outDir, { recursive: true });
@@ -256,37 +291,83 @@ export async function trainTokenizer(files: readonly string[], outDir: string, o
     // the initial alphabet: the most frequent characters, each as word-initial and as "##" continuation
     const charFreq = new Map<string, number>();
     for (const [w, c] of words) for (const ch of w) charFreq.set(ch, (charFreq.get(ch) ?? 0) + c);
-    const chars = [...charFreq].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1)).slice(0, o.limitAlphabet ?? 1000).map(([ch]) => ch);
+    const chars = [...charFreq]
+      .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))
+      .slice(0, o.limitAlphabet ?? 1000)
+      .map(([ch]) => ch);
     const allowed = new Set(chars);
     const alphabet = [...chars.flatMap((ch) => [ch, `##${ch}`])].sort();
     const { tokens } = learnMerges(
-      words, alphabet, specials, o.vocabSize, minFrequency,
-      (w) => { const cs = [...w]; return cs.every((ch) => allowed.has(ch)) ? cs.map((ch, i) => (i === 0 ? ch : `##${ch}`)) : null; },
+      words,
+      alphabet,
+      specials,
+      o.vocabSize,
+      minFrequency,
+      (w) => {
+        const cs = [...w];
+        return cs.every((ch) => allowed.has(ch)) ? cs.map((ch, i) => (i === 0 ? ch : `##${ch}`)) : null;
+      },
       (a, b) => a + (b.startsWith("##") ? b.slice(2) : b),
       o.onProgress,
     );
     const vocab = new Map(tokens.map((t, i) => [t, i]));
-    const json = wordPieceTokenizerJson(vocab, { lowercase, stripAccents: o.stripAccents ?? null, unkToken: specials[1], padToken: specials[0], clsToken: specials[2], sepToken: specials[3], maskToken: specials[4] });
+    const json = wordPieceTokenizerJson(vocab, {
+      lowercase,
+      stripAccents: o.stripAccents ?? null,
+      unkToken: specials[1],
+      padToken: specials[0],
+      clsToken: specials[2],
+      sepToken: specials[3],
+      maskToken: specials[4],
+    });
     writeJsonAtomic(join(outDir, "tokenizer.json"), json);
     writeFileSync(join(outDir, "vocab.txt"), tokens.join("\n") + "\n");
     writeJsonAtomic(join(outDir, "tokenizer_config.json"), {
-      tokenizer_class: "BertTokenizerFast", do_lower_case: lowercase, strip_accents: o.stripAccents ?? null, tokenize_chinese_chars: true,
-      pad_token: specials[0], unk_token: specials[1], cls_token: specials[2], sep_token: specials[3], mask_token: specials[4], model_max_length: o.modelMaxLength ?? 512,
+      tokenizer_class: "BertTokenizerFast",
+      do_lower_case: lowercase,
+      strip_accents: o.stripAccents ?? null,
+      tokenize_chinese_chars: true,
+      pad_token: specials[0],
+      unk_token: specials[1],
+      cls_token: specials[2],
+      sep_token: specials[3],
+      mask_token: specials[4],
+      model_max_length: o.modelMaxLength ?? 512,
     });
   } else {
     const specials = o.specialTokens ?? ["<|endoftext|>"];
     const words = await countWords(files, byteLevelWords, maxWords, o.onProgress);
     const alphabet = [...BYTE_CHARS].sort();
-    const { tokens, merges } = learnMerges(words, alphabet, [], o.vocabSize - specials.length, minFrequency, (w) => [...w], (a, b) => a + b, o.onProgress);
+    const { tokens, merges } = learnMerges(
+      words,
+      alphabet,
+      [],
+      o.vocabSize - specials.length,
+      minFrequency,
+      (w) => [...w],
+      (a, b) => a + b,
+      o.onProgress,
+    );
     // GPT-2 puts its special token after the learned vocabulary
     const all = [...tokens, ...specials];
     const vocab = Object.fromEntries(all.map((t, i) => [t, i]));
-    writeJsonAtomic(join(outDir, "tokenizer.json"), byteLevelBpeTokenizerJson(vocab, merges, { specialTokens: specials }));
+    writeJsonAtomic(
+      join(outDir, "tokenizer.json"),
+      byteLevelBpeTokenizerJson(vocab, merges, { specialTokens: specials }),
+    );
     writeJsonAtomic(join(outDir, "vocab.json"), vocab);
-    writeFileSync(join(outDir, "merges.txt"), "#version: 0.2\n" + merges.map(([a, b]) => `${a} ${b}`).join("\n") + "\n");
+    writeFileSync(
+      join(outDir, "merges.txt"),
+      "#version: 0.2\n" + merges.map(([a, b]) => `${a} ${b}`).join("\n") + "\n",
+    );
     const eos = specials[0];
     writeJsonAtomic(join(outDir, "tokenizer_config.json"), {
-      tokenizer_class: "GPT2TokenizerFast", bos_token: eos, eos_token: eos, unk_token: eos, model_max_length: o.modelMaxLength ?? 1024, add_prefix_space: false,
+      tokenizer_class: "GPT2TokenizerFast",
+      bos_token: eos,
+      eos_token: eos,
+      unk_token: eos,
+      model_max_length: o.modelMaxLength ?? 1024,
+      add_prefix_space: false,
     });
   }
   return loadTokenizer(outDir);

@@ -47,8 +47,13 @@ export interface FreezeSpec {
 /** Applies a freeze spec; returns the names of the frozen parameters. */
 export function applyFreeze(model: Module, spec: FreezeSpec, headPatterns: NamePattern[] = []): string[] {
   const L = countLayers(model);
-  if (spec.firstLayers !== undefined && (!Number.isInteger(spec.firstLayers) || spec.firstLayers < 0 || spec.firstLayers > L)) {
-    throw new ArgumentError(`freeze: firstLayers must be an integer in [0, ${L}] for a model with ${L} layers, got ${spec.firstLayers}`);
+  if (
+    spec.firstLayers !== undefined &&
+    (!Number.isInteger(spec.firstLayers) || spec.firstLayers < 0 || spec.firstLayers > L)
+  ) {
+    throw new ArgumentError(
+      `freeze: firstLayers must be an integer in [0, ${L}] for a model with ${L} layers, got ${spec.firstLayers}`,
+    );
   }
   const head = headPatterns.map(toRegExp);
   const keep = (spec.keep ?? []).map(toRegExp);
@@ -113,7 +118,13 @@ export function parameterGroups(model: Module, opts: GroupOptions): ParamGroup[]
     let g = groups.get(key);
     if (!g) {
       const lr = opts.lr * Math.pow(decay, top - d);
-      g = { params: [] as Tensor[], lr, initialLr: lr, weightDecay: noDecay ? 0 : opts.weightDecay, name: decay === 1 ? (noDecay ? "no_decay" : "decay") : `depth${d}${noDecay ? ".no_decay" : ""}` };
+      g = {
+        params: [] as Tensor[],
+        lr,
+        initialLr: lr,
+        weightDecay: noDecay ? 0 : opts.weightDecay,
+        name: decay === 1 ? (noDecay ? "no_decay" : "decay") : `depth${d}${noDecay ? ".no_decay" : ""}`,
+      };
       groups.set(key, g);
     }
     g.params.push(p);

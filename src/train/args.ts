@@ -82,9 +82,15 @@ export const DEFAULT_ARGS: TrainingArgs = {
 
 /** Defaults overridden by `over`, validated. */
 export function resolveArgs(over: Partial<TrainingArgs> = {}): TrainingArgs {
-  const a: TrainingArgs = { ...DEFAULT_ARGS, ...Object.fromEntries(Object.entries(over).filter(([, v]) => v !== undefined)) };
+  const a: TrainingArgs = {
+    ...DEFAULT_ARGS,
+    ...Object.fromEntries(Object.entries(over).filter(([, v]) => v !== undefined)),
+  };
   const posInt = (name: keyof TrainingArgs, v: unknown, allowZero = false) => {
-    if (!Number.isInteger(v) || (v as number) < (allowZero ? 0 : 1)) throw new ArgumentError(`training argument ${name} must be a ${allowZero ? "non-negative" : "positive"} integer, got ${JSON.stringify(v)}`);
+    if (!Number.isInteger(v) || (v as number) < (allowZero ? 0 : 1))
+      throw new ArgumentError(
+        `training argument ${name} must be a ${allowZero ? "non-negative" : "positive"} integer, got ${JSON.stringify(v)}`,
+      );
   };
   posInt("epochs", a.epochs, a.maxSteps > 0);
   posInt("maxSteps", a.maxSteps, true);
@@ -95,14 +101,20 @@ export function resolveArgs(over: Partial<TrainingArgs> = {}): TrainingArgs {
   posInt("earlyStoppingPatience", a.earlyStoppingPatience, true);
   posInt("warmupSteps", a.warmupSteps, true);
   if (!(a.lr > 0)) throw new ArgumentError(`training argument lr must be positive, got ${a.lr}`);
-  if (!(a.weightDecay >= 0)) throw new ArgumentError(`training argument weightDecay must be >= 0, got ${a.weightDecay}`);
-  if (!(a.warmupRatio >= 0 && a.warmupRatio < 1)) throw new ArgumentError(`training argument warmupRatio must be in [0, 1), got ${a.warmupRatio}`);
-  if (!(a.maxGradNorm >= 0)) throw new ArgumentError(`training argument maxGradNorm must be >= 0, got ${a.maxGradNorm}`);
+  if (!(a.weightDecay >= 0))
+    throw new ArgumentError(`training argument weightDecay must be >= 0, got ${a.weightDecay}`);
+  if (!(a.warmupRatio >= 0 && a.warmupRatio < 1))
+    throw new ArgumentError(`training argument warmupRatio must be in [0, 1), got ${a.warmupRatio}`);
+  if (!(a.maxGradNorm >= 0))
+    throw new ArgumentError(`training argument maxGradNorm must be >= 0, got ${a.maxGradNorm}`);
   if (a.evalEvery !== "epoch") posInt("evalEvery", a.evalEvery);
   if (a.saveEvery !== "epoch" && a.saveEvery !== "none") posInt("saveEvery", a.saveEvery);
-  if (!["adamw", "adam", "sgd"].includes(a.optimizer)) throw new ArgumentError(`training argument optimizer must be adamw, adam or sgd, got "${a.optimizer}"`);
+  if (!["adamw", "adam", "sgd"].includes(a.optimizer))
+    throw new ArgumentError(`training argument optimizer must be adamw, adam or sgd, got "${a.optimizer}"`);
   if (!["linear", "cosine", "constant", "slanted_triangular", "one_cycle"].includes(a.schedule)) {
-    throw new ArgumentError(`training argument schedule must be linear, cosine, constant, slanted_triangular or one_cycle, got "${a.schedule}"`);
+    throw new ArgumentError(
+      `training argument schedule must be linear, cosine, constant, slanted_triangular or one_cycle, got "${a.schedule}"`,
+    );
   }
   return a;
 }

@@ -11,7 +11,7 @@ import { ArgumentError, FormatError } from "../util/errors.js";
 import { writeJsonAtomic } from "../util/atomic.js";
 import { defaultRng, type Rng } from "../util/rng.js";
 import { Tensor, add, linear, matmul, noGrad, scale } from "../tensor/index.js";
-import { Dropout, Linear, Module, activate, toRegExp, type NamePattern } from "../nn/index.js";
+import { Dropout, Linear, type Module, activate, toRegExp, type NamePattern } from "../nn/index.js";
 import type { Activation } from "../backend/index.js";
 import { loadSafetensors, saveSafetensors } from "../io/safetensors.js";
 
@@ -33,7 +33,13 @@ export class LoraLinear extends Linear {
   readonly scaling: number;
   merged = false;
 
-  constructor(base: Linear, readonly r: number, readonly alpha: number, dropout: number, rng: Rng = defaultRng()) {
+  constructor(
+    base: Linear,
+    readonly r: number,
+    readonly alpha: number,
+    dropout: number,
+    rng: Rng = defaultRng(),
+  ) {
     super(base.inFeatures, base.outFeatures, { bias: base.bias !== null, rng });
     this.weight = base.weight;
     this.bias = base.bias;
@@ -47,7 +53,10 @@ export class LoraLinear extends Linear {
   override forward(x: Tensor, act: Activation = "identity"): Tensor {
     if (this.merged) return linear(x, this.weight, this.bias, act);
     const y = linear(x, this.weight, this.bias);
-    return activate(add(y, scale(this.lora_B.forward(this.lora_A.forward(this.lora_dropout.forward(x))), this.scaling)), act);
+    return activate(
+      add(y, scale(this.lora_B.forward(this.lora_A.forward(this.lora_dropout.forward(x))), this.scaling)),
+      act,
+    );
   }
 
   /** Folds the update into W (W += (α/r)·B·A); the adapter then costs nothing at inference. */
@@ -63,7 +72,9 @@ export class LoraLinear extends Linear {
 }
 
 function matches(name: string, targets: NamePattern[]): boolean {
-  return targets.some((t) => (typeof t === "string" && !/[*?]/.test(t) ? name === t || name.endsWith(`.${t}`) : toRegExp(t).test(name)));
+  return targets.some((t) =>
+    typeof t === "string" && !/[*?]/.test(t) ? name === t || name.endsWith(`.${t}`) : toRegExp(t).test(name),
+  );
 }
 
 /**
@@ -71,7 +82,8 @@ function matches(name: string, targets: NamePattern[]): boolean {
  * `modulesToSave`. Returns the names of the adapted modules.
  */
 export function injectLora(model: Module, config: LoraConfig, rng: Rng = defaultRng()): string[] {
-  if (!Number.isInteger(config.r) || config.r <= 0) throw new ArgumentError(`LoRA: r must be a positive integer, got ${config.r}`);
+  if (!Number.isInteger(config.r) || config.r <= 0)
+    throw new ArgumentError(`LoRA: r must be a positive integer, got ${config.r}`);
   const adapted: string[] = [];
   for (const [path, m] of model.namedModules()) {
     for (const [key, value] of Object.entries(m)) {
@@ -87,9 +99,14 @@ export function injectLora(model: Module, config: LoraConfig, rng: Rng = default
       else replace(value, key, (l) => ((m as unknown as Record<string, unknown>)[key] = l));
     }
   }
-  if (adapted.length === 0) throw new ArgumentError(`LoRA: no Linear layer matches target modules ${JSON.stringify(config.targetModules.map(String))}`);
+  if (adapted.length === 0)
+    throw new ArgumentError(
+      `LoRA: no Linear layer matches target modules ${JSON.stringify(config.targetModules.map(String))}`,
+    );
   for (const [name, p] of model.namedParameters()) {
-    p.requiresGrad = /\.lora_[AB]\.weight$/.test(name) || config.modulesToSave.some((s) => name === s || name.startsWith(`${s}.`) || name.includes(`.${s}.`));
+    p.requiresGrad =
+      /\.lora_[AB]\.weight$/.test(name) ||
+      config.modulesToSave.some((s) => name === s || name.startsWith(`${s}.`) || name.includes(`.${s}.`));
     if (!p.requiresGrad) p.grad = null;
   }
   return adapted;
@@ -98,7 +115,11 @@ export function injectLora(model: Module, config: LoraConfig, rng: Rng = default
 /** Merges every adapter into its base weight. */
 export function mergeLora(model: Module): number {
   let n = 0;
-  for (const [, m] of model.namedModules()) if (m instanceof LoraLinear && !m.merged) { m.merge(); n++; }
+  for (const [, m] of model.namedModules())
+    if (m instanceof LoraLinear && !m.merged) {
+      m.merge();
+      n++;
+    }
   return n;
 }
 
@@ -109,7 +130,12 @@ export function baseStateDict(model: Module): Map<string, Tensor> {
 
 const PREFIX = "base_model.model.";
 
-export function saveLoraAdapter(model: Module, dir: string, config: LoraConfig, meta: { baseModel?: string; taskType?: string } = {}): void {
+export function saveLoraAdapter(
+  model: Module,
+  dir: string,
+  config: LoraConfig,
+  meta: { baseModel?: string; taskType?: string } = {},
+): void {
   const tensors = new Map<string, Tensor>();
   for (const [name, p] of model.namedParameters()) {
     const isAdapter = /\.lora_[AB]\.weight$/.test(name);
@@ -137,7 +163,8 @@ export function readLoraConfig(dir: string): LoraConfig {
   const p = join(dir, "adapter_config.json");
   if (!existsSync(p)) throw new FormatError(`${dir} holds no LoRA adapter (adapter_config.json is missing)`);
   const c = JSON.parse(readFileSync(p, "utf8")) as Record<string, unknown>;
-  if (c.peft_type !== "LORA") throw new FormatError(`${p}: peft_type is ${JSON.stringify(c.peft_type)}; only LORA adapters are supported`);
+  if (c.peft_type !== "LORA")
+    throw new FormatError(`${p}: peft_type is ${JSON.stringify(c.peft_type)}; only LORA adapters are supported`);
   return {
     r: Number(c.r),
     alpha: Number(c.lora_alpha),
@@ -176,9 +203,11 @@ export function loadLoraWeights(model: Module, dir: string): void {
   const saved = loadSafetensors(join(dir, "adapter_model.safetensors"));
   const renamed = new Map<string, Tensor>();
   for (const [k, v] of saved) {
-    if (!k.startsWith(PREFIX)) throw new FormatError(`${dir}/adapter_model.safetensors: key "${k}" lacks the "${PREFIX}" prefix`);
+    if (!k.startsWith(PREFIX))
+      throw new FormatError(`${dir}/adapter_model.safetensors: key "${k}" lacks the "${PREFIX}" prefix`);
     renamed.set(k.slice(PREFIX.length), v);
   }
   const { unexpectedKeys } = model.loadStateDict(renamed, { strict: false });
-  if (unexpectedKeys.length) throw new FormatError(`${dir}: adapter weights match no module of the model: ${unexpectedKeys.join(", ")}`);
+  if (unexpectedKeys.length)
+    throw new FormatError(`${dir}: adapter weights match no module of the model: ${unexpectedKeys.join(", ")}`);
 }

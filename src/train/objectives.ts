@@ -26,10 +26,14 @@ export interface MaskedBatch {
 }
 
 function validate(o: MaskingOptions): Required<MaskingOptions> {
-  const p = o.probability ?? 0.15, m = o.maskFraction ?? 0.8, r = o.randomFraction ?? 0.1;
+  const p = o.probability ?? 0.15,
+    m = o.maskFraction ?? 0.8,
+    r = o.randomFraction ?? 0.1;
   if (!(p > 0 && p < 1)) throw new ArgumentError(`masked LM: probability must be in (0, 1), got ${p}`);
-  if (!(m >= 0 && r >= 0 && m + r <= 1)) throw new ArgumentError(`masked LM: maskFraction + randomFraction must be within [0, 1], got ${m} + ${r}`);
-  if (!(o.maskTokenId >= 0 && o.maskTokenId < o.vocabSize)) throw new ArgumentError(`masked LM: mask token id ${o.maskTokenId} is outside the vocabulary of ${o.vocabSize}`);
+  if (!(m >= 0 && r >= 0 && m + r <= 1))
+    throw new ArgumentError(`masked LM: maskFraction + randomFraction must be within [0, 1], got ${m} + ${r}`);
+  if (!(o.maskTokenId >= 0 && o.maskTokenId < o.vocabSize))
+    throw new ArgumentError(`masked LM: mask token id ${o.maskTokenId} is outside the vocabulary of ${o.vocabSize}`);
   return { ...o, probability: p, maskFraction: m, randomFraction: r };
 }
 
@@ -61,10 +65,18 @@ export function maskTokens(input: Int32Array, opts: MaskingOptions, rng: Rng): M
  * random order until about `probability` of the row's word tokens are selected, and all sub-tokens of a picked
  * word are masked together. `wordIds` has one entry per position; rows are `rowLength` long.
  */
-export function maskWholeWords(input: Int32Array, wordIds: readonly (number | null)[], rowLength: number, opts: MaskingOptions, rng: Rng): MaskedBatch {
+export function maskWholeWords(
+  input: Int32Array,
+  wordIds: readonly (number | null)[],
+  rowLength: number,
+  opts: MaskingOptions,
+  rng: Rng,
+): MaskedBatch {
   const o = validate(opts);
-  if (wordIds.length !== input.length) throw new ArgumentError(`whole-word masking: ${wordIds.length} word ids for ${input.length} tokens`);
-  if (input.length % rowLength !== 0) throw new ArgumentError(`whole-word masking: ${input.length} tokens do not split into rows of ${rowLength}`);
+  if (wordIds.length !== input.length)
+    throw new ArgumentError(`whole-word masking: ${wordIds.length} word ids for ${input.length} tokens`);
+  if (input.length % rowLength !== 0)
+    throw new ArgumentError(`whole-word masking: ${input.length} tokens do not split into rows of ${rowLength}`);
   const ids = input.slice();
   const labels = new Int32Array(ids.length).fill(IGNORE_INDEX);
   for (let row = 0; row < input.length; row += rowLength) {
@@ -72,7 +84,10 @@ export function maskWholeWords(input: Int32Array, wordIds: readonly (number | nu
     let prev: number | null = null;
     for (let i = row; i < row + rowLength; i++) {
       const w = wordIds[i];
-      if (w === null || o.specialIds.has(ids[i])) { prev = null; continue; }
+      if (w === null || o.specialIds.has(ids[i])) {
+        prev = null;
+        continue;
+      }
       if (w !== prev || words.length === 0) words.push([i]);
       else words[words.length - 1].push(i);
       prev = w;
@@ -99,8 +114,12 @@ export function maskWholeWords(input: Int32Array, wordIds: readonly (number | nu
 export class BlockPacker {
   private carry: number[] = [];
 
-  constructor(readonly blockSize: number, readonly separatorId: number | null) {
-    if (!Number.isInteger(blockSize) || blockSize < 2) throw new ArgumentError(`block packing: blockSize must be an integer >= 2, got ${blockSize}`);
+  constructor(
+    readonly blockSize: number,
+    readonly separatorId: number | null,
+  ) {
+    if (!Number.isInteger(blockSize) || blockSize < 2)
+      throw new ArgumentError(`block packing: blockSize must be an integer >= 2, got ${blockSize}`);
   }
 
   /** Adds documents; returns the complete blocks now available. */

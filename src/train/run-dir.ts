@@ -7,7 +7,16 @@
  * Checkpoints are written into a temporary directory and renamed into place, so a step-N directory is always
  * complete; a crash mid-write leaves only a temporary directory, which the next run removes.
  */
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { writeJsonAtomic } from "../util/atomic.js";
 import { FormatError } from "../util/errors.js";
@@ -94,7 +103,8 @@ export class RunDir {
   /** Removes leftovers of interrupted writes and all but the newest `keep` checkpoints. */
   prune(keep: number): void {
     for (const dir of [this.checkpointsDir, this.path]) {
-      for (const name of readdirSync(dir)) if (/\.(tmp|old)-\d+$/.test(name)) rmSync(join(dir, name), { recursive: true, force: true });
+      for (const name of readdirSync(dir))
+        if (/\.(tmp|old)-\d+$/.test(name)) rmSync(join(dir, name), { recursive: true, force: true });
     }
     const all = this.checkpoints();
     for (const c of all.slice(0, Math.max(0, all.length - keep))) rmSync(c.dir, { recursive: true, force: true });

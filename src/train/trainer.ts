@@ -15,7 +15,22 @@ import { Rng, defaultRng, manualSeed, type RngState } from "../util/rng.js";
 import { writeJsonAtomic } from "../util/atomic.js";
 import { affine, type Tensor } from "../tensor/index.js";
 import type { Module } from "../nn/index.js";
-import { Adam, AdamW, LRScheduler, SGD, clipGradNorm, constant, cosine, linearWarmupDecay, oneCycle, slantedTriangular, type Optimizer, type OptimizerState, type ParamGroup, type Schedule } from "../optim/index.js";
+import {
+  Adam,
+  AdamW,
+  LRScheduler,
+  SGD,
+  clipGradNorm,
+  constant,
+  cosine,
+  linearWarmupDecay,
+  oneCycle,
+  slantedTriangular,
+  type Optimizer,
+  type OptimizerState,
+  type ParamGroup,
+  type Schedule,
+} from "../optim/index.js";
 import { loadSafetensors, saveSafetensors } from "../io/safetensors.js";
 import { greaterIsBetter, resolveArgs, type TrainingArgs } from "./args.js";
 import { BestModelPolicy, type PolicyState } from "./policy.js";
@@ -115,18 +130,26 @@ export class Trainer<B> {
     this.opts = opts;
     this.args = resolveArgs(opts.args);
     this.model = opts.model;
-    if (!Number.isInteger(opts.trainSize) || opts.trainSize <= 0) throw new ArgumentError(`Trainer: the training set is empty (trainSize ${opts.trainSize})`);
+    if (!Number.isInteger(opts.trainSize) || opts.trainSize <= 0)
+      throw new ArgumentError(`Trainer: the training set is empty (trainSize ${opts.trainSize})`);
     const a = this.args;
     const micro = Math.ceil(opts.trainSize / a.batchSize);
     this.stepsPerEpoch = Math.ceil(micro / a.gradAccumSteps);
     this.totalSteps = a.maxSteps > 0 ? a.maxSteps : a.epochs * this.stepsPerEpoch;
     const groups = opts.paramGroups ?? parameterGroups(this.model, { lr: a.lr, weightDecay: a.weightDecay });
     this.optimizer =
-      a.optimizer === "sgd" ? new SGD(groups, { lr: a.lr, momentum: a.momentum }) :
-      a.optimizer === "adam" ? new Adam(groups, { lr: a.lr, betas: a.betas, eps: a.eps }) :
-      new AdamW(groups, { lr: a.lr, betas: a.betas, eps: a.eps });
+      a.optimizer === "sgd"
+        ? new SGD(groups, { lr: a.lr, momentum: a.momentum })
+        : a.optimizer === "adam"
+          ? new Adam(groups, { lr: a.lr, betas: a.betas, eps: a.eps })
+          : new AdamW(groups, { lr: a.lr, betas: a.betas, eps: a.eps });
     this.scheduler = new LRScheduler(this.optimizer, this.makeSchedule());
-    this.policy = new BestModelPolicy(a.metricForBest, greaterIsBetter(a), a.earlyStoppingPatience, a.earlyStoppingMinDelta);
+    this.policy = new BestModelPolicy(
+      a.metricForBest,
+      greaterIsBetter(a),
+      a.earlyStoppingPatience,
+      a.earlyStoppingMinDelta,
+    );
     this.run = opts.runDir ? new RunDir(opts.runDir) : null;
     this.state = this.freshState();
   }
@@ -136,18 +159,29 @@ export class Trainer<B> {
     const total = Math.max(1, this.totalSteps);
     const warmup = Math.min(total, a.warmupSteps > 0 ? a.warmupSteps : Math.round(a.warmupRatio * total));
     switch (a.schedule) {
-      case "constant": return constant();
-      case "linear": return linearWarmupDecay({ warmupSteps: warmup, totalSteps: total });
-      case "cosine": return cosine({ warmupSteps: warmup, totalSteps: total });
-      case "slanted_triangular": return slantedTriangular({ totalSteps: total });
-      case "one_cycle": return oneCycle({ totalSteps: total });
+      case "constant":
+        return constant();
+      case "linear":
+        return linearWarmupDecay({ warmupSteps: warmup, totalSteps: total });
+      case "cosine":
+        return cosine({ warmupSteps: warmup, totalSteps: total });
+      case "slanted_triangular":
+        return slantedTriangular({ totalSteps: total });
+      case "one_cycle":
+        return oneCycle({ totalSteps: total });
     }
   }
 
   private freshState(): TrainerState {
     return {
-      globalStep: 0, epoch: 0, batchInEpoch: 0, rng: defaultRng().getState(), policy: this.policy.state,
-      optimizer: this.optimizer.stateDict().meta, trainable: [], examplesSeen: 0,
+      globalStep: 0,
+      epoch: 0,
+      batchInEpoch: 0,
+      rng: defaultRng().getState(),
+      policy: this.policy.state,
+      optimizer: this.optimizer.stateDict().meta,
+      trainable: [],
+      examplesSeen: 0,
     };
   }
 
@@ -177,7 +211,13 @@ export class Trainer<B> {
       this.state = this.freshState();
       if (run) {
         run.prune(Number.MAX_SAFE_INTEGER);
-        run.writeRunConfig({ args: a, ...(this.opts.runConfig ?? {}), totalSteps: this.totalSteps, stepsPerEpoch: this.stepsPerEpoch, trainSize: this.opts.trainSize });
+        run.writeRunConfig({
+          args: a,
+          ...(this.opts.runConfig ?? {}),
+          totalSteps: this.totalSteps,
+          stepsPerEpoch: this.stepsPerEpoch,
+          trainSize: this.opts.trainSize,
+        });
       }
     }
     const onSigint = () => this.requestStop();
@@ -190,7 +230,10 @@ export class Trainer<B> {
     let lastMetrics: Record<string, number> | null = null;
     let stoppedEarly = false;
     let interrupted = false;
-    let windowLoss = 0, windowSteps = 0, windowStart = performance.now(), windowExamples = 0;
+    let windowLoss = 0,
+      windowSteps = 0,
+      windowStart = performance.now(),
+      windowExamples = 0;
     const n = this.opts.trainSize;
     const order = this.opts.order ?? defaultOrder;
 
@@ -198,7 +241,8 @@ export class Trainer<B> {
       outer: while (this.state.globalStep < this.totalSteps) {
         const s = this.state;
         const perm = order(s.epoch, a.seed, n);
-        if (perm.length !== n) throw new ArgumentError(`Trainer: the order for epoch ${s.epoch} has ${perm.length} indices, expected ${n}`);
+        if (perm.length !== n)
+          throw new ArgumentError(`Trainer: the order for epoch ${s.epoch} has ${perm.length} indices, expected ${n}`);
         const micro = Math.ceil(n / a.batchSize);
         if (s.batchInEpoch === 0) for (const cb of cbs) cb.onEpochBegin?.(this as Trainer<unknown>, s.epoch);
         this.model.train();
@@ -212,7 +256,10 @@ export class Trainer<B> {
             const idx = perm.subarray(mb * a.batchSize, Math.min(n, (mb + 1) * a.batchSize));
             const loss = this.opts.loss(this.model, this.opts.collate(idx));
             const lv = loss.item();
-            if (!Number.isFinite(lv)) throw new Error(`training loss is ${lv} at step ${s.globalStep + 1} (epoch ${s.epoch}, batch ${mb}); lower the learning rate or check the data`);
+            if (!Number.isFinite(lv))
+              throw new Error(
+                `training loss is ${lv} at step ${s.globalStep + 1} (epoch ${s.epoch}, batch ${mb}); lower the learning rate or check the data`,
+              );
             stepLoss += lv / (last - first);
             affine(loss, 1 / (last - first)).backward();
             s.examplesSeen += idx.length;
@@ -231,17 +278,26 @@ export class Trainer<B> {
           if (s.globalStep % a.logEvery === 0 || s.globalStep === this.totalSteps) {
             const secs = (performance.now() - windowStart) / 1000;
             const rec: LogRecord = {
-              step: s.globalStep, epoch: round(epochFloat), loss: windowLoss / windowSteps, lr: this.scheduler.lrs()[0] ?? 0,
-              ...(Number.isNaN(gradNorm) ? {} : { grad_norm: gradNorm }), examples_per_s: windowExamples / Math.max(secs, 1e-9),
+              step: s.globalStep,
+              epoch: round(epochFloat),
+              loss: windowLoss / windowSteps,
+              lr: this.scheduler.lrs()[0] ?? 0,
+              ...(Number.isNaN(gradNorm) ? {} : { grad_norm: gradNorm }),
+              examples_per_s: windowExamples / Math.max(secs, 1e-9),
             };
             run?.logMetrics(rec);
             for (const cb of cbs) cb.onLog?.(this as Trainer<unknown>, rec);
-            windowLoss = 0; windowSteps = 0; windowExamples = 0; windowStart = performance.now();
+            windowLoss = 0;
+            windowSteps = 0;
+            windowExamples = 0;
+            windowStart = performance.now();
           }
 
           const endOfEpoch = s.batchInEpoch >= micro;
           const done = s.globalStep >= this.totalSteps;
-          const evalNow = this.opts.evaluate && (a.evalEvery === "epoch" ? endOfEpoch || done : s.globalStep % a.evalEvery === 0 || done);
+          const evalNow =
+            this.opts.evaluate &&
+            (a.evalEvery === "epoch" ? endOfEpoch || done : s.globalStep % a.evalEvery === 0 || done);
           if (evalNow) {
             lastMetrics = this.runEvaluation(epochFloat);
             if (this.policy.shouldStop()) stoppedEarly = true;
@@ -250,7 +306,8 @@ export class Trainer<B> {
             s.epoch++;
             s.batchInEpoch = 0;
           }
-          const saveNow = a.saveEvery === "none" ? false : a.saveEvery === "epoch" ? endOfEpoch : s.globalStep % a.saveEvery === 0;
+          const saveNow =
+            a.saveEvery === "none" ? false : a.saveEvery === "epoch" ? endOfEpoch : s.globalStep % a.saveEvery === 0;
           if (this.stopRequested) interrupted = true;
           if (run && (saveNow || interrupted || stoppedEarly || done)) this.saveCheckpoint();
           if (done || stoppedEarly || interrupted) break outer;
@@ -265,14 +322,24 @@ export class Trainer<B> {
 
     const finished = !interrupted;
     if (finished && a.loadBestAtEnd && run && existsSync(join(run.bestDir, "best.json"))) {
-      const load = this.opts.loadModel ?? ((m: Module, dir: string) => void m.loadStateDict(loadSafetensors(join(dir, "model.safetensors")), { strict: false }));
+      const load =
+        this.opts.loadModel ??
+        ((m: Module, dir: string) =>
+          void m.loadStateDict(loadSafetensors(join(dir, "model.safetensors")), { strict: false }));
       load(this.model, run.bestDir);
     }
     this.model.eval();
     const secs = (performance.now() - t0) / 1000;
     const summary: TrainSummary = {
-      globalStep: this.state.globalStep, epochsCompleted: this.state.epoch, best: this.policy.state.best, bestStep: this.policy.state.bestStep,
-      stoppedEarly, interrupted, trainSeconds: secs, examplesPerSecond: (this.state.examplesSeen - examplesAtStart) / Math.max(secs, 1e-9), lastMetrics,
+      globalStep: this.state.globalStep,
+      epochsCompleted: this.state.epoch,
+      best: this.policy.state.best,
+      bestStep: this.policy.state.bestStep,
+      stoppedEarly,
+      interrupted,
+      trainSeconds: secs,
+      examplesPerSecond: (this.state.examplesSeen - examplesAtStart) / Math.max(secs, 1e-9),
+      lastMetrics,
     };
     for (const cb of cbs) cb.onTrainEnd?.(this as Trainer<unknown>, summary);
     return summary;
@@ -293,7 +360,12 @@ export class Trainer<B> {
       const save = this.opts.saveModel ?? saveStateDict;
       this.run.writeDirAtomic(this.run.bestDir, (dir) => {
         save(this.model, dir);
-        writeJsonAtomic(join(dir, "best.json"), { step: this.state.globalStep, metric: this.policy.metric, value: metrics[this.policy.metric], metrics });
+        writeJsonAtomic(join(dir, "best.json"), {
+          step: this.state.globalStep,
+          metric: this.policy.metric,
+          value: metrics[this.policy.metric],
+          metrics,
+        });
       });
     }
     for (const cb of this.opts.callbacks ?? []) cb.onEvaluate?.(this as Trainer<unknown>, metrics, isBest);
@@ -307,14 +379,24 @@ export class Trainer<B> {
     const s = this.state;
     const opt = this.optimizer.stateDict();
     const state: TrainerState = {
-      ...s, rng: defaultRng().getState(), policy: { ...this.policy.state }, optimizer: opt.meta,
-      trainable: this.model.namedParameters().filter(([, p]) => p.requiresGrad).map(([name]) => name),
+      ...s,
+      rng: defaultRng().getState(),
+      policy: { ...this.policy.state },
+      optimizer: opt.meta,
+      trainable: this.model
+        .namedParameters()
+        .filter(([, p]) => p.requiresGrad)
+        .map(([name]) => name),
     };
     const dir = join(run.checkpointsDir, `step-${s.globalStep}`);
     run.writeDirAtomic(dir, (tmp) => {
       saveSafetensors(join(tmp, "model.safetensors"), this.model.stateDict());
       saveSafetensors(join(tmp, "optimizer.safetensors"), opt.tensors);
-      writeJsonAtomic(join(tmp, TRAINER_STATE), { ...state, schedulerStep: this.scheduler.currentStep, args: this.args });
+      writeJsonAtomic(join(tmp, TRAINER_STATE), {
+        ...state,
+        schedulerStep: this.scheduler.currentStep,
+        args: this.args,
+      });
     });
     run.prune(this.args.saveTotalLimit);
     for (const cb of this.opts.callbacks ?? []) cb.onSave?.(this as Trainer<unknown>, dir);
@@ -325,19 +407,32 @@ export class Trainer<B> {
   private restore(dir?: string): void {
     const run = this.run;
     const ckpt = dir ?? run?.latestCheckpoint()?.dir;
-    if (!ckpt) throw new FormatError(`cannot resume: no complete checkpoint in ${run?.checkpointsDir ?? "(no run directory)"}`, "start a new run without --resume");
+    if (!ckpt)
+      throw new FormatError(
+        `cannot resume: no complete checkpoint in ${run?.checkpointsDir ?? "(no run directory)"}`,
+        "start a new run without --resume",
+      );
     const statePath = join(ckpt, TRAINER_STATE);
-    if (!existsSync(statePath)) throw new FormatError(`cannot resume from ${ckpt}: ${TRAINER_STATE} is missing (not a complete checkpoint)`);
-    const saved = JSON.parse(readFileSync(statePath, "utf8")) as TrainerState & { schedulerStep: number; args: TrainingArgs };
+    if (!existsSync(statePath))
+      throw new FormatError(`cannot resume from ${ckpt}: ${TRAINER_STATE} is missing (not a complete checkpoint)`);
+    const saved = JSON.parse(readFileSync(statePath, "utf8")) as TrainerState & {
+      schedulerStep: number;
+      args: TrainingArgs;
+    };
     for (const key of ["batchSize", "gradAccumSteps", "seed", "epochs", "maxSteps"] as const) {
       if (saved.args && saved.args[key] !== this.args[key]) {
-        throw new ArgumentError(`cannot resume from ${ckpt}: ${key} was ${saved.args[key]} and is now ${this.args[key]}; an exact resume needs the same value`);
+        throw new ArgumentError(
+          `cannot resume from ${ckpt}: ${key} was ${saved.args[key]} and is now ${this.args[key]}; an exact resume needs the same value`,
+        );
       }
     }
     const trainable = new Set(saved.trainable);
     for (const [name, p] of this.model.namedParameters()) p.requiresGrad = trainable.has(name);
     this.model.loadStateDict(loadSafetensors(join(ckpt, "model.safetensors")));
-    this.optimizer.loadStateDict({ tensors: Object.fromEntries(loadSafetensors(join(ckpt, "optimizer.safetensors"))), meta: saved.optimizer });
+    this.optimizer.loadStateDict({
+      tensors: Object.fromEntries(loadSafetensors(join(ckpt, "optimizer.safetensors"))),
+      meta: saved.optimizer,
+    });
     this.scheduler.setStep(saved.schedulerStep);
     this.policy.state = { ...saved.policy };
     defaultRng().setState(saved.rng);
@@ -350,4 +445,3 @@ export class Trainer<B> {
 function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
-

@@ -8,21 +8,52 @@
  */
 import { ArgumentError, DataError } from "../util/errors.js";
 import { Rng } from "../util/rng.js";
-import { DEFAULT_TOKEN_PATTERN, fileSource, makeTokenizer, sentences, type SentenceMode, type TextSource } from "./word2vec/corpus.js";
+import {
+  DEFAULT_TOKEN_PATTERN,
+  fileSource,
+  makeTokenizer,
+  sentences,
+  type SentenceMode,
+  type TextSource,
+} from "./word2vec/corpus.js";
 import { AliasSampler, VocabCounter, keepProbabilities, type Vocab } from "./word2vec/vocab.js";
 import { SgnsState, type Word2VecModelType } from "./word2vec/sgns.js";
 import { WordVectors } from "./word2vec/vectors.js";
 
-export { fileSource, memorySource, makeTokenizer, DEFAULT_TOKEN_PATTERN, type TextSource, type SentenceMode, type TokenizeOptions } from "./word2vec/corpus.js";
+export {
+  fileSource,
+  memorySource,
+  makeTokenizer,
+  DEFAULT_TOKEN_PATTERN,
+  type TextSource,
+  type SentenceMode,
+  type TokenizeOptions,
+} from "./word2vec/corpus.js";
 export { VocabCounter, AliasSampler, keepProbabilities, type Vocab } from "./word2vec/vocab.js";
 export type { Word2VecModelType } from "./word2vec/sgns.js";
 export { WordVectors, type Neighbor } from "./word2vec/vectors.js";
 export {
-  saveWordVectors, loadWordVectors, saveWord2VecText, loadWord2VecText, saveWord2VecBinary, loadWord2VecBinary,
-  saveWordVectorsSafetensors, loadWordVectorsSafetensors, formatF32, VECTORS_TEXT, VECTORS_BINARY, VECTORS_SAFETENSORS, VOCAB_FILE,
+  saveWordVectors,
+  loadWordVectors,
+  saveWord2VecText,
+  loadWord2VecText,
+  saveWord2VecBinary,
+  loadWord2VecBinary,
+  saveWordVectorsSafetensors,
+  loadWordVectorsSafetensors,
+  formatF32,
+  VECTORS_TEXT,
+  VECTORS_BINARY,
+  VECTORS_SAFETENSORS,
+  VOCAB_FILE,
   type LoadOptions,
 } from "./word2vec/formats.js";
-export { embeddingFromVectors, fillEmbedding, type PretrainedEmbeddingOptions, type FillReport } from "./word2vec/embedding.js";
+export {
+  embeddingFromVectors,
+  fillEmbedding,
+  type PretrainedEmbeddingOptions,
+  type FillReport,
+} from "./word2vec/embedding.js";
 
 export interface Word2VecOptions {
   /** "skipgram" (default) or "cbow". */
@@ -57,7 +88,9 @@ export interface Word2VecOptions {
   progressSeconds?: number;
 }
 
-export type ResolvedWord2VecOptions = Required<Omit<Word2VecOptions, "onProgress" | "maxVocabSize">> & { maxVocabSize: number | null };
+export type ResolvedWord2VecOptions = Required<Omit<Word2VecOptions, "onProgress" | "maxVocabSize">> & {
+  maxVocabSize: number | null;
+};
 
 export interface Word2VecProgress {
   epoch: number;
@@ -94,7 +127,8 @@ export interface Word2VecResult {
 
 export function resolveWord2VecOptions(opts: Word2VecOptions = {}): ResolvedWord2VecOptions {
   const model = opts.model ?? "skipgram";
-  if (model !== "skipgram" && model !== "cbow") throw new ArgumentError(`word2vec: model must be "skipgram" or "cbow", got ${JSON.stringify(model)}`);
+  if (model !== "skipgram" && model !== "cbow")
+    throw new ArgumentError(`word2vec: model must be "skipgram" or "cbow", got ${JSON.stringify(model)}`);
   const r: ResolvedWord2VecOptions = {
     model,
     dim: opts.dim ?? 100,
@@ -113,7 +147,8 @@ export function resolveWord2VecOptions(opts: Word2VecOptions = {}): ResolvedWord
     progressSeconds: opts.progressSeconds ?? 1,
   };
   const posInt = (name: keyof ResolvedWord2VecOptions, v: number) => {
-    if (!Number.isInteger(v) || v < 1) throw new ArgumentError(`word2vec: ${name} must be a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || v < 1)
+      throw new ArgumentError(`word2vec: ${name} must be a positive integer, got ${v}`);
   };
   posInt("dim", r.dim);
   posInt("window", r.window);
@@ -122,18 +157,28 @@ export function resolveWord2VecOptions(opts: Word2VecOptions = {}): ResolvedWord
   posInt("epochs", r.epochs);
   posInt("maxSentenceLength", r.maxSentenceLength);
   if (r.maxVocabSize !== null) posInt("maxVocabSize", r.maxVocabSize);
-  if (!(r.sample >= 0 && r.sample < 1)) throw new ArgumentError(`word2vec: sample must be in [0, 1), got ${r.sample}`, "typical values are 1e-3 to 1e-5; 0 turns subsampling off");
-  if (!(r.alpha > 0 && r.alpha < 10)) throw new ArgumentError(`word2vec: alpha must be a positive learning rate, got ${r.alpha}`);
+  if (!(r.sample >= 0 && r.sample < 1))
+    throw new ArgumentError(
+      `word2vec: sample must be in [0, 1), got ${r.sample}`,
+      "typical values are 1e-3 to 1e-5; 0 turns subsampling off",
+    );
+  if (!(r.alpha > 0 && r.alpha < 10))
+    throw new ArgumentError(`word2vec: alpha must be a positive learning rate, got ${r.alpha}`);
   if (!Number.isFinite(r.seed)) throw new ArgumentError(`word2vec: seed must be a number, got ${r.seed}`);
-  if (r.sentences !== "line" && r.sentences !== "paragraph") throw new ArgumentError(`word2vec: sentences must be "line" or "paragraph", got ${JSON.stringify(r.sentences)}`);
-  if (!(r.progressSeconds > 0)) throw new ArgumentError(`word2vec: progressSeconds must be > 0, got ${r.progressSeconds}`);
+  if (r.sentences !== "line" && r.sentences !== "paragraph")
+    throw new ArgumentError(`word2vec: sentences must be "line" or "paragraph", got ${JSON.stringify(r.sentences)}`);
+  if (!(r.progressSeconds > 0))
+    throw new ArgumentError(`word2vec: progressSeconds must be > 0, got ${r.progressSeconds}`);
   return r;
 }
 
 export type CorpusArg = string | TextSource | readonly (string | TextSource)[];
 
 function toSources(corpus: CorpusArg): TextSource[] {
-  const list = typeof corpus === "string" || !Array.isArray(corpus) ? [corpus as string | TextSource] : (corpus as readonly (string | TextSource)[]);
+  const list =
+    typeof corpus === "string" || !Array.isArray(corpus)
+      ? [corpus as string | TextSource]
+      : (corpus as readonly (string | TextSource)[]);
   if (list.length === 0) throw new ArgumentError("word2vec: no corpus given", "pass one or more text files");
   return list.map((s) => (typeof s === "string" ? fileSource(s) : s));
 }
@@ -147,12 +192,22 @@ export async function buildWord2VecVocab(corpus: CorpusArg, opts: Word2VecOption
   for await (const s of sentences(sources, tokenize, o.sentences)) counter.add(s);
   const names = sources.map((s) => s.name).join(", ");
   if (counter.corpusWords === 0) {
-    throw new DataError("the corpus has no words", { file: names }, o.tokenPattern !== DEFAULT_TOKEN_PATTERN ? `does the token pattern ${JSON.stringify(o.tokenPattern)} match the text?` : "the files are empty, or hold no letters or digits");
+    throw new DataError(
+      "the corpus has no words",
+      { file: names },
+      o.tokenPattern !== DEFAULT_TOKEN_PATTERN
+        ? `does the token pattern ${JSON.stringify(o.tokenPattern)} match the text?`
+        : "the files are empty, or hold no letters or digits",
+    );
   }
   const vocab = counter.finish(o.minCount);
   if (vocab.words.length === 0) {
     const [w, n] = counter.mostFrequent()!;
-    throw new DataError(`no word occurs ${o.minCount} times or more (${counter.corpusWords} words, ${counter.distinctWords} distinct)`, { file: names }, `the most frequent word, ${JSON.stringify(w)}, occurs ${n} times: lower --min-count or give more text`);
+    throw new DataError(
+      `no word occurs ${o.minCount} times or more (${counter.corpusWords} words, ${counter.distinctWords} distinct)`,
+      { file: names },
+      `the most frequent word, ${JSON.stringify(w)}, occurs ${n} times: lower --min-count or give more text`,
+    );
   }
   return vocab;
 }
@@ -172,14 +227,23 @@ export async function trainWord2Vec(corpus: CorpusArg, opts: Word2VecOptions = {
   const wordsTotal = o.epochs * vocab.totalWords;
   const minAlpha = o.alpha * 1e-4;
   const sen = new Int32Array(o.maxSentenceLength);
-  let wordsDone = 0, trained = 0;
+  let wordsDone = 0,
+    trained = 0;
   const t0 = performance.now();
   let lastReport = t0;
   const progress = (epoch: number) => {
     const now = performance.now();
     lastReport = now;
     const elapsed = (now - t0) / 1000;
-    opts.onProgress?.({ epoch, epochs: o.epochs, wordsDone, wordsTotal, alpha: alphaAt(), wordsPerSecond: elapsed > 0 ? wordsDone / elapsed : 0, elapsedSeconds: elapsed });
+    opts.onProgress?.({
+      epoch,
+      epochs: o.epochs,
+      wordsDone,
+      wordsTotal,
+      alpha: alphaAt(),
+      wordsPerSecond: elapsed > 0 ? wordsDone / elapsed : 0,
+      elapsedSeconds: elapsed,
+    });
   };
   // word2vec.c: alpha = α0·(1 − done/(epochs·words + 1)), floored at α0·1e-4
   const alphaAt = () => Math.max(minAlpha, o.alpha * (1 - wordsDone / (wordsTotal + 1)));

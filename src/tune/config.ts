@@ -53,8 +53,25 @@ export interface TuneConfig {
 }
 
 export const DEFAULT_TUNE: TuneConfig = {
-  name: "study", objective: null, space: null, directions: null, metrics: null, sampler: { name: "tpe" }, pruner: null, pruneDirection: null, pbt: null,
-  trials: null, parallel: 1, timeout: null, studyTimeout: null, retries: 1, seed: 0, threads: null, redis: null, queue: null, base: null,
+  name: "study",
+  objective: null,
+  space: null,
+  directions: null,
+  metrics: null,
+  sampler: { name: "tpe" },
+  pruner: null,
+  pruneDirection: null,
+  pbt: null,
+  trials: null,
+  parallel: 1,
+  timeout: null,
+  studyTimeout: null,
+  retries: 1,
+  seed: 0,
+  threads: null,
+  redis: null,
+  queue: null,
+  base: null,
 };
 
 const KEYS = new Set([...Object.keys(DEFAULT_TUNE), "direction"]);
@@ -64,7 +81,9 @@ export function readConfigFile(path: string): Record<string, unknown> {
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
-    throw new ArgumentError(`cannot read the config ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new ArgumentError(
+      `cannot read the config ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   let raw: unknown;
   try {
@@ -72,31 +91,52 @@ export function readConfigFile(path: string): Record<string, unknown> {
   } catch (e) {
     throw new FormatError(`${path}: ${(e as Error).message}`);
   }
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new FormatError(`${path}: a tune config is an object`);
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+    throw new FormatError(`${path}: a tune config is an object`);
   return raw as Record<string, unknown>;
 }
 
 /** Validates a config object (from a file, flags or both) and fills defaults. */
 export function resolveTuneConfig(raw: Record<string, unknown>, source = "the tune config"): TuneConfig {
-  for (const k of Object.keys(raw)) if (!KEYS.has(k)) throw new ArgumentError(`${source}: unknown key "${k}"`, `known keys: ${[...KEYS].sort().join(", ")}`);
-  const c: TuneConfig = { ...DEFAULT_TUNE, ...Object.fromEntries(Object.entries(raw).filter(([k, v]) => v !== undefined && k !== "direction")) } as TuneConfig;
-  const bad = (key: string, want: string, got: unknown) => new ArgumentError(`${source}: "${key}" must be ${want}, got ${JSON.stringify(got)}`);
+  for (const k of Object.keys(raw))
+    if (!KEYS.has(k))
+      throw new ArgumentError(`${source}: unknown key "${k}"`, `known keys: ${[...KEYS].sort().join(", ")}`);
+  const c: TuneConfig = {
+    ...DEFAULT_TUNE,
+    ...Object.fromEntries(Object.entries(raw).filter(([k, v]) => v !== undefined && k !== "direction")),
+  } as TuneConfig;
+  const bad = (key: string, want: string, got: unknown) =>
+    new ArgumentError(`${source}: "${key}" must be ${want}, got ${JSON.stringify(got)}`);
   if (raw.direction !== undefined) {
     if (raw.directions !== undefined) throw new ArgumentError(`${source}: give "direction" or "directions", not both`);
     c.directions = [raw.direction as Direction];
   }
   if (c.directions !== null) {
-    if (!Array.isArray(c.directions) || c.directions.length === 0 || c.directions.some((d) => d !== "minimize" && d !== "maximize")) throw bad("directions", 'a list of "minimize" / "maximize"', c.directions);
+    if (
+      !Array.isArray(c.directions) ||
+      c.directions.length === 0 ||
+      c.directions.some((d) => d !== "minimize" && d !== "maximize")
+    )
+      throw bad("directions", 'a list of "minimize" / "maximize"', c.directions);
   }
-  if (c.pruneDirection !== null && c.pruneDirection !== "minimize" && c.pruneDirection !== "maximize") throw bad("pruneDirection", '"minimize" or "maximize"', c.pruneDirection);
-  if (c.metrics !== null && (!Array.isArray(c.metrics) || c.metrics.some((m) => typeof m !== "string"))) throw bad("metrics", "a list of names", c.metrics);
-  if (c.metrics !== null && c.directions !== null && c.metrics.length !== c.directions.length) throw new ArgumentError(`${source}: ${c.metrics.length} metrics but ${c.directions.length} directions`, "give one direction per objective value");
-  if (c.objective === null || c.objective === undefined) throw new ArgumentError(`${source}: no objective`, 'set "objective" (e.g. "builtin:sphere") or pass --objective');
+  if (c.pruneDirection !== null && c.pruneDirection !== "minimize" && c.pruneDirection !== "maximize")
+    throw bad("pruneDirection", '"minimize" or "maximize"', c.pruneDirection);
+  if (c.metrics !== null && (!Array.isArray(c.metrics) || c.metrics.some((m) => typeof m !== "string")))
+    throw bad("metrics", "a list of names", c.metrics);
+  if (c.metrics !== null && c.directions !== null && c.metrics.length !== c.directions.length)
+    throw new ArgumentError(
+      `${source}: ${c.metrics.length} metrics but ${c.directions.length} directions`,
+      "give one direction per objective value",
+    );
+  if (c.objective === null || c.objective === undefined)
+    throw new ArgumentError(`${source}: no objective`, 'set "objective" (e.g. "builtin:sphere") or pass --objective');
   if (typeof c.name !== "string" || !c.name) throw bad("name", "a non-empty string", c.name);
   if (typeof c.sampler === "string") c.sampler = { name: c.sampler };
-  if (typeof c.sampler !== "object" || c.sampler === null || typeof c.sampler.name !== "string") throw bad("sampler", 'a name or { "name": ... }', c.sampler);
+  if (typeof c.sampler !== "object" || c.sampler === null || typeof c.sampler.name !== "string")
+    throw bad("sampler", 'a name or { "name": ... }', c.sampler);
   if (typeof c.pruner === "string") c.pruner = { name: c.pruner };
-  if (c.pruner !== null && (typeof c.pruner !== "object" || typeof c.pruner.name !== "string")) throw bad("pruner", 'a name, { "name": ... } or null', c.pruner);
+  if (c.pruner !== null && (typeof c.pruner !== "object" || typeof c.pruner.name !== "string"))
+    throw bad("pruner", 'a name, { "name": ... } or null', c.pruner);
   const posInt = (key: keyof TuneConfig, allowNull: boolean, min = 1) => {
     const v = c[key];
     if (v === null && allowNull) return;
@@ -107,9 +147,13 @@ export function resolveTuneConfig(raw: Record<string, unknown>, source = "the tu
   posInt("retries", false, 0);
   posInt("threads", true);
   if (!Number.isInteger(c.seed)) throw bad("seed", "an integer", c.seed);
-  for (const key of ["timeout", "studyTimeout"] as const) if (c[key] !== null && !(typeof c[key] === "number" && c[key]! > 0)) throw bad(key, "a positive number of seconds", c[key]);
-  if (c.redis !== null && (typeof c.redis !== "string" || !/^rediss?:\/\//.test(c.redis))) throw bad("redis", "a redis:// URL", c.redis);
-  if (c.space !== null && (typeof c.space !== "object" || Array.isArray(c.space))) throw bad("space", "an object of parameters", c.space);
+  for (const key of ["timeout", "studyTimeout"] as const)
+    if (c[key] !== null && !(typeof c[key] === "number" && c[key]! > 0))
+      throw bad(key, "a positive number of seconds", c[key]);
+  if (c.redis !== null && (typeof c.redis !== "string" || !/^rediss?:\/\//.test(c.redis)))
+    throw bad("redis", "a redis:// URL", c.redis);
+  if (c.space !== null && (typeof c.space !== "object" || Array.isArray(c.space)))
+    throw bad("space", "an object of parameters", c.space);
   if (c.base !== null && (typeof c.base !== "object" || Array.isArray(c.base))) throw bad("base", "an object", c.base);
   if (c.pbt !== null && (typeof c.pbt !== "object" || Array.isArray(c.pbt))) throw bad("pbt", "an object", c.pbt);
   // one seed for everything the study draws, unless a part has its own

@@ -78,7 +78,11 @@ export function makeContext(spec: TrialSpec, channel: TrialChannel): TrialContex
   let prune = false;
   let made = false;
   return {
-    number: spec.number, attempt: spec.attempt, params: spec.params, threads: spec.threads, segment: spec.segment,
+    number: spec.number,
+    attempt: spec.attempt,
+    params: spec.params,
+    threads: spec.threads,
+    segment: spec.segment,
     // created on first use: many objectives (synthetic ones, quick evaluations) never write anything
     get dir() {
       if (!made) mkdirSync(spec.dir, { recursive: true });
@@ -87,8 +91,10 @@ export function makeContext(spec: TrialSpec, channel: TrialChannel): TrialContex
     },
     checkpointDir: join(spec.dir, "checkpoint"),
     async report(step: number, value: number) {
-      if (!Number.isFinite(step)) throw new GraftError(`trial ${spec.number}: report step must be a finite number, got ${step}`);
-      if (typeof value !== "number") throw new GraftError(`trial ${spec.number}: report value must be a number, got ${JSON.stringify(value)}`);
+      if (!Number.isFinite(step))
+        throw new GraftError(`trial ${spec.number}: report step must be a finite number, got ${step}`);
+      if (typeof value !== "number")
+        throw new GraftError(`trial ${spec.number}: report value must be a number, got ${JSON.stringify(value)}`);
       prune = (await channel.report(step, value)) || prune;
     },
     shouldPrune: () => prune,
@@ -97,15 +103,26 @@ export function makeContext(spec: TrialSpec, channel: TrialChannel): TrialContex
 }
 
 /** Runs the objective on one trial; every way it can end becomes an outcome (nothing is thrown). */
-export async function runObjective(objective: Objective, spec: TrialSpec, channel: TrialChannel): Promise<TrialOutcome> {
+export async function runObjective(
+  objective: Objective,
+  spec: TrialSpec,
+  channel: TrialChannel,
+): Promise<TrialOutcome> {
   try {
     const ctx = makeContext(spec, channel);
     const result = await objective(ctx);
     const values = typeof result === "number" ? [result] : result;
     if (!Array.isArray(values) || values.length !== spec.nObjectives || values.some((v) => typeof v !== "number")) {
-      return { state: "failed", error: `the objective returned ${JSON.stringify(result)}; expected ${spec.nObjectives === 1 ? "a number" : `${spec.nObjectives} numbers`}` };
+      return {
+        state: "failed",
+        error: `the objective returned ${JSON.stringify(result)}; expected ${spec.nObjectives === 1 ? "a number" : `${spec.nObjectives} numbers`}`,
+      };
     }
-    if (values.some((v) => !Number.isFinite(v))) return { state: "failed", error: `the objective returned a non-finite value: ${JSON.stringify(values.map(String))}` };
+    if (values.some((v) => !Number.isFinite(v)))
+      return {
+        state: "failed",
+        error: `the objective returned a non-finite value: ${JSON.stringify(values.map(String))}`,
+      };
     return { state: "complete", values };
   } catch (e) {
     if (e instanceof TrialPruned || (e instanceof Error && e.name === "TrialPruned")) return { state: "pruned" };

@@ -26,7 +26,8 @@ function checkK(n: number, k: number): void {
 
 function foldsFromAssignment(fold: Int32Array, k: number): Fold[] {
   return Array.from({ length: k }, (_, f) => {
-    const valid: number[] = [], train: number[] = [];
+    const valid: number[] = [],
+      train: number[] = [];
     fold.forEach((g, i) => (g === f ? valid : train).push(i));
     return { train: Int32Array.from(train), valid: Int32Array.from(valid) };
   });
@@ -37,7 +38,9 @@ export function kFold(n: number, k: number, seed = 0): Fold[] {
   checkK(n, k);
   const perm = new Rng(seed).permutation(n);
   const fold = new Int32Array(n);
-  perm.forEach((ex, i) => { fold[ex] = i % k; });
+  perm.forEach((ex, i) => {
+    fold[ex] = i % k;
+  });
   return foldsFromAssignment(fold, k);
 }
 
@@ -64,7 +67,11 @@ export function stratifiedKFold(labels: ArrayLike<number | string>, k: number, s
 }
 
 /** One fold's score: a number (or a one-element list, as trainerObjective returns). */
-export type FoldObjective = (trial: TrialContext, fold: Fold, index: number) => Promise<ObjectiveValue> | ObjectiveValue;
+export type FoldObjective = (
+  trial: TrialContext,
+  fold: Fold,
+  index: number,
+) => Promise<ObjectiveValue> | ObjectiveValue;
 
 export interface CrossValidationOptions {
   folds: Fold[];
@@ -78,13 +85,18 @@ export function meanStd(xs: readonly number[]): { mean: number; std: number } {
 }
 
 export function crossValidate(perFold: FoldObjective, opts: CrossValidationOptions): Objective {
-  if (opts.folds.length < 2) throw new ArgumentError(`cross-validation needs at least 2 folds, got ${opts.folds.length}`);
+  if (opts.folds.length < 2)
+    throw new ArgumentError(`cross-validation needs at least 2 folds, got ${opts.folds.length}`);
   return async (trial) => {
     const scores: number[] = [];
     for (const [i, fold] of opts.folds.entries()) {
       const dir = join(trial.dir, `fold-${i}`);
       const foldTrial: TrialContext = {
-        number: trial.number, attempt: trial.attempt, params: trial.params, threads: trial.threads, segment: null,
+        number: trial.number,
+        attempt: trial.attempt,
+        params: trial.params,
+        threads: trial.threads,
+        segment: null,
         get dir() {
           mkdirSync(dir, { recursive: true });
           return dir;
@@ -97,12 +109,14 @@ export function crossValidate(perFold: FoldObjective, opts: CrossValidationOptio
       };
       const result = await perFold(foldTrial, fold, i);
       const score = Array.isArray(result) && result.length === 1 ? result[0] : result;
-      if (typeof score !== "number" || !Number.isFinite(score)) throw new ArgumentError(`fold ${i} returned ${JSON.stringify(result)}, not a finite number`);
+      if (typeof score !== "number" || !Number.isFinite(score))
+        throw new ArgumentError(`fold ${i} returned ${JSON.stringify(result)}, not a finite number`);
       scores.push(score);
       const { mean, std } = meanStd(scores);
       trial.setAttr("cv", { scores, mean, std });
       await trial.report(i + 1, mean);
-      if (trial.shouldPrune() && i + 1 < opts.folds.length) throw new TrialPruned(`pruned after fold ${i + 1} of ${opts.folds.length} (mean ${mean})`);
+      if (trial.shouldPrune() && i + 1 < opts.folds.length)
+        throw new TrialPruned(`pruned after fold ${i + 1} of ${opts.folds.length} (mean ${mean})`);
     }
     return meanStd(scores).mean;
   };

@@ -23,8 +23,13 @@ export function nondominatedFronts(points: readonly (readonly number[])[]): numb
   const dominating: number[][] = Array.from({ length: n }, () => []);
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
-      if (dominates(points[i]!, points[j]!)) { dominating[i]!.push(j); dominatedBy[j]!++; }
-      else if (dominates(points[j]!, points[i]!)) { dominating[j]!.push(i); dominatedBy[i]!++; }
+      if (dominates(points[i]!, points[j]!)) {
+        dominating[i]!.push(j);
+        dominatedBy[j]!++;
+      } else if (dominates(points[j]!, points[i]!)) {
+        dominating[j]!.push(i);
+        dominatedBy[i]!++;
+      }
     }
   }
   const fronts: number[][] = [];
@@ -46,11 +51,13 @@ export function crowdingDistance(points: readonly (readonly number[])[]): number
   const m = points[0]!.length;
   for (let k = 0; k < m; k++) {
     const order = [...Array(n).keys()].sort((a, b) => points[a]![k]! - points[b]![k]!);
-    const lo = points[order[0]!]![k]!, hi = points[order[n - 1]!]![k]!;
+    const lo = points[order[0]!]![k]!,
+      hi = points[order[n - 1]!]![k]!;
     dist[order[0]!] = Infinity;
     dist[order[n - 1]!] = Infinity;
     if (hi === lo) continue;
-    for (let i = 1; i < n - 1; i++) dist[order[i]!]! += (points[order[i + 1]!]![k]! - points[order[i - 1]!]![k]!) / (hi - lo);
+    for (let i = 1; i < n - 1; i++)
+      dist[order[i]!]! += (points[order[i + 1]!]![k]! - points[order[i - 1]!]![k]!) / (hi - lo);
   }
   return dist;
 }
@@ -62,11 +69,17 @@ export function crowdingDistance(points: readonly (readonly number[])[]): number
 export function rankTrials(trials: readonly Trial[], directions: readonly Direction[]): Trial[] {
   const done = trials.filter((t) => t.state === "complete" && t.values);
   const pts = done.map((t) => losses(t.values!, directions));
-  if (directions.length === 1) return done.map((t, i) => ({ t, l: pts[i]![0]! })).sort((a, b) => a.l - b.l || a.t.number - b.t.number).map((x) => x.t);
+  if (directions.length === 1)
+    return done
+      .map((t, i) => ({ t, l: pts[i]![0]! }))
+      .sort((a, b) => a.l - b.l || a.t.number - b.t.number)
+      .map((x) => x.t);
   const out: Trial[] = [];
   for (const front of nondominatedFronts(pts)) {
     const cd = crowdingDistance(front.map((i) => pts[i]!));
-    const order = front.map((i, j) => ({ i, cd: cd[j]! })).sort((a, b) => b.cd - a.cd || pts[a.i]![0]! - pts[b.i]![0]! || a.i - b.i);
+    const order = front
+      .map((i, j) => ({ i, cd: cd[j]! }))
+      .sort((a, b) => b.cd - a.cd || pts[a.i]![0]! - pts[b.i]![0]! || a.i - b.i);
     for (const { i } of order) out.push(done[i]!);
   }
   return out;
@@ -77,5 +90,7 @@ export function paretoFront(trials: readonly Trial[], directions: readonly Direc
   const done = trials.filter((t) => t.state === "complete" && t.values);
   if (done.length === 0) return [];
   const pts = done.map((t) => losses(t.values!, directions));
-  return nondominatedFronts(pts)[0]!.map((i) => done[i]!).sort((a, b) => lossSign(directions[0]!) * (a.values![0]! - b.values![0]!) || a.number - b.number);
+  return nondominatedFronts(pts)[0]!
+    .map((i) => done[i]!)
+    .sort((a, b) => lossSign(directions[0]!) * (a.values![0]! - b.values![0]!) || a.number - b.number);
 }

@@ -66,15 +66,26 @@ export class PbtScheduler {
 
   constructor(opts: PbtOptions) {
     this.options = {
-      population: opts.population, interval: opts.interval, generations: opts.generations, quantile: opts.quantile ?? 0.25,
-      resampleProbability: opts.resampleProbability ?? 0.25, perturbFactors: opts.perturbFactors ?? [0.8, 1.2], mutable: opts.mutable ?? null, seed: opts.seed ?? 0,
+      population: opts.population,
+      interval: opts.interval,
+      generations: opts.generations,
+      quantile: opts.quantile ?? 0.25,
+      resampleProbability: opts.resampleProbability ?? 0.25,
+      perturbFactors: opts.perturbFactors ?? [0.8, 1.2],
+      mutable: opts.mutable ?? null,
+      seed: opts.seed ?? 0,
     };
     const o = this.options;
-    if (!Number.isInteger(o.population) || o.population < 2) throw new ArgumentError(`PBT: population must be an integer >= 2, got ${o.population}`);
-    if (!Number.isInteger(o.interval) || o.interval < 1) throw new ArgumentError(`PBT: interval must be a positive integer (training steps), got ${o.interval}`);
-    if (!Number.isInteger(o.generations) || o.generations < 1) throw new ArgumentError(`PBT: generations must be a positive integer, got ${o.generations}`);
-    if (!(o.quantile > 0 && o.quantile <= 0.5)) throw new ArgumentError(`PBT: quantile must be in (0, 0.5], got ${o.quantile}`);
-    if (!(o.resampleProbability >= 0 && o.resampleProbability <= 1)) throw new ArgumentError(`PBT: resampleProbability must be in [0, 1], got ${o.resampleProbability}`);
+    if (!Number.isInteger(o.population) || o.population < 2)
+      throw new ArgumentError(`PBT: population must be an integer >= 2, got ${o.population}`);
+    if (!Number.isInteger(o.interval) || o.interval < 1)
+      throw new ArgumentError(`PBT: interval must be a positive integer (training steps), got ${o.interval}`);
+    if (!Number.isInteger(o.generations) || o.generations < 1)
+      throw new ArgumentError(`PBT: generations must be a positive integer, got ${o.generations}`);
+    if (!(o.quantile > 0 && o.quantile <= 0.5))
+      throw new ArgumentError(`PBT: quantile must be in (0, 0.5], got ${o.quantile}`);
+    if (!(o.resampleProbability >= 0 && o.resampleProbability <= 1))
+      throw new ArgumentError(`PBT: resampleProbability must be in [0, 1], got ${o.resampleProbability}`);
   }
 
   get totalSteps(): number {
@@ -86,7 +97,9 @@ export class PbtScheduler {
   }
 
   generationTrials(study: PbtHost, g: number): Trial[] {
-    return study.trials.filter((t) => this.info(t)?.generation === g).sort((a, b) => this.info(a)!.member - this.info(b)!.member);
+    return study.trials
+      .filter((t) => this.info(t)?.generation === g)
+      .sort((a, b) => this.info(a)!.member - this.info(b)!.member);
   }
 
   /** The next segment to start, "wait" while a generation is still running, null when training is over. */
@@ -103,14 +116,24 @@ export class PbtScheduler {
     const member = current.length;
     const plan = g === 0 ? this.initialPlan(study, member) : this.planFor(study, g)[member]!;
     const info: PbtInfo = {
-      member, generation: g, startStep: g * o.interval, endStep: (g + 1) * o.interval, donor: plan.donor, parentTrial: plan.parentTrial,
+      member,
+      generation: g,
+      startStep: g * o.interval,
+      endStep: (g + 1) * o.interval,
+      donor: plan.donor,
+      parentTrial: plan.parentTrial,
       restoreFrom: plan.parentTrial === null ? null : join(study.trialDir(plan.parentTrial), "checkpoint"),
     };
     return { params: plan.params, system: { pbt: info } };
   }
 
   private initialPlan(study: PbtHost, member: number): Plan {
-    const s = study.sampler.suggest({ space: study.space, directions: study.directions, trials: study.trials, number: study.trials.length });
+    const s = study.sampler.suggest({
+      space: study.space,
+      directions: study.directions,
+      trials: study.trials,
+      number: study.trials.length,
+    });
     if (!s) throw new ArgumentError(`PBT: the ${study.sampler.name} sampler gave no parameters for member ${member}`);
     return { params: s.params, donor: null, parentTrial: null };
   }
@@ -125,15 +148,25 @@ export class PbtScheduler {
     const score = (t: Trial) => (t.state === "complete" && t.values ? sign * t.values[0]! : Infinity);
     const ranked = [...prev].sort((a, b) => score(a) - score(b) || this.info(a)!.member - this.info(b)!.member);
     const usable = ranked.filter((t) => score(t) < Infinity);
-    if (usable.length === 0) throw new ArgumentError(`PBT: every member failed in generation ${g - 1}; nothing to continue from`, "see the trials' errors in the leaderboard");
+    if (usable.length === 0)
+      throw new ArgumentError(
+        `PBT: every member failed in generation ${g - 1}; nothing to continue from`,
+        "see the trials' errors in the leaderboard",
+      );
     const k = Math.min(Math.floor(o.population / 2), Math.max(1, Math.ceil(o.population * o.quantile)));
     const top = usable.slice(0, k);
-    const bottom = new Set([...ranked.slice(ranked.length - k), ...ranked.filter((t) => score(t) === Infinity)].map((t) => t.number));
+    const bottom = new Set(
+      [...ranked.slice(ranked.length - k), ...ranked.filter((t) => score(t) === Infinity)].map((t) => t.number),
+    );
     const rng = trialRng(o.seed, g, 11);
     const plans = prev.map((t): Plan => {
       if (!bottom.has(t.number)) return { params: t.params, donor: null, parentTrial: t.number };
       const donor = top[rng.int(top.length)]!;
-      return { params: this.explore(study.space, donor.params, rng), donor: this.info(donor)!.member, parentTrial: donor.number };
+      return {
+        params: this.explore(study.space, donor.params, rng),
+        donor: this.info(donor)!.member,
+        parentTrial: donor.number,
+      };
     });
     this.plans.set(g, plans);
     return plans;
@@ -147,9 +180,18 @@ export class PbtScheduler {
       if (!space.isActive(def, out)) continue;
       const old = params[def.name];
       const mutable = o.mutable === null || o.mutable.includes(def.name);
-      if (old === undefined) { out[def.name] = def.decode(rng.uniform()); continue; }
-      if (!mutable) { out[def.name] = old; continue; }
-      if (rng.uniform() < o.resampleProbability) { out[def.name] = def.decode(rng.uniform()); continue; }
+      if (old === undefined) {
+        out[def.name] = def.decode(rng.uniform());
+        continue;
+      }
+      if (!mutable) {
+        out[def.name] = old;
+        continue;
+      }
+      if (rng.uniform() < o.resampleProbability) {
+        out[def.name] = def.decode(rng.uniform());
+        continue;
+      }
       const up = rng.uniform() < 0.5;
       if (def.spec.type === "categorical") {
         const choices = def.spec.choices;
@@ -173,12 +215,22 @@ export class PbtScheduler {
   segmentOf(t: Trial): PbtSegment | null {
     const i = this.info(t);
     if (!i) return null;
-    return { member: i.member, generation: i.generation, startStep: i.startStep, endStep: i.endStep, totalSteps: this.totalSteps, restoreFrom: i.restoreFrom, donor: i.donor };
+    return {
+      member: i.member,
+      generation: i.generation,
+      startStep: i.startStep,
+      endStep: i.endStep,
+      totalSteps: this.totalSteps,
+      restoreFrom: i.restoreFrom,
+      donor: i.donor,
+    };
   }
 
   /** The best member's last segment (its checkpoint holds the best model). */
   bestFinal(study: PbtHost): Trial | null {
-    const last = this.generationTrials(study, this.options.generations - 1).filter((t) => t.state === "complete" && t.values);
+    const last = this.generationTrials(study, this.options.generations - 1).filter(
+      (t) => t.state === "complete" && t.values,
+    );
     const sign = lossSign(study.directions[0]!);
     return last.sort((a, b) => sign * (a.values![0]! - b.values![0]!) || a.number - b.number)[0] ?? null;
   }
@@ -205,14 +257,24 @@ export function pbtLineage(study: PbtHost): { members: { member: number; segment
     const i = t.system.pbt as PbtInfo | undefined;
     if (!i) continue;
     const e: LineageEntry = {
-      generation: i.generation, trial: t.number, member: i.member, params: t.params, score: t.values?.[0] ?? null, state: t.state,
-      startStep: i.startStep, endStep: i.endStep, donor: i.donor, parentTrial: i.parentTrial,
+      generation: i.generation,
+      trial: t.number,
+      member: i.member,
+      params: t.params,
+      score: t.values?.[0] ?? null,
+      state: t.state,
+      startStep: i.startStep,
+      endStep: i.endStep,
+      donor: i.donor,
+      parentTrial: i.parentTrial,
     };
     if (!members.has(i.member)) members.set(i.member, []);
     members.get(i.member)!.push(e);
   }
   return {
-    members: [...members.entries()].sort((a, b) => a[0] - b[0]).map(([member, segs]) => ({ member, segments: segs.sort((a, b) => a.generation - b.generation) })),
+    members: [...members.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([member, segs]) => ({ member, segments: segs.sort((a, b) => a.generation - b.generation) })),
   };
 }
 
@@ -221,9 +283,14 @@ export function pbtLineage(study: PbtHost): { members: { member: number; segment
  * from, and so on back to generation 0; oldest first.
  */
 export function memberSchedule(study: PbtHost, trial: number): LineageEntry[] {
-  const byTrial = new Map(pbtLineage(study).members.flatMap((m) => m.segments).map((e) => [e.trial, e]));
+  const byTrial = new Map(
+    pbtLineage(study)
+      .members.flatMap((m) => m.segments)
+      .map((e) => [e.trial, e]),
+  );
   const out: LineageEntry[] = [];
-  for (let cur = byTrial.get(trial); cur; cur = cur.parentTrial === null ? undefined : byTrial.get(cur.parentTrial)) out.push(cur);
+  for (let cur = byTrial.get(trial); cur; cur = cur.parentTrial === null ? undefined : byTrial.get(cur.parentTrial))
+    out.push(cur);
   if (out.length === 0) throw new ArgumentError(`trial ${trial} is not a PBT segment`);
   return out.reverse();
 }
@@ -232,16 +299,36 @@ export function memberSchedule(study: PbtHost, trial: number): LineageEntry[] {
  * Runs a recorded schedule again as one training run, segment after segment, in `dir`: the replay of a member's
  * hyperparameter schedule. Returns each segment's score.
  */
-export async function replaySchedule(objective: Objective, schedule: readonly LineageEntry[], dir: string): Promise<number[]> {
+export async function replaySchedule(
+  objective: Objective,
+  schedule: readonly LineageEntry[],
+  dir: string,
+): Promise<number[]> {
   const scores: number[] = [];
   let restoreFrom: string | null = null;
   for (const [i, e] of schedule.entries()) {
     const spec: TrialSpec = {
-      number: i, attempt: 1, params: e.params, dir: join(dir, `segment-${i}`), nObjectives: 1, threads: 1,
-      segment: { member: schedule[0]!.member, generation: e.generation, startStep: e.startStep, endStep: e.endStep, totalSteps: schedule[schedule.length - 1]!.endStep, restoreFrom, donor: null },
+      number: i,
+      attempt: 1,
+      params: e.params,
+      dir: join(dir, `segment-${i}`),
+      nObjectives: 1,
+      threads: 1,
+      segment: {
+        member: schedule[0]!.member,
+        generation: e.generation,
+        startStep: e.startStep,
+        endStep: e.endStep,
+        totalSteps: schedule[schedule.length - 1]!.endStep,
+        restoreFrom,
+        donor: null,
+      },
     };
     const outcome = await runObjective(objective, spec, { report: () => false, attr: () => {} });
-    if (outcome.state !== "complete") throw new ArgumentError(`replay: segment ${i} (generation ${e.generation}) ended ${outcome.state}${outcome.state === "failed" ? `: ${outcome.error}` : ""}`);
+    if (outcome.state !== "complete")
+      throw new ArgumentError(
+        `replay: segment ${i} (generation ${e.generation}) ended ${outcome.state}${outcome.state === "failed" ? `: ${outcome.error}` : ""}`,
+      );
     scores.push(outcome.values[0]!);
     restoreFrom = join(spec.dir, "checkpoint");
   }

@@ -44,8 +44,10 @@ export class PercentilePruner implements Pruner {
     this.percentile = opts.percentile ?? 50;
     this.nStartupTrials = opts.nStartupTrials ?? 5;
     this.nWarmupSteps = opts.nWarmupSteps ?? 0;
-    if (!(this.percentile >= 0 && this.percentile <= 100)) throw new ArgumentError(`percentile pruner: percentile must be in [0, 100], got ${this.percentile}`);
-    if (!Number.isInteger(this.nStartupTrials) || this.nStartupTrials < 0) throw new ArgumentError(`pruner: nStartupTrials must be a non-negative integer, got ${this.nStartupTrials}`);
+    if (!(this.percentile >= 0 && this.percentile <= 100))
+      throw new ArgumentError(`percentile pruner: percentile must be in [0, 100], got ${this.percentile}`);
+    if (!Number.isInteger(this.nStartupTrials) || this.nStartupTrials < 0)
+      throw new ArgumentError(`pruner: nStartupTrials must be a non-negative integer, got ${this.nStartupTrials}`);
   }
 
   shouldPrune(trial: Trial, trials: readonly Trial[], direction: Direction): boolean {
@@ -58,14 +60,22 @@ export class PercentilePruner implements Pruner {
     const s = lossSign(direction);
     const best = Math.min(...iv.map((v) => s * v.value));
     if (Number.isNaN(best)) return true;
-    const others = complete.map((t) => t.intermediate.find((v) => v.step === step)).filter((v) => v !== undefined).map((v) => s * v.value);
+    const others = complete
+      .map((t) => t.intermediate.find((v) => v.step === step))
+      .filter((v) => v !== undefined)
+      .map((v) => s * v.value);
     if (others.length === 0) return false;
     // in loss terms, the percentile is always taken from the good end
     return best > percentile(others, this.percentile);
   }
 
   config(): PrunerConfig {
-    return { name: this.name, percentile: this.percentile, nStartupTrials: this.nStartupTrials, nWarmupSteps: this.nWarmupSteps };
+    return {
+      name: this.name,
+      percentile: this.percentile,
+      nStartupTrials: this.nStartupTrials,
+      nWarmupSteps: this.nWarmupSteps,
+    };
   }
 }
 
@@ -99,8 +109,12 @@ export class AshaPruner implements Pruner {
     this.reductionFactor = opts.reductionFactor ?? 3;
     this.minEarlyStoppingRate = opts.minEarlyStoppingRate ?? 0;
     if (!(this.minResource > 0)) throw new ArgumentError(`ASHA: minResource must be positive, got ${this.minResource}`);
-    if (!(this.reductionFactor >= 2)) throw new ArgumentError(`ASHA: reductionFactor must be at least 2, got ${this.reductionFactor}`);
-    if (!Number.isInteger(this.minEarlyStoppingRate) || this.minEarlyStoppingRate < 0) throw new ArgumentError(`ASHA: minEarlyStoppingRate must be a non-negative integer, got ${this.minEarlyStoppingRate}`);
+    if (!(this.reductionFactor >= 2))
+      throw new ArgumentError(`ASHA: reductionFactor must be at least 2, got ${this.reductionFactor}`);
+    if (!Number.isInteger(this.minEarlyStoppingRate) || this.minEarlyStoppingRate < 0)
+      throw new ArgumentError(
+        `ASHA: minEarlyStoppingRate must be a non-negative integer, got ${this.minEarlyStoppingRate}`,
+      );
   }
 
   rungStep(k: number): number {
@@ -122,7 +136,10 @@ export class AshaPruner implements Pruner {
     for (let k = 0; this.rungStep(k) <= step; k++) {
       if (this.rungStep(k) <= prevStep) continue; // this rung was judged at an earlier report
       if (Number.isNaN(value)) return true;
-      const competing = trials.filter((t) => t.number !== trial.number).map((t) => this.rungValue(t, k)).filter((v): v is number => v !== undefined && !Number.isNaN(v));
+      const competing = trials
+        .filter((t) => t.number !== trial.number)
+        .map((t) => this.rungValue(t, k))
+        .filter((v): v is number => v !== undefined && !Number.isNaN(v));
       competing.push(value);
       const losses = competing.map((v) => s * v).sort((a, b) => a - b);
       const keep = Math.max(1, Math.floor(losses.length / this.reductionFactor));
@@ -132,7 +149,12 @@ export class AshaPruner implements Pruner {
   }
 
   config(): PrunerConfig {
-    return { name: this.name, minResource: this.minResource, reductionFactor: this.reductionFactor, minEarlyStoppingRate: this.minEarlyStoppingRate };
+    return {
+      name: this.name,
+      minResource: this.minResource,
+      reductionFactor: this.reductionFactor,
+      minEarlyStoppingRate: this.minEarlyStoppingRate,
+    };
   }
 }
 
@@ -153,11 +175,17 @@ export function createPruner(config: PrunerConfig | string | null | undefined): 
   const c: PrunerConfig = typeof config === "string" ? { name: config } : config;
   const { name, ...opts } = c;
   switch (name) {
-    case "none": return new NopPruner();
-    case "median": return new MedianPruner(opts);
-    case "percentile": return new PercentilePruner(opts);
-    case "asha": case "successive-halving": return new AshaPruner(opts);
-    default: throw new ArgumentError(`unknown pruner "${name}"`, `use one of ${PRUNERS.join(", ")}`);
+    case "none":
+      return new NopPruner();
+    case "median":
+      return new MedianPruner(opts);
+    case "percentile":
+      return new PercentilePruner(opts);
+    case "asha":
+    case "successive-halving":
+      return new AshaPruner(opts);
+    default:
+      throw new ArgumentError(`unknown pruner "${name}"`, `use one of ${PRUNERS.join(", ")}`);
   }
 }
 
@@ -165,6 +193,7 @@ export function createPruner(config: PrunerConfig | string | null | undefined): 
 export function percentile(xs: readonly number[], p: number): number {
   const a = [...xs].sort((x, y) => x - y);
   const pos = ((a.length - 1) * p) / 100;
-  const lo = Math.floor(pos), hi = Math.ceil(pos);
+  const lo = Math.floor(pos),
+    hi = Math.ceil(pos);
   return a[lo]! + (a[hi]! - a[lo]!) * (pos - lo);
 }

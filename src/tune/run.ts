@@ -45,34 +45,66 @@ export async function runTune(opts: TuneRunOptions): Promise<TuneRunResult> {
   let config: TuneConfig;
   let objective: ResolvedObjective;
   if (opts.resume) {
-    if (!existsSync(join(opts.dir, STUDY_FILE))) throw new ArgumentError(`nothing to resume in ${opts.dir}: ${STUDY_FILE} is missing`);
+    if (!existsSync(join(opts.dir, STUDY_FILE)))
+      throw new ArgumentError(`nothing to resume in ${opts.dir}: ${STUDY_FILE} is missing`);
     study = await Study.load(opts.dir);
     const saved = study.config.tune as Record<string, unknown> | undefined;
-    if (!saved) throw new ArgumentError(`${opts.dir} was not created by graft tune (its record keeps no tune configuration)`, "resume it from the API with Study.load");
+    if (!saved)
+      throw new ArgumentError(
+        `${opts.dir} was not created by graft tune (its record keeps no tune configuration)`,
+        "resume it from the API with Study.load",
+      );
     for (const k of Object.keys(opts.config)) {
       if (!(RUN_KEYS as readonly string[]).includes(k) && JSON.stringify(opts.config[k]) !== JSON.stringify(saved[k])) {
-        throw new ArgumentError(`cannot change "${k}" when resuming a study`, `only ${RUN_KEYS.join(", ")} may change; start a new study for a different ${k}`);
+        throw new ArgumentError(
+          `cannot change "${k}" when resuming a study`,
+          `only ${RUN_KEYS.join(", ")} may change; start a new study for a different ${k}`,
+        );
       }
     }
-    config = resolveTuneConfig({ ...saved, ...Object.fromEntries(RUN_KEYS.filter((k) => opts.config[k] !== undefined).map((k) => [k, opts.config[k]])) });
+    config = resolveTuneConfig({
+      ...saved,
+      ...Object.fromEntries(RUN_KEYS.filter((k) => opts.config[k] !== undefined).map((k) => [k, opts.config[k]])),
+    });
     objective = resolveObjective(config.objective);
-    const finished = study.trials.filter((t) => t.state === "complete" || t.state === "pruned" || t.state === "failed").length;
-    log(`resuming ${study.name} in ${opts.dir}: ${finished} finished trials kept, ${study.trials.length - finished} to run again`);
+    const finished = study.trials.filter(
+      (t) => t.state === "complete" || t.state === "pruned" || t.state === "failed",
+    ).length;
+    log(
+      `resuming ${study.name} in ${opts.dir}: ${finished} finished trials kept, ${study.trials.length - finished} to run again`,
+    );
   } else {
     config = resolveTuneConfig(opts.config, opts.source);
     objective = resolveObjective(config.objective);
     const space = config.space ?? objective.space;
-    if (!space) throw new ArgumentError(`the objective ${JSON.stringify(config.objective)} has no default search space`, 'give one under "space"');
+    if (!space)
+      throw new ArgumentError(
+        `the objective ${JSON.stringify(config.objective)} has no default search space`,
+        'give one under "space"',
+      );
     const directions = config.directions ?? objective.directions ?? ["minimize"];
     const base = config.base ?? objective.base ?? {};
-    const metrics = config.metrics ?? (objective.metrics?.length === directions.length ? objective.metrics : directions.map((_, i) => (directions.length === 1 ? "objective" : `objective ${i}`)));
+    const metrics =
+      config.metrics ??
+      (objective.metrics?.length === directions.length
+        ? objective.metrics
+        : directions.map((_, i) => (directions.length === 1 ? "objective" : `objective ${i}`)));
     const stored: TuneConfig = { ...config, space, directions, metrics, base };
     study = await Study.create({
-      dir: opts.dir, name: config.name, space, directions, sampler: config.sampler, pruner: config.pruner, pruneDirection: config.pruneDirection ?? undefined,
-      pbt: config.pbt, config: { tune: stripDefaults(stored), base, metrics },
+      dir: opts.dir,
+      name: config.name,
+      space,
+      directions,
+      sampler: config.sampler,
+      pruner: config.pruner,
+      pruneDirection: config.pruneDirection ?? undefined,
+      pbt: config.pbt,
+      config: { tune: stripDefaults(stored), base, metrics },
     });
     config = stored;
-    log(`study ${study.name} in ${opts.dir}: ${study.space.dims} parameters, ${config.pbt ? `PBT (population ${config.pbt.population})` : `${study.sampler.name} sampler`}, ${study.directions.join("/")}`);
+    log(
+      `study ${study.name} in ${opts.dir}: ${study.space.dims} parameters, ${config.pbt ? `PBT (population ${config.pbt.population})` : `${study.sampler.name} sampler`}, ${study.directions.join("/")}`,
+    );
   }
 
   const executor = await makeExecutor(config, objective, study);
@@ -97,22 +129,38 @@ function isDone(t: Trial): boolean {
 }
 
 function stripDefaults(c: TuneConfig): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(c).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify((DEFAULT_TUNE as unknown as Record<string, unknown>)[k])));
+  return Object.fromEntries(
+    Object.entries(c).filter(
+      ([k, v]) => JSON.stringify(v) !== JSON.stringify((DEFAULT_TUNE as unknown as Record<string, unknown>)[k]),
+    ),
+  );
 }
 
 async function makeExecutor(c: TuneConfig, objective: ResolvedObjective, study: Study): Promise<Executor> {
   if (c.redis) {
-    return RedisExecutor.connect(objective.ref, { url: c.redis, studyId: study.id, queue: c.queue ?? undefined, slots: c.parallel, retries: c.retries, timeoutSeconds: c.timeout ?? undefined });
+    return RedisExecutor.connect(objective.ref, {
+      url: c.redis,
+      studyId: study.id,
+      queue: c.queue ?? undefined,
+      slots: c.parallel,
+      retries: c.retries,
+      timeoutSeconds: c.timeout ?? undefined,
+    });
   }
   if (c.parallel > 1 || c.timeout !== null) {
-    return new PoolExecutor(objective.ref, { parallel: c.parallel, threadsPerTrial: c.threads ?? undefined, timeoutSeconds: c.timeout ?? undefined });
+    return new PoolExecutor(objective.ref, {
+      parallel: c.parallel,
+      threadsPerTrial: c.threads ?? undefined,
+      timeoutSeconds: c.timeout ?? undefined,
+    });
   }
   return new InlineExecutor(await loadObjective(objective.ref), { threads: c.threads ?? undefined });
 }
 
 function describeExecutor(e: Executor): string {
   if (e.kind === "redis") return `BullMQ (up to ${e.slots} trials queued; start workers with graft worker --redis URL)`;
-  if (e.kind === "pool") return `${e.slots} trial process${e.slots > 1 ? "es" : ""}, ${e.threadsPerTrial} thread${e.threadsPerTrial > 1 ? "s" : ""} each`;
+  if (e.kind === "pool")
+    return `${e.slots} trial process${e.slots > 1 ? "es" : ""}, ${e.threadsPerTrial} thread${e.threadsPerTrial > 1 ? "s" : ""} each`;
   return "inline";
 }
 
@@ -121,14 +169,18 @@ function fmt(v: number): string {
 }
 
 export function trialLine(t: Trial, s: Study): string {
-  const secs = t.startedAt !== null && t.finishedAt !== null ? ` ${((t.finishedAt - t.startedAt) / 1000).toFixed(1)} s` : "";
-  const params = Object.entries(t.params).map(([k, v]) => `${k}=${typeof v === "number" ? fmt(v) : v}`).join(" ");
+  const secs =
+    t.startedAt !== null && t.finishedAt !== null ? ` ${((t.finishedAt - t.startedAt) / 1000).toFixed(1)} s` : "";
+  const params = Object.entries(t.params)
+    .map(([k, v]) => `${k}=${typeof v === "number" ? fmt(v) : v}`)
+    .join(" ");
   let what: string;
   if (t.state === "complete") {
     what = `${t.values!.map(fmt).join(", ")}`;
     if (!s.isMultiObjective) {
       const best = s.ranked()[0];
-      if (best) what += best.number === t.number ? "  (best so far)" : `  best ${fmt(best.values![0]!)} (trial ${best.number})`;
+      if (best)
+        what += best.number === t.number ? "  (best so far)" : `  best ${fmt(best.values![0]!)} (trial ${best.number})`;
     }
   } else if (t.state === "pruned") {
     const last = t.intermediate[t.intermediate.length - 1];
@@ -137,6 +189,8 @@ export function trialLine(t: Trial, s: Study): string {
     what = `failed: ${(t.error ?? "").split("\n")[0]}`;
   }
   const pbt = t.system.pbt as { member: number; generation: number; donor: number | null } | undefined;
-  const who = pbt ? `member ${pbt.member} gen ${pbt.generation}${pbt.donor !== null ? ` (from member ${pbt.donor})` : ""}` : "";
+  const who = pbt
+    ? `member ${pbt.member} gen ${pbt.generation}${pbt.donor !== null ? ` (from member ${pbt.donor})` : ""}`
+    : "";
   return `trial ${t.number}${t.attempt > 1 ? ` (attempt ${t.attempt})` : ""} ${who ? who + " " : ""}${t.state === "complete" ? "→ " : ""}${what}  [${params}]${secs}`;
 }

@@ -71,7 +71,10 @@ export class StudyStorage implements StudyRecord {
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
 
-  private constructor(private readonly db: Database, readonly path: string | null) {}
+  private constructor(
+    private readonly db: Database,
+    readonly path: string | null,
+  ) {}
 
   /** Opens (or creates) the database at `path`. */
   static async open(path: string): Promise<StudyStorage> {
@@ -91,7 +94,8 @@ export class StudyStorage implements StudyRecord {
       db.exec(SCHEMA);
       const version = s.getMeta<number>("schema");
       if (version === undefined) s.setMeta("schema", SCHEMA_VERSION);
-      else if (version !== SCHEMA_VERSION) throw new FormatError(`${path}: study schema version ${version}, this graft reads version ${SCHEMA_VERSION}`);
+      else if (version !== SCHEMA_VERSION)
+        throw new FormatError(`${path}: study schema version ${version}, this graft reads version ${SCHEMA_VERSION}`);
     } catch (e) {
       s.close();
       throw e;
@@ -111,15 +115,33 @@ export class StudyStorage implements StudyRecord {
   }
 
   loadTrials(): Trial[] {
-    const rows = this.db.exec("SELECT number, state, params, vals, error, attrs, system, attempt, worker, started_at, finished_at FROM trials ORDER BY number")[0]?.values ?? [];
-    const trials = rows.map((r): Trial => ({
-      number: r[0] as number, state: r[1] as TrialState, params: JSON.parse(r[2] as string), values: r[3] === null ? null : JSON.parse(r[3] as string),
-      error: r[4] as string | null, attrs: JSON.parse(r[5] as string), system: JSON.parse(r[6] as string), attempt: r[7] as number,
-      worker: r[8] as string | null, startedAt: r[9] as number | null, finishedAt: r[10] as number | null, intermediate: [],
-    }));
+    const rows =
+      this.db.exec(
+        "SELECT number, state, params, vals, error, attrs, system, attempt, worker, started_at, finished_at FROM trials ORDER BY number",
+      )[0]?.values ?? [];
+    const trials = rows.map(
+      (r): Trial => ({
+        number: r[0] as number,
+        state: r[1] as TrialState,
+        params: JSON.parse(r[2] as string),
+        values: r[3] === null ? null : JSON.parse(r[3] as string),
+        error: r[4] as string | null,
+        attrs: JSON.parse(r[5] as string),
+        system: JSON.parse(r[6] as string),
+        attempt: r[7] as number,
+        worker: r[8] as string | null,
+        startedAt: r[9] as number | null,
+        finishedAt: r[10] as number | null,
+        intermediate: [],
+      }),
+    );
     const byNumber = new Map(trials.map((t) => [t.number, t]));
-    for (const [trial, step, value] of this.db.exec("SELECT trial, step, value FROM intermediate ORDER BY trial, step")[0]?.values ?? []) {
-      byNumber.get(trial as number)?.intermediate.push({ step: step as number, value: value === null ? NaN : (value as number) });
+    for (const [trial, step, value] of this.db.exec(
+      "SELECT trial, step, value FROM intermediate ORDER BY trial, step",
+    )[0]?.values ?? []) {
+      byNumber
+        .get(trial as number)
+        ?.intermediate.push({ step: step as number, value: value === null ? NaN : (value as number) });
     }
     return trials;
   }
@@ -127,17 +149,33 @@ export class StudyStorage implements StudyRecord {
   /** Writes the trial's row (not its intermediate values); durable unless `lazy`. */
   saveTrial(t: Trial, lazy = false): void {
     const row: SqlValue[] = [
-      t.number, t.state, JSON.stringify(t.params), t.values === null ? null : JSON.stringify(t.values), t.error, JSON.stringify(t.attrs),
-      JSON.stringify(t.system), t.attempt, t.worker, t.startedAt, t.finishedAt,
+      t.number,
+      t.state,
+      JSON.stringify(t.params),
+      t.values === null ? null : JSON.stringify(t.values),
+      t.error,
+      JSON.stringify(t.attrs),
+      JSON.stringify(t.system),
+      t.attempt,
+      t.worker,
+      t.startedAt,
+      t.finishedAt,
     ];
-    this.db.run("INSERT OR REPLACE INTO trials (number, state, params, vals, error, attrs, system, attempt, worker, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)", row);
+    this.db.run(
+      "INSERT OR REPLACE INTO trials (number, state, params, vals, error, attrs, system, attempt, worker, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+      row,
+    );
     if (lazy) this.flushSoon();
     else this.flush();
   }
 
   /** Intermediate values are written in batches (a crash may lose the last quarter second of them). */
   addIntermediate(trial: number, step: number, value: number): void {
-    this.db.run("INSERT OR REPLACE INTO intermediate (trial, step, value) VALUES (?, ?, ?)", [trial, step, Number.isNaN(value) ? null : value]);
+    this.db.run("INSERT OR REPLACE INTO intermediate (trial, step, value) VALUES (?, ?, ?)", [
+      trial,
+      step,
+      Number.isNaN(value) ? null : value,
+    ]);
     this.flushSoon();
   }
 
@@ -155,7 +193,10 @@ export class StudyStorage implements StudyRecord {
 
   /** Writes the database to disk now (atomically). */
   flush(): void {
-    if (this.timer) { clearTimeout(this.timer); this.timer = null; }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
     if (!this.path || this.closed) return;
     writeFileAtomic(this.path, this.db.export());
     this.dirty = false;
@@ -181,7 +222,11 @@ const openHere = new Set<string>();
 
 function acquireLock(dbPath: string): void {
   const lock = `${dbPath}.lock`;
-  if (openHere.has(dbPath)) throw new FormatError(`the study ${dbPath} is in use by process ${process.pid} (this one)`, "close the other Study object first");
+  if (openHere.has(dbPath))
+    throw new FormatError(
+      `the study ${dbPath} is in use by process ${process.pid} (this one)`,
+      "close the other Study object first",
+    );
   if (existsSync(lock)) {
     let info: LockInfo | null = null;
     try {
@@ -190,10 +235,16 @@ function acquireLock(dbPath: string): void {
       // a torn lock file: its owner died while writing it
     }
     if (info && info.host !== hostname()) {
-      throw new FormatError(`the study ${dbPath} is locked by process ${info.pid} on ${info.host}`, `if that process is gone, delete ${lock}`);
+      throw new FormatError(
+        `the study ${dbPath} is locked by process ${info.pid} on ${info.host}`,
+        `if that process is gone, delete ${lock}`,
+      );
     }
     if (info && info.pid !== process.pid && alive(info.pid)) {
-      throw new FormatError(`the study ${dbPath} is in use by process ${info.pid}`, "wait for it to finish, or stop it; a study has one coordinator (add workers with --parallel or --redis instead)");
+      throw new FormatError(
+        `the study ${dbPath} is in use by process ${info.pid}`,
+        "wait for it to finish, or stop it; a study has one coordinator (add workers with --parallel or --redis instead)",
+      );
     }
   }
   writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname() }));

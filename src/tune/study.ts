@@ -80,13 +80,21 @@ export class Study {
   /** Starts a new study (refuses a directory that already holds one). */
   static async create(opts: StudyOptions): Promise<Study> {
     const dir = opts.dir ? resolve(opts.dir) : null;
-    if (dir && existsSync(join(dir, STUDY_FILE))) throw new ArgumentError(`${dir} already holds a study`, `continue it with --resume ${dir} (or Study.load), or choose another directory`);
+    if (dir && existsSync(join(dir, STUDY_FILE)))
+      throw new ArgumentError(
+        `${dir} already holds a study`,
+        `continue it with --resume ${dir} (or Study.load), or choose another directory`,
+      );
     if (dir) mkdirSync(dir, { recursive: true });
     const space = opts.space instanceof SearchSpace ? opts.space : new SearchSpace(opts.space);
     const directions = opts.directions ?? ["minimize"];
     validateDirections(directions);
-    const sampler: Sampler = isSampler(opts.sampler) ? opts.sampler : createSampler((opts.sampler as SamplerConfig | string | undefined) ?? { name: "tpe", seed: 0 });
-    const pruner: Pruner = isPruner(opts.pruner) ? opts.pruner : createPruner(opts.pruner as PrunerConfig | string | null);
+    const sampler: Sampler = isSampler(opts.sampler)
+      ? opts.sampler
+      : createSampler((opts.sampler as SamplerConfig | string | undefined) ?? { name: "tpe", seed: 0 });
+    const pruner: Pruner = isPruner(opts.pruner)
+      ? opts.pruner
+      : createPruner(opts.pruner as PrunerConfig | string | null);
     const pruneDirection = opts.pruneDirection ?? directions[0]!;
     const pbt = opts.pbt ? new PbtScheduler(opts.pbt) : null;
     if (pbt && directions.length !== 1) throw new ArgumentError("population-based training needs a single objective");
@@ -94,18 +102,43 @@ export class Study {
     const name = opts.name ?? "study";
     const id = randomUUID();
     const meta: Record<string, unknown> = {
-      id, name, space: space.spec, directions, sampler: sampler.config(), pruner: pruner.config(), pruneDirection, pbt: pbt?.options ?? null,
-      config: opts.config ?? {}, created: new Date().toISOString(),
+      id,
+      name,
+      space: space.spec,
+      directions,
+      sampler: sampler.config(),
+      pruner: pruner.config(),
+      pruneDirection,
+      pbt: pbt?.options ?? null,
+      config: opts.config ?? {},
+      created: new Date().toISOString(),
     };
     for (const [k, v] of Object.entries(meta)) storage.setMeta(k, v);
-    return new Study(storage, id, dir, name, space, directions, sampler, pruner, pruneDirection, pbt, opts.config ?? {}, []);
+    return new Study(
+      storage,
+      id,
+      dir,
+      name,
+      space,
+      directions,
+      sampler,
+      pruner,
+      pruneDirection,
+      pbt,
+      opts.config ?? {},
+      [],
+    );
   }
 
   /** Opens the study in `dir` to continue it; the sampler and pruner are those it was created with unless overridden. */
   static async load(dir: string, overrides: { sampler?: Sampler; pruner?: Pruner } = {}): Promise<Study> {
     const abs = resolve(dir);
     const file = join(abs, STUDY_FILE);
-    if (!existsSync(file)) throw new FormatError(`${abs} holds no study (${STUDY_FILE} is missing)`, "start one with graft tune --config FILE --dir DIR");
+    if (!existsSync(file))
+      throw new FormatError(
+        `${abs} holds no study (${STUDY_FILE} is missing)`,
+        "start one with graft tune --config FILE --dir DIR",
+      );
     const storage = await StudyStorage.open(file);
     const need = <T>(key: string): T => {
       const v = storage.getMeta<T>(key);
@@ -125,9 +158,18 @@ export class Study {
       storage.saveTrial(t);
     }
     return new Study(
-      storage, need<string>("id"), abs, need<string>("name"), new SearchSpace(need<SpaceSpec>("space")), directions,
-      overrides.sampler ?? createSampler(need<SamplerConfig>("sampler")), overrides.pruner ?? createPruner(need<PrunerConfig>("pruner")),
-      storage.getMeta<Direction>("pruneDirection") ?? directions[0]!, pbtOpts ? new PbtScheduler(pbtOpts) : null, storage.getMeta("config") ?? {}, trials,
+      storage,
+      need<string>("id"),
+      abs,
+      need<string>("name"),
+      new SearchSpace(need<SpaceSpec>("space")),
+      directions,
+      overrides.sampler ?? createSampler(need<SamplerConfig>("sampler")),
+      overrides.pruner ?? createPruner(need<PrunerConfig>("pruner")),
+      storage.getMeta<Direction>("pruneDirection") ?? directions[0]!,
+      pbtOpts ? new PbtScheduler(pbtOpts) : null,
+      storage.getMeta("config") ?? {},
+      trials,
     );
   }
 
@@ -156,8 +198,18 @@ export class Study {
 
   private addTrial(params: Params, system: Record<string, unknown>, state: "waiting" | "running"): Trial {
     const t: Trial = {
-      number: this.trials.length, state, params, values: null, intermediate: [], error: null, attrs: {}, system, attempt: 1, worker: null,
-      startedAt: state === "running" ? Date.now() : null, finishedAt: null,
+      number: this.trials.length,
+      state,
+      params,
+      values: null,
+      intermediate: [],
+      error: null,
+      attrs: {},
+      system,
+      attempt: 1,
+      worker: null,
+      startedAt: state === "running" ? Date.now() : null,
+      finishedAt: null,
     };
     this.trials.push(t);
     this.storage.saveTrial(t);
@@ -182,7 +234,12 @@ export class Study {
       return this.addTrial(next.params, next.system, "running");
     }
     if (opts.nTrials !== undefined && this.trials.length >= opts.nTrials) return null;
-    const s = this.sampler.suggest({ space: this.space, directions: this.directions, trials: this.trials, number: this.trials.length });
+    const s = this.sampler.suggest({
+      space: this.space,
+      directions: this.directions,
+      trials: this.trials,
+      number: this.trials.length,
+    });
     if (!s) return null;
     return this.addTrial(s.params, s.system ?? {}, "running");
   }
@@ -195,7 +252,8 @@ export class Study {
     t.finishedAt = Date.now();
     t.attrs = { ...t.attrs, ...(outcome.attrs ?? {}) };
     if (outcome.state === "complete") t.values = [...outcome.values];
-    else if (outcome.state === "pruned") t.values = t.intermediate.length ? [t.intermediate[t.intermediate.length - 1]!.value] : null;
+    else if (outcome.state === "pruned")
+      t.values = t.intermediate.length ? [t.intermediate[t.intermediate.length - 1]!.value] : null;
     else t.error = outcome.error;
     this.storage.saveTrial(t);
     return true;
@@ -243,7 +301,15 @@ export class Study {
   }
 
   spec(t: Trial, threads: number): TrialSpec {
-    return { number: t.number, attempt: t.attempt, params: t.params, dir: this.trialDir(t.number), nObjectives: this.directions.length, segment: this.pbt?.segmentOf(t) ?? null, threads };
+    return {
+      number: t.number,
+      attempt: t.attempt,
+      params: t.params,
+      dir: this.trialDir(t.number),
+      nObjectives: this.directions.length,
+      segment: this.pbt?.segmentOf(t) ?? null,
+      threads,
+    };
   }
 
   /** Asks the running optimize() to start no more trials (running ones finish; the study can be resumed). */
@@ -257,13 +323,20 @@ export class Study {
    */
   async optimize(run: Objective | Executor, opts: OptimizeOptions = {}): Promise<void> {
     const executor = isExecutor(run) ? run : new InlineExecutor(run);
-    if (opts.nTrials !== undefined && (!Number.isInteger(opts.nTrials) || opts.nTrials < 0)) throw new ArgumentError(`nTrials must be a non-negative integer, got ${opts.nTrials}`);
+    if (opts.nTrials !== undefined && (!Number.isInteger(opts.nTrials) || opts.nTrials < 0))
+      throw new ArgumentError(`nTrials must be a non-negative integer, got ${opts.nTrials}`);
     const deadline = opts.timeoutSeconds !== undefined ? Date.now() + opts.timeoutSeconds * 1000 : Infinity;
     this.stopRequested = false;
     const running = new Map<number, Promise<{ number: number; outcome: TrialOutcome }>>();
     let exhausted = false;
     for (;;) {
-      while (!exhausted && running.size < executor.slots && !this.stopRequested && !opts.signal?.aborted && Date.now() < deadline) {
+      while (
+        !exhausted &&
+        running.size < executor.slots &&
+        !this.stopRequested &&
+        !opts.signal?.aborted &&
+        Date.now() < deadline
+      ) {
         const t = this.ask({ nTrials: opts.nTrials });
         if (t === null) exhausted = true;
         if (t === null || t === "wait") break;
@@ -282,7 +355,8 @@ export class Study {
 
   /** The best complete trial (single objective). */
   get bestTrial(): Trial | null {
-    if (this.isMultiObjective) throw new ArgumentError("a multi-objective study has no single best trial", "use paretoFront");
+    if (this.isMultiObjective)
+      throw new ArgumentError("a multi-objective study has no single best trial", "use paretoFront");
     if (this.pbt) return this.pbt.bestFinal(this);
     return rankTrials(this.trials, this.directions)[0] ?? null;
   }
@@ -310,6 +384,9 @@ function isPruner(x: unknown): x is Pruner {
 }
 
 function validateDirections(directions: Direction[]): void {
-  if (!Array.isArray(directions) || directions.length === 0) throw new ArgumentError("a study needs at least one objective direction");
-  for (const d of directions) if (d !== "minimize" && d !== "maximize") throw new ArgumentError(`objective direction must be "minimize" or "maximize", got ${JSON.stringify(d)}`);
+  if (!Array.isArray(directions) || directions.length === 0)
+    throw new ArgumentError("a study needs at least one objective direction");
+  for (const d of directions)
+    if (d !== "minimize" && d !== "maximize")
+      throw new ArgumentError(`objective direction must be "minimize" or "maximize", got ${JSON.stringify(d)}`);
 }

@@ -23,7 +23,11 @@ export class DataError extends GraftError {
   readonly line: number | undefined;
   readonly field: string | undefined;
   constructor(message: string, where: { file?: string; line?: number; field?: string } = {}, hint?: string) {
-    const loc = [where.file, where.line !== undefined ? `line ${where.line}` : undefined, where.field !== undefined ? `field "${where.field}"` : undefined]
+    const loc = [
+      where.file,
+      where.line !== undefined ? `line ${where.line}` : undefined,
+      where.field !== undefined ? `field "${where.field}"` : undefined,
+    ]
       .filter((s) => s !== undefined)
       .join(", ");
     super(loc ? `${loc}: ${message}` : message, hint);

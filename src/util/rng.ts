@@ -30,7 +30,7 @@ export class Rng {
 
   constructor(seed = 0) {
     if (!Number.isFinite(seed)) throw new Error(`Rng seed must be a finite number, got ${seed}`);
-    const sm = splitmix32(Math.floor(seed) >>> 0 ^ Math.floor(seed / 4294967296));
+    const sm = splitmix32((Math.floor(seed) >>> 0) ^ Math.floor(seed / 4294967296));
     this.s0 = sm();
     this.s1 = sm();
     this.s2 = sm();
@@ -65,7 +65,8 @@ export class Rng {
 
   /** Uniform integer in [0, n), without modulo bias. */
   int(n: number): number {
-    if (!Number.isInteger(n) || n <= 0 || n > 4294967296) throw new Error(`Rng.int: n must be an integer in [1, 2^32], got ${n}`);
+    if (!Number.isInteger(n) || n <= 0 || n > 4294967296)
+      throw new Error(`Rng.int: n must be an integer in [1, 2^32], got ${n}`);
     const limit = 4294967296 - (4294967296 % n);
     for (;;) {
       const x = this.nextU32();
@@ -117,7 +118,12 @@ export class Rng {
   }
 
   setState(state: RngState): void {
-    if (!state || !Array.isArray(state.s) || state.s.length !== 4 || state.s.some((x) => !Number.isInteger(x) || x < 0 || x > 0xffffffff)) {
+    if (
+      !state ||
+      !Array.isArray(state.s) ||
+      state.s.length !== 4 ||
+      state.s.some((x) => !Number.isInteger(x) || x < 0 || x > 0xffffffff)
+    ) {
       throw new Error("Rng.setState: state must be { s: [4 unsigned 32-bit integers], spare: number | null }");
     }
     [this.s0, this.s1, this.s2, this.s3] = state.s;

@@ -17,7 +17,9 @@ const backendIndex = join(distRoot, "src", "backend", "index.js");
 
 test("the addon exports exactly the Backend's methods, plus name and info", { skip: skipNative }, () => {
   const b = native as unknown as Record<string, unknown>;
-  const functions = Object.keys(b).filter((k) => typeof b[k] === "function" && k !== "info").sort();
+  const functions = Object.keys(b)
+    .filter((k) => typeof b[k] === "function" && k !== "info")
+    .sort();
   assert.deepEqual(functions, [...BACKEND_METHODS].sort());
   assert.equal(b.name, "native");
 });
@@ -38,7 +40,9 @@ function childEval(code: string, env: Record<string, string>): string {
   }).trim();
 }
 
-test("native is the default backend; GRAFT_BACKEND=js selects the reference; GRAFT_THREADS sets the pool", { skip: skipNative }, () => {
+test("native is the default backend; GRAFT_BACKEND=js selects the reference; GRAFT_THREADS sets the pool", {
+  skip: skipNative,
+}, () => {
   const code = `const m = await import(${JSON.stringify(backendIndex)}); const b = m.backend(); console.log(b.name + " " + (b.info ? b.info().threads : "-"));`;
   assert.equal(childEval(code, {}).split(" ")[0], "native");
   assert.equal(childEval(code, { GRAFT_BACKEND: "js" }), "js -");
@@ -50,20 +54,27 @@ test("hundreds of back-to-back threaded kernels each run every share exactly onc
   // large enough for the pool; an element skipped or done twice would change the sums
   const b = native!;
   const n = 200_003;
-  const x = new Float32Array(n), y = new Float32Array(n);
+  const x = new Float32Array(n),
+    y = new Float32Array(n);
   for (let i = 1; i <= 300; i++) {
     b.fill(x, i % 7);
     b.axpy(x, y, 1);
   }
   let expect = 0;
   for (let i = 1; i <= 300; i++) expect += i % 7;
-  assert.ok(y.every((v) => v === expect), "every element summed once per call");
+  assert.ok(
+    y.every((v) => v === expect),
+    "every element summed once per call",
+  );
   assert.equal(b.sumSquares([y]), n * expect * expect);
 });
 
 test("running on the TypeScript backend is said once on stderr", () => {
   const code = `const m = await import(${JSON.stringify(backendIndex)}); m.backend(); m.backend(); console.log(m.backend().name);`;
-  const r = spawnSync(process.execPath, ["--input-type=module", "-e", code], { env: { ...process.env, GRAFT_BACKEND: "js" }, encoding: "utf8" });
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", code], {
+    env: { ...process.env, GRAFT_BACKEND: "js" },
+    encoding: "utf8",
+  });
   assert.equal(r.stdout.trim(), "js");
   assert.equal(r.stderr.match(/running on the TypeScript backend/g)?.length, 1, r.stderr);
 });
@@ -91,12 +102,14 @@ test("kernels called from several Node worker threads at once stay correct", { s
       parentPort.postMessage(bad);
     });`;
   const nativeJs = join(distRoot, "src", "backend", "native.js");
-  const runs = Array.from({ length: 3 }, () =>
-    new Promise<number>((resolve, reject) => {
-      const w = new Worker(src, { eval: true, workerData: nativeJs });
-      w.once("message", resolve);
-      w.once("error", reject);
-    }),
+  const runs = Array.from(
+    { length: 3 },
+    () =>
+      new Promise<number>((resolve, reject) => {
+        const w = new Worker(src, { eval: true, workerData: nativeJs });
+        w.once("message", resolve);
+        w.once("error", reject);
+      }),
   );
   // integers: every partial sum is exact in f32, so results must match exactly
   assert.deepEqual(await Promise.all(runs), [0, 0, 0]);

@@ -37,23 +37,33 @@ const SHAPES: Shape[] = [
 
 function check(level: string, s: Shape, transA: boolean, transB: boolean, seed: number): void {
   const r = new Rng(seed);
-  const sA = s.strideA ?? s.m * s.k, sB = s.strideB ?? s.k * s.n;
+  const sA = s.strideA ?? s.m * s.k,
+    sB = s.strideB ?? s.k * s.n;
   const a = randF32(r, Math.max(1, (s.batch - 1) * sA + s.m * s.k));
   const b = randF32(r, Math.max(1, (s.batch - 1) * sB + s.k * s.n));
   const c0 = randF32(r, s.batch * s.m * s.n);
   const p: MatmulParams = { ...s, transA, transB };
-  const got = c0.slice(), want = c0.slice();
+  const got = c0.slice(),
+    want = c0.slice();
   native!.matmul(a, b, got, p);
   jsBackend.matmul(a, b, want, p);
   // products of k terms in [-1, 1): f32 rounding grows like k·eps at worst
-  assertClose(got, want, { rtol: 1e-4, atol: 2e-6 * (s.k + 1) }, `${level} ${JSON.stringify(s)} transA=${transA} transB=${transB}`);
+  assertClose(
+    got,
+    want,
+    { rtol: 1e-4, atol: 2e-6 * (s.k + 1) },
+    `${level} ${JSON.stringify(s)} transA=${transA} transB=${transB}`,
+  );
 }
 
 for (const level of simdLevels()) {
-  test(`matmul agrees with the reference across block edges, transposes and batches (${level})`, { skip: skipNative }, () => {
+  test(`matmul agrees with the reference across block edges, transposes and batches (${level})`, {
+    skip: skipNative,
+  }, () => {
     atLevel(level, () => {
       let seed = 0;
-      for (const s of SHAPES) for (const transA of [false, true]) for (const transB of [false, true]) check(level, s, transA, transB, seed++);
+      for (const s of SHAPES)
+        for (const transA of [false, true]) for (const transB of [false, true]) check(level, s, transA, transB, seed++);
     });
   });
 }
@@ -61,18 +71,29 @@ for (const level of simdLevels()) {
 /** Products too large for the reference: a few hundred entries of C checked against float64 dot products. */
 function checkSampled(s: Shape, transA: boolean, transB: boolean, seed: number): void {
   const r = new Rng(seed);
-  const a = randF32(r, s.m * s.k), b = randF32(r, s.k * s.n), c = randF32(r, s.m * s.n);
+  const a = randF32(r, s.m * s.k),
+    b = randF32(r, s.k * s.n),
+    c = randF32(r, s.m * s.n);
   const before = c.slice();
   native!.matmul(a, b, c, { ...s, transA, transB });
   for (let t = 0; t < 400; t++) {
-    const i = r.int(s.m), j = r.int(s.n);
+    const i = r.int(s.m),
+      j = r.int(s.n);
     let want = s.accumulate ? before[i * s.n + j] : 0;
-    for (let q = 0; q < s.k; q++) want += (transA ? a[q * s.m + i] : a[i * s.k + q]) * (transB ? b[j * s.k + q] : b[q * s.n + j]);
-    assertClose([c[i * s.n + j]], [want], { rtol: 1e-4, atol: 2e-6 * s.k }, `${JSON.stringify(s)} transA=${transA} transB=${transB} C[${i}, ${j}]`);
+    for (let q = 0; q < s.k; q++)
+      want += (transA ? a[q * s.m + i] : a[i * s.k + q]) * (transB ? b[j * s.k + q] : b[q * s.n + j]);
+    assertClose(
+      [c[i * s.n + j]],
+      [want],
+      { rtol: 1e-4, atol: 2e-6 * s.k },
+      `${JSON.stringify(s)} transA=${transA} transB=${transB} C[${i}, ${j}]`,
+    );
   }
 }
 
-test("large products: several shared blocks of B (rows mode) and a wide one split by columns", { skip: skipNative }, () => {
+test("large products: several shared blocks of B (rows mode) and a wide one split by columns", {
+  skip: skipNative,
+}, () => {
   let seed = 500;
   for (const transA of [false, true])
     for (const transB of [false, true]) {

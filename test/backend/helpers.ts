@@ -52,12 +52,18 @@ export const EXACT: Tolerance = { rtol: 0, atol: 0 };
  * Fails on the first element where |actual - expected| > atol + rtol·|expected|. NaN must meet NaN and infinities
  * must match exactly; with EXACT, 0 and -0 must match too (bit-for-bit kernels).
  */
-export function assertClose(actual: ArrayLike<number> | number, expected: ArrayLike<number> | number, tol: Tolerance, label: string): void {
+export function assertClose(
+  actual: ArrayLike<number> | number,
+  expected: ArrayLike<number> | number,
+  tol: Tolerance,
+  label: string,
+): void {
   const a = typeof actual === "number" ? [actual] : actual;
   const e = typeof expected === "number" ? [expected] : expected;
   assert.equal(a.length, e.length, `${label}: length ${a.length} vs ${e.length}`);
   for (let i = 0; i < e.length; i++) {
-    const x = a[i], y = e[i];
+    const x = a[i],
+      y = e[i];
     if (Number.isNaN(y) || Number.isNaN(x)) {
       if (Number.isNaN(x) && Number.isNaN(y)) continue;
       assert.fail(`${label}: element ${i} is ${x}, expected ${y}`);
@@ -71,6 +77,7 @@ export function assertClose(actual: ArrayLike<number> | number, expected: ArrayL
       continue;
     }
     const err = Math.abs(x - y);
-    if (err > tol.atol + tol.rtol * Math.abs(y)) assert.fail(`${label}: element ${i} is ${x}, expected ${y} (error ${err.toExponential(2)})`);
+    if (err > tol.atol + tol.rtol * Math.abs(y))
+      assert.fail(`${label}: element ${i} is ${x}, expected ${y} (error ${err.toExponential(2)})`);
   }
 }

@@ -5,7 +5,14 @@
  * handle them. parity.test.ts runs every case on the native backend at every SIMD level and on the TypeScript
  * reference, and compares what each kernel wrote.
  */
-import { ACTIVATIONS, BINARY_OPS, UNARY_OPS, type Backend, type BackendMethod, type UnaryOp } from "../../src/backend/backend.js";
+import {
+  ACTIVATIONS,
+  BINARY_OPS,
+  UNARY_OPS,
+  type Backend,
+  type BackendMethod,
+  type UnaryOp,
+} from "../../src/backend/backend.js";
 import { jsBackend } from "../../src/backend/js/index.js";
 import type { Rng } from "../../src/util/rng.js";
 import { EXACT, randF32, randI32, type Tolerance } from "./helpers.js";
@@ -55,16 +62,30 @@ function withSpecials(x: Float32Array, rng: Rng): Float32Array {
 /** Inputs in each unary op's domain (logs and roots of positives, moderate arguments for exp). */
 function unaryInput(op: UnaryOp, rng: Rng, n: number): Float32Array {
   switch (op) {
-    case "log": case "sqrt": case "rsqrt": case "pow": return randF32(rng, n, 0.05, 5);
-    case "reciprocal": return randF32(rng, n, 0.2, 3).map((v, i) => (i % 2 ? -v : v));
-    case "exp": return randF32(rng, n, -20, 20);
-    default: return randF32(rng, n, -6, 6);
+    case "log":
+    case "sqrt":
+    case "rsqrt":
+    case "pow":
+      return randF32(rng, n, 0.05, 5);
+    case "reciprocal":
+      return randF32(rng, n, 0.2, 3).map((v, i) => (i % 2 ? -v : v));
+    case "exp":
+      return randF32(rng, n, -20, 20);
+    default:
+      return randF32(rng, n, -6, 6);
   }
 }
 
 const unaryParam = (op: UnaryOp, i: number): number => (op === "pow" ? [2, 3, 0.5, -1.5, 1, 0][i % 6] : 0);
 
-function ceArgs(rng: Rng, rows: number, classes: number, weighted: boolean, smoothing: number, ignore: boolean): unknown[] {
+function ceArgs(
+  rng: Rng,
+  rows: number,
+  classes: number,
+  weighted: boolean,
+  smoothing: number,
+  ignore: boolean,
+): unknown[] {
   const targets = randI32(rng, rows, 0, classes);
   if (ignore) for (let r = 0; r < rows; r += 3) targets[r] = -100;
   const weights = weighted ? randF32(rng, classes, 0.2, 2) : null;
@@ -74,8 +95,18 @@ function ceArgs(rng: Rng, rows: number, classes: number, weighted: boolean, smoo
 type Cases = { [M in BackendMethod]: KernelCase[] };
 
 export const KERNEL_CASES: Cases = {
-  fill: SIZES.map((n) => ({ label: `n=${n}`, args: (r) => [new Float32Array(n), r.range(-3, 3)], outputs: [0], tol: EXACT })),
-  axpy: SIZES.map((n) => ({ label: `n=${n}`, args: (r) => [randF32(r, n), randF32(r, n), r.range(-2, 2)], outputs: [1], tol: TIGHT })),
+  fill: SIZES.map((n) => ({
+    label: `n=${n}`,
+    args: (r) => [new Float32Array(n), r.range(-3, 3)],
+    outputs: [0],
+    tol: EXACT,
+  })),
+  axpy: SIZES.map((n) => ({
+    label: `n=${n}`,
+    args: (r) => [randF32(r, n), randF32(r, n), r.range(-2, 2)],
+    outputs: [1],
+    tol: TIGHT,
+  })),
   affine: SIZES.map((n) => ({
     label: `n=${n}`,
     args: (r) => [randF32(r, n), new Float32Array(n), r.range(-2, 2), r.range(-2, 2)],
@@ -90,12 +121,21 @@ export const KERNEL_CASES: Cases = {
   })),
   // GEMM gets its own, longer sweep in gemm.test.ts; these cover the parameter forms.
   matmul: [
-    [1, 1, 1], [7, 33, 1], [1, 257, 7], [33, 7, 127], [127, 33, 257],
+    [1, 1, 1],
+    [7, 33, 1],
+    [1, 257, 7],
+    [33, 7, 127],
+    [127, 33, 257],
   ].flatMap(([m, n, k]) =>
     [false, true].flatMap((transA) =>
       [false, true].map((transB) => ({
         label: `${m}x${k}x${n} transA=${transA} transB=${transB}`,
-        args: (r: Rng) => [randF32(r, m * k), randF32(r, k * n), randF32(r, m * n), { batch: 1, m, n, k, transA, transB, accumulate: m % 2 === 1 }],
+        args: (r: Rng) => [
+          randF32(r, m * k),
+          randF32(r, k * n),
+          randF32(r, m * n),
+          { batch: 1, m, n, k, transA, transB, accumulate: m % 2 === 1 },
+        ],
         outputs: [2],
         tol: { rtol: 1e-4, atol: 2e-5 * k },
       })),
@@ -104,7 +144,12 @@ export const KERNEL_CASES: Cases = {
   unary: UNARY_OPS.flatMap((op) =>
     [1, 33, 257, 70001].map((n, i) => ({
       label: `${op} n=${n}${op === "pow" ? ` ** ${unaryParam(op, i)}` : ""}`,
-      args: (r: Rng) => [op, n > 33 ? withSpecials(unaryInput(op, r, n), r) : unaryInput(op, r, n), new Float32Array(n), unaryParam(op, i)],
+      args: (r: Rng) => [
+        op,
+        n > 33 ? withSpecials(unaryInput(op, r, n), r) : unaryInput(op, r, n),
+        new Float32Array(n),
+        unaryParam(op, i),
+      ],
       outputs: [2],
       tol: LOOSE,
     })),
@@ -126,8 +171,16 @@ export const KERNEL_CASES: Cases = {
     const shapes: [number[], number[], number[]][] = [
       [[7], [7], [7]],
       [[3, 5], [5], [3, 5]],
-      [[3, 1], [1, 5], [3, 5]],
-      [[2, 3, 4], [2, 1, 4], [2, 3, 4]],
+      [
+        [3, 1],
+        [1, 5],
+        [3, 5],
+      ],
+      [
+        [2, 3, 4],
+        [2, 1, 4],
+        [2, 3, 4],
+      ],
       [[], [4], [4]],
       [[], [], []],
       [[300, 257], [257], [300, 257]],
@@ -138,8 +191,10 @@ export const KERNEL_CASES: Cases = {
       args: (r: Rng) => {
         const pos = op === "pow";
         // comparisons get small integers, so equal pairs are common
-        const a = op === "eq" ? Float32Array.from(randI32(r, count(sa), -2, 3)) : randF32(r, count(sa), pos ? 0.1 : -3, 3);
-        const b = op === "eq" ? Float32Array.from(randI32(r, count(sb), -2, 3)) : randF32(r, count(sb), pos ? -2 : -3, 3);
+        const a =
+          op === "eq" ? Float32Array.from(randI32(r, count(sa), -2, 3)) : randF32(r, count(sa), pos ? 0.1 : -3, 3);
+        const b =
+          op === "eq" ? Float32Array.from(randI32(r, count(sb), -2, 3)) : randF32(r, count(sb), pos ? -2 : -3, 3);
         return [op, a, b, new Float32Array(count(so)), so, bcast(sa, so), bcast(sb, so)];
       },
       outputs: [3],
@@ -154,24 +209,129 @@ export const KERNEL_CASES: Cases = {
     label: `${JSON.stringify(sc)} ? ${JSON.stringify(sa)} : ${JSON.stringify(sb)}`,
     args: (r: Rng) => {
       const c = randF32(r, count(sc)).map((v) => (v > 0 ? 1 : 0));
-      return [c, randF32(r, count(sa)), randF32(r, count(sb)), new Float32Array(count(so)), so, bcast(sc, so), bcast(sa, so), bcast(sb, so)];
+      return [
+        c,
+        randF32(r, count(sa)),
+        randF32(r, count(sb)),
+        new Float32Array(count(so)),
+        so,
+        bcast(sc, so),
+        bcast(sa, so),
+        bcast(sb, so),
+      ];
     },
     outputs: [3],
     tol: EXACT,
   })),
   stridedCopy: [
-    { label: "transpose [3,4] -> [4,3]", src: 12, from: { offset: 0, strides: [1, 4] }, dst: 12, to: { offset: 0, strides: [3, 1] }, shape: [4, 3], acc: false },
-    { label: "permute [2,3,4] (2,0,1)", src: 24, from: { offset: 0, strides: [1, 12, 4] }, dst: 24, to: { offset: 0, strides: [6, 3, 1] }, shape: [4, 2, 3], acc: false },
-    { label: "broadcast [5] -> [3,5]", src: 5, from: { offset: 0, strides: [0, 1] }, dst: 15, to: { offset: 0, strides: [5, 1] }, shape: [3, 5], acc: false },
-    { label: "sum [3,5] -> [5] (accumulate, dst stride 0)", src: 15, from: { offset: 0, strides: [5, 1] }, dst: 5, to: { offset: 0, strides: [0, 1] }, shape: [3, 5], acc: true },
-    { label: "sum rows into one element", src: 33, from: { offset: 0, strides: [1] }, dst: 1, to: { offset: 0, strides: [0] }, shape: [33], acc: true },
-    { label: "slice with offsets", src: 40, from: { offset: 7, strides: [8, 1] }, dst: 30, to: { offset: 2, strides: [9, 2] }, shape: [3, 4], acc: true },
-    { label: "negative strides (flip)", src: 10, from: { offset: 9, strides: [-1] }, dst: 10, to: { offset: 0, strides: [1] }, shape: [10], acc: false },
-    { label: "empty", src: 4, from: { offset: 0, strides: [1, 1] }, dst: 4, to: { offset: 0, strides: [1, 1] }, shape: [0, 4], acc: false },
-    { label: "rank 0", src: 3, from: { offset: 2, strides: [] }, dst: 2, to: { offset: 1, strides: [] }, shape: [], acc: true },
-    { label: "big transpose [300, 257]", src: 77100, from: { offset: 0, strides: [1, 257] }, dst: 77100, to: { offset: 0, strides: [300, 1] }, shape: [257, 300], acc: false },
-    { label: "batched transpose [3, 50, 40] -> [3, 40, 50], accumulate", src: 6000, from: { offset: 0, strides: [2000, 1, 40] }, dst: 6000, to: { offset: 0, strides: [2000, 50, 1] }, shape: [3, 40, 50], acc: true },
-    { label: "big accumulate into broadcast", src: 77100, from: { offset: 0, strides: [257, 1] }, dst: 257, to: { offset: 0, strides: [0, 1] }, shape: [300, 257], acc: true },
+    {
+      label: "transpose [3,4] -> [4,3]",
+      src: 12,
+      from: { offset: 0, strides: [1, 4] },
+      dst: 12,
+      to: { offset: 0, strides: [3, 1] },
+      shape: [4, 3],
+      acc: false,
+    },
+    {
+      label: "permute [2,3,4] (2,0,1)",
+      src: 24,
+      from: { offset: 0, strides: [1, 12, 4] },
+      dst: 24,
+      to: { offset: 0, strides: [6, 3, 1] },
+      shape: [4, 2, 3],
+      acc: false,
+    },
+    {
+      label: "broadcast [5] -> [3,5]",
+      src: 5,
+      from: { offset: 0, strides: [0, 1] },
+      dst: 15,
+      to: { offset: 0, strides: [5, 1] },
+      shape: [3, 5],
+      acc: false,
+    },
+    {
+      label: "sum [3,5] -> [5] (accumulate, dst stride 0)",
+      src: 15,
+      from: { offset: 0, strides: [5, 1] },
+      dst: 5,
+      to: { offset: 0, strides: [0, 1] },
+      shape: [3, 5],
+      acc: true,
+    },
+    {
+      label: "sum rows into one element",
+      src: 33,
+      from: { offset: 0, strides: [1] },
+      dst: 1,
+      to: { offset: 0, strides: [0] },
+      shape: [33],
+      acc: true,
+    },
+    {
+      label: "slice with offsets",
+      src: 40,
+      from: { offset: 7, strides: [8, 1] },
+      dst: 30,
+      to: { offset: 2, strides: [9, 2] },
+      shape: [3, 4],
+      acc: true,
+    },
+    {
+      label: "negative strides (flip)",
+      src: 10,
+      from: { offset: 9, strides: [-1] },
+      dst: 10,
+      to: { offset: 0, strides: [1] },
+      shape: [10],
+      acc: false,
+    },
+    {
+      label: "empty",
+      src: 4,
+      from: { offset: 0, strides: [1, 1] },
+      dst: 4,
+      to: { offset: 0, strides: [1, 1] },
+      shape: [0, 4],
+      acc: false,
+    },
+    {
+      label: "rank 0",
+      src: 3,
+      from: { offset: 2, strides: [] },
+      dst: 2,
+      to: { offset: 1, strides: [] },
+      shape: [],
+      acc: true,
+    },
+    {
+      label: "big transpose [300, 257]",
+      src: 77100,
+      from: { offset: 0, strides: [1, 257] },
+      dst: 77100,
+      to: { offset: 0, strides: [300, 1] },
+      shape: [257, 300],
+      acc: false,
+    },
+    {
+      label: "batched transpose [3, 50, 40] -> [3, 40, 50], accumulate",
+      src: 6000,
+      from: { offset: 0, strides: [2000, 1, 40] },
+      dst: 6000,
+      to: { offset: 0, strides: [2000, 50, 1] },
+      shape: [3, 40, 50],
+      acc: true,
+    },
+    {
+      label: "big accumulate into broadcast",
+      src: 77100,
+      from: { offset: 0, strides: [257, 1] },
+      dst: 257,
+      to: { offset: 0, strides: [0, 1] },
+      shape: [300, 257],
+      acc: true,
+    },
   ].flatMap((c) =>
     [false, true].map((ints) => ({
       label: `${c.label}${ints ? " (i32)" : ""}`,
@@ -186,7 +346,14 @@ export const KERNEL_CASES: Cases = {
   ),
   reduce: (["sum", "max", "min"] as const).flatMap((op) =>
     [
-      [1, 7, 1], [3, 33, 5], [1, 257, 1], [2, 0, 3], [257, 300, 1], [1, 300, 257], [3, 1, 7], [4, 50000, 1],
+      [1, 7, 1],
+      [3, 33, 5],
+      [1, 257, 1],
+      [2, 0, 3],
+      [257, 300, 1],
+      [1, 300, 257],
+      [3, 1, 7],
+      [4, 50000, 1],
     ].map(([outer, dim, inner]) => ({
       label: `${op} [${outer}, ${dim}, ${inner}]`,
       args: (r: Rng) => {
@@ -199,7 +366,12 @@ export const KERNEL_CASES: Cases = {
     })),
   ),
   argReduce: (["argmax", "argmin"] as const).flatMap((op) =>
-    [[1, 7, 1], [3, 33, 5], [257, 300, 1], [2, 40, 300]].map(([outer, dim, inner]) => ({
+    [
+      [1, 7, 1],
+      [3, 33, 5],
+      [257, 300, 1],
+      [2, 40, 300],
+    ].map(([outer, dim, inner]) => ({
       label: `${op} [${outer}, ${dim}, ${inner}]`,
       args: (r: Rng) => {
         // few distinct values, so ties are common and the first index must win
@@ -212,19 +384,43 @@ export const KERNEL_CASES: Cases = {
       tol: EXACT,
     })),
   ),
-  gatherAxis: [[1, 7, 1], [3, 33, 5], [257, 30, 40]].map(([outer, dim, inner]) => ({
+  gatherAxis: [
+    [1, 7, 1],
+    [3, 33, 5],
+    [257, 30, 40],
+  ].map(([outer, dim, inner]) => ({
     label: `[${outer}, ${dim}, ${inner}]`,
-    args: (r: Rng) => [randF32(r, outer * dim * inner), randI32(r, outer * inner, 0, dim), new Float32Array(outer * inner), { outer, dim, inner }],
+    args: (r: Rng) => [
+      randF32(r, outer * dim * inner),
+      randI32(r, outer * inner, 0, dim),
+      new Float32Array(outer * inner),
+      { outer, dim, inner },
+    ],
     outputs: [2],
     tol: EXACT,
   })),
-  scatterAddAxis: [[1, 7, 1], [3, 33, 5], [257, 30, 40]].map(([outer, dim, inner]) => ({
+  scatterAddAxis: [
+    [1, 7, 1],
+    [3, 33, 5],
+    [257, 30, 40],
+  ].map(([outer, dim, inner]) => ({
     label: `[${outer}, ${dim}, ${inner}]`,
-    args: (r: Rng) => [randF32(r, outer * inner), randI32(r, outer * inner, 0, dim), randF32(r, outer * dim * inner), { outer, dim, inner }],
+    args: (r: Rng) => [
+      randF32(r, outer * inner),
+      randI32(r, outer * inner, 0, dim),
+      randF32(r, outer * dim * inner),
+      { outer, dim, inner },
+    ],
     outputs: [2],
     tol: TIGHT,
   })),
-  softmax: [[1, 1], [7, 33], [33, 257], [3, 1000], [300, 257]].flatMap(([rows, cols]) =>
+  softmax: [
+    [1, 1],
+    [7, 33],
+    [33, 257],
+    [3, 1000],
+    [300, 257],
+  ].flatMap(([rows, cols]) =>
     [false, true].map((log) => ({
       label: `${rows}x${cols}${log ? " log" : ""}`,
       args: (r: Rng) => {
@@ -239,7 +435,12 @@ export const KERNEL_CASES: Cases = {
       tol: LOOSE,
     })),
   ),
-  softmaxBackward: [[1, 1], [7, 33], [33, 257], [300, 257]].flatMap(([rows, cols]) =>
+  softmaxBackward: [
+    [1, 1],
+    [7, 33],
+    [33, 257],
+    [300, 257],
+  ].flatMap(([rows, cols]) =>
     [false, true].map((log) => ({
       label: `${rows}x${cols}${log ? " log" : ""}`,
       args: (r: Rng) => {
@@ -274,7 +475,11 @@ export const KERNEL_CASES: Cases = {
       })),
     ),
   ),
-  attentionSoftmaxBackward: [[1, 1], [7, 33], [300, 257]].map(([rows, cols]) => ({
+  attentionSoftmaxBackward: [
+    [1, 1],
+    [7, 33],
+    [300, 257],
+  ].map(([rows, cols]) => ({
     label: `${rows}x${cols}`,
     args: (r: Rng) => {
       const y = new Float32Array(rows * cols);
@@ -284,33 +489,79 @@ export const KERNEL_CASES: Cases = {
     outputs: [2],
     tol: LOOSE,
   })),
-  layerNorm: [[1, 1], [7, 33], [33, 257], [300, 768]].map(([rows, cols]) => ({
+  layerNorm: [
+    [1, 1],
+    [7, 33],
+    [33, 257],
+    [300, 768],
+  ].map(([rows, cols]) => ({
     label: `${rows}x${cols}`,
     args: (r: Rng) => [
-      randF32(r, rows * cols, -3, 5), randF32(r, cols), randF32(r, cols),
-      new Float32Array(rows * cols), new Float32Array(rows), new Float32Array(rows), rows, cols, 1e-5,
+      randF32(r, rows * cols, -3, 5),
+      randF32(r, cols),
+      randF32(r, cols),
+      new Float32Array(rows * cols),
+      new Float32Array(rows),
+      new Float32Array(rows),
+      rows,
+      cols,
+      1e-5,
     ],
     outputs: [3, 4, 5],
     tol: { rtol: 2e-5, atol: 2e-5 },
   })),
-  layerNormBackward: [[1, 1], [7, 33], [33, 257], [300, 768]].map(([rows, cols]) => ({
+  layerNormBackward: [
+    [1, 1],
+    [7, 33],
+    [33, 257],
+    [300, 768],
+  ].map(([rows, cols]) => ({
     label: `${rows}x${cols}`,
     args: (r: Rng) => {
-      const x = randF32(r, rows * cols, -3, 5), gamma = randF32(r, cols), beta = randF32(r, cols);
-      const mean = new Float32Array(rows), rstd = new Float32Array(rows);
+      const x = randF32(r, rows * cols, -3, 5),
+        gamma = randF32(r, cols),
+        beta = randF32(r, cols);
+      const mean = new Float32Array(rows),
+        rstd = new Float32Array(rows);
       jsBackend.layerNorm(x, gamma, beta, new Float32Array(rows * cols), mean, rstd, rows, cols, 1e-5);
-      return [randF32(r, rows * cols), x, gamma, mean, rstd, new Float32Array(rows * cols), randF32(r, cols), randF32(r, cols), rows, cols];
+      return [
+        randF32(r, rows * cols),
+        x,
+        gamma,
+        mean,
+        rstd,
+        new Float32Array(rows * cols),
+        randF32(r, cols),
+        randF32(r, cols),
+        rows,
+        cols,
+      ];
     },
     outputs: [5, 6, 7],
     tol: { rtol: 1e-4, atol: 5e-5 },
   })),
-  embedding: [[1, 1, 1], [7, 33, 5], [300, 257, 1000]].map(([rows, dim, vocab]) => ({
+  embedding: [
+    [1, 1, 1],
+    [7, 33, 5],
+    [300, 257, 1000],
+  ].map(([rows, dim, vocab]) => ({
     label: `rows=${rows} dim=${dim} vocab=${vocab}`,
-    args: (r: Rng) => [randF32(r, vocab * dim), randI32(r, rows, 0, vocab), new Float32Array(rows * dim), rows, dim, vocab],
+    args: (r: Rng) => [
+      randF32(r, vocab * dim),
+      randI32(r, rows, 0, vocab),
+      new Float32Array(rows * dim),
+      rows,
+      dim,
+      vocab,
+    ],
     outputs: [2],
     tol: EXACT,
   })),
-  embeddingBackward: [[1, 1, 1], [7, 33, 3], [300, 257, 50]].map(([rows, dim, vocab]) => ({
+  embeddingBackward: [
+    [1, 1, 1],
+    [7, 33, 3],
+    [300, 257, 50],
+  ].map(([rows, dim, vocab]) => ({
     label: `rows=${rows} dim=${dim} vocab=${vocab} (repeated ids)`,
     args: (r: Rng) => [randF32(r, rows * dim), randI32(r, rows, 0, vocab), randF32(r, vocab * dim), rows, dim],
     outputs: [2],
@@ -326,7 +577,10 @@ export const KERNEL_CASES: Cases = {
     })),
   ),
   crossEntropy: [
-    [1, 1], [7, 33], [33, 257], [4, 30522],
+    [1, 1],
+    [7, 33],
+    [33, 257],
+    [4, 30522],
   ].flatMap(([rows, classes]) =>
     [false, true].flatMap((weighted) =>
       [0, 0.1].map((smoothing) => ({
@@ -341,7 +595,10 @@ export const KERNEL_CASES: Cases = {
     ),
   ),
   crossEntropyBackward: [
-    [1, 1], [7, 33], [33, 257], [4, 30522],
+    [1, 1],
+    [7, 33],
+    [33, 257],
+    [4, 30522],
   ].flatMap(([rows, classes]) =>
     [false, true].flatMap((weighted) =>
       [0, 0.1].map((smoothing) => ({
@@ -356,17 +613,41 @@ export const KERNEL_CASES: Cases = {
     ),
   ),
   biasActivation: ACTIVATIONS.flatMap((act) =>
-    [[1, 1], [7, 33], [300, 257]].map(([rows, cols]) => ({
+    [
+      [1, 1],
+      [7, 33],
+      [300, 257],
+    ].map(([rows, cols]) => ({
       label: `${act} ${rows}x${cols}`,
-      args: (r: Rng) => [act, randF32(r, rows * cols, -5, 5), randF32(r, cols), new Float32Array(rows * cols), rows, cols],
+      args: (r: Rng) => [
+        act,
+        randF32(r, rows * cols, -5, 5),
+        randF32(r, cols),
+        new Float32Array(rows * cols),
+        rows,
+        cols,
+      ],
       outputs: [3],
       tol: LOOSE,
     })),
   ),
   biasActivationBackward: ACTIVATIONS.flatMap((act) =>
-    [[1, 1], [7, 33], [300, 257]].map(([rows, cols]) => ({
+    [
+      [1, 1],
+      [7, 33],
+      [300, 257],
+    ].map(([rows, cols]) => ({
       label: `${act} ${rows}x${cols}`,
-      args: (r: Rng) => [act, randF32(r, rows * cols, -5, 5), randF32(r, cols), randF32(r, rows * cols), new Float32Array(rows * cols), randF32(r, cols), rows, cols],
+      args: (r: Rng) => [
+        act,
+        randF32(r, rows * cols, -5, 5),
+        randF32(r, cols),
+        randF32(r, rows * cols),
+        new Float32Array(rows * cols),
+        randF32(r, cols),
+        rows,
+        cols,
+      ],
       outputs: [4, 5],
       tol: { rtol: 5e-5, atol: 1e-5 },
     })),
@@ -380,8 +661,11 @@ export const KERNEL_CASES: Cases = {
     args: (r: Rng) => {
       const sizes = [0, 1, 33, 70001, 7];
       return [
-        sizes.map((n) => randF32(r, n)), sizes.map((n) => randF32(r, n)), sizes.map((n) => randF32(r, n, -0.1, 0.1)),
-        sizes.map((n) => randF32(r, n, 0, 0.01)), { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, ...h },
+        sizes.map((n) => randF32(r, n)),
+        sizes.map((n) => randF32(r, n)),
+        sizes.map((n) => randF32(r, n, -0.1, 0.1)),
+        sizes.map((n) => randF32(r, n, 0, 0.01)),
+        { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, ...h },
       ];
     },
     outputs: [0, 2, 3],
@@ -396,7 +680,12 @@ export const KERNEL_CASES: Cases = {
     label: JSON.stringify(h),
     args: (r: Rng) => {
       const sizes = [1, 33, 70001, 0];
-      return [sizes.map((n) => randF32(r, n)), sizes.map((n) => randF32(r, n)), sizes.map((n, i) => (i === 1 ? null : randF32(r, n))), { lr: 0.05, ...h }];
+      return [
+        sizes.map((n) => randF32(r, n)),
+        sizes.map((n) => randF32(r, n)),
+        sizes.map((n, i) => (i === 1 ? null : randF32(r, n))),
+        { lr: 0.05, ...h },
+      ];
     },
     outputs: [0, 2],
     tol: TIGHT,
@@ -405,11 +694,31 @@ export const KERNEL_CASES: Cases = {
 
 /** Calls that both backends must reject with the same error class and message (ids and targets out of range). */
 export const ERROR_CASES: { method: BackendMethod; label: string; args: () => unknown[] }[] = [
-  { method: "embedding", label: "id past the vocabulary", args: () => [new Float32Array(12), Int32Array.from([0, 4, 1]), new Float32Array(9), 3, 3, 4] },
-  { method: "embedding", label: "negative id", args: () => [new Float32Array(12), Int32Array.from([-1]), new Float32Array(3), 1, 3, 4] },
-  { method: "embeddingBackward", label: "id past the table", args: () => [new Float32Array(6), Int32Array.from([1, 9]), new Float32Array(12), 2, 3] },
-  { method: "gatherAxis", label: "index past the axis", args: () => [new Float32Array(6), Int32Array.from([0, 3]), new Float32Array(2), { outer: 1, dim: 3, inner: 2 }] },
-  { method: "scatterAddAxis", label: "negative index", args: () => [new Float32Array(2), Int32Array.from([-2, 0]), new Float32Array(6), { outer: 1, dim: 3, inner: 2 }] },
+  {
+    method: "embedding",
+    label: "id past the vocabulary",
+    args: () => [new Float32Array(12), Int32Array.from([0, 4, 1]), new Float32Array(9), 3, 3, 4],
+  },
+  {
+    method: "embedding",
+    label: "negative id",
+    args: () => [new Float32Array(12), Int32Array.from([-1]), new Float32Array(3), 1, 3, 4],
+  },
+  {
+    method: "embeddingBackward",
+    label: "id past the table",
+    args: () => [new Float32Array(6), Int32Array.from([1, 9]), new Float32Array(12), 2, 3],
+  },
+  {
+    method: "gatherAxis",
+    label: "index past the axis",
+    args: () => [new Float32Array(6), Int32Array.from([0, 3]), new Float32Array(2), { outer: 1, dim: 3, inner: 2 }],
+  },
+  {
+    method: "scatterAddAxis",
+    label: "negative index",
+    args: () => [new Float32Array(2), Int32Array.from([-2, 0]), new Float32Array(6), { outer: 1, dim: 3, inner: 2 }],
+  },
   ...(["crossEntropy", "crossEntropyBackward"] as const).map((method) => ({
     method,
     label: "target past the classes",

@@ -32,7 +32,8 @@ for (const level of simdLevels().length > 0 ? simdLevels() : ["avx512" as const]
         let seed = 1;
         for (const c of KERNEL_CASES[method]) {
           const args = c.args(new Rng(seed++));
-          const mine = cloneArgs(args), ref = cloneArgs(args);
+          const mine = cloneArgs(args),
+            ref = cloneArgs(args);
           const got = callKernel(native as Backend, method, mine);
           const want = callKernel(jsBackend, method, ref);
           const tol = c.tol ?? { rtol: 1e-5, atol: 1e-6 };
@@ -62,13 +63,32 @@ test("native and reference reject out-of-range indices with the same error", { s
   }
 });
 
-test("native kernels reject buffers shorter than their sizes instead of writing past them", { skip: skipNative }, () => {
+test("native kernels reject buffers shorter than their sizes instead of writing past them", {
+  skip: skipNative,
+}, () => {
   const b = native as Backend;
   const p = { batch: 1, m: 4, n: 4, k: 4, transA: false, transB: false };
-  assert.throws(() => b.matmul(new Float32Array(16), new Float32Array(16), new Float32Array(15), p), /matmul: out has 15 elements but the sizes need 16/);
+  assert.throws(
+    () => b.matmul(new Float32Array(16), new Float32Array(16), new Float32Array(15), p),
+    /matmul: out has 15 elements but the sizes need 16/,
+  );
   assert.throws(() => b.softmax(new Float32Array(6), new Float32Array(6), 2, 4, false), RangeError);
-  assert.throws(() => b.stridedCopy(new Float32Array(4), { offset: 1, strides: [1] }, new Float32Array(4), { offset: 0, strides: [1] }, [4], false), /src view reaches/);
-  assert.throws(() => b.binary("add", new Float32Array(3), new Float32Array(4), new Float32Array(4), [4], [1], [1]), RangeError);
+  assert.throws(
+    () =>
+      b.stridedCopy(
+        new Float32Array(4),
+        { offset: 1, strides: [1] },
+        new Float32Array(4),
+        { offset: 0, strides: [1] },
+        [4],
+        false,
+      ),
+    /src view reaches/,
+  );
+  assert.throws(
+    () => b.binary("add", new Float32Array(3), new Float32Array(4), new Float32Array(4), [4], [1], [1]),
+    RangeError,
+  );
   assert.throws(() => b.unary("nope" as "exp", new Float32Array(1), new Float32Array(1), 0), /unknown unary op "nope"/);
   assert.throws(() => b.fill(new Float64Array(3) as unknown as Float32Array, 1), /out must be a Float32Array/);
 });

@@ -21,8 +21,22 @@ test("finetune from a YAML config with flags overriding it, then eval of the sav
   const model = makeTinyBert(join(work, "bert"));
   sentimentCsv(join(work, "train.csv"), 200, 5);
   sentimentCsv(join(work, "test.csv"), 60, 6);
-  writeFileSync(join(work, "run.yaml"), `model: ${model}\ndata: ${join(work, "train.csv")}\ntraining:\n  epochs: 1\n  lr: 0.003\n  batchSize: 16\n`);
-  const r = graft("finetune", "--config", join(work, "run.yaml"), "--epochs", "5", "--test", join(work, "test.csv"), "--output", join(work, "run"), "--json");
+  writeFileSync(
+    join(work, "run.yaml"),
+    `model: ${model}\ndata: ${join(work, "train.csv")}\ntraining:\n  epochs: 1\n  lr: 0.003\n  batchSize: 16\n`,
+  );
+  const r = graft(
+    "finetune",
+    "--config",
+    join(work, "run.yaml"),
+    "--epochs",
+    "5",
+    "--test",
+    join(work, "test.csv"),
+    "--output",
+    join(work, "run"),
+    "--json",
+  );
   assert.equal(r.code, 0, r.stderr);
   const result = JSON.parse(r.stdout);
   assert.equal(result.train.globalStep, 5 * Math.ceil(180 / 16)); // the flag's 5 epochs, not the file's 1
@@ -58,12 +72,38 @@ test("Ctrl-C (SIGINT) saves a checkpoint and exits 130; --resume finishes the ru
   const { spawn } = await import("node:child_process");
   const { existsSync, readdirSync } = await import("node:fs");
   const run = join(work, "run-sigint");
-  const child = spawn(process.execPath, [bin, "finetune", "--model", join(work, "bert"), "--data", join(work, "train.csv"), "--epochs", "200", "--save-every", "none", "--lr", "0.003", "--output", run, "--quiet"], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(
+    process.execPath,
+    [
+      bin,
+      "finetune",
+      "--model",
+      join(work, "bert"),
+      "--data",
+      join(work, "train.csv"),
+      "--epochs",
+      "200",
+      "--save-every",
+      "none",
+      "--lr",
+      "0.003",
+      "--output",
+      run,
+      "--quiet",
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   let out = "";
   child.stdout.on("data", (d) => (out += d));
   const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
   const deadline = Date.now() + 60_000;
-  while (!(existsSync(join(run, "metrics.jsonl")) && readFileSync(join(run, "metrics.jsonl"), "utf8").includes('"step":20,')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (
+    !(
+      existsSync(join(run, "metrics.jsonl")) && readFileSync(join(run, "metrics.jsonl"), "utf8").includes('"step":20,')
+    ) &&
+    Date.now() < deadline
+  )
+    await new Promise((r) => setTimeout(r, 20));
   child.kill("SIGINT");
   assert.equal(await exited, 130);
   assert.match(out, /interrupted at step \d+; a checkpoint was saved\nresume with: graft finetune --resume /);

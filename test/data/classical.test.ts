@@ -29,7 +29,12 @@ async function load(set: SetFix) {
   const xTrain = vec.fitTransform(train.map((e) => e.text));
   const xTest = vec.transform(test.map((e) => e.text));
   const id = (l: string | number | undefined): number => set.classes.indexOf(String(l));
-  return { xTrain, xTest, yTrain: Int32Array.from(train, (e) => id(e.label)), yTest: Int32Array.from(test, (e) => id(e.label)) };
+  return {
+    xTrain,
+    xTest,
+    yTrain: Int32Array.from(train, (e) => id(e.label)),
+    yTest: Int32Array.from(test, (e) => id(e.label)),
+  };
 }
 
 for (const set of FIX.sets) {
@@ -39,7 +44,8 @@ for (const set of FIX.sets) {
       const model = makeClassifier(kind, { seed: 1 }).fit(xTrain, yTrain, set.classes.length);
       const pred = model.predict(xTest);
       const want = set.models[kind];
-      let same = 0, correct = 0;
+      let same = 0,
+        correct = 0;
       pred.forEach((p, i) => {
         if (set.classes[p] === want.predictions[i]) same++;
         if (p === yTest[i]) correct++;
@@ -48,14 +54,22 @@ for (const set of FIX.sets) {
       const accuracy = correct / pred.length;
       // the issue's bar: at least 99% identical predictions and accuracy within half a point
       assert.ok(agreement >= 0.99, `${kind}/${set.name}: ${(agreement * 100).toFixed(2)}% identical predictions`);
-      assert.ok(Math.abs(accuracy - want.accuracy) <= 0.005, `${kind}/${set.name}: accuracy ${accuracy} vs scikit-learn ${want.accuracy}`);
+      assert.ok(
+        Math.abs(accuracy - want.accuracy) <= 0.005,
+        `${kind}/${set.name}: accuracy ${accuracy} vs scikit-learn ${want.accuracy}`,
+      );
       if (want.proba && model.predictProba) {
         const p = model.predictProba(xTest);
         const K = set.classes.length;
         let maxDiff = 0;
-        want.proba.forEach((row, i) => row.forEach((q, k) => (maxDiff = Math.max(maxDiff, Math.abs(p[i * K + k]! - q)))));
+        want.proba.forEach((row, i) =>
+          row.forEach((q, k) => (maxDiff = Math.max(maxDiff, Math.abs(p[i * K + k]! - q)))),
+        );
         // NB is closed-form (equal to rounding); LR differs only by where each solver stops
-        assert.ok(maxDiff <= (kind === "nb" ? 1e-9 : 1e-3), `${kind}/${set.name}: probabilities differ by up to ${maxDiff}`);
+        assert.ok(
+          maxDiff <= (kind === "nb" ? 1e-9 : 1e-3),
+          `${kind}/${set.name}: probabilities differ by up to ${maxDiff}`,
+        );
       }
       const back = classifierFromJSON(JSON.parse(JSON.stringify(model.toJSON())));
       assert.deepEqual(back.predict(xTest), pred, "a saved model predicts the same");
@@ -100,5 +114,8 @@ test("classifiers reject labels that do not fit the classes", () => {
   assert.throws(() => makeClassifier("logreg").fit(x, Int32Array.from([0, 0]), 2), /class 1 never occurs/);
   assert.throws(() => makeClassifier("nb").fit(x, Int32Array.from([0, 3]), 2), /label 3 at row 1 is outside \[0, 2\)/);
   assert.throws(() => makeClassifier("svm").fit(x, Int32Array.from([0]), 2), /2 rows but 1 labels/);
-  assert.throws(() => makeClassifier("nb").fit(CsrMatrix.fromDense([[-1], [1]]), Int32Array.from([0, 1]), 2), /non-negative/);
+  assert.throws(
+    () => makeClassifier("nb").fit(CsrMatrix.fromDense([[-1], [1]]), Int32Array.from([0, 1]), 2),
+    /non-negative/,
+  );
 });

@@ -42,13 +42,26 @@ test("CoNLL: sentences by blank lines, -DOCSTART- counts documents, tag is the l
 test("CoNLL: a mismatched column count names the line; skip drops only that sentence", async () => {
   const text = "a DT O\nb NN\nc NN O\n\nd NN O\r\ne NN O\n";
   const f = tmpFile("c.conll", text);
-  await assert.rejects(readConll(f), (e: unknown) => e instanceof DataError && e.line === 2 && /expected 3 columns \(as on line 1\), found 2/.test(e.message));
+  await assert.rejects(
+    readConll(f),
+    (e: unknown) =>
+      e instanceof DataError && e.line === 2 && /expected 3 columns \(as on line 1\), found 2/.test(e.message),
+  );
   const { sentences, report } = await readConll(f, { onBadRow: "skip" });
-  assert.deepEqual(sentences.map((s) => s.tokens), [["d", "e"]]);
-  assert.deepEqual(report.skipped.map((r) => r.line), [2]);
+  assert.deepEqual(
+    sentences.map((s) => s.tokens),
+    [["d", "e"]],
+  );
+  assert.deepEqual(
+    report.skipped.map((r) => r.line),
+    [2],
+  );
   assert.equal(report.rows, 2);
   assert.equal(report.blankLines, 0, "the blank line ending the bad sentence is a separator, not a blank row");
-  const bad = tmpFile("d.conll", Buffer.concat([Buffer.from("a DT O\n\n"), Buffer.from([0x80]), Buffer.from(" NN O\n")]));
+  const bad = tmpFile(
+    "d.conll",
+    Buffer.concat([Buffer.from("a DT O\n\n"), Buffer.from([0x80]), Buffer.from(" NN O\n")]),
+  );
   await assert.rejects(readConll(bad), /d\.conll, line 3: invalid UTF-8/);
   await assert.rejects(readConll(tmpFile("e.conll", "")), /no sentences/);
   await assert.rejects(readConll(tmpFile("f.conll", "lonely\n")), /f\.conll, line 1: expected at least 2 columns/);
@@ -79,10 +92,16 @@ test("parallel files: a line empty on one side only is a bad row; a TSV with two
   const de = tmpFile("c.de", "eins\n\ndrei\n");
   await assert.rejects(readParallel(en, de), /c\.de, line 2: empty target line/);
   const { pairs, report } = await readParallel(en, de, { onBadRow: "skip" });
-  assert.deepEqual(pairs.map((p) => p.line), [1, 3]);
+  assert.deepEqual(
+    pairs.map((p) => p.line),
+    [1, 3],
+  );
   assert.equal(report.skipped.length, 1);
   const tsv = tmpFile("d.tsv", "en\tde\nhello\thallo\n\tleer\n");
-  await assert.rejects(readParallel(tsv, { sourceColumn: "en", targetColumn: "de" }), /d\.tsv, line 3, field "en": empty text/);
+  await assert.rejects(
+    readParallel(tsv, { sourceColumn: "en", targetColumn: "de" }),
+    /d\.tsv, line 3, field "en": empty text/,
+  );
   const ok = await readParallel(tsv, { sourceColumn: "en", targetColumn: "de" }, { onBadRow: "skip" });
   assert.deepEqual(ok.pairs, [{ source: "hello", target: "hallo", line: 2 }]);
 });

@@ -19,7 +19,7 @@ test("quoted fields with embedded newlines and doubled quotes keep their text an
 });
 
 test("BOM and CRLF line endings are removed, also inside quoted fields and in unquoted TSV", async () => {
-  const csv = tmpFile("b.csv", "\uFEFFtext,label\r\n\"a\r\nb\",x\r\nc,y\r\n");
+  const csv = tmpFile("b.csv", '\uFEFFtext,label\r\n"a\r\nb",x\r\nc,y\r\n');
   const { examples, report } = await readExamples(csv);
   assert.deepEqual(report.columns, ["text", "label"]);
   assert.deepEqual(examples, [
@@ -47,25 +47,50 @@ test("an unbalanced quote stops reading with the line where the broken row start
 
 test("ragged rows fail by default with file and line; with skip every one is reported and the rest kept", async () => {
   const f = tmpFile("e.csv", "text,label\na,1\nb,1,extra\nc\nd,0\n");
-  await assert.rejects(readExamples(f), (e: unknown) => e instanceof DataError && e.line === 3 && /ragged row: 3 fields where the header has 2/.test(e.message));
+  await assert.rejects(
+    readExamples(f),
+    (e: unknown) =>
+      e instanceof DataError && e.line === 3 && /ragged row: 3 fields where the header has 2/.test(e.message),
+  );
   const { examples, report } = await readExamples(f, { onBadRow: "skip" });
-  assert.deepEqual(examples.map((x) => x.text), ["a", "d"]);
-  assert.deepEqual(report.skipped.map((r) => r.line), [3, 4]);
+  assert.deepEqual(
+    examples.map((x) => x.text),
+    ["a", "d"],
+  );
+  assert.deepEqual(
+    report.skipped.map((r) => r.line),
+    [3, 4],
+  );
   assert.equal(report.rows, 4);
   assert.equal(report.kept + report.skipped.length, report.rows);
 });
 
 test("invalid UTF-8 names its line, in quoted CSV, in unquoted TSV and inside a multi-line field", async () => {
   const bad = Buffer.from([0x63, 0x61, 0x66, 0xe9]); // "caf" + Latin-1 é
-  const csv = tmpFile("f.csv", Buffer.concat([Buffer.from("text,label\ngood,1\n\"x\n"), bad, Buffer.from('",0\nfine,1\n')]));
-  await assert.rejects(readExamples(csv), (e: unknown) => e instanceof DataError && e.line === 4 && /invalid UTF-8 at byte 4/.test(e.message));
+  const csv = tmpFile(
+    "f.csv",
+    Buffer.concat([Buffer.from('text,label\ngood,1\n"x\n'), bad, Buffer.from('",0\nfine,1\n')]),
+  );
+  await assert.rejects(
+    readExamples(csv),
+    (e: unknown) => e instanceof DataError && e.line === 4 && /invalid UTF-8 at byte 4/.test(e.message),
+  );
   const skipped = await readExamples(csv, { onBadRow: "skip" });
-  assert.deepEqual(skipped.examples.map((x) => x.text), ["good", "fine"]);
-  assert.deepEqual(skipped.report.skipped.map((r) => r.line), [4]);
+  assert.deepEqual(
+    skipped.examples.map((x) => x.text),
+    ["good", "fine"],
+  );
+  assert.deepEqual(
+    skipped.report.skipped.map((r) => r.line),
+    [4],
+  );
 
   const tsv = tmpFile("f.tsv", Buffer.concat([Buffer.from("text\tlabel\n"), bad, Buffer.from("\t1\nok\t0\n")]));
   await assert.rejects(readExamples(tsv), /f\.tsv, line 2: invalid UTF-8/);
-  assert.deepEqual((await readExamples(tsv, { onBadRow: "skip" })).examples.map((x) => x.line), [3]);
+  assert.deepEqual(
+    (await readExamples(tsv, { onBadRow: "skip" })).examples.map((x) => x.line),
+    [3],
+  );
 });
 
 test("a 10 MB single-line field is read whole", async () => {
@@ -97,14 +122,20 @@ test("missing text, empty text and unparsable labels are rejected with the field
       [4, 'field "label": unparsable label: expected an integer, got "x"'],
     ],
   );
-  const allowed = await readExamples(tmpFile("i.csv", "text,label\na,pos\nb,neutral\n"), { labels: ["pos", "neg"], onBadRow: "skip" });
-  assert.deepEqual(allowed.report.skipped.map((r) => r.line), [3]);
+  const allowed = await readExamples(tmpFile("i.csv", "text,label\na,pos\nb,neutral\n"), {
+    labels: ["pos", "neg"],
+    onBadRow: "skip",
+  });
+  assert.deepEqual(
+    allowed.report.skipped.map((r) => r.line),
+    [3],
+  );
   const missing = tmpFile("j.csv", "text,label\na,\n");
   await assert.rejects(readExamples(missing), /line 2, field "label": missing label/);
 });
 
 test("columns map by name or by 0-based index; unknown columns list the ones there are", async () => {
-  const noHeader = tmpFile("spam", "ham\tsee you at 5\nspam\tWIN \"money\" now\n");
+  const noHeader = tmpFile("spam", 'ham\tsee you at 5\nspam\tWIN "money" now\n');
   const { examples, report } = await readExamples(noHeader, { header: false, labelColumn: "0", textColumn: "1" });
   assert.equal(report.format, "tsv");
   assert.deepEqual(examples, [
@@ -113,7 +144,10 @@ test("columns map by name or by 0-based index; unknown columns list the ones the
   ]);
   const pairs = tmpFile("k.csv", "sentence1,sentence2,label\na,b,entail\n");
   assert.deepEqual((await readExamples(pairs)).examples, [{ text: "a", textPair: "b", label: "entail", line: 2 }]);
-  await assert.rejects(readExamples(pairs, { textColumn: "body" }), /no text column "body"; the columns are "sentence1", "sentence2", "label"/);
+  await assert.rejects(
+    readExamples(pairs, { textColumn: "body" }),
+    /no text column "body"; the columns are "sentence1", "sentence2", "label"/,
+  );
   await assert.rejects(readExamples(tmpFile("l.csv", "a,b\n1,2\n")), /no text column found/);
 });
 
@@ -121,10 +155,12 @@ test("delimiters: a flag, the extension, or a look at the first rows", async () 
   assert.equal(sniffDelimiter("a;b;c\n1;2;3\n4;5;6\n"), ";");
   assert.equal(sniffDelimiter('text,label\n"a; b; c",1\n"d; e",0\n'), ",");
   assert.equal(sniffDelimiter("just words\nmore words\n"), undefined);
-  const semi = tmpFile("m.csv", "text;label\n\"a, b\";1\n");
+  const semi = tmpFile("m.csv", 'text;label\n"a, b";1\n');
   assert.deepEqual((await readExamples(semi)).examples, [{ text: "a, b", label: "1", line: 2 }]);
   const pipe = tmpFile("n.txt", "text|label\nx|1\n");
-  assert.deepEqual((await readExamples(pipe, { format: "csv", delimiter: "|" })).examples, [{ text: "x", label: "1", line: 2 }]);
+  assert.deepEqual((await readExamples(pipe, { format: "csv", delimiter: "|" })).examples, [
+    { text: "x", label: "1", line: 2 },
+  ]);
 });
 
 test("TSV is unquoted by default, so a leading quote is text; --quote turns quoting on", async () => {
@@ -138,6 +174,9 @@ test("--group-column reads a group per row; a missing group is a bad row", async
   const f = tmpFile("q.csv", "text,label,user\na,x,u1\nb,y,\nc,x,u2\n");
   await assert.rejects(readExamples(f, { groupColumn: "user" }), /q\.csv, line 3, field "user": missing group/);
   const { examples } = await readExamples(f, { groupColumn: "user", onBadRow: "skip" });
-  assert.deepEqual(examples.map((e) => e.group), ["u1", "u2"]);
+  assert.deepEqual(
+    examples.map((e) => e.group),
+    ["u1", "u2"],
+  );
   await assert.rejects(readExamples(f, { groupColumn: "customer" }), /no group column "customer"/);
 });

@@ -16,7 +16,17 @@ test("percentiles interpolate linearly like numpy.percentile", () => {
 test("inspect: rows, skipped rows with reasons, label distribution, lengths, duplicates, overlap", async () => {
   const train = tmpFile(
     "train.tsv",
-    ["text\tlabel", "good movie\tpos", "Good  movie\tpos", "bad movie\tneg", "awful\tneg", "\tpos", "great fun overall\tpos", "good movie\tneg", "too\tmany\tfields"].join("\n"),
+    [
+      "text\tlabel",
+      "good movie\tpos",
+      "Good  movie\tpos",
+      "bad movie\tneg",
+      "awful\tneg",
+      "\tpos",
+      "great fun overall\tpos",
+      "good movie\tneg",
+      "too\tmany\tfields",
+    ].join("\n"),
   );
   const test_ = tmpFile("test.tsv", "text\tlabel\ngood movie\tpos\nfresh text\tneg\nawful\tneg\n");
   const r = await inspectFile(train, {}, { file: test_ });
@@ -25,7 +35,10 @@ test("inspect: rows, skipped rows with reasons, label distribution, lengths, dup
   assert.equal(r.rows, 8);
   assert.equal(r.kept, 6);
   assert.equal(r.skipped.total, 2);
-  assert.deepEqual(r.skipped.first.map((b) => b.line), [6, 9]);
+  assert.deepEqual(
+    r.skipped.first.map((b) => b.line),
+    [6, 9],
+  );
   assert.deepEqual(r.labels, [
     { label: "neg", count: 3, share: 0.5 },
     { label: "pos", count: 3, share: 0.5 },
@@ -40,17 +53,35 @@ test("inspect: rows, skipped rows with reasons, label distribution, lengths, dup
 test("inspect on a real sample: the SMS spam fixture", async () => {
   const r = await inspectFile(fixture("sms_spam_train.tsv"));
   assert.equal(r.kept, 1000);
-  assert.deepEqual(r.labels!.map((l) => [l.label, l.count]), [["ham", 866], ["spam", 134]]);
+  assert.deepEqual(
+    r.labels!.map((l) => [l.label, l.count]),
+    [
+      ["ham", 866],
+      ["spam", 134],
+    ],
+  );
   assert.ok(r.length!.chars.p50 > 20 && r.length!.chars.p50 < 120);
 });
 
 test("inspect a CoNLL file: sentences, tag distribution, tokens per sentence, bad sentences", async () => {
-  const f = tmpFile("a.conll", "-DOCSTART- -X- O\n\nEU NNP B-ORG\nrejects VBZ O\n\nPeter NNP B-PER\nBlackburn NNP\n\nEU NNP B-ORG\nrejects VBZ O\n");
+  const f = tmpFile(
+    "a.conll",
+    "-DOCSTART- -X- O\n\nEU NNP B-ORG\nrejects VBZ O\n\nPeter NNP B-PER\nBlackburn NNP\n\nEU NNP B-ORG\nrejects VBZ O\n",
+  );
   const r = await inspectConll(f);
   assert.equal(r.unit, "sentence");
   assert.deepEqual([r.rows, r.kept, r.skipped.total], [3, 2, 1]);
-  assert.deepEqual(r.skipped.first.map((b) => b.line), [7]);
-  assert.deepEqual(r.labels!.map((l) => [l.label, l.count]), [["B-ORG", 2], ["O", 2]]);
+  assert.deepEqual(
+    r.skipped.first.map((b) => b.line),
+    [7],
+  );
+  assert.deepEqual(
+    r.labels!.map((l) => [l.label, l.count]),
+    [
+      ["B-ORG", 2],
+      ["O", 2],
+    ],
+  );
   assert.equal(r.length!.words.max, 2);
   assert.equal(r.duplicates.rows, 1);
 });
@@ -63,6 +94,9 @@ test("skipped rows are summarized by the shape of their reason", () => {
   ]);
   assert.deepEqual(s, {
     total: 3,
-    byReason: { 'field "label": unparsable label: expected an integer, got "…"': 2, "ragged row: N fields where the header has N": 1 },
+    byReason: {
+      'field "label": unparsable label: expected an integer, got "…"': 2,
+      "ragged row: N fields where the header has N": 1,
+    },
   });
 });

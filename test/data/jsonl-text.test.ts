@@ -20,7 +20,10 @@ test("JSONL: every kind of bad line is reported with its line and the good ones 
       '{"text": "bool label", "label": true}\r',
     ].join("\n"),
   );
-  await assert.rejects(readExamples(f), (e: unknown) => e instanceof DataError && e.line === 3 && /invalid JSON/.test(e.message));
+  await assert.rejects(
+    readExamples(f),
+    (e: unknown) => e instanceof DataError && e.line === 3 && /invalid JSON/.test(e.message),
+  );
   const { examples, report } = await readExamples(f, { onBadRow: "skip" });
   assert.deepEqual(examples, [
     { text: "good one", label: "1", line: 1 },
@@ -42,7 +45,10 @@ test("JSONL: every kind of bad line is reported with its line and the good ones 
 });
 
 test("JSONL: invalid UTF-8, a 10 MB line and an empty file", async () => {
-  const bad = tmpFile("b.jsonl", Buffer.concat([Buffer.from('{"text":"ok"}\n{"text":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}\n')]));
+  const bad = tmpFile(
+    "b.jsonl",
+    Buffer.concat([Buffer.from('{"text":"ok"}\n{"text":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}\n')]),
+  );
   await assert.rejects(readExamples(bad), /b\.jsonl, line 2: invalid UTF-8 at byte 10/);
   const big = tmpFile("c.jsonl", JSON.stringify({ text: "x".repeat(10 * 1024 * 1024), label: "a" }) + "\n");
   assert.equal((await readExamples(big)).examples[0]!.text.length, 10 * 1024 * 1024);
@@ -59,10 +65,16 @@ test("plain text: one example per non-blank line, blank lines counted, CRLF and 
     { text: "third", line: 5 },
   ]);
   assert.equal(report.blankLines, 2);
-  const bad = tmpFile("f.txt", Buffer.concat([Buffer.from("fine\n"), Buffer.from([0x61, 0xc3, 0x28]), Buffer.from("\nalso fine\n")]));
+  const bad = tmpFile(
+    "f.txt",
+    Buffer.concat([Buffer.from("fine\n"), Buffer.from([0x61, 0xc3, 0x28]), Buffer.from("\nalso fine\n")]),
+  );
   await assert.rejects(readExamples(bad), /f\.txt, line 2: invalid UTF-8 at byte 2/);
   const kept = await readExamples(bad, { onBadRow: "skip" });
-  assert.deepEqual(kept.examples.map((x) => x.line), [1, 3]);
+  assert.deepEqual(
+    kept.examples.map((x) => x.line),
+    [1, 3],
+  );
   const big = tmpFile("g.txt", "y".repeat(10 * 1024 * 1024));
   assert.equal((await readExamples(big)).examples[0]!.text.length, 10 * 1024 * 1024);
   await assert.rejects(readExamples(tmpFile("h.txt", "")), /the file is empty/);
@@ -71,8 +83,14 @@ test("plain text: one example per non-blank line, blank lines counted, CRLF and 
 test("lines split across read chunks, and the over-long-line limit names the line", async () => {
   const f = tmpFile("i.txt", "abc\ndefghij\r\nk\n\nlast");
   const lines = await collect(readLines(f, { chunkBytes: 3 }));
-  assert.deepEqual(lines.map((l) => l.text), ["abc", "defghij", "k", "", "last"]);
-  await assert.rejects(collect(readLines(f, { maxLineBytes: 5, chunkBytes: 2 })), /i\.txt, line 2: line is longer than 5 bytes/);
+  assert.deepEqual(
+    lines.map((l) => l.text),
+    ["abc", "defghij", "k", "", "last"],
+  );
+  await assert.rejects(
+    collect(readLines(f, { maxLineBytes: 5, chunkBytes: 2 })),
+    /i\.txt, line 2: line is longer than 5 bytes/,
+  );
   await assert.rejects(collect(readLines("/nonexistent/x.txt")), /x\.txt: file not found/);
 });
 

@@ -1,6 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { holdoutSplit, kFold, reproduceSplit, dedupe, fingerprint, type Holdout, type Fold } from "../../src/data/split.js";
+import {
+  holdoutSplit,
+  kFold,
+  reproduceSplit,
+  dedupe,
+  fingerprint,
+  type Holdout,
+  type Fold,
+} from "../../src/data/split.js";
 import type { Example } from "../../src/data/types.js";
 
 function data(n: number, labels: string[], weights?: number[]): Example[] {
@@ -8,7 +16,8 @@ function data(n: number, labels: string[], weights?: number[]): Example[] {
   const total = w.reduce((a, b) => a + b, 0);
   return Array.from({ length: n }, (_, i) => {
     // deterministic label mix with the given proportions
-    let r = ((i * 7919) % total) + 0.5, k = 0;
+    let r = ((i * 7919) % total) + 0.5,
+      k = 0;
     while (r > w[k]!) r -= w[k++]!;
     return { text: `row ${i}`, label: labels[k]!, line: i + 2 };
   });
@@ -20,7 +29,10 @@ test("random holdout: exact sizes, disjoint and complete, same seed same split, 
   const ex = data(1000, ["a", "b"]);
   const { split, record } = holdoutSplit(ex, { validation: 0.1, test: 0.2, seed: 3 });
   assert.deepEqual([split.train.length, split.validation.length, split.test.length], [700, 100, 200]);
-  assert.deepEqual([...split.train, ...split.validation, ...split.test].sort((a, b) => a - b), ex.map((_, i) => i));
+  assert.deepEqual(
+    [...split.train, ...split.validation, ...split.test].sort((a, b) => a - b),
+    ex.map((_, i) => i),
+  );
   assert.deepEqual(holdoutSplit(ex, { validation: 0.1, test: 0.2, seed: 3 }).split, split);
   assert.notDeepEqual(holdoutSplit(ex, { validation: 0.1, test: 0.2, seed: 4 }).split.test, split.test);
   assert.equal(record.method, "random");
@@ -33,11 +45,18 @@ test("stratified holdout keeps each label's share in every part", () => {
   const { split } = holdoutSplit(ex, { validation: 0.1, test: 0.2, seed: 1, stratify: true });
   assert.deepEqual([split.train.length, split.validation.length, split.test.length], [700, 100, 200]);
   for (const label of ["ham", "spam", "rare"]) {
-    const total = count(ex, ex.map((_, i) => i), label);
+    const total = count(
+      ex,
+      ex.map((_, i) => i),
+      label,
+    );
     assert.ok(Math.abs(count(ex, split.test, label) - total * 0.2) <= 1, `${label} in test`);
     assert.ok(Math.abs(count(ex, split.validation, label) - total * 0.1) <= 1, `${label} in validation`);
   }
-  assert.throws(() => holdoutSplit([{ text: "x", line: 7 }], { test: 0.5, stratify: true }), /line 7: a stratified split needs a label/);
+  assert.throws(
+    () => holdoutSplit([{ text: "x", line: 7 }], { test: 0.5, stratify: true }),
+    /line 7: a stratified split needs a label/,
+  );
   assert.throws(() => holdoutSplit(ex, { validation: 0.5, test: 0.5 }), /leave nothing to train on/);
 });
 
@@ -56,7 +75,11 @@ test("k-fold, stratified k-fold and group k-fold", () => {
   const ex = data(103, ["a", "b", "c"], [6, 3, 1]);
   const check = (folds: Fold[]) => {
     const seen = folds.flatMap((f) => f.test).sort((a, b) => a - b);
-    assert.deepEqual(seen, ex.map((_, i) => i), "every row is tested exactly once");
+    assert.deepEqual(
+      seen,
+      ex.map((_, i) => i),
+      "every row is tested exactly once",
+    );
     for (const f of folds) assert.equal(f.train.length + f.test.length, ex.length);
   };
   const plain = kFold(ex, { k: 5, seed: 2 });
@@ -73,7 +96,10 @@ test("k-fold, stratified k-fold and group k-fold", () => {
   check(grouped.folds);
   for (const f of grouped.folds) {
     const inTest = new Set(f.test.map((i) => groups[i]));
-    assert.ok(f.train.every((i) => !inTest.has(groups[i]!)), "no group on both sides");
+    assert.ok(
+      f.train.every((i) => !inTest.has(groups[i]!)),
+      "no group on both sides",
+    );
   }
   assert.deepEqual(reproduceSplit(JSON.parse(JSON.stringify(strat.record)), ex), strat.folds);
   assert.throws(() => kFold(ex, { k: 4, method: "group", groups: groups.slice(1) }), /one group per row/);
@@ -94,7 +120,14 @@ test("dedupe keeps the first of each normalized duplicate and counts label confl
   ];
   const r = dedupe(ex);
   assert.deepEqual(r.keep, [0, 2]);
-  assert.deepEqual(r.removed.map((x) => [x.line, x.duplicateOf]), [[2, 0], [4, 0], [5, 2]]);
+  assert.deepEqual(
+    r.removed.map((x) => [x.line, x.duplicateOf]),
+    [
+      [2, 0],
+      [4, 0],
+      [5, 2],
+    ],
+  );
   assert.equal(r.conflicting, 1);
   assert.deepEqual(dedupe(ex, { exact: true }).keep, [0, 1, 2, 3]);
 });

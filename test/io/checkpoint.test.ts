@@ -2,7 +2,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { loadCheckpoint, saveCheckpoint, findWeights, loadShardedSafetensors, WEIGHTS_INDEX_NAME } from "../../src/io/checkpoint.js";
+import {
+  loadCheckpoint,
+  saveCheckpoint,
+  findWeights,
+  loadShardedSafetensors,
+  WEIGHTS_INDEX_NAME,
+} from "../../src/io/checkpoint.js";
 import { saveSafetensors } from "../../src/io/safetensors.js";
 import { FormatError } from "../../src/util/errors.js";
 import { Rng } from "../../src/util/rng.js";
@@ -31,7 +37,12 @@ test("a checkpoint saved in shards loads back identical, with an index as transf
   const dir = tmpDir();
   const w = weights();
   const files = saveCheckpoint(dir, w, { maxShardBytes: 2000 });
-  assert.deepEqual(files, ["model-00001-of-00003.safetensors", "model-00002-of-00003.safetensors", "model-00003-of-00003.safetensors", WEIGHTS_INDEX_NAME]);
+  assert.deepEqual(files, [
+    "model-00001-of-00003.safetensors",
+    "model-00002-of-00003.safetensors",
+    "model-00003-of-00003.safetensors",
+    WEIGHTS_INDEX_NAME,
+  ]);
   const index = JSON.parse(readFileSync(join(dir, WEIGHTS_INDEX_NAME), "utf8"));
   assert.equal(index.metadata.total_size, 3 * (1024 + 64));
   assert.equal(index.weight_map["encoder.layer.2.dense.bias"], "model-00003-of-00003.safetensors");
@@ -55,11 +66,20 @@ test("a shard index that lies is refused: missing shard, tensor in the wrong sha
     writeFileSync(indexPath, JSON.stringify(copy));
   };
   edit((ix) => (ix.weight_map["encoder.layer.0.dense.bias"] = "model-00002-of-00003.safetensors"));
-  assert.throws(() => loadShardedSafetensors(indexPath), /tensor "encoder.layer.0.dense.bias" listed in .* is not in this shard|is not listed for this shard/);
+  assert.throws(
+    () => loadShardedSafetensors(indexPath),
+    /tensor "encoder.layer.0.dense.bias" listed in .* is not in this shard|is not listed for this shard/,
+  );
   edit((ix) => (ix.weight_map["encoder.layer.0.dense.bias"] = "../elsewhere.safetensors"));
-  assert.throws(() => loadShardedSafetensors(indexPath), /weight_map\["encoder.layer.0.dense.bias"\] must be a file name in the same directory/);
-  edit((ix) => (ix.weight_map["extra"] = "model-00009-of-00009.safetensors"));
-  assert.throws(() => loadShardedSafetensors(indexPath), /shard model-00009-of-00009.safetensors \(holding 1 tensors, e.g. "extra"\) is missing/);
+  assert.throws(
+    () => loadShardedSafetensors(indexPath),
+    /weight_map\["encoder.layer.0.dense.bias"\] must be a file name in the same directory/,
+  );
+  edit((ix) => (ix.weight_map.extra = "model-00009-of-00009.safetensors"));
+  assert.throws(
+    () => loadShardedSafetensors(indexPath),
+    /shard model-00009-of-00009.safetensors \(holding 1 tensors, e.g. "extra"\) is missing/,
+  );
   edit((ix) => (ix.weight_map = [1, 2]));
   assert.throws(() => loadShardedSafetensors(indexPath), FormatError);
 });
@@ -67,15 +87,24 @@ test("a shard index that lies is refused: missing shard, tensor in the wrong sha
 test("a directory with only pytorch_model.bin is refused with a way to convert it", () => {
   const dir = tmpDir();
   writeFileSync(join(dir, "pytorch_model.bin"), "PK\x03\x04");
-  assert.throws(() => loadCheckpoint(dir), (e: Error) => {
-    assert.ok(e instanceof FormatError);
-    assert.match(e.message, /pytorch_model\.bin: PyTorch pickle checkpoints are not supported .* graft reads model\.safetensors/);
-    assert.match(e.hint ?? "", /save_pretrained\(.*safe_serialization=True\)/);
-    return true;
-  });
+  assert.throws(
+    () => loadCheckpoint(dir),
+    (e: Error) => {
+      assert.ok(e instanceof FormatError);
+      assert.match(
+        e.message,
+        /pytorch_model\.bin: PyTorch pickle checkpoints are not supported .* graft reads model\.safetensors/,
+      );
+      assert.match(e.hint ?? "", /save_pretrained\(.*safe_serialization=True\)/);
+      return true;
+    },
+  );
   const empty = tmpDir();
   writeFileSync(join(empty, "README.md"), "");
-  assert.throws(() => loadCheckpoint(empty), /no model\.safetensors or model\.safetensors\.index\.json \(found: README\.md\)/);
+  assert.throws(
+    () => loadCheckpoint(empty),
+    /no model\.safetensors or model\.safetensors\.index\.json \(found: README\.md\)/,
+  );
 });
 
 test("model.safetensors is preferred when both layouts are present", () => {

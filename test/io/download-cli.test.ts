@@ -21,7 +21,9 @@ function graft(args: string[]): Promise<{ out: string; err: string; code: number
     try { await program.parseAsync(process.argv.slice(1), { from: "user" }); }
     catch (e) { process.stderr.write("error: " + e.message + "\\n"); process.exitCode = 1; }`;
   return new Promise((resolve) => {
-    execFile(process.execPath, ["--input-type=module", "-e", script, "--", ...args], (e, out, err) => resolve({ out, err, code: e ? (e.code as number) : 0 }));
+    execFile(process.execPath, ["--input-type=module", "-e", script, "--", ...args], (e, out, err) =>
+      resolve({ out, err, code: e ? (e.code as number) : 0 }),
+    );
   });
 }
 
@@ -30,14 +32,32 @@ test("graft download fetches into the cache, prints the directory, then works of
   const hub = await startHub({ "graft-test/tiny-bert": repoFromDir(fixture("io", "hub", "tiny-bert"), commit) });
   const cache = tmpDir();
   try {
-    const r = await graft(["download", "graft-test/tiny-bert", "--endpoint", hub.url, "--cache-dir", cache, "--only", "config,weights"]);
+    const r = await graft([
+      "download",
+      "graft-test/tiny-bert",
+      "--endpoint",
+      hub.url,
+      "--cache-dir",
+      cache,
+      "--only",
+      "config,weights",
+    ]);
     assert.equal(r.code, 0, r.err);
     const dir = join(cache, "models--graft-test--tiny-bert", "snapshots", commit);
     assert.equal(r.out, `${dir}\n`);
     assert.match(r.err, /^config\.json: 325 B downloaded\nmodel\.safetensors: [\d.]+ kB downloaded\n$/);
     assert.ok(existsSync(join(dir, "model.safetensors")));
     assert.equal(existsSync(join(dir, "tokenizer.json")), false);
-    const off = await graft(["download", "graft-test/tiny-bert", "--cache-dir", cache, "--only", "config,weights", "--offline", "--json"]);
+    const off = await graft([
+      "download",
+      "graft-test/tiny-bert",
+      "--cache-dir",
+      cache,
+      "--only",
+      "config,weights",
+      "--offline",
+      "--json",
+    ]);
     assert.deepEqual(JSON.parse(off.out), { model: "graft-test/tiny-bert", revision: "main", dir });
     const bad = await graft(["download", "graft-test/tiny-bert", "--only", "weights,vocab", "--cache-dir", cache]);
     assert.equal(bad.code, 1);

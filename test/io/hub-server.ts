@@ -45,7 +45,8 @@ export interface FakeHub {
 
 export function repoFromDir(dir: string, commit: string, token?: string): FakeRepo {
   const files = new Map<string, Uint8Array>();
-  for (const name of readdirSync(dir)) if (statSync(join(dir, name)).isFile()) files.set(name, readFileSync(join(dir, name)));
+  for (const name of readdirSync(dir))
+    if (statSync(join(dir, name)).isFile()) files.set(name, readFileSync(join(dir, name)));
   return { files, commit, lfs: (f) => f.endsWith(".safetensors"), ...(token ? { token } : {}) };
 }
 
@@ -57,9 +58,16 @@ export async function startHub(repos: Record<string, FakeRepo>): Promise<FakeHub
   const faults: Fault[] = [];
   const corrupt = new Map<string, Uint8Array>();
   const blobs = new Map<string, { data: Uint8Array; file: string }>();
-  for (const repo of Object.values(repos)) for (const [file, data] of repo.files) blobs.set(sha256(data), { data, file });
+  for (const repo of Object.values(repos))
+    for (const [file, data] of repo.files) blobs.set(sha256(data), { data, file });
 
-  const send = (req: IncomingMessage, res: ServerResponse, data: Uint8Array, file: string, headers: Record<string, string>) => {
+  const send = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    data: Uint8Array,
+    file: string,
+    headers: Record<string, string>,
+  ) => {
     const body = corrupt.get(file) ?? data;
     let start = 0;
     const range = req.headers.range;
@@ -101,12 +109,18 @@ export async function startHub(repos: Record<string, FakeRepo>): Promise<FakeHub
     const m = /^\/(.+?)\/resolve\/([^/]+)\/(.+)$/.exec(path);
     const repo = m ? repos[m[1]!] : undefined;
     if (!m || !repo || (repo.token && req.headers.authorization !== `Bearer ${repo.token}`)) {
-      return void res.writeHead(401, { "x-error-code": "RepoNotFound", "content-type": "text/plain" }).end("Repository not found");
+      return void res
+        .writeHead(401, { "x-error-code": "RepoNotFound", "content-type": "text/plain" })
+        .end("Repository not found");
     }
     const [, , rev, file] = m as unknown as [string, string, string, string];
-    if (rev !== "main" && rev !== repo.commit) return void res.writeHead(404, { "x-error-code": "RevisionNotFound" }).end();
+    if (rev !== "main" && rev !== repo.commit)
+      return void res.writeHead(404, { "x-error-code": "RevisionNotFound" }).end();
     const data = repo.files.get(file);
-    if (!data) return void res.writeHead(404, { "x-error-code": "EntryNotFound", "x-repo-commit": repo.commit }).end("Entry not found");
+    if (!data)
+      return void res
+        .writeHead(404, { "x-error-code": "EntryNotFound", "x-repo-commit": repo.commit })
+        .end("Entry not found");
     if (repo.lfs?.(file)) {
       const hash = sha256(data);
       const port = (server.address() as AddressInfo).port;

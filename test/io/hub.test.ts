@@ -21,9 +21,20 @@ test("downloads a model in the hub layout, resumes a dropped connection, and reu
   hub.faults.push({ file: "model.safetensors", after: 3000 });
   const progress: Progress[] = [];
   try {
-    const dir = await downloadModel("graft-test/tiny-bert", { endpoint: hub.url, cacheDir, token: false, onProgress: (p) => progress.push(p) });
+    const dir = await downloadModel("graft-test/tiny-bert", {
+      endpoint: hub.url,
+      cacheDir,
+      token: false,
+      onProgress: (p) => progress.push(p),
+    });
     assert.equal(dir, join(cacheDir, "models--graft-test--tiny-bert", "snapshots", COMMIT));
-    for (const f of ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]) {
+    for (const f of [
+      "config.json",
+      "model.safetensors",
+      "tokenizer.json",
+      "tokenizer_config.json",
+      "special_tokens_map.json",
+    ]) {
       assert.deepEqual(readFileSync(join(dir, f)), readFileSync(join(tinyBert, f)), f);
     }
     assert.equal(existsSync(join(dir, "vocab.txt")), false, "vocab files are skipped when tokenizer.json exists");
@@ -33,10 +44,19 @@ test("downloads a model in the hub layout, resumes a dropped connection, and reu
     assert.equal(loadCheckpoint(dir).get("bert.embeddings.word_embeddings.weight")!.shape[1], 8);
 
     const gets = hub.requests.filter((r) => r.method === "GET" && r.path.startsWith("/cdn/"));
-    assert.deepEqual(gets.map((r) => r.range), [undefined, "bytes=3000-"], "the second request resumes where the connection dropped");
+    assert.deepEqual(
+      gets.map((r) => r.range),
+      [undefined, "bytes=3000-"],
+      "the second request resumes where the connection dropped",
+    );
     assert.ok(progress.some((p) => p.file === "model.safetensors" && p.phase === "resume"));
     assert.ok(progress.some((p) => p.file === "model.safetensors" && p.phase === "done" && p.received === size));
-    assert.ok(hub.requests.some((r) => r.method === "HEAD" && r.path === "/graft-test/tiny-bert/resolve/main/added_tokens.json"), "optional files are asked for");
+    assert.ok(
+      hub.requests.some(
+        (r) => r.method === "HEAD" && r.path === "/graft-test/tiny-bert/resolve/main/added_tokens.json",
+      ),
+      "optional files are asked for",
+    );
 
     // again: only HEAD requests, nothing transferred
     hub.requests.length = 0;
@@ -51,10 +71,17 @@ test("downloads a model in the hub layout, resumes a dropped connection, and reu
     await hub.close();
   }
   // the hub is gone: the cache answers
-  assert.equal(await resolveModelDir("graft-test/tiny-bert", { endpoint: hub.url, cacheDir, token: false, retries: 0 }), join(cacheDir, "models--graft-test--tiny-bert", "snapshots", COMMIT));
+  assert.equal(
+    await resolveModelDir("graft-test/tiny-bert", { endpoint: hub.url, cacheDir, token: false, retries: 0 }),
+    join(cacheDir, "models--graft-test--tiny-bert", "snapshots", COMMIT),
+  );
   await assert.rejects(
     downloadModel("graft-test/other", { endpoint: hub.url, cacheDir, token: false }),
-    (e: Error) => e instanceof GraftError && /graft-test\/other: config\.json at revision "main" is not in the cache .* the hub cannot be reached/.test(e.message),
+    (e: Error) =>
+      e instanceof GraftError &&
+      /graft-test\/other: config\.json at revision "main" is not in the cache .* the hub cannot be reached/.test(
+        e.message,
+      ),
   );
 });
 
@@ -65,15 +92,31 @@ test("an interrupted download is resumed by the next run, from the partial file 
   try {
     await assert.rejects(
       hubFile("graft-test/tiny-bert", "model.safetensors", { endpoint: hub.url, cacheDir, token: false, retries: 0 }),
-      (e: Error) => e instanceof GraftError && /downloading model\.safetensors failed after 1 attempts/.test(e.message) && /resumes/.test((e as GraftError).hint ?? ""),
+      (e: Error) =>
+        e instanceof GraftError &&
+        /downloading model\.safetensors failed after 1 attempts/.test(e.message) &&
+        /resumes/.test((e as GraftError).hint ?? ""),
     );
     const blobs = readdirSync(join(cacheDir, "models--graft-test--tiny-bert", "blobs"));
     assert.equal(blobs.filter((b) => b.endsWith(".incomplete")).length, 1);
     hub.requests.length = 0;
-    const path = await hubFile("graft-test/tiny-bert", "model.safetensors", { endpoint: hub.url, cacheDir, token: false, retries: 0 });
+    const path = await hubFile("graft-test/tiny-bert", "model.safetensors", {
+      endpoint: hub.url,
+      cacheDir,
+      token: false,
+      retries: 0,
+    });
     assert.deepEqual(readFileSync(path!), readFileSync(join(tinyBert, "model.safetensors")));
-    assert.deepEqual(hub.requests.filter((r) => r.method === "GET" && r.path.startsWith("/cdn/")).map((r) => r.range), ["bytes=4000-"]);
-    assert.deepEqual(readdirSync(join(cacheDir, "models--graft-test--tiny-bert", "blobs")).filter((b) => /\.(incomplete|lock)$/.test(b)), []);
+    assert.deepEqual(
+      hub.requests.filter((r) => r.method === "GET" && r.path.startsWith("/cdn/")).map((r) => r.range),
+      ["bytes=4000-"],
+    );
+    assert.deepEqual(
+      readdirSync(join(cacheDir, "models--graft-test--tiny-bert", "blobs")).filter((b) =>
+        /\.(incomplete|lock)$/.test(b),
+      ),
+      [],
+    );
   } finally {
     await hub.close();
   }
@@ -89,10 +132,18 @@ test("a transfer that does not match the hub's hash is refused and not cached", 
     hub.corrupt.set("model.safetensors", bad);
     await assert.rejects(
       hubFile("graft-test/tiny-bert", "model.safetensors", { endpoint: hub.url, cacheDir, token: false }),
-      (e: Error) => e instanceof FormatError && /model\.safetensors: sha256 [0-9a-f]{64} does not match the hub's [0-9a-f]{64}/.test(e.message),
+      (e: Error) =>
+        e instanceof FormatError &&
+        /model\.safetensors: sha256 [0-9a-f]{64} does not match the hub's [0-9a-f]{64}/.test(e.message),
     );
-    hub.corrupt.set("config.json", Buffer.from(readFileSync(join(tinyBert, "config.json"), "utf8").replace("bert", "BERT")));
-    await assert.rejects(hubFile("graft-test/tiny-bert", "config.json", { endpoint: hub.url, cacheDir, token: false }), /git blob sha1 .* does not match/);
+    hub.corrupt.set(
+      "config.json",
+      Buffer.from(readFileSync(join(tinyBert, "config.json"), "utf8").replace("bert", "BERT")),
+    );
+    await assert.rejects(
+      hubFile("graft-test/tiny-bert", "config.json", { endpoint: hub.url, cacheDir, token: false }),
+      /git blob sha1 .* does not match/,
+    );
     const blobs = readdirSync(join(cacheDir, "models--graft-test--tiny-bert", "blobs"));
     assert.deepEqual(blobs, [], "nothing corrupt is kept");
     hub.corrupt.clear();
@@ -116,10 +167,22 @@ test("404s: a missing optional file is null, a repo without config or weights is
   try {
     assert.equal(await hubFile("graft-test/tiny-bert", "merges.txt", o), null);
     assert.ok(existsSync(join(cacheDir, "models--graft-test--tiny-bert", ".no_exist", COMMIT, "merges.txt")));
-    await assert.rejects(downloadModel("graft-test/pickle-only", o), (e: Error) => e instanceof FormatError && /no model\.safetensors .* \(only pytorch_model\.bin/.test(e.message));
-    await assert.rejects(downloadModel("graft-test/nope", o), (e: Error) => e instanceof GraftError && /HTTP 401, RepoNotFound/.test(e.message) && /HF_TOKEN/.test((e as GraftError).hint ?? ""));
+    await assert.rejects(
+      downloadModel("graft-test/pickle-only", o),
+      (e: Error) => e instanceof FormatError && /no model\.safetensors .* \(only pytorch_model\.bin/.test(e.message),
+    );
+    await assert.rejects(
+      downloadModel("graft-test/nope", o),
+      (e: Error) =>
+        e instanceof GraftError &&
+        /HTTP 401, RepoNotFound/.test(e.message) &&
+        /HF_TOKEN/.test((e as GraftError).hint ?? ""),
+    );
     await assert.rejects(downloadModel("graft-test/private", o), /HTTP 401/);
-    await assert.rejects(downloadModel("graft-test/tiny-bert", { ...o, revision: "v9" }), /revision "v9" does not exist/);
+    await assert.rejects(
+      downloadModel("graft-test/tiny-bert", { ...o, revision: "v9" }),
+      /revision "v9" does not exist/,
+    );
 
     const dir = await downloadModel("graft-test/private", { ...o, token: "s3cret", want: ["config"] });
     assert.deepEqual(readdirSync(dir), ["config.json"]);
@@ -142,12 +205,24 @@ test("HF_ENDPOINT and HF_TOKEN are honoured; a sharded checkpoint brings its sha
   process.env.HF_TOKEN = "tok";
   try {
     const dir = await downloadModel("graft-test/sharded", { cacheDir, want: ["config", "weights"], revision: COMMIT });
-    assert.deepEqual(readdirSync(dir).sort(), ["config.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "model.safetensors.index.json"]);
+    assert.deepEqual(readdirSync(dir).sort(), [
+      "config.json",
+      "model-00001-of-00002.safetensors",
+      "model-00002-of-00002.safetensors",
+      "model.safetensors.index.json",
+    ]);
     const back = loadCheckpoint(dir);
     assert.deepEqual(Array.from(back.get("b.weight")!.data), Array.from(w["b.weight"].data));
-    assert.ok(hub.requests.every((r) => r.path.startsWith("/cdn/") || r.path.startsWith(`/graft-test/sharded/resolve/${COMMIT}/`)));
+    assert.ok(
+      hub.requests.every(
+        (r) => r.path.startsWith("/cdn/") || r.path.startsWith(`/graft-test/sharded/resolve/${COMMIT}/`),
+      ),
+    );
   } finally {
-    for (const [k, v] of [["HF_ENDPOINT", saved.endpoint], ["HF_TOKEN", saved.token]] as const) {
+    for (const [k, v] of [
+      ["HF_ENDPOINT", saved.endpoint],
+      ["HF_TOKEN", saved.token],
+    ] as const) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }

@@ -32,15 +32,24 @@ function randomBytes(n: number): Uint8Array {
 /** Something JSON can hold, biased towards the values validation has to think about. */
 function randomValue(depth = 0): unknown {
   switch (rng.int(depth > 1 ? 6 : 9)) {
-    case 0: return rng.int(2) === 0 ? -rng.int(100) : rng.int(100);
-    case 1: return [2 ** 31, 2 ** 32, 2 ** 53, 2 ** 64, 1e308, -1, 0.5, NaN][rng.int(8)]!;
-    case 2: return ["F32", "F16", "BF16", "I64", "BOOL", "F8_E4M3", "U64", "X", ""][rng.int(9)];
-    case 3: return null;
-    case 4: return rng.int(2) === 0;
-    case 5: return "__metadata__";
-    case 6: return Array.from({ length: rng.int(4) }, () => randomValue(depth + 1));
-    case 7: return Object.fromEntries(Array.from({ length: rng.int(3) }, (_, i) => [`k${i}`, randomValue(depth + 1)]));
-    default: return [rng.int(200), rng.int(200)];
+    case 0:
+      return rng.int(2) === 0 ? -rng.int(100) : rng.int(100);
+    case 1:
+      return [2 ** 31, 2 ** 32, 2 ** 53, 2 ** 64, 1e308, -1, 0.5, NaN][rng.int(8)]!;
+    case 2:
+      return ["F32", "F16", "BF16", "I64", "BOOL", "F8_E4M3", "U64", "X", ""][rng.int(9)];
+    case 3:
+      return null;
+    case 4:
+      return rng.int(2) === 0;
+    case 5:
+      return "__metadata__";
+    case 6:
+      return Array.from({ length: rng.int(4) }, () => randomValue(depth + 1));
+    case 7:
+      return Object.fromEntries(Array.from({ length: rng.int(3) }, (_, i) => [`k${i}`, randomValue(depth + 1)]));
+    default:
+      return [rng.int(200), rng.int(200)];
   }
 }
 
@@ -67,7 +76,9 @@ function check(input: Uint8Array, what: string): "ok" | "refused" {
   }
 }
 
-test("fuzz: random bytes, flipped bytes, bad header lengths, mutated header fields, truncations", { timeout: 60_000 }, () => {
+test("fuzz: random bytes, flipped bytes, bad header lengths, mutated header fields, truncations", {
+  timeout: 60_000,
+}, () => {
   const base = valid();
   const counts = { ok: 0, refused: 0 };
   const tally = (r: "ok" | "refused") => counts[r]++;

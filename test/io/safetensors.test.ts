@@ -3,7 +3,12 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  loadSafetensors, saveSafetensors, serializeSafetensors, parseSafetensors, readSafetensorsHeader, SafetensorsFile,
+  loadSafetensors,
+  saveSafetensors,
+  serializeSafetensors,
+  parseSafetensors,
+  readSafetensorsHeader,
+  SafetensorsFile,
 } from "../../src/io/safetensors.js";
 import { f16ToF32, f32ToF16, bf16ToF32, f32ToBf16 } from "../../src/io/dtypes.js";
 import { FormatError } from "../../src/util/errors.js";
@@ -11,10 +16,14 @@ import { Rng } from "../../src/util/rng.js";
 import { Tensor, tensor, randn } from "../../src/tensor/index.js";
 import { fixture, tmpDir } from "./helpers.js";
 
-const num = (v: number | string): number => (v === "nan" ? NaN : v === "inf" ? Infinity : v === "-inf" ? -Infinity : (v as number));
+const num = (v: number | string): number =>
+  v === "nan" ? NaN : v === "inf" ? Infinity : v === "-inf" ? -Infinity : (v as number);
 
 test("reads every dtype of a file PyTorch produced, including tensors at unaligned offsets", () => {
-  const expected = JSON.parse(readFileSync(fixture("io", "torch_dtypes.expected.json"), "utf8")) as Record<string, { dtype: string; shape: number[]; values: (number | string)[] }>;
+  const expected = JSON.parse(readFileSync(fixture("io", "torch_dtypes.expected.json"), "utf8")) as Record<
+    string,
+    { dtype: string; shape: number[]; values: (number | string)[] }
+  >;
   const path = fixture("io", "torch_dtypes.safetensors");
   const got = loadSafetensors(path);
   assert.deepEqual([...got.keys()].sort(), Object.keys(expected).sort());
@@ -29,11 +38,19 @@ test("reads every dtype of a file PyTorch produced, including tensors at unalign
   }
   const header = readSafetensorsHeader(path);
   assert.deepEqual({ ...header.metadata }, { format: "pt", producer: "torch 1.13.0" });
-  assert.equal(header.tensors.find((t) => t.name === "b.float")!.begin, 10, "the fixture really puts an f32 tensor at an unaligned offset");
+  assert.equal(
+    header.tensors.find((t) => t.name === "b.float")!.begin,
+    10,
+    "the fixture really puts an f32 tensor at an unaligned offset",
+  );
 });
 
 test("f16 and bf16 conversions round exactly as PyTorch does (nearest even, overflow to inf, subnormals)", () => {
-  const r = JSON.parse(readFileSync(fixture("io", "rounding.json"), "utf8")) as { f32_bits: number[]; f16_bits: number[]; bf16_bits: number[] };
+  const r = JSON.parse(readFileSync(fixture("io", "rounding.json"), "utf8")) as {
+    f32_bits: number[];
+    f16_bits: number[];
+    bf16_bits: number[];
+  };
   const f = new Float32Array(Int32Array.from(r.f32_bits).buffer);
   for (let i = 0; i < f.length; i++) {
     assert.equal(f32ToF16(f[i]!), r.f16_bits[i], `f16 of ${f[i]} (#${i})`);
@@ -56,9 +73,9 @@ test("round trip: save → load gives identical tensors for F32, I64 and I32, an
   const tensors = {
     "bert.embeddings.word_embeddings.weight": randn([17, 8], rng),
     "bert.pooler.dense.bias": randn([8], rng),
-    "position_ids": tensor([0, 1, 2, 3, -5, 2147483647, -2147483648], [1, 7], { dtype: "i32" }),
-    "scalar": new Tensor(Float32Array.of(-0), []),
-    "empty": new Tensor(new Float32Array(0), [3, 0]),
+    position_ids: tensor([0, 1, 2, 3, -5, 2147483647, -2147483648], [1, 7], { dtype: "i32" }),
+    scalar: new Tensor(Float32Array.of(-0), []),
+    empty: new Tensor(new Float32Array(0), [3, 0]),
   };
   const dir = tmpDir();
   const path = join(dir, "model.safetensors");
@@ -87,25 +104,42 @@ test("round trip: save → load gives identical tensors for F32, I64 and I32, an
 test("F16 and BF16 storage round to the nearest representable value", () => {
   const t = tensor([1, 0.1, -3.14159, 70000, 1e-8]);
   const h = parseSafetensors(serializeSafetensors({ t }, { floatDType: "F16" })).tensors.get("t")!;
-  assert.deepEqual(Array.from(h.data), Array.from(t.data).map((v) => f16ToF32(f32ToF16(v))));
+  assert.deepEqual(
+    Array.from(h.data),
+    Array.from(t.data).map((v) => f16ToF32(f32ToF16(v))),
+  );
   assert.equal(h.data[3], Infinity);
   const b = parseSafetensors(serializeSafetensors({ t }, { dtypes: { t: "BF16" } })).tensors.get("t")!;
-  assert.deepEqual(Array.from(b.data), Array.from(t.data).map((v) => bf16ToF32(f32ToBf16(v))));
+  assert.deepEqual(
+    Array.from(b.data),
+    Array.from(t.data).map((v) => bf16ToF32(f32ToBf16(v))),
+  );
   assert.throws(() => serializeSafetensors({ t }, { dtypes: { t: "I64" } }), /cannot store f32 tensor "t" as I64/);
 });
 
 test("an I64 value outside the 32-bit range is refused, naming the tensor and the value", () => {
-  assert.throws(() => loadSafetensors(fixture("io", "int64_overflow.safetensors")), (e: Error) => {
-    assert.ok(e instanceof FormatError);
-    assert.match(e.message, /int64_overflow\.safetensors: tensor "ids" \(I64\) element 1 = 1099511627776 does not fit/);
-    return true;
-  });
+  assert.throws(
+    () => loadSafetensors(fixture("io", "int64_overflow.safetensors")),
+    (e: Error) => {
+      assert.ok(e instanceof FormatError);
+      assert.match(
+        e.message,
+        /int64_overflow\.safetensors: tensor "ids" \(I64\) element 1 = 1099511627776 does not fit/,
+      );
+      return true;
+    },
+  );
 });
 
 // ---- corrupt files
 
-function file(header: unknown, data: Uint8Array | number = 0, opts: { rawHeader?: string | Uint8Array; declaredLength?: number } = {}): Uint8Array {
-  const text = typeof opts.rawHeader === "object" ? opts.rawHeader : Buffer.from(opts.rawHeader ?? JSON.stringify(header), "utf8");
+function file(
+  header: unknown,
+  data: Uint8Array | number = 0,
+  opts: { rawHeader?: string | Uint8Array; declaredLength?: number } = {},
+): Uint8Array {
+  const text =
+    typeof opts.rawHeader === "object" ? opts.rawHeader : Buffer.from(opts.rawHeader ?? JSON.stringify(header), "utf8");
   const body = typeof data === "number" ? new Uint8Array(data) : data;
   const out = new Uint8Array(8 + text.length + body.length);
   new DataView(out.buffer).setBigUint64(0, BigInt(opts.declaredLength ?? text.length), true);
@@ -119,21 +153,61 @@ const f32 = (shape: number[], begin: number, end: number) => ({ dtype: "F32", sh
 const CORRUPT: [string, Uint8Array, RegExp][] = [
   ["empty file", new Uint8Array(0), /file is 0 bytes, shorter than the 8-byte header length/],
   ["7 bytes", new Uint8Array(7), /shorter than the 8-byte header length/],
-  ["header length past the end", file({}, 0, { declaredLength: 1000 }), /header length 1000 runs past the end of the \d+-byte file/],
-  ["absurd header length", file({}, 0, { declaredLength: 2 ** 40 }), /header length 1099511627776 exceeds the 100000000-byte limit/],
+  [
+    "header length past the end",
+    file({}, 0, { declaredLength: 1000 }),
+    /header length 1000 runs past the end of the \d+-byte file/,
+  ],
+  [
+    "absurd header length",
+    file({}, 0, { declaredLength: 2 ** 40 }),
+    /header length 1099511627776 exceeds the 100000000-byte limit/,
+  ],
   ["header not an object", file([1, 2]), /header does not start with '\{'/],
   ["header not JSON", file(null, 0, { rawHeader: '{"a": ' }), /header is not valid JSON/],
-  ["header invalid UTF-8", file(null, 0, { rawHeader: Uint8Array.of(0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d) }), /header is not valid UTF-8/],
-  ["unknown dtype", file({ w: { dtype: "F17", shape: [1], data_offsets: [0, 4] } }, 4), /tensor "w": unknown dtype "F17"/],
-  ["negative dim", file({ w: f32([-1], 0, 4) }, 4), /tensor "w": shape \[-1\] has a dimension that is not a non-negative integer/],
+  [
+    "header invalid UTF-8",
+    file(null, 0, { rawHeader: Uint8Array.of(0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d) }),
+    /header is not valid UTF-8/,
+  ],
+  [
+    "unknown dtype",
+    file({ w: { dtype: "F17", shape: [1], data_offsets: [0, 4] } }, 4),
+    /tensor "w": unknown dtype "F17"/,
+  ],
+  [
+    "negative dim",
+    file({ w: f32([-1], 0, 4) }, 4),
+    /tensor "w": shape \[-1\] has a dimension that is not a non-negative integer/,
+  ],
   ["fractional dim", file({ w: f32([1.5], 0, 4) }, 4), /not a non-negative integer/],
-  ["offsets not a pair", file({ w: { dtype: "F32", shape: [1], data_offsets: [0] } }, 4), /tensor "w": data_offsets must be \[begin, end\]/],
+  [
+    "offsets not a pair",
+    file({ w: { dtype: "F32", shape: [1], data_offsets: [0] } }, 4),
+    /tensor "w": data_offsets must be \[begin, end\]/,
+  ],
   ["offsets reversed", file({ w: f32([0], 4, 0) }, 4), /end before they begin/],
-  ["span does not match shape", file({ w: f32([2, 2], 0, 12) }, 12), /tensor "w": data_offsets \[0, 12\] span 12 bytes but shape \[2, 2\] of F32 needs 16/],
-  ["overlap", file({ a: f32([2], 0, 8), b: f32([2], 4, 12) }, 12), /tensor "b" bytes \[4, 12\) overlap tensor "a" \[0, 8\)/],
-  ["gap", file({ a: f32([1], 0, 4), b: f32([1], 8, 12) }, 12), /gap in the data buffer: bytes \[4, 8\) before tensor "b"/],
+  [
+    "span does not match shape",
+    file({ w: f32([2, 2], 0, 12) }, 12),
+    /tensor "w": data_offsets \[0, 12\] span 12 bytes but shape \[2, 2\] of F32 needs 16/,
+  ],
+  [
+    "overlap",
+    file({ a: f32([2], 0, 8), b: f32([2], 4, 12) }, 12),
+    /tensor "b" bytes \[4, 12\) overlap tensor "a" \[0, 8\)/,
+  ],
+  [
+    "gap",
+    file({ a: f32([1], 0, 4), b: f32([1], 8, 12) }, 12),
+    /gap in the data buffer: bytes \[4, 8\) before tensor "b"/,
+  ],
   ["gap at start", file({ a: f32([1], 4, 8) }, 8), /gap in the data buffer: bytes \[0, 4\)/],
-  ["truncated data", file({ a: f32([4], 0, 16) }, 10), /tensor "a" bytes \[0, 16\) run past the end of the 10-byte data buffer/],
+  [
+    "truncated data",
+    file({ a: f32([4], 0, 16) }, 10),
+    /tensor "a" bytes \[0, 16\) run past the end of the 10-byte data buffer/,
+  ],
   ["trailing bytes", file({ a: f32([1], 0, 4) }, 9), /the tensors cover 4 bytes but the data buffer holds 9/],
   ["metadata not strings", file({ __metadata__: { n: 1 } }), /"__metadata__"."n" must be a string/],
   ["unknown entry field", file({ a: { ...f32([1], 0, 4), extra: 1 } }, 4), /tensor "a": unknown field "extra"/],
@@ -143,12 +217,15 @@ const CORRUPT: [string, Uint8Array, RegExp][] = [
 
 for (const [what, bytes, why] of CORRUPT) {
   test(`refuses a corrupt file: ${what}`, () => {
-    assert.throws(() => parseSafetensors(bytes, "bad.safetensors"), (e: Error) => {
-      assert.ok(e instanceof FormatError, `${what}: expected a FormatError, got ${e.constructor.name}: ${e.message}`);
-      assert.match(e.message, /^bad\.safetensors: /, "the message says where");
-      assert.match(e.message, why);
-      return true;
-    });
+    assert.throws(
+      () => parseSafetensors(bytes, "bad.safetensors"),
+      (e: Error) => {
+        assert.ok(e instanceof FormatError, `${what}: expected a FormatError, got ${e.constructor.name}: ${e.message}`);
+        assert.match(e.message, /^bad\.safetensors: /, "the message says where");
+        assert.match(e.message, why);
+        return true;
+      },
+    );
   });
 }
 
@@ -161,7 +238,10 @@ test("a file truncated at any length is refused with a FormatError, from disk as
     if (len % 9 === 0) {
       const p = join(dir, `cut-${len}.safetensors`);
       writeFileSync(p, cut);
-      assert.throws(() => loadSafetensors(p), (e: Error) => e instanceof FormatError && e.message.startsWith(p));
+      assert.throws(
+        () => loadSafetensors(p),
+        (e: Error) => e instanceof FormatError && e.message.startsWith(p),
+      );
     }
   }
   assert.equal(parseSafetensors(whole).tensors.size, 2);

@@ -24,7 +24,10 @@ export function close(actual: unknown, expected: unknown, msg = "", tol = 1e-12)
       const x = a as number;
       if (Number.isNaN(e)) return assert.ok(Number.isNaN(x), `${path(p)}: expected NaN, got ${x}`);
       if (!Number.isFinite(e)) return assert.equal(x, e, path(p));
-      assert.ok(Math.abs(x - e) <= tol * Math.max(1, Math.abs(e)), `${path(p)}: expected ${e}, got ${x} (diff ${x - e})`);
+      assert.ok(
+        Math.abs(x - e) <= tol * Math.max(1, Math.abs(e)),
+        `${path(p)}: expected ${e}, got ${x} (diff ${x - e})`,
+      );
       return;
     }
     if (Array.isArray(e)) {
@@ -35,7 +38,8 @@ export function close(actual: unknown, expected: unknown, msg = "", tol = 1e-12)
       return;
     }
     if (e !== null && typeof e === "object") {
-      for (const k of Object.keys(e)) walk((a as Record<string, unknown>)[k], (e as Record<string, unknown>)[k], `${p}.${k}`);
+      for (const k of Object.keys(e))
+        walk((a as Record<string, unknown>)[k], (e as Record<string, unknown>)[k], `${p}.${k}`);
       return;
     }
     assert.deepEqual(a, e, path(p));

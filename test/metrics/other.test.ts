@@ -2,9 +2,23 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  meanSquaredError, rootMeanSquaredError, meanAbsoluteError, r2Score, pearson, spearman,
-  precisionAtK, recallAtK, hitRateAtK, meanReciprocalRank, meanAveragePrecision, ndcgAtK, ndcgScore,
-  perplexity, bitsPerToken, bitsPerCharacter, LossAccumulator,
+  meanSquaredError,
+  rootMeanSquaredError,
+  meanAbsoluteError,
+  r2Score,
+  pearson,
+  spearman,
+  precisionAtK,
+  recallAtK,
+  hitRateAtK,
+  meanReciprocalRank,
+  meanAveragePrecision,
+  ndcgAtK,
+  ndcgScore,
+  perplexity,
+  bitsPerToken,
+  bitsPerCharacter,
+  LossAccumulator,
 } from "../../src/metrics/index.js";
 import { captureWarnings } from "../../src/metrics/warnings.js";
 import { close, fixture } from "./helpers.js";
@@ -41,7 +55,11 @@ test("ndcgScore matches scikit-learn (tie-averaged and tie-ignoring, every cut-o
 });
 
 test("recommendation metrics follow their definitions", () => {
-  const recs = [["a", "b", "c", "d"], ["x", "y", "z", "w"], ["p", "q", "r", "s"]];
+  const recs = [
+    ["a", "b", "c", "d"],
+    ["x", "y", "z", "w"],
+    ["p", "q", "r", "s"],
+  ];
   const rel = [["b", "d", "e"], ["w"], ["q"]];
   close(precisionAtK(recs, rel, { k: 2 }), (1 / 2 + 0 + 1 / 2) / 3);
   close(recallAtK(recs, rel, { k: 2 }), (1 / 3 + 0 + 1) / 3);
@@ -50,10 +68,14 @@ test("recommendation metrics follow their definitions", () => {
   close(meanReciprocalRank(recs, rel, { k: 3 }), (1 / 2 + 0 + 1 / 2) / 3);
   // ml_metrics apk: (1/2 + 2/4) / min(3, 4); (1/4) / 1; (1/2) / 1
   close(meanAveragePrecision(recs, rel, { k: 4 }), ((1 / 2 + 2 / 4) / 3 + 1 / 4 + 1 / 2) / 3);
-  const dcg0 = 1 / Math.log2(3) + 1 / Math.log2(5), idcg0 = 1 + 1 / Math.log2(3) + 1 / Math.log2(4);
-  close(ndcgAtK(recs, rel), (dcg0 / idcg0 + (1 / Math.log2(5)) / 1 + (1 / Math.log2(3)) / 1) / 3);
+  const dcg0 = 1 / Math.log2(3) + 1 / Math.log2(5),
+    idcg0 = 1 + 1 / Math.log2(3) + 1 / Math.log2(4);
+  close(ndcgAtK(recs, rel), (dcg0 / idcg0 + 1 / Math.log2(5) / 1 + 1 / Math.log2(3) / 1) / 3);
   // graded relevance, exponential gain
-  close(ndcgAtK([["a", "b"]], [{ a: 1, b: 3 }], { gain: "exponential" }), (1 + 7 / Math.log2(3)) / (7 + 1 / Math.log2(3)));
+  close(
+    ndcgAtK([["a", "b"]], [{ a: 1, b: 3 }], { gain: "exponential" }),
+    (1 + 7 / Math.log2(3)) / (7 + 1 / Math.log2(3)),
+  );
   // a user without relevant items is left out, with a warning
   const { value, warnings } = captureWarnings(() => recallAtK([["a"], ["b"]], [["a"], []]));
   assert.equal(value, 1);

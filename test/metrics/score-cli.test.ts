@@ -18,8 +18,10 @@ const file = (name: string, lines: string[]) => {
 
 /** Runs the CLI, capturing stdout and stderr. */
 async function graft(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "", err = "";
-  const w1 = process.stdout.write.bind(process.stdout), w2 = process.stderr.write.bind(process.stderr);
+  let out = "",
+    err = "";
+  const w1 = process.stdout.write.bind(process.stdout),
+    w2 = process.stderr.write.bind(process.stderr);
   process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
   process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
   try {
@@ -36,50 +38,109 @@ const refs = ["The cat is on the mat.", "A dog barked loudly.", "nothing here", 
 const refs2 = ["There is a cat on the mat.", "", "still nothing", "The BOM stays"];
 
 test("bleu, chrf and ter from text files equal the library (multiple references, blank lines, BOM)", async () => {
-  const h = file("hyp.txt", hyps), r = file("ref.txt", refs), r2 = file("ref2.txt", refs2);
+  const h = file("hyp.txt", hyps),
+    r = file("ref.txt", refs),
+    r2 = file("ref2.txt", refs2);
   const { code, out } = await graft("score", "bleu", "chrf", "ter", "--hyp", h, "--ref", r, "--ref", r2, "--json");
   assert.equal(code, 0);
   const rows = JSON.parse(out) as { metric: string; score: number; signature: string }[];
-  close(rows.map((x) => x.score), [corpusBleu(hyps, [refs, refs2]).score, corpusChrf(hyps, [refs, refs2]).score, corpusTer(hyps, [refs, refs2]).score]);
+  close(
+    rows.map((x) => x.score),
+    [
+      corpusBleu(hyps, [refs, refs2]).score,
+      corpusChrf(hyps, [refs, refs2]).score,
+      corpusTer(hyps, [refs, refs2]).score,
+    ],
+  );
   assert.equal(rows[0]!.signature, "nrefs:var|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0");
 });
 
 test("the text table prints sacrebleu-style details and signatures", async () => {
-  const { out } = await graft("score", "bleu", "--hyp", file("h1.txt", hyps), "--ref", file("r1.txt", refs), "--tokenize", "intl", "--lowercase");
+  const { out } = await graft(
+    "score",
+    "bleu",
+    "--hyp",
+    file("h1.txt", hyps),
+    "--ref",
+    file("r1.txt", refs),
+    "--tokenize",
+    "intl",
+    "--lowercase",
+  );
   assert.match(out, /^BLEU +\d+\.\d{4} {2}[\d.]+\/[\d.]+\/[\d.]+\/[\d.]+ \(BP = /);
   assert.match(out, /nrefs:1\|case:lc\|eff:no\|tok:intl\|smooth:exp\|version:2\.6\.0/);
 });
 
 test("classification metrics read labels and scores from text and JSONL", async () => {
-  const gold = ["1", "0", "1", "1", "0", "0", "1"], pred = ["1", "0", "0", "1", "0", "1", "1"];
+  const gold = ["1", "0", "1", "1", "0", "0", "1"],
+    pred = ["1", "0", "0", "1", "0", "1", "1"];
   const score = ["0.9", "0.2", "0.4", "0.8", "0.1", "0.6", "0.7"];
-  const g = file("gold.txt", gold), p = file("pred.txt", pred), s = file("score.txt", score);
+  const g = file("gold.txt", gold),
+    p = file("pred.txt", pred),
+    s = file("score.txt", score);
   const { out } = await graft("score", "f1", "roc-auc", "--hyp", p, "--ref", g, "--json");
   close(JSON.parse(out)[0].score, f1(gold.map(Number), pred.map(Number)));
   const auc = await graft("score", "roc-auc", "--hyp", s, "--ref", g, "--json");
   close(JSON.parse(auc.out).score, rocAuc(gold.map(Number), score.map(Number)) as number);
-  const jl = file("preds.jsonl", gold.map((t, i) => JSON.stringify({ label: t === "1" ? "spam" : "ham", pred: pred[i] === "1" ? "spam" : "ham" })));
-  const r = await graft("score", "f1", "--hyp", jl, "--ref", jl, "--hyp-field", "pred", "--ref-field", "label", "--pos-label", "spam", "--json");
+  const jl = file(
+    "preds.jsonl",
+    gold.map((t, i) => JSON.stringify({ label: t === "1" ? "spam" : "ham", pred: pred[i] === "1" ? "spam" : "ham" })),
+  );
+  const r = await graft(
+    "score",
+    "f1",
+    "--hyp",
+    jl,
+    "--ref",
+    jl,
+    "--hyp-field",
+    "pred",
+    "--ref-field",
+    "label",
+    "--pos-label",
+    "spam",
+    "--json",
+  );
   close(JSON.parse(r.out).score, f1(gold.map(Number), pred.map(Number)));
   const rep = await graft("score", "classification-report", "--hyp", p, "--ref", g);
   assert.match(rep.out, /accuracy {25}0\.7143 {9}7/);
 });
 
 test("entity, regression, ranking and language-model metrics run end to end", async () => {
-  const gt = file("gold.tags", ["B-PER I-PER O B-LOC", "O B-ORG I-ORG"]), pt = file("pred.tags", ["B-PER I-PER O B-ORG", "O B-ORG I-ORG"]);
+  const gt = file("gold.tags", ["B-PER I-PER O B-LOC", "O B-ORG I-ORG"]),
+    pt = file("pred.tags", ["B-PER I-PER O B-ORG", "O B-ORG I-ORG"]);
   close(JSON.parse((await graft("score", "entity-f1", "--hyp", pt, "--ref", gt, "--json")).out).score, 2 / 3);
-  const y = file("y.txt", ["1", "2", "3", "4"]), yh = file("yh.txt", ["1", "2", "3", "5"]);
+  const y = file("y.txt", ["1", "2", "3", "4"]),
+    yh = file("yh.txt", ["1", "2", "3", "5"]);
   close(JSON.parse((await graft("score", "mse", "--hyp", yh, "--ref", y, "--json")).out).score, 0.25);
-  const recs = file("recs.txt", ["a b c", "x y"]), rel = file("rel.txt", ['["b"]', '{"y": 3, "q": 1}']);
+  const recs = file("recs.txt", ["a b c", "x y"]),
+    rel = file("rel.txt", ['["b"]', '{"y": 3, "q": 1}']);
   const rk = JSON.parse((await graft("score", "mrr", "hit-rate@1", "--hyp", recs, "--ref", rel, "--json")).out);
-  close(rk.map((x: { score: number }) => x.score), [0.5, 0]);
+  close(
+    rk.map((x: { score: number }) => x.score),
+    [0.5, 0],
+  );
   const loss = file("loss.jsonl", ['{"loss": 10, "tokens": 5}', '{"loss": 2, "tokens": 5}']);
   close(JSON.parse((await graft("score", "perplexity", "--hyp", loss, "--json")).out).score, Math.exp(1.2));
 });
 
 test("paired bootstrap and confidence intervals annotate generation scores", async () => {
-  const r = file("pr.txt", refs), a = file("pa.txt", hyps), b = file("pb.txt", refs);
-  const { code, out } = await graft("score", "bleu", "--hyp", a, "--hyp", b, "--ref", r, "--paired-bs", "100", "--json");
+  const r = file("pr.txt", refs),
+    a = file("pa.txt", hyps),
+    b = file("pb.txt", refs);
+  const { code, out } = await graft(
+    "score",
+    "bleu",
+    "--hyp",
+    a,
+    "--hyp",
+    b,
+    "--ref",
+    r,
+    "--paired-bs",
+    "100",
+    "--json",
+  );
   assert.equal(code, 0);
   const rows = JSON.parse(out);
   assert.equal(rows[1].pairedTest.method, "paired bootstrap");
@@ -90,13 +151,28 @@ test("paired bootstrap and confidence intervals annotate generation scores", asy
 });
 
 test("clear errors: line counts, bad numbers, single-class ROC AUC, unknown metric, missing field; warnings for undefined scores", async () => {
-  const h = file("e-h.txt", ["a", "b", "c"]), r = file("e-r.txt", ["a", "b"]);
+  const h = file("e-h.txt", ["a", "b", "c"]),
+    r = file("e-r.txt", ["a", "b"]);
   let res = await graft("score", "bleu", "--hyp", h, "--ref", r);
   assert.equal(res.code, 1);
   assert.match(res.err, /e-r\.txt: 2 references, but .*e-h\.txt has 3 predictions/);
-  res = await graft("score", "roc-auc", "--hyp", file("nan.txt", ["0.5", "nan", "0.1"]), "--ref", file("lab.txt", ["1", "0", "1"]));
+  res = await graft(
+    "score",
+    "roc-auc",
+    "--hyp",
+    file("nan.txt", ["0.5", "nan", "0.1"]),
+    "--ref",
+    file("lab.txt", ["1", "0", "1"]),
+  );
   assert.match(res.err, /nan\.txt, line 2: expected finite scores, got "nan"/);
-  res = await graft("score", "roc-auc", "--hyp", file("s3.txt", ["0.2", "0.5", "0.9"]), "--ref", file("one.txt", ["1", "1", "1"]));
+  res = await graft(
+    "score",
+    "roc-auc",
+    "--hyp",
+    file("s3.txt", ["0.2", "0.5", "0.9"]),
+    "--ref",
+    file("one.txt", ["1", "1", "1"]),
+  );
   assert.match(res.err, /only one class \(1\) is present in yTrue; ROC AUC is not defined/);
   res = await graft("score", "blue", "--hyp", h, "--ref", h);
   assert.match(res.err, /unknown metric "blue"/);

@@ -2,7 +2,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  rocCurve, precisionRecallCurve, rocAuc, averagePrecision, topKAccuracy, logLoss, brierScore, expectedCalibrationError, calibrationError,
+  rocCurve,
+  precisionRecallCurve,
+  rocAuc,
+  averagePrecision,
+  topKAccuracy,
+  logLoss,
+  brierScore,
+  expectedCalibrationError,
+  calibrationError,
   type ScoreAverage,
 } from "../../src/metrics/classification/index.js";
 import { captureWarnings } from "../../src/metrics/warnings.js";
@@ -32,8 +40,22 @@ test("binary ROC and PR curves with ties and weights match scikit-learn", () => 
   roc(s.roc_True, () => rocCurve(s.yTrue, s.yScore), "roc");
   roc(s.roc_False, () => rocCurve(s.yTrue, s.yScore, { dropIntermediate: false }), "roc (all thresholds)");
   roc(s.rocWeighted, () => rocCurve(s.yTrue, s.yScore, { sampleWeight: s.sampleWeight }), "weighted roc");
-  check(s.pr, () => { const r = precisionRecallCurve(s.yTrue, s.yScore); return [r.precision, r.recall, r.thresholds]; }, "pr curve");
-  check(s.prWeighted, () => { const r = precisionRecallCurve(s.yTrue, s.yScore, { sampleWeight: s.sampleWeight }); return [r.precision, r.recall, r.thresholds]; }, "weighted pr curve");
+  check(
+    s.pr,
+    () => {
+      const r = precisionRecallCurve(s.yTrue, s.yScore);
+      return [r.precision, r.recall, r.thresholds];
+    },
+    "pr curve",
+  );
+  check(
+    s.prWeighted,
+    () => {
+      const r = precisionRecallCurve(s.yTrue, s.yScore, { sampleWeight: s.sampleWeight });
+      return [r.precision, r.recall, r.thresholds];
+    },
+    "weighted pr curve",
+  );
 });
 
 test("binary ROC AUC, partial AUC, average precision, Brier and log loss match scikit-learn", () => {
@@ -41,9 +63,14 @@ test("binary ROC AUC, partial AUC, average precision, Brier and log loss match s
   check(s.rocAuc, () => rocAuc(s.yTrue, s.yScore), "roc auc", 0);
   check(s.rocAucWeighted, () => rocAuc(s.yTrue, s.yScore, { sampleWeight: s.sampleWeight }), "weighted roc auc");
   check(s.rocAucContinuous, () => rocAuc(s.yTrue, s.yScoreContinuous), "roc auc continuous", 0);
-  for (const mf of [0.1, 0.35, 0.8]) check(s[`rocAucMaxFpr_${mf}`], () => rocAuc(s.yTrue, s.yScore, { maxFpr: mf }), `partial auc ${mf}`);
+  for (const mf of [0.1, 0.35, 0.8])
+    check(s[`rocAucMaxFpr_${mf}`], () => rocAuc(s.yTrue, s.yScore, { maxFpr: mf }), `partial auc ${mf}`);
   check(s.ap, () => averagePrecision(s.yTrue, s.yScore), "average precision");
-  check(s.apWeighted, () => averagePrecision(s.yTrue, s.yScore, { sampleWeight: s.sampleWeight }), "weighted average precision");
+  check(
+    s.apWeighted,
+    () => averagePrecision(s.yTrue, s.yScore, { sampleWeight: s.sampleWeight }),
+    "weighted average precision",
+  );
   check(s.apPos0, () => averagePrecision(s.yTrue, s.yScore, { posLabel: 0 }), "average precision of class 0");
   check(s.apContinuous, () => averagePrecision(s.yTrue, s.yScoreContinuous), "average precision continuous");
   check(s.brier, () => brierScore(s.yTrue, s.yScore), "brier");
@@ -59,7 +86,11 @@ test("multiclass ROC AUC (ovr, ovo), top-k, log loss and average precision match
   const m = fx.multiclass;
   for (const mc of ["ovr", "ovo"] as const) {
     for (const avg of ["macro", "weighted", "micro", null] as (ScoreAverage | null)[]) {
-      check(m[`rocAuc_${mc}_${avg ?? "None"}`], () => rocAuc(m.yTrue, m.yProb, { multiClass: mc, average: avg }), `roc auc ${mc} ${avg}`);
+      check(
+        m[`rocAuc_${mc}_${avg ?? "None"}`],
+        () => rocAuc(m.yTrue, m.yProb, { multiClass: mc, average: avg }),
+        `roc auc ${mc} ${avg}`,
+      );
     }
   }
   for (const k of [1, 2, 3]) check(m[`topK_${k}`], () => topKAccuracy(m.yTrue, m.yProb, { k }), `top-${k}`);
@@ -68,13 +99,33 @@ test("multiclass ROC AUC (ovr, ovo), top-k, log loss and average precision match
   // it must equal the multilabel score of the binarized targets, which the fixtures pin down.
   const onehot = (m.yTrue as number[]).map((c) => [0, 1, 2, 3].map((k) => (k === c ? 1 : 0)));
   for (const avg of ["macro", "weighted", "micro"] as ScoreAverage[]) {
-    close(averagePrecision(m.yTrue, m.yProb, { average: avg }), averagePrecision(onehot, m.yProb, { average: avg }), `ap ${avg}`);
+    close(
+      averagePrecision(m.yTrue, m.yProb, { average: avg }),
+      averagePrecision(onehot, m.yProb, { average: avg }),
+      `ap ${avg}`,
+    );
   }
-  check(m.rocAucMissingLabel, () => rocAuc(m.yTrueMissing, m.yProb, { multiClass: "ovo", labels: [0, 1, 2, 3] }), "ovo with an absent class");
+  check(
+    m.rocAucMissingLabel,
+    () => rocAuc(m.yTrueMissing, m.yProb, { multiClass: "ovo", labels: [0, 1, 2, 3] }),
+    "ovo with an absent class",
+  );
   check(m.logLossLabels, () => logLoss(m.yTrueMissing, m.yProb, { labels: [0, 1, 2, 3] }), "log loss with labels");
   check(m.topKLabels, () => topKAccuracy(m.yTrueMissing, m.yProb, { k: 2, labels: [0, 1, 2, 3] }), "top-k with labels");
   assert.throws(() => rocAuc(m.yTrue, m.yProb), /multiClass: "ovr" or "ovo"/);
-  assert.throws(() => rocAuc([0, 1, 2], [[0.5, 0.6, 0.1], [0.2, 0.2, 0.6], [0.1, 0.1, 0.8]], { multiClass: "ovr" }), /sums to 1.2/);
+  assert.throws(
+    () =>
+      rocAuc(
+        [0, 1, 2],
+        [
+          [0.5, 0.6, 0.1],
+          [0.2, 0.2, 0.6],
+          [0.1, 0.1, 0.8],
+        ],
+        { multiClass: "ovr" },
+      ),
+    /sums to 1.2/,
+  );
 });
 
 test("multilabel ROC AUC and average precision match scikit-learn for every average", () => {
@@ -88,15 +139,23 @@ test("multilabel ROC AUC and average precision match scikit-learn for every aver
 test("ROC AUC equals the Mann-Whitney probability that a positive outranks a negative (ties count half)", () => {
   const y = [0, 0, 1, 1, 0, 1, 0, 1, 1, 0];
   const s = [0.1, 0.4, 0.4, 0.8, 0.3, 0.3, 0.9, 0.5, 0.2, 0.5];
-  let wins = 0, pairs = 0;
-  for (let i = 0; i < y.length; i++) for (let j = 0; j < y.length; j++) {
-    if (y[i] !== 1 || y[j] !== 0) continue;
-    pairs++;
-    wins += s[i]! > s[j]! ? 1 : s[i] === s[j] ? 0.5 : 0;
-  }
+  let wins = 0,
+    pairs = 0;
+  for (let i = 0; i < y.length; i++)
+    for (let j = 0; j < y.length; j++) {
+      if (y[i] !== 1 || y[j] !== 0) continue;
+      pairs++;
+      wins += s[i]! > s[j]! ? 1 : s[i] === s[j] ? 0.5 : 0;
+    }
   close(rocAuc(y, s), wins / pairs);
   // string labels: the greater label ("spam") is the positive class
-  close(rocAuc(y.map((v) => (v ? "spam" : "ham")), s), wins / pairs);
+  close(
+    rocAuc(
+      y.map((v) => (v ? "spam" : "ham")),
+      s,
+    ),
+    wins / pairs,
+  );
 });
 
 test("expected calibration error follows its definition", () => {
@@ -109,13 +168,44 @@ test("expected calibration error follows its definition", () => {
   close(r.value, 0.275);
   assert.equal(r.bins.length, 2);
   // Multiclass: confidence is the top probability, the outcome whether the top class is right.
-  close(expectedCalibrationError([0, 1], [[0.9, 0.1], [0.7, 0.3]], { nBins: 10 }), 0.5 * 0.1 + 0.5 * 0.7);
+  close(
+    expectedCalibrationError(
+      [0, 1],
+      [
+        [0.9, 0.1],
+        [0.7, 0.3],
+      ],
+      { nBins: 10 },
+    ),
+    0.5 * 0.1 + 0.5 * 0.7,
+  );
 });
 
 test("log loss refuses labels it cannot place and warns on unnormalised rows", () => {
   assert.throws(() => logLoss([0, 0], [0.2, 0.3]), /only one label/);
-  assert.throws(() => logLoss([0, 1, 5], [[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]], { labels: [0, 1] }), /yTrue\[2\] = 5 is not one of the labels/);
-  const { warnings } = captureWarnings(() => logLoss([0, 1, 2], [[0.5, 0.5, 0.5], [0.2, 0.5, 0.3], [0.2, 0.3, 0.5]]));
+  assert.throws(
+    () =>
+      logLoss(
+        [0, 1, 5],
+        [
+          [0.5, 0.5],
+          [0.5, 0.5],
+          [0.5, 0.5],
+        ],
+        { labels: [0, 1] },
+      ),
+    /yTrue\[2\] = 5 is not one of the labels/,
+  );
+  const { warnings } = captureWarnings(() =>
+    logLoss(
+      [0, 1, 2],
+      [
+        [0.5, 0.5, 0.5],
+        [0.2, 0.5, 0.3],
+        [0.2, 0.3, 0.5],
+      ],
+    ),
+  );
   assert.match(warnings[0]!, /do not sum to one/);
 });
 

@@ -2,8 +2,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  getEntities, strictEntities, entityPrecisionRecallF1, entityF1, entityPrecision, entityRecall, tokenAccuracy, entityReport,
-  type EntityAverage, type Scheme,
+  getEntities,
+  strictEntities,
+  entityPrecisionRecallF1,
+  entityF1,
+  entityPrecision,
+  entityRecall,
+  tokenAccuracy,
+  entityReport,
+  type EntityAverage,
+  type Scheme,
 } from "../../src/metrics/sequence-labelling/index.js";
 import { captureWarnings } from "../../src/metrics/warnings.js";
 import { close, fixture } from "./helpers.js";
@@ -20,7 +28,14 @@ function checkScores(c: any, msg: string, suffix = false, scheme: Scheme = c.sch
           const ref = c[`${mode}_${key}`] as Ref | undefined;
           if (!ref) continue;
           const run = () => {
-            const r = entityPrecisionRecallF1(c.yTrue, c.yPred, { average: avg as any, zeroDivision: zd, beta, mode, scheme, suffix });
+            const r = entityPrecisionRecallF1(c.yTrue, c.yPred, {
+              average: avg as any,
+              zeroDivision: zd,
+              beta,
+              mode,
+              scheme,
+              suffix,
+            });
             const x = r as { precision: unknown; recall: unknown; fscore: unknown; support: unknown };
             return [x.precision, x.recall, x.fscore, x.support];
           };
@@ -62,19 +77,31 @@ test("strict mode drops ill-formed chunks that the default mode repairs", () => 
   const yPred = [["I-PER", "I-PER", "O"]];
   assert.equal(entityF1(yTrue, yPred), 1);
   assert.equal(entityF1(yTrue, yPred, { mode: "strict", scheme: "IOB2" }), 0);
-  assert.deepEqual(strictEntities(["B-PER", "I-PER", "O", "B-LOC"], "IOB2"), [["PER", 0, 2], ["LOC", 3, 4]]);
+  assert.deepEqual(strictEntities(["B-PER", "I-PER", "O", "B-LOC"], "IOB2"), [
+    ["PER", 0, 2],
+    ["LOC", 3, 4],
+  ]);
   assert.deepEqual(strictEntities(["S-PER", "B-LOC", "I-LOC"], "IOBES"), [["PER", 0, 1]]);
 });
 
 test("micro is the default average; per-type reports and precision/recall helpers agree", () => {
-  const yTrue = [["O", "O", "B-MISC", "I-MISC", "B-MISC", "O", "O"], ["B-PER", "I-PER", "O"]];
-  const yPred = [["O", "O", "B-MISC", "I-MISC", "B-MISC", "I-MISC", "O"], ["B-PER", "I-PER", "O"]];
+  const yTrue = [
+    ["O", "O", "B-MISC", "I-MISC", "B-MISC", "O", "O"],
+    ["B-PER", "I-PER", "O"],
+  ];
+  const yPred = [
+    ["O", "O", "B-MISC", "I-MISC", "B-MISC", "I-MISC", "O"],
+    ["B-PER", "I-PER", "O"],
+  ];
   close(entityF1(yTrue, yPred), 2 / 3);
   close(entityF1(yTrue, yPred, { average: "macro" }), 0.75);
   close(entityPrecision(yTrue, yPred), 2 / 3);
   close(entityRecall(yTrue, yPred), 2 / 3);
   const r = entityReport(yTrue, yPred);
-  assert.deepEqual(r.rows.map(([t]) => t), ["MISC", "PER"]);
+  assert.deepEqual(
+    r.rows.map(([t]) => t),
+    ["MISC", "PER"],
+  );
   assert.equal(
     r.text,
     [
@@ -94,7 +121,10 @@ test("micro is the default average; per-type reports and precision/recall helper
 test("mismatched sentences, unknown prefixes in strict mode and a missing scheme are clear errors", () => {
   assert.throws(() => entityF1([["O", "B-PER"]], [["O"]]), /sentence 1 has 2 true tags but 1 predicted tags/);
   assert.throws(() => entityF1([["O"]], [["O"], ["O"]]), /1 sentences but yPred has 2/);
-  assert.throws(() => entityF1([["S-PER"]], [["O"]], { mode: "strict", scheme: "IOB2" }), /tag "S-PER" is not valid in the IOB2 scheme/);
+  assert.throws(
+    () => entityF1([["S-PER"]], [["O"]], { mode: "strict", scheme: "IOB2" }),
+    /tag "S-PER" is not valid in the IOB2 scheme/,
+  );
   assert.throws(() => entityF1([["B-PER"]], [["O"]], { mode: "strict" }), /needs a scheme/);
   const { warnings } = captureWarnings(() => getEntities(["B-PER", "PER", "O"]));
   assert.match(warnings[0]!, /PER seems not to be NE tag/);

@@ -13,8 +13,20 @@ import { Rng } from "../../src/util/rng.js";
 import { loadSafetensors, readSafetensorsHeader, saveSafetensors } from "../../src/io/safetensors.js";
 import { readConfig } from "../../src/io/config.js";
 import {
-  AutoConfig, AutoModel, AutoModelForMaskedLM, AutoModelForSequenceClassification, AutoModelForTokenClassification, BertForSequenceClassification,
-  BertForTokenClassification, BertModel, GPT2LMHeadModel, MODEL_CLASSES, describeLoadingInfo, fromPretrainedDir, modelClassFor, savePretrained,
+  AutoConfig,
+  AutoModel,
+  AutoModelForMaskedLM,
+  AutoModelForSequenceClassification,
+  AutoModelForTokenClassification,
+  BertForSequenceClassification,
+  BertForTokenClassification,
+  BertModel,
+  GPT2LMHeadModel,
+  MODEL_CLASSES,
+  describeLoadingInfo,
+  fromPretrainedDir,
+  modelClassFor,
+  savePretrained,
 } from "../../src/models/index.js";
 import { assertClose, expected, fixtureDir, ids, maxAbsDiff, nested, tmpDir } from "./helpers.js";
 
@@ -42,16 +54,27 @@ test("save → load gives identical tensors and outputs, for every class of ever
       const a = fromPretrainedDir(cls, fixtureDir(family));
       const dir = tmpDir();
       const files = a.savePretrained(dir);
-      assert.deepEqual(files.map((f: string) => f.slice(dir.length + 1)), ["config.json", "model.safetensors"]);
+      assert.deepEqual(
+        files.map((f: string) => f.slice(dir.length + 1)),
+        ["config.json", "model.safetensors"],
+      );
       const b = fromPretrainedDir(cls, dir);
-      assert.deepEqual(b.loadingInfo, { missingKeys: [], unexpectedKeys: [], mismatchedKeys: [], ignoredKeys: [] }, `${cls.architecture} reloads without surprises`);
-      const sa = a.stateDict(), sb = b.stateDict();
+      assert.deepEqual(
+        b.loadingInfo,
+        { missingKeys: [], unexpectedKeys: [], mismatchedKeys: [], ignoredKeys: [] },
+        `${cls.architecture} reloads without surprises`,
+      );
+      const sa = a.stateDict(),
+        sb = b.stateDict();
       assert.deepEqual([...sb.keys()], [...sa.keys()]);
-      for (const [k, t] of sa) assert.deepEqual(sb.get(k)!.data, t.data, `${cls.architecture}.${k} changed in the round trip`);
+      for (const [k, t] of sa)
+        assert.deepEqual(sb.get(k)!.data, t.data, `${cls.architecture}.${k} changed in the round trip`);
       noGrad(() => {
         const ya = a.forward(inputs) as Record<string, Tensor | null>;
         const yb = b.forward(inputs) as Record<string, Tensor | null>;
-        for (const k of Object.keys(ya)) if (ya[k] instanceof Tensor) assert.equal(maxAbsDiff(ya[k] as Tensor, yb[k] as Tensor), 0, `${cls.architecture} ${k}`);
+        for (const k of Object.keys(ya))
+          if (ya[k] instanceof Tensor)
+            assert.equal(maxAbsDiff(ya[k] as Tensor, yb[k] as Tensor), 0, `${cls.architecture} ${k}`);
       });
       assert.deepEqual(readConfig(dir).architectures, [cls.architecture]);
     }
@@ -59,7 +82,9 @@ test("save → load gives identical tensors and outputs, for every class of ever
 });
 
 test("a checkpoint saved by graft has exactly the names and shapes transformers' save_pretrained writes (F32, little-endian, format pt)", () => {
-  const hf = JSON.parse(readFileSync(join(fixtureDir("."), "hf-saved-keys.json"), "utf8")) as { classes: Record<string, Record<string, number[]>> };
+  const hf = JSON.parse(readFileSync(join(fixtureDir("."), "hf-saved-keys.json"), "utf8")) as {
+    classes: Record<string, Record<string, number[]>>;
+  };
   let compared = 0;
   for (const family of ["bert", "roberta", "distilbert", "gpt2"]) {
     const config = AutoConfig.fromPretrainedDir(fixtureDir(family));
@@ -100,7 +125,11 @@ test("a base checkpoint into a head model: only the head is newly initialized, a
   const seq = BertForSequenceClassification.fromPretrainedDir(dir, { numLabels: 4, rng: new Rng(3) });
   assert.deepEqual(seq.loadingInfo!.missingKeys, ["classifier.weight", "classifier.bias"]);
   assert.deepEqual(seq.loadingInfo!.unexpectedKeys, []);
-  assert.deepEqual(seq.bert.encoder.layer[1].output.dense.weight.data, base.encoder.layer[1].output.dense.weight.data, "the encoder comes from the checkpoint");
+  assert.deepEqual(
+    seq.bert.encoder.layer[1].output.dense.weight.data,
+    base.encoder.layer[1].output.dense.weight.data,
+    "the encoder comes from the checkpoint",
+  );
   // transformers' init for the new head: N(0, initializer_range) weights, zero bias
   const w = seq.classifier.weight.toArray();
   const std = Math.sqrt(w.reduce((s, v) => s + v * v, 0) / w.length);
@@ -108,13 +137,24 @@ test("a base checkpoint into a head model: only the head is newly initialized, a
   assert.ok(seq.classifier.bias!.toArray().every((v) => v === 0));
   assert.equal(seq.config.id2label[3], "LABEL_3");
   const lines = describeLoadingInfo(seq.loadingInfo!, seq.architecture, dir);
-  assert.match(lines.join("\n"), /Some weights of BertForSequenceClassification were not initialized from the checkpoint at .* and are newly initialized: classifier\.weight, classifier\.bias/);
+  assert.match(
+    lines.join("\n"),
+    /Some weights of BertForSequenceClassification were not initialized from the checkpoint at .* and are newly initialized: classifier\.weight, classifier\.bias/,
+  );
 
   const tok = BertForTokenClassification.fromPretrainedDir(dir);
-  assert.deepEqual([...tok.loadingInfo!.unexpectedKeys].sort(), ["pooler.dense.bias", "pooler.dense.weight"], "the token classifier has no pooler");
+  assert.deepEqual(
+    [...tok.loadingInfo!.unexpectedKeys].sort(),
+    ["pooler.dense.bias", "pooler.dense.weight"],
+    "the token classifier has no pooler",
+  );
   noGrad(() => {
     const e = expected("bert");
-    const h = seq.bert.forward({ inputIds: ids(e.input_ids), attentionMask: nested(e.attention_mask), tokenTypeIds: ids(e.token_type_ids) });
+    const h = seq.bert.forward({
+      inputIds: ids(e.input_ids),
+      attentionMask: nested(e.attention_mask),
+      tokenTypeIds: ids(e.token_type_ids),
+    });
     assertClose("base weights through the head model", h.lastHiddenState, e.last_hidden_state);
   });
 });
@@ -124,10 +164,20 @@ test("a head checkpoint into the base model strips the prefix; head weights go u
   const info = model.loadingInfo!;
   assert.deepEqual(info.missingKeys, []);
   assert.deepEqual([...info.unexpectedKeys].sort(), [
-    "classifier.bias", "classifier.weight", "cls.predictions.bias", "cls.predictions.transform.LayerNorm.bias", "cls.predictions.transform.LayerNorm.weight",
-    "cls.predictions.transform.dense.bias", "cls.predictions.transform.dense.weight", "cls.seq_relationship.bias", "cls.seq_relationship.weight",
+    "classifier.bias",
+    "classifier.weight",
+    "cls.predictions.bias",
+    "cls.predictions.transform.LayerNorm.bias",
+    "cls.predictions.transform.LayerNorm.weight",
+    "cls.predictions.transform.dense.bias",
+    "cls.predictions.transform.dense.weight",
+    "cls.seq_relationship.bias",
+    "cls.seq_relationship.weight",
   ]);
-  assert.match(describeLoadingInfo(info, model.architecture, "fixture").join("\n"), /were not used when initializing BertModel: .*cls\.seq_relationship\.weight/);
+  assert.match(
+    describeLoadingInfo(info, model.architecture, "fixture").join("\n"),
+    /were not used when initializing BertModel: .*cls\.seq_relationship\.weight/,
+  );
   // the MLM head's decoder is tied: neither its weight nor its bias is missing although the checkpoint names neither
   const mlm = AutoModelForMaskedLM.fromPretrainedDir(fixtureDir("bert"));
   assert.deepEqual(mlm.loadingInfo!.missingKeys, []);
@@ -137,15 +187,38 @@ test("old checkpoints: LayerNorm gamma/beta and stale position_ids / attn.bias b
   const legacy = new Map<string, Tensor>();
   for (const [k, t] of fixtureTensors("bert")) {
     if (!k.startsWith("bert.")) continue;
-    legacy.set(k.slice(5).replace(/LayerNorm\.weight$/, "LayerNorm.gamma").replace(/LayerNorm\.bias$/, "LayerNorm.beta"), t);
+    legacy.set(
+      k
+        .slice(5)
+        .replace(/LayerNorm\.weight$/, "LayerNorm.gamma")
+        .replace(/LayerNorm\.bias$/, "LayerNorm.beta"),
+      t,
+    );
   }
-  legacy.set("embeddings.position_ids", tensor(Array.from({ length: 64 }, (_, i) => i), [1, 64], { dtype: "i32" }));
+  legacy.set(
+    "embeddings.position_ids",
+    tensor(
+      Array.from({ length: 64 }, (_, i) => i),
+      [1, 64],
+      { dtype: "i32" },
+    ),
+  );
   const dir = modelDir(legacy, "bert");
   const model = BertForSequenceClassification.fromPretrainedDir(dir);
   assert.deepEqual(model.loadingInfo!.ignoredKeys, ["embeddings.position_ids"]);
   assert.deepEqual(model.loadingInfo!.missingKeys, ["classifier.weight", "classifier.bias"]);
   const e = expected("bert");
-  noGrad(() => assertClose("legacy-named weights", model.bert.forward({ inputIds: ids(e.input_ids), attentionMask: nested(e.attention_mask), tokenTypeIds: ids(e.token_type_ids) }).lastHiddenState, e.last_hidden_state));
+  noGrad(() =>
+    assertClose(
+      "legacy-named weights",
+      model.bert.forward({
+        inputIds: ids(e.input_ids),
+        attentionMask: nested(e.attention_mask),
+        tokenTypeIds: ids(e.token_type_ids),
+      }).lastHiddenState,
+      e.last_hidden_state,
+    ),
+  );
 
   const gpt = new Map<string, Tensor>();
   for (const [k, t] of fixtureTensors("gpt2")) if (k.startsWith("transformer.")) gpt.set(k.slice(12), t); // the hub's gpt2 has no prefix
@@ -154,20 +227,38 @@ test("old checkpoints: LayerNorm gamma/beta and stale position_ids / attn.bias b
   const lm = GPT2LMHeadModel.fromPretrainedDir(modelDir(gpt, "gpt2"));
   assert.deepEqual(lm.loadingInfo!.missingKeys, [], "lm_head is tied to wte");
   assert.deepEqual([...lm.loadingInfo!.ignoredKeys].sort(), ["h.0.attn.bias", "h.1.attn.masked_bias"]);
-  noGrad(() => assertClose("gpt2 from a prefix-less checkpoint", lm.forward({ inputIds: ids(expected("gpt2").input_ids), attentionMask: nested(expected("gpt2").attention_mask) }).logits, expected("gpt2").lm_logits));
+  noGrad(() =>
+    assertClose(
+      "gpt2 from a prefix-less checkpoint",
+      lm.forward({ inputIds: ids(expected("gpt2").input_ids), attentionMask: nested(expected("gpt2").attention_mask) })
+        .logits,
+      expected("gpt2").lm_logits,
+    ),
+  );
 });
 
 test("errors: an unknown model_type names the type, the file and what graft knows", () => {
   const dir = modelDir(fixtureTensors("bert"), "bert", { model_type: "llama", architectures: ["LlamaForCausalLM"] });
-  assert.throws(() => AutoModel.fromPretrainedDir(dir), (err: Error) => {
-    assert.ok(err instanceof FormatError);
-    assert.match(err.message, /config\.json: model_type "llama" is not supported/);
-    assert.match(err.message, new RegExp(dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
-    assert.match((err as FormatError).hint ?? "", /"bert".*"gpt2"/);
-    return true;
-  });
-  assert.throws(() => modelClassFor("masked-lm", "gpt2", "AutoModelForMaskedLM"), (err: Error) => err instanceof ArgumentError && /model_type "gpt2" has no masked-lm model.*"bert", "roberta", "distilbert"/.test(err.message));
-  assert.throws(() => BertModel.fromPretrainedDir(fixtureDir("gpt2")), /model_type is "gpt2" but BertModel is a bert model/);
+  assert.throws(
+    () => AutoModel.fromPretrainedDir(dir),
+    (err: Error) => {
+      assert.ok(err instanceof FormatError);
+      assert.match(err.message, /config\.json: model_type "llama" is not supported/);
+      assert.match(err.message, new RegExp(dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
+      assert.match((err as FormatError).hint ?? "", /"bert".*"gpt2"/);
+      return true;
+    },
+  );
+  assert.throws(
+    () => modelClassFor("masked-lm", "gpt2", "AutoModelForMaskedLM"),
+    (err: Error) =>
+      err instanceof ArgumentError &&
+      /model_type "gpt2" has no masked-lm model.*"bert", "roberta", "distilbert"/.test(err.message),
+  );
+  assert.throws(
+    () => BertModel.fromPretrainedDir(fixtureDir("gpt2")),
+    /model_type is "gpt2" but BertModel is a bert model/,
+  );
 });
 
 test("errors: missing backbone weights are named with the file; they are never silently initialized", () => {
@@ -175,47 +266,82 @@ test("errors: missing backbone weights are named with the file; they are never s
   t.delete("bert.encoder.layer.1.output.dense.weight");
   t.delete("bert.embeddings.LayerNorm.bias");
   const dir = modelDir(t, "bert");
-  assert.throws(() => AutoModelForSequenceClassification.fromPretrainedDir(dir), (err: Error) => {
-    assert.ok(err instanceof FormatError);
-    assert.match(err.message, /model\.safetensors: 2 weight\(s\) of BertForSequenceClassification are missing from the checkpoint/);
-    assert.match(err.message, /bert\.embeddings\.LayerNorm\.bias/);
-    assert.match(err.message, /bert\.encoder\.layer\.1\.output\.dense\.weight/);
-    assert.match((err as FormatError).hint ?? "", /cannot be newly initialized/);
-    return true;
-  });
+  assert.throws(
+    () => AutoModelForSequenceClassification.fromPretrainedDir(dir),
+    (err: Error) => {
+      assert.ok(err instanceof FormatError);
+      assert.match(
+        err.message,
+        /model\.safetensors: 2 weight\(s\) of BertForSequenceClassification are missing from the checkpoint/,
+      );
+      assert.match(err.message, /bert\.embeddings\.LayerNorm\.bias/);
+      assert.match(err.message, /bert\.encoder\.layer\.1\.output\.dense\.weight/);
+      assert.match((err as FormatError).hint ?? "", /cannot be newly initialized/);
+      return true;
+    },
+  );
 });
 
 test("errors: mis-shaped weights are all listed with both shapes; a head of another size needs ignoreMismatchedSizes", () => {
   const t = fixtureTensors("bert");
   t.set("bert.encoder.layer.0.intermediate.dense.weight", new Tensor(new Float32Array(40 * 32), [40, 32]));
-  assert.throws(() => AutoModel.fromPretrainedDir(modelDir(t, "bert")), (err: Error) => {
-    assert.ok(err instanceof FormatError);
-    assert.match(err.message, /encoder\.layer\.0\.intermediate\.dense\.weight: checkpoint \[40, 32\], model \[37, 32\]/);
-    assert.match((err as FormatError).hint ?? "", /another config/);
-    return true;
+  assert.throws(
+    () => AutoModel.fromPretrainedDir(modelDir(t, "bert")),
+    (err: Error) => {
+      assert.ok(err instanceof FormatError);
+      assert.match(
+        err.message,
+        /encoder\.layer\.0\.intermediate\.dense\.weight: checkpoint \[40, 32\], model \[37, 32\]/,
+      );
+      assert.match((err as FormatError).hint ?? "", /another config/);
+      return true;
+    },
+  );
+  assert.throws(
+    () => AutoModelForSequenceClassification.fromPretrainedDir(fixtureDir("bert"), { numLabels: 5 }),
+    (err: Error) => {
+      assert.match(err.message, /classifier\.weight: checkpoint \[3, 32\], model \[5, 32\]/);
+      assert.match(err.message, /classifier\.bias: checkpoint \[3\], model \[5\]/);
+      assert.match((err as FormatError).hint ?? "", /ignoreMismatchedSizes/);
+      return true;
+    },
+  );
+  const five = AutoModelForSequenceClassification.fromPretrainedDir(fixtureDir("bert"), {
+    labels: ["a", "b", "c", "d", "e"],
+    ignoreMismatchedSizes: true,
   });
-  assert.throws(() => AutoModelForSequenceClassification.fromPretrainedDir(fixtureDir("bert"), { numLabels: 5 }), (err: Error) => {
-    assert.match(err.message, /classifier\.weight: checkpoint \[3, 32\], model \[5, 32\]/);
-    assert.match(err.message, /classifier\.bias: checkpoint \[3\], model \[5\]/);
-    assert.match((err as FormatError).hint ?? "", /ignoreMismatchedSizes/);
-    return true;
-  });
-  const five = AutoModelForSequenceClassification.fromPretrainedDir(fixtureDir("bert"), { labels: ["a", "b", "c", "d", "e"], ignoreMismatchedSizes: true });
-  assert.deepEqual(five.loadingInfo!.mismatchedKeys.map((m) => m.name).sort(), ["classifier.bias", "classifier.weight"]);
-  assert.match(describeLoadingInfo(five.loadingInfo!, five.architecture, "x").join("\n"), /because the shapes did not match: .*classifier\.weight: found \[3, 32\], expected \[5, 32\]/);
+  assert.deepEqual(five.loadingInfo!.mismatchedKeys.map((m) => m.name).sort(), [
+    "classifier.bias",
+    "classifier.weight",
+  ]);
+  assert.match(
+    describeLoadingInfo(five.loadingInfo!, five.architecture, "x").join("\n"),
+    /because the shapes did not match: .*classifier\.weight: found \[3, 32\], expected \[5, 32\]/,
+  );
   const e = expected("bert");
-  noGrad(() => assert.deepEqual([...five.forward({ inputIds: ids(e.input_ids), attentionMask: nested(e.attention_mask) }).logits.shape], [3, 5]));
+  noGrad(() =>
+    assert.deepEqual(
+      [...five.forward({ inputIds: ids(e.input_ids), attentionMask: nested(e.attention_mask) }).logits.shape],
+      [3, 5],
+    ),
+  );
   assert.deepEqual(five.config.label2id, { a: 0, b: 1, c: 2, d: 3, e: 4 });
 
   const ints = fixtureTensors("distilbert");
   ints.set("distilbert.embeddings.LayerNorm.weight", tensor([1, 2, 3], [3], { dtype: "i32" }));
-  assert.throws(() => AutoModel.fromPretrainedDir(modelDir(ints, "distilbert")), /"distilbert\.embeddings\.LayerNorm\.weight" holds integers \(i32\[3\]\) but DistilBertModel\.embeddings\.LayerNorm\.weight is a float weight/);
+  assert.throws(
+    () => AutoModel.fromPretrainedDir(modelDir(ints, "distilbert")),
+    /"distilbert\.embeddings\.LayerNorm\.weight" holds integers \(i32\[3\]\) but DistilBertModel\.embeddings\.LayerNorm\.weight is a float weight/,
+  );
 });
 
 test("errors: the same weight under two names, and a directory without weights", () => {
   const t = fixtureTensors("bert");
   t.set("embeddings.word_embeddings.weight", t.get("bert.embeddings.word_embeddings.weight")!);
-  assert.throws(() => AutoModel.fromPretrainedDir(modelDir(t, "bert")), /"embeddings\.word_embeddings\.weight" and "bert\.embeddings\.word_embeddings\.weight" both load into embeddings\.word_embeddings\.weight|"bert\.embeddings\.word_embeddings\.weight" and "embeddings\.word_embeddings\.weight" both load/);
+  assert.throws(
+    () => AutoModel.fromPretrainedDir(modelDir(t, "bert")),
+    /"embeddings\.word_embeddings\.weight" and "bert\.embeddings\.word_embeddings\.weight" both load into embeddings\.word_embeddings\.weight|"bert\.embeddings\.word_embeddings\.weight" and "embeddings\.word_embeddings\.weight" both load/,
+  );
   const empty = tmpDir();
   copyFileSync(join(fixtureDir("bert"), "config.json"), join(empty, "config.json"));
   assert.throws(() => AutoModel.fromPretrainedDir(empty), /no model\.safetensors or model\.safetensors\.index\.json/);
@@ -225,17 +351,28 @@ test("sharded saves load back; a tokenizer passed to savePretrained writes its f
   const model = AutoModelForTokenClassification.fromPretrainedDir(fixtureDir("roberta"));
   const dir = tmpDir();
   const saved: string[] = [];
-  const files = model.savePretrained(dir, { maxShardBytes: 40_000, tokenizer: { savePretrained: (d: string) => saved.push(d) } });
-  assert.ok(files.some((f) => f.endsWith("model.safetensors.index.json")) && files.filter((f) => /model-\d{5}-of-\d{5}/.test(f)).length >= 2);
+  const files = model.savePretrained(dir, {
+    maxShardBytes: 40_000,
+    tokenizer: { savePretrained: (d: string) => saved.push(d) },
+  });
+  assert.ok(
+    files.some((f) => f.endsWith("model.safetensors.index.json")) &&
+      files.filter((f) => /model-\d{5}-of-\d{5}/.test(f)).length >= 2,
+  );
   assert.deepEqual(saved, [dir]);
   const back = AutoModelForTokenClassification.fromPretrainedDir(dir);
   for (const [k, t] of model.stateDict()) assert.deepEqual(back.stateDict().get(k)!.data, t.data, k);
 });
 
 test("fromPretrained (async) resolves a local directory; config overrides are validated", async () => {
-  const model = await AutoModelForSequenceClassification.fromPretrained(fixtureDir("distilbert"), { config: { seq_classif_dropout: 0.3 } });
+  const model = await AutoModelForSequenceClassification.fromPretrained(fixtureDir("distilbert"), {
+    config: { seq_classif_dropout: 0.3 },
+  });
   assert.equal(model.config.model_type, "distilbert");
   assert.equal((model.config as { seq_classif_dropout: number }).seq_classif_dropout, 0.3);
   assert.equal(model.training, false, "from_pretrained returns the model in eval mode");
-  await assert.rejects(AutoModel.fromPretrained(fixtureDir("distilbert"), { config: { n_heads: 5 } }), /dim \(32\) must be a multiple of n_heads \(5\)/);
+  await assert.rejects(
+    AutoModel.fromPretrained(fixtureDir("distilbert"), { config: { n_heads: 5 } }),
+    /dim \(32\) must be a multiple of n_heads \(5\)/,
+  );
 });

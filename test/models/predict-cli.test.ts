@@ -10,7 +10,13 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Rng } from "../../src/util/rng.js";
 import { makeConfig } from "../../src/io/config.js";
-import { AutoModelForSequenceClassification, GPT2LMHeadModel, fromPretrainedDir, BertForSequenceClassification, BertForMaskedLM } from "../../src/models/index.js";
+import {
+  AutoModelForSequenceClassification,
+  GPT2LMHeadModel,
+  fromPretrainedDir,
+  BertForSequenceClassification,
+  BertForMaskedLM,
+} from "../../src/models/index.js";
 import { batchToTensors, loadTokenizer } from "../../src/tokenizers/index.js";
 import { noGrad } from "../../src/tensor/index.js";
 import { loadSafetensors, saveSafetensors } from "../../src/io/safetensors.js";
@@ -21,7 +27,10 @@ const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), "../../src/cli/mai
 
 function graft(args: string[]): { code: number; stdout: string; stderr: string } {
   const code = `const { run } = await import(${JSON.stringify(pathToFileURL(MAIN).href)}); process.exitCode = await run(process.argv);`;
-  const r = spawnSync(process.execPath, ["--input-type=module", "-e", code, "graft", ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1", GRAFT_BACKEND: "js" } });
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", code, "graft", ...args], {
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1", GRAFT_BACKEND: "js" },
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -38,12 +47,22 @@ test("graft predict --model DIR: a sequence classifier prints each text's label 
   writeVocab(dir);
   const r = graft(["predict", "--model", dir, "--text", "w7 w9 w33", "w50"]);
   assert.equal(r.code, 0, r.stderr);
-  const rows = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { line: number; text: string; label: string; probabilities: Record<string, number> });
-  assert.deepEqual(rows.map((x) => x.text), ["w7 w9 w33", "w50"]);
+  const rows = r.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { line: number; text: string; label: string; probabilities: Record<string, number> });
+  assert.deepEqual(
+    rows.map((x) => x.text),
+    ["w7 w9 w33", "w50"],
+  );
   // the same texts through the library: tokenizer → model → softmax
   const tok = loadTokenizer(dir);
   const enc = batchToTensors(await tok.encodeBatch(["w7 w9 w33", "w50"], { padding: true }));
-  const logits = noGrad(() => model.forward({ inputIds: enc.inputIds, attentionMask: enc.attentionMask, tokenTypeIds: enc.tokenTypeIds }).logits);
+  const logits = noGrad(
+    () =>
+      model.forward({ inputIds: enc.inputIds, attentionMask: enc.attentionMask, tokenTypeIds: enc.tokenTypeIds })
+        .logits,
+  );
   rows.forEach((row, i) => {
     const l = Array.from(logits.data.subarray(3 * i, 3 * i + 3));
     const z = l.reduce((s, v) => s + Math.exp(v), 0);
@@ -57,26 +76,60 @@ test("graft predict --model DIR: a sequence classifier prints each text's label 
 test("graft predict --model DIR: a causal LM prints the text it generates (greedy, or seeded sampling)", () => {
   const dir = tmpDir();
   // a byte-level vocabulary: every byte one token, no merges, <|endoftext|> last
-  const bytes = [...Array.from({ length: 94 }, (_, i) => 33 + i), ...Array.from({ length: 12 }, (_, i) => 161 + i), ...Array.from({ length: 82 }, (_, i) => 174 + i)];
+  const bytes = [
+    ...Array.from({ length: 94 }, (_, i) => 33 + i),
+    ...Array.from({ length: 12 }, (_, i) => 161 + i),
+    ...Array.from({ length: 82 }, (_, i) => 174 + i),
+  ];
   const cs = [...bytes];
   let n = 0;
-  for (let b = 0; b < 256; b++) if (!bytes.includes(b)) { bytes.push(b); cs.push(256 + n++); }
+  for (let b = 0; b < 256; b++)
+    if (!bytes.includes(b)) {
+      bytes.push(b);
+      cs.push(256 + n++);
+    }
   const vocab: Record<string, number> = {};
   bytes.forEach((b, i) => (vocab[String.fromCodePoint(cs[i])] = b));
   vocab["<|endoftext|>"] = 256;
   writeFileSync(join(dir, "vocab.json"), JSON.stringify(vocab));
   writeFileSync(join(dir, "merges.txt"), "#version: 0.2\n");
-  const config = makeConfig("gpt2", { vocab_size: 257, n_positions: 32, n_embd: 16, n_layer: 1, n_head: 2, bos_token_id: 256, eos_token_id: 256 });
+  const config = makeConfig("gpt2", {
+    vocab_size: 257,
+    n_positions: 32,
+    n_embd: 16,
+    n_layer: 1,
+    n_head: 2,
+    bos_token_id: 256,
+    eos_token_id: 256,
+  });
   new GPT2LMHeadModel(config, { rng: new Rng(1) }).savePretrained(dir);
   const greedy = graft(["predict", "--model", dir, "--text", "Once upon", "a time", "--max-new-tokens", "5"]);
   assert.equal(greedy.code, 0, greedy.stderr);
-  const rows = greedy.stdout.trim().split("\n").map((l) => JSON.parse(l) as { text: string; generated: string; generated_text: string });
+  const rows = greedy.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { text: string; generated: string; generated_text: string });
   assert.equal(rows.length, 2);
   for (const r of rows) {
     assert.equal(typeof r.generated, "string");
     assert.equal(r.generated_text, r.text + r.generated);
   }
-  const sampled = graft(["predict", "--model", dir, "--text", "Once upon", "--max-new-tokens", "8", "--do-sample", "--top-k", "0", "--seed", "3", "--output-format", "tsv"]);
+  const sampled = graft([
+    "predict",
+    "--model",
+    dir,
+    "--text",
+    "Once upon",
+    "--max-new-tokens",
+    "8",
+    "--do-sample",
+    "--top-k",
+    "0",
+    "--seed",
+    "3",
+    "--output-format",
+    "tsv",
+  ]);
   assert.equal(sampled.code, 0, sampled.stderr);
   assert.match(sampled.stdout, /\tOnce upon\n$/, "tsv: generated text, tab, prompt");
 });
@@ -85,7 +138,10 @@ test("graft predict refuses models it cannot run, saying why", () => {
   const mlm = tmpDir();
   fromPretrainedDir(BertForMaskedLM, fixtureDir("bert")).savePretrained(mlm);
   writeVocab(mlm);
-  assert.throws(() => loadPredictor(mlm), /holds a BertForMaskedLM, which neither classifies sequences nor generates text/);
+  assert.throws(
+    () => loadPredictor(mlm),
+    /holds a BertForMaskedLM, which neither classifies sequences nor generates text/,
+  );
   const noTokenizer = tmpDir();
   AutoModelForSequenceClassification.fromPretrainedDir(fixtureDir("bert")).savePretrained(noTokenizer);
   assert.throws(() => loadPredictor(noTokenizer), /no tokenizer\.json, vocab\.txt/);
@@ -93,12 +149,18 @@ test("graft predict refuses models it cannot run, saying why", () => {
   copyFileSync(join(fixtureDir("bert"), "config.json"), join(pretraining, "config.json")); // architectures: BertForPreTraining
   copyFileSync(join(fixtureDir("bert"), "model.safetensors"), join(pretraining, "model.safetensors"));
   writeVocab(pretraining);
-  assert.throws(() => loadPredictor(pretraining), /config\.json names no model class graft can run \(architectures: \["BertForPreTraining"\]\)/);
+  assert.throws(
+    () => loadPredictor(pretraining),
+    /config\.json names no model class graft can run \(architectures: \["BertForPreTraining"\]\)/,
+  );
   const headless = tmpDir();
   fromPretrainedDir(BertForSequenceClassification, fixtureDir("bert")).savePretrained(headless);
   writeVocab(headless);
   const tensors = loadSafetensors(join(headless, "model.safetensors"));
   tensors.delete("classifier.weight");
   saveSafetensors(join(headless, "model.safetensors"), tensors);
-  assert.throws(() => loadPredictor(headless), /BertForSequenceClassification would run with untrained weights \(classifier\.weight is not in the checkpoint\)/);
+  assert.throws(
+    () => loadPredictor(headless),
+    /BertForSequenceClassification would run with untrained weights \(classifier\.weight is not in the checkpoint\)/,
+  );
 });

@@ -6,10 +6,17 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Tensor, noGrad } from "../../src/tensor/index.js";
+import { type Tensor, noGrad } from "../../src/tensor/index.js";
 import {
-  AutoModel, AutoModelForCausalLM, AutoModelForMaskedLM, AutoModelForSequenceClassification, AutoModelForTokenClassification,
-  BertForSequenceClassification, GPT2LMHeadModel, RobertaModel, GraftLstmForSequenceClassification,
+  AutoModel,
+  AutoModelForCausalLM,
+  AutoModelForMaskedLM,
+  AutoModelForSequenceClassification,
+  AutoModelForTokenClassification,
+  BertForSequenceClassification,
+  GPT2LMHeadModel,
+  RobertaModel,
+  GraftLstmForSequenceClassification,
 } from "../../src/models/index.js";
 import { assertClose, expected, fixtureDir, ids, nested, rowsOf } from "./helpers.js";
 
@@ -44,7 +51,11 @@ for (const family of ["bert", "roberta", "distilbert"] as const) {
       assertClose(`${family} MLM logits`, mlm.forward(inputs).logits, e.mlm_logits);
 
       const seq = AutoModelForSequenceClassification.fromPretrainedDir(dir);
-      assert.deepEqual(seq.loadingInfo!.missingKeys, [], "the fixture holds the classifier: nothing is newly initialized");
+      assert.deepEqual(
+        seq.loadingInfo!.missingKeys,
+        [],
+        "the fixture holds the classifier: nothing is newly initialized",
+      );
       assertClose(`${family} sequence logits`, seq.forward(inputs).logits, e.seq_logits);
 
       if (e.token_logits) {
@@ -62,15 +73,28 @@ for (const family of ["bert", "roberta", "distilbert"] as const) {
       const seq = AutoModelForSequenceClassification.fromPretrainedDir(dir);
       const losses = e.seq_loss as { single_label: number; multi_label: number };
       assertLoss("single-label", seq.forward({ ...inputs, labels: ids(e.seq_labels) }).loss, losses.single_label);
-      assert.equal(seq.config.problem_type, "single_label_classification", "integer labels with 3 classes infer single-label, remembered in the config");
+      assert.equal(
+        seq.config.problem_type,
+        "single_label_classification",
+        "integer labels with 3 classes infer single-label, remembered in the config",
+      );
       const multi = AutoModelForSequenceClassification.fromPretrainedDir(dir);
       assertLoss("multi-label", multi.forward({ ...inputs, labels: nested(e.multi_labels) }).loss, losses.multi_label);
       assert.equal(multi.config.problem_type, "multi_label_classification");
       if (e.mlm_loss !== undefined) {
-        assertLoss("MLM", AutoModelForMaskedLM.fromPretrainedDir(dir).forward({ ...inputs, labels: ids(e.mlm_labels) }).loss, e.mlm_loss);
+        assertLoss(
+          "MLM",
+          AutoModelForMaskedLM.fromPretrainedDir(dir).forward({ ...inputs, labels: ids(e.mlm_labels) }).loss,
+          e.mlm_loss,
+        );
       }
       if (e.token_loss !== undefined) {
-        assertLoss("token", AutoModelForTokenClassification.fromPretrainedDir(dir).forward({ ...inputs, labels: ids(e.token_labels) }).loss, e.token_loss);
+        assertLoss(
+          "token",
+          AutoModelForTokenClassification.fromPretrainedDir(dir).forward({ ...inputs, labels: ids(e.token_labels) })
+            .loss,
+          e.token_loss,
+        );
       }
     });
   });
@@ -91,14 +115,21 @@ test("roberta: positions count real tokens from padding_idx + 1, so left padding
   const e = expected("roberta");
   const model = RobertaModel.fromPretrainedDir(fixtureDir("roberta"));
   noGrad(() => {
-    const left = model.forward({ inputIds: ids(e.left_input_ids), attentionMask: nested(e.left_attention_mask) }).lastHiddenState;
+    const left = model.forward({
+      inputIds: ids(e.left_input_ids),
+      attentionMask: nested(e.left_attention_mask),
+    }).lastHiddenState;
     assertClose("roberta left-padded last_hidden_state", left, e.left_last_hidden_state);
     const right = model.forward(batch(e)).lastHiddenState;
     const lengths = (e.attention_mask as number[][]).map((r) => r.reduce((s, v) => s + v, 0));
     const T = lengths.length && (e.attention_mask as number[][])[0].length;
     lengths.forEach((n, b) => {
-      const a = rowsOf(right, b, 0, n), c = rowsOf(left, b, T - n, T);
-      assert.ok(a.every((v, i) => Math.abs(v - c[i]) < 1e-4), `row ${b}: real tokens differ between right and left padding`);
+      const a = rowsOf(right, b, 0, n),
+        c = rowsOf(left, b, T - n, T);
+      assert.ok(
+        a.every((v, i) => Math.abs(v - c[i]) < 1e-4),
+        `row ${b}: real tokens differ between right and left padding`,
+      );
     });
   });
 });
@@ -108,7 +139,11 @@ test("gpt2: last hidden state, LM logits and loss, sequence logits (last non-pad
   const dir = fixtureDir("gpt2");
   const inputs = batch(e);
   noGrad(() => {
-    assertClose("gpt2 last_hidden_state", AutoModel.fromPretrainedDir(dir).forward(inputs).lastHiddenState, e.last_hidden_state);
+    assertClose(
+      "gpt2 last_hidden_state",
+      AutoModel.fromPretrainedDir(dir).forward(inputs).lastHiddenState,
+      e.last_hidden_state,
+    );
     const lm = AutoModelForCausalLM.fromPretrainedDir(dir);
     assert.ok(lm instanceof GPT2LMHeadModel);
     const out = lm.forward({ ...inputs, labels: ids(e.lm_labels) });
@@ -124,7 +159,10 @@ test("gpt2: last hidden state, LM logits and loss, sequence logits (last non-pad
 test("gpt2: left padding — real tokens as the reference, and padding before the first token gets a zero context (as transformers' SDPA)", () => {
   const e = expected("gpt2");
   noGrad(() => {
-    const h = AutoModel.fromPretrainedDir(fixtureDir("gpt2")).forward({ inputIds: ids(e.left_input_ids), attentionMask: nested(e.left_attention_mask) }).lastHiddenState;
+    const h = AutoModel.fromPretrainedDir(fixtureDir("gpt2")).forward({
+      inputIds: ids(e.left_input_ids),
+      attentionMask: nested(e.left_attention_mask),
+    }).lastHiddenState;
     assertClose("gpt2 left-padded last_hidden_state", h, e.left_last_hidden_state);
   });
 });
@@ -143,6 +181,10 @@ test("graft-lstm: LM logits and loss, concat-pooling classifier match torch.nn.L
     const seq = AutoModelForSequenceClassification.fromPretrainedDir(dir);
     assert.ok(seq instanceof GraftLstmForSequenceClassification);
     assertClose("lstm sequence logits", seq.forward(inputs).logits, e.seq_logits);
-    assertClose("lstm sequence logits, i32 mask", seq.forward({ ...inputs, attentionMask: ids(e.attention_mask) }).logits, e.seq_logits);
+    assertClose(
+      "lstm sequence logits, i32 mask",
+      seq.forward({ ...inputs, attentionMask: ids(e.attention_mask) }).logits,
+      e.seq_logits,
+    );
   });
 });

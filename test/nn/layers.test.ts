@@ -3,7 +3,19 @@ import assert from "node:assert/strict";
 import { Rng } from "../../src/util/rng.js";
 import { ShapeError } from "../../src/util/errors.js";
 import { Tensor, randn, tensor, noGrad } from "../../src/tensor/index.js";
-import { Dropout, Embedding, FeedForward, GRU, LSTM, LayerNorm, Linear, MultiHeadSelfAttention, TransformerBlock, Module, Parameter } from "../../src/nn/index.js";
+import {
+  Dropout,
+  Embedding,
+  FeedForward,
+  GRU,
+  LSTM,
+  LayerNorm,
+  Linear,
+  MultiHeadSelfAttention,
+  TransformerBlock,
+  Module,
+  type Parameter,
+} from "../../src/nn/index.js";
 import { checkModuleGradients } from "./module-gradcheck.js";
 
 const ids = (v: number[], shape: number[]) => tensor(v, shape, { dtype: "i32" });
@@ -27,7 +39,10 @@ test("Embedding: gradients accumulate for repeated ids; padding row starts at ze
 test("LayerNorm: gradients", () => {
   const ln = new LayerNorm(6, 1e-12);
   const rng = new Rng(3);
-  for (let k = 0; k < 6; k++) { ln.weight.data[k] = rng.normal(); ln.bias.data[k] = rng.normal(); }
+  for (let k = 0; k < 6; k++) {
+    ln.weight.data[k] = rng.normal();
+    ln.bias.data[k] = rng.normal();
+  }
   const x = randn([3, 6], rng);
   checkModuleGradients("LayerNorm", ln, [x], () => ln.forward(x));
 });
@@ -37,7 +52,10 @@ test("Dropout: gradients with a fixed mask; identity in eval mode; scales kept v
   const drop = new Dropout(0.4, rng);
   const x = randn([5, 6], new Rng(5));
   const saved = rng.getState();
-  checkModuleGradients("Dropout", drop, [x], () => { rng.setState(saved); return drop.forward(x); });
+  checkModuleGradients("Dropout", drop, [x], () => {
+    rng.setState(saved);
+    return drop.forward(x);
+  });
   rng.setState(saved);
   const y = noGrad(() => drop.forward(x));
   for (let i = 0; i < y.size; i++) assert.ok(y.data[i] === 0 || Math.abs(y.data[i] - x.data[i] / 0.6) < 1e-5);
@@ -86,9 +104,19 @@ test("FeedForward and transformer blocks (post-LN and pre-LN): gradients", () =>
 test("LSTM: gradients through time with variable lengths; state frozen past each end", () => {
   const rng = new Rng(9);
   const lstm = new LSTM(3, 4, { numLayers: 2, rng });
-  assert.deepEqual(lstm.namedParameters().map(([n]) => n), [
-    "weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "weight_ih_l1", "weight_hh_l1", "bias_ih_l1", "bias_hh_l1",
-  ]);
+  assert.deepEqual(
+    lstm.namedParameters().map(([n]) => n),
+    [
+      "weight_ih_l0",
+      "weight_hh_l0",
+      "bias_ih_l0",
+      "bias_hh_l0",
+      "weight_ih_l1",
+      "weight_hh_l1",
+      "bias_ih_l1",
+      "bias_hh_l1",
+    ],
+  );
   assert.deepEqual(lstm.namedParameters()[0][1].shape, [16, 3]);
   const x = randn([2, 3, 3], rng);
   checkModuleGradients("LSTM h", lstm, [x], () => lstm.forward(x, { lengths: [3, 2] }).h);
@@ -127,7 +155,16 @@ class Tiny extends Module {
 test("Module: dotted names, tied weights once, state dict round trip and clear load errors", () => {
   const m = new Tiny();
   const names = m.namedParameters().map(([n]) => n);
-  assert.deepEqual(names, ["encoder.weight", "encoder.bias", "layer.0.weight", "layer.0.bias", "layer.1.weight", "layer.1.bias", "head.weight", "head.bias"]);
+  assert.deepEqual(names, [
+    "encoder.weight",
+    "encoder.bias",
+    "layer.0.weight",
+    "layer.0.bias",
+    "layer.1.weight",
+    "layer.1.bias",
+    "head.weight",
+    "head.bias",
+  ]);
   assert.equal(m.numParameters(), 6 + 3 + 12 + 12 + 6 + 2);
   const other = new Tiny();
   for (const p of other.parameters()) p.f32.fill(0.5);
@@ -143,13 +180,16 @@ test("Module: dotted names, tied weights once, state dict round trip and clear l
   bad.delete("head.bias");
   bad.set("layer.0.weight", randn([4, 3], new Rng(0)));
   bad.set("pooler.dense.weight", randn([1], new Rng(0)));
-  assert.throws(() => m.loadStateDict(bad), (e: Error) => {
-    assert.ok(e instanceof ShapeError);
-    assert.match(e.message, /layer\.0\.weight: checkpoint \[4, 3\] vs model \[3, 3\]/);
-    assert.match(e.message, /missing keys \(1\): head\.bias/);
-    assert.match(e.message, /unexpected keys \(1\): pooler\.dense\.weight/);
-    return true;
-  });
+  assert.throws(
+    () => m.loadStateDict(bad),
+    (e: Error) => {
+      assert.ok(e instanceof ShapeError);
+      assert.match(e.message, /layer\.0\.weight: checkpoint \[4, 3\] vs model \[3, 3\]/);
+      assert.match(e.message, /missing keys \(1\): head\.bias/);
+      assert.match(e.message, /unexpected keys \(1\): pooler\.dense\.weight/);
+      return true;
+    },
+  );
   bad.set("layer.0.weight", randn([3, 3], new Rng(0)));
   const lenient = m.loadStateDict(bad, { strict: false });
   assert.deepEqual(lenient, { missingKeys: ["head.bias"], unexpectedKeys: ["pooler.dense.weight"] });
@@ -161,7 +201,13 @@ test("Module: freezing by pattern, train/eval propagate", () => {
   assert.deepEqual(m.trainableParameters().length, 6);
   m.freeze();
   m.unfreeze(/^head\./);
-  assert.deepEqual(m.namedParameters().filter(([, p]) => p.requiresGrad).map(([n]) => n), ["head.weight", "head.bias"]);
+  assert.deepEqual(
+    m
+      .namedParameters()
+      .filter(([, p]) => p.requiresGrad)
+      .map(([n]) => n),
+    ["head.weight", "head.bias"],
+  );
   m.eval();
   assert.ok(m.namedModules().every(([, c]) => !c.training));
   m.train();
@@ -170,7 +216,10 @@ test("Module: freezing by pattern, train/eval propagate", () => {
 
 test("layers reject bad shapes with the op and shapes in the message", () => {
   const lin = new Linear(4, 3);
-  assert.throws(() => lin.forward(randn([2, 5], new Rng(0))), /linear: input \[2, 5\] has 5 features but weight \[3, 4\] expects 4/);
+  assert.throws(
+    () => lin.forward(randn([2, 5], new Rng(0))),
+    /linear: input \[2, 5\] has 5 features but weight \[3, 4\] expects 4/,
+  );
   const lstm = new LSTM(3, 4);
   assert.throws(() => lstm.forward(randn([2, 3], new Rng(0))), /LSTM: input must be \[batch, seq, 3\], got \[2, 3\]/);
   assert.throws(() => new MultiHeadSelfAttention({ dim: 5, heads: 2 }), /not divisible/);

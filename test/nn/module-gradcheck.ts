@@ -25,8 +25,13 @@ export function checkModuleGradients(
     for (let i = 0; i < t.size; i++) s += t.data[i] * w[i];
     return s;
   };
-  const eps = opts.eps ?? 1e-2, atol = opts.atol ?? 3e-3, rtol = opts.rtol ?? 3e-2;
-  const targets: [string, Tensor][] = [...module.namedParameters().filter(([, p]) => p.requiresGrad), ...inputs.map((x, i) => [`input${i}`, x] as [string, Tensor])];
+  const eps = opts.eps ?? 1e-2,
+    atol = opts.atol ?? 3e-3,
+    rtol = opts.rtol ?? 3e-2;
+  const targets: [string, Tensor][] = [
+    ...module.namedParameters().filter(([, p]) => p.requiresGrad),
+    ...inputs.map((x, i) => [`input${i}`, x] as [string, Tensor]),
+  ];
   for (const [name, t] of targets) {
     assert.ok(t.grad, `${label}: ${name} got no gradient`);
     for (let j = 0; j < t.size; j++) {
@@ -38,7 +43,10 @@ export function checkModuleGradients(
       t.data[j] = orig;
       const numeric = (up - down) / (2 * eps);
       const a = t.grad!.data[j];
-      assert.ok(Math.abs(a - numeric) <= atol + rtol * Math.abs(numeric), `${label}: d/d ${name}[${j}] analytic ${a} vs numeric ${numeric}`);
+      assert.ok(
+        Math.abs(a - numeric) <= atol + rtol * Math.abs(numeric),
+        `${label}: d/d ${name}[${j}] analytic ${a} vs numeric ${numeric}`,
+      );
     }
   }
 }

@@ -8,7 +8,9 @@ import { Tensor, add, argmax, arange, crossEntropy, linear, mean, noGrad, embedd
 import { Embedding, Linear, Module, TransformerBlock } from "../../src/nn/index.js";
 import { AdamW, LRScheduler, clipGradNorm, linearWarmupDecay } from "../../src/optim/index.js";
 
-const VOCAB = 8, SEQ = 6, DIM = 16;
+const VOCAB = 8,
+  SEQ = 6,
+  DIM = 16;
 
 class ToyClassifier extends Module {
   tokens = new Embedding(VOCAB, DIM);
@@ -73,7 +75,8 @@ test("training is deterministic for a fixed seed (dropout included)", () => {
   const a = train(5, 15);
   const b = train(5, 15);
   assert.deepEqual(a.losses, b.losses);
-  const pa = a.model.parameters(), pb = b.model.parameters();
+  const pa = a.model.parameters(),
+    pb = b.model.parameters();
   pa.forEach((p, i) => assert.deepEqual(p.toArray(), pb[i].toArray()));
   const c = train(6, 15);
   assert.notDeepEqual(a.losses, c.losses);

@@ -1,22 +1,37 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Tensor, tensor } from "../../src/tensor/index.js";
+import { type Tensor, tensor } from "../../src/tensor/index.js";
 import { Adam, AdamW, SGD, clipGradNorm } from "../../src/optim/index.js";
 
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-6) => {
   assert.equal(a.length, b.length);
-  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= tol * (1 + Math.abs(b[i])), `index ${i}: ${a[i]} vs ${b[i]}`);
+  for (let i = 0; i < a.length; i++)
+    assert.ok(Math.abs(a[i] - b[i]) <= tol * (1 + Math.abs(b[i])), `index ${i}: ${a[i]} vs ${b[i]}`);
 };
 
 function param(values: number[]): Tensor {
   return tensor(values, [values.length], { requiresGrad: true });
 }
 
-const GRADS = [[0.5, -1.0, 0.25], [-0.3, 0.8, 0.1], [0.9, 0.05, -0.6]];
+const GRADS = [
+  [0.5, -1.0, 0.25],
+  [-0.3, 0.8, 0.1],
+  [0.9, 0.05, -0.6],
+];
 
 /** Adam/AdamW written out from the paper's formulas in double precision. */
-function referenceAdam(p0: number[], lr: number, b1: number, b2: number, eps: number, wd: number, decoupled: boolean): number[][] {
-  const p = [...p0], m = p0.map(() => 0), v = p0.map(() => 0);
+function referenceAdam(
+  p0: number[],
+  lr: number,
+  b1: number,
+  b2: number,
+  eps: number,
+  wd: number,
+  decoupled: boolean,
+): number[][] {
+  const p = [...p0],
+    m = p0.map(() => 0),
+    v = p0.map(() => 0);
   const trace: number[][] = [];
   GRADS.forEach((g0, t) => {
     const step = t + 1;
@@ -74,7 +89,10 @@ test("SGD: plain, momentum (buffer starts at the first gradient), Nesterov, weig
   close(mom[0], p1);
   const g2 = GRADS[1].map((g, i) => g + 0.01 * p1[i]);
   const buf2 = g1.map((b, i) => 0.9 * b + g2[i]);
-  close(mom[1], p1.map((v, i) => v - 0.1 * buf2[i]));
+  close(
+    mom[1],
+    p1.map((v, i) => v - 0.1 * buf2[i]),
+  );
   const r = param([1, -2, 0.5]);
   const nes = run(new SGD([r], { lr: 0.1, momentum: 0.9, nesterov: true }), r);
   // Nesterov step 1: buf = g; update g + 0.9·buf = 1.9·g
@@ -87,7 +105,13 @@ test("parameter groups: own learning rates; frozen or gradient-less parameters g
   const b = param([1, 1]);
   const frozen = param([1, 1]);
   frozen.requiresGrad = false;
-  const opt = new SGD([{ params: [a], lr: 0.1 }, { params: [b, frozen], lr: 0.01 }], { lr: 1 });
+  const opt = new SGD(
+    [
+      { params: [a], lr: 0.1 },
+      { params: [b, frozen], lr: 0.01 },
+    ],
+    { lr: 1 },
+  );
   a.grad = tensor([1, 1]);
   b.grad = tensor([1, 1]);
   frozen.grad = tensor([1, 1]);

@@ -1,7 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tensor } from "../../src/tensor/index.js";
-import { LRScheduler, SGD, constant, cosine, linearWarmupDecay, oneCycle, slantedTriangular } from "../../src/optim/index.js";
+import {
+  LRScheduler,
+  SGD,
+  constant,
+  cosine,
+  linearWarmupDecay,
+  oneCycle,
+  slantedTriangular,
+} from "../../src/optim/index.js";
 
 const near = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 
@@ -44,7 +52,13 @@ test("one-cycle (torch OneCycleLR, cosine): starts at 1/div, peaks at pctStart, 
 });
 
 test("LRScheduler scales each group's peak learning rate and can jump to a step", () => {
-  const opt = new SGD([{ params: [tensor([1], [1], { requiresGrad: true })], lr: 0.1 }, { params: [tensor([1], [1], { requiresGrad: true })], lr: 0.01 }], { lr: 1 });
+  const opt = new SGD(
+    [
+      { params: [tensor([1], [1], { requiresGrad: true })], lr: 0.1 },
+      { params: [tensor([1], [1], { requiresGrad: true })], lr: 0.01 },
+    ],
+    { lr: 1 },
+  );
   const s = new LRScheduler(opt, linearWarmupDecay({ warmupSteps: 2, totalSteps: 4 }));
   assert.deepEqual(s.lrs(), [0, 0]);
   s.step();

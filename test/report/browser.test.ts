@@ -18,8 +18,13 @@ import { findAll, parseXml, svgFragments, textOf } from "./xml.js";
 
 const CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
 const chromium = process.env.GRAFT_CHROMIUM ?? CANDIDATES.find((p) => existsSync(p));
-const skip = chromium ? false : `no Chromium found (looked for ${CANDIDATES.join(", ")}; install it with "apt-get install -y chromium" or set GRAFT_CHROMIUM)`;
-const artifacts = resolve(process.env.GRAFT_TEST_ARTIFACTS ?? fileURLToPath(new URL("../../../test-artifacts/", import.meta.url)), "report");
+const skip = chromium
+  ? false
+  : `no Chromium found (looked for ${CANDIDATES.join(", ")}; install it with "apt-get install -y chromium" or set GRAFT_CHROMIUM)`;
+const artifacts = resolve(
+  process.env.GRAFT_TEST_ARTIFACTS ?? fileURLToPath(new URL("../../../test-artifacts/", import.meta.url)),
+  "report",
+);
 
 interface Shot {
   dom: string;
@@ -30,9 +35,19 @@ interface Shot {
 function chrome(file: string, screenshot?: string): Promise<Shot> {
   const profile = mkdtempSync(join(tmpdir(), "graft-chromium-"));
   const args = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--hide-scrollbars", `--user-data-dir=${profile}`,
-    "--enable-logging=stderr", "--v=0", "--dump-dom",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    `--user-data-dir=${profile}`,
+    "--enable-logging=stderr",
+    "--v=0",
+    "--dump-dom",
     ...(screenshot ? [`--screenshot=${screenshot}`, "--window-size=1280,2400"] : []),
     pathToFileURL(file).href,
   ];
@@ -86,7 +101,10 @@ interface Probe {
   offscreenText: string[];
 }
 
-test("the run report renders in headless Chromium: charts present, laid out, and a screenshot saved", { skip, timeout: 180_000 }, async () => {
+test("the run report renders in headless Chromium: charts present, laid out, and a screenshot saved", {
+  skip,
+  timeout: 180_000,
+}, async () => {
   const dir = tmpDir();
   try {
     makeClassificationRun(join(dir, "run"));
@@ -99,7 +117,15 @@ test("the run report renders in headless Chromium: charts present, laid out, and
     // the DOM Chromium parsed holds the charts with their accessible titles
     assert.equal((dom.match(/<svg[\s>]/g) ?? []).length, 9, "nine charts in the rendered DOM");
     const titles = svgFragments(dom).map((s) => textOf(findAll(parseXml(s), "title")[0]!));
-    for (const t of ["Loss", "Validation metrics", "Learning rate", "Confusion matrix", "ROC curves (one-vs-rest)", "Precision-recall curves (one-vs-rest)", "Throughput"]) {
+    for (const t of [
+      "Loss",
+      "Validation metrics",
+      "Learning rate",
+      "Confusion matrix",
+      "ROC curves (one-vs-rest)",
+      "Precision-recall curves (one-vs-rest)",
+      "Throughput",
+    ]) {
       assert.ok(titles.includes(t), `chart "${t}" missing from the rendered page (has ${titles.join(", ")})`);
     }
     assert.ok(titles.some((t) => t.startsWith("Reliability diagram")));
@@ -113,7 +139,12 @@ test("the run report renders in headless Chromium: charts present, laid out, and
 
     // layout: a copy of the page with a probe script (the report's own policy forbids scripts)
     const probePage = join(dir, "probe.html");
-    writeFileSync(probePage, readFileSync(report, "utf8").replace(/<meta http-equiv="Content-Security-Policy"[^>]*>/, "").replace("</body>", `${PROBE}</body>`));
+    writeFileSync(
+      probePage,
+      readFileSync(report, "utf8")
+        .replace(/<meta http-equiv="Content-Security-Policy"[^>]*>/, "")
+        .replace("</body>", `${PROBE}</body>`),
+    );
     const probed = await chrome(probePage);
     const m = /<pre id="probe">([\s\S]*?)<\/pre>/.exec(probed.dom);
     assert.ok(m, "the probe ran");
@@ -121,8 +152,14 @@ test("the run report renders in headless Chromium: charts present, laid out, and
     assert.equal(charts.length, 9);
     for (const c of charts) {
       // at 1280 px every chart fits: it must be drawn at its own size, not squashed or collapsed
-      assert.ok(c.size[0] >= 200 && Math.abs(c.size[0] - c.intrinsic[0]) <= 1 && Math.abs(c.size[1] - c.intrinsic[1]) <= 1, `${c.title}: laid out at ${c.size}, drawn for ${c.intrinsic}`);
-      assert.ok(c.paths.every((len) => len > 10), `${c.title}: a series path has no length (${c.paths})`);
+      assert.ok(
+        c.size[0] >= 200 && Math.abs(c.size[0] - c.intrinsic[0]) <= 1 && Math.abs(c.size[1] - c.intrinsic[1]) <= 1,
+        `${c.title}: laid out at ${c.size}, drawn for ${c.intrinsic}`,
+      );
+      assert.ok(
+        c.paths.every((len) => len > 10),
+        `${c.title}: a series path has no length (${c.paths})`,
+      );
       assert.ok(c.labels.length > 0 && c.labels.every((w) => w > 0), `${c.title}: tick labels without width`);
       assert.deepEqual(c.offscreenText, [], `${c.title}: text outside the chart`);
     }

@@ -7,11 +7,20 @@ import { findAll, parseXml, textOf, type XmlElement } from "./xml.js";
 /** The pen positions of a path's d attribute: [[x, y], ...] per subpath, resolving H and V. */
 function subpaths(d: string): [number, number][][] {
   const out: [number, number][][] = [];
-  let x = 0, y = 0;
+  let x = 0,
+    y = 0;
   for (const [, cmd, args] of d.matchAll(/([MLHV])([^MLHV]*)/g)) {
     const v = args!.trim().split(/\s+/).map(Number);
-    if (cmd === "M") { x = v[0]!; y = v[1]!; out.push([[x, y]]); continue; }
-    if (cmd === "L") { x = v[0]!; y = v[1]!; }
+    if (cmd === "M") {
+      x = v[0]!;
+      y = v[1]!;
+      out.push([[x, y]]);
+      continue;
+    }
+    if (cmd === "L") {
+      x = v[0]!;
+      y = v[1]!;
+    }
     if (cmd === "H") x = v[0]!;
     if (cmd === "V") y = v[0]!;
     out[out.length - 1]!.push([x, y]);
@@ -21,7 +30,10 @@ function subpaths(d: string): [number, number][][] {
 
 function frame(svg: XmlElement): { x0: number; x1: number; y0: number; y1: number } {
   const r = findAll(svg, "rect").find((e) => e.attrs.class === "frame")!;
-  const x = Number(r.attrs.x), y = Number(r.attrs.y), w = Number(r.attrs.width), h = Number(r.attrs.height);
+  const x = Number(r.attrs.x),
+    y = Number(r.attrs.y),
+    w = Number(r.attrs.width),
+    h = Number(r.attrs.height);
   return { x0: x, x1: x + w, y0: y + h, y1: y };
 }
 
@@ -75,8 +87,23 @@ test("a scale maps its domain onto its range, linearly or logarithmically", () =
 
 test("plot: well-formed SVG with accessible title, one path per series and every point mapped into the frame", () => {
   const a: Point[] = Array.from({ length: 50 }, (_, i) => [i + 1, 1 / (i + 1)]);
-  const b: Point[] = [[10, 0.5], [20, 0.3], [30, 0.2], [40, 0.15], [50, 0.12]];
-  const src = plot({ title: "Loss <train & val>", x: { label: "step" }, y: { label: "loss" }, series: [{ name: "training loss", points: a }, { name: "validation loss", points: b, kind: "line+markers" }], vlines: [{ x: 30, label: "best" }] });
+  const b: Point[] = [
+    [10, 0.5],
+    [20, 0.3],
+    [30, 0.2],
+    [40, 0.15],
+    [50, 0.12],
+  ];
+  const src = plot({
+    title: "Loss <train & val>",
+    x: { label: "step" },
+    y: { label: "loss" },
+    series: [
+      { name: "training loss", points: a },
+      { name: "validation loss", points: b, kind: "line+markers" },
+    ],
+    vlines: [{ x: 30, label: "best" }],
+  });
   const svg = parseXml(src);
   assert.equal(svg.name, "svg");
   assert.equal(svg.attrs.xmlns, "http://www.w3.org/2000/svg");
@@ -91,7 +118,10 @@ test("plot: well-formed SVG with accessible title, one path per series and every
   assert.equal(circles.length, 5);
   const f = frame(svg);
   for (const [x, y] of trainPath[0]!) {
-    assert.ok(x >= f.x0 - 0.01 && x <= f.x1 + 0.01 && y <= f.y0 + 0.01 && y >= f.y1 - 0.01, `(${x}, ${y}) outside the frame`);
+    assert.ok(
+      x >= f.x0 - 0.01 && x <= f.x1 + 0.01 && y <= f.y0 + 0.01 && y >= f.y1 - 0.01,
+      `(${x}, ${y}) outside the frame`,
+    );
   }
   // x runs over [1, 50] exactly: first and last points sit on the frame's edges
   assert.ok(Math.abs(trainPath[0]![0]![0] - f.x0) < 0.01 && Math.abs(trainPath[0]![49]![0] - f.x1) < 0.01);
@@ -105,16 +135,43 @@ test("plot: well-formed SVG with accessible title, one path per series and every
 
 test("plot: values map to exact coordinates on a fixed [0, 1] domain; step series and gaps", () => {
   const src = plot({
-    title: "ROC", x: { domain: [0, 1] }, y: { domain: [0, 1] }, width: 400, height: 400, legend: false,
-    series: [{ name: "curve", points: [[0, 0], [0.25, 0.5], [NaN, NaN], [0.5, 0.75], [1, 1]] }, { name: "steps", points: [[0, 1], [0.5, 0.5], [1, 0]], kind: "step" }],
+    title: "ROC",
+    x: { domain: [0, 1] },
+    y: { domain: [0, 1] },
+    width: 400,
+    height: 400,
+    legend: false,
+    series: [
+      {
+        name: "curve",
+        points: [
+          [0, 0],
+          [0.25, 0.5],
+          [NaN, NaN],
+          [0.5, 0.75],
+          [1, 1],
+        ],
+      },
+      {
+        name: "steps",
+        points: [
+          [0, 1],
+          [0.5, 0.5],
+          [1, 0],
+        ],
+        kind: "step",
+      },
+    ],
     refLines: [{ from: [0, 0], to: [1, 1] }],
   });
   const svg = parseXml(src);
   const f = frame(svg);
-  const X = (v: number) => f.x0 + v * (f.x1 - f.x0), Y = (v: number) => f.y0 + v * (f.y1 - f.y0);
+  const X = (v: number) => f.x0 + v * (f.x1 - f.x0),
+    Y = (v: number) => f.y0 + v * (f.y1 - f.y0);
   const curve = subpaths(seriesPath(svg, "curve"));
   assert.equal(curve.length, 2, "the NaN point breaks the line in two");
-  const near = (p: [number, number], x: number, y: number) => assert.ok(Math.abs(p[0] - X(x)) < 0.011 && Math.abs(p[1] - Y(y)) < 0.011, `${p} is not (${X(x)}, ${Y(y)})`);
+  const near = (p: [number, number], x: number, y: number) =>
+    assert.ok(Math.abs(p[0] - X(x)) < 0.011 && Math.abs(p[1] - Y(y)) < 0.011, `${p} is not (${X(x)}, ${Y(y)})`);
   near(curve[0]![0]!, 0, 0);
   near(curve[0]![1]!, 0.25, 0.5);
   near(curve[1]![0]!, 0.5, 0.75);
@@ -131,20 +188,62 @@ test("plot: values map to exact coordinates on a fixed [0, 1] domain; step serie
 });
 
 test("plot: bars, log axes and categorical axes", () => {
-  const svg = parseXml(plot({
-    title: "bars", x: { domain: [0, 1] }, y: { domain: [0, 1] }, bars: [{ x0: 0, x1: 0.5, y: 0.25, title: "low" }, { x0: 0.5, x1: 1, y: 1, title: "high" }],
-  }));
+  const svg = parseXml(
+    plot({
+      title: "bars",
+      x: { domain: [0, 1] },
+      y: { domain: [0, 1] },
+      bars: [
+        { x0: 0, x1: 0.5, y: 0.25, title: "low" },
+        { x0: 0.5, x1: 1, y: 1, title: "high" },
+      ],
+    }),
+  );
   const rects = findAll(findAll(svg, "g").find((e) => e.attrs.class === "bars")!, "rect");
   assert.equal(rects.length, 2);
   const f = frame(svg);
-  const h0 = Number(rects[0]!.attrs.height), h1 = Number(rects[1]!.attrs.height);
+  const h0 = Number(rects[0]!.attrs.height),
+    h1 = Number(rects[1]!.attrs.height);
   assert.ok(Math.abs(h1 - (f.y0 - f.y1)) < 0.02 && Math.abs(h0 - h1 / 4) < 0.02, `bar heights ${h0}, ${h1}`);
 
-  const log = parseXml(plot({ title: "lr", x: { log: true }, y: {}, series: [{ name: "s", points: [[1e-5, 1], [1e-4, 2], [1e-3, 3]], kind: "markers" }] }));
+  const log = parseXml(
+    plot({
+      title: "lr",
+      x: { log: true },
+      y: {},
+      series: [
+        {
+          name: "s",
+          points: [
+            [1e-5, 1],
+            [1e-4, 2],
+            [1e-3, 3],
+          ],
+          kind: "markers",
+        },
+      ],
+    }),
+  );
   const cx = findAll(log, "circle").map((c) => Number(c.attrs.cx));
   assert.ok(Math.abs(cx[1]! - cx[0]! - (cx[2]! - cx[1]!)) < 0.02, "decades are equally spaced on a log axis");
 
-  const cat = parseXml(plot({ title: "cat", x: { categories: ["cosine", "linear"] }, y: {}, series: [{ name: "s", points: [[0, 1], [1, 2]], kind: "markers" }] }));
+  const cat = parseXml(
+    plot({
+      title: "cat",
+      x: { categories: ["cosine", "linear"] },
+      y: {},
+      series: [
+        {
+          name: "s",
+          points: [
+            [0, 1],
+            [1, 2],
+          ],
+          kind: "markers",
+        },
+      ],
+    }),
+  );
   const labels = findAll(findAll(cat, "g").find((e) => e.attrs.class === "ticks")!, "text").map(textOf);
   assert.ok(labels.includes("cosine") && labels.includes("linear"));
 });
@@ -152,24 +251,42 @@ test("plot: bars, log axes and categorical axes", () => {
 test("plot output is deterministic and long series are thinned without losing extremes", () => {
   const pts: Point[] = Array.from({ length: 20000 }, (_, i) => [i, Math.sin(i / 50) + (i === 12345 ? 5 : 0)]);
   const opts = { title: "long", x: {}, y: {}, series: [{ name: "s", points: pts }] };
-  const a = plot(opts), b = plot(opts);
+  const a = plot(opts),
+    b = plot(opts);
   assert.equal(a, b);
   const path = subpaths(seriesPath(parseXml(a), "s"))[0]!;
   assert.ok(path.length <= 1200 && path.length > 300, `${path.length} points drawn`);
   const d = decimate(pts, 100);
-  assert.ok(d.some(([x, y]) => x === 12345 && y === pts[12345]![1]), "the spike survives");
+  assert.ok(
+    d.some(([x, y]) => x === 12345 && y === pts[12345]![1]),
+    "the spike survives",
+  );
   assert.deepEqual(d[0], pts[0]);
   assert.deepEqual(d[d.length - 1], pts[pts.length - 1]);
   for (let i = 1; i < d.length; i++) assert.ok(d[i]![0] > d[i - 1]![0]);
 });
 
 test("heatmap: one cell per entry with its value, colour by intensity, labels escaped", () => {
-  const values = [[5, 1, 0], [2, 7, 1], [0, 0, 9]];
-  const src = heatmap({ title: "Confusion matrix", rowLabels: ["a<b", "c&d", "e"], colLabels: ["a<b", "c&d", "e"], values, rowAxis: "true", colAxis: "predicted" });
+  const values = [
+    [5, 1, 0],
+    [2, 7, 1],
+    [0, 0, 9],
+  ];
+  const src = heatmap({
+    title: "Confusion matrix",
+    rowLabels: ["a<b", "c&d", "e"],
+    colLabels: ["a<b", "c&d", "e"],
+    values,
+    rowAxis: "true",
+    colAxis: "predicted",
+  });
   const svg = parseXml(src);
   const cells = findAll(svg, "g").filter((g) => g.attrs.class === "cell");
   assert.equal(cells.length, 9);
-  assert.deepEqual(cells.map((c) => textOf(findAll(c, "text")[0]!)), ["5", "1", "0", "2", "7", "1", "0", "0", "9"]);
+  assert.deepEqual(
+    cells.map((c) => textOf(findAll(c, "text")[0]!)),
+    ["5", "1", "0", "2", "7", "1", "0", "0", "9"],
+  );
   const fill = (i: number) => findAll(cells[i]!, "rect")[0]!.attrs.fill;
   assert.equal(fill(8), rampColor(1));
   assert.equal(fill(2), rampColor(0));

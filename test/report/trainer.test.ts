@@ -21,28 +21,59 @@ test("a Trainer run with reportCallback ends with a report of its own curves, pr
       onTrainEnd: (tr: { run: { path: string } | null }) => {
         const ids = new Tensor(data.ids, [64, 4]);
         const logits = noGrad(() => (model as ToyModel).forward(ids)).toArray(); // [64 × 2], row-major
-        writePredictions(tr.run!.path, { task: "classification", classes: ["absent", "present"], split: "train" }, Array.from(data.labels, (label, i) => {
-          const z = logits.slice(2 * i, 2 * i + 2), e = z.map((v) => Math.exp(v - Math.max(...z))), s = e[0]! + e[1]!;
-          return { label, probs: e.map((v) => v / s) };
-        }));
+        writePredictions(
+          tr.run!.path,
+          { task: "classification", classes: ["absent", "present"], split: "train" },
+          Array.from(data.labels, (label, i) => {
+            const z = logits.slice(2 * i, 2 * i + 2),
+              e = z.map((v) => Math.exp(v - Math.max(...z))),
+              s = e[0]! + e[1]!;
+            return { label, probs: e.map((v) => v / s) };
+          }),
+        );
       },
     };
     const trainer = new Trainer({
-      model, trainSize: 64, ...t, runDir: dir, callbacks: [predictions, reportCallback()],
-      args: { epochs: 2, batchSize: 8, lr: 0.05, logEvery: 1, evalEvery: 4, warmupRatio: 0.25, seed: 7, metricForBest: "accuracy" },
+      model,
+      trainSize: 64,
+      ...t,
+      runDir: dir,
+      callbacks: [predictions, reportCallback()],
+      args: {
+        epochs: 2,
+        batchSize: 8,
+        lr: 0.05,
+        logEvery: 1,
+        evalEvery: 4,
+        warmupRatio: 0.25,
+        seed: 7,
+        metricForBest: "accuracy",
+      },
     });
     const summary = await trainer.train();
     const run = readRun(dir);
     assert.equal(run.train.length, summary.globalStep);
-    assert.deepEqual(run.evals.map((e) => e.step), [4, 8, 12, 16]);
+    assert.deepEqual(
+      run.evals.map((e) => e.step),
+      [4, 8, 12, 16],
+    );
     assert.equal(run.best?.metric, "accuracy");
     assert.equal(run.summary?.globalStep, 16);
     assert.deepEqual(run.missing, []);
     const html = readFileSync(join(dir, REPORT_FILE), "utf8");
-    for (const id of ["curves", "schedule", "evaluation", "timing", "config"]) assert.match(html, new RegExp(`<section id="${id}">`));
+    for (const id of ["curves", "schedule", "evaluation", "timing", "config"])
+      assert.match(html, new RegExp(`<section id="${id}">`));
     assert.match(html, /wall clock, including evaluation/);
     const titles = svgFragments(html).map((s) => textOf(findAll(parseXml(s), "title")[0]!));
-    for (const c of ["Loss", "Validation accuracy", "Learning rate", "Confusion matrix", "ROC curve", "Precision-recall curve"]) assert.ok(titles.includes(c), `${c} in ${titles}`);
+    for (const c of [
+      "Loss",
+      "Validation accuracy",
+      "Learning rate",
+      "Confusion matrix",
+      "ROC curve",
+      "Precision-recall curve",
+    ])
+      assert.ok(titles.includes(c), `${c} in ${titles}`);
     assert.match(html, /<code>args\.lr<\/code><\/td><td>0\.05<\/td>/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -30,7 +30,9 @@ export function parseXml(src: string): XmlElement {
   let i = 0;
   const stack: XmlElement[] = [];
   let root: XmlElement | null = null;
-  const fail = (msg: string): never => { throw new SyntaxError(`${msg} at offset ${i}: ${JSON.stringify(src.slice(i, i + 40))}`); };
+  const fail = (msg: string): never => {
+    throw new SyntaxError(`${msg} at offset ${i}: ${JSON.stringify(src.slice(i, i + 40))}`);
+  };
   while (i < src.length) {
     if (src.startsWith("<?", i)) {
       const end = src.indexOf("?>", i);
@@ -58,8 +60,15 @@ export function parseXml(src: string): XmlElement {
       for (;;) {
         const ws = /^\s*/.exec(src.slice(i))![0].length;
         i += ws;
-        if (src.startsWith("/>", i)) { i += 2; break; }
-        if (src[i] === ">") { i++; open = true; break; }
+        if (src.startsWith("/>", i)) {
+          i += 2;
+          break;
+        }
+        if (src[i] === ">") {
+          i++;
+          open = true;
+          break;
+        }
         if (!ws) fail("expected whitespace before an attribute");
         const a = NAME.exec(src.slice(i));
         if (!a) fail("bad attribute name");

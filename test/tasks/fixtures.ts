@@ -18,8 +18,14 @@ export function makeTinyBert(dir: string, seed = 1): string {
   writeFileSync(join(dir, "vocab.txt"), vocab.join("\n") + "\n");
   manualSeed(seed);
   const config = makeConfig("bert", {
-    vocab_size: vocab.length, hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 32,
-    max_position_embeddings: 64, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0,
+    vocab_size: vocab.length,
+    hidden_size: 16,
+    num_hidden_layers: 2,
+    num_attention_heads: 2,
+    intermediate_size: 32,
+    max_position_embeddings: 64,
+    hidden_dropout_prob: 0,
+    attention_probs_dropout_prob: 0,
   });
   AutoModelForMaskedLM.fromConfig(config).savePretrained(dir);
   return dir;
@@ -62,8 +68,17 @@ export function nerConll(path: string, n: number, seed: number): void {
   const r = new Rng(seed);
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
-    const who = NAMES[r.int(NAMES.length)], where = PLACES[r.int(PLACES.length)];
-    const toks: [string, string][] = [[who, "B-PER"], [r.uniform() < 0.5 ? "visited" : "met", "O"], ...(r.uniform() < 0.5 ? [["a", "O"] as [string, string], ["film", "O"] as [string, string], ["in", "O"] as [string, string]] : []), [where, "B-LOC"], [".", "O"]];
+    const who = NAMES[r.int(NAMES.length)],
+      where = PLACES[r.int(PLACES.length)];
+    const toks: [string, string][] = [
+      [who, "B-PER"],
+      [r.uniform() < 0.5 ? "visited" : "met", "O"],
+      ...(r.uniform() < 0.5
+        ? [["a", "O"] as [string, string], ["film", "O"] as [string, string], ["in", "O"] as [string, string]]
+        : []),
+      [where, "B-LOC"],
+      [".", "O"],
+    ];
     for (const [t, g] of toks) out.push(`${t} ${g}`);
     out.push("");
   }

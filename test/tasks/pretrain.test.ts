@@ -11,37 +11,76 @@ import { BlockFile, pretrain } from "../../src/tasks/index.js";
 const work = mkdtempSync(join(tmpdir(), "graft-pretrain-"));
 test.after(() => rmSync(work, { recursive: true, force: true }));
 
-const WORDS = "the cat sat on a mat while dogs ran in parks and birds sang over quiet green hills near old towns".split(" ");
+const WORDS = "the cat sat on a mat while dogs ran in parks and birds sang over quiet green hills near old towns".split(
+  " ",
+);
 function corpus(path: string, lines: number, seed: number): void {
   const r = new Rng(seed);
   const out: string[] = [];
-  for (let i = 0; i < lines; i++) out.push(Array.from({ length: 6 + r.int(8) }, () => WORDS[r.int(WORDS.length)]).join(" ") + ".");
+  for (let i = 0; i < lines; i++)
+    out.push(Array.from({ length: 6 + r.int(8) }, () => WORDS[r.int(WORDS.length)]).join(" ") + ".");
   writeFileSync(path, out.join("\n") + "\n");
 }
 corpus(join(work, "corpus.txt"), 600, 1);
-writeFileSync(join(work, "docs.jsonl"), Array.from({ length: 50 }, (_, i) => JSON.stringify({ text: `document ${i}: the cat sat on a mat.` })).join("\n") + "\n");
+writeFileSync(
+  join(work, "docs.jsonl"),
+  Array.from({ length: 50 }, (_, i) => JSON.stringify({ text: `document ${i}: the cat sat on a mat.` })).join("\n") +
+    "\n",
+);
 
 const small = { maxSteps: 8, batchSize: 8, lr: 2e-3, logEvery: 2, evalEvery: 4, saveEvery: 2, warmupRatio: 0 };
 
 test("masked-LM pre-training from scratch: tokenizer trained, blocks on disk, loss falls, model loads for fine-tuning", async () => {
-  const r = await pretrain({ corpus: [join(work, "corpus.txt"), join(work, "docs.jsonl")], output: join(work, "mlm"), preset: "tiny", vocabSize: 120, blockSize: 32, validationFraction: 0.05, training: { ...small, maxSteps: 30 } });
+  const r = await pretrain({
+    corpus: [join(work, "corpus.txt"), join(work, "docs.jsonl")],
+    output: join(work, "mlm"),
+    preset: "tiny",
+    vocabSize: 120,
+    blockSize: 32,
+    validationFraction: 0.05,
+    training: { ...small, maxSteps: 30 },
+  });
   assert.ok(existsSync(join(work, "mlm", "tokenizer", "tokenizer.json")));
   const blocks = new BlockFile(join(work, "mlm", "data", "train.bin"), 30);
   assert.equal(blocks.count, r.blocks.train);
   blocks.close();
-  assert.ok(r.validation.loss < Math.log(120), `validation loss ${r.validation.loss} not below uniform ${Math.log(120)}`);
+  assert.ok(
+    r.validation.loss < Math.log(120),
+    `validation loss ${r.validation.loss} not below uniform ${Math.log(120)}`,
+  );
   // words are drawn uniformly here, so accuracy stays near chance; the loss is what must fall
   assert.ok(r.validation.tokens > 0 && r.validation.accuracy >= 0 && r.validation.accuracy <= 1);
   // the pre-trained model is a starting point for fine-tuning: backbone loaded, only the head is new
   const clf = AutoModelForSequenceClassification.fromPretrainedDir(r.bestDir, { labels: ["a", "b"] });
-  assert.ok(clf.loadingInfo!.missingKeys.every((k) => k.startsWith("classifier.") || k.startsWith("bert.pooler.")), clf.loadingInfo!.missingKeys.join(","));
+  assert.ok(
+    clf.loadingInfo!.missingKeys.every((k) => k.startsWith("classifier.") || k.startsWith("bert.pooler.")),
+    clf.loadingInfo!.missingKeys.join(","),
+  );
   assert.ok(existsSync(join(r.runDir, "report.html")));
 });
 
 test("pre-training resumed after a stop ends with the same weights as an uninterrupted run", async () => {
-  const base = { corpus: [join(work, "corpus.txt")], preset: "tiny" as const, vocabSize: 100, blockSize: 32, wholeWordMasking: true, training: small };
+  const base = {
+    corpus: [join(work, "corpus.txt")],
+    preset: "tiny" as const,
+    vocabSize: 100,
+    blockSize: 32,
+    wholeWordMasking: true,
+    training: small,
+  };
   const a = await pretrain({ ...base, output: join(work, "ref") });
-  await pretrain({ ...base, output: join(work, "cut") }, { callbacks: [{ onLog: (t, rec) => { if (rec.step === 4) t.requestStop(); } }] });
+  await pretrain(
+    { ...base, output: join(work, "cut") },
+    {
+      callbacks: [
+        {
+          onLog: (t, rec) => {
+            if (rec.step === 4) t.requestStop();
+          },
+        },
+      ],
+    },
+  );
   const b = await pretrain({ ...base, output: join(work, "cut") }, { resume: true });
   assert.equal(b.train.globalStep, 8);
   const wa = loadSafetensors(join(a.runDir, "checkpoints", "step-8", "model.safetensors"));
@@ -50,12 +89,32 @@ test("pre-training resumed after a stop ends with the same weights as an uninter
 });
 
 test("causal-LM pre-training of a GPT-2-style model with a byte-level BPE tokenizer", async () => {
-  const r = await pretrain({ objective: "clm", architecture: "gpt2", corpus: [join(work, "corpus.txt")], output: join(work, "clm"), preset: "tiny", vocabSize: 300, blockSize: 32, training: { ...small, maxSteps: 20 } });
+  const r = await pretrain({
+    objective: "clm",
+    architecture: "gpt2",
+    corpus: [join(work, "corpus.txt")],
+    output: join(work, "clm"),
+    preset: "tiny",
+    vocabSize: 300,
+    blockSize: 32,
+    training: { ...small, maxSteps: 20 },
+  });
   assert.ok(r.validation.perplexity < 300, `perplexity ${r.validation.perplexity}`);
 });
 
 test("bad corpora are refused clearly", async () => {
-  await assert.rejects(pretrain({ corpus: [join(work, "nope")], output: join(work, "x") }), /corpus path does not exist/);
+  await assert.rejects(
+    pretrain({ corpus: [join(work, "nope")], output: join(work, "x") }),
+    /corpus path does not exist/,
+  );
   writeFileSync(join(work, "bad.jsonl"), '{"text": "fine"}\n{"body": 3}\n');
-  await assert.rejects(pretrain({ corpus: [join(work, "bad.jsonl")], output: join(work, "y"), vocabSize: 60, tokenizer: join(work, "mlm", "tokenizer") }), /bad\.jsonl, line 2, field "text"/);
+  await assert.rejects(
+    pretrain({
+      corpus: [join(work, "bad.jsonl")],
+      output: join(work, "y"),
+      vocabSize: 60,
+      tokenizer: join(work, "mlm", "tokenizer"),
+    }),
+    /bad\.jsonl, line 2, field "text"/,
+  );
 });

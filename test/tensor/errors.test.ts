@@ -23,17 +23,32 @@ test("shape errors name the op and the shapes", () => {
   throwsShape(() => T.concat([x(2, 3), x(3, 3)], 1), /concat: shapes f32\[2, 3\], f32\[3, 3\] differ off axis 1/);
   throwsShape(() => T.sum(x(2, 3), 2), /sum: axis 2 is out of range for a tensor of rank 2/);
   throwsShape(() => T.softmax(x(2, 3), 0), /softmax: only the last axis/);
-  throwsShape(() => T.layerNorm(x(2, 3), x(4), x(4)), /layerNorm: weight \[4\] and bias \[4\] must both have 3 elements/);
+  throwsShape(
+    () => T.layerNorm(x(2, 3), x(4), x(4)),
+    /layerNorm: weight \[4\] and bias \[4\] must both have 3 elements/,
+  );
   throwsShape(() => T.embedding(x(2), x(5, 3)), /embedding: ids must be an i32 tensor/);
-  throwsShape(() => T.crossEntropy(x(2, 3), T.tensor([0, 1, 2], [3], { dtype: "i32" })), /crossEntropy: targets must be an i32 tensor of 2 elements/);
+  throwsShape(
+    () => T.crossEntropy(x(2, 3), T.tensor([0, 1, 2], [3], { dtype: "i32" })),
+    /crossEntropy: targets must be an i32 tensor of 2 elements/,
+  );
   throwsShape(() => T.linear(x(2, 5), x(3, 4)), /linear: input \[2, 5\] has 5 features/);
   throwsShape(() => new T.Tensor(new Float32Array(5), [2, 3]), /buffer of 5 elements does not fit shape \[2, 3\]/);
-  throwsShape(() => T.mul(T.tensor([1, 2], [2], { dtype: "i32" }), x(2)), /mul: expected f32 tensors, got i32 of shape \[2\]/);
+  throwsShape(
+    () => T.mul(T.tensor([1, 2], [2], { dtype: "i32" }), x(2)),
+    /mul: expected f32 tensors, got i32 of shape \[2\]/,
+  );
 });
 
 test("index errors say which index and which range", () => {
-  assert.throws(() => T.embedding(T.tensor([0, 7], [2], { dtype: "i32" }), x(5, 3)), /id 7 at position 1 is out of range for a vocabulary of 5/);
-  assert.throws(() => T.crossEntropy(x(2, 3), T.tensor([0, 3], [2], { dtype: "i32" })), /target 3 in row 1 is out of range for 3 classes/);
+  assert.throws(
+    () => T.embedding(T.tensor([0, 7], [2], { dtype: "i32" }), x(5, 3)),
+    /id 7 at position 1 is out of range for a vocabulary of 5/,
+  );
+  assert.throws(
+    () => T.crossEntropy(x(2, 3), T.tensor([0, 3], [2], { dtype: "i32" })),
+    /target 3 in row 1 is out of range for 3 classes/,
+  );
 });
 
 test("backward needs a scalar or an explicit gradient, and a graph", () => {

@@ -3,7 +3,7 @@
  * without an entry a compile error; the gradient checks (gradcheck.test.ts) and the backend-parity tests run over
  * this table, so adding an op is adding one entry here.
  */
-import { Rng } from "../../src/util/rng.js";
+import type { Rng } from "../../src/util/rng.js";
 import * as T from "../../src/tensor/index.js";
 import type { Primitive, Tensor } from "../../src/tensor/index.js";
 
@@ -21,19 +21,28 @@ export interface OpCase {
   rtol?: number;
 }
 
-const randn = (shape: number[], std = 1) => (rng: Rng) => T.randn(shape, rng, std);
+const randn =
+  (shape: number[], std = 1) =>
+  (rng: Rng) =>
+    T.randn(shape, rng, std);
 /** Values in ±[lo, hi]: away from zero, for ops with a kink or pole there. */
 function awayFromZero(shape: number[], rng: Rng, lo = 0.2, hi = 1.5): Tensor {
   const t = T.rand(shape, rng, lo, hi);
   for (let i = 0; i < t.size; i++) if (rng.uniform() < 0.5) t.data[i] = -t.data[i];
   return t;
 }
-const positive = (shape: number[], lo = 0.3, hi = 2) => (rng: Rng) => T.rand(shape, rng, lo, hi);
+const positive =
+  (shape: number[], lo = 0.3, hi = 2) =>
+  (rng: Rng) =>
+    T.rand(shape, rng, lo, hi);
 /** A permutation of well-separated values, so max/min/maximum have no near-ties. */
 function distinct(shape: number[], rng: Rng): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   const p = rng.permutation(n);
-  return T.tensor(Array.from(p, (v) => (v - n / 2) * 0.1), shape);
+  return T.tensor(
+    Array.from(p, (v) => (v - n / 2) * 0.1),
+    shape,
+  );
 }
 const ids = (values: number[], shape: number[]) => T.tensor(values, shape, { dtype: "i32" });
 
@@ -77,21 +86,69 @@ export const OP_TABLE: { [P in Primitive]: OpCase[] } = {
   affine: [{ label: "-1.7x + 0.3", make: (r) => [randn([3, 4])(r)], fn: (x) => T.affine(x, -1.7, 0.3) }],
   matmul: [
     { label: "[3,4]·[4,5]", make: (r) => [randn([3, 4])(r), randn([4, 5])(r)], fn: (a, b) => T.matmul(a, b) },
-    { label: "[4,3]ᵀ·[4,5]", make: (r) => [randn([4, 3])(r), randn([4, 5])(r)], fn: (a, b) => T.matmul(a, b, { transA: true }) },
-    { label: "[3,4]·[5,4]ᵀ", make: (r) => [randn([3, 4])(r), randn([5, 4])(r)], fn: (a, b) => T.matmul(a, b, { transB: true }) },
-    { label: "[4,3]ᵀ·[5,4]ᵀ", make: (r) => [randn([4, 3])(r), randn([5, 4])(r)], fn: (a, b) => T.matmul(a, b, { transA: true, transB: true }) },
-    { label: "batched [2,3,4]·[2,4,5]", make: (r) => [randn([2, 3, 4])(r), randn([2, 4, 5])(r)], fn: (a, b) => T.matmul(a, b) },
-    { label: "folded [2,2,3,4]·[5,4]ᵀ", make: (r) => [randn([2, 2, 3, 4])(r), randn([5, 4])(r)], fn: (a, b) => T.matmul(a, b, { transB: true }) },
-    { label: "shared b [2,4,3]ᵀ·[1,4,5]", make: (r) => [randn([2, 4, 3])(r), randn([1, 4, 5])(r)], fn: (a, b) => T.matmul(a, b, { transA: true }) },
-    { label: "shared a [3,4]·[2,5,4]ᵀ", make: (r) => [randn([3, 4])(r), randn([2, 5, 4])(r)], fn: (a, b) => T.matmul(a, b, { transB: true }) },
-    { label: "shared a, both transposed [4,3]ᵀ·[2,5,4]ᵀ", make: (r) => [randn([4, 3])(r), randn([2, 5, 4])(r)], fn: (a, b) => T.matmul(a, b, { transA: true, transB: true }) },
+    {
+      label: "[4,3]ᵀ·[4,5]",
+      make: (r) => [randn([4, 3])(r), randn([4, 5])(r)],
+      fn: (a, b) => T.matmul(a, b, { transA: true }),
+    },
+    {
+      label: "[3,4]·[5,4]ᵀ",
+      make: (r) => [randn([3, 4])(r), randn([5, 4])(r)],
+      fn: (a, b) => T.matmul(a, b, { transB: true }),
+    },
+    {
+      label: "[4,3]ᵀ·[5,4]ᵀ",
+      make: (r) => [randn([4, 3])(r), randn([5, 4])(r)],
+      fn: (a, b) => T.matmul(a, b, { transA: true, transB: true }),
+    },
+    {
+      label: "batched [2,3,4]·[2,4,5]",
+      make: (r) => [randn([2, 3, 4])(r), randn([2, 4, 5])(r)],
+      fn: (a, b) => T.matmul(a, b),
+    },
+    {
+      label: "folded [2,2,3,4]·[5,4]ᵀ",
+      make: (r) => [randn([2, 2, 3, 4])(r), randn([5, 4])(r)],
+      fn: (a, b) => T.matmul(a, b, { transB: true }),
+    },
+    {
+      label: "shared b [2,4,3]ᵀ·[1,4,5]",
+      make: (r) => [randn([2, 4, 3])(r), randn([1, 4, 5])(r)],
+      fn: (a, b) => T.matmul(a, b, { transA: true }),
+    },
+    {
+      label: "shared a [3,4]·[2,5,4]ᵀ",
+      make: (r) => [randn([3, 4])(r), randn([2, 5, 4])(r)],
+      fn: (a, b) => T.matmul(a, b, { transB: true }),
+    },
+    {
+      label: "shared a, both transposed [4,3]ᵀ·[2,5,4]ᵀ",
+      make: (r) => [randn([4, 3])(r), randn([2, 5, 4])(r)],
+      fn: (a, b) => T.matmul(a, b, { transA: true, transB: true }),
+    },
   ],
   linear: [
-    { label: "[2,3,4]·[5,4]ᵀ + [5]", make: (r) => [randn([2, 3, 4])(r), randn([5, 4])(r), randn([5])(r)], fn: (x, w, b) => T.linear(x, w, b) },
+    {
+      label: "[2,3,4]·[5,4]ᵀ + [5]",
+      make: (r) => [randn([2, 3, 4])(r), randn([5, 4])(r), randn([5])(r)],
+      fn: (x, w, b) => T.linear(x, w, b),
+    },
     { label: "no bias [3,4]", make: (r) => [randn([3, 4])(r), randn([2, 4])(r)], fn: (x, w) => T.linear(x, w) },
-    { label: "fused bias + gelu [2,3,4]·[5,4]ᵀ", make: (r) => [randn([2, 3, 4])(r), randn([5, 4])(r), randn([5])(r)], fn: (x, w, b) => T.linear(x, w, b, "gelu") },
-    { label: "fused bias + tanh [3,5]·[7,5]ᵀ", make: (r) => [randn([3, 5])(r), randn([7, 5])(r), randn([7])(r)], fn: (x, w, b) => T.linear(x, w, b, "tanh") },
-    { label: "no bias, fused silu [3,4]", make: (r) => [randn([3, 4])(r), randn([2, 4])(r)], fn: (x, w) => T.linear(x, w, null, "silu") },
+    {
+      label: "fused bias + gelu [2,3,4]·[5,4]ᵀ",
+      make: (r) => [randn([2, 3, 4])(r), randn([5, 4])(r), randn([5])(r)],
+      fn: (x, w, b) => T.linear(x, w, b, "gelu"),
+    },
+    {
+      label: "fused bias + tanh [3,5]·[7,5]ᵀ",
+      make: (r) => [randn([3, 5])(r), randn([7, 5])(r), randn([7])(r)],
+      fn: (x, w, b) => T.linear(x, w, b, "tanh"),
+    },
+    {
+      label: "no bias, fused silu [3,4]",
+      make: (r) => [randn([3, 4])(r), randn([2, 4])(r)],
+      fn: (x, w) => T.linear(x, w, null, "silu"),
+    },
   ],
   sum: [
     { label: "axis 1 of [2,3,4]", make: (r) => [randn([2, 3, 4])(r)], fn: (x) => T.sum(x, 1) },
@@ -103,31 +160,77 @@ export const OP_TABLE: { [P in Primitive]: OpCase[] } = {
     { label: "all", make: (r) => [distinct([2, 5], r)], fn: (x) => T.max(x) },
   ],
   min: [{ label: "axis -1 keepDim", make: (r) => [distinct([3, 4], r)], fn: (x) => T.min(x, -1, { keepDim: true }) }],
-  takeAlong: [{ label: "[3,4] along 1", make: (r) => [randn([3, 4])(r)], fn: (x) => T.takeAlong(x, 1, ids([2, 0, 3], [3])) }],
-  reshape: [{ label: "[2,6] → [3,-1]", make: (r) => [randn([2, 6])(r)], fn: (x) => T.mul(T.reshape(x, [3, -1]), T.tensor([1, 2, 3, 4], [4])) }],
+  takeAlong: [
+    { label: "[3,4] along 1", make: (r) => [randn([3, 4])(r)], fn: (x) => T.takeAlong(x, 1, ids([2, 0, 3], [3])) },
+  ],
+  reshape: [
+    {
+      label: "[2,6] → [3,-1]",
+      make: (r) => [randn([2, 6])(r)],
+      fn: (x) => T.mul(T.reshape(x, [3, -1]), T.tensor([1, 2, 3, 4], [4])),
+    },
+  ],
   permute: [{ label: "[2,3,4] by [2,0,1]", make: (r) => [randn([2, 3, 4])(r)], fn: (x) => T.permute(x, [2, 0, 1]) }],
   slice: [{ label: "[3,5][:, 1:4]", make: (r) => [randn([3, 5])(r)], fn: (x) => T.slice(x, 1, 1, 4) }],
-  concat: [{ label: "[2,3] ⧺ [2,2] on axis 1", make: (r) => [randn([2, 3])(r), randn([2, 2])(r)], fn: (a, b) => T.concat([a, b], 1) }],
+  concat: [
+    {
+      label: "[2,3] ⧺ [2,2] on axis 1",
+      make: (r) => [randn([2, 3])(r), randn([2, 2])(r)],
+      fn: (a, b) => T.concat([a, b], 1),
+    },
+  ],
   broadcastTo: [{ label: "[3,1] → [2,3,4]", make: (r) => [randn([3, 1])(r)], fn: (x) => T.broadcastTo(x, [2, 3, 4]) }],
   softmax: [{ label: "[3,5]", make: (r) => [randn([3, 5])(r)], fn: (x) => T.softmax(x) }],
   attentionSoftmax: [
-    { label: "[2,3,4,5] scaled, padding keys hidden", make: (r) => [randn([2, 3, 4, 5])(r)], fn: (x) => T.attentionSoftmax(x, { keep: T.tensor([1, 1, 0, 1, 1, 1, 1, 1, 0, 0], [2, 5]), scale: 0.7 }) },
-    { label: "[1,2,3,5] causal, 2 cached keys", make: (r) => [randn([1, 2, 3, 5])(r)], fn: (x) => T.attentionSoftmax(x, { causal: true, scale: 1.3 }) },
-    { label: "[2,1,3,3] causal + padding, a sequence all padding", make: (r) => [randn([2, 1, 3, 3])(r)], fn: (x) => T.attentionSoftmax(x, { keep: T.tensor([0, 1, 1, 0, 0, 0], [2, 3]), causal: true }) },
+    {
+      label: "[2,3,4,5] scaled, padding keys hidden",
+      make: (r) => [randn([2, 3, 4, 5])(r)],
+      fn: (x) => T.attentionSoftmax(x, { keep: T.tensor([1, 1, 0, 1, 1, 1, 1, 1, 0, 0], [2, 5]), scale: 0.7 }),
+    },
+    {
+      label: "[1,2,3,5] causal, 2 cached keys",
+      make: (r) => [randn([1, 2, 3, 5])(r)],
+      fn: (x) => T.attentionSoftmax(x, { causal: true, scale: 1.3 }),
+    },
+    {
+      label: "[2,1,3,3] causal + padding, a sequence all padding",
+      make: (r) => [randn([2, 1, 3, 3])(r)],
+      fn: (x) => T.attentionSoftmax(x, { keep: T.tensor([0, 1, 1, 0, 0, 0], [2, 3]), causal: true }),
+    },
   ],
   logSoftmax: [{ label: "[3,5]", make: (r) => [randn([3, 5])(r)], fn: (x) => T.logSoftmax(x) }],
-  layerNorm: [{ label: "[3,6]", make: (r) => [randn([3, 6])(r), randn([6])(r), randn([6])(r)], fn: (x, g, b) => T.layerNorm(x, g, b, 1e-5) }],
-  embedding: [{ label: "table [5,3], ids [2,3]", make: (r) => [randn([5, 3])(r)], fn: (t) => T.embedding(ids([0, 4, 4, 2, 1, 4], [2, 3]), t) }],
+  layerNorm: [
+    {
+      label: "[3,6]",
+      make: (r) => [randn([3, 6])(r), randn([6])(r), randn([6])(r)],
+      fn: (x, g, b) => T.layerNorm(x, g, b, 1e-5),
+    },
+  ],
+  embedding: [
+    {
+      label: "table [5,3], ids [2,3]",
+      make: (r) => [randn([5, 3])(r)],
+      fn: (t) => T.embedding(ids([0, 4, 4, 2, 1, 4], [2, 3]), t),
+    },
+  ],
   dropout: [{ label: "p=0.3", make: (r) => [randn([4, 5])(r)], fn: (x) => T.dropout(x, 0.3, 7) }],
   crossEntropy: [
     { label: "mean", make: (r) => [randn([4, 5])(r)], fn: (x) => T.crossEntropy(x, ids([1, 0, 4, 2], [4])) },
-    { label: "ignore_index + smoothing 0.1", make: (r) => [randn([4, 5])(r)], fn: (x) => T.crossEntropy(x, ids([1, -100, 4, 2], [4]), { labelSmoothing: 0.1 }) },
+    {
+      label: "ignore_index + smoothing 0.1",
+      make: (r) => [randn([4, 5])(r)],
+      fn: (x) => T.crossEntropy(x, ids([1, -100, 4, 2], [4]), { labelSmoothing: 0.1 }),
+    },
     {
       label: "class weights, smoothing, sum",
       make: (r) => [randn([4, 3])(r), T.tensor([0.2, 1, 3])],
       fn: (x, w) => T.crossEntropy(x, ids([2, 0, 1, 2], [4]), { weight: w, labelSmoothing: 0.2, reduction: "sum" }),
       constant: [1],
     },
-    { label: "none", make: (r) => [randn([3, 4])(r)], fn: (x) => T.crossEntropy(x, ids([3, 1, -100], [3]), { reduction: "none" }) },
+    {
+      label: "none",
+      make: (r) => [randn([3, 4])(r)],
+      fn: (x) => T.crossEntropy(x, ids([3, 1, -100], [3]), { reduction: "none" }),
+    },
   ],
 };

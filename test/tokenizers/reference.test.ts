@@ -21,7 +21,10 @@ interface Ref {
   wordIds: (number | null)[];
   typeIds?: number[];
 }
-const reference = JSON.parse(readFileSync(fixture("tokenizers", "reference.json"), "utf8")) as { bert: Ref[]; gpt2: Ref[] };
+const reference = JSON.parse(readFileSync(fixture("tokenizers", "reference.json"), "utf8")) as {
+  bert: Ref[];
+  gpt2: Ref[];
+};
 const vocab = sharedDataset("vocab");
 const skip = vocab ? false : "shared vocabularies not found (set GRAFT_SHARED_DATASETS)";
 
@@ -45,11 +48,15 @@ async function checkAgainst(tok: Tokenizer, refs: Ref[], what: string): Promise<
   }
 }
 
-test("BERT uncased (tokenizer.json): ids, tokens, offsets and word ids equal the Rust reference on tricky text", { skip }, async () => {
+test("BERT uncased (tokenizer.json): ids, tokens, offsets and word ids equal the Rust reference on tricky text", {
+  skip,
+}, async () => {
   await checkAgainst(loadTokenizer(join(vocab!, "bert-base-uncased")), reference.bert, "bert");
 });
 
-test("GPT-2 (tokenizer.json): ids, tokens, offsets and word ids equal the Rust reference on tricky text", { skip }, async () => {
+test("GPT-2 (tokenizer.json): ids, tokens, offsets and word ids equal the Rust reference on tricky text", {
+  skip,
+}, async () => {
   await checkAgainst(loadTokenizer(join(vocab!, "gpt2")), reference.gpt2, "gpt2");
 });
 
@@ -68,9 +75,22 @@ test("without tokenizer.json, vocab.txt and vocab.json + merges.txt give the sam
   // and on a stretch of real prose
   const books = sharedDataset("gutenberg_nltk");
   if (books) {
-    const lines = readFileSync(join(books, readdirSync(books).filter((f) => f.endsWith(".txt")).sort()[0]!), "utf8").split("\n").slice(0, 400);
+    const lines = readFileSync(
+      join(
+        books,
+        readdirSync(books)
+          .filter((f) => f.endsWith(".txt"))
+          .sort()[0]!,
+      ),
+      "utf8",
+    )
+      .split("\n")
+      .slice(0, 400);
     const fromJson = [loadTokenizer(join(vocab!, "bert-base-uncased")), loadTokenizer(join(vocab!, "gpt2"))];
-    for (const [a, b] of [[fromJson[0]!, bert], [fromJson[1]!, gpt]] as const) {
+    for (const [a, b] of [
+      [fromJson[0]!, bert],
+      [fromJson[1]!, gpt],
+    ] as const) {
       assert.deepEqual((await b.encodeBatch(lines)).inputIds, (await a.encodeBatch(lines)).inputIds);
     }
   }
@@ -87,13 +107,20 @@ test("hand-checked against the algorithms", { skip }, async () => {
   // clean_text drops NUL, BEL and format characters (zero width space/joiner, BOM, soft hyphen), so the pieces join
   const joined = await bert.encode("ab\u0000c\u200bd\u00ade", null, { addSpecialTokens: false });
   assert.deepEqual(joined.tokens, await tokens(bert, "abcde"));
-  assert.ok(joined.wordIds.every((w) => w === 0), "one word");
+  assert.ok(
+    joined.wordIds.every((w) => w === 0),
+    "one word",
+  );
   // whitespace runs of any kind separate words and vanish; punctuation is split off
   assert.deepEqual(await tokens(bert, "a \t\n\u00a0\u3000 b"), ["a", "b"]);
   assert.deepEqual(await tokens(bert, "don't"), ["don", "'", "t"]);
   // a word longer than max_input_chars_per_word (100) is one [UNK]
   assert.deepEqual(await tokens(bert, "x".repeat(101)), ["[UNK]"]);
-  assert.deepEqual(await tokens(bert, "[MASK] [mask]"), ["[MASK]", "[", "mask", "]"], "special tokens match before lowercasing, case-sensitively");
+  assert.deepEqual(
+    await tokens(bert, "[MASK] [mask]"),
+    ["[MASK]", "[", "mask", "]"],
+    "special tokens match before lowercasing, case-sensitively",
+  );
 
   const gpt = loadTokenizer(join(vocab!, "gpt2"));
   // byte-level: é is bytes C3 A9, shown as Ã©; tab/newline/CR are bytes 09/0A/0D shown as ĉ/Ċ/č

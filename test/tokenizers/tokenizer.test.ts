@@ -14,7 +14,10 @@ const tiny = () => loadTokenizer(TINY);
 test("loads tokenizer.json with tokenizer_config.json: special tokens, max length, vocabulary", () => {
   const t = tiny();
   assert.equal(t.settings.family, "bert");
-  assert.deepEqual([t.padTokenId, t.unkTokenId, t.clsTokenId, t.sepTokenId, t.maskTokenId, t.bosTokenId], [0, 1, 2, 3, 4, null]);
+  assert.deepEqual(
+    [t.padTokenId, t.unkTokenId, t.clsTokenId, t.sepTokenId, t.maskTokenId, t.bosTokenId],
+    [0, 1, 2, 3, 4, null],
+  );
   assert.equal(t.vocabSize, 79);
   assert.equal(t.modelMaxLength, 16);
   assert.equal(t.tokenToId("cat"), t.getVocab().cat);
@@ -37,7 +40,11 @@ test("pairs: token type ids, and the three truncation strategies", async () => {
   assert.equal(await words(first), "[CLS] the cat sat [SEP] the dog [SEP]");
   await assert.rejects(t.encode("the cat", "the dog sat", { truncation: "only_first", maxLength: 5 }), ArgumentError);
   const long = "the cat sat on the mat ".repeat(5);
-  assert.equal((await t.encode(long, null, { truncation: true })).ids.length, 16, "maxLength defaults to model_max_length");
+  assert.equal(
+    (await t.encode(long, null, { truncation: true })).ids.length,
+    16,
+    "maxLength defaults to model_max_length",
+  );
   assert.equal((await t.encode(long)).ids.length, 32, "no truncation unless asked");
 });
 
@@ -45,35 +52,67 @@ test("batch padding: to the longest, to max_length, to a multiple, on either sid
   const t = tiny();
   const texts = ["the cat", "hello world the dog sat", ""];
   const b = await t.encodeBatch(texts, { padding: true });
-  assert.deepEqual(b.inputIds.map((r) => r.length), [7, 7, 7]);
-  assert.deepEqual(b.attentionMask, [[1, 1, 1, 1, 0, 0, 0], [1, 1, 1, 1, 1, 1, 1], [1, 1, 0, 0, 0, 0, 0]]);
+  assert.deepEqual(
+    b.inputIds.map((r) => r.length),
+    [7, 7, 7],
+  );
+  assert.deepEqual(b.attentionMask, [
+    [1, 1, 1, 1, 0, 0, 0],
+    [1, 1, 1, 1, 1, 1, 1],
+    [1, 1, 0, 0, 0, 0, 0],
+  ]);
   assert.deepEqual(b.inputIds[0]!.slice(4), [0, 0, 0]);
   assert.deepEqual(b.wordIds[0], [null, 0, 1, null, null, null, null]);
-  assert.deepEqual(b.offsets[0]!.slice(3), [[0, 0], [0, 0], [0, 0], [0, 0]]);
+  assert.deepEqual(b.offsets[0]!.slice(3), [
+    [0, 0],
+    [0, 0],
+    [0, 0],
+    [0, 0],
+  ]);
   assert.deepEqual(b.specialTokensMask[2], [1, 1, 1, 1, 1, 1, 1]);
   const m = await t.encodeBatch(texts, { padding: "max_length", maxLength: 10, truncation: true });
-  assert.deepEqual(m.inputIds.map((r) => r.length), [10, 10, 10]);
+  assert.deepEqual(
+    m.inputIds.map((r) => r.length),
+    [10, 10, 10],
+  );
   const over = await t.encodeBatch(texts, { padding: "max_length", maxLength: 5 });
-  assert.deepEqual(over.inputIds.map((r) => r.length), [5, 7, 5], "without truncation a longer row stays longer, as in transformers");
+  assert.deepEqual(
+    over.inputIds.map((r) => r.length),
+    [5, 7, 5],
+    "without truncation a longer row stays longer, as in transformers",
+  );
   assert.equal(JSON.stringify(over), JSON.stringify(over.toJSON()));
   const mult = await t.encodeBatch(texts, { padding: true, padToMultipleOf: 4 });
-  assert.deepEqual(mult.inputIds.map((r) => r.length), [8, 8, 8]);
+  assert.deepEqual(
+    mult.inputIds.map((r) => r.length),
+    [8, 8, 8],
+  );
 
   const dir = tmpDir("graft-tok-");
   for (const f of ["tokenizer.json", "special_tokens_map.json"]) copyFileSync(join(TINY, f), join(dir, f));
   const cfg = JSON.parse(readFileSync(join(TINY, "tokenizer_config.json"), "utf8"));
-  writeFileSync(join(dir, "tokenizer_config.json"), JSON.stringify({ ...cfg, padding_side: "left", truncation_side: "left" }));
+  writeFileSync(
+    join(dir, "tokenizer_config.json"),
+    JSON.stringify({ ...cfg, padding_side: "left", truncation_side: "left" }),
+  );
   const left = loadTokenizer(dir);
   const l = await left.encodeBatch(["the cat", "hello world the dog sat"], { padding: true });
   assert.deepEqual(l.attentionMask[0], [0, 0, 0, 1, 1, 1, 1]);
   assert.deepEqual(l.tokens[0], ["[PAD]", "[PAD]", "[PAD]", "[CLS]", "the", "cat", "[SEP]"]);
-  assert.deepEqual((await left.encode("the cat sat on", null, { truncation: true, maxLength: 4 })).tokens, ["[CLS]", "sat", "on", "[SEP]"], "left truncation keeps the end");
+  assert.deepEqual(
+    (await left.encode("the cat sat on", null, { truncation: true, maxLength: 4 })).tokens,
+    ["[CLS]", "sat", "on", "[SEP]"],
+    "left truncation keeps the end",
+  );
 
   const tensors = batchToTensors(b);
   assert.deepEqual([...tensors.inputIds.shape], [3, 7]);
   assert.equal(tensors.attentionMask.dtype, "i32");
   assert.deepEqual(Array.from(tensors.inputIds.data.subarray(7, 14)), b.inputIds[1]);
-  assert.throws(() => batchToTensors({ inputIds: [[1], [1, 2]], attentionMask: [], tokenTypeIds: [] }), /row 1 has 2 tokens, row 0 has 1/);
+  assert.throws(
+    () => batchToTensors({ inputIds: [[1], [1, 2]], attentionMask: [], tokenTypeIds: [] }),
+    /row 1 has 2 tokens, row 0 has 1/,
+  );
 });
 
 test("offsets point into the original text (UTF-16, astral characters included) and word ids group sub-words", async () => {
@@ -98,9 +137,20 @@ test("decode: special tokens kept or skipped, WordPiece pieces joined, tokenizat
   assert.equal(await t.decode(e.ids), "[CLS] hello, world! the cats sat. [SEP]");
   assert.equal(await t.decode(e.ids, { skipSpecialTokens: true }), "hello, world! the cats sat.");
   // the engine's WordPiece decoder already joins punctuation; transformers' extra cleanup changes nothing more here
-  assert.equal(await t.decode(e.ids, { skipSpecialTokens: true, cleanUpTokenizationSpaces: false }), "hello, world! the cats sat.");
-  assert.equal(cleanUpTokenization("i do n't know . you 're right , it 's ok ' ! ?"), "i don't know. you're right, it's ok '!?"); // same order of replacements as transformers
-  assert.deepEqual(await t.decodeBatch([e.ids, Int32Array.from([t.tokenToId(".")!, t.tokenToId("cat")!])], { skipSpecialTokens: true }), ["hello, world! the cats sat.", ". cat"]);
+  assert.equal(
+    await t.decode(e.ids, { skipSpecialTokens: true, cleanUpTokenizationSpaces: false }),
+    "hello, world! the cats sat.",
+  );
+  assert.equal(
+    cleanUpTokenization("i do n't know . you 're right , it 's ok ' ! ?"),
+    "i don't know. you're right, it's ok '!?",
+  ); // same order of replacements as transformers
+  assert.deepEqual(
+    await t.decodeBatch([e.ids, Int32Array.from([t.tokenToId(".")!, t.tokenToId("cat")!])], {
+      skipSpecialTokens: true,
+    }),
+    ["hello, world! the cats sat.", ". cat"],
+  );
   await assert.rejects(t.decode([1.5]), /ids\[0\] = 1.5 is not a token id/);
 });
 
@@ -115,22 +165,43 @@ test("save writes what transformers' AutoTokenizer reads, and loads back identic
   assert.equal(cfg.model_max_length, 16);
   assert.equal(cfg.do_lower_case, true, "fields graft does not interpret are kept");
   assert.equal(cfg.pad_token, "[PAD]");
-  assert.deepEqual(JSON.parse(readFileSync(join(dir, "special_tokens_map.json"), "utf8")), { unk_token: "[UNK]", sep_token: "[SEP]", pad_token: "[PAD]", cls_token: "[CLS]", mask_token: "[MASK]" });
+  assert.deepEqual(JSON.parse(readFileSync(join(dir, "special_tokens_map.json"), "utf8")), {
+    unk_token: "[UNK]",
+    sep_token: "[SEP]",
+    pad_token: "[PAD]",
+    cls_token: "[CLS]",
+    mask_token: "[MASK]",
+  });
   const back = loadTokenizer(dir);
   const texts = ["graft the cat!", "hello graftcat"];
-  assert.deepEqual((await back.encodeBatch(texts, { padding: true })).toJSON(), (await t.encodeBatch(texts, { padding: true })).toJSON());
+  assert.deepEqual(
+    (await back.encodeBatch(texts, { padding: true })).toJSON(),
+    (await t.encodeBatch(texts, { padding: true })).toJSON(),
+  );
   assert.deepEqual((await back.encode("graft")).tokens, ["[CLS]", "graft", "[SEP]"]);
 });
 
 test("clear errors: padding without a pad token, truncation without a length, bad inputs", async () => {
   const dir = tmpDir("graft-tok-");
   copyFileSync(join(TINY, "tokenizer.json"), join(dir, "tokenizer.json"));
-  writeFileSync(join(dir, "tokenizer_config.json"), JSON.stringify({ tokenizer_class: "BertTokenizer", pad_token: null }));
+  writeFileSync(
+    join(dir, "tokenizer_config.json"),
+    JSON.stringify({ tokenizer_class: "BertTokenizer", pad_token: null }),
+  );
   const t = loadTokenizer(dir);
   assert.equal(t.padTokenId, null);
   assert.equal(t.modelMaxLength, null);
-  await assert.rejects(t.encodeBatch(["a", "b"], { padding: true }), (e: Error) => e instanceof ArgumentError && /padding needs a pad token/.test(e.message) && /setSpecialToken\("pad"/.test((e as ArgumentError).hint ?? ""));
-  await assert.rejects(t.encode("a", null, { truncation: true }), /truncation needs a maxLength: .* names no model_max_length/);
+  await assert.rejects(
+    t.encodeBatch(["a", "b"], { padding: true }),
+    (e: Error) =>
+      e instanceof ArgumentError &&
+      /padding needs a pad token/.test(e.message) &&
+      /setSpecialToken\("pad"/.test((e as ArgumentError).hint ?? ""),
+  );
+  await assert.rejects(
+    t.encode("a", null, { truncation: true }),
+    /truncation needs a maxLength: .* names no model_max_length/,
+  );
   t.setSpecialToken("pad", "[PAD]");
   assert.equal(t.padTokenId, 0);
   assert.equal((await t.encodeBatch(["a", "b c"], { padding: true })).inputIds[0]!.length, 4);
@@ -141,8 +212,14 @@ test("clear errors: padding without a pad token, truncation without a length, ba
 
   const broken = tmpDir("graft-tok-");
   writeFileSync(join(broken, "tokenizer.json"), JSON.stringify({ version: "1.0", model: { type: "Nope" } }));
-  assert.throws(() => loadTokenizer(broken), (e: Error) => e instanceof FormatError && /tokenizer\.json: not a tokenizer the engine understands/.test(e.message));
-  assert.throws(() => loadTokenizer(tmpDir("graft-tok-")), /no tokenizer\.json, vocab\.txt, or vocab\.json \+ merges\.txt/);
+  assert.throws(
+    () => loadTokenizer(broken),
+    (e: Error) => e instanceof FormatError && /tokenizer\.json: not a tokenizer the engine understands/.test(e.message),
+  );
+  assert.throws(
+    () => loadTokenizer(tmpDir("graft-tok-")),
+    /no tokenizer\.json, vocab\.txt, or vocab\.json \+ merges\.txt/,
+  );
 });
 
 test("AutoTokenizer.fromPretrained downloads only the tokenizer files of a hub model", async () => {
@@ -151,9 +228,23 @@ test("AutoTokenizer.fromPretrained downloads only the tokenizer files of a hub m
   try {
     const t = await AutoTokenizer.fromPretrained("graft-test/tiny-bert", { endpoint: hub.url, cacheDir, token: false });
     assert.deepEqual((await t.encode("hello world")).tokens, ["[CLS]", "hello", "world", "[SEP]"]);
-    assert.equal(hub.requests.some((r) => r.path.endsWith("model.safetensors")), false, "weights are not fetched for a tokenizer");
-    const snap = join(cacheDir, "models--graft-test--tiny-bert", "snapshots", "0123456789abcdef0123456789abcdef01234567");
-    assert.deepEqual(readdirSync(snap).sort(), ["config.json", "special_tokens_map.json", "tokenizer.json", "tokenizer_config.json"]);
+    assert.equal(
+      hub.requests.some((r) => r.path.endsWith("model.safetensors")),
+      false,
+      "weights are not fetched for a tokenizer",
+    );
+    const snap = join(
+      cacheDir,
+      "models--graft-test--tiny-bert",
+      "snapshots",
+      "0123456789abcdef0123456789abcdef01234567",
+    );
+    assert.deepEqual(readdirSync(snap).sort(), [
+      "config.json",
+      "special_tokens_map.json",
+      "tokenizer.json",
+      "tokenizer_config.json",
+    ]);
   } finally {
     await hub.close();
   }

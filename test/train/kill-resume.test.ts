@@ -24,16 +24,25 @@ test("kill -9 mid-run, then resume: final weights equal an uninterrupted run", a
     const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
     // kill as soon as a few checkpoints exist: somewhere in the middle of an epoch, maybe mid-write
     const deadline = Date.now() + 20_000;
-    while (!existsSync(join(dir, "checkpoints", "step-7")) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+    while (!existsSync(join(dir, "checkpoints", "step-7")) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 2));
     child.kill("SIGKILL");
     await exited;
     const last = new RunDir(dir).latestCheckpoint();
-    assert.ok(last && last.step >= 7 && last.step < 120, `killed too late or too early (latest checkpoint ${last?.step})`);
+    assert.ok(
+      last && last.step >= 7 && last.step < 120,
+      `killed too late or too early (latest checkpoint ${last?.step})`,
+    );
 
     const b = makeModel(77);
-    const summary = await new Trainer({ model: b, args: KILL_ARGS, trainSize: 48, ...task(data), runDir: dir }).train({ resume: true });
+    const summary = await new Trainer({ model: b, args: KILL_ARGS, trainSize: 48, ...task(data), runDir: dir }).train({
+      resume: true,
+    });
     assert.equal(summary.globalStep, 100);
-    assert.deepEqual(b.parameters().map((p) => p.toArray()), a.parameters().map((p) => p.toArray()));
+    assert.deepEqual(
+      b.parameters().map((p) => p.toArray()),
+      a.parameters().map((p) => p.toArray()),
+    );
   } finally {
     rmSync(ref, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });

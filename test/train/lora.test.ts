@@ -5,7 +5,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Tensor, noGrad } from "../../src/tensor/index.js";
 import { loadSafetensors } from "../../src/io/safetensors.js";
-import { LoraLinear, Trainer, baseStateDict, injectLora, loadLoraAdapter, mergeLora, saveLoraAdapter, type LoraConfig } from "../../src/train/index.js";
+import {
+  type LoraLinear,
+  Trainer,
+  baseStateDict,
+  injectLora,
+  loadLoraAdapter,
+  mergeLora,
+  saveLoraAdapter,
+  type LoraConfig,
+} from "../../src/train/index.js";
 import { checkModuleGradients } from "../nn/module-gradcheck.js";
 import { makeData, makeModel, task } from "./toy.js";
 
@@ -19,13 +28,27 @@ test("LoRA: starts equal to the base, trains only adapters and head, base weight
   const adapted = injectLora(model, config);
   assert.deepEqual(adapted, ["encoder.layer.0.dense", "encoder.layer.1.dense"]);
   assert.deepEqual(noGrad(() => model.forward(ids)).toArray(), reference);
-  assert.deepEqual(model.namedParameters().filter(([, p]) => p.requiresGrad).map(([n]) => n), [
-    "encoder.layer.0.dense.lora_A.weight", "encoder.layer.0.dense.lora_B.weight",
-    "encoder.layer.1.dense.lora_A.weight", "encoder.layer.1.dense.lora_B.weight",
-    "classifier.weight", "classifier.bias",
-  ]);
+  assert.deepEqual(
+    model
+      .namedParameters()
+      .filter(([, p]) => p.requiresGrad)
+      .map(([n]) => n),
+    [
+      "encoder.layer.0.dense.lora_A.weight",
+      "encoder.layer.0.dense.lora_B.weight",
+      "encoder.layer.1.dense.lora_A.weight",
+      "encoder.layer.1.dense.lora_B.weight",
+      "classifier.weight",
+      "classifier.bias",
+    ],
+  );
   const base = new Map([...baseStateDict(model)].map(([n, t]) => [n, t.toArray()]));
-  await new Trainer({ model, args: { epochs: 2, batchSize: 8, lr: 0.05, saveEvery: "none" }, trainSize: 32, ...task(makeData(32, 2)) }).train();
+  await new Trainer({
+    model,
+    args: { epochs: 2, batchSize: 8, lr: 0.05, saveEvery: "none" },
+    trainSize: 32,
+    ...task(makeData(32, 2)),
+  }).train();
   for (const [n, t] of baseStateDict(model)) {
     if (n.startsWith("classifier.")) continue;
     assert.deepEqual(t.toArray(), base.get(n), `${n} changed`);
@@ -36,7 +59,8 @@ test("LoRA: starts equal to the base, trains only adapters and head, base weight
 test("LoRA: gradients of the adapter are right", () => {
   const model = makeModel(2);
   injectLora(model, { ...config, targetModules: ["encoder.layer.1.dense"] });
-  for (const p of model.parameters()) if (p.requiresGrad) for (let i = 0; i < p.size; i++) p.data[i] += 0.1 * Math.sin(i + 1);
+  for (const p of model.parameters())
+    if (p.requiresGrad) for (let i = 0; i < p.size; i++) p.data[i] += 0.1 * Math.sin(i + 1);
   model.eval();
   // small steps: the toy model has ReLUs, and a large step can cross a kink
   checkModuleGradients("LoRA", model, [], () => model.forward(ids), { eps: 1e-3, atol: 5e-3 });
@@ -47,15 +71,23 @@ test("LoRA: merged model gives the same outputs as base + adapter; PEFT layout r
   try {
     const model = makeModel(3);
     injectLora(model, config);
-    await new Trainer({ model, args: { epochs: 1, batchSize: 8, lr: 0.05, saveEvery: "none" }, trainSize: 16, ...task(makeData(16, 3)) }).train();
+    await new Trainer({
+      model,
+      args: { epochs: 1, batchSize: 8, lr: 0.05, saveEvery: "none" },
+      trainSize: 16,
+      ...task(makeData(16, 3)),
+    }).train();
     model.eval();
     const adaptedOut = noGrad(() => model.forward(ids)).toArray();
     saveLoraAdapter(model, dir, config, { baseModel: "toy", taskType: "SEQ_CLS" });
     const keys = [...loadSafetensors(join(dir, "adapter_model.safetensors")).keys()].sort();
     assert.deepEqual(keys, [
-      "base_model.model.classifier.bias", "base_model.model.classifier.weight",
-      "base_model.model.encoder.layer.0.dense.lora_A.weight", "base_model.model.encoder.layer.0.dense.lora_B.weight",
-      "base_model.model.encoder.layer.1.dense.lora_A.weight", "base_model.model.encoder.layer.1.dense.lora_B.weight",
+      "base_model.model.classifier.bias",
+      "base_model.model.classifier.weight",
+      "base_model.model.encoder.layer.0.dense.lora_A.weight",
+      "base_model.model.encoder.layer.0.dense.lora_B.weight",
+      "base_model.model.encoder.layer.1.dense.lora_A.weight",
+      "base_model.model.encoder.layer.1.dense.lora_B.weight",
     ]);
     const cfg = JSON.parse(readFileSync(join(dir, "adapter_config.json"), "utf8"));
     assert.equal(cfg.peft_type, "LORA");

@@ -40,7 +40,8 @@ export function makeModel(seed: number): ToyModel {
 /** Sequences of 4 tokens from 0..9; label 1 when token 3 occurs. */
 export function makeData(n: number, seed: number): { ids: Int32Array; labels: Int32Array } {
   const r = new Rng(seed);
-  const ids = new Int32Array(n * 4), labels = new Int32Array(n);
+  const ids = new Int32Array(n * 4),
+    labels = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < 4; j++) ids[i * 4 + j] = r.int(10);
     labels[i] = ids.subarray(i * 4, i * 4 + 4).includes(3) ? 1 : 0;
@@ -50,11 +51,16 @@ export function makeData(n: number, seed: number): { ids: Int32Array; labels: In
 
 export function task(data: { ids: Int32Array; labels: Int32Array }) {
   const collate = (idx: Int32Array) => {
-    const ids = new Int32Array(idx.length * 4), labels = new Int32Array(idx.length);
-    idx.forEach((e, i) => { ids.set(data.ids.subarray(e * 4, e * 4 + 4), i * 4); labels[i] = data.labels[e]; });
+    const ids = new Int32Array(idx.length * 4),
+      labels = new Int32Array(idx.length);
+    idx.forEach((e, i) => {
+      ids.set(data.ids.subarray(e * 4, e * 4 + 4), i * 4);
+      labels[i] = data.labels[e];
+    });
     return { ids: new Tensor(ids, [idx.length, 4]), labels: new Tensor(labels, [idx.length]) };
   };
-  const loss = (m: Module, b: { ids: Tensor; labels: Tensor }) => crossEntropy((m as ToyModel).forward(b.ids), b.labels);
+  const loss = (m: Module, b: { ids: Tensor; labels: Tensor }) =>
+    crossEntropy((m as ToyModel).forward(b.ids), b.labels);
   const evaluate = (m: Module) => {
     const all = collate(Int32Array.from({ length: data.labels.length }, (_, i) => i));
     const logits = (m as ToyModel).forward(all.ids);

@@ -17,11 +17,20 @@ test("trains, logs metrics.jsonl, evaluates each epoch and keeps best/ and the n
     const data = makeData(64, 1);
     const t = task(data);
     const model = makeModel(1);
-    const trainer = new Trainer({ model, args: { ...base, metricForBest: "accuracy", saveEvery: 4, saveTotalLimit: 2 }, trainSize: 64, ...t, runDir: dir });
+    const trainer = new Trainer({
+      model,
+      args: { ...base, metricForBest: "accuracy", saveEvery: 4, saveTotalLimit: 2 },
+      trainSize: 64,
+      ...t,
+      runDir: dir,
+    });
     const before = t.evaluate(model).loss;
     const summary = await trainer.train();
     assert.equal(summary.globalStep, 24);
-    assert.ok(summary.lastMetrics!.loss < before, `eval loss ${summary.lastMetrics!.loss} did not drop below ${before}`);
+    assert.ok(
+      summary.lastMetrics!.loss < before,
+      `eval loss ${summary.lastMetrics!.loss} did not drop below ${before}`,
+    );
     const records = new RunDir(dir).readMetrics();
     assert.equal(records.filter((r) => "loss" in r).length, 24);
     assert.equal(records.filter((r) => "eval_accuracy" in r).length, 3);
@@ -36,25 +45,41 @@ test("trains, logs metrics.jsonl, evaluates each epoch and keeps best/ and the n
 test("a run stopped mid-epoch and resumed ends with weights identical to an uninterrupted run", async () => {
   const data = makeData(40, 2);
   const args = { ...base, epochs: 2, gradAccumSteps: 2, batchSize: 6, saveEvery: 100 };
-  const dirA = tmp(), dirB = tmp();
+  const dirA = tmp(),
+    dirB = tmp();
   try {
     const a = makeModel(3);
     await new Trainer({ model: a, args, trainSize: 40, ...task(data), runDir: dirA }).train();
 
     const b = makeModel(3);
     const first = new Trainer({
-      model: b, args, trainSize: 40, ...task(data), runDir: dirB,
-      callbacks: [{ onLog: (t, r) => { if (r.step === 3) t.requestStop(); } }],
+      model: b,
+      args,
+      trainSize: 40,
+      ...task(data),
+      runDir: dirB,
+      callbacks: [
+        {
+          onLog: (t, r) => {
+            if (r.step === 3) t.requestStop();
+          },
+        },
+      ],
     });
     const s1 = await first.train();
     assert.equal(s1.interrupted, true);
     assert.equal(s1.globalStep, 3); // 4 steps per epoch: stopped mid-epoch
 
     const c = makeModel(99); // different initial weights: everything must come from the checkpoint
-    const s2 = await new Trainer({ model: c, args, trainSize: 40, ...task(data), runDir: dirB }).train({ resume: true });
+    const s2 = await new Trainer({ model: c, args, trainSize: 40, ...task(data), runDir: dirB }).train({
+      resume: true,
+    });
     assert.equal(s2.globalStep, 8);
     assert.deepEqual(weights(c), weights(a));
-    const steps = new RunDir(dirB).readMetrics().filter((r) => "loss" in r).map((r) => r.step);
+    const steps = new RunDir(dirB)
+      .readMetrics()
+      .filter((r) => "loss" in r)
+      .map((r) => r.step);
     assert.deepEqual(steps, [1, 2, 3, 4, 5, 6, 7, 8]);
   } finally {
     rmSync(dirA, { recursive: true, force: true });
@@ -66,10 +91,30 @@ test("resume refuses a checkpoint made with a different batch size, and a run wi
   const dir = tmp();
   try {
     const data = makeData(16, 3);
-    await new Trainer({ model: makeModel(1), args: { ...base, epochs: 1 }, trainSize: 16, ...task(data), runDir: dir }).train();
-    await assert.rejects(new Trainer({ model: makeModel(1), args: { ...base, epochs: 1, batchSize: 4 }, trainSize: 16, ...task(data), runDir: dir }).train({ resume: true }), /batchSize was 8 and is now 4/);
+    await new Trainer({
+      model: makeModel(1),
+      args: { ...base, epochs: 1 },
+      trainSize: 16,
+      ...task(data),
+      runDir: dir,
+    }).train();
+    await assert.rejects(
+      new Trainer({
+        model: makeModel(1),
+        args: { ...base, epochs: 1, batchSize: 4 },
+        trainSize: 16,
+        ...task(data),
+        runDir: dir,
+      }).train({ resume: true }),
+      /batchSize was 8 and is now 4/,
+    );
     const empty = tmp();
-    await assert.rejects(new Trainer({ model: makeModel(1), args: base, trainSize: 16, ...task(data), runDir: empty }).train({ resume: true }), /no complete checkpoint/);
+    await assert.rejects(
+      new Trainer({ model: makeModel(1), args: base, trainSize: 16, ...task(data), runDir: empty }).train({
+        resume: true,
+      }),
+      /no complete checkpoint/,
+    );
     rmSync(empty, { recursive: true, force: true });
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -80,7 +125,11 @@ test("frozen parameters stay bit-identical and get no optimizer state", async ()
   const data = makeData(32, 4);
   const model = makeModel(5);
   const frozen = applyFreeze(model, { firstLayers: 1 }, ["classifier.*"]);
-  assert.deepEqual(frozen, ["embeddings.word_embeddings.weight", "encoder.layer.0.dense.weight", "encoder.layer.0.dense.bias"]);
+  assert.deepEqual(frozen, [
+    "embeddings.word_embeddings.weight",
+    "encoder.layer.0.dense.weight",
+    "encoder.layer.0.dense.bias",
+  ]);
   const before = model.namedParameters().map(([n, p]) => [n, p.toArray()] as const);
   const trainer = new Trainer({ model, args: { ...base, epochs: 1, saveEvery: "none" }, trainSize: 32, ...task(data) });
   await trainer.train();
@@ -101,10 +150,22 @@ test("gradual unfreezing opens one layer group per epoch from the top", async ()
   const model = makeModel(6);
   const seen: string[][] = [];
   await new Trainer({
-    model, args: { ...base, epochs: 4, saveEvery: "none" }, trainSize: 16, ...task(data),
-    callbacks: [{ onEpochBegin: (t, epoch) => { seen.push(gradualUnfreeze(t.model, epoch)); } }],
+    model,
+    args: { ...base, epochs: 4, saveEvery: "none" },
+    trainSize: 16,
+    ...task(data),
+    callbacks: [
+      {
+        onEpochBegin: (t, epoch) => {
+          seen.push(gradualUnfreeze(t.model, epoch));
+        },
+      },
+    ],
   }).train();
-  assert.deepEqual(seen.map((s) => s.length), [2, 4, 6, 7]);
+  assert.deepEqual(
+    seen.map((s) => s.length),
+    [2, 4, 6, 7],
+  );
   assert.deepEqual(seen[0], ["classifier.weight", "classifier.bias"]);
   assert.ok(seen[1].includes("encoder.layer.1.dense.weight") && !seen[1].includes("encoder.layer.0.dense.weight"));
   assert.ok(seen[3].includes("embeddings.word_embeddings.weight"));
@@ -128,7 +189,10 @@ test("early stopping after `patience` evaluations without improvement", async ()
   let calls = 0;
   const t = task(data);
   const summary = await new Trainer({
-    model: makeModel(8), args: { ...base, epochs: 10, metricForBest: "accuracy", earlyStoppingPatience: 2, saveEvery: "none" }, trainSize: 16, ...t,
+    model: makeModel(8),
+    args: { ...base, epochs: 10, metricForBest: "accuracy", earlyStoppingPatience: 2, saveEvery: "none" },
+    trainSize: 16,
+    ...t,
     evaluate: () => ({ accuracy: [0.5, 0.7, 0.6, 0.7, 0.65, 0.9][calls++] ?? 0 }),
   }).train();
   assert.equal(summary.stoppedEarly, true);

@@ -10,13 +10,30 @@ import { Tensor, crossEntropy, noGrad, reshape } from "../../src/tensor/index.js
 import { Embedding, LSTM, Linear, Module } from "../../src/nn/index.js";
 import { Adam } from "../../src/optim/index.js";
 import {
-  AliasSampler, VocabCounter, WordVectors, buildWord2VecVocab, embeddingFromVectors, fillEmbedding, formatF32, keepProbabilities,
-  loadWord2VecBinary, loadWord2VecText, loadWordVectors, makeTokenizer, memorySource, saveWord2VecBinary, saveWord2VecText,
-  saveWordVectors, trainWord2Vec, type Word2VecOptions,
+  AliasSampler,
+  VocabCounter,
+  WordVectors,
+  buildWord2VecVocab,
+  embeddingFromVectors,
+  fillEmbedding,
+  formatF32,
+  keepProbabilities,
+  loadWord2VecBinary,
+  loadWord2VecText,
+  loadWordVectors,
+  makeTokenizer,
+  memorySource,
+  saveWord2VecBinary,
+  saveWord2VecText,
+  saveWordVectors,
+  trainWord2Vec,
+  type Word2VecOptions,
 } from "../../src/train/word2vec.js";
 import { register } from "../../src/cli/word2vec.js";
 
-const TOPICS = 4, TOPIC_WORDS = 8, ROLES = 5;
+const TOPICS = 4,
+  TOPIC_WORDS = 8,
+  ROLES = 5;
 
 /**
  * Planted structure: (1) topic sentences use only the 8 words of one topic, so the topics are disjoint co-occurrence
@@ -31,7 +48,8 @@ function plantedCorpus(seed: number, n = 1000): string[] {
     lines.push(Array.from({ length: 8 }, () => `topic${t}_${r.int(TOPIC_WORDS)}`).join(" "));
   }
   for (let s = 0; s < n; s++) {
-    const i = r.int(ROLES), g = r.int(2) ? "f" : "m";
+    const i = r.int(ROLES),
+      g = r.int(2) ? "f" : "m";
     const ws = [`role${i}${g}`];
     for (let j = 0; j < 3; j++) ws.push(`rctx${i}_${r.int(4)}`, `gctx${g}_${r.int(4)}`);
     lines.push(r.shuffle(ws).join(" "));
@@ -43,18 +61,23 @@ function plantedCorpus(seed: number, n = 1000): string[] {
 function clusterPurity(wv: WordVectors): number {
   let ok = 0;
   for (let t = 0; t < TOPICS; t++) {
-    for (let w = 0; w < TOPIC_WORDS; w++) if (wv.nearest(`topic${t}_${w}`, 5).every((n) => n.word.startsWith(`topic${t}_`))) ok++;
+    for (let w = 0; w < TOPIC_WORDS; w++)
+      if (wv.nearest(`topic${t}_${w}`, 5).every((n) => n.word.startsWith(`topic${t}_`))) ok++;
   }
   return ok / (TOPICS * TOPIC_WORDS);
 }
 
 /** Share of "role_i g1 : role_i g2 :: role_j g1 : ?" answered with role_j g2 (all i ≠ j, both directions). */
 function analogyAccuracy(wv: WordVectors): number {
-  let ok = 0, n = 0;
+  let ok = 0,
+    n = 0;
   for (let i = 0; i < ROLES; i++) {
     for (let j = 0; j < ROLES; j++) {
       if (i === j) continue;
-      for (const [g1, g2] of [["m", "f"], ["f", "m"]]) {
+      for (const [g1, g2] of [
+        ["m", "f"],
+        ["f", "m"],
+      ]) {
         n++;
         if (wv.analogy(`role${i}${g1}`, `role${i}${g2}`, `role${j}${g1}`, 1)[0]!.word === `role${j}${g2}`) ok++;
       }
@@ -67,7 +90,10 @@ const planted = plantedCorpus(7);
 const synthOpts: Word2VecOptions = { dim: 20, window: 4, minCount: 1, sample: 0, epochs: 4, seed: 1 };
 
 /** Trained once per model, shared by the tests that need trained vectors. */
-const trained = { skipgram: trainWord2Vec(memorySource(planted), { ...synthOpts, model: "skipgram" }), cbow: trainWord2Vec(memorySource(planted), { ...synthOpts, model: "cbow" }) };
+const trained = {
+  skipgram: trainWord2Vec(memorySource(planted), { ...synthOpts, model: "skipgram" }),
+  cbow: trainWord2Vec(memorySource(planted), { ...synthOpts, model: "cbow" }),
+};
 
 for (const model of ["skipgram", "cbow"] as const) {
   test(`${model} finds planted co-occurrence clusters and a planted analogy`, async () => {
@@ -78,7 +104,11 @@ for (const model of ["skipgram", "cbow"] as const) {
     assert.ok(analogyAccuracy(vectors) >= 0.9, `analogy accuracy ${analogyAccuracy(vectors)}`);
     // the same checks on the untrained (random) vectors fail: they measure what training learned
     const r = new Rng(3);
-    const random = new WordVectors(vectors.words, Float32Array.from(vectors.data, () => r.uniform() - 0.5), vectors.dim);
+    const random = new WordVectors(
+      vectors.words,
+      Float32Array.from(vectors.data, () => r.uniform() - 0.5),
+      vectors.dim,
+    );
     assert.ok(clusterPurity(random) < 0.2, `random purity ${clusterPurity(random)}`);
     assert.ok(analogyAccuracy(random) < 0.3, `random analogy ${analogyAccuracy(random)}`);
   });
@@ -126,7 +156,15 @@ test("vocabulary pruning bounds the table while counting (word2vec.c's ReduceVoc
 });
 
 test("tokenizer: lowercase Unicode words with inner apostrophes; configurable pattern and case", () => {
-  assert.deepEqual(makeTokenizer()("Don't STOP: naïve café, 42 new_york — ‘quoted’"), ["don't", "stop", "naïve", "café", "42", "new_york", "quoted"]);
+  assert.deepEqual(makeTokenizer()("Don't STOP: naïve café, 42 new_york — ‘quoted’"), [
+    "don't",
+    "stop",
+    "naïve",
+    "café",
+    "42",
+    "new_york",
+    "quoted",
+  ]);
   assert.deepEqual(makeTokenizer({ lowercase: false, tokenPattern: "\\S+" })("Hello, World!"), ["Hello,", "World!"]);
   assert.throws(() => makeTokenizer({ tokenPattern: "[a-z]*" }), ArgumentError);
   assert.throws(() => makeTokenizer({ tokenPattern: "(" }), /invalid token pattern/);
@@ -147,22 +185,32 @@ test("sentences: a line is a sentence, or a paragraph when asked; the window nev
 });
 
 test("subsampling keeps a word with probability (sqrt(f/t) + 1)·t/f, and training sees that many words", async () => {
-  const v = { words: ["the", "cat", "dog"], counts: Float64Array.from([5000, 50, 10]), totalWords: 5060 } as unknown as Parameters<typeof keepProbabilities>[0];
+  const v = {
+    words: ["the", "cat", "dog"],
+    counts: Float64Array.from([5000, 50, 10]),
+    totalWords: 5060,
+  } as unknown as Parameters<typeof keepProbabilities>[0];
   const keep = keepProbabilities(v, 1e-3);
-  const f = 5000 / 5060, t = 1e-3;
+  const f = 5000 / 5060,
+    t = 1e-3;
   assert.ok(Math.abs(keep[0]! - (Math.sqrt(f / t) + 1) * (t / f)) < 1e-12);
   assert.equal(keep[2], 1, "rare words are always kept");
   assert.deepEqual([...keepProbabilities(v, 0)], [1, 1, 1]);
   // a corpus that is half "the": the expected number of kept words matches the count actually trained
   const r = new Rng(2);
-  const lines = Array.from({ length: 400 }, () => Array.from({ length: 10 }, (_, i) => (i % 2 ? "the" : `w${r.int(20)}`)).join(" "));
+  const lines = Array.from({ length: 400 }, () =>
+    Array.from({ length: 10 }, (_, i) => (i % 2 ? "the" : `w${r.int(20)}`)).join(" "),
+  );
   const vocab = await buildWord2VecVocab(memorySource(lines), { minCount: 1 });
   const k = keepProbabilities(vocab, 1e-2);
   let expected = 0;
   vocab.counts.forEach((n, i) => (expected += n * k[i]!));
   const { stats } = await trainWord2Vec(memorySource(lines), { minCount: 1, dim: 4, epochs: 3, sample: 1e-2 });
   const sd = Math.sqrt(3 * vocab.counts[0]! * k[0]! * (1 - k[0]!)) + 1; // binomial spread, dominated by "the"
-  assert.ok(Math.abs(stats.trainedWords - 3 * expected) < 5 * sd, `trained ${stats.trainedWords}, expected ${3 * expected} ± ${sd}`);
+  assert.ok(
+    Math.abs(stats.trainedWords - 3 * expected) < 5 * sd,
+    `trained ${stats.trainedWords}, expected ${3 * expected} ± ${sd}`,
+  );
   assert.ok(stats.trainedWords < 0.7 * stats.vocabWords * 3, "most occurrences of the frequent word were dropped");
 });
 
@@ -170,11 +218,14 @@ test("negative sampling draws from unigram^0.75 (alias method)", () => {
   const counts = Float64Array.from([1000, 100, 10, 1, 0.5]);
   const s = new AliasSampler(counts, 0.75);
   const r = new Rng(4);
-  const n = 200_000, h = new Array<number>(5).fill(0);
+  const n = 200_000,
+    h = new Array<number>(5).fill(0);
   for (let i = 0; i < n; i++) h[s.draw(r.uniform())]!++;
-  const w = [...counts].map((c) => c ** 0.75), z = w.reduce((a, b) => a + b);
+  const w = [...counts].map((c) => c ** 0.75),
+    z = w.reduce((a, b) => a + b);
   w.forEach((x, i) => {
-    const p = x / z, sd = Math.sqrt(n * p * (1 - p)) + 1;
+    const p = x / z,
+      sd = Math.sqrt(n * p * (1 - p)) + 1;
     assert.ok(Math.abs(h[i]! - n * p) < 5 * sd, `word ${i}: ${h[i]} draws, expected ${n * p}`);
   });
 });
@@ -182,30 +233,57 @@ test("negative sampling draws from unigram^0.75 (alias method)", () => {
 test("queries: nearest by cosine and analogies as gensim's most_similar", () => {
   const words = ["king", "queen", "man", "woman", "apple"];
   const data = Float32Array.from([
-    1, 1, 0, // king: royal + male
-    1, 0, 1, // queen: royal + female
-    0, 1.2, 0.1, // man
-    0, 0.1, 1.1, // woman
-    -1, 0.2, 0.1, // apple
+    1,
+    1,
+    0, // king: royal + male
+    1,
+    0,
+    1, // queen: royal + female
+    0,
+    1.2,
+    0.1, // man
+    0,
+    0.1,
+    1.1, // woman
+    -1,
+    0.2,
+    0.1, // apple
   ]);
   const wv = new WordVectors(words, data, 3);
   // an independent brute-force reference
   const row = (w: string) => [...data.subarray(words.indexOf(w) * 3, words.indexOf(w) * 3 + 3)];
   const unit = (v: number[]) => v.map((x) => x / Math.hypot(...v));
-  const cos = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0) / Math.hypot(...a) / Math.hypot(...b);
+  const cos = (a: number[], b: number[]) =>
+    a.reduce((s, x, i) => s + x * b[i]!, 0) / Math.hypot(...a) / Math.hypot(...b);
   const near = wv.nearest("king", 4);
-  const ref = words.filter((w) => w !== "king").map((w) => ({ word: w, score: cos(row("king"), row(w)) })).sort((a, b) => b.score - a.score);
-  assert.deepEqual(near.map((n) => n.word), ref.map((n) => n.word));
+  const ref = words
+    .filter((w) => w !== "king")
+    .map((w) => ({ word: w, score: cos(row("king"), row(w)) }))
+    .sort((a, b) => b.score - a.score);
+  assert.deepEqual(
+    near.map((n) => n.word),
+    ref.map((n) => n.word),
+  );
   near.forEach((n, i) => assert.ok(Math.abs(n.score - ref[i]!.score) < 1e-6));
   const ans = wv.analogy("man", "king", "woman", 2);
   assert.equal(ans[0]!.word, "queen");
   const q = unit(row("king")).map((x, i) => x - unit(row("man"))[i]! + unit(row("woman"))[i]!);
   assert.ok(Math.abs(ans[0]!.score - cos(q, row("queen"))) < 1e-6);
   assert.ok(!ans.some((n) => ["man", "king", "woman"].includes(n.word)), "inputs are excluded");
-  assert.equal(wv.nearest(Float32Array.from([1, 1, 0]), 1)[0]!.word, "king", "a vector query may return the word itself");
+  assert.equal(
+    wv.nearest(Float32Array.from([1, 1, 0]), 1)[0]!.word,
+    "king",
+    "a vector query may return the word itself",
+  );
   assert.ok(Math.abs(wv.similarity("king", "queen") - cos(row("king"), row("queen"))) < 1e-6);
   assert.equal(wv.nearest("king", 100).length, 4, "k larger than the vocabulary");
-  assert.throws(() => wv.nearest("King"), (e: ArgumentError) => e instanceof ArgumentError && /unknown word "King"/.test(e.message) && /"king" is in the vocabulary/.test(e.hint!));
+  assert.throws(
+    () => wv.nearest("King"),
+    (e: ArgumentError) =>
+      e instanceof ArgumentError &&
+      /unknown word "King"/.test(e.message) &&
+      /"king" is in the vocabulary/.test(e.hint!),
+  );
   assert.throws(() => wv.analogy("man", "king", "princess"), /unknown word "princess"/);
   assert.throws(() => wv.nearest("king", 0), ArgumentError);
   assert.throws(() => new WordVectors(["a", "a"], new Float32Array(2), 1), /appears twice/);
@@ -236,7 +314,10 @@ test("round trips: text, binary and safetensors+vocab.txt reproduce words, vecto
   try {
     const { vectors } = await trainWord2Vec(memorySource(plantedCorpus(3, 100)), { dim: 7, minCount: 1, epochs: 1 });
     const files = saveWordVectors(dir, vectors, { binary: true });
-    assert.deepEqual(files.map((f) => f.slice(dir.length + 1)), ["vectors.txt", "vectors.safetensors", "vocab.txt", "vectors.bin"]);
+    assert.deepEqual(
+      files.map((f) => f.slice(dir.length + 1)),
+      ["vectors.txt", "vectors.safetensors", "vocab.txt", "vectors.bin"],
+    );
     const text = await loadWord2VecText(join(dir, "vectors.txt"));
     const bin = loadWord2VecBinary(join(dir, "vectors.bin"));
     const st = await loadWordVectors(dir); // a directory: safetensors + vocab.txt
@@ -250,8 +331,14 @@ test("round trips: text, binary and safetensors+vocab.txt reproduce words, vecto
     assert.equal(readFileSync(join(dir, "vectors.txt"), "utf8").split("\n")[0], `${vectors.size} 7`);
     const limited = await loadWordVectors(join(dir, "vectors.txt"), { limit: 3 });
     assert.deepEqual(limited.words, vectors.words.slice(0, 3));
-    assert.deepEqual((await loadWordVectors(join(dir, "vectors.safetensors"), { limit: 2 })).data, vectors.data.subarray(0, 14));
-    assert.throws(() => saveWord2VecText(join(dir, "bad.txt"), new WordVectors(["a b"], new Float32Array(1), 1)), /whitespace/);
+    assert.deepEqual(
+      (await loadWordVectors(join(dir, "vectors.safetensors"), { limit: 2 })).data,
+      vectors.data.subarray(0, 14),
+    );
+    assert.throws(
+      () => saveWord2VecText(join(dir, "bad.txt"), new WordVectors(["a b"], new Float32Array(1), 1)),
+      /whitespace/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -272,7 +359,10 @@ test("reads vectors written by word2vec.c, gensim and GloVe", async () => {
       xs.forEach((x, i) => b.writeFloatLE(x, 4 * i));
       return Buffer.concat([Buffer.from(w + " "), b, Buffer.from("\n")]);
     };
-    writeFileSync(join(dir, "c.bin"), Buffer.concat([Buffer.from("2 2\n"), row("the", [0.5, -1]), row("of", [2, 0.25])]));
+    writeFileSync(
+      join(dir, "c.bin"),
+      Buffer.concat([Buffer.from("2 2\n"), row("the", [0.5, -1]), row("of", [2, 0.25])]),
+    );
     const c = await loadWordVectors(join(dir, "c.txt"));
     assert.deepEqual(c.words, ["</s>", "the", "könig"]);
     assert.deepEqual([...c.vector("könig")], [Math.fround(-1.5e-3), 2]);
@@ -300,35 +390,75 @@ test("damaged vector files are refused with the file, the line and the reason", 
       ["nan.txt", "1 2\nthe 1 x\n", /line 2: value 2 of "the" is "x"/],
       ["dup.txt", "2 1\nthe 1\nthe 2\n", /"the" appears twice/],
       ["extra.txt", "1 1\nthe 1\nof 2\n", /more vectors than the 1/],
-      ["trunc.bin", Buffer.concat([Buffer.from("2 2\nthe "), Buffer.alloc(8), Buffer.from("\nof "), Buffer.alloc(3)]), /file ends inside the numbers of "of"/],
+      [
+        "trunc.bin",
+        Buffer.concat([Buffer.from("2 2\nthe "), Buffer.alloc(8), Buffer.from("\nof "), Buffer.alloc(3)]),
+        /file ends inside the numbers of "of"/,
+      ],
     ];
     for (const [name, body, re] of cases) {
       writeFileSync(join(dir, name), body);
-      await assert.rejects(loadWordVectors(join(dir, name)), (e: Error) => e instanceof DataError && re.test(e.message) && e.message.includes(name), name);
+      await assert.rejects(
+        loadWordVectors(join(dir, name)),
+        (e: Error) => e instanceof DataError && re.test(e.message) && e.message.includes(name),
+        name,
+      );
     }
     await assert.rejects(loadWordVectors(join(dir, "missing")), /does not exist/);
     const vecs = join(dir, "v");
     saveWordVectors(vecs, new WordVectors(["a", "b"], Float32Array.from([1, 2]), 1));
     writeFileSync(join(vecs, "vocab.txt"), "a\n");
-    await assert.rejects(loadWordVectors(vecs), (e: Error) => e instanceof FormatError && /has 1 words but .* has 2 rows/.test(e.message));
+    await assert.rejects(
+      loadWordVectors(vecs),
+      (e: Error) => e instanceof FormatError && /has 1 words but .* has 2 rows/.test(e.message),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
 test("clear errors: empty corpus, nothing above min count, bad options", async () => {
-  await assert.rejects(trainWord2Vec(memorySource(["", "  ", "!!"])), (e: DataError) => e instanceof DataError && /no words/.test(e.message));
-  await assert.rejects(trainWord2Vec(memorySource(["a b c a"]), { minCount: 5 }), (e: DataError) => /no word occurs 5 times/.test(e.message) && /"a", occurs 2 times/.test(e.hint!));
-  for (const bad of [{ dim: 0 }, { dim: -3 }, { dim: 2.5 }, { window: 0 }, { negative: 0 }, { epochs: 0 }, { sample: -1 }, { alpha: 0 }, { minCount: 0 }, { model: "glove" }, { sentences: "words" }]) {
-    await assert.rejects(trainWord2Vec(memorySource(["a b"]), bad as Word2VecOptions), ArgumentError, JSON.stringify(bad));
+  await assert.rejects(
+    trainWord2Vec(memorySource(["", "  ", "!!"])),
+    (e: DataError) => e instanceof DataError && /no words/.test(e.message),
+  );
+  await assert.rejects(
+    trainWord2Vec(memorySource(["a b c a"]), { minCount: 5 }),
+    (e: DataError) => /no word occurs 5 times/.test(e.message) && /"a", occurs 2 times/.test(e.hint!),
+  );
+  for (const bad of [
+    { dim: 0 },
+    { dim: -3 },
+    { dim: 2.5 },
+    { window: 0 },
+    { negative: 0 },
+    { epochs: 0 },
+    { sample: -1 },
+    { alpha: 0 },
+    { minCount: 0 },
+    { model: "glove" },
+    { sentences: "words" },
+  ]) {
+    await assert.rejects(
+      trainWord2Vec(memorySource(["a b"]), bad as Word2VecOptions),
+      ArgumentError,
+      JSON.stringify(bad),
+    );
   }
   await assert.rejects(trainWord2Vec([]), /no corpus/);
-  await assert.rejects(trainWord2Vec("/nonexistent/corpus.txt"), (e: DataError) => e instanceof DataError && /file not found/.test(e.message));
+  await assert.rejects(
+    trainWord2Vec("/nonexistent/corpus.txt"),
+    (e: DataError) => e instanceof DataError && /file not found/.test(e.message),
+  );
 });
 
 /** Embedding → LSTM → Linear over the final hidden state. */
 class LstmClassifier extends Module {
-  constructor(public embeddings: Embedding, public lstm: LSTM, public classifier: Linear) {
+  constructor(
+    public embeddings: Embedding,
+    public lstm: LSTM,
+    public classifier: Linear,
+  ) {
     super();
   }
 
@@ -343,34 +473,53 @@ test("pre-trained vectors fill an Embedding (missing words reported) that an LST
   const { vectors } = await trained.cbow;
   const D = vectors.dim;
   // the classifier's own vocabulary: padding, an unknown word, the topic words in its own order, one upper-cased
-  const vocab = ["<pad>", "<unk>", ...Array.from({ length: TOPICS * TOPIC_WORDS }, (_, i) => `topic${i % TOPICS}_${Math.floor(i / TOPICS)}`)];
+  const vocab = [
+    "<pad>",
+    "<unk>",
+    ...Array.from({ length: TOPICS * TOPIC_WORDS }, (_, i) => `topic${i % TOPICS}_${Math.floor(i / TOPICS)}`),
+  ];
   vocab[5] = vocab[5]!.toUpperCase();
   const strict = embeddingFromVectors(vectors, vocab, { paddingIdx: 0, rng: new Rng(1) });
   assert.deepEqual(strict.missingWords, ["<unk>", "TOPIC3_0"]);
-  const { embedding, found, missing } = embeddingFromVectors(vectors, vocab, { paddingIdx: 0, lowercaseFallback: true, freeze: true, rng: new Rng(1) });
+  const { embedding, found, missing } = embeddingFromVectors(vectors, vocab, {
+    paddingIdx: 0,
+    lowercaseFallback: true,
+    freeze: true,
+    rng: new Rng(1),
+  });
   assert.equal(found, TOPICS * TOPIC_WORDS);
   assert.equal(missing, 1);
   assert.deepEqual([...embedding.weight.f32.subarray(0, D)], new Array(D).fill(0), "padding row is zero");
   assert.deepEqual(embedding.weight.f32.subarray(2 * D, 3 * D), vectors.vector("topic0_0"));
   assert.deepEqual(embedding.weight.f32.subarray(5 * D, 6 * D), vectors.vector("topic3_0"));
   assert.equal(embedding.weight.requiresGrad, false);
-  assert.throws(() => fillEmbedding(new Embedding(vocab.length, 7), vectors, vocab), (e: ShapeError) => /7 dims but the vectors have 20/.test(e.message));
+  assert.throws(
+    () => fillEmbedding(new Embedding(vocab.length, 7), vectors, vocab),
+    (e: ShapeError) => /7 dims but the vectors have 20/.test(e.message),
+  );
   assert.throws(() => fillEmbedding(new Embedding(3, D), vectors, vocab), /34 ids but the embedding has 3 rows/);
 
   // topic classification of 6-word sequences
   const r = new Rng(9);
   const make = (n: number) => {
-    const ids = new Int32Array(n * 6), labels = new Int32Array(n);
+    const ids = new Int32Array(n * 6),
+      labels = new Int32Array(n);
     for (let i = 0; i < n; i++) {
       labels[i] = r.int(TOPICS);
       for (let j = 0; j < 6; j++) ids[i * 6 + j] = 2 + labels[i]! + TOPICS * r.int(TOPIC_WORDS);
     }
     return { ids: new Tensor(ids, [n, 6]), labels: new Tensor(labels, [n]) };
   };
-  const train = make(64), held = make(64);
+  const train = make(64),
+    held = make(64);
   for (const freeze of [true, false]) {
     manualSeed(3);
-    const emb = embeddingFromVectors(vectors, vocab, { paddingIdx: 0, lowercaseFallback: true, freeze, rng: new Rng(1) }).embedding;
+    const emb = embeddingFromVectors(vectors, vocab, {
+      paddingIdx: 0,
+      lowercaseFallback: true,
+      freeze,
+      rng: new Rng(1),
+    }).embedding;
     const before = emb.weight.f32.slice();
     const model = new LstmClassifier(emb, new LSTM(D, 12), new Linear(12, TOPICS));
     const opt = new Adam(model.trainableParameters(), { lr: 0.03 });
@@ -402,19 +551,65 @@ test("CLI: word2vec train writes the vectors directory; neighbors and analogy pr
   };
   try {
     writeFileSync(join(dir, "corpus.txt"), planted.join("\n") + "\n");
-    const summary = JSON.parse(await run("word2vec", "train", "--corpus", join(dir, "corpus.txt"), "--out", join(dir, "vecs"),
-      "--dim", "20", "--window", "4", "--min-count", "1", "--sample", "0", "--epochs", "4", "--model", "cbow", "--quiet", "--json"));
+    const summary = JSON.parse(
+      await run(
+        "word2vec",
+        "train",
+        "--corpus",
+        join(dir, "corpus.txt"),
+        "--out",
+        join(dir, "vecs"),
+        "--dim",
+        "20",
+        "--window",
+        "4",
+        "--min-count",
+        "1",
+        "--sample",
+        "0",
+        "--epochs",
+        "4",
+        "--model",
+        "cbow",
+        "--quiet",
+        "--json",
+      ),
+    );
     assert.equal(summary.stats.vocabSize, TOPICS * TOPIC_WORDS + 2 * ROLES + 4 * ROLES + 8);
     assert.equal(summary.options.model, "cbow");
     assert.deepEqual(JSON.parse(readFileSync(join(dir, "vecs", "word2vec.json"), "utf8")).stats, summary.stats);
-    const nb = JSON.parse(await run("word2vec", "neighbors", "--vectors", join(dir, "vecs"), "topic2_3", "-k", "3", "--json"));
+    const nb = JSON.parse(
+      await run("word2vec", "neighbors", "--vectors", join(dir, "vecs"), "topic2_3", "-k", "3", "--json"),
+    );
     assert.equal(nb.neighbors.length, 3);
     assert.ok(nb.neighbors.every((n: { word: string }) => n.word.startsWith("topic2_")));
-    const an = JSON.parse(await run("word2vec", "analogy", "--vectors", join(dir, "vecs", "vectors.txt"), "role1m", "role1f", "role3m", "-k", "1", "--json"));
+    const an = JSON.parse(
+      await run(
+        "word2vec",
+        "analogy",
+        "--vectors",
+        join(dir, "vecs", "vectors.txt"),
+        "role1m",
+        "role1f",
+        "role3m",
+        "-k",
+        "1",
+        "--json",
+      ),
+    );
     assert.equal(an.neighbors[0].word, "role3f");
-    assert.match(await run("word2vec", "neighbors", "--vectors", join(dir, "vecs"), "topic0_0", "-k", "2"), /^nearest to "topic0_0":\n  topic0_\d  0\.\d{4}\n/);
-    await assert.rejects(run("word2vec", "neighbors", "--vectors", join(dir, "vecs"), "nosuchword"), /unknown word "nosuchword"/);
-    await assert.rejects(run("word2vec", "train", "--corpus", join(dir, "corpus.txt"), "--out", join(dir, "x"), "--dim", "ten"), /--dim must be a number/);
+    assert.match(
+      await run("word2vec", "neighbors", "--vectors", join(dir, "vecs"), "topic0_0", "-k", "2"),
+      /^nearest to "topic0_0":\n {2}topic0_\d {2}0\.\d{4}\n/,
+    );
+    await assert.rejects(
+      run("word2vec", "neighbors", "--vectors", join(dir, "vecs"), "nosuchword"),
+      /unknown word "nosuchword"/,
+    );
+    await assert.rejects(
+      run("word2vec", "train", "--corpus", join(dir, "corpus.txt"), "--out", join(dir, "x"), "--dim", "ten"),
+      /--dim must be a number/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

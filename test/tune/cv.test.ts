@@ -12,7 +12,10 @@ function checkPartition(folds: { train: Int32Array; valid: Int32Array }[], n: nu
     for (const i of f.train) assert.ok(!v.has(i), "an example is in both train and valid");
     for (const i of f.valid) seen[i]!++;
   }
-  assert.ok(seen.every((c) => c === 1), "every example is validated exactly once");
+  assert.ok(
+    seen.every((c) => c === 1),
+    "every example is validated exactly once",
+  );
 }
 
 test("stratified k-fold keeps each class's share in every fold (within one example) and partitions the data", () => {
@@ -44,11 +47,27 @@ test("mean ± std as scikit-learn reports it (population std)", () => {
 
 test("a cross-validated trial is pruned between folds from its running mean", async () => {
   const folds = kFold(30, 3, 0);
-  const study = await Study.create({ space: { q: { type: "uniform", low: 0, high: 1 } }, pruner: { name: "median", nStartupTrials: 2 }, sampler: "random" });
+  const study = await Study.create({
+    space: { q: { type: "uniform", low: 0, high: 1 } },
+    pruner: { name: "median", nStartupTrials: 2 },
+    sampler: "random",
+  });
   for (const q of [0.1, 0.2, 0.9, 0.15]) study.enqueue({ q });
   const ran: number[] = [];
-  await study.optimize(crossValidate((trial, _fold, i) => { ran.push(trial.number); return (trial.params.q as number) + i * 0.01; }, { folds }), { nTrials: 4 });
-  assert.deepEqual(study.trials.map((t) => t.state), ["complete", "complete", "pruned", "complete"]);
+  await study.optimize(
+    crossValidate(
+      (trial, _fold, i) => {
+        ran.push(trial.number);
+        return (trial.params.q as number) + i * 0.01;
+      },
+      { folds },
+    ),
+    { nTrials: 4 },
+  );
+  assert.deepEqual(
+    study.trials.map((t) => t.state),
+    ["complete", "complete", "pruned", "complete"],
+  );
   assert.equal(ran.filter((n) => n === 2).length, 1, "the bad trial stopped after its first fold");
   assert.ok(new TrialPruned() instanceof Error);
 });

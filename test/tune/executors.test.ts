@@ -20,7 +20,10 @@ test("thread budgets split the cores between parallel trials", () => {
 test("--parallel 2 runs two trials at once, each in its own process with its share of the threads", async () => {
   const dir = tempDir();
   const log = join(dir, "calls.jsonl");
-  const pool = new PoolExecutor({ module: MODULE, export: "recording", options: { log, ms: 400 } }, { parallel: 2, threadsPerTrial: 3 });
+  const pool = new PoolExecutor(
+    { module: MODULE, export: "recording", options: { log, ms: 400 } },
+    { parallel: 2, threadsPerTrial: 3 },
+  );
   const study = await Study.create({ dir, space, sampler: { name: "random", seed: 0 } });
   try {
     await study.optimize(pool, { nTrials: 4 });
@@ -28,9 +31,15 @@ test("--parallel 2 runs two trials at once, each in its own process with its sha
     await pool.close();
   }
   assert.ok(study.trials.every((t) => t.state === "complete"));
-  const calls = readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { pid: number; threads: string; started: number; ended: number });
+  const calls = readFileSync(log, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { pid: number; threads: string; started: number; ended: number });
   assert.equal(calls.length, 4);
-  assert.ok(calls.every((c) => c.threads === "3"), "GRAFT_THREADS is the trial's budget");
+  assert.ok(
+    calls.every((c) => c.threads === "3"),
+    "GRAFT_THREADS is the trial's budget",
+  );
   assert.equal(new Set(calls.map((c) => c.pid)).size, 2, "two processes, reused across trials");
   assert.ok(calls.every((c) => c.pid !== process.pid));
   const overlap = calls.some((a, i) => calls.some((b, j) => i !== j && a.started < b.ended && b.started < a.ended));
@@ -47,7 +56,10 @@ test("a killed trial process, a timeout and a throwing objective are failed tria
   } finally {
     await pool.close();
   }
-  assert.deepEqual(study.trials.map((t) => t.state), ["complete", "failed", "failed", "failed", "complete", "complete"]);
+  assert.deepEqual(
+    study.trials.map((t) => t.state),
+    ["complete", "failed", "failed", "failed", "complete", "complete"],
+  );
   assert.match(study.trial(1).error!, /the trial process was killed by SIGKILL/);
   assert.match(study.trial(2).error!, /trial 2 timed out after 1.5 s/);
   assert.match(study.trial(3).error!, /the objective's own error/);
@@ -55,7 +67,11 @@ test("a killed trial process, a timeout and a throwing objective are failed tria
 
 test("pruning decisions cross the process boundary", async () => {
   const pool = new PoolExecutor({ module: MODULE, export: "curve", options: { steps: 9 } }, { parallel: 2 });
-  const study = await Study.create({ space, sampler: { name: "random", seed: 3 }, pruner: { name: "asha", minResource: 1, reductionFactor: 3 } });
+  const study = await Study.create({
+    space,
+    sampler: { name: "random", seed: 3 },
+    pruner: { name: "asha", minResource: 1, reductionFactor: 3 },
+  });
   try {
     await study.optimize(pool, { nTrials: 12 });
   } finally {
@@ -63,6 +79,7 @@ test("pruning decisions cross the process boundary", async () => {
   }
   const pruned = study.trials.filter((t) => t.state === "pruned");
   assert.ok(pruned.length >= 4, `${pruned.length} pruned`);
-  for (const t of pruned) assert.ok(t.intermediate.length < 9, `trial ${t.number} stopped at step ${t.intermediate.length}`);
+  for (const t of pruned)
+    assert.ok(t.intermediate.length < 9, `trial ${t.number} stopped at step ${t.intermediate.length}`);
   assert.ok(study.trials.some((t) => t.state === "complete"));
 });

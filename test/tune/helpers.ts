@@ -11,7 +11,9 @@ import { fileURLToPath } from "node:url";
 export const HERE = fileURLToPath(import.meta.url);
 
 const made: string[] = [];
-process.on("exit", () => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
+process.on("exit", () => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 /** A fresh temporary directory, removed when the test process exits. */
 export function tempDir(prefix = "graft-tune-test-"): string {
@@ -21,16 +23,30 @@ export function tempDir(prefix = "graft-tune-test-"): string {
 }
 
 /** Starts `graft <args>` (this build's CLI) in a child process. */
-export function spawnGraft(args: string[], opts: { detached?: boolean; env?: Record<string, string> } = {}): ChildProcess & { output: () => string } {
-  const child = spawn(process.execPath, [HERE, "graft", ...args], { stdio: ["ignore", "pipe", "pipe"], detached: opts.detached, env: { ...process.env, ...opts.env } });
+export function spawnGraft(
+  args: string[],
+  opts: { detached?: boolean; env?: Record<string, string> } = {},
+): ChildProcess & { output: () => string } {
+  const child = spawn(process.execPath, [HERE, "graft", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: opts.detached,
+    env: { ...process.env, ...opts.env },
+  });
   let out = "";
-  child.stdout!.on("data", (d: Buffer) => { out += d.toString(); });
-  child.stderr!.on("data", (d: Buffer) => { out += d.toString(); });
+  child.stdout!.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
   return Object.assign(child, { output: () => out });
 }
 
 /** Runs `graft <args>` to the end; resolves to its exit code and output. */
-export function runGraft(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
+export function runGraft(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; output: string }> {
   const child = spawnGraft(args, { env });
   return new Promise((resolve) => child.on("exit", (code) => resolve({ code, output: child.output() })));
 }
@@ -42,13 +58,15 @@ export function runGraft(args: string[], env: Record<string, string> = {}): Prom
 export async function graft(args: string[]): Promise<{ code: number; output: string }> {
   const { run } = await import("../../src/cli/main.js");
   let output = "";
-  const out = process.stdout.write, err = process.stderr.write;
+  const out = process.stdout.write,
+    err = process.stderr.write;
   // the CLI writes strings; node --test's own reports from this process are binary chunks and pass through
-  const capture = (stream: NodeJS.WriteStream, orig: typeof out) => ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    if (typeof chunk !== "string") return (orig as (...a: unknown[]) => boolean).call(stream, chunk, ...rest);
-    output += chunk;
-    return true;
-  }) as typeof process.stdout.write;
+  const capture = (stream: NodeJS.WriteStream, orig: typeof out) =>
+    ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      if (typeof chunk !== "string") return (orig as (...a: unknown[]) => boolean).call(stream, chunk, ...rest);
+      output += chunk;
+      return true;
+    }) as typeof process.stdout.write;
   process.stdout.write = capture(process.stdout, out);
   process.stderr.write = capture(process.stderr, err);
   try {

@@ -12,7 +12,17 @@ export function recording(opts: { log: string; ms?: number }): Objective {
   return async (t) => {
     const started = Date.now();
     await sleep(opts.ms ?? 0);
-    appendFileSync(opts.log, JSON.stringify({ trial: t.number, attempt: t.attempt, pid: process.pid, threads: process.env.GRAFT_THREADS, started, ended: Date.now() }) + "\n");
+    appendFileSync(
+      opts.log,
+      JSON.stringify({
+        trial: t.number,
+        attempt: t.attempt,
+        pid: process.pid,
+        threads: process.env.GRAFT_THREADS,
+        started,
+        ended: Date.now(),
+      }) + "\n",
+    );
     return (t.params.x as number) ** 2;
   };
 }
@@ -44,11 +54,18 @@ if (process.argv[2] === "interrupted-study") {
   // runs a study whose 6th trial kills the whole process midway, leaving the record as a crash would
   const { Study } = await import("../../src/tune/study.js");
   const dir = process.argv[3]!;
-  const study = await Study.create({ dir, space: { x: { type: "uniform", low: -1, high: 1 } }, sampler: { name: "random", seed: 4 } });
-  await study.optimize(async (t) => {
-    appendFileSync(join(dir, "calls.log"), `${t.number}\n`);
-    await t.report(1, 1);
-    if (t.number === 5) process.kill(process.pid, "SIGKILL");
-    return (t.params.x as number) ** 2;
-  }, { nTrials: 10 });
+  const study = await Study.create({
+    dir,
+    space: { x: { type: "uniform", low: -1, high: 1 } },
+    sampler: { name: "random", seed: 4 },
+  });
+  await study.optimize(
+    async (t) => {
+      appendFileSync(join(dir, "calls.log"), `${t.number}\n`);
+      await t.report(1, 1);
+      if (t.number === 5) process.kill(process.pid, "SIGKILL");
+      return (t.params.x as number) ** 2;
+    },
+    { nTrials: 10 },
+  );
 }

@@ -16,8 +16,17 @@ function reporting(curve: (k: number, step: number) => number, steps: number) {
   };
 }
 
-async function studyOver(qualities: number[], pruner: AshaPruner | MedianPruner, curve: (k: number, s: number) => number, steps: number) {
-  const study = await Study.create({ space: { k: { type: "int", low: 0, high: qualities.length - 1 } }, pruner, sampler: "random" });
+async function studyOver(
+  qualities: number[],
+  pruner: AshaPruner | MedianPruner,
+  curve: (k: number, s: number) => number,
+  steps: number,
+) {
+  const study = await Study.create({
+    space: { k: { type: "int", low: 0, high: qualities.length - 1 } },
+    pruner,
+    sampler: "random",
+  });
   for (let k = 0; k < qualities.length; k++) study.enqueue({ k });
   await study.optimize(reporting(curve, steps), { nTrials: qualities.length });
   return study;
@@ -32,41 +41,80 @@ test("ASHA (η = 3, rungs at steps 1, 3, 9) prunes exactly the trials successive
   //           t6 7 > 2 pruned; t7 4 > 2 pruned; t8 n=9 keeps 3 → 6 > 3 pruned
   //   rung 3: t0 [5] ok; t1 [5,3] ok; t3 [5,3,1] ok; t5 [5,3,1,2] keeps 1 → 2 > 1 pruned
   const state = study.trials.map((t) => (t.state === "pruned" ? `pruned@${t.intermediate.at(-1)!.step}` : t.state));
-  assert.deepEqual(state, ["complete", "complete", "pruned@1", "complete", "pruned@1", "pruned@3", "pruned@1", "pruned@1", "pruned@1"]);
+  assert.deepEqual(state, [
+    "complete",
+    "complete",
+    "pruned@1",
+    "complete",
+    "pruned@1",
+    "pruned@3",
+    "pruned@1",
+    "pruned@1",
+    "pruned@1",
+  ]);
   // a pruned trial's value is its last intermediate value
   assert.deepEqual(study.trial(5).values, [2]);
 });
 
 test("ASHA judges each rung at the first report at or past it, and in the right direction", async () => {
   const asha = new AshaPruner({ minResource: 2, reductionFactor: 2 });
-  assert.deepEqual([0, 1, 2, 3].map((k) => asha.rungStep(k)), [2, 4, 8, 16]);
+  assert.deepEqual(
+    [0, 1, 2, 3].map((k) => asha.rungStep(k)),
+    [2, 4, 8, 16],
+  );
   // maximize: reports only every third step (3, 6, 9), so rungs 2 and 4 are judged at steps 3 and 6
   const q = [0.5, 0.9, 0.2, 0.8];
-  const study = await Study.create({ space: { k: { type: "int", low: 0, high: 3 } }, directions: ["maximize"], pruner: asha, sampler: "random" });
+  const study = await Study.create({
+    space: { k: { type: "int", low: 0, high: 3 } },
+    directions: ["maximize"],
+    pruner: asha,
+    sampler: "random",
+  });
   for (let k = 0; k < q.length; k++) study.enqueue({ k });
-  await study.optimize(async (t) => {
-    const k = t.params.k as number;
-    for (let s = 3; s <= 9; s += 3) {
-      await t.report(s, q[k]!);
-      if (t.shouldPrune()) throw new TrialPruned();
-    }
-    return q[k]!;
-  }, { nTrials: 4 });
+  await study.optimize(
+    async (t) => {
+      const k = t.params.k as number;
+      for (let s = 3; s <= 9; s += 3) {
+        await t.report(s, q[k]!);
+        if (t.shouldPrune()) throw new TrialPruned();
+      }
+      return q[k]!;
+    },
+    { nTrials: 4 },
+  );
   // t0 alone: kept. t1 0.9 best: kept. t2 0.2 vs [0.5, 0.9]: n=3 keeps 1 → pruned at step 3. t3 0.8 at rung 2:
   // n=4 keeps 2 ([0.9, 0.8]) → kept; at rung 4 (step 6): [0.5, 0.9, 0.8] keeps 1 → pruned at step 6
-  assert.deepEqual(study.trials.map((t) => t.state), ["complete", "complete", "pruned", "pruned"]);
+  assert.deepEqual(
+    study.trials.map((t) => t.state),
+    ["complete", "complete", "pruned", "pruned"],
+  );
   assert.equal(study.trial(2).intermediate.at(-1)!.step, 3);
   assert.equal(study.trial(3).intermediate.at(-1)!.step, 6);
 });
 
 test("median pruning stops a trial whose best value so far is worse than the median at its step", async () => {
   // trials 0-2 complete (startup); then trial k's curve is compared with theirs step by step
-  const curves = [[10, 8, 6], [12, 9, 7], [14, 10, 8], [9, 7, 5], [13, 12, 11], [11, 8.5, 6.5]];
-  const study = await studyOver(curves.map((_, k) => k), new MedianPruner({ nStartupTrials: 3 }), (k, s) => curves[k]![s - 1]!, 3);
+  const curves = [
+    [10, 8, 6],
+    [12, 9, 7],
+    [14, 10, 8],
+    [9, 7, 5],
+    [13, 12, 11],
+    [11, 8.5, 6.5],
+  ];
+  const study = await studyOver(
+    curves.map((_, k) => k),
+    new MedianPruner({ nStartupTrials: 3 }),
+    (k, s) => curves[k]![s - 1]!,
+    3,
+  );
   // medians of the complete trials at steps 1..3 when trial 3 runs: 12, 9, 7 → trial 3 (9, 7, 5) is never worse
   // trial 4: 13 > median(10, 12, 14, 9) = 11 → pruned at step 1
   // trial 5: 11 ≤ 11, then min(11, 8.5) ≤ median(8, 9, 10, 7) = 8.5, then 6.5 ≤ 6.5: completes
-  assert.deepEqual(study.trials.map((t) => t.state), ["complete", "complete", "complete", "complete", "pruned", "complete"]);
+  assert.deepEqual(
+    study.trials.map((t) => t.state),
+    ["complete", "complete", "complete", "complete", "pruned", "complete"],
+  );
   assert.equal(study.trial(4).intermediate.length, 1);
 });
 

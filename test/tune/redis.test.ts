@@ -30,16 +30,24 @@ function freePort(): Promise<number> {
 function accepting(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const c = connect(port, "127.0.0.1");
-    c.on("connect", () => { c.destroy(); resolve(true); });
+    c.on("connect", () => {
+      c.destroy();
+      resolve(true);
+    });
     c.on("error", () => resolve(false));
   });
 }
 
 async function startRedis(): Promise<{ url: string; stop: () => void } | string> {
   const probe = spawnSync("redis-server", ["--version"]);
-  if (probe.error) return `redis-server cannot be started (${(probe.error as NodeJS.ErrnoException).code}); install it (Debian: apt-get install -y redis-server) to run this test`;
+  if (probe.error)
+    return `redis-server cannot be started (${(probe.error as NodeJS.ErrnoException).code}); install it (Debian: apt-get install -y redis-server) to run this test`;
   const port = await freePort();
-  const server = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+  const server = spawn(
+    "redis-server",
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    { stdio: "ignore" },
+  );
   try {
     await waitFor(() => accepting(port), 10000, "redis-server to accept connections");
   } catch (e) {
@@ -49,8 +57,21 @@ async function startRedis(): Promise<{ url: string; stop: () => void } | string>
   return { url: `redis://127.0.0.1:${port}`, stop: () => server.kill("SIGKILL") };
 }
 
-const space = { x0: { type: "uniform" as const, low: -2, high: 2 }, x1: { type: "uniform" as const, low: -2, high: 2 } };
-const workerFlags = (url: string, queue: string) => ["worker", "--redis", url, "--queue", queue, "--lock-duration", "1000", "--stalled-interval", "300"];
+const space = {
+  x0: { type: "uniform" as const, low: -2, high: 2 },
+  x1: { type: "uniform" as const, low: -2, high: 2 },
+};
+const workerFlags = (url: string, queue: string) => [
+  "worker",
+  "--redis",
+  url,
+  "--queue",
+  queue,
+  "--lock-duration",
+  "1000",
+  "--stalled-interval",
+  "300",
+];
 
 function stopWorker(w: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
@@ -60,7 +81,9 @@ function stopWorker(w: ChildProcess): Promise<void> {
   });
 }
 
-test("BullMQ executor: a worker killed mid-trial means one retry elsewhere and one record", { timeout: 90_000 }, async (t) => {
+test("BullMQ executor: a worker killed mid-trial means one retry elsewhere and one record", {
+  timeout: 90_000,
+}, async (t) => {
   const redis = await startRedis();
   if (typeof redis === "string") return t.skip(redis);
   const queue = `test-${process.pid}-kill`;
@@ -76,19 +99,34 @@ test("BullMQ executor: a worker killed mid-trial means one retry elsewhere and o
     const a = spawnGraft(workerFlags(redis.url, queue), { detached: true });
     workers.push(a);
     const done = study.optimize(executor, { nTrials: 3, onTrialEnd: (tr: Trial) => recorded.push(tr.number) });
-    await waitFor(() => study.trials[0]?.intermediate.length >= 2, 20000, `trial 0 to report twice on worker A (worker output: ${a.output()})`);
+    await waitFor(
+      () => study.trials[0]?.intermediate.length >= 2,
+      20000,
+      `trial 0 to report twice on worker A (worker output: ${a.output()})`,
+    );
     process.kill(-a.pid!, "SIGKILL"); // the worker and its trial process, mid-trial
     const b = spawnGraft(workerFlags(redis.url, queue));
     workers.push(b);
     await done;
 
-    assert.deepEqual(study.trials.map((tr) => tr.state), ["complete", "complete", "complete"], b.output() + study.trials.map((tr) => tr.error).join("\n"));
+    assert.deepEqual(
+      study.trials.map((tr) => tr.state),
+      ["complete", "complete", "complete"],
+      b.output() + study.trials.map((tr) => tr.error).join("\n"),
+    );
     assert.deepEqual(recorded.sort(), [0, 1, 2], "each trial recorded once");
     const t0 = study.trial(0);
     assert.equal(t0.attempt, 2, "trial 0 ran a second time");
-    assert.deepEqual(t0.intermediate.map((v) => v.step), [1, 2, 3, 4, 5, 6], "only the second attempt's values are kept");
+    assert.deepEqual(
+      t0.intermediate.map((v) => v.step),
+      [1, 2, 3, 4, 5, 6],
+      "only the second attempt's values are kept",
+    );
     assert.equal(t0.values![0], evaluateBuiltin("sphere", t0.params));
-    assert.deepEqual(study.trials.slice(1).map((tr) => tr.attempt), [1, 1]);
+    assert.deepEqual(
+      study.trials.slice(1).map((tr) => tr.attempt),
+      [1, 1],
+    );
     const q = new Queue(queue, { connection: { url: redis.url } });
     const job = await q.getJob(jobId(study.id, 0));
     assert.equal(job!.attemptsStarted, 2, "BullMQ started the job twice: once on A, once on B");
@@ -104,21 +142,34 @@ test("BullMQ executor: a worker killed mid-trial means one retry elsewhere and o
   }
 });
 
-test("BullMQ executor: a crashed trial process is retried, a timeout and an objective error are not", { timeout: 90_000 }, async (t) => {
+test("BullMQ executor: a crashed trial process is retried, a timeout and an objective error are not", {
+  timeout: 90_000,
+}, async (t) => {
   const redis = await startRedis();
   if (typeof redis === "string") return t.skip(redis);
   const queue = `test-${process.pid}-fail`;
   const worker = spawnGraft(workerFlags(redis.url, queue));
   let executor: RedisExecutor | undefined;
   try {
-    const study = await Study.create({ space: { x: { type: "uniform", low: 0, high: 1 } }, sampler: { name: "random", seed: 0 } });
-    executor = await RedisExecutor.connect({ module: join(HERE, "..", "objectives.js"), export: "misbehaving" }, { url: redis.url, studyId: study.id, queue, slots: 2, retries: 1, timeoutSeconds: 1.5, pollMs: 50 });
+    const study = await Study.create({
+      space: { x: { type: "uniform", low: 0, high: 1 } },
+      sampler: { name: "random", seed: 0 },
+    });
+    executor = await RedisExecutor.connect(
+      { module: join(HERE, "..", "objectives.js"), export: "misbehaving" },
+      { url: redis.url, studyId: study.id, queue, slots: 2, retries: 1, timeoutSeconds: 1.5, pollMs: 50 },
+    );
     await study.optimize(executor, { nTrials: 5 });
     const q = new Queue(queue, { connection: { url: redis.url } });
-    const started = await Promise.all([0, 1, 2, 3, 4].map(async (n) => (await q.getJob(jobId(study.id, n)))!.attemptsStarted));
+    const started = await Promise.all(
+      [0, 1, 2, 3, 4].map(async (n) => (await q.getJob(jobId(study.id, n)))!.attemptsStarted),
+    );
     await q.close();
     await executor.close();
-    assert.deepEqual(study.trials.map((tr) => tr.state), ["complete", "failed", "failed", "failed", "complete"]);
+    assert.deepEqual(
+      study.trials.map((tr) => tr.state),
+      ["complete", "failed", "failed", "failed", "complete"],
+    );
     assert.match(study.trial(1).error!, /killed by SIGKILL/);
     assert.match(study.trial(2).error!, /timed out after 1.5 s/);
     assert.match(study.trial(3).error!, /the objective's own error/);
@@ -133,7 +184,10 @@ test("BullMQ executor: a crashed trial process is retried, a timeout and an obje
 test("BullMQ executor: an unreachable Redis is a clear error", async () => {
   const port = await freePort();
   await assert.rejects(
-    RedisExecutor.connect({ module: BUILTINS_MODULE }, { url: `redis://127.0.0.1:${port}`, studyId: "x", connectTimeoutMs: 1000 }),
+    RedisExecutor.connect(
+      { module: BUILTINS_MODULE },
+      { url: `redis://127.0.0.1:${port}`, studyId: "x", connectTimeoutMs: 1000 },
+    ),
     /cannot reach Redis at redis:\/\/127.0.0.1:\d+/,
   );
 });

@@ -10,7 +10,8 @@ import { evaluateBuiltin } from "../../src/tune/objectives/builtins.js";
 import type { SpaceSpec } from "../../src/tune/space.js";
 import type { Params } from "../../src/tune/types.js";
 
-const box = (d: number, low: number, high: number): SpaceSpec => Object.fromEntries(Array.from({ length: d }, (_, i) => [`x${i}`, { type: "uniform", low, high }]));
+const box = (d: number, low: number, high: number): SpaceSpec =>
+  Object.fromEntries(Array.from({ length: d }, (_, i) => [`x${i}`, { type: "uniform", low, high }]));
 
 async function minimize(space: SpaceSpec, f: (p: Params) => number, sampler: object, n: number) {
   const study = await Study.create({ space, sampler: sampler as never });
@@ -20,14 +21,24 @@ async function minimize(space: SpaceSpec, f: (p: Params) => number, sampler: obj
 
 test("DE/rand/1/bin (population 20, F 0.5, CR 0.9) gets the 5-D sphere from ~40 below 1e-4 within 1500 evaluations", async () => {
   for (const seed of [0, 1, 2, 3]) {
-    const s = await minimize(box(5, -5, 5), (p) => evaluateBuiltin("sphere", p), new DESampler({ seed, populationSize: 20 }), 1500);
+    const s = await minimize(
+      box(5, -5, 5),
+      (p) => evaluateBuiltin("sphere", p),
+      new DESampler({ seed, populationSize: 20 }),
+      1500,
+    );
     assert.ok(s.bestTrial!.values![0]! < 1e-4, `seed ${seed}: best ${s.bestTrial!.values![0]}`);
   }
 });
 
 test("DE reaches 1e-6 on the 2-D Rosenbrock valley within 1000 evaluations (rand/1 and best/1)", async () => {
   for (const strategy of ["rand/1/bin", "best/1/bin"] as const) {
-    const s = await minimize(box(2, -2, 2), (p) => evaluateBuiltin("rosenbrock", p), new DESampler({ seed: 0, populationSize: 20, strategy }), 1000);
+    const s = await minimize(
+      box(2, -2, 2),
+      (p) => evaluateBuiltin("rosenbrock", p),
+      new DESampler({ seed: 0, populationSize: 20, strategy }),
+      1000,
+    );
     const best = s.bestTrial!;
     assert.ok(best.values![0]! < 1e-6, `${strategy}: best ${best.values![0]}`);
     assert.ok(Math.abs((best.params.x0 as number) - 1) < 1e-2 && Math.abs((best.params.x1 as number) - 1) < 1e-2);
@@ -40,7 +51,9 @@ test("DE respects the bounds, also when the optimum lies on them, with every bou
   const best: Record<string, number> = {};
   for (const bounds of ["reflect", "clip", "resample"] as const) {
     const s = await minimize(box(4, -1, 2), f, new DESampler({ seed: 2, populationSize: 12, bounds, F: 0.9 }), 600);
-    for (const t of s.trials) for (const v of Object.values(t.params)) assert.ok((v as number) >= -1 && (v as number) <= 2, `${bounds}: ${v} out of bounds`);
+    for (const t of s.trials)
+      for (const v of Object.values(t.params))
+        assert.ok((v as number) >= -1 && (v as number) <= 2, `${bounds}: ${v} out of bounds`);
     best[bounds] = s.bestTrial!.values![0]!;
   }
   // clipping lands on the bound exactly; reflecting approaches it from inside
@@ -55,7 +68,11 @@ test("DE works on a mixed space (categorical, integer, log-uniform, conditional)
     lr: { type: "loguniform", low: 1e-6, high: 1 },
     extra: { type: "uniform", low: 0, high: 1, when: { kind: "b" } },
   };
-  const f = (p: Params) => (p.kind === "b" ? 0 : 1) + Math.abs((p.n as number) - 7) + (Math.log10(p.lr as number) + 3) ** 2 + (p.kind === "b" ? ((p.extra as number) - 0.25) ** 2 : 0);
+  const f = (p: Params) =>
+    (p.kind === "b" ? 0 : 1) +
+    Math.abs((p.n as number) - 7) +
+    (Math.log10(p.lr as number) + 3) ** 2 +
+    (p.kind === "b" ? ((p.extra as number) - 0.25) ** 2 : 0);
   const s = await minimize(space, f, new DESampler({ seed: 0, populationSize: 16 }), 600);
   const best = s.bestTrial!;
   assert.equal(best.params.kind, "b");
@@ -72,25 +89,41 @@ test("TPE beats random search on synthetic objectives with the same seeds and bu
     dropout: { type: "uniform", low: 0, high: 0.5 },
     momentum: { type: "uniform", low: 0.5, high: 0.99, when: { opt: "sgd" } },
   };
-  const hp = (p: Params) => (Math.log10(p.lr as number) + 3) ** 2 + ((p.layers as number) - 4) ** 2 / 4 + (p.opt === "adamw" ? 0 : 1) + 10 * ((p.dropout as number) - 0.1) ** 2
-    + (p.opt === "sgd" ? ((p.momentum as number) - 0.9) ** 2 * 4 : 0);
+  const hp = (p: Params) =>
+    (Math.log10(p.lr as number) + 3) ** 2 +
+    ((p.layers as number) - 4) ** 2 / 4 +
+    (p.opt === "adamw" ? 0 : 1) +
+    10 * ((p.dropout as number) - 0.1) ** 2 +
+    (p.opt === "sgd" ? ((p.momentum as number) - 0.9) ** 2 * 4 : 0);
   const sphere = (p: Params) => evaluateBuiltin("sphere", p);
-  for (const [name, sp, f, n] of [["hyperparameters", space, hp, 60], ["6-D sphere", box(6, -5, 5), sphere, 80]] as const) {
-    const tpe: number[] = [], rnd: number[] = [];
+  for (const [name, sp, f, n] of [
+    ["hyperparameters", space, hp, 60],
+    ["6-D sphere", box(6, -5, 5), sphere, 80],
+  ] as const) {
+    const tpe: number[] = [],
+      rnd: number[] = [];
     for (let seed = 0; seed < 5; seed++) {
       tpe.push((await minimize(sp, f, new TPESampler({ seed }), n)).bestTrial!.values![0]!);
       rnd.push((await minimize(sp, f, new RandomSampler(seed), n)).bestTrial!.values![0]!);
     }
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const wins = tpe.filter((v, i) => v < rnd[i]!).length;
-    assert.ok(wins >= 4, `${name}: TPE better for ${wins} of 5 seeds (tpe ${tpe.map((v) => v.toFixed(3))}, random ${rnd.map((v) => v.toFixed(3))})`);
+    assert.ok(
+      wins >= 4,
+      `${name}: TPE better for ${wins} of 5 seeds (tpe ${tpe.map((v) => v.toFixed(3))}, random ${rnd.map((v) => v.toFixed(3))})`,
+    );
     assert.ok(mean(tpe) < 0.5 * mean(rnd), `${name}: mean best ${mean(tpe)} (TPE) vs ${mean(rnd)} (random)`);
   }
 });
 
 test("samplers are reproducible: same seed, same trials; a different seed, different ones", async () => {
-  const run = async (sampler: object) => (await minimize(box(3, -1, 1), (p) => evaluateBuiltin("sphere", p), sampler, 30)).trials.map((t) => t.params);
-  for (const make of [(s: number) => new TPESampler({ seed: s }), (s: number) => new DESampler({ seed: s }), (s: number) => new RandomSampler(s)]) {
+  const run = async (sampler: object) =>
+    (await minimize(box(3, -1, 1), (p) => evaluateBuiltin("sphere", p), sampler, 30)).trials.map((t) => t.params);
+  for (const make of [
+    (s: number) => new TPESampler({ seed: s }),
+    (s: number) => new DESampler({ seed: s }),
+    (s: number) => new RandomSampler(s),
+  ]) {
     assert.deepEqual(await run(make(5)), await run(make(5)));
     assert.notDeepEqual(await run(make(5)), await run(make(6)));
   }

@@ -15,12 +15,18 @@ const space = new SearchSpace({
 test("conditions put parents first, and a child exists only when its condition holds", () => {
   assert.ok(space.names.indexOf("optimizer") < space.names.indexOf("momentum"));
   const rng = new Rng(3);
-  let sgd = 0, adamw = 0;
+  let sgd = 0,
+    adamw = 0;
   for (let i = 0; i < 200; i++) {
     const p = space.sample(rng);
     space.validate(p);
-    if (p.optimizer === "sgd") { sgd++; assert.ok("momentum" in p); }
-    else { adamw++; assert.ok(!("momentum" in p)); }
+    if (p.optimizer === "sgd") {
+      sgd++;
+      assert.ok("momentum" in p);
+    } else {
+      adamw++;
+      assert.ok(!("momentum" in p));
+    }
   }
   assert.ok(sgd > 60 && adamw > 60, `both branches sampled (${sgd}, ${adamw})`);
 });
@@ -30,7 +36,9 @@ test("samples stay in range: log-uniform spans decades evenly, integers respect 
   const decades = new Array(4).fill(0);
   for (let i = 0; i < 4000; i++) {
     const p = space.sample(rng);
-    const lr = p.lr as number, layers = p.layers as number, rank = p.rank as number;
+    const lr = p.lr as number,
+      layers = p.layers as number,
+      rank = p.rank as number;
     assert.ok(lr >= 1e-5 && lr <= 1e-1);
     assert.ok(layers % 2 === 0 && layers >= 2 && layers <= 12);
     assert.ok(Number.isInteger(rank) && rank >= 1 && rank <= 64);
@@ -57,16 +65,29 @@ test("unit encoding round-trips every parameter type", () => {
 
 test("validation names the parameter and the problem", () => {
   assert.throws(() => space.validate({ optimizer: "adamw", lr: 1e-3, layers: 3, rank: 4 }), /"layers" = 3 is outside/);
-  assert.throws(() => space.validate({ optimizer: "adamw", momentum: 0.9, lr: 1e-3, layers: 4, rank: 4 }), /"momentum" is given but inactive/);
+  assert.throws(
+    () => space.validate({ optimizer: "adamw", momentum: 0.9, lr: 1e-3, layers: 4, rank: 4 }),
+    /"momentum" is given but inactive/,
+  );
   assert.throws(() => space.validate({ optimizer: "sgd", lr: 1e-3, layers: 4, rank: 4 }), /lack "momentum"/);
   assert.throws(() => new SearchSpace({ a: { type: "uniform", low: 1, high: 1 } }), /low \(1\) must be below high/);
   assert.throws(() => new SearchSpace({ a: { type: "loguniform", low: 0, high: 1 } }), /must be positive/);
-  assert.throws(() => new SearchSpace({ a: { type: "normal", low: 0, high: 1 } as never }), (e: unknown) => e instanceof ArgumentError && /unknown type/.test(e.message) && /categorical/.test(e.hint ?? ""));
-  assert.throws(() => new SearchSpace({ a: { type: "uniform", low: 0, high: 1, when: { b: "x" } } }), /conditional on "b", which is not in the space/);
-  assert.throws(() => new SearchSpace({
-    a: { type: "categorical", choices: [1, 2], when: { b: 1 } },
-    b: { type: "categorical", choices: [1, 2], when: { a: 1 } },
-  }), /cycle/);
+  assert.throws(
+    () => new SearchSpace({ a: { type: "normal", low: 0, high: 1 } as never }),
+    (e: unknown) => e instanceof ArgumentError && /unknown type/.test(e.message) && /categorical/.test(e.hint ?? ""),
+  );
+  assert.throws(
+    () => new SearchSpace({ a: { type: "uniform", low: 0, high: 1, when: { b: "x" } } }),
+    /conditional on "b", which is not in the space/,
+  );
+  assert.throws(
+    () =>
+      new SearchSpace({
+        a: { type: "categorical", choices: [1, 2], when: { b: 1 } },
+        b: { type: "categorical", choices: [1, 2], when: { a: 1 } },
+      }),
+    /cycle/,
+  );
 });
 
 test("grid values: every choice and integer, evenly spaced floats (log-spaced for loguniform)", () => {

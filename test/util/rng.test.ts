@@ -3,10 +3,18 @@ import assert from "node:assert/strict";
 import { Rng, manualSeed, defaultRng } from "../../src/util/rng.js";
 
 test("same seed, same stream; different seeds differ", () => {
-  const a = new Rng(42), b = new Rng(42), c = new Rng(43);
+  const a = new Rng(42),
+    b = new Rng(42),
+    c = new Rng(43);
   const xs = Array.from({ length: 5 }, () => a.nextU32());
-  assert.deepEqual(xs, Array.from({ length: 5 }, () => b.nextU32()));
-  assert.notDeepEqual(xs, Array.from({ length: 5 }, () => c.nextU32()));
+  assert.deepEqual(
+    xs,
+    Array.from({ length: 5 }, () => b.nextU32()),
+  );
+  assert.notDeepEqual(
+    xs,
+    Array.from({ length: 5 }, () => c.nextU32()),
+  );
 });
 
 test("state save/restore continues the exact stream, including a cached normal", () => {
@@ -22,7 +30,8 @@ test("state save/restore continues the exact stream, including a cached normal",
 
 test("distributions: uniform in [0,1), normal has mean 0 and std 1, int is unbiased", () => {
   const r = new Rng(1);
-  let sum = 0, sq = 0;
+  let sum = 0,
+    sq = 0;
   const n = 20000;
   for (let i = 0; i < n; i++) {
     const z = r.normal();
@@ -33,7 +42,7 @@ test("distributions: uniform in [0,1), normal has mean 0 and std 1, int is unbia
   assert.ok(Math.abs(Math.sqrt(sq / n) - 1) < 0.03);
   const counts = new Array(5).fill(0);
   for (let i = 0; i < n; i++) counts[r.int(5)]++;
-  for (const c of counts) assert.ok(Math.abs(c - n / 5) < 0.05 * n / 5);
+  for (const c of counts) assert.ok(Math.abs(c - n / 5) < (0.05 * n) / 5);
   for (let i = 0; i < 1000; i++) {
     const u = r.uniform();
     assert.ok(u >= 0 && u < 1);
@@ -42,7 +51,10 @@ test("distributions: uniform in [0,1), normal has mean 0 and std 1, int is unbia
 
 test("permutation is a permutation; manualSeed resets the default generator", () => {
   const p = new Rng(3).permutation(50);
-  assert.deepEqual([...p].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i));
+  assert.deepEqual(
+    [...p].sort((a, b) => a - b),
+    Array.from({ length: 50 }, (_, i) => i),
+  );
   manualSeed(9);
   const x = defaultRng().nextU32();
   manualSeed(9);

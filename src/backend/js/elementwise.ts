@@ -11,44 +11,78 @@ export function erf(x: number): number {
   const r =
     t *
     Math.exp(
-      -z * z - 1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
   return x >= 0 ? 1 - r : r - 1;
 }
 
 export function unaryScalar(op: UnaryOp, x: number, param: number): number {
   switch (op) {
-    case "neg": return -x;
-    case "exp": return Math.exp(x);
-    case "log": return Math.log(x);
-    case "sqrt": return Math.sqrt(x);
-    case "rsqrt": return 1 / Math.sqrt(x);
-    case "tanh": return Math.tanh(x);
-    case "sigmoid": return 1 / (1 + Math.exp(-x));
-    case "relu": return x > 0 ? x : 0;
-    case "gelu": return 0.5 * x * (1 + erf(x * INV_SQRT_2));
-    case "gelu_tanh": return 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
-    case "silu": return x / (1 + Math.exp(-x));
-    case "abs": return Math.abs(x);
-    case "square": return x * x;
-    case "reciprocal": return 1 / x;
-    case "pow": return Math.pow(x, param);
+    case "neg":
+      return -x;
+    case "exp":
+      return Math.exp(x);
+    case "log":
+      return Math.log(x);
+    case "sqrt":
+      return Math.sqrt(x);
+    case "rsqrt":
+      return 1 / Math.sqrt(x);
+    case "tanh":
+      return Math.tanh(x);
+    case "sigmoid":
+      return 1 / (1 + Math.exp(-x));
+    case "relu":
+      return x > 0 ? x : 0;
+    case "gelu":
+      return 0.5 * x * (1 + erf(x * INV_SQRT_2));
+    case "gelu_tanh":
+      return 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
+    case "silu":
+      return x / (1 + Math.exp(-x));
+    case "abs":
+      return Math.abs(x);
+    case "square":
+      return x * x;
+    case "reciprocal":
+      return 1 / x;
+    case "pow":
+      return Math.pow(x, param);
   }
 }
 
 /** d op(x) / dx, given x and y = op(x). */
 export function unaryDerivative(op: UnaryOp, x: number, y: number, param: number): number {
   switch (op) {
-    case "neg": return -1;
-    case "exp": return y;
-    case "log": return 1 / x;
-    case "sqrt": return 0.5 / y;
-    case "rsqrt": return -0.5 * y * y * y;
-    case "tanh": return 1 - y * y;
-    case "sigmoid": return y * (1 - y);
-    case "relu": return x > 0 ? 1 : 0;
-    case "gelu": return 0.5 * (1 + erf(x * INV_SQRT_2)) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x);
+    case "neg":
+      return -1;
+    case "exp":
+      return y;
+    case "log":
+      return 1 / x;
+    case "sqrt":
+      return 0.5 / y;
+    case "rsqrt":
+      return -0.5 * y * y * y;
+    case "tanh":
+      return 1 - y * y;
+    case "sigmoid":
+      return y * (1 - y);
+    case "relu":
+      return x > 0 ? 1 : 0;
+    case "gelu":
+      return 0.5 * (1 + erf(x * INV_SQRT_2)) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x);
     case "gelu_tanh": {
       const u = SQRT_2_OVER_PI * (x + 0.044715 * x * x * x);
       const t = Math.tanh(u);
@@ -58,10 +92,14 @@ export function unaryDerivative(op: UnaryOp, x: number, y: number, param: number
       const s = 1 / (1 + Math.exp(-x));
       return s * (1 + x * (1 - s));
     }
-    case "abs": return x > 0 ? 1 : x < 0 ? -1 : 0;
-    case "square": return 2 * x;
-    case "reciprocal": return -y * y;
-    case "pow": return param === 0 ? 0 : param * Math.pow(x, param - 1);
+    case "abs":
+      return x > 0 ? 1 : x < 0 ? -1 : 0;
+    case "square":
+      return 2 * x;
+    case "reciprocal":
+      return -y * y;
+    case "pow":
+      return param === 0 ? 0 : param * Math.pow(x, param - 1);
   }
 }
 
@@ -75,16 +113,26 @@ export function unaryBackward(op: UnaryOp, x: F32, y: F32, dy: F32, dx: F32, par
 
 export function binaryScalar(op: BinaryOp, a: number, b: number): number {
   switch (op) {
-    case "add": return a + b;
-    case "sub": return a - b;
-    case "mul": return a * b;
-    case "div": return a / b;
-    case "max": return a > b ? a : b;
-    case "min": return a < b ? a : b;
-    case "pow": return Math.pow(a, b);
-    case "eq": return a === b ? 1 : 0;
-    case "gt": return a > b ? 1 : 0;
-    case "lt": return a < b ? 1 : 0;
+    case "add":
+      return a + b;
+    case "sub":
+      return a - b;
+    case "mul":
+      return a * b;
+    case "div":
+      return a / b;
+    case "max":
+      return a > b ? a : b;
+    case "min":
+      return a < b ? a : b;
+    case "pow":
+      return Math.pow(a, b);
+    case "eq":
+      return a === b ? 1 : 0;
+    case "gt":
+      return a > b ? 1 : 0;
+    case "lt":
+      return a < b ? 1 : 0;
   }
 }
 
@@ -92,7 +140,11 @@ export function binaryScalar(op: BinaryOp, a: number, b: number): number {
  * Walks every index of `shape` in row-major order, calling visit(outIndex, offsets...) with the flat offsets
  * into each strided operand. The innermost axis is a tight loop; outer axes advance an odometer.
  */
-export function forEachStrided(shape: readonly number[], strides: readonly (readonly number[])[], visit: (i: number, offs: Int32Array | number[]) => void): void {
+export function forEachStrided(
+  shape: readonly number[],
+  strides: readonly (readonly number[])[],
+  visit: (i: number, offs: Int32Array | number[]) => void,
+): void {
   const nd = shape.length;
   const nOps = strides.length;
   const total = shape.reduce((p, d) => p * d, 1);
@@ -125,13 +177,30 @@ export function forEachStrided(shape: readonly number[], strides: readonly (read
   }
 }
 
-export function binary(op: BinaryOp, a: F32, b: F32, out: F32, shape: readonly number[], aStrides: readonly number[], bStrides: readonly number[]): void {
+export function binary(
+  op: BinaryOp,
+  a: F32,
+  b: F32,
+  out: F32,
+  shape: readonly number[],
+  aStrides: readonly number[],
+  bStrides: readonly number[],
+): void {
   forEachStrided(shape, [aStrides, bStrides], (i, o) => {
     out[i] = binaryScalar(op, a[o[0]], b[o[1]]);
   });
 }
 
-export function where(cond: F32, a: F32, b: F32, out: F32, shape: readonly number[], cStrides: readonly number[], aStrides: readonly number[], bStrides: readonly number[]): void {
+export function where(
+  cond: F32,
+  a: F32,
+  b: F32,
+  out: F32,
+  shape: readonly number[],
+  cStrides: readonly number[],
+  aStrides: readonly number[],
+  bStrides: readonly number[],
+): void {
   forEachStrided(shape, [cStrides, aStrides, bStrides], (i, o) => {
     out[i] = cond[o[0]] !== 0 ? a[o[1]] : b[o[2]];
   });

@@ -12,7 +12,8 @@ export function attentionSoftmax(x: F32, keep: F32 | null, out: F32, p: Attentio
     for (let h = 0; h < heads; h++) {
       for (let q = 0; q < queries; q++) {
         const o = ((b * heads + h) * queries + q) * keys;
-        const visible = (k: number): boolean => (keep === null || keep[b * keys + k] !== 0) && (!causal || k <= q + offset);
+        const visible = (k: number): boolean =>
+          (keep === null || keep[b * keys + k] !== 0) && (!causal || k <= q + offset);
         let max = -Infinity;
         for (let k = 0; k < keys; k++) if (visible(k) && scale * x[o + k] > max) max = scale * x[o + k];
         if (max === -Infinity) max = 0;
@@ -50,7 +51,16 @@ export function biasActivation(act: Activation, x: F32, bias: F32, out: F32, row
   }
 }
 
-export function biasActivationBackward(act: Activation, x: F32, bias: F32, dy: F32, dx: F32, dbias: F32, rows: number, cols: number): void {
+export function biasActivationBackward(
+  act: Activation,
+  x: F32,
+  bias: F32,
+  dy: F32,
+  dx: F32,
+  dbias: F32,
+  rows: number,
+  cols: number,
+): void {
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     for (let c = 0; c < cols; c++) {

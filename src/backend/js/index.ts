@@ -4,7 +4,17 @@ import { matmul } from "./matmul.js";
 import { binary, unary, unaryBackward, where } from "./elementwise.js";
 import { stridedCopy } from "./layout.js";
 import { argReduce, gatherAxis, reduce, scatterAddAxis } from "./reduce.js";
-import { crossEntropy, crossEntropyBackward, dropout, embedding, embeddingBackward, layerNorm, layerNormBackward, softmax, softmaxBackward } from "./nn.js";
+import {
+  crossEntropy,
+  crossEntropyBackward,
+  dropout,
+  embedding,
+  embeddingBackward,
+  layerNorm,
+  layerNormBackward,
+  softmax,
+  softmaxBackward,
+} from "./nn.js";
 import { adam, sgd } from "./optim.js";
 import { attentionSoftmax, attentionSoftmaxBackward, biasActivation, biasActivationBackward } from "./fused.js";
 

@@ -32,7 +32,17 @@ export function softmaxBackward(y: F32, dy: F32, dx: F32, rows: number, cols: nu
   }
 }
 
-export function layerNorm(x: F32, gamma: F32, beta: F32, out: F32, mean: F32, rstd: F32, rows: number, cols: number, eps: number): void {
+export function layerNorm(
+  x: F32,
+  gamma: F32,
+  beta: F32,
+  out: F32,
+  mean: F32,
+  rstd: F32,
+  rows: number,
+  cols: number,
+  eps: number,
+): void {
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     let s = 0;
@@ -50,7 +60,18 @@ export function layerNorm(x: F32, gamma: F32, beta: F32, out: F32, mean: F32, rs
   }
 }
 
-export function layerNormBackward(dy: F32, x: F32, gamma: F32, mean: F32, rstd: F32, dx: F32, dgamma: F32, dbeta: F32, rows: number, cols: number): void {
+export function layerNormBackward(
+  dy: F32,
+  x: F32,
+  gamma: F32,
+  mean: F32,
+  rstd: F32,
+  dx: F32,
+  dgamma: F32,
+  dbeta: F32,
+  rows: number,
+  cols: number,
+): void {
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     const mu = mean[r];
@@ -77,7 +98,8 @@ export function layerNormBackward(dy: F32, x: F32, gamma: F32, mean: F32, rstd: 
 export function embedding(table: F32, ids: I32, out: F32, rows: number, dim: number, vocab: number): void {
   for (let r = 0; r < rows; r++) {
     const id = ids[r];
-    if (!(id >= 0 && id < vocab)) throw new RangeError(`embedding: id ${id} at position ${r} is out of range for a vocabulary of ${vocab}`);
+    if (!(id >= 0 && id < vocab))
+      throw new RangeError(`embedding: id ${id} at position ${r} is out of range for a vocabulary of ${vocab}`);
     out.set(table.subarray(id * dim, id * dim + dim), r * dim);
   }
 }
@@ -86,7 +108,8 @@ export function embeddingBackward(dy: F32, ids: I32, dTable: F32, rows: number, 
   const vocab = dim > 0 ? Math.floor(dTable.length / dim) : 0;
   for (let r = 0; r < rows; r++) {
     const id = ids[r];
-    if (dim > 0 && !(id >= 0 && id < vocab)) throw new RangeError(`embedding: id ${id} at position ${r} is out of range for a vocabulary of ${vocab}`);
+    if (dim > 0 && !(id >= 0 && id < vocab))
+      throw new RangeError(`embedding: id ${id} at position ${r} is out of range for a vocabulary of ${vocab}`);
   }
   for (let r = 0; r < rows; r++) {
     const t = ids[r] * dim;
@@ -117,16 +140,23 @@ export function dropout(x: F32, out: F32, mask: F32, p: number, seed: number): v
 }
 
 function checkTarget(t: number, r: number, classes: number): void {
-  if (!(t >= 0 && t < classes)) throw new RangeError(`cross-entropy: target ${t} in row ${r} is out of range for ${classes} classes`);
+  if (!(t >= 0 && t < classes))
+    throw new RangeError(`cross-entropy: target ${t} in row ${r} is out of range for ${classes} classes`);
 }
 
 export function crossEntropy(logits: F32, targets: I32, weights: F32 | null, losses: F32, p: CrossEntropyParams): void {
   const { rows, classes: C, ignoreIndex, smoothing: eps } = p;
   let wSum = C;
-  if (weights) { wSum = 0; for (let c = 0; c < C; c++) wSum += weights[c]; }
+  if (weights) {
+    wSum = 0;
+    for (let c = 0; c < C; c++) wSum += weights[c];
+  }
   for (let r = 0; r < rows; r++) {
     const t = targets[r];
-    if (t === ignoreIndex) { losses[r] = 0; continue; }
+    if (t === ignoreIndex) {
+      losses[r] = 0;
+      continue;
+    }
     checkTarget(t, r, C);
     const o = r * C;
     let max = -Infinity;
@@ -146,14 +176,27 @@ export function crossEntropy(logits: F32, targets: I32, weights: F32 | null, los
   }
 }
 
-export function crossEntropyBackward(logits: F32, targets: I32, weights: F32 | null, dlosses: F32, dlogits: F32, p: CrossEntropyParams): void {
+export function crossEntropyBackward(
+  logits: F32,
+  targets: I32,
+  weights: F32 | null,
+  dlosses: F32,
+  dlogits: F32,
+  p: CrossEntropyParams,
+): void {
   const { rows, classes: C, ignoreIndex, smoothing: eps } = p;
   let wSum = C;
-  if (weights) { wSum = 0; for (let c = 0; c < C; c++) wSum += weights[c]; }
+  if (weights) {
+    wSum = 0;
+    for (let c = 0; c < C; c++) wSum += weights[c];
+  }
   for (let r = 0; r < rows; r++) {
     const o = r * C;
     const t = targets[r];
-    if (t === ignoreIndex) { dlogits.fill(0, o, o + C); continue; }
+    if (t === ignoreIndex) {
+      dlogits.fill(0, o, o + C);
+      continue;
+    }
     checkTarget(t, r, C);
     let max = -Infinity;
     for (let c = 0; c < C; c++) if (logits[o + c] > max) max = logits[o + c];

@@ -1,13 +1,22 @@
 import type { AdamHyper, F32, SgdHyper } from "../backend.js";
 
 /** Adam / AdamW exactly as torch.optim.Adam(W) (non-amsgrad, non-fused) computes it. */
-export function adam(params: readonly F32[], grads: readonly F32[], m: readonly F32[], v: readonly F32[], h: AdamHyper): void {
+export function adam(
+  params: readonly F32[],
+  grads: readonly F32[],
+  m: readonly F32[],
+  v: readonly F32[],
+  h: AdamHyper,
+): void {
   const { lr, beta1, beta2, eps, weightDecay, decoupled, step } = h;
   const bc1 = 1 - Math.pow(beta1, step);
   const bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
   const stepSize = lr / bc1;
   for (let t = 0; t < params.length; t++) {
-    const p = params[t], g = grads[t], mt = m[t], vt = v[t];
+    const p = params[t],
+      g = grads[t],
+      mt = m[t],
+      vt = v[t];
     for (let i = 0; i < p.length; i++) {
       let gi = g[i];
       if (weightDecay !== 0) {
@@ -23,10 +32,17 @@ export function adam(params: readonly F32[], grads: readonly F32[], m: readonly 
 }
 
 /** SGD with momentum / dampening / Nesterov / weight decay as torch.optim.SGD computes it. */
-export function sgd(params: readonly F32[], grads: readonly F32[], momentum: readonly (F32 | null)[], h: SgdHyper): void {
+export function sgd(
+  params: readonly F32[],
+  grads: readonly F32[],
+  momentum: readonly (F32 | null)[],
+  h: SgdHyper,
+): void {
   const { lr, momentum: mu, dampening, nesterov, weightDecay, firstStep } = h;
   for (let t = 0; t < params.length; t++) {
-    const p = params[t], g = grads[t], buf = momentum[t];
+    const p = params[t],
+      g = grads[t],
+      buf = momentum[t];
     for (let i = 0; i < p.length; i++) {
       let gi = g[i] + weightDecay * p[i];
       if (mu !== 0 && buf) {

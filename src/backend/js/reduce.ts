@@ -8,8 +8,9 @@ export function reduce(op: ReduceOp, x: F32, out: F32, { outer, dim, inner }: Ax
       for (let d = 0; d < dim; d++) {
         const v = x[base + d * inner];
         if (op === "sum") acc += v;
-        else if (op === "max") { if (v > acc || Number.isNaN(v)) acc = v; }
-        else if (v < acc || Number.isNaN(v)) acc = v;
+        else if (op === "max") {
+          if (v > acc || Number.isNaN(v)) acc = v;
+        } else if (v < acc || Number.isNaN(v)) acc = v;
       }
       out[o * inner + i] = dim === 0 && op !== "sum" ? NaN : acc;
     }
@@ -26,7 +27,10 @@ export function argReduce(op: "argmax" | "argmin", x: F32, out: I32, { outer, di
       for (let d = 1; d < dim; d++) {
         const v = x[base + d * inner];
         if (Number.isNaN(bv)) break;
-        if (Number.isNaN(v) || (op === "argmax" ? v > bv : v < bv)) { bv = v; best = d; }
+        if (Number.isNaN(v) || (op === "argmax" ? v > bv : v < bv)) {
+          bv = v;
+          best = d;
+        }
       }
       out[o * inner + i] = best;
     }

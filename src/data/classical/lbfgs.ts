@@ -120,14 +120,15 @@ function lineSearch(
   fg: Objective,
   x: Float64Array,
   f0: number,
-  g0: Float64Array,
+  _g0: Float64Array,
   d: Float64Array,
   slope0: number,
   xOut: Float64Array,
   gOut: Float64Array,
   maxEval: number,
 ): { ok: boolean; f: number; evaluations: number } {
-  const c1 = 1e-4, c2 = 0.9;
+  const c1 = 1e-4,
+    c2 = 0.9;
   let evaluations = 0;
   const evalAt = (t: number): { f: number; slope: number } => {
     for (let i = 0; i < x.length; i++) xOut[i] = x[i]! + t * d[i]!;
@@ -135,7 +136,9 @@ function lineSearch(
     const f = fg(xOut, gOut);
     return { f, slope: dot(gOut, d) };
   };
-  let tPrev = 0, fPrev = f0, sPrev = slope0;
+  let tPrev = 0,
+    fPrev = f0,
+    sPrev = slope0;
   let t = 1;
   for (;;) {
     const { f, slope } = evalAt(t);
@@ -149,7 +152,14 @@ function lineSearch(
     t *= 2;
   }
 
-  function zoom(lo: number, fLo: number, sLo: number, hi: number, fHi: number, sHi: number): { ok: boolean; f: number; evaluations: number } {
+  function zoom(
+    lo: number,
+    fLo: number,
+    sLo: number,
+    hi: number,
+    fHi: number,
+    sHi: number,
+  ): { ok: boolean; f: number; evaluations: number } {
     for (;;) {
       if (evaluations >= maxEval || Math.abs(hi - lo) < 1e-16 * Math.max(1, Math.abs(lo))) {
         // accept the best point found if it decreased f at all
@@ -160,7 +170,8 @@ function lineSearch(
         return { ok: false, f: f0, evaluations };
       }
       let t = Number.isFinite(fHi) ? cubicMin(lo, fLo, sLo, hi, fHi, sHi) : NaN;
-      const a = Math.min(lo, hi), b = Math.max(lo, hi);
+      const a = Math.min(lo, hi),
+        b = Math.max(lo, hi);
       if (!(t > a + 0.1 * (b - a) && t < b - 0.1 * (b - a))) t = (lo + hi) / 2;
       const { f, slope } = evalAt(t);
       if (!Number.isFinite(f) || f > f0 + c1 * t * slope0 || f >= fLo) {
@@ -176,11 +187,11 @@ function lineSearch(
 
 /** Minimizer of the cubic through (a, fa, ga) and (b, fb, gb). */
 function cubicMin(a: number, fa: number, ga: number, b: number, fb: number, gb: number): number {
-  const d1 = ga + gb - 3 * (fa - fb) / (a - b);
+  const d1 = ga + gb - (3 * (fa - fb)) / (a - b);
   const disc = d1 * d1 - ga * gb;
   if (disc < 0) return NaN;
   const d2 = Math.sign(b - a) * Math.sqrt(disc);
-  return b - (b - a) * (gb + d2 - d1) / (gb - ga + 2 * d2);
+  return b - ((b - a) * (gb + d2 - d1)) / (gb - ga + 2 * d2);
 }
 
 function dot(a: Float64Array, b: Float64Array): number {

@@ -29,7 +29,9 @@ export class LinearScores {
     // one output (a margin) only for two classes; otherwise one score per class
     const outputs = intercept.length;
     if (coef.length !== outputs * nFeatures || !(outputs === nClasses || (outputs === 1 && nClasses === 2))) {
-      throw new ShapeError(`linear model: ${coef.length} weights and ${outputs} intercepts do not fit ${nClasses} classes × ${nFeatures} features`);
+      throw new ShapeError(
+        `linear model: ${coef.length} weights and ${outputs} intercepts do not fit ${nClasses} classes × ${nFeatures} features`,
+      );
     }
   }
 
@@ -39,8 +41,10 @@ export class LinearScores {
 
   /** rows × outputs decision values (x · coefᵀ + intercept). */
   decision(x: CsrMatrix): Float64Array {
-    if (x.cols !== this.nFeatures) throw new ShapeError(`linear model expects ${this.nFeatures} features, got a matrix with ${x.cols} columns`);
-    const K = this.outputs, D = this.nFeatures;
+    if (x.cols !== this.nFeatures)
+      throw new ShapeError(`linear model expects ${this.nFeatures} features, got a matrix with ${x.cols} columns`);
+    const K = this.outputs,
+      D = this.nFeatures;
     const out = new Float64Array(x.rows * K);
     for (let i = 0; i < x.rows; i++) {
       for (let k = 0; k < K; k++) {
@@ -59,13 +63,25 @@ export class LinearScores {
   }
 
   state(kind: string, info?: Record<string, unknown>): LinearState {
-    return { kind, nFeatures: this.nFeatures, nClasses: this.nClasses, coef: encodeF64(this.coef), intercept: Array.from(this.intercept), ...(info ? { info } : {}) };
+    return {
+      kind,
+      nFeatures: this.nFeatures,
+      nClasses: this.nClasses,
+      coef: encodeF64(this.coef),
+      intercept: Array.from(this.intercept),
+      ...(info ? { info } : {}),
+    };
   }
 
   static fromState(s: LinearState, kind: string): LinearScores {
     if (s.kind !== kind) throw new FormatError(`expected a "${kind}" model, found "${s.kind}"`);
     if (!Array.isArray(s.intercept)) throw new FormatError(`${kind} model: intercept must be an array`);
-    return new LinearScores(s.nFeatures, s.nClasses, decodeF64(s.coef, `${kind} model coef`), Float64Array.from(s.intercept));
+    return new LinearScores(
+      s.nFeatures,
+      s.nClasses,
+      decodeF64(s.coef, `${kind} model coef`),
+      Float64Array.from(s.intercept),
+    );
   }
 }
 
@@ -86,7 +102,8 @@ export function argmaxRows(scores: Float64Array, rows: number, outputs: number):
 /** Checks labels are class ids in [0, nClasses) and every class occurs. */
 export function checkLabels(y: Int32Array, rows: number, nClasses: number, who: string): void {
   if (y.length !== rows) throw new ShapeError(`${who}: ${rows} rows but ${y.length} labels`);
-  if (!(Number.isInteger(nClasses) && nClasses >= 2)) throw new ShapeError(`${who}: need at least 2 classes, got ${nClasses}`);
+  if (!(Number.isInteger(nClasses) && nClasses >= 2))
+    throw new ShapeError(`${who}: need at least 2 classes, got ${nClasses}`);
   const seen = new Uint8Array(nClasses);
   for (let i = 0; i < y.length; i++) {
     const c = y[i]!;
@@ -94,7 +111,10 @@ export function checkLabels(y: Int32Array, rows: number, nClasses: number, who: 
     seen[c] = 1;
   }
   const missing = [...seen.keys()].filter((c) => seen[c] === 0);
-  if (missing.length > 0) throw new ShapeError(`${who}: class${missing.length > 1 ? "es" : ""} ${missing.join(", ")} never occur${missing.length > 1 ? "" : "s"} in the training labels`);
+  if (missing.length > 0)
+    throw new ShapeError(
+      `${who}: class${missing.length > 1 ? "es" : ""} ${missing.join(", ")} never occur${missing.length > 1 ? "" : "s"} in the training labels`,
+    );
 }
 
 /** Row-wise softmax (K outputs) or sigmoid (1 output → 2 columns), in place into a rows × nClasses array. */

@@ -41,7 +41,14 @@ export class LinearSVM {
     for (let k = 0; k < K; k++) {
       const positive = K === 1 ? 1 : k;
       const sign = Int8Array.from(y, (c) => (c === positive ? 1 : -1));
-      const r = dualCoordinateDescent(x, sign, this.options.C ?? 1, this.options.maxIter ?? 1000, this.options.tol ?? 1e-4, rng);
+      const r = dualCoordinateDescent(
+        x,
+        sign,
+        this.options.C ?? 1,
+        this.options.maxIter ?? 1000,
+        this.options.tol ?? 1e-4,
+        rng,
+      );
       coef.set(r.w.subarray(0, D), k * D);
       intercept[k] = r.w[D]!;
       epochs.push(r.epochs);
@@ -82,7 +89,8 @@ export class LinearSVM {
 
 /** liblinear's solve_l2r_l1l2_svc for the L2 loss, without shrinking. Returns w with the bias weight last. */
 function dualCoordinateDescent(x: CsrMatrix, y: Int8Array, C: number, maxIter: number, tol: number, rng: Rng) {
-  const n = x.rows, D = x.cols;
+  const n = x.rows,
+    D = x.cols;
   const { indptr, indices, data } = x;
   const diag = 0.5 / C;
   const w = new Float64Array(D + 1);
@@ -99,7 +107,8 @@ function dualCoordinateDescent(x: CsrMatrix, y: Int8Array, C: number, maxIter: n
   let converged = false;
   while (epoch < maxIter) {
     rng.shuffle(order);
-    let pgMax = -Infinity, pgMin = Infinity;
+    let pgMax = -Infinity,
+      pgMin = Infinity;
     for (let t = 0; t < n; t++) {
       const i = order[t]!;
       const yi = y[i]!;

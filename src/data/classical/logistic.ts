@@ -36,7 +36,10 @@ export class LogisticRegression {
     const lam = 1 / (C * n);
     // parameters: W as D × K (feature-major, so a sparse row touches contiguous weights), then K intercepts
     const objective = K === 1 ? binaryObjective(x, y, lam) : softmaxObjective(x, y, K, lam);
-    const r = lbfgs(objective, new Float64Array(D * K + K), { maxIter: this.options.maxIter ?? 1000, gtol: this.options.tol ?? 1e-6 });
+    const r = lbfgs(objective, new Float64Array(D * K + K), {
+      maxIter: this.options.maxIter ?? 1000,
+      gtol: this.options.tol ?? 1e-6,
+    });
     const coef = new Float64Array(K * D);
     for (let j = 0; j < D; j++) for (let k = 0; k < K; k++) coef[k * D + j] = r.x[j * K + k]!;
     this.model = new LinearScores(D, nClasses, coef, r.x.slice(D * K));
@@ -79,7 +82,8 @@ export class LogisticRegression {
 
 function binaryObjective(x: CsrMatrix, y: Int32Array, lam: number) {
   const { indptr, indices, data } = x;
-  const n = x.rows, D = x.cols;
+  const n = x.rows,
+    D = x.cols;
   return (w: Float64Array, g: Float64Array): number => {
     g.fill(0);
     const b = w[D]!;
@@ -108,7 +112,8 @@ function binaryObjective(x: CsrMatrix, y: Int32Array, lam: number) {
 
 function softmaxObjective(x: CsrMatrix, y: Int32Array, K: number, lam: number) {
   const { indptr, indices, data } = x;
-  const n = x.rows, D = x.cols;
+  const n = x.rows,
+    D = x.cols;
   const z = new Float64Array(K);
   return (w: Float64Array, g: Float64Array): number => {
     g.fill(0);
@@ -117,7 +122,8 @@ function softmaxObjective(x: CsrMatrix, y: Int32Array, K: number, lam: number) {
     for (let i = 0; i < n; i++) {
       for (let k = 0; k < K; k++) z[k] = w[bias + k]!;
       for (let p = indptr[i]!; p < indptr[i + 1]!; p++) {
-        const v = data[p]!, o = indices[p]! * K;
+        const v = data[p]!,
+          o = indices[p]! * K;
         for (let k = 0; k < K; k++) z[k]! += v * w[o + k]!;
       }
       let max = -Infinity;
@@ -128,7 +134,8 @@ function softmaxObjective(x: CsrMatrix, y: Int32Array, K: number, lam: number) {
       loss += lse - z[y[i]!]!;
       for (let k = 0; k < K; k++) z[k] = Math.exp(z[k]! - lse) - (k === y[i] ? 1 : 0); // d loss / d z_k
       for (let p = indptr[i]!; p < indptr[i + 1]!; p++) {
-        const v = data[p]!, o = indices[p]! * K;
+        const v = data[p]!,
+          o = indices[p]! * K;
         for (let k = 0; k < K; k++) g[o + k]! += v * z[k]!;
       }
       for (let k = 0; k < K; k++) g[bias + k]! += z[k]!;

@@ -45,6 +45,8 @@ export function classifierFromJSON(s: LinearState): Classifier {
     case "svm":
       return LinearSVM.fromJSON(s);
     default:
-      throw new FormatError(`unknown classifier kind "${String(s?.kind)}"; expected one of ${CLASSIFIER_KINDS.join(", ")}`);
+      throw new FormatError(
+        `unknown classifier kind "${String(s?.kind)}"; expected one of ${CLASSIFIER_KINDS.join(", ")}`,
+      );
   }
 }

@@ -26,7 +26,8 @@ export class MultinomialNB {
   fit(x: CsrMatrix, y: Int32Array, nClasses: number): this {
     checkLabels(y, x.rows, nClasses, "MultinomialNB.fit");
     const alpha = Math.max(this.options.alpha ?? 1, 1e-10);
-    const K = nClasses, D = x.cols;
+    const K = nClasses,
+      D = x.cols;
     const fc = new Float64Array(K * D);
     const classCount = new Float64Array(K);
     for (let i = 0; i < x.rows; i++) {
@@ -34,7 +35,8 @@ export class MultinomialNB {
       classCount[k]! += 1;
       for (let p = x.indptr[i]!; p < x.indptr[i + 1]!; p++) {
         const v = x.data[p]!;
-        if (v < 0) throw new DataError(`naive Bayes needs non-negative features; row ${i}, column ${x.indices[p]} is ${v}`);
+        if (v < 0)
+          throw new DataError(`naive Bayes needs non-negative features; row ${i}, column ${x.indices[p]} is ${v}`);
         fc[k * D + x.indices[p]!]! += v;
       }
     }

@@ -14,7 +14,13 @@ import { Lexicon, type LexiconState } from "../prep/lexicon.js";
 import { compareCodePoints } from "../prep/unicode.js";
 import type { Example } from "../types.js";
 import type { LinearState } from "./linear.js";
-import { classifierFromJSON, makeClassifier, type Classifier, type ClassifierKind, type ClassifierOptions } from "./model.js";
+import {
+  classifierFromJSON,
+  makeClassifier,
+  type Classifier,
+  type ClassifierKind,
+  type ClassifierOptions,
+} from "./model.js";
 
 export const BASELINE_FILE = "baseline.json";
 const FORMAT = "graft-baseline";
@@ -76,11 +82,20 @@ export class TextClassifier {
   static fit(texts: readonly string[], labels: readonly string[], config: BaselineConfig): TextClassifier {
     if (texts.length !== labels.length) throw new ArgumentError(`${texts.length} texts but ${labels.length} labels`);
     const names = sortLabels(labels);
-    if (names.length < 2) throw new ArgumentError(`a classifier needs at least 2 labels; the training data has only ${JSON.stringify(names[0])}`);
+    if (names.length < 2)
+      throw new ArgumentError(
+        `a classifier needs at least 2 labels; the training data has only ${JSON.stringify(names[0])}`,
+      );
     const lexicon = config.lexicon ? Lexicon.fromJSON(config.lexicon) : null;
-    if (lexicon && lexicon.kind === "normalize") throw new ArgumentError("a normalize lexicon maps terms, it gives no features; pass it as the preparation's normalizeTerms");
+    if (lexicon && lexicon.kind === "normalize")
+      throw new ArgumentError(
+        "a normalize lexicon maps terms, it gives no features; pass it as the preparation's normalizeTerms",
+      );
     if (config.model === "nb" && lexicon?.kind === "score") {
-      throw new ArgumentError("naive Bayes needs non-negative features, and a score lexicon gives negative ones", "use --model logreg or svm, or a category lexicon");
+      throw new ArgumentError(
+        "naive Bayes needs non-negative features, and a score lexicon gives negative ones",
+        "use --model logreg or svm, or a category lexicon",
+      );
     }
     const preparer = new TextPreparer(config.prepare ?? {});
     const vectorizer = new TfidfVectorizer(config.tfidf ?? {});
@@ -91,7 +106,14 @@ export class TextClassifier {
     const index = new Map(names.map((l, i) => [l, i]));
     const y = Int32Array.from(labels, (l) => index.get(l)!);
     const classifier = makeClassifier(config.model, config.classifier).fit(x, y, names.length);
-    return new TextClassifier(names, { model: config.model, lexiconWeight: weight, prepare: preparer.options }, preparer, vectorizer, lexicon, classifier);
+    return new TextClassifier(
+      names,
+      { model: config.model, lexiconWeight: weight, prepare: preparer.options },
+      preparer,
+      vectorizer,
+      lexicon,
+      classifier,
+    );
   }
 
   /** The feature matrix the classifier sees for these texts. */
@@ -137,16 +159,34 @@ export class TextClassifier {
   }
 
   static fromJSON(s: BaselineState, where = "baseline state"): TextClassifier {
-    if (!s || s.format !== FORMAT) throw new FormatError(`${where}: not a graft baseline model (format is ${JSON.stringify(s?.format)}, expected "${FORMAT}")`);
-    if (s.version !== VERSION) throw new FormatError(`${where}: baseline format version ${s.version}, this graft reads version ${VERSION}`);
-    if (!Array.isArray(s.labels) || s.labels.length < 2) throw new FormatError(`${where}: "labels" must list at least 2 labels`);
+    if (!s || s.format !== FORMAT)
+      throw new FormatError(
+        `${where}: not a graft baseline model (format is ${JSON.stringify(s?.format)}, expected "${FORMAT}")`,
+      );
+    if (s.version !== VERSION)
+      throw new FormatError(`${where}: baseline format version ${s.version}, this graft reads version ${VERSION}`);
+    if (!Array.isArray(s.labels) || s.labels.length < 2)
+      throw new FormatError(`${where}: "labels" must list at least 2 labels`);
     const classifier = classifierFromJSON(s.classifier);
-    if (classifier.nClasses !== s.labels.length) throw new FormatError(`${where}: ${s.labels.length} labels but the classifier has ${classifier.nClasses} classes`);
+    if (classifier.nClasses !== s.labels.length)
+      throw new FormatError(
+        `${where}: ${s.labels.length} labels but the classifier has ${classifier.nClasses} classes`,
+      );
     const vectorizer = TfidfVectorizer.fromJSON(s.tfidf);
     const lexicon = s.lexicon ? Lexicon.fromJSON(s.lexicon) : null;
     const expected = vectorizer.vocabulary.length + (lexicon ? lexicon.featureNames().length : 0);
-    if (s.classifier.nFeatures !== expected) throw new FormatError(`${where}: the classifier expects ${s.classifier.nFeatures} features, the vectorizer and lexicon give ${expected}`);
-    return new TextClassifier(s.labels, { model: s.model, lexiconWeight: s.lexiconWeight, prepare: s.prepare }, new TextPreparer(s.prepare), vectorizer, lexicon, classifier);
+    if (s.classifier.nFeatures !== expected)
+      throw new FormatError(
+        `${where}: the classifier expects ${s.classifier.nFeatures} features, the vectorizer and lexicon give ${expected}`,
+      );
+    return new TextClassifier(
+      s.labels,
+      { model: s.model, lexiconWeight: s.lexiconWeight, prepare: s.prepare },
+      new TextPreparer(s.prepare),
+      vectorizer,
+      lexicon,
+      classifier,
+    );
   }
 
   save(dir: string): string {
@@ -165,7 +205,9 @@ export class TextClassifier {
     try {
       state = JSON.parse(readFileSync(path, "utf8")) as BaselineState;
     } catch (e) {
-      throw new FormatError(`${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "not found" : `not valid JSON (${(e as Error).message})`}`);
+      throw new FormatError(
+        `${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "not found" : `not valid JSON (${(e as Error).message})`}`,
+      );
     }
     return TextClassifier.fromJSON(state, path);
   }

@@ -39,10 +39,15 @@ export function tokenizer(pattern: string): (doc: string) => string[] {
   try {
     re = new RegExp(pattern, "gu");
   } catch (e) {
-    throw new ArgumentError(`token pattern ${JSON.stringify(pattern)} is not a valid regular expression: ${(e as Error).message}`);
+    throw new ArgumentError(
+      `token pattern ${JSON.stringify(pattern)} is not a valid regular expression: ${(e as Error).message}`,
+    );
   }
   const groups = new RegExp(`${pattern}|`, "u").exec("")!.length - 1;
-  if (groups > 1) throw new ArgumentError(`token pattern ${JSON.stringify(pattern)} has ${groups} capture groups; at most one is allowed (its text is the token)`);
+  if (groups > 1)
+    throw new ArgumentError(
+      `token pattern ${JSON.stringify(pattern)} has ${groups} capture groups; at most one is allowed (its text is the token)`,
+    );
   return (doc) => {
     const out: string[] = [];
     for (const m of doc.matchAll(re)) {
@@ -54,7 +59,12 @@ export function tokenizer(pattern: string): (doc: string) => string[] {
   };
 }
 
-export function wordNgrams(tokens: string[], stopWords: ReadonlySet<string> | null, minN: number, maxN: number): string[] {
+export function wordNgrams(
+  tokens: string[],
+  stopWords: ReadonlySet<string> | null,
+  minN: number,
+  maxN: number,
+): string[] {
   if (stopWords) tokens = tokens.filter((t) => !stopWords.has(t));
   if (maxN === 1) return tokens;
   const original = tokens;
@@ -105,7 +115,8 @@ export function buildAnalyzer(o: AnalyzerOptions): (doc: string) => string[] {
   }
   if (o.analyzer === "char") return (doc) => charNgrams(preprocess(doc, o.lowercase, o.stripAccents), minN, maxN);
   if (o.analyzer === "char_wb") return (doc) => charWbNgrams(preprocess(doc, o.lowercase, o.stripAccents), minN, maxN);
-  if (o.analyzer !== "word") throw new ArgumentError(`analyzer must be "word", "char" or "char_wb", got "${String(o.analyzer)}"`);
+  if (o.analyzer !== "word")
+    throw new ArgumentError(`analyzer must be "word", "char" or "char_wb", got "${String(o.analyzer)}"`);
   const tokenize = tokenizer(o.tokenPattern);
   const stop = o.stopWords ? new Set(o.stopWords) : null;
   return (doc) => wordNgrams(tokenize(preprocess(doc, o.lowercase, o.stripAccents)), stop, minN, maxN);

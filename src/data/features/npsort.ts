@@ -81,7 +81,13 @@ function msb(n: number): number {
 }
 
 /** numpy's aheapsort on tosort[start .. start+n), 1-based heap indexing as in the C source. */
-function aheapsort(v: ArrayLike<number>, tosort: Int32Array, start: number, n: number, less: (a: number, b: number) => boolean): void {
+function aheapsort(
+  v: ArrayLike<number>,
+  tosort: Int32Array,
+  start: number,
+  n: number,
+  less: (a: number, b: number) => boolean,
+): void {
   const a = (i: number): number => tosort[start + i - 1]!;
   const set = (i: number, x: number): void => {
     tosort[start + i - 1] = x;

@@ -12,9 +12,12 @@ export class CsrMatrix {
     readonly indices: Int32Array,
     readonly data: Float64Array,
   ) {
-    if (indptr.length !== rows + 1) throw new ShapeError(`CsrMatrix: indptr has ${indptr.length} entries, expected rows + 1 = ${rows + 1}`);
+    if (indptr.length !== rows + 1)
+      throw new ShapeError(`CsrMatrix: indptr has ${indptr.length} entries, expected rows + 1 = ${rows + 1}`);
     if (indices.length !== data.length || indptr[rows] !== data.length) {
-      throw new ShapeError(`CsrMatrix: ${indices.length} indices, ${data.length} values and indptr[rows] = ${indptr[rows]} must agree`);
+      throw new ShapeError(
+        `CsrMatrix: ${indices.length} indices, ${data.length} values and indptr[rows] = ${indptr[rows]} must agree`,
+      );
     }
   }
 
@@ -50,7 +53,8 @@ export class CsrMatrix {
 
   toDense(): number[][] {
     const out = Array.from({ length: this.rows }, () => new Array<number>(this.cols).fill(0));
-    for (let i = 0; i < this.rows; i++) for (let k = this.indptr[i]!; k < this.indptr[i + 1]!; k++) out[i]![this.indices[k]!] = this.data[k]!;
+    for (let i = 0; i < this.rows; i++)
+      for (let k = this.indptr[i]!; k < this.indptr[i + 1]!; k++) out[i]![this.indices[k]!] = this.data[k]!;
     return out;
   }
 
@@ -65,7 +69,8 @@ export class CsrMatrix {
     for (let t = 0; t < idx.length; t++) {
       const i = idx[t]!;
       if (!(i >= 0 && i < this.rows)) throw new ShapeError(`CsrMatrix.selectRows: row ${i} outside [0, ${this.rows})`);
-      const a = this.indptr[i]!, b = this.indptr[i + 1]!;
+      const a = this.indptr[i]!,
+        b = this.indptr[i + 1]!;
       indices.set(this.indices.subarray(a, b), k);
       data.set(this.data.subarray(a, b), k);
       k += b - a;
@@ -82,8 +87,10 @@ export class CsrMatrix {
     const data = new Float64Array(this.nnz + other.nnz);
     let k = 0;
     for (let i = 0; i < this.rows; i++) {
-      for (let p = this.indptr[i]!; p < this.indptr[i + 1]!; p++, k++) [indices[k], data[k]] = [this.indices[p]!, this.data[p]!];
-      for (let p = other.indptr[i]!; p < other.indptr[i + 1]!; p++, k++) [indices[k], data[k]] = [other.indices[p]! + this.cols, other.data[p]!];
+      for (let p = this.indptr[i]!; p < this.indptr[i + 1]!; p++, k++)
+        [indices[k], data[k]] = [this.indices[p]!, this.data[p]!];
+      for (let p = other.indptr[i]!; p < other.indptr[i + 1]!; p++, k++)
+        [indices[k], data[k]] = [other.indices[p]! + this.cols, other.data[p]!];
       indptr[i + 1] = k;
     }
     return new CsrMatrix(this.rows, this.cols + other.cols, indptr, indices, data);

@@ -72,8 +72,10 @@ export class TfidfVectorizer {
     const o = { ...TFIDF_DEFAULTS, ...stripUndefined(options) };
     checkDf("minDf", o.minDf);
     checkDf("maxDf", o.maxDf);
-    if (o.maxFeatures !== null && !(Number.isInteger(o.maxFeatures) && o.maxFeatures > 0)) throw new ArgumentError(`maxFeatures must be a positive integer or null, got ${o.maxFeatures}`);
-    if (o.norm !== null && o.norm !== "l2" && o.norm !== "l1") throw new ArgumentError(`norm must be "l2", "l1" or null, got ${JSON.stringify(o.norm)}`);
+    if (o.maxFeatures !== null && !(Number.isInteger(o.maxFeatures) && o.maxFeatures > 0))
+      throw new ArgumentError(`maxFeatures must be a positive integer or null, got ${o.maxFeatures}`);
+    if (o.norm !== null && o.norm !== "l2" && o.norm !== "l1")
+      throw new ArgumentError(`norm must be "l2", "l1" or null, got ${JSON.stringify(o.norm)}`);
     this.options = o;
     this.analyze = buildAnalyzer(o);
   }
@@ -114,7 +116,8 @@ export class TfidfVectorizer {
       }
       return counts;
     });
-    if (seen.size === 0) throw new ArgumentError("empty vocabulary: the documents contain only stop words or no tokens at all");
+    if (seen.size === 0)
+      throw new ArgumentError("empty vocabulary: the documents contain only stop words or no tokens at all");
     const terms = [...seen.keys()].sort(compareCodePoints);
     const sortedId = new Int32Array(seen.size);
     terms.forEach((t, i) => (sortedId[seen.get(t)!] = i));
@@ -124,7 +127,8 @@ export class TfidfVectorizer {
     );
 
     const keep = this.limitFeatures(counts, docs.length);
-    if (keep.length === 0) throw new ArgumentError("after pruning, no terms remain; try a lower minDf or a higher maxDf");
+    if (keep.length === 0)
+      throw new ArgumentError("after pruning, no terms remain; try a lower minDf or a higher maxDf");
     if (keep.length < terms.length) counts = selectColumns(counts, keep);
     this.vocabList = Array.from(keep, (j) => terms[j]!);
     this.vocab = new Map(this.vocabList.map((t, i) => [t, i]));
@@ -151,7 +155,8 @@ export class TfidfVectorizer {
     const o = this.options;
     const high = Number.isInteger(o.maxDf) && o.maxDf > 1 ? o.maxDf : o.maxDf * nDocs;
     const low = Number.isInteger(o.minDf) && o.minDf >= 1 ? o.minDf : o.minDf * nDocs;
-    if (high < low) throw new ArgumentError(`maxDf (${o.maxDf}) keeps fewer documents than minDf (${o.minDf}) requires`);
+    if (high < low)
+      throw new ArgumentError(`maxDf (${o.maxDf}) keeps fewer documents than minDf (${o.minDf}) requires`);
     const df = documentFrequency(counts);
     let mask: number[] = [];
     for (let j = 0; j < counts.cols; j++) if (df[j]! <= high && df[j]! >= low) mask.push(j);
@@ -180,10 +185,12 @@ export class TfidfVectorizer {
   }
 
   static fromJSON(state: TfidfState): TfidfVectorizer {
-    if (!state || !Array.isArray(state.vocabulary) || typeof state.options !== "object") throw new FormatError("tfidf state: expected { options, vocabulary, idf }");
+    if (!state || !Array.isArray(state.vocabulary) || typeof state.options !== "object")
+      throw new FormatError("tfidf state: expected { options, vocabulary, idf }");
     const v = new TfidfVectorizer(state.options);
     const idf = state.idf === null ? undefined : decodeF64(state.idf, "tfidf idf");
-    if (idf && idf.length !== state.vocabulary.length) throw new FormatError(`tfidf state: ${idf.length} idf values for ${state.vocabulary.length} terms`);
+    if (idf && idf.length !== state.vocabulary.length)
+      throw new FormatError(`tfidf state: ${idf.length} idf values for ${state.vocabulary.length} terms`);
     v.vocabList = state.vocabulary.slice();
     v.vocab = new Map(v.vocabList.map((t, i) => [t, i]));
     if (v.vocab.size !== v.vocabList.length) throw new FormatError("tfidf state: the vocabulary has duplicate terms");

@@ -58,8 +58,10 @@ export class Lexicon {
   static fromEntries(kind: LexiconKind, entries: Iterable<[string, string | number]>, caseSensitive = false): Lexicon {
     const list = [...entries];
     for (const [term, value] of list) {
-      if (kind === "score" && typeof value !== "number") throw new DataError(`score lexicon: the score of ${JSON.stringify(term)} is not a number`);
-      if (kind !== "score" && typeof value !== "string") throw new DataError(`${kind} lexicon: the value of ${JSON.stringify(term)} must be a string`);
+      if (kind === "score" && typeof value !== "number")
+        throw new DataError(`score lexicon: the score of ${JSON.stringify(term)} is not a number`);
+      if (kind !== "score" && typeof value !== "string")
+        throw new DataError(`${kind} lexicon: the value of ${JSON.stringify(term)} must be a string`);
     }
     return new Lexicon(kind, caseSensitive, list);
   }
@@ -68,7 +70,10 @@ export class Lexicon {
    * Reads `term<TAB>value` lines (or `term,value`; "#" comments; an optional header such as `term<TAB>score`) or a
    * JSON object {term: value}. kind "auto": score when every value is a number, else category.
    */
-  static async load(file: string, opts: { kind?: LexiconKind | "auto"; caseSensitive?: boolean } = {}): Promise<Lexicon> {
+  static async load(
+    file: string,
+    opts: { kind?: LexiconKind | "auto"; caseSensitive?: boolean } = {},
+  ): Promise<Lexicon> {
     const raw: { term: string; value: string; line: number }[] = [];
     if (extname(file).toLowerCase() === ".json") {
       let obj: unknown;
@@ -77,7 +82,8 @@ export class Lexicon {
       } catch (e) {
         throw new DataError(`invalid JSON: ${(e as Error).message}`, { file });
       }
-      if (typeof obj !== "object" || obj === null || Array.isArray(obj)) throw new DataError('a JSON lexicon must be an object {"term": value, ...}', { file });
+      if (typeof obj !== "object" || obj === null || Array.isArray(obj))
+        throw new DataError('a JSON lexicon must be an object {"term": value, ...}', { file });
       for (const [term, value] of Object.entries(obj)) raw.push({ term, value: String(value), line: 0 });
     } else {
       let sep: string | undefined;
@@ -86,8 +92,15 @@ export class Lexicon {
         const text = l.text.trim();
         if (text === "" || text.startsWith("#")) continue;
         sep ??= text.includes("\t") ? "\t" : ",";
-        const cut = sep === "\t" ? text.split("\t") : [text.slice(0, text.lastIndexOf(",")), text.slice(text.lastIndexOf(",") + 1)];
-        if (cut.length !== 2 || !text.includes(sep)) throw new DataError(`expected 2 columns (term and value) separated by ${sep === "\t" ? "a tab" : "a comma"}, found ${sep === "\t" ? cut.length : 1}`, { file, line: l.line });
+        const cut =
+          sep === "\t"
+            ? text.split("\t")
+            : [text.slice(0, text.lastIndexOf(",")), text.slice(text.lastIndexOf(",") + 1)];
+        if (cut.length !== 2 || !text.includes(sep))
+          throw new DataError(
+            `expected 2 columns (term and value) separated by ${sep === "\t" ? "a tab" : "a comma"}, found ${sep === "\t" ? cut.length : 1}`,
+            { file, line: l.line },
+          );
         const [term, value] = [cut[0]!.trim(), cut[1]!.trim()];
         if (raw.length === 0 && HEADER_TERM.has(term.toLowerCase()) && Number.isNaN(Number(value))) continue;
         if (term === "") throw new DataError("empty term", { file, line: l.line });
@@ -102,11 +115,15 @@ export class Lexicon {
     const entries: [string, string | number][] = [];
     for (const r of raw) {
       const where = { file, ...(r.line > 0 ? { line: r.line } : {}) };
-      if (kind === "score" && !isNumber(r.value)) throw new DataError(`score for ${JSON.stringify(r.term)} is not a number: "${r.value}"`, where);
+      if (kind === "score" && !isNumber(r.value))
+        throw new DataError(`score for ${JSON.stringify(r.term)} is not a number: "${r.value}"`, where);
       const key = opts.caseSensitive ? r.term : r.term.toLowerCase();
       const prev = seen.get(key);
       if (prev && kind !== "category" && prev.value !== r.value) {
-        throw new DataError(`${JSON.stringify(r.term)} is listed twice with different values ("${prev.value}" on line ${prev.line}, "${r.value}" here)`, where);
+        throw new DataError(
+          `${JSON.stringify(r.term)} is listed twice with different values ("${prev.value}" on line ${prev.line}, "${r.value}" here)`,
+          where,
+        );
       }
       seen.set(key, { value: r.value, line: r.line });
       entries.push([r.term, kind === "score" ? Number(r.value) : r.value]);
@@ -119,7 +136,8 @@ export class Lexicon {
   }
 
   static fromJSON(s: LexiconState): Lexicon {
-    if (!s || !["category", "score", "normalize"].includes(s.kind) || !Array.isArray(s.entries)) throw new FormatError("lexicon state: expected { kind, caseSensitive, entries }");
+    if (!s || !["category", "score", "normalize"].includes(s.kind) || !Array.isArray(s.entries))
+      throw new FormatError("lexicon state: expected { kind, caseSensitive, entries }");
     return new Lexicon(s.kind, s.caseSensitive, s.entries);
   }
 
@@ -143,7 +161,8 @@ export class Lexicon {
       let matched = 0;
       for (let len = Math.min(this.maxLen, toks.length - i); len >= 1 && matched === 0; len--) {
         let contiguous = true;
-        for (let t = i + 1; t < i + len && contiguous; t++) contiguous = /^\s+$/.test(text.slice(toks[t - 1]!.end, toks[t]!.start));
+        for (let t = i + 1; t < i + len && contiguous; t++)
+          contiguous = /^\s+$/.test(text.slice(toks[t - 1]!.end, toks[t]!.start));
         if (!contiguous) continue;
         const values = this.map.get(this.key(toks.slice(i, i + len).map((t) => t.text)));
         if (values) {
@@ -185,7 +204,8 @@ export class Lexicon {
 
   /** Replaces every matched term by its canonical form (normalize lexicons only). */
   normalize(text: string): string {
-    if (this.kind !== "normalize") throw new DataError(`a ${this.kind} lexicon cannot normalize terms; load it with kind "normalize"`);
+    if (this.kind !== "normalize")
+      throw new DataError(`a ${this.kind} lexicon cannot normalize terms; load it with kind "normalize"`);
     let out = "";
     let at = 0;
     for (const m of this.matches(text)) {

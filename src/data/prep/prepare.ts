@@ -42,18 +42,31 @@ export class TextPreparer {
       throw new ArgumentError(`normalize must be "NFC", "NFKC" or null, got ${JSON.stringify(options.normalize)}`);
     }
     if (options.stripAccents != null && options.stripAccents !== "unicode" && options.stripAccents !== "ascii") {
-      throw new ArgumentError(`stripAccents must be "unicode", "ascii" or null, got ${JSON.stringify(options.stripAccents)}`);
+      throw new ArgumentError(
+        `stripAccents must be "unicode", "ascii" or null, got ${JSON.stringify(options.stripAccents)}`,
+      );
     }
     this.options = { ...options };
-    this.stop = options.stopWords && options.stopWords.length > 0 ? new Set(options.stopWords.map((w) => w.toLowerCase())) : null;
+    this.stop =
+      options.stopWords && options.stopWords.length > 0 ? new Set(options.stopWords.map((w) => w.toLowerCase())) : null;
     this.lexicon = options.normalizeTerms ? Lexicon.fromJSON(options.normalizeTerms) : null;
-    if (this.lexicon && this.lexicon.kind !== "normalize") throw new ArgumentError(`normalizeTerms needs a "normalize" lexicon, got a "${this.lexicon.kind}" one`);
+    if (this.lexicon && this.lexicon.kind !== "normalize")
+      throw new ArgumentError(`normalizeTerms needs a "normalize" lexicon, got a "${this.lexicon.kind}" one`);
   }
 
   /** True when prepare() returns its input unchanged. */
   get identity(): boolean {
     const o = this.options;
-    return !o.normalize && !o.lowercase && !o.stripAccents && !o.maskUrls && !o.maskEmails && !o.maskNumbers && !this.stop && !this.lexicon;
+    return (
+      !o.normalize &&
+      !o.lowercase &&
+      !o.stripAccents &&
+      !o.maskUrls &&
+      !o.maskEmails &&
+      !o.maskNumbers &&
+      !this.stop &&
+      !this.lexicon
+    );
   }
 
   prepare(text: string): string {
@@ -68,7 +81,10 @@ export class TextPreparer {
     if (this.lexicon) s = this.lexicon.normalize(s);
     if (this.stop) {
       const stop = this.stop;
-      s = s.replace(WORD_RE, (w) => (stop.has(w.toLowerCase()) ? "" : w)).replace(/[ \t]{2,}/g, " ").trim();
+      s = s
+        .replace(WORD_RE, (w) => (stop.has(w.toLowerCase()) ? "" : w))
+        .replace(/[ \t]{2,}/g, " ")
+        .trim();
     }
     return s;
   }

@@ -15,7 +15,18 @@ function all(): Record<string, string[]> {
   return lists;
 }
 
-const ALIASES: Record<string, string> = { english: "en", german: "de", deutsch: "de", french: "fr", français: "fr", spanish: "es", español: "es", italian: "it", portuguese: "pt", dutch: "nl" };
+const ALIASES: Record<string, string> = {
+  english: "en",
+  german: "de",
+  deutsch: "de",
+  french: "fr",
+  français: "fr",
+  spanish: "es",
+  español: "es",
+  italian: "it",
+  portuguese: "pt",
+  dutch: "nl",
+};
 
 export const STOP_WORD_SOURCE = "stopwords-iso (npm, MIT)";
 
@@ -27,7 +38,12 @@ export function stopWordLanguages(): string[] {
 export function stopWords(language: string): string[] {
   const code = ALIASES[language.toLowerCase()] ?? language.toLowerCase();
   const list = all()[code];
-  if (!list) throw new DataError(`no built-in stop-word list for "${language}"; available: ${stopWordLanguages().join(", ")}`, {}, "or pass a file of your own with --stop-words-file");
+  if (!list)
+    throw new DataError(
+      `no built-in stop-word list for "${language}"; available: ${stopWordLanguages().join(", ")}`,
+      {},
+      "or pass a file of your own with --stop-words-file",
+    );
   return list.slice();
 }
 
@@ -44,7 +60,10 @@ export async function readStopWordFile(file: string): Promise<string[]> {
 }
 
 /** Built-in lists for the given languages plus the words of the given files, lowercased, de-duplicated, sorted. */
-export async function resolveStopWords(languages: readonly string[] = [], files: readonly string[] = []): Promise<string[]> {
+export async function resolveStopWords(
+  languages: readonly string[] = [],
+  files: readonly string[] = [],
+): Promise<string[]> {
   const set = new Set<string>();
   for (const lang of languages) for (const w of stopWords(lang)) set.add(w.toLowerCase());
   for (const f of files) for (const w of await readStopWordFile(f)) set.add(w.toLowerCase());

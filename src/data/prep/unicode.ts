@@ -5,7 +5,8 @@
  */
 
 /** Python's str.isspace() set: JS \s lacks \x1c-\x1f and \x85 and adds \ufeff. */
-export const PY_SPACE = "\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+export const PY_SPACE =
+  "\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
 const PY_SPACE_RUN = new RegExp(`[${PY_SPACE}]{2,}`, "gu");
 const PY_SPACE_SPLIT = new RegExp(`[${PY_SPACE}]+`, "u");
 
@@ -23,10 +24,12 @@ export function pySplit(s: string): string[] {
 export function compareCodePoints(a: string, b: string): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i), y = b.charCodeAt(i);
+    const x = a.charCodeAt(i),
+      y = b.charCodeAt(i);
     if (x === y) continue;
     // a surrogate starts an astral code point, which is above every BMP character (even U+E000..U+FFFF)
-    const xs = x >= 0xd800 && x <= 0xdfff, ys = y >= 0xd800 && y <= 0xdfff;
+    const xs = x >= 0xd800 && x <= 0xdfff,
+      ys = y >= 0xd800 && y <= 0xdfff;
     if (xs !== ys) return xs ? 1 : -1;
     return x - y;
   }

@@ -20,7 +20,11 @@ export interface ConllOptions extends LineOptions {
   onBadRow?: BadRowPolicy;
 }
 
-export async function* streamConll(file: string, opts: ConllOptions = {}, report?: ReadReport): AsyncGenerator<TaggedSentence> {
+export async function* streamConll(
+  file: string,
+  opts: ConllOptions = {},
+  report?: ReadReport,
+): AsyncGenerator<TaggedSentence> {
   const rep = report ?? { file, format: "conll", columns: [], rows: 0, kept: 0, blankLines: 0, skipped: [] };
   const log = new BadRowLog(opts.onBadRow ?? "fail", rep.skipped);
   let width = opts.columns ?? 0;
@@ -71,18 +75,30 @@ export async function* streamConll(file: string, opts: ConllOptions = {}, report
     if (width === 0) {
       width = cols.length;
       widthFrom = `line ${l.line}`;
-      if (width < 2 && opts.tagColumn === undefined) throw new DataError(`expected at least 2 columns (token and tag), found 1: "${text}"`, { file, line: l.line }, "is this a CoNLL file? columns are separated by spaces or tabs");
+      if (width < 2 && opts.tagColumn === undefined)
+        throw new DataError(
+          `expected at least 2 columns (token and tag), found 1: "${text}"`,
+          { file, line: l.line },
+          "is this a CoNLL file? columns are separated by spaces or tabs",
+        );
       rep.columns = cols.map((_, i) => String(i));
     }
     if (cols.length !== width) {
       bad = true;
-      log.reject(file, l.line, `expected ${width} columns (as on ${widthFrom}), found ${cols.length}: "${truncate(text)}" (the whole sentence starting at line ${cur.line} is rejected)`);
+      log.reject(
+        file,
+        l.line,
+        `expected ${width} columns (as on ${widthFrom}), found ${cols.length}: "${truncate(text)}" (the whole sentence starting at line ${cur.line} is rejected)`,
+      );
       continue;
     }
     const tokenAt = opts.tokenColumn ?? 0;
     const tagAt = (opts.tagColumn ?? -1) < 0 ? width + (opts.tagColumn ?? -1) : opts.tagColumn!;
     if (tokenAt >= width || tagAt < 0 || tagAt >= width) {
-      throw new DataError(`token column ${tokenAt} / tag column ${opts.tagColumn ?? -1} is outside the ${width} columns`, { file, line: l.line });
+      throw new DataError(
+        `token column ${tokenAt} / tag column ${opts.tagColumn ?? -1} is outside the ${width} columns`,
+        { file, line: l.line },
+      );
     }
     cur.tokens.push(cols[tokenAt]!);
     cur.tags.push(cols[tagAt]!);
@@ -96,7 +112,10 @@ function truncate(s: string, n = 60): string {
   return s.length > n ? s.slice(0, n) + "…" : s;
 }
 
-export async function readConll(file: string, opts: ConllOptions = {}): Promise<{ sentences: TaggedSentence[]; report: ReadReport }> {
+export async function readConll(
+  file: string,
+  opts: ConllOptions = {},
+): Promise<{ sentences: TaggedSentence[]; report: ReadReport }> {
   const report: ReadReport = { file, format: "conll", columns: [], rows: 0, kept: 0, blankLines: 0, skipped: [] };
   const sentences: TaggedSentence[] = [];
   for await (const s of streamConll(file, opts, report)) sentences.push(s);

@@ -42,9 +42,11 @@ export function resolveDelimited(file: string, opts: DelimitedOptions = {}): Del
   const ext = extname(file).toLowerCase();
   const byExt = ext === ".tsv" || ext === ".tab" ? "\t" : ext === ".csv" ? "," : undefined;
   const delimiter = opts.delimiter ?? sniffDelimiter(readHead(file), byExt) ?? byExt ?? ",";
-  if (delimiter.length === 0 || delimiter === "\n" || delimiter === "\r") throw new DataError(`invalid delimiter ${JSON.stringify(delimiter)}`, { file });
+  if (delimiter.length === 0 || delimiter === "\n" || delimiter === "\r")
+    throw new DataError(`invalid delimiter ${JSON.stringify(delimiter)}`, { file });
   const quote = opts.quote !== undefined ? opts.quote : delimiter === "\t" ? null : '"';
-  if (quote !== null && quote.length !== 1) throw new DataError(`the quote must be one character or none, got ${JSON.stringify(quote)}`, { file });
+  if (quote !== null && quote.length !== 1)
+    throw new DataError(`the quote must be one character or none, got ${JSON.stringify(quote)}`, { file });
   return { delimiter, quote };
 }
 
@@ -54,7 +56,10 @@ function readHead(file: string, bytes = 64 * 1024): string {
   try {
     const buf = Buffer.alloc(bytes);
     const n = readSync(fd, buf, 0, bytes, 0);
-    return buf.subarray(0, n).toString("utf8").replace(/^\uFEFF/, "");
+    return buf
+      .subarray(0, n)
+      .toString("utf8")
+      .replace(/^\uFEFF/, "");
   } finally {
     closeSync(fd);
   }
@@ -72,7 +77,8 @@ export function sniffDelimiter(head: string, preferred?: string): string | undef
     const counts = records.map((r) => countOutsideQuotes(r, d));
     const freq = new Map<number, number>();
     for (const c of counts) if (c > 0) freq.set(c, (freq.get(c) ?? 0) + 1);
-    let mode = 0, modeFreq = 0;
+    let mode = 0,
+      modeFreq = 0;
     for (const [c, f] of freq) if (f > modeFreq || (f === modeFreq && c > mode)) [mode, modeFreq] = [c, f];
     if (mode === 0) continue;
     const score = modeFreq / records.length + (d === preferred ? 0.05 : 0);
@@ -83,7 +89,8 @@ export function sniffDelimiter(head: string, preferred?: string): string | undef
 
 function splitRecordsForSniff(head: string, max: number): string[] {
   const out: string[] = [];
-  let inQuote = false, start = 0;
+  let inQuote = false,
+    start = 0;
   for (let i = 0; i < head.length && out.length < max; i++) {
     const c = head[i];
     if (c === '"') inQuote = !inQuote;
@@ -99,7 +106,8 @@ function splitRecordsForSniff(head: string, max: number): string[] {
 }
 
 function countOutsideQuotes(s: string, d: string): number {
-  let n = 0, inQuote = false;
+  let n = 0,
+    inQuote = false;
   for (const c of s) {
     if (c === '"') inQuote = !inQuote;
     else if (c === d && !inQuote) n++;
@@ -108,7 +116,11 @@ function countOutsideQuotes(s: string, d: string): number {
 }
 
 /** All records of the file, header included (the caller decides whether record 1 is a header). Blank lines are yielded with fields [""]. */
-export async function* readDelimited(file: string, format: DelimitedFormat, opts: LineOptions = {}): AsyncGenerator<RawRecord> {
+export async function* readDelimited(
+  file: string,
+  format: DelimitedFormat,
+  opts: LineOptions = {},
+): AsyncGenerator<RawRecord> {
   if (format.quote === null) {
     for await (const l of readLines(file, opts)) {
       yield {
@@ -123,7 +135,12 @@ export async function* readDelimited(file: string, format: DelimitedFormat, opts
   yield* readQuoted(file, format.delimiter, format.quote, opts);
 }
 
-async function* readQuoted(file: string, delimiter: string, quote: string, opts: LineOptions): AsyncGenerator<RawRecord> {
+async function* readQuoted(
+  file: string,
+  delimiter: string,
+  quote: string,
+  opts: LineOptions,
+): AsyncGenerator<RawRecord> {
   // line -> offset of its first invalid byte; filled by the source, which always runs ahead of the parser's output
   const invalid = new Map<number, number>();
   async function* source(): AsyncGenerator<string> {
@@ -193,11 +210,19 @@ function quoteError(file: string, e: CsvError, quote: string, delimiter: string)
     `if ${q} is plain text in this file, pass --quote none`;
   switch (e.code) {
     case "CSV_QUOTE_NOT_CLOSED":
-      return new DataError(`unbalanced quote: the quoted field that starts in this row is never closed (it would swallow the rest of the file, ${lines - start + 1} lines)`, { file, line: start }, hint);
+      return new DataError(
+        `unbalanced quote: the quoted field that starts in this row is never closed (it would swallow the rest of the file, ${lines - start + 1} lines)`,
+        { file, line: start },
+        hint,
+      );
     case "INVALID_OPENING_QUOTE":
       return new DataError(`unexpected quote ${q} inside an unquoted field`, { file, line: lines }, hint);
     case "CSV_INVALID_CLOSING_QUOTE":
-      return new DataError(`text after a closing quote ${q} (expected a delimiter or the end of the row)`, { file, line: lines }, hint);
+      return new DataError(
+        `text after a closing quote ${q} (expected a delimiter or the end of the row)`,
+        { file, line: lines },
+        hint,
+      );
     default:
       return new DataError(`cannot parse this row: ${e.message}`, { file, line: start }, hint);
   }

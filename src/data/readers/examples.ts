@@ -33,14 +33,22 @@ export function detectFormat(file: string): DataFormat {
   const buf = Buffer.alloc(16 * 1024);
   const n = readSync(fd, buf, 0, buf.length, 0);
   closeSync(fd);
-  const head = buf.subarray(0, n).toString("utf8").replace(/^\uFEFF/, "");
+  const head = buf
+    .subarray(0, n)
+    .toString("utf8")
+    .replace(/^\uFEFF/, "");
   if (head.trimStart().startsWith("{")) return "jsonl";
   return sniffDelimiter(head) === "\t" ? "tsv" : "text";
 }
 
-export async function* streamExamples(file: string, opts: ExampleReadOptions = {}, report?: ReadReport): AsyncGenerator<Example> {
+export async function* streamExamples(
+  file: string,
+  opts: ExampleReadOptions = {},
+  report?: ReadReport,
+): AsyncGenerator<Example> {
   const format = opts.format ?? detectFormat(file);
-  if (!DATA_FORMATS.includes(format)) throw new DataError(`unknown format "${String(format)}"; expected one of ${DATA_FORMATS.join(", ")}`, { file });
+  if (!DATA_FORMATS.includes(format))
+    throw new DataError(`unknown format "${String(format)}"; expected one of ${DATA_FORMATS.join(", ")}`, { file });
   const rep = report ?? emptyReport(file, format);
   rep.format = format;
   const log = new BadRowLog(opts.onBadRow ?? "fail", rep.skipped);
@@ -49,15 +57,26 @@ export async function* streamExamples(file: string, opts: ExampleReadOptions = {
   else yield* delimitedExamples(file, format, opts, rep, log);
 }
 
-export async function readExamples(file: string, opts: ExampleReadOptions = {}): Promise<{ examples: Example[]; report: ReadReport }> {
+export async function readExamples(
+  file: string,
+  opts: ExampleReadOptions = {},
+): Promise<{ examples: Example[]; report: ReadReport }> {
   const report = emptyReport(file, opts.format ?? "");
   const examples: Example[] = [];
   for await (const ex of streamExamples(file, opts, report)) examples.push(ex);
   if (report.rows === 0) {
     const what = report.columns.length > 0 ? "no data rows (only a header)" : "the file is empty";
-    throw new DataError(what, { file }, report.blankLines > 0 ? `it has ${report.blankLines} blank lines and nothing else` : undefined);
+    throw new DataError(
+      what,
+      { file },
+      report.blankLines > 0 ? `it has ${report.blankLines} blank lines and nothing else` : undefined,
+    );
   }
-  if (examples.length === 0) throw new DataError(`all ${report.rows} rows were rejected (first: line ${report.skipped[0]?.line}: ${report.skipped[0]?.reason})`, { file });
+  if (examples.length === 0)
+    throw new DataError(
+      `all ${report.rows} rows were rejected (first: line ${report.skipped[0]?.line}: ${report.skipped[0]?.reason})`,
+      { file },
+    );
   return { examples, report };
 }
 
@@ -65,7 +84,13 @@ function emptyReport(file: string, format: string): ReadReport {
   return { file, format, columns: [], rows: 0, kept: 0, blankLines: 0, skipped: [] };
 }
 
-async function* delimitedExamples(file: string, format: "csv" | "tsv", opts: ExampleReadOptions, rep: ReadReport, log: BadRowLog): AsyncGenerator<Example> {
+async function* delimitedExamples(
+  file: string,
+  format: "csv" | "tsv",
+  opts: ExampleReadOptions,
+  rep: ReadReport,
+  log: BadRowLog,
+): AsyncGenerator<Example> {
   const delim = resolveDelimited(file, { ...opts, delimiter: opts.delimiter ?? (format === "tsv" ? "\t" : undefined) });
   const header = opts.header ?? true;
   let map: ReturnType<typeof mapColumns<number>> | undefined;
@@ -77,11 +102,21 @@ async function* delimitedExamples(file: string, format: "csv" | "tsv", opts: Exa
         rep.blankLines++;
         continue;
       }
-      if (rec.invalidUtf8 && header) throw new DataError(`header: ${invalidUtf8Reason(rec.invalidUtf8.offset)}`, { file, line: rec.invalidUtf8.line });
+      if (rec.invalidUtf8 && header)
+        throw new DataError(`header: ${invalidUtf8Reason(rec.invalidUtf8.offset)}`, {
+          file,
+          line: rec.invalidUtf8.line,
+        });
       width = rec.fields.length;
       rep.columns = header ? rec.fields.map((f) => f.trim()) : rec.fields.map((_, i) => String(i));
       const names = rep.columns;
-      map = mapColumns<number>(file, names, opts, (spec) => lookupIndex(spec, names), (i) => names[i]!);
+      map = mapColumns<number>(
+        file,
+        names,
+        opts,
+        (spec) => lookupIndex(spec, names),
+        (i) => names[i]!,
+      );
       rep.roles = roles(map);
       if (header) continue;
     }
@@ -96,11 +131,22 @@ async function* delimitedExamples(file: string, format: "csv" | "tsv", opts: Exa
     }
     if (rec.fields.length !== width) {
       const was = header ? "the header has" : "the first row has";
-      log.reject(file, rec.line, `ragged row: ${rec.fields.length} field${rec.fields.length === 1 ? "" : "s"} where ${was} ${width} (delimiter ${JSON.stringify(delim.delimiter)})`);
+      log.reject(
+        file,
+        rec.line,
+        `ragged row: ${rec.fields.length} field${rec.fields.length === 1 ? "" : "s"} where ${was} ${width} (delimiter ${JSON.stringify(delim.delimiter)})`,
+      );
       continue;
     }
     const f = rec.fields;
-    const ex = buildExample(file, rec.line, { text: f[map.text], pair: pick(f, map.pair), label: pick(f, map.label), group: pick(f, map.group) }, map, opts, log);
+    const ex = buildExample(
+      file,
+      rec.line,
+      { text: f[map.text], pair: pick(f, map.pair), label: pick(f, map.label), group: pick(f, map.group) },
+      map,
+      opts,
+      log,
+    );
     if (ex) {
       rep.kept++;
       yield ex;
@@ -113,7 +159,11 @@ function pick<K extends string | number>(row: Record<K, unknown> | unknown[], ke
 }
 
 function roles<K>(map: ColumnMap<K>): NonNullable<ReadReport["roles"]> {
-  return { text: map.textName, ...(map.pairName !== undefined ? { textPair: map.pairName } : {}), ...(map.labelName !== undefined ? { label: map.labelName } : {}) };
+  return {
+    text: map.textName,
+    ...(map.pairName !== undefined ? { textPair: map.pairName } : {}),
+    ...(map.labelName !== undefined ? { label: map.labelName } : {}),
+  };
 }
 
 /** A column flag: a header name first, then a 0-based index. */
@@ -127,7 +177,12 @@ function lookupIndex(spec: string, names: readonly string[]): number | undefined
   return undefined;
 }
 
-async function* jsonlExamples(file: string, opts: ExampleReadOptions, rep: ReadReport, log: BadRowLog): AsyncGenerator<Example> {
+async function* jsonlExamples(
+  file: string,
+  opts: ExampleReadOptions,
+  rep: ReadReport,
+  log: BadRowLog,
+): AsyncGenerator<Example> {
   let map: ReturnType<typeof mapColumns<string>> | undefined;
   for await (const l of readLines(file, opts)) {
     if (l.invalidUtf8 === undefined && l.text.trim() === "") {
@@ -147,17 +202,34 @@ async function* jsonlExamples(file: string, opts: ExampleReadOptions, rep: ReadR
       continue;
     }
     if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
-      log.reject(file, l.line, `expected a JSON object per line, got ${Array.isArray(obj) ? "an array" : obj === null ? "null" : `a ${typeof obj}`}`);
+      log.reject(
+        file,
+        l.line,
+        `expected a JSON object per line, got ${Array.isArray(obj) ? "an array" : obj === null ? "null" : `a ${typeof obj}`}`,
+      );
       continue;
     }
     const row = obj as Record<string, unknown>;
     if (map === undefined) {
       // the first object names the columns; a key that later rows lack is a "missing" field there
       rep.columns = Object.keys(row);
-      map = mapColumns<string>(file, rep.columns, opts, (spec) => (rep.columns.includes(spec) ? spec : undefined), (k) => k);
+      map = mapColumns<string>(
+        file,
+        rep.columns,
+        opts,
+        (spec) => (rep.columns.includes(spec) ? spec : undefined),
+        (k) => k,
+      );
       rep.roles = roles(map);
     }
-    const ex = buildExample(file, l.line, { text: row[map.text], pair: pick(row, map.pair), label: pick(row, map.label), group: pick(row, map.group) }, map, opts, log);
+    const ex = buildExample(
+      file,
+      l.line,
+      { text: row[map.text], pair: pick(row, map.pair), label: pick(row, map.label), group: pick(row, map.group) },
+      map,
+      opts,
+      log,
+    );
     if (ex) {
       rep.kept++;
       yield ex;
@@ -166,9 +238,17 @@ async function* jsonlExamples(file: string, opts: ExampleReadOptions, rep: ReadR
 }
 
 /** One example per non-blank line; blank lines separate nothing and are only counted. */
-async function* textExamples(file: string, opts: ExampleReadOptions, rep: ReadReport, log: BadRowLog): AsyncGenerator<Example> {
+async function* textExamples(
+  file: string,
+  opts: ExampleReadOptions,
+  rep: ReadReport,
+  log: BadRowLog,
+): AsyncGenerator<Example> {
   const trim = opts.trim ?? true;
-  if (opts.labelColumn) throw new DataError("plain-text files have no label column; use a CSV/TSV or JSONL file for labelled data", { file });
+  if (opts.labelColumn)
+    throw new DataError("plain-text files have no label column; use a CSV/TSV or JSONL file for labelled data", {
+      file,
+    });
   for await (const l of readLines(file, opts)) {
     if (l.invalidUtf8 === undefined && l.text.trim() === "") {
       rep.blankLines++;

@@ -25,7 +25,18 @@ export interface ColumnOptions {
   trim?: boolean;
 }
 
-export const TEXT_COLUMNS = ["text", "sentence", "sentence1", "review", "content", "document", "comment", "message", "body", "question"];
+export const TEXT_COLUMNS = [
+  "text",
+  "sentence",
+  "sentence1",
+  "review",
+  "content",
+  "document",
+  "comment",
+  "message",
+  "body",
+  "question",
+];
 export const LABEL_COLUMNS = ["label", "labels", "class", "category", "target", "sentiment", "y"];
 
 /** Where each role's value comes from: an index into the row (delimited) or a key (JSONL). */
@@ -51,7 +62,12 @@ export function mapColumns<K>(
   const list = columns.length > 0 ? columns.map((c) => JSON.stringify(c)).join(", ") : "(none)";
   const need = (spec: string, role: string): K => {
     const k = lookup(spec);
-    if (k === undefined) throw new DataError(`no ${role} column "${spec}"; the columns are ${list}`, { file }, `pass --${role}-column with one of the column names (or a 0-based index)`);
+    if (k === undefined)
+      throw new DataError(
+        `no ${role} column "${spec}"; the columns are ${list}`,
+        { file },
+        `pass --${role}-column with one of the column names (or a 0-based index)`,
+      );
     return k;
   };
   const firstPresent = (names: string[]): K | undefined => {
@@ -63,19 +79,34 @@ export function mapColumns<K>(
   };
   const text = opts.textColumn !== undefined ? need(opts.textColumn, "text") : firstPresent(TEXT_COLUMNS);
   if (text === undefined) {
-    throw new DataError(`no text column found; the columns are ${list}`, { file }, "pass --text-column NAME (or a 0-based index when the file has no header)");
+    throw new DataError(
+      `no text column found; the columns are ${list}`,
+      { file },
+      "pass --text-column NAME (or a 0-based index when the file has no header)",
+    );
   }
   const map: ColumnMap<K> = { text, textName: nameOf(text) };
   const pairDefault = map.textName === "sentence1" ? "sentence2" : map.textName === "text" ? "text_pair" : undefined;
-  const pair = opts.textPairColumn !== undefined ? need(opts.textPairColumn, "text-pair") : pairDefault !== undefined ? firstPresent([pairDefault]) : undefined;
+  const pair =
+    opts.textPairColumn !== undefined
+      ? need(opts.textPairColumn, "text-pair")
+      : pairDefault !== undefined
+        ? firstPresent([pairDefault])
+        : undefined;
   if (pair !== undefined) [map.pair, map.pairName] = [pair, nameOf(pair)];
-  const label = opts.labelColumn === null ? undefined : opts.labelColumn !== undefined ? need(opts.labelColumn, "label") : firstPresent(LABEL_COLUMNS);
+  const label =
+    opts.labelColumn === null
+      ? undefined
+      : opts.labelColumn !== undefined
+        ? need(opts.labelColumn, "label")
+        : firstPresent(LABEL_COLUMNS);
   if (label !== undefined) [map.label, map.labelName] = [label, nameOf(label)];
   if (opts.groupColumn !== undefined) {
     const group = need(opts.groupColumn, "group");
     [map.group, map.groupName] = [group, nameOf(group)];
   }
-  if (map.label !== undefined && map.label === map.text) throw new DataError(`the text and label columns are the same column ("${map.textName}")`, { file });
+  if (map.label !== undefined && map.label === map.text)
+    throw new DataError(`the text and label columns are the same column ("${map.textName}")`, { file });
   return map;
 }
 
@@ -109,14 +140,18 @@ export function buildExample(
     const parsed = parseLabel(values.label, opts.labelType ?? "string");
     if (typeof parsed === "object") return bad(parsed.error, map.labelName);
     if (opts.labels && !opts.labels.includes(String(parsed))) {
-      return bad(`label ${JSON.stringify(String(parsed))} is not one of ${opts.labels.map((l) => JSON.stringify(l)).join(", ")}`, map.labelName);
+      return bad(
+        `label ${JSON.stringify(String(parsed))} is not one of ${opts.labels.map((l) => JSON.stringify(l)).join(", ")}`,
+        map.labelName,
+      );
     }
     ex.label = parsed;
   }
   if (map.group !== undefined) {
     const g = values.group;
     if (g === undefined) return bad("missing field", map.groupName);
-    if (g === null || typeof g === "object" || String(g).trim() === "") return bad("missing group (empty)", map.groupName);
+    if (g === null || typeof g === "object" || String(g).trim() === "")
+      return bad("missing group (empty)", map.groupName);
     ex.group = String(g).trim();
   }
   return ex;
@@ -137,7 +172,10 @@ function describe(v: unknown): string {
 export function parseLabel(v: unknown, type: LabelType): string | number | { error: string } {
   if (v === undefined) return { error: "missing field" };
   if (v === null) return { error: "missing label (null)" };
-  if (typeof v === "object") return { error: `unparsable label: expected a ${type === "string" ? "string or number" : type}, got ${Array.isArray(v) ? "an array" : "an object"}` };
+  if (typeof v === "object")
+    return {
+      error: `unparsable label: expected a ${type === "string" ? "string or number" : type}, got ${Array.isArray(v) ? "an array" : "an object"}`,
+    };
   const s = String(v).trim();
   if (s === "") return { error: "missing label (empty)" };
   if (type === "string") return s;
@@ -146,6 +184,7 @@ export function parseLabel(v: unknown, type: LabelType): string | number | { err
     return String(Number.parseInt(s, 10));
   }
   const x = Number(s);
-  if (!Number.isFinite(x) || !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return { error: `unparsable label: expected a number, got "${s}"` };
+  if (!Number.isFinite(x) || !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s))
+    return { error: `unparsable label: expected a number, got "${s}"` };
   return x;
 }

@@ -57,7 +57,11 @@ export async function* readLines(file: string, opts: LineOptions = {}): AsyncGen
           pendingBytes += chunk.length - start;
           if (pendingBytes > maxLine) {
             stream.destroy();
-            throw new DataError(`line is longer than ${maxLine} bytes`, { file, line: lineNo + 1 }, "is this a binary file, or a file without line breaks?");
+            throw new DataError(
+              `line is longer than ${maxLine} bytes`,
+              { file, line: lineNo + 1 },
+              "is this a binary file, or a file without line breaks?",
+            );
           }
         }
         break;

@@ -15,7 +15,12 @@ export interface ParallelOptions extends LineOptions {
   trim?: boolean;
 }
 
-export async function* streamParallel(sourceFile: string, targetFile: string, opts: ParallelOptions = {}, report?: ReadReport): AsyncGenerator<ParallelPair> {
+export async function* streamParallel(
+  sourceFile: string,
+  targetFile: string,
+  opts: ParallelOptions = {},
+  report?: ReadReport,
+): AsyncGenerator<ParallelPair> {
   const rep = report ?? emptyReport(`${sourceFile} + ${targetFile}`);
   const log = new BadRowLog(opts.onBadRow ?? "fail", rep.skipped);
   const trim = opts.trim ?? true;
@@ -26,15 +31,19 @@ export async function* streamParallel(sourceFile: string, targetFile: string, op
       const [a, b] = await Promise.all([src.next(), tgt.next()]);
       if (a.done && b.done) break;
       if (a.done || b.done) {
-        const [shortFile, longFile, extra] = a.done ? [sourceFile, targetFile, b.value as Line] : [targetFile, sourceFile, a.value as Line];
+        const [shortFile, longFile, extra] = a.done
+          ? [sourceFile, targetFile, b.value as Line]
+          : [targetFile, sourceFile, a.value as Line];
         throw new DataError(
           `misaligned parallel files: ${shortFile} ends after ${extra.line - 1} lines but ${longFile} goes on`,
           { file: longFile, line: extra.line },
           "line i of one file must translate line i of the other; check for a missing or extra line (an embedded newline?)",
         );
       }
-      const s = a.value, t = b.value;
-      const sText = trim ? s.text.trim() : s.text, tText = trim ? t.text.trim() : t.text;
+      const s = a.value,
+        t = b.value;
+      const sText = trim ? s.text.trim() : s.text,
+        tText = trim ? t.text.trim() : t.text;
       if (s.invalidUtf8 === undefined && t.invalidUtf8 === undefined && sText === "" && tText === "") {
         rep.blankLines++;
         continue;
@@ -42,8 +51,10 @@ export async function* streamParallel(sourceFile: string, targetFile: string, op
       rep.rows++;
       if (s.invalidUtf8 !== undefined) log.reject(sourceFile, s.line, invalidUtf8Reason(s.invalidUtf8));
       else if (t.invalidUtf8 !== undefined) log.reject(targetFile, t.line, invalidUtf8Reason(t.invalidUtf8));
-      else if (sText === "") log.reject(sourceFile, s.line, `empty source line (its target on line ${t.line} of ${targetFile} has text)`);
-      else if (tText === "") log.reject(targetFile, t.line, `empty target line (its source on line ${s.line} of ${sourceFile} has text)`);
+      else if (sText === "")
+        log.reject(sourceFile, s.line, `empty source line (its target on line ${t.line} of ${targetFile} has text)`);
+      else if (tText === "")
+        log.reject(targetFile, t.line, `empty target line (its source on line ${s.line} of ${sourceFile} has text)`);
       else {
         rep.kept++;
         yield { source: sText, target: tText, line: s.line };
@@ -62,7 +73,11 @@ export async function* streamParallelColumns(
   report?: ReadReport,
 ): AsyncGenerator<ParallelPair> {
   const rep = report ?? emptyReport(file);
-  const rows = streamExamples(file, { ...opts, textColumn: columns.source, textPairColumn: columns.target, labelColumn: null }, rep);
+  const rows = streamExamples(
+    file,
+    { ...opts, textColumn: columns.source, textPairColumn: columns.target, labelColumn: null },
+    rep,
+  );
   for await (const ex of rows) yield { source: ex.text, target: ex.textPair!, line: ex.line };
 }
 
@@ -73,7 +88,10 @@ export async function readParallel(
 ): Promise<{ pairs: ParallelPair[]; report: ReadReport }> {
   const report = emptyReport(typeof target === "string" ? `${source} + ${target}` : source);
   const pairs: ParallelPair[] = [];
-  const it = typeof target === "string" ? streamParallel(source, target, opts, report) : streamParallelColumns(source, { source: target.sourceColumn, target: target.targetColumn }, opts, report);
+  const it =
+    typeof target === "string"
+      ? streamParallel(source, target, opts, report)
+      : streamParallelColumns(source, { source: target.sourceColumn, target: target.targetColumn }, opts, report);
   for await (const p of it) pairs.push(p);
   if (report.rows === 0) throw new DataError("no sentence pairs (the files are empty)", { file: report.file });
   return { pairs, report };

@@ -1,7 +1,16 @@
 /** Confusion matrices (sklearn.metrics.confusion_matrix and multilabel_confusion_matrix). */
 import { ArgumentError } from "../../util/errors.js";
 import { checkSampleWeight, type NumericArray } from "../numeric.js";
-import { checkTargets, fmtLabel, labelIndex, normLabel, uniqueLabels, type Indicator, type Label, type Labels } from "./labels.js";
+import {
+  checkTargets,
+  fmtLabel,
+  labelIndex,
+  normLabel,
+  uniqueLabels,
+  type Indicator,
+  type Label,
+  type Labels,
+} from "./labels.js";
 
 export interface ConfusionMatrixOptions {
   /** Row/column order; samples whose labels are not listed are ignored. Default: sorted labels present. */
@@ -20,7 +29,8 @@ export interface ConfusionMatrix {
 export function confusionMatrix(yTrue: Labels, yPred: Labels, options: ConfusionMatrixOptions = {}): ConfusionMatrix {
   const what = "confusionMatrix";
   const { type } = checkTargets(what, yTrue, yPred);
-  if (type === "multilabel-indicator") throw new ArgumentError(`${what}: multilabel targets are not supported; use multilabelConfusionMatrix`);
+  if (type === "multilabel-indicator")
+    throw new ArgumentError(`${what}: multilabel targets are not supported; use multilabelConfusionMatrix`);
   const w = checkSampleWeight(what, options.sampleWeight, yTrue.length);
   let labels: (number | string)[];
   if (options.labels === undefined) labels = uniqueLabels(yTrue, yPred);
@@ -36,7 +46,8 @@ export function confusionMatrix(yTrue: Labels, yPred: Labels, options: Confusion
   const k = labels.length;
   const m: number[][] = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   for (let i = 0; i < yTrue.length; i++) {
-    const a = index.get(normLabel(yTrue[i]!)), b = index.get(normLabel(yPred[i]!));
+    const a = index.get(normLabel(yTrue[i]!)),
+      b = index.get(normLabel(yPred[i]!));
     if (a === undefined || b === undefined) continue;
     m[a]![b]! += w ? w[i]! : 1;
   }
@@ -93,11 +104,14 @@ export function labelCounts(
   for (let i = 0; i < n; i++) total += sampleWeight ? sampleWeight[i]! : 1;
   if (!multilabel) {
     const k = labels.length;
-    const tp = new Float64Array(k), pred = new Float64Array(k), tru = new Float64Array(k);
+    const tp = new Float64Array(k),
+      pred = new Float64Array(k),
+      tru = new Float64Array(k);
     const index = labelIndex(labels);
     for (let i = 0; i < n; i++) {
       const w = sampleWeight ? sampleWeight[i]! : 1;
-      const a = index.get(normLabel((yTrue as Labels)[i]!)), b = index.get(normLabel((yPred as Labels)[i]!));
+      const a = index.get(normLabel((yTrue as Labels)[i]!)),
+        b = index.get(normLabel((yPred as Labels)[i]!));
       if (a !== undefined) tru[a] += w;
       if (b !== undefined) pred[b] += w;
       if (a !== undefined && a === b) tp[a] += w;
@@ -105,18 +119,25 @@ export function labelCounts(
     return { tp, pred, true: tru, total };
   }
   const cols = labels.map((l) => {
-    if (typeof l !== "number" || !Number.isInteger(l)) throw new ArgumentError(`${what}: multilabel labels must be column indices, got ${fmtLabel(l)}`);
+    if (typeof l !== "number" || !Number.isInteger(l))
+      throw new ArgumentError(`${what}: multilabel labels must be column indices, got ${fmtLabel(l)}`);
     return l;
   });
   const width = n > 0 ? (yTrue as Indicator)[0]!.length : 0;
-  for (const c of cols) if (c < 0 || c >= width) throw new ArgumentError(`${what}: label ${c} is not a column of the ${width}-column indicator matrix`);
+  for (const c of cols)
+    if (c < 0 || c >= width)
+      throw new ArgumentError(`${what}: label ${c} is not a column of the ${width}-column indicator matrix`);
   const size = samplewise ? n : cols.length;
-  const tp = new Float64Array(size), pred = new Float64Array(size), tru = new Float64Array(size);
+  const tp = new Float64Array(size),
+    pred = new Float64Array(size),
+    tru = new Float64Array(size);
   for (let i = 0; i < n; i++) {
-    const rt = (yTrue as Indicator)[i]!, rp = (yPred as Indicator)[i]!;
+    const rt = (yTrue as Indicator)[i]!,
+      rp = (yPred as Indicator)[i]!;
     const w = samplewise ? 1 : sampleWeight ? sampleWeight[i]! : 1;
     for (let c = 0; c < cols.length; c++) {
-      const t = rt[cols[c]!]!, p = rp[cols[c]!]!;
+      const t = rt[cols[c]!]!,
+        p = rp[cols[c]!]!;
       const slot = samplewise ? i : c;
       tru[slot] += t * w;
       pred[slot] += p * w;
@@ -152,10 +173,14 @@ export function multilabelConfusionMatrix(
   const c = labelCounts(what, yTrue, yPred, labels, multilabel, w, options.samplewise);
   const matrices: [[number, number], [number, number]][] = [];
   for (let i = 0; i < c.tp.length; i++) {
-    const tp = c.tp[i]!, fp = c.pred[i]! - tp, fn = c.true[i]! - tp;
+    const tp = c.tp[i]!,
+      fp = c.pred[i]! - tp,
+      fn = c.true[i]! - tp;
     const total = options.samplewise ? labels.length : c.total;
-    matrices.push([[total - tp - fp - fn, fp], [fn, tp]]);
+    matrices.push([
+      [total - tp - fp - fn, fp],
+      [fn, tp],
+    ]);
   }
   return { labels: options.samplewise ? [] : labels, matrices };
 }
-

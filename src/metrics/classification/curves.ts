@@ -21,7 +21,10 @@ export function positives(what: string, yTrue: Labels, posLabel: Label | undefin
   const classes = uniqueLabels(yTrue);
   let pos: number | string;
   if (posLabel === undefined) {
-    const ok = kind !== "string" && classes.every((c) => c === 0 || c === 1 || c === -1) && !(classes.includes(0) && classes.includes(-1));
+    const ok =
+      kind !== "string" &&
+      classes.every((c) => c === 0 || c === 1 || c === -1) &&
+      !(classes.includes(0) && classes.includes(-1));
     if (!ok) {
       throw new ArgumentError(
         `${what}: yTrue takes values in {${classes.map(fmtLabel).join(", ")}} and posLabel is not given`,
@@ -31,7 +34,8 @@ export function positives(what: string, yTrue: Labels, posLabel: Label | undefin
     pos = 1;
   } else {
     pos = normLabel(posLabel);
-    if (classes.length > 2) throw new ArgumentError(`${what}: yTrue has ${classes.length} classes; a binary curve needs at most 2`);
+    if (classes.length > 2)
+      throw new ArgumentError(`${what}: yTrue has ${classes.length} classes; a binary curve needs at most 2`);
   }
   const out = new Uint8Array(yTrue.length);
   for (let i = 0; i < yTrue.length; i++) out[i] = normLabel(yTrue[i]!) === pos ? 1 : 0;
@@ -45,7 +49,8 @@ export function binaryClfCurve(isPos: Uint8Array, score: NumericArray, weight?: 
     // Sort the positive and negative scores apart (native typed-array sorts) and merge from the top.
     let np = 0;
     for (let i = 0; i < n; i++) np += isPos[i]!;
-    const P = new Float64Array(np), N = new Float64Array(n - np);
+    const P = new Float64Array(np),
+      N = new Float64Array(n - np);
     for (let i = 0, a = 0, b = 0; i < n; i++) {
       if (isPos[i]) P[a++] = score[i]!;
       else N[b++] = score[i]!;
@@ -53,12 +58,24 @@ export function binaryClfCurve(isPos: Uint8Array, score: NumericArray, weight?: 
     P.sort();
     N.sort();
     // Preallocated outputs, trimmed at the end (one entry per distinct score).
-    const fps = new Float64Array(n), tps = new Float64Array(n), th = new Float64Array(n);
-    let i = P.length - 1, j = N.length - 1, tp = 0, fp = 0, m = 0;
+    const fps = new Float64Array(n),
+      tps = new Float64Array(n),
+      th = new Float64Array(n);
+    let i = P.length - 1,
+      j = N.length - 1,
+      tp = 0,
+      fp = 0,
+      m = 0;
     while (i >= 0 || j >= 0) {
       const v = i < 0 ? N[j]! : j < 0 ? P[i]! : Math.max(P[i]!, N[j]!);
-      while (i >= 0 && P[i] === v) { tp++; i--; }
-      while (j >= 0 && N[j] === v) { fp++; j--; }
+      while (i >= 0 && P[i] === v) {
+        tp++;
+        i--;
+      }
+      while (j >= 0 && N[j] === v) {
+        fp++;
+        j--;
+      }
       fps[m] = fp;
       tps[m] = tp;
       th[m++] = v === 0 ? 0 : v;
@@ -70,8 +87,11 @@ export function binaryClfCurve(isPos: Uint8Array, score: NumericArray, weight?: 
   for (let i = 0; i < n; i++) if (weight[i] !== 0) idx.push(i);
   if (idx.length === 0) throw new ArgumentError("every sample weight is zero: there is no curve to compute");
   idx.sort((a, b) => score[b]! - score[a]! || b - a);
-  const fps: number[] = [], tps: number[] = [], th: number[] = [];
-  let tp = 0, fp = 0;
+  const fps: number[] = [],
+    tps: number[] = [],
+    th: number[] = [];
+  let tp = 0,
+    fp = 0;
   for (let k = 0; k < idx.length; k++) {
     const i = idx[k]!;
     tp += isPos[i]! * weight[i]!;
@@ -85,10 +105,20 @@ export function binaryClfCurve(isPos: Uint8Array, score: NumericArray, weight?: 
   return { fps: Float64Array.from(fps), tps: Float64Array.from(tps), thresholds: Float64Array.from(th) };
 }
 
-function prepare(what: string, yTrue: Labels, yScore: NumericArray, posLabel: Label | undefined, sampleWeight: NumericArray | undefined) {
-  if (yTrue.length !== yScore.length) throw new ShapeError(`${what}: yTrue has ${yTrue.length} samples but yScore has ${yScore.length}`);
+function prepare(
+  what: string,
+  yTrue: Labels,
+  yScore: NumericArray,
+  posLabel: Label | undefined,
+  sampleWeight: NumericArray | undefined,
+) {
+  if (yTrue.length !== yScore.length)
+    throw new ShapeError(`${what}: yTrue has ${yTrue.length} samples but yScore has ${yScore.length}`);
   if (yTrue.length > 0 && Array.isArray((yScore as unknown as unknown[])[0])) {
-    throw new ShapeError(`${what}: yScore must hold one score per sample`, "for a probability matrix pass the positive class's column");
+    throw new ShapeError(
+      `${what}: yScore must hold one score per sample`,
+      "for a probability matrix pass the positive class's column",
+    );
   }
   assertFinite(what, "yScore", yScore);
   const w = checkSampleWeight(what, sampleWeight, yTrue.length);
@@ -108,17 +138,22 @@ export interface RocCurve {
 }
 
 /** Internal ROC on a 0/1 vector; dropIntermediate removes collinear points as sklearn does. */
-export function rocFromCurve(c: ClfCurve, dropIntermediate: boolean): { fpr: Float64Array; tpr: Float64Array; thresholds: Float64Array } {
+export function rocFromCurve(
+  c: ClfCurve,
+  dropIntermediate: boolean,
+): { fpr: Float64Array; tpr: Float64Array; thresholds: Float64Array } {
   let { fps, tps, thresholds } = c;
   if (dropIntermediate && fps.length > 2) {
     // Keep the ends and every point where the curve bends (non-zero second difference).
     const L = fps.length;
-    const kf = new Float64Array(L), kt = new Float64Array(L), kth = new Float64Array(L);
+    const kf = new Float64Array(L),
+      kt = new Float64Array(L),
+      kth = new Float64Array(L);
     let m = 0;
     for (let i = 0; i < L; i++) {
       if (i > 0 && i < L - 1) {
-        const d2f = (fps[i + 1]! - fps[i]!) - (fps[i]! - fps[i - 1]!);
-        const d2t = (tps[i + 1]! - tps[i]!) - (tps[i]! - tps[i - 1]!);
+        const d2f = fps[i + 1]! - fps[i]! - (fps[i]! - fps[i - 1]!);
+        const d2t = tps[i + 1]! - tps[i]! - (tps[i]! - tps[i - 1]!);
         if (d2f === 0 && d2t === 0) continue;
       }
       kf[m] = fps[i]!;
@@ -130,10 +165,13 @@ export function rocFromCurve(c: ClfCurve, dropIntermediate: boolean): { fpr: Flo
     thresholds = kth.subarray(0, m);
   }
   const m = fps.length + 1;
-  const fpr = new Float64Array(m), tpr = new Float64Array(m), th = new Float64Array(m);
+  const fpr = new Float64Array(m),
+    tpr = new Float64Array(m),
+    th = new Float64Array(m);
   th[0] = Infinity;
   th.set(thresholds, 1);
-  const lastF = fps.length ? fps[fps.length - 1]! : 0, lastT = tps.length ? tps[tps.length - 1]! : 0;
+  const lastF = fps.length ? fps[fps.length - 1]! : 0,
+    lastT = tps.length ? tps[tps.length - 1]! : 0;
   if (lastF <= 0) {
     warn("No negative samples in yTrue, false positive value should be meaningless");
     fpr.fill(NaN);
@@ -146,7 +184,11 @@ export function rocFromCurve(c: ClfCurve, dropIntermediate: boolean): { fpr: Flo
 }
 
 /** Receiver operating characteristic (sklearn.metrics.roc_curve). */
-export function rocCurve(yTrue: Labels, yScore: NumericArray, options: CurveOptions & { dropIntermediate?: boolean } = {}): RocCurve {
+export function rocCurve(
+  yTrue: Labels,
+  yScore: NumericArray,
+  options: CurveOptions & { dropIntermediate?: boolean } = {},
+): RocCurve {
   const { isPos, w } = prepare("rocCurve", yTrue, yScore, options.posLabel, options.sampleWeight);
   const r = rocFromCurve(binaryClfCurve(isPos, yScore, w), options.dropIntermediate ?? true);
   return { fpr: Array.from(r.fpr), tpr: Array.from(r.tpr), thresholds: Array.from(r.thresholds) };
@@ -159,7 +201,10 @@ export interface PrCurve {
   thresholds: number[];
 }
 
-export function prFromCurve(c: ClfCurve, dropIntermediate: boolean): { precision: Float64Array; recall: Float64Array; thresholds: Float64Array } {
+export function prFromCurve(
+  c: ClfCurve,
+  dropIntermediate: boolean,
+): { precision: Float64Array; recall: Float64Array; thresholds: Float64Array } {
   let { fps, tps, thresholds } = c;
   if (dropIntermediate && fps.length > 2) {
     // Keep only the first and last point of each run of equal tps (a vertical segment).
@@ -173,7 +218,9 @@ export function prFromCurve(c: ClfCurve, dropIntermediate: boolean): { precision
   const m = tps.length;
   const last = m ? tps[m - 1]! : 0;
   if (last === 0) warn("No positive class found in yTrue, recall is set to one for all thresholds.");
-  const precision = new Float64Array(m + 1), recall = new Float64Array(m + 1), th = new Float64Array(m);
+  const precision = new Float64Array(m + 1),
+    recall = new Float64Array(m + 1),
+    th = new Float64Array(m);
   for (let k = 0; k < m; k++) {
     const i = m - 1 - k;
     const ps = tps[i]! + fps[i]!;
@@ -187,7 +234,11 @@ export function prFromCurve(c: ClfCurve, dropIntermediate: boolean): { precision
 }
 
 /** Precision-recall pairs for every threshold (sklearn.metrics.precision_recall_curve). */
-export function precisionRecallCurve(yTrue: Labels, yScore: NumericArray, options: CurveOptions & { dropIntermediate?: boolean } = {}): PrCurve {
+export function precisionRecallCurve(
+  yTrue: Labels,
+  yScore: NumericArray,
+  options: CurveOptions & { dropIntermediate?: boolean } = {},
+): PrCurve {
   const { isPos, w } = prepare("precisionRecallCurve", yTrue, yScore, options.posLabel, options.sampleWeight);
   const r = prFromCurve(binaryClfCurve(isPos, yScore, w), options.dropIntermediate ?? false);
   return { precision: Array.from(r.precision), recall: Array.from(r.recall), thresholds: Array.from(r.thresholds) };
@@ -196,8 +247,10 @@ export function precisionRecallCurve(yTrue: Labels, yScore: NumericArray, option
 /** Area under a curve by the trapezoidal rule; x must be monotonic (either direction). */
 export function auc(x: NumericArray, y: NumericArray): number {
   if (x.length !== y.length) throw new ShapeError(`auc: x has ${x.length} points but y has ${y.length}`);
-  if (x.length < 2) throw new ArgumentError(`auc: at least 2 points are needed to compute the area under a curve, got ${x.length}`);
-  let anyNeg = false, allNonPos = true;
+  if (x.length < 2)
+    throw new ArgumentError(`auc: at least 2 points are needed to compute the area under a curve, got ${x.length}`);
+  let anyNeg = false,
+    allNonPos = true;
   for (let i = 1; i < x.length; i++) {
     const d = x[i]! - x[i - 1]!;
     if (d < 0) anyNeg = true;

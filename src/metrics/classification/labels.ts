@@ -23,7 +23,8 @@ export function normLabel(l: Label): number | string {
 export function compareStrings(a: string, b: string): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
-    let ca = a.charCodeAt(i), cb = b.charCodeAt(i);
+    let ca = a.charCodeAt(i),
+      cb = b.charCodeAt(i);
     if (ca === cb) continue;
     // Surrogates (astral code points) belong above U+E000..U+FFFF.
     if (ca >= 0xd800 && cb >= 0xd800) {
@@ -50,8 +51,10 @@ export function checkLabelKinds(what: string, name: string, y: Labels): "number"
   for (let i = 0; i < y.length; i++) {
     const v = normLabel(y[i]!);
     const k = typeof v === "number" ? "number" : typeof v === "string" ? "string" : undefined;
-    if (k === undefined) throw new ArgumentError(`${what}: ${name}[${i}] is ${String(v)}; labels must be numbers or strings`);
-    if (k === "number" && !Number.isFinite(v as number)) throw new ArgumentError(`${what}: ${name}[${i}] is ${v}; labels must be finite`);
+    if (k === undefined)
+      throw new ArgumentError(`${what}: ${name}[${i}] is ${String(v)}; labels must be numbers or strings`);
+    if (k === "number" && !Number.isFinite(v as number))
+      throw new ArgumentError(`${what}: ${name}[${i}] is ${v}; labels must be finite`);
     if (k === "number" && !Number.isInteger(v as number)) {
       throw new ArgumentError(
         `${what}: ${name}[${i}] is ${v}, a continuous value; classification metrics need class labels`,
@@ -59,7 +62,8 @@ export function checkLabelKinds(what: string, name: string, y: Labels): "number"
       );
     }
     if (kind === "empty") kind = k;
-    else if (kind !== k) throw new ArgumentError(`${what}: ${name} mixes string and number labels (${name}[${i}] is ${fmtLabel(v)})`);
+    else if (kind !== k)
+      throw new ArgumentError(`${what}: ${name} mixes string and number labels (${name}[${i}] is ${fmtLabel(v)})`);
   }
   return kind;
 }
@@ -87,11 +91,16 @@ export function checkIndicator(what: string, name: string, y: Indicator): number
   const width = y[0]!.length;
   for (let i = 0; i < y.length; i++) {
     const row = y[i]!;
-    if (!Array.isArray(row)) throw new ShapeError(`${what}: ${name}[${i}] is not a row; a multilabel target needs one 0/1 row per sample`);
-    if (row.length !== width) throw new ShapeError(`${what}: ${name}[${i}] has ${row.length} columns, ${name}[0] has ${width}`);
+    if (!Array.isArray(row))
+      throw new ShapeError(`${what}: ${name}[${i}] is not a row; a multilabel target needs one 0/1 row per sample`);
+    if (row.length !== width)
+      throw new ShapeError(`${what}: ${name}[${i}] has ${row.length} columns, ${name}[0] has ${width}`);
     for (let j = 0; j < width; j++) {
       const v = row[j];
-      if (v !== 0 && v !== 1) throw new ArgumentError(`${what}: ${name}[${i}][${j}] is ${String(v)}; multilabel indicator values must be 0 or 1`);
+      if (v !== 0 && v !== 1)
+        throw new ArgumentError(
+          `${what}: ${name}[${i}][${j}] is ${String(v)}; multilabel indicator values must be 0 or 1`,
+        );
     }
   }
   return width;
@@ -112,11 +121,17 @@ export interface CheckedTargets {
 /** sklearn's _check_targets: equal lengths, compatible types; binary if the union has ≤ 2 labels. */
 export function checkTargets(what: string, yTrue: Labels | Indicator, yPred: Labels | Indicator): CheckedTargets {
   if (yTrue.length !== yPred.length) {
-    throw new ShapeError(`${what}: yTrue has ${yTrue.length} samples but yPred has ${yPred.length}`, "pass one prediction per reference label");
+    throw new ShapeError(
+      `${what}: yTrue has ${yTrue.length} samples but yPred has ${yPred.length}`,
+      "pass one prediction per reference label",
+    );
   }
-  const mt = isIndicator(yTrue), mp = isIndicator(yPred);
+  const mt = isIndicator(yTrue),
+    mp = isIndicator(yPred);
   if (mt !== mp && yTrue.length > 0) {
-    throw new ArgumentError(`${what}: cannot mix a multilabel indicator matrix (${mt ? "yTrue" : "yPred"}) with 1-d labels (${mt ? "yPred" : "yTrue"})`);
+    throw new ArgumentError(
+      `${what}: cannot mix a multilabel indicator matrix (${mt ? "yTrue" : "yPred"}) with 1-d labels (${mt ? "yPred" : "yTrue"})`,
+    );
   }
   if (mt) {
     const wt = checkIndicator(what, "yTrue", yTrue as Indicator);
@@ -127,7 +142,10 @@ export function checkTargets(what: string, yTrue: Labels | Indicator, yPred: Lab
   const kt = checkLabelKinds(what, "yTrue", yTrue as Labels);
   const kp = checkLabelKinds(what, "yPred", yPred as Labels);
   if (kt !== "empty" && kp !== "empty" && kt !== kp) {
-    throw new ArgumentError(`${what}: yTrue has ${kt} labels but yPred has ${kp} labels`, "use the same label type in both (e.g. all strings)");
+    throw new ArgumentError(
+      `${what}: yTrue has ${kt} labels but yPred has ${kp} labels`,
+      "use the same label type in both (e.g. all strings)",
+    );
   }
   const n = uniqueLabels(yTrue as Labels, yPred as Labels).length;
   return { type: n <= 2 ? "binary" : "multiclass", width: 0 };

@@ -69,7 +69,9 @@ function divide(
     const [axis0, axis1] = average === "samples" ? ["label", "sample"] : ["sample", "label"];
     const where = num.length === 1 ? "due to" : `in ${axis1}s with`;
     const start = metric === "f-score" ? "F-score is" : metric === "precision" ? "Precision is" : "Recall is";
-    warn(`${start} ill-defined and being set to 0.0 ${where} no ${modifier} ${axis0}s. Use \`zeroDivision\` to control this behavior.`);
+    warn(
+      `${start} ill-defined and being set to 0.0 ${where} no ${modifier} ${axis0}s. Use \`zeroDivision\` to control this behavior.`,
+    );
   }
   return out;
 }
@@ -96,12 +98,21 @@ interface Resolved {
   multilabel: boolean;
 }
 
-function resolveLabels(what: string, yTrue: Labels | Indicator, yPred: Labels | Indicator, average: Average | null, options: PrfOptions): Resolved {
+function resolveLabels(
+  what: string,
+  yTrue: Labels | Indicator,
+  yPred: Labels | Indicator,
+  average: Average | null,
+  options: PrfOptions,
+): Resolved {
   const valid = [null, "binary", "micro", "macro", "weighted", "samples"];
-  if (!valid.includes(average)) throw new ArgumentError(`${what}: average must be one of ${valid.map(String).join(", ")}, got ${String(average)}`);
+  if (!valid.includes(average))
+    throw new ArgumentError(`${what}: average must be one of ${valid.map(String).join(", ")}, got ${String(average)}`);
   const { type, width } = checkTargets(what, yTrue, yPred);
   const multilabel = type === "multilabel-indicator";
-  const present: (number | string)[] = multilabel ? Array.from({ length: width }, (_, i) => i) : uniqueLabels(yTrue as Labels, yPred as Labels);
+  const present: (number | string)[] = multilabel
+    ? Array.from({ length: width }, (_, i) => i)
+    : uniqueLabels(yTrue as Labels, yPred as Labels);
   const posLabel = normLabel(options.posLabel ?? 1);
   let labels = options.labels?.map(normLabel);
   if (average === "binary") {
@@ -112,14 +123,21 @@ function resolveLabels(what: string, yTrue: Labels | Indicator, yPred: Labels | 
       );
     }
     if (!present.includes(posLabel) && present.length >= 2) {
-      throw new ArgumentError(`${what}: posLabel=${fmtLabel(posLabel)} is not a valid label; it should be one of ${present.map(fmtLabel).join(", ")}`);
+      throw new ArgumentError(
+        `${what}: posLabel=${fmtLabel(posLabel)} is not a valid label; it should be one of ${present.map(fmtLabel).join(", ")}`,
+      );
     }
     labels = [posLabel];
   } else if (options.posLabel !== undefined && posLabel !== 1) {
-    warn(`posLabel (set to ${fmtLabel(posLabel)}) is ignored when average is not "binary" (got ${String(average)}); use labels: [posLabel] to pick a single class.`);
+    warn(
+      `posLabel (set to ${fmtLabel(posLabel)}) is ignored when average is not "binary" (got ${String(average)}); use labels: [posLabel] to pick a single class.`,
+    );
   }
   if (average === "samples" && !multilabel) {
-    throw new ArgumentError(`${what}: sample-averaged scores are only meaningful for multilabel targets`, "use accuracy for single-label classification");
+    throw new ArgumentError(
+      `${what}: sample-averaged scores are only meaningful for multilabel targets`,
+      "use accuracy for single-label classification",
+    );
   }
   return { labels: labels ?? present, multilabel };
 }
@@ -159,24 +177,52 @@ function compute(
   }
   if (average === null) {
     return {
-      perLabel: { labels, precision: [...precision], recall: [...recall], fscore: [...fscore], support: [...counts.true] },
+      perLabel: {
+        labels,
+        precision: [...precision],
+        recall: [...recall],
+        fscore: [...fscore],
+        support: [...counts.true],
+      },
     };
   }
   const weights = average === "weighted" ? tru : average === "samples" ? sw : undefined;
-  return { averaged: { precision: nanAverage(precision, weights), recall: nanAverage(recall, weights), fscore: nanAverage(fscore, weights) } };
+  return {
+    averaged: {
+      precision: nanAverage(precision, weights),
+      recall: nanAverage(recall, weights),
+      fscore: nanAverage(fscore, weights),
+    },
+  };
 }
 
 /** Per-label precision, recall, F-beta and support (average null, the default). */
-export function precisionRecallFscoreSupport(yTrue: Labels | Indicator, yPred: Labels | Indicator, options?: PrfOptions & { average?: null }): PerLabelPrf;
+export function precisionRecallFscoreSupport(
+  yTrue: Labels | Indicator,
+  yPred: Labels | Indicator,
+  options?: PrfOptions & { average?: null },
+): PerLabelPrf;
 /** Averaged precision, recall and F-beta. */
-export function precisionRecallFscoreSupport(yTrue: Labels | Indicator, yPred: Labels | Indicator, options: PrfOptions & { average: Average }): AveragedPrf;
-export function precisionRecallFscoreSupport(yTrue: Labels | Indicator, yPred: Labels | Indicator, options: PrfOptions = {}): PerLabelPrf | AveragedPrf {
+export function precisionRecallFscoreSupport(
+  yTrue: Labels | Indicator,
+  yPred: Labels | Indicator,
+  options: PrfOptions & { average: Average },
+): AveragedPrf;
+export function precisionRecallFscoreSupport(
+  yTrue: Labels | Indicator,
+  yPred: Labels | Indicator,
+  options: PrfOptions = {},
+): PerLabelPrf | AveragedPrf {
   const r = compute("precisionRecallFscoreSupport", yTrue, yPred, options, null, ["precision", "recall", "f-score"]);
   return (r.perLabel ?? r.averaged)!;
 }
 
 function single(what: string, key: "precision" | "recall" | "fscore", warnFor: WarnFor) {
-  function f(yTrue: Labels | Indicator, yPred: Labels | Indicator, options?: PrfOptions & { average?: Average }): number;
+  function f(
+    yTrue: Labels | Indicator,
+    yPred: Labels | Indicator,
+    options?: PrfOptions & { average?: Average },
+  ): number;
   function f(yTrue: Labels | Indicator, yPred: Labels | Indicator, options: PrfOptions & { average: null }): number[];
   function f(yTrue: Labels | Indicator, yPred: Labels | Indicator, options: PrfOptions = {}): number | number[] {
     const r = compute(what, yTrue, yPred, options, "binary", [warnFor]);
@@ -193,15 +239,42 @@ const fbetaImpl = single("fbeta", "fscore", "f-score");
 const f1Impl = single("f1", "fscore", "f-score");
 
 /** F1 = harmonic mean of precision and recall. Default average "binary" with posLabel 1. */
-export function f1(yTrue: Labels | Indicator, yPred: Labels | Indicator, options?: Omit<PrfOptions, "beta"> & { average?: Average }): number;
-export function f1(yTrue: Labels | Indicator, yPred: Labels | Indicator, options: Omit<PrfOptions, "beta"> & { average: null }): number[];
-export function f1(yTrue: Labels | Indicator, yPred: Labels | Indicator, options: Omit<PrfOptions, "beta"> = {}): number | number[] {
+export function f1(
+  yTrue: Labels | Indicator,
+  yPred: Labels | Indicator,
+  options?: Omit<PrfOptions, "beta"> & { average?: Average },
+): number;
+export function f1(
+  yTrue: Labels | Indicator,
+  yPred: Labels | Indicator,
+  options: Omit<PrfOptions, "beta"> & { average: null },
+): number[];
+export function f1(
+  yTrue: Labels | Indicator,
+  yPred: Labels | Indicator,
+  options: Omit<PrfOptions, "beta"> = {},
+): number | number[] {
   return f1Impl(yTrue, yPred, { ...options, beta: 1 } as PrfOptions & { average: null });
 }
 
 /** F-beta: recall weighted beta times as much as precision. */
-export function fbeta(yTrue: Labels | Indicator, yPred: Labels | Indicator, beta: number, options?: Omit<PrfOptions, "beta"> & { average?: Average }): number;
-export function fbeta(yTrue: Labels | Indicator, yPred: Labels | Indicator, beta: number, options: Omit<PrfOptions, "beta"> & { average: null }): number[];
-export function fbeta(yTrue: Labels | Indicator, yPred: Labels | Indicator, beta: number, options: Omit<PrfOptions, "beta"> = {}): number | number[] {
+export function fbeta(
+  yTrue: Labels | Indicator,
+  yPred: Labels | Indicator,
+  beta: number,
+  options?: Omit<PrfOptions, "beta"> & { average?: Average },
+): number;
+export function fbeta(
+  yTrue: Labels | Indicator,
+  yPred: Labels | Indicator,
+  beta: number,
+  options: Omit<PrfOptions, "beta"> & { average: null },
+): number[];
+export function fbeta(
+  yTrue: Labels | Indicator,
+  yPred: Labels | Indicator,
+  beta: number,
+  options: Omit<PrfOptions, "beta"> = {},
+): number | number[] {
   return fbetaImpl(yTrue, yPred, { ...options, beta } as PrfOptions & { average: null });
 }

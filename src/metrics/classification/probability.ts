@@ -27,13 +27,16 @@ export interface LogLossOptions {
  */
 export function logLoss(yTrue: Labels, yProb: NumericArray | Matrix, options: LogLossOptions = {}): number {
   const what = "logLoss";
-  if (yTrue.length !== yProb.length) throw new ShapeError(`${what}: yTrue has ${yTrue.length} samples but yProb has ${yProb.length}`);
+  if (yTrue.length !== yProb.length)
+    throw new ShapeError(`${what}: yTrue has ${yTrue.length} samples but yProb has ${yProb.length}`);
   if (yTrue.length === 0) throw new ArgumentError(`${what}: no samples`);
   checkLabelKinds(what, "yTrue", yTrue);
   const classes = options.labels ? uniqueLabels(options.labels) : uniqueLabels(yTrue);
   if (classes.length === 1) {
     throw new ArgumentError(
-      options.labels ? `${what}: labels needs at least two classes, got ${fmtLabel(classes[0]!)}` : `${what}: yTrue contains only one label (${fmtLabel(classes[0]!)})`,
+      options.labels
+        ? `${what}: labels needs at least two classes, got ${fmtLabel(classes[0]!)}`
+        : `${what}: yTrue contains only one label (${fmtLabel(classes[0]!)})`,
       "pass every class through labels",
     );
   }
@@ -52,11 +55,17 @@ export function logLoss(yTrue: Labels, yProb: NumericArray | Matrix, options: Lo
   let unnormalized = false;
   for (let i = 0; i < yTrue.length; i++) {
     const c = index.get(normLabel(yTrue[i]!));
-    if (c === undefined) throw new ArgumentError(`${what}: yTrue[${i}] = ${fmtLabel(yTrue[i]!)} is not one of the labels ${classes.map(fmtLabel).join(", ")}`);
+    if (c === undefined)
+      throw new ArgumentError(
+        `${what}: yTrue[${i}] = ${fmtLabel(yTrue[i]!)} is not one of the labels ${classes.map(fmtLabel).join(", ")}`,
+      );
     let row: readonly number[];
     if (twoD) {
       row = (yProb as Matrix)[i]!;
-      if (!Array.isArray(row) || row.length !== width) throw new ShapeError(`${what}: yProb[${i}] has ${Array.isArray(row) ? row.length : "no"} columns, yProb[0] has ${width}`);
+      if (!Array.isArray(row) || row.length !== width)
+        throw new ShapeError(
+          `${what}: yProb[${i}] has ${Array.isArray(row) ? row.length : "no"} columns, yProb[0] has ${width}`,
+        );
     } else row = [(yProb as NumericArray)[i]!];
     assertFinite(what, `yProb[${i}]`, row);
     if (row.length === 1) row = [1 - row[0]!, row[0]!];
@@ -74,9 +83,14 @@ export function logLoss(yTrue: Labels, yProb: NumericArray | Matrix, options: Lo
 }
 
 /** Mean squared difference between the predicted probability of the positive class and the outcome. */
-export function brierScore(yTrue: Labels, yProb: NumericArray, options: { posLabel?: Label; sampleWeight?: NumericArray } = {}): number {
+export function brierScore(
+  yTrue: Labels,
+  yProb: NumericArray,
+  options: { posLabel?: Label; sampleWeight?: NumericArray } = {},
+): number {
   const what = "brierScore";
-  if (yTrue.length !== yProb.length) throw new ShapeError(`${what}: yTrue has ${yTrue.length} samples but yProb has ${yProb.length}`);
+  if (yTrue.length !== yProb.length)
+    throw new ShapeError(`${what}: yTrue has ${yTrue.length} samples but yProb has ${yProb.length}`);
   assertFinite(what, "yProb", yProb);
   for (let i = 0; i < yProb.length; i++) {
     if (yProb[i]! < 0 || yProb[i]! > 1) throw new ArgumentError(`${what}: yProb[${i}] = ${yProb[i]} is outside [0, 1]`);
@@ -113,23 +127,31 @@ export function calibrationError(
 ): CalibrationResult {
   const what = "calibrationError";
   const nBins = options.nBins ?? 15;
-  if (!Number.isInteger(nBins) || nBins < 1) throw new ArgumentError(`${what}: nBins must be a positive integer, got ${nBins}`);
-  if (yTrue.length !== yProb.length) throw new ShapeError(`${what}: yTrue has ${yTrue.length} samples but yProb has ${yProb.length}`);
+  if (!Number.isInteger(nBins) || nBins < 1)
+    throw new ArgumentError(`${what}: nBins must be a positive integer, got ${nBins}`);
+  if (yTrue.length !== yProb.length)
+    throw new ShapeError(`${what}: yTrue has ${yTrue.length} samples but yProb has ${yProb.length}`);
   if (yTrue.length === 0) throw new ArgumentError(`${what}: no samples`);
   const n = yTrue.length;
-  const conf = new Float64Array(n), hit = new Float64Array(n);
+  const conf = new Float64Array(n),
+    hit = new Float64Array(n);
   if (Array.isArray((yProb as Matrix)[0])) {
     checkLabelKinds(what, "yTrue", yTrue);
     const classes = options.labels ? options.labels.map(normLabel) : uniqueLabels(yTrue);
     const index = labelIndex(classes);
     for (let i = 0; i < n; i++) {
       const row = (yProb as Matrix)[i]!;
-      if (row.length !== classes.length) throw new ShapeError(`${what}: yProb[${i}] has ${row.length} columns for ${classes.length} classes`, "pass labels listing every class");
+      if (row.length !== classes.length)
+        throw new ShapeError(
+          `${what}: yProb[${i}] has ${row.length} columns for ${classes.length} classes`,
+          "pass labels listing every class",
+        );
       assertFinite(what, `yProb[${i}]`, row);
       let best = 0;
       for (let j = 1; j < row.length; j++) if (row[j]! > row[best]!) best = j;
       const c = index.get(normLabel(yTrue[i]!));
-      if (c === undefined) throw new ArgumentError(`${what}: yTrue[${i}] = ${fmtLabel(yTrue[i]!)} is not one of the labels`);
+      if (c === undefined)
+        throw new ArgumentError(`${what}: yTrue[${i}] = ${fmtLabel(yTrue[i]!)} is not one of the labels`);
       conf[i] = row[best]!;
       hit[i] = best === c ? 1 : 0;
     }
@@ -142,7 +164,9 @@ export function calibrationError(
     }
   }
   const slots = nBins + 1;
-  const count = new Float64Array(slots), confSum = new Float64Array(slots), hitSum = new Float64Array(slots);
+  const count = new Float64Array(slots),
+    confSum = new Float64Array(slots),
+    hitSum = new Float64Array(slots);
   for (let i = 0; i < n; i++) {
     const c = conf[i]!;
     if (c < 0 || c > 1) throw new ArgumentError(`${what}: probability ${c} (sample ${i}) is outside [0, 1]`);
@@ -155,15 +179,20 @@ export function calibrationError(
     hitSum[b] += hit[i]!;
   }
   const bins: CalibrationResult["bins"] = [];
-  let l1 = 0, l2 = 0, max = 0;
+  let l1 = 0,
+    l2 = 0,
+    max = 0;
   for (let b = 0; b < slots; b++) {
     const cnt = count[b]!;
-    const mc = cnt ? confSum[b]! / cnt : 0, acc = cnt ? hitSum[b]! / cnt : 0;
-    const gap = Math.abs(acc - mc), prop = cnt / n;
+    const mc = cnt ? confSum[b]! / cnt : 0,
+      acc = cnt ? hitSum[b]! / cnt : 0;
+    const gap = Math.abs(acc - mc),
+      prop = cnt / n;
     l1 += gap * prop;
     l2 += gap * gap * prop;
     if (gap > max) max = gap;
-    if (cnt) bins.push({ lo: b / nBins, hi: b === nBins ? 1 : (b + 1) / nBins, count: cnt, confidence: mc, accuracy: acc });
+    if (cnt)
+      bins.push({ lo: b / nBins, hi: b === nBins ? 1 : (b + 1) / nBins, count: cnt, confidence: mc, accuracy: acc });
   }
   const norm = options.norm ?? "l1";
   const value = norm === "l1" ? l1 : norm === "l2" ? Math.sqrt(l2) : norm === "max" ? max : NaN;
@@ -172,6 +201,10 @@ export function calibrationError(
 }
 
 /** Expected calibration error (the l1 calibration error, 15 bins by default). */
-export function expectedCalibrationError(yTrue: Labels, yProb: NumericArray | Matrix, options: Omit<CalibrationOptions, "norm"> & { posLabel?: Label; labels?: readonly Label[] } = {}): number {
+export function expectedCalibrationError(
+  yTrue: Labels,
+  yProb: NumericArray | Matrix,
+  options: Omit<CalibrationOptions, "norm"> & { posLabel?: Label; labels?: readonly Label[] } = {},
+): number {
   return calibrationError(yTrue, yProb, { ...options, norm: "l1" }).value;
 }

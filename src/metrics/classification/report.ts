@@ -32,18 +32,29 @@ export interface ReportOptions {
   zeroDivision?: ZeroDivision;
 }
 
-export function classificationReport(yTrue: Labels | Indicator, yPred: Labels | Indicator, options: ReportOptions = {}): ClassificationReport {
+export function classificationReport(
+  yTrue: Labels | Indicator,
+  yPred: Labels | Indicator,
+  options: ReportOptions = {},
+): ClassificationReport {
   const what = "classificationReport";
   const { type, width } = checkTargets(what, yTrue, yPred);
   const multilabel = type === "multilabel-indicator";
   const labelsGiven = options.labels !== undefined;
-  const present = multilabel ? Array.from({ length: width }, (_, i) => i) : uniqueLabels(yTrue as Labels, yPred as Labels);
+  const present = multilabel
+    ? Array.from({ length: width }, (_, i) => i)
+    : uniqueLabels(yTrue as Labels, yPred as Labels);
   const labels = labelsGiven ? options.labels!.map(normLabel) : present;
-  const microIsAccuracy = !multilabel && (!labelsGiven || (new Set(labels).size === present.length && present.every((l) => labels.includes(l))));
+  const microIsAccuracy =
+    !multilabel &&
+    (!labelsGiven || (new Set(labels).size === present.length && present.every((l) => labels.includes(l))));
   let names = options.targetNames ? [...options.targetNames] : labels.map(String);
   if (options.targetNames && options.targetNames.length !== labels.length) {
     if (!labelsGiven) {
-      throw new ArgumentError(`${what}: ${labels.length} classes but ${options.targetNames.length} target names`, "pass labels to say which class each name belongs to");
+      throw new ArgumentError(
+        `${what}: ${labels.length} classes but ${options.targetNames.length} target names`,
+        "pass labels to say which class each name belongs to",
+      );
     }
     warn(`labels size, ${labels.length}, does not match size of targetNames, ${options.targetNames.length}`);
     names = labels.map((l, i) => options.targetNames![i] ?? String(l));
@@ -51,7 +62,10 @@ export function classificationReport(yTrue: Labels | Indicator, yPred: Labels | 
   const digits = options.digits ?? 2;
   const common = { labels, sampleWeight: options.sampleWeight, zeroDivision: options.zeroDivision ?? "warn" };
   const per = precisionRecallFscoreSupport(yTrue, yPred, { ...common, average: null });
-  const classes: [string, ReportRow][] = names.map((nm, i) => [nm, { precision: per.precision[i]!, recall: per.recall[i]!, f1: per.fscore[i]!, support: per.support[i]! }]);
+  const classes: [string, ReportRow][] = names.map((nm, i) => [
+    nm,
+    { precision: per.precision[i]!, recall: per.recall[i]!, f1: per.fscore[i]!, support: per.support[i]! },
+  ]);
   const totalSupport = pairwiseSum(per.support);
   const averages: [string, ReportRow][] = [];
   let accuracy: number | undefined;
@@ -74,4 +88,3 @@ export function classificationReport(yTrue: Labels | Indicator, yPred: Labels | 
   }
   return { classes, averages, ...(accuracy !== undefined ? { accuracy } : {}), text };
 }
-

@@ -13,7 +13,12 @@ import { bleuTokenizer, type BleuTokenizerName } from "./tokenizers.js";
 
 export type SmoothMethod = "none" | "floor" | "add-k" | "exp";
 
-const SMOOTH_DEFAULTS: Record<SmoothMethod, number | undefined> = { none: undefined, floor: 0.1, "add-k": 1, exp: undefined };
+const SMOOTH_DEFAULTS: Record<SmoothMethod, number | undefined> = {
+  none: undefined,
+  floor: 0.1,
+  "add-k": 1,
+  exp: undefined,
+};
 
 export interface BleuOptions {
   lowercase?: boolean;
@@ -58,10 +63,12 @@ export function computeBleu(
   options: { smoothMethod?: SmoothMethod; smoothValue?: number; effectiveOrder?: boolean; maxNgramOrder?: number } = {},
 ): BleuScore {
   const method = options.smoothMethod ?? "none";
-  if (!(method in SMOOTH_DEFAULTS)) throw new ArgumentError(`BLEU: unknown smoothMethod "${method}"`, 'use "exp", "floor", "add-k" or "none"');
+  if (!(method in SMOOTH_DEFAULTS))
+    throw new ArgumentError(`BLEU: unknown smoothMethod "${method}"`, 'use "exp", "floor", "add-k" or "none"');
   const smoothValue = options.smoothValue ?? SMOOTH_DEFAULTS[method] ?? 0;
   const order = options.maxNgramOrder ?? 4;
-  const correct = Array.from(correctIn), total = Array.from(totalIn);
+  const correct = Array.from(correctIn),
+    total = Array.from(totalIn);
   const bp = sysLen < refLen ? (sysLen > 0 ? Math.exp(1 - refLen / sysLen) : 0) : 1;
   const precisions = new Array<number>(order).fill(0);
   const make = (score: number): BleuScore => bleuScore(score, correct, total, precisions, bp, sysLen, refLen);
@@ -87,10 +94,26 @@ export function computeBleu(
   return make(bp * Math.exp(logSum / effOrder));
 }
 
-function bleuScore(score: number, counts: number[], totals: number[], precisions: number[], bp: number, sysLen: number, refLen: number): BleuScore {
+function bleuScore(
+  score: number,
+  counts: number[],
+  totals: number[],
+  precisions: number[],
+  bp: number,
+  sysLen: number,
+  refLen: number,
+): BleuScore {
   const ratio = refLen ? sysLen / refLen : 0;
   return {
-    name: "BLEU", score, counts, totals, precisions, bp, sysLen, refLen, ratio,
+    name: "BLEU",
+    score,
+    counts,
+    totals,
+    precisions,
+    bp,
+    sysLen,
+    refLen,
+    ratio,
     format(width = 2, signature = "") {
       const head = signature ? `BLEU|${signature}` : "BLEU";
       const prec = precisions.map((p) => pyFixed(p, 1)).join("/");
@@ -120,9 +143,11 @@ export class BLEU implements CorpusMetric<BleuScore> {
 
   constructor(options: BleuOptions = {}) {
     const smoothMethod = options.smoothMethod ?? "exp";
-    if (!(smoothMethod in SMOOTH_DEFAULTS)) throw new ArgumentError(`BLEU: unknown smoothMethod "${smoothMethod}"`, 'use "exp", "floor", "add-k" or "none"');
+    if (!(smoothMethod in SMOOTH_DEFAULTS))
+      throw new ArgumentError(`BLEU: unknown smoothMethod "${smoothMethod}"`, 'use "exp", "floor", "add-k" or "none"');
     const maxNgramOrder = options.maxNgramOrder ?? 4;
-    if (!Number.isInteger(maxNgramOrder) || maxNgramOrder < 1) throw new ArgumentError(`BLEU: maxNgramOrder must be a positive integer, got ${maxNgramOrder}`);
+    if (!Number.isInteger(maxNgramOrder) || maxNgramOrder < 1)
+      throw new ArgumentError(`BLEU: maxNgramOrder must be a positive integer, got ${maxNgramOrder}`);
     this.options = {
       lowercase: options.lowercase ?? false,
       tokenize: options.tokenize ?? "13a",
@@ -160,11 +185,14 @@ export class BLEU implements CorpusMetric<BleuScore> {
       const htoks = this.preprocess(hyp);
       const hypLen = htoks.length;
       // Closest reference length; the shorter one on a tie.
-      let closestDiff = -1, refLen = -1;
+      let closestDiff = -1,
+        refLen = -1;
       for (const l of refLens) {
         const d = Math.abs(hypLen - l);
-        if (closestDiff === -1 || d < closestDiff) { closestDiff = d; refLen = l; }
-        else if (d === closestDiff && l < refLen) refLen = l;
+        if (closestDiff === -1 || d < closestDiff) {
+          closestDiff = d;
+          refLen = l;
+        } else if (d === closestDiff && l < refLen) refLen = l;
       }
       const stats = new Float64Array(2 + 2 * order);
       stats[0] = hypLen;
@@ -179,7 +207,9 @@ export class BLEU implements CorpusMetric<BleuScore> {
       return stats;
     });
     if (tokenizedLooking >= 100) {
-      warn(`${tokenizedLooking} hypotheses end in a tokenized period (" ."): it looks like you forgot to detokenize, which may hurt the score; pass force to silence this.`);
+      warn(
+        `${tokenizedLooking} hypotheses end in a tokenized period (" ."): it looks like you forgot to detokenize, which may hurt the score; pass force to silence this.`,
+      );
     }
     return out;
   }
@@ -196,11 +226,15 @@ export class BLEU implements CorpusMetric<BleuScore> {
 
   /** One hypothesis against its references (a list of strings). */
   sentenceScore(hypothesis: string, references: readonly string[]): BleuScore {
-    return this.corpusScore([hypothesis], references.map((r) => [r]));
+    return this.corpusScore(
+      [hypothesis],
+      references.map((r) => [r]),
+    );
   }
 
   signature(short = false): string {
-    if (this.numRefs === undefined) throw new ArgumentError("BLEU.signature: score something first (the signature records the number of references)");
+    if (this.numRefs === undefined)
+      throw new ArgumentError("BLEU.signature: score something first (the signature records the number of references)");
     const { smoothMethod, smoothValue } = this.options;
     const def = SMOOTH_DEFAULTS[smoothMethod];
     const smooth = def === undefined ? smoothMethod : `${smoothMethod}[${pyFixed(smoothValue ?? def, 2)}]`;
@@ -218,7 +252,11 @@ export class BLEU implements CorpusMetric<BleuScore> {
 }
 
 /** Corpus BLEU (sacrebleu.corpus_bleu): references[k][i] is the k-th reference of hypothesis i. */
-export function corpusBleu(hypotheses: readonly string[], references: readonly (readonly string[])[], options: BleuOptions = {}): BleuScore {
+export function corpusBleu(
+  hypotheses: readonly string[],
+  references: readonly (readonly string[])[],
+  options: BleuOptions = {},
+): BleuScore {
   return new BLEU(options).corpusScore(hypotheses, references);
 }
 

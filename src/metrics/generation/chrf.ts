@@ -90,8 +90,10 @@ export class CHRF implements CorpusMetric<ChrfScore> {
       epsSmoothing: options.epsSmoothing ?? false,
     };
     const { charOrder, wordOrder, beta } = this.options;
-    if (!Number.isInteger(charOrder) || charOrder < 1) throw new ArgumentError(`chrF: charOrder must be a positive integer, got ${charOrder}`);
-    if (!Number.isInteger(wordOrder) || wordOrder < 0) throw new ArgumentError(`chrF: wordOrder must be a non-negative integer, got ${wordOrder}`);
+    if (!Number.isInteger(charOrder) || charOrder < 1)
+      throw new ArgumentError(`chrF: charOrder must be a positive integer, got ${charOrder}`);
+    if (!Number.isInteger(wordOrder) || wordOrder < 0)
+      throw new ArgumentError(`chrF: wordOrder must be a non-negative integer, got ${wordOrder}`);
     if (!(beta > 0)) throw new ArgumentError(`chrF: beta must be positive, got ${beta}`);
     this.name = `chrF${beta}${"+".repeat(wordOrder)}`;
   }
@@ -111,9 +113,14 @@ export class CHRF implements CorpusMetric<ChrfScore> {
     const eps = 1e-16;
     const order = this.options.charOrder + this.options.wordOrder;
     const factor = this.options.beta ** 2;
-    let score = 0, avgPrec = 0, avgRec = 0, effective = 0;
+    let score = 0,
+      avgPrec = 0,
+      avgRec = 0,
+      effective = 0;
     for (let i = 0; i < order; i++) {
-      const nHyp = stats[3 * i]!, nRef = stats[3 * i + 1]!, nMatch = stats[3 * i + 2]!;
+      const nHyp = stats[3 * i]!,
+        nRef = stats[3 * i + 1]!,
+        nMatch = stats[3 * i + 2]!;
       const prec = nHyp > 0 ? nMatch / nHyp : eps;
       const rec = nRef > 0 ? nMatch / nRef : eps;
       const denom = factor * prec + rec;
@@ -144,13 +151,17 @@ export class CHRF implements CorpusMetric<ChrfScore> {
     const order = this.options.charOrder + this.options.wordOrder;
     return hypotheses.map((hyp, i) => {
       const hypNgrams = this.ngrams(hyp);
-      let best = new Float64Array(3 * order), bestF = -1;
+      let best = new Float64Array(3 * order),
+        bestF = -1;
       for (const ref of refs[i]!) {
         const refNgrams = this.ngrams(ref);
         const stats = new Float64Array(3 * order);
         for (let k = 0; k < order; k++) {
-          const h = hypNgrams[k]!, r = refNgrams[k]!;
-          let match = 0, hypCount = 0, refCount = 0;
+          const h = hypNgrams[k]!,
+            r = refNgrams[k]!;
+          let match = 0,
+            hypCount = 0,
+            refCount = 0;
           for (const [g, c] of h) {
             hypCount += c;
             const rc = r.get(g);
@@ -177,7 +188,11 @@ export class CHRF implements CorpusMetric<ChrfScore> {
     const score = this.fScore(stats);
     const name = this.name;
     return {
-      name, score, charOrder, wordOrder, beta,
+      name,
+      score,
+      charOrder,
+      wordOrder,
+      beta,
       format(width = 2, signature = "") {
         return `${signature ? `${name}|${signature}` : name} = ${pyFixed(score, width)}`;
       },
@@ -190,11 +205,15 @@ export class CHRF implements CorpusMetric<ChrfScore> {
   }
 
   sentenceScore(hypothesis: string, references: readonly string[]): ChrfScore {
-    return this.corpusScore([hypothesis], references.map((r) => [r]));
+    return this.corpusScore(
+      [hypothesis],
+      references.map((r) => [r]),
+    );
   }
 
   signature(short = false): string {
-    if (this.numRefs === undefined) throw new ArgumentError("chrF.signature: score something first (the signature records the number of references)");
+    if (this.numRefs === undefined)
+      throw new ArgumentError("chrF.signature: score something first (the signature records the number of references)");
     return formatSignature(
       [
         ["nrefs", "#", this.numRefs],
@@ -210,7 +229,11 @@ export class CHRF implements CorpusMetric<ChrfScore> {
 }
 
 /** Corpus chrF (sacrebleu.corpus_chrf); wordOrder 2 gives chrF++. */
-export function corpusChrf(hypotheses: readonly string[], references: readonly (readonly string[])[], options: ChrfOptions = {}): ChrfScore {
+export function corpusChrf(
+  hypotheses: readonly string[],
+  references: readonly (readonly string[])[],
+  options: ChrfOptions = {},
+): ChrfScore {
   return new CHRF(options).corpusScore(hypotheses, references);
 }
 

@@ -26,10 +26,17 @@ export interface CorpusMetric<S extends CorpusScore = CorpusScore> {
 }
 
 /** Transposes reference streams into per-segment lists, checking line counts. */
-export function segmentReferences(what: string, hypotheses: readonly string[], references: readonly (readonly string[])[]): { refs: string[][]; numRefs: number | "var" } {
+export function segmentReferences(
+  what: string,
+  hypotheses: readonly string[],
+  references: readonly (readonly string[])[],
+): { refs: string[][]; numRefs: number | "var" } {
   if (!Array.isArray(references) || references.length === 0) throw new ArgumentError(`${what}: no references given`);
   if (typeof references[0] === "string") {
-    throw new ArgumentError(`${what}: references must be a list of reference streams (string[][]), one stream per reference set`, "for a single reference per segment pass [refs]");
+    throw new ArgumentError(
+      `${what}: references must be a list of reference streams (string[][]), one stream per reference set`,
+      "for a single reference per segment pass [refs]",
+    );
   }
   references.forEach((stream, k) => {
     if (stream.length !== hypotheses.length) {
@@ -46,12 +53,14 @@ export function segmentReferences(what: string, hypotheses: readonly string[], r
       const r = stream[i];
       if (r !== undefined && r !== null && r !== "") lines.push(r);
     }
-    if (lines.length === 0) throw new ArgumentError(`${what}: segment ${i + 1} has no reference (every reference line is empty)`);
+    if (lines.length === 0)
+      throw new ArgumentError(`${what}: segment ${i + 1} has no reference (every reference line is empty)`);
     counts.add(lines.length);
     return lines;
   });
   hypotheses.forEach((h, i) => {
-    if (typeof h !== "string") throw new ArgumentError(`${what}: hypothesis ${i + 1} is ${h === null ? "null" : typeof h}, not a string`);
+    if (typeof h !== "string")
+      throw new ArgumentError(`${what}: hypothesis ${i + 1} is ${h === null ? "null" : typeof h}, not a string`);
   });
   return { refs, numRefs: counts.size === 1 ? [...counts][0]! : counts.size === 0 ? references.length : "var" };
 }
@@ -64,7 +73,10 @@ export function sumStats(stats: readonly ArrayLike<number>[], width: number): Fl
 }
 
 /** sacrebleu's signature string: key:value pairs joined by "|", version last. */
-export function formatSignature(pairs: [key: string, short: string, value: string | number | boolean | undefined][], short = false): string {
+export function formatSignature(
+  pairs: [key: string, short: string, value: string | number | boolean | undefined][],
+  short = false,
+): string {
   const all = [...pairs, ["version", "v", SACREBLEU_VERSION] as [string, string, string]];
   return all
     .filter(([, , v]) => v !== undefined)

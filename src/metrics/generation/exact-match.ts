@@ -17,12 +17,20 @@ export interface ExactMatchOptions {
 const PUNCT = /[!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/g;
 
 export function squadNormalize(s: string): string {
-  return s.toLowerCase().replace(PUNCT, "").replace(/\b(a|an|the)\b/g, " ").split(/\s+/).filter(Boolean).join(" ");
+  return s
+    .toLowerCase()
+    .replace(PUNCT, "")
+    .replace(/\b(a|an|the)\b/g, " ")
+    .split(/\s+/)
+    .filter(Boolean)
+    .join(" ");
 }
 
 function normalizer(o: ExactMatchOptions): (s: string) => string {
   if (o.squad) return squadNormalize;
-  const regexes = (o.regexesToIgnore ?? []).map((r) => (typeof r === "string" ? new RegExp(r, "g") : new RegExp(r.source, r.flags.includes("g") ? r.flags : r.flags + "g")));
+  const regexes = (o.regexesToIgnore ?? []).map((r) =>
+    typeof r === "string" ? new RegExp(r, "g") : new RegExp(r.source, r.flags.includes("g") ? r.flags : r.flags + "g"),
+  );
   return (s) => {
     for (const re of regexes) s = s.replace(re, "");
     if (o.ignoreCase) s = s.toLowerCase();
@@ -33,10 +41,17 @@ function normalizer(o: ExactMatchOptions): (s: string) => string {
 }
 
 /** Fraction of predictions equal to (any of) their references. references[k][i] as for BLEU. */
-export function exactMatch(predictions: readonly string[], references: readonly (readonly string[])[], options: ExactMatchOptions = {}): number {
+export function exactMatch(
+  predictions: readonly string[],
+  references: readonly (readonly string[])[],
+  options: ExactMatchOptions = {},
+): number {
   if (references.length === 0) throw new ArgumentError("exactMatch: no references given");
   references.forEach((s, k) => {
-    if (s.length !== predictions.length) throw new ShapeError(`exactMatch: ${predictions.length} predictions but reference stream ${k + 1} has ${s.length}`);
+    if (s.length !== predictions.length)
+      throw new ShapeError(
+        `exactMatch: ${predictions.length} predictions but reference stream ${k + 1} has ${s.length}`,
+      );
   });
   if (predictions.length === 0) throw new ArgumentError("exactMatch: no predictions");
   const norm = normalizer(options);

@@ -18,7 +18,11 @@ export interface RougeTriple {
 
 /** rouge-score's default tokenizer (without stemming). */
 export function rougeTokenize(text: string): string[] {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, " ").split(/\s+/).filter((t) => /^[a-z0-9]+$/.test(t));
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, " ")
+    .split(/\s+/)
+    .filter((t) => /^[a-z0-9]+$/.test(t));
 }
 
 function fmeasure(p: number, r: number): number {
@@ -35,11 +39,14 @@ function ngrams(tokens: string[], n: number): Map<string, number> {
 }
 
 function scoreNgrams(target: Map<string, number>, prediction: Map<string, number>): RougeTriple {
-  let inter = 0, tc = 0, pc = 0;
+  let inter = 0,
+    tc = 0,
+    pc = 0;
   for (const [g, c] of target) inter += Math.min(c, prediction.get(g) ?? 0);
   for (const c of target.values()) tc += c;
   for (const c of prediction.values()) pc += c;
-  const precision = inter / Math.max(pc, 1), recall = inter / Math.max(tc, 1);
+  const precision = inter / Math.max(pc, 1),
+    recall = inter / Math.max(tc, 1);
   return { precision, recall, fmeasure: fmeasure(precision, recall) };
 }
 
@@ -56,14 +63,16 @@ function lcsTable(ref: string[], can: string[]): Int32Array[] {
 function scoreLcs(target: string[], prediction: string[]): RougeTriple {
   if (target.length === 0 || prediction.length === 0) return { precision: 0, recall: 0, fmeasure: 0 };
   const lcs = lcsTable(target, prediction)[target.length]![prediction.length]!;
-  const precision = lcs / prediction.length, recall = lcs / target.length;
+  const precision = lcs / prediction.length,
+    recall = lcs / target.length;
   return { precision, recall, fmeasure: fmeasure(precision, recall) };
 }
 
 /** Indices into ref of one LCS with can (rouge-score's non-recursive backtrack). */
 function lcsIndices(ref: string[], can: string[]): number[] {
   const t = lcsTable(ref, can);
-  let i = ref.length, j = can.length;
+  let i = ref.length,
+    j = can.length;
   const out: number[] = [];
   while (i > 0 && j > 0) {
     if (ref[i - 1] === can[j - 1]) {
@@ -79,9 +88,11 @@ function lcsIndices(ref: string[], can: string[]): number[] {
 function scoreSummaryLcs(refSents: string[][], canSents: string[][]): RougeTriple {
   const zero = { precision: 0, recall: 0, fmeasure: 0 };
   if (refSents.length === 0 || canSents.length === 0) return zero;
-  const m = refSents.reduce((a, s) => a + s.length, 0), n = canSents.reduce((a, s) => a + s.length, 0);
+  const m = refSents.reduce((a, s) => a + s.length, 0),
+    n = canSents.reduce((a, s) => a + s.length, 0);
   if (!n || !m) return zero;
-  const cntR = new Map<string, number>(), cntC = new Map<string, number>();
+  const cntR = new Map<string, number>(),
+    cntC = new Map<string, number>();
   for (const s of refSents) for (const t of s) cntR.set(t, (cntR.get(t) ?? 0) + 1);
   for (const s of canSents) for (const t of s) cntC.set(t, (cntC.get(t) ?? 0) + 1);
   let hits = 0;
@@ -98,7 +109,8 @@ function scoreSummaryLcs(refSents: string[][], canSents: string[][]): RougeTripl
       }
     }
   }
-  const recall = hits / m, precision = hits / n;
+  const recall = hits / m,
+    precision = hits / n;
   return { precision, recall, fmeasure: fmeasure(precision, recall) };
 }
 
@@ -111,14 +123,23 @@ function checkType(t: string): number | "L" | "Lsum" {
 }
 
 /** Scores one prediction against one target. */
-export function rougeScore(target: string, prediction: string, types: readonly RougeType[] = ["rouge1", "rouge2", "rougeL"]): Record<string, RougeTriple> {
+export function rougeScore(
+  target: string,
+  prediction: string,
+  types: readonly RougeType[] = ["rouge1", "rouge2", "rougeL"],
+): Record<string, RougeTriple> {
   const out: Record<string, RougeTriple> = {};
-  const tt = rougeTokenize(target), pt = rougeTokenize(prediction);
+  const tt = rougeTokenize(target),
+    pt = rougeTokenize(prediction);
   for (const type of types) {
     const k = checkType(type);
     if (k === "L") out[type] = scoreLcs(tt, pt);
     else if (k === "Lsum") {
-      const sents = (s: string) => s.split("\n").filter((x) => x.length > 0).map(rougeTokenize);
+      const sents = (s: string) =>
+        s
+          .split("\n")
+          .filter((x) => x.length > 0)
+          .map(rougeTokenize);
       out[type] = scoreSummaryLcs(sents(target), sents(prediction));
     } else out[type] = scoreNgrams(ngrams(tt, k), ngrams(pt, k));
   }
@@ -136,7 +157,8 @@ export function rouge(
 ): Record<string, RougeTriple> {
   if (references.length === 0) throw new ArgumentError("ROUGE: no references given");
   references.forEach((s, k) => {
-    if (s.length !== predictions.length) throw new ShapeError(`ROUGE: ${predictions.length} predictions but reference stream ${k + 1} has ${s.length}`);
+    if (s.length !== predictions.length)
+      throw new ShapeError(`ROUGE: ${predictions.length} predictions but reference stream ${k + 1} has ${s.length}`);
   });
   if (predictions.length === 0) throw new ArgumentError("ROUGE: no predictions");
   const sums: Record<string, RougeTriple> = {};
@@ -153,7 +175,11 @@ export function rouge(
   });
   for (const t of types) {
     const s = sums[t]!;
-    sums[t] = { precision: s.precision / predictions.length, recall: s.recall / predictions.length, fmeasure: s.fmeasure / predictions.length };
+    sums[t] = {
+      precision: s.precision / predictions.length,
+      recall: s.recall / predictions.length,
+      fmeasure: s.fmeasure / predictions.length,
+    };
   }
   return sums;
 }

@@ -13,7 +13,11 @@ const MAX_SHIFT_CANDIDATES = 1000;
 const INF = 0x3fffffff;
 
 // Edit operations; the trace is for rewriting the hypothesis into the reference.
-const OP_NOP = 0, OP_SUB = 1, OP_INS = 2, OP_DEL = 3, OP_UNDEF = 4;
+const OP_NOP = 0,
+  OP_SUB = 1,
+  OP_INS = 2,
+  OP_DEL = 3,
+  OP_UNDEF = 4;
 
 interface CacheNode {
   next: Map<number, CacheNode>;
@@ -38,7 +42,9 @@ class BeamEditDistance {
 
   /** Returns [distance, trace]. */
   compute(hyp: Int32Array): [number, Uint8Array] {
-    const nRef = this.ref.length, nHyp = hyp.length, m = nRef + 1;
+    const nRef = this.ref.length,
+      nHyp = hyp.length,
+      m = nRef + 1;
     const costs: Int32Array[] = [this.initialCost];
     const ops: Uint8Array[] = [this.initialOp];
     let node: Map<number, CacheNode> = this.root;
@@ -54,7 +60,8 @@ class BeamEditDistance {
     // With very unequal lengths the band could miss the previous row entirely: widen it.
     const beam = BEAM_WIDTH < lengthRatio / 2 ? Math.ceil(lengthRatio / 2 + BEAM_WIDTH) : BEAM_WIDTH;
     for (let i = start + 1; i <= nHyp; i++) {
-      const cost = new Int32Array(m).fill(INF), op = new Uint8Array(m).fill(OP_UNDEF);
+      const cost = new Int32Array(m).fill(INF),
+        op = new Uint8Array(m).fill(OP_UNDEF);
       const pc = costs[i - 1]!;
       const diag = Math.floor(i * lengthRatio);
       const minJ = Math.max(0, diag - beam);
@@ -68,13 +75,23 @@ class BeamEditDistance {
         }
         // Preference on ties: match/substitution, then deletion, then insertion.
         const same = w === this.ref[j - 1];
-        let best = cost[j]!, bestOp = op[j]!;
+        let best = cost[j]!,
+          bestOp = op[j]!;
         const c1 = pc[j - 1]! + (same ? 0 : 1);
-        if (best > c1) { best = c1; bestOp = same ? OP_NOP : OP_SUB; }
+        if (best > c1) {
+          best = c1;
+          bestOp = same ? OP_NOP : OP_SUB;
+        }
         const c2 = pc[j]! + 1;
-        if (best > c2) { best = c2; bestOp = OP_DEL; }
+        if (best > c2) {
+          best = c2;
+          bestOp = OP_DEL;
+        }
         const c3 = cost[j - 1]! + 1;
-        if (best > c3) { best = c3; bestOp = OP_INS; }
+        if (best > c3) {
+          best = c3;
+          bestOp = OP_INS;
+        }
         cost[j] = best;
         op[j] = bestOp;
       }
@@ -95,12 +112,15 @@ class BeamEditDistance {
       }
     }
     const trace: number[] = [];
-    let i = nHyp, j = nRef;
+    let i = nHyp,
+      j = nRef;
     while (i > 0 || j > 0) {
       const o = ops[i]![j]!;
       trace.push(o);
-      if (o === OP_SUB || o === OP_NOP) { i--; j--; }
-      else if (o === OP_INS) j--;
+      if (o === OP_SUB || o === OP_NOP) {
+        i--;
+        j--;
+      } else if (o === OP_INS) j--;
       else if (o === OP_DEL) i--;
       else throw new Error(`TER: undefined edit operation at (${i}, ${j})`);
     }
@@ -110,8 +130,12 @@ class BeamEditDistance {
 }
 
 /** Alignment of reference positions to hypothesis positions, from the flipped trace. */
-function traceToAlignment(trace: Uint8Array, nRef: number): { align: Int32Array; refErr: Uint8Array; hypErr: number[] } {
-  let posHyp = -1, posRef = -1;
+function traceToAlignment(
+  trace: Uint8Array,
+  nRef: number,
+): { align: Int32Array; refErr: Uint8Array; hypErr: number[] } {
+  let posHyp = -1,
+    posRef = -1;
   const hypErr: number[] = [];
   const refErr: number[] = [];
   const align = new Int32Array(nRef).fill(-2);
@@ -143,11 +167,20 @@ function performShift(words: Int32Array, start: number, length: number, target: 
     for (let i = Math.max(0, from); i < Math.min(to, words.length); i++) out[k++] = words[i]!;
   };
   if (target < start) {
-    put(0, target); put(start, start + length); put(target, start); put(start + length, words.length);
+    put(0, target);
+    put(start, start + length);
+    put(target, start);
+    put(start + length, words.length);
   } else if (target > start + length) {
-    put(0, start); put(start + length, target); put(start, start + length); put(target, words.length);
+    put(0, start);
+    put(start + length, target);
+    put(start, start + length);
+    put(target, words.length);
   } else {
-    put(0, start); put(start + length, length + target); put(start, start + length); put(length + target, words.length);
+    put(0, start);
+    put(start + length, length + target);
+    put(start, start + length);
+    put(length + target, words.length);
   }
   return out;
 }
@@ -189,8 +222,10 @@ function shift(h: Int32Array, r: Int32Array, ed: BeamEditDistance, checked: numb
             if (
               !best ||
               gain > best.gain ||
-              (gain === best.gain && (length > best.length ||
-                (length === best.length && (-startH > best.negStart || (-startH === best.negStart && -idx > best.negIdx)))))
+              (gain === best.gain &&
+                (length > best.length ||
+                  (length === best.length &&
+                    (-startH > best.negStart || (-startH === best.negStart && -idx > best.negIdx)))))
             ) {
               best = { gain, length, negStart: -startH, negIdx: -idx, words: shifted };
             }
@@ -210,15 +245,17 @@ export function translationEditRate(hypWords: readonly string[], refWords: reado
   if (refWords.length === 0) return [hypWords.length, 0];
   // Words become integer ids so that comparisons and cache keys are cheap.
   const ids = new Map<string, number>();
-  const enc = (ws: readonly string[]) => Int32Array.from(ws, (w) => {
-    let id = ids.get(w);
-    if (id === undefined) ids.set(w, (id = ids.size));
-    return id;
-  });
+  const enc = (ws: readonly string[]) =>
+    Int32Array.from(ws, (w) => {
+      let id = ids.get(w);
+      if (id === undefined) ids.set(w, (id = ids.size));
+      return id;
+    });
   const r = enc(refWords);
   let h: Int32Array = enc(hypWords);
   const ed = new BeamEditDistance(r);
-  let shifts = 0, checked = 0;
+  let shifts = 0,
+    checked = 0;
   for (;;) {
     const [delta, shifted, c] = shift(h, r, ed, checked);
     checked = c;

@@ -13,9 +13,13 @@ export interface TercomOptions {
 
 function normalizeGeneralAndWestern(s: string): string {
   s = s.replace(/\n-/g, "").replace(/\n/g, " ");
-  s = s.replace(/&quot;/g, '"').replace(/&amp;/g, "&").replace(/&lt;/g, "<").replace(/&gt;/g, ">");
+  s = s
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, "&")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">");
   s = ` ${s} `;
-  s = s.replace(/([{-~\[-`\u0020-&(-+:-@\/])/gu, " $1 ");
+  s = s.replace(/([{-~[-`\u0020-&(-+:-@/])/gu, " $1 ");
   // possessives
   s = s.replace(/'s /g, " 's ").replace(/'s$/g, " 's");
   s = s.replace(/([^0-9])([.,])/gu, "$1 $2 ");
@@ -40,7 +44,6 @@ function normalizeAsian(s: string): string {
   s = s.replace(ASIAN_PUNCT, " $1 ").replace(FULL_WIDTH_PUNCT, " $1 ");
   return s;
 }
-
 
 export function tercomTokenize(sent: string, o: TercomOptions = {}): string {
   if (!sent) return "";

@@ -42,7 +42,8 @@ export class TER implements CorpusMetric<TerScore> {
     this.numRefs = numRefs;
     return hypotheses.map((hyp, i) => {
       const hypWords = pySplit(this.preprocess(hyp));
-      let best = 1e16, lengths = 0;
+      let best = 1e16,
+        lengths = 0;
       for (const ref of refs[i]!) {
         // sacrebleu preprocesses references twice (when caching them and when splitting them).
         const refWords = pySplit(this.preprocess(this.preprocess(ref)));
@@ -55,12 +56,16 @@ export class TER implements CorpusMetric<TerScore> {
   }
 
   scoreFromStats(stats: ArrayLike<number>): TerScore {
-    const edits = stats[0]!, refLength = stats[1]!;
+    const edits = stats[0]!,
+      refLength = stats[1]!;
     // Empty references: 1 if the hypothesis needs edits at all, else 0.
     const ratio = refLength > 0 ? edits / refLength : edits > 0 ? 1 : 0;
     const score = 100 * ratio;
     return {
-      name: "TER", score, numEdits: Math.trunc(edits), refLength,
+      name: "TER",
+      score,
+      numEdits: Math.trunc(edits),
+      refLength,
       format(width = 2, signature = "") {
         return `${signature ? `TER|${signature}` : "TER"} = ${pyFixed(score, width)}`;
       },
@@ -72,11 +77,15 @@ export class TER implements CorpusMetric<TerScore> {
   }
 
   sentenceScore(hypothesis: string, references: readonly string[]): TerScore {
-    return this.corpusScore([hypothesis], references.map((r) => [r]));
+    return this.corpusScore(
+      [hypothesis],
+      references.map((r) => [r]),
+    );
   }
 
   signature(short = false): string {
-    if (this.numRefs === undefined) throw new ArgumentError("TER.signature: score something first (the signature records the number of references)");
+    if (this.numRefs === undefined)
+      throw new ArgumentError("TER.signature: score something first (the signature records the number of references)");
     return formatSignature(
       [
         ["nrefs", "#", this.numRefs],
@@ -91,7 +100,11 @@ export class TER implements CorpusMetric<TerScore> {
   }
 }
 
-export function corpusTer(hypotheses: readonly string[], references: readonly (readonly string[])[], options: TerOptions = {}): TerScore {
+export function corpusTer(
+  hypotheses: readonly string[],
+  references: readonly (readonly string[])[],
+  options: TerOptions = {},
+): TerScore {
   return new TER(options).corpusScore(hypotheses, references);
 }
 

@@ -13,7 +13,7 @@ export type BleuTokenizerName = "13a" | "intl" | "char" | "none";
 // the other half, so the output equals Python's code-point matching (and is faster).
 const RE_13A: [RegExp, string][] = [
   // language-dependent part (assuming Western languages): ASCII punctuation except ' , - .
-  [/([{-~\[-`\u0020-&(-+:-@\/])/g, " $1 "],
+  [/([{-~[-`\u0020-&(-+:-@/])/g, " $1 "],
   // period and comma unless preceded by a digit
   [/([^0-9])([.,])/g, "$1 $2 "],
   // period and comma unless followed by a digit
@@ -24,7 +24,8 @@ const RE_13A: [RegExp, string][] = [
 
 export function tokenize13a(line: string): string {
   line = line.replaceAll("<skipped>", "").replaceAll("-\n", "").replaceAll("\n", " ");
-  if (line.includes("&")) line = line.replaceAll("&quot;", '"').replaceAll("&amp;", "&").replaceAll("&lt;", "<").replaceAll("&gt;", ">");
+  if (line.includes("&"))
+    line = line.replaceAll("&quot;", '"').replaceAll("&amp;", "&").replaceAll("&lt;", "<").replaceAll("&gt;", ">");
   line = ` ${line} `;
   for (const [re, rep] of RE_13A) line = line.replace(re, rep);
   return pySplit(line).join(" ");
@@ -50,10 +51,18 @@ export function tokenizeChar(line: string): string {
 
 export function bleuTokenizer(name: BleuTokenizerName): (line: string) => string {
   switch (name) {
-    case "13a": return tokenize13a;
-    case "intl": return tokenizeIntl;
-    case "char": return tokenizeChar;
-    case "none": return (s) => s;
-    default: throw new ArgumentError(`unknown BLEU tokenizer "${String(name)}"`, 'use one of "13a" (default), "intl", "char", "none"');
+    case "13a":
+      return tokenize13a;
+    case "intl":
+      return tokenizeIntl;
+    case "char":
+      return tokenizeChar;
+    case "none":
+      return (s) => s;
+    default:
+      throw new ArgumentError(
+        `unknown BLEU tokenizer "${String(name)}"`,
+        'use one of "13a" (default), "intl", "char", "none"',
+      );
   }
 }

@@ -41,18 +41,26 @@ const NE_SUFFIX = ["-B", "-I", "-E", "-S"];
  * Entities of one flat tag sequence, or of sentences (each followed by an implicit "O" so that no
  * entity crosses a sentence boundary; positions then count through the joined sequence).
  */
-export function getEntities(seq: readonly string[] | readonly (readonly string[])[], options: { suffix?: boolean } = {}): Chunk[] {
+export function getEntities(
+  seq: readonly string[] | readonly (readonly string[])[],
+  options: { suffix?: boolean } = {},
+): Chunk[] {
   const suffix = options.suffix ?? false;
   const flat: string[] = seq.some((s) => Array.isArray(s))
     ? (seq as readonly (readonly string[])[]).flatMap((s) => [...s, "O"])
     : [...(seq as readonly string[])];
   flat.push("O");
-  let prevTag = "O", prevType = "", begin = 0;
+  let prevTag = "O",
+    prevType = "",
+    begin = 0;
   const chunks: Chunk[] = [];
   const odd = new Set<string>();
   for (let i = 0; i < flat.length; i++) {
     const chunk = flat[i]!;
-    if (!["O", "B", "I", "E", "S"].includes(chunk) && !(suffix ? NE_SUFFIX.some((s) => chunk.endsWith(s)) : NE_PREFIX.some((p) => chunk.startsWith(p)))) {
+    if (
+      !["O", "B", "I", "E", "S"].includes(chunk) &&
+      !(suffix ? NE_SUFFIX.some((s) => chunk.endsWith(s)) : NE_PREFIX.some((p) => chunk.startsWith(p)))
+    ) {
       odd.add(chunk);
     }
     const [tag, type] = splitTag(chunk, suffix);

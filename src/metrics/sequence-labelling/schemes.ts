@@ -22,39 +22,111 @@ interface SchemeRules {
 const RULES: Record<Scheme, SchemeRules> = {
   IOB1: {
     allowed: ["I", "O", "B"],
-    start: [[["O"], ["I"], "any"], [["I"], ["I"], "diff"], [["B"], ["I"], "any"], [["I"], ["B"], "same"], [["B"], ["B"], "same"]],
-    inside: [[["B"], ["I"], "same"], [["I"], ["I"], "same"]],
-    end: [[["I"], ["I"], "diff"], [["I"], ["O"], "any"], [["I"], ["B"], "any"], [["B"], ["O"], "any"], [["B"], ["I"], "diff"], [["B"], ["B"], "same"]],
+    start: [
+      [["O"], ["I"], "any"],
+      [["I"], ["I"], "diff"],
+      [["B"], ["I"], "any"],
+      [["I"], ["B"], "same"],
+      [["B"], ["B"], "same"],
+    ],
+    inside: [
+      [["B"], ["I"], "same"],
+      [["I"], ["I"], "same"],
+    ],
+    end: [
+      [["I"], ["I"], "diff"],
+      [["I"], ["O"], "any"],
+      [["I"], ["B"], "any"],
+      [["B"], ["O"], "any"],
+      [["B"], ["I"], "diff"],
+      [["B"], ["B"], "same"],
+    ],
   },
   IOE1: {
     allowed: ["I", "O", "E"],
-    start: [[["O"], ["I"], "any"], [["I"], ["I"], "diff"], [["E"], ["I"], "any"], [["E"], ["E"], "same"]],
-    inside: [[["I"], ["I"], "same"], [["I"], ["E"], "same"]],
-    end: [[["I"], ["I"], "diff"], [["I"], ["O"], "any"], [["I"], ["E"], "diff"], [["E"], ["I"], "same"], [["E"], ["E"], "same"]],
+    start: [
+      [["O"], ["I"], "any"],
+      [["I"], ["I"], "diff"],
+      [["E"], ["I"], "any"],
+      [["E"], ["E"], "same"],
+    ],
+    inside: [
+      [["I"], ["I"], "same"],
+      [["I"], ["E"], "same"],
+    ],
+    end: [
+      [["I"], ["I"], "diff"],
+      [["I"], ["O"], "any"],
+      [["I"], ["E"], "diff"],
+      [["E"], ["I"], "same"],
+      [["E"], ["E"], "same"],
+    ],
   },
   IOB2: {
     allowed: ["I", "O", "B"],
     start: [["*", ["B"], "any"]],
-    inside: [[["B"], ["I"], "same"], [["I"], ["I"], "same"]],
-    end: [[["I"], ["O"], "any"], [["I"], ["I"], "diff"], [["I"], ["B"], "any"], [["B"], ["O"], "any"], [["B"], ["I"], "diff"], [["B"], ["B"], "any"]],
+    inside: [
+      [["B"], ["I"], "same"],
+      [["I"], ["I"], "same"],
+    ],
+    end: [
+      [["I"], ["O"], "any"],
+      [["I"], ["I"], "diff"],
+      [["I"], ["B"], "any"],
+      [["B"], ["O"], "any"],
+      [["B"], ["I"], "diff"],
+      [["B"], ["B"], "any"],
+    ],
   },
   IOE2: {
     allowed: ["I", "O", "E"],
-    start: [[["O"], ["I"], "any"], [["O"], ["E"], "any"], [["E"], ["I"], "any"], [["E"], ["E"], "any"], [["I"], ["I"], "diff"], [["I"], ["E"], "diff"]],
-    inside: [[["I"], ["E"], "same"], [["I"], ["I"], "same"]],
+    start: [
+      [["O"], ["I"], "any"],
+      [["O"], ["E"], "any"],
+      [["E"], ["I"], "any"],
+      [["E"], ["E"], "any"],
+      [["I"], ["I"], "diff"],
+      [["I"], ["E"], "diff"],
+    ],
+    inside: [
+      [["I"], ["E"], "same"],
+      [["I"], ["I"], "same"],
+    ],
     end: [[["E"], "*", "any"]],
   },
   IOBES: {
     allowed: ["I", "O", "B", "E", "S"],
-    start: [["*", ["B"], "any"], ["*", ["S"], "any"]],
-    inside: [[["B"], ["I"], "same"], [["B"], ["E"], "same"], [["I"], ["I"], "same"], [["I"], ["E"], "same"]],
-    end: [[["S"], "*", "any"], [["E"], "*", "any"]],
+    start: [
+      ["*", ["B"], "any"],
+      ["*", ["S"], "any"],
+    ],
+    inside: [
+      [["B"], ["I"], "same"],
+      [["B"], ["E"], "same"],
+      [["I"], ["I"], "same"],
+      [["I"], ["E"], "same"],
+    ],
+    end: [
+      [["S"], "*", "any"],
+      [["E"], "*", "any"],
+    ],
   },
   BILOU: {
     allowed: ["B", "I", "L", "O", "U"],
-    start: [["*", ["B"], "any"], ["*", ["U"], "any"]],
-    inside: [[["B"], ["I"], "same"], [["B"], ["L"], "same"], [["I"], ["I"], "same"], [["I"], ["L"], "same"]],
-    end: [[["U"], "*", "any"], [["L"], "*", "any"]],
+    start: [
+      ["*", ["B"], "any"],
+      ["*", ["U"], "any"],
+    ],
+    inside: [
+      [["B"], ["I"], "same"],
+      [["B"], ["L"], "same"],
+      [["I"], ["I"], "same"],
+      [["I"], ["L"], "same"],
+    ],
+    end: [
+      [["U"], "*", "any"],
+      [["L"], "*", "any"],
+    ],
   },
 };
 
@@ -89,7 +161,11 @@ function matches(prev: Tok, cur: Tok, patterns: Pattern[]): boolean {
 }
 
 /** [type, start, end) entities of one sentence under the scheme. */
-export function strictEntities(tags: readonly string[], scheme: Scheme, options: { suffix?: boolean; where?: string } = {}): [string, number, number][] {
+export function strictEntities(
+  tags: readonly string[],
+  scheme: Scheme,
+  options: { suffix?: boolean; where?: string } = {},
+): [string, number, number][] {
   const rules = RULES[scheme];
   if (!rules) throw new ArgumentError(`unknown tagging scheme "${String(scheme)}"`, `use one of ${SCHEMES.join(", ")}`);
   const suffix = options.suffix ?? false;
@@ -103,7 +179,8 @@ export function strictEntities(tags: readonly string[], scheme: Scheme, options:
     const tok = toks[i]!;
     if (matches(prev, tok, rules.start)) {
       // Walk while the chunk continues, then check that it closes properly.
-      let end = i + 1, p = tok;
+      let end = i + 1,
+        p = tok;
       while (end < toks.length && matches(p, toks[end]!, rules.inside)) p = toks[end++]!;
       if (matches(toks[end - 1]!, toks[end]!, rules.end)) out.push([tok.type, i, end]);
       i = end;

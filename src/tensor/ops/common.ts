@@ -5,7 +5,8 @@ import { Tensor } from "../tensor.js";
 import { broadcastStrides, sameShape, sizeOf, stridesOf, type Shape } from "../shape.js";
 
 export function requireF32(op: string, ...ts: Tensor[]): void {
-  for (const t of ts) if (t.dtype !== "f32") throw new ShapeError(`${op}: expected f32 tensors, got i32 of shape ${fmtShape(t.shape)}`);
+  for (const t of ts)
+    if (t.dtype !== "f32") throw new ShapeError(`${op}: expected f32 tensors, got i32 of shape ${fmtShape(t.shape)}`);
 }
 
 export function requireRank(op: string, t: Tensor, min: number, what = "input"): void {
@@ -16,7 +17,14 @@ export function requireRank(op: string, t: Tensor, min: number, what = "input"):
 export function reduceToShape(g: F32, from: Shape, to: Shape): F32 {
   if (sameShape(from, to)) return g;
   const out = new Float32Array(sizeOf(to));
-  backend().stridedCopy(g, { offset: 0, strides: stridesOf(from) }, out, { offset: 0, strides: broadcastStrides(to, from) }, from, true);
+  backend().stridedCopy(
+    g,
+    { offset: 0, strides: stridesOf(from) },
+    out,
+    { offset: 0, strides: broadcastStrides(to, from) },
+    from,
+    true,
+  );
   return out;
 }
 

@@ -3,7 +3,7 @@ import { ShapeError, fmtShape } from "../../util/errors.js";
 import { backend, type BinaryOp, type F32, type UnaryOp } from "../../backend/index.js";
 import { Tensor, record, scalar } from "../tensor.js";
 import { broadcastShapes, broadcastStrides, sizeOf, stridesOf } from "../shape.js";
-import { f32, out, outUninit, reduceToShape, requireF32 } from "./common.js";
+import { f32, outUninit, reduceToShape, requireF32 } from "./common.js";
 
 type Operand = Tensor | number;
 
@@ -90,14 +90,18 @@ export function pow(a: Operand, b: Operand): Tensor {
   const [ta, tb] = [asTensor(a), asTensor(b)];
   const { y, shape, sa, sb } = broadcastBinary("pow", "pow", ta, tb);
   return record("pow", y, [ta, tb], (g) => {
-    const A = ta.f32, B = tb.f32, Y = y.f32;
+    const A = ta.f32,
+      B = tb.f32,
+      Y = y.f32;
     const n = sizeOf(shape);
     const ga = ta.requiresGrad ? f32(n) : null;
     const gb = tb.requiresGrad ? f32(n) : null;
     // rare op: a direct loop over the broadcast geometry is clearer than a kernel chain
-    const idxA = expandIndex(shape, sa), idxB = expandIndex(shape, sb);
+    const idxA = expandIndex(shape, sa),
+      idxB = expandIndex(shape, sb);
     for (let i = 0; i < n; i++) {
-      const av = A[idxA[i]], bv = B[idxB[i]];
+      const av = A[idxA[i]],
+        bv = B[idxB[i]];
       if (ga) ga[i] = g[i] * (bv === 0 ? 0 : bv * Math.pow(av, bv - 1));
       if (gb) gb[i] = av > 0 ? g[i] * Y[i] * Math.log(av) : 0;
     }
@@ -111,7 +115,10 @@ function expandIndex(shape: readonly number[], strides: readonly number[]): Int3
   const idx = new Int32Array(n);
   let i = 0;
   const rec = (d: number, off: number): void => {
-    if (d === shape.length) { idx[i++] = off; return; }
+    if (d === shape.length) {
+      idx[i++] = off;
+      return;
+    }
     for (let j = 0; j < shape[d]; j++) rec(d + 1, off + j * strides[d]);
   };
   rec(0, 0);
@@ -124,16 +131,24 @@ function minMax(kind: "maximum" | "minimum", a: Operand, b: Operand): Tensor {
   return record(kind, y, [ta, tb], (g) => {
     // as PyTorch: the winner takes the gradient, ties split it in half
     const n = g.length;
-    const idxA = expandIndex(shape, sa), idxB = expandIndex(shape, sb);
-    const ga = f32(n), gb = f32(n);
+    const idxA = expandIndex(shape, sa),
+      idxB = expandIndex(shape, sb);
+    const ga = f32(n),
+      gb = f32(n);
     for (let i = 0; i < n; i++) {
-      const av = ta.f32[idxA[i]], bv = tb.f32[idxB[i]];
+      const av = ta.f32[idxA[i]],
+        bv = tb.f32[idxB[i]];
       const aWins = kind === "maximum" ? av > bv : av < bv;
-      if (av === bv) { ga[i] = g[i] / 2; gb[i] = g[i] / 2; }
-      else if (aWins) ga[i] = g[i];
+      if (av === bv) {
+        ga[i] = g[i] / 2;
+        gb[i] = g[i] / 2;
+      } else if (aWins) ga[i] = g[i];
       else gb[i] = g[i];
     }
-    return [ta.requiresGrad ? reduceToShape(ga, shape, ta.shape) : null, tb.requiresGrad ? reduceToShape(gb, shape, tb.shape) : null];
+    return [
+      ta.requiresGrad ? reduceToShape(ga, shape, ta.shape) : null,
+      tb.requiresGrad ? reduceToShape(gb, shape, tb.shape) : null,
+    ];
   });
 }
 
@@ -156,7 +171,16 @@ export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
   const shape = broadcastShapes("where", broadcastShapes("where", c.shape, ta.shape), tb.shape);
   const sc = broadcastStrides(c.shape, shape);
   const y = outUninit(shape);
-  backend().where(c.f32, ta.f32, tb.f32, y.f32, shape, sc, broadcastStrides(ta.shape, shape), broadcastStrides(tb.shape, shape));
+  backend().where(
+    c.f32,
+    ta.f32,
+    tb.f32,
+    y.f32,
+    shape,
+    sc,
+    broadcastStrides(ta.shape, shape),
+    broadcastStrides(tb.shape, shape),
+  );
   return record("where", y, [ta, tb], (g) => {
     const k = backend();
     const full = stridesOf(shape);
@@ -178,7 +202,27 @@ export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
   return where(mask, value, x);
 }
 
-function unaryOp(primitive: "neg" | "exp" | "log" | "sqrt" | "rsqrt" | "tanh" | "sigmoid" | "relu" | "gelu" | "gelu_tanh" | "silu" | "abs" | "square" | "reciprocal" | "powScalar", op: UnaryOp, x: Tensor, param = 0): Tensor {
+function unaryOp(
+  primitive:
+    | "neg"
+    | "exp"
+    | "log"
+    | "sqrt"
+    | "rsqrt"
+    | "tanh"
+    | "sigmoid"
+    | "relu"
+    | "gelu"
+    | "gelu_tanh"
+    | "silu"
+    | "abs"
+    | "square"
+    | "reciprocal"
+    | "powScalar",
+  op: UnaryOp,
+  x: Tensor,
+  param = 0,
+): Tensor {
   requireF32(primitive, x);
   const y = outUninit(x.shape);
   backend().unary(op, x.f32, y.f32, param);
@@ -225,6 +269,8 @@ export const scale = (x: Tensor, alpha: number): Tensor => affine(x, alpha, 0);
 export function cast(x: Tensor, dtype: "f32" | "i32"): Tensor {
   if (x.dtype === dtype) return x;
   if (dtype === "f32") return new Tensor(Float32Array.from(x.data), x.shape);
-  for (const v of x.data) if (!Number.isInteger(v)) throw new ShapeError(`cast: value ${v} of a ${fmtShape(x.shape)} tensor is not an integer`);
+  for (const v of x.data)
+    if (!Number.isInteger(v))
+      throw new ShapeError(`cast: value ${v} of a ${fmtShape(x.shape)} tensor is not an integer`);
   return new Tensor(Int32Array.from(x.data), x.shape);
 }

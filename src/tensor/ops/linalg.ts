@@ -1,7 +1,7 @@
 /** Matrix products: matmul (batched, with transpose flags) and linear (x·Wᵀ + b, PyTorch's layout). */
 import { ShapeError, fmtShape } from "../../util/errors.js";
 import { ACTIVATIONS, backend, type Activation, type F32, type MatmulParams } from "../../backend/index.js";
-import { Tensor, record } from "../tensor.js";
+import { type Tensor, record } from "../tensor.js";
 import { sameShape, sizeOf } from "../shape.js";
 import { f32, out, outUninit, requireF32, requireRank } from "./common.js";
 
@@ -76,9 +76,32 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
       ga = f32(a.size);
       // dA = dC · op(B)ᵀ   (stored transposed when transA: dAᵀ = op(B) · dCᵀ)
       const perItem = (gaOut: F32, gOff: number, bOff: number, accumulate: boolean, items: number) => {
-        const gs = g.subarray(gOff), bs = b.f32.subarray(bOff);
-        if (!transA) k_.matmul(gs, bs, gaOut, { batch: items, m, n: k, k: n, transA: false, transB: !transB, strideA: m * n, strideB: strideB, accumulate });
-        else k_.matmul(bs, gs, gaOut, { batch: items, m: k, n: m, k: n, transA: transB, transB: true, strideA: strideB, strideB: m * n, accumulate });
+        const gs = g.subarray(gOff),
+          bs = b.f32.subarray(bOff);
+        if (!transA)
+          k_.matmul(gs, bs, gaOut, {
+            batch: items,
+            m,
+            n: k,
+            k: n,
+            transA: false,
+            transB: !transB,
+            strideA: m * n,
+            strideB: strideB,
+            accumulate,
+          });
+        else
+          k_.matmul(bs, gs, gaOut, {
+            batch: items,
+            m: k,
+            n: m,
+            k: n,
+            transA: transB,
+            transB: true,
+            strideA: strideB,
+            strideB: m * n,
+            accumulate,
+          });
       };
       if (strideA === 0) for (let i = 0; i < batch; i++) perItem(ga, i * m * n, i * strideB, true, 1);
       else perItem(ga, 0, 0, false, batch);
@@ -87,9 +110,32 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
       gb = f32(b.size);
       // dB = op(A)ᵀ · dC   (stored transposed when transB: dBᵀ = dCᵀ · op(A))
       const perItem = (gbOut: F32, gOff: number, aOff: number, accumulate: boolean, items: number) => {
-        const gs = g.subarray(gOff), as = a.f32.subarray(aOff);
-        if (!transB) k_.matmul(as, gs, gbOut, { batch: items, m: k, n, k: m, transA: !transA, transB: false, strideA: strideA, strideB: m * n, accumulate });
-        else k_.matmul(gs, as, gbOut, { batch: items, m: n, n: k, k: m, transA: true, transB: transA, strideA: m * n, strideB: strideA, accumulate });
+        const gs = g.subarray(gOff),
+          as = a.f32.subarray(aOff);
+        if (!transB)
+          k_.matmul(as, gs, gbOut, {
+            batch: items,
+            m: k,
+            n,
+            k: m,
+            transA: !transA,
+            transB: false,
+            strideA: strideA,
+            strideB: m * n,
+            accumulate,
+          });
+        else
+          k_.matmul(gs, as, gbOut, {
+            batch: items,
+            m: n,
+            n: k,
+            k: m,
+            transA: true,
+            transB: transA,
+            strideA: m * n,
+            strideB: strideA,
+            accumulate,
+          });
       };
       if (strideB === 0) for (let i = 0; i < batch; i++) perItem(gb, i * m * n, i * strideA, true, 1);
       else perItem(gb, 0, 0, false, batch);
@@ -107,9 +153,14 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, ac
   requireRank("linear", x, 1, "x");
   if (weight.rank !== 2) throw new ShapeError(`linear: weight must be [out, in], got ${fmtShape(weight.shape)}`);
   const [nOut, nIn] = weight.shape;
-  if (x.shape[x.rank - 1] !== nIn) throw new ShapeError(`linear: input ${fmtShape(x.shape)} has ${x.shape[x.rank - 1]} features but weight ${fmtShape(weight.shape)} expects ${nIn}`);
-  if (bias && (bias.rank !== 1 || bias.shape[0] !== nOut)) throw new ShapeError(`linear: bias must be [${nOut}], got ${fmtShape(bias.shape)}`);
-  if (!ACTIVATIONS.includes(act)) throw new ShapeError(`linear: unknown activation "${act}" (known: ${ACTIVATIONS.join(", ")})`);
+  if (x.shape[x.rank - 1] !== nIn)
+    throw new ShapeError(
+      `linear: input ${fmtShape(x.shape)} has ${x.shape[x.rank - 1]} features but weight ${fmtShape(weight.shape)} expects ${nIn}`,
+    );
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== nOut))
+    throw new ShapeError(`linear: bias must be [${nOut}], got ${fmtShape(bias.shape)}`);
+  if (!ACTIVATIONS.includes(act))
+    throw new ShapeError(`linear: unknown activation "${act}" (known: ${ACTIVATIONS.join(", ")})`);
   const rows = x.size / nIn;
   const k_ = backend();
   const shape = [...x.shape.slice(0, -1), nOut];

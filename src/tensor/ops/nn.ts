@@ -3,10 +3,13 @@ import { ShapeError, fmtShape } from "../../util/errors.js";
 import { backend, type F32 } from "../../backend/index.js";
 import { Tensor, record } from "../tensor.js";
 import { normAxis } from "../shape.js";
-import { f32, out, outUninit, requireF32, requireRank } from "./common.js";
+import { f32, outUninit, requireF32, requireRank } from "./common.js";
 
 function lastAxisOnly(op: string, x: Tensor, axis: number): void {
-  if (normAxis(op, axis, x.rank) !== x.rank - 1) throw new ShapeError(`${op}: only the last axis is supported (got axis ${axis} of ${fmtShape(x.shape)}); permute first`);
+  if (normAxis(op, axis, x.rank) !== x.rank - 1)
+    throw new ShapeError(
+      `${op}: only the last axis is supported (got axis ${axis} of ${fmtShape(x.shape)}); permute first`,
+    );
 }
 
 function softmaxOp(log: boolean, x: Tensor, axis: number): Tensor {
@@ -44,18 +47,30 @@ export interface AttentionSoftmaxOptions {
  */
 export function attentionSoftmax(scores: Tensor, opts: AttentionSoftmaxOptions = {}): Tensor {
   requireF32("attentionSoftmax", scores);
-  if (scores.rank !== 4) throw new ShapeError(`attentionSoftmax: scores must be [batch, heads, queries, keys], got ${fmtShape(scores.shape)}`);
+  if (scores.rank !== 4)
+    throw new ShapeError(
+      `attentionSoftmax: scores must be [batch, heads, queries, keys], got ${fmtShape(scores.shape)}`,
+    );
   const [batch, heads, queries, keys] = scores.shape;
   const keep = opts.keep ?? null;
   if (keep) {
     if (keep.rank !== 2 || keep.shape[0] !== batch || keep.shape[1] !== keys) {
-      throw new ShapeError(`attentionSoftmax: keep must be [${batch}, ${keys}] for scores ${fmtShape(scores.shape)}, got ${fmtShape(keep.shape)}`);
+      throw new ShapeError(
+        `attentionSoftmax: keep must be [${batch}, ${keys}] for scores ${fmtShape(scores.shape)}, got ${fmtShape(keep.shape)}`,
+      );
     }
   }
   const scale = opts.scale ?? 1;
   const y = outUninit(scores.shape);
   const keepF = keep === null ? null : keep.dtype === "f32" ? keep.f32 : Float32Array.from(keep.data);
-  backend().attentionSoftmax(scores.f32, keepF, y.f32, { batch, heads, queries, keys, scale, causal: opts.causal ?? false });
+  backend().attentionSoftmax(scores.f32, keepF, y.f32, {
+    batch,
+    heads,
+    queries,
+    keys,
+    scale,
+    causal: opts.causal ?? false,
+  });
   return record("attentionSoftmax", y, [scores], (g) => {
     const dx = f32(scores.size);
     backend().attentionSoftmaxBackward(y.f32, g, dx, batch * heads * queries, keys, scale);
@@ -69,7 +84,9 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
   requireRank("layerNorm", x, 1);
   const cols = x.shape[x.rank - 1];
   if (gamma.size !== cols || beta.size !== cols) {
-    throw new ShapeError(`layerNorm: weight ${fmtShape(gamma.shape)} and bias ${fmtShape(beta.shape)} must both have ${cols} elements to normalize ${fmtShape(x.shape)}`);
+    throw new ShapeError(
+      `layerNorm: weight ${fmtShape(gamma.shape)} and bias ${fmtShape(beta.shape)} must both have ${cols} elements to normalize ${fmtShape(x.shape)}`,
+    );
   }
   const rows = x.size / Math.max(cols, 1);
   const y = outUninit(x.shape);
@@ -88,7 +105,8 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
 /** Rows of `table` ([vocab, dim]) picked by i32 `ids` of any shape; out has shape [...ids.shape, dim]. */
 export function embedding(ids: Tensor, table: Tensor): Tensor {
   requireF32("embedding", table);
-  if (ids.dtype !== "i32") throw new ShapeError(`embedding: ids must be an i32 tensor, got f32 of shape ${fmtShape(ids.shape)}`);
+  if (ids.dtype !== "i32")
+    throw new ShapeError(`embedding: ids must be an i32 tensor, got f32 of shape ${fmtShape(ids.shape)}`);
   if (table.rank !== 2) throw new ShapeError(`embedding: table must be [vocab, dim], got ${fmtShape(table.shape)}`);
   const [vocab, dim] = table.shape;
   const y = outUninit([...ids.shape, dim]);
@@ -128,15 +146,20 @@ export interface CrossEntropyOptions {
 /** Softmax cross-entropy of logits [N, C] against i32 class targets [N], as torch.nn.functional.cross_entropy. */
 export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropyOptions = {}): Tensor {
   requireF32("crossEntropy", logits);
-  if (logits.rank !== 2) throw new ShapeError(`crossEntropy: logits must be [N, C], got ${fmtShape(logits.shape)}; reshape first`);
+  if (logits.rank !== 2)
+    throw new ShapeError(`crossEntropy: logits must be [N, C], got ${fmtShape(logits.shape)}; reshape first`);
   const [rows, classes] = logits.shape;
   if (targets.dtype !== "i32" || targets.size !== rows) {
-    throw new ShapeError(`crossEntropy: targets must be an i32 tensor of ${rows} elements for logits ${fmtShape(logits.shape)}, got ${targets.dtype}${fmtShape(targets.shape)}`);
+    throw new ShapeError(
+      `crossEntropy: targets must be an i32 tensor of ${rows} elements for logits ${fmtShape(logits.shape)}, got ${targets.dtype}${fmtShape(targets.shape)}`,
+    );
   }
   const smoothing = opts.labelSmoothing ?? 0;
-  if (!(smoothing >= 0 && smoothing < 1)) throw new ShapeError(`crossEntropy: labelSmoothing must be in [0, 1), got ${smoothing}`);
+  if (!(smoothing >= 0 && smoothing < 1))
+    throw new ShapeError(`crossEntropy: labelSmoothing must be in [0, 1), got ${smoothing}`);
   const weight = opts.weight ?? null;
-  if (weight && weight.size !== classes) throw new ShapeError(`crossEntropy: weight has ${weight.size} elements for ${classes} classes`);
+  if (weight && weight.size !== classes)
+    throw new ShapeError(`crossEntropy: weight has ${weight.size} elements for ${classes} classes`);
   const p = { rows, classes, ignoreIndex: opts.ignoreIndex ?? -100, smoothing };
   const w = weight ? weight.f32 : null;
   const losses = f32(rows);

@@ -1,6 +1,6 @@
 /** Reductions over one axis or all of them, and picking one element per row along an axis. */
 import { ShapeError, fmtShape } from "../../util/errors.js";
-import { backend, type F32 } from "../../backend/index.js";
+import { backend } from "../../backend/index.js";
 import { Tensor, record } from "../tensor.js";
 import { axisSizes, normAxis, sizeOf } from "../shape.js";
 import { f32, out, requireF32 } from "./common.js";
@@ -30,7 +30,14 @@ export function sum(x: Tensor, axis?: number, opts: ReduceOptions = {}): Tensor 
   return record("sum", y, [x], (g) => {
     // broadcast g back along the reduced axis
     const dx = f32(x.size);
-    backend().stridedCopy(g, { offset: 0, strides: [sizes.inner, 0, 1] }, dx, { offset: 0, strides: [sizes.dim * sizes.inner, sizes.inner, 1] }, [sizes.outer, sizes.dim, sizes.inner], false);
+    backend().stridedCopy(
+      g,
+      { offset: 0, strides: [sizes.inner, 0, 1] },
+      dx,
+      { offset: 0, strides: [sizes.dim * sizes.inner, sizes.inner, 1] },
+      [sizes.outer, sizes.dim, sizes.inner],
+      false,
+    );
     return [dx];
   });
 }
@@ -87,7 +94,10 @@ export function takeAlong(x: Tensor, axis: number, idx: Tensor): Tensor {
   requireF32("takeAlong", x);
   const ax = normAxis("takeAlong", axis, x.rank);
   const shape = reducedShape(x.shape, ax, false);
-  if (idx.dtype !== "i32" || idx.size !== sizeOf(shape)) throw new ShapeError(`takeAlong: index must be an i32 tensor of shape ${fmtShape(shape)}, got ${idx.dtype}${fmtShape(idx.shape)}`);
+  if (idx.dtype !== "i32" || idx.size !== sizeOf(shape))
+    throw new ShapeError(
+      `takeAlong: index must be an i32 tensor of shape ${fmtShape(shape)}, got ${idx.dtype}${fmtShape(idx.shape)}`,
+    );
   const sizes = axisSizes(x.shape, ax);
   const y = out(shape);
   backend().gatherAxis(x.f32, idx.i32, y.f32, sizes);

@@ -49,11 +49,16 @@ export function makeTokenizer(opts: TokenizeOptions = {}): (line: string) => str
   let re: RegExp;
   try {
     // "g" to find every word; "u" so \p{...} classes work and astral characters stay whole
-    re = src instanceof RegExp ? new RegExp(src.source, [...new Set(src.flags + "gu")].join("")) : new RegExp(src, "gu");
+    re =
+      src instanceof RegExp ? new RegExp(src.source, [...new Set(src.flags + "gu")].join("")) : new RegExp(src, "gu");
   } catch (e) {
     throw new ArgumentError(`word2vec: invalid token pattern ${JSON.stringify(String(src))} (${(e as Error).message})`);
   }
-  if (re.test("")) throw new ArgumentError(`word2vec: token pattern ${JSON.stringify(re.source)} matches the empty string`, "use + rather than * so a word has at least one character");
+  if (re.test(""))
+    throw new ArgumentError(
+      `word2vec: token pattern ${JSON.stringify(re.source)} matches the empty string`,
+      "use + rather than * so a word has at least one character",
+    );
   return (line) => {
     const s = lower ? line.toLowerCase() : line;
     re.lastIndex = 0;
@@ -68,7 +73,11 @@ export type SentenceMode = "line" | "paragraph";
  * Every sentence of every source, as arrays of words. "line": each line is a sentence (word2vec.c, gensim's
  * LineSentence). "paragraph": lines are joined until a blank line, for hard-wrapped text such as Project Gutenberg.
  */
-export async function* sentences(sources: readonly TextSource[], tokenize: (line: string) => string[], mode: SentenceMode): AsyncGenerator<string[]> {
+export async function* sentences(
+  sources: readonly TextSource[],
+  tokenize: (line: string) => string[],
+  mode: SentenceMode,
+): AsyncGenerator<string[]> {
   for (const src of sources) {
     let para: string[] = [];
     for await (const line of src.lines()) {

@@ -29,16 +29,27 @@ export interface FillReport {
 }
 
 /** Copies vectors into an existing Embedding's weight, row id ← vectors[vocab[id]]. */
-export function fillEmbedding(embedding: Embedding, vectors: WordVectors, vocab: readonly (string | null | undefined)[], opts: Omit<PretrainedEmbeddingOptions, "rng"> = {}): FillReport {
+export function fillEmbedding(
+  embedding: Embedding,
+  vectors: WordVectors,
+  vocab: readonly (string | null | undefined)[],
+  opts: Omit<PretrainedEmbeddingOptions, "rng"> = {},
+): FillReport {
   const D = vectors.dim;
   if (embedding.embeddingDim !== D) {
-    throw new ShapeError(`fillEmbedding: the embedding has ${embedding.embeddingDim} dims but the vectors have ${D}`, `build the model with an embedding dim of ${D}`);
+    throw new ShapeError(
+      `fillEmbedding: the embedding has ${embedding.embeddingDim} dims but the vectors have ${D}`,
+      `build the model with an embedding dim of ${D}`,
+    );
   }
   if (vocab.length !== embedding.numEmbeddings) {
-    throw new ShapeError(`fillEmbedding: the vocabulary has ${vocab.length} ids but the embedding has ${embedding.numEmbeddings} rows`);
+    throw new ShapeError(
+      `fillEmbedding: the vocabulary has ${vocab.length} ids but the embedding has ${embedding.numEmbeddings} rows`,
+    );
   }
   const pad = opts.paddingIdx;
-  if (pad !== undefined && !(Number.isInteger(pad) && pad >= 0 && pad < vocab.length)) throw new ArgumentError(`fillEmbedding: paddingIdx ${pad} is outside [0, ${vocab.length})`);
+  if (pad !== undefined && !(Number.isInteger(pad) && pad >= 0 && pad < vocab.length))
+    throw new ArgumentError(`fillEmbedding: paddingIdx ${pad} is outside [0, ${vocab.length})`);
   const w = embedding.weight.f32;
   const report: FillReport = { found: 0, missing: 0, missingWords: [] };
   vocab.forEach((word, id) => {
@@ -61,7 +72,11 @@ export function fillEmbedding(embedding: Embedding, vectors: WordVectors, vocab:
 }
 
 /** A new Embedding [vocab.length, vectors.dim] filled from the vectors (missing rows: N(0, 1), as nn.Embedding). */
-export function embeddingFromVectors(vectors: WordVectors, vocab: readonly (string | null | undefined)[], opts: PretrainedEmbeddingOptions = {}): { embedding: Embedding } & FillReport {
+export function embeddingFromVectors(
+  vectors: WordVectors,
+  vocab: readonly (string | null | undefined)[],
+  opts: PretrainedEmbeddingOptions = {},
+): { embedding: Embedding } & FillReport {
   if (vocab.length === 0) throw new ArgumentError("embeddingFromVectors: the vocabulary is empty");
   const embedding = new Embedding(vocab.length, vectors.dim, { paddingIdx: opts.paddingIdx, rng: opts.rng });
   return { embedding, ...fillEmbedding(embedding, vectors, vocab, opts) };

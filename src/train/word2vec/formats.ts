@@ -33,7 +33,8 @@ export interface LoadOptions {
 
 /** The shortest decimal that parses back to exactly this float32 (what repr() of a numpy float32 prints). */
 export function formatF32(x: number): string {
-  if (!Number.isFinite(x)) throw new ArgumentError(`cannot write ${x} in word vectors (did training diverge? try a smaller alpha)`);
+  if (!Number.isFinite(x))
+    throw new ArgumentError(`cannot write ${x} in word vectors (did training diverge? try a smaller alpha)`);
   // from 6 digits up: a shorter exact form (0.5) shows as 6 digits plus zeros (0.500000), which trimming removes
   for (let p = 6; p < 9; p++) {
     const s = x.toPrecision(p);
@@ -51,7 +52,11 @@ function trimZeros(s: string): string {
 
 function checkWords(wv: WordVectors, what: string, bad: RegExp, why: string): void {
   wv.words.forEach((w, i) => {
-    if (w === "" || bad.test(w)) throw new ArgumentError(`${what}: word ${i} (${JSON.stringify(w)}) is empty or contains ${why}`, "such a word cannot be stored in this format; rename or drop it");
+    if (w === "" || bad.test(w))
+      throw new ArgumentError(
+        `${what}: word ${i} (${JSON.stringify(w)}) is empty or contains ${why}`,
+        "such a word cannot be stored in this format; rename or drop it",
+      );
   });
 }
 
@@ -65,7 +70,10 @@ export function saveWord2VecText(path: string, wv: WordVectors): void {
       let line = wv.words[i]!;
       for (let d = 0; d < D; d++) line += " " + formatF32(wv.data[i * D + d]!);
       buf += line + "\n";
-      if (buf.length > 1 << 20) { write(buf); buf = ""; }
+      if (buf.length > 1 << 20) {
+        write(buf);
+        buf = "";
+      }
     }
     write(buf);
   });
@@ -87,17 +95,31 @@ export function saveWord2VecBinary(path: string, wv: WordVectors): void {
 }
 
 /** Writes `embeddings` (and `counts`) to path and the words to a vocab file in the same directory. */
-export function saveWordVectorsSafetensors(path: string, wv: WordVectors, opts: { vocabFile?: string; metadata?: Record<string, string> } = {}): void {
+export function saveWordVectorsSafetensors(
+  path: string,
+  wv: WordVectors,
+  opts: { vocabFile?: string; metadata?: Record<string, string> } = {},
+): void {
   const vocabFile = opts.vocabFile ?? VOCAB_FILE;
   checkWords(wv, `cannot write ${vocabFile}`, /[\r\n]/, "a line break");
   const tensors: Record<string, Tensor> = { embeddings: new Tensor(wv.data, [wv.size, wv.dim]) };
-  if (wv.counts) tensors.counts = new Tensor(Int32Array.from(wv.counts, (c) => Math.min(c, 2147483647)), [wv.size]);
+  if (wv.counts)
+    tensors.counts = new Tensor(
+      Int32Array.from(wv.counts, (c) => Math.min(c, 2147483647)),
+      [wv.size],
+    );
   writeFileAtomic(join(dirname(path), vocabFile), wv.words.join("\n") + "\n");
-  saveSafetensors(path, tensors, { metadata: { ...opts.metadata, vocab_file: vocabFile, vocab_size: String(wv.size), dim: String(wv.dim) } });
+  saveSafetensors(path, tensors, {
+    metadata: { ...opts.metadata, vocab_file: vocabFile, vocab_size: String(wv.size), dim: String(wv.dim) },
+  });
 }
 
 /** A vectors directory: vectors.txt, vectors.safetensors + vocab.txt, and vectors.bin if asked for. */
-export function saveWordVectors(dir: string, wv: WordVectors, opts: { binary?: boolean; metadata?: Record<string, string> } = {}): string[] {
+export function saveWordVectors(
+  dir: string,
+  wv: WordVectors,
+  opts: { binary?: boolean; metadata?: Record<string, string> } = {},
+): string[] {
   mkdirSync(dir, { recursive: true });
   saveWord2VecText(join(dir, VECTORS_TEXT), wv);
   saveWordVectorsSafetensors(join(dir, VECTORS_SAFETENSORS), wv, { metadata: opts.metadata });
@@ -113,7 +135,8 @@ export function saveWordVectors(dir: string, wv: WordVectors, opts: { binary?: b
 
 function checkLimit(limit: number | undefined): number {
   if (limit === undefined) return Infinity;
-  if (!Number.isInteger(limit) || limit < 1) throw new ArgumentError(`word vectors: limit must be a positive integer, got ${limit}`);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new ArgumentError(`word vectors: limit must be a positive integer, got ${limit}`);
   return limit;
 }
 
@@ -132,7 +155,12 @@ export async function loadWord2VecText(path: string, opts: LoadOptions = {}): Pr
   let dim = 0;
   let rows = 0;
   for await (const { line, text, invalidUtf8 } of readLines(path)) {
-    if (invalidUtf8 !== undefined) throw new DataError(`invalid UTF-8 at byte ${invalidUtf8 + 1}`, { file: path, line }, "word2vec text files are UTF-8");
+    if (invalidUtf8 !== undefined)
+      throw new DataError(
+        `invalid UTF-8 at byte ${invalidUtf8 + 1}`,
+        { file: path, line },
+        "word2vec text files are UTF-8",
+      );
     const body = text.replace(/\s+$/u, ""); // word2vec.c ends each line with a space
     if (line === 1) {
       header = parseHeader(body);
@@ -150,11 +178,21 @@ export async function loadWord2VecText(path: string, opts: LoadOptions = {}): Pr
     }
     const parts = body.split(" ");
     if (dim === 0) dim = parts.length - 1; // header-less: the first row decides
-    if (dim === 0) throw new DataError(`expected a word and its numbers, found only ${JSON.stringify(body.slice(0, 40))}`, { file: path, line }, "is this a word2vec text file?");
+    if (dim === 0)
+      throw new DataError(
+        `expected a word and its numbers, found only ${JSON.stringify(body.slice(0, 40))}`,
+        { file: path, line },
+        "is this a word2vec text file?",
+      );
     if (parts.length !== dim + 1) {
-      throw new DataError(`expected a word and ${dim} numbers, found ${parts.length} space-separated fields`, { file: path, line }, "is this really a word2vec text file (or a binary one: use a .bin name)?");
+      throw new DataError(
+        `expected a word and ${dim} numbers, found ${parts.length} space-separated fields`,
+        { file: path, line },
+        "is this really a word2vec text file (or a binary one: use a .bin name)?",
+      );
     }
-    if (header && rows >= header.count) throw new DataError(`more vectors than the ${header.count} the header announces`, { file: path, line });
+    if (header && rows >= header.count)
+      throw new DataError(`more vectors than the ${header.count} the header announces`, { file: path, line });
     if ((rows + 1) * dim > data.length) {
       const grown = new Float32Array(Math.max(1024 * dim, data.length * 2));
       grown.set(data);
@@ -162,14 +200,22 @@ export async function loadWord2VecText(path: string, opts: LoadOptions = {}): Pr
     }
     for (let d = 0; d < dim; d++) {
       const v = Number(parts[d + 1]);
-      if (!Number.isFinite(v) || parts[d + 1] === "") throw new DataError(`value ${d + 1} of "${parts[0]}" is ${JSON.stringify(parts[d + 1])}, not a finite number`, { file: path, line });
+      if (!Number.isFinite(v) || parts[d + 1] === "")
+        throw new DataError(`value ${d + 1} of "${parts[0]}" is ${JSON.stringify(parts[d + 1])}, not a finite number`, {
+          file: path,
+          line,
+        });
       data[rows * dim + d] = v;
     }
     words.push(parts[0]!);
     rows++;
   }
   if (header && rows < Math.min(header.count, limit)) {
-    throw new DataError(`the header announces ${header.count} vectors but the file holds ${rows}`, { file: path }, "the file is truncated, or its count is wrong");
+    throw new DataError(
+      `the header announces ${header.count} vectors but the file holds ${rows}`,
+      { file: path },
+      "the file is truncated, or its count is wrong",
+    );
   }
   if (rows === 0) throw new DataError("no vectors in the file", { file: path });
   return fromRows(words, data.subarray(0, rows * dim).slice(), dim, path);
@@ -183,7 +229,12 @@ export function loadWord2VecBinary(path: string, opts: LoadOptions = {}): WordVe
   try {
     const headerText = r.until(0x0a, 100).toString("utf8");
     const header = parseHeader(headerText);
-    if (!header || header.dim === 0) throw new DataError(`first line ${JSON.stringify(headerText.slice(0, 40))} is not a "<count> <dim>" header`, { file: path, line: 1 }, "is this a word2vec binary file?");
+    if (!header || header.dim === 0)
+      throw new DataError(
+        `first line ${JSON.stringify(headerText.slice(0, 40))} is not a "<count> <dim>" header`,
+        { file: path, line: 1 },
+        "is this a word2vec binary file?",
+      );
     const { count, dim } = header;
     const n = Math.min(count, limit);
     const words: string[] = [];
@@ -207,20 +258,35 @@ export function loadWordVectorsSafetensors(path: string, opts: LoadOptions = {})
   const f = SafetensorsFile.open(path);
   let emb: Tensor, counts: Tensor | null;
   try {
-    if (!f.info("embeddings")) throw new FormatError(`${path}: no tensor named "embeddings"`, `it holds ${f.names.map((s) => JSON.stringify(s)).join(", ") || "no tensors"}`);
+    if (!f.info("embeddings"))
+      throw new FormatError(
+        `${path}: no tensor named "embeddings"`,
+        `it holds ${f.names.map((s) => JSON.stringify(s)).join(", ") || "no tensors"}`,
+      );
     emb = f.get("embeddings");
     counts = f.info("counts") ? f.get("counts") : null;
   } finally {
     f.close();
   }
-  if (emb.rank !== 2 || emb.dtype !== "f32") throw new FormatError(`${path}: "embeddings" must be a [vocab, dim] float matrix, got ${emb.dtype} [${emb.shape.join(", ")}]`);
+  if (emb.rank !== 2 || emb.dtype !== "f32")
+    throw new FormatError(
+      `${path}: "embeddings" must be a [vocab, dim] float matrix, got ${emb.dtype} [${emb.shape.join(", ")}]`,
+    );
   const [V, D] = emb.shape as [number, number];
   const vocabPath = join(dirname(path), f.metadata.vocab_file ?? VOCAB_FILE);
-  if (!existsSync(vocabPath)) throw new FormatError(`${path}: vocabulary file ${vocabPath} is missing`, "the words of the rows live in a vocab.txt beside the safetensors file, one per line");
+  if (!existsSync(vocabPath))
+    throw new FormatError(
+      `${path}: vocabulary file ${vocabPath} is missing`,
+      "the words of the rows live in a vocab.txt beside the safetensors file, one per line",
+    );
   const lines = readFileSync(vocabPath, "utf8").split("\n");
   if (lines[lines.length - 1] === "") lines.pop();
   const words = lines.map((l) => (l.endsWith("\r") ? l.slice(0, -1) : l));
-  if (words.length !== V) throw new FormatError(`${vocabPath} has ${words.length} words but ${path} has ${V} rows`, "the two files must come from the same save");
+  if (words.length !== V)
+    throw new FormatError(
+      `${vocabPath} has ${words.length} words but ${path} has ${V} rows`,
+      "the two files must come from the same save",
+    );
   const n = Math.min(V, limit);
   const c = counts && counts.size === V ? Float64Array.from(counts.data.subarray(0, n)) : null;
   return new WordVectors(words.slice(0, n), emb.f32.slice(0, n * D), D, c);
@@ -230,18 +296,27 @@ export function loadWordVectorsSafetensors(path: string, opts: LoadOptions = {})
  * Loads vectors from a file or a directory written by saveWordVectors. A directory prefers vectors.safetensors,
  * then vectors.txt, then vectors.bin; a file is read by its extension (.safetensors, .bin, anything else as text).
  */
-export async function loadWordVectors(path: string, opts: LoadOptions & { binary?: boolean } = {}): Promise<WordVectors> {
+export async function loadWordVectors(
+  path: string,
+  opts: LoadOptions & { binary?: boolean } = {},
+): Promise<WordVectors> {
   let st;
   try {
     st = statSync(path);
   } catch {
-    throw new ArgumentError(`word vectors: ${path} does not exist`, "pass the directory written by `graft word2vec train --out DIR`, or a .txt/.bin/.safetensors vectors file");
+    throw new ArgumentError(
+      `word vectors: ${path} does not exist`,
+      "pass the directory written by `graft word2vec train --out DIR`, or a .txt/.bin/.safetensors vectors file",
+    );
   }
   if (st.isDirectory()) {
     for (const name of [VECTORS_SAFETENSORS, VECTORS_TEXT, VECTORS_BINARY]) {
       if (existsSync(join(path, name))) return loadWordVectors(join(path, name), opts);
     }
-    throw new ArgumentError(`word vectors: ${path} holds none of ${VECTORS_SAFETENSORS}, ${VECTORS_TEXT}, ${VECTORS_BINARY}`, "is this the directory given to `graft word2vec train --out`?");
+    throw new ArgumentError(
+      `word vectors: ${path} holds none of ${VECTORS_SAFETENSORS}, ${VECTORS_TEXT}, ${VECTORS_BINARY}`,
+      "is this the directory given to `graft word2vec train --out`?",
+    );
   }
   const ext = extname(path).toLowerCase();
   if (ext === ".safetensors") return loadWordVectorsSafetensors(path, opts);
@@ -254,7 +329,8 @@ function fromRows(words: string[], data: Float32Array, dim: number, path: string
   const seen = new Map<string, number>();
   words.forEach((w, i) => {
     const j = seen.get(w);
-    if (j !== undefined) throw new DataError(`word ${JSON.stringify(w)} appears twice (vectors ${j + 1} and ${i + 1})`, { file: path });
+    if (j !== undefined)
+      throw new DataError(`word ${JSON.stringify(w)} appears twice (vectors ${j + 1} and ${i + 1})`, { file: path });
     seen.set(w, i);
   });
   return new WordVectors(words, data, dim);
@@ -304,14 +380,29 @@ class ChunkReader {
         this.start = at + 1;
         return out;
       }
-      if (have <= scanned) throw new DataError(`file ends inside ${what}`, { file: this.path }, "the file is truncated, or its header count is wrong");
+      if (have <= scanned)
+        throw new DataError(
+          `file ends inside ${what}`,
+          { file: this.path },
+          "the file is truncated, or its header count is wrong",
+        );
       scanned = have;
-      if (scanned > max) throw new DataError(`no ${byte === 0x20 ? "space" : "newline"} within ${max} bytes while reading ${what}`, { file: this.path }, "is this a word2vec binary file?");
+      if (scanned > max)
+        throw new DataError(
+          `no ${byte === 0x20 ? "space" : "newline"} within ${max} bytes while reading ${what}`,
+          { file: this.path },
+          "is this a word2vec binary file?",
+        );
     }
   }
 
   exact(n: number, what: string): Buffer {
-    if (this.fill(n) < n) throw new DataError(`file ends inside ${what}`, { file: this.path }, "the file is truncated, or its header count is wrong");
+    if (this.fill(n) < n)
+      throw new DataError(
+        `file ends inside ${what}`,
+        { file: this.path },
+        "the file is truncated, or its header count is wrong",
+      );
     const out = this.buf.subarray(this.start, this.start + n);
     this.start += n;
     return out;

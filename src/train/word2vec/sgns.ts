@@ -50,7 +50,8 @@ export class SgnsState {
       const word = sen[pos];
       // dynamic window: a reduced window 1..window, so near words are trained on more often than far ones
       const b = rng.nextU32() % window;
-      const lo = Math.max(0, pos - window + b), hi = Math.min(n - 1, pos + window - b);
+      const lo = Math.max(0, pos - window + b),
+        hi = Math.min(n - 1, pos + window - b);
       for (let c = lo; c <= hi; c++) {
         if (c === pos) continue;
         const l1 = sen[c] * D;
@@ -83,7 +84,8 @@ export class SgnsState {
     for (let pos = 0; pos < n; pos++) {
       const word = sen[pos];
       const b = rng.nextU32() % window;
-      const lo = Math.max(0, pos - window + b), hi = Math.min(n - 1, pos + window - b);
+      const lo = Math.max(0, pos - window + b),
+        hi = Math.min(n - 1, pos + window - b);
       if (hi === lo) continue; // a one-word sentence has no context
       neu1.fill(0);
       for (let c = lo; c <= hi; c++) {
@@ -123,7 +125,11 @@ export class SgnsState {
 
 /** a[i..i+n) · b[j..j+n) with four partial sums, so the adds do not wait on each other (~3× faster in V8). */
 function dot(a: Float32Array, i: number, b: Float32Array, j: number, n: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, k = 0;
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0,
+    k = 0;
   for (; k + 3 < n; k += 4) {
     s0 += a[i + k] * b[j + k];
     s1 += a[i + k + 1] * b[j + k + 1];

@@ -22,18 +22,25 @@ export class WordVectors {
   private unit: Float32Array | null = null;
 
   constructor(words: readonly string[], data: Float32Array, dim: number, counts: Float64Array | null = null) {
-    if (!Number.isInteger(dim) || dim <= 0) throw new ArgumentError(`WordVectors: dim must be a positive integer, got ${dim}`);
+    if (!Number.isInteger(dim) || dim <= 0)
+      throw new ArgumentError(`WordVectors: dim must be a positive integer, got ${dim}`);
     if (data.length !== words.length * dim) {
-      throw new ShapeError(`WordVectors: ${words.length} words × ${dim} dims needs ${words.length * dim} values, got ${data.length}`);
+      throw new ShapeError(
+        `WordVectors: ${words.length} words × ${dim} dims needs ${words.length * dim} values, got ${data.length}`,
+      );
     }
-    if (counts && counts.length !== words.length) throw new ShapeError(`WordVectors: ${counts.length} counts for ${words.length} words`);
+    if (counts && counts.length !== words.length)
+      throw new ShapeError(`WordVectors: ${counts.length} counts for ${words.length} words`);
     this.words = words;
     this.dim = dim;
     this.data = data;
     this.counts = counts;
     this.index = new Map();
     words.forEach((w, i) => {
-      if (this.index.has(w)) throw new ArgumentError(`WordVectors: word ${JSON.stringify(w)} appears twice (rows ${this.index.get(w)} and ${i})`);
+      if (this.index.has(w))
+        throw new ArgumentError(
+          `WordVectors: word ${JSON.stringify(w)} appears twice (rows ${this.index.get(w)} and ${i})`,
+        );
       this.index.set(w, i);
     });
   }
@@ -59,8 +66,10 @@ export class WordVectors {
 
   /** Cosine similarity of two words. */
   similarity(a: string, b: string): number {
-    const u = this.unitRows(), D = this.dim;
-    const i = this.require(a) * D, j = this.require(b) * D;
+    const u = this.unitRows(),
+      D = this.dim;
+    const i = this.require(a) * D,
+      j = this.require(b) * D;
     let s = 0;
     for (let k = 0; k < D; k++) s += u[i + k]! * u[j + k]!;
     return s;
@@ -69,7 +78,8 @@ export class WordVectors {
   /** The k words most similar to a word (itself excluded) or to a vector. */
   nearest(query: string | Float32Array, k = 10): Neighbor[] {
     if (typeof query === "string") return this.mostSimilar([query], [], k);
-    if (query.length !== this.dim) throw new ShapeError(`WordVectors.nearest: query has ${query.length} dims, the vectors have ${this.dim}`);
+    if (query.length !== this.dim)
+      throw new ShapeError(`WordVectors.nearest: query has ${query.length} dims, the vectors have ${this.dim}`);
     return this.topK(unitCopy(query), k, new Set());
   }
 
@@ -84,11 +94,16 @@ export class WordVectors {
    */
   mostSimilar(positive: readonly string[], negative: readonly string[] = [], k = 10): Neighbor[] {
     if (!Number.isInteger(k) || k < 1) throw new ArgumentError(`word vectors: k must be a positive integer, got ${k}`);
-    if (positive.length + negative.length === 0) throw new ArgumentError("word vectors: most_similar needs at least one word");
-    const u = this.unitRows(), D = this.dim;
+    if (positive.length + negative.length === 0)
+      throw new ArgumentError("word vectors: most_similar needs at least one word");
+    const u = this.unitRows(),
+      D = this.dim;
     const q = new Float32Array(D);
     const exclude = new Set<number>();
-    for (const [words, sign] of [[positive, 1], [negative, -1]] as const) {
+    for (const [words, sign] of [
+      [positive, 1],
+      [negative, -1],
+    ] as const) {
       for (const w of words) {
         const i = this.require(w);
         exclude.add(i);
@@ -99,7 +114,9 @@ export class WordVectors {
   }
 
   private topK(q: Float32Array, k: number, exclude: Set<number>): Neighbor[] {
-    const u = this.unitRows(), D = this.dim, V = this.size;
+    const u = this.unitRows(),
+      D = this.dim,
+      V = this.size;
     const n = Math.min(k, V - exclude.size);
     // a sorted top list (k is small next to V): scores descending, ties by row
     const best: { i: number; s: number }[] = [];
@@ -119,7 +136,8 @@ export class WordVectors {
 
   private unitRows(): Float32Array {
     if (this.unit) return this.unit;
-    const D = this.dim, u = new Float32Array(this.data.length);
+    const D = this.dim,
+      u = new Float32Array(this.data.length);
     for (let o = 0; o < u.length; o += D) {
       let ss = 0;
       for (let d = 0; d < D; d++) ss += this.data[o + d]! * this.data[o + d]!;
@@ -133,9 +151,13 @@ export class WordVectors {
     const i = this.index.get(word);
     if (i !== undefined) return i;
     const lower = word.toLowerCase();
-    const hint = lower !== word && this.index.has(lower)
-      ? `"${lower}" is in the vocabulary (the vectors were trained on lowercased text)`
-      : `the vocabulary has ${this.size} words, e.g. ${this.words.slice(0, 5).map((w) => JSON.stringify(w)).join(", ")}; rarer words may have been cut by the minimum count`;
+    const hint =
+      lower !== word && this.index.has(lower)
+        ? `"${lower}" is in the vocabulary (the vectors were trained on lowercased text)`
+        : `the vocabulary has ${this.size} words, e.g. ${this.words
+            .slice(0, 5)
+            .map((w) => JSON.stringify(w))
+            .join(", ")}; rarer words may have been cut by the minimum count`;
     throw new ArgumentError(`word vectors: unknown word ${JSON.stringify(word)}`, hint);
   }
 }

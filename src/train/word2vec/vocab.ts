@@ -52,14 +52,22 @@ export class VocabCounter {
   }
 
   finish(minCount: number): Vocab {
-    if (!Number.isInteger(minCount) || minCount < 1) throw new ArgumentError(`word2vec: minCount must be an integer ≥ 1, got ${minCount}`);
+    if (!Number.isInteger(minCount) || minCount < 1)
+      throw new ArgumentError(`word2vec: minCount must be an integer ≥ 1, got ${minCount}`);
     // Map iteration is insertion order, i.e. first appearance; Array.prototype.sort is stable.
     const kept = [...this.counts].filter(([, n]) => n >= minCount).sort((a, b) => b[1] - a[1]);
     const words = kept.map(([w]) => w);
     const counts = Float64Array.from(kept, ([, n]) => n);
     let total = 0;
     for (const n of counts) total += n;
-    return { words, counts, index: new Map(words.map((w, i) => [w, i])), totalWords: total, corpusWords: this.corpusWords, distinctWords: this.counts.size };
+    return {
+      words,
+      counts,
+      index: new Map(words.map((w, i) => [w, i])),
+      totalWords: total,
+      corpusWords: this.corpusWords,
+      distinctWords: this.counts.size,
+    };
   }
 
   /** The most frequent word and its count (for messages when nothing reaches minCount). */
@@ -100,23 +108,32 @@ export class AliasSampler {
     const w = new Float64Array(n);
     let sum = 0;
     for (let i = 0; i < n; i++) sum += w[i] = Math.pow(counts[i]!, power);
-    if (!(sum > 0) || !Number.isFinite(sum)) throw new ArgumentError("AliasSampler: counts must be positive and finite");
+    if (!(sum > 0) || !Number.isFinite(sum))
+      throw new ArgumentError("AliasSampler: counts must be positive and finite");
     this.prob = new Float64Array(n);
     this.alias = new Int32Array(n);
     // Vose's construction: scaled weights below 1 are topped up from one above 1.
     const scaled = w.map((x) => (x * n) / sum);
-    const small: number[] = [], large: number[] = [];
+    const small: number[] = [],
+      large: number[] = [];
     for (let i = n - 1; i >= 0; i--) (scaled[i]! < 1 ? small : large).push(i);
     while (small.length > 0 && large.length > 0) {
-      const s = small.pop()!, l = large.pop()!;
+      const s = small.pop()!,
+        l = large.pop()!;
       this.prob[s] = scaled[s]!;
       this.alias[s] = l;
       scaled[l] = scaled[l]! + scaled[s]! - 1;
       (scaled[l]! < 1 ? small : large).push(l);
     }
     // What remains is 1 up to rounding.
-    for (const i of large) { this.prob[i] = 1; this.alias[i] = i; }
-    for (const i of small) { this.prob[i] = 1; this.alias[i] = i; }
+    for (const i of large) {
+      this.prob[i] = 1;
+      this.alias[i] = i;
+    }
+    for (const i of small) {
+      this.prob[i] = 1;
+      this.alias[i] = i;
+    }
   }
 
   /** One id, given u uniform in [0, 1): the integer part picks a column, the fraction decides column or alias. */

@@ -36,10 +36,11 @@ process.on("message", (raw) => {
       try {
         const objective = await objectiveFor(m.objective);
         outcome = await runObjective(objective, spec, {
-          report: (step, value) => new Promise<boolean>((resolve) => {
-            pending.set(`${spec.number}:${step}`, resolve);
-            send({ type: "report", number: spec.number, step, value });
-          }),
+          report: (step, value) =>
+            new Promise<boolean>((resolve) => {
+              pending.set(`${spec.number}:${step}`, resolve);
+              send({ type: "report", number: spec.number, step, value });
+            }),
           attr: (key, value) => send({ type: "attr", number: spec.number, key, value }),
         });
       } catch (e) {

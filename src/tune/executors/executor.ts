@@ -23,5 +23,10 @@ export interface Executor {
 }
 
 export function isExecutor(x: unknown): x is Executor {
-  return typeof x === "object" && x !== null && typeof (x as Executor).run === "function" && typeof (x as Executor).slots === "number";
+  return (
+    typeof x === "object" &&
+    x !== null &&
+    typeof (x as Executor).run === "function" &&
+    typeof (x as Executor).slots === "number"
+  );
 }

@@ -13,19 +13,27 @@ export class InlineExecutor implements Executor {
   readonly slots: number;
   readonly threadsPerTrial: number;
 
-  constructor(private readonly objective: Objective, opts: { concurrency?: number; threads?: number } = {}) {
+  constructor(
+    private readonly objective: Objective,
+    opts: { concurrency?: number; threads?: number } = {},
+  ) {
     this.slots = opts.concurrency ?? 1;
     // trials share this process, and with it the backend's thread pool
     this.threadsPerTrial = opts.threads ?? threadCount();
     if (typeof objective !== "function") throw new ArgumentError("the inline executor needs an objective function");
-    if (!Number.isInteger(this.slots) || this.slots < 1) throw new ArgumentError(`inline executor: concurrency must be a positive integer, got ${opts.concurrency}`);
+    if (!Number.isInteger(this.slots) || this.slots < 1)
+      throw new ArgumentError(`inline executor: concurrency must be a positive integer, got ${opts.concurrency}`);
   }
 
   run(spec: TrialSpec, hooks: TrialHooks): Promise<TrialOutcome> {
-    return runObjective(this.objective, { ...spec, threads: this.threadsPerTrial }, {
-      report: (step, value) => hooks.report(step, value, spec.attempt),
-      attr: (key, value) => hooks.attr(key, value),
-    });
+    return runObjective(
+      this.objective,
+      { ...spec, threads: this.threadsPerTrial },
+      {
+        report: (step, value) => hooks.report(step, value, spec.attempt),
+        attr: (key, value) => hooks.attr(key, value),
+      },
+    );
   }
 
   async close(): Promise<void> {}

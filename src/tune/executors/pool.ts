@@ -32,9 +32,14 @@ export class PoolExecutor implements Executor {
   private readonly all = new Set<TrialProcess>();
   private readonly objective: ObjectiveRef;
 
-  constructor(objective: ObjectiveRef, private readonly opts: PoolOptions) {
-    if (!Number.isInteger(opts.parallel) || opts.parallel < 1) throw new ArgumentError(`--parallel must be a positive integer, got ${opts.parallel}`);
-    if (opts.timeoutSeconds !== undefined && !(opts.timeoutSeconds > 0)) throw new ArgumentError(`the trial timeout must be positive, got ${opts.timeoutSeconds}`);
+  constructor(
+    objective: ObjectiveRef,
+    private readonly opts: PoolOptions,
+  ) {
+    if (!Number.isInteger(opts.parallel) || opts.parallel < 1)
+      throw new ArgumentError(`--parallel must be a positive integer, got ${opts.parallel}`);
+    if (opts.timeoutSeconds !== undefined && !(opts.timeoutSeconds > 0))
+      throw new ArgumentError(`the trial timeout must be positive, got ${opts.timeoutSeconds}`);
     this.slots = opts.parallel;
     this.threadsPerTrial = opts.threadsPerTrial ?? threadBudget(opts.parallel);
     this.objective = normalizeRef(objective);
@@ -56,7 +61,12 @@ export class PoolExecutor implements Executor {
     const proc = this.acquire();
     hooks.started?.(spec.attempt, `pool:${proc.pid}`);
     const timeoutMs = this.opts.timeoutSeconds !== undefined ? this.opts.timeoutSeconds * 1000 : undefined;
-    const r = await proc.run(spec, this.objective, { report: (step, value) => hooks.report(step, value, spec.attempt), attr: hooks.attr }, timeoutMs);
+    const r = await proc.run(
+      spec,
+      this.objective,
+      { report: (step, value) => hooks.report(step, value, spec.attempt), attr: hooks.attr },
+      timeoutMs,
+    );
     if (proc.alive) this.idle.push(proc);
     else this.all.delete(proc);
     return r.kind === "outcome" ? r.outcome : { state: "failed", error: r.error };

@@ -37,7 +37,8 @@ export interface RunningWorker {
 
 export async function startRedisWorker(opts: RedisWorkerOptions): Promise<RunningWorker> {
   const concurrency = opts.concurrency ?? 1;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new ArgumentError(`--concurrency must be a positive integer, got ${opts.concurrency}`);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new ArgumentError(`--concurrency must be a positive integer, got ${opts.concurrency}`);
   const threads = opts.threadsPerTrial ?? threadBudget(concurrency);
   const queueName = opts.queue ?? DEFAULT_QUEUE;
   const name = `${hostname()}:${process.pid}`;
@@ -46,15 +47,19 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<Runnin
   const all = new Set<TrialProcess>();
 
   const { Worker, UnrecoverableError } = await import("bullmq");
-  const worker: BullWorker<TrialJob, TrialOutcome> = new Worker<TrialJob, TrialOutcome>(queueName, (job) => processJob(job), {
-    connection: { url: opts.url, maxRetriesPerRequest: null },
-    concurrency,
-    name,
-    lockDuration: opts.lockDurationMs ?? 30000,
-    stalledInterval: opts.stalledIntervalMs ?? 30000,
-    maxStalledCount: opts.maxStalledCount ?? 1,
-    autorun: false,
-  });
+  const worker: BullWorker<TrialJob, TrialOutcome> = new Worker<TrialJob, TrialOutcome>(
+    queueName,
+    (job) => processJob(job),
+    {
+      connection: { url: opts.url, maxRetriesPerRequest: null },
+      concurrency,
+      name,
+      lockDuration: opts.lockDurationMs ?? 30000,
+      stalledInterval: opts.stalledIntervalMs ?? 30000,
+      maxStalledCount: opts.maxStalledCount ?? 1,
+      autorun: false,
+    },
+  );
   worker.on("error", (e) => log(`worker error: ${e.message}`));
 
   async function processJob(job: Job<TrialJob, TrialOutcome>): Promise<TrialOutcome> {
@@ -66,25 +71,36 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<Runnin
     defineScripts(client);
     const blocking = client.duplicate();
     let proc = idle.pop();
-    while (proc && !proc.alive) { all.delete(proc); proc = idle.pop(); }
-    if (!proc) { proc = new TrialProcess(threads); all.add(proc); }
+    while (proc && !proc.alive) {
+      all.delete(proc);
+      proc = idle.pop();
+    }
+    if (!proc) {
+      proc = new TrialProcess(threads);
+      all.add(proc);
+    }
     const push = (r: WireReport) => client.runCommand("graftPush", [data.reportsKey, JSON.stringify(r)]);
     const dk = decisionKey(queueName, data.study, number, attempt);
     const timeoutS = (opts.decisionTimeoutMs ?? 10000) / 1000;
     try {
-      const r = await proc.run({ ...data.spec, attempt }, data.objective, {
-        report: async (step, value) => {
-          await push({ kind: "report", number, attempt, step, value });
-          for (;;) {
-            const got = await blocking.bzpopmin(dk, timeoutS);
-            if (!got) return false;
-            const d = JSON.parse(got[1]) as { step: number; prune: boolean };
-            if (d.step === step) return d.prune;
-            // an answer to an earlier report that timed out: skip it
-          }
+      const r = await proc.run(
+        { ...data.spec, attempt },
+        data.objective,
+        {
+          report: async (step, value) => {
+            await push({ kind: "report", number, attempt, step, value });
+            for (;;) {
+              const got = await blocking.bzpopmin(dk, timeoutS);
+              if (!got) return false;
+              const d = JSON.parse(got[1]) as { step: number; prune: boolean };
+              if (d.step === step) return d.prune;
+              // an answer to an earlier report that timed out: skip it
+            }
+          },
+          attr: (key, value) => void push({ kind: "attr", number, attempt, key, value }),
         },
-        attr: (key, value) => void push({ kind: "attr", number, attempt, key, value }),
-      }, data.timeoutSeconds ? data.timeoutSeconds * 1000 : undefined);
+        data.timeoutSeconds ? data.timeoutSeconds * 1000 : undefined,
+      );
       if (r.kind === "outcome") {
         log(`trial ${number}: ${r.outcome.state}`);
         return r.outcome;
@@ -100,10 +116,16 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<Runnin
   }
 
   void worker.run();
-  const ready = await Promise.race([worker.waitUntilReady().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 10000).unref())]);
+  const ready = await Promise.race([
+    worker.waitUntilReady().then(() => true),
+    new Promise<false>((r) => setTimeout(() => r(false), 10000).unref()),
+  ]);
   if (!ready) {
     void worker.close(true).catch(() => {});
-    throw new GraftError(`cannot reach Redis at ${opts.url} (no answer in 10 s)`, "start redis-server, or check the --redis URL (redis://host:port)");
+    throw new GraftError(
+      `cannot reach Redis at ${opts.url} (no answer in 10 s)`,
+      "start redis-server, or check the --redis URL (redis://host:port)",
+    );
   }
   return {
     name,

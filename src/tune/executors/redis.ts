@@ -47,7 +47,10 @@ const SCRIPTS: Record<string, { numberOfKeys: number; lua: string }> = {
     numberOfKeys: 1,
     lua: "local out = {} for i = 1, tonumber(ARGV[1]) do local v = redis.call('LPOP', KEYS[1]) if not v then break end out[i] = v end return out",
   },
-  graftDecide: { numberOfKeys: 1, lua: "redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2]) redis.call('EXPIRE', KEYS[1], 3600) return 1" },
+  graftDecide: {
+    numberOfKeys: 1,
+    lua: "redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2]) redis.call('EXPIRE', KEYS[1], 3600) return 1",
+  },
 };
 
 const defined = new WeakSet<IRedisClient>();
@@ -105,18 +108,27 @@ export class RedisExecutor implements Executor {
   private closed = false;
   private readonly queueName: string;
 
-  private constructor(private readonly queue: Queue, private readonly client: IRedisClient, private readonly objective: ObjectiveRef, private readonly opts: RedisExecutorOptions) {
+  private constructor(
+    private readonly queue: Queue,
+    private readonly client: IRedisClient,
+    private readonly objective: ObjectiveRef,
+    private readonly opts: RedisExecutorOptions,
+  ) {
     this.slots = opts.slots ?? 4;
     this.queueName = opts.queue ?? DEFAULT_QUEUE;
   }
 
   static async connect(objective: ObjectiveRef, opts: RedisExecutorOptions): Promise<RedisExecutor> {
     const slots = opts.slots ?? 4;
-    if (!Number.isInteger(slots) || slots < 1) throw new ArgumentError(`the number of trials in flight must be a positive integer, got ${slots}`);
+    if (!Number.isInteger(slots) || slots < 1)
+      throw new ArgumentError(`the number of trials in flight must be a positive integer, got ${slots}`);
     const retries = opts.retries ?? 1;
-    if (!Number.isInteger(retries) || retries < 0) throw new ArgumentError(`retries must be a non-negative integer, got ${retries}`);
+    if (!Number.isInteger(retries) || retries < 0)
+      throw new ArgumentError(`retries must be a non-negative integer, got ${retries}`);
     const { Queue } = await import("bullmq");
-    const queue = new Queue(opts.queue ?? DEFAULT_QUEUE, { connection: { url: opts.url, maxRetriesPerRequest: null, enableOfflineQueue: true } });
+    const queue = new Queue(opts.queue ?? DEFAULT_QUEUE, {
+      connection: { url: opts.url, maxRetriesPerRequest: null, enableOfflineQueue: true },
+    });
     queue.on("error", () => {}); // connection errors surface through the commands below
     try {
       const client = await withTimeout(queue.client, opts.connectTimeoutMs ?? 10000, opts.url);
@@ -134,10 +146,19 @@ export class RedisExecutor implements Executor {
     let job = (await this.queue.getJob(id)) as Job<TrialJob> | undefined;
     if (!job) {
       const data: TrialJob = {
-        study: this.opts.studyId, spec, objective: this.objective, timeoutSeconds: this.opts.timeoutSeconds ?? null,
+        study: this.opts.studyId,
+        spec,
+        objective: this.objective,
+        timeoutSeconds: this.opts.timeoutSeconds ?? null,
         reportsKey: reportsKey(this.queueName, this.opts.studyId),
       };
-      job = (await this.queue.add("trial", data, { jobId: id, attempts: 1 + (this.opts.retries ?? 1), backoff: { type: "fixed", delay: 1000 }, removeOnComplete: false, removeOnFail: false })) as Job<TrialJob>;
+      job = (await this.queue.add("trial", data, {
+        jobId: id,
+        attempts: 1 + (this.opts.retries ?? 1),
+        backoff: { type: "fixed", delay: 1000 },
+        removeOnComplete: false,
+        removeOnFail: false,
+      })) as Job<TrialJob>;
     }
     const offset = spec.attempt - job.data.spec.attempt;
     return new Promise<TrialOutcome>((resolve) => {
@@ -197,7 +218,11 @@ export class RedisExecutor implements Executor {
     // the state first, then the job: a job read after it completed carries its return value
     const state = await this.queue.getJobState(id);
     const job = (await this.queue.getJob(id)) as Job<TrialJob> | undefined;
-    if (!job || state === "unknown") return { state: "failed", error: `the job of trial ${number} disappeared from the queue "${this.queueName}" (was it cleaned or obliterated?)` };
+    if (!job || state === "unknown")
+      return {
+        state: "failed",
+        error: `the job of trial ${number} disappeared from the queue "${this.queueName}" (was it cleaned or obliterated?)`,
+      };
     if (job.attemptsStarted > a.startedSeen) {
       a.startedSeen = job.attemptsStarted;
       a.hooks.started?.(job.data.spec.attempt + job.attemptsStarted - 1 + a.offset, job.processedBy ?? "redis");
@@ -225,7 +250,25 @@ function asOutcome(v: unknown, number: number): TrialOutcome {
 
 function withTimeout<T>(p: Promise<T>, ms: number, url: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new GraftError(`cannot reach Redis at ${url} (no answer in ${ms / 1000} s)`, "start redis-server, or check the --redis URL (redis://host:port)")), ms);
-    p.then((v) => { clearTimeout(t); resolve(v); }, (e: unknown) => { clearTimeout(t); reject(e); });
+    const t = setTimeout(
+      () =>
+        reject(
+          new GraftError(
+            `cannot reach Redis at ${url} (no answer in ${ms / 1000} s)`,
+            "start redis-server, or check the --redis URL (redis://host:port)",
+          ),
+        ),
+      ms,
+    );
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
   });
 }

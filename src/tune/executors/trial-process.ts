@@ -32,10 +32,15 @@ export class TrialProcess {
   private killed = false;
   private onExit: (() => void) | null = null;
 
-  constructor(readonly threads: number, env: Record<string, string> = {}) {
+  constructor(
+    readonly threads: number,
+    env: Record<string, string> = {},
+  ) {
     this.child = fork(CHILD, [], {
       env: { ...process.env, ...env, GRAFT_THREADS: String(threads) },
-      execArgv: process.execArgv.filter((a) => a.startsWith("--enable-source-maps") || a.startsWith("--max-old-space-size")),
+      execArgv: process.execArgv.filter(
+        (a) => a.startsWith("--enable-source-maps") || a.startsWith("--max-old-space-size"),
+      ),
       serialization: "advanced",
       stdio: ["ignore", "inherit", "pipe", "ipc"],
     });
@@ -72,7 +77,12 @@ export class TrialProcess {
 
   /** Runs one trial in this process; with `timeoutMs`, kills the process when the trial takes longer. */
   async run(spec: TrialSpec, objective: ObjectiveRef, hooks: ProcessHooks, timeoutMs?: number): Promise<ProcessResult> {
-    await Promise.race([this.ready, new Promise<void>((r) => { this.onExit = r; })]);
+    await Promise.race([
+      this.ready,
+      new Promise<void>((r) => {
+        this.onExit = r;
+      }),
+    ]);
     if (!this.alive) return { kind: "crashed", error: this.crashMessage() };
     return new Promise<ProcessResult>((resolve) => {
       let timer: NodeJS.Timeout | null = null;
@@ -105,7 +115,10 @@ export class TrialProcess {
   }
 
   private send(m: ToChild): void {
-    if (this.alive && this.child.connected) this.child.send(m, (e) => { if (e) this.killed = true; });
+    if (this.alive && this.child.connected)
+      this.child.send(m, (e) => {
+        if (e) this.killed = true;
+      });
   }
 
   private crashMessage(): string {

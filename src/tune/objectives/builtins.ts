@@ -33,14 +33,23 @@ export interface BuiltinOptions extends NoisyQuadraticOptions {
 type Fn = (x: number[]) => number;
 
 const FUNCTIONS: Record<string, { fn: Fn; dims: number; low: number; high: number; about: string }> = {
-  sphere: { fn: (x) => x.reduce((a, v) => a + v * v, 0), dims: 4, low: -5, high: 5, about: "sum of squares, minimum 0 at the origin" },
+  sphere: {
+    fn: (x) => x.reduce((a, v) => a + v * v, 0),
+    dims: 4,
+    low: -5,
+    high: 5,
+    about: "sum of squares, minimum 0 at the origin",
+  },
   rosenbrock: {
     fn: (x) => {
       let s = 0;
       for (let i = 0; i + 1 < x.length; i++) s += 100 * (x[i + 1]! - x[i]! ** 2) ** 2 + (1 - x[i]!) ** 2;
       return s;
     },
-    dims: 2, low: -2, high: 2, about: "Rosenbrock's banana valley, minimum 0 at (1, ..., 1)",
+    dims: 2,
+    low: -2,
+    high: 2,
+    about: "Rosenbrock's banana valley, minimum 0 at (1, ..., 1)",
   },
 };
 
@@ -48,14 +57,20 @@ export const BUILTIN_NAMES = [...Object.keys(FUNCTIONS), "noisy-quadratic"];
 
 export function describeBuiltins(): string[] {
   return [
-    ...Object.entries(FUNCTIONS).map(([name, f]) => `builtin:${name}  ${f.about} (default space: x0..x${f.dims - 1} in [${f.low}, ${f.high}])`),
+    ...Object.entries(FUNCTIONS).map(
+      ([name, f]) => `builtin:${name}  ${f.about} (default space: x0..x${f.dims - 1} in [${f.low}, ${f.high}])`,
+    ),
     "builtin:noisy-quadratic  SGD on a noisy ill-conditioned quadratic, a toy training run for PBT and pruners (default space: lr in [1e-3, 1], log)",
   ];
 }
 
 function lookup(name: string) {
   const f = FUNCTIONS[name];
-  if (!f) throw new ArgumentError(`unknown builtin objective "${name}"`, `builtins are for trying the tuner: ${BUILTIN_NAMES.map((n) => `builtin:${n}`).join(", ")}`);
+  if (!f)
+    throw new ArgumentError(
+      `unknown builtin objective "${name}"`,
+      `builtins are for trying the tuner: ${BUILTIN_NAMES.map((n) => `builtin:${n}`).join(", ")}`,
+    );
   return f;
 }
 
@@ -64,12 +79,20 @@ export function builtinSpace(opts: BuiltinOptions): SpaceSpec {
   if (opts.name === "noisy-quadratic") return { lr: { type: "loguniform", low: 1e-3, high: 1 } };
   const f = lookup(opts.name);
   const dims = opts.dims ?? f.dims;
-  if (!Number.isInteger(dims) || dims < 1 || (opts.name === "rosenbrock" && dims < 2)) throw new ArgumentError(`builtin:${opts.name}: dims must be an integer >= ${opts.name === "rosenbrock" ? 2 : 1}, got ${dims}`);
-  return Object.fromEntries(Array.from({ length: dims }, (_, i) => [`x${i}`, { type: "uniform", low: f.low, high: f.high }]));
+  if (!Number.isInteger(dims) || dims < 1 || (opts.name === "rosenbrock" && dims < 2))
+    throw new ArgumentError(
+      `builtin:${opts.name}: dims must be an integer >= ${opts.name === "rosenbrock" ? 2 : 1}, got ${dims}`,
+    );
+  return Object.fromEntries(
+    Array.from({ length: dims }, (_, i) => [`x${i}`, { type: "uniform", low: f.low, high: f.high }]),
+  );
 }
 
 export function evaluateBuiltin(name: string, params: Params): number {
-  const x = Object.keys(params).filter((k) => typeof params[k] === "number").sort(naturalOrder).map((k) => params[k] as number);
+  const x = Object.keys(params)
+    .filter((k) => typeof params[k] === "number")
+    .sort(naturalOrder)
+    .map((k) => params[k] as number);
   return lookup(name).fn(x);
 }
 
@@ -130,7 +153,8 @@ export function noisyQuadratic(opts: NoisyQuadraticOptions = {}): Objective {
   const loss = (w: number[]) => 0.5 * w.reduce((acc, x, i) => acc + a[i]! * x * x, 0);
   return async (trial: TrialContext) => {
     const lr = trial.params.lr;
-    if (typeof lr !== "number" || !(lr > 0)) throw new ArgumentError(`noisy-quadratic needs a positive numeric parameter "lr", got ${JSON.stringify(lr)}`);
+    if (typeof lr !== "number" || !(lr > 0))
+      throw new ArgumentError(`noisy-quadratic needs a positive numeric parameter "lr", got ${JSON.stringify(lr)}`);
     const seg = trial.segment;
     let state: QuadraticState;
     if (seg?.restoreFrom) {
@@ -138,7 +162,11 @@ export function noisyQuadratic(opts: NoisyQuadraticOptions = {}): Objective {
       if (!existsSync(p)) throw new FormatError(`noisy-quadratic: no state to continue from in ${seg.restoreFrom}`);
       state = JSON.parse(readFileSync(p, "utf8")) as QuadraticState;
     } else {
-      state = { w: new Array<number>(d).fill(start), rng: new Rng(seg ? 1000 + seg.member : (opts.seed ?? 0) * 7919 + trial.number).getState(), step: 0 };
+      state = {
+        w: new Array<number>(d).fill(start),
+        rng: new Rng(seg ? 1000 + seg.member : (opts.seed ?? 0) * 7919 + trial.number).getState(),
+        step: 0,
+      };
     }
     const rng = new Rng(0);
     rng.setState(state.rng);
@@ -155,7 +183,11 @@ export function noisyQuadratic(opts: NoisyQuadraticOptions = {}): Objective {
     }
     if (seg) {
       mkdirSync(trial.checkpointDir, { recursive: true });
-      writeJsonAtomic(join(trial.checkpointDir, "state.json"), { w, rng: rng.getState(), step: end } satisfies QuadraticState);
+      writeJsonAtomic(join(trial.checkpointDir, "state.json"), {
+        w,
+        rng: rng.getState(),
+        step: end,
+      } satisfies QuadraticState);
       await trial.report(end, loss(w));
     }
     return loss(w);

@@ -42,8 +42,13 @@ export async function loadObjective(ref: ObjectiveRef): Promise<Objective> {
   }
   const name = ref.export ?? "default";
   const factory = mod[name];
-  if (typeof factory !== "function") throw new ArgumentError(`the objective module ${ref.module} exports no function "${name}"`, `it exports: ${Object.keys(mod).join(", ") || "nothing"}`);
+  if (typeof factory !== "function")
+    throw new ArgumentError(
+      `the objective module ${ref.module} exports no function "${name}"`,
+      `it exports: ${Object.keys(mod).join(", ") || "nothing"}`,
+    );
   const objective = await (factory as (o: unknown) => unknown)(ref.options);
-  if (typeof objective !== "function") throw new ArgumentError(`${ref.module}#${name}(options) returned ${typeof objective}, not an objective function`);
+  if (typeof objective !== "function")
+    throw new ArgumentError(`${ref.module}#${name}(options) returned ${typeof objective}, not an objective function`);
   return objective as Objective;
 }

@@ -45,8 +45,12 @@ export function resolveObjective(spec: unknown): ResolvedObjective {
     options = {};
   } else if (typeof spec === "object" && spec !== null && !Array.isArray(spec)) {
     const o = spec as Record<string, unknown>;
-    if (typeof o.module === "string") return { ref: { module: o.module, export: typeof o.export === "string" ? o.export : undefined, options: o.options } };
-    if (typeof o.name !== "string") throw new ArgumentError(`the objective needs a "name" (or a "module"), got ${JSON.stringify(spec)}`);
+    if (typeof o.module === "string")
+      return {
+        ref: { module: o.module, export: typeof o.export === "string" ? o.export : undefined, options: o.options },
+      };
+    if (typeof o.name !== "string")
+      throw new ArgumentError(`the objective needs a "name" (or a "module"), got ${JSON.stringify(spec)}`);
     ({ name, ...options } = o as { name: string });
   } else {
     throw new ArgumentError(`the objective must be a name or an object, got ${JSON.stringify(spec)}`);
@@ -54,7 +58,13 @@ export function resolveObjective(spec: unknown): ResolvedObjective {
   if (name.startsWith("builtin:")) {
     const builtin = name.slice("builtin:".length);
     const opts = { ...options, name: builtin };
-    return { ref: { module: BUILTINS_MODULE, export: "builtinObjective", options: opts }, space: builtinSpace(opts), directions: ["minimize"], metrics: [builtin], base: { objective: name, ...options } };
+    return {
+      ref: { module: BUILTINS_MODULE, export: "builtinObjective", options: opts },
+      space: builtinSpace(opts),
+      directions: ["minimize"],
+      metrics: [builtin],
+      base: { objective: name, ...options },
+    };
   }
   if (name.startsWith("module:")) {
     const [module, exportName] = name.slice("module:".length).split("#");
@@ -62,9 +72,10 @@ export function resolveObjective(spec: unknown): ResolvedObjective {
   }
   const provider = providers.get(name);
   if (!provider) {
-    const hint = name === "finetune"
-      ? "from code, call registerFinetuneObjective() (tasks/tune-objective) first; graft tune registers it itself"
-      : `known objectives: ${registeredObjectives().join(", ")}`;
+    const hint =
+      name === "finetune"
+        ? "from code, call registerFinetuneObjective() (tasks/tune-objective) first; graft tune registers it itself"
+        : `known objectives: ${registeredObjectives().join(", ")}`;
     throw new ArgumentError(`unknown objective "${name}"`, hint);
   }
   return provider(options);

@@ -13,7 +13,15 @@
 import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { ArgumentError, FormatError } from "../../util/errors.js";
-import { RunDir, TRAINER_STATE, Trainer, type TrainerCallback, type TrainerOptions, type TrainingArgs, type TrainSummary } from "../../train/index.js";
+import {
+  RunDir,
+  TRAINER_STATE,
+  Trainer,
+  type TrainerCallback,
+  type TrainerOptions,
+  type TrainingArgs,
+  type TrainSummary,
+} from "../../train/index.js";
 import type { Module } from "../../nn/index.js";
 import { TrialPruned, type Objective, type PbtSegment, type TrialContext } from "../context.js";
 import type { Params } from "../types.js";
@@ -32,9 +40,30 @@ export interface TrainerObjectiveOptions<B> {
 }
 
 const ARG_KEYS = new Set<string>([
-  "epochs", "maxSteps", "batchSize", "gradAccumSteps", "lr", "weightDecay", "optimizer", "betas", "eps", "momentum", "schedule", "warmupRatio",
-  "warmupSteps", "maxGradNorm", "evalEvery", "logEvery", "saveEvery", "saveTotalLimit", "seed", "metricForBest", "greaterIsBetter",
-  "earlyStoppingPatience", "earlyStoppingMinDelta", "loadBestAtEnd",
+  "epochs",
+  "maxSteps",
+  "batchSize",
+  "gradAccumSteps",
+  "lr",
+  "weightDecay",
+  "optimizer",
+  "betas",
+  "eps",
+  "momentum",
+  "schedule",
+  "warmupRatio",
+  "warmupSteps",
+  "maxGradNorm",
+  "evalEvery",
+  "logEvery",
+  "saveEvery",
+  "saveTotalLimit",
+  "seed",
+  "metricForBest",
+  "greaterIsBetter",
+  "earlyStoppingPatience",
+  "earlyStoppingMinDelta",
+  "loadBestAtEnd",
 ]);
 
 /** The training arguments among a trial's parameters: "lr" or "args.lr" style names. */
@@ -72,7 +101,9 @@ export function trainerObjective<B>(opts: TrainerObjectiveOptions<B>): Objective
       onEvaluate: (t, metrics) => {
         const v = metrics[metric];
         if (v === undefined) return;
-        void trial.report(t.globalStep, v).then(() => { if (trial.shouldPrune()) t.requestStop(); });
+        void trial.report(t.globalStep, v).then(() => {
+          if (trial.shouldPrune()) t.requestStop();
+        });
         if (trial.shouldPrune()) t.requestStop();
       },
     });
@@ -85,14 +116,25 @@ export function trainerObjective<B>(opts: TrainerObjectiveOptions<B>): Objective
   };
 }
 
-function pick<B>(name: string, use: "best" | "last" | undefined, trainer: Trainer<B>, summary: TrainSummary, measured: Record<string, number>): number {
+function pick<B>(
+  name: string,
+  use: "best" | "last" | undefined,
+  trainer: Trainer<B>,
+  summary: TrainSummary,
+  measured: Record<string, number>,
+): number {
   if (name in measured) return measured[name]!;
   const wantBest = (use ?? "best") === "best" && name === trainer.args.metricForBest && summary.best !== null;
   if (wantBest) return summary.best!;
   const v = summary.lastMetrics?.[name];
   if (v === undefined) {
     const known = [...Object.keys(summary.lastMetrics ?? {}), ...Object.keys(measured)];
-    throw new ArgumentError(`objective metric "${name}" was not produced`, known.length ? `the run produced: ${known.join(", ")}` : "the run evaluated nothing: give the setup an evaluate function");
+    throw new ArgumentError(
+      `objective metric "${name}" was not produced`,
+      known.length
+        ? `the run produced: ${known.join(", ")}`
+        : "the run evaluated nothing: give the setup an evaluate function",
+    );
   }
   return v;
 }
@@ -125,7 +167,10 @@ function reapplyHyperparameters(args: Partial<TrainingArgs>, saved: TrainingArgs
 /** Moves the checkpoint at the segment's end to `<trial dir>/checkpoint`, where the next segment looks. */
 export function keepSegmentCheckpoint(run: RunDir | null, checkpointDir: string, seg: PbtSegment): void {
   const latest = run?.latestCheckpoint();
-  if (!latest || latest.step < seg.endStep) throw new FormatError(`PBT: the segment ended at step ${latest?.step ?? 0} without a checkpoint at step ${seg.endStep}`);
+  if (!latest || latest.step < seg.endStep)
+    throw new FormatError(
+      `PBT: the segment ended at step ${latest?.step ?? 0} without a checkpoint at step ${seg.endStep}`,
+    );
   rmSync(checkpointDir, { recursive: true, force: true });
   renameSync(latest.dir, checkpointDir);
 }
@@ -135,14 +180,28 @@ export function keepSegmentCheckpoint(run: RunDir | null, checkpointDir: string,
  * stopping (with a checkpoint) at the segment's end; from the donor's or its own checkpoint when there is one,
  * with the arguments that checkpoint fixes and this segment's learning rate and weight decay put back in.
  */
-export function pbtSegmentPlan(seg: PbtSegment, base: Partial<TrainingArgs>): { args: Partial<TrainingArgs>; callbacks: TrainerCallback[]; resume: string | false } {
-  const args: Partial<TrainingArgs> = { ...base, maxSteps: seg.totalSteps, evalEvery: seg.endStep - seg.startStep, saveEvery: "none", saveTotalLimit: 1, loadBestAtEnd: false };
+export function pbtSegmentPlan(
+  seg: PbtSegment,
+  base: Partial<TrainingArgs>,
+): { args: Partial<TrainingArgs>; callbacks: TrainerCallback[]; resume: string | false } {
+  const args: Partial<TrainingArgs> = {
+    ...base,
+    maxSteps: seg.totalSteps,
+    evalEvery: seg.endStep - seg.startStep,
+    saveEvery: "none",
+    saveTotalLimit: 1,
+    loadBestAtEnd: false,
+  };
   const callbacks: TrainerCallback[] = [];
   if (seg.restoreFrom) {
     const saved = readCheckpointArgs(seg.restoreFrom);
     for (const k of FIXED_BY_CHECKPOINT) (args as Record<string, unknown>)[k] = saved[k];
     callbacks.push(reapplyHyperparameters(args, saved));
   }
-  callbacks.push({ onEvaluate: (t) => { if (t.globalStep >= seg.endStep) t.requestStop(); } });
+  callbacks.push({
+    onEvaluate: (t) => {
+      if (t.globalStep >= seg.endStep) t.requestStop();
+    },
+  });
   return { args, callbacks, resume: seg.restoreFrom ?? false };
 }

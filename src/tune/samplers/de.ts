@@ -54,7 +54,13 @@ export class DESampler implements Sampler {
   readonly seed: number;
   private readonly fixedPopulation: number | undefined;
   private lhs: { n: number; d: number; rows: Float64Array[] } | null = null;
-  private cache: { np: number; directions: Direction[]; trials: readonly Trial[]; seen: Set<number>; members: (Member | null)[] } | null = null;
+  private cache: {
+    np: number;
+    directions: Direction[];
+    trials: readonly Trial[];
+    seen: Set<number>;
+    members: (Member | null)[];
+  } | null = null;
 
   constructor(opts: DEOptions = {}) {
     this.fixedPopulation = opts.populationSize;
@@ -64,13 +70,23 @@ export class DESampler implements Sampler {
     this.bounds = opts.bounds ?? "reflect";
     this.seed = opts.seed ?? 0;
     if (this.fixedPopulation !== undefined && (!Number.isInteger(this.fixedPopulation) || this.fixedPopulation < 4)) {
-      throw new ArgumentError(`differential evolution: populationSize must be an integer >= 4, got ${this.fixedPopulation}`);
+      throw new ArgumentError(
+        `differential evolution: populationSize must be an integer >= 4, got ${this.fixedPopulation}`,
+      );
     }
     const fs = Array.isArray(this.F) ? this.F : [this.F];
-    if (fs.some((f) => !(f > 0 && f <= 2))) throw new ArgumentError(`differential evolution: F must be in (0, 2], got ${JSON.stringify(this.F)}`);
-    if (!(this.CR >= 0 && this.CR <= 1)) throw new ArgumentError(`differential evolution: CR must be in [0, 1], got ${this.CR}`);
-    if (!["rand/1/bin", "best/1/bin"].includes(this.strategy)) throw new ArgumentError(`differential evolution: strategy must be "rand/1/bin" or "best/1/bin", got "${this.strategy}"`);
-    if (!["reflect", "clip", "resample"].includes(this.bounds)) throw new ArgumentError(`differential evolution: bounds must be "reflect", "clip" or "resample", got "${this.bounds}"`);
+    if (fs.some((f) => !(f > 0 && f <= 2)))
+      throw new ArgumentError(`differential evolution: F must be in (0, 2], got ${JSON.stringify(this.F)}`);
+    if (!(this.CR >= 0 && this.CR <= 1))
+      throw new ArgumentError(`differential evolution: CR must be in [0, 1], got ${this.CR}`);
+    if (!["rand/1/bin", "best/1/bin"].includes(this.strategy))
+      throw new ArgumentError(
+        `differential evolution: strategy must be "rand/1/bin" or "best/1/bin", got "${this.strategy}"`,
+      );
+    if (!["reflect", "clip", "resample"].includes(this.bounds))
+      throw new ArgumentError(
+        `differential evolution: bounds must be "reflect", "clip" or "resample", got "${this.bounds}"`,
+      );
   }
 
   populationSize(dims: number): number {
@@ -85,7 +101,10 @@ export class DESampler implements Sampler {
     const rng = trialRng(this.seed, index, 7);
     let vector: Float64Array;
     if (index < np) vector = this.initial(np, d)[index]!;
-    else vector = this.candidate(slot, this.members(ctx.trials, np, ctx.directions), rng, d) ?? Float64Array.from({ length: d }, () => rng.uniform());
+    else
+      vector =
+        this.candidate(slot, this.members(ctx.trials, np, ctx.directions), rng, d) ??
+        Float64Array.from({ length: d }, () => rng.uniform());
     const info: DEInfo = { index, slot, vector: Array.from(vector) };
     return { params: ctx.space.fromUnit(vector), system: { de: info } };
   }
@@ -95,17 +114,25 @@ export class DESampler implements Sampler {
    * ever finish, so the members of the previous call stay valid and only newly complete trials are looked at.
    */
   members(trials: readonly Trial[], np: number, directions: readonly Direction[]): (Member | null)[] {
-    if (!this.cache || this.cache.np !== np || this.cache.directions.join() !== directions.join() || this.cache.trials !== trials) {
+    if (
+      !this.cache ||
+      this.cache.np !== np ||
+      this.cache.directions.join() !== directions.join() ||
+      this.cache.trials !== trials
+    ) {
       this.cache = { np, directions: [...directions], trials, seen: new Set(), members: new Array(np).fill(null) };
     }
     const { seen, members: out } = this.cache;
-    const fresh = trials.filter((t) => t.state === "complete" && t.values && t.system.de !== undefined && !seen.has(t.number)).sort((a, b) => a.number - b.number);
+    const fresh = trials
+      .filter((t) => t.state === "complete" && t.values && t.system.de !== undefined && !seen.has(t.number))
+      .sort((a, b) => a.number - b.number);
     for (const t of fresh) {
       seen.add(t.number);
       const info = t.system.de as DEInfo;
       const cand: Member = { vector: info.vector, loss: losses(t.values!, directions) };
       const cur = out[info.slot % np];
-      const better = !cur || (directions.length === 1 ? cand.loss[0]! <= cur.loss[0]! : !dominates(cur.loss, cand.loss));
+      const better =
+        !cur || (directions.length === 1 ? cand.loss[0]! <= cur.loss[0]! : !dominates(cur.loss, cand.loss));
       if (better) out[info.slot % np] = cand;
     }
     return out;
@@ -113,7 +140,10 @@ export class DESampler implements Sampler {
 
   private candidate(slot: number, members: (Member | null)[], rng: Rng, d: number): Float64Array | null {
     const target = members[slot];
-    const others = members.map((m, i) => ({ m, i })).filter((x) => x.m !== null && x.i !== slot).map((x) => x.m!);
+    const others = members
+      .map((m, i) => ({ m, i }))
+      .filter((x) => x.m !== null && x.i !== slot)
+      .map((x) => x.m!);
     if (!target || others.length < 3) return null;
     const pick = (k: number): Member[] => {
       const idx = rng.permutation(others.length).subarray(0, k);
@@ -140,8 +170,10 @@ export class DESampler implements Sampler {
   private keepInBounds(u: number, rng: Rng): number {
     if (u >= 0 && u <= 1) return u;
     switch (this.bounds) {
-      case "clip": return u < 0 ? 0 : 1;
-      case "resample": return rng.uniform();
+      case "clip":
+        return u < 0 ? 0 : 1;
+      case "resample":
+        return rng.uniform();
       case "reflect": {
         const r = u < 0 ? -u : 2 - u;
         return r < 0 ? 0 : r > 1 ? 1 : r;
@@ -163,7 +195,15 @@ export class DESampler implements Sampler {
   }
 
   config(): SamplerConfig {
-    return { name: this.name, seed: this.seed, populationSize: this.fixedPopulation, F: this.F, CR: this.CR, strategy: this.strategy, bounds: this.bounds };
+    return {
+      name: this.name,
+      seed: this.seed,
+      populationSize: this.fixedPopulation,
+      F: this.F,
+      CR: this.CR,
+      strategy: this.strategy,
+      bounds: this.bounds,
+    };
   }
 }
 

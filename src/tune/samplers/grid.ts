@@ -30,7 +30,8 @@ export class GridSampler implements Sampler {
     this.points = opts.points ?? 5;
     this.shuffle = opts.shuffle ?? false;
     this.seed = opts.seed ?? 0;
-    if (!Number.isInteger(this.points) || this.points < 1) throw new ArgumentError(`grid sampler: points must be a positive integer, got ${opts.points}`);
+    if (!Number.isInteger(this.points) || this.points < 1)
+      throw new ArgumentError(`grid sampler: points must be a positive integer, got ${opts.points}`);
   }
 
   grid(space: SearchSpace): Params[] {
@@ -43,7 +44,11 @@ export class GridSampler implements Sampler {
         if (!space.isActive(def, p)) next.push(p);
         else for (const v of values) next.push({ ...p, [def.name]: v });
       }
-      if (next.length > MAX_GRID) throw new ArgumentError(`the grid has more than ${MAX_GRID} points`, "use fewer points per float, or the random or TPE sampler");
+      if (next.length > MAX_GRID)
+        throw new ArgumentError(
+          `the grid has more than ${MAX_GRID} points`,
+          "use fewer points per float, or the random or TPE sampler",
+        );
       partial = next;
     }
     if (this.shuffle) new Rng(this.seed).shuffle(partial);

@@ -5,7 +5,14 @@ import { GridSampler, type GridOptions } from "./grid.js";
 import { RandomSampler, type Sampler, type SamplerConfig } from "./sampler.js";
 import { TPESampler, type TPEOptions } from "./tpe.js";
 
-export { RandomSampler, trialRng, type Sampler, type SamplerConfig, type SamplerContext, type Suggestion } from "./sampler.js";
+export {
+  RandomSampler,
+  trialRng,
+  type Sampler,
+  type SamplerConfig,
+  type SamplerContext,
+  type Suggestion,
+} from "./sampler.js";
 export { GridSampler, type GridOptions } from "./grid.js";
 export { DESampler, type DEOptions, type DEStrategy, type BoundsHandling } from "./de.js";
 export { TPESampler, type TPEOptions } from "./tpe.js";
@@ -16,10 +23,16 @@ export function createSampler(config: SamplerConfig | string): Sampler {
   const c: SamplerConfig = typeof config === "string" ? { name: config } : config;
   const { name, ...opts } = c;
   switch (name) {
-    case "tpe": return new TPESampler(opts as TPEOptions);
-    case "random": return new RandomSampler(c.seed ?? 0);
-    case "grid": return new GridSampler(opts as GridOptions);
-    case "de": case "differential-evolution": return new DESampler(opts as DEOptions);
-    default: throw new ArgumentError(`unknown sampler "${name}"`, `use one of ${SAMPLERS.join(", ")}`);
+    case "tpe":
+      return new TPESampler(opts as TPEOptions);
+    case "random":
+      return new RandomSampler(c.seed ?? 0);
+    case "grid":
+      return new GridSampler(opts as GridOptions);
+    case "de":
+    case "differential-evolution":
+      return new DESampler(opts as DEOptions);
+    default:
+      throw new ArgumentError(`unknown sampler "${name}"`, `use one of ${SAMPLERS.join(", ")}`);
   }
 }

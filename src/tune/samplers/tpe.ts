@@ -17,7 +17,14 @@ import type { Rng } from "../../util/rng.js";
 import { crowdingDistance, losses, nondominatedFronts } from "../pareto.js";
 import type { ParamDef } from "../space.js";
 import { lossSign, type Direction, type ParamValue, type Params, type Trial } from "../types.js";
-import { RandomSampler, trialRng, type Sampler, type SamplerConfig, type SamplerContext, type Suggestion } from "./sampler.js";
+import {
+  RandomSampler,
+  trialRng,
+  type Sampler,
+  type SamplerConfig,
+  type SamplerContext,
+  type Suggestion,
+} from "./sampler.js";
 
 export interface TPEOptions {
   seed?: number;
@@ -46,14 +53,18 @@ export class TPESampler implements Sampler {
     this.nEiCandidates = opts.nEiCandidates ?? 24;
     this.priorWeight = opts.priorWeight ?? 1;
     this.constantLiar = opts.constantLiar ?? true;
-    if (!Number.isInteger(this.nStartupTrials) || this.nStartupTrials < 0) throw new ArgumentError(`TPE: nStartupTrials must be a non-negative integer, got ${this.nStartupTrials}`);
-    if (!Number.isInteger(this.nEiCandidates) || this.nEiCandidates < 1) throw new ArgumentError(`TPE: nEiCandidates must be a positive integer, got ${this.nEiCandidates}`);
+    if (!Number.isInteger(this.nStartupTrials) || this.nStartupTrials < 0)
+      throw new ArgumentError(`TPE: nStartupTrials must be a non-negative integer, got ${this.nStartupTrials}`);
+    if (!Number.isInteger(this.nEiCandidates) || this.nEiCandidates < 1)
+      throw new ArgumentError(`TPE: nEiCandidates must be a positive integer, got ${this.nEiCandidates}`);
     if (!(this.priorWeight > 0)) throw new ArgumentError(`TPE: priorWeight must be positive, got ${this.priorWeight}`);
     this.random = new RandomSampler(this.seed);
   }
 
   suggest(ctx: SamplerContext): Suggestion {
-    const finished = ctx.trials.filter((t) => (t.state === "complete" && t.values) || (t.state === "pruned" && t.intermediate.length > 0));
+    const finished = ctx.trials.filter(
+      (t) => (t.state === "complete" && t.values) || (t.state === "pruned" && t.intermediate.length > 0),
+    );
     if (finished.length < Math.max(1, this.nStartupTrials)) return this.random.suggest(ctx);
     const running = this.constantLiar ? ctx.trials.filter((t) => t.state === "running") : [];
     const ordered = [...orderFinished(finished, ctx.directions), ...running];
@@ -71,27 +82,45 @@ export class TPESampler implements Sampler {
 
   private sampleParam(def: ParamDef, below: Trial[], above: Trial[], rng: Rng): ParamValue {
     const obs = (group: Trial[]) => group.filter((t) => def.name in t.params);
-    const lo = obs(below), hi = obs(above);
+    const lo = obs(below),
+      hi = obs(above);
     if (def.spec.type === "categorical") {
       const choices = def.spec.choices;
-      const l = this.categorical(choices, lo, def.name), g = this.categorical(choices, hi, def.name);
-      let best = 0, bestScore = -Infinity;
+      const l = this.categorical(choices, lo, def.name),
+        g = this.categorical(choices, hi, def.name);
+      let best = 0,
+        bestScore = -Infinity;
       for (let c = 0; c < this.nEiCandidates; c++) {
         const i = drawIndex(l, rng);
         const score = Math.log(l[i]!) - Math.log(g[i]!);
-        if (score > bestScore) { bestScore = score; best = i; }
+        if (score > bestScore) {
+          bestScore = score;
+          best = i;
+        }
       }
       return choices[best]!;
     }
     const cells = Number.isFinite(def.cardinality) ? def.cardinality : 0;
-    const l = this.parzen(lo.map((t) => def.encode(t.params[def.name]!)), weights(lo.length), cells);
-    const g = this.parzen(hi.map((t) => def.encode(t.params[def.name]!)), weights(hi.length), cells);
-    let best = 0.5, bestScore = -Infinity;
+    const l = this.parzen(
+      lo.map((t) => def.encode(t.params[def.name]!)),
+      weights(lo.length),
+      cells,
+    );
+    const g = this.parzen(
+      hi.map((t) => def.encode(t.params[def.name]!)),
+      weights(hi.length),
+      cells,
+    );
+    let best = 0.5,
+      bestScore = -Infinity;
     for (let c = 0; c < this.nEiCandidates; c++) {
       let x = l.sample(rng);
       if (cells) x = (Math.min(cells - 1, Math.floor(x * cells)) + 0.5) / cells;
       const score = l.logDensity(x) - g.logDensity(x);
-      if (score > bestScore) { bestScore = score; best = x; }
+      if (score > bestScore) {
+        bestScore = score;
+        best = x;
+      }
     }
     return def.decode(best);
   }
@@ -99,7 +128,9 @@ export class TPESampler implements Sampler {
   private categorical(choices: readonly ParamValue[], trials: Trial[], name: string): number[] {
     const w = weights(trials.length);
     const p = choices.map(() => this.priorWeight / choices.length);
-    trials.forEach((t, i) => { p[choices.indexOf(t.params[name]!)]! += w[i]!; });
+    trials.forEach((t, i) => {
+      p[choices.indexOf(t.params[name]!)]! += w[i]!;
+    });
     const sum = p.reduce((a, b) => a + b, 0);
     return p.map((x) => x / sum);
   }
@@ -123,7 +154,14 @@ export class TPESampler implements Sampler {
   }
 
   config(): SamplerConfig {
-    return { name: this.name, seed: this.seed, nStartupTrials: this.nStartupTrials, nEiCandidates: this.nEiCandidates, priorWeight: this.priorWeight, constantLiar: this.constantLiar };
+    return {
+      name: this.name,
+      seed: this.seed,
+      nStartupTrials: this.nStartupTrials,
+      nEiCandidates: this.nEiCandidates,
+      priorWeight: this.priorWeight,
+      constantLiar: this.constantLiar,
+    };
   }
 }
 
@@ -141,7 +179,10 @@ function orderFinished(trials: Trial[], directions: readonly Direction[]): Trial
     const pts = complete.map((t) => losses(t.values!, directions));
     ranked = nondominatedFronts(pts).flatMap((front) => {
       const cd = crowdingDistance(front.map((i) => pts[i]!));
-      return front.map((i, j) => ({ i, cd: cd[j]! })).sort((a, b) => b.cd - a.cd || a.i - b.i).map(({ i }) => complete[i]!);
+      return front
+        .map((i, j) => ({ i, cd: cd[j]! }))
+        .sort((a, b) => b.cd - a.cd || a.i - b.i)
+        .map(({ i }) => complete[i]!);
     });
   }
   const s = lossSign(directions[0]!);
@@ -170,7 +211,12 @@ class Parzen {
   private readonly w: number[];
   private readonly z: number[];
 
-  constructor(private readonly mus: number[], private readonly sigmas: number[], ws: number[], private readonly cells: number) {
+  constructor(
+    private readonly mus: number[],
+    private readonly sigmas: number[],
+    ws: number[],
+    private readonly cells: number,
+  ) {
     const sum = ws.reduce((a, b) => a + b, 0);
     this.w = ws.map((x) => x / sum);
     this.z = mus.map((m, i) => normCdf((1 - m) / sigmas[i]!) - normCdf((0 - m) / sigmas[i]!));
@@ -189,7 +235,8 @@ class Parzen {
   logDensity(x: number): number {
     let p = 0;
     for (let i = 0; i < this.mus.length; i++) {
-      const m = this.mus[i]!, s = this.sigmas[i]!;
+      const m = this.mus[i]!,
+        s = this.sigmas[i]!;
       if (this.cells) {
         const c = Math.min(this.cells - 1, Math.floor(x * this.cells));
         p += (this.w[i]! * (normCdf(((c + 1) / this.cells - m) / s) - normCdf((c / this.cells - m) / s))) / this.z[i]!;
@@ -206,6 +253,21 @@ class Parzen {
 export function normCdf(x: number): number {
   const z = Math.abs(x) / Math.SQRT2;
   const t = 1 / (1 + 0.5 * z);
-  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  const r =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
   return x >= 0 ? 1 - 0.5 * r : 0.5 * r;
 }
