@@ -105,6 +105,25 @@ function commandProblems(tokens: string[], program: Command, counts: Counts): st
   return problems;
 }
 
+/** The anchors GitHub makes for a page's headings: lowercase, punctuation dropped, spaces as hyphens. */
+function headingSlugs(md: string): Set<string> {
+  const slugs = new Set<string>();
+  let inFence = false;
+  for (const text of md.split("\n")) {
+    if (/^\s*```/.test(text)) inFence = !inFence;
+    const h = inFence ? null : /^#{1,6}\s+(.*)$/.exec(text);
+    if (h)
+      slugs.add(
+        h[1]
+          .trim()
+          .toLowerCase()
+          .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+          .replace(/\s/g, "-"),
+      );
+  }
+  return slugs;
+}
+
 /** Everything wrong in one Markdown file; `dir` is its folder (links resolve from it), paths resolve from the root. */
 function checkMarkdown(md: string, dir: string, program: Command, counts: Counts = newCounts()): string[] {
   const problems: string[] = [];
@@ -125,9 +144,12 @@ function checkMarkdown(md: string, dir: string, program: Command, counts: Counts
   }
   for (const { target, line } of links) {
     if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith("#")) continue; // URLs and anchors
-    const file = target.split("#")[0];
+    const [file, anchor] = target.split("#");
     counts.links++;
-    if (!existsSync(resolve(dir, file))) problems.push(`line ${line}: link ${target} does not exist`);
+    const full = resolve(dir, file);
+    if (!existsSync(full)) problems.push(`line ${line}: link ${target} does not exist`);
+    else if (anchor && full.endsWith(".md") && !headingSlugs(readFileSync(full, "utf8")).has(anchor))
+      problems.push(`line ${line}: link ${target}: no heading #${anchor} in ${file}`);
   }
   return problems;
 }
@@ -166,10 +188,10 @@ test(`README.md is at most ${README_MAX_LINES} lines`, () => {
   assert.ok(lines <= README_MAX_LINES, `README.md has ${lines} lines`);
 });
 
-test("the checker rejects a made-up path, link, command, subcommand and flag, and accepts real ones", () => {
+test("the checker rejects a made-up path, link, anchor, command, subcommand and flag, and accepts real ones", () => {
   const program = buildProgram();
   const good = [
-    "See `src/index.ts`, `native/kernels/gemm*.cc` and [the data page](docs/data.md).",
+    "See `src/index.ts`, `native/kernels/gemm*.cc`, [the data page](docs/data.md) and [its TF-IDF](docs/data.md#tf-idf).",
     "```sh",
     "graft finetune --epochs 3   # --not-a-flag: comments are not checked",
     "graft data split reviews.csv --out runs/splits --seed 1 && graft report runs/x",
@@ -179,7 +201,7 @@ test("the checker rejects a made-up path, link, command, subcommand and flag, an
   ].join("\n");
   assert.deepEqual(checkMarkdown(good, root, program), []);
   const bad = [
-    "See `src/no/such/file.ts` and [a page](docs/no-such-page.md).",
+    "See `src/no/such/file.ts`, [a page](docs/no-such-page.md) and [a section](README.md#no-such-section).",
     "```sh",
     "graft frobnicate --fast",
     "graft data shuffle reviews.csv",
@@ -192,5 +214,6 @@ test("the checker rejects a made-up path, link, command, subcommand and flag, an
     "line 4: graft data shuffle: no such command",
     "line 5: graft finetune: no flag --no-such-flag",
     "line 1: link docs/no-such-page.md does not exist",
+    "line 1: link README.md#no-such-section: no heading #no-such-section in README.md",
   ]);
 });
