@@ -183,6 +183,14 @@ test("every path, command and flag named in README.md, RESULTS.md and docs/*.md 
   for (const [kind, n] of Object.entries(counts)) assert.ok(n >= 20, `only ${n} ${kind} checked`);
 });
 
+test("the README's commands table names every command of the CLI", () => {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const missing = buildProgram()
+    .commands.map((c) => c.name())
+    .filter((name) => !new RegExp("^\\| `graft " + name + "[ `]", "m").test(readme));
+  assert.deepEqual(missing, []);
+});
+
 test(`README.md is at most ${README_MAX_LINES} lines`, () => {
   const lines = readFileSync(join(root, "README.md"), "utf8").trimEnd().split("\n").length;
   assert.ok(lines <= README_MAX_LINES, `README.md has ${lines} lines`);
