@@ -3,7 +3,7 @@
  * for Linux, macOS and Windows on x64 and arm64 ship inside it). It is loaded on first use, not at import,
  * so graft itself still loads where the binary cannot, and the error then says why.
  * Chosen over the pure-JS @huggingface/tokenizers because it gives character offsets and word ids
- * (needed to align NER labels) and is the reference implementation itself; README has the measurements.
+ * (needed to align NER labels) and is the reference implementation itself; RESULTS.md has the measurements.
  */
 import { createRequire } from "node:module";
 import { GraftError, FormatError } from "../util/errors.js";
