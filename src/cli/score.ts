@@ -6,13 +6,7 @@
  * undefined scores are errors or warnings that name the file and line; nothing is scored silently wrong.
  */
 import type { Command } from "commander";
-import {
-  parseValues,
-  readValueFile,
-  type LossFields,
-  type ValueFile,
-  type ValueFormat,
-} from "../data/readers/predictions.js";
+import { parseValues, readValueFile, type LossFields, type ValueFile, type ValueFormat } from "../data/index.js";
 import { formatScore } from "../metrics/format.js";
 import {
   METRICS,

@@ -39,12 +39,9 @@ export {
   type PairedTestResult,
 } from "./bootstrap.js";
 export { captureWarnings, type MetricWarningHandler } from "./warnings.js";
+export { METRICS, findMetric, resolveMetric, metricDirection } from "./registry.js";
 export {
-  METRICS,
   METRIC_OPTIONS,
-  findMetric,
-  resolveMetric,
-  metricDirection,
   type MetricEntry,
   type MetricInput,
   type MetricOptions,
@@ -53,7 +50,7 @@ export {
   type InputKind,
   type InputKinds,
   type ItemStats,
-} from "./registry.js";
+} from "./entry.js";
 export {
   scoreSystems,
   computeMetric,

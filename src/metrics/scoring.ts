@@ -6,15 +6,8 @@
 import { ArgumentError } from "../util/errors.js";
 import { approximateRandomizationTest, bootstrapStatsInterval, pairedBootstrapTest } from "./bootstrap.js";
 import { formatInterval, pyFixed } from "./format.js";
-import {
-  resolveMetric,
-  type InputKind,
-  type InputKinds,
-  type ItemStats,
-  type MetricEntry,
-  type MetricOptions,
-  type MetricResult,
-} from "./registry.js";
+import type { InputKind, InputKinds, ItemStats, MetricEntry, MetricOptions, MetricResult } from "./entry.js";
+import { resolveMetric } from "./registry.js";
 
 export interface ResampleSettings {
   /** Bootstrap resamples for a 95% confidence interval of each system's score. */
