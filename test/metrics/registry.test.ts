@@ -307,7 +307,7 @@ test("scoreSystems: resampling over the entry's statistics, paired tests against
   );
   assert.equal(rows.length, 2);
   assert.equal(rows[0]!.extra, undefined);
-  assert.equal((rows[1]!.extra?.pairedTest as { method: string }).method, "paired bootstrap");
+  assert.equal((rows[1]!.extra!.pairedTest as { method: string }).method, "paired bootstrap");
   assert.deepEqual(
     rows.map((r) => r.system),
     ["a", "b"],
