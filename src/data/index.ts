@@ -24,6 +24,18 @@ export {
 export { readConll, streamConll, type ConllOptions } from "./readers/conll.js";
 export { readParallel, streamParallel, streamParallelColumns, type ParallelOptions } from "./readers/parallel.js";
 export {
+  readValueFile,
+  parseValues,
+  valueFormatOf,
+  type ValueFile,
+  type ValueFileOptions,
+  type ValueFormat,
+  type ValueKind,
+  type ValueKinds,
+  type LossFields,
+  type LossRecord,
+} from "./readers/predictions.js";
+export {
   holdoutSplit,
   kFold,
   reproduceSplit,

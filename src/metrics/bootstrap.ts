@@ -80,6 +80,21 @@ function checkStats(what: string, stats: readonly ArrayLike<number>[]): number {
   return width;
 }
 
+/** Two systems' statistics on the same items: the statistics width and the item count. */
+function checkPaired(
+  what: string,
+  baselineStats: readonly ArrayLike<number>[],
+  systemStats: readonly ArrayLike<number>[],
+): { width: number; n: number } {
+  const width = checkStats(what, baselineStats);
+  if (systemStats.length !== baselineStats.length)
+    throw new ShapeError(
+      `${what}: the baseline has ${baselineStats.length} items but the system has ${systemStats.length}`,
+    );
+  checkStats(what, systemStats);
+  return { width, n: baselineStats.length };
+}
+
 /**
  * Bootstrap interval of any statistic: `statistic(indices)` scores the items at those indices
  * (with repeats). Use it for metrics that are not sums of per-item statistics, like ROC AUC.
@@ -138,13 +153,7 @@ export function pairedBootstrapTest(
   options: ResampleOptions = {},
 ): PairedTestResult {
   const { samples, confidence, seed } = settings(options, 1000);
-  const width = checkStats("pairedBootstrapTest", baselineStats);
-  if (systemStats.length !== baselineStats.length)
-    throw new ShapeError(
-      `pairedBootstrapTest: the baseline has ${baselineStats.length} items but the system has ${systemStats.length}`,
-    );
-  checkStats("pairedBootstrapTest", systemStats);
-  const n = baselineStats.length;
+  const { width, n } = checkPaired("pairedBootstrapTest", baselineStats, systemStats);
   const buf = new Float64Array(width);
   const baseline = score(sumRows(baselineStats, null, width, buf));
   const system = score(sumRows(systemStats, null, width, buf));
@@ -186,13 +195,7 @@ export function approximateRandomizationTest(
   options: ResampleOptions = {},
 ): PairedTestResult {
   const { samples, seed } = settings(options, 10000);
-  const width = checkStats("approximateRandomizationTest", baselineStats);
-  if (systemStats.length !== baselineStats.length)
-    throw new ShapeError(
-      `approximateRandomizationTest: the baseline has ${baselineStats.length} items but the system has ${systemStats.length}`,
-    );
-  checkStats("approximateRandomizationTest", systemStats);
-  const n = baselineStats.length;
+  const { width, n } = checkPaired("approximateRandomizationTest", baselineStats, systemStats);
   const a = new Float64Array(width),
     b = new Float64Array(width);
   const baseline = score(sumRows(baselineStats, null, width, a));

@@ -23,3 +23,19 @@ export function pyFixed(x: number, digits: number): string {
 export function padLeft(s: string, w: number): string {
   return s.length >= w ? s : " ".repeat(w - s.length) + s;
 }
+
+/**
+ * How a metric's score reads: a fraction in [0, 1] (accuracy, F1), points out of 100 (BLEU, chrF, TER, as
+ * sacrebleu prints them), an unbounded value (MSE, perplexity), or a text table (reports; its score is NaN).
+ */
+export type ScoreFormat = "fraction" | "points" | "value" | "table";
+
+/** A score as `graft score` prints it: `digits` decimals, Python's rounding, "nan" when undefined. */
+export function formatScore(x: number, digits = 4): string {
+  return pyFixed(x, digits);
+}
+
+/** sacrebleu's "μ = 21.34 ± 1.20" for a bootstrap interval. */
+export function formatInterval(ci: { mean: number; halfWidth: number }): string {
+  return `μ = ${pyFixed(ci.mean, 2)} ± ${pyFixed(ci.halfWidth, 2)}`;
+}

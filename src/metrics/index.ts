@@ -1,7 +1,8 @@
 /**
  * Evaluation metrics on plain arrays: classification (scikit-learn's definitions), sequence
  * labelling (seqeval/conlleval), generation (sacrebleu's BLEU/chrF/TER, rouge-score's ROUGE),
- * language modelling, ranking, regression, and bootstrap intervals / paired significance tests.
+ * language modelling, ranking, regression, and bootstrap intervals / paired significance tests; the registry
+ * (registry.ts) names every metric once for `graft score`, task evaluation and tuning.
  */
 export * from "./classification/index.js";
 export * from "./sequence-labelling/index.js";
@@ -38,3 +39,25 @@ export {
   type PairedTestResult,
 } from "./bootstrap.js";
 export { captureWarnings, type MetricWarningHandler } from "./warnings.js";
+export { METRICS, findMetric, resolveMetric, metricDirection } from "./registry.js";
+export {
+  METRIC_OPTIONS,
+  type MetricEntry,
+  type MetricInput,
+  type MetricOptions,
+  type MetricOptionSpec,
+  type MetricResult,
+  type InputKind,
+  type InputKinds,
+  type ItemStats,
+} from "./entry.js";
+export {
+  scoreSystems,
+  computeMetric,
+  computeMetrics,
+  type MetricSpec,
+  type PredictionsByKind,
+  type ResampleSettings,
+  type SystemResult,
+} from "./scoring.js";
+export { pyFixed, formatScore, formatInterval, type ScoreFormat } from "./format.js";

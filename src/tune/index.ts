@@ -81,6 +81,7 @@ export {
   type NoisyQuadraticOptions,
 } from "./objectives/builtins.js";
 export { loadObjective, BUILTINS_MODULE, type ObjectiveRef } from "./objectives/ref.js";
+export { objectiveDirection, objectiveDirections, knownDirections } from "./objectives/metrics.js";
 export {
   registerObjective,
   resolveObjective,

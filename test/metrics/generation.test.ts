@@ -28,7 +28,7 @@ import {
   type ChrfOptions,
   type TerOptions,
 } from "../../src/metrics/generation/index.js";
-import { pyRstrip } from "../../src/metrics/generation/text.js";
+import { pyRstrip } from "../../src/util/pytext.js";
 import { captureWarnings } from "../../src/metrics/warnings.js";
 import { close, fixture } from "./helpers.js";
 

@@ -7,6 +7,7 @@ import { assertFinite, checkSampleWeight, mean, pairwiseSum, weightedMean, type 
 import { warn } from "../warnings.js";
 import { confusionMatrix } from "./confusion.js";
 import {
+  checkColumnLabels,
   checkLabelKinds,
   checkTargets,
   fmtLabel,
@@ -229,12 +230,7 @@ export function topKAccuracy(
       );
     }
   } else {
-    classes = options.labels.map(normLabel);
-    const sorted = uniqueLabels(classes);
-    if (sorted.length !== classes.length) throw new ArgumentError(`${what}: labels must be unique`);
-    if (sorted.some((l, i) => l !== classes[i])) throw new ArgumentError(`${what}: labels must be sorted`);
-    if (classes.length !== nScoreClasses)
-      throw new ShapeError(`${what}: ${classes.length} labels given but yScore has ${nScoreClasses} columns`);
+    classes = checkColumnLabels(what, options.labels, nScoreClasses);
   }
   const index = labelIndex(classes);
   const enc = yTrue.map((l, i) => {

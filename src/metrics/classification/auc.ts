@@ -6,6 +6,7 @@ import { ArgumentError, ShapeError } from "../../util/errors.js";
 import { assertFinite, checkSampleWeight, pairwiseSum, weightedMean, type NumericArray } from "../numeric.js";
 import { auc, averagePrecisionFromCurve, binaryClfCurve, positives, rocFromCurve } from "./curves.js";
 import {
+  checkColumnLabels,
   checkIndicator,
   checkLabelKinds,
   fmtLabel,
@@ -140,6 +141,36 @@ function binarize(yTrue: Labels, classes: readonly (number | string)[]): number[
   });
 }
 
+type BinaryMetric = (isPos: Uint8Array, score: NumericArray, weight: NumericArray | undefined) => number;
+
+/** The checks rocAuc and averagePrecision share: one score (row) per sample, some samples, valid weights. */
+function checkScores(
+  what: string,
+  yTrue: Labels | Indicator,
+  yScore: NumericArray | Matrix,
+  sampleWeight: NumericArray | undefined,
+): NumericArray | undefined {
+  if (yTrue.length !== yScore.length)
+    throw new ShapeError(`${what}: yTrue has ${yTrue.length} samples but yScore has ${yScore.length}`);
+  if (yTrue.length === 0) throw new ArgumentError(`${what}: no samples`);
+  return checkSampleWeight(what, sampleWeight, yTrue.length);
+}
+
+/** A multilabel target scored column by column (or row by row for "samples"). */
+function scoreMultilabel(
+  what: string,
+  metric: BinaryMetric,
+  yTrue: Indicator,
+  yScore: NumericArray | Matrix,
+  average: ScoreAverage | null,
+  sw: NumericArray | undefined,
+): number | number[] {
+  checkIndicator(what, "yTrue", yTrue);
+  if (!isMatrix(yScore) || checkMatrix(what, "yScore", yScore) !== yTrue[0]!.length)
+    throw new ShapeError(`${what}: a multilabel yTrue needs a yScore matrix of the same shape`);
+  return averageBinary(what, metric, yTrue, yScore, average, sw);
+}
+
 export interface RocAucOptions {
   /** Multiclass/multilabel averaging; null returns one score per class. Default "macro". */
   average?: ScoreAverage | null;
@@ -164,18 +195,9 @@ export function rocAuc(
 ): number | number[] {
   const what = "rocAuc";
   const average = options.average === undefined ? "macro" : options.average;
-  if (yTrue.length !== yScore.length)
-    throw new ShapeError(`${what}: yTrue has ${yTrue.length} samples but yScore has ${yScore.length}`);
-  if (yTrue.length === 0) throw new ArgumentError(`${what}: no samples`);
-  const sw = checkSampleWeight(what, options.sampleWeight, yTrue.length);
-  const metric = (t: Uint8Array, s: NumericArray, w: NumericArray | undefined) =>
-    binaryRocAuc(what, t, s, w, options.maxFpr);
-  if (isIndicator(yTrue)) {
-    checkIndicator(what, "yTrue", yTrue);
-    if (!isMatrix(yScore) || checkMatrix(what, "yScore", yScore) !== yTrue[0]!.length)
-      throw new ShapeError(`${what}: a multilabel yTrue needs a yScore matrix of the same shape`);
-    return averageBinary(what, metric, yTrue, yScore, average, sw);
-  }
+  const metric: BinaryMetric = (t, s, w) => binaryRocAuc(what, t, s, w, options.maxFpr);
+  const sw = checkScores(what, yTrue, yScore, options.sampleWeight);
+  if (isIndicator(yTrue)) return scoreMultilabel(what, metric, yTrue, yScore, average, sw);
   checkLabelKinds(what, "yTrue", yTrue);
   const present = uniqueLabels(yTrue);
   const width = isMatrix(yScore) ? checkMatrix(what, "yScore", yScore) : 1;
@@ -237,12 +259,7 @@ function multiclassRocAuc(
   const width = yScore[0]!.length;
   let classes: (number | string)[];
   if (options.labels !== undefined) {
-    classes = options.labels.map(normLabel);
-    const sorted = uniqueLabels(classes);
-    if (sorted.length !== classes.length) throw new ArgumentError(`${what}: labels must be unique`);
-    if (sorted.some((l, i) => l !== classes[i])) throw new ArgumentError(`${what}: labels must be sorted`);
-    if (classes.length !== width)
-      throw new ShapeError(`${what}: ${classes.length} labels given but yScore has ${width} columns`);
+    classes = checkColumnLabels(what, options.labels, width);
     const known = new Set(classes);
     yTrue.forEach((l, i) => {
       if (!known.has(normLabel(l)))
@@ -300,19 +317,12 @@ export function averagePrecision(
 ): number | number[] {
   const what = "averagePrecision";
   const average = options.average === undefined ? "macro" : options.average;
-  if (yTrue.length !== yScore.length)
-    throw new ShapeError(`${what}: yTrue has ${yTrue.length} samples but yScore has ${yScore.length}`);
-  if (yTrue.length === 0) throw new ArgumentError(`${what}: no samples`);
-  const sw = checkSampleWeight(what, options.sampleWeight, yTrue.length);
-  const metric = (t: Uint8Array, s: NumericArray, w: NumericArray | undefined) =>
-    averagePrecisionFromCurve(binaryClfCurve(t, s, w));
+  const metric: BinaryMetric = (t, s, w) => averagePrecisionFromCurve(binaryClfCurve(t, s, w));
   const posLabel = normLabel(options.posLabel ?? 1);
+  const sw = checkScores(what, yTrue, yScore, options.sampleWeight);
   if (isIndicator(yTrue)) {
     if (posLabel !== 1) throw new ArgumentError(`${what}: posLabel is fixed to 1 for multilabel targets`);
-    checkIndicator(what, "yTrue", yTrue);
-    if (!isMatrix(yScore) || checkMatrix(what, "yScore", yScore) !== yTrue[0]!.length)
-      throw new ShapeError(`${what}: a multilabel yTrue needs a yScore matrix of the same shape`);
-    return averageBinary(what, metric, yTrue, yScore, average, sw);
+    return scoreMultilabel(what, metric, yTrue, yScore, average, sw);
   }
   checkLabelKinds(what, "yTrue", yTrue);
   const present = uniqueLabels(yTrue);

@@ -75,6 +75,17 @@ export function uniqueLabels(...ys: Labels[]): (number | string)[] {
   return [...set].sort(compareLabels);
 }
 
+/** Labels naming the columns of a score matrix: unique, sorted (as the columns are), one per column. */
+export function checkColumnLabels(what: string, labels: readonly Label[], width: number): (number | string)[] {
+  const classes = labels.map(normLabel);
+  const sorted = uniqueLabels(classes);
+  if (sorted.length !== classes.length) throw new ArgumentError(`${what}: labels must be unique`);
+  if (sorted.some((l, i) => l !== classes[i])) throw new ArgumentError(`${what}: labels must be sorted`);
+  if (classes.length !== width)
+    throw new ShapeError(`${what}: ${classes.length} labels given but yScore has ${width} columns`);
+  return classes;
+}
+
 /** Label → column index. */
 export function labelIndex(labels: readonly (number | string)[]): Map<number | string, number> {
   const m = new Map<number | string, number>();

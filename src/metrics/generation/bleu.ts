@@ -8,7 +8,7 @@ import { ArgumentError } from "../../util/errors.js";
 import { pyFixed } from "../format.js";
 import { warn } from "../warnings.js";
 import { formatSignature, segmentReferences, sumStats, type CorpusMetric, type CorpusScore } from "./corpus.js";
-import { pyRstrip, pySplit } from "./text.js";
+import { pyRstrip, pySplit } from "../../util/pytext.js";
 import { bleuTokenizer, type BleuTokenizerName } from "./tokenizers.js";
 
 export type SmoothMethod = "none" | "floor" | "add-k" | "exp";

@@ -9,7 +9,7 @@
 import { ArgumentError } from "../../util/errors.js";
 import { pyFixed } from "../format.js";
 import { formatSignature, segmentReferences, sumStats, type CorpusMetric, type CorpusScore } from "./corpus.js";
-import { codePoints, pySplit, removeWhitespace } from "./text.js";
+import { codePoints, pySplit, removeWhitespace } from "../../util/pytext.js";
 
 export interface ChrfOptions {
   /** Character n-gram order (default 6). */

@@ -2,7 +2,7 @@
  * Tercom's normalizer as sacrebleu reimplements it (TercomTokenizer): lowercase unless
  * case-sensitive; optional Western/Asian normalization and punctuation removal; whitespace collapsed.
  */
-import { pySplit } from "./text.js";
+import { pySplit } from "../../util/pytext.js";
 
 export interface TercomOptions {
   normalized?: boolean;

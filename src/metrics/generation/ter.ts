@@ -8,7 +8,7 @@ import { pyFixed } from "../format.js";
 import { formatSignature, segmentReferences, sumStats, type CorpusMetric, type CorpusScore } from "./corpus.js";
 import { translationEditRate } from "./ter-lib.js";
 import { tercomTokenize, type TercomOptions } from "./ter-tokenizer.js";
-import { pyRstrip, pySplit } from "./text.js";
+import { pyRstrip, pySplit } from "../../util/pytext.js";
 
 export type TerOptions = TercomOptions;
 

@@ -5,7 +5,7 @@
  * (punctuation P, symbols S, numbers N). `char` splits every character; `none` trusts the input.
  */
 import { ArgumentError } from "../../util/errors.js";
-import { codePoints, pySplit } from "./text.js";
+import { codePoints, pySplit } from "../../util/pytext.js";
 
 export type BleuTokenizerName = "13a" | "intl" | "char" | "none";
 

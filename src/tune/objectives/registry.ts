@@ -2,18 +2,21 @@
  * Objectives by name, for configs and the command line. A provider turns the config's objective entry into a
  * loadable reference (so trials can run in other processes and on other hosts) plus, optionally, a default search
  * space and directions. "builtin:NAME" are the synthetic objectives; "module" names any module exporting a
- * factory; layers above tune/ register theirs (the fine-tuning objective registers "finetune").
+ * factory; layers above tune/ register theirs (the fine-tuning objective registers "finetune"). A provider that
+ * names its metrics but no directions gets the metric registry's directions.
  */
 import { ArgumentError } from "../../util/errors.js";
 import type { SpaceSpec } from "../space.js";
 import type { Direction } from "../types.js";
 import { BUILTIN_NAMES, builtinSpace } from "./builtins.js";
+import { knownDirections } from "./metrics.js";
 import { BUILTINS_MODULE, type ObjectiveRef } from "./ref.js";
 
 export interface ResolvedObjective {
   ref: ObjectiveRef;
   /** Used when the config names no space. */
   space?: SpaceSpec;
+  /** One per objective value; when absent, taken from the metric registry for the metrics it names. */
   directions?: Direction[];
   /** Names of the objective values. */
   metrics?: string[];
@@ -78,5 +81,10 @@ export function resolveObjective(spec: unknown): ResolvedObjective {
         : `known objectives: ${registeredObjectives().join(", ")}`;
     throw new ArgumentError(`unknown objective "${name}"`, hint);
   }
-  return provider(options);
+  const resolved = provider(options);
+  if (resolved.directions === undefined && resolved.metrics !== undefined) {
+    const directions = knownDirections(resolved.metrics);
+    if (directions) return { ...resolved, directions };
+  }
+  return resolved;
 }

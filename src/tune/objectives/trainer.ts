@@ -13,6 +13,7 @@
 import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { ArgumentError, FormatError } from "../../util/errors.js";
+import { didYouMean } from "../../util/suggest.js";
 import {
   RunDir,
   TRAINER_STATE,
@@ -129,10 +130,11 @@ function pick<B>(
   const v = summary.lastMetrics?.[name];
   if (v === undefined) {
     const known = [...Object.keys(summary.lastMetrics ?? {}), ...Object.keys(measured)];
+    const guess = didYouMean(name, known);
     throw new ArgumentError(
       `objective metric "${name}" was not produced`,
       known.length
-        ? `the run produced: ${known.join(", ")}`
+        ? `${guess ? `did you mean "${guess}"? ` : ""}the run produced: ${known.join(", ")}`
         : "the run evaluated nothing: give the setup an evaluate function",
     );
   }
