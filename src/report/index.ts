@@ -27,7 +27,7 @@ export {
   readPredictions,
   parsePredictions,
   PREDICTIONS_FILE,
-  type Predictions,
+  type EvalPredictions,
   type PredictionsMeta,
   type PredictionExample,
 } from "./predictions.js";
