@@ -24,6 +24,7 @@ import {
   type ValuePrediction,
 } from "../tasks/predictor.js";
 
+// the command module still answers for the Predictor it prints (tests and scripts import it from here)
 export { loadPredictor };
 
 /** Generation flags → options (sampling draws from --seed). */

@@ -224,7 +224,8 @@ export async function finetune(
     saveModel,
     loadModel,
     order: settings.order,
-    args: { ...args, metricForBest: c.training.metricForBest ?? spec.defaultMetric },
+    // the metric named in the input, else the kind's (a resolved config may already hold a built-in kind's default)
+    args: { ...args, metricForBest: config.training?.metricForBest ?? spec.defaultMetric },
     runConfig: { finetune: c, labels, modelDir },
   });
   const summary = await trainer.train({ resume: hooks.resume, handleSigint: true });
