@@ -183,7 +183,7 @@ export interface TaskSpec<Target = unknown, Output = unknown> {
   tuneThreshold?(validation: Output, labels: string[]): number;
   /** One JSON object per example for the run's predictions.jsonl (the shape report/predictions.ts reads). */
   predictionRecords(output: Output, inputs: readonly unknown[], labels: string[]): object[];
-  /** Extra sections of the run's report.html. */
+  /** Extra sections of the run's report.html (written with the run; `graft report` re-rendering it later has no spec). */
   reportSections?(output: Output, labels: string[]): Section[];
 
   /** Tokenizes new inputs for the Predictor (maxLength undefined: the tokenizer's own limit). */
