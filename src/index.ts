@@ -122,7 +122,7 @@ export {
   type ReportOptions,
   type ReportResult,
   type RunData,
-  type Predictions,
+  type EvalPredictions,
   type PredictionsMeta,
   type PredictionExample,
 } from "./report/index.js";
@@ -198,10 +198,17 @@ export {
   readTaskInfo,
   resolveFinetuneConfig,
   SIZE_PRESETS,
+  loadPredictor,
+  registerTaskKind,
+  taskSpec,
   type FinetuneConfig,
   type FinetuneResult,
   type PretrainConfig,
   type PretrainResult,
   type TaskInfo,
+  type TaskSpec,
+  type Predictor,
+  type PredictorInput,
+  type TaskPrediction,
 } from "./tasks/index.js";
 export { trainTokenizer, type TrainTokenizerOptions } from "./tokenizers/index.js";

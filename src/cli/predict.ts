@@ -1,197 +1,31 @@
 /**
- * `graft predict`: labels for new texts from a saved model directory. What the directory contains decides how it
- * is loaded (MODEL_KINDS below): a classical baseline (baseline.json, from `graft baseline`), or a model directory
- * in the Hugging Face layout (config.json + weights + tokenizer): a sequence classifier prints labels and scores,
- * a causal language model (GPT-2, graft-lstm) prints the text it generates.
+ * `graft predict`: predictions for new texts from a saved model directory, through the library's Predictor
+ * (tasks/predictor.ts: a classical baseline, a fine-tuned classifier or tagger, or a causal language model that
+ * generates). A classifier prints labels and scores, a tagger its entities, a language model the text it generates.
  * Input: a file (CSV/TSV/JSONL/plain text, read with the usual flags and validation), --text, or stdin;
  * output: JSONL (label and scores per input) or TSV, streamed in batches.
  */
-import { existsSync, statSync, createWriteStream } from "node:fs";
-import { join } from "node:path";
+import { createWriteStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import { GraftError } from "../util/errors.js";
 import type { Example, ReadReport } from "../data/types.js";
 import { streamExamples } from "../data/readers/examples.js";
-import { TextClassifier, BASELINE_FILE, exampleText, type Prediction } from "../data/classical/pipeline.js";
+import { exampleText } from "../data/classical/pipeline.js";
 import { addReadOptions, readOptionsFrom, reportSkipped, type ReadFlags } from "./data.js";
 import { evaluate } from "./baseline.js";
 import { Rng } from "../util/rng.js";
-import { noGrad } from "../tensor/index.js";
-import { readConfig } from "../io/config.js";
-import { findWeights } from "../io/checkpoint.js";
-import { loadTokenizer, batchToTensors } from "../tokenizers/index.js";
+import type { GenerateOptions } from "../models/index.js";
 import {
-  fromPretrainedDir,
-  generate,
-  modelClassForArchitecture,
-  predictLabels,
-  type CausalLMModel,
-  type ClassificationModel,
-  type GenerateOptions,
-} from "../models/index.js";
-import { readTaskInfo } from "../tasks/finetune.js";
+  loadPredictor,
+  type ClassPrediction,
+  type MultiLabelPrediction,
+  type TaskPrediction,
+  type ValuePrediction,
+} from "../tasks/predictor.js";
 
-/** A loaded model that can label batches of texts (or, for a language model, continue them). */
-export interface Predictor {
-  kind: string;
-  labels: readonly string[];
-  predict(texts: readonly string[]): Promise<Prediction[]>;
-  /** Language models: the continuation of each text. */
-  generate?(texts: readonly string[]): Promise<string[]>;
-}
-
-interface ModelKind {
-  name: string;
-  /** Whether `dir` holds this kind of model. */
-  detect(dir: string): boolean;
-  load(dir: string, gen: GenerateOptions): Predictor;
-}
-
-/**
- * A model directory in the Hugging Face layout: config.json's `architectures` names the class (a sequence
- * classifier, or a causal LM that generates); its tokenizer files sit beside it.
- */
-function loadModelDir(dir: string, gen: GenerateOptions): Predictor {
-  const config = readConfig(dir);
-  const cls = modelClassForArchitecture(config);
-  if (!cls)
-    throw new GraftError(
-      `--model ${dir}: config.json names no model class graft can run (architectures: ${JSON.stringify(config.architectures)})`,
-      "predict runs *ForSequenceClassification models and causal LMs (GPT2LMHeadModel, GraftLstmForCausalLM)",
-    );
-  const tokenizer = loadTokenizer(dir);
-  const model = fromPretrainedDir(cls, dir);
-  const fresh = model.loadingInfo!.missingKeys;
-  if (fresh.length)
-    throw new GraftError(
-      `--model ${dir}: ${cls.architecture} would run with untrained weights (${fresh.join(", ")} ${fresh.length === 1 ? "is" : "are"} not in the checkpoint)`,
-      "fine-tune it first (graft finetune) and predict with the saved model",
-    );
-  if (cls.architecture.endsWith("ForSequenceClassification")) {
-    const classifier = model as unknown as ClassificationModel;
-    const info = readTaskInfo(dir);
-    // RoBERTa's positions start after pad_token_id: 514 position embeddings hold 512 tokens
-    const positions =
-      typeof config.max_position_embeddings === "number"
-        ? config.max_position_embeddings - (config.model_type === "roberta" ? (config.pad_token_id ?? 0) + 1 : 0)
-        : null;
-    const limits = [
-      info?.maxLength,
-      tokenizer.modelMaxLength,
-      positions,
-      (config as { n_positions?: number }).n_positions,
-    ];
-    const maxLength = Math.min(...limits.filter((v): v is number => typeof v === "number" && v > 0));
-    const labels = Object.keys(config.id2label).map((i) => config.id2label[Number(i)]);
-    return {
-      kind: cls.architecture,
-      labels,
-      predict: async (texts) => {
-        const enc = await tokenizer.encodeBatch(texts, {
-          padding: true,
-          truncation: true,
-          ...(Number.isFinite(maxLength) ? { maxLength } : {}),
-        });
-        const t = batchToTensors(enc);
-        const logits = noGrad(
-          () =>
-            classifier.forward({
-              inputIds: t.inputIds,
-              attentionMask: t.attentionMask,
-              tokenTypeIds: config.model_type === "bert" ? t.tokenTypeIds : null,
-            }).logits,
-        );
-        return predictLabels(
-          logits,
-          classifier.config,
-          info?.threshold != null && config.problem_type === "multi_label_classification"
-            ? { threshold: info.threshold }
-            : {},
-        ).map((p) => {
-          // a tuned binary threshold applies to the positive class's probability, as graft finetune tuned it
-          const binary =
-            info?.threshold != null &&
-            labels.length === 2 &&
-            p.kind === "probability" &&
-            config.problem_type !== "multi_label_classification";
-          const label = binary ? (p.scores[labels[1]] >= info!.threshold! ? labels[1] : labels[0]) : p.label;
-          return {
-            label,
-            scores: p.scores,
-            kind: p.kind === "probability" ? "probability" : "decision",
-          } satisfies Prediction;
-        });
-      },
-    };
-  }
-  if (cls.architecture === "GPT2LMHeadModel" || cls.architecture === "GraftLstmForCausalLM") {
-    const lm = model as unknown as CausalLMModel;
-    return {
-      kind: `${cls.architecture} (generation)`,
-      labels: [],
-      predict: async () => {
-        throw new GraftError(`--model ${dir} is a language model: it generates text rather than labels`);
-      },
-      generate: async (texts) => {
-        const prompts = await Promise.all(
-          texts.map(async (t) => Array.from((await tokenizer.encode(t, null, { addSpecialTokens: false })).ids)),
-        );
-        const empty = prompts.findIndex((p) => p.length === 0);
-        if (empty >= 0)
-          throw new GraftError(`text ${empty + 1} of the batch encodes to no tokens; a language model needs a prompt`);
-        const out = generate(lm, prompts, {
-          padTokenId: tokenizer.padTokenId ?? undefined,
-          eosTokenId: gen.eosTokenId ?? tokenizer.eosTokenId ?? config.eos_token_id,
-          ...gen,
-        });
-        return tokenizer.decodeBatch(out.newTokens, { skipSpecialTokens: true });
-      },
-    };
-  }
-  throw new GraftError(
-    `--model ${dir} holds a ${cls.architecture}, which neither classifies sequences nor generates text`,
-    "predict runs *ForSequenceClassification models and causal LMs; fine-tune a classifier from it first",
-  );
-}
-
-export const MODEL_KINDS: ModelKind[] = [
-  {
-    name: "classical baseline",
-    detect: (dir) => existsSync(join(dir, BASELINE_FILE)),
-    load: (dir) => {
-      const model = TextClassifier.load(dir);
-      return {
-        kind: `baseline (${model.config.model})`,
-        labels: model.labels,
-        predict: async (texts) => model.predict(texts),
-      };
-    },
-  },
-  {
-    name: "model directory (config.json + model.safetensors)",
-    detect: (dir) => {
-      if (!existsSync(join(dir, "config.json"))) return false;
-      try {
-        findWeights(dir);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    load: loadModelDir,
-  },
-];
-
-export function loadPredictor(dir: string, gen: GenerateOptions = {}): Predictor {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new GraftError(`--model ${dir}: no such directory`);
-  const kind = MODEL_KINDS.find((k) => k.detect(dir));
-  if (kind) return kind.load(dir, gen);
-  throw new GraftError(
-    `--model ${dir}: no model found (expected ${BASELINE_FILE}, or config.json with model.safetensors)`,
-    "pass a directory written by graft baseline --out DIR, graft finetune, or transformers' save_pretrained",
-  );
-}
+// the command module still answers for the Predictor it prints (tests and scripts import it from here)
+export { loadPredictor };
 
 /** Generation flags → options (sampling draws from --seed). */
 function generateOptions(o: PredictFlags): GenerateOptions {
@@ -209,6 +43,11 @@ function generateOptions(o: PredictFlags): GenerateOptions {
     topP: num("--top-p", o.topP, (n) => n > 0 && n <= 1),
     rng: new Rng(num("--seed", o.seed, Number.isInteger) ?? 0),
   };
+}
+
+/** A prediction printed as a label with scores (classification, multi-label, regression). */
+function isLabelled(p: TaskPrediction): p is ClassPrediction | MultiLabelPrediction | ValuePrediction {
+  return "label" in p && typeof p.label === "string" && "scores" in p;
 }
 
 interface PredictFlags extends ReadFlags {
@@ -268,7 +107,7 @@ export function register(program: Command): void {
         throw new GraftError(`--batch-size must be a positive integer, got "${o.batchSize}"`);
       if ((o.input === undefined) === (o.text === undefined))
         throw new GraftError("give either --input FILE (or - for stdin) or --text TEXT...");
-      const predictor = loadPredictor(o.model, generateOptions(o));
+      const predictor = loadPredictor(o.model, { generation: generateOptions(o), name: `--model ${o.model}` });
       const report: ReadReport = {
         file: o.input ?? "--text",
         format: "",
@@ -313,9 +152,20 @@ export function register(program: Command): void {
           batch = [];
           return;
         }
-        const preds = await predictor.predict(batch.map(exampleText));
+        const preds = await predictor.predict(batch.map((e) => ({ text: e.text, textPair: e.textPair })));
         batch.forEach((e, i) => {
           const p = preds[i]!;
+          const flat = e.text.replace(/[\t\n]/g, " ");
+          if (!isLabelled(p)) {
+            // a tagger (entities, and a tag per word for TSV), or another kind's own fields
+            const { task: _task, ...fields } = p as Record<string, unknown>;
+            unlabelled = true;
+            chunk +=
+              o.outputFormat === "tsv"
+                ? `${Array.isArray(fields.tags) ? fields.tags.join(" ") : JSON.stringify(fields)}\t${flat}\n`
+                : JSON.stringify({ line: e.line, text: e.text, ...fields }) + "\n";
+            return;
+          }
           if (e.label === undefined) unlabelled = true;
           else {
             gold.push(String(e.label));
@@ -323,7 +173,7 @@ export function register(program: Command): void {
           }
           chunk +=
             o.outputFormat === "tsv"
-              ? `${p.label}\t${e.text.replace(/[\t\n]/g, " ")}\n`
+              ? `${p.label}\t${flat}\n`
               : JSON.stringify({
                   line: e.line,
                   text: e.text,

@@ -27,10 +27,11 @@ export {
   readPredictions,
   parsePredictions,
   PREDICTIONS_FILE,
-  type Predictions,
+  type EvalPredictions,
   type PredictionsMeta,
   type PredictionExample,
 } from "./predictions.js";
+export type { Section } from "./html.js";
 export { readStudy, STUDY_FILES, type Study, type Trial } from "./study.js";
 export { plot, heatmap, escapeXml, type Series, type PlotOptions, type HeatmapOptions } from "./svg.js";
 
@@ -41,6 +42,8 @@ export interface ReportOptions {
   out?: string;
   /** Timestamp in the footer; leave it out for byte-identical output. */
   generatedAt?: Date;
+  /** Sections a task kind adds after the evaluation sections (run reports only). */
+  sections?: readonly Section[];
 }
 
 export interface ReportResult {
@@ -51,7 +54,11 @@ export interface ReportResult {
 }
 
 /** The report page of one read run, and the notes raised while computing it (metric warnings included). */
-export function renderRunReport(run: RunData, generatedAt?: Date): { html: string; notes: string[] } {
+export function renderRunReport(
+  run: RunData,
+  generatedAt?: Date,
+  extra: readonly Section[] = [],
+): { html: string; notes: string[] } {
   const notes = [...run.notes];
   const sections: Section[] = [];
   const overview = summaryCards(run);
@@ -63,6 +70,7 @@ export function renderRunReport(run: RunData, generatedAt?: Date): { html: strin
   add(scheduleSection(run));
   if (run.predictions?.task === "classification") add(classificationSection(run.predictions, notes));
   if (run.predictions?.task === "ner") add(nerSection(run.predictions, notes));
+  sections.push(...extra);
   add(timingSection(run));
   if (run.study) sections.push(...studySections(run.study, run.dir));
   add(configSection(run));
@@ -85,7 +93,7 @@ export function renderRunReport(run: RunData, generatedAt?: Date): { html: strin
 export function writeReport(runDir: string, options: ReportOptions = {}): ReportResult {
   const run = readRun(runDir);
   const path = resolve(options.out ?? join(run.dir, REPORT_FILE));
-  const { html, notes } = renderRunReport(run, options.generatedAt);
+  const { html, notes } = renderRunReport(run, options.generatedAt, options.sections);
   writeFileAtomic(path, html);
   return { path, missing: run.missing, notes };
 }

@@ -50,7 +50,8 @@ export interface NerPredictions {
   meta: PredictionsMeta;
 }
 
-export type Predictions = ClassificationPredictions | NerPredictions;
+/** The parsed contents of eval_predictions.jsonl (or a fine-tuning run's predictions.jsonl). */
+export type EvalPredictions = ClassificationPredictions | NerPredictions;
 
 export interface ReadResult<T> {
   value: T | null;
@@ -68,7 +69,7 @@ export function parsePredictions(
   file: string,
   fallbackClasses?: string[],
   taskHint?: string,
-): ReadResult<Predictions> {
+): ReadResult<EvalPredictions> {
   const notes: string[] = [];
   let meta: PredictionsMeta = {};
   const rows: { v: Record<string, unknown>; line: number }[] = [];
@@ -266,7 +267,7 @@ export function readPredictions(
   runDir: string,
   fallbackClasses?: string[],
   taskHint?: string,
-): ReadResult<Predictions> {
+): ReadResult<EvalPredictions> {
   for (const f of [PREDICTIONS_FILE, TASK_PREDICTIONS_FILE]) {
     const path = join(runDir, f);
     if (!existsSync(path)) continue;

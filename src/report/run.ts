@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { FormatError } from "../util/errors.js";
-import { readPredictions, PREDICTIONS_FILE, TASK_PREDICTIONS_FILE, type Predictions } from "./predictions.js";
+import { readPredictions, PREDICTIONS_FILE, TASK_PREDICTIONS_FILE, type EvalPredictions } from "./predictions.js";
 import { readStudy, STUDY_FILES, type Study } from "./study.js";
 
 export const SUMMARY_FILE = "train_summary.json";
@@ -59,7 +59,7 @@ export interface RunData {
   summary: TrainSummaryFile | null;
   /** Final metrics on the held-out test split, when the task recorded them. */
   test: Record<string, number> | null;
-  predictions: Predictions | null;
+  predictions: EvalPredictions | null;
   study: Study | null;
   /** Parts the directory lacks, each with what the report leaves out because of it. */
   missing: string[];

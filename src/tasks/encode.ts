@@ -26,13 +26,13 @@ export async function encodeTexts(
   tok: Tokenizer,
   texts: readonly string[],
   pairs: readonly string[] | undefined,
-  maxLength: number,
+  maxLength: number | undefined,
 ): Promise<EncodedRow[]> {
   const rows: EncodedRow[] = [];
   for (let i = 0; i < texts.length; i += CHUNK) {
     const b = await tok.encodeBatch(texts.slice(i, i + CHUNK), {
       truncation: true,
-      maxLength,
+      ...(maxLength !== undefined ? { maxLength } : {}),
       ...(pairs ? { pairs: pairs.slice(i, i + CHUNK) } : {}),
     });
     for (let k = 0; k < b.inputIds.length; k++) rows.push({ ids: b.inputIds[k], typeIds: b.tokenTypeIds[k] });
@@ -48,7 +48,7 @@ export async function encodeWords(
   tok: Tokenizer,
   sentences: readonly (readonly string[])[],
   tags: readonly (readonly number[])[] | null,
-  maxLength: number,
+  maxLength: number | undefined,
 ): Promise<EncodedTokens[]> {
   const out: EncodedTokens[] = [];
   for (let i = 0; i < sentences.length; i += CHUNK) {
@@ -66,7 +66,7 @@ export async function encodeWords(
       texts.push(text);
       spans.push(starts);
     }
-    const b = await tok.encodeBatch(texts, { truncation: true, maxLength });
+    const b = await tok.encodeBatch(texts, { truncation: true, ...(maxLength !== undefined ? { maxLength } : {}) });
     chunk.forEach((words, k) => {
       const starts = spans[k];
       const labels = new Array<number>(b.inputIds[k].length).fill(IGNORE_INDEX);

@@ -1,13 +1,31 @@
-/** Application recipes built on the trainer: fine-tuning for classification, regression, multi-label and NER. */
-export {
-  finetune,
-  readTaskInfo,
-  bestF1Threshold,
-  TASK_FILE,
-  type FinetuneResult,
-  type FinetuneHooks,
-  type TaskInfo,
-} from "./finetune.js";
+/**
+ * Application recipes built on the trainer: fine-tuning of every registered task kind (classification of texts
+ * and text pairs, multi-label, regression, NER) through one run lifecycle, evaluation of saved models, the Predictor.
+ */
+export { finetune, resolveRun, type FinetuneResult, type FinetuneHooks } from "./finetune.js";
+export { readTaskInfo, TASK_FILE, type TaskInfo } from "./task-info.js";
+export { registerTaskKind, taskSpec, taskSpecFor, taskKindNames } from "./registry.js";
+export type {
+  TaskSpec,
+  TaskData,
+  Split,
+  TaskSettings,
+  PrepareContext,
+  LabelledContext,
+  PredictContext,
+  DecodeContext,
+  HeadBuilder,
+  PredictorInput,
+  TaskPrediction,
+  ClassPrediction,
+  MultiLabelPrediction,
+  ValuePrediction,
+  EntitiesPrediction,
+  Entity,
+} from "./spec.js";
+export { inputText } from "./spec.js";
+export { bestF1Threshold } from "./kinds/classification/index.js";
+export { loadPredictor, MODEL_FORMATS, type Predictor, type PredictorOptions } from "./predictor.js";
 export {
   resolveFinetuneConfig,
   FINETUNE_DEFAULTS,
@@ -15,10 +33,17 @@ export {
   type FinetuneConfig,
   type LoraSettings,
 } from "./config.js";
-export { discoverLabels, discoverTags, type LabelSpace, type TaskKind } from "./labels.js";
-export { computeMetrics, predictRows, type Predictions } from "./evaluate.js";
+export { splitMultiLabel, labelIndex, unseenLabel, type TaskKind } from "./labels.js";
+export { classifierForward, forEachBatch, MeanLoss, rowsOf, type ForwardFn, type EvalBatch } from "./evaluate.js";
 export { balancedClassWeights, classificationLoss } from "./losses.js";
-export { encodeTexts, encodeWords, padRows } from "./encode.js";
+export {
+  encodeTexts,
+  encodeWords,
+  padRows,
+  type EncodedRow,
+  type EncodedTokens,
+  type PaddedBatch,
+} from "./encode.js";
 export { loadFinetuned, evaluateFile, type SavedModel } from "./saved.js";
 export {
   pretrain,

@@ -1,47 +1,40 @@
 /**
  * Using a fine-tuned model directory (best/ of a run): scoring a labelled file with the task's metrics
- * (`graft eval`). The directory's graft_task.json says which task, labels, length limit and threshold it was
+ * (`graft eval`). The directory's graft_task.json says which task kind, labels, length limit and threshold it was
  * trained with; labels unknown to the model are an error naming the file and line.
  */
 import { ArgumentError } from "../util/errors.js";
-import { readExamples, readConll, type ExampleReadOptions } from "../data/index.js";
-import {
-  AutoModelForSequenceClassification,
-  AutoModelForTokenClassification,
-  type ClassificationModel,
-} from "../models/index.js";
-import { AutoTokenizer } from "../tokenizers/index.js";
-import type { Module } from "../nn/index.js";
-import type { Tensor } from "../tensor/index.js";
-import { readTaskInfo, type TaskInfo } from "./finetune.js";
-import { encodeLabel, encodeTags, type LabelSpace } from "./labels.js";
-import { encodeTexts, encodeWords, type PaddedBatch } from "./encode.js";
-import { classifierForward, computeMetrics, predictRows } from "./evaluate.js";
+import type { ExampleReadOptions } from "../data/index.js";
+import type { ClassificationModel } from "../models/index.js";
+import { AutoTokenizer, type Tokenizer } from "../tokenizers/index.js";
+import { classifierForward, type ForwardFn } from "./evaluate.js";
+import { taskSpec } from "./registry.js";
+import { readTaskInfo, type TaskInfo } from "./task-info.js";
+import type { TaskSpec } from "./spec.js";
 
 export interface SavedModel {
   model: ClassificationModel;
   info: TaskInfo;
-  space: LabelSpace;
-  forward: (m: Module, b: PaddedBatch) => Tensor;
+  spec: TaskSpec;
+  forward: ForwardFn;
   padId: number;
+  tokenizer: Tokenizer;
 }
 
-export async function loadFinetuned(
-  dir: string,
-): Promise<SavedModel & { tokenizer: Awaited<ReturnType<typeof AutoTokenizer.fromPretrained>> }> {
+/** A fine-tuned model directory with its task kind, tokenizer and graft_task.json. */
+export async function loadFinetuned(dir: string): Promise<SavedModel> {
   const info = readTaskInfo(dir);
   if (!info)
     throw new ArgumentError(
       `${dir} is not a fine-tuned graft model (graft_task.json is missing)`,
       "use the best/ directory of a graft finetune run",
     );
-  const model = (
-    info.task === "ner" ? AutoModelForTokenClassification : AutoModelForSequenceClassification
-  ).fromPretrainedDir(dir);
+  const spec = taskSpec(info.task);
+  const model = spec.auto.fromPretrainedDir(dir);
   const tokenizer = await AutoTokenizer.fromPretrained(dir);
   const forward = classifierForward(model.config.model_type);
   const padId = tokenizer.padTokenId ?? (model.config.pad_token_id as number | null) ?? 0;
-  return { model, info, space: { kind: info.task, names: info.labels }, forward, padId, tokenizer };
+  return { model, info, spec, forward, padId, tokenizer };
 }
 
 /** Metrics of a fine-tuned model on a labelled file. */
@@ -51,40 +44,25 @@ export async function evaluateFile(
   opts: { read?: ExampleReadOptions; batchSize?: number } = {},
 ): Promise<{ metrics: Record<string, number>; examples: number }> {
   const m = await loadFinetuned(dir);
-  const batchSize = opts.batchSize ?? 32;
-  if (m.info.task === "ner") {
-    const { sentences } = await readConll(file, { onBadRow: opts.read?.onBadRow });
-    const tags = sentences.map((s) => encodeTags(m.space, s, file));
-    const rows = await encodeWords(
-      m.tokenizer,
-      sentences.map((s) => s.tokens),
-      tags,
-      m.info.maxLength,
-    );
-    return {
-      metrics: computeMetrics(
-        m.space,
-        predictRows(m.model, m.forward, m.space, rows, tags, { batchSize, padId: m.padId }),
-      ),
-      examples: sentences.length,
-    };
-  }
-  const { examples } = await readExamples(file, {
-    ...(opts.read ?? {}),
-    ...(m.info.task === "regression" ? { labelType: "float" as const } : {}),
+  const { spec, info } = m;
+  const split = await spec.readLabelled(file, {
+    tokenizer: m.tokenizer,
+    labels: info.labels,
+    maxLength: info.maxLength,
+    labelSeparator: info.labelSeparator,
+    read: opts.read,
   });
-  const targets = examples.map((e) => encodeLabel(m.space, e, file, m.info.labelSeparator));
-  const pairs = examples.some((e) => e.textPair !== undefined) ? examples.map((e) => e.textPair ?? "") : undefined;
-  const rows = await encodeTexts(
-    m.tokenizer,
-    examples.map((e) => e.text),
-    pairs,
-    m.info.maxLength,
+  const output = spec.predict(
+    {
+      model: m.model,
+      forward: m.forward,
+      batchSize: opts.batchSize ?? 32,
+      padId: m.padId,
+      labels: info.labels,
+      settings: { weights: null, labelSmoothing: 0, focalGamma: 0, threshold: info.threshold },
+    },
+    split.rows,
+    split.targets,
   );
-  const preds = predictRows(m.model, m.forward, m.space, rows, targets, {
-    batchSize,
-    padId: m.padId,
-    ...(m.info.threshold !== null ? { threshold: m.info.threshold } : {}),
-  });
-  return { metrics: computeMetrics(m.space, preds), examples: examples.length };
+  return { metrics: spec.metrics(output, info.labels), examples: split.rows.length };
 }

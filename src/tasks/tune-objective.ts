@@ -21,8 +21,9 @@ import {
   type ResolvedObjective,
   type TrialContext,
 } from "../tune/index.js";
-import type { FinetuneConfig } from "./config.js";
+import { FINETUNE_DEFAULTS, type FinetuneConfig } from "./config.js";
 import { finetune } from "./finetune.js";
+import { taskSpec } from "./registry.js";
 
 export interface FinetuneObjectiveOptions {
   /** The run every trial starts from (model, data, task, ...). */
@@ -55,8 +56,9 @@ export function applyParams(
   return out as Partial<FinetuneConfig> & { model: string; data: string };
 }
 
+/** The metric a task kind picks its best checkpoint by. */
 function defaultMetric(task: string | undefined): string {
-  return task === "ner" ? "f1" : task === "regression" ? "loss" : task === "multilabel" ? "f1_micro" : "f1_macro";
+  return taskSpec(task ?? FINETUNE_DEFAULTS.task).defaultMetric;
 }
 
 export function metricDirection(metric: string): "minimize" | "maximize" {
@@ -155,8 +157,9 @@ export function finetuneObjective(options: FinetuneObjectiveOptions): Objective 
             true,
           );
   }
-  if (options.config.task === "ner")
-    throw new ArgumentError("cross-validation of NER runs is not supported; use the validation split");
+  const task = options.config.task ?? FINETUNE_DEFAULTS.task;
+  const method = taskSpec(task).crossValidation;
+  if (!method) throw new ArgumentError(`cross-validation of ${task} runs is not supported; use the validation split`);
   return async (trial) => {
     if (trial.segment)
       throw new ArgumentError(
@@ -169,8 +172,7 @@ export function finetuneObjective(options: FinetuneObjectiveOptions): Objective 
       labelColumn: config.labelColumn,
       onBadRow: config.onBadRow ?? "fail",
     });
-    const method = config.task === "regression" ? "random" : "stratified";
-    const { folds: split } = kFold(examples, { k: folds, method, seed: config.training?.seed ?? 42 });
+    const { folds: split } = kFold(examples, { k: folds, method, seed: config.training?.seed ?? DEFAULT_ARGS.seed });
     const cv = crossValidate(
       async (foldTrial, fold) => {
         const train = join(foldTrial.dir, "train.jsonl"),

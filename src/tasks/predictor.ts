@@ -1,0 +1,223 @@
+/**
+ * The Predictor: load any saved model directory and predict for its task, as a library call (it never prints).
+ * What the directory holds decides how it loads (MODEL_FORMATS below): a classical baseline (baseline.json, from
+ * `graft baseline`), or a model directory in the Hugging Face layout (config.json + weights + tokenizer). A
+ * fine-tuned classifier or tagger predicts through its task kind's spec (graft_task.json names the kind; a
+ * transformers checkpoint without one is recognized by its class and problem_type); a causal language model
+ * (GPT-2, graft-lstm) generates text instead.
+ */
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { GraftError } from "../util/errors.js";
+import { noGrad } from "../tensor/index.js";
+import { readConfig, type ModelConfig } from "../io/config.js";
+import { findWeights } from "../io/checkpoint.js";
+import { TextClassifier, BASELINE_FILE } from "../data/classical/pipeline.js";
+import { loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
+import {
+  fromPretrainedDir,
+  generate,
+  modelClassForArchitecture,
+  type CausalLMModel,
+  type ClassificationModel,
+  type GenerateOptions,
+} from "../models/index.js";
+import { padRows } from "./encode.js";
+import { classifierForward } from "./evaluate.js";
+import { taskSpec, taskSpecFor } from "./registry.js";
+import { readTaskInfo, type TaskInfo } from "./task-info.js";
+import { inputText, type ClassPrediction, type PredictorInput, type TaskPrediction } from "./spec.js";
+
+export type {
+  PredictorInput,
+  TaskPrediction,
+  ClassPrediction,
+  MultiLabelPrediction,
+  ValuePrediction,
+  EntitiesPrediction,
+  Entity,
+} from "./spec.js";
+
+/** A loaded model that predicts for its task (or, for a language model, continues texts). */
+export interface Predictor {
+  /** What was loaded, e.g. "baseline (logreg)", "BertForSequenceClassification". */
+  kind: string;
+  /** The task kind of its predictions (null for a language model). */
+  task: string | null;
+  labels: readonly string[];
+  /** One typed prediction per input, in order. */
+  predict(inputs: readonly PredictorInput[]): Promise<TaskPrediction[]>;
+  /** Language models: the continuation of each text. */
+  generate?(texts: readonly string[]): Promise<string[]>;
+}
+
+export interface PredictorOptions {
+  /** Decoding settings of a language model. */
+  generation?: GenerateOptions;
+  /** How errors name the directory (default: its path; `graft predict` says "--model DIR"). */
+  name?: string;
+}
+
+interface ModelFormat {
+  name: string;
+  /** Whether `dir` holds this format. */
+  detect(dir: string): boolean;
+  load(dir: string, opts: Required<PredictorOptions>): Predictor;
+}
+
+/** Tokens a model can take: the fine-tuning length, the tokenizer's limit and the position table, whichever is least. */
+function inputLimit(config: ModelConfig, tokenizer: Tokenizer, info: TaskInfo | null): number | undefined {
+  // RoBERTa's positions start after pad_token_id: 514 position embeddings hold 512 tokens
+  const positions =
+    typeof config.max_position_embeddings === "number"
+      ? config.max_position_embeddings - (config.model_type === "roberta" ? (config.pad_token_id ?? 0) + 1 : 0)
+      : null;
+  const limits = [
+    info?.maxLength,
+    tokenizer.modelMaxLength,
+    positions,
+    (config as { n_positions?: number }).n_positions,
+  ];
+  const maxLength = Math.min(...limits.filter((v): v is number => typeof v === "number" && v > 0));
+  return Number.isFinite(maxLength) ? maxLength : undefined;
+}
+
+/** A classifier or tagger predicting through its task kind. */
+function taskPredictor(
+  dir: string,
+  model: ClassificationModel,
+  config: ModelConfig,
+  tokenizer: Tokenizer,
+): Predictor | null {
+  const info = readTaskInfo(dir);
+  const spec = info ? taskSpec(info.task) : taskSpecFor(config, model.architecture);
+  if (!spec) return null;
+  const labels = Object.keys(config.id2label).map((i) => config.id2label[Number(i)]);
+  const maxLength = inputLimit(config, tokenizer, info);
+  const forward = classifierForward(config.model_type);
+  const padId = tokenizer.padTokenId ?? (config.pad_token_id as number | null) ?? 0;
+  return {
+    kind: model.architecture,
+    task: spec.name,
+    labels,
+    predict: async (inputs) => {
+      if (inputs.length === 0) return [];
+      const rows = await spec.encodeInputs(tokenizer, inputs, maxLength);
+      const batch = padRows(
+        rows,
+        rows.map((_, i) => i),
+        padId,
+      );
+      const logits = noGrad(() => forward(model, batch));
+      return spec.decode(logits, rows, inputs, { labels, config, threshold: info?.threshold ?? null });
+    },
+  };
+}
+
+/** A causal language model: generates a continuation of each text. */
+function generationPredictor(
+  model: CausalLMModel,
+  config: ModelConfig,
+  tokenizer: Tokenizer,
+  opts: Required<PredictorOptions>,
+): Predictor {
+  const gen = opts.generation;
+  return {
+    kind: `${model.architecture} (generation)`,
+    task: null,
+    labels: [],
+    predict: async () => {
+      throw new GraftError(`${opts.name} is a language model: it generates text rather than labels`);
+    },
+    generate: async (texts) => {
+      const prompts = await Promise.all(
+        texts.map(async (t) => Array.from((await tokenizer.encode(t, null, { addSpecialTokens: false })).ids)),
+      );
+      const empty = prompts.findIndex((p) => p.length === 0);
+      if (empty >= 0)
+        throw new GraftError(`text ${empty + 1} of the batch encodes to no tokens; a language model needs a prompt`);
+      const out = generate(model, prompts, {
+        padTokenId: tokenizer.padTokenId ?? undefined,
+        eosTokenId: gen.eosTokenId ?? tokenizer.eosTokenId ?? config.eos_token_id,
+        ...gen,
+      });
+      return tokenizer.decodeBatch(out.newTokens, { skipSpecialTokens: true });
+    },
+  };
+}
+
+/**
+ * A model directory in the Hugging Face layout: config.json's `architectures` names the class (a classifier or
+ * tagger of a registered task kind, or a causal LM that generates); its tokenizer files sit beside it.
+ */
+function loadModelDir(dir: string, opts: Required<PredictorOptions>): Predictor {
+  const config = readConfig(dir);
+  const cls = modelClassForArchitecture(config);
+  if (!cls)
+    throw new GraftError(
+      `${opts.name}: config.json names no model class graft can run (architectures: ${JSON.stringify(config.architectures)})`,
+      "predict runs *ForSequenceClassification models and causal LMs (GPT2LMHeadModel, GraftLstmForCausalLM)",
+    );
+  const tokenizer = loadTokenizer(dir);
+  const model = fromPretrainedDir(cls, dir);
+  const fresh = model.loadingInfo!.missingKeys;
+  if (fresh.length)
+    throw new GraftError(
+      `${opts.name}: ${cls.architecture} would run with untrained weights (${fresh.join(", ")} ${fresh.length === 1 ? "is" : "are"} not in the checkpoint)`,
+      "fine-tune it first (graft finetune) and predict with the saved model",
+    );
+  const task = taskPredictor(dir, model as unknown as ClassificationModel, config, tokenizer);
+  if (task) return task;
+  if (cls.architecture === "GPT2LMHeadModel" || cls.architecture === "GraftLstmForCausalLM")
+    return generationPredictor(model as unknown as CausalLMModel, config, tokenizer, opts);
+  throw new GraftError(
+    `${opts.name} holds a ${cls.architecture}, which neither classifies sequences nor generates text`,
+    "predict runs *ForSequenceClassification models and causal LMs; fine-tune a classifier from it first",
+  );
+}
+
+/** The directory formats a Predictor loads, tried in order. */
+export const MODEL_FORMATS: ModelFormat[] = [
+  {
+    name: "classical baseline",
+    detect: (dir) => existsSync(join(dir, BASELINE_FILE)),
+    load: (dir) => {
+      const model = TextClassifier.load(dir);
+      return {
+        kind: `baseline (${model.config.model})`,
+        task: "classification",
+        labels: model.labels,
+        // a pair is classified on both texts, on separate lines (as the baseline was trained)
+        predict: async (inputs) =>
+          model
+            .predict(inputs.map(inputText).map((x) => (x.textPair === undefined ? x.text : `${x.text}\n${x.textPair}`)))
+            .map((p): ClassPrediction => ({ task: "classification", ...p })),
+      };
+    },
+  },
+  {
+    name: "model directory (config.json + model.safetensors)",
+    detect: (dir) => {
+      if (!existsSync(join(dir, "config.json"))) return false;
+      try {
+        findWeights(dir);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    load: loadModelDir,
+  },
+];
+
+/** Loads the model in `dir` (a baseline, a fine-tuned model, a transformers checkpoint, a language model). */
+export function loadPredictor(dir: string, options: PredictorOptions = {}): Predictor {
+  const opts: Required<PredictorOptions> = { generation: options.generation ?? {}, name: options.name ?? dir };
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new GraftError(`${opts.name}: no such directory`);
+  const format = MODEL_FORMATS.find((f) => f.detect(dir));
+  if (format) return format.load(dir, opts);
+  throw new GraftError(
+    `${opts.name}: no model found (expected ${BASELINE_FILE}, or config.json with model.safetensors)`,
+    "pass a directory written by graft baseline --out DIR, graft finetune, or transformers' save_pretrained",
+  );
+}
