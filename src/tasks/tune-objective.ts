@@ -14,6 +14,7 @@ import {
   TrialPruned,
   crossValidate,
   keepSegmentCheckpoint,
+  objectiveDirection,
   pbtSegmentPlan,
   registerObjective,
   type Objective,
@@ -59,10 +60,6 @@ export function applyParams(
 /** The metric a task kind picks its best checkpoint by. */
 function defaultMetric(task: string | undefined): string {
   return taskSpec(task ?? FINETUNE_DEFAULTS.task).defaultMetric;
-}
-
-export function metricDirection(metric: string): "minimize" | "maximize" {
-  return /loss|perplexity|mse|mae|rmse|error/.test(metric) ? "minimize" : "maximize";
 }
 
 async function runOnce(
@@ -203,7 +200,7 @@ export function registerFinetuneObjective(): void {
     const metric = o.metric ?? defaultMetric(o.config.task);
     return {
       ref: { module: "graft:tasks/tune-objective.js", export: "finetuneObjective", options: o },
-      directions: [metricDirection(metric)],
+      directions: [objectiveDirection(metric)],
       metrics: [metric],
       base: o.config as unknown as Record<string, unknown>,
       space: {

@@ -9,16 +9,8 @@ import { Rng } from "../../../util/rng.js";
 import { Tensor, softmax } from "../../../tensor/index.js";
 import { sortLabels } from "../../../data/index.js";
 import { AutoModelForSequenceClassification, predictLabels } from "../../../models/index.js";
-import {
-  accuracy,
-  averagePrecision,
-  f1,
-  matthewsCorrcoef,
-  precision,
-  precisionRecallCurve,
-  recall,
-  rocAuc,
-} from "../../../metrics/classification/index.js";
+import { precisionRecallCurve } from "../../../metrics/classification/index.js";
+import { computeMetrics } from "../../../metrics/index.js";
 import { balancedClassWeights, classificationLoss } from "../../losses.js";
 import { labelIndex, unseenLabel } from "../../labels.js";
 import { MeanLoss, forEachBatch, rowsOf } from "../../evaluate.js";
@@ -162,23 +154,34 @@ export const classification: TaskSpec<number, ClassOutput> = {
     return out;
   },
 
+  // metrics by the registry's names (metrics/registry.ts); every class counts in the averages, even one that the
+  // evaluated set lacks, and an undefined ratio is 0 (scikit-learn's zero_division=0)
   metrics(p, names) {
     const labels = names.map((_, i) => i);
-    const { gold, pred } = p;
+    const avg = (metric: string, average: string) => ({ metric, options: { average, labels, zeroDivision: 0 } });
     const out: Record<string, number> = {
       loss: p.meanLoss,
-      accuracy: accuracy(gold, pred),
-      f1_macro: f1(gold, pred, { average: "macro", labels, zeroDivision: 0 }),
-      f1_weighted: f1(gold, pred, { average: "weighted", labels, zeroDivision: 0 }),
-      precision_macro: precision(gold, pred, { average: "macro", labels, zeroDivision: 0 }),
-      recall_macro: recall(gold, pred, { average: "macro", labels, zeroDivision: 0 }),
-      mcc: matthewsCorrcoef(gold, pred),
+      ...computeMetrics(
+        {
+          accuracy: "accuracy",
+          f1_macro: avg("f1", "macro"),
+          f1_weighted: avg("f1", "weighted"),
+          precision_macro: avg("precision", "macro"),
+          recall_macro: avg("recall", "macro"),
+          mcc: "mcc",
+        },
+        { label: p.pred },
+        p.gold,
+      ),
     };
-    if (names.length === 2 && new Set(gold).size === 2) {
-      const pos = p.probs.map((r) => r[1]);
-      out.f1 = f1(gold, pred, { average: "binary", zeroDivision: 0 });
-      out.roc_auc = rocAuc(gold, pos) as number;
-      out.pr_auc = averagePrecision(gold, pos) as number;
+    if (names.length === 2 && new Set(p.gold).size === 2) {
+      const scores = p.probs.map((r) => r[1]);
+      const binary = {
+        f1: { metric: "f1", options: { average: "binary", zeroDivision: 0 } },
+        roc_auc: "roc-auc",
+        pr_auc: "pr-auc",
+      };
+      Object.assign(out, computeMetrics(binary, { label: p.pred, scores }, p.gold));
     }
     return out;
   },

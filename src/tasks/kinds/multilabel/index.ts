@@ -7,7 +7,7 @@ import { DataError } from "../../../util/errors.js";
 import { Tensor, sigmoid } from "../../../tensor/index.js";
 import { sortLabels } from "../../../data/index.js";
 import { AutoModelForSequenceClassification, bceWithLogitsLoss, predictLabels } from "../../../models/index.js";
-import { accuracy, f1 } from "../../../metrics/classification/index.js";
+import { computeMetrics } from "../../../metrics/index.js";
 import { labelIndex, splitMultiLabel, unseenLabel } from "../../labels.js";
 import { MeanLoss, forEachBatch, rowsOf } from "../../evaluate.js";
 import type { MultiLabelPrediction, TaskSpec } from "../../spec.js";
@@ -88,13 +88,16 @@ export const multilabel: TaskSpec<number[], MultiLabelOutput> = {
     return out;
   },
 
-  metrics: (p) => ({
-    loss: p.meanLoss,
-    f1_micro: f1(p.gold, p.pred, { average: "micro", zeroDivision: 0 }),
-    f1_macro: f1(p.gold, p.pred, { average: "macro", zeroDivision: 0 }),
-    f1_samples: f1(p.gold, p.pred, { average: "samples", zeroDivision: 0 }),
-    subset_accuracy: accuracy(p.gold, p.pred),
-  }),
+  metrics: (p) => {
+    const f1 = (average: string) => ({ metric: "f1", options: { average, zeroDivision: 0 } });
+    const names = {
+      f1_micro: f1("micro"),
+      f1_macro: f1("macro"),
+      f1_samples: f1("samples"),
+      subset_accuracy: "accuracy",
+    };
+    return { loss: p.meanLoss, ...computeMetrics(names, { label: p.pred }, p.gold) };
+  },
 
   predictionRecords: (p, inputs, labels) => {
     const names = (v: number[]) => labels.filter((_, k) => v[k]);

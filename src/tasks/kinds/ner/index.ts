@@ -9,7 +9,8 @@ import { DataError } from "../../../util/errors.js";
 import { reshape, softmax, type Tensor } from "../../../tensor/index.js";
 import { readConll, sortLabels, type TaggedSentence } from "../../../data/index.js";
 import { AutoModelForTokenClassification } from "../../../models/index.js";
-import { entityPrecisionRecallF1, getEntities, tokenAccuracy } from "../../../metrics/sequence-labelling/index.js";
+import { getEntities } from "../../../metrics/sequence-labelling/index.js";
+import { computeMetrics } from "../../../metrics/index.js";
 import { classificationLoss } from "../../losses.js";
 import { labelIndex } from "../../labels.js";
 import { encodeWords, type EncodedTokens } from "../../encode.js";
@@ -175,15 +176,16 @@ export const ner: TaskSpec<number[], NerOutput> = {
     return out;
   },
 
+  // seqeval's entity-level scores (IOB2, default mode) and the token accuracy
   metrics(p) {
-    const prf = entityPrecisionRecallF1(p.goldTags, p.predTags, { zeroDivision: 0 });
-    return {
-      loss: p.meanLoss,
-      precision: prf.precision,
-      recall: prf.recall,
-      f1: prf.fscore,
-      token_accuracy: tokenAccuracy(p.goldTags, p.predTags),
+    const entity = (value?: string) => ({ metric: "entity-f1", options: { zeroDivision: 0 }, ...(value && { value }) });
+    const names = {
+      precision: entity("precision"),
+      recall: entity("recall"),
+      f1: entity(),
+      token_accuracy: "token-accuracy",
     };
+    return { loss: p.meanLoss, ...computeMetrics(names, { tags: p.predTags }, p.goldTags) };
   },
 
   predictionRecords: (p, inputs) => p.predTags.map((preds, i) => ({ tokens: inputs[i], labels: p.goldTags[i], preds })),

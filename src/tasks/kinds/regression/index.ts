@@ -3,14 +3,7 @@ import { DataError } from "../../../util/errors.js";
 import { Tensor } from "../../../tensor/index.js";
 import type { Example } from "../../../data/index.js";
 import { AutoModelForSequenceClassification, mseLoss, predictLabels } from "../../../models/index.js";
-import {
-  meanAbsoluteError,
-  meanSquaredError,
-  pearson,
-  r2Score,
-  rootMeanSquaredError,
-  spearman,
-} from "../../../metrics/regression.js";
+import { computeMetrics } from "../../../metrics/index.js";
 import { MeanLoss, forEachBatch } from "../../evaluate.js";
 import type { TaskSpec, ValuePrediction } from "../../spec.js";
 import {
@@ -81,15 +74,10 @@ export const regression: TaskSpec<number, RegressionOutput> = {
     return out;
   },
 
-  metrics: ({ gold: y, pred: yhat, meanLoss }) => ({
-    loss: meanLoss,
-    mse: meanSquaredError(y, yhat),
-    rmse: rootMeanSquaredError(y, yhat),
-    mae: meanAbsoluteError(y, yhat),
-    r2: r2Score(y, yhat),
-    pearson: pearson(y, yhat),
-    spearman: spearman(y, yhat),
-  }),
+  metrics: ({ gold, pred, meanLoss }) => {
+    const names = { mse: "mse", rmse: "rmse", mae: "mae", r2: "r2", pearson: "pearson", spearman: "spearman" };
+    return { loss: meanLoss, ...computeMetrics(names, { number: pred }, gold) };
+  },
 
   predictionRecords: (p, inputs) =>
     p.pred.map((pred, i) => ({ text: inputs[i], label: p.gold.length ? p.gold[i] : null, pred })),
