@@ -121,10 +121,18 @@ function allocate(sizes: number[], total: number, weights: number[] = sizes): nu
 
 /** Row indices grouped by label, labels in first-appearance order. Unlabelled rows are an error. */
 function byLabel(examples: readonly Example[]): number[][] {
+  return rowsByKey(
+    examples.map((e) => {
+      if (e.label === undefined) throw new DataError("a stratified split needs a label on every row", { line: e.line });
+      return String(e.label);
+    }),
+  );
+}
+
+/** Row indices grouped by their key (keys[i] is row i's), keys in first-appearance order. */
+function rowsByKey(keys: readonly string[]): number[][] {
   const groups = new Map<string, number[]>();
-  examples.forEach((e, i) => {
-    if (e.label === undefined) throw new DataError("a stratified split needs a label on every row", { line: e.line });
-    const key = String(e.label);
+  keys.forEach((key, i) => {
     let g = groups.get(key);
     if (!g) groups.set(key, (g = []));
     g.push(i);
@@ -180,15 +188,10 @@ export function kFold(
       });
     if (groups.length !== n)
       throw new ArgumentError(`group k-fold needs one group per row (${n}), got ${groups.length}`);
-    const members = new Map<string, number[]>();
-    groups.forEach((g, i) => {
-      let m = members.get(g);
-      if (!m) members.set(g, (m = []));
-      m.push(i);
-    });
-    if (members.size < k) throw new ArgumentError(`cannot make ${k} folds from ${members.size} groups`);
+    const members = rowsByKey(groups);
+    if (members.length < k) throw new ArgumentError(`cannot make ${k} folds from ${members.length} groups`);
     const load = new Array<number>(k).fill(0);
-    for (const rows of [...members.values()].sort((a, b) => b.length - a.length)) {
+    for (const rows of members.sort((a, b) => b.length - a.length)) {
       const target = load.indexOf(Math.min(...load));
       for (const i of rows) fold[i] = target;
       load[target]! += rows.length;

@@ -8,7 +8,21 @@
  */
 import { ArgumentError, ShapeError, fmtShape } from "../util/errors.js";
 import { defaultRng, type Rng } from "../util/rng.js";
-import { Tensor, add, linear, mul, reshape, sigmoid, slice, stack, sub, tanh, where, zeros } from "../tensor/index.js";
+import {
+  type Tensor,
+  add,
+  linear,
+  mul,
+  reshape,
+  sigmoid,
+  slice,
+  stack,
+  sub,
+  tanh,
+  tensor,
+  where,
+  zeros,
+} from "../tensor/index.js";
 import { Module, Parameter } from "./module.js";
 import { Dropout } from "./layers.js";
 import { initSkipped, uniform_ } from "./init.js";
@@ -101,14 +115,14 @@ abstract class RecurrentBase extends Module {
         throw new ShapeError(
           `${this.constructor.name}: mask ${fmtShape(input.mask.shape)} does not match input [${b}, ${t}]`,
         );
-      m = input.mask.data;
+      m = input.mask.toArray();
     }
     if (!m || Array.prototype.every.call(m, (v: number) => v !== 0)) return new Array<Tensor | null>(t).fill(null);
     const masks: (Tensor | null)[] = [];
     for (let j = 0; j < t; j++) {
       const s = new Float32Array(b);
       for (let i = 0; i < b; i++) s[i] = m[i * t + j] ? 1 : 0;
-      masks.push(new Tensor(s, [b, 1]));
+      masks.push(tensor(s, [b, 1]));
     }
     return masks;
   }
@@ -130,6 +144,48 @@ abstract class RecurrentBase extends Module {
     }
     return reshape(slice(t, 0, layer, layer + 1), [batch, this.hiddenSize]);
   }
+
+  /**
+   * The loop both cells share. Per layer: dropout on its input (above the first), one GEMM projecting every step's
+   * input [B, T, G·H], then at each step `cell` maps the step's input projection gi [B, G·H], the hidden state's
+   * projection gh [B, G·H] and the state (h first, then c for the LSTM) to the new state. Steps past a sequence's
+   * end keep the old state and output zeros. Returns the top layer's h at every step [B, T, H] and each state's
+   * final value per layer, [L, B, H] each, in `initial`'s order.
+   */
+  protected scan(
+    x: Tensor,
+    input: RecurrentInput,
+    initial: readonly ("h0" | "c0")[],
+    cell: (gi: Tensor, gh: Tensor, state: readonly Tensor[]) => Tensor[],
+  ): { output: Tensor; final: Tensor[] } {
+    this.checkInput(x);
+    const [b, t] = x.shape;
+    const masks = this.stepMasks(x, input);
+    const finals: Tensor[][] = initial.map(() => []);
+    let layerIn = x;
+    for (let l = 0; l < this.numLayers; l++) {
+      if (l > 0) layerIn = this.interLayerDropout.forward(layerIn);
+      const xProj = linear(layerIn, this.param("weight_ih", l), this.param("bias_ih", l)); // [B, T, G·H], one GEMM for all steps
+      let state = initial.map((name) => this.initialState(input[name], l, b, name));
+      const outs: Tensor[] = [];
+      for (let s = 0; s < t; s++) {
+        const gi = step(xProj, s);
+        const gh = linear(state[0]!, this.param("weight_hh", l), this.param("bias_hh", l));
+        const next = cell(gi, gh, state);
+        const m = masks[s];
+        if (m) {
+          state = next.map((v, i) => where(m, v, state[i]!));
+          outs.push(where(m, next[0]!, 0));
+        } else {
+          state = next;
+          outs.push(next[0]!);
+        }
+      }
+      state.forEach((v, i) => finals[i]!.push(v));
+      layerIn = t > 0 ? stack(outs, 1) : zeros([b, 0, this.hiddenSize]);
+    }
+    return { output: layerIn, final: finals.map((f) => stack(f, 0)) };
+  }
 }
 
 /** Step t of a [B, T, G] tensor as [B, G]. */
@@ -147,43 +203,17 @@ export class LSTM extends RecurrentBase {
   }
 
   forward(x: Tensor, input: RecurrentInput = {}): RecurrentOutput {
-    this.checkInput(x);
-    const [b, t] = x.shape;
     const H = this.hiddenSize;
-    const masks = this.stepMasks(x, input);
-    const hs: Tensor[] = [];
-    const cs: Tensor[] = [];
-    let layerIn = x;
-    for (let l = 0; l < this.numLayers; l++) {
-      if (l > 0) layerIn = this.interLayerDropout.forward(layerIn);
-      const xProj = linear(layerIn, this.param("weight_ih", l), this.param("bias_ih", l)); // [B, T, 4H], one GEMM for all steps
-      let h = this.initialState(input.h0, l, b, "h0");
-      let c = this.initialState(input.c0, l, b, "c0");
-      const outs: Tensor[] = [];
-      for (let s = 0; s < t; s++) {
-        const gates = add(step(xProj, s), linear(h, this.param("weight_hh", l), this.param("bias_hh", l)));
-        const i = sigmoid(gate(gates, 0, H));
-        const f = sigmoid(gate(gates, 1, H));
-        const g = tanh(gate(gates, 2, H));
-        const o = sigmoid(gate(gates, 3, H));
-        const cNew = add(mul(f, c), mul(i, g));
-        const hNew = mul(o, tanh(cNew));
-        const m = masks[s];
-        if (m) {
-          c = where(m, cNew, c);
-          h = where(m, hNew, h);
-          outs.push(where(m, hNew, 0));
-        } else {
-          c = cNew;
-          h = hNew;
-          outs.push(hNew);
-        }
-      }
-      hs.push(h);
-      cs.push(c);
-      layerIn = t > 0 ? stack(outs, 1) : zeros([b, 0, H]);
-    }
-    return { output: layerIn, h: stack(hs, 0), c: stack(cs, 0) };
+    const { output, final } = this.scan(x, input, ["h0", "c0"], (gi, gh, [, c]) => {
+      const gates = add(gi, gh);
+      const i = sigmoid(gate(gates, 0, H));
+      const f = sigmoid(gate(gates, 1, H));
+      const g = tanh(gate(gates, 2, H));
+      const o = sigmoid(gate(gates, 3, H));
+      const cNew = add(mul(f, c!), mul(i, g));
+      return [mul(o, tanh(cNew)), cNew];
+    });
+    return { output, h: final[0]!, c: final[1]! };
   }
 }
 
@@ -193,36 +223,13 @@ export class GRU extends RecurrentBase {
   }
 
   forward(x: Tensor, input: RecurrentInput = {}): RecurrentOutput {
-    this.checkInput(x);
-    const [b, t] = x.shape;
     const H = this.hiddenSize;
-    const masks = this.stepMasks(x, input);
-    const hs: Tensor[] = [];
-    let layerIn = x;
-    for (let l = 0; l < this.numLayers; l++) {
-      if (l > 0) layerIn = this.interLayerDropout.forward(layerIn);
-      const xProj = linear(layerIn, this.param("weight_ih", l), this.param("bias_ih", l)); // [B, T, 3H]
-      let h = this.initialState(input.h0, l, b, "h0");
-      const outs: Tensor[] = [];
-      for (let s = 0; s < t; s++) {
-        const gi = step(xProj, s);
-        const gh = linear(h, this.param("weight_hh", l), this.param("bias_hh", l));
-        const r = sigmoid(add(gate(gi, 0, H), gate(gh, 0, H)));
-        const z = sigmoid(add(gate(gi, 1, H), gate(gh, 1, H)));
-        const n = tanh(add(gate(gi, 2, H), mul(r, gate(gh, 2, H))));
-        const hNew = add(n, mul(z, sub(h, n))); // (1 - z)·n + z·h
-        const m = masks[s];
-        if (m) {
-          h = where(m, hNew, h);
-          outs.push(where(m, hNew, 0));
-        } else {
-          h = hNew;
-          outs.push(hNew);
-        }
-      }
-      hs.push(h);
-      layerIn = t > 0 ? stack(outs, 1) : zeros([b, 0, H]);
-    }
-    return { output: layerIn, h: stack(hs, 0) };
+    const { output, final } = this.scan(x, input, ["h0"], (gi, gh, [h]) => {
+      const r = sigmoid(add(gate(gi, 0, H), gate(gh, 0, H)));
+      const z = sigmoid(add(gate(gi, 1, H), gate(gh, 1, H)));
+      const n = tanh(add(gate(gi, 2, H), mul(r, gate(gh, 2, H))));
+      return [add(n, mul(z, sub(h!, n)))]; // (1 - z)·n + z·h
+    });
+    return { output, h: final[0]! };
   }
 }

@@ -9,6 +9,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { FormatError } from "../util/errors.js";
 import { readPredictions, PREDICTIONS_FILE, TASK_PREDICTIONS_FILE, type EvalPredictions } from "./predictions.js";
+import { isObject, jsonLines } from "./jsonl.js";
 import { readStudy, STUDY_FILES, type Study } from "./study.js";
 
 export const SUMMARY_FILE = "train_summary.json";
@@ -78,28 +79,18 @@ function readJson(path: string, notes: string[]): unknown {
   }
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 /** Splits metrics.jsonl text into training and evaluation records (a torn last line is ignored). */
 export function parseMetrics(text: string, notes: string[] = []): { train: TrainRecord[]; evals: EvalRecord[] } {
   const train: TrainRecord[] = [],
     evals: EvalRecord[] = [];
-  const lines = text.split("\n");
   let bad = 0;
-  lines.forEach((line, i) => {
-    if (!line.trim()) return;
-    let r: unknown;
-    try {
-      r = JSON.parse(line);
-    } catch {
-      if (i !== lines.length - 1 && ++bad <= 3) notes.push(`metrics.jsonl line ${i + 1}: not valid JSON; skipped`);
-      return;
-    }
+  const skip = (line: number, why: string): void => {
+    if (++bad <= 3) notes.push(`metrics.jsonl line ${line}: ${why}; skipped`);
+  };
+  for (const { value: r, line } of jsonLines(text, (line) => skip(line, "not valid JSON"))) {
     if (!isObject(r) || num(r.step) === null) {
-      if (++bad <= 3) notes.push(`metrics.jsonl line ${i + 1}: a record needs a numeric "step"; skipped`);
-      return;
+      skip(line, 'a record needs a numeric "step"');
+      continue;
     }
     const step = r.step as number,
       epoch = num(r.epoch);
@@ -117,7 +108,7 @@ export function parseMetrics(text: string, notes: string[] = []): { train: Train
         examplesPerS: num(r.examples_per_s),
       });
     }
-  });
+  }
   if (bad > 3) notes.push(`metrics.jsonl: ${bad} records skipped in all`);
   // a resumed run may repeat steps it logged before the crash: the last record of a step wins
   const dedupe = <T extends { step: number }>(a: T[]) =>

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { join, sep } from "node:path";
 import { cards, duration, esc, figure, figures, fmt, table, type Cell, type Section } from "./html.js";
 import type { Study, Trial } from "./study.js";
-import { plot, type Point, type Series } from "./svg.js";
+import { plot, type Axis, type Point, type Series } from "./svg.js";
 
 const MAX_ROWS = 100;
 const MAX_SLICES = 8;
@@ -34,55 +34,37 @@ export function bestSoFar(study: Study): Point[] {
 }
 
 function sliceChart(study: Study, param: string, done: Trial[]): string | null {
-  const vals = done.map((t) => t.params[param]).filter((v) => v !== undefined);
-  if (!vals.length) return null;
-  const numeric = vals.every((v) => typeof v === "number");
-  const title = `${study.metric} vs ${param}`;
-  if (numeric) {
+  const withParam = done.filter((t) => t.params[param] !== undefined);
+  if (!withParam.length) return null;
+  const vals = withParam.map((t) => t.params[param]);
+  let x: Axis, xs: number[], show: (v: unknown) => string;
+  if (vals.every((v) => typeof v === "number")) {
     const nums = vals as number[];
     const lo = Math.min(...nums),
       hi = Math.max(...nums);
     // learning rates and the like are searched on a log scale, and read best on one
-    const log = lo > 0 && hi / lo >= 10;
-    const points = done
-      .filter((t) => typeof t.params[param] === "number")
-      .map((t) => [t.params[param] as number, t.value!] as const);
-    return plot({
-      title,
-      x: { label: param, log },
-      y: { label: study.metric },
-      width: 420,
-      height: 300,
-      series: [
-        {
-          name: param,
-          points,
-          kind: "markers",
-          labels: done
-            .filter((t) => typeof t.params[param] === "number")
-            .map(
-              (t) =>
-                `trial ${t.number}: ${param} = ${fmt(t.params[param] as number)}, ${study.metric} = ${fmt(t.value)}`,
-            ),
-        },
-      ],
-    });
+    x = { label: param, log: lo > 0 && hi / lo >= 10 };
+    xs = nums;
+    show = (v) => fmt(v as number);
+  } else {
+    const cats = [...new Set(vals.map(String))].sort();
+    x = { label: param, categories: cats };
+    xs = vals.map((v) => cats.indexOf(String(v)));
+    show = String;
   }
-  const cats = [...new Set(vals.map(String))].sort();
-  const withParam = done.filter((t) => t.params[param] !== undefined);
   return plot({
-    title,
-    x: { label: param, categories: cats },
+    title: `${study.metric} vs ${param}`,
+    x,
     y: { label: study.metric },
     width: 420,
     height: 300,
     series: [
       {
         name: param,
-        points: withParam.map((t) => [cats.indexOf(String(t.params[param])), t.value!] as const),
+        points: withParam.map((t, i) => [xs[i]!, t.value!] as const),
         kind: "markers",
         labels: withParam.map(
-          (t) => `trial ${t.number}: ${param} = ${String(t.params[param])}, ${study.metric} = ${fmt(t.value)}`,
+          (t) => `trial ${t.number}: ${param} = ${show(t.params[param])}, ${study.metric} = ${fmt(t.value)}`,
         ),
       },
     ],

@@ -18,6 +18,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { isObject, jsonLines } from "./jsonl.js";
 import type { Point } from "./svg.js";
 
 export const STUDY_FILES = ["leaderboard.json", "trials.jsonl"] as const;
@@ -45,10 +46,6 @@ export interface Study {
 }
 
 const STATES: readonly TrialState[] = ["complete", "pruned", "failed", "running", "waiting"];
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 function readTrial(t: unknown, where: string, notes: string[]): Trial | null {
   if (!isObject(t) || !Number.isInteger(t.number)) {
@@ -144,23 +141,17 @@ export function parseLeaderboard(text: string, source: string, notes: string[]):
 export function parseTrialsJsonl(text: string, source: string, notes: string[]): Study | null {
   let meta: Record<string, unknown> = {};
   const byNumber = new Map<number, Trial>();
-  const lines = text.split("\n");
-  lines.forEach((line, i) => {
-    if (!line.trim()) return;
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch {
-      if (i !== lines.length - 1) notes.push(`${source} line ${i + 1}: not valid JSON; skipped`);
-      return;
-    }
+  const bad = (line: number): void => {
+    notes.push(`${source} line ${line}: not valid JSON; skipped`);
+  };
+  for (const { value: v, line } of jsonLines(text, bad)) {
     if (isObject(v) && isObject(v.meta)) {
       meta = v.meta;
-      return;
+      continue;
     }
-    const t = readTrial(v, `${source} line ${i + 1}`, notes);
+    const t = readTrial(v, `${source} line ${line}`, notes);
     if (t) byNumber.set(t.number, t);
-  });
+  }
   const direction = meta.direction ?? (Array.isArray(meta.directions) ? meta.directions[0] : undefined);
   return makeStudy(meta.metric ?? meta.objective, direction, [...byNumber.values()], source, notes);
 }

@@ -1,31 +1,9 @@
+import { erf } from "../../util/math.js";
 import type { BinaryOp, F32, UnaryOp } from "../backend.js";
 
 const SQRT_2_OVER_PI = 0.7978845608028654;
 const INV_SQRT_2 = 0.7071067811865476;
 const INV_SQRT_2PI = 0.3989422804014327;
-
-/** erf(x) to ~1.2e-7 (Numerical Recipes' Chebyshev fit of erfc); JavaScript has no Math.erf. */
-export function erf(x: number): number {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r =
-    t *
-    Math.exp(
-      -z * z -
-        1.26551223 +
-        t *
-          (1.00002368 +
-            t *
-              (0.37409196 +
-                t *
-                  (0.09678418 +
-                    t *
-                      (-0.18628806 +
-                        t *
-                          (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return x >= 0 ? 1 - r : r - 1;
-}
 
 export function unaryScalar(op: UnaryOp, x: number, param: number): number {
   switch (op) {

@@ -3,7 +3,7 @@
  * (de)serialization around it. Layout follows scikit-learn's coef_: one row of nFeatures weights per output,
  * where a binary margin model has a single output (positive = the second class) and otherwise there is one per class.
  */
-import { FormatError, ShapeError } from "../../util/errors.js";
+import { ArgumentError, FormatError, ShapeError } from "../../util/errors.js";
 import type { CsrMatrix } from "../features/sparse.js";
 import { decodeF64, encodeF64, type EncodedF64 } from "../features/encode.js";
 
@@ -83,6 +83,62 @@ export class LinearScores {
       Float64Array.from(s.intercept),
     );
   }
+}
+
+/**
+ * The fit / predict / save scaffolding of a linear baseline: `fit` checks the labels and keeps the LinearScores
+ * that `train` returns; scoring, prediction and toJSON read them. `info` holds training diagnostics, saved with
+ * the options.
+ */
+export abstract class LinearClassifier<Options extends object, Info extends object = object> {
+  abstract readonly kind: string;
+  private model: LinearScores | undefined;
+  info: Info | undefined;
+
+  constructor(readonly options: Options) {}
+
+  /** Fits the weights on rows × features `x` with class ids `y` in [0, nClasses). */
+  protected abstract train(x: CsrMatrix, y: Int32Array, nClasses: number): LinearScores;
+
+  fit(x: CsrMatrix, y: Int32Array, nClasses: number): this {
+    checkLabels(y, x.rows, nClasses, `${this.constructor.name}.fit`);
+    this.model = this.train(x, y, nClasses);
+    return this;
+  }
+
+  protected get fitted(): LinearScores {
+    if (!this.model) throw new ArgumentError(`${this.constructor.name} used before fit`);
+    return this.model;
+  }
+
+  get nClasses(): number {
+    return this.fitted.nClasses;
+  }
+
+  /** rows × outputs decision values. */
+  decision(x: CsrMatrix): Float64Array {
+    return this.fitted.decision(x);
+  }
+
+  predict(x: CsrMatrix): Int32Array {
+    return this.fitted.predict(x);
+  }
+
+  toJSON(): LinearState {
+    return this.fitted.state(this.kind, { ...this.options, ...this.info } as Record<string, unknown>);
+  }
+
+  /** For fromJSON: takes the weights of a saved state of this kind. */
+  protected restore(s: LinearState): this {
+    this.model = LinearScores.fromState(s, this.kind);
+    return this;
+  }
+}
+
+/** Checks the inverse regularization strength C (default 1) and returns it. */
+export function checkC(C = 1): number {
+  if (!(C > 0 && Number.isFinite(C))) throw new ArgumentError(`C must be a positive number, got ${C}`);
+  return C;
 }
 
 export function argmaxRows(scores: Float64Array, rows: number, outputs: number): Int32Array {

@@ -5,10 +5,9 @@
  *   min_w ½‖w‖² + C Σ_i max(0, 1 − y_i w·x_i)²
  * Each epoch visits the rows in a seeded random order; it stops when the projected-gradient spread is below tol.
  */
-import { ArgumentError } from "../../util/errors.js";
 import { Rng } from "../../util/rng.js";
 import type { CsrMatrix } from "../features/sparse.js";
-import { LinearScores, checkLabels, type LinearState } from "./linear.js";
+import { LinearClassifier, LinearScores, checkC, type LinearState } from "./linear.js";
 
 export interface LinearSvmOptions {
   C?: number;
@@ -19,18 +18,15 @@ export interface LinearSvmOptions {
   seed?: number;
 }
 
-export class LinearSVM {
+export class LinearSVM extends LinearClassifier<LinearSvmOptions, { epochs: number[]; converged: boolean }> {
   readonly kind = "svm";
-  private model: LinearScores | undefined;
-  info: { epochs: number[]; converged: boolean } | undefined;
 
-  constructor(readonly options: LinearSvmOptions = {}) {
-    const C = options.C ?? 1;
-    if (!(C > 0 && Number.isFinite(C))) throw new ArgumentError(`C must be a positive number, got ${C}`);
+  constructor(options: LinearSvmOptions = {}) {
+    super(options);
+    checkC(options.C);
   }
 
-  fit(x: CsrMatrix, y: Int32Array, nClasses: number): this {
-    checkLabels(y, x.rows, nClasses, "LinearSVM.fit");
+  protected train(x: CsrMatrix, y: Int32Array, nClasses: number): LinearScores {
     const K = nClasses === 2 ? 1 : nClasses;
     const D = x.cols;
     const coef = new Float64Array(K * D);
@@ -54,36 +50,12 @@ export class LinearSVM {
       epochs.push(r.epochs);
       converged &&= r.converged;
     }
-    this.model = new LinearScores(D, nClasses, coef, intercept);
     this.info = { epochs, converged };
-    return this;
-  }
-
-  private get fitted(): LinearScores {
-    if (!this.model) throw new ArgumentError("LinearSVM used before fit");
-    return this.model;
-  }
-
-  get nClasses(): number {
-    return this.fitted.nClasses;
-  }
-
-  decision(x: CsrMatrix): Float64Array {
-    return this.fitted.decision(x);
-  }
-
-  predict(x: CsrMatrix): Int32Array {
-    return this.fitted.predict(x);
-  }
-
-  toJSON(): LinearState {
-    return this.fitted.state(this.kind, { ...this.options, ...this.info });
+    return new LinearScores(D, nClasses, coef, intercept);
   }
 
   static fromJSON(s: LinearState): LinearSVM {
-    const m = new LinearSVM((s.info ?? {}) as LinearSvmOptions);
-    m.model = LinearScores.fromState(s, "svm");
-    return m;
+    return new LinearSVM((s.info ?? {}) as LinearSvmOptions).restore(s);
   }
 }
 

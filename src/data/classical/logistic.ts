@@ -4,10 +4,9 @@
  * Objective (the mean form scikit-learn 1.2 minimizes; the same minimizer as C·Σ loss + ½‖W‖²):
  *   (1/n) Σ_i loss_i + 1/(2·C·n) ‖W‖²   (the intercept is not penalized)
  */
-import { ArgumentError } from "../../util/errors.js";
 import type { CsrMatrix } from "../features/sparse.js";
 import { lbfgs } from "./lbfgs.js";
-import { LinearScores, checkLabels, probabilities, type LinearState } from "./linear.js";
+import { LinearClassifier, LinearScores, checkC, probabilities, type LinearState } from "./linear.js";
 
 export interface LogisticOptions {
   /** Inverse regularization strength (default 1.0). */
@@ -17,18 +16,18 @@ export interface LogisticOptions {
   tol?: number;
 }
 
-export class LogisticRegression {
+export class LogisticRegression extends LinearClassifier<
+  LogisticOptions,
+  { iterations: number; converged: boolean; gradMax: number; loss: number }
+> {
   readonly kind = "logreg";
-  private model: LinearScores | undefined;
-  info: { iterations: number; converged: boolean; gradMax: number; loss: number } | undefined;
 
-  constructor(readonly options: LogisticOptions = {}) {
-    const C = options.C ?? 1;
-    if (!(C > 0 && Number.isFinite(C))) throw new ArgumentError(`C must be a positive number, got ${C}`);
+  constructor(options: LogisticOptions = {}) {
+    super(options);
+    checkC(options.C);
   }
 
-  fit(x: CsrMatrix, y: Int32Array, nClasses: number): this {
-    checkLabels(y, x.rows, nClasses, "LogisticRegression.fit");
+  protected train(x: CsrMatrix, y: Int32Array, nClasses: number): LinearScores {
     const C = this.options.C ?? 1;
     const K = nClasses === 2 ? 1 : nClasses;
     const D = x.cols;
@@ -42,41 +41,17 @@ export class LogisticRegression {
     });
     const coef = new Float64Array(K * D);
     for (let j = 0; j < D; j++) for (let k = 0; k < K; k++) coef[k * D + j] = r.x[j * K + k]!;
-    this.model = new LinearScores(D, nClasses, coef, r.x.slice(D * K));
     this.info = { iterations: r.iterations, converged: r.converged, gradMax: r.gradMax, loss: r.f };
-    return this;
-  }
-
-  private get fitted(): LinearScores {
-    if (!this.model) throw new ArgumentError("LogisticRegression used before fit");
-    return this.model;
-  }
-
-  get nClasses(): number {
-    return this.fitted.nClasses;
-  }
-
-  decision(x: CsrMatrix): Float64Array {
-    return this.fitted.decision(x);
-  }
-
-  predict(x: CsrMatrix): Int32Array {
-    return this.fitted.predict(x);
+    return new LinearScores(D, nClasses, coef, r.x.slice(D * K));
   }
 
   /** rows × nClasses probabilities. */
   predictProba(x: CsrMatrix): Float64Array {
-    return probabilities(this.fitted.decision(x), x.rows, this.fitted.outputs);
-  }
-
-  toJSON(): LinearState {
-    return this.fitted.state(this.kind, { ...this.options, ...this.info });
+    return probabilities(this.decision(x), x.rows, this.fitted.outputs);
   }
 
   static fromJSON(s: LinearState): LogisticRegression {
-    const m = new LogisticRegression((s.info ?? {}) as LogisticOptions);
-    m.model = LinearScores.fromState(s, "logreg");
-    return m;
+    return new LogisticRegression((s.info ?? {}) as LogisticOptions).restore(s);
   }
 }
 
@@ -100,13 +75,7 @@ function binaryObjective(x: CsrMatrix, y: Int32Array, lam: number) {
       for (let p = indptr[i]!; p < indptr[i + 1]!; p++) g[indices[p]!]! += r * data[p]!;
       g[D]! += r;
     }
-    let reg = 0;
-    for (let j = 0; j <= D; j++) g[j] = g[j]! / n;
-    for (let j = 0; j < D; j++) {
-      reg += w[j]! * w[j]!;
-      g[j]! += lam * w[j]!;
-    }
-    return loss / n + 0.5 * lam * reg;
+    return meanPlusL2(w, g, loss, n, lam, D);
   };
 }
 
@@ -140,12 +109,20 @@ function softmaxObjective(x: CsrMatrix, y: Int32Array, K: number, lam: number) {
       }
       for (let k = 0; k < K; k++) g[bias + k]! += z[k]!;
     }
-    let reg = 0;
-    for (let j = 0; j < g.length; j++) g[j] = g[j]! / n;
-    for (let j = 0; j < bias; j++) {
-      reg += w[j]! * w[j]!;
-      g[j]! += lam * w[j]!;
-    }
-    return loss / n + 0.5 * lam * reg;
+    return meanPlusL2(w, g, loss, n, lam, bias);
   };
+}
+
+/**
+ * The end both objectives share: the summed loss and gradient g become means over the n rows, plus the L2 penalty
+ * ½·lam·‖w‖² on the first `penalized` parameters (the weights; the intercepts after them are not penalized).
+ */
+function meanPlusL2(w: Float64Array, g: Float64Array, loss: number, n: number, lam: number, penalized: number): number {
+  let reg = 0;
+  for (let j = 0; j < g.length; j++) g[j] = g[j]! / n;
+  for (let j = 0; j < penalized; j++) {
+    reg += w[j]! * w[j]!;
+    g[j]! += lam * w[j]!;
+  }
+  return loss / n + 0.5 * lam * reg;
 }

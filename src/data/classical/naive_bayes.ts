@@ -7,24 +7,23 @@
  */
 import { ArgumentError, DataError } from "../../util/errors.js";
 import type { CsrMatrix } from "../features/sparse.js";
-import { LinearScores, argmaxRows, checkLabels, probabilities, type LinearState } from "./linear.js";
+import { LinearClassifier, LinearScores, probabilities, type LinearState } from "./linear.js";
 
 export interface NaiveBayesOptions {
   /** Additive (Laplace/Lidstone) smoothing, default 1.0; values below 1e-10 are raised to 1e-10 as scikit-learn does. */
   alpha?: number;
 }
 
-export class MultinomialNB {
+export class MultinomialNB extends LinearClassifier<NaiveBayesOptions> {
   readonly kind = "nb";
-  private model: LinearScores | undefined;
 
-  constructor(readonly options: NaiveBayesOptions = {}) {
+  constructor(options: NaiveBayesOptions = {}) {
+    super(options);
     const a = options.alpha ?? 1;
     if (!(a >= 0 && Number.isFinite(a))) throw new ArgumentError(`alpha must be a non-negative number, got ${a}`);
   }
 
-  fit(x: CsrMatrix, y: Int32Array, nClasses: number): this {
-    checkLabels(y, x.rows, nClasses, "MultinomialNB.fit");
+  protected train(x: CsrMatrix, y: Int32Array, nClasses: number): LinearScores {
     const alpha = Math.max(this.options.alpha ?? 1, 1e-10);
     const K = nClasses,
       D = x.cols;
@@ -51,39 +50,15 @@ export class MultinomialNB {
       prior[k] = Math.log(classCount[k]!) - Math.log(total);
     }
     // K outputs even for two classes: the scores are joint log-likelihoods, not one margin
-    this.model = new LinearScores(D, K, flp, prior);
-    return this;
+    return new LinearScores(D, K, flp, prior);
   }
 
-  private get fitted(): LinearScores {
-    if (!this.model) throw new ArgumentError("MultinomialNB used before fit");
-    return this.model;
-  }
-
-  get nClasses(): number {
-    return this.fitted.outputs;
-  }
-
-  /** rows × nClasses joint log-likelihoods. */
-  decision(x: CsrMatrix): Float64Array {
-    return this.fitted.decision(x);
-  }
-
-  predict(x: CsrMatrix): Int32Array {
-    return argmaxRows(this.decision(x), x.rows, this.nClasses);
-  }
-
+  /** rows × nClasses class probabilities (a softmax of the joint log-likelihoods). */
   predictProba(x: CsrMatrix): Float64Array {
     return probabilities(this.decision(x), x.rows, this.nClasses);
   }
 
-  toJSON(): LinearState {
-    return this.fitted.state(this.kind, { ...this.options });
-  }
-
   static fromJSON(s: LinearState): MultinomialNB {
-    const m = new MultinomialNB((s.info ?? {}) as NaiveBayesOptions);
-    m.model = LinearScores.fromState(s, "nb");
-    return m;
+    return new MultinomialNB((s.info ?? {}) as NaiveBayesOptions).restore(s);
   }
 }

@@ -100,9 +100,7 @@ export class TextClassifier {
     const preparer = new TextPreparer(config.prepare ?? {});
     const vectorizer = new TfidfVectorizer(config.tfidf ?? {});
     const weight = config.lexiconWeight ?? 1;
-    const prepared = texts.map((t) => preparer.prepare(t));
-    let x = vectorizer.fitTransform(prepared);
-    if (lexicon) x = x.hstack(lexiconMatrix(lexicon, texts, weight));
+    const x = featureMatrix(texts, preparer, (docs) => vectorizer.fitTransform(docs), lexicon, weight);
     const index = new Map(names.map((l, i) => [l, i]));
     const y = Int32Array.from(labels, (l) => index.get(l)!);
     const classifier = makeClassifier(config.model, config.classifier).fit(x, y, names.length);
@@ -118,8 +116,8 @@ export class TextClassifier {
 
   /** The feature matrix the classifier sees for these texts. */
   features(texts: readonly string[]): CsrMatrix {
-    const x = this.vectorizer.transform(texts.map((t) => this.preparer.prepare(t)));
-    return this.lexicon ? x.hstack(lexiconMatrix(this.lexicon, texts, this.config.lexiconWeight)) : x;
+    const { preparer, vectorizer, lexicon, config } = this;
+    return featureMatrix(texts, preparer, (docs) => vectorizer.transform(docs), lexicon, config.lexiconWeight);
   }
 
   /** Class ids (indices into `labels`). */
@@ -211,6 +209,18 @@ export class TextClassifier {
     }
     return TextClassifier.fromJSON(state, path);
   }
+}
+
+/** Prepared texts → TF-IDF columns (`tfidf`: the vectorizer's fitTransform or transform), then the lexicon's. */
+function featureMatrix(
+  texts: readonly string[],
+  preparer: TextPreparer,
+  tfidf: (docs: readonly string[]) => CsrMatrix,
+  lexicon: Lexicon | null,
+  weight: number,
+): CsrMatrix {
+  const x = tfidf(texts.map((t) => preparer.prepare(t)));
+  return lexicon ? x.hstack(lexiconMatrix(lexicon, texts, weight)) : x;
 }
 
 function lexiconMatrix(lexicon: Lexicon, texts: readonly string[], weight: number): CsrMatrix {

@@ -67,23 +67,20 @@ export function wordNgrams(
 ): string[] {
   if (stopWords) tokens = tokens.filter((t) => !stopWords.has(t));
   if (maxN === 1) return tokens;
-  const original = tokens;
-  const n = original.length;
-  const out = minN === 1 ? original.slice() : [];
-  if (minN === 1) minN += 1;
-  for (let k = minN; k <= Math.min(maxN, n); k++) {
-    for (let i = 0; i + k <= n; i++) out.push(original.slice(i, i + k).join(" "));
-  }
-  return out;
+  return ngrams(tokens, minN, maxN, " ");
 }
 
 export function charNgrams(text: string, minN: number, maxN: number): string[] {
-  const chars = Array.from(collapseSpaceRuns(text));
-  const len = chars.length;
-  const out = minN === 1 ? chars.slice() : [];
+  return ngrams(Array.from(collapseSpaceRuns(text)), minN, maxN, "");
+}
+
+/** The n-grams of a sequence for minN ≤ n ≤ maxN, joined by `sep`, in scikit-learn's order: by n, then position. */
+function ngrams(items: readonly string[], minN: number, maxN: number, sep: string): string[] {
+  const n = items.length;
+  const out = minN === 1 ? items.slice() : [];
   if (minN === 1) minN += 1;
-  for (let k = minN; k <= Math.min(maxN, len); k++) {
-    for (let i = 0; i + k <= len; i++) out.push(chars.slice(i, i + k).join(""));
+  for (let k = minN; k <= Math.min(maxN, n); k++) {
+    for (let i = 0; i + k <= n; i++) out.push(items.slice(i, i + k).join(sep));
   }
   return out;
 }

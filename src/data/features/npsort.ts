@@ -92,11 +92,10 @@ function aheapsort(
   const set = (i: number, x: number): void => {
     tosort[start + i - 1] = x;
   };
-  let i: number, j: number, tmp: number;
-  for (let l = n >> 1; l > 0; --l) {
-    tmp = a(l);
-    for (i = l, j = l << 1; j <= n; ) {
-      if (j < n && less(v[a(j)]!, v[a(j + 1)]!)) j += 1;
+  /** Sifts `tmp` down from heap slot i of the heap a(1..m). */
+  const siftDown = (tmp: number, i: number, m: number): void => {
+    for (let j = i << 1; j <= m; ) {
+      if (j < m && less(v[a(j)]!, v[a(j + 1)]!)) j += 1;
       if (less(v[tmp]!, v[a(j)]!)) {
         set(i, a(j));
         i = j;
@@ -104,19 +103,12 @@ function aheapsort(
       } else break;
     }
     set(i, tmp);
-  }
+  };
+  for (let l = n >> 1; l > 0; --l) siftDown(a(l), l, n);
   for (; n > 1; ) {
-    tmp = a(n);
+    const tmp = a(n);
     set(n, a(1));
     n -= 1;
-    for (i = 1, j = 2; j <= n; ) {
-      if (j < n && less(v[a(j)]!, v[a(j + 1)]!)) j++;
-      if (less(v[tmp]!, v[a(j)]!)) {
-        set(i, a(j));
-        i = j;
-        j += j;
-      } else break;
-    }
-    set(i, tmp);
+    siftDown(tmp, 1, n);
   }
 }

@@ -8,7 +8,7 @@ import { openSync, readSync, closeSync } from "node:fs";
 import { DataError } from "../../util/errors.js";
 import { BadRowLog } from "../badrows.js";
 import type { BadRowPolicy, Example, ReadReport } from "../types.js";
-import { readLines, checkReadable, invalidUtf8Reason, type LineOptions } from "./lines.js";
+import { readLines, checkReadable, invalidUtf8Reason, type Line, type LineOptions } from "./lines.js";
 import { readDelimited, resolveDelimited, sniffDelimiter, type DelimitedOptions } from "./delimited.js";
 import { buildExample, mapColumns, type ColumnMap, type ColumnOptions } from "./fields.js";
 
@@ -138,20 +138,30 @@ async function* delimitedExamples(
       );
       continue;
     }
-    const f = rec.fields;
-    const ex = buildExample(
-      file,
-      rec.line,
-      { text: f[map.text], pair: pick(f, map.pair), label: pick(f, map.label), group: pick(f, map.group) },
-      map,
-      opts,
-      log,
-    );
-    if (ex) {
-      rep.kept++;
-      yield ex;
-    }
+    const ex = rowExample(file, rec.line, rec.fields, map, opts, rep, log);
+    if (ex) yield ex;
   }
+}
+
+/** The example of one row (fields by index or by key, as the column map names them), counted as kept; undefined when rejected. */
+function rowExample<K extends string | number>(
+  file: string,
+  line: number,
+  row: Record<K, unknown> | unknown[],
+  map: ColumnMap<K>,
+  opts: ExampleReadOptions,
+  rep: ReadReport,
+  log: BadRowLog,
+): Example | undefined {
+  const values = {
+    text: pick(row, map.text),
+    pair: pick(row, map.pair),
+    label: pick(row, map.label),
+    group: pick(row, map.group),
+  };
+  const ex = buildExample(file, line, values, map, opts, log);
+  if (ex) rep.kept++;
+  return ex;
 }
 
 function pick<K extends string | number>(row: Record<K, unknown> | unknown[], key: K | undefined): unknown {
@@ -184,16 +194,7 @@ async function* jsonlExamples(
   log: BadRowLog,
 ): AsyncGenerator<Example> {
   let map: ReturnType<typeof mapColumns<string>> | undefined;
-  for await (const l of readLines(file, opts)) {
-    if (l.invalidUtf8 === undefined && l.text.trim() === "") {
-      rep.blankLines++;
-      continue;
-    }
-    rep.rows++;
-    if (l.invalidUtf8 !== undefined) {
-      log.reject(file, l.line, invalidUtf8Reason(l.invalidUtf8));
-      continue;
-    }
+  for await (const l of rowLines(file, opts, rep, log)) {
     let obj: unknown;
     try {
       obj = JSON.parse(l.text);
@@ -222,18 +223,24 @@ async function* jsonlExamples(
       );
       rep.roles = roles(map);
     }
-    const ex = buildExample(
-      file,
-      l.line,
-      { text: row[map.text], pair: pick(row, map.pair), label: pick(row, map.label), group: pick(row, map.group) },
-      map,
-      opts,
-      log,
-    );
-    if (ex) {
-      rep.kept++;
-      yield ex;
+    const ex = rowExample(file, l.line, row, map, opts, rep, log);
+    if (ex) yield ex;
+  }
+}
+
+/** The non-blank lines of a line-per-row file, counted in rep; lines that are not valid UTF-8 are rejected. */
+async function* rowLines(file: string, opts: LineOptions, rep: ReadReport, log: BadRowLog): AsyncGenerator<Line> {
+  for await (const l of readLines(file, opts)) {
+    if (l.invalidUtf8 === undefined && l.text.trim() === "") {
+      rep.blankLines++;
+      continue;
     }
+    rep.rows++;
+    if (l.invalidUtf8 !== undefined) {
+      log.reject(file, l.line, invalidUtf8Reason(l.invalidUtf8));
+      continue;
+    }
+    yield l;
   }
 }
 
@@ -249,16 +256,7 @@ async function* textExamples(
     throw new DataError("plain-text files have no label column; use a CSV/TSV or JSONL file for labelled data", {
       file,
     });
-  for await (const l of readLines(file, opts)) {
-    if (l.invalidUtf8 === undefined && l.text.trim() === "") {
-      rep.blankLines++;
-      continue;
-    }
-    rep.rows++;
-    if (l.invalidUtf8 !== undefined) {
-      log.reject(file, l.line, invalidUtf8Reason(l.invalidUtf8));
-      continue;
-    }
+  for await (const l of rowLines(file, opts, rep, log)) {
     rep.kept++;
     yield { text: trim ? l.text.trim() : l.text, line: l.line };
   }

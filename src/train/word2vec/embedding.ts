@@ -5,6 +5,7 @@
  */
 import { ArgumentError, ShapeError } from "../../util/errors.js";
 import type { Rng } from "../../util/rng.js";
+import { tensor } from "../../tensor/index.js";
 import { Embedding } from "../../nn/index.js";
 import type { WordVectors } from "./vectors.js";
 
@@ -50,7 +51,8 @@ export function fillEmbedding(
   const pad = opts.paddingIdx;
   if (pad !== undefined && !(Number.isInteger(pad) && pad >= 0 && pad < vocab.length))
     throw new ArgumentError(`fillEmbedding: paddingIdx ${pad} is outside [0, ${vocab.length})`);
-  const w = embedding.weight.f32;
+  // the rows are filled in a copy that then loads into the weight in place (optimizers keep their reference)
+  const w = Float32Array.from(embedding.weight.toArray());
   const report: FillReport = { found: 0, missing: 0, missingWords: [] };
   vocab.forEach((word, id) => {
     if (id === pad) {
@@ -67,6 +69,7 @@ export function fillEmbedding(
     w.set(vectors.data.subarray(row * D, (row + 1) * D), id * D);
     report.found++;
   });
+  embedding.loadStateDict({ weight: tensor(w, embedding.weight.shape) }, { strict: false });
   if (opts.freeze) embedding.freeze();
   return report;
 }

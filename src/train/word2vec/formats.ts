@@ -13,7 +13,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, sta
 import { dirname, extname, join } from "node:path";
 import { ArgumentError, DataError, FormatError } from "../../util/errors.js";
 import { writeFileAtomic, writeStreamAtomic } from "../../util/atomic.js";
-import { Tensor } from "../../tensor/index.js";
+import { Tensor, slice } from "../../tensor/index.js";
 import { SafetensorsFile, saveSafetensors } from "../../io/safetensors.js";
 import { readLines, checkReadable } from "../../data/readers/lines.js";
 import { WordVectors } from "./vectors.js";
@@ -288,8 +288,8 @@ export function loadWordVectorsSafetensors(path: string, opts: LoadOptions = {})
       "the two files must come from the same save",
     );
   const n = Math.min(V, limit);
-  const c = counts && counts.size === V ? Float64Array.from(counts.data.subarray(0, n)) : null;
-  return new WordVectors(words.slice(0, n), emb.f32.slice(0, n * D), D, c);
+  const c = counts && counts.size === V ? Float64Array.from(slice(counts, 0, 0, n).toArray()) : null;
+  return new WordVectors(words.slice(0, n), Float32Array.from(slice(emb, 0, 0, n).toArray()), D, c);
 }
 
 /**

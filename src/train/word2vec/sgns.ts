@@ -40,84 +40,72 @@ export class SgnsState {
 
   /** Trains on one sentence of word ids (already subsampled): sen[0..n). */
   trainSentence(sen: Int32Array, n: number, alpha: number): void {
-    if (this.model === "skipgram") this.skipGram(sen, n, alpha);
-    else this.cbow(sen, n, alpha);
-  }
-
-  private skipGram(sen: Int32Array, n: number, alpha: number): void {
-    const { syn0, syn1neg: syn1, neu1e, dim: D, window, negative, sampler, rng } = this;
+    const { window, rng } = this;
     for (let pos = 0; pos < n; pos++) {
-      const word = sen[pos];
       // dynamic window: a reduced window 1..window, so near words are trained on more often than far ones
       const b = rng.nextU32() % window;
       const lo = Math.max(0, pos - window + b),
         hi = Math.min(n - 1, pos + window - b);
-      for (let c = lo; c <= hi; c++) {
-        if (c === pos) continue;
-        const l1 = sen[c] * D;
-        neu1e.fill(0);
-        for (let d = 0; d <= negative; d++) {
-          let target: number, label: number;
-          if (d === 0) {
-            target = word;
-            label = 1;
-          } else {
-            target = sampler.draw(rng.uniform());
-            if (target === word) continue;
-            label = 0;
-          }
-          const l2 = target * D;
-          const f = dot(syn0, l1, syn1, l2, D);
-          const g = (f > MAX_EXP ? label - 1 : f < -MAX_EXP ? label : label - 1 / (1 + Math.exp(-f))) * alpha;
-          for (let k = 0; k < D; k++) {
-            neu1e[k] += g * syn1[l2 + k];
-            syn1[l2 + k] += g * syn0[l1 + k];
-          }
-        }
-        for (let k = 0; k < D; k++) syn0[l1 + k] += neu1e[k];
-      }
+      if (this.model === "skipgram") this.skipGram(sen, pos, lo, hi, alpha);
+      else this.cbow(sen, pos, lo, hi, alpha);
     }
   }
 
-  private cbow(sen: Int32Array, n: number, alpha: number): void {
-    const { syn0, syn1neg: syn1, neu1, neu1e, dim: D, window, negative, sampler, rng } = this;
-    for (let pos = 0; pos < n; pos++) {
-      const word = sen[pos];
-      const b = rng.nextU32() % window;
-      const lo = Math.max(0, pos - window + b),
-        hi = Math.min(n - 1, pos + window - b);
-      if (hi === lo) continue; // a one-word sentence has no context
-      neu1.fill(0);
-      for (let c = lo; c <= hi; c++) {
-        if (c === pos) continue;
-        const l1 = sen[c] * D;
-        for (let k = 0; k < D; k++) neu1[k] += syn0[l1 + k];
+  /** Each context word sen[c], c in [lo, hi] but pos, predicts the centre word on its own. */
+  private skipGram(sen: Int32Array, pos: number, lo: number, hi: number, alpha: number): void {
+    const { syn0, neu1e, dim: D } = this;
+    for (let c = lo; c <= hi; c++) {
+      if (c === pos) continue;
+      const l1 = sen[c] * D;
+      this.negativeSampling(syn0, l1, sen[pos], alpha);
+      for (let k = 0; k < D; k++) syn0[l1 + k] += neu1e[k];
+    }
+  }
+
+  /** The mean of the context words predicts the centre word; its error goes to each of them. */
+  private cbow(sen: Int32Array, pos: number, lo: number, hi: number, alpha: number): void {
+    const { syn0, neu1, neu1e, dim: D } = this;
+    if (hi === lo) return; // a one-word sentence has no context
+    neu1.fill(0);
+    for (let c = lo; c <= hi; c++) {
+      if (c === pos) continue;
+      const l1 = sen[c] * D;
+      for (let k = 0; k < D; k++) neu1[k] += syn0[l1 + k];
+    }
+    const inv = 1 / (hi - lo); // context size: the window minus the centre
+    for (let k = 0; k < D; k++) neu1[k] *= inv;
+    this.negativeSampling(neu1, 0, sen[pos], alpha);
+    for (let c = lo; c <= hi; c++) {
+      if (c === pos) continue;
+      const l1 = sen[c] * D;
+      for (let k = 0; k < D; k++) syn0[l1 + k] += neu1e[k];
+    }
+  }
+
+  /**
+   * The update both models share: the vector h[off..off+D) predicts `word` (label 1) against `negative` noise
+   * words (label 0, a draw equal to `word` skipped). Updates syn1neg and leaves h's error in neu1e, for the
+   * caller to add to the input vectors.
+   */
+  private negativeSampling(h: Float32Array, off: number, word: number, alpha: number): void {
+    const { syn1neg: syn1, neu1e, dim: D, negative, sampler, rng } = this;
+    neu1e.fill(0);
+    for (let d = 0; d <= negative; d++) {
+      let target: number, label: number;
+      if (d === 0) {
+        target = word;
+        label = 1;
+      } else {
+        target = sampler.draw(rng.uniform());
+        if (target === word) continue;
+        label = 0;
       }
-      const inv = 1 / (hi - lo); // context size: the window minus the centre
-      for (let k = 0; k < D; k++) neu1[k] *= inv;
-      neu1e.fill(0);
-      for (let d = 0; d <= negative; d++) {
-        let target: number, label: number;
-        if (d === 0) {
-          target = word;
-          label = 1;
-        } else {
-          target = sampler.draw(rng.uniform());
-          if (target === word) continue;
-          label = 0;
-        }
-        const l2 = target * D;
-        const f = dot(neu1, 0, syn1, l2, D);
-        const g = (f > MAX_EXP ? label - 1 : f < -MAX_EXP ? label : label - 1 / (1 + Math.exp(-f))) * alpha;
-        for (let k = 0; k < D; k++) {
-          neu1e[k] += g * syn1[l2 + k];
-          syn1[l2 + k] += g * neu1[k];
-        }
-      }
-      for (let c = lo; c <= hi; c++) {
-        if (c === pos) continue;
-        const l1 = sen[c] * D;
-        for (let k = 0; k < D; k++) syn0[l1 + k] += neu1e[k];
+      const l2 = target * D;
+      const f = dot(h, off, syn1, l2, D);
+      const g = (f > MAX_EXP ? label - 1 : f < -MAX_EXP ? label : label - 1 / (1 + Math.exp(-f))) * alpha;
+      for (let k = 0; k < D; k++) {
+        neu1e[k] += g * syn1[l2 + k];
+        syn1[l2 + k] += g * h[off + k];
       }
     }
   }

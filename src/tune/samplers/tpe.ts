@@ -13,6 +13,7 @@
  * from the trials where it exists.
  */
 import { ArgumentError } from "../../util/errors.js";
+import { normCdf } from "../../util/math.js";
 import type { Rng } from "../../util/rng.js";
 import { crowdingDistance, losses, nondominatedFronts } from "../pareto.js";
 import type { ParamDef } from "../space.js";
@@ -247,27 +248,4 @@ class Parzen {
     }
     return Math.log(Math.max(p, 1e-300));
   }
-}
-
-/** Φ(x) via a Chebyshev fit of erfc (relative error < 1.2e-7, Numerical Recipes' erfcc). */
-export function normCdf(x: number): number {
-  const z = Math.abs(x) / Math.SQRT2;
-  const t = 1 / (1 + 0.5 * z);
-  const r =
-    t *
-    Math.exp(
-      -z * z -
-        1.26551223 +
-        t *
-          (1.00002368 +
-            t *
-              (0.37409196 +
-                t *
-                  (0.09678418 +
-                    t *
-                      (-0.18628806 +
-                        t *
-                          (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return x >= 0 ? 1 - 0.5 * r : 0.5 * r;
 }
