@@ -34,7 +34,7 @@ test("README example: fine-tune, then load the best model and classify new text"
       await tokenizer.encodeBatch(["a really great film", "the plot was awful"], { padding: true }),
     );
     const probs = noGrad(() => softmax((clf.forward(batch) as ClassifierOutput).logits));
-    const labels = [0, 1].map((i) => clf.config.id2label![probs.data[i * 2 + 1] > 0.5 ? 1 : 0]);
+    const labels = [0, 1].map((i) => clf.config.id2label![probs.toArray()[i * 2 + 1] > 0.5 ? 1 : 0]);
     // ---
     assert.ok(result.test.accuracy > 0.9);
     assert.deepEqual(labels, ["pos", "neg"]);

@@ -101,7 +101,7 @@ abstract class RecurrentBase extends Module {
         throw new ShapeError(
           `${this.constructor.name}: mask ${fmtShape(input.mask.shape)} does not match input [${b}, ${t}]`,
         );
-      m = input.mask.data;
+      m = input.mask.toArray();
     }
     if (!m || Array.prototype.every.call(m, (v: number) => v !== 0)) return new Array<Tensor | null>(t).fill(null);
     const masks: (Tensor | null)[] = [];

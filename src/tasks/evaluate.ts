@@ -95,13 +95,13 @@ export function predictRows(
             lossCount += loss.count;
           }
         }
+        const lv = logits.toFloat32Array();
         for (let i = 0; i < n; i++) {
           const r = rows[start + i] as EncodedTokens;
           const tags = r.wordStarts.map((pos) => {
             if (pos < 0) return "O"; // truncated away: predicted outside any entity
             let best = 0;
-            for (let k = 1; k < c; k++)
-              if (logits.data[(i * t + pos) * c + k] > logits.data[(i * t + pos) * c + best]) best = k;
+            for (let k = 1; k < c; k++) if (lv[(i * t + pos) * c + k] > lv[(i * t + pos) * c + best]) best = k;
             return space.names[best];
           });
           out.predTags.push(tags);
@@ -126,12 +126,12 @@ export function predictRows(
         out.gold.push(...gold);
       }
       if (space.kind === "regression") {
-        for (let i = 0; i < n; i++) out.pred.push(logits.data[i]);
+        out.pred.push(...logits.toArray().slice(0, n));
         continue;
       }
-      const p = space.kind === "multilabel" ? sigmoid(logits) : softmax(logits);
+      const p = (space.kind === "multilabel" ? sigmoid(logits) : softmax(logits)).toArray();
       for (let i = 0; i < n; i++) {
-        const row = Array.from(p.data.subarray(i * c, (i + 1) * c));
+        const row = p.slice(i * c, (i + 1) * c);
         out.probs.push(row);
         if (space.kind === "multilabel") out.pred.push(row.map((v) => (v >= (opts.threshold ?? 0.5) ? 1 : 0)));
         else if (c === 2 && opts.threshold !== undefined) out.pred.push(row[1] >= opts.threshold ? 1 : 0);
@@ -148,15 +148,17 @@ function classificationLossTokens(logits: Tensor, labels: Tensor): { sum: number
   const [b, t, c] = logits.shape;
   let sum = 0,
     count = 0;
+  const ys = labels.toArray(),
+    lv = logits.toFloat32Array();
   for (let r = 0; r < b * t; r++) {
-    const y = labels.data[r];
+    const y = ys[r];
     if (y < 0) continue;
     const o = r * c;
     let max = -Infinity;
-    for (let k = 0; k < c; k++) max = Math.max(max, logits.data[o + k]);
+    for (let k = 0; k < c; k++) max = Math.max(max, lv[o + k]);
     let s = 0;
-    for (let k = 0; k < c; k++) s += Math.exp(logits.data[o + k] - max);
-    sum += max + Math.log(s) - logits.data[o + y];
+    for (let k = 0; k < c; k++) s += Math.exp(lv[o + k] - max);
+    sum += max + Math.log(s) - lv[o + y];
     count++;
   }
   return count ? { sum, count } : null;

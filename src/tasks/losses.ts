@@ -44,7 +44,7 @@ export function classificationLoss(logits: Tensor, targets: Tensor, o: Classific
   const modulating = powScalar(affine(exp(logpt), -1, 1), gamma); // (1 − p_t)^γ
   let per = neg(mul(modulating, logpt));
   if (!o.weights) return affine(sum(per), 1 / targets.size);
-  const wt = Float32Array.from(targets.i32, (t) => o.weights![t]);
+  const wt = Float32Array.from(targets.toArray(), (t) => o.weights![t]);
   per = mul(per, new Tensor(wt, [targets.size]));
   return div(
     sum(per),

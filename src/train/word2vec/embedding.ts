@@ -6,6 +6,7 @@
 import { ArgumentError, ShapeError } from "../../util/errors.js";
 import type { Rng } from "../../util/rng.js";
 import { Embedding } from "../../nn/index.js";
+import { Tensor, copy_ } from "../../tensor/index.js";
 import type { WordVectors } from "./vectors.js";
 
 export interface PretrainedEmbeddingOptions {
@@ -50,7 +51,7 @@ export function fillEmbedding(
   const pad = opts.paddingIdx;
   if (pad !== undefined && !(Number.isInteger(pad) && pad >= 0 && pad < vocab.length))
     throw new ArgumentError(`fillEmbedding: paddingIdx ${pad} is outside [0, ${vocab.length})`);
-  const w = embedding.weight.f32;
+  const w = embedding.weight.toFloat32Array();
   const report: FillReport = { found: 0, missing: 0, missingWords: [] };
   vocab.forEach((word, id) => {
     if (id === pad) {
@@ -67,6 +68,7 @@ export function fillEmbedding(
     w.set(vectors.data.subarray(row * D, (row + 1) * D), id * D);
     report.found++;
   });
+  copy_(embedding.weight, new Tensor(w, embedding.weight.shape));
   if (opts.freeze) embedding.freeze();
   return report;
 }

@@ -288,8 +288,8 @@ export function loadWordVectorsSafetensors(path: string, opts: LoadOptions = {})
       "the two files must come from the same save",
     );
   const n = Math.min(V, limit);
-  const c = counts && counts.size === V ? Float64Array.from(counts.data.subarray(0, n)) : null;
-  return new WordVectors(words.slice(0, n), emb.f32.slice(0, n * D), D, c);
+  const c = counts && counts.size === V ? Float64Array.from(counts.toArray().slice(0, n)) : null;
+  return new WordVectors(words.slice(0, n), emb.toFloat32Array().slice(0, n * D), D, c);
 }
 
 /**
