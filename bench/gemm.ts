@@ -80,9 +80,15 @@ interface GraftCase {
 }
 /** Operands for one product, warmed up, with the number of calls that make a sample last --min-time. */
 function prepareGraft(p: Product): GraftCase {
-  const a = new Float32Array(p.m * p.k).map(() => Math.random() - 0.5);
-  const w = new Float32Array(p.k * p.n).map(() => Math.random() - 0.5);
-  const c = new Float32Array(p.m * p.n);
+  const a = b.upload(
+    "f32",
+    new Float32Array(p.m * p.k).map(() => Math.random() - 0.5),
+  );
+  const w = b.upload(
+    "f32",
+    new Float32Array(p.k * p.n).map(() => Math.random() - 0.5),
+  );
+  const c = b.allocate("f32", p.m * p.n);
   const params: MatmulParams = { batch: 1, m: p.m, n: p.n, k: p.k, transA: p.transA, transB: p.transB };
   const call = () => b.matmul(a, w, c, params);
   call(); // warm-up: touches the buffers and grows the packing workspaces

@@ -1,8 +1,8 @@
-// The N-API face of the native backend: the only file that includes napi.h. Each Backend method (backend.ts) is
+// The N-API face of the native backend: the only file that includes napi.h. Each kernel of backend.ts is
 // one binding below that checks its arguments (types, and that every buffer is long enough for the sizes given,
 // so a bad call is a JavaScript error and never a stray write), converts them to pointers and sizes, and calls a
-// plain C++ kernel. kBindings is the one table of methods; test/backend/addon.test.ts checks it against
-// BACKEND_METHODS.
+// plain C++ kernel. kBindings is the one table of kernels; test/backend/addon.test.ts checks it against
+// KERNEL_METHODS (src/backend/host.ts wraps these typed-array kernels into the Backend over storages).
 #include <napi.h>
 
 #include <cmath>
@@ -678,7 +678,7 @@ Napi::Value Sgd(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// ---- the binding table: every Backend method, in the order of BACKEND_METHODS
+// ---- the binding table: every kernel, in the order of KERNEL_METHODS
 
 struct Binding {
   const char* name;
@@ -716,7 +716,7 @@ constexpr Binding kBindings[] = {
     {"adam", Adam},
     {"sgd", Sgd},
 };
-// Kept in step with BACKEND_METHODS in src/backend/backend.ts (test/backend/addon.test.ts checks the names).
+// Kept in step with KERNEL_METHODS in src/backend/backend.ts (test/backend/addon.test.ts checks the names).
 static_assert(sizeof kBindings / sizeof kBindings[0] == 29, "a Backend method was added or removed: update kBindings");
 
 std::string cpu_flags() {

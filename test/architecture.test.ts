@@ -1,6 +1,7 @@
 /**
  * Keeps the layering of DESIGN.md honest: a file imports only from its own layer or layers below,
- * siblings stay apart, the leaf helpers import only util/, and there are no import cycles between files.
+ * siblings stay apart, the leaf helpers import only util/, and there are no import cycles between files; and
+ * above tensor/ nothing reads a tensor's storage as a typed array, outside a short allow-list.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -126,4 +127,100 @@ test("the architecture rules themselves reject upward and sibling imports", () =
   assert.equal(allowed("index", "cli"), false);
   assert.equal(allowed("train", "models"), true);
   assert.equal(allowed("report", "metrics"), true);
+});
+
+// ---- typed-array reads of tensors above tensor/
+
+/**
+ * Layers above tensor/ that handle tensors. They read values with tensor ops, toArray() or item(); a tensor's
+ * storage is internal to tensor/ (a typed array on the CPU backends, a device buffer on a GPU backend). The leaf
+ * helpers data/, metrics/ and report/ work on plain and typed arrays by design and never see a tensor.
+ */
+const ABOVE_TENSOR = ["nn", "optim", "io", "models", "tokenizers", "train", "tune", "tasks", "serve", "cli"];
+
+/**
+ * Files allowed to take bulk typed copies of tensors (toFloat32Array()), each for a reason. Nothing above tensor/
+ * may ever touch a storage or the backend's host internals.
+ */
+const TYPED_COPY_ALLOWED: Record<string, string> = {
+  // encodes tensors into file bytes: one host copy of each tensor when saving
+  "io/safetensors.ts": "writes tensors to files",
+};
+
+/**
+ * TEMPORARY: files other branches of issue 14 are rewriting in parallel (models, tasks, word2vec), which the
+ * storage branch only edited mechanically to compile (`.data[i]` loops → one toFloat32Array() copy). The
+ * integrator empties this list after merging; a file left here must move to ops / toArray() or, with a reason,
+ * to TYPED_COPY_ALLOWED.
+ */
+const PENDING_OTHER_BRANCHES: string[] = [
+  "models/generation.ts",
+  "tasks/pretrain.ts",
+];
+
+/** Blanks comments, keeping line breaks so reported line numbers stay right. */
+function stripComments(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, (m) => m.replace(/[^\n]/g, " "));
+}
+
+/**
+ * Every typed-array read of a tensor in one file's text: "line: what". Storage internals are always an error;
+ * bulk typed copies only outside the allow-list (`copiesAllowed`).
+ */
+export function typedArrayReads(text: string, copiesAllowed = false): string[] {
+  const code = stripComments(text);
+  // a class deriving from Tensor may reach its own storage as this.storage; elsewhere this.storage is another thing
+  const tensorSubclass = /\bextends\s+(?:Tensor|Parameter)\b/.test(code);
+  const rules: [RegExp, string][] = [
+    [tensorSubclass ? /\.storage\b/g : /(?<!\bthis)\.storage\b/g, "reads a tensor's storage"],
+    [/\.(?:f32|i32)\b(?!\s*\()/g, "reads a typed-array accessor (.f32/.i32)"],
+    [/\bHostStorage\b|["'][^"']*\/backend\/(?:host|js\/[^"']*)\.js["']/g, "uses the CPU backend's storage internals"],
+    [/\.download\s*\(/g, "downloads a storage"],
+  ];
+  if (!copiesAllowed) rules.push([/\.toFloat32Array\s*\(/g, "takes a bulk typed copy (toFloat32Array)"]);
+  const found: string[] = [];
+  for (const [re, what] of rules)
+    for (const m of code.matchAll(re)) found.push(`${code.slice(0, m.index).split("\n").length}: ${what}`);
+  return found;
+}
+
+test("above tensor/, nothing reads tensors as typed arrays outside the allow-list", () => {
+  const violations: string[] = [];
+  for (const f of files) {
+    if (!ABOVE_TENSOR.includes(layerOf(f))) continue;
+    const rel = relative(src, f).split(sep).join("/");
+    const allowed = rel in TYPED_COPY_ALLOWED || PENDING_OTHER_BRANCHES.includes(rel);
+    for (const v of typedArrayReads(readFileSync(f, "utf8"), allowed)) violations.push(`src/${rel}:${v}`);
+  }
+  assert.deepEqual(violations, [], "use tensor ops, toArray() or item(); see TYPED_COPY_ALLOWED");
+});
+
+test("the allow-lists name existing files", () => {
+  for (const rel of [...Object.keys(TYPED_COPY_ALLOWED), ...PENDING_OTHER_BRANCHES])
+    assert.ok(files.includes(join(src, ...rel.split("/"))), `${rel} does not exist`);
+});
+
+test("the typed-array rule rejects violations and lets plain reads through", () => {
+  const bad = [
+    "const w = p.storage;",
+    "p.f32.fill(0);",
+    "for (const v of ids.i32) n += v;",
+    "const row = logits.toFloat32Array();",
+    'import { HostStorage } from "../backend/host.js";',
+    'import { jsKernels } from "../../backend/js/index.js";',
+    "const raw = backend().download(t.storage);",
+  ];
+  for (const line of bad) assert.notDeepEqual(typedArrayReads(line), [], `should reject: ${line}`);
+  assert.deepEqual(typedArrayReads("const xs = t.toFloat32Array();", true), [], "an allowed copy");
+  assert.deepEqual(typedArrayReads("class P extends Parameter { f() { return this.storage; } }").length, 1);
+  const fine = [
+    "const v = logits.toArray();",
+    "const loss = out.loss.item();",
+    "this.storage.saveTrial(t); // a study's storage, not a tensor's",
+    "// comments may say p.storage or t.f32",
+    "const d = config.data; const f = formatF32(x);",
+    'import { backend } from "../backend/index.js";',
+  ];
+  for (const line of fine) assert.deepEqual(typedArrayReads(line), [], `should accept: ${line}`);
+  assert.deepEqual(typedArrayReads("a\nb\nconst w = p.storage;"), ["3: reads a tensor's storage"], "line numbers");
 });

@@ -1,16 +1,39 @@
 /**
- * The Backend interface: every numerical kernel graft runs, over raw typed arrays and sizes.
+ * The Backend interface: memory over an opaque Storage, and every numerical kernel graft runs.
  *
- * Conventions: every kernel takes its inputs first, then its output buffers, then sizes or a params object
- * (one dimension vocabulary throughout: rows/cols, m/n/k, outer/dim/inner). Buffers are dense, row-major and
- * exactly as long as the sizes say. Kernels that produce gradients of parameters ACCUMULATE (+=) into them, so
- * gradients from several uses of one weight add up; every other output is overwritten.
+ * Storage: a dense buffer of `length` elements of one dtype, owned by the backend. Code outside backend/ never
+ * assumes what is inside (a typed array on the CPU backends, a device buffer on a GPU backend): it allocates,
+ * uploads host values, runs kernels and downloads results, nothing else. On the CPU backends a storage holds a typed
+ * array at no cost (f32: Float32Array, bf16 and f16: Uint16Array of bit patterns, i32: Int32Array, i8: Int8Array)
+ * and kernels reach it without copying.
  *
- * The TypeScript implementation in js/ is the specification; the native addon must agree with it.
+ * Kernel conventions: every kernel takes its inputs first, then its output buffers, then sizes or a params object
+ * (one dimension vocabulary throughout: rows/cols, m/n/k, outer/dim/inner). Buffers are dense, row-major and at
+ * least as long as the sizes say; float buffers are f32 and index buffers i32 unless a kernel says otherwise.
+ * Kernels that produce gradients of parameters ACCUMULATE (+=) into them, so gradients from several uses of one
+ * weight add up; every other output is overwritten.
+ *
+ * The kernels are declared once, generic over the buffer types (`Kernels<F, I>`): the Backend runs them on
+ * storages; the CPU implementations (the TypeScript reference in js/ and the native addon) are `HostKernels` over
+ * typed arrays, and host.ts turns one into a Backend. The TypeScript implementation is the specification; the
+ * native addon must agree with it.
  */
 
 export type F32 = Float32Array;
 export type I32 = Int32Array;
+
+/** Element types of a storage: IEEE single, bfloat16, IEEE half, 32- and 8-bit signed integers. */
+export const DTYPES = ["f32", "bf16", "f16", "i32", "i8"] as const;
+export type DType = (typeof DTYPES)[number];
+
+/** The host array a CPU backend keeps for each dtype (bf16 and f16 as raw bit patterns). */
+export type HostArray = Float32Array | Uint16Array | Int32Array | Int8Array;
+
+/** A backend-owned buffer: only its dtype and length are visible outside backend/. */
+export interface Storage {
+  readonly dtype: DType;
+  readonly length: number;
+}
 
 export const UNARY_OPS = [
   "neg",
@@ -115,42 +138,41 @@ export interface SgdHyper {
   firstStep: boolean;
 }
 
-export interface Backend {
-  readonly name: string;
-
+/** Every kernel, over float buffers F and index buffers I (typed arrays on the host, storages on a Backend). */
+export interface Kernels<F, I> {
   // ---- memory helpers
-  fill(out: F32, value: number): void;
+  fill(out: F, value: number): void;
   /** y += alpha * x */
-  axpy(x: F32, y: F32, alpha: number): void;
+  axpy(x: F, y: F, alpha: number): void;
   /** out = alpha * x + beta */
-  affine(x: F32, out: F32, alpha: number, beta: number): void;
+  affine(x: F, out: F, alpha: number, beta: number): void;
   /** Σ x² over several buffers (for gradient norms), accumulated in double precision. */
-  sumSquares(xs: readonly F32[]): number;
+  sumSquares(xs: readonly F[]): number;
 
   // ---- linear algebra
-  matmul(a: F32, b: F32, out: F32, p: MatmulParams): void;
+  matmul(a: F, b: F, out: F, p: MatmulParams): void;
 
   // ---- elementwise
   /** out = op(x) (for "pow", x ** param). */
-  unary(op: UnaryOp, x: F32, out: F32, param: number): void;
+  unary(op: UnaryOp, x: F, out: F, param: number): void;
   /** dx (overwritten) = dy * op'(x), given x and y = op(x). */
-  unaryBackward(op: UnaryOp, x: F32, y: F32, dy: F32, dx: F32, param: number): void;
+  unaryBackward(op: UnaryOp, x: F, y: F, dy: F, dx: F, param: number): void;
   /** out[i...] = a[...] op b[...] over `shape` with broadcast strides (0 on broadcast axes). */
   binary(
     op: BinaryOp,
-    a: F32,
-    b: F32,
-    out: F32,
+    a: F,
+    b: F,
+    out: F,
     shape: readonly number[],
     aStrides: readonly number[],
     bStrides: readonly number[],
   ): void;
   /** out = cond != 0 ? a : b with broadcast strides. */
   where(
-    cond: F32,
-    a: F32,
-    b: F32,
-    out: F32,
+    cond: F,
+    a: F,
+    b: F,
+    out: F,
     shape: readonly number[],
     cStrides: readonly number[],
     aStrides: readonly number[],
@@ -158,101 +180,110 @@ export interface Backend {
   ): void;
 
   // ---- layout
-  /** dst[view] (=|+=) src[view] for every index of `shape`. */
+  /**
+   * dst[view] (=|+=) src[view] for every index of `shape`; src and dst have one dtype (any dtype on a Backend,
+   * f32 or i32 on host kernels; accumulation needs f32 or i32).
+   */
   stridedCopy(
-    src: F32 | I32,
+    src: F | I,
     from: StridedView,
-    dst: F32 | I32,
+    dst: F | I,
     to: StridedView,
     shape: readonly number[],
     accumulate: boolean,
   ): void;
 
   // ---- reductions over the middle axis of [outer, dim, inner]
-  reduce(op: ReduceOp, x: F32, out: F32, s: AxisSizes): void;
-  argReduce(op: "argmax" | "argmin", x: F32, out: I32, s: AxisSizes): void;
+  reduce(op: ReduceOp, x: F, out: F, s: AxisSizes): void;
+  argReduce(op: "argmax" | "argmin", x: F, out: I, s: AxisSizes): void;
   /** out[o, i] = x[o, idx[o, i], i] */
-  gatherAxis(x: F32, idx: I32, out: F32, s: AxisSizes): void;
+  gatherAxis(x: F, idx: I, out: F, s: AxisSizes): void;
   /** dx[o, idx[o, i], i] += dy[o, i] */
-  scatterAddAxis(dy: F32, idx: I32, dx: F32, s: AxisSizes): void;
+  scatterAddAxis(dy: F, idx: I, dx: F, s: AxisSizes): void;
 
   // ---- neural-network kernels
   /** Row-wise softmax (or log-softmax) of a [rows, cols] matrix. */
-  softmax(x: F32, out: F32, rows: number, cols: number, log: boolean): void;
+  softmax(x: F, out: F, rows: number, cols: number, log: boolean): void;
   /** dx = softmax'(y)·dy (or log-softmax') given the forward output y. */
-  softmaxBackward(y: F32, dy: F32, dx: F32, rows: number, cols: number, log: boolean): void;
+  softmaxBackward(y: F, dy: F, dx: F, rows: number, cols: number, log: boolean): void;
   /**
    * Fused attention softmax: out = softmax over keys of scale·x, where keys with keep[b, k] == 0 (keep is
    * [batch, keys], e.g. an attention mask; null keeps all) and, when causal, future keys get probability exactly 0.
    * A row with every key hidden is all zeros.
    */
-  attentionSoftmax(x: F32, keep: F32 | null, out: F32, p: AttentionSoftmaxParams): void;
+  attentionSoftmax(x: F, keep: F | null, out: F, p: AttentionSoftmaxParams): void;
   /** dx = scale · y·(dy − Σ y·dy) row-wise: the gradient of attentionSoftmax with respect to x. */
-  attentionSoftmaxBackward(y: F32, dy: F32, dx: F32, rows: number, cols: number, scale: number): void;
+  attentionSoftmaxBackward(y: F, dy: F, dx: F, rows: number, cols: number, scale: number): void;
   /** Layer norm over the last axis; mean and rstd (rows) are saved for backward. */
-  layerNorm(
-    x: F32,
-    gamma: F32,
-    beta: F32,
-    out: F32,
-    mean: F32,
-    rstd: F32,
-    rows: number,
-    cols: number,
-    eps: number,
-  ): void;
+  layerNorm(x: F, gamma: F, beta: F, out: F, mean: F, rstd: F, rows: number, cols: number, eps: number): void;
   /** dx is overwritten; dgamma and dbeta accumulate. */
   layerNormBackward(
-    dy: F32,
-    x: F32,
-    gamma: F32,
-    mean: F32,
-    rstd: F32,
-    dx: F32,
-    dgamma: F32,
-    dbeta: F32,
+    dy: F,
+    x: F,
+    gamma: F,
+    mean: F,
+    rstd: F,
+    dx: F,
+    dgamma: F,
+    dbeta: F,
     rows: number,
     cols: number,
   ): void;
   /** out[r, :] = table[ids[r], :]; ids out of range throw. */
-  embedding(table: F32, ids: I32, out: F32, rows: number, dim: number, vocab: number): void;
+  embedding(table: F, ids: I, out: F, rows: number, dim: number, vocab: number): void;
   /** dTable[ids[r], :] += dy[r, :] */
-  embeddingBackward(dy: F32, ids: I32, dTable: F32, rows: number, dim: number): void;
+  embeddingBackward(dy: F, ids: I, dTable: F, rows: number, dim: number): void;
   /** Inverted dropout: mask[i] = keep ? 1/(1-p) : 0 from a counter-based hash of (seed, i); out = x * mask. */
-  dropout(x: F32, out: F32, mask: F32, p: number, seed: number): void;
+  dropout(x: F, out: F, mask: F, p: number, seed: number): void;
   /** Per-row loss of softmax cross-entropy (0 for ignored rows), optionally weighted per class. */
-  crossEntropy(logits: F32, targets: I32, weights: F32 | null, losses: F32, p: CrossEntropyParams): void;
+  crossEntropy(logits: F, targets: I, weights: F | null, losses: F, p: CrossEntropyParams): void;
   /** dlogits (overwritten) = dlosses[r] * ∂loss_r/∂logits. */
-  crossEntropyBackward(
-    logits: F32,
-    targets: I32,
-    weights: F32 | null,
-    dlosses: F32,
-    dlogits: F32,
-    p: CrossEntropyParams,
-  ): void;
+  crossEntropyBackward(logits: F, targets: I, weights: F | null, dlosses: F, dlogits: F, p: CrossEntropyParams): void;
 
   /** out[r, c] = act(x[r, c] + bias[c]): a linear layer's bias and activation in one pass. */
-  biasActivation(act: Activation, x: F32, bias: F32, out: F32, rows: number, cols: number): void;
+  biasActivation(act: Activation, x: F, bias: F, out: F, rows: number, cols: number): void;
   /** dx (overwritten) = dy · act'(x + bias); dbias[c] += Σ_r dx[r, c]. x is the input before the bias. */
-  biasActivationBackward(
-    act: Activation,
-    x: F32,
-    bias: F32,
-    dy: F32,
-    dx: F32,
-    dbias: F32,
-    rows: number,
-    cols: number,
-  ): void;
+  biasActivationBackward(act: Activation, x: F, bias: F, dy: F, dx: F, dbias: F, rows: number, cols: number): void;
 
   // ---- optimizers, over many parameters in one call
-  adam(params: readonly F32[], grads: readonly F32[], m: readonly F32[], v: readonly F32[], h: AdamHyper): void;
-  sgd(params: readonly F32[], grads: readonly F32[], momentum: readonly (F32 | null)[], h: SgdHyper): void;
+  adam(params: readonly F[], grads: readonly F[], m: readonly F[], v: readonly F[], h: AdamHyper): void;
+  sgd(params: readonly F[], grads: readonly F[], momentum: readonly (F | null)[], h: SgdHyper): void;
 }
 
-/** The method names of Backend, used to check that a backend (e.g. the native addon) implements all of them. */
-export const BACKEND_METHODS = [
+/** The kernels over host typed arrays: what js/ and the native addon implement. */
+export interface HostKernels extends Kernels<F32, I32> {
+  readonly name: string;
+}
+
+/**
+ * A backend: memory over opaque storages plus the kernels on them. Only allocate/upload/download cross between
+ * host arrays and storages.
+ */
+export interface Backend extends Kernels<Storage, Storage> {
+  readonly name: string;
+  /** A new storage of `length` elements, zero-filled unless `zeroed` is false (for outputs a kernel overwrites). */
+  allocate(dtype: DType, length: number, zeroed?: boolean): Storage;
+  /**
+   * A storage holding `values`. A typed array of the dtype's host type (see HostArray; bf16/f16 as bit patterns)
+   * is handed over: the backend may keep it as the storage (the CPU backends do), so the caller must not change it
+   * afterwards. Anything else is read as numbers and converted (to bf16/f16 through f32, rounding to nearest even).
+   */
+  upload(dtype: DType, values: HostArray | ArrayLike<number>): Storage;
+  /** A fresh host copy of the storage's elements (its dtype's host type; bf16/f16 as bit patterns). */
+  download(s: Storage): HostArray;
+  /** A storage sharing elements [offset, offset + length) of s (writes through either are seen by both). */
+  view(s: Storage, offset: number, length: number): Storage;
+  /**
+   * dst = src converted elementwise to dst's dtype: f32 to bf16/f16 round to nearest even (NaN stays NaN,
+   * f16 overflows to ±Inf), bf16/f16 to f32 is exact, floats to integers truncate toward zero. Same dtypes copy.
+   */
+  cast(src: Storage, dst: Storage): void;
+  /** What the backend runs on (SIMD level, threads, ...), where it has something to say. */
+  info?(): Record<string, string | number>;
+}
+
+/** The kernel names, used to check that a backend (e.g. the native addon) implements all of them. */
+export const KERNEL_METHODS = [
   "fill",
   "axpy",
   "affine",
@@ -282,12 +313,12 @@ export const BACKEND_METHODS = [
   "biasActivationBackward",
   "adam",
   "sgd",
-] as const satisfies readonly Exclude<keyof Backend, "name">[];
+] as const satisfies readonly (keyof HostKernels)[];
 
-/** A kernel's name: one of BACKEND_METHODS. */
-export type BackendMethod = (typeof BACKEND_METHODS)[number];
+/** A kernel's name: one of KERNEL_METHODS. */
+export type KernelMethod = (typeof KERNEL_METHODS)[number];
 
-// Compile-time check that BACKEND_METHODS lists every method: a missing one makes this type `never`-assign fail.
-type MissingMethods = Exclude<Exclude<keyof Backend, "name">, (typeof BACKEND_METHODS)[number]>;
+// Compile-time check that KERNEL_METHODS lists every kernel: a missing one makes this assignment fail.
+type MissingMethods = Exclude<keyof Kernels<F32, I32>, (typeof KERNEL_METHODS)[number]>;
 const _allListed: [MissingMethods] extends [never] ? true : MissingMethods = true;
 void _allListed;

@@ -9,6 +9,9 @@ import { backendChoice } from "../util/env.js";
 
 export type {
   Backend,
+  Storage,
+  DType,
+  HostArray,
   F32,
   I32,
   UnaryOp,
@@ -23,8 +26,9 @@ export type {
   AdamHyper,
   SgdHyper,
 } from "./backend.js";
-export { UNARY_OPS, BINARY_OPS, ACTIVATIONS, BACKEND_METHODS } from "./backend.js";
+export { UNARY_OPS, BINARY_OPS, ACTIVATIONS, DTYPES, KERNEL_METHODS } from "./backend.js";
 export { jsBackend } from "./js/index.js";
+export { bf16FromF32Bits, bf16FromNumber, bf16ToNumber, f16FromF32Bits, f16FromNumber, f16ToNumber } from "./dtypes.js";
 
 let current: Backend | null = null;
 

@@ -475,10 +475,11 @@ function plan(tensors: TensorMap, opts: SaveOptions): Planned[] {
     if (seen.has(name)) throw new ArgumentError(`saveSafetensors: tensor "${name}" given twice`);
     seen.add(name);
     if (!(tensor instanceof Tensor)) throw new ArgumentError(`saveSafetensors: "${name}" is not a Tensor`);
-    const dtype =
-      opts.dtypes?.[name] ?? (tensor.dtype === "f32" ? (opts.floatDType ?? "F32") : (opts.intDType ?? "I64"));
+    const float = isFloatTensor(tensor);
+    const own = tensor.dtype === "bf16" ? "BF16" : tensor.dtype === "f16" ? "F16" : "F32";
+    const dtype = opts.dtypes?.[name] ?? (float ? (opts.floatDType ?? own) : (opts.intDType ?? "I64"));
     if (!isSafeDType(dtype)) throw new ArgumentError(`saveSafetensors: unknown dtype "${dtype}" for "${name}"`);
-    if (isFloatDType(dtype) !== (tensor.dtype === "f32")) {
+    if (isFloatDType(dtype) !== float) {
       throw new ArgumentError(`saveSafetensors: cannot store ${tensor.dtype} tensor "${name}" as ${dtype}`);
     }
     if (!["F32", "F16", "BF16", "I64", "I32"].includes(dtype))
@@ -509,9 +510,12 @@ function headerBytes(planned: Planned[], metadata: Record<string, string>): Uint
   return out;
 }
 
-/** Little-endian bytes of one tensor in its storage dtype (a view, not a copy, where the layouts agree). */
+const isFloatTensor = (t: Tensor): boolean => t.dtype === "f32" || t.dtype === "bf16" || t.dtype === "f16";
+
+/** Little-endian bytes of one tensor in its file dtype (from one host copy of its values). */
 function encode(p: Planned): Uint8Array {
-  const d = p.tensor.data;
+  // the host copy a writer needs (f32 values of a float tensor, exact for bf16/f16; integers as i32)
+  const d = isFloatTensor(p.tensor) ? p.tensor.toFloat32Array() : Int32Array.from(p.tensor.toArray());
   const n = d.length;
   if (HOST_LE && (p.dtype === "F32" || p.dtype === "I32")) return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
   const out = new Uint8Array(p.bytes);

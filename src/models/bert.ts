@@ -11,7 +11,7 @@
  */
 import { ArgumentError, ShapeError } from "../util/errors.js";
 import type { Rng } from "../util/rng.js";
-import { type Tensor, add, reshape, slice, tanh, zeros } from "../tensor/index.js";
+import { type Tensor, add, fill_, reshape, slice, tanh, zeros } from "../tensor/index.js";
 import type { Activation as KernelActivation } from "../backend/index.js";
 import {
   Dropout,
@@ -258,7 +258,7 @@ abstract class BertPreTrainedModel extends PreTrainedModel<BertConfig> {
     fresh: (p: Parameter | null) => p is Parameter,
   ): void {
     super.initModule(name, m, rng, fresh);
-    if (m instanceof BertLMPredictionHead && fresh(m.bias)) m.bias.f32.fill(0);
+    if (m instanceof BertLMPredictionHead && fresh(m.bias)) fill_(m.bias, 0);
   }
 }
 

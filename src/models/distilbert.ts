@@ -11,7 +11,7 @@
  */
 import { ShapeError } from "../util/errors.js";
 import type { Rng } from "../util/rng.js";
-import { type Tensor, add, relu, reshape, slice } from "../tensor/index.js";
+import { Tensor, add, copy_, relu, reshape, slice } from "../tensor/index.js";
 import type { Activation as KernelActivation } from "../backend/index.js";
 import {
   Dropout,
@@ -199,7 +199,9 @@ abstract class DistilBertPreTrainedModel extends PreTrainedModel<DistilBertConfi
     fresh: (p: Parameter | null) => p is Parameter,
   ): void {
     if (m instanceof DistilBertEmbeddings && this.config.sinusoidal_pos_embds && fresh(m.position_embeddings.weight)) {
-      sinusoidalPositions(this.config.max_position_embeddings, this.config.dim, m.position_embeddings.weight.f32);
+      const table = new Float32Array(m.position_embeddings.weight.size);
+      sinusoidalPositions(this.config.max_position_embeddings, this.config.dim, table);
+      copy_(m.position_embeddings.weight, new Tensor(table, m.position_embeddings.weight.shape));
     }
     super.initModule(name, m, rng, fresh);
   }

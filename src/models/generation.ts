@@ -141,14 +141,18 @@ export function generate<Cache>(
   if (Array.isArray(prompts)) {
     const batch = padBatch(prompts as readonly (readonly number[])[], pad, "left");
     const t = batch.inputIds.shape[1];
-    ids = prompts.map((_, i) => Array.from(batch.inputIds.data.subarray(i * t, (i + 1) * t)));
-    mask = prompts.map((_, i) => Array.from(batch.attentionMask.data.subarray(i * t, (i + 1) * t)));
+    const allIds = batch.inputIds.toArray(),
+      allMask = batch.attentionMask.toArray();
+    ids = prompts.map((_, i) => allIds.slice(i * t, (i + 1) * t));
+    mask = prompts.map((_, i) => allMask.slice(i * t, (i + 1) * t));
   } else {
     const p = prompts as { inputIds: Tensor; attentionMask?: Tensor | null };
     const [b, t] = p.inputIds.shape;
-    ids = Array.from({ length: b }, (_, i) => Array.from(p.inputIds.data.subarray(i * t, (i + 1) * t)));
+    const allIds = p.inputIds.toArray(),
+      allMask = p.attentionMask ? p.attentionMask.toArray() : null;
+    ids = Array.from({ length: b }, (_, i) => allIds.slice(i * t, (i + 1) * t));
     mask = Array.from({ length: b }, (_, i) =>
-      p.attentionMask ? Array.from(p.attentionMask.data.subarray(i * t, (i + 1) * t)) : new Array<number>(t).fill(1),
+      allMask ? allMask.slice(i * t, (i + 1) * t) : new Array<number>(t).fill(1),
     );
   }
   const b = ids.length;
@@ -202,11 +206,12 @@ export function generate<Cache>(
         const [, t, v] = out.logits.shape;
         const last = reshape(slice(out.logits, 1, t - 1, t), [b, v]); // [B, V]
         if (opts.outputLogits) stepLogits.push(last);
+        const lastValues = last.toFloat32Array();
         for (let i = 0; i < b; i++) {
           let next: number;
           if (finished[i]) next = pad;
           else {
-            const scores = Float64Array.from(last.data.subarray(i * v, (i + 1) * v));
+            const scores = Float64Array.from(lastValues.subarray(i * v, (i + 1) * v));
             if (doSample) {
               if (temperature !== 1) applyTemperature(scores, temperature);
               applyTopK(scores, topK);

@@ -305,9 +305,10 @@ export class GPT2LMHeadModel extends GPT2PreTrainedModel implements CausalLM<KVC
 export function lastNonPadIndex(ids: Tensor, pad: number): Tensor {
   const [b, t] = ids.shape;
   const idx = new Int32Array(b);
+  const values = ids.toArray();
   for (let i = 0; i < b; i++) {
     for (let j = t - 1; j >= 0; j--) {
-      if (ids.data[i * t + j] !== pad) {
+      if (values[i * t + j] !== pad) {
         idx[i] = j;
         break;
       }
@@ -351,7 +352,8 @@ export class GPT2ForSequenceClassification extends GPT2PreTrainedModel {
 function expandIndex(idx: Tensor, classes: number): Tensor {
   const b = idx.size;
   const out = new Int32Array(b * classes);
-  for (let i = 0; i < b; i++) out.fill(idx.data[i], i * classes, (i + 1) * classes);
+  const values = idx.toArray();
+  for (let i = 0; i < b; i++) out.fill(values[i], i * classes, (i + 1) * classes);
   return tensor(out, [b, classes], { dtype: "i32" });
 }
 

@@ -1,6 +1,6 @@
 /** What models take and return, named as transformers names them (input_ids → inputIds, last_hidden_state → lastHiddenState). */
 import { ShapeError, fmtShape } from "../util/errors.js";
-import { Tensor, arange, reshape } from "../tensor/index.js";
+import { Tensor, tensor } from "../tensor/index.js";
 
 export interface ModelInputs {
   /** [B, T] i32 token ids. */
@@ -88,7 +88,7 @@ export function checkInputs(where: string, inputs: ModelInputs): [number, number
 
 /** Ids must index a table of `size` rows; says which table and which value otherwise. */
 export function checkRange(where: string, what: string, ids: Tensor, size: number): void {
-  const d = ids.i32;
+  const d = ids.toArray();
   for (let i = 0; i < d.length; i++) {
     if (d[i] < 0 || d[i] >= size)
       throw new ShapeError(`${where}: ${what} ${d[i]} at flat index ${i} is outside [0, ${size})`);
@@ -97,9 +97,11 @@ export function checkRange(where: string, what: string, ids: Tensor, size: numbe
 
 /** [1, T] positions start, start + 1, ... */
 export function positionRange(t: number, start = 0): Tensor {
-  const p = arange(t);
-  if (start !== 0) for (let i = 0; i < t; i++) p.data[i] += start;
-  return reshape(p, [1, t]);
+  return tensor(
+    Array.from({ length: t }, (_, i) => i + start),
+    [1, t],
+    { dtype: "i32" },
+  );
 }
 
 /** A padded batch from token-id lists: right padding by default (encoders), left for generation. */

@@ -20,6 +20,7 @@ import {
   concat,
   div,
   dropout,
+  fill_,
   embedding,
   max,
   mul,
@@ -210,7 +211,7 @@ abstract class GraftLstmPreTrainedModel extends PreTrainedModel<GraftLstmConfig>
         init.uniform_(m.weight, -0.1, 0.1, rng);
         const pad = this.config.pad_token_id;
         if (m instanceof Embedding && pad !== null && pad >= 0 && pad < m.numEmbeddings)
-          m.weight.f32.fill(0, pad * m.embeddingDim, (pad + 1) * m.embeddingDim);
+          fill_(m.weight, 0, pad * m.embeddingDim, (pad + 1) * m.embeddingDim);
       }
       if (m instanceof Linear && fresh(m.bias)) init.constant_(m.bias, 0);
     } else if (m instanceof Linear) {
@@ -307,11 +308,12 @@ export function concatPool(output: Tensor, last: Tensor, mask: Tensor | null): T
   const [b, t, e] = output.shape;
   const m = mask ? reshape(cast(mask, "f32"), [b, t, 1]) : null; // tokenizers give i32 masks
   const lengths = new Float32Array(b);
+  const maskValues = mask ? mask.toArray() : null;
   for (let i = 0; i < b; i++) {
     let n = t;
     if (mask) {
       n = 0;
-      for (let j = 0; j < t; j++) if (mask.data[i * t + j]) n++;
+      for (let j = 0; j < t; j++) if (maskValues![i * t + j]) n++;
     }
     if (n === 0) throw new ShapeError(`concatPool: row ${i} of the batch has no real tokens`);
     lengths[i] = n;

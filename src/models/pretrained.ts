@@ -17,7 +17,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { ArgumentError, FormatError, fmtShape } from "../util/errors.js";
 import { defaultRng, type Rng } from "../util/rng.js";
-import type { Tensor } from "../tensor/index.js";
+import { type Tensor, copy_, fill_ } from "../tensor/index.js";
 import { Embedding, LayerNorm, Linear, Module, type Parameter, init } from "../nn/index.js";
 import {
   CONFIG_NAME,
@@ -142,7 +142,7 @@ export abstract class PreTrainedModel<C extends ModelConfig = ModelConfig> exten
         init.normal_(m.weight, std, rng);
         const pad = this.paddingIdxOf(name);
         if (pad !== null && pad >= 0 && pad < m.numEmbeddings)
-          m.weight.f32.fill(0, pad * m.embeddingDim, (pad + 1) * m.embeddingDim);
+          fill_(m.weight, 0, pad * m.embeddingDim, (pad + 1) * m.embeddingDim);
       }
     } else if (m instanceof LayerNorm) {
       if (fresh(m.weight)) init.constant_(m.weight, 1);
@@ -274,7 +274,7 @@ export function loadPretrainedWeights(
       m.namedParameters({ removeDuplicate: false }).some(([n, p]) => !n.includes(".") && missingParams.has(p));
     model.initWeights(opts.rng ?? defaultRng(), ownsMissing);
   }
-  for (const [p, t] of loads) p.f32.set(t.f32);
+  for (const [p, t] of loads) copy_(p, t);
   const info: LoadingInfo = { missingKeys: missing.map(([n]) => n), unexpectedKeys, mismatchedKeys, ignoredKeys };
   model.loadingInfo = info;
   return info;

@@ -12,7 +12,7 @@
  */
 import { ArgumentError, ShapeError } from "../util/errors.js";
 import type { Rng } from "../util/rng.js";
-import { type Tensor, add, reshape, slice, tanh, zeros } from "../tensor/index.js";
+import { Tensor, add, fill_, reshape, slice, tanh, zeros } from "../tensor/index.js";
 import type { Activation as KernelActivation } from "../backend/index.js";
 import {
   Dropout,
@@ -53,16 +53,17 @@ function checkConfig(config: RobertaConfig): void {
 /** fairseq's make_positions: (cumsum(ids ≠ pad) + past) · (ids ≠ pad) + pad, per row. ids [B, T] → [B, T]. */
 export function createPositionIdsFromInputIds(ids: Tensor, paddingIdx: number, pastLength = 0): Tensor {
   const [b, t] = ids.shape;
-  const out = zeros([b, t], "i32");
+  const values = ids.toArray();
+  const out = new Int32Array(b * t);
   for (let i = 0; i < b; i++) {
     let count = 0;
     for (let j = 0; j < t; j++) {
-      const real = ids.data[i * t + j] !== paddingIdx;
+      const real = values[i * t + j] !== paddingIdx;
       if (real) count++;
-      out.data[i * t + j] = (real ? count + pastLength : 0) + paddingIdx;
+      out[i * t + j] = (real ? count + pastLength : 0) + paddingIdx;
     }
   }
-  return out;
+  return new Tensor(out, [b, t]);
 }
 
 // ---- embeddings
@@ -96,7 +97,7 @@ export class RobertaEmbeddings extends Module {
     const pos = positionIds ?? createPositionIdsFromInputIds(ids, c.pad_token_id!);
     if (!positionIds) {
       let top = 0;
-      for (const p of pos.data) top = Math.max(top, p);
+      for (const p of pos.toArray()) top = Math.max(top, p);
       if (top >= c.max_position_embeddings) {
         throw new ShapeError(
           `roberta: a sequence with ${top - c.pad_token_id!} real tokens needs position ${top}, beyond max_position_embeddings (${c.max_position_embeddings}, positions start after pad_token_id ${c.pad_token_id})`,
@@ -282,7 +283,7 @@ abstract class RobertaPreTrainedModel extends PreTrainedModel<RobertaConfig> {
     fresh: (p: Parameter | null) => p is Parameter,
   ): void {
     super.initModule(name, m, rng, fresh);
-    if (m instanceof RobertaLMHead && fresh(m.bias)) m.bias.f32.fill(0);
+    if (m instanceof RobertaLMHead && fresh(m.bias)) fill_(m.bias, 0);
   }
 }
 

@@ -28,9 +28,10 @@ export function attentionBias(opts: {
     throw new ShapeError(`attention: padding mask must be [${batch}, ${tk}], got ${fmtShape(pad.shape)}`);
   }
   if (!pad && !opts.causal) return null;
+  const keep = pad ? pad.toArray() : null; // [B, T] on the host: built once per forward
   if (!opts.causal) {
     const b = new Float32Array(batch * tk);
-    for (let i = 0; i < b.length; i++) b[i] = pad!.data[i] ? 0 : MASK_VALUE;
+    for (let i = 0; i < b.length; i++) b[i] = keep![i] ? 0 : MASK_VALUE;
     return new Tensor(b, [batch, 1, 1, tk]);
   }
   // causal: query i (at absolute position tk - tq + i) sees keys j <= that position
@@ -39,7 +40,7 @@ export function attentionBias(opts: {
   for (let bi = 0; bi < nb; bi++) {
     for (let i = 0; i < tq; i++) {
       for (let j = 0; j < tk; j++) {
-        const visible = j <= tk - tq + i && pad?.data[bi * tk + j] !== 0;
+        const visible = j <= tk - tq + i && keep?.[bi * tk + j] !== 0;
         b[(bi * tq + i) * tk + j] = visible ? 0 : MASK_VALUE;
       }
     }

@@ -1,19 +1,25 @@
 /** Standard initializations, drawing from a given generator (default: the process-wide one). */
 import { defaultRng, type Rng } from "../util/rng.js";
+import { Tensor, copy_, fill_ } from "../tensor/index.js";
 import type { Parameter } from "./module.js";
 
+/** Draws every element on the host (the generator's order is the element order) and writes them into p. */
+function draw(p: Parameter, sample: () => number): void {
+  const d = new Float32Array(p.size);
+  for (let i = 0; i < d.length; i++) d[i] = sample();
+  copy_(p, new Tensor(d, p.shape));
+}
+
 export function uniform_(p: Parameter, lo: number, hi: number, rng: Rng = defaultRng()): void {
-  const d = p.f32;
-  for (let i = 0; i < d.length; i++) d[i] = rng.range(lo, hi);
+  draw(p, () => rng.range(lo, hi));
 }
 
 export function normal_(p: Parameter, std: number, rng: Rng = defaultRng(), mean = 0): void {
-  const d = p.f32;
-  for (let i = 0; i < d.length; i++) d[i] = rng.normal(mean, std);
+  draw(p, () => rng.normal(mean, std));
 }
 
 export function constant_(p: Parameter, value: number): void {
-  p.f32.fill(value);
+  fill_(p, value);
 }
 
 /** Xavier/Glorot uniform for a [out, in] matrix. */

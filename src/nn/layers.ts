@@ -2,6 +2,7 @@
 import { ArgumentError } from "../util/errors.js";
 import { defaultRng, type Rng } from "../util/rng.js";
 import {
+  fill_,
   type Tensor,
   dropout,
   embedding,
@@ -91,7 +92,7 @@ export class Embedding extends Module {
   resetParameters(rng: Rng = defaultRng()): void {
     normal_(this.weight, 1, rng);
     if (this._paddingIdx !== null)
-      this.weight.f32.fill(0, this._paddingIdx * this.embeddingDim, (this._paddingIdx + 1) * this.embeddingDim);
+      fill_(this.weight, 0, this._paddingIdx * this.embeddingDim, (this._paddingIdx + 1) * this.embeddingDim);
   }
 
   /** ids: i32 tensor of any shape → [...ids.shape, embeddingDim]. */

@@ -7,7 +7,7 @@
  * checkpoints 1:1. Fields starting with `_` are private and never walked.
  */
 import { ShapeError, fmtShape } from "../util/errors.js";
-import { Tensor } from "../tensor/index.js";
+import { Tensor, copy_, sizeOf } from "../tensor/index.js";
 
 export class Parameter extends Tensor {
   constructor(data: Float32Array, shape: readonly number[], requiresGrad = true) {
@@ -15,7 +15,7 @@ export class Parameter extends Tensor {
   }
 
   static zeros(shape: readonly number[]): Parameter {
-    return new Parameter(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape);
+    return new Parameter(new Float32Array(sizeOf(shape)), shape);
   }
 }
 
@@ -145,7 +145,7 @@ export abstract class Module {
       const p = byName.get(name);
       if (!p) continue;
       if (t.dtype !== "f32") throw new ShapeError(`loadStateDict: ${name} is ${t.dtype}; parameters are f32`);
-      (p.data as Float32Array).set(t.data as Float32Array);
+      copy_(p, t);
     }
     return { missingKeys, unexpectedKeys };
   }

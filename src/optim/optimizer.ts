@@ -4,8 +4,7 @@
  * (frozen, or unused this step) are skipped and get no state. Updates run in one backend call per group.
  */
 import { ArgumentError, ShapeError } from "../util/errors.js";
-import { backend, type F32 } from "../backend/index.js";
-import { Tensor } from "../tensor/index.js";
+import { Tensor, adamStep_, copy_, scale_, sgdStep_, sumOfSquares, zeros } from "../tensor/index.js";
 
 export interface ParamGroup {
   params: Tensor[];
@@ -32,7 +31,7 @@ export interface OptimizerState {
 export abstract class Optimizer {
   readonly groups: ParamGroup[];
   /** Per-parameter state buffers and step counts, created on first update. */
-  protected readonly state = new Map<Tensor, { step: number; buffers: Record<string, F32> }>();
+  protected readonly state = new Map<Tensor, { step: number; buffers: Record<string, Tensor> }>();
 
   constructor(params: ParamsArg, defaults: { lr: number; weightDecay: number }) {
     if (!(defaults.lr >= 0))
@@ -89,7 +88,7 @@ export abstract class Optimizer {
     }
   }
 
-  protected stateOf(p: Tensor): { step: number; buffers: Record<string, F32> } {
+  protected stateOf(p: Tensor): { step: number; buffers: Record<string, Tensor> } {
     let s = this.state.get(p);
     if (!s) {
       s = { step: 0, buffers: this.initState(p) };
@@ -98,7 +97,7 @@ export abstract class Optimizer {
     return s;
   }
 
-  protected abstract initState(p: Tensor): Record<string, F32>;
+  protected abstract initState(p: Tensor): Record<string, Tensor>;
   protected abstract update(group: ParamGroup, params: Tensor[], step: number): void;
 
   /** State for a checkpoint: buffers as tensors plus step counts and group hyperparameters. */
@@ -109,7 +108,7 @@ export abstract class Optimizer {
       const s = this.state.get(p);
       if (!s) return;
       steps[String(i)] = s.step;
-      for (const [name, buf] of Object.entries(s.buffers)) tensors[`${i}.${name}`] = new Tensor(buf, p.shape);
+      for (const [name, buf] of Object.entries(s.buffers)) tensors[`${i}.${name}`] = buf;
     });
     return {
       tensors,
@@ -146,7 +145,7 @@ export abstract class Optimizer {
           throw new ShapeError(
             `${this.constructor.name}.loadStateDict: "${idx}.${name}" is missing or has the wrong size`,
           );
-        buffers[name].set(t.f32);
+        copy_(buffers[name], t);
       }
       this.state.set(p, { step, buffers });
     }
@@ -175,15 +174,15 @@ export class Adam extends Optimizer {
         throw new ArgumentError(`${this.constructor.name}: betas must be in [0, 1), got ${this.betas}`);
   }
 
-  protected initState(p: Tensor): Record<string, F32> {
-    return { exp_avg: new Float32Array(p.size), exp_avg_sq: new Float32Array(p.size) };
+  protected initState(p: Tensor): Record<string, Tensor> {
+    return { exp_avg: zeros(p.shape), exp_avg_sq: zeros(p.shape) };
   }
 
   protected update(g: ParamGroup, ps: Tensor[], step: number): void {
     const st = ps.map((p) => this.state.get(p)!.buffers);
-    backend().adam(
-      ps.map((p) => p.f32),
-      ps.map((p) => p.grad!.f32),
+    adamStep_(
+      ps,
+      ps.map((p) => p.grad!),
       st.map((s) => s.exp_avg),
       st.map((s) => s.exp_avg_sq),
       {
@@ -230,14 +229,14 @@ export class SGD extends Optimizer {
       throw new ArgumentError("SGD: Nesterov momentum requires momentum > 0 and dampening 0");
   }
 
-  protected initState(p: Tensor): Record<string, F32> {
-    return this.momentum !== 0 ? { momentum_buffer: new Float32Array(p.size) } : {};
+  protected initState(p: Tensor): Record<string, Tensor> {
+    return this.momentum !== 0 ? { momentum_buffer: zeros(p.shape) } : {};
   }
 
   protected update(g: ParamGroup, ps: Tensor[], step: number): void {
-    backend().sgd(
-      ps.map((p) => p.f32),
-      ps.map((p) => p.grad!.f32),
+    sgdStep_(
+      ps,
+      ps.map((p) => p.grad!),
       ps.map((p) => this.state.get(p)!.buffers.momentum_buffer ?? null),
       {
         lr: g.lr,
@@ -256,9 +255,9 @@ export class SGD extends Optimizer {
  * Returns the norm before clipping.
  */
 export function clipGradNorm(params: Tensor[], maxNorm: number): number {
-  const grads = params.filter((p) => p.grad !== null).map((p) => p.grad!.f32);
-  const norm = Math.sqrt(backend().sumSquares(grads));
+  const grads = params.filter((p) => p.grad !== null).map((p) => p.grad!);
+  const norm = Math.sqrt(sumOfSquares(grads));
   const coef = maxNorm / (norm + 1e-6);
-  if (coef < 1) for (const g of grads) backend().affine(g, g, coef, 0);
+  if (coef < 1) for (const g of grads) scale_(g, coef);
   return norm;
 }

@@ -449,14 +449,15 @@ function lmForward(
   if (m instanceof BertForMaskedLM) {
     const picked: number[] = [];
     const targets: number[] = [];
+    const labels = b.labels.toArray();
     for (let i = 0; i < b.labels.size; i++)
-      if (b.labels.data[i] !== IGNORE_INDEX) {
+      if (labels[i] !== IGNORE_INDEX) {
         picked.push(i);
-        targets.push(b.labels.data[i]);
+        targets.push(labels[i]);
       }
     if (picked.length === 0) {
       picked.push(0);
-      targets.push(b.inputIds.data[0]);
+      targets.push(b.inputIds.toArray()[0]);
     } // a batch with nothing masked still needs a loss
     const h = m.bert.forward({ inputIds: b.inputIds }).lastHiddenState; // [B, T, H]
     const rows = embedding(
@@ -475,13 +476,15 @@ function lmForward(
     count = 0;
   if (stats) {
     const [B, T, V] = out.logits.shape;
+    const labels = b.labels.toArray(),
+      lv = out.logits.toFloat32Array();
     for (let i = 0; i < B; i++)
       for (let t = 0; t + 1 < T; t++) {
-        const y = b.labels.data[i * T + t + 1];
+        const y = labels[i * T + t + 1];
         if (y === IGNORE_INDEX) continue;
         const o = (i * T + t) * V;
         let best = 0;
-        for (let v = 1; v < V; v++) if (out.logits.data[o + v] > out.logits.data[o + best]) best = v;
+        for (let v = 1; v < V; v++) if (lv[o + v] > lv[o + best]) best = v;
         if (best === y) correct++;
         count++;
       }
@@ -492,10 +495,12 @@ function lmForward(
 function accuracyOf(logits: Tensor, targets: Tensor): { correct: number; count: number } {
   const [n, v] = logits.shape;
   let correct = 0;
+  const lv = logits.toFloat32Array(),
+    ts = targets.toArray();
   for (let i = 0; i < n; i++) {
     let best = 0;
-    for (let k = 1; k < v; k++) if (logits.data[i * v + k] > logits.data[i * v + best]) best = k;
-    if (best === targets.data[i]) correct++;
+    for (let k = 1; k < v; k++) if (lv[i * v + k] > lv[i * v + best]) best = k;
+    if (best === ts[i]) correct++;
   }
   return { correct, count: n };
 }

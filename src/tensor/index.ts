@@ -12,7 +12,10 @@ export {
   noGrad,
   isGradEnabled,
   record,
+  cast,
+  isFloatDType,
   type DType,
+  type HostValues,
   type GradNode,
 } from "./tensor.js";
 export { sizeOf, stridesOf, broadcastShapes, type Shape } from "./shape.js";
@@ -22,3 +25,4 @@ export * from "./ops/linalg.js";
 export * from "./ops/reduce.js";
 export * from "./ops/layout.js";
 export * from "./ops/nn.js";
+export * from "./ops/inplace.js";

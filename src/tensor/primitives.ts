@@ -29,6 +29,8 @@ export const PRIMITIVES = [
   "reciprocal",
   "powScalar",
   "affine",
+  // dtype
+  "cast",
   // linear algebra
   "matmul",
   "linear",

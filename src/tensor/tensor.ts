@@ -1,91 +1,114 @@
 /**
  * Tensor and the define-by-run autograd tape.
  *
- * A Tensor is a dense row-major buffer (Float32Array for f32, Int32Array for i32) plus a shape. Ops that need
- * gradients record a GradNode: the op name, its inputs and a backward closure that maps the output gradient to
- * input gradients (raw buffers, computed with backend kernels). backward() walks the recorded graph in reverse
- * topological order, accumulates into leaves' `.grad` (as PyTorch does) and frees the graph behind it.
+ * A Tensor is a shape over a backend Storage (dense, row-major) of one dtype: f32, bf16, f16, i32 or i8. Code above
+ * tensor/ never sees the storage's contents: it uses ops, toArray()/item(), or the explicit toFloat32Array() copy.
+ * Ops that need gradients record a GradNode: the op name, its inputs and a backward closure that maps the output
+ * gradient to input gradients (f32 storages, computed with backend kernels). backward() walks the recorded graph in
+ * reverse topological order, accumulates into leaves' `.grad` (as PyTorch does) and frees the graph behind it.
  */
 import { ShapeError, fmtShape } from "../util/errors.js";
 import type { Rng } from "../util/rng.js";
-import { backend, type F32, type I32 } from "../backend/index.js";
+import { backend, type DType, type Storage } from "../backend/index.js";
 import { checkShape, sizeOf, type Shape } from "./shape.js";
 import type { Primitive } from "./primitives.js";
 
-export type DType = "f32" | "i32";
-export type TensorData = F32 | I32;
+export type { DType } from "../backend/index.js";
+
+/** Floating-point dtypes (the ones that can carry gradients). */
+export const isFloatDType = (d: DType): boolean => d === "f32" || d === "bf16" || d === "f16";
 
 export interface GradNode {
   readonly op: Primitive;
   readonly inputs: readonly Tensor[];
-  /** Given dL/d(output), returns dL/d(input) for each input (null where an input needs none). */
-  readonly backward: (grad: F32) => readonly (F32 | null)[];
+  /**
+   * Given dL/d(output) (an f32 storage), returns dL/d(input) for each input (null where an input needs none),
+   * as f32 storages; the tape casts them to an input's own dtype where that differs.
+   */
+  readonly backward: (grad: Storage) => readonly (Storage | null)[];
 }
 
+/** Host arrays a Tensor can be built from directly: Float32Array → f32, Int32Array → i32 (handed over, no copy). */
+export type HostValues = Float32Array | Int32Array;
+
 export class Tensor {
-  readonly data: TensorData;
+  /** The backend buffer. Internal to tensor/: code above reads values with toArray(), item() or ops. */
+  readonly storage: Storage;
   readonly shape: Shape;
-  readonly dtype: DType;
   requiresGrad: boolean;
   grad: Tensor | null = null;
   /** The op that produced this tensor, while the graph is alive. Leaves have none. */
   node: GradNode | null = null;
 
-  constructor(data: TensorData, shape: Shape, requiresGrad = false) {
+  /**
+   * A tensor over a storage, or over host values uploaded to the active backend (a Float32Array or Int32Array is
+   * handed over: the CPU backends keep it as the storage, so do not change it afterwards).
+   */
+  constructor(data: Storage | HostValues, shape: Shape, requiresGrad = false) {
     checkShape("Tensor", shape);
+    const storage = ArrayBuffer.isView(data)
+      ? backend().upload(data instanceof Int32Array ? "i32" : "f32", data)
+      : (data as Storage);
     const n = sizeOf(shape);
-    if (data.length !== n)
+    if (storage.length !== n)
       throw new ShapeError(
-        `Tensor: buffer of ${data.length} elements does not fit shape ${fmtShape(shape)} (${n} elements)`,
+        `Tensor: buffer of ${storage.length} elements does not fit shape ${fmtShape(shape)} (${n} elements)`,
       );
-    this.data = data;
+    this.storage = storage;
     this.shape = Object.freeze([...shape]);
-    this.dtype = data instanceof Int32Array ? "i32" : "f32";
-    if (requiresGrad && this.dtype !== "f32") throw new ShapeError("Tensor: only f32 tensors can require gradients");
+    if (requiresGrad && !isFloatDType(storage.dtype))
+      throw new ShapeError(`Tensor: only floating-point tensors can require gradients, got ${storage.dtype}`);
     this.requiresGrad = requiresGrad;
   }
 
+  get dtype(): DType {
+    return this.storage.dtype;
+  }
+
   get size(): number {
-    return this.data.length;
+    return this.storage.length;
   }
 
   get rank(): number {
     return this.shape.length;
   }
 
-  /** The f32 buffer; throws for i32 tensors. */
-  get f32(): F32 {
-    if (!(this.data instanceof Float32Array))
-      throw new ShapeError(`expected an f32 tensor, got i32 of shape ${fmtShape(this.shape)}`);
-    return this.data;
-  }
-
-  /** The i32 buffer; throws for f32 tensors. */
-  get i32(): I32 {
-    if (!(this.data instanceof Int32Array))
-      throw new ShapeError(`expected an i32 tensor, got f32 of shape ${fmtShape(this.shape)}`);
-    return this.data;
-  }
-
   /** The single value of a one-element tensor. */
   item(): number {
     if (this.size !== 1)
       throw new ShapeError(`item(): tensor of shape ${fmtShape(this.shape)} has ${this.size} elements, not 1`);
-    return this.data[0];
+    return this.toArray()[0];
   }
 
+  /** The values as numbers (a host copy; bf16/f16 decoded exactly). */
   toArray(): number[] {
-    return Array.from(this.data);
+    return Array.from(hostNumbers(this.storage));
   }
 
-  /** A tensor sharing this buffer, cut from the graph. */
+  /**
+   * The values as a new Float32Array: the one bulk download for code above tensor/ that needs a typed copy
+   * (a copy: writing to it never changes the tensor).
+   */
+  toFloat32Array(): Float32Array {
+    if (this.dtype === "f32") return backend().download(this.storage) as Float32Array;
+    const s = backend().allocate("f32", this.size, false);
+    backend().cast(this.storage, s);
+    return backend().download(s) as Float32Array;
+  }
+
+  /** This tensor in another dtype (a differentiable cast; the same tensor when the dtype agrees). */
+  to(dtype: DType): Tensor {
+    return cast(this, dtype);
+  }
+
+  /** A tensor sharing this storage, cut from the graph. */
   detach(): Tensor {
-    return new Tensor(this.data, this.shape);
+    return new Tensor(this.storage, this.shape);
   }
 
   /** A copy of the data, cut from the graph. */
   clone(): Tensor {
-    return new Tensor(this.data.slice(), this.shape);
+    return new Tensor(copyStorage(this.storage), this.shape);
   }
 
   /** Runs backpropagation from this tensor (a scalar unless `grad` is given). */
@@ -94,30 +117,53 @@ export class Tensor {
   }
 
   toString(): string {
-    const head = Array.from(this.data.subarray(0, 8)).map((v) => +v.toFixed(4));
-    return `Tensor(${this.dtype}${fmtShape(this.shape)} ${head.join(", ")}${this.size > 8 ? ", ..." : ""})`;
+    const head = hostNumbers(backend().view(this.storage, 0, Math.min(this.size, 8)));
+    const shown = Array.from(head, (v) => +v.toFixed(4));
+    return `Tensor(${this.dtype}${fmtShape(this.shape)} ${shown.join(", ")}${this.size > 8 ? ", ..." : ""})`;
   }
+}
+
+/** A storage's values as host numbers (f32 for the float dtypes, so bf16/f16 come out decoded). */
+function hostNumbers(s: Storage): Float32Array | Int32Array | Int8Array {
+  const b = backend();
+  if (s.dtype === "bf16" || s.dtype === "f16") {
+    const w = b.allocate("f32", s.length, false);
+    b.cast(s, w);
+    return b.download(w) as Float32Array;
+  }
+  return b.download(s) as Float32Array | Int32Array | Int8Array;
+}
+
+/** A new storage with the same dtype and elements. */
+export function copyStorage(s: Storage): Storage {
+  const c = backend().allocate(s.dtype, s.length, false);
+  backend().cast(s, c);
+  return c;
 }
 
 // ---- creation
 
+/** A tensor of `values` (copied), f32 unless opts.dtype says otherwise (bf16/f16 round to nearest even). */
 export function tensor(
   values: ArrayLike<number>,
   shape?: Shape,
   opts: { dtype?: DType; requiresGrad?: boolean } = {},
 ): Tensor {
-  const data = opts.dtype === "i32" ? Int32Array.from(values) : Float32Array.from(values);
-  return new Tensor(data, shape ?? [data.length], opts.requiresGrad ?? false);
+  const dtype = opts.dtype ?? "f32";
+  const own = dtype === "f32" ? Float32Array : dtype === "i32" ? Int32Array : null;
+  // a copy, so the caller's array stays theirs (upload may keep a typed array of its own type)
+  const s = backend().upload(dtype, own && values instanceof own ? values.slice() : values);
+  return new Tensor(s, shape ?? [s.length], opts.requiresGrad ?? false);
 }
 
 export function zeros(shape: Shape, dtype: DType = "f32"): Tensor {
   checkShape("zeros", shape);
-  return new Tensor(dtype === "i32" ? new Int32Array(sizeOf(shape)) : new Float32Array(sizeOf(shape)), shape);
+  return new Tensor(backend().allocate(dtype, sizeOf(shape)), shape);
 }
 
 export function full(shape: Shape, value: number): Tensor {
   const t = zeros(shape);
-  t.f32.fill(value);
+  backend().fill(t.storage, value);
   return t;
 }
 
@@ -130,23 +176,25 @@ export function scalar(value: number): Tensor {
 }
 
 export function arange(n: number, dtype: DType = "i32"): Tensor {
-  const t = zeros([n], dtype);
-  for (let i = 0; i < n; i++) t.data[i] = i;
-  return t;
+  return tensor(
+    Array.from({ length: n }, (_, i) => i),
+    [n],
+    { dtype },
+  );
 }
 
 export function randn(shape: Shape, rng: Rng, std = 1): Tensor {
-  const t = zeros(shape);
-  const d = t.f32;
+  checkShape("randn", shape);
+  const d = new Float32Array(sizeOf(shape));
   for (let i = 0; i < d.length; i++) d[i] = rng.normal(0, std);
-  return t;
+  return new Tensor(d, shape);
 }
 
 export function rand(shape: Shape, rng: Rng, lo = 0, hi = 1): Tensor {
-  const t = zeros(shape);
-  const d = t.f32;
+  checkShape("rand", shape);
+  const d = new Float32Array(sizeOf(shape));
   for (let i = 0; i < d.length; i++) d[i] = rng.range(lo, hi);
-  return t;
+  return new Tensor(d, shape);
 }
 
 // ---- grad mode
@@ -176,13 +224,49 @@ export function record(
   op: Primitive,
   out: Tensor,
   inputs: readonly Tensor[],
-  backwardFn: (grad: F32) => readonly (F32 | null)[],
+  backwardFn: (grad: Storage) => readonly (Storage | null)[],
 ): Tensor {
   if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
     out.node = { op, inputs, backward: backwardFn };
   }
   return out;
+}
+
+// ---- the cast op (here rather than in ops/: Tensor.to() needs it, and ops/ import this file)
+
+const INT_RANGE: Partial<Record<DType, [number, number]>> = { i32: [-2147483648, 2147483647], i8: [-128, 127] };
+
+/**
+ * x converted to `dtype`, differentiable between float dtypes: f32 → bf16/f16 round to nearest even (as torch;
+ * NaN stays NaN, f16 overflows to ±Inf), back to f32 is exact. The gradient is the output's gradient cast to x's
+ * dtype. Casting to an integer dtype needs integer values in range (checked) and carries no gradient.
+ */
+export function cast(x: Tensor, dtype: DType): Tensor {
+  if (x.dtype === dtype) return x;
+  const b = backend();
+  const range = INT_RANGE[dtype];
+  if (range) {
+    const values = hostNumbers(x.storage);
+    for (const v of values)
+      if (!Number.isInteger(v) || v < range[0] || v > range[1])
+        throw new ShapeError(`cast: value ${v} of a ${x.dtype}${fmtShape(x.shape)} tensor does not fit ${dtype}`);
+  }
+  const out = b.allocate(dtype, x.size, false);
+  b.cast(x.storage, out);
+  const y = new Tensor(out, x.shape);
+  if (!isFloatDType(dtype)) return y;
+  return record("cast", y, [x], (g) => [x.dtype === "f32" ? g : roundTo(x.dtype, g)]);
+}
+
+/** g (f32) rounded to a lower-precision float dtype, kept in f32. */
+function roundTo(dtype: DType, g: Storage): Storage {
+  const b = backend();
+  const low = b.allocate(dtype, g.length, false);
+  b.cast(g, low);
+  const back = b.allocate("f32", g.length, false);
+  b.cast(low, back);
+  return back;
 }
 
 function topoOrder(root: Tensor): Tensor[] {
@@ -223,8 +307,16 @@ function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph: boolea
       `backward(): gradient of shape ${fmtShape(grad.shape)} does not match tensor shape ${fmtShape(root.shape)}`,
     );
   const b = backend();
-  const grads = new Map<Tensor, F32>();
-  grads.set(root, grad ? Float32Array.from(grad.f32) : new Float32Array(root.size).fill(1));
+  const grads = new Map<Tensor, Storage>();
+  let seed: Storage;
+  if (grad) {
+    seed = b.allocate("f32", root.size, false);
+    b.cast(grad.storage, seed);
+  } else {
+    seed = b.allocate("f32", root.size, false);
+    b.fill(seed, 1);
+  }
+  grads.set(root, seed);
   const order = topoOrder(root);
   for (let i = order.length - 1; i >= 0; i--) {
     const t = order[i];
@@ -233,9 +325,14 @@ function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph: boolea
     grads.delete(t);
     const node = t.node;
     if (!node) {
-      // a leaf: accumulate into .grad
-      if (t.grad) b.axpy(g, t.grad.f32, 1);
-      else t.grad = new Tensor(g.slice(), t.shape); // a copy: g may be shared with another input
+      // a leaf: accumulate into .grad, in the leaf's own dtype
+      if (t.dtype !== "f32") {
+        const gt = b.allocate(t.dtype, g.length, false);
+        b.cast(g, gt);
+        if (t.grad) t.grad = new Tensor(addInDType(t.grad.storage, gt), t.shape);
+        else t.grad = new Tensor(gt, t.shape);
+      } else if (t.grad) b.axpy(g, t.grad.storage, 1);
+      else t.grad = new Tensor(copyStorage(g), t.shape); // a copy: g may be shared with another input
       continue;
     }
     const inGrads = node.backward(g);
@@ -251,11 +348,24 @@ function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph: boolea
       if (!prev) grads.set(x, gx);
       else {
         // never add in place: a backward may hand the same buffer to two inputs
-        const sum = prev.slice();
+        const sum = copyStorage(prev);
         b.axpy(gx, sum, 1);
         grads.set(x, sum);
       }
     }
     if (!retainGraph) t.node = null;
   }
+}
+
+/** a + b for two storages of a low-precision float dtype, summed in f32 and rounded once. */
+function addInDType(a: Storage, bb: Storage): Storage {
+  const b = backend();
+  const fa = b.allocate("f32", a.length, false);
+  const fb = b.allocate("f32", a.length, false);
+  b.cast(a, fa);
+  b.cast(bb, fb);
+  b.axpy(fb, fa, 1);
+  const out = b.allocate(a.dtype, a.length, false);
+  b.cast(fa, out);
+  return out;
 }

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { ArgumentError, FormatError } from "../util/errors.js";
 import { writeJsonAtomic } from "../util/atomic.js";
 import { defaultRng, type Rng } from "../util/rng.js";
-import { Tensor, add, linear, matmul, noGrad, scale } from "../tensor/index.js";
+import { type Tensor, addScaled_, add, fill_, linear, matmul, noGrad, scale } from "../tensor/index.js";
 import { Dropout, Linear, type Module, activate, toRegExp, type NamePattern } from "../nn/index.js";
 import type { Activation } from "../backend/index.js";
 import { loadSafetensors, saveSafetensors } from "../io/safetensors.js";
@@ -45,7 +45,7 @@ export class LoraLinear extends Linear {
     this.bias = base.bias;
     this.lora_A = new Linear(base.inFeatures, r, { bias: false, rng }); // kaiming-uniform, as PEFT initializes A
     this.lora_B = new Linear(r, base.outFeatures, { bias: false, rng });
-    this.lora_B.weight.f32.fill(0);
+    fill_(this.lora_B.weight, 0);
     this.lora_dropout = new Dropout(dropout);
     this.scaling = alpha / r;
   }
@@ -64,8 +64,7 @@ export class LoraLinear extends Linear {
     if (this.merged) return;
     noGrad(() => {
       const delta = matmul(this.lora_B.weight, this.lora_A.weight); // [out, r]·[r, in]
-      const w = this.weight.f32;
-      for (let i = 0; i < w.length; i++) w[i] += this.scaling * delta.f32[i];
+      addScaled_(this.weight, delta, this.scaling);
     });
     this.merged = true;
   }
@@ -183,9 +182,7 @@ export function mergedStateDict(model: Module): Map<string, Tensor> {
   for (const [path, m] of model.namedModules()) {
     if (!(m instanceof LoraLinear) || m.merged) continue;
     const w = noGrad(() => matmul(m.lora_B.weight, m.lora_A.weight));
-    const merged = m.weight.f32.slice();
-    for (let i = 0; i < merged.length; i++) merged[i] += m.scaling * w.f32[i];
-    out.set(`${path}.weight`, new Tensor(merged, m.weight.shape));
+    out.set(`${path}.weight`, addScaled_(m.weight.clone(), w, m.scaling));
   }
   return out;
 }

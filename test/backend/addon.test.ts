@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { BACKEND_METHODS } from "../../src/backend/backend.js";
+import { KERNEL_METHODS } from "../../src/backend/backend.js";
 import { native, skipNative } from "./helpers.js";
 
 const distRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -20,7 +20,7 @@ test("the addon exports exactly the Backend's methods, plus name and info", { sk
   const functions = Object.keys(b)
     .filter((k) => typeof b[k] === "function" && k !== "info")
     .sort();
-  assert.deepEqual(functions, [...BACKEND_METHODS].sort());
+  assert.deepEqual(functions, [...KERNEL_METHODS].sort());
   assert.equal(b.name, "native");
 });
 
@@ -85,7 +85,7 @@ test("kernels called from several Node worker threads at once stay correct", { s
   const src = `
     const { parentPort, workerData } = require("node:worker_threads");
     import(workerData).then(({ loadNativeBackend }) => {
-      const b = loadNativeBackend().backend;
+      const b = loadNativeBackend().kernels;
       const m = 96, n = 80, k = 200;
       let bad = 0;
       for (let it = 0; it < 20; it++) {

@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import type { MatmulParams } from "../../src/backend/backend.js";
-import { jsBackend } from "../../src/backend/js/index.js";
+import { jsKernels } from "../../src/backend/js/index.js";
 import { Rng } from "../../src/util/rng.js";
 import { assertClose, atLevel, native, randF32, simdLevels, skipNative } from "./helpers.js";
 
@@ -46,7 +46,7 @@ function check(level: string, s: Shape, transA: boolean, transB: boolean, seed: 
   const got = c0.slice(),
     want = c0.slice();
   native!.matmul(a, b, got, p);
-  jsBackend.matmul(a, b, want, p);
+  jsKernels.matmul(a, b, want, p);
   // products of k terms in [-1, 1): f32 rounding grows like k·eps at worst
   assertClose(
     got,

@@ -1,11 +1,11 @@
 /** Shared helpers for the backend tests: the native addon (or why it is absent), random buffers, closeness. */
 import assert from "node:assert/strict";
 import { loadNativeBackend, type NativeAddon, type SimdLevel } from "../../src/backend/native.js";
-import type { Backend } from "../../src/backend/backend.js";
+import type { HostKernels } from "../../src/backend/backend.js";
 import type { Rng } from "../../src/util/rng.js";
 
 const loaded = loadNativeBackend();
-export const native: Backend | null = loaded.backend;
+export const native: HostKernels | null = loaded.kernels;
 export const addon: NativeAddon | null = loaded.addon;
 /** node:test's skip option: false when the addon loaded, else the reason (it must build on the CI machine). */
 export const skipNative: string | false = native ? false : `native addon unavailable: ${loaded.reason}`;

@@ -1,5 +1,5 @@
 /**
- * The kernel table: parity cases for every Backend method, listed once. The mapped type makes a method without
+ * The kernel table: parity cases for every kernel, listed once. The mapped type makes a method without
  * cases a compile error. Shapes are the awkward ones (1, 7, 33, 127, 257, empty, broadcast, strided) plus a few
  * large enough to run on several threads; special values (NaN, ±inf, -inf rows) appear where kernels must
  * handle them. parity.test.ts runs every case on the native backend at every SIMD level and on the TypeScript
@@ -9,11 +9,11 @@ import {
   ACTIVATIONS,
   BINARY_OPS,
   UNARY_OPS,
-  type Backend,
-  type BackendMethod,
+  type HostKernels,
+  type KernelMethod,
   type UnaryOp,
 } from "../../src/backend/backend.js";
-import { jsBackend } from "../../src/backend/js/index.js";
+import { jsKernels } from "../../src/backend/js/index.js";
 import type { Rng } from "../../src/util/rng.js";
 import { EXACT, randF32, randI32, type Tolerance } from "./helpers.js";
 
@@ -92,7 +92,7 @@ function ceArgs(
   return [randF32(rng, rows * classes, -8, 8), targets, weights, { rows, classes, ignoreIndex: -100, smoothing }];
 }
 
-type Cases = { [M in BackendMethod]: KernelCase[] };
+type Cases = { [M in KernelMethod]: KernelCase[] };
 
 export const KERNEL_CASES: Cases = {
   fill: SIZES.map((n) => ({
@@ -160,7 +160,7 @@ export const KERNEL_CASES: Cases = {
       args: (r: Rng) => {
         const x = unaryInput(op, r, n);
         const y = new Float32Array(n);
-        jsBackend.unary(op, x, y, unaryParam(op, i));
+        jsKernels.unary(op, x, y, unaryParam(op, i));
         return [op, x, y, randF32(r, n), new Float32Array(n), unaryParam(op, i)];
       },
       outputs: [4],
@@ -445,7 +445,7 @@ export const KERNEL_CASES: Cases = {
       label: `${rows}x${cols}${log ? " log" : ""}`,
       args: (r: Rng) => {
         const y = new Float32Array(rows * cols);
-        jsBackend.softmax(randF32(r, rows * cols, -4, 4), y, rows, cols, log);
+        jsKernels.softmax(randF32(r, rows * cols, -4, 4), y, rows, cols, log);
         return [y, randF32(r, rows * cols), new Float32Array(rows * cols), rows, cols, log];
       },
       outputs: [2],
@@ -483,7 +483,7 @@ export const KERNEL_CASES: Cases = {
     label: `${rows}x${cols}`,
     args: (r: Rng) => {
       const y = new Float32Array(rows * cols);
-      jsBackend.softmax(randF32(r, rows * cols, -4, 4), y, rows, cols, false);
+      jsKernels.softmax(randF32(r, rows * cols, -4, 4), y, rows, cols, false);
       return [y, randF32(r, rows * cols), new Float32Array(rows * cols), rows, cols, 0.125];
     },
     outputs: [2],
@@ -523,7 +523,7 @@ export const KERNEL_CASES: Cases = {
         beta = randF32(r, cols);
       const mean = new Float32Array(rows),
         rstd = new Float32Array(rows);
-      jsBackend.layerNorm(x, gamma, beta, new Float32Array(rows * cols), mean, rstd, rows, cols, 1e-5);
+      jsKernels.layerNorm(x, gamma, beta, new Float32Array(rows * cols), mean, rstd, rows, cols, 1e-5);
       return [
         randF32(r, rows * cols),
         x,
@@ -693,7 +693,7 @@ export const KERNEL_CASES: Cases = {
 };
 
 /** Calls that both backends must reject with the same error class and message (ids and targets out of range). */
-export const ERROR_CASES: { method: BackendMethod; label: string; args: () => unknown[] }[] = [
+export const ERROR_CASES: { method: KernelMethod; label: string; args: () => unknown[] }[] = [
   {
     method: "embedding",
     label: "id past the vocabulary",
@@ -733,6 +733,6 @@ export const ERROR_CASES: { method: BackendMethod; label: string; args: () => un
 ];
 
 /** Calls the named kernel of a backend. */
-export function callKernel(b: Backend, method: BackendMethod, args: unknown[]): unknown {
+export function callKernel(b: HostKernels, method: KernelMethod, args: unknown[]): unknown {
   return (b[method] as (...a: unknown[]) => unknown)(...args);
 }

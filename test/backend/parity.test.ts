@@ -1,12 +1,12 @@
 /**
- * Backend parity: every kernel of the native backend agrees with the TypeScript reference on the cases of the
+ * HostKernels parity: every kernel of the native backend agrees with the TypeScript reference on the cases of the
  * kernel table, at every SIMD level this machine supports (AVX-512, AVX2, portable), forward and backward; and
  * both reject bad indices with the same error.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BACKEND_METHODS, type Backend } from "../../src/backend/backend.js";
-import { jsBackend } from "../../src/backend/js/index.js";
+import { KERNEL_METHODS, type HostKernels } from "../../src/backend/backend.js";
+import { jsKernels } from "../../src/backend/js/index.js";
 import { Rng } from "../../src/util/rng.js";
 import { ERROR_CASES, KERNEL_CASES, callKernel } from "./kernel-cases.js";
 import { assertClose, atLevel, native, simdLevels, skipNative } from "./helpers.js";
@@ -26,7 +26,7 @@ function compare(out: unknown, ref: unknown, tol: Parameters<typeof assertClose>
 }
 
 for (const level of simdLevels().length > 0 ? simdLevels() : ["avx512" as const]) {
-  for (const method of BACKEND_METHODS) {
+  for (const method of KERNEL_METHODS) {
     test(`${method} matches the reference (${level})`, { skip: skipNative }, () => {
       atLevel(level, () => {
         let seed = 1;
@@ -34,8 +34,8 @@ for (const level of simdLevels().length > 0 ? simdLevels() : ["avx512" as const]
           const args = c.args(new Rng(seed++));
           const mine = cloneArgs(args),
             ref = cloneArgs(args);
-          const got = callKernel(native as Backend, method, mine);
-          const want = callKernel(jsBackend, method, ref);
+          const got = callKernel(native as HostKernels, method, mine);
+          const want = callKernel(jsKernels, method, ref);
           const tol = c.tol ?? { rtol: 1e-5, atol: 1e-6 };
           const label = `${method} ${c.label}`;
           for (const i of c.outputs) compare(mine[i], ref[i], tol, `${label}: argument ${i}`);
@@ -50,13 +50,13 @@ test("native and reference reject out-of-range indices with the same error", { s
   for (const c of ERROR_CASES) {
     let expected: Error | null = null;
     try {
-      callKernel(jsBackend, c.method, c.args());
+      callKernel(jsKernels, c.method, c.args());
     } catch (e) {
       expected = e as Error;
     }
     assert.ok(expected, `${c.method} ${c.label}: the reference should throw`);
     assert.throws(
-      () => callKernel(native as Backend, c.method, c.args()),
+      () => callKernel(native as HostKernels, c.method, c.args()),
       (e: Error) => e.constructor === expected.constructor && e.message === expected.message,
       `${c.method} ${c.label}: expected ${expected.name}: ${expected.message}`,
     );
@@ -66,7 +66,7 @@ test("native and reference reject out-of-range indices with the same error", { s
 test("native kernels reject buffers shorter than their sizes instead of writing past them", {
   skip: skipNative,
 }, () => {
-  const b = native as Backend;
+  const b = native as HostKernels;
   const p = { batch: 1, m: 4, n: 4, k: 4, transA: false, transB: false };
   assert.throws(
     () => b.matmul(new Float32Array(16), new Float32Array(16), new Float32Array(15), p),

@@ -29,7 +29,7 @@ function assertSame(a: Map<string, Tensor>, b: Map<string, Tensor>): void {
   assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
   for (const [k, t] of a) {
     assert.deepEqual([...b.get(k)!.shape], [...t.shape], k);
-    assert.deepEqual(Array.from(b.get(k)!.data), Array.from(t.data), k);
+    assert.deepEqual(b.get(k)!.toArray(), t.toArray(), k);
   }
 }
 

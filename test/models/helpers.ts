@@ -38,7 +38,9 @@ export const ids = (v: unknown) => nested(v, "i32");
 export function maxAbsDiff(a: Tensor, b: Tensor): number {
   assert.deepEqual([...a.shape], [...b.shape], `shapes differ: ${a.shape} vs ${b.shape}`);
   let m = 0;
-  for (let i = 0; i < a.size; i++) m = Math.max(m, Math.abs(a.data[i] - b.data[i]));
+  const av = a.toFloat32Array(),
+    bv = b.toFloat32Array();
+  for (let i = 0; i < a.size; i++) m = Math.max(m, Math.abs(av[i] - bv[i]));
   return m;
 }
 
@@ -52,7 +54,7 @@ export function assertClose(what: string, actual: Tensor, want: Tensor | unknown
 export function rowsOf(t: Tensor, b: number, from: number, to: number): number[] {
   const [, T] = t.shape;
   const inner = t.size / (t.shape[0] * T);
-  return Array.from(t.data.subarray((b * T + from) * inner, (b * T + to) * inner));
+  return t.toArray().slice((b * T + from) * inner, (b * T + to) * inner);
 }
 
 const dirs: string[] = [];

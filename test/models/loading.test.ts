@@ -68,7 +68,7 @@ test("save → load gives identical tensors and outputs, for every class of ever
         sb = b.stateDict();
       assert.deepEqual([...sb.keys()], [...sa.keys()]);
       for (const [k, t] of sa)
-        assert.deepEqual(sb.get(k)!.data, t.data, `${cls.architecture}.${k} changed in the round trip`);
+        assert.deepEqual(sb.get(k)!.toArray(), t.toArray(), `${cls.architecture}.${k} changed in the round trip`);
       noGrad(() => {
         const ya = a.forward(inputs) as Record<string, Tensor | null>;
         const yb = b.forward(inputs) as Record<string, Tensor | null>;
@@ -114,7 +114,8 @@ test("the safetensors bytes are the parameters' little-endian f32 values, contig
   const q = header.tensors.find((t) => t.name === "encoder.layer.0.attention.self.query.weight")!;
   const view = new DataView(bytes.buffer, bytes.byteOffset + header.dataStart + q.begin, q.end - q.begin);
   const w = model.encoder.layer[0].attention.self.query.weight;
-  for (let i = 0; i < w.size; i += 97) assert.equal(view.getFloat32(4 * i, true), w.data[i]);
+  const wv = w.toFloat32Array();
+  for (let i = 0; i < w.size; i += 97) assert.equal(view.getFloat32(4 * i, true), wv[i]);
   assert.equal(q.end - q.begin, 4 * w.size);
 });
 
@@ -126,8 +127,8 @@ test("a base checkpoint into a head model: only the head is newly initialized, a
   assert.deepEqual(seq.loadingInfo!.missingKeys, ["classifier.weight", "classifier.bias"]);
   assert.deepEqual(seq.loadingInfo!.unexpectedKeys, []);
   assert.deepEqual(
-    seq.bert.encoder.layer[1].output.dense.weight.data,
-    base.encoder.layer[1].output.dense.weight.data,
+    seq.bert.encoder.layer[1].output.dense.weight.toArray(),
+    base.encoder.layer[1].output.dense.weight.toArray(),
     "the encoder comes from the checkpoint",
   );
   // transformers' init for the new head: N(0, initializer_range) weights, zero bias
@@ -361,7 +362,7 @@ test("sharded saves load back; a tokenizer passed to savePretrained writes its f
   );
   assert.deepEqual(saved, [dir]);
   const back = AutoModelForTokenClassification.fromPretrainedDir(dir);
-  for (const [k, t] of model.stateDict()) assert.deepEqual(back.stateDict().get(k)!.data, t.data, k);
+  for (const [k, t] of model.stateDict()) assert.deepEqual(back.stateDict().get(k)!.toArray(), t.toArray(), k);
 });
 
 test("fromPretrained (async) resolves a local directory; config overrides are validated", async () => {

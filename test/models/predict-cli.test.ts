@@ -64,7 +64,7 @@ test("graft predict --model DIR: a sequence classifier prints each text's label 
         .logits,
   );
   rows.forEach((row, i) => {
-    const l = Array.from(logits.data.subarray(3 * i, 3 * i + 3));
+    const l = logits.toArray().slice(3 * i, 3 * i + 3);
     const z = l.reduce((s, v) => s + Math.exp(v), 0);
     const probs = l.map((v) => Math.exp(v) / z);
     assert.deepEqual(Object.keys(row.probabilities), ["negative", "neutral", "positive"]);

@@ -106,7 +106,7 @@ test("bert: token types change the output (the pair in row 0), defaulting to zer
   noGrad(() => {
     const withTypes = model.forward(batch(e, true)).logits;
     const without = model.forward(batch(e, false)).logits;
-    assert.ok(Math.abs(withTypes.data[0] - without.data[0]) > 1e-3, "row 0 has segment B tokens");
+    assert.ok(Math.abs(withTypes.toArray()[0] - without.toArray()[0]) > 1e-3, "row 0 has segment B tokens");
     assert.deepEqual(rowsOf(withTypes, 1, 0, 1), rowsOf(without, 1, 0, 1), "row 1 is all segment A");
   });
 });

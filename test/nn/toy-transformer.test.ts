@@ -66,7 +66,9 @@ test("a 2-layer transformer learns 'does token 1 occur?' to > 95% accuracy", () 
   const { ids, labels } = batch(new Rng(999), 500);
   const pred = noGrad(() => argmax(model.forward(ids), -1));
   let correct = 0;
-  for (let i = 0; i < 500; i++) if (pred.data[i] === labels.data[i]) correct++;
+  const p = pred.toArray(),
+    y = labels.toArray();
+  for (let i = 0; i < 500; i++) if (p[i] === y[i]) correct++;
   const acc = correct / 500;
   assert.ok(acc > 0.95, `accuracy ${acc} (last losses ${losses.slice(-5).map((l) => l.toFixed(3))})`);
 });

@@ -27,9 +27,9 @@ const randn =
     T.randn(shape, rng, std);
 /** Values in ±[lo, hi]: away from zero, for ops with a kink or pole there. */
 function awayFromZero(shape: number[], rng: Rng, lo = 0.2, hi = 1.5): Tensor {
-  const t = T.rand(shape, rng, lo, hi);
-  for (let i = 0; i < t.size; i++) if (rng.uniform() < 0.5) t.data[i] = -t.data[i];
-  return t;
+  const v = T.rand(shape, rng, lo, hi).toArray();
+  for (let i = 0; i < v.length; i++) if (rng.uniform() < 0.5) v[i] = -v[i];
+  return T.tensor(v, shape);
 }
 const positive =
   (shape: number[], lo = 0.3, hi = 2) =>
@@ -162,6 +162,28 @@ export const OP_TABLE: { [P in Primitive]: OpCase[] } = {
   min: [{ label: "axis -1 keepDim", make: (r) => [distinct([3, 4], r)], fn: (x) => T.min(x, -1, { keepDim: true }) }],
   takeAlong: [
     { label: "[3,4] along 1", make: (r) => [randn([3, 4])(r)], fn: (x) => T.takeAlong(x, 1, ids([2, 0, 3], [3])) },
+  ],
+  cast: [
+    {
+      label: "f32 → f16 → f32",
+      make: (r) => [awayFromZero([3, 4], r)],
+      fn: (x) => T.cast(T.cast(x, "f16"), "f32"),
+      eps: 0.1,
+    },
+    {
+      label: "f32 → bf16 → f32 (bf16 steps of up to 2^-7 need a wide step)",
+      make: (r) => [awayFromZero([2, 3], r)],
+      fn: (x) => T.cast(x, "bf16").to("f32"),
+      eps: 0.25,
+      atol: 2e-2,
+    },
+    {
+      label: "bf16 reshaped and sliced, then f32",
+      make: (r) => [randn([2, 6])(r)],
+      fn: (x) => T.slice(T.permute(T.reshape(x.to("bf16"), [3, 4]), [1, 0]), 0, 1, 3).to("f32"),
+      eps: 0.25,
+      atol: 2e-2,
+    },
   ],
   reshape: [
     {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Tensor, noGrad } from "../../src/tensor/index.js";
+import { Tensor, copy_, fill_, noGrad, tensor } from "../../src/tensor/index.js";
 import { loadSafetensors } from "../../src/io/safetensors.js";
 import {
   type LoraLinear,
@@ -60,7 +60,14 @@ test("LoRA: gradients of the adapter are right", () => {
   const model = makeModel(2);
   injectLora(model, { ...config, targetModules: ["encoder.layer.1.dense"] });
   for (const p of model.parameters())
-    if (p.requiresGrad) for (let i = 0; i < p.size; i++) p.data[i] += 0.1 * Math.sin(i + 1);
+    if (p.requiresGrad)
+      copy_(
+        p,
+        tensor(
+          p.toArray().map((v, i) => v + 0.1 * Math.sin(i + 1)),
+          p.shape,
+        ),
+      );
   model.eval();
   // small steps: the toy model has ReLUs, and a large step can cross a kink
   checkModuleGradients("LoRA", model, [], () => model.forward(ids), { eps: 1e-3, atol: 5e-3 });
@@ -95,7 +102,7 @@ test("LoRA: merged model gives the same outputs as base + adapter; PEFT layout r
 
     // a fresh base model (same base weights, different head init) + the adapter reproduces the outputs
     const fresh = makeModel(3);
-    fresh.classifier.weight.f32.fill(0);
+    fill_(fresh.classifier.weight, 0);
     loadLoraAdapter(fresh, dir);
     fresh.eval();
     const reloaded = noGrad(() => fresh.forward(ids)).toArray();

@@ -66,7 +66,9 @@ export function task(data: { ids: Int32Array; labels: Int32Array }) {
     const logits = (m as ToyModel).forward(all.ids);
     const pred = argmax(logits, -1);
     let ok = 0;
-    for (let i = 0; i < pred.size; i++) if (pred.data[i] === all.labels.data[i]) ok++;
+    const p = pred.toArray(),
+      y = all.labels.toArray();
+    for (let i = 0; i < pred.size; i++) if (p[i] === y[i]) ok++;
     return { loss: noGrad(() => crossEntropy(logits, all.labels)).item(), accuracy: ok / pred.size };
   };
   return { collate, loss, evaluate };

@@ -489,9 +489,10 @@ test("pre-trained vectors fill an Embedding (missing words reported) that an LST
   });
   assert.equal(found, TOPICS * TOPIC_WORDS);
   assert.equal(missing, 1);
-  assert.deepEqual([...embedding.weight.f32.subarray(0, D)], new Array(D).fill(0), "padding row is zero");
-  assert.deepEqual(embedding.weight.f32.subarray(2 * D, 3 * D), vectors.vector("topic0_0"));
-  assert.deepEqual(embedding.weight.f32.subarray(5 * D, 6 * D), vectors.vector("topic3_0"));
+  const weights = embedding.weight.toFloat32Array();
+  assert.deepEqual([...weights.subarray(0, D)], new Array(D).fill(0), "padding row is zero");
+  assert.deepEqual(weights.subarray(2 * D, 3 * D), vectors.vector("topic0_0"));
+  assert.deepEqual(weights.subarray(5 * D, 6 * D), vectors.vector("topic3_0"));
   assert.equal(embedding.weight.requiresGrad, false);
   assert.throws(
     () => fillEmbedding(new Embedding(vocab.length, 7), vectors, vocab),
@@ -520,7 +521,7 @@ test("pre-trained vectors fill an Embedding (missing words reported) that an LST
       freeze,
       rng: new Rng(1),
     }).embedding;
-    const before = emb.weight.f32.slice();
+    const before = emb.weight.toFloat32Array();
     const model = new LstmClassifier(emb, new LSTM(D, 12), new Linear(12, TOPICS));
     const opt = new Adam(model.trainableParameters(), { lr: 0.03 });
     for (let step = 0; step < 25; step++) {
@@ -528,15 +529,16 @@ test("pre-trained vectors fill an Embedding (missing words reported) that an LST
       crossEntropy(model.forward(train.ids), train.labels).backward();
       opt.step();
     }
-    const logits = noGrad(() => model.forward(held.ids)).f32;
+    const logits = noGrad(() => model.forward(held.ids)).toFloat32Array();
+    const heldLabels = held.labels.toArray();
     let correct = 0;
     for (let i = 0; i < 64; i++) {
       const row = [...logits.subarray(i * TOPICS, (i + 1) * TOPICS)];
-      if (row.indexOf(Math.max(...row)) === held.labels.i32[i]) correct++;
+      if (row.indexOf(Math.max(...row)) === heldLabels[i]) correct++;
     }
     assert.ok(correct / 64 > 0.9, `freeze=${freeze}: held-out accuracy ${correct / 64}`);
-    if (freeze) assert.deepEqual(emb.weight.f32, before, "a frozen embedding is not updated");
-    else assert.notDeepEqual(emb.weight.f32, before, "a trainable embedding is fine-tuned");
+    if (freeze) assert.deepEqual(emb.weight.toFloat32Array(), before, "a frozen embedding is not updated");
+    else assert.notDeepEqual(emb.weight.toFloat32Array(), before, "a trainable embedding is fine-tuned");
   }
 });
 

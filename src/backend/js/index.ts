@@ -1,5 +1,6 @@
 /** The TypeScript reference backend: the specification every other backend is tested against. */
-import type { Backend, F32 } from "../backend.js";
+import type { F32, HostKernels } from "../backend.js";
+import { hostBackend } from "../host.js";
 import { matmul } from "./matmul.js";
 import { binary, unary, unaryBackward, where } from "./elementwise.js";
 import { stridedCopy } from "./layout.js";
@@ -18,7 +19,8 @@ import {
 import { adam, sgd } from "./optim.js";
 import { attentionSoftmax, attentionSoftmaxBackward, biasActivation, biasActivationBackward } from "./fused.js";
 
-export const jsBackend: Backend = {
+/** The reference kernels over typed arrays (what the native addon is tested against). */
+export const jsKernels: HostKernels = {
   name: "js",
   fill: (out, value) => void out.fill(value),
   axpy(x, y, alpha) {
@@ -58,3 +60,6 @@ export const jsBackend: Backend = {
   adam,
   sgd,
 };
+
+/** The TypeScript backend: the reference kernels over host storages. */
+export const jsBackend = hostBackend(jsKernels);

@@ -1,9 +1,8 @@
 /** Broadcasting binary ops, unary ops and where, each with its backward beside its forward. */
-import { ShapeError, fmtShape } from "../../util/errors.js";
-import { backend, type BinaryOp, type F32, type UnaryOp } from "../../backend/index.js";
-import { Tensor, record, scalar } from "../tensor.js";
+import { backend, type BinaryOp, type Storage, type UnaryOp } from "../../backend/index.js";
+import { type Tensor, cast, record, scalar } from "../tensor.js";
 import { broadcastShapes, broadcastStrides, sizeOf, stridesOf } from "../shape.js";
-import { f32, outUninit, reduceToShape, requireF32 } from "./common.js";
+import { f32, hostF32, outUninit, reduceToShape, requireF32 } from "./common.js";
 
 type Operand = Tensor | number;
 
@@ -18,14 +17,14 @@ function broadcastBinary(op: BinaryOp, name: string, a: Tensor, b: Tensor) {
   const sa = broadcastStrides(a.shape, shape);
   const sb = broadcastStrides(b.shape, shape);
   const y = outUninit(shape);
-  backend().binary(op, a.f32, b.f32, y.f32, shape, sa, sb);
+  backend().binary(op, a.storage, b.storage, y.storage, shape, sa, sb);
   return { y, shape, sa, sb };
 }
 
 /** Elementwise product of g (full shape) with x broadcast to it. */
-function timesBroadcast(g: F32, x: Tensor, shape: readonly number[], sx: readonly number[]): F32 {
+function timesBroadcast(g: Storage, x: Tensor, shape: readonly number[], sx: readonly number[]): Storage {
   const r = f32(g.length);
-  backend().binary("mul", g, x.f32, r, shape, stridesOf(shape), sx);
+  backend().binary("mul", g, x.storage, r, shape, stridesOf(shape), sx);
   return r;
 }
 
@@ -42,7 +41,7 @@ export function sub(a: Operand, b: Operand): Tensor {
   const [ta, tb] = [asTensor(a), asTensor(b)];
   const { y, shape } = broadcastBinary("sub", "sub", ta, tb);
   return record("sub", y, [ta, tb], (g) => {
-    let gb: F32 | null = null;
+    let gb: Storage | null = null;
     if (tb.requiresGrad) {
       const neg = f32(g.length);
       backend().affine(g, neg, -1, 0);
@@ -67,18 +66,18 @@ export function div(a: Operand, b: Operand): Tensor {
   return record("div", y, [ta, tb], (g) => {
     const k = backend();
     const full = stridesOf(shape);
-    let ga: F32 | null = null;
-    let gb: F32 | null = null;
+    let ga: Storage | null = null;
+    let gb: Storage | null = null;
     if (ta.requiresGrad) {
       const r = f32(g.length);
-      k.binary("div", g, tb.f32, r, shape, full, sb);
+      k.binary("div", g, tb.storage, r, shape, full, sb);
       ga = reduceToShape(r, shape, ta.shape);
     }
     if (tb.requiresGrad) {
       // d(a/b)/db = -y / b
       const r = f32(g.length);
-      k.binary("mul", g, y.f32, r, shape, full, full);
-      k.binary("div", r, tb.f32, r, shape, full, sb);
+      k.binary("mul", g, y.storage, r, shape, full, full);
+      k.binary("div", r, tb.storage, r, shape, full, sb);
       k.affine(r, r, -1, 0);
       gb = reduceToShape(r, shape, tb.shape);
     }
@@ -90,22 +89,24 @@ export function pow(a: Operand, b: Operand): Tensor {
   const [ta, tb] = [asTensor(a), asTensor(b)];
   const { y, shape, sa, sb } = broadcastBinary("pow", "pow", ta, tb);
   return record("pow", y, [ta, tb], (g) => {
-    const A = ta.f32,
-      B = tb.f32,
-      Y = y.f32;
+    // rare op: a direct loop on the host over the broadcast geometry is clearer than a kernel chain
+    const A = hostF32(ta.storage),
+      B = hostF32(tb.storage),
+      Y = hostF32(y.storage),
+      G = hostF32(g);
     const n = sizeOf(shape);
-    const ga = ta.requiresGrad ? f32(n) : null;
-    const gb = tb.requiresGrad ? f32(n) : null;
-    // rare op: a direct loop over the broadcast geometry is clearer than a kernel chain
+    const ga = ta.requiresGrad ? new Float32Array(n) : null;
+    const gb = tb.requiresGrad ? new Float32Array(n) : null;
     const idxA = expandIndex(shape, sa),
       idxB = expandIndex(shape, sb);
     for (let i = 0; i < n; i++) {
       const av = A[idxA[i]],
         bv = B[idxB[i]];
-      if (ga) ga[i] = g[i] * (bv === 0 ? 0 : bv * Math.pow(av, bv - 1));
-      if (gb) gb[i] = av > 0 ? g[i] * Y[i] * Math.log(av) : 0;
+      if (ga) ga[i] = G[i] * (bv === 0 ? 0 : bv * Math.pow(av, bv - 1));
+      if (gb) gb[i] = av > 0 ? G[i] * Y[i] * Math.log(av) : 0;
     }
-    return [ga && reduceToShape(ga, shape, ta.shape), gb && reduceToShape(gb, shape, tb.shape)];
+    const up = (h: Float32Array | null, t: Tensor) => h && reduceToShape(backend().upload("f32", h), shape, t.shape);
+    return [up(ga, ta), up(gb, tb)];
   });
 }
 
@@ -129,25 +130,28 @@ function minMax(kind: "maximum" | "minimum", a: Operand, b: Operand): Tensor {
   const [ta, tb] = [asTensor(a), asTensor(b)];
   const { y, shape, sa, sb } = broadcastBinary(kind === "maximum" ? "max" : "min", kind, ta, tb);
   return record(kind, y, [ta, tb], (g) => {
-    // as PyTorch: the winner takes the gradient, ties split it in half
+    // as PyTorch: the winner takes the gradient, ties split it in half (a host loop: a rare op)
     const n = g.length;
     const idxA = expandIndex(shape, sa),
       idxB = expandIndex(shape, sb);
-    const ga = f32(n),
-      gb = f32(n);
+    const A = hostF32(ta.storage),
+      B = hostF32(tb.storage),
+      G = hostF32(g);
+    const ga = new Float32Array(n),
+      gb = new Float32Array(n);
     for (let i = 0; i < n; i++) {
-      const av = ta.f32[idxA[i]],
-        bv = tb.f32[idxB[i]];
+      const av = A[idxA[i]],
+        bv = B[idxB[i]];
       const aWins = kind === "maximum" ? av > bv : av < bv;
       if (av === bv) {
-        ga[i] = g[i] / 2;
-        gb[i] = g[i] / 2;
-      } else if (aWins) ga[i] = g[i];
-      else gb[i] = g[i];
+        ga[i] = G[i] / 2;
+        gb[i] = G[i] / 2;
+      } else if (aWins) ga[i] = G[i];
+      else gb[i] = G[i];
     }
     return [
-      ta.requiresGrad ? reduceToShape(ga, shape, ta.shape) : null,
-      tb.requiresGrad ? reduceToShape(gb, shape, tb.shape) : null,
+      ta.requiresGrad ? reduceToShape(backend().upload("f32", ga), shape, ta.shape) : null,
+      tb.requiresGrad ? reduceToShape(backend().upload("f32", gb), shape, tb.shape) : null,
     ];
   });
 }
@@ -167,15 +171,15 @@ export const lt = (a: Operand, b: Operand): Tensor => compare("lt", a, b);
 export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
   const [ta, tb] = [asTensor(a), asTensor(b)];
   requireF32("where", ta, tb);
-  const c = cond.dtype === "f32" ? cond : new Tensor(Float32Array.from(cond.data), cond.shape);
+  const c = cast(cond.detach(), "f32");
   const shape = broadcastShapes("where", broadcastShapes("where", c.shape, ta.shape), tb.shape);
   const sc = broadcastStrides(c.shape, shape);
   const y = outUninit(shape);
   backend().where(
-    c.f32,
-    ta.f32,
-    tb.f32,
-    y.f32,
+    c.storage,
+    ta.storage,
+    tb.storage,
+    y.storage,
     shape,
     sc,
     broadcastStrides(ta.shape, shape),
@@ -184,13 +188,13 @@ export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
   return record("where", y, [ta, tb], (g) => {
     const k = backend();
     const full = stridesOf(shape);
-    const zero = Float32Array.of(0);
+    const zero = k.upload("f32", [0]);
     const zeroStrides = shape.map(() => 0);
-    const pick = (t: Tensor, first: boolean): F32 | null => {
+    const pick = (t: Tensor, first: boolean): Storage | null => {
       if (!t.requiresGrad) return null;
       const r = f32(g.length);
-      if (first) k.where(c.f32, g, zero, r, shape, sc, full, zeroStrides);
-      else k.where(c.f32, zero, g, r, shape, sc, zeroStrides, full);
+      if (first) k.where(c.storage, g, zero, r, shape, sc, full, zeroStrides);
+      else k.where(c.storage, zero, g, r, shape, sc, zeroStrides, full);
       return reduceToShape(r, shape, t.shape);
     };
     return [pick(ta, true), pick(tb, false)];
@@ -225,10 +229,10 @@ function unaryOp(
 ): Tensor {
   requireF32(primitive, x);
   const y = outUninit(x.shape);
-  backend().unary(op, x.f32, y.f32, param);
+  backend().unary(op, x.storage, y.storage, param);
   return record(primitive, y, [x], (g) => {
     const dx = f32(g.length);
-    backend().unaryBackward(op, x.f32, y.f32, g, dx, param);
+    backend().unaryBackward(op, x.storage, y.storage, g, dx, param);
     return [dx];
   });
 }
@@ -255,7 +259,7 @@ export const powScalar = (x: Tensor, p: number): Tensor => unaryOp("powScalar", 
 export function affine(x: Tensor, alpha: number, beta = 0): Tensor {
   requireF32("affine", x);
   const y = outUninit(x.shape);
-  backend().affine(x.f32, y.f32, alpha, beta);
+  backend().affine(x.storage, y.storage, alpha, beta);
   return record("affine", y, [x], (g) => {
     const dx = f32(g.length);
     backend().affine(g, dx, alpha, 0);
@@ -264,13 +268,3 @@ export function affine(x: Tensor, alpha: number, beta = 0): Tensor {
 }
 
 export const scale = (x: Tensor, alpha: number): Tensor => affine(x, alpha, 0);
-
-/** A copy converted to another dtype (no gradient). */
-export function cast(x: Tensor, dtype: "f32" | "i32"): Tensor {
-  if (x.dtype === dtype) return x;
-  if (dtype === "f32") return new Tensor(Float32Array.from(x.data), x.shape);
-  for (const v of x.data)
-    if (!Number.isInteger(v))
-      throw new ShapeError(`cast: value ${v} of a ${fmtShape(x.shape)} tensor is not an integer`);
-  return new Tensor(Int32Array.from(x.data), x.shape);
-}

@@ -1,6 +1,6 @@
 /** Layout ops: reshape (a view), permute/transpose, slice, concat/stack, broadcastTo. */
 import { ShapeError, fmtShape } from "../../util/errors.js";
-import { backend, type F32 } from "../../backend/index.js";
+import { backend, type Storage } from "../../backend/index.js";
 import { Tensor, record } from "../tensor.js";
 import { broadcastShapes, broadcastStrides, normAxis, sameShape, sizeOf, stridesOf } from "../shape.js";
 import { f32, outUninit, reduceToShape } from "./common.js";
@@ -20,7 +20,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
     throw new ShapeError(`reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(shape)}`);
   }
   if (sameShape(target, x.shape)) return x;
-  const y = new Tensor(x.data, target);
+  const y = new Tensor(x.storage, target);
   return record("reshape", y, [x], (g) => [g]);
 }
 
@@ -53,11 +53,11 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   if (perm.every((p, i) => p === i)) return x;
   const src = stridesOf(x.shape);
   const shape = perm.map((p) => x.shape[p]);
-  const y = x.dtype === "i32" ? new Tensor(new Int32Array(x.size), shape) : outUninit(shape);
+  const y = outUninit(shape, x.dtype);
   backend().stridedCopy(
-    x.data,
+    x.storage,
     { offset: 0, strides: perm.map((p) => src[p]) },
-    y.data,
+    y.storage,
     { offset: 0, strides: stridesOf(shape) },
     shape,
     false,
@@ -102,8 +102,8 @@ export function slice(x: Tensor, axis: number, start: number, end?: number): Ten
   shape[ax] = e - s;
   const strides = stridesOf(x.shape);
   const from = { offset: s * strides[ax], strides };
-  const y = x.dtype === "i32" ? new Tensor(new Int32Array(sizeOf(shape)), shape) : outUninit(shape);
-  backend().stridedCopy(x.data, from, y.data, { offset: 0, strides: stridesOf(shape) }, shape, false);
+  const y = outUninit(shape, x.dtype);
+  backend().stridedCopy(x.storage, from, y.storage, { offset: 0, strides: stridesOf(shape) }, shape, false);
   return record("slice", y, [x], (g) => {
     const dx = f32(x.size);
     backend().stridedCopy(g, { offset: 0, strides: stridesOf(shape) }, dx, from, shape, false);
@@ -126,15 +126,15 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   const shape = [...first.shape];
   shape[ax] = xs.reduce((s, t) => s + t.shape[ax], 0);
   const outStrides = stridesOf(shape);
-  const y = new Tensor(first.dtype === "i32" ? new Int32Array(sizeOf(shape)) : f32(sizeOf(shape)), shape);
+  const y = outUninit(shape, first.dtype);
   const offsets: number[] = [];
   let at = 0;
   for (const t of xs) {
     offsets.push(at * outStrides[ax]);
     backend().stridedCopy(
-      t.data,
+      t.storage,
       { offset: 0, strides: stridesOf(t.shape) },
-      y.data,
+      y.storage,
       { offset: at * outStrides[ax], strides: outStrides },
       t.shape,
       false,
@@ -173,14 +173,14 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   if (!sameShape(target, shape))
     throw new ShapeError(`broadcastTo: ${fmtShape(x.shape)} cannot be broadcast to ${fmtShape(shape)}`);
   if (sameShape(x.shape, shape)) return x;
-  const y = new Tensor(x.dtype === "i32" ? new Int32Array(sizeOf(shape)) : f32(sizeOf(shape)), shape);
+  const y = outUninit(shape, x.dtype);
   backend().stridedCopy(
-    x.data,
+    x.storage,
     { offset: 0, strides: broadcastStrides(x.shape, shape) },
-    y.data,
+    y.storage,
     { offset: 0, strides: stridesOf(shape) },
     shape,
     false,
   );
-  return record("broadcastTo", y, [x], (g: F32) => [reduceToShape(g, shape, x.shape)]);
+  return record("broadcastTo", y, [x], (g: Storage) => [reduceToShape(g, shape, x.shape)]);
 }

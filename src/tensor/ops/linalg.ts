@@ -1,9 +1,12 @@
 /** Matrix products: matmul (batched, with transpose flags) and linear (x·Wᵀ + b, PyTorch's layout). */
 import { ShapeError, fmtShape } from "../../util/errors.js";
-import { ACTIVATIONS, backend, type Activation, type F32, type MatmulParams } from "../../backend/index.js";
+import { ACTIVATIONS, backend, type Activation, type Storage, type MatmulParams } from "../../backend/index.js";
 import { type Tensor, record } from "../tensor.js";
 import { sameShape, sizeOf } from "../shape.js";
 import { f32, out, outUninit, requireF32, requireRank } from "./common.js";
+
+/** The elements of s from offset on (a view). */
+const tail = (s: Storage, offset: number): Storage => (offset === 0 ? s : backend().view(s, offset, s.length - offset));
 
 export interface MatmulOptions {
   /** Use the transpose of a's last two axes. */
@@ -40,18 +43,18 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     const M = sizeOf(aBatch) * m;
     const y = k > 0 ? outUninit([...aBatch, m, n]) : out([...aBatch, m, n]);
     const p: MatmulParams = { batch: 1, m: M, n, k, transA: false, transB };
-    k_.matmul(a.f32, b.f32, y.f32, p);
+    k_.matmul(a.storage, b.storage, y.storage, p);
     return record("matmul", y, [a, b], (g) => {
-      let ga: F32 | null = null;
-      let gb: F32 | null = null;
+      let ga: Storage | null = null;
+      let gb: Storage | null = null;
       if (a.requiresGrad) {
         ga = f32(a.size);
-        k_.matmul(g, b.f32, ga, { batch: 1, m: M, n: k, k: n, transA: false, transB: !transB });
+        k_.matmul(g, b.storage, ga, { batch: 1, m: M, n: k, k: n, transA: false, transB: !transB });
       }
       if (b.requiresGrad) {
         gb = f32(b.size);
-        if (!transB) k_.matmul(a.f32, g, gb, { batch: 1, m: k, n, k: M, transA: true, transB: false });
-        else k_.matmul(g, a.f32, gb, { batch: 1, m: n, n: k, k: M, transA: true, transB: false });
+        if (!transB) k_.matmul(a.storage, g, gb, { batch: 1, m: k, n, k: M, transA: true, transB: false });
+        else k_.matmul(g, a.storage, gb, { batch: 1, m: n, n: k, k: M, transA: true, transB: false });
       }
       return [ga, gb];
     });
@@ -68,16 +71,16 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const strideA = aShared && batch > 1 ? 0 : m * k;
   const strideB = bShared && batch > 1 ? 0 : k * n;
   const y = k > 0 ? outUninit([...batchShape, m, n]) : out([...batchShape, m, n]);
-  k_.matmul(a.f32, b.f32, y.f32, { batch, m, n, k, transA, transB, strideA, strideB });
+  k_.matmul(a.storage, b.storage, y.storage, { batch, m, n, k, transA, transB, strideA, strideB });
   return record("matmul", y, [a, b], (g) => {
-    let ga: F32 | null = null;
-    let gb: F32 | null = null;
+    let ga: Storage | null = null;
+    let gb: Storage | null = null;
     if (a.requiresGrad) {
       ga = f32(a.size);
       // dA = dC · op(B)ᵀ   (stored transposed when transA: dAᵀ = op(B) · dCᵀ)
-      const perItem = (gaOut: F32, gOff: number, bOff: number, accumulate: boolean, items: number) => {
-        const gs = g.subarray(gOff),
-          bs = b.f32.subarray(bOff);
+      const perItem = (gaOut: Storage, gOff: number, bOff: number, accumulate: boolean, items: number) => {
+        const gs = tail(g, gOff),
+          bs = tail(b.storage, bOff);
         if (!transA)
           k_.matmul(gs, bs, gaOut, {
             batch: items,
@@ -109,9 +112,9 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     if (b.requiresGrad) {
       gb = f32(b.size);
       // dB = op(A)ᵀ · dC   (stored transposed when transB: dBᵀ = dCᵀ · op(A))
-      const perItem = (gbOut: F32, gOff: number, aOff: number, accumulate: boolean, items: number) => {
-        const gs = g.subarray(gOff),
-          as = a.f32.subarray(aOff);
+      const perItem = (gbOut: Storage, gOff: number, aOff: number, accumulate: boolean, items: number) => {
+        const gs = tail(g, gOff),
+          as = tail(a.storage, aOff);
         if (!transB)
           k_.matmul(as, gs, gbOut, {
             batch: items,
@@ -149,7 +152,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
  * fused pass over the product (a transformer's feed-forward layer: bias + GELU); act defaults to "identity".
  */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, act: Activation = "identity"): Tensor {
-  requireF32("linear", x, weight);
+  requireF32("linear", x, weight, ...(bias ? [bias] : []));
   requireRank("linear", x, 1, "x");
   if (weight.rank !== 2) throw new ShapeError(`linear: weight must be [out, in], got ${fmtShape(weight.shape)}`);
   const [nOut, nIn] = weight.shape;
@@ -166,37 +169,44 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, ac
   const shape = [...x.shape.slice(0, -1), nOut];
   // the product before bias and activation; kept for the activation's backward
   const pre = nIn > 0 ? outUninit(shape) : out(shape);
-  k_.matmul(x.f32, weight.f32, pre.f32, { batch: 1, m: rows, n: nOut, k: nIn, transA: false, transB: true });
+  k_.matmul(x.storage, weight.storage, pre.storage, {
+    batch: 1,
+    m: rows,
+    n: nOut,
+    k: nIn,
+    transA: false,
+    transB: true,
+  });
   const fused = act !== "identity";
   // a fused activation without a bias adds zeros
-  const biasData = bias ? bias.f32 : fused ? f32(nOut) : null;
+  const biasData = bias ? bias.storage : fused ? f32(nOut) : null;
   let y = pre;
   if (fused) {
     y = outUninit(shape);
-    k_.biasActivation(act, pre.f32, biasData!, y.f32, rows, nOut);
-  } else if (biasData) k_.biasActivation("identity", pre.f32, biasData, pre.f32, rows, nOut);
+    k_.biasActivation(act, pre.storage, biasData!, y.storage, rows, nOut);
+  } else if (biasData) k_.biasActivation("identity", pre.storage, biasData, pre.storage, rows, nOut);
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record("linear", y, inputs, (g) => {
-    let gx: F32 | null = null;
-    let gw: F32 | null = null;
-    let gb: F32 | null = null;
+    let gx: Storage | null = null;
+    let gw: Storage | null = null;
+    let gb: Storage | null = null;
     // gradient with respect to the pre-bias product (and, fused, the bias in the same pass)
     let gz = g;
     if (fused) {
       gz = f32(y.size);
       gb = f32(nOut);
-      k_.biasActivationBackward(act, pre.f32, biasData!, g, gz, gb, rows, nOut);
+      k_.biasActivationBackward(act, pre.storage, biasData!, g, gz, gb, rows, nOut);
     } else if (bias?.requiresGrad) {
       gb = f32(nOut);
       k_.reduce("sum", g, gb, { outer: 1, dim: rows, inner: nOut });
     }
     if (x.requiresGrad) {
       gx = f32(x.size);
-      k_.matmul(gz, weight.f32, gx, { batch: 1, m: rows, n: nIn, k: nOut, transA: false, transB: false });
+      k_.matmul(gz, weight.storage, gx, { batch: 1, m: rows, n: nIn, k: nOut, transA: false, transB: false });
     }
     if (weight.requiresGrad) {
       gw = f32(weight.size);
-      k_.matmul(gz, x.f32, gw, { batch: 1, m: nOut, n: nIn, k: rows, transA: true, transB: false });
+      k_.matmul(gz, x.storage, gw, { batch: 1, m: nOut, n: nIn, k: rows, transA: true, transB: false });
     }
     return bias ? [gx, gw, bias.requiresGrad ? gb : null] : [gx, gw];
   });

@@ -1,9 +1,9 @@
 /** Neural-network ops on the fused backend kernels: softmax, layer norm, embedding, dropout, cross-entropy. */
 import { ShapeError, fmtShape } from "../../util/errors.js";
-import { backend, type F32 } from "../../backend/index.js";
-import { Tensor, record } from "../tensor.js";
+import { backend, type Storage } from "../../backend/index.js";
+import { Tensor, cast, record } from "../tensor.js";
 import { normAxis } from "../shape.js";
-import { f32, outUninit, requireF32, requireRank } from "./common.js";
+import { f32, hostF32, outUninit, requireF32, requireI32, requireRank } from "./common.js";
 
 function lastAxisOnly(op: string, x: Tensor, axis: number): void {
   if (normAxis(op, axis, x.rank) !== x.rank - 1)
@@ -20,10 +20,10 @@ function softmaxOp(log: boolean, x: Tensor, axis: number): Tensor {
   const cols = x.shape[x.rank - 1];
   const rows = x.size / Math.max(cols, 1);
   const y = outUninit(x.shape);
-  backend().softmax(x.f32, y.f32, rows, cols, log);
+  backend().softmax(x.storage, y.storage, rows, cols, log);
   return record(name, y, [x], (g) => {
     const dx = f32(x.size);
-    backend().softmaxBackward(y.f32, g, dx, rows, cols, log);
+    backend().softmaxBackward(y.storage, g, dx, rows, cols, log);
     return [dx];
   });
 }
@@ -62,8 +62,8 @@ export function attentionSoftmax(scores: Tensor, opts: AttentionSoftmaxOptions =
   }
   const scale = opts.scale ?? 1;
   const y = outUninit(scores.shape);
-  const keepF = keep === null ? null : keep.dtype === "f32" ? keep.f32 : Float32Array.from(keep.data);
-  backend().attentionSoftmax(scores.f32, keepF, y.f32, {
+  const keepF = keep === null ? null : cast(keep.detach(), "f32").storage;
+  backend().attentionSoftmax(scores.storage, keepF, y.storage, {
     batch,
     heads,
     queries,
@@ -73,7 +73,7 @@ export function attentionSoftmax(scores: Tensor, opts: AttentionSoftmaxOptions =
   });
   return record("attentionSoftmax", y, [scores], (g) => {
     const dx = f32(scores.size);
-    backend().attentionSoftmaxBackward(y.f32, g, dx, batch * heads * queries, keys, scale);
+    backend().attentionSoftmaxBackward(y.storage, g, dx, batch * heads * queries, keys, scale);
     return [dx];
   });
 }
@@ -92,12 +92,12 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
   const y = outUninit(x.shape);
   const mu = f32(rows);
   const rstd = f32(rows);
-  backend().layerNorm(x.f32, gamma.f32, beta.f32, y.f32, mu, rstd, rows, cols, eps);
+  backend().layerNorm(x.storage, gamma.storage, beta.storage, y.storage, mu, rstd, rows, cols, eps);
   return record("layerNorm", y, [x, gamma, beta], (g) => {
     const dx = f32(x.size);
     const dg = f32(cols);
     const db = f32(cols);
-    backend().layerNormBackward(g, x.f32, gamma.f32, mu, rstd, dx, dg, db, rows, cols);
+    backend().layerNormBackward(g, x.storage, gamma.storage, mu, rstd, dx, dg, db, rows, cols);
     return [x.requiresGrad ? dx : null, gamma.requiresGrad ? dg : null, beta.requiresGrad ? db : null];
   });
 }
@@ -105,15 +105,14 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
 /** Rows of `table` ([vocab, dim]) picked by i32 `ids` of any shape; out has shape [...ids.shape, dim]. */
 export function embedding(ids: Tensor, table: Tensor): Tensor {
   requireF32("embedding", table);
-  if (ids.dtype !== "i32")
-    throw new ShapeError(`embedding: ids must be an i32 tensor, got f32 of shape ${fmtShape(ids.shape)}`);
+  requireI32("embedding", "ids", ids);
   if (table.rank !== 2) throw new ShapeError(`embedding: table must be [vocab, dim], got ${fmtShape(table.shape)}`);
   const [vocab, dim] = table.shape;
   const y = outUninit([...ids.shape, dim]);
-  backend().embedding(table.f32, ids.i32, y.f32, ids.size, dim, vocab);
+  backend().embedding(table.storage, ids.storage, y.storage, ids.size, dim, vocab);
   return record("embedding", y, [table], (g) => {
     const dt = f32(table.size);
-    backend().embeddingBackward(g, ids.i32, dt, ids.size, dim);
+    backend().embeddingBackward(g, ids.storage, dt, ids.size, dim);
     return [dt];
   });
 }
@@ -125,7 +124,7 @@ export function dropout(x: Tensor, p: number, seed: number): Tensor {
   if (p === 0) return x;
   const y = outUninit(x.shape);
   const mask = f32(x.size);
-  backend().dropout(x.f32, y.f32, mask, p, seed >>> 0);
+  backend().dropout(x.storage, y.storage, mask, p, seed >>> 0);
   return record("dropout", y, [x], (g) => {
     const dx = f32(x.size);
     backend().binary("mul", g, mask, dx, [x.size], [1], [1]);
@@ -158,37 +157,43 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropy
   if (!(smoothing >= 0 && smoothing < 1))
     throw new ShapeError(`crossEntropy: labelSmoothing must be in [0, 1), got ${smoothing}`);
   const weight = opts.weight ?? null;
+  if (weight) requireF32("crossEntropy", weight);
   if (weight && weight.size !== classes)
     throw new ShapeError(`crossEntropy: weight has ${weight.size} elements for ${classes} classes`);
   const p = { rows, classes, ignoreIndex: opts.ignoreIndex ?? -100, smoothing };
-  const w = weight ? weight.f32 : null;
+  const w = weight ? weight.storage : null;
   const losses = f32(rows);
   const k = backend();
-  k.crossEntropy(logits.f32, targets.i32, w, losses, p);
+  k.crossEntropy(logits.storage, targets.storage, w, losses, p);
   const reduction = opts.reduction ?? "mean";
   if (reduction === "none") {
     const y = new Tensor(losses, [rows]);
     return record("crossEntropy", y, [logits], (g) => {
       const dl = f32(logits.size);
-      k.crossEntropyBackward(logits.f32, targets.i32, w, g, dl, p);
+      k.crossEntropyBackward(logits.storage, targets.storage, w, g, dl, p);
       return [dl];
     });
   }
+  // the mean's denominator and the total finish on the host: one value per row
   let denom = 1;
   if (reduction === "mean") {
     denom = 0;
+    const ts = k.download(targets.storage);
+    const ws = w ? hostF32(w) : null;
     for (let r = 0; r < rows; r++) {
-      const t = targets.i32[r];
-      if (t !== p.ignoreIndex) denom += w ? w[t] : 1;
+      const t = ts[r];
+      if (t !== p.ignoreIndex) denom += ws ? ws[t] : 1;
     }
   }
   let total = 0;
-  for (let r = 0; r < rows; r++) total += losses[r];
+  const ls = hostF32(losses);
+  for (let r = 0; r < rows; r++) total += ls[r];
   const y = new Tensor(Float32Array.of(total / denom), []);
   return record("crossEntropy", y, [logits], (g) => {
-    const dlosses: F32 = f32(rows).fill(g[0] / denom);
+    const dlosses: Storage = f32(rows);
+    k.fill(dlosses, hostF32(g)[0] / denom);
     const dl = f32(logits.size);
-    k.crossEntropyBackward(logits.f32, targets.i32, w, dlosses, dl, p);
+    k.crossEntropyBackward(logits.storage, targets.storage, w, dlosses, dl, p);
     return [dl];
   });
 }

@@ -1,9 +1,9 @@
 /** Reductions over one axis or all of them, and picking one element per row along an axis. */
 import { ShapeError, fmtShape } from "../../util/errors.js";
 import { backend } from "../../backend/index.js";
-import { Tensor, record } from "../tensor.js";
+import { type Tensor, record } from "../tensor.js";
 import { axisSizes, normAxis, sizeOf } from "../shape.js";
-import { f32, out, requireF32 } from "./common.js";
+import { f32, out, outUninit, requireF32 } from "./common.js";
 import { affine } from "./elementwise.js";
 
 export interface ReduceOptions {
@@ -26,7 +26,7 @@ export function sum(x: Tensor, axis?: number, opts: ReduceOptions = {}): Tensor 
   const sizes = flat ? { outer: 1, dim: x.size, inner: 1 } : axisSizes(x.shape, ax);
   const shape = flat ? (opts.keepDim ? x.shape.map(() => 1) : []) : reducedShape(x.shape, ax, opts.keepDim ?? false);
   const y = out(shape);
-  backend().reduce("sum", x.f32, y.f32, sizes);
+  backend().reduce("sum", x.storage, y.storage, sizes);
   return record("sum", y, [x], (g) => {
     // broadcast g back along the reduced axis
     const dx = f32(x.size);
@@ -56,11 +56,11 @@ function extreme(kind: "max" | "min", x: Tensor, axis: number | undefined, opts:
   const shape = flat ? (opts.keepDim ? x.shape.map(() => 1) : []) : reducedShape(x.shape, ax, opts.keepDim ?? false);
   const y = out(shape);
   const k = backend();
-  k.reduce(kind, x.f32, y.f32, sizes);
+  k.reduce(kind, x.storage, y.storage, sizes);
   return record(kind, y, [x], (g) => {
     // the gradient goes to the first extreme element, as argmax picks it
-    const idx = new Int32Array(sizes.outer * sizes.inner);
-    k.argReduce(kind === "max" ? "argmax" : "argmin", x.f32, idx, sizes);
+    const idx = k.allocate("i32", sizes.outer * sizes.inner, false);
+    k.argReduce(kind === "max" ? "argmax" : "argmin", x.storage, idx, sizes);
     const dx = f32(x.size);
     k.scatterAddAxis(g, idx, dx, sizes);
     return [dx];
@@ -77,8 +77,8 @@ function argExtreme(kind: "argmax" | "argmin", x: Tensor, axis: number | undefin
   const ax = flat ? 0 : normAxis(kind, axis, x.rank);
   const sizes = flat ? { outer: 1, dim: x.size, inner: 1 } : axisSizes(x.shape, ax);
   const shape = flat ? [] : reducedShape(x.shape, ax, false);
-  const y = new Tensor(new Int32Array(sizeOf(shape)), shape);
-  backend().argReduce(kind, x.f32, y.i32, sizes);
+  const y = outUninit(shape, "i32");
+  backend().argReduce(kind, x.storage, y.storage, sizes);
   return y;
 }
 
@@ -100,10 +100,10 @@ export function takeAlong(x: Tensor, axis: number, idx: Tensor): Tensor {
     );
   const sizes = axisSizes(x.shape, ax);
   const y = out(shape);
-  backend().gatherAxis(x.f32, idx.i32, y.f32, sizes);
+  backend().gatherAxis(x.storage, idx.storage, y.storage, sizes);
   return record("takeAlong", y, [x], (g) => {
     const dx = f32(x.size);
-    backend().scatterAddAxis(g, idx.i32, dx, sizes);
+    backend().scatterAddAxis(g, idx.storage, dx, sizes);
     return [dx];
   });
 }
