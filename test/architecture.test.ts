@@ -153,10 +153,7 @@ const TYPED_COPY_ALLOWED: Record<string, string> = {
  * integrator empties this list after merging; a file left here must move to ops / toArray() or, with a reason,
  * to TYPED_COPY_ALLOWED.
  */
-const PENDING_OTHER_BRANCHES: string[] = [
-  "models/generation.ts",
-  "tasks/pretrain.ts",
-];
+const PENDING_OTHER_BRANCHES: string[] = ["models/generation.ts", "tasks/pretrain.ts"];
 
 /** Blanks comments, keeping line breaks so reported line numbers stay right. */
 function stripComments(text: string): string {
