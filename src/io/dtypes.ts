@@ -49,68 +49,16 @@ export function isFloatDType(d: SafeDType): boolean {
   return d[0] === "F" || d === "BF16";
 }
 
-// ---- half precision
+// ---- half precision: the backend's conversions (bit-exact as PyTorch's), under the names the file codecs use
 
-const f32Scratch = new Float32Array(1);
-const u32Scratch = new Uint32Array(f32Scratch.buffer);
+import { f16ToNumber } from "../backend/index.js";
 
-/** IEEE binary16 bits → f32 value (exact: every f16 is representable in f32). */
-export function f16ToF32(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24; // zero or subnormal
-  if (exp === 0x1f) return frac === 0 ? sign * Infinity : NaN;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
-
-/** f32 value → IEEE binary16 bits, rounding to nearest even (as PyTorch's .half() does); overflow gives ±inf. */
-export function f32ToF16(v: number): number {
-  f32Scratch[0] = v;
-  const x = u32Scratch[0]!;
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant !== 0 ? 0x200 : 0); // inf or (quiet) NaN
-  let e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    // subnormal half (or zero): shift the full significand right, rounding to nearest even
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    const half = 1 << (shift - 1);
-    const rest = mant & ((1 << shift) - 1);
-    let m = mant >>> shift;
-    if (rest > half || (rest === half && (m & 1) === 1)) m++;
-    return sign | m; // a carry into bit 10 correctly yields the smallest normal
-  }
-  const rest = mant & 0x1fff;
-  let m = mant >>> 13;
-  if (rest > 0x1000 || (rest === 0x1000 && (m & 1) === 1)) {
-    m++;
-    if (m === 0x400) {
-      m = 0;
-      e++;
-      if (e >= 0x1f) return sign | 0x7c00;
-    }
-  }
-  return sign | (e << 10) | m;
-}
-
-/** bfloat16 bits → f32 value (exact: bf16 is the top half of an f32). */
-export function bf16ToF32(b: number): number {
-  u32Scratch[0] = (b & 0xffff) << 16;
-  return f32Scratch[0]!;
-}
-
-/** f32 value → bfloat16 bits, rounding to nearest even; NaN stays NaN. */
-export function f32ToBf16(v: number): number {
-  f32Scratch[0] = v;
-  const x = u32Scratch[0]!;
-  if ((x & 0x7f800000) === 0x7f800000 && (x & 0x7fffff) !== 0) return ((x >>> 16) | 0x40) & 0xffff;
-  return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
-}
+export {
+  bf16ToNumber as bf16ToF32,
+  bf16FromNumber as f32ToBf16,
+  f16ToNumber as f16ToF32,
+  f16FromNumber as f32ToF16,
+} from "../backend/index.js";
 
 /** FP8 E4M3 ("fn": no infinities, 0x7f/0xff are NaN) → f32. */
 export function f8e4m3ToF32(b: number): number {
@@ -124,5 +72,5 @@ export function f8e4m3ToF32(b: number): number {
 
 /** FP8 E5M2 (IEEE-like, with infinities) → f32. */
 export function f8e5m2ToF32(b: number): number {
-  return f16ToF32((b & 0xff) << 8);
+  return f16ToNumber((b & 0xff) << 8);
 }
