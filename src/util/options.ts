@@ -112,6 +112,7 @@ interface EnumOpts<C extends string> extends OptionMeta {
 interface ListOpts<T> extends OptionMeta {
   default?: readonly T[] | null;
   nullable?: boolean;
+  required?: boolean;
   /** A flag value is split on this (e.g. "," for --lora-targets query,value); default: a variadic flag. */
   separator?: string;
   /** Exactly this many items. */
