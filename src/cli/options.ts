@@ -18,6 +18,8 @@ import {
   kebab,
   mergeOptions,
   opt,
+  type Resolved,
+  resolveOptions,
   validateOptions,
 } from "../util/options.js";
 
@@ -89,6 +91,7 @@ function showDefault(o: Option): string | null {
   if (d === undefined || d === null || d === false || o.kind === "group") return null;
   if (o.kind === "boolean") return null; // a --no-x switch: on unless given
   if (Array.isArray(d)) return d.length ? d.join(",") : null;
+  if (isObject(d)) return null;
   if (typeof d === "number" && d !== 0 && Math.abs(d) < 1e-3) return d.toExponential().replace("e-", "e-");
   return String(d);
 }
@@ -103,13 +106,22 @@ export function helpLine(o: Option): string {
 /** Registers schemas' flags on a command, in order (e.g. --config, the settings, then --json and --quiet). */
 export function addOptions(cmd: Command, ...schemas: Schema[]): Command {
   for (const schema of schemas)
-    for (const b of flagBindings(schema)) cmd.addOption(new Flag(b.spec, helpLine(b.option)));
+    for (const b of flagBindings(schema)) {
+      const flag = new Flag(b.spec, helpLine(b.option));
+      if (b.option.required && b.option.file === false) flag.makeOptionMandatory();
+      cmd.addOption(b.option.flagChoices ? flag.choices(b.option.flagChoices) : flag);
+    }
   return cmd;
 }
 
 /** `--config FILE`, a command-line switch (never a setting in a config file or run.json). */
 export function configSwitch(help = "run configuration (JSON or YAML); flags override it") {
   return { config: opt.string({ file: false, flag: "--config <file>", help }) };
+}
+
+/** The usual --json switch. */
+export function jsonSwitch(help = "print the result as JSON") {
+  return { json: opt.boolean({ file: false, help }) };
 }
 
 function setAt(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
@@ -146,6 +158,11 @@ export function flagOptions<S extends Schema>(schema: S, cmd: Command): Input<S>
     setAt(out, b.path, value);
   }
   return out as Input<S>;
+}
+
+/** A command's switches (options that never come from a config file) resolved: the typed flags and the defaults. */
+export function resolveFlags<S extends Schema>(schema: S, cmd: Command): Resolved<S> {
+  return resolveOptions(schema, flagOptions(schema, cmd), { switches: true });
 }
 
 /** `--config FILE` (validated against the schema) overridden by the flags the user typed. */

@@ -27,6 +27,8 @@ export interface OptionMeta {
   aliases?: readonly string[];
   /** What --help shows as the default when the declared one depends on other settings. */
   defaultHelp?: string;
+  /** The values a flag accepts (commander refuses others), where the config file accepts more (an object). */
+  flagChoices?: readonly string[];
 }
 
 /**
@@ -290,6 +292,7 @@ export const opt = {
 };
 
 function value<T>(o: ValueOpts<T> & { default: T }): Option<T, true>;
+function value<T>(o: ValueOpts<T> & { required: true }): Option<T, true>;
 function value<T>(o: ValueOpts<T>): Option<T, false>;
 function value<T>(o: ValueOpts<T>): Option<T> {
   return {
@@ -303,6 +306,11 @@ function value<T>(o: ValueOpts<T>): Option<T> {
       return v as T;
     },
   };
+}
+
+/** A schema of command-line switches only (--json, --resume, ...): none may appear in a config file. */
+export function switchesOnly<S extends Schema>(schema: S): S {
+  return Object.fromEntries(Object.entries(schema).map(([k, o]) => [k, { ...o, file: false }])) as unknown as S;
 }
 
 /**
@@ -416,6 +424,8 @@ export interface OptionSource {
   source?: string;
   /** A path the settings sit under in that file ("objective.config"), prefixed to every key in messages. */
   at?: string;
+  /** Settings from the command line: command-line switches (`file: false`) are allowed too. */
+  switches?: boolean;
 }
 
 const where = (s: OptionSource) => (s.source ? ` in ${s.source}` : "");
@@ -457,7 +467,7 @@ function check(schema: Schema, raw: unknown, s: OptionSource, root: Schema, pref
   for (const [name, v] of Object.entries(raw)) {
     const path = join(prefix, name);
     const o = Object.hasOwn(schema, name) ? schema[name] : undefined;
-    if (!o || o.file === false) {
+    if (!o || (o.file === false && !s.switches)) {
       const known = Object.entries(schema)
         .filter(([, x]) => x.file !== false)
         .map(([k]) => k);
@@ -508,7 +518,7 @@ function fill(
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, o] of Object.entries(schema)) {
-    if (o.file === false) continue;
+    if (o.file === false && !s.switches) continue;
     const path = join(prefix, name);
     const v = given[name];
     if (o.kind === "group") {
@@ -527,6 +537,6 @@ function fill(
 
 /** The long flag of an option, e.g. "--grad-accum" (without the value placeholder). */
 export function flagName(o: Option, name: string, prefix = ""): string {
-  if (typeof o.flag === "string") return o.flag.split(/[ ,]/)[0];
+  if (typeof o.flag === "string") return o.flag.split(/[ ,|]+/).find((p) => p.startsWith("--")) ?? o.flag;
   return `--${o.kind === "boolean" && o.default === true ? "no-" : ""}${prefix}${kebab(name)}`;
 }
