@@ -133,6 +133,8 @@ interface ValueOpts<T> extends OptionMeta {
   check(v: unknown): boolean;
   /** From a flag's string; default: a number if it reads as one, else the string. */
   parse?(raw: string): unknown;
+  /** The accepted value in its one canonical form (e.g. ngram 1 → "1"). */
+  coerce?(v: unknown): T;
 }
 
 const fail = { ok: false } as const;
@@ -298,12 +300,12 @@ function value<T>(o: ValueOpts<T>): Option<T> {
   return {
     ...o,
     kind: "value",
-    check: (v) => (o.check(v) ? { ok: true, value: v as T } : fail),
+    check: (v) => (o.check(v) ? { ok: true, value: o.coerce ? o.coerce(v) : (v as T) } : fail),
     parse: (raw, flag) => {
       const s = String(raw);
       const v = o.parse ? o.parse(s) : s.trim() !== "" && Number.isFinite(Number(s)) ? Number(s) : s;
       if (!o.check(v)) throw new ArgumentError(`${flag} must be ${o.describe}, got "${s}"`);
-      return v as T;
+      return o.coerce ? o.coerce(v) : (v as T);
     },
   };
 }
@@ -369,15 +371,19 @@ export function optionPaths(schema: Schema, prefix = ""): [string, Option][] {
   return out;
 }
 
+/** Edits (insert, delete, substitute, swap two neighbours) that turn a into b: "modle" is one edit from "model". */
 function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++)
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length];
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  return d[a.length][b.length];
 }
 
 const normal = (s: string) => s.toLowerCase().replace(/[-_\s]/g, "");
@@ -474,9 +480,10 @@ function check(schema: Schema, raw: unknown, s: OptionSource, root: Schema, pref
       throw unknownKey(root, path, known, s);
     }
     if (v === undefined) continue;
-    if (!o.check(v).ok) throw badValue(path, o, v, s);
+    const checked = o.check(v);
+    if (!checked.ok) throw badValue(path, o, v, s);
     if (o.kind === "group" && v !== null) out[name] = check(o.fields!, v === true ? {} : v, s, root, path);
-    else out[name] = v;
+    else out[name] = checked.value;
   }
   return out;
 }
@@ -537,6 +544,9 @@ function fill(
 
 /** The long flag of an option, e.g. "--grad-accum" (without the value placeholder). */
 export function flagName(o: Option, name: string, prefix = ""): string {
-  if (typeof o.flag === "string") return o.flag.split(/[ ,|]+/).find((p) => p.startsWith("--")) ?? o.flag;
+  if (typeof o.flag === "string") {
+    const parts = o.flag.split(/[ ,|]+/);
+    return parts.find((p) => p.startsWith("--")) ?? parts[0];
+  }
   return `--${o.kind === "boolean" && o.default === true ? "no-" : ""}${prefix}${kebab(name)}`;
 }
