@@ -77,6 +77,7 @@ export const PRETRAIN_SCHEMA = {
   /** Text files, JSONL files (a "text" field per line) or directories of them. */
   corpus: opt.list("string", {
     required: true,
+    single: true,
     minLength: 1,
     flag: "--corpus <paths...>",
     help: "text/JSONL files or directories, streamed",

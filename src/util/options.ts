@@ -117,6 +117,8 @@ interface ListOpts<T> extends OptionMeta {
   required?: boolean;
   /** A flag value is split on this (e.g. "," for --lora-targets query,value); default: a variadic flag. */
   separator?: string;
+  /** A single string stands for a list of one (`corpus: books.txt`). */
+  single?: boolean;
   /** Exactly this many items. */
   length?: number;
   minLength?: number;
@@ -254,10 +256,12 @@ export const opt = {
       ...o,
       kind: "list",
       describe: o.nullable ? `${describe} or null` : describe,
-      check: (v) =>
-        (Array.isArray(v) && sized(v.length) && v.every((x) => it.check(x).ok)) || (o.nullable && v === null)
+      check: (v) => {
+        if (o.single && typeof v === "string" && it.check(v).ok && sized(1)) return { ok: true, value: [v] as never };
+        return (Array.isArray(v) && sized(v.length) && v.every((x) => it.check(x).ok)) || (o.nullable && v === null)
           ? { ok: true, value: v as never }
-          : fail,
+          : fail;
+      },
       parse: (raw, flag) => {
         const parts =
           typeof raw === "string"

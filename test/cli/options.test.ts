@@ -153,6 +153,8 @@ test("resolved configurations hold every default, the training arguments include
   assert.equal(r.lora, null);
   assert.equal(FINETUNE_DEFAULTS.maxLength, 128);
   const p = resolvePretrainConfig({ corpus: ["c.txt"] });
+  // issue #25 item 2: a corpus written as one string is a list of one path, not a list of characters
+  assert.deepEqual(resolvePretrainConfig({ corpus: "/data/books.txt" as never }).corpus, ["/data/books.txt"]);
   assert.equal(p.training.batchSize, 32);
   assert.equal(p.training.lr, 5e-4);
   assert.equal(p.training.evalEvery, 500);
