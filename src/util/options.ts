@@ -8,7 +8,7 @@
  *   const S = { maxLength: opt.integer({ default: 128, min: 8, help: "tokens per example" }),
  *               training: opt.group({ lr: opt.number({ default: 5e-5, gt: 0 }) }) };
  *   type Config = Resolved<typeof S>;          // { maxLength: number; training: { lr: number } }
- *   resolveOptions(S, { training: { lr: 1e-4 } }, "run.yaml");
+ *   resolveOptions(S, { training: { lr: 1e-4 } }, { source: "run.yaml" });   // every default filled in
  */
 import { ArgumentError } from "./errors.js";
 
@@ -48,7 +48,7 @@ export interface Option<T = unknown, D extends boolean = boolean> extends Option
   readonly flagPrefix?: string;
   /** How the value is described in messages ("an integer >= 1"). */
   readonly describe: string;
-  /** The value as given (any JSON/YAML value) checked; returns the value or a message saying what it must be. */
+  /** The value as given (any JSON/YAML value) checked, and in its canonical form when accepted. */
   check(v: unknown): { ok: true; value: T } | { ok: false };
   /** A command-line string (or string[] for variadic flags, true for switches) as a value; throws naming the flag. */
   parse(raw: unknown, flag: string): T;
