@@ -212,3 +212,21 @@ export {
   type TaskPrediction,
 } from "./tasks/index.js";
 export { trainTokenizer, type TrainTokenizerOptions } from "./tokenizers/index.js";
+// option schemas: each command's settings declared once (types, defaults, checks, flags)
+export {
+  opt,
+  resolveOptions,
+  validateOptions,
+  mergeOptions,
+  optionDefaults,
+  type Resolved,
+  type Schema,
+} from "./util/options.js";
+export { TRAINING_SCHEMA } from "./train/args.js";
+export {
+  FINETUNE_SCHEMA,
+  validateFinetuneOptions,
+  type ResolvedFinetuneConfig,
+  type FinetuneOptions,
+} from "./tasks/config.js";
+export { PRETRAIN_SCHEMA, resolvePretrainConfig, type ResolvedPretrainConfig } from "./tasks/pretrain.js";

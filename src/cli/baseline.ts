@@ -14,55 +14,139 @@ import { resolveStopWords, STOP_WORD_SOURCE } from "../data/prep/stopwords.js";
 import { Lexicon } from "../data/prep/lexicon.js";
 import type { PrepareOptions } from "../data/prep/prepare.js";
 import type { TfidfOptions } from "../data/features/tfidf.js";
-import type { Analyzer } from "../data/features/analyze.js";
-import { CLASSIFIER_KINDS, type ClassifierKind } from "../data/classical/model.js";
+import { CLASSIFIER_KINDS } from "../data/classical/model.js";
 import { TextClassifier, exampleText, type BaselineConfig } from "../data/classical/pipeline.js";
 import { accuracy, f1, classificationReport } from "../metrics/classification/index.js";
 import { captureWarnings } from "../metrics/warnings.js";
-import { addReadOptions, numberFlag, readOptionsFrom, reportSkipped, type ReadFlags } from "./data.js";
-import { mergeConfig, readConfigFile } from "./config.js";
+import { type Resolved, opt, resolveOptions } from "../util/options.js";
+import { readOptionsFrom, readSchema, reportSkipped } from "./data.js";
+import { addOptions, configAndFlags, configSwitch, flagOptions } from "./options.js";
 import { version } from "./version.js";
 
-interface BaselineFlags extends ReadFlags {
-  config?: string;
-  data: string;
-  validation?: string;
-  test?: string;
-  testSize?: string;
-  validationSize: string;
-  seed: string;
-  stratify: boolean;
-  dedupe?: boolean;
-  task: string;
-  model: string;
-  C: string;
-  alpha: string;
-  maxIter?: string;
-  tol?: string;
-  analyzer: string;
-  ngram: string;
-  minDf: string;
-  maxDf: string;
-  maxFeatures?: string;
-  sublinearTf: boolean;
-  binary?: boolean;
-  norm: string;
-  lowercase: boolean;
-  stripAccents?: string;
-  tokenPattern?: string;
-  normalize?: string;
-  maskUrls?: boolean;
-  maskEmails?: boolean;
-  maskNumbers?: boolean;
-  stopWords?: string;
-  stopWordsFile?: string[];
-  normalizeTerms?: string;
-  lexicon?: string;
-  lexiconWeight: string;
-  out?: string;
-  predictions?: string;
-  json?: boolean;
-}
+const isRange = (v: unknown) =>
+  typeof v === "string" ||
+  typeof v === "number" ||
+  (Array.isArray(v) && v.length === 2 && v.every((x) => Number.isInteger(x)));
+
+/** Every setting of `graft baseline` (a config file names them like the flags, in camelCase). */
+export const BASELINE_SCHEMA = {
+  data: opt.string({ flag: "--data <file>", help: "training data (CSV, TSV or JSONL with a text and a label column)" }),
+  validation: opt.string({
+    flag: "--validation <file>",
+    help: "validation data",
+    defaultHelp: "none, or --validation-size of --data",
+  }),
+  test: opt.string({ flag: "--test <file>", help: "test data", defaultHelp: "--test-size of --data, stratified" }),
+  testSize: opt.number({
+    min: 0,
+    lt: 1,
+    flag: "--test-size <fraction>",
+    help: "fraction of --data held out for testing when there is no --test file",
+    defaultHelp: "0.2",
+  }),
+  validationSize: opt.number({
+    default: 0,
+    min: 0,
+    lt: 1,
+    flag: "--validation-size <fraction>",
+    help: "fraction of --data held out for validation when there is no --validation file",
+  }),
+  seed: opt.integer({ default: 0, help: "seed for the split and the SVM's row order" }),
+  stratify: opt.boolean({ default: true, help: "hold out a random rather than a label-stratified split" }),
+  dedupe: opt.boolean({ help: "drop repeated texts from --data before splitting" }),
+  task: opt.string({ default: "classify", flag: "--task <task>", help: "what to train (classify)" }),
+  model: opt.enum(CLASSIFIER_KINDS, {
+    default: "logreg",
+    flag: "--model <model>",
+    help: `classifier: ${CLASSIFIER_KINDS.join(", ")}`,
+  }),
+  C: opt.number({ default: 1, gt: 0, flag: "--C <c>", help: "inverse regularization strength (logreg, svm)" }),
+  alpha: opt.number({ default: 1, min: 0, flag: "--alpha <a>", help: "additive smoothing (nb)" }),
+  maxIter: opt.integer({
+    min: 1,
+    help: "solver iterations (logreg: L-BFGS iterations; svm: epochs)",
+    defaultHelp: "1000",
+  }),
+  tol: opt.number({ gt: 0, flag: "--tol <t>", help: "solver tolerance", defaultHelp: "logreg 1e-6, svm 1e-4" }),
+  analyzer: opt.enum(["word", "char", "char_wb"], {
+    default: "word",
+    flag: "--analyzer <a>",
+    help: "TF-IDF features: word, char or char_wb n-grams",
+  }),
+  ngram: opt.value<string>({
+    default: "1,2",
+    flag: "--ngram <min,max>",
+    help: "n-gram lengths",
+    describe: '"min,max" (e.g. 1,2) or one number',
+    check: isRange,
+    parse: (s) => s,
+    coerce: (v) => (Array.isArray(v) ? v.join(",") : String(v)),
+  }),
+  minDf: opt.number({ default: 1, gt: 0, help: "ignore terms in fewer documents (count, or fraction < 1)" }),
+  maxDf: opt.number({ default: 1, gt: 0, help: "ignore terms in more documents (fraction <= 1, or count > 1)" }),
+  maxFeatures: opt.integer({ min: 1, help: "keep only the n most frequent terms" }),
+  sublinearTf: opt.boolean({ default: true, help: "raw term counts instead of 1 + ln(count)" }),
+  binary: opt.boolean({ help: "term presence (0/1) instead of counts" }),
+  norm: opt.enum(["l2", "l1", "none"], {
+    default: "l2",
+    flag: "--norm <norm>",
+    help: "row normalization: l2, l1 or none",
+  }),
+  lowercase: opt.boolean({ default: true, help: "keep case in TF-IDF tokens" }),
+  stripAccents: opt.enum(["unicode", "ascii"], { flag: "--strip-accents <how>", help: "unicode or ascii" }),
+  tokenPattern: opt.string({
+    flag: "--token-pattern <regex>",
+    help: "word token regex (JS syntax, u flag)",
+    defaultHelp: "runs of 2+ letters/digits/_",
+  }),
+  normalize: opt.value<string>({
+    flag: "--normalize <form>",
+    help: "Unicode normalization first: NFC or NFKC",
+    describe: "NFC or NFKC",
+    check: (v) => typeof v === "string" && ["NFC", "NFKC"].includes(v.toUpperCase()),
+    parse: (s) => s,
+  }),
+  maskUrls: opt.boolean({ help: "replace URLs by xxurl" }),
+  maskEmails: opt.boolean({ help: "replace e-mail addresses by xxemail" }),
+  maskNumbers: opt.boolean({ help: "replace numbers by xxnum" }),
+  stopWords: opt.list("string", {
+    separator: ",",
+    flag: "--stop-words <langs>",
+    help: `remove stop words of these languages (e.g. en or en,de; lists from ${STOP_WORD_SOURCE})`,
+  }),
+  stopWordsFile: opt.list("string", {
+    flag: "--stop-words-file <file...>",
+    help: "remove the words listed in these files (one per line)",
+  }),
+  normalizeTerms: opt.string({
+    flag: "--normalize-terms <file>",
+    help: "lexicon mapping variants to canonical terms (variant<TAB>canonical)",
+  }),
+  lexicon: opt.string({
+    flag: "--lexicon <file>",
+    help: "category or score lexicon whose features are added (term<TAB>category or term<TAB>score)",
+  }),
+  lexiconWeight: opt.number({
+    default: 1,
+    min: 0,
+    flag: "--lexicon-weight <w>",
+    help: "scale of the lexicon features",
+  }),
+  out: opt.string({
+    flag: "--out <dir>",
+    help: "model directory to write",
+    defaultHelp: "runs/baseline-<model>-<time>",
+  }),
+  predictions: opt.string({ flag: "--predictions <file>", help: "also write the test predictions as JSONL" }),
+  json: opt.boolean({ help: "print the metrics as JSON" }),
+  ...readSchema("fail"),
+};
+
+export const BASELINE_SWITCHES = configSwitch(
+  'settings (JSON or YAML) named like the flags in camelCase, e.g. {"model": "svm", "ngram": "1,3"}; flags override it',
+);
+
+type BaselineSettings = Resolved<typeof BASELINE_SCHEMA>;
 
 export interface Evaluation {
   rows: number;
@@ -111,43 +195,27 @@ function parseRange(v: string): [number, number] {
   return [lo, hi];
 }
 
-function oneOf<T extends string>(name: string, v: string, allowed: readonly T[]): T {
-  if (!allowed.includes(v as T)) throw new GraftError(`${name} must be one of ${allowed.join(", ")}, got "${v}"`);
-  return v as T;
-}
-
-async function buildConfig(o: BaselineFlags): Promise<BaselineConfig> {
-  const model = oneOf<ClassifierKind>("--model", o.model, CLASSIFIER_KINDS);
-  const positive = (name: string, v: string | undefined) => numberFlag(name, v, (x) => x > 0, "a positive number");
+async function buildConfig(o: BaselineSettings): Promise<BaselineConfig> {
   const tfidf: TfidfOptions = {
-    analyzer: oneOf<Analyzer>("--analyzer", o.analyzer, ["word", "char", "char_wb"]),
+    analyzer: o.analyzer,
     ngramRange: parseRange(o.ngram),
-    minDf: positive("--min-df", o.minDf)!,
-    maxDf: positive("--max-df", o.maxDf)!,
-    maxFeatures:
-      numberFlag("--max-features", o.maxFeatures, (x) => Number.isInteger(x) && x > 0, "a positive integer") ?? null,
+    minDf: o.minDf,
+    maxDf: o.maxDf,
+    maxFeatures: o.maxFeatures ?? null,
     sublinearTf: o.sublinearTf,
     binary: o.binary === true,
-    norm: o.norm === "none" ? null : oneOf("--norm", o.norm, ["l2", "l1"] as const),
+    norm: o.norm === "none" ? null : o.norm,
     lowercase: o.lowercase,
-    stripAccents:
-      o.stripAccents === undefined ? null : oneOf("--strip-accents", o.stripAccents, ["unicode", "ascii"] as const),
+    stripAccents: o.stripAccents ?? null,
     ...(o.tokenPattern !== undefined ? { tokenPattern: o.tokenPattern } : {}),
   };
-  const languages = o.stopWords
-    ? o.stopWords
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean)
-    : [];
+  const languages = o.stopWords ?? [];
   const stopWords =
     languages.length > 0 || (o.stopWordsFile?.length ?? 0) > 0
       ? await resolveStopWords(languages, o.stopWordsFile ?? [])
       : [];
   const prepare: PrepareOptions = {
-    ...(o.normalize !== undefined
-      ? { normalize: oneOf("--normalize", o.normalize.toUpperCase(), ["NFC", "NFKC"] as const) }
-      : {}),
+    ...(o.normalize !== undefined ? { normalize: o.normalize.toUpperCase() as "NFC" | "NFKC" } : {}),
     ...(o.maskUrls ? { maskUrls: true } : {}),
     ...(o.maskEmails ? { maskEmails: true } : {}),
     ...(o.maskNumbers ? { maskNumbers: true } : {}),
@@ -157,20 +225,18 @@ async function buildConfig(o: BaselineFlags): Promise<BaselineConfig> {
       : {}),
   };
   return {
-    model,
+    model: o.model,
     classifier: {
-      C: positive("--C", o.C),
-      alpha: numberFlag("--alpha", o.alpha, (x) => x >= 0, "a non-negative number"),
-      ...(o.maxIter !== undefined
-        ? { maxIter: numberFlag("--max-iter", o.maxIter, (x) => Number.isInteger(x) && x > 0, "a positive integer") }
-        : {}),
-      ...(o.tol !== undefined ? { tol: positive("--tol", o.tol) } : {}),
-      seed: numberFlag("--seed", o.seed, Number.isInteger, "an integer"),
+      C: o.C,
+      alpha: o.alpha,
+      ...(o.maxIter !== undefined ? { maxIter: o.maxIter } : {}),
+      ...(o.tol !== undefined ? { tol: o.tol } : {}),
+      seed: o.seed,
     },
     tfidf,
     prepare,
     lexicon: o.lexicon ? (await Lexicon.load(o.lexicon)).toJSON() : null,
-    lexiconWeight: numberFlag("--lexicon-weight", o.lexiconWeight, (x) => x >= 0, "a non-negative number"),
+    lexiconWeight: o.lexiconWeight,
   };
 }
 
@@ -184,90 +250,22 @@ function labelsOf(rows: readonly Example[], file: string, role: string): string[
 
 const pct = (x: number): string => (x * 100).toFixed(2);
 
-/** Flags merged over --config: a flag typed on the command line wins, the file wins over flag defaults. */
-function withConfigFile(flags: BaselineFlags, command: Command): BaselineFlags {
-  if (!flags.config) return flags;
-  const known = new Set(command.options.map((opt) => opt.attributeName()).filter((k) => k !== "config"));
-  const explicit = new Set([...known].filter((k) => command.getOptionValueSource(k) === "cli"));
-  // flags arrive as strings; accept plain numbers in the file too
-  const file = Object.fromEntries(
-    Object.entries(readConfigFile(flags.config)).map(([k, v]) => [k, typeof v === "number" ? String(v) : v]),
-  );
-  return {
-    ...flags,
-    ...mergeConfig(file, flags as unknown as Record<string, unknown>, explicit, known),
-  } as BaselineFlags;
-}
-
 export function register(program: Command): void {
   const cmd = program
     .command("baseline")
     .description(
       "train and evaluate a classical baseline (TF-IDF + logistic regression, naive Bayes or linear SVM) and save it for graft predict",
-    )
-    .option(
-      "--config <file>",
-      'settings (JSON or YAML) named like the flags in camelCase, e.g. {"model": "svm", "ngram": "1,3"}; flags override it',
-    )
-    .option("--data <file>", "training data (CSV, TSV or JSONL with a text and a label column)")
-    .option("--validation <file>", "validation data (default: none, or --validation-size of --data)")
-    .option("--test <file>", "test data (default: --test-size of --data, stratified)")
-    .option(
-      "--test-size <fraction>",
-      "fraction of --data held out for testing when there is no --test file (default 0.2)",
-    )
-    .option(
-      "--validation-size <fraction>",
-      "fraction of --data held out for validation when there is no --validation file",
-      "0",
-    )
-    .option("--seed <n>", "seed for the split and the SVM's row order", "0")
-    .option("--no-stratify", "hold out a random rather than a label-stratified split")
-    .option("--dedupe", "drop repeated texts from --data before splitting")
-    .option("--task <task>", "what to train (classify)", "classify")
-    .option("--model <model>", `classifier: ${CLASSIFIER_KINDS.join(", ")}`, "logreg")
-    .option("--C <c>", "inverse regularization strength (logreg, svm)", "1")
-    .option("--alpha <a>", "additive smoothing (nb)", "1")
-    .option("--max-iter <n>", "solver iterations (logreg: L-BFGS iterations, default 1000; svm: epochs, default 1000)")
-    .option("--tol <t>", "solver tolerance (logreg default 1e-6, svm default 1e-4)")
-    .option("--analyzer <a>", "TF-IDF features: word, char or char_wb n-grams", "word")
-    .option("--ngram <min,max>", "n-gram lengths", "1,2")
-    .option("--min-df <n>", "ignore terms in fewer documents (count, or fraction < 1)", "1")
-    .option("--max-df <n>", "ignore terms in more documents (fraction <= 1, or count > 1)", "1")
-    .option("--max-features <n>", "keep only the n most frequent terms")
-    .option("--no-sublinear-tf", "raw term counts instead of 1 + ln(count)")
-    .option("--binary", "term presence (0/1) instead of counts")
-    .option("--norm <norm>", "row normalization: l2, l1 or none", "l2")
-    .option("--no-lowercase", "keep case in TF-IDF tokens")
-    .option("--strip-accents <how>", "unicode or ascii")
-    .option("--token-pattern <regex>", "word token regex (JS syntax, u flag; default: runs of 2+ letters/digits/_)")
-    .option("--normalize <form>", "Unicode normalization first: NFC or NFKC")
-    .option("--mask-urls", "replace URLs by xxurl")
-    .option("--mask-emails", "replace e-mail addresses by xxemail")
-    .option("--mask-numbers", "replace numbers by xxnum")
-    .option(
-      "--stop-words <langs>",
-      `remove stop words of these languages (e.g. en or en,de; lists from ${STOP_WORD_SOURCE})`,
-    )
-    .option("--stop-words-file <file...>", "remove the words listed in these files (one per line)")
-    .option("--normalize-terms <file>", "lexicon mapping variants to canonical terms (variant<TAB>canonical)")
-    .option(
-      "--lexicon <file>",
-      "category or score lexicon whose features are added (term<TAB>category or term<TAB>score)",
-    )
-    .option("--lexicon-weight <w>", "scale of the lexicon features", "1")
-    .option("--out <dir>", "model directory to write (default: runs/baseline-<model>-<time>)")
-    .option("--predictions <file>", "also write the test predictions as JSONL")
-    .option("--json", "print the metrics as JSON");
-  addReadOptions(cmd, "fail")
+    );
+  addOptions(cmd, BASELINE_SWITCHES, BASELINE_SCHEMA)
     .addHelpText(
       "after",
       "\nExamples:\n" +
         "  graft baseline --data sst2/train.tsv --test sst2/dev.tsv --model logreg --out runs/sst2-logreg\n" +
         "  graft baseline --data SMSSpamCollection --no-header --label-column 0 --text-column 1 --test-size 0.2 --model nb\n",
     )
-    .action(async (flags: BaselineFlags, command: Command) => {
-      const o = withConfigFile(flags, command);
+    .action(async (_: unknown, command: Command) => {
+      const { config: configFile } = flagOptions(BASELINE_SWITCHES, command);
+      const o = resolveOptions(BASELINE_SCHEMA, configAndFlags(BASELINE_SCHEMA, command, configFile));
       if (!o.data) throw new GraftError("no training data", "pass --data FILE (or data in --config)");
       if (o.task !== "classify")
         throw new GraftError(
@@ -281,17 +279,15 @@ export function register(program: Command): void {
         );
       if (o.test !== undefined && o.testSize !== undefined)
         throw new GraftError("give --test or --test-size, not both");
-      const fraction = (name: string, v: string) =>
-        numberFlag(name, v, (x) => x >= 0 && x < 1, "a fraction in [0, 1)")!;
       const config = await buildConfig(o);
       const loaded = await loadSplits({
         train: o.data,
         ...(o.validation !== undefined ? { validation: o.validation } : {}),
         ...(o.test !== undefined ? { test: o.test } : {}),
         read: readOptionsFrom(o),
-        testFraction: o.test !== undefined ? 0 : fraction("--test-size", o.testSize ?? "0.2"),
-        validationFraction: o.validation !== undefined ? 0 : fraction("--validation-size", o.validationSize),
-        seed: numberFlag("--seed", o.seed, Number.isInteger, "an integer"),
+        testFraction: o.test !== undefined ? 0 : (o.testSize ?? 0.2),
+        validationFraction: o.validation !== undefined ? 0 : o.validationSize,
+        seed: o.seed,
         ...(o.stratify ? {} : { stratify: false }),
         dedupe: o.dedupe === true,
       });
@@ -339,7 +335,7 @@ export function register(program: Command): void {
         o.out ??
         join("runs", `baseline-${config.model}-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}`);
       model.save(out);
-      const { out: _o, predictions: _p, json: _j, config: _c, ...settings } = o;
+      const { out: _o, predictions: _p, json: _j, ...settings } = o;
       writeJsonAtomic(join(out, "run.json"), {
         command: "baseline",
         graft: version(),

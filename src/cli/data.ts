@@ -13,6 +13,8 @@ import type { BadRow, Example } from "../data/types.js";
 import { inspectConll, inspectFile, type InspectReport, type Percentiles } from "../data/inspect.js";
 import { loadSplits, type DataSummary } from "../data/dataset.js";
 import { kFold } from "../data/split.js";
+import { opt, switchesOnly } from "../util/options.js";
+import { addOptions, resolveFlags } from "./options.js";
 
 export interface ReadFlags {
   format?: string;
@@ -27,21 +29,60 @@ export interface ReadFlags {
   onBadRow: string;
 }
 
+/** The shared reading settings: how a labelled file is parsed and mapped to examples. */
+export function readSchema(onBadRow: "fail" | "skip" = "fail", withConll = false) {
+  return {
+    format: opt.enum(withConll ? [...DATA_FORMATS, "conll"] : DATA_FORMATS, {
+      flag: "--format <format>",
+      help: "file format",
+      defaultHelp: "from the extension, else sniffed",
+    }),
+    delimiter: opt.string({
+      flag: "--delimiter <char>",
+      help: 'CSV/TSV field delimiter, e.g. ";" or "\\t"',
+      defaultHelp: "sniffed",
+    }),
+    quote: opt.string({
+      flag: "--quote <char>",
+      help: 'CSV quote character, or "none"',
+      defaultHelp: '" for CSV, none for TSV',
+    }),
+    header: opt.boolean({ default: true, help: "the CSV/TSV file has no header row; name columns by 0-based index" }),
+    textColumn: opt.string({
+      flag: "--text-column <name>",
+      help: "column with the text (name or 0-based index)",
+      defaultHelp: "text, sentence, ...",
+    }),
+    textPairColumn: opt.string({
+      flag: "--text-pair-column <name>",
+      help: "column with the second text of a pair task",
+    }),
+    labelColumn: opt.string({
+      flag: "--label-column <name>",
+      help: "column with the label",
+      defaultHelp: "label, class, category, ...",
+    }),
+    labelType: opt.enum(["string", "int", "float"], {
+      default: "string",
+      flag: "--label-type <type>",
+      help: "string (class names), int (validated class ids) or float (regression)",
+    }),
+    onBadRow: opt.enum(["fail", "skip"], {
+      default: onBadRow,
+      flag: "--on-bad-row <policy>",
+      help: "fail: stop at the first bad row; skip: skip and report every bad row",
+    }),
+  };
+}
+
 /** Adds the shared reading flags to a command; `onBadRow` is the command's default policy. */
 export function addReadOptions(cmd: Command, onBadRow: "fail" | "skip" = "fail", withConll = false): Command {
+  const schema = readSchema(onBadRow, withConll);
+  addOptions(cmd, schema);
+  // commander's defaults, for commands that read the values straight from cmd.opts()
   return cmd
-    .option(
-      "--format <format>",
-      `file format: ${DATA_FORMATS.join(", ")}${withConll ? ", conll" : ""} (default: from the extension, else sniffed)`,
-    )
-    .option("--delimiter <char>", 'CSV/TSV field delimiter, e.g. ";" or "\\t" (default: sniffed)')
-    .option("--quote <char>", 'CSV quote character, or "none" (default: " for CSV, none for TSV)')
-    .option("--no-header", "the CSV/TSV file has no header row; name columns by 0-based index")
-    .option("--text-column <name>", "column with the text (name or 0-based index; default: text, sentence, ...)")
-    .option("--text-pair-column <name>", "column with the second text of a pair task")
-    .option("--label-column <name>", "column with the label (default: label, class, category, ...)")
-    .option("--label-type <type>", "string (class names), int (validated class ids) or float (regression)", "string")
-    .option("--on-bad-row <policy>", "fail: stop at the first bad row; skip: skip and report every bad row", onBadRow);
+    .setOptionValueWithSource("labelType", "string", "default")
+    .setOptionValueWithSource("onBadRow", onBadRow, "default");
 }
 
 export function readOptionsFrom(f: ReadFlags): ExampleReadOptions {
@@ -158,35 +199,75 @@ function toJsonl(examples: readonly Example[]): string {
   return examples.map((e) => JSON.stringify(row(e))).join("\n") + (examples.length ? "\n" : "");
 }
 
+export const INSPECT_SWITCHES = switchesOnly({
+  ...readSchema("skip", true),
+  against: opt.string({
+    flag: "--against <file>",
+    help: "also count how many rows of this file (e.g. the test set) occur in <file>",
+  }),
+  tagColumn: opt.integer({
+    flag: "--tag-column <n>",
+    help: "CoNLL: 0-based column of the tag",
+    defaultHelp: "the last",
+  }),
+  json: opt.boolean({ help: "print the report as JSON" }),
+});
+
+export const SPLIT_SWITCHES = switchesOnly({
+  out: opt.string({ required: true, flag: "--out <dir>", help: "directory for the JSONL parts and split.json" }),
+  testSize: opt.number({
+    default: 0.2,
+    min: 0,
+    lt: 1,
+    flag: "--test-size <fraction>",
+    help: "fraction held out for test",
+  }),
+  validationSize: opt.number({
+    default: 0,
+    min: 0,
+    lt: 1,
+    flag: "--validation-size <fraction>",
+    help: "fraction held out for validation",
+  }),
+  folds: opt.integer({
+    min: 2,
+    max: 36,
+    flag: "--folds <k>",
+    help: "k-fold instead: fold-0.jsonl ... fold-<k-1>.jsonl (each row in one fold)",
+  }),
+  groupColumn: opt.string({
+    flag: "--group-column <name>",
+    help: "with --folds: keep rows of one group (user, document, ...) in one fold",
+  }),
+  seed: opt.integer({ default: 0, help: "random seed" }),
+  stratify: opt.boolean({ default: true, help: "random instead of stratified by label" }),
+  dedupe: opt.boolean({ help: "drop repeated texts before splitting" }),
+  ...readSchema("fail"),
+});
+
 export function register(program: Command): void {
   const data = program.command("data").description("inspect and split datasets");
 
-  addReadOptions(
-    data
-      .command("inspect")
-      .description(
-        "rows, columns, label (or CoNLL tag) distribution, text lengths, duplicates, bad rows, overlap with another file",
-      )
-      .argument("<file>", "CSV, TSV, JSONL, plain-text or CoNLL file")
-      .option("--against <file>", "also count how many rows of this file (e.g. the test set) occur in <file>")
-      .option("--tag-column <n>", "CoNLL: 0-based column of the tag (default: the last)")
-      .option("--json", "print the report as JSON"),
-    "skip",
-    true,
-  )
+  const inspect = data
+    .command("inspect")
+    .description(
+      "rows, columns, label (or CoNLL tag) distribution, text lengths, duplicates, bad rows, overlap with another file",
+    )
+    .argument("<file>", "CSV, TSV, JSONL, plain-text or CoNLL file");
+  addOptions(inspect, INSPECT_SWITCHES)
     .addHelpText(
       "after",
       "\nExamples:\n  graft data inspect train.tsv --against test.tsv\n  graft data inspect SMSSpamCollection --no-header --label-column 0 --text-column 1\n  graft data inspect conll2003/train.txt --format conll\n",
     )
-    .action(async (file: string, opts: ReadFlags & { against?: string; tagColumn?: string; json?: boolean }) => {
+    .action(async (file: string, _: unknown, command: Command) => {
+      const opts = resolveFlags(INSPECT_SWITCHES, command);
       const conll = opts.format === "conll" || (opts.format === undefined && /\.conll(u)?$/i.test(file));
       let report: InspectReport;
       if (conll) {
         if (opts.against) throw new GraftError("--against is not supported for CoNLL files");
-        const tagColumn = numberFlag("--tag-column", opts.tagColumn, Number.isInteger, "an integer");
         report = await inspectConll(file, {
-          onBadRow: opts.onBadRow as "skip" | "fail",
-          ...(tagColumn !== undefined ? { tagColumn } : {}),
+          onBadRow: opts.onBadRow,
+          ...(opts.tagColumn !== undefined ? { tagColumn: opts.tagColumn } : {}),
         });
       } else {
         report = await inspectFile(file, readOptionsFrom(opts), opts.against ? { file: opts.against } : undefined);
@@ -194,95 +275,61 @@ export function register(program: Command): void {
       process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + "\n" : formatInspect(report));
     });
 
-  addReadOptions(
-    data
-      .command("split")
-      .description(
-        "split a labelled file into train/validation/test (or k folds) as JSONL with a seed, and record the split",
-      )
-      .argument("<file>", "CSV, TSV or JSONL file")
-      .requiredOption("--out <dir>", "directory for the JSONL parts and split.json")
-      .option("--test-size <fraction>", "fraction held out for test", "0.2")
-      .option("--validation-size <fraction>", "fraction held out for validation", "0")
-      .option("--folds <k>", "k-fold instead: fold-0.jsonl ... fold-<k-1>.jsonl (each row in one fold)")
-      .option("--group-column <name>", "with --folds: keep rows of one group (user, document, ...) in one fold")
-      .option("--seed <n>", "random seed", "0")
-      .option("--no-stratify", "random instead of stratified by label")
-      .option("--dedupe", "drop repeated texts before splitting"),
-  )
+  const split = data
+    .command("split")
+    .description(
+      "split a labelled file into train/validation/test (or k folds) as JSONL with a seed, and record the split",
+    )
+    .argument("<file>", "CSV, TSV or JSONL file");
+  addOptions(split, SPLIT_SWITCHES)
     .addHelpText(
       "after",
       "\nExamples:\n  graft data split reviews.csv --out splits/ --test-size 0.2 --validation-size 0.1 --seed 1\n  graft data split tickets.csv --out folds/ --folds 5 --group-column customer\n",
     )
-    .action(
-      async (
-        file: string,
-        opts: ReadFlags & {
-          out: string;
-          testSize: string;
-          validationSize: string;
-          folds?: string;
-          seed: string;
-          stratify: boolean;
-          dedupe?: boolean;
-        },
-      ) => {
-        const fraction = (name: string, v: string) =>
-          numberFlag(name, v, (x) => x >= 0 && x < 1, "a fraction in [0, 1)")!;
-        const seed = numberFlag("--seed", opts.seed, Number.isInteger, "an integer");
-        if (opts.groupColumn !== undefined && opts.folds === undefined)
-          throw new GraftError("--group-column needs --folds (group k-fold)");
-        const folds = numberFlag(
-          "--folds",
-          opts.folds,
-          (x) => Number.isInteger(x) && x >= 2 && x <= 36,
-          "an integer from 2 to 36",
-        );
-        const loaded = await loadSplits({
-          train: file,
-          read: readOptionsFrom(opts),
-          ...(folds === undefined
-            ? {
-                testFraction: fraction("--test-size", opts.testSize),
-                validationFraction: fraction("--validation-size", opts.validationSize),
-              }
-            : {}),
-          seed,
-          ...(opts.stratify ? {} : { stratify: false }),
-          dedupe: opts.dedupe === true,
+    .action(async (file: string, _: unknown, command: Command) => {
+      const opts = resolveFlags(SPLIT_SWITCHES, command);
+      const { seed, folds } = opts;
+      if (opts.groupColumn !== undefined && folds === undefined)
+        throw new GraftError("--group-column needs --folds (group k-fold)");
+      const loaded = await loadSplits({
+        train: file,
+        read: readOptionsFrom(opts),
+        ...(folds === undefined ? { testFraction: opts.testSize, validationFraction: opts.validationSize } : {}),
+        seed,
+        ...(opts.stratify ? {} : { stratify: false }),
+        dedupe: opts.dedupe === true,
+      });
+      reportSkipped(loaded.skipped);
+      const summary: DataSummary & { skippedRows: BadRow[] } = { ...loaded.summary, skippedRows: loaded.skipped };
+      if (folds !== undefined) {
+        const labelled = loaded.train.every((e) => e.label !== undefined);
+        const method = opts.groupColumn !== undefined ? "group" : opts.stratify && labelled ? "stratified" : "random";
+        const { folds: parts, record } = kFold(loaded.train, {
+          k: folds,
+          method,
+          ...(seed !== undefined ? { seed } : {}),
         });
-        reportSkipped(loaded.skipped);
-        const summary: DataSummary & { skippedRows: BadRow[] } = { ...loaded.summary, skippedRows: loaded.skipped };
-        if (folds !== undefined) {
-          const labelled = loaded.train.every((e) => e.label !== undefined);
-          const method = opts.groupColumn !== undefined ? "group" : opts.stratify && labelled ? "stratified" : "random";
-          const { folds: parts, record } = kFold(loaded.train, {
-            k: folds,
-            method,
-            ...(seed !== undefined ? { seed } : {}),
-          });
-          parts.forEach((f, i) =>
-            writeFileAtomic(join(opts.out, `fold-${i}.jsonl`), toJsonl(f.test.map((j) => loaded.train[j]!))),
-          );
-          summary.split = record;
-          writeJsonAtomic(join(opts.out, "split.json"), summary);
-          process.stdout.write(
-            `${folds} ${method} folds of ${parts.map((f) => int(f.test.length)).join(", ")} rows → ${opts.out} (split recorded in split.json)\n`,
-          );
-          return;
-        }
-        for (const [name, rows] of [
-          ["train", loaded.train],
-          ["validation", loaded.validation],
-          ["test", loaded.test],
-        ] as const) {
-          if (rows.length > 0) writeFileAtomic(join(opts.out, `${name}.jsonl`), toJsonl(rows));
-        }
-        writeJsonAtomic(join(opts.out, "split.json"), summary);
-        const s = loaded.summary.sizes;
-        process.stdout.write(
-          `train ${int(s.train)}, validation ${int(s.validation)}, test ${int(s.test)} rows → ${opts.out} (split recorded in split.json)\n`,
+        parts.forEach((f, i) =>
+          writeFileAtomic(join(opts.out, `fold-${i}.jsonl`), toJsonl(f.test.map((j) => loaded.train[j]!))),
         );
-      },
-    );
+        summary.split = record;
+        writeJsonAtomic(join(opts.out, "split.json"), summary);
+        process.stdout.write(
+          `${folds} ${method} folds of ${parts.map((f) => int(f.test.length)).join(", ")} rows → ${opts.out} (split recorded in split.json)\n`,
+        );
+        return;
+      }
+      for (const [name, rows] of [
+        ["train", loaded.train],
+        ["validation", loaded.validation],
+        ["test", loaded.test],
+      ] as const) {
+        if (rows.length > 0) writeFileAtomic(join(opts.out, `${name}.jsonl`), toJsonl(rows));
+      }
+      writeJsonAtomic(join(opts.out, "split.json"), summary);
+      const s = loaded.summary.sizes;
+      process.stdout.write(
+        `train ${int(s.train)}, validation ${int(s.validation)}, test ${int(s.test)} rows → ${opts.out} (split recorded in split.json)\n`,
+      );
+    });
 }

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { backend } from "../backend/index.js";
 import { loadNativeBackend } from "../backend/native.js";
 import { threadCount } from "../util/env.js";
+import { addOptions, jsonSwitch, resolveFlags } from "./options.js";
 import { version } from "./version.js";
 
 export function environmentReport(): Record<string, string | number> {
@@ -20,13 +21,14 @@ export function environmentReport(): Record<string, string | number> {
   };
 }
 
+export const DOCTOR_SWITCHES = jsonSwitch("print JSON");
+
 export function register(program: Command): void {
-  program
-    .command("doctor")
-    .description("show the backend, SIMD level and thread count graft runs with")
-    .option("--json", "print JSON")
+  const cmd = program.command("doctor").description("show the backend, SIMD level and thread count graft runs with");
+  addOptions(cmd, DOCTOR_SWITCHES)
     .addHelpText("after", "\nExamples:\n  graft doctor\n  GRAFT_BACKEND=js graft doctor --json\n")
-    .action((opts: { json?: boolean }) => {
+    .action((_: unknown, command: Command) => {
+      const opts = resolveFlags(DOCTOR_SWITCHES, command);
       const r = environmentReport();
       if (opts.json) process.stdout.write(JSON.stringify(r) + "\n");
       else for (const [k, v] of Object.entries(r)) process.stdout.write(`${k.padEnd(10)} ${v}\n`);

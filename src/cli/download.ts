@@ -2,19 +2,38 @@
 import type { Command } from "commander";
 import { ArgumentError } from "../util/errors.js";
 import { downloadModel, type FileGroup, type Progress } from "../io/hub.js";
+import { opt, switchesOnly } from "../util/options.js";
+import { addOptions, resolveFlags } from "./options.js";
 
 const GROUPS: FileGroup[] = ["config", "weights", "tokenizer"];
 
-interface Flags {
-  revision: string;
-  only?: string;
-  cacheDir?: string;
-  endpoint?: string;
-  token?: string;
-  offline?: boolean;
-  quiet?: boolean;
-  json?: boolean;
-}
+export const DOWNLOAD_SWITCHES = switchesOnly({
+  revision: opt.string({ default: "main", nonEmpty: true, flag: "--revision <rev>", help: "branch, tag or commit" }),
+  only: opt.list("string", {
+    separator: ",",
+    minLength: 1,
+    flag: "--only <parts>",
+    help: `comma-separated subset of ${GROUPS.join(", ")}`,
+  }),
+  cacheDir: opt.string({
+    flag: "--cache-dir <dir>",
+    help: "cache root",
+    defaultHelp: "$GRAFT_CACHE or ~/.cache/graft",
+  }),
+  endpoint: opt.string({
+    flag: "--endpoint <url>",
+    help: "hub URL",
+    defaultHelp: "$HF_ENDPOINT or https://huggingface.co",
+  }),
+  token: opt.string({
+    flag: "--token <token>",
+    help: "access token for private or gated models",
+    defaultHelp: "$HF_TOKEN",
+  }),
+  offline: opt.boolean({ help: "use only the cache" }),
+  quiet: opt.boolean({ flag: "-q, --quiet", help: "print only the directory" }),
+  json: opt.boolean({ help: "print { model, revision, dir } as JSON" }),
+});
 
 function size(n: number): string {
   if (n < 1e3) return `${n} B`;
@@ -47,25 +66,19 @@ function reporter(quiet: boolean): (p: Progress) => void {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("download")
     .description("download a model from the Hugging Face hub (config, weights, tokenizer) into graft's cache")
-    .argument("<model>", "hub id, e.g. bert-base-uncased or openai-community/gpt2")
-    .option("--revision <rev>", "branch, tag or commit", "main")
-    .option("--only <parts>", `comma-separated subset of ${GROUPS.join(", ")}`)
-    .option("--cache-dir <dir>", "cache root (default: $GRAFT_CACHE or ~/.cache/graft)")
-    .option("--endpoint <url>", "hub URL (default: $HF_ENDPOINT or https://huggingface.co)")
-    .option("--token <token>", "access token for private or gated models (default: $HF_TOKEN)")
-    .option("--offline", "use only the cache")
-    .option("-q, --quiet", "print only the directory")
-    .option("--json", "print { model, revision, dir } as JSON")
+    .argument("<model>", "hub id, e.g. bert-base-uncased or openai-community/gpt2");
+  addOptions(cmd, DOWNLOAD_SWITCHES)
     .addHelpText(
       "after",
       "\nThe download resumes where it stopped if interrupted, and every file is checked against the hub's size and hash.\n" +
         "Examples:\n  graft download bert-base-uncased\n  graft download openai-community/gpt2 --only tokenizer\n  HF_ENDPOINT=https://hf-mirror.com graft download distilbert-base-uncased\n",
     )
-    .action(async (model: string, flags: Flags) => {
-      const want = flags.only === undefined ? GROUPS : flags.only.split(",").map((s) => s.trim());
+    .action(async (model: string, _: unknown, command: Command) => {
+      const flags = resolveFlags(DOWNLOAD_SWITCHES, command);
+      const want = flags.only ?? GROUPS;
       for (const w of want)
         if (!GROUPS.includes(w as FileGroup))
           throw new ArgumentError(`--only: "${w}" is not one of ${GROUPS.join(", ")}`);

@@ -10,149 +10,31 @@ import { readExamples, TextClassifier } from "../data/index.js";
 import { accuracy, f1 } from "../metrics/classification/index.js";
 import type { Command } from "commander";
 import { GraftError } from "../util/errors.js";
+import { opt } from "../util/options.js";
 import { RunDir } from "../train/index.js";
-import { finetune, type FinetuneConfig, type FinetuneResult } from "../tasks/index.js";
-import { definedOnly as defined, numberOption as num, readConfigFile } from "./config.js";
+import { finetune, type FinetuneResult } from "../tasks/index.js";
+import { FINETUNE_SCHEMA, type FinetuneOptions, type ResolvedFinetuneConfig } from "../tasks/config.js";
+import { addOptions, configAndFlags, configSwitch, flagOptions } from "./options.js";
 import { progressCallback } from "./progress.js";
 
-interface Flags {
-  config?: string;
-  model?: string;
-  data?: string;
-  validation?: string;
-  test?: string;
-  task?: string;
-  textColumn?: string;
-  textPairColumn?: string;
-  labelColumn?: string;
-  labelSeparator?: string;
-  onBadRow?: string;
-  validationFraction?: string;
-  testFraction?: string;
-  maxLength?: string;
-  output?: string;
-  resume?: string;
-  epochs?: string;
-  maxSteps?: string;
-  batchSize?: string;
-  gradAccum?: string;
-  lr?: string;
-  weightDecay?: string;
-  optimizer?: string;
-  schedule?: string;
-  warmupRatio?: string;
-  maxGradNorm?: string;
-  evalEvery?: string;
-  saveEvery?: string;
-  saveTotalLimit?: string;
-  seed?: string;
-  metric?: string;
-  earlyStoppingPatience?: string;
-  earlyStoppingMinDelta?: string;
-  freezeBackbone?: boolean;
-  freezeEmbeddings?: boolean;
-  freezeLayers?: string;
-  freeze?: string[];
-  gradualUnfreezing?: boolean;
-  layerDecay?: string;
-  lora?: boolean;
-  loraR?: string;
-  loraAlpha?: string;
-  loraDropout?: string;
-  loraTargets?: string;
-  classWeights?: string;
-  sampler?: string;
-  focalGamma?: string;
-  labelSmoothing?: string;
-  tuneThreshold?: boolean;
-  dropout?: string;
-  dedupe?: boolean;
-  json?: boolean;
-  quiet?: boolean;
-}
+/** Switches of the command line that are not run settings (never in a config file or run.json). */
+export const FINETUNE_SWITCHES = {
+  ...configSwitch("run configuration (JSON or YAML, the settings below by their camelCase names); flags override it"),
+  resume: opt.string({
+    file: false,
+    flag: "--resume <runDir>",
+    help: "continue an interrupted run from its last complete checkpoint",
+  }),
+  json: opt.boolean({ file: false, help: "print the result as JSON" }),
+  quiet: opt.boolean({ file: false, help: "no progress output" }),
+};
 
-function everyFlag(flag: string, v: string | undefined): number | "epoch" | "none" | undefined {
-  if (v === undefined) return undefined;
-  if (v === "epoch" || v === "none") return v;
-  return num(flag, v, true);
-}
-
-/** The run configuration from --config and the flags (flags win). */
-export function configFromFlags(f: Flags): Partial<FinetuneConfig> & { model: string; data: string } {
-  const file = (f.config ? readConfigFile(f.config) : {}) as Partial<FinetuneConfig>;
-  const training = {
-    ...(file.training ?? {}),
-    ...defined({
-      epochs: num("epochs", f.epochs, true),
-      maxSteps: num("max-steps", f.maxSteps, true),
-      batchSize: num("batch-size", f.batchSize, true),
-      gradAccumSteps: num("grad-accum", f.gradAccum, true),
-      lr: num("lr", f.lr),
-      weightDecay: num("weight-decay", f.weightDecay),
-      optimizer: f.optimizer as never,
-      schedule: f.schedule as never,
-      warmupRatio: num("warmup-ratio", f.warmupRatio),
-      maxGradNorm: num("max-grad-norm", f.maxGradNorm),
-      evalEvery: everyFlag("eval-every", f.evalEvery) as never,
-      saveEvery: everyFlag("save-every", f.saveEvery) as never,
-      saveTotalLimit: num("save-total-limit", f.saveTotalLimit, true),
-      seed: num("seed", f.seed, true),
-      metricForBest: f.metric,
-      earlyStoppingPatience: num("early-stopping-patience", f.earlyStoppingPatience, true),
-      earlyStoppingMinDelta: num("early-stopping-min-delta", f.earlyStoppingMinDelta),
-    }),
-  };
-  const freeze = {
-    ...(file.freeze ?? {}),
-    ...defined({
-      backbone: f.freezeBackbone,
-      embeddings: f.freezeEmbeddings,
-      firstLayers: num("freeze-layers", f.freezeLayers, true),
-      patterns: f.freeze,
-    }),
-  };
-  const loraFlags = defined({
-    r: num("lora-r", f.loraR, true),
-    alpha: num("lora-alpha", f.loraAlpha),
-    dropout: num("lora-dropout", f.loraDropout),
-    targetModules: f.loraTargets?.split(",").map((s) => s.trim()),
-  });
-  const lora =
-    f.lora || file.lora || Object.keys(loraFlags).length ? { ...(file.lora ?? {}), ...loraFlags } : file.lora;
-  let classWeights: FinetuneConfig["classWeights"] | undefined;
-  if (f.classWeights !== undefined)
-    classWeights = f.classWeights === "auto" ? "auto" : f.classWeights.split(",").map((s) => num("class-weights", s)!);
-  const merged = {
-    ...file,
-    ...defined({
-      task: f.task as never,
-      model: f.model,
-      data: f.data,
-      validation: f.validation,
-      test: f.test,
-      textColumn: f.textColumn,
-      textPairColumn: f.textPairColumn,
-      labelColumn: f.labelColumn,
-      labelSeparator: f.labelSeparator,
-      onBadRow: f.onBadRow as never,
-      validationFraction: num("validation-fraction", f.validationFraction),
-      testFraction: num("test-fraction", f.testFraction),
-      maxLength: num("max-length", f.maxLength, true),
-      output: f.output,
-      gradualUnfreezing: f.gradualUnfreezing,
-      layerDecay: num("layer-decay", f.layerDecay),
-      classWeights,
-      sampler: f.sampler as never,
-      focalGamma: num("focal-gamma", f.focalGamma),
-      labelSmoothing: num("label-smoothing", f.labelSmoothing),
-      tuneThreshold: f.tuneThreshold,
-      dropout: num("dropout", f.dropout),
-      dedupe: f.dedupe,
-    }),
-    training,
-    freeze,
-    lora: (lora ?? null) as FinetuneConfig["lora"],
-  };
+/** The run configuration from --config and the flags (flags win), the quick start's data and settings filled in. */
+export function configFromFlags(
+  command: Command,
+  configFile?: string,
+): FinetuneOptions & { model: string; data: string } {
+  const merged = configAndFlags(FINETUNE_SCHEMA, command, configFile);
   if (!merged.model) {
     if (!existsSync(join(bundled.model(), "config.json")))
       throw new GraftError(
@@ -170,7 +52,7 @@ export function configFromFlags(f: Flags): Partial<FinetuneConfig> & { model: st
     merged.maxLength ??= QUICKSTART.maxLength;
     merged.training = { ...QUICKSTART.training, ...merged.training };
   }
-  return merged as Partial<FinetuneConfig> & { model: string; data: string };
+  return merged as FinetuneOptions & { model: string; data: string };
 }
 
 /** Settings of the quick start (no --data): the bundled sample, short messages, a few epochs. */
@@ -216,67 +98,13 @@ async function baselineScores(
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("finetune")
     .description(
       "fine-tune a pre-trained model on a labelled file (classification, pairs, multi-label, regression, NER)",
-    )
-    .option("--config <file>", "run configuration (JSON or YAML, FinetuneConfig's fields); flags override it")
-    .option("--model <dir|id>", "pre-trained model directory or hub id (default: the bundled models/graft-base)")
-    .option(
-      "--data <file>",
-      "training file (CSV/TSV/JSONL; CoNLL for --task ner); without it, the bundled SMS spam sample",
-    )
-    .option("--validation <file>", "validation file (default: a seeded stratified part of --data)")
-    .option("--test <file>", "test file scored with the best model (default: the validation split)")
-    .option("--task <task>", "classification | multilabel | regression | ner")
-    .option("--text-column <name>", "text column (default: text, sentence, ...)")
-    .option("--text-pair-column <name>", "second text of a sentence-pair task")
-    .option("--label-column <name>", "label column (default: label, class, ...)")
-    .option("--label-separator <sep>", "separator of several labels in one field (multilabel)")
-    .option("--on-bad-row <policy>", "fail (default) or skip, reporting every skipped row")
-    .option("--validation-fraction <f>", "part of --data held out for validation when no file is given (0.1)")
-    .option("--test-fraction <f>", "part of --data held out for testing when no file is given (0)")
-    .option("--max-length <n>", "tokens per example, special tokens included (128)")
-    .option("--output <dir>", "run directory (default: runs/finetune-<time>)")
-    .option("--resume <runDir>", "continue an interrupted run from its last complete checkpoint")
-    .option("--epochs <n>", "passes over the training data (3)")
-    .option("--max-steps <n>", "stop after this many optimizer steps")
-    .option("--batch-size <n>", "examples per step (16)")
-    .option("--grad-accum <n>", "micro-batches per optimizer step (1)")
-    .option("--lr <x>", "peak learning rate (5e-5)")
-    .option("--weight-decay <x>", "AdamW weight decay on matrices (0.01)")
-    .option("--optimizer <name>", "adamw | adam | sgd")
-    .option("--schedule <name>", "linear | cosine | constant | slanted_triangular | one_cycle")
-    .option("--warmup-ratio <f>", "warmup as a fraction of all steps (0.1)")
-    .option("--max-grad-norm <x>", "clip the gradient norm (1.0; 0 = off)")
-    .option("--eval-every <n|epoch>", "evaluate every N steps or each epoch")
-    .option("--save-every <n|epoch|none>", "checkpoint every N steps, each epoch, or never")
-    .option("--save-total-limit <n>", "checkpoints kept (2)")
-    .option("--seed <n>", "seed for the head, dropout and data order (42)")
-    .option("--metric <name>", "validation metric that picks the best model (f1_macro, f1, loss, ...)")
-    .option("--early-stopping-patience <n>", "stop after N evaluations without improvement")
-    .option("--early-stopping-min-delta <x>", "least change that counts as improvement")
-    .option("--freeze-backbone", "train only the head (linear probing)")
-    .option("--freeze-embeddings", "freeze the embeddings")
-    .option("--freeze-layers <n>", "freeze the embeddings and the first N layers")
-    .option("--freeze <pattern...>", "freeze parameters matching these name patterns (* and **)")
-    .option("--gradual-unfreezing", "ULMFiT: the head first, then one more layer from the top each epoch")
-    .option("--layer-decay <f>", "layer-wise learning-rate decay factor (1 = off)")
-    .option("--lora", "train LoRA adapters instead of all weights")
-    .option("--lora-r <n>", "LoRA rank (8)")
-    .option("--lora-alpha <x>", "LoRA alpha (16)")
-    .option("--lora-dropout <x>", "LoRA dropout (0.1)")
-    .option("--lora-targets <names>", "comma-separated module names to adapt (query,value)")
-    .option("--class-weights <auto|w,...>", "class weights for the loss: auto (balanced) or one per label")
-    .option("--sampler <name>", "random (default) or weighted (oversample rare classes)")
-    .option("--focal-gamma <x>", "focal loss γ (0 = cross-entropy)")
-    .option("--label-smoothing <x>", "label smoothing ε")
-    .option("--tune-threshold", "binary: choose the decision threshold maximizing validation F1")
-    .option("--dropout <x>", "override the model's dropout")
-    .option("--dedupe", "drop duplicate texts from the training file")
-    .option("--json", "print the result as JSON")
-    .option("--quiet", "no progress output")
+    );
+  const { config, ...switches } = FINETUNE_SWITCHES;
+  addOptions(cmd, { config }, FINETUNE_SCHEMA, switches)
     .addHelpText(
       "after",
       `
@@ -289,13 +117,14 @@ Examples:
   graft finetune --resume runs/finetune-2026-11-26T10-00-00-000Z
 `,
     )
-    .action(async (f: Flags) => {
-      let config: Partial<FinetuneConfig> & { model: string; data: string };
+    .action(async (_: unknown, command: Command) => {
+      const f = flagOptions(FINETUNE_SWITCHES, command);
+      let config: FinetuneOptions & { model: string; data: string };
       if (f.resume) {
-        const run = new RunDir(f.resume).readRunConfig<{ finetune?: FinetuneConfig }>();
+        const run = new RunDir(f.resume).readRunConfig<{ finetune?: ResolvedFinetuneConfig }>();
         if (!run.finetune) throw new GraftError(`${join(f.resume, "run.json")} is not a finetune run`);
         config = { ...run.finetune, output: f.resume };
-      } else config = configFromFlags(f);
+      } else config = configFromFlags(command, f.config);
       const log = (line: string) => {
         if (!f.quiet && !f.json) process.stderr.write(`${line}\n`);
       };

@@ -2,23 +2,26 @@
 import type { Command } from "commander";
 import { pathToFileURL } from "node:url";
 import { compareRuns, writeReport } from "../report/index.js";
+import { opt, switchesOnly } from "../util/options.js";
+import { addOptions, resolveFlags } from "./options.js";
 
-interface Opts {
-  compare?: string[];
-  out?: string;
-  openPath?: boolean;
-  quiet?: boolean;
-}
+export const REPORT_SWITCHES = switchesOnly({
+  compare: opt.list("string", { flag: "--compare <dirs...>", help: "other run directories to compare with RUN_DIR" }),
+  out: opt.string({
+    flag: "--out <file>",
+    help: "where to write",
+    defaultHelp: "RUN_DIR/report.html, or RUN_DIR/compare.html with --compare",
+  }),
+  openPath: opt.boolean({ help: "print a file:// URL to open in a browser instead of the plain path" }),
+  quiet: opt.boolean({ flag: "-q, --quiet", help: "do not list the parts the run lacks" }),
+});
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("report")
     .description("write report.html for a run or tuning-study directory, or compare runs side by side")
-    .argument("<run_dir>", "a run directory (run.json, metrics.jsonl, ...) or a study directory (leaderboard.json)")
-    .option("--compare <dirs...>", "other run directories to compare with RUN_DIR")
-    .option("--out <file>", "where to write (default: RUN_DIR/report.html, or RUN_DIR/compare.html with --compare)")
-    .option("--open-path", "print a file:// URL to open in a browser instead of the plain path")
-    .option("-q, --quiet", "do not list the parts the run lacks")
+    .argument("<run_dir>", "a run directory (run.json, metrics.jsonl, ...) or a study directory (leaderboard.json)");
+  addOptions(cmd, REPORT_SWITCHES)
     .addHelpText(
       "after",
       [
@@ -35,7 +38,8 @@ export function register(program: Command): void {
         "",
       ].join("\n"),
     )
-    .action((runDir: string, opts: Opts) => {
+    .action((runDir: string, _: unknown, command: Command) => {
+      const opts = resolveFlags(REPORT_SWITCHES, command);
       const r = opts.compare?.length
         ? compareRuns([runDir, ...opts.compare], { out: opts.out, generatedAt: new Date() })
         : writeReport(runDir, { out: opts.out, generatedAt: new Date() });

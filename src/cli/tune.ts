@@ -1,84 +1,76 @@
 /** `graft tune`: hyperparameter search — start, resume, inspect and export studies. */
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import { resolve } from "node:path";
 import { ArgumentError } from "../util/errors.js";
-import { readConfigFile } from "../tune/config.js";
+import { TUNE_SCHEMA, readConfigFile } from "../tune/config.js";
+import { isObject, opt, optionPaths, suggestKey } from "../util/options.js";
+import { FINETUNE_SCHEMA, validateFinetuneOptions } from "../tasks/config.js";
+import { TRAINING_SCHEMA } from "../train/args.js";
+import { addOptions, configSwitch, flagOptions } from "./options.js";
 import { describeBuiltins } from "../tune/objectives/builtins.js";
 import { exportBest, formatLeaderboard, leaderboard } from "../tune/outputs.js";
 import { runTune } from "../tune/run.js";
 import { Study } from "../tune/study.js";
 import { registerFinetuneObjective } from "../tasks/tune-objective.js";
 
-interface TuneFlags {
-  config?: string;
-  dir?: string;
-  resume?: string;
-  objective?: string;
-  name?: string;
-  sampler?: string;
-  pruner?: string;
-  direction?: string;
-  trials?: string;
-  parallel?: string;
-  timeout?: string;
-  studyTimeout?: string;
-  retries?: string;
-  seed?: string;
-  threads?: string;
-  redis?: string;
-  queue?: string;
-  leaderboard?: string;
-  export?: string;
-  to?: string;
-  checkpoints?: boolean;
-  limit?: string;
-  json?: boolean;
-  quiet?: boolean;
+/** Switches of the command line that are not study settings. */
+export const TUNE_SWITCHES = {
+  ...configSwitch("tune configuration (JSON or YAML); flags override it"),
+  dir: opt.string({ file: false, flag: "--dir <dir>", help: "study directory", defaultHelp: "runs/tune-<time>" }),
+  resume: opt.string({
+    file: false,
+    flag: "--resume <dir>",
+    help: "continue an interrupted study; finished trials are not run again",
+  }),
+  leaderboard: opt.string({
+    file: false,
+    flag: "--leaderboard <dir>",
+    help: "print the leaderboard of a study and exit",
+  }),
+  limit: opt.integer({ file: false, min: 1, help: "rows of the leaderboard to print" }),
+  export: opt.string({
+    file: false,
+    flag: "--export <dir>",
+    help: "copy the best trial's run directory and config out of a study (with --to)",
+  }),
+  to: opt.string({ file: false, flag: "--to <dir>", help: "where --export puts the best model" }),
+  checkpoints: opt.boolean({ file: false, help: "with --export: include intermediate checkpoints" }),
+  json: opt.boolean({ file: false, help: "print JSON" }),
+  quiet: opt.boolean({ file: false, help: "no progress lines" }),
+};
+
+/**
+ * A new study's finetune objective checked before any trial runs: its `config` against the finetune schema, and
+ * the space's parameters against the settings they set (bare training names such as "lr" mean "training.lr").
+ */
+function checkFinetuneObjective(config: Record<string, unknown>, source: string): void {
+  const o = config.objective;
+  if (!isObject(o) || o.name !== "finetune") return;
+  if (o.config !== undefined) validateFinetuneOptions(o.config, { source, at: "objective.config" });
+  if (isObject(config.space)) {
+    const paths = new Set(optionPaths(FINETUNE_SCHEMA).map(([p]) => p));
+    for (const k of Object.keys(config.space)) {
+      const path = Object.hasOwn(TRAINING_SCHEMA, k) ? `training.${k}` : k;
+      if (!paths.has(path)) {
+        const guess = suggestKey(FINETUNE_SCHEMA, path);
+        throw new ArgumentError(
+          `unknown finetune setting "${k}" in ${source}: space${guess ? ` (did you mean "${guess}"?)` : ""}`,
+          "a parameter of the finetune objective is a setting's path, e.g. training.lr or freeze.firstLayers",
+        );
+      }
+    }
+  }
 }
 
-function int(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new ArgumentError(`${flag} must be an integer, got "${v}"`);
-  return n;
-}
-
-function num(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new ArgumentError(`${flag} must be a number, got "${v}"`);
-  return n;
-}
-
-/** Flags as config keys (only those given). */
-function flagConfig(f: TuneFlags): Record<string, unknown> {
-  const c: Record<string, unknown> = {
-    objective: f.objective,
-    name: f.name,
-    sampler: f.sampler,
-    pruner: f.pruner === "none" ? null : f.pruner,
-    directions: f.direction?.split(",").map((d) => d.trim()),
-    trials: int("--trials", f.trials),
-    parallel: int("--parallel", f.parallel),
-    timeout: num("--timeout", f.timeout),
-    studyTimeout: num("--study-timeout", f.studyTimeout),
-    retries: int("--retries", f.retries),
-    seed: int("--seed", f.seed),
-    threads: int("--threads", f.threads),
-    redis: f.redis,
-    queue: f.queue,
-  };
-  return Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined));
-}
-
-async function tune(f: TuneFlags): Promise<void> {
+async function tune(command: Command): Promise<void> {
+  const f = flagOptions(TUNE_SWITCHES, command);
   const out = (s: string) => process.stdout.write(s);
   const log = f.quiet ? () => {} : (line: string) => process.stderr.write(line + "\n");
   if (f.leaderboard) {
     const study = await Study.load(f.leaderboard);
     try {
       if (f.json) out(JSON.stringify({ directions: study.directions, trials: leaderboard(study) }, null, 2) + "\n");
-      else out(formatLeaderboard(study, undefined, int("--limit", f.limit) ?? 20));
+      else out(formatLeaderboard(study, undefined, f.limit ?? 20));
     } finally {
       study.close();
     }
@@ -99,12 +91,13 @@ async function tune(f: TuneFlags): Promise<void> {
     }
     return;
   }
-  const fromFlags = flagConfig(f);
+  const fromFlags = flagOptions(TUNE_SCHEMA, command) as Record<string, unknown>;
   const resume = f.resume !== undefined;
   if (resume && (f.config || f.dir))
     throw new ArgumentError("--resume DIR continues a study as it was configured; it takes no --config or --dir");
   const dir = resolve(f.resume ?? f.dir ?? `runs/tune-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}`);
   const config = resume ? fromFlags : { ...(f.config ? readConfigFile(f.config) : {}), ...fromFlags };
+  if (!resume) checkFinetuneObjective(config, f.config ?? "the flags");
   const abort = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
@@ -138,7 +131,7 @@ async function tune(f: TuneFlags): Promise<void> {
           ) + "\n",
         );
       } else {
-        out(formatLeaderboard(r.study, undefined, int("--limit", f.limit) ?? 10));
+        out(formatLeaderboard(r.study, undefined, f.limit ?? 10));
         out(
           `\nstudy: ${dir}\nleaderboard: ${r.outputs.leaderboard}\n${r.outputs.bestConfig ? `best config: ${r.outputs.bestConfig}\n` : ""}plots data: ${resolve(dir, "plots")}\n`,
         );
@@ -153,50 +146,13 @@ async function tune(f: TuneFlags): Promise<void> {
 
 export function register(program: Command): void {
   registerFinetuneObjective();
-  program
+  const cmd = program
     .command("tune")
     .description(
       "search hyperparameters: samplers (TPE, random, grid, differential evolution), pruning (ASHA, median), PBT, local or distributed trials",
-    )
-    .option("--config <file>", "tune configuration (JSON or YAML); flags override it")
-    .option("--dir <dir>", "study directory (default runs/tune-<time>)")
-    .option("--resume <dir>", "continue an interrupted study; finished trials are not run again")
-    .option(
-      "--objective <name>",
-      "what to optimize: builtin:sphere, builtin:rosenbrock, builtin:noisy-quadratic (synthetic, for trying the tuner) or module:PATH#EXPORT",
-    )
-    .option("--name <name>", "study name")
-    .addOption(new Option("--sampler <name>", "how parameters are chosen").choices(["tpe", "random", "grid", "de"]))
-    .addOption(
-      new Option("--pruner <name>", "stop bad trials early from their intermediate values").choices([
-        "asha",
-        "median",
-        "none",
-      ]),
-    )
-    .option("--direction <dir>", "minimize or maximize (comma-separated, one per objective)")
-    .option("--trials <n>", "total trials of the study")
-    .option(
-      "--parallel <n>",
-      "trials at once: local processes with cores/N threads each (with --redis: trials queued at once)",
-    )
-    .option("--timeout <seconds>", "a trial running longer is stopped and recorded as failed")
-    .option("--study-timeout <seconds>", "start no new trials after this long")
-    .option(
-      "--retries <n>",
-      "extra attempts for a trial whose process crashed (default 1); trials of lost workers are retried by the other workers",
-    )
-    .option("--seed <n>", "seed of the sampler and PBT (default 0)")
-    .option("--threads <n>", "threads per trial (default: cores / parallel)")
-    .option("--redis <url>", "run trials as BullMQ jobs on this Redis (start workers with graft worker --redis URL)")
-    .option("--queue <name>", "BullMQ queue name (default graft-trials)")
-    .option("--leaderboard <dir>", "print the leaderboard of a study and exit")
-    .option("--limit <n>", "rows of the leaderboard to print")
-    .option("--export <dir>", "copy the best trial's run directory and config out of a study (with --to)")
-    .option("--to <dir>", "where --export puts the best model")
-    .option("--checkpoints", "with --export: include intermediate checkpoints")
-    .option("--json", "print JSON")
-    .option("--quiet", "no progress lines")
+    );
+  const { config, ...switches } = TUNE_SWITCHES;
+  addOptions(cmd, { config }, TUNE_SCHEMA, switches)
     .addHelpText(
       "after",
       `
@@ -215,5 +171,5 @@ A study directory holds study.sqlite (every trial, its parameters, intermediate 
 (one run directory per trial), leaderboard.txt/.json, best.json, best-config.json and plots/*.json.
 `,
     )
-    .action((f: TuneFlags) => tune(f));
+    .action((_: unknown, command: Command) => tune(command));
 }

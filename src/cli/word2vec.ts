@@ -5,7 +5,8 @@
  */
 import { join } from "node:path";
 import type { Command } from "commander";
-import { ArgumentError } from "../util/errors.js";
+import { type Resolved, opt, switchesOnly } from "../util/options.js";
+import { addOptions, resolveFlags } from "./options.js";
 import { writeJsonAtomic } from "../util/atomic.js";
 import {
   loadWordVectors,
@@ -17,39 +18,69 @@ import {
 } from "../train/word2vec.js";
 import { version } from "./version.js";
 
-interface TrainFlags {
-  corpus: string[];
-  out: string;
-  model: string;
-  dim: string;
-  window: string;
-  minCount: string;
-  negative: string;
-  sample: string;
-  epochs: string;
-  alpha?: string;
-  seed: string;
-  maxVocabSize?: string;
-  sentences: string;
-  tokenPattern?: string;
-  lowercase: boolean;
-  binary?: boolean;
-  json?: boolean;
-  quiet?: boolean;
-}
+/** `word2vec train`'s flags; trainWord2Vec checks the values (integers, ranges) with its own messages. */
+export const WORD2VEC_TRAIN_SWITCHES = switchesOnly({
+  corpus: opt.list("string", { required: true, flag: "--corpus <files...>", help: "text files (UTF-8)" }),
+  out: opt.string({
+    required: true,
+    flag: "--out <dir>",
+    help: "output directory (vectors.txt, vectors.safetensors, vocab.txt, word2vec.json)",
+  }),
+  model: opt.enum(["skipgram", "cbow"], { default: "skipgram", help: "skipgram or cbow" }),
+  dim: opt.number({ default: 100, flag: "--dim <n>", help: "vector size" }),
+  window: opt.number({
+    default: 5,
+    flag: "--window <n>",
+    help: "largest context distance (a random window 1..n is drawn per word)",
+  }),
+  minCount: opt.number({ default: 5, flag: "--min-count <n>", help: "drop words seen fewer times" }),
+  negative: opt.number({ default: 5, flag: "--negative <n>", help: "noise words per positive pair" }),
+  sample: opt.number({
+    default: 1e-3,
+    flag: "--sample <t>",
+    help: "subsampling threshold for frequent words (0: off)",
+  }),
+  epochs: opt.number({ default: 5, flag: "--epochs <n>", help: "passes over the corpus" }),
+  alpha: opt.number({
+    flag: "--alpha <lr>",
+    help: "starting learning rate, decayed linearly to alpha·1e-4",
+    defaultHelp: "0.025 skip-gram, 0.05 CBOW",
+  }),
+  seed: opt.number({ default: 1, flag: "--seed <n>", help: "random seed (runs are reproducible)" }),
+  maxVocabSize: opt.number({
+    flag: "--max-vocab-size <n>",
+    help: "prune the rarest words while counting when the table grows past n",
+  }),
+  sentences: opt.enum(["line", "paragraph"], {
+    default: "line",
+    flag: "--sentences <mode>",
+    help: "line (each line a sentence) or paragraph (blank lines end sentences)",
+  }),
+  tokenPattern: opt.string({
+    flag: "--token-pattern <regex>",
+    help: "regular expression for one word",
+    defaultHelp: "letters/digits with inner apostrophes",
+  }),
+  lowercase: opt.boolean({ default: true, help: "keep case" }),
+  binary: opt.boolean({ help: "also write vectors.bin (word2vec binary format)" }),
+  json: opt.boolean({ help: "print the summary as JSON" }),
+  quiet: opt.boolean({ help: "no progress on stderr" }),
+});
 
-interface QueryFlags {
-  vectors: string;
-  k: string;
-  json?: boolean;
-}
+const querySwitches = (what: string) =>
+  switchesOnly({
+    vectors: opt.string({
+      required: true,
+      flag: "--vectors <path>",
+      help: "a directory from `word2vec train`, or a .txt/.bin/.safetensors vectors file",
+    }),
+    k: opt.integer({ default: 10, min: 1, flag: "-k <n>", help: `how many ${what}` }),
+    json: opt.boolean({ help: "print JSON" }),
+  });
+export const WORD2VEC_NEIGHBORS_SWITCHES = querySwitches("neighbours");
+export const WORD2VEC_ANALOGY_SWITCHES = querySwitches("answers");
 
-function num(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (v.trim() === "" || !Number.isFinite(x)) throw new ArgumentError(`${flag} must be a number, got "${v}"`);
-  return x;
-}
+type TrainFlags = Resolved<typeof WORD2VEC_TRAIN_SWITCHES>;
 
 /** Progress on stderr: one line rewritten in place on a TTY, a line per report otherwise (logs, pipes). */
 function progressPrinter(quiet: boolean): { onProgress?: (p: Word2VecProgress) => void; end(): void } {
@@ -74,17 +105,17 @@ function progressPrinter(quiet: boolean): { onProgress?: (p: Word2VecProgress) =
 async function train(f: TrainFlags, out: NodeJS.WritableStream): Promise<void> {
   const progress = progressPrinter(f.quiet === true);
   const opts: Word2VecOptions = {
-    model: f.model as Word2VecOptions["model"],
-    dim: num("--dim", f.dim),
-    window: num("--window", f.window),
-    minCount: num("--min-count", f.minCount),
-    negative: num("--negative", f.negative),
-    sample: num("--sample", f.sample),
-    epochs: num("--epochs", f.epochs),
-    alpha: num("--alpha", f.alpha),
-    seed: num("--seed", f.seed),
-    maxVocabSize: num("--max-vocab-size", f.maxVocabSize),
-    sentences: f.sentences as Word2VecOptions["sentences"],
+    model: f.model,
+    dim: f.dim,
+    window: f.window,
+    minCount: f.minCount,
+    negative: f.negative,
+    sample: f.sample,
+    epochs: f.epochs,
+    alpha: f.alpha,
+    seed: f.seed,
+    maxVocabSize: f.maxVocabSize,
+    sentences: f.sentences,
     tokenPattern: f.tokenPattern,
     lowercase: f.lowercase,
     onProgress: progress.onProgress,
@@ -133,82 +164,49 @@ function printNeighbors(
   for (const n of list) out.write(`  ${n.word.padEnd(w)}  ${n.score.toFixed(4)}\n`);
 }
 
-function kFlag(v: string): number {
-  const k = num("-k", v)!;
-  if (!Number.isInteger(k) || k < 1) throw new ArgumentError(`-k must be a positive integer, got "${v}"`);
-  return k;
-}
-
 /** Adds `word2vec train|neighbors|analogy`; results go to io.stdout (default process.stdout, tests pass their own). */
 export function register(program: Command, io: { stdout?: NodeJS.WritableStream } = {}): void {
   const out = io.stdout ?? process.stdout;
   const w2v = program.command("word2vec").description("train word vectors (skip-gram / CBOW) and query them");
 
-  w2v
+  const trainCmd = w2v
     .command("train")
     .description(
       "train word2vec vectors on raw text files (streamed; a line is a sentence unless --sentences paragraph)",
-    )
-    .requiredOption("--corpus <files...>", "text files (UTF-8)")
-    .requiredOption("--out <dir>", "output directory (vectors.txt, vectors.safetensors, vocab.txt, word2vec.json)")
-    .option("--model <name>", "skipgram or cbow", "skipgram")
-    .option("--dim <n>", "vector size", "100")
-    .option("--window <n>", "largest context distance (a random window 1..n is drawn per word)", "5")
-    .option("--min-count <n>", "drop words seen fewer times", "5")
-    .option("--negative <n>", "noise words per positive pair", "5")
-    .option("--sample <t>", "subsampling threshold for frequent words (0: off)", "1e-3")
-    .option("--epochs <n>", "passes over the corpus", "5")
-    .option(
-      "--alpha <lr>",
-      "starting learning rate (default 0.025 skip-gram, 0.05 CBOW), decayed linearly to alpha·1e-4",
-    )
-    .option("--seed <n>", "random seed (runs are reproducible)", "1")
-    .option("--max-vocab-size <n>", "prune the rarest words while counting when the table grows past n")
-    .option("--sentences <mode>", "line (each line a sentence) or paragraph (blank lines end sentences)", "line")
-    .option(
-      "--token-pattern <regex>",
-      "regular expression for one word (default: letters/digits with inner apostrophes)",
-    )
-    .option("--no-lowercase", "keep case")
-    .option("--binary", "also write vectors.bin (word2vec binary format)")
-    .option("--json", "print the summary as JSON")
-    .option("--quiet", "no progress on stderr")
+    );
+  addOptions(trainCmd, WORD2VEC_TRAIN_SWITCHES)
     .addHelpText(
       "after",
       "\nExamples:\n  graft word2vec train --corpus books/*.txt --out vecs --sentences paragraph\n  graft word2vec train --corpus wiki.txt --out vecs --model cbow --dim 200 --window 8 --epochs 3\n",
     )
-    .action((f: TrainFlags) => train(f, out));
+    .action((_: unknown, command: Command) => train(resolveFlags(WORD2VEC_TRAIN_SWITCHES, command), out));
 
-  w2v
+  const neighbors = w2v
     .command("neighbors")
     .alias("neighbours")
     .description("the words nearest to WORD by cosine similarity")
-    .argument("<word>")
-    .requiredOption("--vectors <path>", "a directory from `word2vec train`, or a .txt/.bin/.safetensors vectors file")
-    .option("-k <n>", "how many neighbours", "10")
-    .option("--json", "print JSON")
+    .argument("<word>");
+  addOptions(neighbors, WORD2VEC_NEIGHBORS_SWITCHES)
     .addHelpText("after", "\nExamples:\n  graft word2vec neighbors --vectors vecs king -k 5\n")
-    .action(async (word: string, f: QueryFlags) => {
-      const k = kFlag(f.k);
+    .action(async (word: string, _: unknown, command: Command) => {
+      const { k, ...f } = resolveFlags(WORD2VEC_NEIGHBORS_SWITCHES, command);
       const wv = await loadWordVectors(f.vectors);
       printNeighbors(out, `nearest to "${word}":`, wv.nearest(word, k), f.json === true, { word });
     });
 
-  w2v
+  const analogy = w2v
     .command("analogy")
     .description("A is to B as C is to ?: the words nearest to B − A + C (inputs excluded, as gensim's most_similar)")
     .argument("<a>")
     .argument("<b>")
-    .argument("<c>")
-    .requiredOption("--vectors <path>", "a directory from `word2vec train`, or a .txt/.bin/.safetensors vectors file")
-    .option("-k <n>", "how many answers", "10")
-    .option("--json", "print JSON")
+    .argument("<c>");
+  addOptions(analogy, WORD2VEC_ANALOGY_SWITCHES)
     .addHelpText(
       "after",
       "\nExamples:\n  graft word2vec analogy --vectors vecs man king woman     # → queen, ideally\n",
     )
-    .action(async (a: string, b: string, c: string, f: QueryFlags) => {
-      const k = kFlag(f.k);
+    .action(async (a: string, b: string, c: string, _: unknown, command: Command) => {
+      const { k, ...f } = resolveFlags(WORD2VEC_ANALOGY_SWITCHES, command);
       const wv = await loadWordVectors(f.vectors);
       printNeighbors(out, `"${a}" is to "${b}" as "${c}" is to:`, wv.analogy(a, b, c, k), f.json === true, { a, b, c });
     });

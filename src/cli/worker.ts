@@ -1,37 +1,54 @@
 /** `graft worker`: run trials of distributed studies (graft tune --redis URL) from a BullMQ queue on this host. */
 import type { Command } from "commander";
-import { ArgumentError } from "../util/errors.js";
+import { type Resolved, opt, switchesOnly } from "../util/options.js";
+import { addOptions, resolveFlags } from "./options.js";
 import { startRedisWorker } from "../tune/executors/redis-worker.js";
 
-interface WorkerFlags {
-  redis: string;
-  queue?: string;
-  concurrency?: string;
-  threads?: string;
-  lockDuration?: string;
-  stalledInterval?: string;
-  maxStalled?: string;
-  quiet?: boolean;
-}
+export const WORKER_SWITCHES = switchesOnly({
+  redis: opt.value<string>({
+    required: true,
+    flag: "--redis <url>",
+    help: "the Redis the studies use, e.g. redis://queue-host:6379",
+    describe: "a redis:// URL",
+    check: (v) => typeof v === "string" && /^rediss?:\/\//.test(v),
+    parse: (s) => s,
+  }),
+  queue: opt.string({ flag: "--queue <name>", help: "BullMQ queue name", defaultHelp: "graft-trials" }),
+  concurrency: opt.integer({
+    min: 1,
+    help: "trials at once on this host (each in its own process, cores/N threads)",
+  }),
+  threads: opt.integer({ min: 1, help: "threads per trial", defaultHelp: "cores / concurrency" }),
+  lockDuration: opt.integer({
+    min: 100,
+    flag: "--lock-duration <ms>",
+    help: "how long a silent worker keeps a trial before other workers take it over",
+    defaultHelp: "30000",
+  }),
+  stalledInterval: opt.integer({
+    min: 100,
+    flag: "--stalled-interval <ms>",
+    help: "how often this worker looks for trials of lost workers",
+    defaultHelp: "30000",
+  }),
+  maxStalled: opt.integer({
+    min: 0,
+    help: "times a trial may be taken over from a lost worker before it fails",
+    defaultHelp: "1",
+  }),
+  quiet: opt.boolean({ help: "no log lines" }),
+});
 
-function int(flag: string, v: string | undefined, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new ArgumentError(`${flag} must be an integer >= ${min}, got "${v}"`);
-  return n;
-}
-
-async function work(f: WorkerFlags): Promise<void> {
-  if (!/^rediss?:\/\//.test(f.redis)) throw new ArgumentError(`--redis must be a redis:// URL, got "${f.redis}"`);
+async function work(f: Resolved<typeof WORKER_SWITCHES>): Promise<void> {
   const log = f.quiet ? () => {} : (line: string) => process.stderr.write(`[${new Date().toISOString()}] ${line}\n`);
   const worker = await startRedisWorker({
     url: f.redis,
     queue: f.queue,
-    concurrency: int("--concurrency", f.concurrency, 1),
-    threadsPerTrial: int("--threads", f.threads, 1),
-    lockDurationMs: int("--lock-duration", f.lockDuration, 100),
-    stalledIntervalMs: int("--stalled-interval", f.stalledInterval, 100),
-    maxStalledCount: int("--max-stalled", f.maxStalled, 0),
+    concurrency: f.concurrency,
+    threadsPerTrial: f.threads,
+    lockDurationMs: f.lockDuration,
+    stalledIntervalMs: f.stalledInterval,
+    maxStalledCount: f.maxStalled,
     log,
   });
   log(`worker ${worker.name} waiting for trials on ${f.redis} (queue ${f.queue ?? "graft-trials"})`);
@@ -48,23 +65,13 @@ async function work(f: WorkerFlags): Promise<void> {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("worker")
-    .description("run trials of distributed tuning studies (graft tune --redis URL) from a BullMQ queue")
-    .requiredOption("--redis <url>", "the Redis the studies use, e.g. redis://queue-host:6379")
-    .option("--queue <name>", "BullMQ queue name (default graft-trials)")
-    .option("--concurrency <n>", "trials at once on this host (each in its own process, cores/N threads)")
-    .option("--threads <n>", "threads per trial (default: cores / concurrency)")
-    .option(
-      "--lock-duration <ms>",
-      "how long a silent worker keeps a trial before other workers take it over (default 30000)",
-    )
-    .option("--stalled-interval <ms>", "how often this worker looks for trials of lost workers (default 30000)")
-    .option("--max-stalled <n>", "times a trial may be taken over from a lost worker before it fails (default 1)")
-    .option("--quiet", "no log lines")
+    .description("run trials of distributed tuning studies (graft tune --redis URL) from a BullMQ queue");
+  addOptions(cmd, WORKER_SWITCHES)
     .addHelpText(
       "after",
       "\nExamples:\n  graft worker --redis redis://queue-host:6379\n  graft worker --redis redis://queue-host:6379 --concurrency 4\n",
     )
-    .action((f: WorkerFlags) => work(f));
+    .action((_: unknown, command: Command) => work(resolveFlags(WORKER_SWITCHES, command)));
 }

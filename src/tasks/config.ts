@@ -1,111 +1,244 @@
 /**
- * The fine-tuning run configuration: every knob of a run in one typed object, so a ULMFiT-style recipe is a few
- * lines of JSON/YAML. `graft finetune` builds it from flags and --config; the resolved object is saved in run.json.
+ * The fine-tuning run configuration: every knob of a run declared once in FINETUNE_SCHEMA (type, default, checks,
+ * flag, help), so a ULMFiT-style recipe is a few lines of JSON/YAML. `graft finetune` builds its flags and --help
+ * from the schema; the resolved object is saved in run.json.
  */
 import { ArgumentError } from "../util/errors.js";
-import type { BadRowPolicy } from "../data/index.js";
-import type { TrainingArgs } from "../train/index.js";
-import type { TaskKind } from "./labels.js";
+import {
+  type Input,
+  type OptionSource,
+  type Resolved,
+  type Settings,
+  adjustOptions,
+  opt,
+  optionDefaults,
+  resolveOptions,
+  validateOptions,
+} from "../util/options.js";
+import { TRAINING_SCHEMA, checkTrainingArgs } from "../train/args.js";
 
-export interface LoraSettings {
-  r: number;
-  alpha: number;
-  dropout: number;
+export const TASK_KINDS = ["classification", "multilabel", "regression", "ner"] as const;
+
+export const LORA_SCHEMA = {
+  r: opt.integer({ default: 8, min: 1, help: "LoRA rank", aliases: ["rank"] }),
+  alpha: opt.number({ default: 16, gt: 0, help: "LoRA alpha", aliases: ["loraAlpha"] }),
+  dropout: opt.number({ default: 0.1, min: 0, lt: 1, help: "LoRA dropout", aliases: ["loraDropout"] }),
   /** Module names to adapt (PEFT's target_modules), e.g. ["query", "value"]. */
-  targetModules: string[];
-}
-
-export interface FinetuneConfig {
-  task: TaskKind;
-  /** Pre-trained model directory or hub id. */
-  model: string;
-  /** Training file (CSV/TSV/JSONL/text, or CoNLL for NER). */
-  data: string;
-  validation?: string;
-  test?: string;
-  /** Held out of the training file when no validation file is given. */
-  validationFraction: number;
-  /** Held out of the training file when no test file is given (0: report on the validation set). */
-  testFraction: number;
-  textColumn?: string;
-  textPairColumn?: string;
-  labelColumn?: string;
-  /** Separator of several labels in one field (multi-label). */
-  labelSeparator: string;
-  onBadRow: BadRowPolicy;
-  /** Tokens per example, special tokens included. */
-  maxLength: number;
-  /** Run directory (default: runs/finetune-<time>). */
-  output?: string;
-  /** Training-loop settings (epochs, lr, batch size, schedule, ...). */
-  training: Partial<TrainingArgs>;
-  /** Freezing: the whole backbone (linear probing), the embeddings, the first N layers, or name patterns. */
-  freeze: { backbone?: boolean; embeddings?: boolean; firstLayers?: number; patterns?: string[] };
-  /** ULMFiT gradual unfreezing: train the head first, then one more layer group each epoch. */
-  gradualUnfreezing: boolean;
-  /** Layer-wise learning-rate decay factor (1 = off). */
-  layerDecay: number;
-  lora: LoraSettings | null;
-  /** "auto" = n / (C · count_c); or one weight per class in label order. */
-  classWeights: "auto" | number[] | null;
-  /** "weighted" draws examples with probability ∝ 1/class frequency (with replacement). */
-  sampler: "random" | "weighted";
-  focalGamma: number;
-  labelSmoothing: number;
-  /** Binary tasks: pick the decision threshold maximizing F1 on the validation precision-recall curve. */
-  tuneThreshold: boolean;
-  /** Overrides the model's dropout (hidden, attention and classifier). */
-  dropout: number | null;
-  /** Remove duplicate texts from the training file. */
-  dedupe: boolean;
-}
-
-export const FINETUNE_DEFAULTS: Omit<FinetuneConfig, "model" | "data"> = {
-  task: "classification",
-  validationFraction: 0.1,
-  testFraction: 0,
-  labelSeparator: "|",
-  onBadRow: "fail",
-  maxLength: 128,
-  training: {},
-  freeze: {},
-  gradualUnfreezing: false,
-  layerDecay: 1,
-  lora: null,
-  classWeights: null,
-  sampler: "random",
-  focalGamma: 0,
-  labelSmoothing: 0,
-  tuneThreshold: false,
-  dropout: null,
-  dedupe: false,
+  targetModules: opt.list("string", {
+    default: ["query", "value"],
+    minLength: 1,
+    separator: ",",
+    flag: "--lora-targets <names>",
+    help: "comma-separated module names to adapt",
+    aliases: ["targets", "target_modules"],
+  }),
 };
 
-export const LORA_DEFAULTS: LoraSettings = { r: 8, alpha: 16, dropout: 0.1, targetModules: ["query", "value"] };
+export const FREEZE_SCHEMA = {
+  /** The whole backbone (linear probing): only the head trains. */
+  backbone: opt.boolean({ default: false, flag: "--freeze-backbone", help: "train only the head (linear probing)" }),
+  embeddings: opt.boolean({ default: false, flag: "--freeze-embeddings", help: "freeze the embeddings" }),
+  /** The embeddings and the first N layers (0 = none). */
+  firstLayers: opt.integer({
+    default: 0,
+    min: 0,
+    flag: "--freeze-layers <n>",
+    help: "freeze the embeddings and the first N layers",
+    aliases: ["layers"],
+  }),
+  /** Parameter-name patterns (* and **). */
+  patterns: opt.list("string", {
+    default: [],
+    flag: "--freeze <pattern...>",
+    help: "freeze parameters matching these name patterns (* and **)",
+  }),
+};
 
-export function resolveFinetuneConfig(c: Partial<FinetuneConfig> & { model: string; data: string }): FinetuneConfig {
-  const r: FinetuneConfig = {
-    ...FINETUNE_DEFAULTS,
-    ...Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)),
-  } as FinetuneConfig;
-  if (!["classification", "multilabel", "regression", "ner"].includes(r.task))
-    throw new ArgumentError(`task must be classification, multilabel, regression or ner, got "${r.task}"`);
-  if (!(r.validationFraction >= 0 && r.validationFraction < 1))
-    throw new ArgumentError(`validationFraction must be in [0, 1), got ${r.validationFraction}`);
-  if (!(r.testFraction >= 0 && r.testFraction < 1 && r.validationFraction + r.testFraction < 1))
-    throw new ArgumentError(`testFraction must be in [0, 1) with validationFraction + testFraction < 1`);
-  if (!Number.isInteger(r.maxLength) || r.maxLength < 8)
-    throw new ArgumentError(`maxLength must be an integer >= 8, got ${r.maxLength}`);
-  if (!(r.layerDecay > 0 && r.layerDecay <= 1))
-    throw new ArgumentError(`layerDecay must be in (0, 1], got ${r.layerDecay}`);
-  if (!(r.focalGamma >= 0)) throw new ArgumentError(`focalGamma must be >= 0, got ${r.focalGamma}`);
-  if (!(r.labelSmoothing >= 0 && r.labelSmoothing < 1))
-    throw new ArgumentError(`labelSmoothing must be in [0, 1), got ${r.labelSmoothing}`);
-  if (r.dropout !== null && !(r.dropout >= 0 && r.dropout < 1))
-    throw new ArgumentError(`dropout must be in [0, 1), got ${r.dropout}`);
-  if (!["random", "weighted"].includes(r.sampler))
-    throw new ArgumentError(`sampler must be random or weighted, got "${r.sampler}"`);
-  if (r.lora) r.lora = { ...LORA_DEFAULTS, ...r.lora };
+const isWeights = (v: unknown) =>
+  v === null ||
+  v === "auto" ||
+  (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "number" && Number.isFinite(x) && x >= 0));
+
+/** Every setting of `graft finetune`, in --help order. */
+export const FINETUNE_SCHEMA = {
+  /** Pre-trained model directory or hub id. */
+  model: opt.string({
+    required: true,
+    nonEmpty: true,
+    flag: "--model <dir|id>",
+    help: "pre-trained model directory or hub id",
+    defaultHelp: "the bundled models/graft-base",
+    aliases: ["modelNameOrPath", "modelDir"],
+  }),
+  /** Training file (CSV/TSV/JSONL/text, or CoNLL for NER). */
+  data: opt.string({
+    required: true,
+    nonEmpty: true,
+    flag: "--data <file>",
+    help: "training file (CSV/TSV/JSONL; CoNLL for --task ner)",
+    defaultHelp: "the bundled SMS spam sample",
+    aliases: ["train", "trainFile", "dataset"],
+  }),
+  validation: opt.string({
+    flag: "--validation <file>",
+    help: "validation file",
+    defaultHelp: "a seeded stratified part of --data",
+    aliases: ["validationFile", "valid", "dev"],
+  }),
+  test: opt.string({
+    flag: "--test <file>",
+    help: "test file scored with the best model",
+    defaultHelp: "the validation split",
+    aliases: ["testFile"],
+  }),
+  task: opt.enum(TASK_KINDS, {
+    default: "classification",
+    flag: "--task <task>",
+    help: "classification | multilabel | regression | ner",
+  }),
+  textColumn: opt.string({ help: "text column", defaultHelp: "text, sentence, ...", flag: "--text-column <name>" }),
+  textPairColumn: opt.string({ help: "second text of a sentence-pair task", flag: "--text-pair-column <name>" }),
+  labelColumn: opt.string({ help: "label column", defaultHelp: "label, class, ...", flag: "--label-column <name>" }),
+  /** Separator of several labels in one field (multi-label). */
+  labelSeparator: opt.string({
+    default: "|",
+    flag: "--label-separator <sep>",
+    help: "separator of several labels in one field (multilabel)",
+  }),
+  onBadRow: opt.enum(["fail", "skip"], {
+    default: "fail",
+    flag: "--on-bad-row <policy>",
+    help: "fail or skip, reporting every skipped row",
+  }),
+  /** Held out of the training file when no validation file is given. */
+  validationFraction: opt.number({
+    default: 0.1,
+    min: 0,
+    lt: 1,
+    flag: "--validation-fraction <f>",
+    help: "part of --data held out for validation when no file is given",
+  }),
+  /** Held out of the training file when no test file is given (0: report on the validation set). */
+  testFraction: opt.number({
+    default: 0,
+    min: 0,
+    lt: 1,
+    flag: "--test-fraction <f>",
+    help: "part of --data held out for testing when no file is given",
+  }),
+  /** Tokens per example, special tokens included. */
+  maxLength: opt.integer({
+    default: 128,
+    min: 8,
+    help: "tokens per example, special tokens included",
+    aliases: ["maxSeqLength", "maxSequenceLength", "maxLen"],
+  }),
+  /** Run directory (default: runs/finetune-<time>). */
+  output: opt.string({
+    flag: "--output <dir>",
+    help: "run directory",
+    defaultHelp: "runs/finetune-<time>",
+    aliases: ["outputDir", "out"],
+  }),
+  /** Training-loop settings (epochs, lr, batch size, schedule, ...). */
+  training: opt.group(
+    adjustOptions(TRAINING_SCHEMA, {
+      metricForBest: {
+        help: "validation metric that picks the best model",
+        defaultHelp: "f1_macro; f1 for ner, f1_micro for multilabel, loss for regression",
+      },
+    }),
+  ),
+  /** Freezing: the whole backbone (linear probing), the embeddings, the first N layers, or name patterns. */
+  freeze: opt.group(FREEZE_SCHEMA),
+  /** ULMFiT gradual unfreezing: train the head first, then one more layer group each epoch. */
+  gradualUnfreezing: opt.boolean({
+    default: false,
+    help: "ULMFiT: the head first, then one more layer from the top each epoch",
+  }),
+  /** Layer-wise learning-rate decay factor (1 = off). */
+  layerDecay: opt.number({
+    default: 1,
+    gt: 0,
+    max: 1,
+    flag: "--layer-decay <f>",
+    help: "layer-wise learning-rate decay factor (1 = off)",
+  }),
+  /** LoRA adapters instead of training all weights (null: off; `true` or an object: on, with the defaults). */
+  lora: opt.group(LORA_SCHEMA, {
+    nullable: true,
+    flag: "--lora",
+    flagPrefix: "lora-",
+    help: "train LoRA adapters instead of all weights",
+  }),
+  /** "auto" = n / (C · count_c); or one weight per class in label order. */
+  classWeights: opt.value<"auto" | number[] | null>({
+    default: null,
+    flag: "--class-weights <auto|w,...>",
+    help: "class weights for the loss: auto (balanced) or one per label",
+    describe: '"auto" or a list of non-negative numbers, one per label',
+    check: isWeights,
+    parse: (s) => (s === "auto" ? s : s.split(",").map((x) => (x.trim() === "" ? Number.NaN : Number(x)))),
+  }),
+  /** "weighted" draws examples with probability ∝ 1/class frequency (with replacement). */
+  sampler: opt.enum(["random", "weighted"], {
+    default: "random",
+    help: "random or weighted (oversample rare classes)",
+  }),
+  focalGamma: opt.number({ default: 0, min: 0, flag: "--focal-gamma <x>", help: "focal loss γ (0 = cross-entropy)" }),
+  labelSmoothing: opt.number({ default: 0, min: 0, lt: 1, flag: "--label-smoothing <x>", help: "label smoothing ε" }),
+  /** Binary tasks: pick the decision threshold maximizing F1 on the validation precision-recall curve. */
+  tuneThreshold: opt.boolean({
+    default: false,
+    help: "binary: choose the decision threshold maximizing validation F1",
+  }),
+  /** Overrides the model's dropout (hidden, attention and classifier). */
+  dropout: opt.number({
+    default: null,
+    nullable: true,
+    min: 0,
+    lt: 1,
+    flag: "--dropout <x>",
+    help: "override the model's dropout",
+  }),
+  /** Remove duplicate texts from the training file. */
+  dedupe: opt.boolean({ default: false, help: "drop duplicate texts from the training file" }),
+};
+
+/** The resolved run configuration: every setting present, every training argument included. */
+export type ResolvedFinetuneConfig = Resolved<typeof FINETUNE_SCHEMA>;
+/** A run configuration with its groups (training, freeze, lora) as given: `Partial<FinetuneConfig>` is an input. */
+export type FinetuneConfig = Settings<typeof FINETUNE_SCHEMA>;
+/** What a config file may hold: every key optional, groups too. */
+export type FinetuneOptions = Input<typeof FINETUNE_SCHEMA>;
+export type LoraSettings = Resolved<typeof LORA_SCHEMA>;
+
+export const FINETUNE_DEFAULTS = optionDefaults(FINETUNE_SCHEMA) as Omit<ResolvedFinetuneConfig, "model" | "data">;
+export const LORA_DEFAULTS: LoraSettings = resolveOptions(LORA_SCHEMA, {});
+
+/** The validation metric that picks the best model when none is named. */
+export function defaultMetricFor(task: string): string {
+  return task === "ner" ? "f1" : task === "regression" ? "loss" : task === "multilabel" ? "f1_micro" : "f1_macro";
+}
+
+/**
+ * Checks fine-tuning settings as given (a config file, a study's objective config): unknown keys anywhere are
+ * errors with a did-you-mean hint, values are checked against their types and ranges; nothing is required.
+ */
+export function validateFinetuneOptions(raw: unknown, from: OptionSource = {}): FinetuneOptions {
+  return validateOptions(FINETUNE_SCHEMA, raw, from);
+}
+
+/** The configuration validated and completed: every default filled in, the training arguments included. */
+export function resolveFinetuneConfig(
+  c: FinetuneOptions & { model: string; data: string },
+  from: OptionSource = {},
+): ResolvedFinetuneConfig {
+  const r = resolveOptions(FINETUNE_SCHEMA, c, from);
+  if (c.training?.metricForBest === undefined) r.training.metricForBest = defaultMetricFor(r.task);
+  checkTrainingArgs(r.training, "training.");
+  if (!(r.validationFraction + r.testFraction < 1))
+    throw new ArgumentError("testFraction must be in [0, 1) with validationFraction + testFraction < 1");
   if (r.lora && r.gradualUnfreezing)
     throw new ArgumentError("LoRA and gradual unfreezing cannot be combined: LoRA already freezes the base model");
   if (

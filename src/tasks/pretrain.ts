@@ -45,8 +45,18 @@ import {
   maskWholeWords,
   type TrainSummary,
   type TrainerCallback,
-  type TrainingArgs,
 } from "../train/index.js";
+import { TRAINING_SCHEMA, checkTrainingArgs } from "../train/args.js";
+import {
+  type Input,
+  type OptionSource,
+  type Resolved,
+  type Settings,
+  adjustOptions,
+  opt,
+  optionDefaults,
+  resolveOptions,
+} from "../util/options.js";
 
 export const SIZE_PRESETS = {
   tiny: { layers: 2, hidden: 128, heads: 2, ffn: 512 },
@@ -57,39 +67,114 @@ export const SIZE_PRESETS = {
 } as const;
 export type SizePreset = keyof typeof SIZE_PRESETS;
 
-export interface PretrainConfig {
-  objective: "mlm" | "clm";
+/** Every setting of `graft pretrain`: type, default, checks, flag and help declared once (util/options.ts). */
+export const PRETRAIN_SCHEMA = {
+  objective: opt.enum(["mlm", "clm"], {
+    default: "mlm",
+    flag: "--objective <mlm|clm>",
+    help: "masked LM (BERT) or causal LM (GPT-2)",
+  }),
   /** Text files, JSONL files (a "text" field per line) or directories of them. */
-  corpus: string[];
+  corpus: opt.list("string", {
+    required: true,
+    single: true,
+    minLength: 1,
+    flag: "--corpus <paths...>",
+    help: "text/JSONL files or directories, streamed",
+    aliases: ["files", "data", "trainFiles"],
+  }),
   /** Continue from this checkpoint (directory or hub id) instead of starting from scratch. */
-  model?: string;
+  model: opt.string({
+    nonEmpty: true,
+    flag: "--model <dir|id>",
+    help: "continue from this checkpoint (domain-adaptive pre-training)",
+    aliases: ["modelNameOrPath"],
+  }),
   /** Tokenizer directory; default: the checkpoint's, or one trained on the corpus. */
-  tokenizer?: string;
+  tokenizer: opt.string({
+    nonEmpty: true,
+    flag: "--tokenizer <dir>",
+    help: "tokenizer to use",
+    defaultHelp: "the checkpoint's, or train one on the corpus",
+  }),
   /** From scratch: the architecture and its size. */
-  architecture: "bert" | "gpt2";
-  preset: SizePreset;
-  vocabSize: number;
+  architecture: opt.enum(["bert", "gpt2"], {
+    default: "bert",
+    flag: "--architecture <bert|gpt2>",
+    help: "architecture when starting from scratch",
+  }),
+  preset: opt.enum(Object.keys(SIZE_PRESETS) as SizePreset[], {
+    default: "mini",
+    flag: "--preset <size>",
+    help: `size when starting from scratch: ${Object.keys(SIZE_PRESETS).join(", ")}`,
+  }),
+  vocabSize: opt.integer({ default: 8000, min: 1, help: "vocabulary of a tokenizer trained here" }),
   /** Tokens per training block, special tokens included. */
-  blockSize: number;
+  blockSize: opt.integer({ default: 128, min: 8, help: "tokens per training block", aliases: ["maxLength"] }),
   /** Fraction of documents held out for validation perplexity. */
-  validationFraction: number;
-  mlmProbability: number;
-  wholeWordMasking: boolean;
-  output?: string;
-  training: Partial<TrainingArgs>;
-}
-
-export const PRETRAIN_DEFAULTS: Omit<PretrainConfig, "corpus"> = {
-  objective: "mlm",
-  architecture: "bert",
-  preset: "mini",
-  vocabSize: 8000,
-  blockSize: 128,
-  validationFraction: 0.01,
-  mlmProbability: 0.15,
-  wholeWordMasking: false,
-  training: {},
+  validationFraction: opt.number({
+    default: 0.01,
+    gt: 0,
+    lt: 0.5,
+    flag: "--validation-fraction <f>",
+    help: "documents held out for validation perplexity",
+  }),
+  mlmProbability: opt.number({
+    default: 0.15,
+    gt: 0,
+    lt: 1,
+    flag: "--mlm-probability <f>",
+    help: "fraction of tokens selected for masking",
+  }),
+  wholeWordMasking: opt.boolean({ default: false, help: "mask all sub-tokens of a chosen word together" }),
+  output: opt.string({ flag: "--output <dir>", help: "run directory", defaultHelp: "runs/pretrain-<time>" }),
+  /** Training-loop settings, with pre-training's own defaults. */
+  training: opt.group(
+    adjustOptions(
+      TRAINING_SCHEMA,
+      {
+        epochs: { default: 1, help: "passes over the corpus" },
+        batchSize: { default: 32, help: "blocks per step" },
+        lr: { default: 5e-4 },
+        warmupRatio: { default: 0.05, help: "warmup fraction" },
+        logEvery: { default: 20 },
+        evalEvery: { default: 500, flag: "--eval-every <n>", help: "validation every N steps" },
+        saveEvery: { default: 500, flag: "--save-every <n>", help: "checkpoint every N steps" },
+        seed: { help: "seed" },
+      },
+      [
+        "epochs",
+        "maxSteps",
+        "batchSize",
+        "gradAccumSteps",
+        "lr",
+        "warmupRatio",
+        "schedule",
+        "evalEvery",
+        "saveEvery",
+        "seed",
+      ],
+    ),
+  ),
 };
+
+/** The resolved pre-training configuration (every default filled in, the training arguments included). */
+export type ResolvedPretrainConfig = Resolved<typeof PRETRAIN_SCHEMA>;
+/** A pre-training configuration with its training group as given: `Partial<PretrainConfig>` is an input. */
+export type PretrainConfig = Settings<typeof PRETRAIN_SCHEMA>;
+export type PretrainOptions = Input<typeof PRETRAIN_SCHEMA>;
+
+export const PRETRAIN_DEFAULTS = optionDefaults(PRETRAIN_SCHEMA) as Omit<ResolvedPretrainConfig, "corpus">;
+
+/** The configuration validated (an unknown key is an error with a did-you-mean hint) and completed. */
+export function resolvePretrainConfig(
+  config: PretrainOptions & { corpus: string[] },
+  from: OptionSource = {},
+): ResolvedPretrainConfig {
+  const c = resolveOptions(PRETRAIN_SCHEMA, config, from);
+  checkTrainingArgs(c.training, "training.");
+  return c;
+}
 
 /** Every corpus file: files as given, directories walked for .txt / .jsonl / .text files, sorted for a stable order. */
 export function corpusFiles(paths: readonly string[]): string[] {
@@ -219,23 +304,12 @@ export interface PretrainResult {
 }
 
 export async function pretrain(
-  config: Partial<PretrainConfig> & { corpus: string[] },
+  config: PretrainOptions & { corpus: string[] },
   hooks: { callbacks?: TrainerCallback[]; log?: (s: string) => void; resume?: boolean } = {},
 ): Promise<PretrainResult> {
-  const c: PretrainConfig = {
-    ...PRETRAIN_DEFAULTS,
-    ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)),
-  } as PretrainConfig;
+  const c = resolvePretrainConfig(config);
   const log = hooks.log ?? (() => {});
-  if (!["mlm", "clm"].includes(c.objective))
-    throw new ArgumentError(`objective must be mlm or clm, got "${c.objective}"`);
-  if (!(c.preset in SIZE_PRESETS))
-    throw new ArgumentError(`preset must be one of ${Object.keys(SIZE_PRESETS).join(", ")}, got "${c.preset}"`);
-  if (!Number.isInteger(c.blockSize) || c.blockSize < 8)
-    throw new ArgumentError(`blockSize must be an integer >= 8, got ${c.blockSize}`);
-  if (!(c.validationFraction > 0 && c.validationFraction < 0.5))
-    throw new ArgumentError(`validationFraction must be in (0, 0.5), got ${c.validationFraction}`);
-  const seed = c.training.seed ?? 42;
+  const seed = c.training.seed;
   const runDir = resolve(c.output ?? join("runs", `pretrain-${new Date().toISOString().replace(/[:.]/g, "-")}`));
   const files = corpusFiles(c.corpus);
 
@@ -361,7 +435,7 @@ export async function pretrain(
   const evaluate = (m: Module) => {
     // fixed masks every evaluation, so numbers are comparable across steps
     const rng = new Rng(seed + 1009);
-    const bs = (c.training.batchSize ?? 32) * 2;
+    const bs = c.training.batchSize * 2;
     const n = Math.min(validBlocks.count, 512);
     let lossSum = 0,
       correct = 0,
@@ -387,18 +461,7 @@ export async function pretrain(
     loss: lmLoss,
     evaluate,
     runDir,
-    args: {
-      batchSize: 32,
-      lr: 5e-4,
-      weightDecay: 0.01,
-      warmupRatio: 0.05,
-      epochs: 1,
-      logEvery: 20,
-      evalEvery: 500,
-      saveEvery: 500,
-      metricForBest: "loss",
-      ...c.training,
-    },
+    args: c.training,
     saveModel: (m, dir) => {
       savePretrained(m as PreTrainedModel, dir);
       tok.save(dir);

@@ -3,120 +3,127 @@
  * where one exists). A run's resolved arguments are saved in run.json.
  */
 import { ArgumentError } from "../util/errors.js";
+import { type Resolved, opt, resolveOptions } from "../util/options.js";
 
-export type ScheduleName = "linear" | "cosine" | "constant" | "slanted_triangular" | "one_cycle";
-export type OptimizerName = "adamw" | "adam" | "sgd";
+const isPositiveInt = (v: unknown) => Number.isInteger(v) && (v as number) >= 1;
 
-export interface TrainingArgs {
+/** Every training argument: type, default, checks, flag and help, declared once (util/options.ts). */
+export const TRAINING_SCHEMA = {
   /** Passes over the training data (ignored when maxSteps is set). */
-  epochs: number;
+  epochs: opt.integer({
+    default: 3,
+    min: 0,
+    help: "passes over the training data",
+    aliases: ["numTrainEpochs", "numEpochs"],
+  }),
   /** Stop after this many optimizer steps (0 = run all epochs). */
-  maxSteps: number;
+  maxSteps: opt.integer({ default: 0, min: 0, help: "stop after this many optimizer steps (0 = all epochs)" }),
   /** Examples per forward pass. */
-  batchSize: number;
+  batchSize: opt.integer({ default: 16, min: 1, help: "examples per step", aliases: ["perDeviceTrainBatchSize"] }),
   /** Micro-batches whose gradients add up before each optimizer step. */
-  gradAccumSteps: number;
+  gradAccumSteps: opt.integer({
+    default: 1,
+    min: 1,
+    flag: "--grad-accum <n>",
+    help: "micro-batches per optimizer step",
+    aliases: ["gradientAccumulationSteps", "gradAccum"],
+  }),
   /** Peak learning rate. */
-  lr: number;
+  lr: opt.number({ default: 5e-5, gt: 0, help: "peak learning rate", aliases: ["learningRate"] }),
   /** Weight decay, applied to matrices only — never to biases or LayerNorm weights. */
-  weightDecay: number;
-  optimizer: OptimizerName;
-  betas: [number, number];
-  eps: number;
+  weightDecay: opt.number({ default: 0.01, min: 0, help: "AdamW weight decay on matrices" }),
+  optimizer: opt.enum(["adamw", "adam", "sgd"], { default: "adamw", help: "adamw | adam | sgd" }),
+  betas: opt.value<[number, number]>({
+    default: [0.9, 0.999],
+    flag: false,
+    describe: "two numbers [beta1, beta2]",
+    check: (v) => Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === "number" && Number.isFinite(x)),
+  }),
+  eps: opt.number({ default: 1e-8, gt: 0, flag: false }),
   /** SGD momentum. */
-  momentum: number;
-  schedule: ScheduleName;
+  momentum: opt.number({ default: 0.9, min: 0, flag: false }),
+  schedule: opt.enum(["linear", "cosine", "constant", "slanted_triangular", "one_cycle"], {
+    default: "linear",
+    help: "linear | cosine | constant | slanted_triangular | one_cycle",
+    aliases: ["lrScheduler", "lrSchedulerType", "scheduler"],
+  }),
   /** Warmup as a fraction of all steps (used when warmupSteps is 0). */
-  warmupRatio: number;
-  warmupSteps: number;
+  warmupRatio: opt.number({
+    default: 0.1,
+    min: 0,
+    lt: 1,
+    flag: "--warmup-ratio <f>",
+    help: "warmup as a fraction of all steps",
+  }),
+  warmupSteps: opt.integer({ default: 0, min: 0, flag: false }),
   /** Clip the global gradient norm to this (0 = no clipping). */
-  maxGradNorm: number;
+  maxGradNorm: opt.number({ default: 1.0, min: 0, help: "clip the gradient norm (0 = off)" }),
   /** Evaluate every N optimizer steps, or at the end of each epoch. */
-  evalEvery: number | "epoch";
+  evalEvery: opt.value<number | "epoch">({
+    default: "epoch",
+    flag: "--eval-every <n|epoch>",
+    help: "evaluate every N steps or each epoch",
+    describe: 'a positive integer or "epoch"',
+    check: (v) => v === "epoch" || isPositiveInt(v),
+    aliases: ["evalSteps", "evaluationStrategy"],
+  }),
   /** Log the running training loss every N optimizer steps. */
-  logEvery: number;
+  logEvery: opt.integer({ default: 10, min: 1, flag: false, aliases: ["loggingSteps"] }),
   /** Write a checkpoint every N steps, each epoch, or never. */
-  saveEvery: number | "epoch" | "none";
+  saveEvery: opt.value<number | "epoch" | "none">({
+    default: "epoch",
+    flag: "--save-every <n|epoch|none>",
+    help: "checkpoint every N steps, each epoch, or never",
+    describe: 'a positive integer, "epoch" or "none"',
+    check: (v) => v === "epoch" || v === "none" || isPositiveInt(v),
+    aliases: ["saveSteps", "saveStrategy"],
+  }),
   /** Keep only the newest K checkpoints (best/ is kept separately). */
-  saveTotalLimit: number;
+  saveTotalLimit: opt.integer({ default: 2, min: 1, help: "checkpoints kept" }),
   /** Seeds initialization of new weights, dropout and data order. */
-  seed: number;
+  seed: opt.integer({ default: 42, help: "seed for the head, dropout and data order" }),
   /** The evaluation metric that decides the best model (e.g. "loss", "accuracy", "f1_macro"). */
-  metricForBest: string;
+  metricForBest: opt.string({
+    default: "loss",
+    nonEmpty: true,
+    flag: "--metric <name>",
+    help: "validation metric that picks the best model",
+    aliases: ["metricForBestModel", "metric"],
+  }),
   /** Whether larger is better for metricForBest (default: false for losses, true otherwise). */
-  greaterIsBetter: boolean | null;
+  greaterIsBetter: opt.value<boolean | null>({
+    default: null,
+    flag: false,
+    describe: "true, false or null",
+    check: (v) => v === null || typeof v === "boolean",
+  }),
   /** Stop after this many evaluations without improvement (0 = never stop early). */
-  earlyStoppingPatience: number;
+  earlyStoppingPatience: opt.integer({ default: 0, min: 0, help: "stop after N evaluations without improvement" }),
   /** The least change that counts as an improvement. */
-  earlyStoppingMinDelta: number;
+  earlyStoppingMinDelta: opt.number({ default: 0, min: 0, help: "least change that counts as improvement" }),
   /** Load the best weights into the model when training ends. */
-  loadBestAtEnd: boolean;
-}
-
-export const DEFAULT_ARGS: TrainingArgs = {
-  epochs: 3,
-  maxSteps: 0,
-  batchSize: 16,
-  gradAccumSteps: 1,
-  lr: 5e-5,
-  weightDecay: 0.01,
-  optimizer: "adamw",
-  betas: [0.9, 0.999],
-  eps: 1e-8,
-  momentum: 0.9,
-  schedule: "linear",
-  warmupRatio: 0.1,
-  warmupSteps: 0,
-  maxGradNorm: 1.0,
-  evalEvery: "epoch",
-  logEvery: 10,
-  saveEvery: "epoch",
-  saveTotalLimit: 2,
-  seed: 42,
-  metricForBest: "loss",
-  greaterIsBetter: null,
-  earlyStoppingPatience: 0,
-  earlyStoppingMinDelta: 0,
-  loadBestAtEnd: true,
+  loadBestAtEnd: opt.boolean({ default: true, flag: false, aliases: ["loadBestModelAtEnd"] }),
 };
 
-/** Defaults overridden by `over`, validated. */
+/** Resolved training arguments (the type follows from TRAINING_SCHEMA). */
+export type TrainingArgs = Resolved<typeof TRAINING_SCHEMA>;
+export type ScheduleName = TrainingArgs["schedule"];
+export type OptimizerName = TrainingArgs["optimizer"];
+
+/** The defaults, as one object. */
+export const DEFAULT_ARGS: TrainingArgs = resolveOptions(TRAINING_SCHEMA, {});
+
+/** Defaults overridden by `over`, validated (an unknown argument is an error naming the closest known one). */
 export function resolveArgs(over: Partial<TrainingArgs> = {}): TrainingArgs {
-  const a: TrainingArgs = {
-    ...DEFAULT_ARGS,
-    ...Object.fromEntries(Object.entries(over).filter(([, v]) => v !== undefined)),
-  };
-  const posInt = (name: keyof TrainingArgs, v: unknown, allowZero = false) => {
-    if (!Number.isInteger(v) || (v as number) < (allowZero ? 0 : 1))
-      throw new ArgumentError(
-        `training argument ${name} must be a ${allowZero ? "non-negative" : "positive"} integer, got ${JSON.stringify(v)}`,
-      );
-  };
-  posInt("epochs", a.epochs, a.maxSteps > 0);
-  posInt("maxSteps", a.maxSteps, true);
-  posInt("batchSize", a.batchSize);
-  posInt("gradAccumSteps", a.gradAccumSteps);
-  posInt("logEvery", a.logEvery);
-  posInt("saveTotalLimit", a.saveTotalLimit);
-  posInt("earlyStoppingPatience", a.earlyStoppingPatience, true);
-  posInt("warmupSteps", a.warmupSteps, true);
-  if (!(a.lr > 0)) throw new ArgumentError(`training argument lr must be positive, got ${a.lr}`);
-  if (!(a.weightDecay >= 0))
-    throw new ArgumentError(`training argument weightDecay must be >= 0, got ${a.weightDecay}`);
-  if (!(a.warmupRatio >= 0 && a.warmupRatio < 1))
-    throw new ArgumentError(`training argument warmupRatio must be in [0, 1), got ${a.warmupRatio}`);
-  if (!(a.maxGradNorm >= 0))
-    throw new ArgumentError(`training argument maxGradNorm must be >= 0, got ${a.maxGradNorm}`);
-  if (a.evalEvery !== "epoch") posInt("evalEvery", a.evalEvery);
-  if (a.saveEvery !== "epoch" && a.saveEvery !== "none") posInt("saveEvery", a.saveEvery);
-  if (!["adamw", "adam", "sgd"].includes(a.optimizer))
-    throw new ArgumentError(`training argument optimizer must be adamw, adam or sgd, got "${a.optimizer}"`);
-  if (!["linear", "cosine", "constant", "slanted_triangular", "one_cycle"].includes(a.schedule)) {
-    throw new ArgumentError(
-      `training argument schedule must be linear, cosine, constant, slanted_triangular or one_cycle, got "${a.schedule}"`,
-    );
-  }
+  const a = resolveOptions(TRAINING_SCHEMA, over, { source: "the training arguments" });
+  checkTrainingArgs(a, "");
   return a;
+}
+
+/** Checks across arguments: epochs may be 0 only when maxSteps bounds the run. `at` prefixes the key in messages. */
+export function checkTrainingArgs(a: TrainingArgs, at: string): void {
+  if (a.epochs < 1 && a.maxSteps === 0)
+    throw new ArgumentError(`${at}epochs must be a positive integer (or set maxSteps), got ${a.epochs}`);
 }
 
 /** Whether a larger value of the metric is better: explicit, else false for anything named like a loss. */

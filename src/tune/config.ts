@@ -13,68 +13,160 @@
  *     "redis": "redis://host:6379", "queue": "graft-trials"
  *   }
  *
- * Every key is checked (a misspelt key is an error, not a silent default); command-line flags override the file.
+ * Every key is checked against TUNE_SCHEMA (a misspelt key is an error with a did-you-mean hint, not a silent
+ * default); command-line flags override the file.
  */
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { ArgumentError, FormatError } from "../util/errors.js";
+import {
+  type Resolved,
+  closestName,
+  isObject,
+  opt,
+  optionDefaults,
+  resolveOptions,
+  validateOptions,
+} from "../util/options.js";
 import type { PbtOptions } from "./pbt.js";
 import type { PrunerConfig } from "./pruners.js";
 import type { SamplerConfig } from "./samplers/index.js";
 import type { SpaceSpec } from "./space.js";
 import type { Direction } from "./types.js";
 
-export interface TuneConfig {
-  name: string;
-  objective: unknown;
-  space: SpaceSpec | null;
-  directions: Direction[] | null;
-  /** Names of the objective values, one per direction (e.g. ["f1_macro", "latency_ms"]). */
-  metrics: string[] | null;
-  sampler: SamplerConfig;
-  pruner: PrunerConfig | null;
-  pruneDirection: Direction | null;
-  pbt: PbtOptions | null;
-  /** Total trials of the study (null: until the sampler is exhausted, or the time is up). */
-  trials: number | null;
-  parallel: number;
-  /** Seconds a trial may run. */
-  timeout: number | null;
-  /** Seconds the study may start new trials. */
-  studyTimeout: number | null;
-  retries: number;
-  seed: number;
-  threads: number | null;
-  redis: string | null;
-  queue: string | null;
-  /** The configuration a trial runs with (best-config.json is this with the best parameters written in). */
-  base: Record<string, unknown> | null;
-}
+const isDirection = (v: unknown) => v === "minimize" || v === "maximize";
+const isNamed = (v: unknown) => typeof v === "string" || (isObject(v) && typeof v.name === "string");
 
-export const DEFAULT_TUNE: TuneConfig = {
-  name: "study",
-  objective: null,
-  space: null,
-  directions: null,
-  metrics: null,
-  sampler: { name: "tpe" },
-  pruner: null,
-  pruneDirection: null,
-  pbt: null,
-  trials: null,
-  parallel: 1,
-  timeout: null,
-  studyTimeout: null,
-  retries: 1,
-  seed: 0,
-  threads: null,
-  redis: null,
-  queue: null,
-  base: null,
+/** Every setting of a study: type, default, checks, flag and help declared once (util/options.ts). */
+export const TUNE_SCHEMA = {
+  name: opt.string({ default: "study", nonEmpty: true, flag: "--name <name>", help: "study name" }),
+  /** What to optimize: "builtin:NAME", "module:PATH#EXPORT", a registered name, or { name, ...options }. */
+  objective: opt.value<unknown>({
+    flag: "--objective <name>",
+    help: "what to optimize: builtin:sphere, builtin:rosenbrock, builtin:noisy-quadratic (synthetic, for trying the tuner) or module:PATH#EXPORT",
+    describe: "a name or an object",
+    check: (v) => v === null || typeof v === "string" || isObject(v),
+    parse: (s) => s,
+  }),
+  /** The search space (default: the objective's own). */
+  space: opt.value<SpaceSpec | null>({
+    default: null,
+    flag: false,
+    describe: "an object of parameters",
+    check: (v) => v === null || isObject(v),
+  }),
+  directions: opt.value<Direction[] | null>({
+    default: null,
+    flag: "--direction <dir>",
+    help: "minimize or maximize (comma-separated, one per objective)",
+    describe: 'a list of "minimize" / "maximize"',
+    check: (v) => v === null || (Array.isArray(v) && v.length > 0 && v.every(isDirection)),
+    parse: (s) => s.split(",").map((d) => d.trim()),
+  }),
+  /** One direction, instead of `directions`. */
+  direction: opt.enum(["minimize", "maximize"], { flag: false }),
+  /** Names of the objective values, one per direction (e.g. ["f1_macro", "latency_ms"]). */
+  metrics: opt.list("string", { default: null, nullable: true, flag: false }),
+  sampler: opt.value<string | SamplerConfig>({
+    default: { name: "tpe" },
+    flag: "--sampler <name>",
+    flagChoices: ["tpe", "random", "grid", "de"],
+    help: "how parameters are chosen",
+    defaultHelp: "tpe",
+    describe: 'a name or { "name": ... }',
+    check: isNamed,
+    parse: (s) => s,
+  }),
+  pruner: opt.value<string | PrunerConfig | null>({
+    default: null,
+    flag: "--pruner <name>",
+    flagChoices: ["asha", "median", "none"],
+    help: "stop bad trials early from their intermediate values",
+    describe: 'a name, { "name": ... } or null',
+    check: (v) => v === null || isNamed(v),
+    parse: (s) => (s === "none" ? null : s),
+  }),
+  pruneDirection: opt.enum(["minimize", "maximize"], { default: null, nullable: true, flag: false }),
+  pbt: opt.value<PbtOptions | null>({
+    default: null,
+    flag: false,
+    describe: "an object",
+    check: (v) => v === null || isObject(v),
+  }),
+  /** Total trials of the study (null: until the sampler is exhausted, or the time is up). */
+  trials: opt.integer({ default: null, nullable: true, min: 0, help: "total trials of the study" }),
+  parallel: opt.integer({
+    default: 1,
+    min: 1,
+    help: "trials at once: local processes with cores/N threads each (with --redis: trials queued at once)",
+  }),
+  /** Seconds a trial may run. */
+  timeout: opt.number({
+    default: null,
+    nullable: true,
+    gt: 0,
+    flag: "--timeout <seconds>",
+    help: "a trial running longer is stopped and recorded as failed",
+  }),
+  /** Seconds the study may start new trials. */
+  studyTimeout: opt.number({
+    default: null,
+    nullable: true,
+    gt: 0,
+    flag: "--study-timeout <seconds>",
+    help: "start no new trials after this long",
+  }),
+  retries: opt.integer({
+    default: 1,
+    min: 0,
+    help: "extra attempts for a trial whose process crashed; trials of lost workers are retried by the other workers",
+  }),
+  seed: opt.integer({ default: 0, help: "seed of the sampler and PBT" }),
+  threads: opt.integer({
+    default: null,
+    nullable: true,
+    min: 1,
+    help: "threads per trial",
+    defaultHelp: "cores / parallel",
+  }),
+  redis: opt.value<string | null>({
+    default: null,
+    flag: "--redis <url>",
+    help: "run trials as BullMQ jobs on this Redis (start workers with graft worker --redis URL)",
+    describe: "a redis:// URL",
+    check: (v) => v === null || (typeof v === "string" && /^rediss?:\/\//.test(v)),
+    parse: (s) => s,
+  }),
+  queue: opt.string({
+    default: null,
+    nullable: true,
+    nonEmpty: true,
+    flag: "--queue <name>",
+    help: "BullMQ queue name",
+    defaultHelp: "graft-trials",
+  }),
+  /** The configuration a trial runs with (best-config.json is this with the best parameters written in). */
+  base: opt.value<Record<string, unknown> | null>({
+    default: null,
+    flag: false,
+    describe: "an object",
+    check: (v) => v === null || isObject(v),
+  }),
 };
 
-const KEYS = new Set([...Object.keys(DEFAULT_TUNE), "direction"]);
+type Declared = Resolved<typeof TUNE_SCHEMA>;
+/** A study's resolved configuration: the schema's, with `direction` folded into `directions` and named parts expanded. */
+export type TuneConfig = Omit<Declared, "direction" | "sampler" | "pruner" | "objective"> & {
+  objective: unknown;
+  sampler: SamplerConfig;
+  pruner: PrunerConfig | null;
+};
+
+export const DEFAULT_TUNE: TuneConfig = {
+  ...(optionDefaults(TUNE_SCHEMA) as Omit<TuneConfig, "objective">),
+  objective: null,
+};
 
 export function readConfigFile(path: string): Record<string, unknown> {
   let text: string;
@@ -98,31 +190,23 @@ export function readConfigFile(path: string): Record<string, unknown> {
 
 /** Validates a config object (from a file, flags or both) and fills defaults. */
 export function resolveTuneConfig(raw: Record<string, unknown>, source = "the tune config"): TuneConfig {
+  const keys = Object.keys(TUNE_SCHEMA);
   for (const k of Object.keys(raw))
-    if (!KEYS.has(k))
-      throw new ArgumentError(`${source}: unknown key "${k}"`, `known keys: ${[...KEYS].sort().join(", ")}`);
-  const c: TuneConfig = {
-    ...DEFAULT_TUNE,
-    ...Object.fromEntries(Object.entries(raw).filter(([k, v]) => v !== undefined && k !== "direction")),
-  } as TuneConfig;
-  const bad = (key: string, want: string, got: unknown) =>
-    new ArgumentError(`${source}: "${key}" must be ${want}, got ${JSON.stringify(got)}`);
-  if (raw.direction !== undefined) {
-    if (raw.directions !== undefined) throw new ArgumentError(`${source}: give "direction" or "directions", not both`);
-    c.directions = [raw.direction as Direction];
+    if (!Object.hasOwn(TUNE_SCHEMA, k)) {
+      const guess = closestName(k, keys);
+      throw new ArgumentError(
+        `${source}: unknown key "${k}"${guess ? ` (did you mean "${guess}"?)` : ""}`,
+        `known keys: ${[...keys].sort().join(", ")}`,
+      );
+    }
+  const given = validateOptions(TUNE_SCHEMA, raw, { source });
+  const { direction, ...rest } = resolveOptions(TUNE_SCHEMA, given, { source });
+  if (given.direction !== undefined) {
+    if (given.directions !== undefined)
+      throw new ArgumentError(`${source}: give "direction" or "directions", not both`);
+    rest.directions = [direction as Direction];
   }
-  if (c.directions !== null) {
-    if (
-      !Array.isArray(c.directions) ||
-      c.directions.length === 0 ||
-      c.directions.some((d) => d !== "minimize" && d !== "maximize")
-    )
-      throw bad("directions", 'a list of "minimize" / "maximize"', c.directions);
-  }
-  if (c.pruneDirection !== null && c.pruneDirection !== "minimize" && c.pruneDirection !== "maximize")
-    throw bad("pruneDirection", '"minimize" or "maximize"', c.pruneDirection);
-  if (c.metrics !== null && (!Array.isArray(c.metrics) || c.metrics.some((m) => typeof m !== "string")))
-    throw bad("metrics", "a list of names", c.metrics);
+  const c = { ...rest, objective: rest.objective ?? null } as TuneConfig & { sampler: unknown; pruner: unknown };
   if (c.metrics !== null && c.directions !== null && c.metrics.length !== c.directions.length)
     throw new ArgumentError(
       `${source}: ${c.metrics.length} metrics but ${c.directions.length} directions`,
@@ -130,32 +214,8 @@ export function resolveTuneConfig(raw: Record<string, unknown>, source = "the tu
     );
   if (c.objective === null || c.objective === undefined)
     throw new ArgumentError(`${source}: no objective`, 'set "objective" (e.g. "builtin:sphere") or pass --objective');
-  if (typeof c.name !== "string" || !c.name) throw bad("name", "a non-empty string", c.name);
   if (typeof c.sampler === "string") c.sampler = { name: c.sampler };
-  if (typeof c.sampler !== "object" || c.sampler === null || typeof c.sampler.name !== "string")
-    throw bad("sampler", 'a name or { "name": ... }', c.sampler);
   if (typeof c.pruner === "string") c.pruner = { name: c.pruner };
-  if (c.pruner !== null && (typeof c.pruner !== "object" || typeof c.pruner.name !== "string"))
-    throw bad("pruner", 'a name, { "name": ... } or null', c.pruner);
-  const posInt = (key: keyof TuneConfig, allowNull: boolean, min = 1) => {
-    const v = c[key];
-    if (v === null && allowNull) return;
-    if (!Number.isInteger(v) || (v as number) < min) throw bad(key, `an integer >= ${min}`, v);
-  };
-  posInt("trials", true, 0);
-  posInt("parallel", false);
-  posInt("retries", false, 0);
-  posInt("threads", true);
-  if (!Number.isInteger(c.seed)) throw bad("seed", "an integer", c.seed);
-  for (const key of ["timeout", "studyTimeout"] as const)
-    if (c[key] !== null && !(typeof c[key] === "number" && c[key]! > 0))
-      throw bad(key, "a positive number of seconds", c[key]);
-  if (c.redis !== null && (typeof c.redis !== "string" || !/^rediss?:\/\//.test(c.redis)))
-    throw bad("redis", "a redis:// URL", c.redis);
-  if (c.space !== null && (typeof c.space !== "object" || Array.isArray(c.space)))
-    throw bad("space", "an object of parameters", c.space);
-  if (c.base !== null && (typeof c.base !== "object" || Array.isArray(c.base))) throw bad("base", "an object", c.base);
-  if (c.pbt !== null && (typeof c.pbt !== "object" || Array.isArray(c.pbt))) throw bad("pbt", "an object", c.pbt);
   // one seed for everything the study draws, unless a part has its own
   c.sampler = { ...c.sampler, seed: c.sampler.seed ?? c.seed };
   if (c.pbt) c.pbt = { ...c.pbt, seed: c.pbt.seed ?? c.seed };

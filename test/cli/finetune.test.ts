@@ -43,6 +43,12 @@ test("finetune from a YAML config with flags overriding it, then eval of the sav
   assert.ok(result.test.accuracy > 0.9, `accuracy ${result.test.accuracy}`);
   const runJson = JSON.parse(readFileSync(join(work, "run", "run.json"), "utf8"));
   assert.equal(runJson.finetune.training.epochs, 5);
+  // run.json records the resolved configuration: the file's, the flags', and every default
+  assert.equal(runJson.finetune.training.lr, 0.003);
+  assert.equal(runJson.finetune.training.seed, 42);
+  assert.equal(runJson.finetune.training.weightDecay, 0.01);
+  assert.equal(runJson.finetune.training.metricForBest, "f1_macro");
+  assert.equal(runJson.finetune.maxLength, 128);
 
   const e = graft("eval", "--model", join(work, "run", "best"), "--data", join(work, "test.csv"), "--json");
   assert.equal(e.code, 0, e.stderr);

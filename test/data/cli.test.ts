@@ -240,5 +240,5 @@ test("graft baseline --config: settings named like the flags, flags typed on the
   writeFileSync(cfg, JSON.stringify({ data: fixture("sms_spam_train.tsv"), modle: "nb" }));
   const bad = graft(["baseline", "--config", cfg]);
   assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /unknown setting\(s\) in the config file: modle/);
+  assert.match(bad.stderr, /unknown setting "modle" in .*baseline\.json \(did you mean "model"\?\)/);
 });

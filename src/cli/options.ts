@@ -1,0 +1,178 @@
+/**
+ * A command's option schema (util/options.ts) as commander flags, and `--config file.(json|yaml|yml)` merged with
+ * the flags the user typed: defaults < file < flags. Keys of a config file are the schema's names (camelCase, the
+ * long flag without dashes: `--batch-size` → batchSize, in its group: training.batchSize), so a file and a command
+ * line describe a run in the same words; an unknown key in the file is an error with a did-you-mean hint.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { extname } from "node:path";
+import { type Command, Option as Flag } from "commander";
+import { parse as parseYaml } from "yaml";
+import { ArgumentError, GraftError } from "../util/errors.js";
+import {
+  type Input,
+  type Option,
+  type Schema,
+  flagName,
+  isObject,
+  kebab,
+  mergeOptions,
+  opt,
+  type Resolved,
+  resolveOptions,
+  validateOptions,
+} from "../util/options.js";
+
+export type ConfigObject = Record<string, unknown>;
+
+export function readConfigFile(path: string): ConfigObject {
+  if (!existsSync(path)) throw new GraftError(`config file ${path} does not exist`);
+  const text = readFileSync(path, "utf8");
+  let value: unknown;
+  try {
+    value = [".yaml", ".yml"].includes(extname(path).toLowerCase()) ? parseYaml(text) : JSON.parse(text);
+  } catch (e) {
+    throw new GraftError(
+      `config file ${path} is not valid ${extname(path).slice(1).toUpperCase() || "JSON"}: ${(e as Error).message}`,
+    );
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new GraftError(`config file ${path} must hold an object of settings`);
+  return value as ConfigObject;
+}
+
+/** One command-line flag of a schema: the option, its key path, and commander's spelling. */
+export interface FlagBinding {
+  path: readonly string[];
+  option: Option;
+  /** Commander's spelling, e.g. "--grad-accum <n>". */
+  spec: string;
+  /** The long flag, e.g. "--grad-accum". */
+  flag: string;
+}
+
+function placeholder(o: Option): string {
+  switch (o.kind) {
+    case "boolean":
+      return "";
+    case "integer":
+      return " <n>";
+    case "number":
+      return " <x>";
+    case "enum":
+      return " <name>";
+    case "list":
+      return " <values...>";
+    default:
+      return " <value>";
+  }
+}
+
+/** Every flag a schema declares, groups included (a group's own flag, such as --lora, switches it on). */
+export function flagBindings(schema: Schema, prefix = "", path: readonly string[] = []): FlagBinding[] {
+  const out: FlagBinding[] = [];
+  for (const [name, o] of Object.entries(schema)) {
+    const at = [...path, name];
+    if (o.kind === "group") {
+      if (typeof o.flag === "string") out.push({ path: at, option: o, spec: o.flag, flag: flagName(o, name) });
+      out.push(...flagBindings(o.fields!, prefix + (o.flagPrefix ?? ""), at));
+      continue;
+    }
+    if (o.flag === false) continue;
+    const spec = o.flag ?? `${flagName(o, name, prefix)}${placeholder(o)}`;
+    out.push({ path: at, option: o, spec, flag: flagName(o, name, prefix) });
+  }
+  return out;
+}
+
+function showDefault(o: Option): string | null {
+  if (o.defaultHelp !== undefined) return o.defaultHelp;
+  const d = o.default;
+  if (d === undefined || d === null || d === false || o.kind === "group") return null;
+  if (o.kind === "boolean") return null; // a --no-x switch: on unless given
+  if (Array.isArray(d)) return d.length ? d.join(",") : null;
+  if (isObject(d)) return null;
+  if (typeof d === "number" && d !== 0 && Math.abs(d) < 1e-3) return d.toExponential().replace("e-", "e-");
+  return String(d);
+}
+
+/** A flag's --help line: the schema's description and its default. */
+export function helpLine(o: Option): string {
+  const d = showDefault(o);
+  const help = o.help ?? "";
+  return d === null ? help : `${help}${help ? " " : ""}(default: ${d})`;
+}
+
+/** Registers schemas' flags on a command, in order (e.g. --config, the settings, then --json and --quiet). */
+export function addOptions(cmd: Command, ...schemas: Schema[]): Command {
+  for (const schema of schemas)
+    for (const b of flagBindings(schema)) {
+      const flag = new Flag(b.spec, helpLine(b.option));
+      if (b.option.required && b.option.file === false) flag.makeOptionMandatory();
+      cmd.addOption(b.option.flagChoices ? flag.choices(b.option.flagChoices) : flag);
+    }
+  return cmd;
+}
+
+/** `--config FILE`, a command-line switch (never a setting in a config file or run.json). */
+export function configSwitch(help = "run configuration (JSON or YAML); flags override it") {
+  return { config: opt.string({ file: false, flag: "--config <file>", help }) };
+}
+
+/** The usual --json switch. */
+export function jsonSwitch(help = "print the result as JSON") {
+  return { json: opt.boolean({ file: false, help }) };
+}
+
+function setAt(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const p of path.slice(0, -1)) {
+    if (!isObject(node[p])) node[p] = {};
+    node = node[p] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]] = value;
+}
+
+/**
+ * The settings the user typed as flags (commander's defaults and flags not given are left out), each parsed and
+ * checked with an error naming the flag. A flag of a nullable group's field (--lora-r) switches the group on.
+ */
+export function flagOptions<S extends Schema>(schema: S, cmd: Command): Input<S> {
+  const values = cmd.opts();
+  const out: Record<string, unknown> = {};
+  for (const b of flagBindings(schema)) {
+    const attr = new Flag(b.spec).attributeName();
+    const source = cmd.getOptionValueSource(attr);
+    if (source !== "cli" && source !== "env") continue;
+    const raw = values[attr];
+    if (raw === undefined) continue;
+    if (b.option.kind === "group") {
+      if (raw === true && !isObject(out[b.path[0]])) setAt(out, b.path, {});
+      continue;
+    }
+    const value = b.option.parse(raw, b.flag);
+    if (!b.option.check(value).ok)
+      throw new ArgumentError(
+        `${b.flag} must be ${b.option.describe}, got "${Array.isArray(raw) ? raw.join(" ") : raw}"`,
+      );
+    setAt(out, b.path, value);
+  }
+  return out as Input<S>;
+}
+
+/** A command's switches (options that never come from a config file) resolved: the typed flags and the defaults. */
+export function resolveFlags<S extends Schema>(schema: S, cmd: Command): Resolved<S> {
+  return resolveOptions(schema, flagOptions(schema, cmd), { switches: true });
+}
+
+/** `--config FILE` (validated against the schema) overridden by the flags the user typed. */
+export function configAndFlags<S extends Schema>(schema: S, cmd: Command, configFile?: string): Input<S> {
+  const file = configFile ? validateOptions(schema, readConfigFile(configFile), { source: configFile }) : {};
+  return mergeOptions(schema, file as Input<S>, flagOptions(schema, cmd));
+}
+
+/** The flag of an option given by its key path, for messages ("--grad-accum"). */
+export function flagOf(schema: Schema, path: string): string {
+  const b = flagBindings(schema).find((x) => x.path.join(".") === path);
+  return b ? b.flag : `--${kebab(path.split(".").pop() ?? path)}`;
+}
