@@ -3,7 +3,6 @@
  * flag, help), so a ULMFiT-style recipe is a few lines of JSON/YAML. `graft finetune` builds its flags and --help
  * from the schema; the resolved object is saved in run.json.
  */
-import { ArgumentError } from "../util/errors.js";
 import {
   type Input,
   type OptionSource,
@@ -15,9 +14,7 @@ import {
   resolveOptions,
   validateOptions,
 } from "../util/options.js";
-import { TRAINING_SCHEMA, checkTrainingArgs } from "../train/args.js";
-
-export const TASK_KINDS = ["classification", "multilabel", "regression", "ner"] as const;
+import { TRAINING_SCHEMA } from "../train/args.js";
 
 export const LORA_SCHEMA = {
   r: opt.integer({ default: 8, min: 1, help: "LoRA rank", aliases: ["rank"] }),
@@ -91,10 +88,11 @@ export const FINETUNE_SCHEMA = {
     defaultHelp: "the validation split",
     aliases: ["testFile"],
   }),
-  task: opt.enum(TASK_KINDS, {
+  // checked against the task registry (tasks/registry.ts) when the run is resolved (tasks/resolve.ts)
+  task: opt.string({
     default: "classification",
     flag: "--task <task>",
-    help: "classification | multilabel | regression | ner",
+    help: "task kind: classification | multilabel | regression | ner (or one added with registerTaskKind)",
   }),
   textColumn: opt.string({ help: "text column", defaultHelp: "text, sentence, ...", flag: "--text-column <name>" }),
   textPairColumn: opt.string({ help: "second text of a sentence-pair task", flag: "--text-pair-column <name>" }),
@@ -216,38 +214,10 @@ export type LoraSettings = Resolved<typeof LORA_SCHEMA>;
 export const FINETUNE_DEFAULTS = optionDefaults(FINETUNE_SCHEMA) as Omit<ResolvedFinetuneConfig, "model" | "data">;
 export const LORA_DEFAULTS: LoraSettings = resolveOptions(LORA_SCHEMA, {});
 
-/** The validation metric that picks the best model when none is named. */
-export function defaultMetricFor(task: string): string {
-  return task === "ner" ? "f1" : task === "regression" ? "loss" : task === "multilabel" ? "f1_micro" : "f1_macro";
-}
-
 /**
  * Checks fine-tuning settings as given (a config file, a study's objective config): unknown keys anywhere are
  * errors with a did-you-mean hint, values are checked against their types and ranges; nothing is required.
  */
 export function validateFinetuneOptions(raw: unknown, from: OptionSource = {}): FinetuneOptions {
   return validateOptions(FINETUNE_SCHEMA, raw, from);
-}
-
-/** The configuration validated and completed: every default filled in, the training arguments included. */
-export function resolveFinetuneConfig(
-  c: FinetuneOptions & { model: string; data: string },
-  from: OptionSource = {},
-): ResolvedFinetuneConfig {
-  const r = resolveOptions(FINETUNE_SCHEMA, c, from);
-  if (c.training?.metricForBest === undefined) r.training.metricForBest = defaultMetricFor(r.task);
-  checkTrainingArgs(r.training, "training.");
-  if (!(r.validationFraction + r.testFraction < 1))
-    throw new ArgumentError("testFraction must be in [0, 1) with validationFraction + testFraction < 1");
-  if (r.lora && r.gradualUnfreezing)
-    throw new ArgumentError("LoRA and gradual unfreezing cannot be combined: LoRA already freezes the base model");
-  if (
-    (r.task === "regression" || r.task === "ner") &&
-    (r.classWeights || r.sampler === "weighted" || r.focalGamma > 0 || r.tuneThreshold)
-  ) {
-    throw new ArgumentError(
-      `class weights, the weighted sampler, focal loss and threshold tuning apply to classification, not ${r.task}`,
-    );
-  }
-  return r;
 }

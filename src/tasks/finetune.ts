@@ -25,7 +25,6 @@ import {
   loadLoraWeights,
   mergedStateDict,
   parameterGroups,
-  resolveArgs,
   saveLoraAdapter,
   type TrainSummary,
   type TrainerCallback,
@@ -34,7 +33,8 @@ import {
 import { saveCheckpoint } from "../io/checkpoint.js";
 import { writeReport } from "../report/index.js";
 import { writeConfig } from "../io/config.js";
-import { FINETUNE_DEFAULTS, resolveFinetuneConfig, type FinetuneConfig } from "./config.js";
+import type { FinetuneConfig, ResolvedFinetuneConfig } from "./config.js";
+import { resolveFinetuneConfig } from "./resolve.js";
 import { padRows, type PaddedBatch } from "./encode.js";
 import { classifierForward } from "./evaluate.js";
 import { taskSpec } from "./registry.js";
@@ -67,17 +67,11 @@ export interface FinetuneHooks {
 /** The task kind's spec and the resolved configuration and training arguments, once per run. */
 export function resolveRun(config: Partial<FinetuneConfig> & { model: string; data: string }): {
   spec: TaskSpec;
-  config: FinetuneConfig;
+  config: ResolvedFinetuneConfig;
   args: TrainingArgs;
 } {
-  const spec = taskSpec(config.task ?? FINETUNE_DEFAULTS.task);
-  // config.ts checks the built-in kinds' names; a kind registered from outside passes its other checks as the
-  // kind with the fewest restrictions and keeps its own name
-  const builtIn = ["classification", "multilabel", "regression", "ner"].includes(spec.name);
-  const c = builtIn
-    ? resolveFinetuneConfig(config)
-    : ({ ...resolveFinetuneConfig({ ...config, task: "classification" }), task: spec.name } as FinetuneConfig);
-  return { spec, config: c, args: resolveArgs(c.training) };
+  const c = resolveFinetuneConfig(config);
+  return { spec: taskSpec(c.task), config: c, args: c.training };
 }
 
 /** Names of the head's parameters: not part of the backbone and not the pooler. */
@@ -97,7 +91,7 @@ function sameLabels(config: ModelConfig, names: readonly string[]): boolean {
 /** The checkpoint's backbone with the kind's head sized to our labels (a head trained for other labels starts fresh). */
 function buildModel(
   spec: TaskSpec,
-  c: FinetuneConfig,
+  c: ResolvedFinetuneConfig,
   modelDir: string,
   labels: string[],
   tok: Tokenizer,
@@ -224,8 +218,7 @@ export async function finetune(
     saveModel,
     loadModel,
     order: settings.order,
-    // the metric named in the input, else the kind's (a resolved config may already hold a built-in kind's default)
-    args: { ...args, metricForBest: config.training?.metricForBest ?? spec.defaultMetric },
+    args,
     runConfig: { finetune: c, labels, modelDir },
   });
   const summary = await trainer.train({ resume: hooks.resume, handleSigint: true });

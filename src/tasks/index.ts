@@ -26,8 +26,8 @@ export type {
 export { inputText } from "./spec.js";
 export { bestF1Threshold } from "./kinds/classification/index.js";
 export { loadPredictor, MODEL_FORMATS, type Predictor, type PredictorOptions } from "./predictor.js";
+export { resolveFinetuneConfig } from "./resolve.js";
 export {
-  resolveFinetuneConfig,
   FINETUNE_DEFAULTS,
   LORA_DEFAULTS,
   type FinetuneConfig,

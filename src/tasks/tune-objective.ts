@@ -22,7 +22,8 @@ import {
   type ResolvedObjective,
   type TrialContext,
 } from "../tune/index.js";
-import { FINETUNE_DEFAULTS, type FinetuneConfig } from "./config.js";
+import { validateFinetuneOptions, type FinetuneConfig } from "./config.js";
+import { resolveFinetuneConfig } from "./resolve.js";
 import { finetune } from "./finetune.js";
 import { taskSpec } from "./registry.js";
 
@@ -58,8 +59,8 @@ export function applyParams(
 }
 
 /** The metric a task kind picks its best checkpoint by. */
-function defaultMetric(task: string | undefined): string {
-  return taskSpec(task ?? FINETUNE_DEFAULTS.task).defaultMetric;
+function defaultMetric(config: FinetuneObjectiveOptions["config"]): string {
+  return resolveFinetuneConfig(config).training.metricForBest;
 }
 
 async function runOnce(
@@ -141,7 +142,7 @@ function writeJsonl(path: string, examples: readonly Example[], idx: readonly nu
 
 /** The objective factory trial processes load by name ("graft:tasks/tune-objective.js#finetuneObjective"). */
 export function finetuneObjective(options: FinetuneObjectiveOptions): Objective {
-  const metric = options.metric ?? defaultMetric(options.config.task);
+  const metric = options.metric ?? defaultMetric(options.config);
   const folds = options.folds ?? 0;
   if (folds === 0) {
     return (trial) =>
@@ -154,7 +155,7 @@ export function finetuneObjective(options: FinetuneObjectiveOptions): Objective 
             true,
           );
   }
-  const task = options.config.task ?? FINETUNE_DEFAULTS.task;
+  const { task } = resolveFinetuneConfig(options.config);
   const method = taskSpec(task).crossValidation;
   if (!method) throw new ArgumentError(`cross-validation of ${task} runs is not supported; use the validation split`);
   return async (trial) => {
@@ -163,13 +164,14 @@ export function finetuneObjective(options: FinetuneObjectiveOptions): Objective 
         "population-based training scores members on the validation split; use folds: 0 with pbt",
       );
     const config = applyParams(options.config, trial.params);
+    const resolved = resolveFinetuneConfig(config);
     const { examples } = await readExamples(config.data, {
       textColumn: config.textColumn,
       textPairColumn: config.textPairColumn,
       labelColumn: config.labelColumn,
-      onBadRow: config.onBadRow ?? "fail",
+      onBadRow: resolved.onBadRow,
     });
-    const { folds: split } = kFold(examples, { k: folds, method, seed: config.training?.seed ?? DEFAULT_ARGS.seed });
+    const { folds: split } = kFold(examples, { k: folds, method, seed: resolved.training.seed });
     const cv = crossValidate(
       async (foldTrial, fold) => {
         const train = join(foldTrial.dir, "train.jsonl"),
@@ -197,7 +199,9 @@ export function registerFinetuneObjective(): void {
     if (!o.config || typeof o.config.model !== "string" || typeof o.config.data !== "string") {
       throw new ArgumentError('the finetune objective needs "config" with at least "model" and "data"');
     }
-    const metric = o.metric ?? defaultMetric(o.config.task);
+    // the base settings are checked now (unknown keys with a did-you-mean hint), not when the first trial runs
+    validateFinetuneOptions(o.config, { at: "objective.config" });
+    const metric = o.metric ?? defaultMetric(o.config);
     return {
       ref: { module: "graft:tasks/tune-objective.js", export: "finetuneObjective", options: o },
       directions: [objectiveDirection(metric)],

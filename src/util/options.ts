@@ -11,6 +11,7 @@
  *   resolveOptions(S, { training: { lr: 1e-4 } }, { source: "run.yaml" });   // every default filled in
  */
 import { ArgumentError } from "./errors.js";
+import { editDistance } from "./suggest.js";
 
 export type OptionKind = "number" | "integer" | "string" | "boolean" | "enum" | "list" | "group" | "value";
 
@@ -373,21 +374,6 @@ export function optionPaths(schema: Schema, prefix = ""): [string, Option][] {
     if (o.kind === "group") out.push(...optionPaths(o.fields!, join(prefix, name)));
   }
   return out;
-}
-
-/** Edits (insert, delete, substitute, swap two neighbours) that turn a into b: "modle" is one edit from "model". */
-function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  return d[a.length][b.length];
 }
 
 const normal = (s: string) => s.toLowerCase().replace(/[-_\s]/g, "");

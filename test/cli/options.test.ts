@@ -27,7 +27,8 @@ import {
   WORD2VEC_TRAIN_SWITCHES,
 } from "../../src/cli/word2vec.js";
 import { WORKER_SWITCHES } from "../../src/cli/worker.js";
-import { FINETUNE_DEFAULTS, FINETUNE_SCHEMA, resolveFinetuneConfig } from "../../src/tasks/config.js";
+import { FINETUNE_DEFAULTS, FINETUNE_SCHEMA } from "../../src/tasks/config.js";
+import { resolveFinetuneConfig } from "../../src/tasks/resolve.js";
 import { PRETRAIN_SCHEMA, resolvePretrainConfig } from "../../src/tasks/pretrain.js";
 import { TUNE_SCHEMA } from "../../src/tune/config.js";
 import { DEFAULT_ARGS, resolveArgs } from "../../src/train/args.js";

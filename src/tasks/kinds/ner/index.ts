@@ -15,6 +15,7 @@ import { classificationLoss } from "../../losses.js";
 import { labelIndex } from "../../labels.js";
 import { encodeWords, type EncodedTokens } from "../../encode.js";
 import { MeanLoss, forEachBatch } from "../../evaluate.js";
+import { plainSettings } from "../sequence.js";
 import { inputText, type EntitiesPrediction, type Split, type TaskSpec } from "../../spec.js";
 
 /** Gold and predicted tag names per word of each sentence, and the mean token loss. */
@@ -145,7 +146,7 @@ export const ner: TaskSpec<number[], NerOutput> = {
   },
 
   headOptions: (labels) => ({ labels }),
-  settings: (c) => ({ weights: null, labelSmoothing: c.labelSmoothing, focalGamma: 0, threshold: null }),
+  settings: (c) => plainSettings(c, "ner"),
 
   loss(logits, batch, _targets, s) {
     const classes = logits.shape[2]; // [B, T, C] scored at first sub-tokens only (the rest are IGNORE_INDEX)
