@@ -18,14 +18,16 @@ import { addReadOptions, readOptionsFrom, reportSkipped, type ReadFlags } from "
 import { evaluate } from "./baseline.js";
 import { Rng } from "../util/rng.js";
 import { noGrad } from "../tensor/index.js";
-import { readConfig } from "../io/config.js";
 import { findWeights } from "../io/checkpoint.js";
 import { loadTokenizer, batchToTensors } from "../tokenizers/index.js";
 import {
   fromPretrainedDir,
   generate,
+  maxSequenceLength,
   modelClassForArchitecture,
   predictLabels,
+  readConfig,
+  usesTokenTypes,
   type CausalLMModel,
   type ClassificationModel,
   type GenerateOptions,
@@ -71,17 +73,7 @@ function loadModelDir(dir: string, gen: GenerateOptions): Predictor {
   if (cls.architecture.endsWith("ForSequenceClassification")) {
     const classifier = model as unknown as ClassificationModel;
     const info = readTaskInfo(dir);
-    // RoBERTa's positions start after pad_token_id: 514 position embeddings hold 512 tokens
-    const positions =
-      typeof config.max_position_embeddings === "number"
-        ? config.max_position_embeddings - (config.model_type === "roberta" ? (config.pad_token_id ?? 0) + 1 : 0)
-        : null;
-    const limits = [
-      info?.maxLength,
-      tokenizer.modelMaxLength,
-      positions,
-      (config as { n_positions?: number }).n_positions,
-    ];
+    const limits = [info?.maxLength, tokenizer.modelMaxLength, maxSequenceLength(config)];
     const maxLength = Math.min(...limits.filter((v): v is number => typeof v === "number" && v > 0));
     const labels = Object.keys(config.id2label).map((i) => config.id2label[Number(i)]);
     return {
@@ -99,7 +91,7 @@ function loadModelDir(dir: string, gen: GenerateOptions): Predictor {
             classifier.forward({
               inputIds: t.inputIds,
               attentionMask: t.attentionMask,
-              tokenTypeIds: config.model_type === "bert" ? t.tokenTypeIds : null,
+              tokenTypeIds: usesTokenTypes(config.model_type) ? t.tokenTypeIds : null,
             }).logits,
         );
         return predictLabels(

@@ -15,11 +15,14 @@ import type { Module } from "../nn/index.js";
 import { loadSplits, readConll, type Example, type TaggedSentence } from "../data/index.js";
 import { precisionRecallCurve } from "../metrics/classification/index.js";
 import { resolveModelDir } from "../io/hub.js";
-import { readConfig, type ModelConfig } from "../io/config.js";
 import {
   AutoModelForSequenceClassification,
   AutoModelForTokenClassification,
   describeLoadingInfo,
+  dropoutOverrides,
+  readConfig,
+  writeConfig,
+  type ModelConfig,
   savePretrained,
   type ClassificationModel,
 } from "../models/index.js";
@@ -38,7 +41,6 @@ import {
 } from "../train/index.js";
 import { saveCheckpoint } from "../io/checkpoint.js";
 import { writeReport } from "../report/index.js";
-import { writeConfig } from "../io/config.js";
 import { resolveFinetuneConfig, type FinetuneConfig } from "./config.js";
 import { discoverLabels, discoverTags, encodeLabel, encodeTags, type LabelSpace } from "./labels.js";
 import { encodeTexts, encodeWords, padRows, type EncodedRow, type EncodedTokens, type PaddedBatch } from "./encode.js";
@@ -232,9 +234,7 @@ export async function finetune(
   manualSeed(seed);
   const base = readConfig(modelDir);
   const dropoutOverride =
-    c.dropout === null
-      ? undefined
-      : { hidden_dropout_prob: c.dropout, attention_probs_dropout_prob: c.dropout, classifier_dropout: c.dropout };
+    c.dropout === null ? undefined : { hidden: c.dropout, attention: c.dropout, classifier: c.dropout };
   const problemType =
     c.task === "regression"
       ? "regression"
@@ -247,7 +247,7 @@ export async function finetune(
   const model = Auto.fromPretrainedDir(modelDir, {
     ...(c.task === "regression" ? { numLabels: 1 } : { labels: space.names }),
     ...(problemType ? { problemType } : {}),
-    ...(dropoutOverride ? { config: filterKnownDropout(base, dropoutOverride) } : {}),
+    ...(dropoutOverride ? { config: dropoutOverrides(base, dropoutOverride) } : {}),
   });
   for (const line of describeLoadingInfo(model.loadingInfo!, model.architecture, c.model)) log(line);
   const modelVocab = (model.config as { vocab_size?: number }).vocab_size;
@@ -442,18 +442,6 @@ export async function finetune(
   const report = writeReport(runDir);
   for (const n of report.notes) log(`report: ${n}`);
   return result;
-}
-
-function filterKnownDropout(config: ModelConfig, over: Record<string, number>): Record<string, number> {
-  // each architecture names its dropouts differently; override only those the config has
-  const names: Record<string, string[]> = {
-    hidden_dropout_prob: ["hidden_dropout_prob", "dropout", "resid_pdrop", "embd_pdrop"],
-    attention_probs_dropout_prob: ["attention_probs_dropout_prob", "attention_dropout", "attn_pdrop"],
-    classifier_dropout: ["classifier_dropout", "seq_classif_dropout", "summary_first_dropout"],
-  };
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(over)) for (const n of names[k] ?? [k]) if (n in config) out[n] = v;
-  return out;
 }
 
 /** Examples drawn with replacement, probability ∝ 1 / frequency of their class; a pure function of (seed, epoch). */

@@ -24,15 +24,16 @@ import { ArgumentError, DataError } from "../util/errors.js";
 import { Rng, defaultRng, manualSeed } from "../util/rng.js";
 import { writeJsonAtomic } from "../util/atomic.js";
 import { writeReport } from "../report/index.js";
-import { Tensor, crossEntropy, embedding, noGrad, reshape } from "../tensor/index.js";
+import { Tensor, crossEntropy, noGrad } from "../tensor/index.js";
 import type { Module } from "../nn/index.js";
-import { makeConfig, type ModelConfig } from "../io/config.js";
 import { resolveModelDir } from "../io/hub.js";
 import {
   AutoModelForCausalLM,
   AutoModelForMaskedLM,
-  BertForMaskedLM,
+  makeConfig,
+  maskedLogitsAt,
   savePretrained,
+  type ModelConfig,
   type PreTrainedModel,
   type LMOutput,
 } from "../models/index.js";
@@ -446,7 +447,8 @@ function lmForward(
   b: { inputIds: Tensor; labels: Tensor },
   stats = false,
 ): { loss: Tensor; correct: number; count: number } {
-  if (m instanceof BertForMaskedLM) {
+  const logitsAt = maskedLogitsAt(m);
+  if (logitsAt) {
     const picked: number[] = [];
     const targets: number[] = [];
     for (let i = 0; i < b.labels.size; i++)
@@ -458,12 +460,7 @@ function lmForward(
       picked.push(0);
       targets.push(b.inputIds.data[0]);
     } // a batch with nothing masked still needs a loss
-    const h = m.bert.forward({ inputIds: b.inputIds }).lastHiddenState; // [B, T, H]
-    const rows = embedding(
-      new Tensor(Int32Array.from(picked), [picked.length]),
-      reshape(h, [h.size / h.shape[2], h.shape[2]]),
-    ); // [M, H]
-    const logits = m.cls.predictions.forward(rows); // [M, V]
+    const logits = logitsAt({ inputIds: b.inputIds }, new Tensor(Int32Array.from(picked), [picked.length])); // [M, V]
     const tgt = new Tensor(Int32Array.from(targets), [targets.length]);
     return {
       loss: crossEntropy(logits, tgt),

@@ -2,18 +2,17 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { withLabels, numLabels } from "../../src/io/config.js";
 import {
   readConfig,
   writeConfig,
   parseConfig,
   makeConfig,
-  withLabels,
-  numLabels,
   type BertConfig,
   type Gpt2Config,
-} from "../../src/io/config.js";
+} from "../../src/models/index.js";
 import { FormatError, ArgumentError } from "../../src/util/errors.js";
-import { fixture, tmpDir } from "./helpers.js";
+import { fixture, tmpDir } from "../io/helpers.js";
 
 test("BertConfig defaults, as transformers applies them to a config that names only its type", () => {
   const c = parseConfig({ model_type: "bert" }) as BertConfig;
