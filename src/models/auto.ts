@@ -41,8 +41,11 @@ export class AutoConfig {
   /** A complete config of a model type from its defaults and the given fields (for a model trained from scratch). */
   static forModel<T extends ModelType>(
     modelType: T,
-    fields: Partial<Omit<ConfigOf<T>, "model_type">> & Record<string, unknown> = {},
-  ): ConfigOf<T> {
+    fields?: Partial<Omit<ConfigOf<T>, "model_type">> & Record<string, unknown>,
+  ): ConfigOf<T>;
+  /** The same for an architecture registered at run time (registerArchitecture). */
+  static forModel(modelType: string, fields?: Record<string, unknown>): BaseConfig;
+  static forModel(modelType: string, fields: Record<string, unknown> = {}): BaseConfig {
     return makeConfig(modelType, fields);
   }
 }
