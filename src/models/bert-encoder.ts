@@ -16,7 +16,7 @@ import { ArgumentError, ShapeError } from "../util/errors.js";
 import type { Rng } from "../util/rng.js";
 import { type Tensor, add, reshape, slice, tanh, tensor, zeros } from "../tensor/index.js";
 import type { Activation as KernelActivation } from "../backend/index.js";
-import { Dropout, Embedding, LayerNorm, Linear, Module, fusedActivation } from "../nn/index.js";
+import { Dropout, Embedding, LayerNorm, Linear, Module, Parameter, fusedActivation, init } from "../nn/index.js";
 import {
   type BaseConfig,
   type FieldTypes,
@@ -42,7 +42,7 @@ import {
   runLayers,
   selfAttention,
 } from "./interfaces.js";
-import { PreTrainedModel } from "./pretrained.js";
+import { PreTrainedModel, type ModelOptions } from "./pretrained.js";
 
 // ---- config
 
@@ -299,39 +299,22 @@ export function firstToken(h: Tensor): Tensor {
   return reshape(slice(h, 1, 0, 1), [b, d]);
 }
 
-// ---- the base model's forward
+// ---- the classes BERT and RoBERTa build on
 
-/** What BertModel and RobertaModel hold. */
-export interface BertBackbone {
-  readonly config: BertFamilyConfig;
-  readonly architecture: string;
-  embeddings: BertEmbeddings;
-  encoder: BertEncoder;
-  pooler: BertPooler | null;
-}
-
-/** BertModel.forward / RobertaModel.forward: embeddings, the padding (or, for a decoder config, causal) mask, encoder, pooler. */
-export function bertModelForward(m: BertBackbone, inputs: ModelInputs): BaseModelOutput {
-  const [b, t] = checkInputs(m.architecture, inputs);
-  const h0 = m.embeddings.forward(inputs.inputIds, inputs.tokenTypeIds ?? null, inputs.positionIds ?? null);
-  const mask = attentionMaskFor({
-    batch: b,
-    queryLen: t,
-    keyLen: t,
-    paddingMask: inputs.attentionMask ?? null,
-    causal: m.config.is_decoder,
-  });
-  const out = m.encoder.forward(h0, mask, inputs);
-  return { ...out, poolerOutput: m.pooler ? m.pooler.forward(out.lastHiddenState) : null };
-}
-
-// ---- what every BERT-family class shares
-
-/** The backbone's checkpoint layout and padding rows, for BERT's and RoBERTa's classes. */
-export abstract class BertFamilyPreTrainedModel<C extends BertFamilyConfig> extends PreTrainedModel<C> {
-  protected readonly coreModules = ["embeddings", "encoder"];
+/** What a BERT-family class declares: its config, checkpoint prefix, and how it counts positions. */
+interface BertFamilyClass {
   /** RoBERTa counts positions from padding_idx, so its position table has a padding row too. */
-  protected abstract readonly positionsFromPadding: boolean;
+  readonly positionsFromPadding: boolean;
+}
+
+/** The backbone's checkpoint layout, padding rows and initialization, for every BERT and RoBERTa class. */
+export abstract class BertFamilyPreTrainedModel<C extends BertFamilyConfig> extends PreTrainedModel<C> {
+  static readonly positionsFromPadding: boolean = false;
+  protected readonly coreModules = ["embeddings", "encoder"];
+
+  protected get positionsFromPadding(): boolean {
+    return (this.constructor as unknown as BertFamilyClass).positionsFromPadding;
+  }
 
   protected override get ignoredKeys(): readonly RegExp[] {
     return [/(^|\.)embeddings\.position_ids$/];
@@ -342,5 +325,52 @@ export abstract class BertFamilyPreTrainedModel<C extends BertFamilyConfig> exte
       (this.positionsFromPadding && name.endsWith("embeddings.position_embeddings"))
       ? this.config.pad_token_id
       : null;
+  }
+
+  /** Besides the common layers: a masked-LM head's own output bias (`cls.predictions.bias`, `lm_head.bias`) starts at 0. */
+  protected override initModule(
+    name: string,
+    m: Module,
+    rng: Rng,
+    fresh: (p: Parameter | null) => p is Parameter,
+  ): void {
+    super.initModule(name, m, rng, fresh);
+    const bias = (m as { bias?: unknown }).bias;
+    if (!(m instanceof Linear || m instanceof LayerNorm) && bias instanceof Parameter && fresh(bias))
+      init.constant_(bias, 0);
+  }
+}
+
+/** BertModel and RobertaModel: embeddings → encoder → pooler. */
+export abstract class BertFamilyModel<C extends BertFamilyConfig> extends BertFamilyPreTrainedModel<C> {
+  embeddings: BertEmbeddings;
+  encoder: BertEncoder;
+  pooler: BertPooler | null;
+
+  constructor(config: C, opts: ModelOptions & { addPoolingLayer?: boolean } = {}) {
+    super(config);
+    checkBertConfig(config);
+    this.embeddings = new BertEmbeddings(config, { positionsFromPadding: this.positionsFromPadding, rng: opts.rng });
+    this.encoder = new BertEncoder(config, opts.rng);
+    this.pooler = opts.addPoolingLayer === false ? null : new BertPooler(config, opts.rng);
+    if (opts.initWeights !== false) this.initWeights(opts.rng);
+  }
+
+  /**
+   * lastHiddenState [B, T, H], poolerOutput [B, H] (null without a pooler); hiddenStates and attentions when asked.
+   * The mask is the padding mask, or for a decoder config (is_decoder) the causal one.
+   */
+  forward(inputs: ModelInputs): BaseModelOutput {
+    const [b, t] = checkInputs(this.architecture, inputs);
+    const h0 = this.embeddings.forward(inputs.inputIds, inputs.tokenTypeIds ?? null, inputs.positionIds ?? null);
+    const mask = attentionMaskFor({
+      batch: b,
+      queryLen: t,
+      keyLen: t,
+      paddingMask: inputs.attentionMask ?? null,
+      causal: this.config.is_decoder,
+    });
+    const out = this.encoder.forward(h0, mask, inputs);
+    return { ...out, poolerOutput: this.pooler ? this.pooler.forward(out.lastHiddenState) : null };
   }
 }

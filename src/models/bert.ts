@@ -11,21 +11,12 @@
 import type { Rng } from "../util/rng.js";
 import { type Tensor, embedding, reshape } from "../tensor/index.js";
 import type { Activation as KernelActivation } from "../backend/index.js";
-import { Dropout, LayerNorm, Linear, Module, Parameter, fusedActivation, init } from "../nn/index.js";
+import { Dropout, LayerNorm, Linear, Module, Parameter, fusedActivation } from "../nn/index.js";
 import { type ConfigOfSchema, defineConfig, headsDivide, numLabels } from "../io/config.js";
 import type { ModelOptions } from "./pretrained.js";
-import type { BaseModelOutput, ClassifierOutput, LMOutput, ModelInputs } from "./interfaces.js";
+import type { ClassifierOutput, LMOutput, ModelInputs } from "./interfaces.js";
 import { sequenceClassifierOutput, tokenOutput } from "./losses.js";
-import {
-  BERT_DROPOUT_FIELDS,
-  BERT_FIELDS,
-  BertEmbeddings,
-  BertEncoder,
-  BertFamilyPreTrainedModel,
-  BertPooler,
-  bertModelForward,
-  checkBertConfig,
-} from "./bert-encoder.js";
+import { BERT_DROPOUT_FIELDS, BERT_FIELDS, BertFamilyModel, BertFamilyPreTrainedModel } from "./bert-encoder.js";
 import { defineArchitecture } from "./architecture.js";
 
 // ---- config
@@ -38,42 +29,17 @@ export type BertConfig = ConfigOfSchema<typeof BERT_CONFIG>;
 
 // ---- the model
 
-/** Common to every BERT class: the config, the base prefix, the backbone and transformers' initialization. */
+/** Common to every BERT class: the config and the base prefix (the backbone's layout is BertFamilyPreTrainedModel's). */
 abstract class BertPreTrainedModel extends BertFamilyPreTrainedModel<BertConfig> {
   static readonly configSchema = BERT_CONFIG;
   static readonly baseModelPrefix = "bert";
-  protected readonly positionsFromPadding = false;
-
-  protected override initModule(
-    name: string,
-    m: Module,
-    rng: Rng,
-    fresh: (p: Parameter | null) => p is Parameter,
-  ): void {
-    super.initModule(name, m, rng, fresh);
-    if (m instanceof BertLMPredictionHead && fresh(m.bias)) init.constant_(m.bias, 0);
-  }
 }
 
-export class BertModel extends BertPreTrainedModel {
+/** embeddings → encoder → pooler (BertFamilyModel); positions 0..T-1. */
+export class BertModel extends BertFamilyModel<BertConfig> {
   static readonly architecture = "BertModel";
-  embeddings: BertEmbeddings;
-  encoder: BertEncoder;
-  pooler: BertPooler | null;
-
-  constructor(config: BertConfig, opts: ModelOptions & { addPoolingLayer?: boolean } = {}) {
-    super(config);
-    checkBertConfig(config);
-    this.embeddings = new BertEmbeddings(config, { rng: opts.rng });
-    this.encoder = new BertEncoder(config, opts.rng);
-    this.pooler = opts.addPoolingLayer === false ? null : new BertPooler(config, opts.rng);
-    if (opts.initWeights !== false) this.initWeights(opts.rng);
-  }
-
-  /** lastHiddenState [B, T, H], poolerOutput [B, H]; hiddenStates and attentions when asked. */
-  forward(inputs: ModelInputs): BaseModelOutput {
-    return bertModelForward(this, inputs);
-  }
+  static readonly configSchema = BERT_CONFIG;
+  static readonly baseModelPrefix = "bert";
 }
 
 // ---- heads

@@ -11,20 +11,16 @@
  */
 import type { Rng } from "../util/rng.js";
 import { type Tensor, tanh } from "../tensor/index.js";
-import { Dropout, LayerNorm, Linear, Module, Parameter, init } from "../nn/index.js";
+import { Dropout, LayerNorm, Linear, Module, Parameter } from "../nn/index.js";
 import { type ConfigOfSchema, defineConfig, headsDivide, numLabels } from "../io/config.js";
 import type { ModelOptions } from "./pretrained.js";
-import type { BaseModelOutput, ClassifierOutput, LMOutput, ModelInputs } from "./interfaces.js";
+import type { ClassifierOutput, LMOutput, ModelInputs } from "./interfaces.js";
 import { sequenceClassifierOutput, tokenOutput } from "./losses.js";
 import {
   BERT_DROPOUT_FIELDS,
   BERT_FIELDS,
-  BertEmbeddings,
-  BertEncoder,
+  BertFamilyModel,
   BertFamilyPreTrainedModel,
-  BertPooler,
-  bertModelForward,
-  checkBertConfig,
   firstToken,
 } from "./bert-encoder.js";
 import { defineArchitecture } from "./architecture.js";
@@ -44,38 +40,15 @@ export type RobertaConfig = ConfigOfSchema<typeof ROBERTA_CONFIG>;
 abstract class RobertaPreTrainedModel extends BertFamilyPreTrainedModel<RobertaConfig> {
   static readonly configSchema = ROBERTA_CONFIG;
   static readonly baseModelPrefix = "roberta";
-  protected readonly positionsFromPadding = true;
-
-  protected override initModule(
-    name: string,
-    m: Module,
-    rng: Rng,
-    fresh: (p: Parameter | null) => p is Parameter,
-  ): void {
-    super.initModule(name, m, rng, fresh);
-    if (m instanceof RobertaLMHead && fresh(m.bias)) init.constant_(m.bias, 0);
-  }
+  static override readonly positionsFromPadding = true;
 }
 
-export class RobertaModel extends RobertaPreTrainedModel {
+/** embeddings → encoder → pooler (BertFamilyModel); positions counted from padding_idx + 1. */
+export class RobertaModel extends BertFamilyModel<RobertaConfig> {
   static readonly architecture = "RobertaModel";
-  embeddings: BertEmbeddings;
-  encoder: BertEncoder;
-  pooler: BertPooler | null;
-
-  constructor(config: RobertaConfig, opts: ModelOptions & { addPoolingLayer?: boolean } = {}) {
-    super(config);
-    checkBertConfig(config);
-    this.embeddings = new BertEmbeddings(config, { positionsFromPadding: true, rng: opts.rng });
-    this.encoder = new BertEncoder(config, opts.rng);
-    this.pooler = opts.addPoolingLayer === false ? null : new BertPooler(config, opts.rng);
-    if (opts.initWeights !== false) this.initWeights(opts.rng);
-  }
-
-  /** lastHiddenState [B, T, H], poolerOutput [B, H]; hiddenStates and attentions when asked. */
-  forward(inputs: ModelInputs): BaseModelOutput {
-    return bertModelForward(this, inputs);
-  }
+  static readonly configSchema = ROBERTA_CONFIG;
+  static readonly baseModelPrefix = "roberta";
+  static override readonly positionsFromPadding = true;
 }
 
 // ---- heads
