@@ -71,6 +71,9 @@ export function oneOf<const S extends string>(...xs: S[]): Check<S> {
   return check<S>((v) => (xs.includes(v as S) ? null : `one of ${xs.map((x) => `"${x}"`).join(", ")}`));
 }
 
+/** The field checks, by name (for `field(checks.posInt, 8)` where the flat names would be ambiguous). */
+export const checks = { posInt, nonNegInt, int, prob, positive, str, bool, strArray, nullable, oneOf };
+
 /** A config field: its check and the default transformers' config class gives it. */
 export interface Field<T> {
   check: Check<T>;

@@ -32,6 +32,7 @@ export {
   buildConfig,
   defineConfig,
   field,
+  checks,
   headsDivide,
   withLabels,
   numLabels,
