@@ -196,6 +196,7 @@ export function dropoutOverrides(
 export function maskedLogitsAt(model: PreTrainedModel): ((inputs: ModelInputs, positions: Tensor) => Tensor) | null {
   const spec = architectureOf(model.config);
   const at = spec.maskedLogitsAt;
-  if (!at || (model.constructor as PreTrainedModelClass) !== spec.heads["masked-lm"]) return null;
+  const cls = spec.heads["masked-lm"];
+  if (!at || !cls || !(model instanceof cls)) return null;
   return (inputs, positions) => at(model, inputs, positions);
 }
