@@ -1,7 +1,9 @@
 /**
  * BERT's encoder, which BERT and RoBERTa share (transformers keeps a "Copied from" copy in modeling_roberta.py;
- * graft keeps one): the config fields, embeddings → self-attention → layer → encoder → pooler, and the base-model
- * forward. Not a model file of its own: bert.ts and roberta.ts build their models and heads on it. Field names are
+ * graft keeps one), read top to bottom: the config fields → embeddings → self-attention → layer → encoder → pooler →
+ * the classes both families build on (BertFamilyPreTrainedModel: checkpoint layout, padding rows, initialization;
+ * BertFamilyModel: the base model). Not a model file of its own: bert.ts and roberta.ts declare their configs,
+ * base models and heads on it. Field names are
  * transformers' attribute names, so state-dict keys are checkpoint keys under either prefix:
  * `bert.encoder.layer.0.attention.self.query.weight`, `roberta.encoder.layer.0.attention.self.query.weight`, ...
  *
@@ -75,7 +77,7 @@ export const BERT_DROPOUT_FIELDS = {
 };
 
 /** What graft implements of a BERT-family config. */
-export function checkBertConfig(config: BertFamilyConfig): void {
+function checkBertConfig(config: BertFamilyConfig): void {
   const type = config.model_type;
   if (config.position_embedding_type !== "absolute") {
     throw new ArgumentError(
