@@ -7,7 +7,7 @@
  */
 import { Tensor } from "../src/tensor/index.js";
 import { manualSeed, Rng } from "../src/util/rng.js";
-import { makeConfig } from "../src/io/config.js";
+import { makeConfig } from "../src/models/index.js";
 import {
   AutoModelForSequenceClassification,
   type ClassifierOutput,

@@ -11,8 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Tensor, noGrad } from "../src/tensor/index.js";
 import { manualSeed, Rng } from "../src/util/rng.js";
-import { makeConfig } from "../src/io/config.js";
-import { AutoModelForSequenceClassification, type ClassifierOutput } from "../src/models/index.js";
+import { AutoModelForSequenceClassification, type ClassifierOutput, makeConfig } from "../src/models/index.js";
 import { AdamW } from "../src/optim/index.js";
 import { backend } from "../src/backend/index.js";
 

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Rng, manualSeed } from "../src/util/rng.js";
-import { readConfig } from "../src/io/config.js";
+import { readConfig } from "../src/models/index.js";
 import { AutoModelForMaskedLM } from "../src/models/index.js";
 import { AutoTokenizer } from "../src/tokenizers/index.js";
 import { readExamples, TextClassifier } from "../src/data/index.js";

@@ -9,7 +9,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadSafetensors, saveSafetensors } from "../dist/src/io/safetensors.js";
-import { readConfig } from "../dist/src/io/config.js";
+import { readConfig } from "../dist/src/models/index.js";
 import { plot } from "../dist/src/report/svg.js";
 
 const args = process.argv.slice(2);

@@ -147,14 +147,6 @@ const TYPED_COPY_ALLOWED: Record<string, string> = {
   "io/safetensors.ts": "writes tensors to files",
 };
 
-/**
- * TEMPORARY: files other branches of issue 14 are rewriting in parallel (models, tasks, word2vec), which the
- * storage branch only edited mechanically to compile (`.data[i]` loops → one toFloat32Array() copy). The
- * integrator empties this list after merging; a file left here must move to ops / toArray() or, with a reason,
- * to TYPED_COPY_ALLOWED.
- */
-const PENDING_OTHER_BRANCHES: string[] = ["models/generation.ts", "tasks/pretrain.ts"];
-
 /** Blanks comments, keeping line breaks so reported line numbers stay right. */
 function stripComments(text: string): string {
   return text.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, (m) => m.replace(/[^\n]/g, " "));
@@ -186,14 +178,14 @@ test("above tensor/, nothing reads tensors as typed arrays outside the allow-lis
   for (const f of files) {
     if (!ABOVE_TENSOR.includes(layerOf(f))) continue;
     const rel = relative(src, f).split(sep).join("/");
-    const allowed = rel in TYPED_COPY_ALLOWED || PENDING_OTHER_BRANCHES.includes(rel);
+    const allowed = rel in TYPED_COPY_ALLOWED;
     for (const v of typedArrayReads(readFileSync(f, "utf8"), allowed)) violations.push(`src/${rel}:${v}`);
   }
   assert.deepEqual(violations, [], "use tensor ops, toArray() or item(); see TYPED_COPY_ALLOWED");
 });
 
 test("the allow-lists name existing files", () => {
-  for (const rel of [...Object.keys(TYPED_COPY_ALLOWED), ...PENDING_OTHER_BRANCHES])
+  for (const rel of Object.keys(TYPED_COPY_ALLOWED))
     assert.ok(files.includes(join(src, ...rel.split("/"))), `${rel} does not exist`);
 });
 

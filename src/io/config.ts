@@ -1,13 +1,18 @@
 /**
- * `config.json`, typed per model type, with the defaults Hugging Face's config classes apply
- * (BertConfig, RobertaConfig, DistilBertConfig, GPT2Config in transformers; `graft-lstm` is graft's own).
- * Field names are Hugging Face's, so a config read and written again is one transformers loads unchanged;
- * fields graft does not interpret are kept as they are. Aliases in a class's attribute_map (GPT-2's
- * `hidden_size` for `n_embd`, ...) are folded into the canonical name on read, as transformers does.
+ * `config.json`, read generically: the fields every Hugging Face config carries (PretrainedConfig), the label maps,
+ * and a small schema language (a field's check and default, attribute_map aliases, a cross-field rule) that each
+ * architecture uses to declare its own fields.
+ *
+ * Why the architectures' schemas are not here: io/ sits below models/ in the layering (DESIGN.md), so it cannot
+ * know the architectures. Each model file in models/ declares its schema with `defineConfig` below (the one place
+ * its fields, defaults and checks are written, and the TypeScript type is derived from it), and models/registry.ts
+ * picks the schema by model_type and calls `buildConfig`. This file only reads and writes the JSON and applies a
+ * schema it is given. Field names are Hugging Face's, so a config read and written again is one transformers loads
+ * unchanged; fields graft does not interpret are kept as they are.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { FormatError, ArgumentError } from "../util/errors.js";
+import { ArgumentError, FormatError } from "../util/errors.js";
 import { writeJsonAtomic } from "../util/atomic.js";
 
 export const CONFIG_NAME = "config.json";
@@ -30,376 +35,157 @@ export interface BaseConfig {
   [key: string]: unknown;
 }
 
-/** BERT and RoBERTa share their fields; only model_type and the special token ids differ. */
-export interface BertFields extends BaseConfig {
-  vocab_size: number;
-  hidden_size: number;
-  num_hidden_layers: number;
-  num_attention_heads: number;
-  intermediate_size: number;
-  hidden_act: string;
-  hidden_dropout_prob: number;
-  attention_probs_dropout_prob: number;
-  max_position_embeddings: number;
-  type_vocab_size: number;
-  initializer_range: number;
-  layer_norm_eps: number;
-  position_embedding_type: "absolute" | "relative_key" | "relative_key_query";
-  use_cache: boolean;
-  classifier_dropout: number | null;
-}
-export interface BertConfig extends BertFields {
-  model_type: "bert";
-}
-export interface RobertaConfig extends BertFields {
-  model_type: "roberta";
-}
-
-export interface DistilBertConfig extends BaseConfig {
-  model_type: "distilbert";
-  vocab_size: number;
-  max_position_embeddings: number;
-  sinusoidal_pos_embds: boolean;
-  n_layers: number;
-  n_heads: number;
-  dim: number;
-  hidden_dim: number;
-  dropout: number;
-  attention_dropout: number;
-  activation: string;
-  initializer_range: number;
-  qa_dropout: number;
-  seq_classif_dropout: number;
-}
-
-export interface Gpt2Config extends BaseConfig {
-  model_type: "gpt2";
-  vocab_size: number;
-  n_positions: number;
-  n_embd: number;
-  n_layer: number;
-  n_head: number;
-  /** Feed-forward width; null means 4 × n_embd. */
-  n_inner: number | null;
-  activation_function: string;
-  resid_pdrop: number;
-  embd_pdrop: number;
-  attn_pdrop: number;
-  layer_norm_epsilon: number;
-  initializer_range: number;
-  summary_type: string;
-  summary_use_proj: boolean;
-  summary_activation: string | null;
-  summary_proj_to_labels: boolean;
-  summary_first_dropout: number;
-  scale_attn_weights: boolean;
-  use_cache: boolean;
-  scale_attn_by_inverse_layer_idx: boolean;
-  reorder_and_upcast_attn: boolean;
-}
-
-/** graft's LSTM language model (AWD-LSTM as in ULMFiT; defaults from fastai's awd_lstm_lm_config). */
-export interface GraftLstmConfig extends BaseConfig {
-  model_type: "graft-lstm";
-  vocab_size: number;
-  embedding_size: number;
-  hidden_size: number;
-  num_layers: number;
-  bidirectional: boolean;
-  /** Dropout on the decoder input (fastai output_p). */
-  output_dropout: number;
-  /** Dropout between LSTM layers (hidden_p). */
-  hidden_dropout: number;
-  /** Dropout on the embedding output (input_p). */
-  input_dropout: number;
-  /** Dropout of whole embedding rows (embed_p). */
-  embedding_dropout: number;
-  /** DropConnect on the hidden-to-hidden weights (weight_p). */
-  weight_dropout: number;
-}
-
-export type ModelConfig = BertConfig | RobertaConfig | DistilBertConfig | Gpt2Config | GraftLstmConfig;
-export type ModelType = ModelConfig["model_type"];
-export type ConfigOf<T extends ModelType> = Extract<ModelConfig, { model_type: T }>;
-
 // ---- field checks
 
-type Check = (v: unknown) => string | null; // null when valid, else what was expected
-
-const posInt: Check = (v) => (Number.isSafeInteger(v) && (v as number) > 0 ? null : "a positive integer");
-const nonNegInt: Check = (v) => (Number.isSafeInteger(v) && (v as number) >= 0 ? null : "a non-negative integer");
-const int: Check = (v) => (Number.isSafeInteger(v) ? null : "an integer");
-const prob: Check = (v) => (typeof v === "number" && v >= 0 && v <= 1 ? null : "a probability in [0, 1]");
-const positive: Check = (v) => (typeof v === "number" && Number.isFinite(v) && v > 0 ? null : "a positive number");
-const str: Check = (v) => (typeof v === "string" && v !== "" ? null : "a non-empty string");
-const bool: Check = (v) => (typeof v === "boolean" ? null : "true or false");
-const nullable =
-  (c: Check): Check =>
-  (v) =>
-    v === null ? null : c(v) === null ? null : `${c(v)} or null`;
-const oneOf =
-  (...xs: string[]): Check =>
-  (v) =>
-    xs.includes(v as string) ? null : `one of ${xs.map((x) => `"${x}"`).join(", ")}`;
-const strArray: Check = (v) =>
-  Array.isArray(v) && v.every((x) => typeof x === "string") ? null : "an array of strings";
-
-interface Spec {
-  defaults: Record<string, unknown>;
-  checks: Record<string, Check>;
-  /** Alias → canonical field (transformers' attribute_map). */
-  aliases: Record<string, string>;
-  /** Cross-field rule; returns an error message or null. */
-  rule?: (c: Record<string, unknown>) => string | null;
+/** A field check: null when the value is valid, else what was expected. `T` is the type a valid value has. */
+export interface Check<T> {
+  (v: unknown): string | null;
+  /** Carries T for type inference only; never set. */
+  readonly _type?: T;
 }
 
-const BASE_DEFAULTS = {
-  architectures: null,
-  problem_type: null,
-  tie_word_embeddings: true,
-  is_decoder: false,
-  pad_token_id: null,
-  bos_token_id: null,
-  eos_token_id: null,
-};
-const BASE_CHECKS: Record<string, Check> = {
-  architectures: nullable(strArray),
-  problem_type: nullable(oneOf("regression", "single_label_classification", "multi_label_classification")),
-  tie_word_embeddings: bool,
-  is_decoder: bool,
-  pad_token_id: nullable(int),
-  bos_token_id: nullable(int),
-  eos_token_id: nullable(int),
-};
+const check = <T>(f: (v: unknown) => string | null): Check<T> => f as Check<T>;
 
-const headsDivide = (width: string, heads: string) => (c: Record<string, unknown>) =>
-  (c[width] as number) % (c[heads] as number) === 0
-    ? null
-    : `${width} (${c[width]}) must be a multiple of ${heads} (${c[heads]})`;
+export const posInt = check<number>((v) =>
+  Number.isSafeInteger(v) && (v as number) > 0 ? null : "a positive integer",
+);
+export const nonNegInt = check<number>((v) =>
+  Number.isSafeInteger(v) && (v as number) >= 0 ? null : "a non-negative integer",
+);
+export const int = check<number>((v) => (Number.isSafeInteger(v) ? null : "an integer"));
+export const prob = check<number>((v) =>
+  typeof v === "number" && v >= 0 && v <= 1 ? null : "a probability in [0, 1]",
+);
+export const positive = check<number>((v) =>
+  typeof v === "number" && Number.isFinite(v) && v > 0 ? null : "a positive number",
+);
+export const str = check<string>((v) => (typeof v === "string" && v !== "" ? null : "a non-empty string"));
+export const bool = check<boolean>((v) => (typeof v === "boolean" ? null : "true or false"));
+export const strArray = check<string[]>((v) =>
+  Array.isArray(v) && v.every((x) => typeof x === "string") ? null : "an array of strings",
+);
+export function nullable<T>(c: Check<T>): Check<T | null> {
+  return check<T | null>((v) => (v === null ? null : c(v) === null ? null : `${c(v)} or null`));
+}
+export function oneOf<const S extends string>(...xs: S[]): Check<S> {
+  return check<S>((v) => (xs.includes(v as S) ? null : `one of ${xs.map((x) => `"${x}"`).join(", ")}`));
+}
 
-const BERT_DEFAULTS = {
-  vocab_size: 30522,
-  hidden_size: 768,
-  num_hidden_layers: 12,
-  num_attention_heads: 12,
-  intermediate_size: 3072,
-  hidden_act: "gelu",
-  hidden_dropout_prob: 0.1,
-  attention_probs_dropout_prob: 0.1,
-  max_position_embeddings: 512,
-  type_vocab_size: 2,
-  initializer_range: 0.02,
-  layer_norm_eps: 1e-12,
-  pad_token_id: 0,
-  position_embedding_type: "absolute",
-  use_cache: true,
-  classifier_dropout: null,
+/** The field checks, by name (for `field(checks.posInt, 8)` where the flat names would be ambiguous). */
+export const checks = { posInt, nonNegInt, int, prob, positive, str, bool, strArray, nullable, oneOf };
+
+/** A config field: its check and the default transformers' config class gives it. */
+export interface Field<T> {
+  check: Check<T>;
+  default: T;
+}
+
+export function field<T>(check: Check<T>, dflt: NoInfer<T>): Field<T> {
+  return { check, default: dflt };
+}
+
+// ---- schemas
+
+/** An architecture's fields by name. */
+export type Fields = Record<string, Field<any>>;
+
+/** The config type a set of fields describes (on top of BaseConfig). */
+export type FieldTypes<F extends Fields> = { [K in keyof F]: F[K] extends Field<infer T> ? T : never };
+
+/** The part of BaseConfig an architecture may give other defaults (RoBERTa's pad_token_id 1, ...). */
+export type BaseDefaults = Partial<
+  Pick<BaseConfig, "tie_word_embeddings" | "is_decoder" | "pad_token_id" | "bos_token_id" | "eos_token_id">
+>;
+
+export interface ConfigSchema<C extends BaseConfig = BaseConfig> {
+  /** The model_type this schema reads (config.json's "model_type"). */
+  readonly modelType: string;
+  readonly fields: Fields;
+  readonly baseDefaults: BaseDefaults;
+  /** Alias → canonical field (transformers' attribute_map), folded into the canonical name on read. */
+  readonly aliases: Readonly<Record<string, string>>;
+  /** Cross-field rule; returns an error message or null. */
+  rule?(c: C): string | null;
+  /** Carries the config type for inference only; never set. */
+  readonly _config?: C;
+}
+
+/** The config type of a schema. */
+export type ConfigOfSchema<S> = S extends { readonly _config?: infer C } ? Exclude<C, undefined> : never;
+
+/**
+ * Declares an architecture's config: its fields (check + default), other defaults for the common fields, aliases
+ * and a cross-field rule. The returned schema carries the config's TypeScript type
+ * (`ConfigOfSchema<typeof schema>`): BaseConfig with model_type `T` and one property per field.
+ */
+export function defineConfig<const T extends string, F extends Fields>(
+  modelType: T,
+  fields: F,
+  opts: {
+    baseDefaults?: BaseDefaults;
+    aliases?: Record<string, string>;
+    rule?: (c: BaseConfig & { model_type: T } & FieldTypes<F>) => string | null;
+  } = {},
+): ConfigSchema<BaseConfig & { model_type: T } & FieldTypes<F>> {
+  return { modelType, fields, baseDefaults: opts.baseDefaults ?? {}, aliases: opts.aliases ?? {}, rule: opts.rule };
+}
+
+/** A rule: `width` must be a multiple of `heads` (hidden size and attention heads). */
+export function headsDivide(width: string, heads: string): (c: BaseConfig) => string | null {
+  return (c) =>
+    (c[width] as number) % (c[heads] as number) === 0
+      ? null
+      : `${width} (${c[width]}) must be a multiple of ${heads} (${c[heads]})`;
+}
+
+const BASE_FIELDS: Fields = {
+  architectures: field(nullable(strArray), null),
+  problem_type: field(nullable(oneOf("regression", "single_label_classification", "multi_label_classification")), null),
+  tie_word_embeddings: field(bool, true),
+  is_decoder: field(bool, false),
+  pad_token_id: field(nullable(int), null),
+  bos_token_id: field(nullable(int), null),
+  eos_token_id: field(nullable(int), null),
 };
-const BERT_CHECKS: Record<string, Check> = {
-  vocab_size: posInt,
-  hidden_size: posInt,
-  num_hidden_layers: nonNegInt,
-  num_attention_heads: posInt,
-  intermediate_size: posInt,
-  hidden_act: str,
-  hidden_dropout_prob: prob,
-  attention_probs_dropout_prob: prob,
-  max_position_embeddings: posInt,
-  type_vocab_size: posInt,
-  initializer_range: positive,
-  layer_norm_eps: positive,
-  position_embedding_type: oneOf("absolute", "relative_key", "relative_key_query"),
-  use_cache: bool,
-  classifier_dropout: nullable(prob),
-};
-
-const SPECS: Record<ModelType, Spec> = {
-  bert: {
-    defaults: BERT_DEFAULTS,
-    checks: BERT_CHECKS,
-    aliases: {},
-    rule: headsDivide("hidden_size", "num_attention_heads"),
-  },
-  roberta: {
-    defaults: { ...BERT_DEFAULTS, pad_token_id: 1, bos_token_id: 0, eos_token_id: 2 },
-    checks: BERT_CHECKS,
-    aliases: {},
-    rule: headsDivide("hidden_size", "num_attention_heads"),
-  },
-  distilbert: {
-    defaults: {
-      vocab_size: 30522,
-      max_position_embeddings: 512,
-      sinusoidal_pos_embds: false,
-      n_layers: 6,
-      n_heads: 12,
-      dim: 768,
-      hidden_dim: 3072,
-      dropout: 0.1,
-      attention_dropout: 0.1,
-      activation: "gelu",
-      initializer_range: 0.02,
-      qa_dropout: 0.1,
-      seq_classif_dropout: 0.2,
-      pad_token_id: 0,
-    },
-    checks: {
-      vocab_size: posInt,
-      max_position_embeddings: posInt,
-      sinusoidal_pos_embds: bool,
-      n_layers: nonNegInt,
-      n_heads: posInt,
-      dim: posInt,
-      hidden_dim: posInt,
-      dropout: prob,
-      attention_dropout: prob,
-      activation: str,
-      initializer_range: positive,
-      qa_dropout: prob,
-      seq_classif_dropout: prob,
-    },
-    aliases: { hidden_size: "dim", num_attention_heads: "n_heads", num_hidden_layers: "n_layers" },
-    rule: headsDivide("dim", "n_heads"),
-  },
-  gpt2: {
-    defaults: {
-      vocab_size: 50257,
-      n_positions: 1024,
-      n_embd: 768,
-      n_layer: 12,
-      n_head: 12,
-      n_inner: null,
-      activation_function: "gelu_new",
-      resid_pdrop: 0.1,
-      embd_pdrop: 0.1,
-      attn_pdrop: 0.1,
-      layer_norm_epsilon: 1e-5,
-      initializer_range: 0.02,
-      summary_type: "cls_index",
-      summary_use_proj: true,
-      summary_activation: null,
-      summary_proj_to_labels: true,
-      summary_first_dropout: 0.1,
-      scale_attn_weights: true,
-      use_cache: true,
-      bos_token_id: 50256,
-      eos_token_id: 50256,
-      scale_attn_by_inverse_layer_idx: false,
-      reorder_and_upcast_attn: false,
-    },
-    checks: {
-      vocab_size: posInt,
-      n_positions: posInt,
-      n_embd: posInt,
-      n_layer: nonNegInt,
-      n_head: posInt,
-      n_inner: nullable(posInt),
-      activation_function: str,
-      resid_pdrop: prob,
-      embd_pdrop: prob,
-      attn_pdrop: prob,
-      layer_norm_epsilon: positive,
-      initializer_range: positive,
-      summary_type: str,
-      summary_use_proj: bool,
-      summary_activation: nullable(str),
-      summary_proj_to_labels: bool,
-      summary_first_dropout: prob,
-      scale_attn_weights: bool,
-      use_cache: bool,
-      scale_attn_by_inverse_layer_idx: bool,
-      reorder_and_upcast_attn: bool,
-    },
-    aliases: {
-      hidden_size: "n_embd",
-      max_position_embeddings: "n_positions",
-      num_attention_heads: "n_head",
-      num_hidden_layers: "n_layer",
-    },
-    rule: headsDivide("n_embd", "n_head"),
-  },
-  "graft-lstm": {
-    defaults: {
-      vocab_size: 32000,
-      embedding_size: 400,
-      hidden_size: 1152,
-      num_layers: 3,
-      bidirectional: false,
-      output_dropout: 0.1,
-      hidden_dropout: 0.15,
-      input_dropout: 0.25,
-      embedding_dropout: 0.02,
-      weight_dropout: 0.2,
-      pad_token_id: 0,
-    },
-    checks: {
-      vocab_size: posInt,
-      embedding_size: posInt,
-      hidden_size: posInt,
-      num_layers: posInt,
-      bidirectional: bool,
-      output_dropout: prob,
-      hidden_dropout: prob,
-      input_dropout: prob,
-      embedding_dropout: prob,
-      weight_dropout: prob,
-    },
-    aliases: { num_hidden_layers: "num_layers" },
-  },
-};
-
-export const MODEL_TYPES = Object.keys(SPECS) as ModelType[];
-
-/** Architecture class prefixes, for configs that lack model_type (as some old exports do). */
-const ARCH_PREFIX: [string, ModelType][] = [
-  ["DistilBert", "distilbert"],
-  ["Roberta", "roberta"],
-  ["Bert", "bert"],
-  ["GPT2", "gpt2"],
-  ["GraftLstm", "graft-lstm"],
-];
 
 // ---- building and validating
 
-type Fail = (msg: string, hint?: string) => never;
+export type Fail = (msg: string, hint?: string) => never;
 
-function build(raw: Record<string, unknown>, fail: Fail): ModelConfig {
-  let type = raw.model_type;
-  if (type === undefined) {
-    const arch =
-      Array.isArray(raw.architectures) && typeof raw.architectures[0] === "string" ? raw.architectures[0] : undefined;
-    type = arch ? ARCH_PREFIX.find(([p]) => arch.startsWith(p))?.[1] : undefined;
-    if (type === undefined)
-      fail(`no "model_type" field`, `add "model_type": one of ${MODEL_TYPES.map((t) => `"${t}"`).join(", ")}`);
-  }
-  if (typeof type !== "string" || !(type in SPECS)) {
-    fail(
-      `model_type ${JSON.stringify(type)} is not supported`,
-      `graft reads ${MODEL_TYPES.map((t) => `"${t}"`).join(", ")}`,
-    );
-  }
-  const spec = SPECS[type as ModelType];
+/**
+ * A complete config from raw fields and the schema of its model type: aliases folded, defaults filled in (the
+ * common ones, then the architecture's), every field checked, labels set as PretrainedConfig sets them, the rule
+ * checked. `raw.model_type` is set to the schema's.
+ */
+export function buildConfig<C extends BaseConfig>(
+  raw: Record<string, unknown>,
+  schema: ConfigSchema<C>,
+  fail: Fail,
+): C {
   const c: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) {
-    const canonical = spec.aliases[k];
+    const canonical = schema.aliases[k];
     if (canonical !== undefined) {
-      if (k in raw && canonical in raw && raw[canonical] !== v)
+      if (canonical in raw && raw[canonical] !== v)
         fail(
           `field "${k}" (${JSON.stringify(v)}) is an alias of "${canonical}" (${JSON.stringify(raw[canonical])}) and disagrees with it`,
         );
       c[canonical] = v;
     } else c[k] = v;
   }
-  c.model_type = type;
-  for (const [k, v] of Object.entries({ ...BASE_DEFAULTS, ...spec.defaults })) if (!(k in c)) c[k] = v;
-  for (const [k, check] of Object.entries({ ...BASE_CHECKS, ...spec.checks })) {
-    const problem = check(c[k]);
+  c.model_type = schema.modelType;
+  const fields: Fields = { ...BASE_FIELDS, ...schema.fields };
+  const defaults: Record<string, unknown> = { ...schema.baseDefaults };
+  for (const [k, f] of Object.entries(fields)) if (!(k in defaults)) defaults[k] = f.default;
+  for (const [k, v] of Object.entries(defaults)) if (!(k in c)) c[k] = v;
+  for (const [k, f] of Object.entries(fields)) {
+    const problem = f.check(c[k]);
     if (problem !== null) fail(`field "${k}" must be ${problem}, got ${JSON.stringify(c[k])}`);
   }
   labels(c, fail);
-  const broken = spec.rule?.(c);
+  const broken = schema.rule?.(c as C);
   if (broken) fail(broken);
-  return c as ModelConfig;
+  return c as C;
 }
 
 /** Sets id2label/label2id the way PretrainedConfig does: from id2label if given, else num_labels (default 2) generic labels. */
@@ -437,7 +223,7 @@ export function numLabels(config: BaseConfig): number {
 }
 
 /** A copy of config whose labels are the given names, or `n` generic LABEL_i names. */
-export function withLabels<C extends ModelConfig>(config: C, labelsOrCount: readonly string[] | number): C {
+export function withLabels<C extends BaseConfig>(config: C, labelsOrCount: readonly string[] | number): C {
   const names =
     typeof labelsOrCount === "number"
       ? Array.from({ length: labelsOrCount }, (_, i) => `LABEL_${i}`)
@@ -452,29 +238,16 @@ export function withLabels<C extends ModelConfig>(config: C, labelsOrCount: read
   };
 }
 
-/** A complete, validated config of a model type from its defaults and the given fields (for training from scratch). */
-export function makeConfig<T extends ModelType>(
-  modelType: T,
-  fields: Partial<Omit<ConfigOf<T>, "model_type">> & Record<string, unknown> = {},
-): ConfigOf<T> {
-  const fail: Fail = (msg, hint) => {
-    throw new ArgumentError(`${modelType} config: ${msg}`, hint);
-  };
-  return build({ ...fields, model_type: modelType }, fail) as ConfigOf<T>;
+// ---- the file
+
+/** The path of config.json in a model directory (or the file itself). */
+export function configPath(dirOrFile: string): string {
+  return existsSync(dirOrFile) && statSync(dirOrFile).isDirectory() ? join(dirOrFile, CONFIG_NAME) : dirOrFile;
 }
 
-/** Validates a config object parsed from JSON; `where` names its source in errors. */
-export function parseConfig(json: unknown, where = CONFIG_NAME): ModelConfig {
-  const fail: Fail = (msg, hint) => {
-    throw new FormatError(`${where}: ${msg}`, hint);
-  };
-  if (json === null || typeof json !== "object" || Array.isArray(json)) fail("expected a JSON object");
-  return build({ ...(json as Record<string, unknown>) }, fail);
-}
-
-/** Reads `config.json` from a model directory (or the given file). */
-export function readConfig(dirOrFile: string): ModelConfig {
-  const path = existsSync(dirOrFile) && statSync(dirOrFile).isDirectory() ? join(dirOrFile, CONFIG_NAME) : dirOrFile;
+/** config.json of a model directory (or the given file) as the JSON object it holds, not yet validated. */
+export function readConfigJson(dirOrFile: string): { json: Record<string, unknown>; path: string } {
+  const path = configPath(dirOrFile);
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -490,20 +263,21 @@ export function readConfig(dirOrFile: string): ModelConfig {
   } catch (e) {
     throw new FormatError(`${path}: not valid JSON (${(e as Error).message})`);
   }
-  return parseConfig(json, path);
+  if (json === null || typeof json !== "object" || Array.isArray(json))
+    throw new FormatError(`${path}: expected a JSON object`);
+  return { json: json as Record<string, unknown>, path };
 }
 
-/** The JSON transformers expects: keys sorted, id2label keys as strings. */
-export function configToJson(config: ModelConfig): Record<string, unknown> {
-  const checked = parseConfig(config, `${config.model_type} config`);
+/** The JSON transformers expects of a (validated) config: keys sorted, id2label keys as strings. */
+export function sortedConfigJson(config: BaseConfig): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(checked).sort()) out[k] = checked[k];
+  for (const k of Object.keys(config).sort()) out[k] = config[k];
   return out;
 }
 
-/** Writes `config.json` into a model directory (atomically); returns its path. */
-export function writeConfig(dir: string, config: ModelConfig): string {
+/** Writes a (validated) config as `config.json` into a model directory (atomically); returns its path. */
+export function writeConfigJson(dir: string, config: BaseConfig): string {
   const path = join(dir, CONFIG_NAME);
-  writeJsonAtomic(path, configToJson(config));
+  writeJsonAtomic(path, sortedConfigJson(config));
   return path;
 }

@@ -1,6 +1,8 @@
 /**
- * DistilBERT, as transformers' modeling_distilbert.py computes it, read top to bottom: embeddings → self-attention →
- * feed-forward → transformer block → transformer → DistilBertModel → heads.
+ * DistilBERT, as transformers' modeling_distilbert.py computes it, read top to bottom: config → embeddings →
+ * self-attention → feed-forward → transformer block → transformer → DistilBertModel → heads → the architecture spec.
+ * (transformers names the block and the stack TransformerBlock and Transformer; graft prefixes them with DistilBert,
+ * as nn/ has a generic TransformerBlock. Module class names are not part of checkpoint names.)
  * Names: `distilbert.embeddings.{word_embeddings, position_embeddings, LayerNorm}`,
  * `distilbert.transformer.layer.N.{attention.{q,k,v,out}_lin, sa_layer_norm, ffn.lin1, ffn.lin2, output_layer_norm}`.
  *
@@ -13,19 +15,20 @@ import { ShapeError } from "../util/errors.js";
 import type { Rng } from "../util/rng.js";
 import { Tensor, add, copy_, relu, reshape, slice } from "../tensor/index.js";
 import type { Activation as KernelActivation } from "../backend/index.js";
+import { Dropout, Embedding, LayerNorm, Linear, Module, type Parameter, fusedActivation } from "../nn/index.js";
 import {
-  Dropout,
-  Embedding,
-  LayerNorm,
-  Linear,
-  Module,
-  type Parameter,
-  fusedActivation,
-  mergeHeads,
-  scaledDotProductAttention,
-  splitHeads,
-} from "../nn/index.js";
-import { numLabels, type DistilBertConfig } from "../io/config.js";
+  type ConfigOfSchema,
+  bool,
+  defineConfig,
+  field,
+  headsDivide,
+  nonNegInt,
+  numLabels,
+  posInt,
+  positive,
+  prob,
+  str,
+} from "../io/config.js";
 import { PreTrainedModel, type ModelOptions } from "./pretrained.js";
 import {
   attentionMaskFor,
@@ -33,12 +36,43 @@ import {
   checkInputs,
   checkRange,
   positionRange,
+  runLayers,
+  selfAttention,
   type BaseModelOutput,
   type ClassifierOutput,
+  type LayerStep,
   type LMOutput,
   type ModelInputs,
 } from "./interfaces.js";
-import { sequenceClassificationLoss, tokenLoss } from "./losses.js";
+import { sequenceClassifierOutput, tokenOutput } from "./losses.js";
+import { defineArchitecture } from "./architecture.js";
+
+// ---- config
+
+export const DISTILBERT_CONFIG = defineConfig(
+  "distilbert",
+  {
+    vocab_size: field(posInt, 30522),
+    max_position_embeddings: field(posInt, 512),
+    sinusoidal_pos_embds: field(bool, false),
+    n_layers: field(nonNegInt, 6),
+    n_heads: field(posInt, 12),
+    dim: field(posInt, 768),
+    hidden_dim: field(posInt, 3072),
+    dropout: field(prob, 0.1),
+    attention_dropout: field(prob, 0.1),
+    activation: field(str, "gelu"),
+    initializer_range: field(positive, 0.02),
+    qa_dropout: field(prob, 0.1),
+    seq_classif_dropout: field(prob, 0.2),
+  },
+  {
+    baseDefaults: { pad_token_id: 0 },
+    aliases: { hidden_size: "dim", num_attention_heads: "n_heads", num_hidden_layers: "n_layers" },
+    rule: headsDivide("dim", "n_heads"),
+  },
+);
+export type DistilBertConfig = ConfigOfSchema<typeof DISTILBERT_CONFIG>;
 
 /** transformers hard-codes this epsilon in every DistilBERT LayerNorm. */
 const EPS = 1e-12;
@@ -112,18 +146,15 @@ export class DistilBertSelfAttention extends Module {
     this.dropout = new Dropout(dropout, rng);
   }
 
-  /** x [B, T, dim] → [B, T, dim] (padding mask in `mask`) */
-  forward(x: Tensor, mask: AttentionMask): Tensor {
-    const q = splitHeads(this.q_lin.forward(x), this._heads); // [B, nh, T, dh]
-    const k = splitHeads(this.k_lin.forward(x), this._heads);
-    const v = splitHeads(this.v_lin.forward(x), this._heads);
-    return this.out_lin.forward(
-      mergeHeads(scaledDotProductAttention(q, k, v, { keep: mask.keep, causal: mask.causal, dropout: this.dropout })),
-    );
+  /** x [B, T, dim] → [B, T, dim] (padding mask in `mask`), and the probabilities when asked */
+  forward(x: Tensor, mask: AttentionMask, outputAttentions = false): LayerStep {
+    const proj = { q: this.q_lin, k: this.k_lin, v: this.v_lin };
+    const a = selfAttention(x, proj, this._heads, mask, { dropout: this.dropout, outputAttentions });
+    return { output: this.out_lin.forward(a.output), attention: a.attention };
   }
 }
 
-export class FFN extends Module {
+export class DistilBertFFN extends Module {
   dropout: Dropout;
   lin1: Linear;
   lin2: Linear;
@@ -142,45 +173,44 @@ export class FFN extends Module {
   }
 }
 
-export class TransformerBlock extends Module {
+export class DistilBertTransformerBlock extends Module {
   attention: DistilBertSelfAttention;
   sa_layer_norm: LayerNorm;
-  ffn: FFN;
+  ffn: DistilBertFFN;
   output_layer_norm: LayerNorm;
 
   constructor(c: DistilBertConfig, rng?: Rng) {
     super();
     this.attention = new DistilBertSelfAttention(c.n_heads, c.dim, c.attention_dropout, rng);
     this.sa_layer_norm = new LayerNorm(c.dim, EPS);
-    this.ffn = new FFN(c, rng);
+    this.ffn = new DistilBertFFN(c, rng);
     this.output_layer_norm = new LayerNorm(c.dim, EPS);
   }
 
-  forward(x: Tensor, mask: AttentionMask): Tensor {
-    const a = this.sa_layer_norm.forward(add(this.attention.forward(x, mask), x));
-    return this.output_layer_norm.forward(add(this.ffn.forward(a), a));
+  forward(x: Tensor, mask: AttentionMask, outputAttentions = false): LayerStep {
+    const sa = this.attention.forward(x, mask, outputAttentions);
+    const a = this.sa_layer_norm.forward(add(sa.output, x));
+    return { output: this.output_layer_norm.forward(add(this.ffn.forward(a), a)), attention: sa.attention };
   }
 }
 
-export class Transformer extends Module {
-  layer: TransformerBlock[];
+export class DistilBertTransformer extends Module {
+  layer: DistilBertTransformerBlock[];
 
   constructor(c: DistilBertConfig, rng?: Rng) {
     super();
-    this.layer = Array.from({ length: c.n_layers }, () => new TransformerBlock(c, rng));
+    this.layer = Array.from({ length: c.n_layers }, () => new DistilBertTransformerBlock(c, rng));
   }
 
-  forward(x: Tensor, mask: AttentionMask): Tensor {
-    let h = x;
-    for (const l of this.layer) h = l.forward(h, mask);
-    return h;
+  forward(x: Tensor, mask: AttentionMask, want: { outputHiddenStates?: boolean; outputAttentions?: boolean } = {}) {
+    return runLayers(x, this.layer, (l, h) => l.forward(h, mask, want.outputAttentions), want);
   }
 }
 
 // ---- the model
 
 abstract class DistilBertPreTrainedModel extends PreTrainedModel<DistilBertConfig> {
-  static readonly modelType = "distilbert";
+  static readonly configSchema = DISTILBERT_CONFIG;
   static readonly baseModelPrefix = "distilbert";
   protected readonly coreModules = ["embeddings", "transformer"];
 
@@ -210,12 +240,12 @@ abstract class DistilBertPreTrainedModel extends PreTrainedModel<DistilBertConfi
 export class DistilBertModel extends DistilBertPreTrainedModel {
   static readonly architecture = "DistilBertModel";
   embeddings: DistilBertEmbeddings;
-  transformer: Transformer;
+  transformer: DistilBertTransformer;
 
   constructor(config: DistilBertConfig, opts: ModelOptions = {}) {
     super(config);
     this.embeddings = new DistilBertEmbeddings(config, opts.rng);
-    this.transformer = new Transformer(config, opts.rng);
+    this.transformer = new DistilBertTransformer(config, opts.rng);
     if (opts.initWeights !== false) this.initWeights(opts.rng);
   }
 
@@ -226,7 +256,7 @@ export class DistilBertModel extends DistilBertPreTrainedModel {
       throw new ShapeError("DistilBertModel: DistilBERT has no token types; do not pass tokenTypeIds");
     const h0 = this.embeddings.forward(inputs.inputIds, inputs.positionIds ?? null);
     const mask = attentionMaskFor({ batch: b, queryLen: t, keyLen: t, paddingMask: inputs.attentionMask ?? null });
-    return { lastHiddenState: this.transformer.forward(h0, mask), poolerOutput: null };
+    return { ...this.transformer.forward(h0, mask, inputs), poolerOutput: null };
   }
 }
 
@@ -253,11 +283,9 @@ export class DistilBertForMaskedLM extends DistilBertPreTrainedModel {
 
   /** logits [B, T, V]; labels [B, T] i32 with -100 where no prediction is scored. */
   forward(inputs: ModelInputs): LMOutput {
-    const h = this.distilbert.forward(inputs).lastHiddenState;
-    const logits = this.vocab_projector.forward(
-      this.vocab_layer_norm.forward(this.vocab_transform.forward(h, this._act)),
-    );
-    return { logits, loss: inputs.labels ? tokenLoss(logits, inputs.labels) : null };
+    const base = this.distilbert.forward(inputs);
+    const h = this.vocab_layer_norm.forward(this.vocab_transform.forward(base.lastHiddenState, this._act));
+    return tokenOutput(this.vocab_projector.forward(h), inputs, base);
   }
 }
 
@@ -279,11 +307,11 @@ export class DistilBertForSequenceClassification extends DistilBertPreTrainedMod
 
   /** logits [B, num_labels] from the first token through pre_classifier + ReLU. */
   forward(inputs: ModelInputs): ClassifierOutput {
-    const h = this.distilbert.forward(inputs).lastHiddenState;
+    const base = this.distilbert.forward(inputs);
+    const h = base.lastHiddenState;
     const [b, , d] = h.shape;
     const pooled = this.dropout.forward(relu(this.pre_classifier.forward(reshape(slice(h, 1, 0, 1), [b, d]))));
-    const logits = this.classifier.forward(pooled);
-    return { logits, loss: inputs.labels ? sequenceClassificationLoss(logits, inputs.labels, this.config) : null };
+    return sequenceClassifierOutput(this.classifier.forward(pooled), inputs, this.config, base);
   }
 }
 
@@ -303,7 +331,23 @@ export class DistilBertForTokenClassification extends DistilBertPreTrainedModel 
 
   /** logits [B, T, num_labels]; labels [B, T] i32 with -100 on positions not scored. */
   forward(inputs: ModelInputs): ClassifierOutput {
-    const logits = this.classifier.forward(this.dropout.forward(this.distilbert.forward(inputs).lastHiddenState));
-    return { logits, loss: inputs.labels ? tokenLoss(logits, inputs.labels) : null };
+    const base = this.distilbert.forward(inputs);
+    return tokenOutput(this.classifier.forward(this.dropout.forward(base.lastHiddenState)), inputs, base);
   }
 }
+
+// ---- the architecture
+
+export const DISTILBERT = defineArchitecture<DistilBertConfig>({
+  config: DISTILBERT_CONFIG,
+  classPrefix: "DistilBert",
+  heads: {
+    base: DistilBertModel,
+    "masked-lm": DistilBertForMaskedLM,
+    "sequence-classification": DistilBertForSequenceClassification,
+    "token-classification": DistilBertForTokenClassification,
+  },
+  dropoutFields: { hidden: ["dropout"], attention: ["attention_dropout"], classifier: ["seq_classif_dropout"] },
+  tokenTypes: false,
+  maxPositions: (c) => c.max_position_embeddings,
+});

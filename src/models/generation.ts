@@ -136,25 +136,11 @@ export function generate<Cache>(
   const useCache = opts.useCache ?? true;
 
   // rows of ids and mask, left-padded
-  let ids: number[][];
-  let mask: number[][];
-  if (Array.isArray(prompts)) {
-    const batch = padBatch(prompts as readonly (readonly number[])[], pad, "left");
-    const t = batch.inputIds.shape[1];
-    const allIds = batch.inputIds.toArray(),
-      allMask = batch.attentionMask.toArray();
-    ids = prompts.map((_, i) => allIds.slice(i * t, (i + 1) * t));
-    mask = prompts.map((_, i) => allMask.slice(i * t, (i + 1) * t));
-  } else {
-    const p = prompts as { inputIds: Tensor; attentionMask?: Tensor | null };
-    const [b, t] = p.inputIds.shape;
-    const allIds = p.inputIds.toArray(),
-      allMask = p.attentionMask ? p.attentionMask.toArray() : null;
-    ids = Array.from({ length: b }, (_, i) => allIds.slice(i * t, (i + 1) * t));
-    mask = Array.from({ length: b }, (_, i) =>
-      allMask ? allMask.slice(i * t, (i + 1) * t) : new Array<number>(t).fill(1),
-    );
-  }
+  const p = Array.isArray(prompts)
+    ? padBatch(prompts as readonly (readonly number[])[], pad, "left")
+    : (prompts as { inputIds: Tensor; attentionMask?: Tensor | null });
+  const ids = rowsOf(p.inputIds);
+  const mask = p.attentionMask ? rowsOf(p.attentionMask) : ids.map((r) => new Array<number>(r.length).fill(1));
   const b = ids.length;
   const promptLen = ids[0].length;
   mask.forEach((m, i) => {
@@ -206,12 +192,12 @@ export function generate<Cache>(
         const [, t, v] = out.logits.shape;
         const last = reshape(slice(out.logits, 1, t - 1, t), [b, v]); // [B, V]
         if (opts.outputLogits) stepLogits.push(last);
-        const lastValues = last.toFloat32Array();
+        const lastRows = rowsOf(last);
         for (let i = 0; i < b; i++) {
           let next: number;
           if (finished[i]) next = pad;
           else {
-            const scores = Float64Array.from(lastValues.subarray(i * v, (i + 1) * v));
+            const scores = Float64Array.from(lastRows[i]);
             if (doSample) {
               if (temperature !== 1) applyTemperature(scores, temperature);
               applyTopK(scores, topK);
@@ -232,4 +218,11 @@ export function generate<Cache>(
   const newTokens = ids.map((r) => r.slice(promptLen));
   const sequences = ids.map((r, i) => r.slice(promptLen - realLen[i]));
   return opts.outputLogits ? { sequences, newTokens, logits: stepLogits } : { sequences, newTokens };
+}
+
+/** A [B, T] tensor as B rows of numbers. */
+function rowsOf(t: Tensor): number[][] {
+  const [b, n] = t.shape;
+  const flat = t.toArray();
+  return Array.from({ length: b }, (_, i) => flat.slice(i * n, (i + 1) * n));
 }

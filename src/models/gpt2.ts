@@ -1,6 +1,7 @@
 /**
- * GPT-2, as transformers' modeling_gpt2.py computes it, read top to bottom: Conv1D → attention (with a key/value
- * cache) → MLP → block → GPT2Model → heads (causal LM, sequence classification, token classification).
+ * GPT-2, as transformers' modeling_gpt2.py computes it, read top to bottom: config → Conv1D → attention (with a
+ * key/value cache) → MLP → block → GPT2Model → heads (causal LM, sequence classification, token classification) →
+ * the architecture spec.
  * Names: `transformer.{wte, wpe, h.N.{ln_1, attn.c_attn, attn.c_proj, ln_2, mlp.c_fc, mlp.c_proj}, ln_f}`, `lm_head`.
  *
  * Details that decide equality with transformers: Conv1D stores its weight as [in, out] (the OpenAI layout), so it
@@ -24,24 +25,80 @@ import {
   activation,
   init,
   mergeHeads,
-  scaledDotProductAttention,
   splitHeads,
 } from "../nn/index.js";
-import { numLabels, type Gpt2Config } from "../io/config.js";
+import {
+  type ConfigOfSchema,
+  bool,
+  defineConfig,
+  field,
+  headsDivide,
+  nonNegInt,
+  nullable,
+  numLabels,
+  posInt,
+  positive,
+  prob,
+  str,
+} from "../io/config.js";
 import { PreTrainedModel, type ModelOptions } from "./pretrained.js";
 import {
+  attend,
   attentionMaskFor,
   type AttentionMask,
   checkInputs,
   checkRange,
   positionRange,
+  runLayers,
   type BaseModelOutput,
   type CausalLM,
   type CausalLMInputs,
   type CausalLMOutput,
   type ClassifierOutput,
 } from "./interfaces.js";
-import { causalLmLoss, sequenceClassificationLoss, tokenLoss } from "./losses.js";
+import { causalLmLoss, sequenceClassifierOutput, tokenOutput } from "./losses.js";
+import { defineArchitecture } from "./architecture.js";
+
+// ---- config
+
+export const GPT2_CONFIG = defineConfig(
+  "gpt2",
+  {
+    vocab_size: field(posInt, 50257),
+    n_positions: field(posInt, 1024),
+    n_embd: field(posInt, 768),
+    n_layer: field(nonNegInt, 12),
+    n_head: field(posInt, 12),
+    /** Feed-forward width; null means 4 × n_embd. */
+    n_inner: field(nullable(posInt), null),
+    activation_function: field(str, "gelu_new"),
+    resid_pdrop: field(prob, 0.1),
+    embd_pdrop: field(prob, 0.1),
+    attn_pdrop: field(prob, 0.1),
+    layer_norm_epsilon: field(positive, 1e-5),
+    initializer_range: field(positive, 0.02),
+    summary_type: field(str, "cls_index"),
+    summary_use_proj: field(bool, true),
+    summary_activation: field(nullable(str), null),
+    summary_proj_to_labels: field(bool, true),
+    summary_first_dropout: field(prob, 0.1),
+    scale_attn_weights: field(bool, true),
+    use_cache: field(bool, true),
+    scale_attn_by_inverse_layer_idx: field(bool, false),
+    reorder_and_upcast_attn: field(bool, false),
+  },
+  {
+    baseDefaults: { bos_token_id: 50256, eos_token_id: 50256 },
+    aliases: {
+      hidden_size: "n_embd",
+      max_position_embeddings: "n_positions",
+      num_attention_heads: "n_head",
+      num_hidden_layers: "n_layer",
+    },
+    rule: headsDivide("n_embd", "n_head"),
+  },
+);
+export type Gpt2Config = ConfigOfSchema<typeof GPT2_CONFIG>;
 
 /** One layer's cached keys and values, [B, nh, T_past, dh] each. */
 export interface LayerKV {
@@ -56,6 +113,13 @@ export type Gpt2Inputs = CausalLMInputs<KVCache>;
 
 export interface Gpt2ModelOutput extends BaseModelOutput {
   pastKeyValues: KVCache | null;
+}
+
+/** What an attention layer or a block gives: its output, its keys/values, its attention probabilities if asked. */
+interface Gpt2LayerOutput {
+  output: Tensor;
+  present: LayerKV;
+  attention: Tensor | null;
 }
 
 // ---- Conv1D
@@ -102,8 +166,11 @@ export class GPT2Attention extends Module {
     this._scale = scale;
   }
 
-  /** x [B, T, H] → output [B, T, H] and this layer's keys/values including x (mask: padding over T_past + T keys, causal). */
-  forward(x: Tensor, mask: AttentionMask, past: LayerKV | null): { output: Tensor; present: LayerKV } {
+  /**
+   * x [B, T, H] → output [B, T, H], this layer's keys/values including x (mask: padding over T_past + T keys,
+   * causal), and the attention probabilities when asked.
+   */
+  forward(x: Tensor, mask: AttentionMask, past: LayerKV | null, outputAttentions = false): Gpt2LayerOutput {
     const h = x.shape[2];
     const qkv = this.c_attn.forward(x); // [B, T, 3H]
     const q = splitHeads(slice(qkv, 2, 0, h), this._heads); // [B, nh, T, dh]
@@ -113,14 +180,9 @@ export class GPT2Attention extends Module {
       k = concat([past.key, k], 2); // [B, nh, T_past + T, dh]
       v = concat([past.value, v], 2);
     }
-    const context = scaledDotProductAttention(q, k, v, {
-      keep: mask.keep,
-      causal: mask.causal,
-      scale: this._scale,
-      dropout: this.attn_dropout,
-    });
-    const output = this.resid_dropout.forward(this.c_proj.forward(mergeHeads(context)));
-    return { output, present: { key: k, value: v } };
+    const a = attend(q, k, v, mask, { scale: this._scale, dropout: this.attn_dropout, outputAttentions });
+    const output = this.resid_dropout.forward(this.c_proj.forward(mergeHeads(a.context)));
+    return { output, present: { key: k, value: v }, attention: a.probs };
   }
 }
 
@@ -158,17 +220,17 @@ export class GPT2Block extends Module {
     this.mlp = new GPT2MLP(c, rng);
   }
 
-  forward(x: Tensor, mask: AttentionMask, past: LayerKV | null): { output: Tensor; present: LayerKV } {
-    const a = this.attn.forward(this.ln_1.forward(x), mask, past);
+  forward(x: Tensor, mask: AttentionMask, past: LayerKV | null, outputAttentions = false): Gpt2LayerOutput {
+    const a = this.attn.forward(this.ln_1.forward(x), mask, past, outputAttentions);
     const h = add(x, a.output);
-    return { output: add(h, this.mlp.forward(this.ln_2.forward(h))), present: a.present };
+    return { output: add(h, this.mlp.forward(this.ln_2.forward(h))), present: a.present, attention: a.attention };
   }
 }
 
 // ---- the model
 
 abstract class GPT2PreTrainedModel extends PreTrainedModel<Gpt2Config> {
-  static readonly modelType = "gpt2";
+  static readonly configSchema = GPT2_CONFIG;
   static readonly baseModelPrefix = "transformer";
   protected readonly coreModules = ["wte", "wpe", "h", "ln_f"];
 
@@ -257,14 +319,24 @@ export class GPT2Model extends GPT2PreTrainedModel {
     // [B or 1, 1, T, T_past + T]: key j visible to query i when j ≤ T_past + i and j is not padding
     const attn = attentionMaskFor({ batch: b, queryLen: t, keyLen: pastLen + t, paddingMask: mask, causal: true });
     const presents: KVCache = [];
-    this.h.forEach((block, i) => {
-      const r = block.forward(h, attn, past ? past[i] : null);
-      h = r.output;
-      presents.push(r.present);
-    });
+    const out = runLayers(
+      h,
+      this.h,
+      (block, x, i) => {
+        const r = block.forward(x, attn, past ? past[i] : null, inputs.outputAttentions);
+        presents.push(r.present);
+        return r;
+      },
+      inputs,
+    );
+    const last = this.ln_f.forward(out.lastHiddenState);
+    // transformers' last hidden state in the tuple is after ln_f
+    if (out.hiddenStates) out.hiddenStates[out.hiddenStates.length - 1] = last;
     return {
-      lastHiddenState: this.ln_f.forward(h),
+      lastHiddenState: last,
       poolerOutput: null,
+      hiddenStates: out.hiddenStates,
+      attentions: out.attentions,
       pastKeyValues: inputs.useCache ? presents : null,
     };
   }
@@ -297,6 +369,8 @@ export class GPT2LMHeadModel extends GPT2PreTrainedModel implements CausalLM<KVC
       logits,
       loss: inputs.labels ? causalLmLoss(logits, inputs.labels) : null,
       pastKeyValues: out.pastKeyValues,
+      hiddenStates: out.hiddenStates,
+      attentions: out.attentions,
     };
   }
 }
@@ -304,11 +378,11 @@ export class GPT2LMHeadModel extends GPT2PreTrainedModel implements CausalLM<KVC
 /** For each row, the rightmost position whose token is not `pad` (0 when all are), as transformers picks it. */
 export function lastNonPadIndex(ids: Tensor, pad: number): Tensor {
   const [b, t] = ids.shape;
+  const d = ids.toArray();
   const idx = new Int32Array(b);
-  const values = ids.toArray();
   for (let i = 0; i < b; i++) {
     for (let j = t - 1; j >= 0; j--) {
-      if (values[i * t + j] !== pad) {
+      if (d[i * t + j] !== pad) {
         idx[i] = j;
         break;
       }
@@ -331,7 +405,8 @@ export class GPT2ForSequenceClassification extends GPT2PreTrainedModel {
 
   /** logits [B, num_labels] at each row's last token that is not pad_token_id. */
   forward(inputs: Gpt2Inputs): ClassifierOutput {
-    const h = this.transformer.forward(inputs).lastHiddenState; // [B, T, H]
+    const base = this.transformer.forward(inputs);
+    const h = base.lastHiddenState; // [B, T, H]
     const [b, t] = inputs.inputIds.shape;
     const pad = this.config.pad_token_id;
     if (pad === null && b !== 1)
@@ -344,16 +419,16 @@ export class GPT2ForSequenceClassification extends GPT2PreTrainedModel {
         ? tensor(new Int32Array(b).fill(t - 1), [b], { dtype: "i32" })
         : lastNonPadIndex(inputs.inputIds, pad);
     const logits = takeAlong(this.score.forward(h), 1, expandIndex(last, this.score.outFeatures)); // [B, C]
-    return { logits, loss: inputs.labels ? sequenceClassificationLoss(logits, inputs.labels, this.config) : null };
+    return sequenceClassifierOutput(logits, inputs, this.config, base);
   }
 }
 
 /** idx [B] → [B, C] (the same position for every class), the index takeAlong needs to pick one row per batch item. */
 function expandIndex(idx: Tensor, classes: number): Tensor {
   const b = idx.size;
+  const d = idx.toArray();
   const out = new Int32Array(b * classes);
-  const values = idx.toArray();
-  for (let i = 0; i < b; i++) out.fill(values[i], i * classes, (i + 1) * classes);
+  for (let i = 0; i < b; i++) out.fill(d[i], i * classes, (i + 1) * classes);
   return tensor(out, [b, classes], { dtype: "i32" });
 }
 
@@ -379,7 +454,27 @@ export class GPT2ForTokenClassification extends GPT2PreTrainedModel {
 
   /** logits [B, T, num_labels]; labels [B, T] i32 with -100 on positions not scored. */
   forward(inputs: Gpt2Inputs): ClassifierOutput {
-    const logits = this.classifier.forward(this.dropout.forward(this.transformer.forward(inputs).lastHiddenState));
-    return { logits, loss: inputs.labels ? tokenLoss(logits, inputs.labels) : null };
+    const base = this.transformer.forward(inputs);
+    return tokenOutput(this.classifier.forward(this.dropout.forward(base.lastHiddenState)), inputs, base);
   }
 }
+
+// ---- the architecture
+
+export const GPT2 = defineArchitecture<Gpt2Config>({
+  config: GPT2_CONFIG,
+  classPrefix: "GPT2",
+  heads: {
+    base: GPT2Model,
+    "causal-lm": GPT2LMHeadModel,
+    "sequence-classification": GPT2ForSequenceClassification,
+    "token-classification": GPT2ForTokenClassification,
+  },
+  dropoutFields: {
+    hidden: ["resid_pdrop", "embd_pdrop"],
+    attention: ["attn_pdrop"],
+    classifier: ["classifier_dropout", "summary_first_dropout"],
+  },
+  tokenTypes: false,
+  maxPositions: (c) => c.n_positions,
+});

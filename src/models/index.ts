@@ -1,6 +1,12 @@
 /** The models layer's public surface: architectures with their heads, Auto classes, loading, saving, generation. */
+import type { BaseConfig } from "../io/config.js";
+import { PreTrainedModel as PreTrainedModelClassValue } from "./pretrained.js";
+import type { ModelConfig } from "./registry.js";
+
+/** The base class of every model; as a type, its config defaults to any built-in architecture's. */
+export const PreTrainedModel = PreTrainedModelClassValue;
+export type PreTrainedModel<C extends BaseConfig = ModelConfig> = PreTrainedModelClassValue<C>;
 export {
-  PreTrainedModel,
   loadPretrainedWeights,
   readModelWeights,
   fromPretrained,
@@ -19,6 +25,7 @@ export {
 export {
   padBatch,
   type ModelInputs,
+  type LayerOutputs,
   type BaseModelOutput,
   type ClassifierOutput,
   type LMOutput,
@@ -27,21 +34,59 @@ export {
   type CausalLMOutput,
 } from "./interfaces.js";
 export { sequenceClassificationLoss, tokenLoss, causalLmLoss, mseLoss, bceWithLogitsLoss } from "./losses.js";
-export { BertModel, BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification } from "./bert.js";
+export { type ArchitectureSpec, type Head, type DropoutFields, defineArchitecture } from "./architecture.js";
 export {
+  registerArchitecture,
+  architecture,
+  architectureOf,
+  modelTypes,
+  makeConfig,
+  parseConfig,
+  readConfig,
+  writeConfig,
+  configToJson,
+  maxSequenceLength,
+  usesTokenTypes,
+  dropoutOverrides,
+  maskedLogitsAt,
+  MODEL_CLASSES,
+  modelClassFor,
+  modelClassForArchitecture,
+  type ModelConfig,
+  type ModelType,
+  type ConfigOf,
+} from "./registry.js";
+export {
+  BERT,
+  BERT_CONFIG,
+  BertModel,
+  BertForMaskedLM,
+  BertForSequenceClassification,
+  BertForTokenClassification,
+  type BertConfig,
+} from "./bert.js";
+export {
+  ROBERTA,
+  ROBERTA_CONFIG,
   RobertaModel,
   RobertaForMaskedLM,
   RobertaForSequenceClassification,
   RobertaForTokenClassification,
   createPositionIdsFromInputIds,
+  type RobertaConfig,
 } from "./roberta.js";
 export {
+  DISTILBERT,
+  DISTILBERT_CONFIG,
   DistilBertModel,
   DistilBertForMaskedLM,
   DistilBertForSequenceClassification,
   DistilBertForTokenClassification,
+  type DistilBertConfig,
 } from "./distilbert.js";
 export {
+  GPT2,
+  GPT2_CONFIG,
   GPT2Model,
   GPT2LMHeadModel,
   GPT2ForSequenceClassification,
@@ -49,13 +94,17 @@ export {
   Conv1D,
   type KVCache,
   type LayerKV,
+  type Gpt2Config,
 } from "./gpt2.js";
 export {
+  GRAFT_LSTM,
+  GRAFT_LSTM_CONFIG,
   GraftLstmModel,
   GraftLstmForCausalLM,
   GraftLstmForSequenceClassification,
   concatPool,
   type LstmState,
+  type GraftLstmConfig,
 } from "./lstm.js";
 export { predictLabels, scoreFunction, type LabelPrediction, type ScoreFunction } from "./predict.js";
 export {
@@ -73,9 +122,6 @@ export {
   AutoModelForTokenClassification,
   AutoModelForMaskedLM,
   AutoModelForCausalLM,
-  MODEL_CLASSES,
-  modelClassFor,
-  modelClassForArchitecture,
   type Task,
   type EncoderModel,
   type ClassificationModel,

@@ -1,6 +1,7 @@
 /** What models take and return, named as transformers names them (input_ids → inputIds, last_hidden_state → lastHiddenState). */
 import { ShapeError, fmtShape } from "../util/errors.js";
-import { Tensor, tensor } from "../tensor/index.js";
+import { Tensor, attentionSoftmax, matmul, tensor } from "../tensor/index.js";
+import { type Dropout, type Linear, mergeHeads, scaledDotProductAttention, splitHeads } from "../nn/index.js";
 
 export interface ModelInputs {
   /** [B, T] i32 token ids. */
@@ -13,22 +14,37 @@ export interface ModelInputs {
   positionIds?: Tensor | null;
   /** Targets: i32 class ids (or f32 values for regression / multi-label); a loss is returned when given. */
   labels?: Tensor | null;
+  /** Return every layer's hidden states (transformers' output_hidden_states). */
+  outputHiddenStates?: boolean;
+  /** Return every layer's attention probabilities (transformers' output_attentions; transformer models only). */
+  outputAttentions?: boolean;
 }
 
-export interface BaseModelOutput {
+/** What a model returns besides its main output when asked, as transformers returns them. */
+export interface LayerOutputs {
+  /**
+   * With outputHiddenStates: the embeddings' output, then each layer's output ([B, T, H] each; num_layers + 1 in
+   * all); the last is lastHiddenState (after GPT-2's final LayerNorm, as transformers gives it). Else null/absent.
+   */
+  hiddenStates?: Tensor[] | null;
+  /** With outputAttentions: each layer's attention probabilities [B, heads, T_query, T_key]. Else null/absent. */
+  attentions?: Tensor[] | null;
+}
+
+export interface BaseModelOutput extends LayerOutputs {
   /** [B, T, H] */
   lastHiddenState: Tensor;
   /** [B, H]: the pooler's tanh(dense(first token)) (BERT, RoBERTa); null for models without a pooler. */
   poolerOutput: Tensor | null;
 }
 
-export interface ClassifierOutput {
+export interface ClassifierOutput extends LayerOutputs {
   /** [B, C] for sequences, [B, T, C] for tokens. */
   logits: Tensor;
   loss: Tensor | null;
 }
 
-export interface LMOutput {
+export interface LMOutput extends LayerOutputs {
   /** [B, T, V] */
   logits: Tensor;
   loss: Tensor | null;
@@ -98,7 +114,7 @@ export function checkRange(where: string, what: string, ids: Tensor, size: numbe
 /** [1, T] positions start, start + 1, ... */
 export function positionRange(t: number, start = 0): Tensor {
   return tensor(
-    Array.from({ length: t }, (_, i) => i + start),
+    Array.from({ length: t }, (_, i) => start + i),
     [1, t],
     { dtype: "i32" },
   );
@@ -154,4 +170,70 @@ export function attentionMaskFor(opts: {
     throw new ShapeError(`attention: padding mask must be [${b}, ${tk}], got ${fmtShape(pad.shape)}`);
   }
   return { keep: pad, causal };
+}
+
+/**
+ * softmax(q·kᵀ·scale, masked)·v for q [B, nh, Tq, dh], k and v [B, nh, Tk, dh] → context [B, nh, Tq, dh], and with
+ * `outputAttentions` the probabilities [B, nh, Tq, Tk] too (after dropout, as transformers returns them). Without
+ * it, nn's fused scaledDotProductAttention runs unchanged.
+ */
+export function attend(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  mask: AttentionMask,
+  opts: { scale?: number; dropout: Dropout; outputAttentions?: boolean },
+): { context: Tensor; probs: Tensor | null } {
+  const masking = { keep: mask.keep, causal: mask.causal, scale: opts.scale, dropout: opts.dropout };
+  if (!opts.outputAttentions) return { context: scaledDotProductAttention(q, k, v, masking), probs: null };
+  const scale = opts.scale ?? 1 / Math.sqrt(q.shape[3]);
+  const scores = matmul(q, k, { transB: true }); // [B, nh, Tq, Tk]
+  const probs = opts.dropout.forward(attentionSoftmax(scores, { keep: mask.keep, causal: mask.causal, scale }));
+  return { context: matmul(probs, v), probs };
+}
+
+/**
+ * Multi-head self-attention from three projections of x [B, T, H] → context [B, T, H] (heads merged, before any
+ * output projection), and the probabilities when asked.
+ */
+export function selfAttention(
+  x: Tensor,
+  proj: { q: Linear; k: Linear; v: Linear },
+  heads: number,
+  mask: AttentionMask,
+  opts: { dropout: Dropout; outputAttentions?: boolean },
+): LayerStep {
+  const q = splitHeads(proj.q.forward(x), heads); // [B, nh, T, dh]
+  const k = splitHeads(proj.k.forward(x), heads);
+  const v = splitHeads(proj.v.forward(x), heads);
+  const r = attend(q, k, v, mask, opts);
+  return { output: mergeHeads(r.context), attention: r.probs };
+}
+
+/** What one layer of a stack gives: its output, and its attention probabilities when asked. */
+export interface LayerStep {
+  output: Tensor;
+  attention: Tensor | null;
+}
+
+/**
+ * Runs a stack of layers over x, collecting the input and each layer's output (hiddenStates, length
+ * layers + 1) and each layer's attention probabilities when asked, as transformers' encoders do.
+ */
+export function runLayers<L>(
+  x: Tensor,
+  layers: readonly L[],
+  step: (layer: L, h: Tensor, index: number) => LayerStep,
+  want: { outputHiddenStates?: boolean; outputAttentions?: boolean },
+): { lastHiddenState: Tensor; hiddenStates: Tensor[] | null; attentions: Tensor[] | null } {
+  const hiddenStates = want.outputHiddenStates ? [x] : null;
+  const attentions: Tensor[] | null = want.outputAttentions ? [] : null;
+  let h = x;
+  layers.forEach((layer, i) => {
+    const r = step(layer, h, i);
+    h = r.output;
+    hiddenStates?.push(h);
+    if (attentions && r.attention) attentions.push(r.attention);
+  });
+  return { lastHiddenState: h, hiddenStates, attentions };
 }

@@ -21,6 +21,7 @@ import {
   sub,
 } from "../tensor/index.js";
 import type { BaseConfig, ProblemType } from "../io/config.js";
+import type { ClassifierOutput, LayerOutputs, LMOutput, ModelInputs } from "./interfaces.js";
 
 /** mean((x - y)²), as torch.nn.MSELoss. */
 export function mseLoss(x: Tensor, y: Tensor): Tensor {
@@ -98,4 +99,23 @@ export function causalLmLoss(logits: Tensor, labels: Tensor): Tensor {
   const shifted = slice(logits, 1, 0, t - 1); // [B, T-1, V]
   const targets = slice(labels, 1, 1, t); // [B, T-1]
   return crossEntropy(reshape(shifted, [b * (t - 1), v]), reshape(targets, [b * (t - 1)]));
+}
+
+// ---- a head's output: its logits, the loss when labels are given, and the base model's layer outputs
+
+/** Sequence-classification output: logits [B, C] and, with labels, sequenceClassificationLoss. */
+export function sequenceClassifierOutput(
+  logits: Tensor,
+  inputs: ModelInputs,
+  config: BaseConfig,
+  base: LayerOutputs,
+): ClassifierOutput {
+  const loss = inputs.labels ? sequenceClassificationLoss(logits, inputs.labels, config) : null;
+  return { logits, loss, hiddenStates: base.hiddenStates ?? null, attentions: base.attentions ?? null };
+}
+
+/** Per-token output (token classification, masked LM): logits [B, T, C] and, with labels, tokenLoss. */
+export function tokenOutput(logits: Tensor, inputs: ModelInputs, base: LayerOutputs): ClassifierOutput & LMOutput {
+  const loss = inputs.labels ? tokenLoss(logits, inputs.labels) : null;
+  return { logits, loss, hiddenStates: base.hiddenStates ?? null, attentions: base.attentions ?? null };
 }

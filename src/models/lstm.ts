@@ -20,8 +20,8 @@ import {
   concat,
   div,
   dropout,
-  fill_,
   embedding,
+  fill_,
   max,
   mul,
   ones,
@@ -42,7 +42,7 @@ import {
   type RecurrentInput,
   type RecurrentOutput,
 } from "../nn/index.js";
-import { numLabels, type GraftLstmConfig } from "../io/config.js";
+import { type ConfigOfSchema, bool, defineConfig, field, numLabels, posInt, prob } from "../io/config.js";
 import { PreTrainedModel, type ModelOptions } from "./pretrained.js";
 import {
   checkInputs,
@@ -53,7 +53,34 @@ import {
   type CausalLMOutput,
   type ClassifierOutput,
 } from "./interfaces.js";
-import { causalLmLoss, sequenceClassificationLoss } from "./losses.js";
+import { causalLmLoss, sequenceClassifierOutput } from "./losses.js";
+import { defineArchitecture } from "./architecture.js";
+
+// ---- config
+
+/** graft's LSTM language model (AWD-LSTM as in ULMFiT; defaults from fastai's awd_lstm_lm_config). */
+export const GRAFT_LSTM_CONFIG = defineConfig(
+  "graft-lstm",
+  {
+    vocab_size: field(posInt, 32000),
+    embedding_size: field(posInt, 400),
+    hidden_size: field(posInt, 1152),
+    num_layers: field(posInt, 3),
+    bidirectional: field(bool, false),
+    /** Dropout on the decoder input (fastai output_p). */
+    output_dropout: field(prob, 0.1),
+    /** Dropout between LSTM layers (hidden_p). */
+    hidden_dropout: field(prob, 0.15),
+    /** Dropout on the embedding output (input_p). */
+    input_dropout: field(prob, 0.25),
+    /** Dropout of whole embedding rows (embed_p). */
+    embedding_dropout: field(prob, 0.02),
+    /** DropConnect on the hidden-to-hidden weights (weight_p). */
+    weight_dropout: field(prob, 0.2),
+  },
+  { baseDefaults: { pad_token_id: 0 }, aliases: { num_hidden_layers: "num_layers" } },
+);
+export type GraftLstmConfig = ConfigOfSchema<typeof GRAFT_LSTM_CONFIG>;
 
 /** Each layer's final hidden and cell state, [1, B, size of that layer] each: the "cache" generation carries on. */
 export interface LstmState {
@@ -143,25 +170,29 @@ export class LstmStack extends Module {
   }
 
   /**
-   * x [B, T, E] with mask [B, T] (1 = real token) → the top layer's outputs [B, T, E] (zeros at padding) and each
-   * layer's final state (at each row's last real token). `between` is applied to each layer's output but the last.
+   * x [B, T, E] with mask [B, T] (1 = real token) → the top layer's outputs [B, T, E] (zeros at padding), each
+   * layer's final state (at each row's last real token) and, with `outputHiddenStates`, x and each layer's output
+   * (before `between`, which is applied to each layer's output but the last).
    */
   forward(
     x: Tensor,
     mask: Tensor | null,
     state: LstmState | null,
     between: (h: Tensor) => Tensor,
-  ): { output: Tensor; state: LstmState } {
+    outputHiddenStates = false,
+  ): { output: Tensor; state: LstmState; hiddenStates: Tensor[] | null } {
     const hs: Tensor[] = [];
     const cs: Tensor[] = [];
+    const hiddenStates = outputHiddenStates ? [x] : null;
     let h = x;
     this._layers.forEach((layer, l) => {
       const r = layer.forward(h, { mask: mask ?? undefined, h0: state?.h[l], c0: state?.c[l] });
+      hiddenStates?.push(r.output);
       h = l + 1 < this._layers.length ? between(r.output) : r.output;
       hs.push(r.h);
       cs.push(r.c!);
     });
-    return { output: h, state: { h: hs, c: cs } };
+    return { output: h, state: { h: hs, c: cs }, hiddenStates };
   }
 }
 
@@ -173,7 +204,7 @@ export interface LstmModelOutput extends BaseModelOutput {
 }
 
 abstract class GraftLstmPreTrainedModel extends PreTrainedModel<GraftLstmConfig> {
-  static readonly modelType = "graft-lstm";
+  static readonly configSchema = GRAFT_LSTM_CONFIG;
   static readonly baseModelPrefix = "";
   protected readonly coreModules = ["embeddings", "lstm"];
   embeddings: Embedding;
@@ -226,7 +257,8 @@ abstract class GraftLstmPreTrainedModel extends PreTrainedModel<GraftLstmConfig>
 
   /**
    * inputIds [B, T], attentionMask [B, T] (or [B, T_past + T] with a state: only its last T columns are read) →
-   * lastHiddenState [B, T, E] (zeros at padding) and each layer's state after each row's last real token.
+   * lastHiddenState [B, T, E] (zeros at padding) and each layer's state after each row's last real token; with
+   * outputHiddenStates, the embeddings' output and each layer's (num_layers + 1; an LSTM has no attentions).
    */
   protected encode(inputs: CausalLMInputs<LstmState>): LstmModelOutput {
     const ids = inputs.inputIds;
@@ -255,8 +287,9 @@ abstract class GraftLstmPreTrainedModel extends PreTrainedModel<GraftLstmConfig>
       table = mul(table, rows);
     }
     const x = variationalDropout(embedding(ids, table), c.input_dropout, training, this.rng); // [B, T, E]
-    const r = this.lstm.forward(x, mask, state, (h) => variationalDropout(h, c.hidden_dropout, training, this.rng));
-    return { lastHiddenState: r.output, poolerOutput: null, state: r.state };
+    const between = (h: Tensor) => variationalDropout(h, c.hidden_dropout, training, this.rng);
+    const r = this.lstm.forward(x, mask, state, between, inputs.outputHiddenStates);
+    return { lastHiddenState: r.output, poolerOutput: null, state: r.state, hiddenStates: r.hiddenStates };
   }
 }
 
@@ -296,6 +329,7 @@ export class GraftLstmForCausalLM extends GraftLstmPreTrainedModel implements Ca
       logits,
       loss: inputs.labels ? causalLmLoss(logits, inputs.labels) : null,
       pastKeyValues: inputs.useCache ? out.state : null,
+      hiddenStates: out.hiddenStates,
     };
   }
 }
@@ -308,12 +342,12 @@ export function concatPool(output: Tensor, last: Tensor, mask: Tensor | null): T
   const [b, t, e] = output.shape;
   const m = mask ? reshape(cast(mask, "f32"), [b, t, 1]) : null; // tokenizers give i32 masks
   const lengths = new Float32Array(b);
-  const maskValues = mask ? mask.toArray() : null;
+  const keep = mask?.toArray() ?? null;
   for (let i = 0; i < b; i++) {
     let n = t;
-    if (mask) {
+    if (keep) {
       n = 0;
-      for (let j = 0; j < t; j++) if (maskValues![i * t + j]) n++;
+      for (let j = 0; j < t; j++) if (keep[i * t + j]) n++;
     }
     if (n === 0) throw new ShapeError(`concatPool: row ${i} of the batch has no real tokens`);
     lengths[i] = n;
@@ -348,6 +382,22 @@ export class GraftLstmForSequenceClassification extends GraftLstmPreTrainedModel
     const top = out.state.h[out.state.h.length - 1]; // [1, B, E]
     const pooled = this.dropout.forward(concatPool(out.lastHiddenState, top, inputs.attentionMask ?? null)); // [B, 3E]
     const logits = this.classifier.forward(this.dropout.forward(relu(this.pre_classifier.forward(pooled))));
-    return { logits, loss: inputs.labels ? sequenceClassificationLoss(logits, inputs.labels, this.config) : null };
+    return sequenceClassifierOutput(logits, inputs, this.config, out);
   }
 }
+
+// ---- the architecture
+
+export const GRAFT_LSTM = defineArchitecture<GraftLstmConfig>({
+  config: GRAFT_LSTM_CONFIG,
+  classPrefix: "GraftLstm",
+  heads: {
+    base: GraftLstmModel,
+    "causal-lm": GraftLstmForCausalLM,
+    "sequence-classification": GraftLstmForSequenceClassification,
+  },
+  // fine-tuning's dropout option leaves AWD-LSTM's five dropouts as configured
+  dropoutFields: { hidden: [], attention: [], classifier: [] },
+  tokenTypes: false,
+  maxPositions: () => null,
+});

@@ -38,9 +38,9 @@ export function predictLabels(
   const fn = scoreFunction(config);
   const threshold = opts.threshold ?? 0.5;
   const out: LabelPrediction[] = [];
-  const values = logits.toArray();
+  const flat = logits.toArray();
   for (let r = 0; r < b; r++) {
-    const row = values.slice(r * c, (r + 1) * c);
+    const row = flat.slice(r * c, (r + 1) * c);
     let scores = row;
     if (fn === "sigmoid") scores = row.map((x) => 1 / (1 + Math.exp(-x)));
     else if (fn === "softmax") {

@@ -20,14 +20,14 @@ import { defaultRng, type Rng } from "../util/rng.js";
 import { type Tensor, copy_, fill_ } from "../tensor/index.js";
 import { Embedding, LayerNorm, Linear, Module, type Parameter, init } from "../nn/index.js";
 import {
-  CONFIG_NAME,
+  buildConfig,
   numLabels,
-  parseConfig,
-  readConfig,
+  readConfigJson,
   withLabels,
-  writeConfig,
-  type ModelConfig,
-  type ModelType,
+  writeConfigJson,
+  type BaseConfig,
+  type ConfigSchema,
+  type Fail,
   type ProblemType,
 } from "../io/config.js";
 import { resolveModelDir, type ResolveOptions } from "../io/hub.js";
@@ -50,17 +50,24 @@ export interface PreTrainedModelClass<M extends PreTrainedModel = PreTrainedMode
   new (config: never, opts?: ModelOptions): M;
   /** The class name transformers uses, written to config.json's `architectures`. */
   readonly architecture: string;
-  readonly modelType: ModelType;
+  /** The config it reads (its architecture's schema). */
+  readonly configSchema: ConfigSchema;
+  /** The config's model_type (from configSchema). */
+  readonly modelType: string;
   /** The attribute holding the base model in models with a head ("" when names are flat). */
   readonly baseModelPrefix: string;
 }
 
-export abstract class PreTrainedModel<C extends ModelConfig = ModelConfig> extends Module {
+export abstract class PreTrainedModel<C extends BaseConfig = BaseConfig> extends Module {
   /** What the last loadPretrainedWeights reported (null for a model built from scratch). */
   loadingInfo: LoadingInfo | null = null;
 
   constructor(public config: C) {
     super();
+  }
+
+  static get modelType(): string {
+    return (this as unknown as PreTrainedModelClass).configSchema.modelType;
   }
 
   /** Builds this class from a local directory or a hub id (see fromPretrained below). */
@@ -321,23 +328,33 @@ export interface FromPretrainedOptions extends LoadWeightsOptions {
   config?: Record<string, unknown>;
 }
 
+/** A config validated by a schema, errors naming `where` (a file, or what the config is). */
+function checkedConfig(schema: ConfigSchema, raw: Record<string, unknown>, where: string): BaseConfig {
+  const fail: Fail = (msg, hint) => {
+    throw new FormatError(`${where}: ${msg}`, hint);
+  };
+  return buildConfig({ ...raw }, schema, fail);
+}
+
 /** The config of `dir` with the overrides of `opts` applied, checked against the class that will use it. */
 export function configFor(
   cls: PreTrainedModelClass,
-  config: ModelConfig,
+  config: Record<string, unknown>,
   opts: FromPretrainedOptions,
   where: string,
-): ModelConfig {
-  if (config.model_type !== cls.modelType) {
+): BaseConfig {
+  // a config without model_type is read as the class's (Auto classes have picked the class by `architectures`)
+  if (config.model_type !== undefined && config.model_type !== cls.modelType) {
     throw new FormatError(
       `${where}: model_type is "${config.model_type}" but ${cls.architecture} is a ${cls.modelType} model`,
       `load it with a ${config.model_type} class, or with an Auto class that picks by model_type`,
     );
   }
-  let c: ModelConfig = config;
+  let c = checkedConfig(cls.configSchema, config, where);
   if (opts.config)
-    c = parseConfig(
-      { ...c, ...opts.config, model_type: c.model_type },
+    c = checkedConfig(
+      cls.configSchema,
+      { ...c, ...opts.config },
       `${where} (with overrides ${Object.keys(opts.config).join(", ")})`,
     );
   if (opts.labels && opts.numLabels !== undefined && opts.labels.length !== opts.numLabels) {
@@ -365,7 +382,8 @@ export function fromPretrainedDir<M extends PreTrainedModel>(
   dir: string,
   opts: FromPretrainedOptions = {},
 ): M {
-  const config = configFor(cls, readConfig(dir), opts, join(dir, CONFIG_NAME));
+  const { json, path } = readConfigJson(dir);
+  const config = configFor(cls, json, opts, path);
   // the checkpoint overwrites every weight it has; what it lacks, loadPretrainedWeights initializes
   const model = init.skipInit(() => new cls(config as never, { rng: opts.rng, initWeights: false }));
   const { tensors, skipped, where } = readModelWeights(dir, (name) => model.isIgnoredKey(name));
@@ -432,8 +450,13 @@ export interface SavePretrainedOptions {
 export function savePretrained(model: PreTrainedModel, dir: string, opts: SavePretrainedOptions = {}): string[] {
   if (typeof dir !== "string" || dir === "") throw new ArgumentError("savePretrained: a directory is needed");
   mkdirSync(dir, { recursive: true });
-  const config = { ...model.config, architectures: [model.architecture] } as ModelConfig;
-  const files = [writeConfig(dir, config)];
+  const cls = model.constructor as PreTrainedModelClass;
+  const config = checkedConfig(
+    cls.configSchema,
+    { ...model.config, architectures: [model.architecture] },
+    `${model.config.model_type} config`,
+  );
+  const files = [writeConfigJson(dir, config)];
   const weights = saveCheckpoint(dir, model.stateDict(), { maxShardBytes: opts.maxShardBytes });
   files.push(...weights.map((f) => join(dir, f)));
   const tok = opts.tokenizer;

@@ -15,7 +15,7 @@ export {
   TransformerBlock,
   activation,
   fusedActivation,
-  type Activation,
+  type HiddenAct,
   type TransformerBlockOptions,
 } from "./transformer.js";
 export { LSTM, GRU, type RecurrentOptions, type RecurrentInput, type RecurrentOutput } from "./recurrent.js";

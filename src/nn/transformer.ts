@@ -7,10 +7,11 @@ import { Module } from "./module.js";
 import { Dropout, LayerNorm, Linear, activate } from "./layers.js";
 import { MultiHeadSelfAttention } from "./attention.js";
 
-export type Activation = "gelu" | "gelu_new" | "gelu_pytorch_tanh" | "relu" | "silu" | "tanh";
+/** A Hugging Face `hidden_act` name (the kernels' own activations are backend's `Activation`). */
+export type HiddenAct = "gelu" | "gelu_new" | "gelu_pytorch_tanh" | "relu" | "silu" | "tanh";
 
 /** The kernel activation for a Hugging Face `hidden_act` name: what a Linear layer fuses with its bias. */
-export function fusedActivation(name: Activation | string): KernelActivation {
+export function fusedActivation(name: HiddenAct | string): KernelActivation {
   switch (name) {
     case "gelu":
       return "gelu";
@@ -32,7 +33,7 @@ export function fusedActivation(name: Activation | string): KernelActivation {
 }
 
 /** Activation by Hugging Face's `hidden_act` names. */
-export function activation(name: Activation | string): (x: Tensor) => Tensor {
+export function activation(name: HiddenAct | string): (x: Tensor) => Tensor {
   const kind = fusedActivation(name);
   return (x) => activate(x, kind);
 }
@@ -43,7 +44,7 @@ export class FeedForward extends Module {
   dropout: Dropout;
   private readonly _act: KernelActivation;
 
-  constructor(dim: number, hidden: number, opts: { activation?: Activation; dropout?: number; rng?: Rng } = {}) {
+  constructor(dim: number, hidden: number, opts: { activation?: HiddenAct; dropout?: number; rng?: Rng } = {}) {
     super();
     this.fc1 = new Linear(dim, hidden, { rng: opts.rng });
     this.fc2 = new Linear(hidden, dim, { rng: opts.rng });
@@ -65,7 +66,7 @@ export interface TransformerBlockOptions {
   causal?: boolean;
   dropout?: number;
   attentionDropout?: number;
-  activation?: Activation;
+  activation?: HiddenAct;
   eps?: number;
   rng?: Rng;
 }

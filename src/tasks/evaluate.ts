@@ -4,7 +4,7 @@
  */
 import { type Tensor, noGrad } from "../tensor/index.js";
 import type { Module } from "../nn/index.js";
-import type { ClassificationModel, ClassifierOutput } from "../models/index.js";
+import { usesTokenTypes, type ClassificationModel, type ClassifierOutput } from "../models/index.js";
 import { padRows, type EncodedRow, type PaddedBatch } from "./encode.js";
 import type { PredictContext } from "./spec.js";
 
@@ -13,7 +13,7 @@ export type ForwardFn = (model: Module, batch: PaddedBatch) => Tensor;
 
 /** The logits of a classifier for a padded batch; token types only for BERT (other architectures have none). */
 export function classifierForward(modelType: string): ForwardFn {
-  const useTypes = modelType === "bert";
+  const useTypes = usesTokenTypes(modelType);
   return (m, b) =>
     (
       (m as ClassificationModel).forward({

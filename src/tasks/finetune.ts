@@ -14,8 +14,15 @@ import { writeJsonAtomic } from "../util/atomic.js";
 import type { Tensor } from "../tensor/index.js";
 import type { Module } from "../nn/index.js";
 import { resolveModelDir } from "../io/hub.js";
-import { readConfig, type ModelConfig } from "../io/config.js";
-import { describeLoadingInfo, savePretrained, type ClassificationModel } from "../models/index.js";
+import {
+  describeLoadingInfo,
+  dropoutOverrides,
+  readConfig,
+  writeConfig,
+  savePretrained,
+  type ClassificationModel,
+  type ModelConfig,
+} from "../models/index.js";
 import { AutoTokenizer, type Tokenizer } from "../tokenizers/index.js";
 import {
   Trainer,
@@ -32,7 +39,6 @@ import {
 } from "../train/index.js";
 import { saveCheckpoint } from "../io/checkpoint.js";
 import { writeReport } from "../report/index.js";
-import { writeConfig } from "../io/config.js";
 import type { FinetuneConfig, ResolvedFinetuneConfig } from "./config.js";
 import { resolveFinetuneConfig } from "./resolve.js";
 import { padRows, type PaddedBatch } from "./encode.js";
@@ -101,12 +107,10 @@ function buildModel(
   manualSeed(seed);
   const base = readConfig(modelDir);
   const dropoutOverride =
-    c.dropout === null
-      ? undefined
-      : { hidden_dropout_prob: c.dropout, attention_probs_dropout_prob: c.dropout, classifier_dropout: c.dropout };
+    c.dropout === null ? undefined : { hidden: c.dropout, attention: c.dropout, classifier: c.dropout };
   const model = spec.auto.fromPretrainedDir(modelDir, {
     ...spec.headOptions(labels),
-    ...(dropoutOverride ? { config: filterKnownDropout(base, dropoutOverride) } : {}),
+    ...(dropoutOverride ? { config: dropoutOverrides(base, dropoutOverride) } : {}),
   });
   for (const line of describeLoadingInfo(model.loadingInfo!, model.architecture, c.model)) out.log(line);
   const modelVocab = (model.config as { vocab_size?: number }).vocab_size;
@@ -269,16 +273,4 @@ export async function finetune(
   const report = writeReport(runDir, { sections: spec.reportSections?.(testOut, labels) ?? [] });
   for (const n of report.notes) log(`report: ${n}`);
   return result;
-}
-
-function filterKnownDropout(config: ModelConfig, over: Record<string, number>): Record<string, number> {
-  // each architecture names its dropouts differently; override only those the config has
-  const names: Record<string, string[]> = {
-    hidden_dropout_prob: ["hidden_dropout_prob", "dropout", "resid_pdrop", "embd_pdrop"],
-    attention_probs_dropout_prob: ["attention_probs_dropout_prob", "attention_dropout", "attn_pdrop"],
-    classifier_dropout: ["classifier_dropout", "seq_classif_dropout", "summary_first_dropout"],
-  };
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(over)) for (const n of names[k] ?? [k]) if (n in config) out[n] = v;
-  return out;
 }

@@ -10,14 +10,16 @@ import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { GraftError } from "../util/errors.js";
 import { noGrad } from "../tensor/index.js";
-import { readConfig, type ModelConfig } from "../io/config.js";
 import { findWeights } from "../io/checkpoint.js";
 import { TextClassifier, BASELINE_FILE } from "../data/classical/pipeline.js";
 import { loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
 import {
   fromPretrainedDir,
   generate,
+  maxSequenceLength,
   modelClassForArchitecture,
+  readConfig,
+  type ModelConfig,
   type CausalLMModel,
   type ClassificationModel,
   type GenerateOptions,
@@ -67,17 +69,8 @@ interface ModelFormat {
 
 /** Tokens a model can take: the fine-tuning length, the tokenizer's limit and the position table, whichever is least. */
 function inputLimit(config: ModelConfig, tokenizer: Tokenizer, info: TaskInfo | null): number | undefined {
-  // RoBERTa's positions start after pad_token_id: 514 position embeddings hold 512 tokens
-  const positions =
-    typeof config.max_position_embeddings === "number"
-      ? config.max_position_embeddings - (config.model_type === "roberta" ? (config.pad_token_id ?? 0) + 1 : 0)
-      : null;
-  const limits = [
-    info?.maxLength,
-    tokenizer.modelMaxLength,
-    positions,
-    (config as { n_positions?: number }).n_positions,
-  ];
+  // the architecture knows how many tokens its positions hold (RoBERTa's start after pad_token_id)
+  const limits = [info?.maxLength, tokenizer.modelMaxLength, maxSequenceLength(config)];
   const maxLength = Math.min(...limits.filter((v): v is number => typeof v === "number" && v > 0));
   return Number.isFinite(maxLength) ? maxLength : undefined;
 }

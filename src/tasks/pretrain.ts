@@ -24,15 +24,16 @@ import { ArgumentError, DataError } from "../util/errors.js";
 import { Rng, defaultRng, manualSeed } from "../util/rng.js";
 import { writeJsonAtomic } from "../util/atomic.js";
 import { writeReport } from "../report/index.js";
-import { Tensor, crossEntropy, embedding, noGrad, reshape } from "../tensor/index.js";
+import { Tensor, argmax, crossEntropy, noGrad } from "../tensor/index.js";
 import type { Module } from "../nn/index.js";
-import { makeConfig, type ModelConfig } from "../io/config.js";
 import { resolveModelDir } from "../io/hub.js";
 import {
   AutoModelForCausalLM,
   AutoModelForMaskedLM,
-  BertForMaskedLM,
+  makeConfig,
+  maskedLogitsAt,
   savePretrained,
+  type ModelConfig,
   type PreTrainedModel,
   type LMOutput,
 } from "../models/index.js";
@@ -509,7 +510,8 @@ function lmForward(
   b: { inputIds: Tensor; labels: Tensor },
   stats = false,
 ): { loss: Tensor; correct: number; count: number } {
-  if (m instanceof BertForMaskedLM) {
+  const logitsAt = maskedLogitsAt(m);
+  if (logitsAt) {
     const picked: number[] = [];
     const targets: number[] = [];
     const labels = b.labels.toArray();
@@ -522,12 +524,7 @@ function lmForward(
       picked.push(0);
       targets.push(b.inputIds.toArray()[0]);
     } // a batch with nothing masked still needs a loss
-    const h = m.bert.forward({ inputIds: b.inputIds }).lastHiddenState; // [B, T, H]
-    const rows = embedding(
-      new Tensor(Int32Array.from(picked), [picked.length]),
-      reshape(h, [h.size / h.shape[2], h.shape[2]]),
-    ); // [M, H]
-    const logits = m.cls.predictions.forward(rows); // [M, V]
+    const logits = logitsAt({ inputIds: b.inputIds }, new Tensor(Int32Array.from(picked), [picked.length])); // [M, V]
     const tgt = new Tensor(Int32Array.from(targets), [targets.length]);
     return {
       loss: crossEntropy(logits, tgt),
@@ -538,17 +535,14 @@ function lmForward(
   let correct = 0,
     count = 0;
   if (stats) {
-    const [B, T, V] = out.logits.shape;
+    const [B, T] = out.logits.shape;
     const labels = b.labels.toArray(),
-      lv = out.logits.toFloat32Array();
+      best = argmax(out.logits, 2).toArray(); // [B, T]: the predicted next token at each position
     for (let i = 0; i < B; i++)
       for (let t = 0; t + 1 < T; t++) {
         const y = labels[i * T + t + 1];
         if (y === IGNORE_INDEX) continue;
-        const o = (i * T + t) * V;
-        let best = 0;
-        for (let v = 1; v < V; v++) if (lv[o + v] > lv[o + best]) best = v;
-        if (best === y) correct++;
+        if (best[i * T + t] === y) correct++;
         count++;
       }
   }
@@ -556,14 +550,9 @@ function lmForward(
 }
 
 function accuracyOf(logits: Tensor, targets: Tensor): { correct: number; count: number } {
-  const [n, v] = logits.shape;
-  let correct = 0;
-  const lv = logits.toFloat32Array(),
+  const best = argmax(logits, 1).toArray(), // [M]
     ts = targets.toArray();
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let k = 1; k < v; k++) if (lv[i * v + k] > lv[i * v + best]) best = k;
-    if (best === ts[i]) correct++;
-  }
-  return { correct, count: n };
+  let correct = 0;
+  for (let i = 0; i < best.length; i++) if (best[i] === ts[i]) correct++;
+  return { correct, count: best.length };
 }

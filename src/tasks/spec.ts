@@ -12,7 +12,7 @@
 import type { Tensor } from "../tensor/index.js";
 import type { Module } from "../nn/index.js";
 import type { Tokenizer } from "../tokenizers/index.js";
-import type { ModelConfig } from "../io/config.js";
+import type { ModelConfig } from "../models/index.js";
 import type { ClassificationModel, FromPretrainedOptions } from "../models/index.js";
 import type { ExampleReadOptions } from "../data/index.js";
 import type { Section } from "../report/index.js";

@@ -1,208 +1,60 @@
+/** io/config.ts alone: the schema language an architecture declares its config with, and reading config.json generically. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  readConfig,
-  writeConfig,
-  parseConfig,
-  makeConfig,
-  withLabels,
-  numLabels,
-  type BertConfig,
-  type Gpt2Config,
+  buildConfig,
+  defineConfig,
+  field,
+  headsDivide,
+  nullable,
+  oneOf,
+  posInt,
+  readConfigJson,
+  writeConfigJson,
+  type Fail,
 } from "../../src/io/config.js";
-import { FormatError, ArgumentError } from "../../src/util/errors.js";
-import { fixture, tmpDir } from "./helpers.js";
+import { FormatError } from "../../src/util/errors.js";
+import { tmpDir } from "./helpers.js";
 
-test("BertConfig defaults, as transformers applies them to a config that names only its type", () => {
-  const c = parseConfig({ model_type: "bert" }) as BertConfig;
-  assert.deepEqual(
-    {
-      vocab_size: c.vocab_size,
-      hidden_size: c.hidden_size,
-      num_hidden_layers: c.num_hidden_layers,
-      num_attention_heads: c.num_attention_heads,
-      intermediate_size: c.intermediate_size,
-      hidden_act: c.hidden_act,
-      hidden_dropout_prob: c.hidden_dropout_prob,
-      attention_probs_dropout_prob: c.attention_probs_dropout_prob,
-      max_position_embeddings: c.max_position_embeddings,
-      type_vocab_size: c.type_vocab_size,
-      initializer_range: c.initializer_range,
-      layer_norm_eps: c.layer_norm_eps,
-      pad_token_id: c.pad_token_id,
-      bos_token_id: c.bos_token_id,
-      eos_token_id: c.eos_token_id,
-      position_embedding_type: c.position_embedding_type,
-      use_cache: c.use_cache,
-      classifier_dropout: c.classifier_dropout,
-      tie_word_embeddings: c.tie_word_embeddings,
-      id2label: c.id2label,
-      label2id: c.label2id,
-    },
-    {
-      vocab_size: 30522,
-      hidden_size: 768,
-      num_hidden_layers: 12,
-      num_attention_heads: 12,
-      intermediate_size: 3072,
-      hidden_act: "gelu",
-      hidden_dropout_prob: 0.1,
-      attention_probs_dropout_prob: 0.1,
-      max_position_embeddings: 512,
-      type_vocab_size: 2,
-      initializer_range: 0.02,
-      layer_norm_eps: 1e-12,
-      pad_token_id: 0,
-      bos_token_id: null,
-      eos_token_id: null,
-      position_embedding_type: "absolute",
-      use_cache: true,
-      classifier_dropout: null,
-      tie_word_embeddings: true,
-      id2label: { 0: "LABEL_0", 1: "LABEL_1" },
-      label2id: { LABEL_0: 0, LABEL_1: 1 },
-    },
-  );
-});
+const schema = defineConfig(
+  "demo",
+  {
+    width: field(posInt, 8),
+    heads: field(posInt, 2),
+    kind: field(oneOf("a", "b"), "a"),
+    extra: field(nullable(posInt), null),
+  },
+  { baseDefaults: { pad_token_id: 3 }, aliases: { hidden_size: "width" }, rule: headsDivide("width", "heads") },
+);
+const fail: Fail = (msg) => {
+  throw new FormatError(msg);
+};
 
-test("RoBERTa, DistilBERT, GPT-2 and graft-lstm defaults", () => {
-  const r = parseConfig({ model_type: "roberta" });
+test("buildConfig fills defaults (the common fields, the architecture's), folds aliases, sets labels, checks fields and the rule", () => {
+  const c = buildConfig({ hidden_size: 12, heads: 3, custom: "kept" }, schema, fail);
   assert.deepEqual(
-    [r.pad_token_id, r.bos_token_id, r.eos_token_id, r.layer_norm_eps, r.max_position_embeddings],
-    [1, 0, 2, 1e-12, 512],
+    [c.model_type, c.width, c.heads, c.kind, c.extra, c.pad_token_id, c.eos_token_id, c.tie_word_embeddings, c.custom],
+    ["demo", 12, 3, "a", null, 3, null, true, "kept"],
   );
-  const d = parseConfig({ model_type: "distilbert" });
-  assert.deepEqual(
-    [
-      d.dim,
-      d.n_layers,
-      d.n_heads,
-      d.hidden_dim,
-      d.activation,
-      d.dropout,
-      d.attention_dropout,
-      d.qa_dropout,
-      d.seq_classif_dropout,
-      d.sinusoidal_pos_embds,
-      d.pad_token_id,
-    ],
-    [768, 6, 12, 3072, "gelu", 0.1, 0.1, 0.1, 0.2, false, 0],
-  );
-  const g = parseConfig({ model_type: "gpt2" }) as Gpt2Config;
-  assert.deepEqual(
-    [
-      g.vocab_size,
-      g.n_positions,
-      g.n_embd,
-      g.n_layer,
-      g.n_head,
-      g.n_inner,
-      g.activation_function,
-      g.layer_norm_epsilon,
-      g.resid_pdrop,
-      g.embd_pdrop,
-      g.attn_pdrop,
-      g.bos_token_id,
-      g.eos_token_id,
-      g.pad_token_id,
-      g.scale_attn_weights,
-      g.summary_first_dropout,
-    ],
-    [50257, 1024, 768, 12, 12, null, "gelu_new", 1e-5, 0.1, 0.1, 0.1, 50256, 50256, null, true, 0.1],
-  );
-  const l = makeConfig("graft-lstm", { vocab_size: 1000 });
-  assert.deepEqual(
-    [l.vocab_size, l.embedding_size, l.hidden_size, l.num_layers, l.weight_dropout],
-    [1000, 400, 1152, 3, 0.2],
-  );
-});
-
-test("real Hub configs read with their values, and unknown fields survive a write/read round trip", () => {
-  for (const name of ["bert-base-uncased", "gpt2", "roberta-base", "distilbert-sst2"]) {
-    const path = fixture("io", "configs", `${name}.json`);
-    const raw = JSON.parse(readFileSync(path, "utf8"));
-    const c = readConfig(path);
-    for (const [k, v] of Object.entries(raw)) if (k !== "id2label") assert.deepEqual(c[k], v, `${name}: ${k}`);
-    const dir = tmpDir();
-    writeConfig(dir, c);
-    const written = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
-    assert.deepEqual(Object.keys(written), Object.keys(written).sort(), "keys sorted, as transformers writes them");
-    for (const [k, v] of Object.entries(raw)) assert.deepEqual(written[k], v, `${name}: ${k} written back unchanged`);
-    assert.deepEqual(readConfig(dir), c);
-  }
-  const d = readConfig(fixture("io", "configs", "distilbert-sst2.json"));
-  assert.deepEqual(d.id2label, { 0: "NEGATIVE", 1: "POSITIVE" });
-  assert.equal(numLabels(d), 2);
-  assert.equal(d.tie_weights_, true);
-  assert.equal(readConfig(fixture("io", "configs", "roberta-base.json")).type_vocab_size, 1);
-});
-
-test("attribute_map aliases fold into the canonical field; contradictions and bad values are refused with the field named", () => {
-  const g = parseConfig({
-    model_type: "gpt2",
-    hidden_size: 64,
-    num_attention_heads: 4,
-    num_hidden_layers: 2,
-    max_position_embeddings: 128,
-  });
-  assert.deepEqual([g.n_embd, g.n_head, g.n_layer, g.n_positions, "hidden_size" in g], [64, 4, 2, 128, false]);
-  const d = parseConfig({ model_type: "distilbert", hidden_size: 32, num_attention_heads: 2, num_hidden_layers: 1 });
-  assert.deepEqual([d.dim, d.n_heads, d.n_layers], [32, 2, 1]);
+  assert.equal("hidden_size" in c, false);
+  assert.deepEqual(c.id2label, { 0: "LABEL_0", 1: "LABEL_1" });
+  assert.throws(() => buildConfig({ kind: "c" }, schema, fail), /field "kind" must be one of "a", "b", got "c"/);
+  assert.throws(() => buildConfig({ width: 7 }, schema, fail), /width \(7\) must be a multiple of heads \(2\)/);
   assert.throws(
-    () => parseConfig({ model_type: "gpt2", hidden_size: 64, n_embd: 32 }),
-    /"hidden_size" \(64\) is an alias of "n_embd" \(32\)/,
-  );
-
-  const bad: [Record<string, unknown>, RegExp][] = [
-    [
-      { model_type: "bert", hidden_size: 100, num_attention_heads: 12 },
-      /hidden_size \(100\) must be a multiple of num_attention_heads \(12\)/,
-    ],
-    [{ model_type: "bert", vocab_size: -3 }, /field "vocab_size" must be a positive integer, got -3/],
-    [{ model_type: "bert", hidden_dropout_prob: 1.5 }, /field "hidden_dropout_prob" must be a probability in \[0, 1\]/],
-    [
-      { model_type: "bert", position_embedding_type: "rotary" },
-      /field "position_embedding_type" must be one of "absolute"/,
-    ],
-    [{ model_type: "gpt2", n_inner: "big" }, /field "n_inner" must be a positive integer or null/],
-    [{ model_type: "t5" }, /model_type "t5" is not supported/],
-    [{ vocab_size: 10 }, /no "model_type" field/],
-    [{ model_type: "bert", id2label: { x: "a" } }, /field "id2label" has key "x", not a class index/],
-    [{ model_type: "bert", num_labels: 0 }, /field "num_labels" must be a positive integer/],
-  ];
-  for (const [json, why] of bad) {
-    assert.throws(
-      () => parseConfig(json, "m/config.json"),
-      (e: Error) => e instanceof FormatError && /^m\/config\.json: /.test(e.message) && why.test(e.message),
-      JSON.stringify(json),
-    );
-  }
-  assert.throws(
-    () => makeConfig("bert", { hidden_size: 10, num_attention_heads: 3 }),
-    (e: Error) => e instanceof ArgumentError && /^bert config: hidden_size/.test(e.message),
+    () => buildConfig({ width: 8, hidden_size: 4 }, schema, fail),
+    /"hidden_size" \(4\) is an alias of "width"/,
   );
 });
 
-test("model_type is inferred from architectures when missing; labels come from num_labels or id2label", () => {
-  assert.equal(parseConfig({ architectures: ["RobertaForSequenceClassification"] }).model_type, "roberta");
-  assert.equal(parseConfig({ architectures: ["GPT2LMHeadModel"] }).model_type, "gpt2");
-  const c = parseConfig({ model_type: "bert", num_labels: 3 });
-  assert.deepEqual(c.id2label, { 0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2" });
-  assert.equal("num_labels" in c, false, "num_labels is derived, never stored (as in transformers)");
-  const named = withLabels(c, ["neg", "neu", "pos", "mixed"]);
-  assert.equal(numLabels(named), 4);
-  assert.deepEqual(named.label2id, { neg: 0, neu: 1, pos: 2, mixed: 3 });
-  assert.throws(() => withLabels(c, ["a", "a"]), /duplicate label/);
-});
-
-test("readConfig names the file when it is missing or not JSON", () => {
+test("readConfigJson reads any JSON object and names the file otherwise; writeConfigJson sorts the keys", () => {
   const dir = tmpDir();
-  assert.throws(
-    () => readConfig(dir),
-    (e: Error) => e instanceof FormatError && e.message === `${join(dir, "config.json")}: cannot read (ENOENT)`,
-  );
-  writeFileSync(join(dir, "config.json"), "{ nope");
-  assert.throws(() => readConfig(dir), /config\.json: not valid JSON/);
+  writeFileSync(join(dir, "config.json"), "[1, 2]");
+  assert.throws(() => readConfigJson(dir), /config\.json: expected a JSON object/);
+  writeConfigJson(dir, buildConfig({}, schema, fail));
+  const { json, path } = readConfigJson(dir);
+  assert.equal(path, join(dir, "config.json"));
+  assert.deepEqual(Object.keys(json), Object.keys(json).sort());
+  assert.equal(json.model_type, "demo");
 });

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync, lstatS
 import { join } from "node:path";
 import { downloadModel, hubFile, resolveModelDir, type Progress } from "../../src/io/hub.js";
 import { loadCheckpoint, saveCheckpoint } from "../../src/io/checkpoint.js";
-import { readConfig } from "../../src/io/config.js";
+import { readConfig } from "../../src/models/index.js";
 import { GraftError, FormatError } from "../../src/util/errors.js";
 import { Rng } from "../../src/util/rng.js";
 import { randn } from "../../src/tensor/index.js";

@@ -11,7 +11,7 @@ import { Tensor, noGrad, tensor } from "../../src/tensor/index.js";
 import { FormatError, ArgumentError } from "../../src/util/errors.js";
 import { Rng } from "../../src/util/rng.js";
 import { loadSafetensors, readSafetensorsHeader, saveSafetensors } from "../../src/io/safetensors.js";
-import { readConfig } from "../../src/io/config.js";
+import { readConfig } from "../../src/models/index.js";
 import {
   AutoConfig,
   AutoModel,

@@ -9,7 +9,7 @@ import { copyFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Rng } from "../../src/util/rng.js";
-import { makeConfig } from "../../src/io/config.js";
+import { makeConfig } from "../../src/models/index.js";
 import {
   AutoModelForSequenceClassification,
   GPT2LMHeadModel,

@@ -188,3 +188,69 @@ test("graft-lstm: LM logits and loss, concat-pooling classifier match torch.nn.L
     );
   });
 });
+
+// ---- output_hidden_states / output_attentions, against transformers' tuples (make_fixtures.py, checked with
+// transformers 5 by check_with_transformers.py)
+
+for (const family of ["bert", "roberta", "distilbert", "gpt2"] as const) {
+  test(`${family}: hidden states (embeddings + each layer) and attention probabilities match the reference`, () => {
+    const e = expected(family);
+    const dir = fixtureDir(family);
+    const inputs = batch(e, family === "bert");
+    const wantStates = e.hidden_states as unknown[];
+    const wantAttn = e.attentions as unknown[];
+    noGrad(() => {
+      const base = AutoModel.fromPretrainedDir(dir);
+      const plain = base.forward(inputs);
+      assert.equal(plain.hiddenStates ?? null, null, "not asked, not returned");
+      assert.equal(plain.attentions ?? null, null);
+      const out = base.forward({ ...inputs, outputHiddenStates: true, outputAttentions: true });
+      assert.equal(out.hiddenStates!.length, wantStates.length, "num_layers + 1 hidden states");
+      assert.equal(out.attentions!.length, wantAttn.length, "one attention tensor per layer");
+      out.hiddenStates!.forEach((h, i) => assertClose(`${family} hidden_states[${i}]`, h, wantStates[i]));
+      out.attentions!.forEach((a, i) => assertClose(`${family} attentions[${i}]`, a, wantAttn[i]));
+      assert.equal(out.hiddenStates!.at(-1), out.lastHiddenState, "the last hidden state is lastHiddenState");
+      assertClose(`${family} last_hidden_state with outputs`, out.lastHiddenState, e.last_hidden_state);
+      // a head returns its base model's tuples too
+      const seq = AutoModelForSequenceClassification.fromPretrainedDir(dir);
+      const s = seq.forward({ ...inputs, outputHiddenStates: true, outputAttentions: true });
+      assert.equal(s.hiddenStates!.length, wantStates.length);
+      assertClose(`${family} head hidden_states[last]`, s.hiddenStates!.at(-1)!, wantStates.at(-1));
+      assertClose(`${family} head attentions[0]`, s.attentions![0], wantAttn[0]);
+      assertClose(`${family} head logits with outputs`, s.logits, e.seq_logits);
+    });
+  });
+}
+
+test("attention probabilities: each row sums to 1 and padding keys get exactly 0", () => {
+  const e = expected("bert");
+  const mask = e.attention_mask as number[][];
+  noGrad(() => {
+    const out = AutoModel.fromPretrainedDir(fixtureDir("bert")).forward({ ...batch(e, true), outputAttentions: true });
+    for (const a of out.attentions!) {
+      const [B, H, T] = a.shape;
+      const p = a.toArray();
+      for (let b = 0; b < B; b++)
+        for (let h = 0; h < H; h++)
+          for (let q = 0; q < T; q++) {
+            const row = p.slice(((b * H + h) * T + q) * T, ((b * H + h) * T + q + 1) * T);
+            assert.ok(Math.abs(row.reduce((s, v) => s + v, 0) - 1) < 1e-5, `row ${b}/${h}/${q} sums to 1`);
+            row.forEach((v, k) => {
+              if (!mask[b][k]) assert.equal(v, 0, `padding key ${k} of row ${b} gets 0`);
+            });
+          }
+    }
+  });
+});
+
+test("graft-lstm: hidden states are the embeddings' output and each layer's, as torch.nn.LSTM layer by layer", () => {
+  const e = expected("graft-lstm");
+  const want = e.hidden_states as unknown[];
+  noGrad(() => {
+    const lm = AutoModelForCausalLM.fromPretrainedDir(fixtureDir("graft-lstm"));
+    const out = lm.forward({ ...batch(e), outputHiddenStates: true });
+    assert.equal(out.hiddenStates!.length, want.length, "num_layers + 1");
+    out.hiddenStates!.forEach((h, i) => assertClose(`lstm hidden_states[${i}]`, h, want[i]));
+    assertClose("lstm LM logits with outputs", out.logits, e.lm_logits);
+  });
+});

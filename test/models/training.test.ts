@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Rng } from "../../src/util/rng.js";
 import { Tensor, noGrad, tensor } from "../../src/tensor/index.js";
-import { makeConfig } from "../../src/io/config.js";
+import { makeConfig } from "../../src/models/index.js";
 import { AdamW } from "../../src/optim/index.js";
 import {
   BertForSequenceClassification,

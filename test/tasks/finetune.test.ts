@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DataError } from "../../src/util/errors.js";
-import { readConfig } from "../../src/io/config.js";
+import { readConfig } from "../../src/models/index.js";
 import { AutoModelForSequenceClassification } from "../../src/models/index.js";
 import { finetune, readTaskInfo } from "../../src/tasks/index.js";
 import { makeTinyBert, nerConll, regressionJsonl, sentimentCsv } from "./fixtures.js";

@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Rng, manualSeed } from "../../src/util/rng.js";
-import { makeConfig } from "../../src/io/config.js";
+import { makeConfig } from "../../src/models/index.js";
 import { AutoModelForMaskedLM } from "../../src/models/index.js";
 
 export const POSITIVE = ["good", "great", "fine", "lovely", "superb"];

@@ -6,7 +6,7 @@
  */
 import { ArgumentError } from "../../util/errors.js";
 import { loadSplits, readExamples, type Example } from "../../data/index.js";
-import type { ModelConfig } from "../../io/config.js";
+import type { ModelConfig } from "../../models/index.js";
 import type { Tokenizer } from "../../tokenizers/index.js";
 import { encodeTexts, type EncodedRow } from "../encode.js";
 import type { FinetuneConfig } from "../config.js";
