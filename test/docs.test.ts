@@ -1,15 +1,16 @@
 /**
  * Keeps README.md, RESULTS.md and docs/*.md true to the code: every repo path they name exists, every `graft COMMAND`
  * is a command of the CLI, and every `--flag` on a `graft` command line in a code block is an option of that command.
- * The README stays short enough to read.
+ * The README stays short enough to read, and docs/metrics.md's table of metrics is the registry's.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { buildProgram } from "../src/cli/main.js";
+import { METRICS } from "../src/metrics/index.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const README_MAX_LINES = 260;
@@ -224,4 +225,50 @@ test("the checker rejects a made-up path, link, anchor, command, subcommand and 
     "line 1: link docs/no-such-page.md does not exist",
     "line 1: link README.md#no-such-section: no heading #no-such-section in README.md",
   ]);
+});
+
+/** The markers around docs/metrics.md's generated table of registered metrics. */
+const METRICS_BEGIN = "<!-- metrics table: generated from the registry -->";
+const METRICS_END = "<!-- end of the metrics table -->";
+
+/** docs/metrics.md's table of every registered metric, one row per registry entry, in the registry's order. */
+function metricsTable(): string {
+  const code = (names: readonly string[]) => names.map((n) => "`" + n + "`").join(", ");
+  const refs = { one: "", many: " (one or more)", none: "" } as const;
+  const rows = METRICS.map((e) =>
+    [
+      code([e.name]),
+      code(e.aliases),
+      e.prediction,
+      e.reference === null ? "none" : e.reference + refs[e.references],
+      e.direction ?? "(a table)",
+      e.bootstrap === "stats" ? "yes" : "",
+      e.description.replace(/\|/g, "\\|"),
+    ].join(" | "),
+  );
+  return [
+    "| metric | aliases | prediction | reference | better | intervals | what it is |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
+    ...rows.map((r) => `| ${r} |`),
+  ].join("\n");
+}
+
+test("docs/metrics.md lists every registered metric as the registry declares it", () => {
+  const path = join(root, "docs", "metrics.md");
+  const page = readFileSync(path, "utf8");
+  const begin = page.indexOf(METRICS_BEGIN);
+  const end = page.indexOf(METRICS_END);
+  assert.ok(begin >= 0 && end > begin, `docs/metrics.md holds the markers ${METRICS_BEGIN} ... ${METRICS_END}`);
+  const current = page.slice(begin + METRICS_BEGIN.length, end).trim();
+  const want = metricsTable();
+  // GRAFT_WRITE_DOCS=1 rewrites the table from the registry instead of failing
+  if (current !== want && process.env.GRAFT_WRITE_DOCS === "1") {
+    writeFileSync(path, page.slice(0, begin + METRICS_BEGIN.length) + "\n" + want + "\n" + page.slice(end));
+    return;
+  }
+  assert.equal(
+    current,
+    want,
+    "the table is stale: rewrite it with GRAFT_WRITE_DOCS=1 node --test dist/test/docs.test.js",
+  );
 });
