@@ -10,7 +10,14 @@ import { FormatError, ArgumentError } from "../util/errors.js";
 import { writeJsonAtomic } from "../util/atomic.js";
 import type { Tensor } from "../tensor/index.js";
 import { DTYPE_BYTES } from "./dtypes.js";
-import { SafetensorsFile, saveSafetensors, entriesOf, type SaveOptions, type TensorMap } from "./safetensors.js";
+import {
+  SafetensorsFile,
+  saveSafetensors,
+  entriesOf,
+  fileDType,
+  type SaveOptions,
+  type TensorMap,
+} from "./safetensors.js";
 
 export const WEIGHTS_NAME = "model.safetensors";
 export const WEIGHTS_INDEX_NAME = "model.safetensors.index.json";
@@ -144,10 +151,7 @@ export function saveCheckpoint(dir: string, tensors: TensorMap, opts: SaveCheckp
   const entries = entriesOf(tensors);
   const max = opts.maxShardBytes ?? Infinity;
   if (!(max > 0)) throw new ArgumentError(`saveCheckpoint: maxShardBytes must be positive, got ${max}`);
-  const bytesOf = (name: string, t: Tensor): number => {
-    const d = opts.dtypes?.[name] ?? (t.dtype === "f32" ? (opts.floatDType ?? "F32") : (opts.intDType ?? "I64"));
-    return t.size * (DTYPE_BYTES[d] ?? 4);
-  };
+  const bytesOf = (name: string, t: Tensor): number => t.size * (DTYPE_BYTES[fileDType(name, t, opts)] ?? 4);
   const shards: [string, Tensor][][] = [[]];
   let current = 0;
   for (const [name, t] of entries) {

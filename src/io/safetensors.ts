@@ -476,8 +476,7 @@ function plan(tensors: TensorMap, opts: SaveOptions): Planned[] {
     seen.add(name);
     if (!(tensor instanceof Tensor)) throw new ArgumentError(`saveSafetensors: "${name}" is not a Tensor`);
     const float = isFloatTensor(tensor);
-    const own = tensor.dtype === "bf16" ? "BF16" : tensor.dtype === "f16" ? "F16" : "F32";
-    const dtype = opts.dtypes?.[name] ?? (float ? (opts.floatDType ?? own) : (opts.intDType ?? "I64"));
+    const dtype = fileDType(name, tensor, opts);
     if (!isSafeDType(dtype)) throw new ArgumentError(`saveSafetensors: unknown dtype "${dtype}" for "${name}"`);
     if (isFloatDType(dtype) !== float) {
       throw new ArgumentError(`saveSafetensors: cannot store ${tensor.dtype} tensor "${name}" as ${dtype}`);
@@ -511,6 +510,12 @@ function headerBytes(planned: Planned[], metadata: Record<string, string>): Uint
 }
 
 const isFloatTensor = (t: Tensor): boolean => t.dtype === "f32" || t.dtype === "bf16" || t.dtype === "f16";
+
+/** The dtype a tensor is stored as in the file: as asked for it, else its own float type, else I64 for indices. */
+export function fileDType(name: string, tensor: Tensor, opts: SaveOptions): SafeDType {
+  const own = tensor.dtype === "bf16" ? "BF16" : tensor.dtype === "f16" ? "F16" : "F32";
+  return opts.dtypes?.[name] ?? (isFloatTensor(tensor) ? (opts.floatDType ?? own) : (opts.intDType ?? "I64"));
+}
 
 /** Little-endian bytes of one tensor in its file dtype (from one host copy of its values). */
 function encode(p: Planned): Uint8Array {

@@ -14,7 +14,6 @@ import {
   TrialPruned,
   crossValidate,
   keepSegmentCheckpoint,
-  objectiveDirection,
   pbtSegmentPlan,
   registerObjective,
   type Objective,
@@ -204,7 +203,6 @@ export function registerFinetuneObjective(): void {
     const metric = o.metric ?? defaultMetric(o.config);
     return {
       ref: { module: "graft:tasks/tune-objective.js", export: "finetuneObjective", options: o },
-      directions: [objectiveDirection(metric)],
       metrics: [metric],
       base: o.config as unknown as Record<string, unknown>,
       space: {

@@ -12,6 +12,7 @@ import { InlineExecutor } from "./executors/inline.js";
 import { PoolExecutor } from "./executors/pool.js";
 import { RedisExecutor } from "./executors/redis.js";
 import { loadObjective } from "./objectives/ref.js";
+import { objectiveDirections } from "./objectives/metrics.js";
 import { resolveObjective, type ResolvedObjective } from "./objectives/registry.js";
 import { writeStudyOutputs, type WrittenOutputs } from "./outputs.js";
 import { STUDY_FILE, Study } from "./study.js";
@@ -82,7 +83,12 @@ export async function runTune(opts: TuneRunOptions): Promise<TuneRunResult> {
         `the objective ${JSON.stringify(config.objective)} has no default search space`,
         'give one under "space"',
       );
-    const directions = config.directions ?? objective.directions ?? ["minimize"];
+    // the study's own directions, else the objective's, else the metric registry's for the metrics it names (an
+    // unknown metric is then an error rather than a silent "minimize")
+    const directions =
+      config.directions ??
+      objective.directions ??
+      (objective.metrics ? objectiveDirections(objective.metrics) : ["minimize"]);
     const base = config.base ?? objective.base ?? {};
     const metrics =
       config.metrics ??

@@ -55,6 +55,16 @@ test("a checkpoint saved in shards loads back identical, with an index as transf
   assertSame(w, loadCheckpoint(dir));
 });
 
+test("bf16 and f16 tensors count 2 bytes each when a checkpoint is split into shards", () => {
+  const dir = tmpDir();
+  const half = new Map([...weights()].map(([k, t]) => [k, t.to(k.endsWith("weight") ? "bf16" : "f16")] as const));
+  // 3 × (512 + 32) bytes: two layers fit in 1,100 bytes, where an estimate of 8 bytes an element made six shards
+  const files = saveCheckpoint(dir, half, { maxShardBytes: 1100 });
+  assert.deepEqual(files, ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", WEIGHTS_INDEX_NAME]);
+  const index = JSON.parse(readFileSync(join(dir, WEIGHTS_INDEX_NAME), "utf8"));
+  assert.equal(index.metadata.total_size, 3 * (512 + 32));
+});
+
 test("a shard index that lies is refused: missing shard, tensor in the wrong shard, path outside the directory", () => {
   const dir = tmpDir();
   saveCheckpoint(dir, weights(), { maxShardBytes: 2000 });

@@ -7,6 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { applyParams } from "../../src/tasks/index.js";
+import { registerFinetuneObjective } from "../../src/tasks/tune-objective.js";
+import { resolveObjective } from "../../src/tune/objectives/registry.js";
 import { makeTinyBert, sentimentCsv } from "./fixtures.js";
 
 const bin = fileURLToPath(new URL("../../../bin/graft.js", import.meta.url));
@@ -135,5 +137,21 @@ test("population-based training of fine-tuning runs: segments continue from chec
       ) as { step: number };
       assert.ok(first.step > later[0].startStep, "a segment retrained from step 0");
     },
+  );
+});
+
+test("the finetune objective takes its direction from the metric registry; an unknown metric needs the study's", () => {
+  registerFinetuneObjective();
+  const config = { model: "m", data: "d.csv" };
+  assert.deepEqual(resolveObjective({ name: "finetune", config }).directions, ["maximize"]); // f1_macro
+  assert.deepEqual(resolveObjective({ name: "finetune", config, metric: "eval_loss" }).directions, ["minimize"]);
+  // a metric the registry does not know leaves the direction to the study (graft tune refuses it without one)
+  const custom = resolveObjective({ name: "finetune", config, metric: "latency_ms" });
+  assert.equal(custom.directions, undefined);
+  assert.deepEqual(custom.metrics, ["latency_ms"]);
+  // the base config is checked when the study starts, not when the first trial runs
+  assert.throws(
+    () => resolveObjective({ name: "finetune", config: { ...config, maxLenght: 64 } }),
+    /unknown setting "objective\.config\.maxLenght" \(did you mean "objective\.config\.maxLength"\?\)/,
   );
 });
