@@ -46,6 +46,7 @@ export {
   writeConfig,
   configToJson,
   maxSequenceLength,
+  isHeadClass,
   usesTokenTypes,
   dropoutOverrides,
   maskedLogitsAt,

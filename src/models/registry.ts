@@ -160,6 +160,11 @@ export function modelClassForArchitecture(config: BaseConfig): PreTrainedModelCl
   return null;
 }
 
+/** Whether a class is its architecture's model for a head ("causal-lm": the one that generates text). */
+export function isHeadClass(cls: PreTrainedModelClass, head: Head): boolean {
+  return registry.get(cls.modelType)?.heads[head] === cls;
+}
+
 // ---- quirks, asked by code outside models/
 
 /** The longest input in tokens a config's model accepts (null: unbounded): RoBERTa's 514 positions hold 512 tokens. */

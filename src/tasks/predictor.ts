@@ -16,6 +16,7 @@ import { loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
 import {
   fromPretrainedDir,
   generate,
+  isHeadClass,
   maxSequenceLength,
   modelClassForArchitecture,
   readConfig,
@@ -161,7 +162,7 @@ function loadModelDir(dir: string, opts: Required<PredictorOptions>): Predictor 
     );
   const task = taskPredictor(dir, model as unknown as ClassificationModel, config, tokenizer);
   if (task) return task;
-  if (cls.architecture === "GPT2LMHeadModel" || cls.architecture === "GraftLstmForCausalLM")
+  if (isHeadClass(cls, "causal-lm"))
     return generationPredictor(model as unknown as CausalLMModel, config, tokenizer, opts);
   throw new GraftError(
     `${opts.name} holds a ${cls.architecture}, which neither classifies sequences nor generates text`,
