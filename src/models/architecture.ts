@@ -27,6 +27,21 @@ export interface DropoutFields {
   classifier: readonly string[];
 }
 
+/** A model size in the words every transformer shares (pre-training's presets), with the tokenizer's ids. */
+export interface ModelSize {
+  layers: number;
+  hidden: number;
+  heads: number;
+  /** Width of the feed-forward layer. */
+  ffn: number;
+  /** Longest input in tokens. */
+  positions: number;
+  vocabSize: number;
+  padTokenId: number;
+  /** The tokenizer's end-of-text token (decoders use it as bos and eos). */
+  eosTokenId: number;
+}
+
 export interface ArchitectureSpec<C extends BaseConfig = BaseConfig> {
   /** model_type, fields with their defaults and checks, aliases: the one declaration of the config. */
   readonly config: ConfigSchema<C>;
@@ -50,6 +65,8 @@ export interface ArchitectureSpec<C extends BaseConfig = BaseConfig> {
    * tokens without running the decoder on the rest. Absent: the model's forward with labels is used.
    */
   maskedLogitsAt?(model: PreTrainedModel, inputs: ModelInputs, positions: Tensor): Tensor;
+  /** Config fields of a model of this size (pre-training from scratch); absent: it has no presets. */
+  sizedConfig?(size: ModelSize): Record<string, unknown>;
 }
 
 /** An architecture, after checking that each of its classes reads its config (the same schema, so model_type). */

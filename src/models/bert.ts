@@ -177,4 +177,13 @@ export const BERT = defineArchitecture<BertConfig>({
   tokenTypes: true,
   maxPositions: (c) => c.max_position_embeddings,
   maskedLogitsAt: (model, inputs, positions) => (model as BertForMaskedLM).logitsAt(inputs, positions),
+  sizedConfig: (s) => ({
+    vocab_size: s.vocabSize,
+    hidden_size: s.hidden,
+    num_hidden_layers: s.layers,
+    num_attention_heads: s.heads,
+    intermediate_size: s.ffn,
+    max_position_embeddings: s.positions,
+    pad_token_id: s.padTokenId,
+  }),
 });

@@ -477,4 +477,14 @@ export const GPT2 = defineArchitecture<Gpt2Config>({
   },
   tokenTypes: false,
   maxPositions: (c) => c.n_positions,
+  sizedConfig: (s) => ({
+    vocab_size: s.vocabSize,
+    n_embd: s.hidden,
+    n_layer: s.layers,
+    n_head: s.heads,
+    n_inner: s.ffn,
+    n_positions: s.positions,
+    bos_token_id: s.eosTokenId,
+    eos_token_id: s.eosTokenId,
+  }),
 });

@@ -34,7 +34,13 @@ export {
   type CausalLMOutput,
 } from "./interfaces.js";
 export { sequenceClassificationLoss, tokenLoss, causalLmLoss, mseLoss, bceWithLogitsLoss } from "./losses.js";
-export { type ArchitectureSpec, type Head, type DropoutFields, defineArchitecture } from "./architecture.js";
+export {
+  type ArchitectureSpec,
+  type Head,
+  type DropoutFields,
+  type ModelSize,
+  defineArchitecture,
+} from "./architecture.js";
 export {
   registerArchitecture,
   architecture,
@@ -47,6 +53,8 @@ export {
   configToJson,
   maxSequenceLength,
   isHeadClass,
+  configOfSize,
+  sizedModelTypes,
   usesTokenTypes,
   dropoutOverrides,
   maskedLogitsAt,

@@ -13,7 +13,7 @@ import {
   writeConfigJson,
 } from "../io/config.js";
 import type { Tensor } from "../tensor/index.js";
-import type { ArchitectureSpec, DropoutFields, Head } from "./architecture.js";
+import type { ArchitectureSpec, DropoutFields, Head, ModelSize } from "./architecture.js";
 import type { PreTrainedModel, PreTrainedModelClass } from "./pretrained.js";
 import type { ModelInputs } from "./interfaces.js";
 import { BERT } from "./bert.js";
@@ -166,6 +166,18 @@ export function isHeadClass(cls: PreTrainedModelClass, head: Head): boolean {
 }
 
 // ---- quirks, asked by code outside models/
+
+/** The model types that can be built from a size (pre-training from scratch) with a class for `head`. */
+export function sizedModelTypes(head: Head): string[] {
+  return [...registry.values()].filter((s) => s.sizedConfig && s.heads[head]).map((s) => s.config.modelType);
+}
+
+/** A complete config of a model type at a size (its own field names, its defaults for the rest). */
+export function configOfSize(modelType: string, size: ModelSize): BaseConfig {
+  const spec = architecture(modelType);
+  if (!spec.sizedConfig) throw new ArgumentError(`model_type "${modelType}" has no size presets`);
+  return makeConfig(modelType, spec.sizedConfig(size));
+}
 
 /** The longest input in tokens a config's model accepts (null: unbounded): RoBERTa's 514 positions hold 512 tokens. */
 export function maxSequenceLength(config: BaseConfig): number | null {

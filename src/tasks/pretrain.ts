@@ -30,7 +30,8 @@ import { resolveModelDir } from "../io/hub.js";
 import {
   AutoModelForCausalLM,
   AutoModelForMaskedLM,
-  makeConfig,
+  configOfSize,
+  sizedModelTypes,
   maskedLogitsAt,
   savePretrained,
   type ModelConfig,
@@ -99,10 +100,11 @@ export const PRETRAIN_SCHEMA = {
     defaultHelp: "the checkpoint's, or train one on the corpus",
   }),
   /** From scratch: the architecture and its size. */
-  architecture: opt.enum(["bert", "gpt2"], {
+  // any registered architecture with size presets (models/registry.ts: sizedModelTypes), checked when the run starts
+  architecture: opt.string({
     default: "bert",
-    flag: "--architecture <bert|gpt2>",
-    help: "architecture when starting from scratch",
+    flag: "--architecture <model_type>",
+    help: "architecture when starting from scratch (bert for mlm, gpt2 for clm)",
   }),
   preset: opt.enum(Object.keys(SIZE_PRESETS) as SizePreset[], {
     default: "mini",
@@ -366,27 +368,19 @@ export async function pretrain(
       );
   } else {
     const p = SIZE_PRESETS[c.preset];
-    const cfg: ModelConfig =
-      c.architecture === "bert"
-        ? makeConfig("bert", {
-            vocab_size: tok.vocabSize,
-            hidden_size: p.hidden,
-            num_hidden_layers: p.layers,
-            num_attention_heads: p.heads,
-            intermediate_size: p.ffn,
-            max_position_embeddings: Math.max(128, c.blockSize),
-            pad_token_id: tok.padTokenId ?? 0,
-          })
-        : makeConfig("gpt2", {
-            vocab_size: tok.vocabSize,
-            n_embd: p.hidden,
-            n_layer: p.layers,
-            n_head: p.heads,
-            n_inner: p.ffn,
-            n_positions: Math.max(128, c.blockSize),
-            bos_token_id: eos ?? 0,
-            eos_token_id: eos ?? 0,
-          });
+    const head = c.objective === "mlm" ? "masked-lm" : "causal-lm";
+    if (!sizedModelTypes(head).includes(c.architecture))
+      throw new ArgumentError(
+        `architecture "${c.architecture}" cannot be pre-trained from a preset with the ${c.objective} objective`,
+        `architectures that can: ${sizedModelTypes(head).join(", ")}`,
+      );
+    const cfg = configOfSize(c.architecture, {
+      ...p,
+      positions: Math.max(128, c.blockSize),
+      vocabSize: tok.vocabSize,
+      padTokenId: tok.padTokenId ?? 0,
+      eosTokenId: eos ?? 0,
+    }) as ModelConfig;
     model = (c.objective === "mlm" ? AutoModelForMaskedLM : AutoModelForCausalLM).fromConfig(
       cfg,
     ) as unknown as PreTrainedModel;

@@ -16,8 +16,11 @@ import {
   AutoModelForSequenceClassification,
   BertForMaskedLM,
   RobertaForMaskedLM,
+  GPT2LMHeadModel,
   architecture,
+  configOfSize,
   dropoutOverrides,
+  isHeadClass,
   makeConfig,
   maskedLogitsAt,
   maxSequenceLength,
@@ -26,6 +29,7 @@ import {
   padBatch,
   parseConfig,
   registerArchitecture,
+  sizedModelTypes,
   usesTokenTypes,
 } from "../../src/models/index.js";
 import { TOY, ToyForSequenceClassification, ToyModel } from "./toy-architecture.js";
@@ -130,4 +134,29 @@ test("the built-in specs: position offset, token types, dropout fields, the spar
   });
   assert.equal(maskedLogitsAt(AutoModelForMaskedLM.fromPretrainedDir(fixtureDir("roberta"))), null);
   assert.ok(AutoModelForMaskedLM.classFor("roberta") === RobertaForMaskedLM);
+});
+
+test("pre-training presets and text generation ask the registry, not architecture names", () => {
+  assert.deepEqual(sizedModelTypes("masked-lm"), ["bert"]);
+  assert.deepEqual(sizedModelTypes("causal-lm"), ["gpt2"]);
+  const size = {
+    layers: 2,
+    hidden: 64,
+    heads: 4,
+    ffn: 128,
+    positions: 128,
+    vocabSize: 500,
+    padTokenId: 3,
+    eosTokenId: 7,
+  };
+  const bert = configOfSize("bert", size) as Record<string, unknown>;
+  assert.deepEqual(
+    [bert.num_hidden_layers, bert.hidden_size, bert.num_attention_heads, bert.intermediate_size, bert.pad_token_id],
+    [2, 64, 4, 128, 3],
+  );
+  const gpt2 = configOfSize("gpt2", size) as Record<string, unknown>;
+  assert.deepEqual([gpt2.n_layer, gpt2.n_embd, gpt2.n_positions, gpt2.eos_token_id], [2, 64, 128, 7]);
+  assert.throws(() => configOfSize("distilbert", size), /no size presets/);
+  assert.equal(isHeadClass(GPT2LMHeadModel, "causal-lm"), true);
+  assert.equal(isHeadClass(BertForMaskedLM, "causal-lm"), false);
 });
