@@ -1,26 +1,37 @@
 /** `graft eval`: score a fine-tuned model directory on a labelled file with its task's metrics. */
 import type { Command } from "commander";
 import { evaluateFile } from "../tasks/index.js";
-import { addReadOptions, readOptionsFrom, type ReadFlags } from "./data.js";
+import { opt, switchesOnly } from "../util/options.js";
+import { readOptionsFrom, readSchema } from "./data.js";
+import { addOptions, resolveFlags } from "./options.js";
+
+/** `graft eval`'s flags (no config file): the model, the labelled file and how to read it. */
+export const EVAL_SWITCHES = switchesOnly({
+  model: opt.string({ required: true, flag: "--model <dir>", help: "fine-tuned model directory" }),
+  data: opt.string({
+    required: true,
+    flag: "--data <file>",
+    help: "labelled file (CSV/TSV/JSONL, or CoNLL for NER models)",
+  }),
+  batchSize: opt.integer({ default: 32, gt: 0, help: "examples per forward pass" }),
+  json: opt.boolean({ help: "print JSON" }),
+  ...readSchema("fail"),
+});
 
 export function register(program: Command): void {
-  addReadOptions(
-    program
-      .command("eval")
-      .description("score a fine-tuned model (a run's best/ directory) on a labelled file")
-      .requiredOption("--model <dir>", "fine-tuned model directory")
-      .requiredOption("--data <file>", "labelled file (CSV/TSV/JSONL, or CoNLL for NER models)")
-      .option("--batch-size <n>", "examples per forward pass", "32")
-      .option("--json", "print JSON"),
-  )
+  const cmd = program
+    .command("eval")
+    .description("score a fine-tuned model (a run's best/ directory) on a labelled file");
+  addOptions(cmd, EVAL_SWITCHES)
     .addHelpText(
       "after",
       "\nExamples:\n  graft eval --model runs/finetune-x/best --data test.csv\n  graft eval --model runs/ner/best --data test.conll --json\n",
     )
-    .action(async (f: ReadFlags & { model: string; data: string; batchSize: string; json?: boolean }) => {
+    .action(async (_: unknown, command: Command) => {
+      const f = resolveFlags(EVAL_SWITCHES, command);
       const { metrics, examples } = await evaluateFile(f.model, f.data, {
         read: readOptionsFrom(f),
-        batchSize: Number(f.batchSize),
+        batchSize: f.batchSize,
       });
       if (f.json) process.stdout.write(JSON.stringify({ examples, ...metrics }) + "\n");
       else {

@@ -12,7 +12,9 @@ import { GraftError } from "../util/errors.js";
 import type { Example, ReadReport } from "../data/types.js";
 import { streamExamples } from "../data/readers/examples.js";
 import { exampleText } from "../data/classical/pipeline.js";
-import { addReadOptions, readOptionsFrom, reportSkipped, type ReadFlags } from "./data.js";
+import { readOptionsFrom, readSchema, reportSkipped } from "./data.js";
+import { addOptions, resolveFlags } from "./options.js";
+import { opt, type Resolved, switchesOnly } from "../util/options.js";
 import { evaluate } from "./baseline.js";
 import { Rng } from "../util/rng.js";
 import type { GenerateOptions } from "../models/index.js";
@@ -27,42 +29,67 @@ import {
 // the command module still answers for the Predictor it prints (tests and scripts import it from here)
 export { loadPredictor };
 
+/** `graft predict`'s flags (no config file): the model, the input and output, generation, and how to read a file. */
+export const PREDICT_SWITCHES = switchesOnly({
+  model: opt.string({
+    required: true,
+    flag: "--model <dir>",
+    help: "model directory (graft baseline --out, graft finetune, or config.json + model.safetensors + tokenizer)",
+  }),
+  input: opt.string({
+    flag: "--input <file>",
+    help: 'texts to label: CSV, TSV, JSONL or plain text (one per line); "-" for stdin',
+  }),
+  text: opt.list("string", { flag: "--text <text...>", help: "label these texts" }),
+  output: opt.string({ flag: "--output <file>", help: "write predictions here", defaultHelp: "stdout" }),
+  outputFormat: opt.enum(["jsonl", "tsv"], {
+    default: "jsonl",
+    flag: "--output-format <fmt>",
+    help: "jsonl (label and scores) or tsv (label<TAB>text)",
+  }),
+  batchSize: opt.integer({ default: 1024, gt: 0, help: "texts per batch" }),
+  maxNewTokens: opt.integer({ default: 20, min: 0, help: "language models: tokens to generate" }),
+  doSample: opt.boolean({ help: "language models: sample instead of greedy decoding" }),
+  temperature: opt.number({
+    gt: 0,
+    flag: "--temperature <t>",
+    help: "language models: sampling temperature",
+    defaultHelp: "1",
+  }),
+  topK: opt.integer({
+    min: 0,
+    flag: "--top-k <k>",
+    help: "language models: sample among the k most likely tokens, 0 = all",
+    defaultHelp: "50",
+  }),
+  topP: opt.number({
+    gt: 0,
+    max: 1,
+    flag: "--top-p <p>",
+    help: "language models: nucleus sampling mass",
+    defaultHelp: "1",
+  }),
+  seed: opt.integer({ default: 0, help: "language models: seed of the sampling generator" }),
+  ...readSchema("fail"),
+});
+
+type PredictFlags = Resolved<typeof PREDICT_SWITCHES>;
+
 /** Generation flags → options (sampling draws from --seed). */
 function generateOptions(o: PredictFlags): GenerateOptions {
-  const num = (flag: string, v: string | undefined, check: (n: number) => boolean): number | undefined => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!check(n)) throw new GraftError(`${flag} got "${v}", which is not valid`);
-    return n;
-  };
   return {
-    maxNewTokens: num("--max-new-tokens", o.maxNewTokens, (n) => Number.isInteger(n) && n >= 0) ?? 20,
+    maxNewTokens: o.maxNewTokens,
     doSample: o.doSample ?? false,
-    temperature: num("--temperature", o.temperature, (n) => n > 0),
-    topK: num("--top-k", o.topK, (n) => Number.isInteger(n) && n >= 0),
-    topP: num("--top-p", o.topP, (n) => n > 0 && n <= 1),
-    rng: new Rng(num("--seed", o.seed, Number.isInteger) ?? 0),
+    temperature: o.temperature,
+    topK: o.topK,
+    topP: o.topP,
+    rng: new Rng(o.seed),
   };
 }
 
 /** A prediction printed as a label with scores (classification, multi-label, regression). */
 function isLabelled(p: TaskPrediction): p is ClassPrediction | MultiLabelPrediction | ValuePrediction {
   return "label" in p && typeof p.label === "string" && "scores" in p;
-}
-
-interface PredictFlags extends ReadFlags {
-  model: string;
-  input?: string;
-  text?: string[];
-  output?: string;
-  outputFormat: string;
-  batchSize: string;
-  maxNewTokens?: string;
-  doSample?: boolean;
-  temperature?: string;
-  topK?: string;
-  topP?: string;
-  seed?: string;
 }
 
 async function* stdinExamples(): AsyncGenerator<Example> {
@@ -78,33 +105,15 @@ export function register(program: Command): void {
     .command("predict")
     .description(
       "label texts with a saved model (a graft baseline, or a classifier directory), or continue them with a language model",
-    )
-    .requiredOption(
-      "--model <dir>",
-      "model directory (graft baseline --out, graft finetune, or config.json + model.safetensors + tokenizer)",
-    )
-    .option("--input <file>", 'texts to label: CSV, TSV, JSONL or plain text (one per line); "-" for stdin')
-    .option("--text <text...>", "label these texts")
-    .option("--output <file>", "write predictions here (default: stdout)")
-    .option("--output-format <fmt>", "jsonl (label and scores) or tsv (label<TAB>text)", "jsonl")
-    .option("--batch-size <n>", "texts per batch", "1024")
-    .option("--max-new-tokens <n>", "language models: tokens to generate (default 20)")
-    .option("--do-sample", "language models: sample instead of greedy decoding")
-    .option("--temperature <t>", "language models: sampling temperature (default 1)")
-    .option("--top-k <k>", "language models: sample among the k most likely tokens (default 50; 0 = all)")
-    .option("--top-p <p>", "language models: nucleus sampling mass (default 1)")
-    .option("--seed <n>", "language models: seed of the sampling generator (default 0)");
-  addReadOptions(cmd, "fail")
+    );
+  addOptions(cmd, PREDICT_SWITCHES)
     .addHelpText(
       "after",
       '\nExamples:\n  graft predict --model runs/sst2-logreg --text "a gorgeous, witty film" "dull and overlong"\n  graft predict --model runs/sst2-logreg --input reviews.csv --text-column review --output preds.jsonl\n  graft predict --model runs/sst2-bert/best --text "a gorgeous, witty film"\n  graft predict --model models/gpt2 --text "Once upon a time" --max-new-tokens 30 --do-sample --top-p 0.9 --seed 1\n',
     )
-    .action(async (o: PredictFlags) => {
-      if (o.outputFormat !== "jsonl" && o.outputFormat !== "tsv")
-        throw new GraftError(`--output-format must be jsonl or tsv, got "${o.outputFormat}"`);
-      const batchSize = Number(o.batchSize);
-      if (!Number.isInteger(batchSize) || batchSize < 1)
-        throw new GraftError(`--batch-size must be a positive integer, got "${o.batchSize}"`);
+    .action(async (_: unknown, command: Command) => {
+      const o = resolveFlags(PREDICT_SWITCHES, command);
+      const batchSize = o.batchSize;
       if ((o.input === undefined) === (o.text === undefined))
         throw new GraftError("give either --input FILE (or - for stdin) or --text TEXT...");
       const predictor = loadPredictor(o.model, { generation: generateOptions(o), name: `--model ${o.model}` });

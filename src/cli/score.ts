@@ -6,7 +6,7 @@
  * undefined scores are errors or warnings that name the file and line; nothing is scored silently wrong.
  */
 import type { Command } from "commander";
-import { parseValues, readValueFile, type LossFields, type ValueFile, type ValueFormat } from "../data/index.js";
+import { parseValues, readValueFile, type LossFields, type ValueFile } from "../data/index.js";
 import { formatScore } from "../metrics/format.js";
 import {
   METRICS,
@@ -16,43 +16,89 @@ import {
   scoreSystems,
   type MetricEntry,
   type MetricOptions,
+  type MetricOptionSpec,
   type SystemResult,
 } from "../metrics/index.js";
 import { ArgumentError, DataError } from "../util/errors.js";
+import { type Option, opt, type Resolved, type Schema, switchesOnly } from "../util/options.js";
+import { addOptions, resolveFlags } from "./options.js";
 
-/** The command's own flags; each metric option's flag (METRIC_OPTIONS) arrives as a string or boolean beside them. */
-interface Flags extends Record<string, unknown> {
-  hyp: string[];
-  ref: string[];
-  format?: ValueFormat;
-  hypField: string;
-  refField: string;
-  json?: boolean;
-  digits: string;
-  sentenceLevel?: boolean;
-  confidence?: string | boolean;
-  pairedBs?: string | boolean;
-  pairedAr?: string | boolean;
-  seed: string;
-  k?: string;
+/** A resampling switch: given bare, the default count; given a value, that many resamples. */
+function resamples(flag: string, help: string): Option<number | true, false> {
+  const o = opt.value<number | true>({
+    flag,
+    help,
+    describe: "a positive integer",
+    check: (v) => v === true || (typeof v === "number" && Number.isInteger(v) && v >= 1),
+  });
+  return { ...o, parse: (raw, name) => (raw === true ? true : o.parse(raw, name)) };
 }
 
-function num(s: string | undefined, name: string, fallback?: number): number | undefined {
-  if (s === undefined) return fallback;
-  const v = Number(s);
-  if (!Number.isFinite(v)) throw new ArgumentError(`--${name} must be a number, got "${s}"`);
-  return v;
+/** `graft score`'s own flags (no config file). */
+export const SCORE_SWITCHES = switchesOnly({
+  hyp: opt.list("string", {
+    flag: "--hyp <file>",
+    help: "predictions, one per line (text) or per record (JSONL); repeat to compare systems",
+  }),
+  ref: opt.list("string", {
+    flag: "--ref <file>",
+    help: "references; repeat for several references (generation metrics)",
+  }),
+  format: opt.enum(["text", "jsonl"], {
+    flag: "--format <text|jsonl>",
+    help: "input format",
+    defaultHelp: "jsonl for .jsonl/.ndjson files, else text",
+  }),
+  hypField: opt.string({ default: "prediction", flag: "--hyp-field <name>", help: "JSONL field with the prediction" }),
+  refField: opt.string({ default: "reference", flag: "--ref-field <name>", help: "JSONL field with the reference" }),
+  json: opt.boolean({ help: "print JSON" }),
+  digits: opt.integer({ default: 4, min: 0, help: "decimals in the table" }),
+  sentenceLevel: opt.boolean({ help: "generation metrics: one score per line" }),
+  confidence: resamples("--confidence [n]", "bootstrap 95% confidence interval (n resamples, default 1000)"),
+  pairedBs: resamples(
+    "--paired-bs [n]",
+    "paired bootstrap test of each --hyp against the first (default 1000 resamples)",
+  ),
+  pairedAr: resamples("--paired-ar [n]", "paired approximate randomization test (default 10000 trials)"),
+  seed: opt.number({ default: 12345, flag: "--seed <n>", help: "seed for resampling" }),
+});
+
+/** One option of METRIC_OPTIONS (metrics/entry.ts, the single list of them) as a schema entry with its flag. */
+function metricOption(spec: MetricOptionSpec): Option {
+  const meta = { flag: spec.flag, help: spec.description };
+  switch (spec.type) {
+    case "boolean":
+      return opt.boolean(meta);
+    case "number":
+      return opt.number({ ...meta, ...(spec.default !== undefined ? { default: Number(spec.default) } : {}) });
+    case "list":
+      // split as given, on every comma (a label may hold spaces)
+      return opt.value<string[]>({
+        ...meta,
+        describe: "a comma-separated list",
+        check: (v) => Array.isArray(v) && v.every((x) => typeof x === "string"),
+        parse: (raw) => raw.split(","),
+      });
+    default:
+      return opt.string({ ...meta, ...(spec.default !== undefined ? { default: spec.default } : {}) });
+  }
 }
+
+/** The metric options' flags, generated from METRIC_OPTIONS: each metric reads those its entry lists. */
+export const SCORE_METRIC_SWITCHES: Schema = switchesOnly(
+  Object.fromEntries(METRIC_OPTIONS.map((spec) => [spec.key, metricOption(spec)])),
+);
+
+/** `graft score`'s resolved flags: its own, and the metric options (by METRIC_OPTIONS key) beside them. */
+export type ScoreFlags = Resolved<typeof SCORE_SWITCHES> & { metric: Partial<MetricOptions> };
 
 /** The options an entry reads, from their flags ("ndcg@10" carries its own cut-off; otherwise --k applies). */
-function metricOptions(entry: MetricEntry, f: Flags, k: string | undefined): MetricOptions {
-  const o: Record<string, unknown> = { digits: Number(f.digits) };
+function metricOptions(entry: MetricEntry, f: ScoreFlags, k: number | undefined): MetricOptions {
+  const o: Record<string, unknown> = { digits: f.digits };
   for (const spec of METRIC_OPTIONS) {
     if (!entry.options.includes(spec.key)) continue;
-    const raw = spec.key === "k" ? k : f[spec.key];
-    if (raw === undefined) continue;
-    const flag = spec.flag.split(" ")[0]!.slice(2);
-    o[spec.key] = spec.type === "number" ? num(String(raw), flag) : spec.type === "list" ? String(raw).split(",") : raw;
+    const value = spec.key === "k" ? k : f.metric[spec.key];
+    if (value !== undefined) o[spec.key] = value;
   }
   return o as MetricOptions;
 }
@@ -77,12 +123,8 @@ function checkCounts(hyps: ValueFile[], refs: ValueFile[], metric: string): void
       );
 }
 
-function resampleCount(v: string | boolean | undefined, fallback: number): number | undefined {
-  if (v === undefined || v === false) return undefined;
-  if (v === true) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new ArgumentError(`resample count must be a positive integer, got "${v}"`);
-  return n;
+function resampleCount(v: number | true | undefined, fallback: number): number | undefined {
+  return v === true ? fallback : v;
 }
 
 const STATS_METRICS = () =>
@@ -91,12 +133,14 @@ const STATS_METRICS = () =>
     .join(", ")
     .replace(/, ([^,]+)$/, " and $1");
 
-export function scoreCommand(metricNames: string[], f: Flags): { rows: SystemResult[]; warnings: string[] } {
+export function scoreCommand(metricNames: string[], f: ScoreFlags): { rows: SystemResult[]; warnings: string[] } {
   const metrics = metricNames.map((m) => {
     const { entry, k } = resolveMetric(m);
-    return { entry, k: k === undefined ? f.k : String(k) };
+    return { entry, k: k ?? f.metric.k };
   });
-  if (!f.hyp?.length) throw new ArgumentError("no predictions: pass --hyp <file>");
+  const hypFiles = f.hyp ?? [],
+    refFiles = f.ref ?? [];
+  if (!hypFiles.length) throw new ArgumentError("no predictions: pass --hyp <file>");
   const lm = metrics.some((m) => m.entry.references === "none");
   if (lm && metrics.some((m) => m.entry.references !== "none"))
     throw new ArgumentError(
@@ -104,22 +148,22 @@ export function scoreCommand(metricNames: string[], f: Flags): { rows: SystemRes
         .map((e) => e.name)
         .join(", ")}) read loss files; score them separately`,
     );
-  if (!lm && !f.ref?.length) throw new ArgumentError("no references: pass --ref <file>");
+  if (!lm && !refFiles.length) throw new ArgumentError("no references: pass --ref <file>");
   // Every file is read once; LM metrics read whole JSONL records (their fields are options).
-  const hyps = f.hyp.map((p) => readValueFile(p, { format: f.format, field: lm ? undefined : f.hypField }));
-  const refs = f.ref.map((p) => readValueFile(p, { format: f.format, field: lm ? undefined : f.refField }));
+  const hyps = hypFiles.map((p) => readValueFile(p, { format: f.format, field: lm ? undefined : f.hypField }));
+  const refs = refFiles.map((p) => readValueFile(p, { format: f.format, field: lm ? undefined : f.refField }));
   const bs = resampleCount(f.pairedBs, 1000),
     ar = resampleCount(f.pairedAr, 10000),
     ci = resampleCount(f.confidence, 1000);
   if (bs && ar) throw new ArgumentError("choose one of --paired-bs and --paired-ar");
-  if ((bs || ar) && f.hyp.length < 2)
+  if ((bs || ar) && hypFiles.length < 2)
     throw new ArgumentError("paired tests compare systems: pass two or more --hyp files (the first is the baseline)");
-  const seed = num(f.seed, "seed", 12345)!;
+  const seed = f.seed;
   const { value: rows, warnings } = captureWarnings(() =>
     metrics.flatMap(({ entry, k }) => {
       const name = entry.name;
-      if (entry.references === "one" && f.ref.length > 1)
-        throw new ArgumentError(`${name} takes exactly one --ref file, got ${f.ref.length}`);
+      if (entry.references === "one" && refFiles.length > 1)
+        throw new ArgumentError(`${name} takes exactly one --ref file, got ${refFiles.length}`);
       if (!lm) checkCounts(hyps, refs, name);
       const stats = entry.bootstrap === "stats";
       if (f.sentenceLevel && !stats)
@@ -135,7 +179,7 @@ export function scoreCommand(metricNames: string[], f: Flags): { rows: SystemRes
           : undefined;
       const references = entry.reference === null ? [] : refs.map((r) => parseValues(r, entry.reference!));
       const systems = hyps.map((h) => ({
-        name: f.hyp.length > 1 ? h.file : undefined,
+        name: hypFiles.length > 1 ? h.file : undefined,
         predictions: parseValues(h, entry.prediction, fields),
       }));
       return scoreSystems(entry, systems, references, options, {
@@ -199,24 +243,10 @@ export function register(program: Command): void {
     .description(
       "score predictions against references with any graft metric (BLEU/chrF/TER as sacrebleu, classification as scikit-learn, entities as seqeval)",
     )
-    .argument("<metric...>", `metrics: ${METRICS.map((e) => e.name).join(", ")}`)
-    .option(
-      "--hyp <file>",
-      "predictions, one per line (text) or per record (JSONL); repeat to compare systems",
-      collect,
-    )
-    .option("--ref <file>", "references; repeat for several references (generation metrics)", collect)
-    .option("--format <text|jsonl>", "input format (default: jsonl for .jsonl/.ndjson files, else text)")
-    .option("--hyp-field <name>", "JSONL field with the prediction", "prediction")
-    .option("--ref-field <name>", "JSONL field with the reference", "reference")
-    .option("--json", "print JSON")
-    .option("--digits <n>", "decimals in the table", "4")
-    .option("--sentence-level", "generation metrics: one score per line")
-    .option("--confidence [n]", "bootstrap 95% confidence interval (n resamples, default 1000)")
-    .option("--paired-bs [n]", "paired bootstrap test of each --hyp against the first (default 1000 resamples)")
-    .option("--paired-ar [n]", "paired approximate randomization test (default 10000 trials)")
-    .option("--seed <n>", "seed for resampling", "12345");
-  for (const o of METRIC_OPTIONS) cmd.option(o.flag, o.description, o.default);
+    .argument("<metric...>", `metrics: ${METRICS.map((e) => e.name).join(", ")}`);
+  addOptions(cmd, SCORE_SWITCHES, SCORE_METRIC_SWITCHES);
+  // --hyp and --ref may be repeated: commander collects every value into the list
+  for (const o of cmd.options) if (o.long === "--hyp" || o.long === "--ref") o.argParser(collect);
   cmd
     .addHelpText(
       "after",
@@ -236,14 +266,14 @@ export function register(program: Command): void {
         "",
       ].join("\n"),
     )
-    .action((metrics: string[], f: Flags) => {
-      f.hyp ??= [];
-      f.ref ??= [];
-      if (f.format !== undefined && f.format !== "text" && f.format !== "jsonl")
-        throw new ArgumentError(`--format must be text or jsonl, got "${f.format}"`);
+    .action((metrics: string[], _: unknown, command: Command) => {
+      const f: ScoreFlags = {
+        ...resolveFlags(SCORE_SWITCHES, command),
+        metric: resolveFlags(SCORE_METRIC_SWITCHES, command) as Partial<MetricOptions>,
+      };
       guardPipe();
       const { rows, warnings } = scoreCommand(metrics, f);
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
-      printRows(rows, f.json === true, Number(f.digits));
+      printRows(rows, f.json === true, f.digits);
     });
 }

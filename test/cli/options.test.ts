@@ -27,6 +27,10 @@ import {
   WORD2VEC_TRAIN_SWITCHES,
 } from "../../src/cli/word2vec.js";
 import { WORKER_SWITCHES } from "../../src/cli/worker.js";
+import { PREDICT_SWITCHES } from "../../src/cli/predict.js";
+import { EVAL_SWITCHES } from "../../src/cli/eval.js";
+import { SCORE_METRIC_SWITCHES, SCORE_SWITCHES } from "../../src/cli/score.js";
+import { METRIC_OPTIONS } from "../../src/metrics/index.js";
 import { FINETUNE_DEFAULTS, FINETUNE_SCHEMA } from "../../src/tasks/config.js";
 import { resolveFinetuneConfig } from "../../src/tasks/resolve.js";
 import { PRETRAIN_SCHEMA, resolvePretrainConfig } from "../../src/tasks/pretrain.js";
@@ -65,6 +69,9 @@ const COMMANDS: [string[], Schema[]][] = [
   [["word2vec", "neighbors"], [WORD2VEC_NEIGHBORS_SWITCHES]],
   [["word2vec", "analogy"], [WORD2VEC_ANALOGY_SWITCHES]],
   [["worker"], [WORKER_SWITCHES]],
+  [["predict"], [PREDICT_SWITCHES]],
+  [["eval"], [EVAL_SWITCHES]],
+  [["score"], [SCORE_SWITCHES, SCORE_METRIC_SWITCHES]],
 ];
 
 test("every command's --help lists every option of its schema, with the schema's description and default", () => {
@@ -173,6 +180,49 @@ test("resolved configurations hold every default, the training arguments include
   assert.throws(
     () => resolveFinetuneConfig({ model: "m", data: "d", lora: {}, gradualUnfreezing: true }),
     /LoRA and gradual unfreezing cannot be combined/,
+  );
+});
+
+test("graft score's metric flags are generated from METRIC_OPTIONS, one schema entry per metric option", () => {
+  assert.deepEqual(
+    flagBindings(SCORE_METRIC_SWITCHES).map((b) => [b.path.join("."), b.spec, b.option.help]),
+    METRIC_OPTIONS.map((o) => [o.key, o.flag, o.description]),
+  );
+  for (const o of METRIC_OPTIONS) {
+    const d = SCORE_METRIC_SWITCHES[o.key]!.default;
+    assert.equal(d === undefined ? undefined : String(d), o.default, `default of ${o.flag}`);
+  }
+  const cmd = new Command("score").exitOverride();
+  addOptions(cmd, SCORE_METRIC_SWITCHES);
+  cmd.parse(["--smooth-value", "0.5", "--lowercase", "--labels", "a, b,c", "--chrf-beta", "3"], { from: "user" });
+  assert.deepEqual(flagOptions(SCORE_METRIC_SWITCHES, cmd), {
+    smoothValue: 0.5,
+    lowercase: true,
+    labels: ["a", " b", "c"],
+    chrfBeta: 3,
+  });
+});
+
+test("predict, eval and score refuse a bad flag value naming the flag", () => {
+  assert.match(
+    graft("predict", "--model", work, "--text", "x", "--batch-size", "0").stderr,
+    /--batch-size must be a positive integer, got "0"/,
+  );
+  assert.match(
+    graft("predict", "--model", work, "--text", "x", "--top-p", "2").stderr,
+    /--top-p must be a number in \(0, 1\], got "2"/,
+  );
+  assert.match(
+    graft("eval", "--model", work, "--data", "d.csv", "--batch-size", "x").stderr,
+    /--batch-size must be an integer, got "x"/,
+  );
+  assert.match(
+    graft("score", "bleu", "--hyp", "h.txt", "--ref", "r.txt", "--confidence", "0").stderr,
+    /--confidence must be a positive integer, got "0"/,
+  );
+  assert.match(
+    graft("score", "bleu", "--hyp", "h.txt", "--ref", "r.txt", "--chrf-beta", "x").stderr,
+    /--chrf-beta must be a number, got "x"/,
   );
 });
 
