@@ -75,16 +75,6 @@ export function readSchema(onBadRow: "fail" | "skip" = "fail", withConll = false
   };
 }
 
-/** Adds the shared reading flags to a command; `onBadRow` is the command's default policy. */
-export function addReadOptions(cmd: Command, onBadRow: "fail" | "skip" = "fail", withConll = false): Command {
-  const schema = readSchema(onBadRow, withConll);
-  addOptions(cmd, schema);
-  // commander's defaults, for commands that read the values straight from cmd.opts()
-  return cmd
-    .setOptionValueWithSource("labelType", "string", "default")
-    .setOptionValueWithSource("onBadRow", onBadRow, "default");
-}
-
 export function readOptionsFrom(f: ReadFlags): ExampleReadOptions {
   if (f.format !== undefined && !DATA_FORMATS.includes(f.format as DataFormat))
     throw new GraftError(`--format must be one of ${DATA_FORMATS.join(", ")}, got "${f.format}"`);
