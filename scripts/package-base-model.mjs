@@ -43,6 +43,15 @@ saveSafetensors(join(out, "model.safetensors"), tensors, { floatDType: "F16", me
 for (const f of ["config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"]) {
   if ((first || f === "config.json") && existsSync(join(best, f))) copyFileSync(join(best, f), join(out, f));
 }
+// the weights are float16 on disk but graft trained (and computes) in float32: say so, or transformers 5 (whose
+// from_pretrained defaults to dtype="auto") would compute in float16 — `dtype` is what transformers 5 reads,
+// `torch_dtype` what 4.x wrote and 5.x still accepts (scripts/check_base_model_dtype.py checks it)
+const config = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));
+Object.assign(config, { dtype: "float32", torch_dtype: "float32" });
+writeFileSync(
+  join(out, "config.json"),
+  `${JSON.stringify(Object.fromEntries(Object.entries(config).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), null, 2)}\n`,
+);
 
 // this phase: its curve and its record
 const metrics = readFileSync(join(run, "metrics.jsonl"), "utf8")

@@ -15,6 +15,11 @@ export const EVAL_SWITCHES = switchesOnly({
   }),
   batchSize: opt.integer({ default: 32, gt: 0, help: "examples per forward pass" }),
   json: opt.boolean({ help: "print JSON" }),
+  allowNonfinite: opt.boolean({
+    flag: "--allow-nonfinite",
+    help: "load a model whose weights hold NaN or Infinity (refused otherwise), to inspect it",
+  }),
+
   ...readSchema("fail"),
 });
 
@@ -32,6 +37,7 @@ export function register(program: Command): void {
       const { metrics, examples } = await evaluateFile(f.model, f.data, {
         read: readOptionsFrom(f),
         batchSize: f.batchSize,
+        allowNonFinite: f.allowNonfinite,
       });
       if (f.json) process.stdout.write(JSON.stringify({ examples, ...metrics }) + "\n");
       else {

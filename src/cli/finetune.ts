@@ -25,6 +25,11 @@ export const FINETUNE_SWITCHES = {
     flag: "--resume <runDir>",
     help: "continue an interrupted run from its last complete checkpoint",
   }),
+  allowNonfinite: opt.boolean({
+    file: false,
+    flag: "--allow-nonfinite",
+    help: "load a model whose weights hold NaN or Infinity (refused otherwise), to inspect it",
+  }),
   json: opt.boolean({ file: false, help: "print the result as JSON" }),
   quiet: opt.boolean({ file: false, help: "no progress output" }),
 };
@@ -133,6 +138,7 @@ Examples:
       const result = await finetune(config, {
         log,
         resume: Boolean(f.resume),
+        allowNonFinite: f.allowNonfinite,
         callbacks: f.json || f.quiet ? [] : [progressCallback()],
       });
       // what transfer learning is measured against: the classical baseline on the same split

@@ -70,6 +70,11 @@ export const PREDICT_SWITCHES = switchesOnly({
     defaultHelp: "1",
   }),
   seed: opt.integer({ default: 0, help: "language models: seed of the sampling generator" }),
+  allowNonfinite: opt.boolean({
+    flag: "--allow-nonfinite",
+    help: "load a model whose weights hold NaN or Infinity (refused otherwise), to inspect it",
+  }),
+
   ...readSchema("fail"),
 });
 
@@ -116,7 +121,11 @@ export function register(program: Command): void {
       const batchSize = o.batchSize;
       if ((o.input === undefined) === (o.text === undefined))
         throw new GraftError("give either --input FILE (or - for stdin) or --text TEXT...");
-      const predictor = loadPredictor(o.model, { generation: generateOptions(o), name: `--model ${o.model}` });
+      const predictor = loadPredictor(o.model, {
+        generation: generateOptions(o),
+        name: `--model ${o.model}`,
+        allowNonFinite: o.allowNonfinite,
+      });
       const report: ReadReport = {
         file: o.input ?? "--text",
         format: "",

@@ -16,6 +16,11 @@ export const PRETRAIN_SWITCHES = {
     flag: "--resume <runDir>",
     help: "continue an interrupted run from its last complete checkpoint",
   }),
+  allowNonfinite: opt.boolean({
+    file: false,
+    flag: "--allow-nonfinite",
+    help: "load a model whose weights hold NaN or Infinity (refused otherwise), to inspect it",
+  }),
   json: opt.boolean({ file: false, help: "print the result as JSON" }),
   quiet: opt.boolean({ file: false, help: "no progress output" }),
 };
@@ -54,6 +59,7 @@ Examples:
       const r = await pretrain(config, {
         log,
         resume: Boolean(f.resume),
+        allowNonFinite: f.allowNonfinite,
         callbacks: f.json || f.quiet ? [] : [progressCallback()],
       });
       if (f.json) process.stdout.write(JSON.stringify(r, null, 2) + "\n");

@@ -15,6 +15,7 @@ import {
   saveSafetensors,
   entriesOf,
   fileDType,
+  type ReadOptions,
   type SaveOptions,
   type TensorMap,
 } from "./safetensors.js";
@@ -82,7 +83,7 @@ export function readShardIndex(path: string): ShardIndex {
 }
 
 /** Loads every tensor of a sharded checkpoint, checking each shard holds exactly what the index says. */
-export function loadShardedSafetensors(indexPath: string): Map<string, Tensor> {
+export function loadShardedSafetensors(indexPath: string, opts: ReadOptions = {}): Map<string, Tensor> {
   const index = readShardIndex(indexPath);
   const dir = join(indexPath, "..");
   const byShard = new Map<string, Set<string>>();
@@ -109,7 +110,7 @@ export function loadShardedSafetensors(indexPath: string): Map<string, Tensor> {
         if (!names.has(info.name))
           throw new FormatError(`${path}: tensor "${info.name}" is not listed for this shard in ${indexPath}`);
         totalBytes += info.end - info.begin;
-        out.set(info.name, f.get(info.name));
+        out.set(info.name, f.get(info.name, opts));
       }
     } finally {
       f.close();
@@ -124,17 +125,17 @@ export function loadShardedSafetensors(indexPath: string): Map<string, Tensor> {
 }
 
 /** Loads the weights of a model directory: `model.safetensors` or its shards. */
-export function loadCheckpoint(dir: string): Map<string, Tensor> {
+export function loadCheckpoint(dir: string, opts: ReadOptions = {}): Map<string, Tensor> {
   const w = findWeights(dir);
   if (w.kind === "single") {
     const f = SafetensorsFile.open(w.file);
     try {
-      return f.all();
+      return f.all(opts);
     } finally {
       f.close();
     }
   }
-  return loadShardedSafetensors(w.index);
+  return loadShardedSafetensors(w.index, opts);
 }
 
 export interface SaveCheckpointOptions extends SaveOptions {

@@ -14,6 +14,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { ArgumentError, FormatError } from "../util/errors.js";
 import { writeJsonAtomic } from "../util/atomic.js";
+import { maxMemory } from "../util/env.js";
 
 export const CONFIG_NAME = "config.json";
 
@@ -106,6 +107,11 @@ export interface ConfigSchema<C extends BaseConfig = BaseConfig> {
   readonly aliases: Readonly<Record<string, string>>;
   /** Cross-field rule; returns an error message or null. */
   rule?(c: C): string | null;
+  /**
+   * How many parameters the base model of a config has (counted from its sizes, before anything is allocated):
+   * a config whose f32 weights would not fit in memory is refused, naming the field that makes it so.
+   */
+  parameters?(c: C): number;
   /** Carries the config type for inference only; never set. */
   readonly _config?: C;
 }
@@ -125,9 +131,17 @@ export function defineConfig<const T extends string, F extends Fields>(
     baseDefaults?: BaseDefaults;
     aliases?: Record<string, string>;
     rule?: (c: BaseConfig & { model_type: T } & FieldTypes<F>) => string | null;
+    parameters?: (c: BaseConfig & { model_type: T } & FieldTypes<F>) => number;
   } = {},
 ): ConfigSchema<BaseConfig & { model_type: T } & FieldTypes<F>> {
-  return { modelType, fields, baseDefaults: opts.baseDefaults ?? {}, aliases: opts.aliases ?? {}, rule: opts.rule };
+  return {
+    modelType,
+    fields,
+    baseDefaults: opts.baseDefaults ?? {},
+    aliases: opts.aliases ?? {},
+    rule: opts.rule,
+    parameters: opts.parameters,
+  };
 }
 
 /** A rule: `width` must be a multiple of `heads` (hidden size and attention heads). */
@@ -185,8 +199,49 @@ export function buildConfig<C extends BaseConfig>(
   labels(c, fail);
   const broken = schema.rule?.(c as C);
   if (broken) fail(broken);
+  checkParameterMemory(c as C, schema, fail);
   return c as C;
 }
+
+const fmtBytes = (b: number): string =>
+  b >= 1e12
+    ? `${(b / 1e12).toPrecision(3)} TB`
+    : b >= 1e9
+      ? `${(b / 1e9).toPrecision(3)} GB`
+      : `${(b / 1e6).toPrecision(3)} MB`;
+
+/**
+ * Refuses a config whose weights (f32, as graft holds them) exceed the memory there is (GRAFT_MAX_MEMORY or the
+ * machine's), before a model is built: a typo such as `num_hidden_layers: 1000000` would otherwise end in an
+ * out-of-memory abort. Names the size field whose default would shrink the model most.
+ */
+function checkParameterMemory<C extends BaseConfig>(c: C, schema: ConfigSchema<C>, fail: Fail): void {
+  const count = schema.parameters;
+  if (!count) return;
+  const n = count(c);
+  const limit = maxMemory();
+  if (n * 4 <= limit.bytes) return;
+  let culprit: string | null = null;
+  let smallest = n;
+  for (const [k, f] of Object.entries(schema.fields)) {
+    if (typeof f.default !== "number" || !Number.isInteger(f.default) || c[k] === f.default) continue;
+    const m = count({ ...c, [k]: f.default });
+    if (m < smallest) {
+      smallest = m;
+      culprit = k;
+    }
+  }
+  const what = culprit ? `field "${culprit}" (${c[culprit]}) makes` : "the sizes make";
+  fail(
+    `${what} a model of ${n.toPrecision(3)} parameters (${fmtBytes(n * 4)} as f32), more than the ${fmtBytes(limit.bytes)} of ${limit.source}`,
+    culprit
+      ? `is ${culprit} a typo? (transformers' default is ${schema.fields[culprit]!.default}); GRAFT_MAX_MEMORY sets the limit`
+      : "check the config's sizes; GRAFT_MAX_MEMORY sets the limit",
+  );
+}
+
+/** The most labels a config may declare (id2label is built in memory from num_labels). */
+const MAX_LABELS = 1_000_000;
 
 /** Sets id2label/label2id the way PretrainedConfig does: from id2label if given, else num_labels (default 2) generic labels. */
 function labels(c: Record<string, unknown>, fail: Fail): void {
@@ -194,8 +249,8 @@ function labels(c: Record<string, unknown>, fail: Fail): void {
   delete c.num_labels; // a property in transformers, never stored: id2label is the truth
   if (c.id2label === undefined || c.id2label === null) {
     const n = numLabels ?? 2;
-    if (!Number.isSafeInteger(n) || (n as number) < 1)
-      fail(`field "num_labels" must be a positive integer, got ${JSON.stringify(numLabels)}`);
+    if (!Number.isSafeInteger(n) || (n as number) < 1 || (n as number) > MAX_LABELS)
+      fail(`field "num_labels" must be a positive integer up to ${MAX_LABELS}, got ${JSON.stringify(numLabels)}`);
     c.id2label = Object.fromEntries(Array.from({ length: n as number }, (_, i) => [i, `LABEL_${i}`]));
   } else {
     if (typeof c.id2label !== "object" || Array.isArray(c.id2label))

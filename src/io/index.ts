@@ -7,6 +7,8 @@ export {
   readSafetensorsHeader,
   SafetensorsFile,
   MAX_HEADER_BYTES,
+  countNonFinite,
+  type ReadOptions,
   type TensorInfo,
   type SafetensorsHeader,
   type SaveOptions,

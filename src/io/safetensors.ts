@@ -227,50 +227,75 @@ function parseEntry(name: string, entry: unknown, where: string): TensorInfo {
 
 // ---- decoding
 
-function decode(info: TensorInfo, raw: Uint8Array, where: string): Tensor {
+/** How tensors are read. */
+export interface ReadOptions {
+  /**
+   * Refuse a floating tensor holding NaN or ±Infinity, naming it with the count and the first bad index (default
+   * false: a file reader returns what the file holds; model loaders turn it on, see models/pretrained.ts).
+   */
+  checkFinite?: boolean;
+}
+
+/** How many values of `a` are NaN or ±Infinity, and the index of the first (-1 if none). */
+export function countNonFinite(a: Float32Array): { count: number; first: number } {
+  let count = 0;
+  let first = -1;
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    // v - v is 0 for every finite value and NaN for NaN and ±Infinity
+    if (v - v !== 0) {
+      if (count === 0) first = i;
+      count++;
+    }
+  }
+  return { count, first };
+}
+
+function checkedFinite(info: TensorInfo, values: Float32Array, where: string): Float32Array {
+  const { count, first } = countNonFinite(values);
+  if (count > 0)
+    fail(
+      where,
+      `tensor "${info.name}" (${info.dtype}${fmtShape(info.shape as number[])}) holds ${count} non-finite value(s) (NaN or Infinity), the first at flat index ${first} (${values[first]})`,
+      "the checkpoint is poisoned (did its training diverge?); pass --allow-nonfinite (allowNonFinite: true) to load it anyway for inspection",
+    );
+  return values;
+}
+
+function decode(info: TensorInfo, raw: Uint8Array, where: string, opts: ReadOptions = {}): Tensor {
+  const values = decodeValues(info, raw, where);
+  if (opts.checkFinite && values instanceof Float32Array) checkedFinite(info, values, where);
+  return new Tensor(values, [...info.shape]);
+}
+
+/** The values of one tensor: floating types as f32, integer types as i32. */
+function decodeValues(info: TensorInfo, raw: Uint8Array, where: string): Float32Array | Int32Array {
   const n = (info.end - info.begin) / DTYPE_BYTES[info.dtype];
   const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  const shape = [...info.shape];
   switch (info.dtype) {
     case "F32":
       // raw is a fresh, 4-aligned buffer: on a little-endian host it is the tensor
-      return new Tensor(
-        HOST_LE
-          ? new Float32Array(raw.buffer, raw.byteOffset, n)
-          : map(n, Float32Array, (i) => dv.getFloat32(4 * i, true)),
-        shape,
-      );
+      return HOST_LE
+        ? new Float32Array(raw.buffer, raw.byteOffset, n)
+        : map(n, Float32Array, (i) => dv.getFloat32(4 * i, true));
     case "F64":
-      return new Tensor(
-        map(n, Float32Array, (i) => dv.getFloat64(8 * i, true)),
-        shape,
-      );
+      return map(n, Float32Array, (i) => dv.getFloat64(8 * i, true));
     case "F16":
-      return new Tensor(
-        map(n, Float32Array, (i) => f16ToF32(dv.getUint16(2 * i, true))),
-        shape,
-      );
+      return map(n, Float32Array, (i) => f16ToF32(dv.getUint16(2 * i, true)));
     case "BF16": {
       // bf16 is the high half of an f32: widen by shifting the bits
       const bits = new Uint32Array(n);
       for (let i = 0; i < n; i++) bits[i] = dv.getUint16(2 * i, true) << 16;
-      return new Tensor(new Float32Array(bits.buffer), shape);
+      return new Float32Array(bits.buffer);
     }
     case "F8_E4M3":
-      return new Tensor(
-        map(n, Float32Array, (i) => f8e4m3ToF32(raw[i]!)),
-        shape,
-      );
+      return map(n, Float32Array, (i) => f8e4m3ToF32(raw[i]!));
     case "F8_E5M2":
-      return new Tensor(
-        map(n, Float32Array, (i) => f8e5m2ToF32(raw[i]!)),
-        shape,
-      );
+      return map(n, Float32Array, (i) => f8e5m2ToF32(raw[i]!));
     case "I32":
-      return new Tensor(
-        HOST_LE ? new Int32Array(raw.buffer, raw.byteOffset, n) : map(n, Int32Array, (i) => dv.getInt32(4 * i, true)),
-        shape,
-      );
+      return HOST_LE
+        ? new Int32Array(raw.buffer, raw.byteOffset, n)
+        : map(n, Int32Array, (i) => dv.getInt32(4 * i, true));
     case "I64":
     case "U64":
     case "U32": {
@@ -291,29 +316,20 @@ function decode(info: TensorInfo, raw: Uint8Array, where: string): Tensor {
         }
         out[i] = Number(v);
       }
-      return new Tensor(out, shape);
+      return out;
     }
     case "I16":
-      return new Tensor(
-        map(n, Int32Array, (i) => dv.getInt16(2 * i, true)),
-        shape,
-      );
+      return map(n, Int32Array, (i) => dv.getInt16(2 * i, true));
     case "U16":
-      return new Tensor(
-        map(n, Int32Array, (i) => dv.getUint16(2 * i, true)),
-        shape,
-      );
+      return map(n, Int32Array, (i) => dv.getUint16(2 * i, true));
     case "I8":
-      return new Tensor(
-        map(n, Int32Array, (i) => dv.getInt8(i)),
-        shape,
-      );
+      return map(n, Int32Array, (i) => dv.getInt8(i));
     case "U8":
-      return new Tensor(Int32Array.from(raw), shape);
+      return Int32Array.from(raw);
     case "BOOL":
       for (let i = 0; i < n; i++)
         if (raw[i]! > 1) fail(where, `tensor "${info.name}" (BOOL) element ${i} is ${raw[i]}, not 0 or 1`);
-      return new Tensor(Int32Array.from(raw), shape);
+      return Int32Array.from(raw);
   }
 }
 
@@ -382,7 +398,7 @@ export class SafetensorsFile {
   }
 
   /** Reads and decodes one tensor (floats as f32, integers as i32). */
-  get(name: string): Tensor {
+  get(name: string, opts: ReadOptions = {}): Tensor {
     const info = this.byName.get(name);
     if (!info)
       throw new ArgumentError(
@@ -395,13 +411,13 @@ export class SafetensorsFile {
     if (this.closed) throw new ArgumentError(`${this.path}: file is closed`);
     const raw = new Uint8Array(info.end - info.begin);
     this.src.read(this.header.dataStart + info.begin, raw);
-    return decode(info, raw, this.path);
+    return decode(info, raw, this.path, opts);
   }
 
   /** Every tensor, in file order. */
-  all(): Map<string, Tensor> {
+  all(opts: ReadOptions = {}): Map<string, Tensor> {
     const out = new Map<string, Tensor>();
-    for (const t of this.header.tensors) out.set(t.name, this.get(t.name));
+    for (const t of this.header.tensors) out.set(t.name, this.get(t.name, opts));
     return out;
   }
 
@@ -415,10 +431,10 @@ export class SafetensorsFile {
 }
 
 /** Loads every tensor of a safetensors file: floating types as f32, integer types as i32. */
-export function loadSafetensors(path: string): Map<string, Tensor> {
+export function loadSafetensors(path: string, opts: ReadOptions = {}): Map<string, Tensor> {
   const f = SafetensorsFile.open(path);
   try {
-    return f.all();
+    return f.all(opts);
   } finally {
     f.close();
   }

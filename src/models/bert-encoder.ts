@@ -69,6 +69,13 @@ export const BERT_FIELDS = {
 
 export type BertFamilyConfig = BaseConfig & FieldTypes<typeof BERT_FIELDS>;
 
+/** Parameters of a BertModel / RobertaModel (embeddings, layers, pooler), counted from the config's sizes. */
+export function bertParameters(c: BertFamilyConfig): number {
+  const { vocab_size: v, hidden_size: h, intermediate_size: i, max_position_embeddings: p, type_vocab_size: t } = c;
+  const layer = 4 * (h * h + h) + 2 * h + (h * i + i) + (i * h + h) + 2 * h;
+  return (v + p + t) * h + 2 * h + c.num_hidden_layers * layer + (h * h + h);
+}
+
 /** Dropout fields of BERT-family configs, by role. */
 export const BERT_DROPOUT_FIELDS = {
   hidden: ["hidden_dropout_prob"],

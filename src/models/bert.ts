@@ -16,7 +16,13 @@ import { type ConfigOfSchema, defineConfig, headsDivide, numLabels } from "../io
 import type { ModelOptions } from "./pretrained.js";
 import type { ClassifierOutput, LMOutput, ModelInputs } from "./interfaces.js";
 import { sequenceClassifierOutput, tokenOutput } from "./losses.js";
-import { BERT_DROPOUT_FIELDS, BERT_FIELDS, BertFamilyModel, BertFamilyPreTrainedModel } from "./bert-encoder.js";
+import {
+  BERT_DROPOUT_FIELDS,
+  BERT_FIELDS,
+  BertFamilyModel,
+  BertFamilyPreTrainedModel,
+  bertParameters,
+} from "./bert-encoder.js";
 import { defineArchitecture } from "./architecture.js";
 
 // ---- config
@@ -24,6 +30,7 @@ import { defineArchitecture } from "./architecture.js";
 export const BERT_CONFIG = defineConfig("bert", BERT_FIELDS, {
   baseDefaults: { pad_token_id: 0 },
   rule: headsDivide("hidden_size", "num_attention_heads"),
+  parameters: bertParameters,
 });
 export type BertConfig = ConfigOfSchema<typeof BERT_CONFIG>;
 

@@ -70,6 +70,12 @@ export const DISTILBERT_CONFIG = defineConfig(
     baseDefaults: { pad_token_id: 0 },
     aliases: { hidden_size: "dim", num_attention_heads: "n_heads", num_hidden_layers: "n_layers" },
     rule: headsDivide("dim", "n_heads"),
+    // DistilBertModel: embeddings + LayerNorm, per layer attention, sa_layer_norm, ffn, output_layer_norm
+    parameters: (c) => {
+      const { dim: d, hidden_dim: f } = c;
+      const layer = 4 * (d * d + d) + 2 * d + (d * f + f) + (f * d + d) + 2 * d;
+      return (c.vocab_size + c.max_position_embeddings) * d + 2 * d + c.n_layers * layer;
+    },
   },
 );
 export type DistilBertConfig = ConfigOfSchema<typeof DISTILBERT_CONFIG>;

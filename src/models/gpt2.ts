@@ -96,6 +96,13 @@ export const GPT2_CONFIG = defineConfig(
       num_hidden_layers: "n_layer",
     },
     rule: headsDivide("n_embd", "n_head"),
+    // GPT2Model: wte, wpe, per block ln_1, c_attn, c_proj, ln_2, c_fc, c_proj; ln_f
+    parameters: (c) => {
+      const h = c.n_embd;
+      const i = c.n_inner ?? 4 * h;
+      const block = 2 * h + (3 * h * h + 3 * h) + (h * h + h) + 2 * h + (h * i + i) + (i * h + h);
+      return (c.vocab_size + c.n_positions) * h + c.n_layer * block + 2 * h;
+    },
   },
 );
 export type Gpt2Config = ConfigOfSchema<typeof GPT2_CONFIG>;

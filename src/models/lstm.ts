@@ -78,7 +78,16 @@ export const GRAFT_LSTM_CONFIG = defineConfig(
     /** DropConnect on the hidden-to-hidden weights (weight_p). */
     weight_dropout: field(prob, 0.2),
   },
-  { baseDefaults: { pad_token_id: 0 }, aliases: { num_hidden_layers: "num_layers" } },
+  {
+    baseDefaults: { pad_token_id: 0 },
+    aliases: { num_hidden_layers: "num_layers" },
+    // embeddings, then LSTM layers of sizes embedding → hidden × (num_layers − 1) → embedding: 4 gates of W_ih, W_hh, b_ih, b_hh
+    parameters: (c) => {
+      const { embedding_size: e, hidden_size: h, num_layers: n } = c;
+      const lstm = (i: number, o: number) => 4 * o * (i + o + 2);
+      return c.vocab_size * e + (n === 1 ? lstm(e, e) : lstm(e, h) + (n - 2) * lstm(h, h) + lstm(h, e));
+    },
+  },
 );
 export type GraftLstmConfig = ConfigOfSchema<typeof GRAFT_LSTM_CONFIG>;
 

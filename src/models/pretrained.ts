@@ -291,11 +291,14 @@ export function loadPretrainedWeights(
 export function readModelWeights(
   dir: string,
   skip: (name: string) => boolean = () => false,
+  opts: { allowNonFinite?: boolean } = {},
 ): { tensors: Map<string, Tensor>; skipped: string[]; where: string } {
   const w = findWeights(dir);
   const skipped: string[] = [];
+  // a weight holding NaN or Infinity is refused with its name, unless asked for (inspecting a diverged run)
+  const read = { checkFinite: !opts.allowNonFinite };
   if (w.kind === "sharded") {
-    const tensors = loadShardedSafetensors(w.index);
+    const tensors = loadShardedSafetensors(w.index, read);
     for (const k of [...tensors.keys()]) {
       if (skip(k)) {
         tensors.delete(k);
@@ -309,7 +312,7 @@ export function readModelWeights(
     const tensors = new Map<string, Tensor>();
     for (const name of f.names) {
       if (skip(name)) skipped.push(name);
-      else tensors.set(name, f.get(name));
+      else tensors.set(name, f.get(name, read));
     }
     return { tensors, skipped, where: w.file };
   } finally {
@@ -326,6 +329,11 @@ export interface FromPretrainedOptions extends LoadWeightsOptions {
   problemType?: ProblemType;
   /** Config fields to override (hidden_dropout_prob, ...), validated like config.json. */
   config?: Record<string, unknown>;
+  /**
+   * Load weights holding NaN or Infinity (default false: such a checkpoint is refused naming the tensor, the count
+   * and the first bad index), to inspect a diverged or corrupted checkpoint.
+   */
+  allowNonFinite?: boolean;
 }
 
 /** A config validated by a schema, errors naming `where` (a file, or what the config is). */
@@ -386,7 +394,9 @@ export function fromPretrainedDir<M extends PreTrainedModel>(
   const config = configFor(cls, json, opts, path);
   // the checkpoint overwrites every weight it has; what it lacks, loadPretrainedWeights initializes
   const model = init.skipInit(() => new cls(config as never, { rng: opts.rng, initWeights: false }));
-  const { tensors, skipped, where } = readModelWeights(dir, (name) => model.isIgnoredKey(name));
+  const { tensors, skipped, where } = readModelWeights(dir, (name) => model.isIgnoredKey(name), {
+    allowNonFinite: opts.allowNonFinite,
+  });
   const info = loadPretrainedWeights(model, tensors, where, opts);
   info.ignoredKeys.push(...skipped);
   model.eval();

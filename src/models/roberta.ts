@@ -21,6 +21,7 @@ import {
   BERT_FIELDS,
   BertFamilyModel,
   BertFamilyPreTrainedModel,
+  bertParameters,
   firstToken,
 } from "./bert-encoder.js";
 import { defineArchitecture } from "./architecture.js";
@@ -32,6 +33,7 @@ export { createPositionIdsFromInputIds } from "./bert-encoder.js";
 export const ROBERTA_CONFIG = defineConfig("roberta", BERT_FIELDS, {
   baseDefaults: { pad_token_id: 1, bos_token_id: 0, eos_token_id: 2 },
   rule: headsDivide("hidden_size", "num_attention_heads"),
+  parameters: bertParameters,
 });
 export type RobertaConfig = ConfigOfSchema<typeof ROBERTA_CONFIG>;
 

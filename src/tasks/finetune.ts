@@ -68,6 +68,8 @@ export interface FinetuneHooks {
   log?: (line: string) => void;
   /** Continue the run in config.output from its last complete checkpoint (true) or from this checkpoint directory. */
   resume?: boolean | string;
+  /** Load a pre-trained model whose weights hold NaN or Infinity (refused otherwise). */
+  allowNonFinite?: boolean;
 }
 
 /** The task kind's spec and the resolved configuration and training arguments, once per run. */
@@ -102,7 +104,7 @@ function buildModel(
   labels: string[],
   tok: Tokenizer,
   seed: number,
-  out: { notes: string[]; log: (line: string) => void },
+  out: { notes: string[]; log: (line: string) => void; allowNonFinite?: boolean },
 ): { model: ClassificationModel; head: string[] } {
   manualSeed(seed);
   const base = readConfig(modelDir);
@@ -111,6 +113,7 @@ function buildModel(
   const model = spec.auto.fromPretrainedDir(modelDir, {
     ...spec.headOptions(labels),
     ...(dropoutOverride ? { config: dropoutOverrides(base, dropoutOverride) } : {}),
+    allowNonFinite: out.allowNonFinite,
   });
   for (const line of describeLoadingInfo(model.loadingInfo!, model.architecture, c.model)) out.log(line);
   const modelVocab = (model.config as { vocab_size?: number }).vocab_size;
@@ -146,7 +149,11 @@ export async function finetune(
   const data = await spec.prepare({ config: c, tokenizer: tok, seed: args.seed });
   const { labels } = data;
   writeJsonAtomic(join(runDir, "data.json"), data.summary);
-  const { model, head } = buildModel(spec, c, modelDir, labels, tok, args.seed, { notes, log });
+  const { model, head } = buildModel(spec, c, modelDir, labels, tok, args.seed, {
+    notes,
+    log,
+    allowNonFinite: hooks.allowNonFinite,
+  });
 
   // adaptation
   const modulesToSave = [...new Set(head.map((n) => n.split(".")[0]))];

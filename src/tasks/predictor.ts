@@ -59,6 +59,8 @@ export interface PredictorOptions {
   generation?: GenerateOptions;
   /** How errors name the directory (default: its path; `graft predict` says "--model DIR"). */
   name?: string;
+  /** Load weights holding NaN or Infinity (refused otherwise, naming the tensor), to inspect a poisoned model. */
+  allowNonFinite?: boolean;
 }
 
 interface ModelFormat {
@@ -153,7 +155,7 @@ function loadModelDir(dir: string, opts: Required<PredictorOptions>): Predictor 
       "predict runs *ForSequenceClassification models and causal LMs (GPT2LMHeadModel, GraftLstmForCausalLM)",
     );
   const tokenizer = loadTokenizer(dir);
-  const model = fromPretrainedDir(cls, dir);
+  const model = fromPretrainedDir(cls, dir, { allowNonFinite: opts.allowNonFinite });
   const fresh = model.loadingInfo!.missingKeys;
   if (fresh.length)
     throw new GraftError(
@@ -206,7 +208,11 @@ export const MODEL_FORMATS: ModelFormat[] = [
 
 /** Loads the model in `dir` (a baseline, a fine-tuned model, a transformers checkpoint, a language model). */
 export function loadPredictor(dir: string, options: PredictorOptions = {}): Predictor {
-  const opts: Required<PredictorOptions> = { generation: options.generation ?? {}, name: options.name ?? dir };
+  const opts: Required<PredictorOptions> = {
+    generation: options.generation ?? {},
+    name: options.name ?? dir,
+    allowNonFinite: options.allowNonFinite ?? false,
+  };
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new GraftError(`${opts.name}: no such directory`);
   const format = MODEL_FORMATS.find((f) => f.detect(dir));
   if (format) return format.load(dir, opts);

@@ -308,7 +308,13 @@ export interface PretrainResult {
 
 export async function pretrain(
   config: PretrainOptions & { corpus: string[] },
-  hooks: { callbacks?: TrainerCallback[]; log?: (s: string) => void; resume?: boolean } = {},
+  hooks: {
+    callbacks?: TrainerCallback[];
+    log?: (s: string) => void;
+    resume?: boolean;
+    /** Load a --model whose weights hold NaN or Infinity (refused otherwise). */
+    allowNonFinite?: boolean;
+  } = {},
 ): Promise<PretrainResult> {
   const c = resolvePretrainConfig(config);
   const log = hooks.log ?? (() => {});
@@ -359,9 +365,9 @@ export async function pretrain(
   manualSeed(seed);
   let model: PreTrainedModel;
   if (modelDir) {
-    model = (c.objective === "mlm" ? AutoModelForMaskedLM : AutoModelForCausalLM).fromPretrainedDir(
-      modelDir,
-    ) as unknown as PreTrainedModel;
+    model = (c.objective === "mlm" ? AutoModelForMaskedLM : AutoModelForCausalLM).fromPretrainedDir(modelDir, {
+      allowNonFinite: hooks.allowNonFinite,
+    }) as unknown as PreTrainedModel;
     if ((model.config as { vocab_size: number }).vocab_size < tok.vocabSize)
       throw new ArgumentError(
         `the tokenizer has ${tok.vocabSize} tokens but the model's vocabulary ${(model.config as { vocab_size: number }).vocab_size}`,

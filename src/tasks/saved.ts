@@ -22,7 +22,7 @@ export interface SavedModel {
 }
 
 /** A fine-tuned model directory with its task kind, tokenizer and graft_task.json. */
-export async function loadFinetuned(dir: string): Promise<SavedModel> {
+export async function loadFinetuned(dir: string, opts: { allowNonFinite?: boolean } = {}): Promise<SavedModel> {
   const info = readTaskInfo(dir);
   if (!info)
     throw new ArgumentError(
@@ -30,7 +30,7 @@ export async function loadFinetuned(dir: string): Promise<SavedModel> {
       "use the best/ directory of a graft finetune run",
     );
   const spec = taskSpec(info.task);
-  const model = spec.auto.fromPretrainedDir(dir);
+  const model = spec.auto.fromPretrainedDir(dir, { allowNonFinite: opts.allowNonFinite });
   const tokenizer = await AutoTokenizer.fromPretrained(dir);
   const forward = classifierForward(model.config.model_type);
   const padId = tokenizer.padTokenId ?? (model.config.pad_token_id as number | null) ?? 0;
@@ -41,9 +41,9 @@ export async function loadFinetuned(dir: string): Promise<SavedModel> {
 export async function evaluateFile(
   dir: string,
   file: string,
-  opts: { read?: ExampleReadOptions; batchSize?: number } = {},
+  opts: { read?: ExampleReadOptions; batchSize?: number; allowNonFinite?: boolean } = {},
 ): Promise<{ metrics: Record<string, number>; examples: number }> {
-  const m = await loadFinetuned(dir);
+  const m = await loadFinetuned(dir, { allowNonFinite: opts.allowNonFinite });
   const { spec, info } = m;
   const split = await spec.readLabelled(file, {
     tokenizer: m.tokenizer,

@@ -1,5 +1,5 @@
 /** The GRAFT_* environment variables, read in one place. */
-import { cpus } from "node:os";
+import { cpus, totalmem } from "node:os";
 
 export type BackendChoice = "js" | "native" | "auto";
 
@@ -19,6 +19,21 @@ export function threadCount(): number {
     return n;
   }
   return Math.max(1, cpus().length);
+}
+
+/**
+ * The memory a model's weights may take, in bytes: GRAFT_MAX_MEMORY (bytes, or with a K/M/G/T suffix in powers of
+ * 1024: "512M", "2G"), default the machine's total memory. `source` says which, for messages.
+ */
+export function maxMemory(): { bytes: number; source: string } {
+  const v = process.env.GRAFT_MAX_MEMORY;
+  if (v !== undefined && v.trim() !== "") {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?\s*$/i.exec(v);
+    if (!m) throw new Error(`GRAFT_MAX_MEMORY must be a number of bytes such as 2000000000 or 2G, got "${v}"`);
+    const scale = 1024 ** " KMGT".indexOf((m[2] || " ").toUpperCase());
+    return { bytes: Number(m[1]) * scale, source: `GRAFT_MAX_MEMORY=${v.trim()}` };
+  }
+  return { bytes: totalmem(), source: "this machine's memory" };
 }
 
 /** Where downloaded models are cached: GRAFT_CACHE, default ~/.cache/graft. */

@@ -1,7 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { withLabels, numLabels } from "../../src/io/config.js";
 import {
   readConfig,
@@ -10,9 +12,12 @@ import {
   makeConfig,
   type BertConfig,
   type Gpt2Config,
+  AutoModel,
+  architecture,
 } from "../../src/models/index.js";
 import { FormatError, ArgumentError } from "../../src/util/errors.js";
 import { fixture, tmpDir } from "../io/helpers.js";
+import { fixtureDir } from "./helpers.js";
 
 test("BertConfig defaults, as transformers applies them to a config that names only its type", () => {
   const c = parseConfig({ model_type: "bert" }) as BertConfig;
@@ -204,4 +209,109 @@ test("readConfig names the file when it is missing or not JSON", () => {
   );
   writeFileSync(join(dir, "config.json"), "{ nope");
   assert.throws(() => readConfig(dir), /config\.json: not valid JSON/);
+});
+
+test("each architecture counts its base model's parameters from the config, exactly", () => {
+  const configs: [string, Record<string, unknown>][] = [
+    ["bert", { vocab_size: 50, hidden_size: 8, num_hidden_layers: 3, num_attention_heads: 2, intermediate_size: 12 }],
+    ["roberta", { vocab_size: 40, hidden_size: 12, num_hidden_layers: 1, num_attention_heads: 3, type_vocab_size: 1 }],
+    ["distilbert", { vocab_size: 30, dim: 8, n_layers: 2, n_heads: 2, hidden_dim: 20, max_position_embeddings: 16 }],
+    ["gpt2", { vocab_size: 30, n_embd: 8, n_layer: 2, n_head: 2, n_positions: 16 }],
+    ["gpt2", { vocab_size: 30, n_embd: 8, n_layer: 1, n_head: 2, n_positions: 16, n_inner: 5 }],
+    ["graft-lstm", { vocab_size: 30, embedding_size: 6, hidden_size: 10, num_layers: 3 }],
+    ["graft-lstm", { vocab_size: 30, embedding_size: 6, hidden_size: 10, num_layers: 1 }],
+    ["graft-lstm", { vocab_size: 30, embedding_size: 6, hidden_size: 10, num_layers: 2 }],
+  ];
+  for (const [type, fields] of configs) {
+    const config = makeConfig(type, type === "gpt2" ? fields : { max_position_embeddings: 32, ...fields });
+    const model = AutoModel.fromConfig(config);
+    const built = model.parameters().reduce((s, p) => s + p.size, 0);
+    assert.equal(architecture(type).config.parameters!(config), built, `${type} ${JSON.stringify(fields)}`);
+  }
+});
+
+/** A model directory holding only a config.json: the fixture's BERT config with `patch` applied. */
+function configDir(patch: Record<string, unknown>): string {
+  const dir = tmpDir();
+  const base = JSON.parse(readFileSync(join(fixtureDir("bert"), "config.json"), "utf8"));
+  writeFileSync(join(dir, "config.json"), JSON.stringify({ ...base, ...patch }));
+  return dir;
+}
+
+function withMaxMemory<T>(value: string, f: () => T): T {
+  const before = process.env.GRAFT_MAX_MEMORY;
+  process.env.GRAFT_MAX_MEMORY = value;
+  try {
+    return f();
+  } finally {
+    if (before === undefined) delete process.env.GRAFT_MAX_MEMORY;
+    else process.env.GRAFT_MAX_MEMORY = before;
+  }
+}
+
+test("a config whose weights would not fit in memory is refused before anything is allocated, naming the field and file", () => {
+  for (const [patch, field] of [
+    [{ num_hidden_layers: 1000000 }, "num_hidden_layers"],
+    [{ hidden_size: 1e9, num_attention_heads: 1 }, "hidden_size"],
+    [{ vocab_size: 2 ** 40 }, "vocab_size"],
+    [{ intermediate_size: 1e12 }, "intermediate_size"],
+  ] as const) {
+    const dir = configDir(patch);
+    assert.throws(
+      () => withMaxMemory("1G", () => AutoModel.fromPretrainedDir(dir)),
+      (e: Error) =>
+        e instanceof FormatError &&
+        e.message.startsWith(
+          `${join(dir, "config.json")}: field "${field}" (${patch[field as keyof typeof patch]}) makes a model of`,
+        ) &&
+        /more than the 1\.07 GB of GRAFT_MAX_MEMORY=1G/.test(e.message),
+      JSON.stringify(patch),
+    );
+  }
+  // the limit is what is there: the same config passes under a larger one, and a tiny limit refuses a tiny model
+  const dir = configDir({ num_hidden_layers: 1000 });
+  assert.throws(() => withMaxMemory("1M", () => readConfig(dir)), /field "num_hidden_layers" \(1000\) makes a model/);
+  assert.equal(withMaxMemory("1T", () => readConfig(dir)).num_hidden_layers, 1000);
+  assert.throws(() => withMaxMemory("lots", () => readConfig(dir)), /GRAFT_MAX_MEMORY must be a number of bytes/);
+  // pre-training from scratch builds its config through the same check
+  assert.throws(
+    () => withMaxMemory("1G", () => makeConfig("gpt2", { n_layer: 100000 })),
+    (e: Error) =>
+      e instanceof ArgumentError && /^gpt2 config: field "n_layer" \(100000\) makes a model/.test(e.message),
+  );
+});
+
+test("sizes that are not sane integers are refused naming the field", () => {
+  for (const [patch, field] of [
+    [{ hidden_size: 2.5 }, "hidden_size"],
+    [{ num_hidden_layers: "4" }, "num_hidden_layers"],
+    [{ intermediate_size: -1 }, "intermediate_size"],
+    [{ vocab_size: 1e300 }, "vocab_size"],
+    [{ max_position_embeddings: null }, "max_position_embeddings"],
+    [{ num_labels: 1e12, id2label: null }, "num_labels"],
+  ] as const) {
+    const dir = configDir(patch);
+    assert.throws(
+      () => AutoModel.fromPretrainedDir(dir),
+      (e: Error) =>
+        e instanceof FormatError && e.message.startsWith(`${join(dir, "config.json")}: field "${field}" must be`),
+      JSON.stringify(patch),
+    );
+  }
+});
+
+test("graft predict on a config with a million layers says which field, instead of aborting out of memory", () => {
+  const dir = configDir({ num_hidden_layers: 1000000, architectures: ["BertForSequenceClassification"] });
+  copyFileSync(join(fixtureDir("bert"), "model.safetensors"), join(dir, "model.safetensors"));
+  const vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ...Array.from({ length: 94 }, (_, i) => `w${i + 5}`)];
+  writeFileSync(join(dir, "vocab.txt"), vocab.join("\n") + "\n");
+  const main = join(dirname(fileURLToPath(import.meta.url)), "../../src/cli/main.js");
+  const code = `const { run } = await import(${JSON.stringify(pathToFileURL(main).href)}); process.exitCode = await run(process.argv);`;
+  const r = spawnSync(
+    process.execPath,
+    ["--max-old-space-size=256", "--input-type=module", "-e", code, "graft", "predict", "--model", dir, "--text", "x"],
+    { encoding: "utf8", env: { ...process.env, GRAFT_MAX_MEMORY: "2G", NO_COLOR: "1" }, timeout: 60_000 },
+  );
+  assert.equal(r.status, 1, r.stderr.slice(0, 2000));
+  assert.match(r.stderr, /config\.json: field "num_hidden_layers" \(1000000\) makes a model of [\d.e+]+ parameters/);
 });

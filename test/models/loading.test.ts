@@ -5,12 +5,13 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Tensor, noGrad, tensor } from "../../src/tensor/index.js";
 import { FormatError, ArgumentError } from "../../src/util/errors.js";
 import { Rng } from "../../src/util/rng.js";
 import { loadSafetensors, readSafetensorsHeader, saveSafetensors } from "../../src/io/safetensors.js";
+import { saveCheckpoint } from "../../src/io/checkpoint.js";
 import { readConfig } from "../../src/models/index.js";
 import {
   AutoConfig,
@@ -346,6 +347,49 @@ test("errors: the same weight under two names, and a directory without weights",
   const empty = tmpDir();
   copyFileSync(join(fixtureDir("bert"), "config.json"), join(empty, "config.json"));
   assert.throws(() => AutoModel.fromPretrainedDir(empty), /no model\.safetensors or model\.safetensors\.index\.json/);
+});
+
+test("errors: a weight holding NaN or Infinity is refused naming the file, the tensor, the count and the first index; allowNonFinite loads it", () => {
+  for (const dtype of ["F32", "F16"] as const) {
+    const t = fixtureTensors("bert");
+    const name = "bert.encoder.layer.1.output.dense.weight";
+    const values = t.get(name)!.toFloat32Array();
+    values[3] = -Infinity;
+    values[7] = NaN;
+    values[values.length - 1] = NaN;
+    t.set(name, new Tensor(values, [...t.get(name)!.shape]));
+    const dir = tmpDir();
+    writeFileSync(join(dir, "config.json"), readFileSync(join(fixtureDir("bert"), "config.json")));
+    saveSafetensors(join(dir, "model.safetensors"), t, { floatDType: dtype });
+    assert.throws(
+      () => AutoModel.fromPretrainedDir(dir),
+      (e: Error) =>
+        e instanceof FormatError &&
+        e.message.includes(join(dir, "model.safetensors")) &&
+        e.message.includes(`tensor "${name}" (${dtype}[`) &&
+        /3 non-finite value\(s\).*first at flat index 3 \(-Infinity\)/.test(e.message),
+      dtype,
+    );
+    const model = AutoModel.fromPretrainedDir(dir, { allowNonFinite: true });
+    const loaded = model.stateDict().get("encoder.layer.1.output.dense.weight")!.toArray() as number[];
+    assert.ok(Number.isNaN(loaded[7]) && loaded[3] === -Infinity, dtype);
+  }
+  // a sharded checkpoint is checked too; the file reader itself returns what the file holds unless asked to check
+  const sd = fixtureTensors("bert");
+  const name = "bert.encoder.layer.0.attention.output.dense.bias";
+  const values = sd.get(name)!.toFloat32Array();
+  values[0] = NaN;
+  sd.set(name, new Tensor(values, [...sd.get(name)!.shape]));
+  const dir = tmpDir();
+  writeFileSync(join(dir, "config.json"), readFileSync(join(fixtureDir("bert"), "config.json")));
+  saveCheckpoint(dir, sd, { maxShardBytes: 40_000 });
+  assert.ok(existsSync(join(dir, "model.safetensors.index.json")));
+  assert.throws(() => AutoModel.fromPretrainedDir(dir), new RegExp(`"${name.replace(/\./g, "\\.")}".*1 non-finite`));
+  assert.doesNotThrow(() => AutoModel.fromPretrainedDir(dir, { allowNonFinite: true }));
+  const one = join(tmpDir(), "x.safetensors");
+  saveSafetensors(one, sd);
+  assert.throws(() => loadSafetensors(one, { checkFinite: true }), /1 non-finite value\(s\).*index 0 \(NaN\)/);
+  assert.ok(Number.isNaN(loadSafetensors(one).get(name)!.toArray()[0] as number));
 });
 
 test("sharded saves load back; a tokenizer passed to savePretrained writes its files beside the model", () => {

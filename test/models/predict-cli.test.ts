@@ -18,7 +18,7 @@ import {
   BertForMaskedLM,
 } from "../../src/models/index.js";
 import { batchToTensors, loadTokenizer } from "../../src/tokenizers/index.js";
-import { noGrad } from "../../src/tensor/index.js";
+import { Tensor, noGrad } from "../../src/tensor/index.js";
 import { loadSafetensors, saveSafetensors } from "../../src/io/safetensors.js";
 import { loadPredictor } from "../../src/cli/predict.js";
 import { fixtureDir, tmpDir } from "./helpers.js";
@@ -163,4 +163,31 @@ test("graft predict refuses models it cannot run, saying why", () => {
     () => loadPredictor(headless),
     /BertForSequenceClassification would run with untrained weights \(classifier\.weight is not in the checkpoint\)/,
   );
+});
+
+test("a model whose weights hold NaN is refused naming the tensor; --allow-nonfinite loads it for inspection", () => {
+  const dir = tmpDir();
+  fromPretrainedDir(BertForSequenceClassification, fixtureDir("bert")).savePretrained(dir);
+  writeVocab(dir);
+  const path = join(dir, "model.safetensors");
+  const tensors = loadSafetensors(path);
+  const name = "bert.encoder.layer.0.attention.self.query.weight";
+  const values = tensors.get(name)!.toFloat32Array();
+  values[5] = NaN;
+  values[9] = Infinity;
+  tensors.set(name, new Tensor(values, [...tensors.get(name)!.shape]));
+  saveSafetensors(path, tensors);
+
+  const refused = graft(["predict", "--model", dir, "--text", "w7 w9"]);
+  assert.equal(refused.code, 1, refused.stderr);
+  assert.match(
+    refused.stderr,
+    new RegExp(`tensor "${name.replace(/\./g, "\\.")}".*2 non-finite value\\(s\\).*index 5`),
+  );
+  assert.match(refused.stderr, /--allow-nonfinite/);
+  assert.equal(refused.stdout, "");
+
+  const allowed = graft(["predict", "--model", dir, "--text", "w7 w9", "--allow-nonfinite"]);
+  assert.equal(allowed.code, 0, allowed.stderr);
+  assert.equal(allowed.stdout.trim().split("\n").length, 1);
 });
