@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run } from "../../src/cli/main.js";
 import { corpusBleu, corpusChrf, corpusTer, rocAuc, f1 } from "../../src/metrics/index.js";
-import { close } from "./helpers.js";
+import { close, fixture } from "./helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "graft-score-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -52,7 +52,27 @@ test("bleu, chrf and ter from text files equal the library (multiple references,
       corpusTer(hyps, [refs, refs2]).score,
     ],
   );
-  assert.equal(rows[0]!.signature, "nrefs:var|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0");
+  // an empty line is an empty reference, as sacrebleu 2.6 reads files: two references on every line
+  assert.equal(rows[0]!.signature, "nrefs:2|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0");
+});
+
+test("a reference file with empty lines is scored as sacrebleu scores it", async () => {
+  const sb = fixture("sacrebleu.json").empty[0] as Record<string, any>;
+  const h = file("eh.txt", sb.hyps),
+    r = file("er.txt", sb.refs[0]);
+  const { code, out, err } = await graft("score", "bleu", "chrf", "ter", "--hyp", h, "--ref", r, "--json");
+  assert.equal(code, 0, err);
+  const rows = JSON.parse(out) as { score: number; signature: string }[];
+  close(
+    rows.map((x) => x.score),
+    [sb.bleu_default.score, sb.chrf_default.score, sb.ter_default.score],
+    "",
+    1e-9,
+  );
+  assert.deepEqual(
+    rows.map((x) => x.signature),
+    [sb.bleu_default.signature, sb.chrf_default.signature, sb.ter_default.signature],
+  );
 });
 
 test("the text table prints sacrebleu-style details and signatures", async () => {
