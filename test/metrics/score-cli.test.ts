@@ -144,6 +144,44 @@ test("entity, regression, ranking and language-model metrics run end to end", as
   close(JSON.parse((await graft("score", "perplexity", "--hyp", loss, "--json")).out).score, Math.exp(1.2));
 });
 
+test("regression metrics read rows of several outputs, with --multioutput and --no-force-finite", async () => {
+  const c = (fixture("regression_multioutput.json").cases as Record<string, any>[]).find(
+    (x) => x.name === "constant-column",
+  )!;
+  const row = (r: number[]) => r.join(" ");
+  const y = file("mo-y.txt", c.yTrue.map(row)),
+    yh = file("mo-yh.txt", c.yPred.map(row));
+  const avg = JSON.parse((await graft("score", "mse", "rmse", "mae", "r2", "--hyp", yh, "--ref", y, "--json")).out);
+  close(
+    avg.map((x: { score: number }) => x.score),
+    [c.mse_uniform_average, c.rmse_uniform_average, c.mae_uniform_average, c.r2_uniform_average_finite],
+    "",
+    1e-9,
+  );
+  const raw = await graft(
+    "score",
+    "r2",
+    "explained-variance",
+    "--hyp",
+    yh,
+    "--ref",
+    y,
+    "--multioutput",
+    "raw_values",
+    "--no-force-finite",
+    "--json",
+  );
+  const rows = JSON.parse(raw.out) as { metric: string; score: number | null }[];
+  assert.deepEqual(
+    rows.map((x) => x.metric),
+    ["R²[0]", "R²[1]", "R²[2]", "explained variance[0]", "explained variance[1]", "explained variance[2]"],
+  );
+  // JSON writes -Infinity as null
+  close(rows[0]!.score, c.r2_raw_values_plain[0], "", 1e-9);
+  assert.equal(rows[1]!.score, null);
+  close(rows[3]!.score, c.ev_raw_values_plain[0], "", 1e-9);
+});
+
 test("paired bootstrap and confidence intervals annotate generation scores", async () => {
   const r = file("pr.txt", refs),
     a = file("pa.txt", hyps),
