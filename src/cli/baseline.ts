@@ -15,7 +15,7 @@ import { Lexicon } from "../data/prep/lexicon.js";
 import type { PrepareOptions } from "../data/prep/prepare.js";
 import type { TfidfOptions } from "../data/features/tfidf.js";
 import { CLASSIFIER_KINDS } from "../data/classical/model.js";
-import { TextClassifier, exampleText, type BaselineConfig } from "../data/classical/pipeline.js";
+import { TextClassifier, exampleText, type BaselineConfig, type Prediction } from "../data/classical/pipeline.js";
 import { accuracy, f1, classificationReport } from "../metrics/classification/index.js";
 import { captureWarnings } from "../metrics/warnings.js";
 import { type Resolved, opt, resolveOptions } from "../util/options.js";
@@ -137,7 +137,10 @@ export const BASELINE_SCHEMA = {
     help: "model directory to write",
     defaultHelp: "runs/baseline-<model>-<time>",
   }),
-  predictions: opt.string({ flag: "--predictions <file>", help: "also write the test predictions as JSONL" }),
+  predictions: opt.string({
+    flag: "--predictions <file>",
+    help: "also write the test predictions as JSONL, with their class probabilities (or SVM decision scores)",
+  }),
   json: opt.boolean({ help: "print the metrics as JSON" }),
   ...readSchema("fail"),
 };
@@ -314,15 +317,19 @@ export function register(program: Command): void {
 
       const results: Record<string, Evaluation> = {};
       const tables: Record<string, string> = {};
-      const testPredictions: string[] = [];
+      const testPredictions: Prediction[] = [];
       for (const [role, rows, file] of [
         ["validation", loaded.validation, o.validation ?? o.data],
         ["test", loaded.test, o.test ?? o.data],
       ] as const) {
         if (rows.length === 0) continue;
         const gold = labelsOf(rows, file, role);
-        const pred = Array.from(model.predictIds(rows.map(exampleText)), (id) => model.labels[id]!);
-        if (role === "test") testPredictions.push(...pred);
+        // the test rows keep their class scores too, for --predictions (as graft predict writes them)
+        const scored = role === "test" && o.predictions ? model.predict(rows.map(exampleText)) : undefined;
+        if (scored) testPredictions.push(...scored);
+        const pred = scored
+          ? scored.map((p) => p.label)
+          : Array.from(model.predictIds(rows.map(exampleText)), (id) => model.labels[id]!);
         const unseen = [...new Set(gold)].filter((l) => !model.labels.includes(l));
         if (unseen.length > 0)
           log(`warning: ${role} labels never seen in training (always wrong): ${unseen.join(", ")}`);
@@ -354,9 +361,16 @@ export function register(program: Command): void {
       });
       writeJsonAtomic(join(out, "data.json"), { ...loaded.summary, skippedRows: loaded.skipped });
       if (o.predictions) {
-        const lines = loaded.test.map((e, i) =>
-          JSON.stringify({ line: e.line, label: e.label, prediction: testPredictions[i] }),
-        );
+        // class scores as graft predict writes them: probabilities (logreg, nb) or decision scores (svm), by label
+        const lines = loaded.test.map((e, i) => {
+          const p = testPredictions[i]!;
+          return JSON.stringify({
+            line: e.line,
+            label: e.label,
+            prediction: p.label,
+            [p.kind === "probability" ? "probabilities" : "scores"]: p.scores,
+          });
+        });
         writeFileAtomic(o.predictions, lines.join("\n") + "\n");
       }
 

@@ -68,7 +68,8 @@ function metricOption(spec: MetricOptionSpec): Option {
   const meta = { flag: spec.flag, help: spec.description };
   switch (spec.type) {
     case "boolean":
-      return opt.boolean(meta);
+      // a default-true option is a --no-x switch
+      return opt.boolean(spec.default === "true" ? { ...meta, default: true } : meta);
     case "number":
       return opt.number({ ...meta, ...(spec.default !== undefined ? { default: Number(spec.default) } : {}) });
     case "list":

@@ -12,7 +12,8 @@ import type { Scheme } from "./sequence-labelling/index.js";
 /** What one prediction or reference is (data/readers' prediction files convert to these kinds). */
 export interface InputKinds {
   text: string;
-  number: number;
+  /** A value, or a row of values (a regression with several outputs). */
+  number: number | number[];
   /** A score, or a row of class scores. */
   scores: number | number[];
   /** A class label, or a multilabel 0/1 row. */
@@ -57,6 +58,10 @@ export interface MetricOptions {
   lossField?: string;
   tokensField?: string;
   charsField?: string;
+  /** Regression with several outputs: raw_values, uniform_average or variance_weighted (sklearn's multioutput). */
+  multioutput?: "raw_values" | "uniform_average" | "variance_weighted";
+  /** R² and explained variance: constant targets score 1 or 0 instead of NaN or -Infinity (sklearn's default). */
+  forceFinite?: boolean;
   /** Decimals of text reports. */
   digits?: number;
 }
@@ -195,6 +200,21 @@ export const METRIC_OPTIONS: readonly MetricOptionSpec[] = [
     type: "string",
     description: "LM metrics: character count field",
     default: "characters",
+  },
+  {
+    key: "multioutput",
+    flag: "--multioutput <m>",
+    type: "string",
+    description:
+      "regression rows of several outputs: raw_values, uniform_average, variance_weighted (r2, explained-variance)",
+    default: "uniform_average",
+  },
+  {
+    key: "forceFinite",
+    flag: "--no-force-finite",
+    type: "boolean",
+    description: "r2, explained-variance: NaN or -inf for a constant reference instead of 1 or 0",
+    default: "true",
   },
 ];
 

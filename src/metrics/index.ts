@@ -25,9 +25,13 @@ export {
   rootMeanSquaredError,
   meanAbsoluteError,
   r2Score,
+  explainedVarianceScore,
   pearson,
   spearman,
   type RegressionOptions,
+  type ExplainedOptions,
+  type Multioutput,
+  type Targets,
 } from "./regression.js";
 export {
   bootstrapInterval,

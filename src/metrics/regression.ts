@@ -1,7 +1,8 @@
 /**
- * Regression errors and correlations: MSE, RMSE, MAE and R² as scikit-learn computes them (sums
- * in numpy's pairwise order), Pearson's r and Spearman's ρ as scipy.stats computes them (NaN with
- * a warning for constant input, where the correlation is undefined).
+ * Regression errors and correlations: MSE, RMSE, MAE, R² and explained variance as scikit-learn computes them
+ * (sums in numpy's pairwise order; 1-D targets or n_samples × n_outputs rows, with sklearn's multioutput and
+ * force_finite), Pearson's r and Spearman's ρ as scipy.stats computes them (NaN with a warning for constant input,
+ * where the correlation is undefined).
  */
 import { ArgumentError, ShapeError } from "../util/errors.js";
 import {
@@ -23,53 +24,216 @@ function check(what: string, yTrue: NumericArray, yPred: NumericArray, min = 1):
   assertFinite(what, "yPred", yPred);
 }
 
+/** Targets: one value per sample, or (scikit-learn's n_samples × n_outputs) one row of values per sample. */
+export type Targets = NumericArray | readonly NumericArray[];
+
+/**
+ * How the errors of several outputs combine, as scikit-learn's `multioutput`: each output's own value
+ * ("raw_values"), their mean ("uniform_average", the default), their mean weighted by each output's variance
+ * ("variance_weighted", R² and explained variance only), or a mean with the given weights (one per output).
+ */
+export type Multioutput = "raw_values" | "uniform_average" | "variance_weighted" | NumericArray;
+export const MULTIOUTPUT_CHOICES = ["raw_values", "uniform_average", "variance_weighted"] as const;
+
 export interface RegressionOptions {
   sampleWeight?: NumericArray;
+  multioutput?: Multioutput;
 }
 
-export function meanSquaredError(yTrue: NumericArray, yPred: NumericArray, options: RegressionOptions = {}): number {
-  check("meanSquaredError", yTrue, yPred);
-  const w = checkSampleWeight("meanSquaredError", options.sampleWeight, yTrue.length);
-  return weightedMean(
-    Float64Array.from(yTrue, (t, i) => (t - yPred[i]!) ** 2),
-    w,
+export interface ExplainedOptions extends RegressionOptions {
+  /**
+   * sklearn's force_finite (default true): an output whose yTrue is constant scores 1 when predicted
+   * perfectly and 0 otherwise; false gives the plain formula's NaN or -Infinity.
+   */
+  forceFinite?: boolean;
+}
+
+/** A raw_values call returns one value per output; any other returns one number. */
+export type RegressionResult<O> = O extends { multioutput: "raw_values" } ? number[] : number;
+
+const isRow = (v: unknown): v is NumericArray => typeof v === "object" && v !== null;
+
+/** Targets as columns (one Float64Array per output), checking shapes and finiteness. */
+function columns(what: string, y: Targets, name: string): Float64Array[] {
+  if (y.length === 0 || !isRow(y[0])) {
+    assertFinite(what, name, y as NumericArray);
+    return [Float64Array.from(y as NumericArray)];
+  }
+  const rows = y as readonly NumericArray[];
+  const k = rows[0]!.length;
+  if (k === 0) throw new ShapeError(`${what}: ${name} has rows with no values`);
+  const cols = Array.from({ length: k }, () => new Float64Array(rows.length));
+  rows.forEach((row, i) => {
+    if (!isRow(row) || row.length !== k)
+      throw new ShapeError(
+        `${what}: ${name} row ${i} has ${isRow(row) ? row.length : "a single"} value(s), but row 0 has ${k}`,
+        "every sample needs one value per output",
+      );
+    for (let j = 0; j < k; j++) {
+      const v = row[j]!;
+      if (!Number.isFinite(v)) throw new ArgumentError(`${what}: ${name}[${i}][${j}] is ${v}; values must be finite`);
+      cols[j]![i] = v;
+    }
+  });
+  return cols;
+}
+
+/** Both targets as columns of one shape (a 1-D target equals a one-column one, as in sklearn). */
+function targets(
+  what: string,
+  yTrue: Targets,
+  yPred: Targets,
+  options: RegressionOptions,
+  variance: boolean,
+): { t: Float64Array[]; p: Float64Array[]; w: NumericArray | undefined } {
+  const t = columns(what, yTrue, "yTrue"),
+    p = columns(what, yPred, "yPred");
+  if (t[0]!.length !== p[0]!.length)
+    throw new ShapeError(`${what}: yTrue has ${t[0]!.length} values but yPred has ${p[0]!.length}`);
+  if (t[0]!.length < 1) throw new ArgumentError(`${what}: needs at least 1 value, got 0`);
+  if (t.length !== p.length) throw new ShapeError(`${what}: yTrue has ${t.length} outputs but yPred has ${p.length}`);
+  const m = options.multioutput ?? "uniform_average";
+  if (typeof m === "string") {
+    if (!(MULTIOUTPUT_CHOICES as readonly string[]).includes(m) || (m === "variance_weighted" && !variance))
+      throw new ArgumentError(
+        `${what}: multioutput must be raw_values, uniform_average${variance ? ", variance_weighted" : ""} or one weight per output, got "${m}"`,
+      );
+  } else if (t.length === 1)
+    throw new ArgumentError(`${what}: weights for the outputs apply to several outputs; these targets have one`);
+  else if (m.length !== t.length)
+    throw new ShapeError(`${what}: multioutput has ${m.length} weights for ${t.length} outputs`);
+  return { t, p, w: checkSampleWeight(what, options.sampleWeight, t[0]!.length) };
+}
+
+/** Combines per-output values as multioutput asks (sklearn's _average over the outputs). */
+function combine(
+  raw: Float64Array,
+  multioutput: Multioutput | undefined,
+  varianceWeights?: Float64Array,
+): number | number[] {
+  const m = multioutput ?? "uniform_average";
+  if (m === "raw_values") return Array.from(raw);
+  if (m === "uniform_average") return weightedMean(raw);
+  if (m === "variance_weighted") {
+    // all outputs constant: the weights are all zero, so sklearn falls back to the uniform mean
+    return varianceWeights!.some((d) => d !== 0) ? weightedMean(raw, varianceWeights) : weightedMean(raw);
+  }
+  return weightedMean(raw, m);
+}
+
+function perOutput(
+  what: string,
+  yTrue: Targets,
+  yPred: Targets,
+  options: RegressionOptions,
+  f: (t: Float64Array, p: Float64Array, w: NumericArray | undefined) => number,
+): number | number[] {
+  const { t, p, w } = targets(what, yTrue, yPred, options, false);
+  return combine(
+    Float64Array.from(t, (col, j) => f(col, p[j]!, w)),
+    options.multioutput,
   );
 }
 
-export function rootMeanSquaredError(
-  yTrue: NumericArray,
-  yPred: NumericArray,
-  options: RegressionOptions = {},
-): number {
-  return Math.sqrt(meanSquaredError(yTrue, yPred, options));
-}
-
-export function meanAbsoluteError(yTrue: NumericArray, yPred: NumericArray, options: RegressionOptions = {}): number {
-  check("meanAbsoluteError", yTrue, yPred);
-  const w = checkSampleWeight("meanAbsoluteError", options.sampleWeight, yTrue.length);
-  return weightedMean(
-    Float64Array.from(yTrue, (t, i) => Math.abs(t - yPred[i]!)),
+const squaredError = (t: Float64Array, p: Float64Array, w: NumericArray | undefined) =>
+  weightedMean(
+    Float64Array.from(t, (v, i) => (v - p[i]!) ** 2),
     w,
   );
+
+/** Mean squared error (per output, then combined as multioutput asks). */
+export function meanSquaredError<O extends RegressionOptions = RegressionOptions>(
+  yTrue: Targets,
+  yPred: Targets,
+  options?: O,
+): RegressionResult<O> {
+  return perOutput("meanSquaredError", yTrue, yPred, options ?? {}, squaredError) as RegressionResult<O>;
+}
+
+/** Root mean squared error: the square root of each output's MSE, then combined (sklearn ≥ 1.4). */
+export function rootMeanSquaredError<O extends RegressionOptions = RegressionOptions>(
+  yTrue: Targets,
+  yPred: Targets,
+  options?: O,
+): RegressionResult<O> {
+  return perOutput("rootMeanSquaredError", yTrue, yPred, options ?? {}, (t, p, w) =>
+    Math.sqrt(squaredError(t, p, w)),
+  ) as RegressionResult<O>;
+}
+
+export function meanAbsoluteError<O extends RegressionOptions = RegressionOptions>(
+  yTrue: Targets,
+  yPred: Targets,
+  options?: O,
+): RegressionResult<O> {
+  return perOutput("meanAbsoluteError", yTrue, yPred, options ?? {}, (t, p, w) =>
+    weightedMean(
+      Float64Array.from(t, (v, i) => Math.abs(v - p[i]!)),
+      w,
+    ),
+  ) as RegressionResult<O>;
+}
+
+/** sklearn's _assemble_fraction_of_explained_deviance: 1 − num/den per output, then combined. */
+function explained(num: Float64Array, den: Float64Array, options: ExplainedOptions): number | number[] {
+  const scores = Float64Array.from(num, (n, j) => {
+    const d = den[j]!;
+    if (options.forceFinite === false) return 1 - n / d;
+    if (n === 0) return 1;
+    return d === 0 ? 0 : 1 - n / d;
+  });
+  return combine(scores, options.multioutput, den);
 }
 
 /**
- * Coefficient of determination 1 − SS_res/SS_tot. For constant yTrue (SS_tot = 0) it is 1 when
- * the prediction is perfect and 0 otherwise (sklearn's force_finite); NaN with fewer than 2 samples.
+ * Coefficient of determination 1 − SS_res/SS_tot, per output. For constant yTrue (SS_tot = 0) it is 1 when the
+ * prediction is perfect and 0 otherwise (forceFinite, the default); NaN with fewer than 2 samples.
  */
-export function r2Score(yTrue: NumericArray, yPred: NumericArray, options: RegressionOptions = {}): number {
-  check("r2Score", yTrue, yPred);
-  const w = checkSampleWeight("r2Score", options.sampleWeight, yTrue.length);
-  if (yTrue.length < 2) {
+export function r2Score<O extends ExplainedOptions = ExplainedOptions>(
+  yTrue: Targets,
+  yPred: Targets,
+  options?: O,
+): RegressionResult<O> {
+  const o: ExplainedOptions = options ?? {};
+  const { t, p, w } = targets("r2Score", yTrue, yPred, o, true);
+  if (t[0]!.length < 2) {
     warn("R^2 score is not well-defined with less than two samples.");
-    return NaN;
+    return (o.multioutput === "raw_values" ? t.map(() => NaN) : NaN) as RegressionResult<O>;
   }
-  const mean = weightedMean(yTrue, w);
-  const num = pairwiseSum(Float64Array.from(yTrue, (t, i) => (w ? w[i]! : 1) * (t - yPred[i]!) ** 2));
-  const den = pairwiseSum(Float64Array.from(yTrue, (t, i) => (w ? w[i]! : 1) * (t - mean) ** 2));
-  if (num === 0) return 1;
-  if (den === 0) return 0;
-  return 1 - num / den;
+  const num = Float64Array.from(t, (col, j) =>
+    pairwiseSum(Float64Array.from(col, (v, i) => (w ? w[i]! : 1) * (v - p[j]![i]!) ** 2)),
+  );
+  const den = Float64Array.from(t, (col) => {
+    const mean = weightedMean(col, w);
+    return pairwiseSum(Float64Array.from(col, (v, i) => (w ? w[i]! : 1) * (v - mean) ** 2));
+  });
+  return explained(num, den, o) as RegressionResult<O>;
+}
+
+/** Explained variance 1 − Var(yTrue − yPred)/Var(yTrue), per output (sklearn's explained_variance_score). */
+export function explainedVarianceScore<O extends ExplainedOptions = ExplainedOptions>(
+  yTrue: Targets,
+  yPred: Targets,
+  options?: O,
+): RegressionResult<O> {
+  const o: ExplainedOptions = options ?? {};
+  const { t, p, w } = targets("explainedVarianceScore", yTrue, yPred, o, true);
+  const num = Float64Array.from(t, (col, j) => {
+    const diff = Float64Array.from(col, (v, i) => v - p[j]![i]!);
+    const avg = weightedMean(diff, w);
+    return weightedMean(
+      Float64Array.from(diff, (d) => (d - avg) ** 2),
+      w,
+    );
+  });
+  const den = Float64Array.from(t, (col) => {
+    const avg = weightedMean(col, w);
+    return weightedMean(
+      Float64Array.from(col, (v) => (v - avg) ** 2),
+      w,
+    );
+  });
+  return explained(num, den, o) as RegressionResult<O>;
 }
 
 /** Euclidean norm, scaled against overflow (like BLAS nrm2). */

@@ -80,6 +80,71 @@ test("graft baseline trains, evaluates and saves; graft predict loads the direct
   );
 });
 
+test("graft baseline --predictions writes each test row's class scores as graft predict does", () => {
+  const dir = join(tmpFile("x", ""), "..");
+  for (const [model, field] of [
+    ["logreg", "probabilities"],
+    ["nb", "probabilities"],
+    ["svm", "scores"],
+  ] as const) {
+    const out = join(dir, `pred-${model}`),
+      preds = join(dir, `pred-${model}.jsonl`);
+    const r = graft([
+      "baseline",
+      "--data",
+      fixture("sms_spam_train.tsv"),
+      "--test",
+      fixture("sms_spam_test.tsv"),
+      "--model",
+      model,
+      "--out",
+      out,
+      "--predictions",
+      preds,
+      "--json",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = readFileSync(preds, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    assert.equal(rows.length, 400);
+    // the same label and scores as graft predict on the saved model
+    const p = graft(["predict", "--model", out, "--input", fixture("sms_spam_test.tsv")]);
+    assert.equal(p.code, 0, p.stderr);
+    const predicted = p.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      rows.map((x) => [x.line, x.prediction, x[field]]),
+      predicted.map((x) => [x.line, x.label, x[field]]),
+      model,
+    );
+    if (field === "probabilities")
+      for (const x of rows) assert.ok(Math.abs(x.probabilities.spam + x.probabilities.ham - 1) < 1e-12);
+    // ROC AUC straight from the file
+    const auc = graft([
+      "score",
+      "roc-auc",
+      "--hyp",
+      preds,
+      "--ref",
+      preds,
+      "--hyp-field",
+      `${field}.spam`,
+      "--ref-field",
+      "label",
+      "--pos-label",
+      "spam",
+      "--json",
+    ]);
+    assert.equal(auc.code, 0, auc.stderr);
+    const score = JSON.parse(auc.stdout).score as number;
+    assert.ok(score > 0.9 && score <= 1, `${model} ROC AUC ${score}`);
+  }
+});
+
 test("graft baseline holds out a seeded stratified split and records it", () => {
   const dir = join(tmpFile("y", ""), "..");
   const run = (seed: string, out: string) =>

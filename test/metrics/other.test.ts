@@ -6,6 +6,7 @@ import {
   rootMeanSquaredError,
   meanAbsoluteError,
   r2Score,
+  explainedVarianceScore,
   pearson,
   spearman,
   precisionAtK,
@@ -42,6 +43,69 @@ test("regression errors and correlations match scikit-learn and scipy", () => {
   assert.match(warnings[0]!, /constant/);
   assert.throws(() => pearson([1], [2]), /at least 2 values/);
   assert.throws(() => meanSquaredError([1, NaN], [1, 2]), /yTrue\[1\] is NaN/);
+});
+
+const mo = fixture("regression_multioutput.json");
+
+test("2-D targets: every multioutput setting and force_finite match scikit-learn", () => {
+  const fns = {
+    mse: meanSquaredError,
+    rmse: rootMeanSquaredError,
+    mae: meanAbsoluteError,
+    r2: r2Score,
+    ev: explainedVarianceScore,
+  } as const;
+  let checked = 0;
+  for (const c of mo.cases) {
+    for (const [key, expected] of Object.entries(c as Record<string, unknown>)) {
+      const m =
+        /^(mse|rmse|mae|r2|ev)_(raw_values|uniform_average|variance_weighted|weights)(?:_(finite|plain))?$/.exec(key);
+      if (!m) continue;
+      const multioutput = m[2] === "weights" ? (c.weights as number[]) : (m[2] as "raw_values");
+      const options = {
+        sampleWeight: c.sampleWeight ?? undefined,
+        multioutput,
+        ...(m[3] ? { forceFinite: m[3] === "finite" } : {}),
+      };
+      const actual = captureWarnings(() =>
+        (fns[m[1] as keyof typeof fns] as (...a: unknown[]) => unknown)(c.yTrue, c.yPred, options),
+      ).value;
+      // sklearn's R² of one sample is a single NaN even for raw_values; graft gives one NaN per output
+      const want = Array.isArray(actual) && typeof expected === "number" ? actual.map(() => expected) : expected;
+      close(actual, want, `${c.name} ${key}`, 1e-12);
+      checked++;
+    }
+  }
+  assert.ok(checked > 150, `${checked} values checked`);
+  // the defaults: uniform_average, force_finite
+  const yt = [
+    [1, 2],
+    [2, 4],
+    [3, 7],
+  ];
+  const yp = [
+    [1.5, 2],
+    [2, 5],
+    [2.5, 6],
+  ];
+  close(r2Score(yt, yp), (r2Score(yt, yp, { multioutput: "raw_values" }) as number[]).reduce((a, b) => a + b) / 2);
+  assert.equal(r2Score([4, 4, 4], [4, 4, 5]), 0);
+  assert.equal(r2Score([4, 4, 4], [4, 4, 4]), 1);
+  assert.equal(r2Score([4, 4, 4], [4, 4, 5], { forceFinite: false }), -Infinity);
+  assert.throws(() => meanSquaredError(yt, yp, { multioutput: "variance_weighted" }), /multioutput must be/);
+  assert.throws(() => meanSquaredError(yt, [[1], [2], [3]]), /2 outputs but yPred has 1/);
+  assert.throws(
+    () =>
+      meanSquaredError(
+        [[1, 2], [3]],
+        [
+          [1, 2],
+          [3, 4],
+        ],
+      ),
+    /row 1 has 1 value/,
+  );
+  assert.throws(() => r2Score([1, 2], [1, 2], { multioutput: [1] }), /several outputs/);
 });
 
 test("ndcgScore matches scikit-learn (tie-averaged and tie-ignoring, every cut-off)", () => {

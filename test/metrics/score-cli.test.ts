@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run } from "../../src/cli/main.js";
 import { corpusBleu, corpusChrf, corpusTer, rocAuc, f1 } from "../../src/metrics/index.js";
-import { close } from "./helpers.js";
+import { close, fixture } from "./helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "graft-score-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -52,7 +52,27 @@ test("bleu, chrf and ter from text files equal the library (multiple references,
       corpusTer(hyps, [refs, refs2]).score,
     ],
   );
-  assert.equal(rows[0]!.signature, "nrefs:var|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0");
+  // an empty line is an empty reference, as sacrebleu 2.6 reads files: two references on every line
+  assert.equal(rows[0]!.signature, "nrefs:2|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0");
+});
+
+test("a reference file with empty lines is scored as sacrebleu scores it", async () => {
+  const sb = fixture("sacrebleu.json").empty[0] as Record<string, any>;
+  const h = file("eh.txt", sb.hyps),
+    r = file("er.txt", sb.refs[0]);
+  const { code, out, err } = await graft("score", "bleu", "chrf", "ter", "--hyp", h, "--ref", r, "--json");
+  assert.equal(code, 0, err);
+  const rows = JSON.parse(out) as { score: number; signature: string }[];
+  close(
+    rows.map((x) => x.score),
+    [sb.bleu_default.score, sb.chrf_default.score, sb.ter_default.score],
+    "",
+    1e-9,
+  );
+  assert.deepEqual(
+    rows.map((x) => x.signature),
+    [sb.bleu_default.signature, sb.chrf_default.signature, sb.ter_default.signature],
+  );
 });
 
 test("the text table prints sacrebleu-style details and signatures", async () => {
@@ -122,6 +142,44 @@ test("entity, regression, ranking and language-model metrics run end to end", as
   );
   const loss = file("loss.jsonl", ['{"loss": 10, "tokens": 5}', '{"loss": 2, "tokens": 5}']);
   close(JSON.parse((await graft("score", "perplexity", "--hyp", loss, "--json")).out).score, Math.exp(1.2));
+});
+
+test("regression metrics read rows of several outputs, with --multioutput and --no-force-finite", async () => {
+  const c = (fixture("regression_multioutput.json").cases as Record<string, any>[]).find(
+    (x) => x.name === "constant-column",
+  )!;
+  const row = (r: number[]) => r.join(" ");
+  const y = file("mo-y.txt", c.yTrue.map(row)),
+    yh = file("mo-yh.txt", c.yPred.map(row));
+  const avg = JSON.parse((await graft("score", "mse", "rmse", "mae", "r2", "--hyp", yh, "--ref", y, "--json")).out);
+  close(
+    avg.map((x: { score: number }) => x.score),
+    [c.mse_uniform_average, c.rmse_uniform_average, c.mae_uniform_average, c.r2_uniform_average_finite],
+    "",
+    1e-9,
+  );
+  const raw = await graft(
+    "score",
+    "r2",
+    "explained-variance",
+    "--hyp",
+    yh,
+    "--ref",
+    y,
+    "--multioutput",
+    "raw_values",
+    "--no-force-finite",
+    "--json",
+  );
+  const rows = JSON.parse(raw.out) as { metric: string; score: number | null }[];
+  assert.deepEqual(
+    rows.map((x) => x.metric),
+    ["R²[0]", "R²[1]", "R²[2]", "explained variance[0]", "explained variance[1]", "explained variance[2]"],
+  );
+  // JSON writes -Infinity as null
+  close(rows[0]!.score, c.r2_raw_values_plain[0], "", 1e-9);
+  assert.equal(rows[1]!.score, null);
+  close(rows[3]!.score, c.ev_raw_values_plain[0], "", 1e-9);
 });
 
 test("paired bootstrap and confidence intervals annotate generation scores", async () => {

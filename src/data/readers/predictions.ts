@@ -15,8 +15,8 @@ export type ValueFormat = "text" | "jsonl";
 export interface ValueKinds {
   /** A sentence: the line without trailing whitespace (as Python's rstrip), or a JSON string. */
   text: string;
-  /** A finite number (regression values). */
-  number: number;
+  /** A finite number, or a row of them (regression values; a row holds one per output): whitespace-separated or JSON. */
+  number: number | number[];
   /** A score, or a row of class scores: a JSON array or whitespace-separated numbers. */
   scores: number | number[];
   /** A class label (string, or a JSON number/boolean), or a multilabel 0/1 row (JSON array). */
@@ -137,6 +137,18 @@ function asNumber(v: unknown, where: Where): number {
   return x;
 }
 
+/** A regression value: a number, or a row of numbers (one per output) as a score row is written. */
+function asNumbers(v: unknown, where: Where): number | number[] {
+  if (Array.isArray(v) || (typeof v === "string" && /\S\s+\S|^\s*\[/.test(v))) {
+    try {
+      return asScores(v, where);
+    } catch {
+      throw new DataError(`expected a finite number or a row of them, got ${show(v)}`, where);
+    }
+  }
+  return asNumber(v, where);
+}
+
 function asScores(value: unknown, where: Where): number | number[] {
   let v = value;
   if (typeof v === "string") {
@@ -200,7 +212,7 @@ const CONVERTERS: { [K in ValueKind]: (v: unknown, where: Where, fields?: LossFi
     if (typeof v !== "string") throw new DataError(`expected a string, got ${show(v)}`, where);
     return v;
   },
-  number: asNumber,
+  number: asNumbers,
   scores: asScores,
   label: asLabel,
   tags: (v, where) => {

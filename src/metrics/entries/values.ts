@@ -13,14 +13,52 @@ import {
   type Relevance,
 } from "../ranking.js";
 import {
+  explainedVarianceScore,
   meanAbsoluteError,
   meanSquaredError,
   pearson,
   r2Score,
   rootMeanSquaredError,
   spearman,
+  type ExplainedOptions,
+  type Targets,
 } from "../regression.js";
+import { ArgumentError } from "../../util/errors.js";
 import { entry, one, type InputKinds, type MetricEntry } from "../entry.js";
+
+/** The regression errors and R²: 1-D targets, or rows of several outputs (sklearn's n_samples × n_outputs). */
+function multiOutputEntry(
+  name: string,
+  aliases: string[],
+  label: string,
+  fn: (yTrue: Targets, yPred: Targets, o: ExplainedOptions) => number | number[],
+  direction: "higher" | "lower",
+  description: string,
+  explained: boolean,
+): MetricEntry {
+  return entry<number | number[], number | number[]>({
+    name,
+    aliases,
+    description,
+    prediction: "number",
+    reference: "number",
+    references: "one",
+    options: explained ? ["multioutput", "forceFinite"] : ["multioutput"],
+    direction,
+    format: "value",
+    bootstrap: "none",
+    compute(input, o) {
+      const yTrue = input.references[0]! as Targets,
+        yPred = input.predictions as Targets;
+      const value = fn(yTrue, yPred, { multioutput: o.multioutput, forceFinite: o.forceFinite });
+      if (typeof value === "number") {
+        const averaged = o.multioutput === "variance_weighted" ? " (variance weighted)" : "";
+        return one(`${label}${averaged}`, value);
+      }
+      return value.map((v, j) => ({ metric: `${label}[${j}]`, score: v }));
+    },
+  });
+}
 
 function regressionEntry(
   name: string,
@@ -40,7 +78,13 @@ function regressionEntry(
     direction,
     format: "value",
     bootstrap: "none",
-    compute: (input, _o) => one(label, fn(input.references[0]! as number[], input.predictions as number[])),
+    compute(input) {
+      const yTrue = input.references[0]!,
+        yPred = input.predictions;
+      if ([...yTrue, ...yPred].some((v) => typeof v !== "number"))
+        throw new ArgumentError(`${name} takes one number per item, not rows of several outputs`);
+      return one(label, fn(yTrue as number[], yPred as number[]));
+    },
   });
 }
 
@@ -101,10 +145,19 @@ function lmEntry(
 }
 
 export const VALUE_METRICS: readonly MetricEntry[] = [
-  regressionEntry("mse", "MSE", meanSquaredError, "lower", "mean squared error"),
-  regressionEntry("rmse", "RMSE", rootMeanSquaredError, "lower", "root mean squared error"),
-  regressionEntry("mae", "MAE", meanAbsoluteError, "lower", "mean absolute error"),
-  regressionEntry("r2", "R²", r2Score, "higher", "coefficient of determination"),
+  multiOutputEntry("mse", [], "MSE", meanSquaredError, "lower", "mean squared error", false),
+  multiOutputEntry("rmse", [], "RMSE", rootMeanSquaredError, "lower", "root mean squared error", false),
+  multiOutputEntry("mae", [], "MAE", meanAbsoluteError, "lower", "mean absolute error", false),
+  multiOutputEntry("r2", [], "R²", r2Score, "higher", "coefficient of determination", true),
+  multiOutputEntry(
+    "explained-variance",
+    ["explained_variance"],
+    "explained variance",
+    explainedVarianceScore,
+    "higher",
+    "explained variance score",
+    true,
+  ),
   regressionEntry("pearson", "Pearson r", pearson, "higher", "Pearson correlation"),
   regressionEntry("spearman", "Spearman ρ", spearman, "higher", "Spearman rank correlation"),
   rankingEntry("precision@k", ["p@k"], "precision", precisionAtK, "fraction of the top k that is relevant"),

@@ -1,6 +1,9 @@
 /**
  * What BLEU, chrF and TER share, as in sacrebleu: references arrive as streams (refs[k][i] is the
- * k-th reference of segment i); empty references are dropped per segment (a segment may have fewer);
+ * k-th reference of segment i). An empty line is a reference like any other, with no words (sacrebleu
+ * 2.6 keeps it: BLEU counts its length 0 and no matches, TER counts every hypothesis word as an edit,
+ * chrF takes no statistics from it); only a missing one (null or undefined, through the API) is dropped,
+ * so that a segment may have fewer references ("nrefs:var");
  * each metric turns a segment into a vector of sufficient statistics whose sum over any set of
  * segments determines the corpus score. That is what makes bootstrap resampling cheap.
  */
@@ -51,10 +54,10 @@ export function segmentReferences(
     const lines: string[] = [];
     for (const stream of references) {
       const r = stream[i];
-      if (r !== undefined && r !== null && r !== "") lines.push(r);
+      if (r !== undefined && r !== null) lines.push(r);
     }
     if (lines.length === 0)
-      throw new ArgumentError(`${what}: segment ${i + 1} has no reference (every reference line is empty)`);
+      throw new ArgumentError(`${what}: segment ${i + 1} has no reference (null in every stream)`);
     counts.add(lines.length);
     return lines;
   });
