@@ -2,11 +2,13 @@
 import type { Command } from "commander";
 import { GraftError } from "../util/errors.js";
 import { opt } from "../util/options.js";
-import { RunDir } from "../train/index.js";
+import { resolve } from "node:path";
+import { readRunJson } from "../train/index.js";
 import { pretrain } from "../tasks/index.js";
 import { PRETRAIN_SCHEMA, type PretrainOptions, type ResolvedPretrainConfig } from "../tasks/pretrain.js";
 import { addOptions, configAndFlags, configSwitch, flagOptions } from "./options.js";
 import { progressCallback } from "./progress.js";
+import { refuseChangedOnResume } from "./finetune.js";
 
 /** Switches of the command line that are not run settings (never in a config file or run.json). */
 export const PRETRAIN_SWITCHES = {
@@ -14,7 +16,12 @@ export const PRETRAIN_SWITCHES = {
   resume: opt.string({
     file: false,
     flag: "--resume <runDir>",
-    help: "continue an interrupted run from its last complete checkpoint",
+    help: "continue an interrupted run from its last complete checkpoint, with its recorded configuration",
+  }),
+  overwrite: opt.boolean({ file: false, help: "start over in an --output directory that holds a run (deletes it)" }),
+  allowDataChange: opt.boolean({
+    file: false,
+    help: "with --resume: continue even though the corpus files changed since the run started",
   }),
   allowNonfinite: opt.boolean({
     file: false,
@@ -44,10 +51,19 @@ Examples:
       const f = flagOptions(PRETRAIN_SWITCHES, command);
       let config: PretrainOptions & { corpus: string[] };
       if (f.resume) {
-        const run = new RunDir(f.resume).readRunConfig<{ pretrain?: ResolvedPretrainConfig }>();
-        if (!run.pretrain) throw new GraftError(`${f.resume}/run.json is not a pretrain run`);
-        config = { ...run.pretrain, output: f.resume };
+        const runDir = resolve(f.resume);
+        if (f.overwrite) throw new GraftError("--resume and --overwrite contradict each other: give one");
+        const run = readRunJson<{ pretrain?: ResolvedPretrainConfig }>(runDir);
+        if (!run.pretrain) throw new GraftError(`${runDir}/run.json is not a pretrain run`);
+        refuseChangedOnResume(
+          PRETRAIN_SCHEMA,
+          configAndFlags(PRETRAIN_SCHEMA, command, f.config),
+          run.pretrain,
+          runDir,
+        );
+        config = { ...run.pretrain, output: runDir };
       } else {
+        if (f.allowDataChange) throw new GraftError("--allow-data-change is for --resume");
         const given = configAndFlags(PRETRAIN_SCHEMA, command, f.config);
         if (!given.corpus?.length)
           throw new GraftError("no corpus: give --corpus FILE_OR_DIR...", "see graft pretrain --help");
@@ -60,6 +76,8 @@ Examples:
         log,
         resume: Boolean(f.resume),
         allowNonFinite: f.allowNonfinite,
+        overwrite: f.overwrite,
+        allowDataChange: f.allowDataChange,
         callbacks: f.json || f.quiet ? [] : [progressCallback()],
       });
       if (f.json) process.stdout.write(JSON.stringify(r, null, 2) + "\n");
@@ -73,6 +91,9 @@ Examples:
           `trained ${r.train.globalStep} steps in ${r.train.trainSeconds.toFixed(1)} s; ${(r.parameters / 1e6).toFixed(2)}M parameters\nrun:   ${r.runDir}\nmodel: ${r.bestDir}\n`,
         );
       }
-      if (r.train.interrupted) process.exitCode = 130;
+      if (r.train.interrupted) {
+        process.stdout.write(`interrupted; a checkpoint was saved\nresume with: graft pretrain --resume ${r.runDir}\n`);
+        process.exitCode = r.train.signal === "SIGTERM" ? 143 : 130;
+      }
     });
 }

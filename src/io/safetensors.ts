@@ -593,12 +593,16 @@ export function saveSafetensors(path: string, tensors: TensorMap, opts: SaveOpti
   const planned = plan(tensors, opts);
   const head = headerBytes(planned, withFormat(opts.metadata));
   let data = 0;
-  writeStreamAtomic(path, (write) => {
-    write(head);
-    for (const p of planned) {
-      write(encode(p));
-      data += p.bytes;
-    }
-  });
+  writeStreamAtomic(
+    path,
+    (write) => {
+      write(head);
+      for (const p of planned) {
+        write(encode(p));
+        data += p.bytes;
+      }
+    },
+    head.length + planned.reduce((n, p) => n + p.bytes, 0),
+  );
   return data;
 }

@@ -6,7 +6,7 @@
  * run.json, data.json, metrics.jsonl, best/ (a model directory that transformers can load, plus graft_task.json),
  * predictions.jsonl, summary.json and report.html.
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ArgumentError } from "../util/errors.js";
 import { Rng, manualSeed } from "../util/rng.js";
@@ -27,10 +27,13 @@ import { AutoTokenizer, type Tokenizer } from "../tokenizers/index.js";
 import {
   Trainer,
   applyFreeze,
+  checkResumeData,
+  dataSources,
   gradualUnfreeze,
   injectLora,
   loadLoraWeights,
   mergedStateDict,
+  openNewRun,
   parameterGroups,
   saveLoraAdapter,
   type TrainSummary,
@@ -70,6 +73,10 @@ export interface FinetuneHooks {
   resume?: boolean | string;
   /** Load a pre-trained model whose weights hold NaN or Infinity (refused otherwise). */
   allowNonFinite?: boolean;
+  /** A new run into a directory that already holds a run clears it first (without: such a directory is refused). */
+  overwrite?: boolean;
+  /** Resume even though the data files changed since the run started (without: refused). */
+  allowDataChange?: boolean;
 }
 
 /** The task kind's spec and the resolved configuration and training arguments, once per run. */
@@ -134,20 +141,68 @@ function buildModel(
   return { model, head };
 }
 
+/** What a run's lifecycle needs to know to clean up: a new run that fails before training leaves no directory. */
+interface Lifecycle {
+  discard?: () => void;
+  started: boolean;
+}
+
 export async function finetune(
   config: Partial<FinetuneConfig> & { model: string; data: string },
   hooks: FinetuneHooks = {},
 ): Promise<FinetuneResult> {
-  const { spec, config: c, args } = resolveRun(config);
+  const life: Lifecycle = { started: false };
+  try {
+    return await runFinetune(config, hooks, life);
+  } catch (e) {
+    if (!life.started) life.discard?.();
+    throw e;
+  }
+}
+
+/** The configuration with its paths absolute, so run.json (and a resume from it) works from any directory. */
+function absolutePaths(c: ResolvedFinetuneConfig, runDir: string): ResolvedFinetuneConfig {
+  const abs = (p: string | undefined) => (p === undefined ? p : resolve(p));
+  return {
+    ...c,
+    model: existsSync(c.model) ? resolve(c.model) : c.model,
+    data: resolve(c.data),
+    validation: abs(c.validation),
+    test: abs(c.test),
+    output: runDir,
+  };
+}
+
+async function runFinetune(
+  config: Partial<FinetuneConfig> & { model: string; data: string },
+  hooks: FinetuneHooks,
+  life: Lifecycle,
+): Promise<FinetuneResult> {
+  const resolved = resolveRun(config);
+  const { spec, args } = resolved;
   const log = hooks.log ?? (() => {});
   const notes: string[] = [];
-  const runDir = resolve(c.output ?? join("runs", `finetune-${new Date().toISOString().replace(/[:.]/g, "-")}`));
-  mkdirSync(runDir, { recursive: true });
+  const runDir = resolve(
+    resolved.config.output ?? join("runs", `finetune-${new Date().toISOString().replace(/[:.]/g, "-")}`),
+  );
+  const c = absolutePaths(resolved.config, runDir);
+  if (!hooks.resume)
+    life.discard = openNewRun(runDir, { overwrite: hooks.overwrite, command: "graft finetune" }).discard;
 
   const modelDir = await resolveModelDir(c.model);
   const tok = await AutoTokenizer.fromPretrained(modelDir);
   const data = await spec.prepare({ config: c, tokenizer: tok, seed: args.seed });
   const { labels } = data;
+  const dataFiles = dataSources(
+    (
+      [
+        ["train", c.data],
+        ["validation", c.validation],
+        ["test", c.test],
+      ] as const
+    ).flatMap(([role, file]) => (file === undefined ? [] : [{ role, file }])),
+  );
+  if (hooks.resume) checkResumeData(runDir, dataFiles, { allow: hooks.allowDataChange, log });
   writeJsonAtomic(join(runDir, "data.json"), data.summary);
   const { model, head } = buildModel(spec, c, modelDir, labels, tok, args.seed, {
     notes,
@@ -230,8 +285,10 @@ export async function finetune(
     loadModel,
     order: settings.order,
     args,
-    runConfig: { finetune: c, labels, modelDir },
+    runConfig: { finetune: c, labels, modelDir, dataFiles },
+    log,
   });
+  life.started = true;
   const summary = await trainer.train({ resume: hooks.resume, handleSigint: true });
   const bestDir = join(runDir, "best");
   if (summary.interrupted) {

@@ -43,7 +43,10 @@ import {
   BlockPacker,
   IGNORE_INDEX,
   Trainer,
+  checkResumeData,
+  dataSources,
   maskTokens,
+  openNewRun,
   maskWholeWords,
   type TrainSummary,
   type TrainerCallback,
@@ -306,21 +309,57 @@ export interface PretrainResult {
   parameters: number;
 }
 
+export interface PretrainHooks {
+  callbacks?: TrainerCallback[];
+  log?: (s: string) => void;
+  /** Continue the run in config.output from its last complete checkpoint. */
+  resume?: boolean;
+  /** A new run into a directory that already holds a run clears it first (without: such a directory is refused). */
+  overwrite?: boolean;
+  /** Resume even though the corpus files changed since the run started (without: refused). */
+  allowDataChange?: boolean;
+  /** Load a --model whose weights hold NaN or Infinity (refused otherwise). */
+  allowNonFinite?: boolean;
+}
+
 export async function pretrain(
   config: PretrainOptions & { corpus: string[] },
-  hooks: {
-    callbacks?: TrainerCallback[];
-    log?: (s: string) => void;
-    resume?: boolean;
-    /** Load a --model whose weights hold NaN or Infinity (refused otherwise). */
-    allowNonFinite?: boolean;
-  } = {},
+  hooks: PretrainHooks = {},
 ): Promise<PretrainResult> {
-  const c = resolvePretrainConfig(config);
+  const life: { discard?: () => void; started: boolean } = { started: false };
+  try {
+    return await runPretrain(config, hooks, life);
+  } catch (e) {
+    // a new run that fails before training starts (a bad corpus, a tokenizer) leaves no directory behind
+    if (!life.started) life.discard?.();
+    throw e;
+  }
+}
+
+async function runPretrain(
+  config: PretrainOptions & { corpus: string[] },
+  hooks: PretrainHooks,
+  life: { discard?: () => void; started: boolean },
+): Promise<PretrainResult> {
+  const given = resolvePretrainConfig(config);
   const log = hooks.log ?? (() => {});
-  const seed = c.training.seed;
-  const runDir = resolve(c.output ?? join("runs", `pretrain-${new Date().toISOString().replace(/[:.]/g, "-")}`));
+  const seed = given.training.seed;
+  const runDir = resolve(given.output ?? join("runs", `pretrain-${new Date().toISOString().replace(/[:.]/g, "-")}`));
+  // absolute paths in run.json, so that a resume works from any directory
+  const c: ResolvedPretrainConfig = {
+    ...given,
+    corpus: given.corpus.map((p) => resolve(p)),
+    ...(given.model !== undefined ? { model: existsSync(given.model) ? resolve(given.model) : given.model } : {}),
+    ...(given.tokenizer !== undefined
+      ? { tokenizer: existsSync(given.tokenizer) ? resolve(given.tokenizer) : given.tokenizer }
+      : {}),
+    output: runDir,
+  };
+  if (!hooks.resume)
+    life.discard = openNewRun(runDir, { overwrite: hooks.overwrite, command: "graft pretrain" }).discard;
   const files = corpusFiles(c.corpus);
+  const dataFiles = dataSources(files.map((file) => ({ role: "corpus", file })));
+  if (hooks.resume) checkResumeData(runDir, dataFiles, { allow: hooks.allowDataChange, log });
 
   // tokenizer: given, the checkpoint's, or trained here
   const modelDir = c.model ? await resolveModelDir(c.model) : null;
@@ -474,8 +513,10 @@ export async function pretrain(
       m.loadStateDict(reloaded.stateDict(), { strict: false });
     },
     callbacks: hooks.callbacks,
-    runConfig: { pretrain: c, tokenizer: tokDir, blocks },
+    runConfig: { pretrain: c, tokenizer: tokDir, blocks, dataFiles },
+    log,
   });
+  life.started = true;
   const train = await trainer.train({ resume: hooks.resume, handleSigint: true });
   const validation = train.interrupted ? {} : evaluate(model);
   trainBlocks.close();

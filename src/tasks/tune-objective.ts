@@ -69,6 +69,7 @@ async function runOnce(
   reportSteps: boolean,
 ): Promise<number> {
   const result = await finetune(config, {
+    overwrite: true, // a retried trial starts its run over
     callbacks: reportSteps
       ? [
           {
@@ -116,7 +117,7 @@ async function runSegment(
   };
   await finetune(
     { ...config, training: plan.args, output },
-    { resume: plan.resume, callbacks: [...plan.callbacks, capture] },
+    { resume: plan.resume, overwrite: !plan.resume, callbacks: [...plan.callbacks, capture] },
   );
   keepSegmentCheckpoint(new RunDir(output), trial.checkpointDir, seg);
   if (score === undefined) throw new ArgumentError(`metric "${metric}" was not evaluated at step ${seg.endStep}`);

@@ -16,7 +16,15 @@ export {
   type OptimizerName,
 } from "./args.js";
 export { BestModelPolicy, type PolicyState } from "./policy.js";
-export { RunDir } from "./run-dir.js";
+export {
+  RunDir,
+  readRunJson,
+  openNewRun,
+  dataSources,
+  changedSources,
+  checkResumeData,
+  type DataSource,
+} from "./run-dir.js";
 export {
   applyFreeze,
   gradualUnfreeze,

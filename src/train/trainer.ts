@@ -77,6 +77,8 @@ export interface TrainerOptions<B> {
   order?: (epoch: number, seed: number, size: number) => Int32Array;
   /** Extra configuration saved in run.json. */
   runConfig?: Record<string, unknown>;
+  /** Messages about the run (e.g. a corrupt checkpoint skipped on resume); default: none. */
+  log?: (line: string) => void;
 }
 
 export interface TrainSummary {
@@ -86,6 +88,8 @@ export interface TrainSummary {
   bestStep: number | null;
   stoppedEarly: boolean;
   interrupted: boolean;
+  /** The signal that interrupted the run (with handleSigint), if one did. */
+  signal?: "SIGINT" | "SIGTERM";
   trainSeconds: number;
   examplesPerSecond: number;
   lastMetrics: Record<string, number> | null;
@@ -199,8 +203,10 @@ export class Trainer<B> {
   }
 
   /**
-   * Runs training to the end (or an early stop, or a stop request / SIGINT). With `resume`, continues from the
-   * newest complete checkpoint in the run directory (or the checkpoint directory given).
+   * Runs training to the end (or an early stop, or a stop request / SIGINT / SIGTERM). With `resume`, continues from
+   * the newest complete checkpoint in the run directory (or the checkpoint directory given); a newest checkpoint that
+   * cannot be read is skipped for the one before it, with a message. `handleSigint`: SIGINT and SIGTERM stop the run
+   * after the current step, with a checkpoint, as requestStop does.
    */
   async train(opts: { resume?: boolean | string; handleSigint?: boolean } = {}): Promise<TrainSummary> {
     const a = this.args;
@@ -220,8 +226,19 @@ export class Trainer<B> {
         });
       }
     }
-    const onSigint = () => this.requestStop();
-    if (opts.handleSigint) process.once("SIGINT", onSigint);
+    let signal: "SIGINT" | "SIGTERM" | undefined;
+    const onSigint = () => {
+      signal ??= "SIGINT";
+      this.requestStop();
+    };
+    const onSigterm = () => {
+      signal ??= "SIGTERM";
+      this.requestStop();
+    };
+    if (opts.handleSigint) {
+      process.once("SIGINT", onSigint);
+      process.once("SIGTERM", onSigterm);
+    }
     const cbs = this.opts.callbacks ?? [];
     for (const cb of cbs) cb.onTrainBegin?.(this as Trainer<unknown>);
 
@@ -317,7 +334,10 @@ export class Trainer<B> {
         }
       }
     } finally {
-      if (opts.handleSigint) process.removeListener("SIGINT", onSigint);
+      if (opts.handleSigint) {
+        process.removeListener("SIGINT", onSigint);
+        process.removeListener("SIGTERM", onSigterm);
+      }
     }
 
     const finished = !interrupted;
@@ -337,6 +357,7 @@ export class Trainer<B> {
       bestStep: this.policy.state.bestStep,
       stoppedEarly,
       interrupted,
+      ...(interrupted && signal ? { signal } : {}),
       trainSeconds: secs,
       examplesPerSecond: (this.state.examplesSeen - examplesAtStart) / Math.max(secs, 1e-9),
       lastMetrics,
@@ -358,15 +379,19 @@ export class Trainer<B> {
     this.run?.logMetrics(rec);
     if (isBest && this.run) {
       const save = this.opts.saveModel ?? saveStateDict;
-      this.run.writeDirAtomic(this.run.bestDir, (dir) => {
-        save(this.model, dir);
-        writeJsonAtomic(join(dir, "best.json"), {
-          step: this.state.globalStep,
-          metric: this.policy.metric,
-          value: metrics[this.policy.metric],
-          metrics,
-        });
-      });
+      this.run.writeDirAtomic(
+        this.run.bestDir,
+        (dir) => {
+          save(this.model, dir);
+          writeJsonAtomic(join(dir, "best.json"), {
+            step: this.state.globalStep,
+            metric: this.policy.metric,
+            value: metrics[this.policy.metric],
+            metrics,
+          });
+        },
+        tensorBytes(this.model.stateDict().values()),
+      );
     }
     for (const cb of this.opts.callbacks ?? []) cb.onEvaluate?.(this as Trainer<unknown>, metrics, isBest);
     return metrics;
@@ -389,36 +414,62 @@ export class Trainer<B> {
         .map(([name]) => name),
     };
     const dir = join(run.checkpointsDir, `step-${s.globalStep}`);
-    run.writeDirAtomic(dir, (tmp) => {
-      saveSafetensors(join(tmp, "model.safetensors"), this.model.stateDict());
-      saveSafetensors(join(tmp, "optimizer.safetensors"), opt.tensors);
-      writeJsonAtomic(join(tmp, TRAINER_STATE), {
-        ...state,
-        schedulerStep: this.scheduler.currentStep,
-        args: this.args,
-      });
-    });
+    const weights = this.model.stateDict();
+    run.writeDirAtomic(
+      dir,
+      (tmp) => {
+        saveSafetensors(join(tmp, "model.safetensors"), weights);
+        saveSafetensors(join(tmp, "optimizer.safetensors"), opt.tensors);
+        writeJsonAtomic(join(tmp, TRAINER_STATE), {
+          ...state,
+          schedulerStep: this.scheduler.currentStep,
+          args: this.args,
+        });
+      },
+      tensorBytes(weights.values()) + tensorBytes(Object.values(opt.tensors)),
+    );
     run.prune(this.args.saveTotalLimit);
     for (const cb of this.opts.callbacks ?? []) cb.onSave?.(this as Trainer<unknown>, dir);
     return dir;
   }
 
-  /** Loads weights, optimizer, schedule, RNG, policy and position from a checkpoint. */
+  /**
+   * Loads weights, optimizer, schedule, RNG, policy and position from a checkpoint: the one given, or the newest
+   * complete one in the run directory — falling back to the one before when the newest cannot be read (a truncated
+   * file, a half-written trainer_state.json), and saying so. Leftovers of interrupted writes are removed first.
+   */
   private restore(dir?: string): void {
     const run = this.run;
-    const ckpt = dir ?? run?.latestCheckpoint()?.dir;
-    if (!ckpt)
+    if (!dir) run?.removeTemporaries();
+    const candidates = dir ? [dir] : (run?.checkpoints().map((c) => c.dir) ?? []).reverse();
+    if (candidates.length === 0)
       throw new FormatError(
         `cannot resume: no complete checkpoint in ${run?.checkpointsDir ?? "(no run directory)"}`,
         "start a new run without --resume",
       );
-    const statePath = join(ckpt, TRAINER_STATE);
-    if (!existsSync(statePath))
-      throw new FormatError(`cannot resume from ${ckpt}: ${TRAINER_STATE} is missing (not a complete checkpoint)`);
-    const saved = JSON.parse(readFileSync(statePath, "utf8")) as TrainerState & {
-      schedulerStep: number;
-      args: TrainingArgs;
-    };
+    const failures: string[] = [];
+    for (const ckpt of candidates) {
+      let loaded: LoadedCheckpoint;
+      try {
+        loaded = readCheckpoint(ckpt);
+      } catch (e) {
+        if (dir || !(e instanceof FormatError)) throw e;
+        failures.push(e.message);
+        this.opts.log?.(`warning: skipping the unreadable checkpoint ${ckpt}: ${e.message}`);
+        continue;
+      }
+      if (failures.length) this.opts.log?.(`resuming from the previous complete checkpoint ${ckpt}`);
+      this.apply(ckpt, loaded);
+      return;
+    }
+    throw new FormatError(
+      `cannot resume: no checkpoint in ${run!.checkpointsDir} can be read (${failures.join("; ")})`,
+      "start a new run with --overwrite",
+    );
+  }
+
+  private apply(ckpt: string, { saved, weights, optimizer }: LoadedCheckpoint): void {
+    const run = this.run;
     for (const key of ["batchSize", "gradAccumSteps", "seed", "epochs", "maxSteps"] as const) {
       if (saved.args && saved.args[key] !== this.args[key]) {
         throw new ArgumentError(
@@ -428,11 +479,8 @@ export class Trainer<B> {
     }
     const trainable = new Set(saved.trainable);
     for (const [name, p] of this.model.namedParameters()) p.requiresGrad = trainable.has(name);
-    this.model.loadStateDict(loadSafetensors(join(ckpt, "model.safetensors")));
-    this.optimizer.loadStateDict({
-      tensors: Object.fromEntries(loadSafetensors(join(ckpt, "optimizer.safetensors"))),
-      meta: saved.optimizer,
-    });
+    this.model.loadStateDict(weights);
+    this.optimizer.loadStateDict({ tensors: Object.fromEntries(optimizer), meta: saved.optimizer });
     this.scheduler.setStep(saved.schedulerStep);
     this.policy.state = { ...saved.policy };
     defaultRng().setState(saved.rng);
@@ -440,6 +488,43 @@ export class Trainer<B> {
     this.state = { ...state, policy: this.policy.state };
     run?.truncateMetricsAfter(saved.globalStep);
   }
+}
+
+type SavedState = TrainerState & { schedulerStep: number; args: TrainingArgs };
+interface LoadedCheckpoint {
+  saved: SavedState;
+  weights: Map<string, Tensor>;
+  optimizer: Map<string, Tensor>;
+}
+
+/** Reads every file of a checkpoint before anything is applied; a FormatError names the file that is unreadable. */
+function readCheckpoint(ckpt: string): LoadedCheckpoint {
+  const statePath = join(ckpt, TRAINER_STATE);
+  if (!existsSync(statePath))
+    throw new FormatError(`cannot resume from ${ckpt}: ${TRAINER_STATE} is missing (not a complete checkpoint)`);
+  let saved: SavedState;
+  try {
+    saved = JSON.parse(readFileSync(statePath, "utf8")) as SavedState;
+  } catch (e) {
+    throw new FormatError(`${statePath}: not valid JSON, the file is damaged (${(e as Error).message})`);
+  }
+  if (!saved || typeof saved !== "object" || typeof saved.globalStep !== "number" || !saved.rng || !saved.policy)
+    throw new FormatError(`${statePath}: not a trainer state (globalStep, rng or policy missing)`);
+  const load = (name: string) => {
+    const p = join(ckpt, name);
+    if (!existsSync(p)) throw new FormatError(`${p} is missing (not a complete checkpoint)`);
+    return loadSafetensors(p);
+  };
+  return { saved, weights: load("model.safetensors"), optimizer: load("optimizer.safetensors") };
+}
+
+const DTYPE_SIZE: Record<string, number> = { f32: 4, i32: 4, bf16: 2, f16: 2, i8: 1 };
+
+/** About the bytes tensors take in a safetensors file (for the message of a full disk). */
+function tensorBytes(tensors: Iterable<Tensor>): number {
+  let n = 0;
+  for (const t of tensors) n += t.size * (DTYPE_SIZE[t.dtype] ?? 4);
+  return n;
 }
 
 function round(x: number): number {

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -76,7 +76,7 @@ test("bad invocations: one clear line, a hint, a non-zero exit code", () => {
 
 test("Ctrl-C (SIGINT) saves a checkpoint and exits 130; --resume finishes the run", async () => {
   const { spawn } = await import("node:child_process");
-  const { existsSync, readdirSync } = await import("node:fs");
+  const { readdirSync } = await import("node:fs");
   const run = join(work, "run-sigint");
   const child = spawn(
     process.execPath,
@@ -120,4 +120,90 @@ test("Ctrl-C (SIGINT) saves a checkpoint and exits 130; --resume finishes the ru
   const r = graft("finetune", "--resume", run, "--json");
   assert.equal(r.code, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).train.globalStep, 200 * Math.ceil(180 / 16));
+});
+
+test("reusing --output is refused (resume or --overwrite); --overwrite starts over with fresh metrics", () => {
+  const run = join(work, "run-reuse");
+  const args = ["--model", join(work, "bert"), "--data", join(work, "train.csv"), "--epochs", "1", "--lr", "0.003"];
+  const first = graft("finetune", ...args, "--output", run, "--quiet");
+  assert.equal(first.code, 0, first.stderr);
+  const lines = () => readFileSync(join(run, "metrics.jsonl"), "utf8").trim().split("\n").length;
+  const logged = lines();
+  const again = graft("finetune", ...args, "--output", run, "--quiet");
+  assert.notEqual(again.code, 0);
+  assert.match(again.stderr, /the run directory .*run-reuse is not empty/);
+  assert.match(again.stderr, /graft finetune --resume .*run-reuse; start over with --overwrite/);
+  assert.equal(lines(), logged); // nothing was appended
+  const over = graft("finetune", ...args, "--output", run, "--overwrite", "--quiet");
+  assert.equal(over.code, 0, over.stderr);
+  assert.equal(lines(), logged);
+});
+
+test("--resume refuses changed data and changed settings, and works from another directory", async () => {
+  const { spawn } = await import("node:child_process");
+  const { copyFileSync, mkdirSync, appendFileSync } = await import("node:fs");
+  const dir = join(work, "resume-cwd");
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(join(work, "train.csv"), join(dir, "train.csv"));
+  const run = join(dir, "run");
+  // started with relative paths in `dir`, then stopped with SIGTERM (saved like Ctrl-C)
+  const child = spawn(
+    process.execPath,
+    [
+      bin,
+      "finetune",
+      "--model",
+      join(work, "bert"),
+      "--data",
+      "train.csv",
+      "--epochs",
+      "200",
+      "--save-every",
+      "none",
+    ].concat(["--lr", "0.003", "--output", "run", "--quiet"]),
+    { cwd: dir, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  const deadline = Date.now() + 60_000;
+  while (
+    !(
+      existsSync(join(run, "metrics.jsonl")) && readFileSync(join(run, "metrics.jsonl"), "utf8").includes('"step":10,')
+    ) &&
+    Date.now() < deadline
+  )
+    await new Promise((r) => setTimeout(r, 20));
+  child.kill("SIGTERM");
+  assert.equal(await exited, 143);
+  assert.match(out, /interrupted at step \d+; a checkpoint was saved\nresume with: graft finetune --resume /);
+  const runJson = JSON.parse(readFileSync(join(run, "run.json"), "utf8"));
+  assert.equal(runJson.finetune.data, join(dir, "train.csv")); // absolute, so the resume works from anywhere
+
+  const lr = graft("finetune", "--resume", run, "--lr", "0.1", "--epochs", "200");
+  assert.notEqual(lr.code, 0);
+  assert.match(lr.stderr, /these settings differ from it: --lr 0\.1 \(the run has 0\.003\)/);
+  assert.doesNotMatch(lr.stderr, /--epochs/); // repeating a recorded value is fine
+
+  appendFileSync(join(dir, "train.csv"), "a late addition,pos\n");
+  const changed = graft("finetune", "--resume", run);
+  assert.notEqual(changed.code, 0);
+  assert.match(
+    changed.stderr,
+    /cannot resume .*: the data changed since the run started: train file .*train\.csv changed/,
+  );
+  assert.match(changed.stderr, /--allow-data-change/);
+  // from this process's directory, not the one the run started in
+  const r = graft("finetune", "--resume", run, "--allow-data-change");
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /warning: resuming on changed data \(--allow-data-change\): train file/);
+  assert.match(r.stdout, new RegExp(`trained ${200 * Math.ceil(180 / 16)} steps`));
+});
+
+test("a run that fails before training starts leaves no run directory", () => {
+  writeFileSync(join(work, "bad.csv"), "text,label\n");
+  const run = join(work, "runs-bad", "run");
+  const r = graft("finetune", "--model", join(work, "bert"), "--data", join(work, "bad.csv"), "--output", run);
+  assert.notEqual(r.code, 0);
+  assert.ok(!existsSync(join(work, "runs-bad")), "the run directory was left behind");
 });

@@ -118,3 +118,42 @@ test("bad corpora are refused clearly", async () => {
     /bad\.jsonl, line 2, field "text"/,
   );
 });
+
+test("a new pretrain run refuses a used --output, overwrite starts over; resume refuses a changed corpus", async () => {
+  const { appendFileSync, copyFileSync, readFileSync } = await import("node:fs");
+  const text = join(work, "corpus-resume.txt");
+  copyFileSync(join(work, "corpus.txt"), text);
+  const base = { corpus: [text], preset: "tiny" as const, vocabSize: 100, blockSize: 32, training: small };
+  const out = join(work, "reuse");
+  await pretrain({ ...base, output: out });
+  await assert.rejects(pretrain({ ...base, output: out }), (e: Error & { hint?: string }) => {
+    assert.match(e.message, /the run directory .*reuse is not empty/);
+    assert.match(e.hint ?? "", /graft pretrain --resume .*reuse; start over with --overwrite/);
+    return true;
+  });
+  const r = await pretrain({ ...base, output: out }, { overwrite: true });
+  assert.equal(r.train.globalStep, 8);
+  const steps = readFileSync(join(out, "metrics.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l).step);
+  assert.equal(steps.filter((s) => s === 2).length, 1); // one run's records, not two
+  appendFileSync(text, "one more line about the cat.\n");
+  await assert.rejects(
+    pretrain({ ...base, output: out }, { resume: true }),
+    /cannot resume .*: the data changed since the run started: corpus file .*corpus-resume\.txt changed/,
+  );
+});
+
+test("a pretrain run whose corpus is refused leaves no run directory", async () => {
+  writeFileSync(join(work, "empty.txt"), "\n");
+  await assert.rejects(
+    pretrain({
+      corpus: [join(work, "empty.txt")],
+      vocabSize: 60,
+      tokenizer: join(work, "mlm", "tokenizer"),
+      output: join(work, "left"),
+    }),
+  );
+  assert.ok(!existsSync(join(work, "left")));
+});
