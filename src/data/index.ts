@@ -30,6 +30,15 @@ export {
   readOptionsFrom,
   type ReadFlags,
 } from "./readers/schema.js";
+export {
+  corpusFiles,
+  readCorpus,
+  readCorpusFile,
+  isJsonlCorpus,
+  CORPUS_FILE,
+  type CorpusLine,
+  type CorpusReadOptions,
+} from "./readers/corpus.js";
 export { readConll, streamConll, type ConllOptions } from "./readers/conll.js";
 export { readParallel, streamParallel, streamParallelColumns, type ParallelOptions } from "./readers/parallel.js";
 export {
