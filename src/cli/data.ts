@@ -1,14 +1,13 @@
 /**
  * `graft data inspect` and `graft data split`, plus the data-reading flags every command that reads a user's
- * labelled file shares (baseline, predict; later finetune): format, delimiter, quoting, header, column mapping,
- * label type and the bad-row policy.
+ * labelled file shares (baseline, predict, eval; finetune spreads the same entries): format, delimiter, quoting,
+ * header, column mapping, label type and the bad-row policy. They are declared in data/readers/schema.ts.
  */
 import { join } from "node:path";
 import type { Command } from "commander";
 import { GraftError } from "../util/errors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.js";
-import { DATA_FORMATS, type DataFormat, type ExampleReadOptions } from "../data/readers/examples.js";
-import type { LabelType } from "../data/readers/fields.js";
+import { readOptionsFrom, readSchema } from "../data/readers/schema.js";
 import type { BadRow, Example } from "../data/types.js";
 import { inspectConll, inspectFile, type InspectReport, type Percentiles } from "../data/inspect.js";
 import { loadSplits, type DataSummary } from "../data/dataset.js";
@@ -16,86 +15,7 @@ import { kFold } from "../data/split.js";
 import { opt, switchesOnly } from "../util/options.js";
 import { addOptions, resolveFlags } from "./options.js";
 
-export interface ReadFlags {
-  format?: string;
-  delimiter?: string;
-  quote?: string;
-  header: boolean;
-  textColumn?: string;
-  textPairColumn?: string;
-  labelColumn?: string;
-  labelType?: string;
-  groupColumn?: string;
-  onBadRow: string;
-}
-
-/** The shared reading settings: how a labelled file is parsed and mapped to examples. */
-export function readSchema(onBadRow: "fail" | "skip" = "fail", withConll = false) {
-  return {
-    format: opt.enum(withConll ? [...DATA_FORMATS, "conll"] : DATA_FORMATS, {
-      flag: "--format <format>",
-      help: "file format",
-      defaultHelp: "from the extension, else sniffed",
-    }),
-    delimiter: opt.string({
-      flag: "--delimiter <char>",
-      help: 'CSV/TSV field delimiter, e.g. ";" or "\\t"',
-      defaultHelp: "sniffed",
-    }),
-    quote: opt.string({
-      flag: "--quote <char>",
-      help: 'CSV quote character, or "none"',
-      defaultHelp: '" for CSV, none for TSV',
-    }),
-    header: opt.boolean({ default: true, help: "the CSV/TSV file has no header row; name columns by 0-based index" }),
-    textColumn: opt.string({
-      flag: "--text-column <name>",
-      help: "column with the text (name or 0-based index)",
-      defaultHelp: "text, sentence, ...",
-    }),
-    textPairColumn: opt.string({
-      flag: "--text-pair-column <name>",
-      help: "column with the second text of a pair task",
-    }),
-    labelColumn: opt.string({
-      flag: "--label-column <name>",
-      help: "column with the label",
-      defaultHelp: "label, class, category, ...",
-    }),
-    labelType: opt.enum(["string", "int", "float"], {
-      default: "string",
-      flag: "--label-type <type>",
-      help: "string (class names), int (validated class ids) or float (regression)",
-    }),
-    onBadRow: opt.enum(["fail", "skip"], {
-      default: onBadRow,
-      flag: "--on-bad-row <policy>",
-      help: "fail: stop at the first bad row; skip: skip and report every bad row",
-    }),
-  };
-}
-
-export function readOptionsFrom(f: ReadFlags): ExampleReadOptions {
-  if (f.format !== undefined && !DATA_FORMATS.includes(f.format as DataFormat))
-    throw new GraftError(`--format must be one of ${DATA_FORMATS.join(", ")}, got "${f.format}"`);
-  if (!["string", "int", "float"].includes(f.labelType ?? "string"))
-    throw new GraftError(`--label-type must be string, int or float, got "${f.labelType}"`);
-  if (f.onBadRow !== "fail" && f.onBadRow !== "skip")
-    throw new GraftError(`--on-bad-row must be "skip" or "fail", got "${f.onBadRow}"`);
-  const delimiter = f.delimiter === "\\t" || f.delimiter === "tab" ? "\t" : f.delimiter;
-  return {
-    ...(f.format !== undefined ? { format: f.format as DataFormat } : {}),
-    ...(delimiter !== undefined ? { delimiter } : {}),
-    ...(f.quote !== undefined ? { quote: f.quote === "none" || f.quote === "" ? null : f.quote } : {}),
-    header: f.header,
-    ...(f.textColumn !== undefined ? { textColumn: f.textColumn } : {}),
-    ...(f.textPairColumn !== undefined ? { textPairColumn: f.textPairColumn } : {}),
-    ...(f.labelColumn !== undefined ? { labelColumn: f.labelColumn } : {}),
-    ...(f.groupColumn !== undefined ? { groupColumn: f.groupColumn } : {}),
-    labelType: (f.labelType ?? "string") as LabelType,
-    onBadRow: f.onBadRow,
-  };
-}
+export { readSchema, readOptionsFrom, type ReadFlags } from "../data/readers/schema.js";
 
 /** Parses a number flag, naming the flag when it is not a number in range. */
 export function numberFlag(

@@ -1,4 +1,4 @@
-/** `graft tokenizer train`: learn a WordPiece or byte-level BPE vocabulary from text files. */
+/** `graft tokenizer train`: learn a WordPiece or byte-level BPE vocabulary from a corpus (files, directories, globs). */
 import type { Command } from "commander";
 import { opt, switchesOnly } from "../util/options.js";
 import { addOptions, resolveFlags } from "./options.js";
@@ -7,8 +7,8 @@ import { trainTokenizer } from "../tokenizers/index.js";
 export const TOKENIZER_TRAIN_SWITCHES = switchesOnly({
   corpus: opt.list("string", {
     required: true,
-    flag: "--corpus <files...>",
-    help: "plain-text files, streamed line by line",
+    flag: "--corpus <paths...>",
+    help: "text/JSONL files (optionally .gz), directories (recursive) or globs, streamed line by line",
   }),
   out: opt.string({
     required: true,

@@ -20,7 +20,11 @@ import { version } from "./version.js";
 
 /** `word2vec train`'s flags; trainWord2Vec checks the values (integers, ranges) with its own messages. */
 export const WORD2VEC_TRAIN_SWITCHES = switchesOnly({
-  corpus: opt.list("string", { required: true, flag: "--corpus <files...>", help: "text files (UTF-8)" }),
+  corpus: opt.list("string", {
+    required: true,
+    flag: "--corpus <paths...>",
+    help: "text/JSONL files (UTF-8, optionally .gz), directories (recursive) or globs",
+  }),
   out: opt.string({
     required: true,
     flag: "--out <dir>",

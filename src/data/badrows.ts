@@ -3,6 +3,7 @@
  * under "skip" it is recorded (every one, not a sample) so the caller can print a summary and save the full list.
  */
 import { DataError } from "../util/errors.js";
+import { excerpt } from "../util/excerpt.js";
 import type { BadRow, BadRowPolicy } from "./types.js";
 
 export class BadRowLog {
@@ -17,8 +18,10 @@ export class BadRowLog {
   }
 
   reject(file: string, line: number, reason: string, field?: string): void {
-    if (this.policy === "fail") throw new DataError(reason, { file, line, field }, this.hint);
-    this.rows.push({ file, line, reason: field !== undefined ? `field "${field}": ${reason}` : reason });
+    // a field is a column name from the file: quoted in at most ~200 characters, as every quoted value is
+    const name = field !== undefined ? excerpt(field) : undefined;
+    if (this.policy === "fail") throw new DataError(reason, { file, line, field: name }, this.hint);
+    this.rows.push({ file, line, reason: name !== undefined ? `field "${name}": ${reason}` : reason });
   }
 }
 

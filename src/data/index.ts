@@ -21,6 +21,24 @@ export {
   type DataFormat,
   type ExampleReadOptions,
 } from "./readers/examples.js";
+export {
+  readSchema,
+  fileFormatSchema,
+  COLUMN_SCHEMA,
+  LABEL_TYPE_SCHEMA,
+  badRowSchema,
+  readOptionsFrom,
+  type ReadFlags,
+} from "./readers/schema.js";
+export {
+  corpusFiles,
+  readCorpus,
+  readCorpusFile,
+  isJsonlCorpus,
+  CORPUS_FILE,
+  type CorpusLine,
+  type CorpusReadOptions,
+} from "./readers/corpus.js";
 export { readConll, streamConll, type ConllOptions } from "./readers/conll.js";
 export { readParallel, streamParallel, streamParallelColumns, type ParallelOptions } from "./readers/parallel.js";
 export {

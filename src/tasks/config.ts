@@ -15,6 +15,7 @@ import {
   validateOptions,
 } from "../util/options.js";
 import { TRAINING_SCHEMA } from "../train/args.js";
+import { badRowSchema, COLUMN_SCHEMA, fileFormatSchema } from "../data/index.js";
 
 export const LORA_SCHEMA = {
   r: opt.integer({ default: 8, min: 1, help: "LoRA rank", aliases: ["rank"] }),
@@ -94,20 +95,17 @@ export const FINETUNE_SCHEMA = {
     flag: "--task <task>",
     help: "task kind: classification | multilabel | regression | ner (or one added with registerTaskKind)",
   }),
-  textColumn: opt.string({ help: "text column", defaultHelp: "text, sentence, ...", flag: "--text-column <name>" }),
-  textPairColumn: opt.string({ help: "second text of a sentence-pair task", flag: "--text-pair-column <name>" }),
-  labelColumn: opt.string({ help: "label column", defaultHelp: "label, class, ...", flag: "--label-column <name>" }),
+  /** How the files are read (format, delimiter, quote, header) and which columns hold text and label: the same
+   * entries as `graft data` and `graft baseline`. The label type follows from --task. */
+  ...fileFormatSchema(true),
+  ...COLUMN_SCHEMA,
   /** Separator of several labels in one field (multi-label). */
   labelSeparator: opt.string({
     default: "|",
     flag: "--label-separator <sep>",
     help: "separator of several labels in one field (multilabel)",
   }),
-  onBadRow: opt.enum(["fail", "skip"], {
-    default: "fail",
-    flag: "--on-bad-row <policy>",
-    help: "fail or skip, reporting every skipped row",
-  }),
+  ...badRowSchema("fail"),
   /** Held out of the training file when no validation file is given. */
   validationFraction: opt.number({
     default: 0.1,

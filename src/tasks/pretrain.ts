@@ -7,20 +7,18 @@
  */
 import {
   closeSync,
-  createReadStream,
   existsSync,
   mkdirSync,
   openSync,
   readFileSync,
-  readdirSync,
   readSync,
   renameSync,
   statSync,
   writeSync,
 } from "node:fs";
-import { createInterface } from "node:readline";
 import { join, resolve } from "node:path";
 import { ArgumentError, DataError } from "../util/errors.js";
+import { corpusFiles, readCorpus } from "../data/index.js";
 import { Rng, defaultRng, manualSeed } from "../util/rng.js";
 import { writeJsonAtomic } from "../util/atomic.js";
 import { writeReport } from "../report/index.js";
@@ -79,13 +77,13 @@ export const PRETRAIN_SCHEMA = {
     flag: "--objective <mlm|clm>",
     help: "masked LM (BERT) or causal LM (GPT-2)",
   }),
-  /** Text files, JSONL files (a "text" field per line) or directories of them. */
+  /** Text files, JSONL files (a "text" field per line), optionally .gz, directories of them or globs. */
   corpus: opt.list("string", {
     required: true,
     single: true,
     minLength: 1,
     flag: "--corpus <paths...>",
-    help: "text/JSONL files or directories, streamed",
+    help: "text/JSONL files (optionally .gz), directories (recursive) or globs, streamed",
     aliases: ["files", "data", "trainFiles"],
   }),
   /** Continue from this checkpoint (directory or hub id) instead of starting from scratch. */
@@ -182,49 +180,12 @@ export function resolvePretrainConfig(
   return c;
 }
 
-/** Every corpus file: files as given, directories walked for .txt / .jsonl / .text files, sorted for a stable order. */
-export function corpusFiles(paths: readonly string[]): string[] {
-  const out: string[] = [];
-  const walk = (p: string) => {
-    if (!existsSync(p)) throw new DataError("corpus path does not exist", { file: p });
-    if (statSync(p).isDirectory())
-      for (const name of readdirSync(p).sort()) {
-        const q = join(p, name);
-        if (statSync(q).isDirectory() || /\.(txt|text|jsonl)$/i.test(name)) walk(q);
-      }
-    else out.push(p);
-  };
-  for (const p of paths) walk(p);
-  if (out.length === 0) throw new DataError(`no corpus files under ${paths.join(", ")}`);
-  return out;
-}
+/** Every corpus file (files, directories walked recursively in sorted order, globs): the shared corpus reader's. */
+export { corpusFiles };
 
-/** Streams documents (non-empty lines; a JSONL line's "text") from the corpus files. */
+/** Streams documents (non-blank lines; a JSONL record's "text"; .gz decompressed) from the corpus files. */
 async function* documents(files: readonly string[]): AsyncGenerator<{ text: string; file: string; line: number }> {
-  for (const file of files) {
-    const jsonl = /\.jsonl$/i.test(file);
-    const rl = createInterface({ input: createReadStream(file, { encoding: "utf8" }), crlfDelay: Infinity });
-    let line = 0;
-    for await (const raw of rl) {
-      line++;
-      if (!raw.trim()) continue;
-      let text = raw;
-      if (jsonl) {
-        try {
-          const o = JSON.parse(raw) as { text?: unknown };
-          if (typeof o.text !== "string") throw new Error('no string field "text"');
-          text = o.text;
-        } catch (e) {
-          throw new DataError(`not a JSON object with a "text" field (${(e as Error).message})`, {
-            file,
-            line,
-            field: "text",
-          });
-        }
-      }
-      yield { text, file, line };
-    }
-  }
+  for await (const d of readCorpus(files)) if (d.text.trim()) yield d;
 }
 
 /** Fixed-length blocks of token ids in a binary file (little-endian i32), read back by index. */

@@ -25,6 +25,7 @@ import { validateFinetuneOptions, type FinetuneConfig } from "./config.js";
 import { resolveFinetuneConfig } from "./resolve.js";
 import { finetune } from "./finetune.js";
 import { taskSpec } from "./registry.js";
+import { finetuneReadOptions } from "./kinds/sequence.js";
 
 export interface FinetuneObjectiveOptions {
   /** The run every trial starts from (model, data, task, ...). */
@@ -165,12 +166,7 @@ export function finetuneObjective(options: FinetuneObjectiveOptions): Objective 
       );
     const config = applyParams(options.config, trial.params);
     const resolved = resolveFinetuneConfig(config);
-    const { examples } = await readExamples(config.data, {
-      textColumn: config.textColumn,
-      textPairColumn: config.textPairColumn,
-      labelColumn: config.labelColumn,
-      onBadRow: resolved.onBadRow,
-    });
+    const { examples } = await readExamples(config.data, finetuneReadOptions(resolved));
     const { folds: split } = kFold(examples, { k: folds, method, seed: resolved.training.seed });
     const cv = crossValidate(
       async (foldTrial, fold) => {
@@ -178,7 +174,18 @@ export function finetuneObjective(options: FinetuneObjectiveOptions): Objective 
           valid = join(foldTrial.dir, "valid.jsonl");
         writeJsonl(train, examples, Array.from(fold.train));
         writeJsonl(valid, examples, Array.from(fold.valid));
-        const { textColumn: _t, textPairColumn: _p, labelColumn: _l, validationFraction: _v, ...rest } = config;
+        // the folds are written as JSONL with text/text_pair/label fields: the reading settings no longer apply
+        const {
+          textColumn: _t,
+          textPairColumn: _p,
+          labelColumn: _l,
+          validationFraction: _v,
+          format: _f,
+          delimiter: _d,
+          quote: _q,
+          header: _h,
+          ...rest
+        } = config;
         return runOnce(
           foldTrial,
           { ...rest, data: train, validation: valid, test: valid, output: join(foldTrial.dir, "run") },

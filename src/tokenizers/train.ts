@@ -4,15 +4,15 @@
  * does): start from characters (WordPiece marks word-inner pieces with "##"; byte-level starts from the 256
  * byte symbols), and repeatedly add the most frequent adjacent pair until the vocabulary is full.
  *
- * The corpus is streamed line by line and reduced to word counts, so memory depends on the number of distinct
+ * The corpus (data/readers/corpus.ts) is streamed line by line and reduced to word counts, so memory depends on the number of distinct
  * words, not on the corpus size; past `maxWords` distinct words the rarest are pruned (counts stay exact for
  * the words kept). Pair counts are updated incrementally: a merge touches only the words that contain the pair.
  */
-import { createReadStream, mkdirSync, writeFileSync, existsSync } from "node:fs";
-import { createInterface } from "node:readline";
+import { mkdirSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { ArgumentError, DataError } from "../util/errors.js";
 import { writeJsonAtomic } from "../util/atomic.js";
+import { corpusFiles, readCorpus } from "../data/index.js";
 import { byteLevelBpeTokenizerJson, wordPieceTokenizerJson } from "./convert.js";
 import { loadTokenizer } from "./auto.js";
 import type { Tokenizer } from "./tokenizer.js";
@@ -110,16 +110,12 @@ async function countWords(
 ): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   let lines = 0;
-  for (const file of files) {
-    if (!existsSync(file)) throw new DataError("corpus file does not exist", { file });
-    const rl = createInterface({ input: createReadStream(file, { encoding: "utf8" }), crlfDelay: Infinity });
-    for await (const line of rl) {
-      for (const w of split(line)) counts.set(w, (counts.get(w) ?? 0) + 1);
-      if (++lines % 100_000 === 0) onProgress?.("count", lines);
-      if (counts.size > maxWords) {
-        // keep memory bounded: drop the words seen once so far
-        for (const [w, c] of counts) if (c <= 1) counts.delete(w);
-      }
+  for await (const { text } of readCorpus(files)) {
+    for (const w of split(text)) counts.set(w, (counts.get(w) ?? 0) + 1);
+    if (++lines % 100_000 === 0) onProgress?.("count", lines);
+    if (counts.size > maxWords) {
+      // keep memory bounded: drop the words seen once so far
+      for (const [w, c] of counts) if (c <= 1) counts.delete(w);
     }
   }
   if (counts.size === 0) throw new DataError(`the corpus has no words (${files.join(", ")})`);
@@ -271,15 +267,29 @@ function learnMerges(
   return { tokens, merges };
 }
 
-/** Trains a tokenizer on text files and writes tokenizer.json (+ vocab files and tokenizer_config.json) into outDir. */
+/**
+ * Trains a tokenizer on a corpus and writes tokenizer.json (+ vocab files and tokenizer_config.json) into outDir.
+ * The corpus is files, directories and globs (.txt / .jsonl, optionally .gz: the shared corpus reader). On failure
+ * nothing is left behind: an output directory this call created is removed.
+ */
 export async function trainTokenizer(
-  files: readonly string[],
+  corpus: string | readonly string[],
   outDir: string,
   o: TrainTokenizerOptions,
 ): Promise<Tokenizer> {
-  if (files.length === 0) throw new ArgumentError("tokenizer training needs at least one corpus file");
   if (!Number.isInteger(o.vocabSize) || o.vocabSize < 50)
     throw new ArgumentError(`vocabSize must be an integer >= 50, got ${o.vocabSize}`);
+  const files = corpusFiles(corpus);
+  const created = !existsSync(outDir);
+  try {
+    return await trainInto(files, outDir, o);
+  } catch (e) {
+    if (created) rmSync(outDir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function trainInto(files: readonly string[], outDir: string, o: TrainTokenizerOptions): Promise<Tokenizer> {
   const minFrequency = o.minFrequency ?? 2;
   const maxWords = o.maxWords ?? 2_000_000;
   mkdirSync(outDir, { recursive: true });

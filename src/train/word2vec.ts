@@ -8,6 +8,7 @@
  */
 import { ArgumentError, DataError } from "../util/errors.js";
 import { Rng } from "../util/rng.js";
+import { corpusFiles } from "../data/readers/corpus.js";
 import {
   DEFAULT_TOKEN_PATTERN,
   fileSource,
@@ -180,7 +181,8 @@ function toSources(corpus: CorpusArg): TextSource[] {
       ? [corpus as string | TextSource]
       : (corpus as readonly (string | TextSource)[]);
   if (list.length === 0) throw new ArgumentError("word2vec: no corpus given", "pass one or more text files");
-  return list.map((s) => (typeof s === "string" ? fileSource(s) : s));
+  // paths (files, directories, globs) expand through the shared corpus reader, in its deterministic order
+  return list.flatMap((s) => (typeof s === "string" ? corpusFiles(s).map(fileSource) : [s]));
 }
 
 /** One pass over the corpus: the vocabulary. */

@@ -57,6 +57,58 @@ test("finetune from a YAML config with flags overriding it, then eval of the sav
   assert.ok(Math.abs(m.accuracy - result.test.accuracy) < 1e-9);
 });
 
+test("finetune reads a headerless semicolon-separated file: --no-header --delimiter --text-column --label-column", () => {
+  const model = makeTinyBert(join(work, "bert-semi"));
+  // "label;text" with no header, and commas inside the texts: read as comma-separated it would not parse
+  const semi = (src: string, dst: string) => {
+    const rows = readFileSync(src, "utf8").trim().split("\n").slice(1);
+    const out = rows.map((l) => {
+      const [text, label] = l.split(",");
+      return `${label};${text!.replace(" ", ", ")}`;
+    });
+    writeFileSync(dst, out.join("\n") + "\n");
+  };
+  sentimentCsv(join(work, "semi-train.src"), 60, 11);
+  sentimentCsv(join(work, "semi-valid.src"), 20, 12);
+  semi(join(work, "semi-train.src"), join(work, "semi-train.csv"));
+  semi(join(work, "semi-valid.src"), join(work, "semi-valid.csv"));
+  const r = graft(
+    "finetune",
+    "--model",
+    model,
+    "--data",
+    join(work, "semi-train.csv"),
+    "--validation",
+    join(work, "semi-valid.csv"),
+    "--test",
+    join(work, "semi-valid.csv"),
+    "--no-header",
+    "--delimiter",
+    ";",
+    "--text-column",
+    "1",
+    "--label-column",
+    "0",
+    "--max-steps",
+    "3",
+    "--batch-size",
+    "16",
+    "--output",
+    join(work, "run-semi"),
+    "--json",
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const result = JSON.parse(r.stdout);
+  assert.deepEqual(result.labels, ["neg", "pos"]);
+  assert.equal(result.train.globalStep, 3);
+  const runJson = JSON.parse(readFileSync(join(work, "run-semi", "run.json"), "utf8"));
+  assert.equal(runJson.finetune.header, false);
+  assert.equal(runJson.finetune.delimiter, ";");
+  const data = JSON.parse(readFileSync(join(work, "run-semi", "data.json"), "utf8"));
+  assert.equal(data.sizes.train, 60);
+  assert.equal(data.sizes.validation, 20);
+});
+
 test("bad invocations: one clear line, a hint, a non-zero exit code", () => {
   const noData = graft("finetune", "--task", "ner");
   assert.notEqual(noData.code, 0);

@@ -448,7 +448,7 @@ test("clear errors: empty corpus, nothing above min count, bad options", async (
   await assert.rejects(trainWord2Vec([]), /no corpus/);
   await assert.rejects(
     trainWord2Vec("/nonexistent/corpus.txt"),
-    (e: DataError) => e instanceof DataError && /file not found/.test(e.message),
+    (e: DataError) => e instanceof DataError && /corpus path does not exist/.test(e.message),
   );
 });
 

@@ -9,6 +9,7 @@
 import { extname } from "node:path";
 import { readFileSync } from "node:fs";
 import { DataError, FormatError } from "../../util/errors.js";
+import { excerpt, quoted } from "../../util/excerpt.js";
 import { readLines, invalidUtf8Reason } from "../readers/lines.js";
 
 export type LexiconKind = "category" | "score" | "normalize";
@@ -46,7 +47,7 @@ export class Lexicon {
   ) {
     for (const [term, value] of entries) {
       const key = this.key(tokens(term).map((t) => t.text));
-      if (key === "") throw new DataError(`lexicon term ${JSON.stringify(term)} has no word or symbol in it`);
+      if (key === "") throw new DataError(`lexicon term ${quoted(term)} has no word or symbol in it`);
       const list = this.map.get(key) ?? [];
       if (!list.includes(value)) list.push(value);
       this.map.set(key, list);
@@ -59,9 +60,9 @@ export class Lexicon {
     const list = [...entries];
     for (const [term, value] of list) {
       if (kind === "score" && typeof value !== "number")
-        throw new DataError(`score lexicon: the score of ${JSON.stringify(term)} is not a number`);
+        throw new DataError(`score lexicon: the score of ${quoted(term)} is not a number`);
       if (kind !== "score" && typeof value !== "string")
-        throw new DataError(`${kind} lexicon: the value of ${JSON.stringify(term)} must be a string`);
+        throw new DataError(`${kind} lexicon: the value of ${quoted(term)} must be a string`);
     }
     return new Lexicon(kind, caseSensitive, list);
   }
@@ -80,7 +81,7 @@ export class Lexicon {
       try {
         obj = JSON.parse(readFileSync(file, "utf8"));
       } catch (e) {
-        throw new DataError(`invalid JSON: ${(e as Error).message}`, { file });
+        throw new DataError(`invalid JSON: ${excerpt((e as Error).message)}`, { file });
       }
       if (typeof obj !== "object" || obj === null || Array.isArray(obj))
         throw new DataError('a JSON lexicon must be an object {"term": value, ...}', { file });

@@ -5,6 +5,7 @@
  */
 import { createRequire } from "node:module";
 import { DataError } from "../../util/errors.js";
+import { quoted } from "../../util/excerpt.js";
 import { readLines, invalidUtf8Reason } from "../readers/lines.js";
 
 const require = createRequire(import.meta.url);
@@ -53,7 +54,8 @@ export async function readStopWordFile(file: string): Promise<string[]> {
     if (l.invalidUtf8 !== undefined) throw new DataError(invalidUtf8Reason(l.invalidUtf8), { file, line: l.line });
     const w = l.text.replace(/#.*$/, "").trim();
     if (w === "") continue;
-    if (/\s/.test(w)) throw new DataError(`one stop word per line expected, found "${w}"`, { file, line: l.line });
+    if (/\s/.test(w))
+      throw new DataError(`one stop word per line expected, found ${quoted(w)}`, { file, line: l.line });
     words.push(w);
   }
   return words;

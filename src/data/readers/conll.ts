@@ -4,6 +4,7 @@
  * whole sentence a bad row (tags would be misaligned otherwise).
  */
 import { DataError } from "../../util/errors.js";
+import { quoted } from "../../util/excerpt.js";
 import { BadRowLog } from "../badrows.js";
 import type { BadRowPolicy, ReadReport, TaggedSentence } from "../types.js";
 import { readLines, invalidUtf8Reason, type LineOptions } from "./lines.js";
@@ -77,7 +78,7 @@ export async function* streamConll(
       widthFrom = `line ${l.line}`;
       if (width < 2 && opts.tagColumn === undefined)
         throw new DataError(
-          `expected at least 2 columns (token and tag), found 1: "${text}"`,
+          `expected at least 2 columns (token and tag), found 1: ${quoted(text)}`,
           { file, line: l.line },
           "is this a CoNLL file? columns are separated by spaces or tabs",
         );
@@ -88,7 +89,7 @@ export async function* streamConll(
       log.reject(
         file,
         l.line,
-        `expected ${width} columns (as on ${widthFrom}), found ${cols.length}: "${truncate(text)}" (the whole sentence starting at line ${cur.line} is rejected)`,
+        `expected ${width} columns (as on ${widthFrom}), found ${cols.length}: ${quoted(text, 60)} (the whole sentence starting at line ${cur.line} is rejected)`,
       );
       continue;
     }
@@ -106,10 +107,6 @@ export async function* streamConll(
   }
   const s = finish();
   if (s) yield s;
-}
-
-function truncate(s: string, n = 60): string {
-  return s.length > n ? s.slice(0, n) + "…" : s;
 }
 
 export async function readConll(

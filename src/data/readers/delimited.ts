@@ -12,6 +12,7 @@ import { extname } from "node:path";
 import { Readable } from "node:stream";
 import { parse, CsvError } from "csv-parse";
 import { DataError } from "../../util/errors.js";
+import { excerpt } from "../../util/excerpt.js";
 import { readLines, checkReadable, type LineOptions } from "./lines.js";
 
 export interface DelimitedOptions extends LineOptions {
@@ -224,6 +225,6 @@ function quoteError(file: string, e: CsvError, quote: string, delimiter: string)
         hint,
       );
     default:
-      return new DataError(`cannot parse this row: ${e.message}`, { file, line: start }, hint);
+      return new DataError(`cannot parse this row: ${excerpt(e.message)}`, { file, line: start }, hint);
   }
 }

@@ -6,6 +6,7 @@
 import { extname } from "node:path";
 import { openSync, readSync, closeSync } from "node:fs";
 import { DataError } from "../../util/errors.js";
+import { excerpt } from "../../util/excerpt.js";
 import { BadRowLog } from "../badrows.js";
 import type { BadRowPolicy, Example, ReadReport } from "../types.js";
 import { readLines, checkReadable, invalidUtf8Reason, type Line, type LineOptions } from "./lines.js";
@@ -199,7 +200,7 @@ async function* jsonlExamples(
     try {
       obj = JSON.parse(l.text);
     } catch (e) {
-      log.reject(file, l.line, `invalid JSON: ${(e as Error).message}`);
+      log.reject(file, l.line, `invalid JSON: ${excerpt((e as Error).message)}`);
       continue;
     }
     if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {

@@ -3,6 +3,7 @@
  * column-based readers (CSV/TSV and JSONL). A row either becomes an Example or is rejected with a reason.
  */
 import { DataError } from "../../util/errors.js";
+import { quoted } from "../../util/excerpt.js";
 import type { BadRowLog } from "../badrows.js";
 import type { Example } from "../types.js";
 
@@ -39,6 +40,19 @@ export const TEXT_COLUMNS = [
 ];
 export const LABEL_COLUMNS = ["label", "labels", "class", "category", "target", "sentiment", "y"];
 
+/** Names quoted for a message, each cut to ~200 characters, the first 20 then a count of the rest. */
+function listOf(names: readonly string[], max = 20): string {
+  const shown = names.slice(0, max).map((c) => quoted(c));
+  return names.length > max
+    ? `${shown.join(", ")}, … (${names.length.toLocaleString("en-US")} in all)`
+    : shown.join(", ");
+}
+
+/** The columns of a file for a message. */
+export function columnList(columns: readonly string[]): string {
+  return columns.length > 0 ? listOf(columns) : "(none)";
+}
+
 /** Where each role's value comes from: an index into the row (delimited) or a key (JSONL). */
 export interface ColumnMap<K> {
   text: K;
@@ -59,12 +73,12 @@ export function mapColumns<K>(
   lookup: (spec: string) => K | undefined,
   nameOf: (k: K) => string,
 ): ColumnMap<K> {
-  const list = columns.length > 0 ? columns.map((c) => JSON.stringify(c)).join(", ") : "(none)";
+  const list = columnList(columns);
   const need = (spec: string, role: string): K => {
     const k = lookup(spec);
     if (k === undefined)
       throw new DataError(
-        `no ${role} column "${spec}"; the columns are ${list}`,
+        `no ${role} column ${quoted(spec)}; the columns are ${list}`,
         { file },
         `pass --${role}-column with one of the column names (or a 0-based index)`,
       );
@@ -106,7 +120,7 @@ export function mapColumns<K>(
     [map.group, map.groupName] = [group, nameOf(group)];
   }
   if (map.label !== undefined && map.label === map.text)
-    throw new DataError(`the text and label columns are the same column ("${map.textName}")`, { file });
+    throw new DataError(`the text and label columns are the same column (${quoted(map.textName)})`, { file });
   return map;
 }
 
@@ -140,10 +154,7 @@ export function buildExample(
     const parsed = parseLabel(values.label, opts.labelType ?? "string");
     if (typeof parsed === "object") return bad(parsed.error, map.labelName);
     if (opts.labels && !opts.labels.includes(String(parsed))) {
-      return bad(
-        `label ${JSON.stringify(String(parsed))} is not one of ${opts.labels.map((l) => JSON.stringify(l)).join(", ")}`,
-        map.labelName,
-      );
+      return bad(`label ${quoted(String(parsed))} is not one of ${listOf(opts.labels)}`, map.labelName);
     }
     ex.label = parsed;
   }
@@ -180,11 +191,11 @@ export function parseLabel(v: unknown, type: LabelType): string | number | { err
   if (s === "") return { error: "missing label (empty)" };
   if (type === "string") return s;
   if (type === "int") {
-    if (!/^[+-]?\d+$/.test(s)) return { error: `unparsable label: expected an integer, got "${s}"` };
+    if (!/^[+-]?\d+$/.test(s)) return { error: `unparsable label: expected an integer, got ${quoted(s)}` };
     return String(Number.parseInt(s, 10));
   }
   const x = Number(s);
   if (!Number.isFinite(x) || !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s))
-    return { error: `unparsable label: expected a number, got "${s}"` };
+    return { error: `unparsable label: expected a number, got ${quoted(s)}` };
   return x;
 }

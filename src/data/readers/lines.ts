@@ -42,43 +42,52 @@ export function checkReadable(file: string): number {
 
 export async function* readLines(file: string, opts: LineOptions = {}): AsyncGenerator<Line> {
   checkReadable(file);
+  yield* splitLines(createReadStream(file, { highWaterMark: opts.chunkBytes ?? 1 << 20 }), file, opts);
+}
+
+/** The numbered lines of a byte stream (a file, a decompressed file); `file` names it in errors. */
+export async function* splitLines(
+  stream: AsyncIterable<Buffer> & { destroy(): void },
+  file: string,
+  opts: LineOptions = {},
+): AsyncGenerator<Line> {
   const maxLine = opts.maxLineBytes ?? DEFAULT_MAX_LINE;
-  const stream = createReadStream(file, { highWaterMark: opts.chunkBytes ?? 1 << 20 });
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let lineNo = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    let start = 0;
-    for (;;) {
-      const nl = chunk.indexOf(10, start);
-      if (nl < 0) {
-        if (start < chunk.length) {
-          pending.push(chunk.subarray(start));
-          pendingBytes += chunk.length - start;
-          if (pendingBytes > maxLine) {
-            stream.destroy();
-            throw new DataError(
-              `line is longer than ${maxLine} bytes`,
-              { file, line: lineNo + 1 },
-              "is this a binary file, or a file without line breaks?",
-            );
+  try {
+    for await (const chunk of stream) {
+      let start = 0;
+      for (;;) {
+        const nl = chunk.indexOf(10, start);
+        if (nl < 0) {
+          if (start < chunk.length) {
+            pending.push(chunk.subarray(start));
+            pendingBytes += chunk.length - start;
+            if (pendingBytes > maxLine)
+              throw new DataError(
+                `line is longer than ${maxLine} bytes`,
+                { file, line: lineNo + 1 },
+                "is this a binary file, or a file without line breaks?",
+              );
           }
+          break;
         }
-        break;
+        const piece = chunk.subarray(start, nl);
+        const bytes = pending.length === 0 ? piece : Buffer.concat([...pending, piece]);
+        if (bytes.length > maxLine)
+          throw new DataError(`line is longer than ${maxLine} bytes`, { file, line: lineNo + 1 });
+        pending = [];
+        pendingBytes = 0;
+        yield decodeLine(bytes, ++lineNo);
+        start = nl + 1;
       }
-      const piece = chunk.subarray(start, nl);
-      const bytes = pending.length === 0 ? piece : Buffer.concat([...pending, piece]);
-      if (bytes.length > maxLine) {
-        stream.destroy();
-        throw new DataError(`line is longer than ${maxLine} bytes`, { file, line: lineNo + 1 });
-      }
-      pending = [];
-      pendingBytes = 0;
-      yield decodeLine(bytes, ++lineNo);
-      start = nl + 1;
     }
+    if (pending.length > 0) yield decodeLine(Buffer.concat(pending), ++lineNo);
+  } finally {
+    // an error, or a consumer that stops early: release the file
+    stream.destroy();
   }
-  if (pending.length > 0) yield decodeLine(Buffer.concat(pending), ++lineNo);
 }
 
 function decodeLine(bytes: Buffer, line: number): Line {

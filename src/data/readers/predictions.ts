@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { DataError } from "../../util/errors.js";
+import { excerpt } from "../../util/excerpt.js";
 import { pyRstrip } from "../../util/pytext.js";
 import { checkReadable, firstInvalidUtf8, invalidUtf8Reason } from "./lines.js";
 
@@ -86,7 +87,7 @@ export function readValueFile(file: string, opts: ValueFileOptions = {}): ValueF
     try {
       value = JSON.parse(text);
     } catch (e) {
-      throw new DataError(`not valid JSON (${(e as Error).message})`, { file, line });
+      throw new DataError(`not valid JSON (${excerpt((e as Error).message)})`, { file, line });
     }
     if (field !== undefined) value = fieldOf(value, field, { file, line });
     items.push({ value, line });
@@ -128,7 +129,7 @@ export function parseValues<K extends ValueKind>(vf: ValueFile, kind: K, fields?
   return vf.items.map((it) => convert(it.value, { file: vf.file, line: it.line, field: vf.field }, fields));
 }
 
-const show = (v: unknown) => JSON.stringify(v);
+const show = (v: unknown) => excerpt(JSON.stringify(v) ?? String(v));
 
 function asNumber(v: unknown, where: Where): number {
   const x = typeof v === "string" && v.trim() !== "" ? Number(v) : v;
@@ -157,7 +158,7 @@ function asScores(value: unknown, where: Where): number | number[] {
       try {
         v = JSON.parse(s);
       } catch {
-        throw new DataError(`not a JSON array of numbers: ${s}`, where);
+        throw new DataError(`not a JSON array of numbers: ${excerpt(s)}`, where);
       }
     } else {
       const parts = s.split(/\s+/).map((x) => (x === "" ? NaN : Number(x)));
@@ -195,7 +196,7 @@ function asItems(value: unknown, where: Where, grades: boolean): ValueKinds["rel
       try {
         v = JSON.parse(s);
       } catch {
-        throw new DataError(`not valid JSON: ${s}`, where);
+        throw new DataError(`not valid JSON: ${excerpt(s)}`, where);
       }
     } else v = s === "" ? [] : s.split(/\s+/);
   }

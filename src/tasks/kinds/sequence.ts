@@ -5,7 +5,7 @@
  * Logits are [B, C].
  */
 import { ArgumentError } from "../../util/errors.js";
-import { loadSplits, readExamples, type Example } from "../../data/index.js";
+import { loadSplits, readExamples, readOptionsFrom, type Example, type ExampleReadOptions } from "../../data/index.js";
 import type { ModelConfig } from "../../models/index.js";
 import type { Tokenizer } from "../../tokenizers/index.js";
 import { encodeTexts, type EncodedRow } from "../encode.js";
@@ -48,6 +48,21 @@ async function encodeExamples<Target>(
   };
 }
 
+/**
+ * How fine-tuning reads its training, validation and test files: the shared reading settings (format, delimiter,
+ * quote, header, columns, bad-row policy) of the run's configuration, with the label type of the task kind.
+ */
+export function finetuneReadOptions(
+  c: Pick<
+    FinetuneConfig,
+    "format" | "delimiter" | "quote" | "header" | "textColumn" | "textPairColumn" | "labelColumn" | "onBadRow"
+  >,
+  labelType?: "float",
+): ExampleReadOptions {
+  if (c.format === "conll") throw new ArgumentError("--format conll is for --task ner (token-level tags)");
+  return readOptionsFrom({ ...c, labelType: labelType ?? "string" });
+}
+
 /** Train/validation/test from the configured files or held-out fractions, labelled and tokenized. */
 export async function prepareSequences<Target>(
   { config: c, tokenizer, seed }: PrepareContext,
@@ -57,13 +72,7 @@ export async function prepareSequences<Target>(
     train: c.data,
     validation: c.validation,
     test: c.test,
-    read: {
-      textColumn: c.textColumn,
-      textPairColumn: c.textPairColumn,
-      labelColumn: c.labelColumn,
-      onBadRow: c.onBadRow,
-      ...(kind.labelType ? { labelType: kind.labelType } : {}),
-    },
+    read: finetuneReadOptions(c, kind.labelType),
     validationFraction: c.validation ? undefined : c.validationFraction,
     testFraction: c.test ? undefined : c.testFraction,
     seed,

@@ -3,7 +3,7 @@
  * vocabulary, then one pass per epoch trains), and files are streamed line by line, never loaded whole.
  */
 import { ArgumentError } from "../../util/errors.js";
-import { readLines } from "../../data/readers/lines.js";
+import { isJsonlCorpus, readCorpusFile } from "../../data/readers/corpus.js";
 
 /** A re-readable source of text lines. */
 export interface TextSource {
@@ -13,12 +13,19 @@ export interface TextSource {
   lines(): AsyncIterable<string> | Iterable<string>;
 }
 
-/** A file read line by line (UTF-8; a bad byte decodes to U+FFFD, which no word pattern matches). */
+/**
+ * A corpus file read line by line by the shared corpus reader (UTF-8, a bad byte decoding to U+FFFD, which no word
+ * pattern matches; .gz decompressed). A .jsonl file's records give their "text", each ending a paragraph.
+ */
 export function fileSource(path: string): TextSource {
+  const jsonl = isJsonlCorpus(path);
   return {
     name: path,
     async *lines() {
-      for await (const l of readLines(path)) yield l.text;
+      for await (const l of readCorpusFile(path)) {
+        yield l.text;
+        if (jsonl) yield "";
+      }
     },
   };
 }

@@ -5,7 +5,7 @@
  * the character offsets of new text.
  */
 import { Rng } from "../../../util/rng.js";
-import { DataError } from "../../../util/errors.js";
+import { ArgumentError, DataError } from "../../../util/errors.js";
 import { reshape, softmax, type Tensor } from "../../../tensor/index.js";
 import { readConll, sortLabels, type TaggedSentence } from "../../../data/index.js";
 import { AutoModelForTokenClassification } from "../../../models/index.js";
@@ -107,6 +107,16 @@ export const ner: TaskSpec<number[], NerOutput> = {
   recognizes: (_config, architecture) => architecture.endsWith("ForTokenClassification"),
 
   async prepare({ config: c, tokenizer, seed }) {
+    const csvOnly = [
+      c.format !== undefined && c.format !== "conll" ? `--format ${c.format}` : "",
+      c.delimiter !== undefined ? "--delimiter" : "",
+      c.quote !== undefined ? "--quote" : "",
+      c.header === false ? "--no-header" : "",
+    ].filter(Boolean);
+    if (csvOnly.length)
+      throw new ArgumentError(
+        `--task ner reads CoNLL files (a token and its tag per line, blank lines between sentences); ${csvOnly.join(", ")} apply to CSV/TSV/JSONL files`,
+      );
     const read = async (f: string) => (await readConll(f, { onBadRow: c.onBadRow })).sentences;
     let train = await read(c.data);
     let validation: TaggedSentence[] = c.validation ? await read(c.validation) : [];
