@@ -1,7 +1,8 @@
 /**
  * `graft predict`: predictions for new texts from a saved model directory, through the library's Predictor
  * (tasks/predictor.ts: a classical baseline, a fine-tuned classifier or tagger, or a causal language model that
- * generates). A classifier prints labels and scores, a tagger its entities, a language model the text it generates.
+ * generates). A classifier prints labels and scores, a regression model numbers, a tagger its entities (with
+ * character offsets; the text with each entity marked in TSV), a language model the text it generates.
  * Input: a file (CSV/TSV/JSONL/plain text, read with the usual flags and validation), --text, or stdin;
  * output: JSONL (label and scores per input) or TSV, streamed in batches.
  */
@@ -17,10 +18,12 @@ import { addOptions, resolveFlags } from "./options.js";
 import { opt, type Resolved, switchesOnly } from "../util/options.js";
 import { evaluate } from "./baseline.js";
 import { Rng } from "../util/rng.js";
+import { computeMetrics } from "../metrics/index.js";
 import type { GenerateOptions } from "../models/index.js";
 import {
   loadPredictor,
   type ClassPrediction,
+  type Entity,
   type MultiLabelPrediction,
   type TaskPrediction,
   type ValuePrediction,
@@ -45,7 +48,7 @@ export const PREDICT_SWITCHES = switchesOnly({
   outputFormat: opt.enum(["jsonl", "tsv"], {
     default: "jsonl",
     flag: "--output-format <fmt>",
-    help: "jsonl (label and scores) or tsv (label<TAB>text)",
+    help: "jsonl (label and scores) or tsv (label<TAB>text; a tagger: tags<TAB>text with [entity](TYPE) marked)",
   }),
   batchSize: opt.integer({ default: 1024, gt: 0, help: "texts per batch" }),
   maxNewTokens: opt.integer({ default: 20, min: 0, help: "language models: tokens to generate" }),
@@ -92,10 +95,24 @@ function generateOptions(o: PredictFlags): GenerateOptions {
   };
 }
 
-/** A prediction printed as a label with scores (classification, multi-label, regression). */
-function isLabelled(p: TaskPrediction): p is ClassPrediction | MultiLabelPrediction | ValuePrediction {
-  return "label" in p && typeof p.label === "string" && "scores" in p;
+/** A prediction printed as a label with scores (classification, multi-label). */
+function isLabelled(p: TaskPrediction): p is ClassPrediction | MultiLabelPrediction {
+  return p.task !== "regression" && "label" in p && typeof p.label === "string" && "scores" in p;
 }
+
+/** The text with each entity's characters marked as `[text](TYPE)`. */
+export function highlightEntities(text: string, entities: readonly Pick<Entity, "type" | "start" | "end">[]): string {
+  let out = "",
+    at = 0;
+  for (const e of [...entities].sort((a, b) => a.start - b.start)) {
+    if (e.start < at) continue;
+    out += `${text.slice(at, e.start)}[${text.slice(e.start, e.end)}](${e.type})`;
+    at = e.end;
+  }
+  return out + text.slice(at);
+}
+
+const flatten = (s: string) => s.replace(/[\t\n]/g, " ");
 
 async function* stdinExamples(): AsyncGenerator<Example> {
   let line = 0;
@@ -147,6 +164,8 @@ export function register(program: Command): void {
       const out: NodeJS.WritableStream = file ?? process.stdout;
       const gold: string[] = [];
       const predicted: string[] = [];
+      const goldValues: number[] = [];
+      const predictedValues: number[] = [];
       let unlabelled = false;
       let batch: Example[] = [];
       const flush = async () => {
@@ -173,14 +192,31 @@ export function register(program: Command): void {
         const preds = await predictor.predict(batch.map((e) => ({ text: e.text, textPair: e.textPair })));
         batch.forEach((e, i) => {
           const p = preds[i]!;
-          const flat = e.text.replace(/[\t\n]/g, " ");
+          const flat = flatten(e.text);
+          if (p.task === "regression") {
+            // a number per input; labelled input is scored with regression metrics
+            const { value } = p as ValuePrediction;
+            const goldValue = e.label === undefined || e.label === "" ? NaN : Number(e.label);
+            if (Number.isFinite(goldValue)) {
+              goldValues.push(goldValue);
+              predictedValues.push(value);
+            } else unlabelled = true;
+            chunk +=
+              o.outputFormat === "tsv"
+                ? `${value}\t${flat}\n`
+                : JSON.stringify({ line: e.line, text: e.text, value }) + "\n";
+            return;
+          }
           if (!isLabelled(p)) {
             // a tagger (entities, and a tag per word for TSV), or another kind's own fields
             const { task: _task, ...fields } = p as Record<string, unknown>;
             unlabelled = true;
+            const entities = Array.isArray(fields.entities) ? (fields.entities as Entity[]) : null;
             chunk +=
               o.outputFormat === "tsv"
-                ? `${Array.isArray(fields.tags) ? fields.tags.join(" ") : JSON.stringify(fields)}\t${flat}\n`
+                ? Array.isArray(fields.tags)
+                  ? `${fields.tags.join(" ")}\t${flatten(entities ? highlightEntities(e.text, entities) : e.text)}\n`
+                  : `${JSON.stringify(fields)}\t${flat}\n`
                 : JSON.stringify({ line: e.line, text: e.text, ...fields }) + "\n";
             return;
           }
@@ -214,6 +250,12 @@ export function register(program: Command): void {
         });
       }
       reportSkipped(report.skipped);
+      if (!unlabelled && goldValues.length > 0) {
+        const m = computeMetrics({ rmse: "rmse", mae: "mae", r2: "r2" }, { number: predictedValues }, goldValues);
+        process.stderr.write(
+          `the input has labels: RMSE ${m.rmse.toFixed(4)}  MAE ${m.mae.toFixed(4)}  R² ${m.r2.toFixed(4)}  (${goldValues.length} rows)\n`,
+        );
+      }
       if (!unlabelled && gold.length > 0) {
         const ev = evaluate(gold, predicted, predictor.labels);
         process.stderr.write(

@@ -204,6 +204,11 @@ async function runFinetune(
   );
   if (hooks.resume) checkResumeData(runDir, dataFiles, { allow: hooks.allowDataChange, log });
   writeJsonAtomic(join(runDir, "data.json"), data.summary);
+  const warn = (w: string) => {
+    notes.push(`warning: ${w}`);
+    log(`warning: ${w}`);
+  };
+  for (const w of spec.dataWarnings?.(data) ?? []) warn(w);
   const { model, head } = buildModel(spec, c, modelDir, labels, tok, args.seed, {
     notes,
     log,
@@ -318,6 +323,8 @@ async function runFinetune(
   const validation = spec.metrics(validationOut, labels);
   const testOut = spec.predict(context(model), data.test.rows, data.test.targets);
   const test = spec.metrics(testOut, labels);
+  for (const w of spec.predictionWarnings?.(validationOut, labels, "validation") ?? []) warn(w);
+  if (data.testSplit === "test") for (const w of spec.predictionWarnings?.(testOut, labels, "test") ?? []) warn(w);
   if (existsSync(bestDir)) writeJsonAtomic(join(bestDir, TASK_FILE), taskInfo(threshold));
   const records = spec.predictionRecords(testOut, data.test.inputs, labels).map((r) => JSON.stringify(r));
   writeFileSync(join(runDir, "predictions.jsonl"), records.join("\n") + (records.length ? "\n" : ""));

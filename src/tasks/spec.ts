@@ -183,6 +183,10 @@ export interface TaskSpec<Target = unknown, Output = unknown> {
   tuneThreshold?(validation: Output, labels: string[]): number;
   /** One JSON object per example for the run's predictions.jsonl (the shape report/predictions.ts reads). */
   predictionRecords(output: Output, inputs: readonly unknown[], labels: string[]): object[];
+  /** Warnings about the prepared data, logged before training and kept in the run's notes (e.g. a one-class validation split). */
+  dataWarnings?(data: TaskData<Target>): string[];
+  /** Warnings about the best model's predictions on a split (e.g. a constant classifier), kept in the run's notes. */
+  predictionWarnings?(output: Output, labels: string[], split: "validation" | "test"): string[];
   /** Extra sections of the run's report.html (written with the run; `graft report` re-rendering it later has no spec). */
   reportSections?(output: Output, labels: string[]): Section[];
 

@@ -56,7 +56,7 @@ test("NER: entities with the character offsets of the text, whatever its spacing
   // the mean probability of each entity word's best tag (of three)
   for (const e of p.entities) assert.ok(e.score >= 1 / 3 && e.score <= 1, `score ${e.score}`);
   assert.deepEqual(await predictor.predict([]), []);
-  // graft predict prints the same entities (JSONL), or a tag per word (TSV)
+  // graft predict prints the same entities (JSONL), or a tag per word and the marked-up text (TSV)
   const cli = spawnSync(process.execPath, [bin, "predict", "--model", r.bestDir, "--text", text], { encoding: "utf8" });
   assert.equal(cli.status, 0, cli.stderr);
   const printed = JSON.parse(cli.stdout);
@@ -69,7 +69,7 @@ test("NER: entities with the character offsets of the text, whatever its spacing
       encoding: "utf8",
     },
   );
-  assert.equal(tsv.stdout, `B-PER O B-LOC O\t${text}\n`);
+  assert.equal(tsv.stdout, "B-PER O B-LOC O\t  [alice](PER) visited  [paris](LOC) .\n");
 });
 
 test("text pairs: the Predictor encodes both texts as training did and agrees with predictions.jsonl", async () => {

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createServer, connect } from "node:net";
 import { join } from "node:path";
-import { Queue } from "bullmq";
+import { Queue, UnrecoverableError, Worker } from "bullmq";
 import { Study } from "../../src/tune/study.js";
 import { RedisExecutor, jobId } from "../../src/tune/executors/redis.js";
 import { BUILTINS_MODULE } from "../../src/tune/objectives/ref.js";
@@ -38,11 +38,11 @@ function accepting(port: number): Promise<boolean> {
   });
 }
 
-async function startRedis(): Promise<{ url: string; stop: () => void } | string> {
+async function startRedis(port?: number): Promise<{ url: string; port: number; stop: () => Promise<void> } | string> {
   const probe = spawnSync("redis-server", ["--version"]);
   if (probe.error)
     return `redis-server cannot be started (${(probe.error as NodeJS.ErrnoException).code}); install it (Debian: apt-get install -y redis-server) to run this test`;
-  const port = await freePort();
+  port ??= await freePort();
   const server = spawn(
     "redis-server",
     ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
@@ -54,7 +54,13 @@ async function startRedis(): Promise<{ url: string; stop: () => void } | string>
     server.kill("SIGKILL");
     return `redis-server did not start: ${(e as Error).message}`;
   }
-  return { url: `redis://127.0.0.1:${port}`, stop: () => server.kill("SIGKILL") };
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (server.exitCode !== null || server.signalCode !== null) return resolve();
+      server.once("exit", () => resolve());
+      server.kill("SIGKILL");
+    });
+  return { url: `redis://127.0.0.1:${port}`, port, stop };
 }
 
 const space = {
@@ -138,7 +144,7 @@ test("BullMQ executor: a worker killed mid-trial means one retry elsewhere and o
   } finally {
     await executor?.close().catch(() => {});
     await Promise.all(workers.map(stopWorker));
-    redis.stop();
+    await redis.stop();
   }
 });
 
@@ -177,7 +183,104 @@ test("BullMQ executor: a crashed trial process is retried, a timeout and an obje
   } finally {
     await executor?.close().catch(() => {});
     await stopWorker(worker);
-    redis.stop();
+    await redis.stop();
+  }
+});
+
+test("BullMQ executor: after a Redis restart the trial in flight is requeued, and the worker logs the outage once", {
+  timeout: 90_000,
+}, async (t) => {
+  const first = await startRedis();
+  if (typeof first === "string") return t.skip(first);
+  let redis = first;
+  const queue = `test-${process.pid}-restart`;
+  const worker = spawnGraft(workerFlags(redis.url, queue));
+  let executor: RedisExecutor | undefined;
+  try {
+    const study = await Study.create({ space, sampler: { name: "random", seed: 1 } });
+    executor = await RedisExecutor.connect(
+      { module: BUILTINS_MODULE, export: "builtinObjective", options: { name: "sphere", steps: 8, stepMs: 150 } },
+      { url: redis.url, studyId: study.id, queue, slots: 1, retries: 1, pollMs: 50 },
+    );
+    const done = study.optimize(executor, { nTrials: 2 });
+    await waitFor(
+      () => study.trials[0]?.intermediate.length >= 2,
+      20000,
+      `trial 0 to report twice (worker output: ${worker.output()})`,
+    );
+    // the server dies with everything in it (no persistence) and comes back empty on the same port
+    await redis.stop();
+    await new Promise((r) => setTimeout(r, 2500));
+    const again = await startRedis(redis.port);
+    assert.equal(typeof again, "object", String(again));
+    redis = again as typeof redis;
+    await done;
+
+    const out = worker.output();
+    assert.deepEqual(
+      study.trials.map((tr) => tr.state),
+      ["complete", "complete"],
+      out + study.trials.map((tr) => tr.error).join("\n"),
+    );
+    const t0 = study.trial(0);
+    assert.equal(t0.attempt, 2, "trial 0 was requeued once");
+    assert.deepEqual(
+      t0.intermediate.map((v) => v.step),
+      [1, 2, 3, 4, 5, 6, 7, 8],
+      "only the requeued attempt's values are kept",
+    );
+    assert.equal(t0.values![0], evaluateBuiltin("sphere", t0.params));
+    assert.doesNotMatch(out, /Unhandled error event/, out);
+    assert.equal(out.match(/lost the connection to Redis/g)?.length, 1, out);
+    assert.ok((out.match(/could not renew lock/g)?.length ?? 0) <= 1, out);
+    assert.match(out, /Redis is back/);
+  } finally {
+    await executor?.close().catch(() => {});
+    await stopWorker(worker);
+    await redis.stop();
+  }
+});
+
+test("BullMQ executor: on a resumed study, a trial whose job failed while the study was down is requeued", {
+  timeout: 60_000,
+}, async (t) => {
+  const redis = await startRedis();
+  if (typeof redis === "string") return t.skip(redis);
+  const queue = `test-${process.pid}-resume`;
+  let worker: ReturnType<typeof spawnGraft> | undefined;
+  let executor: RedisExecutor | undefined;
+  const q = new Queue(queue, { connection: { url: redis.url } });
+  try {
+    const study = await Study.create({ space, sampler: { name: "random", seed: 2 } });
+    // the job of trial 0 as an earlier run of the study left it: failed by the queue (here: a lost lock), not by
+    // the trial; a worker of the test's own fails it
+    const spec = { number: 0, params: { x0: 0.5, x1: -0.5 }, attempt: 1 };
+    await q.add(
+      "trial",
+      { study: study.id, spec, objective: { module: BUILTINS_MODULE }, timeoutSeconds: null, reportsKey: "unused" },
+      { jobId: jobId(study.id, 0), attempts: 1 },
+    );
+    const failing = new Worker(
+      queue,
+      async () => {
+        throw new UnrecoverableError("Missing lock for job 0. moveToFinished");
+      },
+      { connection: { url: redis.url, maxRetriesPerRequest: null } },
+    );
+    await waitFor(async () => (await q.getJobState(jobId(study.id, 0))) === "failed", 10000, "the job to fail");
+    await failing.close();
+    worker = spawnGraft(workerFlags(redis.url, queue));
+    executor = await RedisExecutor.connect(
+      { module: BUILTINS_MODULE, export: "builtinObjective", options: { name: "sphere", steps: 2, stepMs: 10 } },
+      { url: redis.url, studyId: study.id, queue, slots: 1, retries: 1, pollMs: 50 },
+    );
+    await study.optimize(executor, { nTrials: 1 });
+    assert.equal(study.trial(0).state, "complete", study.trial(0).error ?? "");
+  } finally {
+    await q.close();
+    await executor?.close().catch(() => {});
+    if (worker) await stopWorker(worker);
+    await redis.stop();
   }
 });
 

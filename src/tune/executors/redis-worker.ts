@@ -6,6 +6,10 @@
  * Keeping the trial out of the worker's event loop matters: BullMQ renews the job's lock from that loop, and a lock
  * that lapses makes other workers take the job over. A worker that dies stops renewing, which is exactly how its
  * trial gets retried elsewhere (after `lockDurationMs`, found by a stall check every `stalledIntervalMs`).
+ *
+ * When Redis goes away, the connections reconnect with BullMQ's backoff (1 s growing to 20 s) and the worker says
+ * so once per outage, and once when Redis is back. A job whose lock cannot be renewed (Redis restarted, or another
+ * worker took it over) cannot be finished here: its trial is stopped, said once, and the study runs it again.
  */
 import { hostname } from "node:os";
 import type { Job, Worker as BullWorker } from "bullmq";
@@ -60,7 +64,34 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<Runnin
       autorun: false,
     },
   );
-  worker.on("error", (e) => log(`worker error: ${e.message}`));
+  const outage = outageLog(opts.url, log);
+  /** The trials running here by job id; a job whose lock is lost is said once (`said`), not at every renewal. */
+  const running = new Map<string, { proc: TrialProcess; lost: boolean }>();
+  const said = new Set<string>();
+  const sayOnce = (id: string, line: string) => {
+    if (said.has(id)) return;
+    said.add(id);
+    log(line);
+  };
+  worker.on("lockRenewalFailed", (ids: string[]) => {
+    for (const id of ids) {
+      sayOnce(
+        id,
+        `job ${id}: its lock could not be renewed (Redis restarted, or another worker took the job over); stopping its trial here, the study runs it again`,
+      );
+      const r = running.get(id);
+      if (r && !r.lost) {
+        r.lost = true;
+        r.proc.kill();
+      }
+    }
+  });
+  worker.on("error", (e) => {
+    const job = /(?:could not renew lock for|Missing (?:lock|key) for) job ([^\s.]+(?:\.\d+)?)/.exec(e.message)?.[1];
+    if (job !== undefined) sayOnce(job, `worker error: ${e.message}`);
+    else outage.error(e);
+  });
+  void worker.client.then((c) => c.on("ready", outage.ready)).catch(() => {});
 
   async function processJob(job: Job<TrialJob, TrialOutcome>): Promise<TrialOutcome> {
     const data = job.data;
@@ -70,6 +101,7 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<Runnin
     const client = await worker.client;
     defineScripts(client);
     const blocking = client.duplicate();
+    blocking.on("error", outage.error);
     let proc = idle.pop();
     while (proc && !proc.alive) {
       all.delete(proc);
@@ -82,6 +114,11 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<Runnin
     const push = (r: WireReport) => client.runCommand("graftPush", [data.reportsKey, JSON.stringify(r)]);
     const dk = decisionKey(queueName, data.study, number, attempt);
     const timeoutS = (opts.decisionTimeoutMs ?? 10000) / 1000;
+    const entry = { proc, lost: false };
+    if (job.id) {
+      running.set(job.id, entry);
+      said.delete(job.id);
+    }
     try {
       const r = await proc.run(
         { ...data.spec, attempt },
@@ -101,6 +138,7 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<Runnin
         },
         data.timeoutSeconds ? data.timeoutSeconds * 1000 : undefined,
       );
+      if (entry.lost) throw new UnrecoverableError(`trial ${number}: the job's lock was lost`);
       if (r.kind === "outcome") {
         log(`trial ${number}: ${r.outcome.state}`);
         return r.outcome;
@@ -109,6 +147,7 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<Runnin
       if (r.kind === "timeout") throw new UnrecoverableError(r.error);
       throw new Error(r.error);
     } finally {
+      if (job.id && running.get(job.id) === entry) running.delete(job.id);
       blocking.disconnect();
       if (proc.alive) idle.push(proc);
       else all.delete(proc);
@@ -132,6 +171,28 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<Runnin
     async close() {
       await worker.close();
       for (const p of all) p.close();
+    },
+  };
+}
+
+/** Connection errors said once per outage (with how long it lasted once Redis is back); other errors each time. */
+function outageLog(url: string, log: (line: string) => void): { error: (e: Error) => void; ready: () => void } {
+  let since: number | null = null;
+  return {
+    error(e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const connection =
+        (code !== undefined && /^E(CONNREFUSED|CONNRESET|TIMEDOUT|PIPE|NOTFOUND|AI_AGAIN|HOSTUNREACH)$/.test(code)) ||
+        /Connection is closed|connect ETIMEDOUT|Stream isn't writeable/.test(e.message);
+      if (!connection) return log(`worker error: ${e.message}`);
+      if (since !== null) return;
+      since = Date.now();
+      log(`lost the connection to Redis at ${url} (${e.message}); reconnecting with backoff`);
+    },
+    ready() {
+      if (since === null) return;
+      log(`Redis is back after ${((Date.now() - since) / 1000).toFixed(1)} s`);
+      since = null;
     },
   };
 }

@@ -10,6 +10,11 @@
  * intermediate values from an older attempt are then dropped, and the study records a trial's result only once.
  * A crashed trial process is retried up to `retries` times; an objective that throws, or a trial past its
  * timeout, fails for good (retrying would fail the same way).
+ *
+ * Redis itself may restart. A job that vanishes while its trial is in flight (a server that came back empty) is
+ * added again as the trial's next attempt, and a resumed study that finds a trial's job failed (e.g. a worker lost
+ * its lock while the study was down) queues it again: the study never recorded that failure, and a trial that was
+ * running when the study stopped runs again, as with every executor.
  */
 // bullmq is loaded on first use: most studies never touch Redis
 import type { IRedisClient, Job, Queue } from "bullmq";
@@ -93,8 +98,15 @@ interface Active {
   /** Maps the attempt numbers of a job created by an earlier run of the study onto the trial's. */
   offset: number;
   startedSeen: number;
+  /** The trial's attempt that a worker last started (null: none yet). */
+  lastStarted: number | null;
+  /** Times the trial's job was added again after it vanished from Redis. */
+  requeued: number;
   resolve: (o: TrialOutcome) => void;
 }
+
+/** Times a trial's job is added again after vanishing from Redis before the trial fails. */
+const MAX_REQUEUES = 3;
 
 export class RedisExecutor implements Executor {
   readonly kind = "redis";
@@ -144,27 +156,34 @@ export class RedisExecutor implements Executor {
   async run(spec: TrialSpec, hooks: TrialHooks): Promise<TrialOutcome> {
     const id = jobId(this.opts.studyId, spec.number);
     let job = (await this.queue.getJob(id)) as Job<TrialJob> | undefined;
-    if (!job) {
-      const data: TrialJob = {
-        study: this.opts.studyId,
-        spec,
-        objective: this.objective,
-        timeoutSeconds: this.opts.timeoutSeconds ?? null,
-        reportsKey: reportsKey(this.queueName, this.opts.studyId),
-      };
-      job = (await this.queue.add("trial", data, {
-        jobId: id,
-        attempts: 1 + (this.opts.retries ?? 1),
-        backoff: { type: "fixed", delay: 1000 },
-        removeOnComplete: false,
-        removeOnFail: false,
-      })) as Job<TrialJob>;
+    // a job an earlier run of the study left failed: the study never recorded it, and runs the trial again
+    if (job && (await this.queue.getJobState(id)) === "failed") {
+      await job.remove();
+      job = undefined;
     }
+    job ??= await this.addJob(spec);
     const offset = spec.attempt - job.data.spec.attempt;
     return new Promise<TrialOutcome>((resolve) => {
-      this.active.set(spec.number, { spec, hooks, offset, startedSeen: 0, resolve });
+      this.active.set(spec.number, { spec, hooks, offset, startedSeen: 0, lastStarted: null, requeued: 0, resolve });
       this.loop ??= this.poll();
     });
+  }
+
+  private async addJob(spec: TrialSpec): Promise<Job<TrialJob>> {
+    const data: TrialJob = {
+      study: this.opts.studyId,
+      spec,
+      objective: this.objective,
+      timeoutSeconds: this.opts.timeoutSeconds ?? null,
+      reportsKey: reportsKey(this.queueName, this.opts.studyId),
+    };
+    return (await this.queue.add("trial", data, {
+      jobId: jobId(this.opts.studyId, spec.number),
+      attempts: 1 + (this.opts.retries ?? 1),
+      backoff: { type: "fixed", delay: 1000 },
+      removeOnComplete: false,
+      removeOnFail: false,
+    })) as Job<TrialJob>;
   }
 
   /** One loop for all trials in flight: relay reports, answer them, and collect finished jobs. */
@@ -218,14 +237,25 @@ export class RedisExecutor implements Executor {
     // the state first, then the job: a job read after it completed carries its return value
     const state = await this.queue.getJobState(id);
     const job = (await this.queue.getJob(id)) as Job<TrialJob> | undefined;
-    if (!job || state === "unknown")
-      return {
-        state: "failed",
-        error: `the job of trial ${number} disappeared from the queue "${this.queueName}" (was it cleaned or obliterated?)`,
-      };
+    if (!job || state === "unknown") {
+      if (a.requeued >= MAX_REQUEUES)
+        return {
+          state: "failed",
+          error: `the job of trial ${number} disappeared from the queue "${this.queueName}" ${a.requeued + 1} times (was it cleaned or obliterated?)`,
+        };
+      // Redis lost it (a restart without persistence): the trial's next attempt, as a new job; a worker still
+      // running the old attempt has its reports answered "prune" once the new attempt starts
+      a.requeued++;
+      const attempt = a.lastStarted === null ? a.spec.attempt : a.lastStarted + 1;
+      await this.addJob({ ...a.spec, attempt });
+      a.offset = 0;
+      a.startedSeen = 0;
+      return null;
+    }
     if (job.attemptsStarted > a.startedSeen) {
       a.startedSeen = job.attemptsStarted;
-      a.hooks.started?.(job.data.spec.attempt + job.attemptsStarted - 1 + a.offset, job.processedBy ?? "redis");
+      a.lastStarted = job.data.spec.attempt + job.attemptsStarted - 1 + a.offset;
+      a.hooks.started?.(a.lastStarted, job.processedBy ?? "redis");
     }
     if (state === "completed") return asOutcome(job.returnvalue, number);
     if (state === "failed") return { state: "failed", error: job.failedReason || "the job failed" };

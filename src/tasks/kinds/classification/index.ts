@@ -22,6 +22,7 @@ import {
   readLabelledSequences,
   type SequenceLabels,
 } from "../sequence.js";
+import { constantClassifierWarnings, validationClassWarnings } from "./warnings.js";
 
 /** Gold and predicted class ids, class probabilities per example, and the mean loss. */
 export interface ClassOutput {
@@ -191,6 +192,9 @@ export const classification: TaskSpec<number, ClassOutput> = {
       validation.gold,
       validation.probs.map((p) => p[1]),
     ),
+
+  dataWarnings: (data) => validationClassWarnings(data.validation.targets, data.labels),
+  predictionWarnings: (p, labels, split) => constantClassifierWarnings(p.gold, p.pred, labels, split),
 
   predictionRecords: (p, inputs, labels) =>
     p.pred.map((pred, i) => ({
