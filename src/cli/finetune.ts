@@ -4,17 +4,16 @@
  * continues an interrupted run from its last complete checkpoint with the configuration it was started with.
  */
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { bundled } from "./bundled.js";
 import { readExamples, TextClassifier } from "../data/index.js";
 import { accuracy, f1 } from "../metrics/classification/index.js";
 import type { Command } from "commander";
 import { GraftError } from "../util/errors.js";
-import { type Schema, isObject, opt } from "../util/options.js";
-import { readRunJson } from "../train/index.js";
+import { opt } from "../util/options.js";
 import { finetune, type FinetuneResult } from "../tasks/index.js";
 import { FINETUNE_SCHEMA, type FinetuneOptions, type ResolvedFinetuneConfig } from "../tasks/config.js";
-import { addOptions, configAndFlags, configSwitch, flagOf, flagOptions } from "./options.js";
+import { addOptions, configAndFlags, configSwitch, flagOptions, resumedConfig } from "./options.js";
 import { progressCallback } from "./progress.js";
 
 /** Switches of the command line that are not run settings (never in a config file or run.json). */
@@ -63,62 +62,6 @@ export function configFromFlags(
     merged.training = { ...QUICKSTART.training, ...merged.training };
   }
   return merged as FinetuneOptions & { model: string; data: string };
-}
-
-/** Settings that name files or directories: compared with a run's recorded (absolute) paths as absolute paths. */
-const PATH_SETTINGS = new Set(["model", "data", "validation", "test", "output", "corpus", "tokenizer"]);
-
-/**
- * The settings given together with --resume (flags and --config) that differ from the run's recorded
- * configuration, as "--flag VALUE (the run has RECORDED)". A resumed run continues its recorded configuration, so
- * the caller refuses these: to change a setting, start a new run. A setting that repeats the recorded value is fine.
- */
-export function changedOnResume(
-  schema: Schema,
-  given: Record<string, unknown>,
-  recorded: Record<string, unknown>,
-  prefix = "",
-  root: Schema = schema,
-): string[] {
-  const out: string[] = [];
-  const show = (v: unknown) => (v === undefined ? "nothing" : JSON.stringify(v));
-  for (const [key, value] of Object.entries(given)) {
-    const o = schema[key];
-    if (!o || value === undefined) continue;
-    const path = prefix ? `${prefix}.${key}` : key;
-    const was = recorded?.[key];
-    if (o.kind === "group" && isObject(value)) {
-      if (!isObject(was)) out.push(`${flagOf(root, path)} (the run has ${show(was)})`);
-      else out.push(...changedOnResume(o.fields!, value, was, path, root));
-      continue;
-    }
-    const abs = (v: unknown) =>
-      PATH_SETTINGS.has(key) && !prefix
-        ? Array.isArray(v)
-          ? v.map((x) => (typeof x === "string" && existsSync(x) ? resolve(x) : x))
-          : typeof v === "string" && existsSync(v)
-            ? resolve(v)
-            : v
-        : v;
-    if (JSON.stringify(abs(value)) !== JSON.stringify(abs(was)))
-      out.push(`${flagOf(root, path)} ${show(value)} (the run has ${show(was)})`);
-  }
-  return out;
-}
-
-/** Refuses settings given with --resume that differ from the recorded ones (see changedOnResume), naming them. */
-export function refuseChangedOnResume(
-  schema: Schema,
-  given: Record<string, unknown>,
-  recorded: Record<string, unknown>,
-  runDir: string,
-): void {
-  const changed = changedOnResume(schema, given, recorded);
-  if (changed.length)
-    throw new GraftError(
-      `--resume continues ${runDir} with its recorded configuration; these settings differ from it: ${changed.join(", ")}`,
-      "leave them out to resume, or start a new run (another --output, or --overwrite) to change them",
-    );
 }
 
 /** Settings of the quick start (no --data): the bundled sample, short messages, a few epochs. */
@@ -187,17 +130,7 @@ Examples:
       const f = flagOptions(FINETUNE_SWITCHES, command);
       let config: FinetuneOptions & { model: string; data: string };
       if (f.resume) {
-        const runDir = resolve(f.resume);
-        if (f.overwrite) throw new GraftError("--resume and --overwrite contradict each other: give one");
-        const run = readRunJson<{ finetune?: ResolvedFinetuneConfig }>(runDir);
-        if (!run.finetune) throw new GraftError(`${join(runDir, "run.json")} is not a finetune run`);
-        refuseChangedOnResume(
-          FINETUNE_SCHEMA,
-          configAndFlags(FINETUNE_SCHEMA, command, f.config),
-          run.finetune,
-          runDir,
-        );
-        config = { ...run.finetune, output: runDir };
+        config = resumedConfig<ResolvedFinetuneConfig>("finetune", FINETUNE_SCHEMA, command, f);
       } else {
         if (f.allowDataChange) throw new GraftError("--allow-data-change is for --resume");
         config = configFromFlags(command, f.config);

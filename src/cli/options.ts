@@ -5,10 +5,11 @@
  * line describe a run in the same words; an unknown key in the file is an error with a did-you-mean hint.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { extname } from "node:path";
+import { extname, join, resolve } from "node:path";
 import { type Command, Option as Flag } from "commander";
 import { parse as parseYaml } from "yaml";
 import { ArgumentError, GraftError } from "../util/errors.js";
+import { readRunJson } from "../train/index.js";
 import {
   type Input,
   type Option,
@@ -175,4 +176,79 @@ export function configAndFlags<S extends Schema>(schema: S, cmd: Command, config
 export function flagOf(schema: Schema, path: string): string {
   const b = flagBindings(schema).find((x) => x.path.join(".") === path);
   return b ? b.flag : `--${kebab(path.split(".").pop() ?? path)}`;
+}
+
+/** Settings that name files or directories: compared with a run's recorded (absolute) paths as absolute paths. */
+const PATH_SETTINGS = new Set(["model", "data", "validation", "test", "output", "corpus", "tokenizer"]);
+
+/**
+ * The settings given together with --resume (flags and --config) that differ from the run's recorded
+ * configuration, as "--flag VALUE (the run has RECORDED)". A resumed run continues its recorded configuration, so
+ * the caller refuses these: to change a setting, start a new run. A setting that repeats the recorded value is fine.
+ */
+export function changedOnResume(
+  schema: Schema,
+  given: Record<string, unknown>,
+  recorded: Record<string, unknown>,
+  prefix = "",
+  root: Schema = schema,
+): string[] {
+  const out: string[] = [];
+  const show = (v: unknown) => (v === undefined ? "nothing" : JSON.stringify(v));
+  for (const [key, value] of Object.entries(given)) {
+    const o = schema[key];
+    if (!o || value === undefined) continue;
+    const path = prefix ? `${prefix}.${key}` : key;
+    const was = recorded?.[key];
+    if (o.kind === "group" && isObject(value)) {
+      if (!isObject(was)) out.push(`${flagOf(root, path)} (the run has ${show(was)})`);
+      else out.push(...changedOnResume(o.fields!, value, was, path, root));
+      continue;
+    }
+    const abs = (v: unknown) =>
+      PATH_SETTINGS.has(key) && !prefix
+        ? Array.isArray(v)
+          ? v.map((x) => (typeof x === "string" && existsSync(x) ? resolve(x) : x))
+          : typeof v === "string" && existsSync(v)
+            ? resolve(v)
+            : v
+        : v;
+    if (JSON.stringify(abs(value)) !== JSON.stringify(abs(was)))
+      out.push(`${flagOf(root, path)} ${show(value)} (the run has ${show(was)})`);
+  }
+  return out;
+}
+
+/** Refuses settings given with --resume that differ from the recorded ones (see changedOnResume), naming them. */
+export function refuseChangedOnResume(
+  schema: Schema,
+  given: Record<string, unknown>,
+  recorded: Record<string, unknown>,
+  runDir: string,
+): void {
+  const changed = changedOnResume(schema, given, recorded);
+  if (changed.length)
+    throw new GraftError(
+      `--resume continues ${runDir} with its recorded configuration; these settings differ from it: ${changed.join(", ")}`,
+      "leave them out to resume, or start a new run (another --output, or --overwrite) to change them",
+    );
+}
+
+/**
+ * The configuration of the run to resume (`--resume DIR`): run.json's recorded `command` configuration, refusing
+ * --overwrite and any setting given beside --resume that differs from it.
+ */
+export function resumedConfig<R extends object>(
+  command: "finetune" | "pretrain",
+  schema: Schema,
+  cmd: Command,
+  f: { resume?: string; overwrite?: boolean; config?: string },
+): R & { output: string } {
+  const runDir = resolve(f.resume!);
+  if (f.overwrite) throw new GraftError("--resume and --overwrite contradict each other: give one");
+  const run = readRunJson<Record<string, R | undefined>>(runDir);
+  const recorded = run[command];
+  if (!recorded) throw new GraftError(`${join(runDir, "run.json")} is not a ${command} run`);
+  refuseChangedOnResume(schema, configAndFlags(schema, cmd, f.config), recorded as Record<string, unknown>, runDir);
+  return { ...recorded, output: runDir };
 }

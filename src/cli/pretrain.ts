@@ -2,13 +2,10 @@
 import type { Command } from "commander";
 import { GraftError } from "../util/errors.js";
 import { opt } from "../util/options.js";
-import { resolve } from "node:path";
-import { readRunJson } from "../train/index.js";
 import { pretrain } from "../tasks/index.js";
 import { PRETRAIN_SCHEMA, type PretrainOptions, type ResolvedPretrainConfig } from "../tasks/pretrain.js";
-import { addOptions, configAndFlags, configSwitch, flagOptions } from "./options.js";
+import { addOptions, configAndFlags, configSwitch, flagOptions, resumedConfig } from "./options.js";
 import { progressCallback } from "./progress.js";
-import { refuseChangedOnResume } from "./finetune.js";
 
 /** Switches of the command line that are not run settings (never in a config file or run.json). */
 export const PRETRAIN_SWITCHES = {
@@ -51,17 +48,7 @@ Examples:
       const f = flagOptions(PRETRAIN_SWITCHES, command);
       let config: PretrainOptions & { corpus: string[] };
       if (f.resume) {
-        const runDir = resolve(f.resume);
-        if (f.overwrite) throw new GraftError("--resume and --overwrite contradict each other: give one");
-        const run = readRunJson<{ pretrain?: ResolvedPretrainConfig }>(runDir);
-        if (!run.pretrain) throw new GraftError(`${runDir}/run.json is not a pretrain run`);
-        refuseChangedOnResume(
-          PRETRAIN_SCHEMA,
-          configAndFlags(PRETRAIN_SCHEMA, command, f.config),
-          run.pretrain,
-          runDir,
-        );
-        config = { ...run.pretrain, output: runDir };
+        config = resumedConfig<ResolvedPretrainConfig>("pretrain", PRETRAIN_SCHEMA, command, f);
       } else {
         if (f.allowDataChange) throw new GraftError("--allow-data-change is for --resume");
         const given = configAndFlags(PRETRAIN_SCHEMA, command, f.config);
