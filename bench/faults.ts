@@ -263,6 +263,8 @@ interface KillRow {
   restarts: number;
   resumes: number;
   refMs: number;
+  refused: number;
+  identicalAfterRestart: number;
   failures: string[];
 }
 
@@ -287,6 +289,8 @@ async function killCampaign(dir: string, rng: Rng): Promise<KillRow[]> {
       restarts: 0,
       resumes: 0,
       refMs: ref.ms,
+      refused: 0,
+      identicalAfterRestart: 0,
       failures: [],
     };
     rows.push(row);
@@ -306,16 +310,19 @@ async function killCampaign(dir: string, rng: Rng): Promise<KillRow[]> {
           last = await graft(job.resume(out));
           if (last.code !== 0) refused = tail(last.stderr);
         } else {
-          // never started far enough to resume, or its resume was refused: start over (deleting what is there)
+          // never started far enough to resume, or its resume was refused: start over (--overwrite)
           row.restarts++;
-          if (refused !== undefined) rmSync(out, { recursive: true, force: true });
           last = await graft(job.fresh(out));
         }
       }
       let verdict: string;
       if (last.code !== 0) verdict = `did not complete: ${tail(last.stderr)}`;
-      else if (refused !== undefined) verdict = `--resume refused (${refused}); completed only after deleting the run`;
-      else {
+      else if (refused !== undefined) {
+        row.refused++;
+        const same = job.result(out) === expected;
+        verdict = `--resume refused (${refused}); started over, ${same ? "identical" : "weights differ"}`;
+        if (same) row.identicalAfterRestart++;
+      } else {
         try {
           verdict = job.result(out) === expected ? "identical" : "weights differ from the reference";
         } catch (e) {
@@ -700,15 +707,19 @@ try {
   if (only.includes("kill")) {
     const rows = await killCampaign(tmp, new Rng(seed + 17));
     console.log("\n## SIGKILL at random moments, resumed with --resume\n");
-    console.log("| run | reference | killed runs | exited before the kill | resumes | restarts | bit-identical |");
-    console.log("|---|---|---|---|---|---|---|");
+    console.log(
+      "| run | reference | killed runs | exited before the kill | resumes | restarts | --resume refused | bit-identical after --resume | identical after a refused resume and a restart |",
+    );
+    console.log("|---|---|---|---|---|---|---|---|---|");
     for (const r of rows) {
       console.log(
-        `| ${r.job} | ${(r.refMs / 1000).toFixed(2)} s | ${r.runs} | ${r.exitedBeforeKill} | ${r.resumes} | ${r.restarts} | ${r.identical} / ${r.runs} |`,
+        `| ${r.job} | ${(r.refMs / 1000).toFixed(2)} s | ${r.runs} | ${r.exitedBeforeKill} | ${r.resumes} | ${r.restarts} | ${r.refused} | ${r.identical} / ${r.runs} | ${r.identicalAfterRestart} / ${r.refused} |`,
       );
     }
-    const all = rows.reduce((a, r) => [a[0]! + r.identical, a[1]! + r.runs], [0, 0]);
-    console.log(`| all | | ${all[1]} | | | | ${all[0]} / ${all[1]} |`);
+    const sum = (f: (r: KillRow) => number) => rows.reduce((a, r) => a + f(r), 0);
+    console.log(
+      `| all | | ${sum((r) => r.runs)} | ${sum((r) => r.exitedBeforeKill)} | ${sum((r) => r.resumes)} | ${sum((r) => r.restarts)} | ${sum((r) => r.refused)} | ${sum((r) => r.identical)} / ${sum((r) => r.runs)} | ${sum((r) => r.identicalAfterRestart)} / ${sum((r) => r.refused)} |`,
+    );
     for (const r of rows) for (const f of r.failures) console.log(`- ${f}`);
   }
   if (only.includes("disk")) {
