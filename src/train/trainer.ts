@@ -445,7 +445,7 @@ export class Trainer<B> {
     if (candidates.length === 0)
       throw new FormatError(
         `cannot resume: no complete checkpoint in ${run?.checkpointsDir ?? "(no run directory)"}`,
-        "start a new run without --resume",
+        "nothing was saved before it stopped: start the run again, with --overwrite to reuse its directory",
       );
     const failures: string[] = [];
     for (const ckpt of candidates) {

@@ -113,7 +113,8 @@ test("resume refuses a checkpoint made with a different batch size, and a run wi
       new Trainer({ model: makeModel(1), args: base, trainSize: 16, ...task(data), runDir: empty }).train({
         resume: true,
       }),
-      /no complete checkpoint/,
+      // the hint must name --overwrite: a new run into the same directory is refused without it
+      (e: Error & { hint?: string }) => /no complete checkpoint/.test(e.message) && /--overwrite/.test(e.hint ?? ""),
     );
     rmSync(empty, { recursive: true, force: true });
   } finally {
