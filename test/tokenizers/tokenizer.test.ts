@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { copyFileSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { AutoTokenizer, loadTokenizer } from "../../src/tokenizers/auto.js";
 import { batchToTensors, cleanUpTokenization } from "../../src/tokenizers/tokenizer.js";
 import { ArgumentError, FormatError } from "../../src/util/errors.js";
@@ -250,4 +251,33 @@ test("AutoTokenizer.fromPretrained downloads only the tokenizer files of a hub m
   }
   const local = await AutoTokenizer.fromPretrained(TINY);
   assert.equal(local.vocabSize, 79);
+});
+
+test("a post-processor template naming an undefined special token is refused, not a process abort on encode", async () => {
+  const bundled = fileURLToPath(new URL("../../../models/graft-base/tokenizer.json", import.meta.url));
+  const doc = JSON.parse(readFileSync(bundled, "utf8"));
+  assert.equal(doc.post_processor.type, "TemplateProcessing");
+  // found by the fault campaign (npm run bench -- faults): the Rust core panics on the first encode
+  for (const [name, mutate] of [
+    ["a renamed template entry", (d: typeof doc) => (d.post_processor.single[2].SpecialToken.id = "[SEP$a]")],
+    ["a token missing from special_tokens", (d: typeof doc) => delete d.post_processor.special_tokens["[CLS]"]],
+    [
+      "a template inside a Sequence",
+      (d: typeof doc) => {
+        d.post_processor.pair[0].SpecialToken.id = "[NOPE]";
+        d.post_processor = { type: "Sequence", processors: [d.post_processor] };
+      },
+    ],
+  ] as const) {
+    const bad = structuredClone(doc);
+    mutate(bad);
+    const dir = tmpDir("graft-tok-");
+    writeFileSync(join(dir, "tokenizer.json"), JSON.stringify(bad));
+    assert.throws(() => loadTokenizer(dir), FormatError, name);
+    assert.throws(() => loadTokenizer(dir), /special token .* which its special_tokens do not define/, name);
+  }
+  // the unmodified file still loads and encodes
+  const ok = tmpDir("graft-tok-");
+  writeFileSync(join(ok, "tokenizer.json"), JSON.stringify(doc));
+  assert.ok((await loadTokenizer(ok).encode("the cat")).ids.length > 0);
 });
