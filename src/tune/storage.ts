@@ -36,7 +36,8 @@ function sqlite(): Promise<SqlJsStatic> {
 export interface StudyRecord {
   readonly path: string | null;
   getMeta<T>(key: string): T | undefined;
-  setMeta(key: string, value: unknown): void;
+  /** `lazy`: written with the next flush (a new study's record is written once, whole). */
+  setMeta(key: string, value: unknown, lazy?: boolean): void;
   loadTrials(): Trial[];
   saveTrial(t: Trial, lazy?: boolean): void;
   addIntermediate(trial: number, step: number, value: number): void;
@@ -93,7 +94,8 @@ export class StudyStorage implements StudyRecord {
     try {
       db.exec(SCHEMA);
       const version = s.getMeta<number>("schema");
-      if (version === undefined) s.setMeta("schema", SCHEMA_VERSION);
+      // a new database reaches the disk only with its first flush, when the study has recorded what it is
+      if (version === undefined) s.setMeta("schema", SCHEMA_VERSION, true);
       else if (version !== SCHEMA_VERSION)
         throw new FormatError(`${path}: study schema version ${version}, this graft reads version ${SCHEMA_VERSION}`);
     } catch (e) {
@@ -109,9 +111,10 @@ export class StudyStorage implements StudyRecord {
     return typeof v === "string" ? (JSON.parse(v) as T) : undefined;
   }
 
-  setMeta(key: string, value: unknown): void {
+  setMeta(key: string, value: unknown, lazy = false): void {
     this.db.run("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, JSON.stringify(value)]);
-    this.flush();
+    this.dirty = true;
+    if (!lazy) this.flush();
   }
 
   loadTrials(): Trial[] {

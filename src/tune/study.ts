@@ -113,7 +113,10 @@ export class Study {
       config: opts.config ?? {},
       created: new Date().toISOString(),
     };
-    for (const [k, v] of Object.entries(meta)) storage.setMeta(k, v);
+    // one write of the whole record: a process killed while creating the study leaves no half-made study.sqlite
+    // (one that neither --resume nor a new study could use)
+    for (const [k, v] of Object.entries(meta)) storage.setMeta(k, v, true);
+    storage.flush();
     return new Study(
       storage,
       id,

@@ -211,3 +211,22 @@ test("outputs: leaderboard, best trial and config, plot series; importance ranks
   assert.match(readFileSync(out.leaderboard, "utf8"), /^rank\s+trial\s+state\s+loss \(minimize\)/);
   study.close();
 });
+
+test("a process killed while creating a study leaves no half-made study.sqlite: a new study can start there", async () => {
+  const dir = tempDir();
+  const storage = fileURLToPath(new URL("../../src/tune/storage.js", import.meta.url));
+  // the child opens the record and writes part of a study's meta as Study.create does, then dies (SIGKILL-like)
+  const child = `import(${JSON.stringify(storage)}).then(async ({ StudyStorage }) => {
+    const s = await StudyStorage.open(${JSON.stringify(join(dir, "study.sqlite"))});
+    s.setMeta("id", "x", true);
+    s.setMeta("name", "half", true);
+    process.kill(process.pid, "SIGKILL");
+  })`;
+  assert.throws(() => execFileSync(process.execPath, ["-e", child], { stdio: "pipe" }));
+  assert.equal(existsSync(join(dir, "study.sqlite")), false, "nothing written before the record is whole");
+  const study = await Study.create({ dir, space: { x: { type: "uniform", low: 0, high: 1 } } });
+  study.close();
+  const again = await Study.load(dir);
+  assert.equal(again.name, "study");
+  again.close();
+});
