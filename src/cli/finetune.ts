@@ -10,32 +10,15 @@ import { readExamples, TextClassifier } from "../data/index.js";
 import { accuracy, f1 } from "../metrics/classification/index.js";
 import type { Command } from "commander";
 import { GraftError } from "../util/errors.js";
-import { opt } from "../util/options.js";
 import { finetune, type FinetuneResult } from "../tasks/index.js";
 import { FINETUNE_SCHEMA, type FinetuneOptions, type ResolvedFinetuneConfig } from "../tasks/config.js";
-import { addOptions, configAndFlags, configSwitch, flagOptions, resumedConfig } from "./options.js";
+import { addOptions, configAndFlags, configSwitch, flagOptions, resumedConfig, runSwitches } from "./options.js";
 import { progressCallback } from "./progress.js";
 
 /** Switches of the command line that are not run settings (never in a config file or run.json). */
 export const FINETUNE_SWITCHES = {
   ...configSwitch("run configuration (JSON or YAML, the settings below by their camelCase names); flags override it"),
-  resume: opt.string({
-    file: false,
-    flag: "--resume <runDir>",
-    help: "continue an interrupted run from its last complete checkpoint, with its recorded configuration",
-  }),
-  overwrite: opt.boolean({ file: false, help: "start over in an --output directory that holds a run (deletes it)" }),
-  allowDataChange: opt.boolean({
-    file: false,
-    help: "with --resume: continue even though the data files changed since the run started",
-  }),
-  allowNonfinite: opt.boolean({
-    file: false,
-    flag: "--allow-nonfinite",
-    help: "load a model whose weights hold NaN or Infinity (refused otherwise), to inspect it",
-  }),
-  json: opt.boolean({ file: false, help: "print the result as JSON" }),
-  quiet: opt.boolean({ file: false, help: "no progress output" }),
+  ...runSwitches("data files"),
 };
 
 /** The run configuration from --config and the flags (flags win), the quick start's data and settings filled in. */

@@ -120,6 +120,32 @@ export function configSwitch(help = "run configuration (JSON or YAML); flags ove
   return { config: opt.string({ file: false, flag: "--config <file>", help }) };
 }
 
+/**
+ * The switches of a training run's lifecycle (finetune, pretrain): resume, start over, the data check on resume,
+ * loading non-finite weights, and the output. `data` names what the run reads ("data files", "corpus files").
+ */
+export function runSwitches(data: string) {
+  return {
+    resume: opt.string({
+      file: false,
+      flag: "--resume <runDir>",
+      help: "continue an interrupted run from its last complete checkpoint, with its recorded configuration",
+    }),
+    overwrite: opt.boolean({ file: false, help: "start over in an --output directory that holds a run (deletes it)" }),
+    allowDataChange: opt.boolean({
+      file: false,
+      help: `with --resume: continue even though the ${data} changed since the run started`,
+    }),
+    allowNonfinite: opt.boolean({
+      file: false,
+      flag: "--allow-nonfinite",
+      help: "load a model whose weights hold NaN or Infinity (refused otherwise), to inspect it",
+    }),
+    json: opt.boolean({ file: false, help: "print the result as JSON" }),
+    quiet: opt.boolean({ file: false, help: "no progress output" }),
+  };
+}
+
 /** The usual --json switch. */
 export function jsonSwitch(help = "print the result as JSON") {
   return { json: opt.boolean({ file: false, help }) };

@@ -1,32 +1,15 @@
 /** `graft pretrain`: masked-LM or causal-LM pre-training on raw text, from scratch or continued from a checkpoint. */
 import type { Command } from "commander";
 import { GraftError } from "../util/errors.js";
-import { opt } from "../util/options.js";
 import { pretrain } from "../tasks/index.js";
 import { PRETRAIN_SCHEMA, type PretrainOptions, type ResolvedPretrainConfig } from "../tasks/pretrain.js";
-import { addOptions, configAndFlags, configSwitch, flagOptions, resumedConfig } from "./options.js";
+import { addOptions, configAndFlags, configSwitch, flagOptions, resumedConfig, runSwitches } from "./options.js";
 import { progressCallback } from "./progress.js";
 
 /** Switches of the command line that are not run settings (never in a config file or run.json). */
 export const PRETRAIN_SWITCHES = {
   ...configSwitch(),
-  resume: opt.string({
-    file: false,
-    flag: "--resume <runDir>",
-    help: "continue an interrupted run from its last complete checkpoint, with its recorded configuration",
-  }),
-  overwrite: opt.boolean({ file: false, help: "start over in an --output directory that holds a run (deletes it)" }),
-  allowDataChange: opt.boolean({
-    file: false,
-    help: "with --resume: continue even though the corpus files changed since the run started",
-  }),
-  allowNonfinite: opt.boolean({
-    file: false,
-    flag: "--allow-nonfinite",
-    help: "load a model whose weights hold NaN or Infinity (refused otherwise), to inspect it",
-  }),
-  json: opt.boolean({ file: false, help: "print the result as JSON" }),
-  quiet: opt.boolean({ file: false, help: "no progress output" }),
+  ...runSwitches("corpus files"),
 };
 
 export function register(program: Command): void {
