@@ -27,9 +27,12 @@ export function engine(): Engine {
   return loaded;
 }
 
-/** Parses a tokenizer.json document into an engine tokenizer; `where` names it in errors. */
-export function parseTokenizerJson(json: string, where: string): RsTokenizer {
-  checkTemplateTokens(json, where);
+/**
+ * Parses a tokenizer.json document into an engine tokenizer; `where` names it in errors. `checked`: the same
+ * document already passed the template check (another engine for it, e.g. with other truncation settings).
+ */
+export function parseTokenizerJson(json: string, where: string, checked = false): RsTokenizer {
+  if (!checked) checkTemplateTokens(json, where);
   try {
     return engine().Tokenizer.fromString(json);
   } catch (e) {

@@ -259,7 +259,7 @@ export class Tokenizer {
     const key = `${truncate}:${maxLength}:${this.settings.truncationSide}`;
     let t = this.truncating.get(key);
     if (!t) {
-      t = parseTokenizerJson(this.json, this.source);
+      t = parseTokenizerJson(this.json, this.source, true); // the constructor checked this document
       t.disablePadding();
       t.setTruncation(maxLength, { strategy: STRATEGY[truncate] as never, direction: this.settings.truncationSide });
       if (this.truncating.size >= 8) this.truncating.delete(this.truncating.keys().next().value!);
