@@ -139,8 +139,8 @@ export function generate<Cache>(
   const p = Array.isArray(prompts)
     ? padBatch(prompts as readonly (readonly number[])[], pad, "left")
     : (prompts as { inputIds: Tensor; attentionMask?: Tensor | null });
-  const ids = rowsOf(p.inputIds);
-  const mask = p.attentionMask ? rowsOf(p.attentionMask) : ids.map((r) => new Array<number>(r.length).fill(1));
+  const ids = p.inputIds.toRows();
+  const mask = p.attentionMask ? p.attentionMask.toRows() : ids.map((r) => new Array<number>(r.length).fill(1));
   const b = ids.length;
   const promptLen = ids[0].length;
   mask.forEach((m, i) => {
@@ -192,7 +192,7 @@ export function generate<Cache>(
         const [, t, v] = out.logits.shape;
         const last = reshape(slice(out.logits, 1, t - 1, t), [b, v]); // [B, V]
         if (opts.outputLogits) stepLogits.push(last);
-        const lastRows = rowsOf(last);
+        const lastRows = last.toRows();
         for (let i = 0; i < b; i++) {
           let next: number;
           if (finished[i]) next = pad;
@@ -218,11 +218,4 @@ export function generate<Cache>(
   const newTokens = ids.map((r) => r.slice(promptLen));
   const sequences = ids.map((r, i) => r.slice(promptLen - realLen[i]));
   return opts.outputLogits ? { sequences, newTokens, logits: stepLogits } : { sequences, newTokens };
-}
-
-/** A [B, T] tensor as B rows of numbers. */
-function rowsOf(t: Tensor): number[][] {
-  const [b, n] = t.shape;
-  const flat = t.toArray();
-  return Array.from({ length: b }, (_, i) => flat.slice(i * n, (i + 1) * n));
 }

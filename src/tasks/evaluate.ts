@@ -11,7 +11,7 @@ import type { PredictContext } from "./spec.js";
 /** The classifier's forward: logits [B, C] (or [B, T, C] for token classification). */
 export type ForwardFn = (model: Module, batch: PaddedBatch) => Tensor;
 
-/** The logits of a classifier for a padded batch; token types only for BERT (other architectures have none). */
+/** The logits of a classifier for a padded batch; token type ids only for architectures that read them. */
 export function classifierForward(modelType: string): ForwardFn {
   const useTypes = usesTokenTypes(modelType);
   return (m, b) =>
@@ -65,11 +65,4 @@ export class MeanLoss {
   get value(): number {
     return this.count > 0 ? this.sum / this.count : NaN;
   }
-}
-
-/** Rows of a row-major [rows, cols] array. */
-export function rowsOf(values: readonly number[], cols: number): number[][] {
-  const out: number[][] = [];
-  for (let o = 0; o < values.length; o += cols) out.push(values.slice(o, o + cols));
-  return out;
 }

@@ -34,7 +34,7 @@ export {
   type LoraSettings,
 } from "./config.js";
 export { splitMultiLabel, labelIndex, unseenLabel, type TaskKind } from "./labels.js";
-export { classifierForward, forEachBatch, MeanLoss, rowsOf, type ForwardFn, type EvalBatch } from "./evaluate.js";
+export { classifierForward, forEachBatch, MeanLoss, type ForwardFn, type EvalBatch } from "./evaluate.js";
 export { balancedClassWeights, classificationLoss } from "./losses.js";
 export {
   encodeTexts,

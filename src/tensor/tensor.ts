@@ -85,6 +85,15 @@ export class Tensor {
     return Array.from(hostNumbers(this.storage));
   }
 
+  /** The values as rows along the last axis ([..., n] → rows of n numbers), e.g. one row per example of [B, C]. */
+  toRows(): number[][] {
+    const flat = this.toArray();
+    const n = this.shape[this.shape.length - 1] ?? 1;
+    const out: number[][] = [];
+    for (let o = 0; o < flat.length; o += n) out.push(flat.slice(o, o + n));
+    return out;
+  }
+
   /**
    * The values as a new Float32Array: the one bulk download for code above tensor/ that needs a typed copy
    * (a copy: writing to it never changes the tensor).

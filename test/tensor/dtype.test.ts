@@ -109,3 +109,18 @@ test("f32-only ops refuse other dtypes with a clear error", () => {
     /embedding: ids must be an i32 tensor, got i8/,
   );
 });
+
+test("toRows: the values as rows along the last axis, for every dtype", () => {
+  const x = T.tensor(Float32Array.from([1, 2, 3, 4, 5, 6]), [2, 3]);
+  assert.deepEqual(x.toRows(), [
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
+  assert.deepEqual(T.reshape(x, [3, 1, 2]).toRows(), [
+    [1, 2],
+    [3, 4],
+    [5, 6],
+  ]);
+  assert.deepEqual(x.to("bf16").toRows()[1], [4, 5, 6]);
+  assert.deepEqual(T.tensor(Int32Array.from([7, 8]), [2]).toRows(), [[7, 8]]);
+});

@@ -8,15 +8,7 @@ import { readFileSync } from "node:fs";
 import { DataError } from "../../../src/util/errors.js";
 import { Tensor, crossEntropy, softmax } from "../../../src/tensor/index.js";
 import { AutoModelForSequenceClassification } from "../../../src/models/index.js";
-import {
-  MeanLoss,
-  encodeTexts,
-  forEachBatch,
-  inputText,
-  rowsOf,
-  type Split,
-  type TaskSpec,
-} from "../../../src/tasks/index.js";
+import { MeanLoss, encodeTexts, forEachBatch, inputText, type Split, type TaskSpec } from "../../../src/tasks/index.js";
 import { POSITIVE } from "../fixtures.js";
 
 export interface ToyOutput {
@@ -74,7 +66,7 @@ export const toy: TaskSpec<number, ToyOutput> = {
         loss.add(crossEntropy(logits, new Tensor(Int32Array.from(gold), [n])).item() * n, n);
         out.gold.push(...gold);
       }
-      for (const [, p] of rowsOf(softmax(logits).toArray(), 2)) out.prob.push(p);
+      for (const [, p] of softmax(logits).toRows()) out.prob.push(p);
     });
     out.meanLoss = loss.value;
     return out;
@@ -105,5 +97,7 @@ export const toy: TaskSpec<number, ToyOutput> = {
     ),
 
   decode: (logits) =>
-    rowsOf(softmax(logits).toArray(), 2).map(([, p]) => ({ task: "toy", positive: p >= 0.5, probability: p })),
+    softmax(logits)
+      .toRows()
+      .map(([, p]) => ({ task: "toy", positive: p >= 0.5, probability: p })),
 };

@@ -13,7 +13,7 @@ import { precisionRecallCurve } from "../../../metrics/classification/index.js";
 import { computeMetrics } from "../../../metrics/index.js";
 import { balancedClassWeights, classificationLoss } from "../../losses.js";
 import { labelIndex, unseenLabel } from "../../labels.js";
-import { MeanLoss, forEachBatch, rowsOf } from "../../evaluate.js";
+import { MeanLoss, forEachBatch } from "../../evaluate.js";
 import type { ClassPrediction, TaskSpec } from "../../spec.js";
 import {
   encodeSequenceInputs,
@@ -145,7 +145,7 @@ export const classification: TaskSpec<number, ClassOutput> = {
         loss.add(l.item() * n, n);
         out.gold.push(...gold);
       }
-      for (const row of rowsOf(softmax(logits).toArray(), c)) {
+      for (const row of softmax(logits).toRows()) {
         out.probs.push(row);
         if (c === 2 && threshold !== null) out.pred.push(row[1] >= threshold ? 1 : 0);
         else out.pred.push(row.indexOf(Math.max(...row)));

@@ -9,7 +9,7 @@ import { sortLabels } from "../../../data/index.js";
 import { AutoModelForSequenceClassification, bceWithLogitsLoss, predictLabels } from "../../../models/index.js";
 import { computeMetrics } from "../../../metrics/index.js";
 import { labelIndex, splitMultiLabel, unseenLabel } from "../../labels.js";
-import { MeanLoss, forEachBatch, rowsOf } from "../../evaluate.js";
+import { MeanLoss, forEachBatch } from "../../evaluate.js";
 import type { MultiLabelPrediction, TaskSpec } from "../../spec.js";
 import {
   encodeSequenceInputs,
@@ -79,7 +79,7 @@ export const multilabel: TaskSpec<number[], MultiLabelOutput> = {
         loss.add(bceWithLogitsLoss(logits, targetTensor(gold, c)).item() * n, n);
         out.gold.push(...gold);
       }
-      for (const row of rowsOf(sigmoid(logits).toArray(), c)) {
+      for (const row of sigmoid(logits).toRows()) {
         out.probs.push(row);
         out.pred.push(row.map((v) => (v >= threshold ? 1 : 0)));
       }
