@@ -11,7 +11,7 @@
  *   resolveOptions(S, { training: { lr: 1e-4 } }, { source: "run.yaml" });   // every default filled in
  */
 import { ArgumentError } from "./errors.js";
-import { editDistance } from "./suggest.js";
+import { didYouMean, editDistance } from "./suggest.js";
 
 export type OptionKind = "number" | "integer" | "string" | "boolean" | "enum" | "list" | "group" | "value";
 
@@ -380,14 +380,7 @@ const normal = (s: string) => s.toLowerCase().replace(/[-_\s]/g, "");
 
 /** The candidate closest to `name` (case, `_` and `-` ignored; a few edits at most), or null. */
 export function closestName(name: string, candidates: readonly string[]): string | null {
-  const key = normal(name);
-  const limit = Math.max(1, Math.min(3, Math.floor(key.length / 3)));
-  let best: { name: string; d: number } | null = null;
-  for (const c of candidates) {
-    const d = editDistance(key, normal(c));
-    if (d <= limit && (!best || d < best.d)) best = { name: c, d };
-  }
-  return best?.name ?? null;
+  return didYouMean(name, candidates, { normalize: normal, maxEdits: 3 }) ?? null;
 }
 
 /**

@@ -15,15 +15,22 @@ export function editDistance(a: string, b: string): number {
 }
 
 /**
- * The known name closest to `name`, if it is within a third of the name's length in edits (at least one edit);
- * ties go to the earlier name in `known`.
+ * The known name closest to `name`, if it is within a third of the name's length in edits (at least one, at most
+ * `maxEdits`); ties go to the earlier name in `known`. `normalize` maps both sides before comparing (e.g. to ignore
+ * case and separators); the known name is returned as given.
  */
-export function didYouMean(name: string, known: Iterable<string>): string | undefined {
-  const limit = Math.max(1, Math.floor(name.length / 3));
+export function didYouMean(
+  name: string,
+  known: Iterable<string>,
+  opts: { normalize?: (s: string) => string; maxEdits?: number } = {},
+): string | undefined {
+  const norm = opts.normalize ?? ((s: string) => s);
+  const key = norm(name);
+  const limit = Math.max(1, Math.min(opts.maxEdits ?? Infinity, Math.floor(key.length / 3)));
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const k of known) {
-    const d = editDistance(name, k);
+    const d = editDistance(key, norm(k));
     if (d < bestDistance && d <= limit) [best, bestDistance] = [k, d];
   }
   return best;
