@@ -57,6 +57,8 @@ export {
   AutoModelForTokenClassification,
   AutoModelForMaskedLM,
   AutoModelForCausalLM,
+  AutoModelForSeq2SeqLM,
+  shiftTokensRight,
   PreTrainedModel,
   fromPretrained,
   fromPretrainedDir,

@@ -15,6 +15,7 @@ import {
   type PreTrainedModelClass,
 } from "./pretrained.js";
 import type { BaseModelOutput, CausalLM, ClassifierOutput, LMOutput, ModelInputs } from "./interfaces.js";
+import type { Seq2SeqLM } from "./seq2seq.js";
 import type { Head } from "./architecture.js";
 import { type ConfigOf, type ModelConfig, type ModelType, makeConfig, modelClassFor, readConfig } from "./registry.js";
 
@@ -24,6 +25,7 @@ export type EncoderModel = { forward(inputs: ModelInputs): BaseModelOutput } & P
 export type ClassificationModel = { forward(inputs: ModelInputs): ClassifierOutput } & PreTrainedModel<ModelConfig>;
 export type MaskedLMModel = { forward(inputs: ModelInputs): LMOutput } & PreTrainedModel<ModelConfig>;
 export type CausalLMModel = CausalLM & PreTrainedModel<ModelConfig>;
+export type Seq2SeqLMModel = Seq2SeqLM & PreTrainedModel<ModelConfig>;
 
 /** A head, by the name the Auto classes were first written with. */
 export type Task = Head;
@@ -79,5 +81,6 @@ function autoModelFor<M>(head: Head) {
 export class AutoModel extends autoModelFor<EncoderModel>("base") {}
 export class AutoModelForMaskedLM extends autoModelFor<MaskedLMModel>("masked-lm") {}
 export class AutoModelForCausalLM extends autoModelFor<CausalLMModel>("causal-lm") {}
+export class AutoModelForSeq2SeqLM extends autoModelFor<Seq2SeqLMModel>("seq2seq-lm") {}
 export class AutoModelForSequenceClassification extends autoModelFor<ClassificationModel>("sequence-classification") {}
 export class AutoModelForTokenClassification extends autoModelFor<ClassificationModel>("token-classification") {}

@@ -131,9 +131,19 @@ export {
   AutoModelForTokenClassification,
   AutoModelForMaskedLM,
   AutoModelForCausalLM,
+  AutoModelForSeq2SeqLM,
   type Task,
   type EncoderModel,
   type ClassificationModel,
   type MaskedLMModel,
   type CausalLMModel,
+  type Seq2SeqLMModel,
 } from "./auto.js";
+export {
+  shiftTokensRight,
+  isSeq2SeqLM,
+  type Seq2SeqLM,
+  type Seq2SeqLMInputs,
+  type Seq2SeqLMOutput,
+  type EncoderOutput,
+} from "./seq2seq.js";

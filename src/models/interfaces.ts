@@ -68,6 +68,8 @@ export interface CausalLM<Cache = unknown> {
   /** The longest sequence the model can attend to (null: unbounded, as an LSTM). */
   readonly maxPositions: number | null;
   forward(inputs: CausalLMInputs<Cache>): CausalLMOutput<Cache>;
+  /** The cache keeping only batch rows `rows` (in that order; a row may repeat): beam search reorders beams. */
+  reorderCache?(cache: Cache, rows: readonly number[]): Cache;
   eval(): unknown;
   train(mode?: boolean): unknown;
   readonly training: boolean;
