@@ -6,8 +6,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { bundled } from "./bundled.js";
-import { readExamples, TextClassifier } from "../data/index.js";
-import { accuracy, f1 } from "../metrics/classification/index.js";
 import type { Command } from "commander";
 import { GraftError } from "../util/errors.js";
 import { finetune, type FinetuneResult } from "../tasks/index.js";
@@ -63,30 +61,17 @@ export function formatResult(r: FinetuneResult): string {
   lines.push(
     `trained ${r.train.globalStep} steps in ${r.train.trainSeconds.toFixed(1)} s (${r.train.examplesPerSecond.toFixed(1)} examples/s)${r.train.stoppedEarly ? ", stopped early" : ""}`,
   );
+  // what transfer learning is measured against: the classical baseline on the same split
+  if (r.baseline)
+    lines.push(
+      `baseline (TF-IDF + logistic regression, same split): ${Object.entries(r.baseline)
+        .map(([k, v]) => `${k} ${fmt(v)}`)
+        .join("  ")}`,
+    );
   for (const n of r.notes) lines.push(`note: ${n}`);
   lines.push(`run:    ${r.runDir}`, `model:  ${r.bestDir}`);
   if (r.report) lines.push(`report: ${r.report}`);
   return lines.join("\n");
-}
-
-async function baselineScores(
-  trainFile: string,
-  testFile: string,
-  labels: readonly string[],
-): Promise<{ accuracy: number; f1_macro: number }> {
-  const train = (await readExamples(trainFile)).examples;
-  const test = (await readExamples(testFile)).examples;
-  const clf = TextClassifier.fit(
-    train.map((e) => e.text),
-    train.map((e) => String(e.label)),
-    { model: "logreg" },
-  );
-  const pred = clf.predict(test.map((e) => e.text)).map((p) => p.label);
-  const gold = test.map((e) => String(e.label));
-  return {
-    accuracy: accuracy(gold, pred),
-    f1_macro: f1(gold, pred, { average: "macro", labels: [...labels], zeroDivision: 0 }) as number,
-  };
 }
 
 export function register(program: Command): void {
@@ -131,17 +116,8 @@ Examples:
         allowDataChange: f.allowDataChange,
         callbacks: f.json || f.quiet ? [] : [progressCallback()],
       });
-      // what transfer learning is measured against: the classical baseline on the same split
-      const baseline =
-        quickstart && !result.train.interrupted ? await baselineScores(config.data, config.test!, result.labels) : null;
-      if (f.json) process.stdout.write(JSON.stringify(baseline ? { ...result, baseline } : result, null, 2) + "\n");
-      else {
-        process.stdout.write(formatResult(result) + "\n");
-        if (baseline)
-          process.stdout.write(
-            `baseline (TF-IDF + logistic regression, same split): accuracy ${baseline.accuracy.toFixed(4)}  f1_macro ${baseline.f1_macro.toFixed(4)}\n`,
-          );
-      }
+      if (f.json) process.stdout.write(JSON.stringify(result, null, 2) + "\n");
+      else process.stdout.write(formatResult(result) + "\n");
       if (result.train.interrupted) process.exitCode = result.train.signal === "SIGTERM" ? 143 : 130;
     });
 }

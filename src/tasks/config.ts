@@ -188,6 +188,12 @@ export const FINETUNE_SCHEMA = {
     default: false,
     help: "binary: choose the decision threshold maximizing validation F1",
   }),
+  /** Fit the kind's classical baseline (TF-IDF + logistic regression) and report it beside the model's scores. */
+  baseline: opt.boolean({
+    default: true,
+    flag: "--no-baseline",
+    help: "classification: also score a TF-IDF + logistic-regression baseline on the same split (--no-baseline: skip)",
+  }),
   /** Overrides the model's dropout (hidden, attention and classifier). */
   dropout: opt.number({
     default: null,

@@ -63,6 +63,11 @@ export interface FinetuneResult {
   labels: string[];
   threshold: number | null;
   notes: string[];
+  /**
+   * The kind's classical baseline on the same split (classification: TF-IDF + logistic regression), what the
+   * fine-tuned model is measured against; absent when the kind has none or the run turned it off.
+   */
+  baseline?: Record<string, number>;
 }
 
 export interface FinetuneHooks {
@@ -326,6 +331,13 @@ async function runFinetune(
   for (const w of spec.predictionWarnings?.(validationOut, labels, "validation") ?? []) warn(w);
   if (data.testSplit === "test") for (const w of spec.predictionWarnings?.(testOut, labels, "test") ?? []) warn(w);
   if (existsSync(bestDir)) writeJsonAtomic(join(bestDir, TASK_FILE), taskInfo(threshold));
+  const baseline = c.baseline ? (spec.baseline?.(data) ?? null) : null;
+  if (baseline)
+    log(
+      `baseline on ${data.testSplit}: ${Object.entries(baseline)
+        .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+        .join("  ")}`,
+    );
   const records = spec.predictionRecords(testOut, data.test.inputs, labels).map((r) => JSON.stringify(r));
   writeFileSync(join(runDir, "predictions.jsonl"), records.join("\n") + (records.length ? "\n" : ""));
   const result: FinetuneResult = {
@@ -339,6 +351,7 @@ async function runFinetune(
     labels,
     threshold,
     notes,
+    ...(baseline ? { baseline } : {}),
   };
   writeJsonAtomic(join(runDir, "summary.json"), result);
   const report = writeReport(runDir, { sections: spec.reportSections?.(testOut, labels) ?? [] });

@@ -187,6 +187,12 @@ export interface TaskSpec<Target = unknown, Output = unknown> {
   dataWarnings?(data: TaskData<Target>): string[];
   /** Warnings about the best model's predictions on a split (e.g. a constant classifier), kept in the run's notes. */
   predictionWarnings?(output: Output, labels: string[], split: "validation" | "test"): string[];
+  /**
+   * The classical baseline a fine-tuned model is measured against (classification: TF-IDF + logistic regression),
+   * fitted on the training examples (and validation's, when there is a test split) and scored on the test split
+   * (validation when there is none). Metric name → value; null when it cannot be fitted (a single class).
+   */
+  baseline?(data: TaskData<Target>): Record<string, number> | null;
   /** Extra sections of the run's report.html (written with the run; `graft report` re-rendering it later has no spec). */
   reportSections?(output: Output, labels: string[]): Section[];
 

@@ -7,7 +7,7 @@
 import { ArgumentError, DataError } from "../../../util/errors.js";
 import { Rng } from "../../../util/rng.js";
 import { Tensor, softmax } from "../../../tensor/index.js";
-import { sortLabels } from "../../../data/index.js";
+import { TextClassifier, sortLabels } from "../../../data/index.js";
 import { AutoModelForSequenceClassification, predictLabels } from "../../../models/index.js";
 import { precisionRecallCurve } from "../../../metrics/classification/index.js";
 import { computeMetrics } from "../../../metrics/index.js";
@@ -192,6 +192,29 @@ export const classification: TaskSpec<number, ClassOutput> = {
       validation.gold,
       validation.probs.map((p) => p[1]),
     ),
+
+  baseline(data) {
+    // the same examples the model learned from: train, plus validation when the scores are on a test split
+    const fitSplits = data.testSplit === "test" ? [data.train, data.validation] : [data.train];
+    const texts = fitSplits.flatMap((s) => s.inputs as string[]);
+    const gold = fitSplits.flatMap((s) => s.targets.map((t) => data.labels[t]));
+    if (new Set(gold).size < 2) return null;
+    const clf = TextClassifier.fit(texts, gold, { model: "logreg" });
+    const index = new Map(data.labels.map((l, i) => [l, i]));
+    const pred = clf.predict(data.test.inputs as string[]).map((p) => index.get(p.label)!);
+    const metrics = computeMetrics(
+      {
+        accuracy: "accuracy",
+        f1_macro: {
+          metric: "f1",
+          options: { average: "macro", labels: data.labels.map((_, i) => i), zeroDivision: 0 },
+        },
+      },
+      { label: pred },
+      data.test.targets,
+    );
+    return { accuracy: metrics.accuracy, f1_macro: metrics.f1_macro };
+  },
 
   dataWarnings: (data) => validationClassWarnings(data.validation.targets, data.labels),
   predictionWarnings: (p, labels, split) => constantClassifierWarnings(p.gold, p.pred, labels, split),
