@@ -192,7 +192,7 @@ export const FINETUNE_SCHEMA = {
   baseline: opt.boolean({
     default: true,
     flag: "--no-baseline",
-    help: "classification: also score a TF-IDF + logistic-regression baseline on the same split (--no-baseline: skip)",
+    help: "skip the TF-IDF + logistic-regression baseline a classification run scores beside the model",
   }),
   /** Overrides the model's dropout (hidden, attention and classifier). */
   dropout: opt.number({

@@ -46,6 +46,21 @@ test("a best model that predicts a single class is warned about in the notes and
   }
   const summary = JSON.parse(readFileSync(join(r.runDir, "summary.json"), "utf8"));
   assert.deepEqual(summary.notes, r.notes);
+  // the TF-IDF baseline, fitted on train + validation (26 pos, 24 neg, one text), predicts "pos" for every test text
+  assert.equal(r.baseline?.accuracy, 0.3);
+  assert.ok(Math.abs(r.baseline!.f1_macro - 0.6 / 1.3 / 2) < 1e-12, String(r.baseline?.f1_macro));
+  assert.deepEqual(summary.baseline, r.baseline);
+  assert.ok(logged.some((l) => l.startsWith("baseline on test: accuracy 0.3000")));
+
+  const off = await finetune({
+    model: bert,
+    data: join(work, "same-train.csv"),
+    test: join(work, "same-test.csv"),
+    output: join(work, "run-no-baseline"),
+    training: fast,
+    baseline: false,
+  });
+  assert.equal(off.baseline, undefined);
 });
 
 test("a validation split with a single class is warned about before training", async () => {
