@@ -43,7 +43,7 @@ import {
 import { saveCheckpoint } from "../io/checkpoint.js";
 import { writeReport } from "../report/index.js";
 import type { FinetuneConfig, ResolvedFinetuneConfig } from "./config.js";
-import { resolveFinetuneConfig } from "./resolve.js";
+import { MODEL_DEFAULTS_FILE, resolveFinetuneConfig, withModelDefaults } from "./resolve.js";
 import { padRows, type PaddedBatch } from "./encode.js";
 import { classifierForward } from "./evaluate.js";
 import { taskSpec } from "./registry.js";
@@ -187,6 +187,14 @@ async function runFinetune(
   const { spec, args } = resolved;
   const log = hooks.log ?? (() => {});
   const notes: string[] = [];
+  const { filled } = withModelDefaults(config);
+  if (filled.length) {
+    const value = (key: string) =>
+      key.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], resolved.config);
+    const line = `settings the model recommends (${MODEL_DEFAULTS_FILE}), not given: ${filled.map((k) => `${k} ${JSON.stringify(value(k))}`).join(", ")}`;
+    log(line);
+    notes.push(line);
+  }
   const runDir = resolve(
     resolved.config.output ?? join("runs", `finetune-${new Date().toISOString().replace(/[:.]/g, "-")}`),
   );
