@@ -1,0 +1,27 @@
+/**
+ * src/monitor: drift monitoring of served predictions. A leaf helper (like report/): it works on plain arrays,
+ * JSON and an SQLite file and imports only util/ and report/, so the server (serve/), the commands (cli/) and the
+ * fine-tuning task (tasks/) can all use it without it knowing any of them.
+ */
+export { type KsMethod, type KsResult, kolmogorovSf, ksStatistic, ksTwoSample, smirnovSf } from "./ks.js";
+export { type MmdOptions, type MmdResult, medianSigma, mmdTest } from "./mmd.js";
+export {
+  type Binned,
+  chiSquare,
+  chooseTest,
+  DEFAULT_THRESHOLDS,
+  driftTest,
+  evidentlyBins,
+  fillZeros,
+  jensenShannon,
+  jensenShannonDistance,
+  type PsiOptions,
+  psi,
+  quantileBins,
+  type TestName,
+  type TestResult,
+  wasserstein,
+  wassersteinNormed,
+  zTest,
+} from "./stats.js";
+export { chi2Sf, gammaQ, lgamma } from "./special.js";
