@@ -25,3 +25,11 @@ export {
   zTest,
 } from "./stats.js";
 export { chi2Sf, gammaQ, lgamma } from "./special.js";
+export {
+  DEFAULT_LOG_OPTIONS,
+  normalizeOutput,
+  readSampleLog,
+  SampleLog,
+  type SampleLogOptions,
+  type ServedSample,
+} from "./log.js";
