@@ -33,3 +33,24 @@ export {
   type SampleLogOptions,
   type ServedSample,
 } from "./log.js";
+export {
+  buildReference,
+  type DriftReference,
+  modelClasses,
+  readDriftReference,
+  REFERENCE_FILE,
+  type ReferenceOptions,
+  type ReferenceSample,
+  samplesFromPredictions,
+  writeDriftReference,
+} from "./reference.js";
+export {
+  DEFAULT_DRIFT_OPTIONS,
+  type DriftOptions,
+  type DriftReport,
+  driftReport,
+  driftStatus,
+  type EmbeddingDrift,
+  type FeatureDrift,
+  type SampleSource,
+} from "./drift.js";
