@@ -54,3 +54,4 @@ export {
   type FeatureDrift,
   type SampleSource,
 } from "./drift.js";
+export { driftHtml } from "./html.js";

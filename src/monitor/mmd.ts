@@ -40,17 +40,25 @@ function checkRows(what: string, rows: readonly ArrayLike<number>[]): number {
   return d;
 }
 
-/** Squared Euclidean distances between all rows of `rows`, as a flat n×n matrix. */
-function squaredDistances(rows: readonly ArrayLike<number>[], d: number): Float64Array {
-  const n = rows.length;
+/** The rows packed into one row-major Float64Array (n × d). */
+function pack(rows: readonly ArrayLike<number>[], d: number): Float64Array {
+  const out = new Float64Array(rows.length * d);
+  rows.forEach((r, i) => {
+    for (let k = 0; k < d; k++) out[i * d + k] = r[k]!;
+  });
+  return out;
+}
+
+/** Squared Euclidean distances between all rows of a packed n × d matrix, as a flat n × n matrix. */
+function squaredDistances(x: Float64Array, n: number, d: number): Float64Array {
   const out = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
-    const a = rows[i]!;
+    const a = i * d;
     for (let j = i + 1; j < n; j++) {
-      const b = rows[j]!;
+      const b = j * d;
       let s = 0;
       for (let k = 0; k < d; k++) {
-        const t = a[k]! - b[k]!;
+        const t = x[a + k]! - x[b + k]!;
         s += t * t;
       }
       out[i * n + j] = s;
@@ -60,13 +68,16 @@ function squaredDistances(rows: readonly ArrayLike<number>[], d: number): Float6
   return out;
 }
 
-/** alibi-detect's sigma_median on the reference alone: √(½ · sorted(D²)[n + (n² − n)/2 − 1]). */
+/** alibi-detect's sigma_median from the n × n squared distances of the reference: √(½ · sorted(D²)[n + (n² − n)/2 − 1]). */
+function sigmaOf(dist: Float64Array, n: number): number {
+  const sorted = Float64Array.from(dist).sort();
+  return Math.sqrt(0.5 * sorted[n + Math.floor((n * n - n) / 2) - 1]!);
+}
+
+/** The median-heuristic bandwidth of a reference sample (alibi-detect's sigma_median on the reference alone). */
 export function medianSigma(reference: readonly ArrayLike<number>[]): number {
   const d = checkRows("reference", reference);
-  const n = reference.length;
-  const dist = squaredDistances(reference, d).sort();
-  const idx = n + Math.floor((n * n - n) / 2) - 1;
-  return Math.sqrt(0.5 * dist[idx]!);
+  return sigmaOf(squaredDistances(pack(reference, d), reference.length, d), reference.length);
 }
 
 /** Unbiased MMD² of the pooled kernel matrix `k` (diagonal zeroed) with the first `n` rows the reference, under `perm`. */
@@ -102,13 +113,17 @@ export function mmdTest(
   const alpha = o.alpha ?? 0.05;
   if (!Number.isInteger(permutations) || permutations < 1)
     throw new ArgumentError(`mmdTest: permutations must be a positive integer, got ${permutations}`);
-  const sigma = o.sigma ?? medianSigma(reference);
+  const total = reference.length + current.length,
+    n = reference.length;
+  const k = squaredDistances(pack([...reference, ...current], d), total, d);
+  let sigma = o.sigma;
+  if (sigma === undefined) {
+    const refDist = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) refDist.set(k.subarray(i * total, i * total + n), i * n);
+    sigma = sigmaOf(refDist, n);
+  }
   if (!(sigma > 0))
     throw new ArgumentError("mmdTest: the reference vectors are all equal, so the median bandwidth is 0; pass sigma");
-  const pooled = [...reference, ...current];
-  const total = pooled.length,
-    n = reference.length;
-  const k = squaredDistances(pooled, d);
   const gamma = 1 / (2 * sigma * sigma);
   for (let i = 0; i < k.length; i++) k[i] = Math.exp(-gamma * k[i]!);
   const identity = Int32Array.from({ length: total }, (_, i) => i);
