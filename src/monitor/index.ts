@@ -1,7 +1,9 @@
 /**
- * src/monitor: drift monitoring of served predictions. A leaf helper (like report/): it works on plain arrays,
- * JSON and an SQLite file and imports only util/ and report/, so the server (serve/), the commands (cli/) and the
- * fine-tuning task (tasks/) can all use it without it knowing any of them.
+ * src/monitor: drift monitoring of served predictions. DESIGN.md lists drift monitoring under serve/, but nothing
+ * here needs a server, a model or a tensor: it works on plain arrays, JSON and an SQLite file and imports only util/
+ * and report/. So it is a leaf helper (like report/), below serve/ and cli/: the server (GET /drift, /health), the
+ * `graft monitor` command (which must run without a server) and, if wanted, the fine-tuning task (tasks/, to write
+ * a reference) all use it, and it knows none of them.
  */
 export { type KsMethod, type KsResult, kolmogorovSf, ksStatistic, ksTwoSample, smirnovSf } from "./ks.js";
 export { type MmdOptions, type MmdResult, medianSigma, mmdTest } from "./mmd.js";
