@@ -144,6 +144,8 @@ export {
 } from "./report/index.js";
 /** word2vec: train, save, load and query word vectors, and start an nn.Embedding from them: `word2vec.trainWord2Vec(files, { dim: 100 })`. */
 export * as word2vec from "./train/word2vec.js";
+/** Drift monitoring of served predictions: the sample log, `driftStatus(reference, log)`, PSI, KS, Jensen–Shannon, MMD: `monitor.ksTwoSample(a, b)`. */
+export * as monitor from "./monitor/index.js";
 /** Hyperparameter tuning: studies, search spaces, samplers (TPE, random, grid, differential evolution), pruners (ASHA, median), PBT, cross-validation, local and BullMQ executors: `await tune.Study.create({ space })`. */
 export * as tune from "./tune/index.js";
 export {
