@@ -131,7 +131,13 @@ test("streaming: a stop string is held back and cut, the end token's text left o
   const model = AutoModelForCausalLM.fromPretrainedDir(fixtureDir("gpt2"));
   // tokens 51 81 81 …: "cd" "ef" "ef"; the stop string "fe" spans the two 81s
   const chunks = await collect(
-    generateStream(model, [61, 2], { maxNewTokens: 6, eosTokenId: null, decode, stopStrings: "fe" }),
+    // an asynchronous decode, as a tokenizer's
+    generateStream(model, [61, 2], {
+      maxNewTokens: 6,
+      eosTokenId: null,
+      decode: async (i) => decode(i),
+      stopStrings: "fe",
+    }),
   );
   assert.deepEqual(
     chunks.map((c) => c.text),
