@@ -17,6 +17,7 @@ import {
   T5ForConditionalGeneration,
   T5Model,
   configOfSize,
+  generate,
   isSeq2SeqLM,
   makeConfig,
   readConfig,
@@ -117,6 +118,48 @@ for (const name of VARIANTS) {
     const want = g.greedy.sequences;
     const got = greedy(load(name), ids(g.input_ids), nested(g.attention_mask), want[0].length - 1);
     assert.deepEqual(got, want);
+  });
+
+  test(`${name}: generate() gives transformers' greedy and beam-search ids (3 beams, length penalty 0.6, no-repeat 2-grams, 2 returned)`, () => {
+    const e = expected(name);
+    const g = e.generate as {
+      input_ids: number[][];
+      attention_mask: number[][];
+      greedy: { max_new_tokens: number; sequences: number[][] };
+      beam: {
+        num_beams: number;
+        length_penalty: number;
+        no_repeat_ngram_size: number;
+        num_return_sequences: number;
+        max_new_tokens: number;
+        early_stopping: boolean;
+        sequences: number[][];
+        sequences_scores: number[];
+      };
+    };
+    const model = load(name);
+    const prompts = { inputIds: ids(g.input_ids), attentionMask: nested(g.attention_mask) };
+    for (const useCache of [true, false]) {
+      const greedyOut = generate(model, prompts, { maxNewTokens: g.greedy.max_new_tokens, useCache });
+      assert.deepEqual(greedyOut.sequences, g.greedy.sequences, `greedy, useCache=${useCache}`);
+      const b = g.beam;
+      const beam = generate(model, prompts, {
+        numBeams: b.num_beams,
+        lengthPenalty: b.length_penalty,
+        noRepeatNgramSize: b.no_repeat_ngram_size,
+        numReturnSequences: b.num_return_sequences,
+        maxNewTokens: b.max_new_tokens,
+        earlyStopping: b.early_stopping,
+        useCache,
+      });
+      assert.deepEqual(beam.sequences, b.sequences, `beams, useCache=${useCache}`);
+      b.sequences_scores.forEach((want, i) =>
+        assert.ok(
+          Math.abs(beam.sequencesScores![i] - want) < 1e-4,
+          `beam score ${i}: ${beam.sequencesScores![i]} vs ${want}`,
+        ),
+      );
+    }
   });
 
   test(`${name}: a graft-saved checkpoint has transformers' names, and loads back to the same outputs`, () => {
