@@ -333,3 +333,39 @@ test("t5: a model from a size preset (v1.1 style) trains a step; bad configs and
     /token id 99 .* outside \[0, 50\)/,
   );
 });
+
+test("t5: a decoder with more blocks than the encoder caches one entry per decoder block, equal to full recomputation", () => {
+  const config = makeConfig("t5", {
+    vocab_size: 40,
+    d_model: 8,
+    d_kv: 3,
+    d_ff: 12,
+    num_layers: 1,
+    num_decoder_layers: 3,
+    num_heads: 2,
+    relative_attention_num_buckets: 8,
+    relative_attention_max_distance: 10,
+  }) as T5Config;
+  const model = new T5ForConditionalGeneration(config, { rng: new Rng(5) });
+  model.eval();
+  const src = tensor([4, 9, 13, 2, 1], [1, 5], { dtype: "i32" });
+  const dec = tensor([0, 7, 21, 3, 30, 11, 6, 8, 19, 25, 5, 1], [1, 12], { dtype: "i32" });
+  noGrad(() => {
+    const enc = model.encode({ inputIds: src });
+    const full = model.forward({ encoderOutputs: enc, decoderInputIds: dec }).logits;
+    let cache: T5Cache | null = null;
+    const steps: Tensor[] = [];
+    for (let i = 0; i < 12; i++) {
+      const out = model.forward({
+        encoderOutputs: enc,
+        decoderInputIds: slice(dec, 1, i, i + 1),
+        pastKeyValues: cache,
+        useCache: true,
+      });
+      cache = out.pastKeyValues;
+      steps.push(out.logits);
+    }
+    assert.equal(cache!.length, 3);
+    assert.ok(maxAbsDiff(concat(steps, 1), full) < 1e-5);
+  });
+});
