@@ -94,6 +94,11 @@ export {
   GraftLstmForCausalLM,
   GraftLstmForSequenceClassification,
   generate,
+  generateStream,
+  readGenerationConfig,
+  writeGenerationConfig,
+  type GenerationConfig,
+  type StreamChunk,
   padBatch,
   predictLabels,
   type ModelOptions,
@@ -125,6 +130,13 @@ export {
   type MaskedLMModel,
   type CausalLMModel,
   type LabelPrediction,
+} from "./models/index.js";
+export {
+  T5Model,
+  T5ForConditionalGeneration,
+  T5EncoderModel,
+  type T5Config,
+  type T5Cache,
 } from "./models/index.js";
 export {
   writeReport,
@@ -230,6 +242,7 @@ export {
   type TaskPrediction,
 } from "./tasks/index.js";
 export { trainTokenizer, type TrainTokenizerOptions } from "./tokenizers/index.js";
+export { sentinelIds, sentinelToken } from "./tokenizers/index.js";
 // option schemas: each command's settings declared once (types, defaults, checks, flags)
 export {
   opt,

@@ -30,6 +30,7 @@ import {
   type Fail,
   type ProblemType,
 } from "../io/config.js";
+import { type GenerationConfig, readGenerationConfig, writeGenerationConfig } from "./generation/config.js";
 import { resolveModelDir, type ResolveOptions } from "../io/hub.js";
 import { WEIGHTS_NAME, findWeights, loadShardedSafetensors, saveCheckpoint } from "../io/checkpoint.js";
 import { SafetensorsFile } from "../io/safetensors.js";
@@ -61,6 +62,8 @@ export interface PreTrainedModelClass<M extends PreTrainedModel = PreTrainedMode
 export abstract class PreTrainedModel<C extends BaseConfig = BaseConfig> extends Module {
   /** What the last loadPretrainedWeights reported (null for a model built from scratch). */
   loadingInfo: LoadingInfo | null = null;
+  /** generation_config.json: the defaults of generate() (read by fromPretrainedDir, written by savePretrained). */
+  generationConfig: GenerationConfig | null = null;
 
   constructor(public config: C) {
     super();
@@ -172,6 +175,12 @@ export abstract class PreTrainedModel<C extends BaseConfig = BaseConfig> extends
     return this.ignoredKeys.some((re) => re.test(key));
   }
 
+  /**
+   * Called with a checkpoint's tensors before they are loaded: a model whose structure depends on what the file
+   * holds adapts here (T5 unties its LM head when the file holds its own lm_head.weight). Default: nothing.
+   */
+  prepareToLoad(_tensors: ReadonlyMap<string, Tensor>): void {}
+
   /** The model name a checkpoint tensor loads into, after legacy renames and prefix fixing; null to drop it. */
   checkpointKey(key: string, own: ReadonlySet<string>): string | null {
     if (this.isIgnoredKey(key)) return null;
@@ -214,6 +223,7 @@ export function loadPretrainedWeights(
   where: string,
   opts: LoadWeightsOptions = {},
 ): LoadingInfo {
+  model.prepareToLoad(tensors);
   const all = model.namedParameters({ removeDuplicate: false });
   const byName = new Map(all);
   const own = new Set(byName.keys());
@@ -399,6 +409,7 @@ export function fromPretrainedDir<M extends PreTrainedModel>(
   });
   const info = loadPretrainedWeights(model, tensors, where, opts);
   info.ignoredKeys.push(...skipped);
+  model.generationConfig = readGenerationConfig(dir);
   model.eval();
   return model;
 }
@@ -466,9 +477,10 @@ export function savePretrained(model: PreTrainedModel, dir: string, opts: SavePr
     { ...model.config, architectures: [model.architecture] },
     `${model.config.model_type} config`,
   );
-  const files = [writeConfigJson(dir, config)];
+  const files = [writeConfigJson(dir, config, cls.configSchema)];
   const weights = saveCheckpoint(dir, model.stateDict(), { maxShardBytes: opts.maxShardBytes });
   files.push(...weights.map((f) => join(dir, f)));
+  if (model.generationConfig) files.push(writeGenerationConfig(dir, model.generationConfig));
   const tok = opts.tokenizer;
   if (tok) {
     if ("savePretrained" in tok) tok.savePretrained(dir);
