@@ -126,6 +126,7 @@ export {
   type CausalLMModel,
   type LabelPrediction,
 } from "./models/index.js";
+export { BartModel, BartForConditionalGeneration, type BartConfig, type BartCache } from "./models/index.js";
 export {
   writeReport,
   compareRuns,
