@@ -13,7 +13,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { ArgumentError, FormatError } from "../util/errors.js";
-import { writeJsonAtomic } from "../util/atomic.js";
+import { writeFileAtomic } from "../util/atomic.js";
 import { maxMemory } from "../util/env.js";
 
 export const CONFIG_NAME = "config.json";
@@ -79,10 +79,15 @@ export const checks = { posInt, nonNegInt, int, prob, positive, str, bool, strAr
 export interface Field<T> {
   check: Check<T>;
   default: T;
+  /**
+   * transformers types the field `float` only (strict config classes refuse an int there, e.g. BART's
+   * encoder_layerdrop or T5's initializer_factor): config.json writes a whole value as `0.0`, not `0`.
+   */
+  float?: boolean;
 }
 
-export function field<T>(check: Check<T>, dflt: NoInfer<T>): Field<T> {
-  return { check, default: dflt };
+export function field<T>(check: Check<T>, dflt: NoInfer<T>, opts: { float?: boolean } = {}): Field<T> {
+  return opts.float ? { check, default: dflt, float: true } : { check, default: dflt };
 }
 
 // ---- schemas
@@ -330,9 +335,27 @@ export function sortedConfigJson(config: BaseConfig): Record<string, unknown> {
   return out;
 }
 
+/**
+ * The text of config.json: sortedConfigJson, indented as transformers writes it; with the schema, fields it marks
+ * `float` keep a decimal point when whole (`0.0`), since Python's json reads `0` as an int.
+ */
+export function configJsonText(config: BaseConfig, schema?: ConfigSchema): string {
+  const json = sortedConfigJson(config);
+  const floats = new Set(Object.entries(schema?.fields ?? {}).flatMap(([k, f]) => (f.float ? [k] : [])));
+  const marker = "\u0000float:";
+  const text = JSON.stringify(
+    json,
+    function (this: unknown, k, v) {
+      return this === json && floats.has(k) && Number.isInteger(v) ? `${marker}${v}` : v;
+    },
+    2,
+  );
+  return `${text.replace(/"\\u0000float:(-?\d+)"/g, "$1.0")}\n`;
+}
+
 /** Writes a (validated) config as `config.json` into a model directory (atomically); returns its path. */
-export function writeConfigJson(dir: string, config: BaseConfig): string {
+export function writeConfigJson(dir: string, config: BaseConfig, schema?: ConfigSchema): string {
   const path = join(dir, CONFIG_NAME);
-  writeJsonAtomic(path, sortedConfigJson(config));
+  writeFileAtomic(path, configJsonText(config, schema));
   return path;
 }

@@ -466,7 +466,7 @@ export function savePretrained(model: PreTrainedModel, dir: string, opts: SavePr
     { ...model.config, architectures: [model.architecture] },
     `${model.config.model_type} config`,
   );
-  const files = [writeConfigJson(dir, config)];
+  const files = [writeConfigJson(dir, config, cls.configSchema)];
   const weights = saveCheckpoint(dir, model.stateDict(), { maxShardBytes: opts.maxShardBytes });
   files.push(...weights.map((f) => join(dir, f)));
   const tok = opts.tokenizer;

@@ -136,7 +136,7 @@ export function configToJson(config: BaseConfig): Record<string, unknown> {
 
 /** Validates and writes `config.json` into a model directory (atomically); returns its path. */
 export function writeConfig(dir: string, config: BaseConfig): string {
-  return writeConfigJson(dir, parseConfig(config, `${config.model_type} config`));
+  return writeConfigJson(dir, parseConfig(config, `${config.model_type} config`), architectureOf(config).config);
 }
 
 // ---- classes

@@ -6,6 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Tensor, noGrad, tensor } from "../../src/tensor/index.js";
 import { SafetensorsFile } from "../../src/io/safetensors.js";
@@ -95,6 +96,9 @@ test("bart: save_pretrained's keys exactly, for the LM and the base model; the s
   const d = tmpDir("graft-bart-");
   m.savePretrained(d);
   assert.deepEqual(savedKeys(d), keys.BartForConditionalGeneration);
+  // transformers 5's BartConfig refuses an int in its float-only fields
+  const json = readFileSync(join(d, "config.json"), "utf8");
+  for (const f of ["encoder_layerdrop", "decoder_layerdrop"]) assert.match(json, new RegExp(`"${f}": 0\\.0,`));
   const base = BartModel.fromPretrainedDir(dir);
   assert.deepEqual(base.loadingInfo?.unexpectedKeys, ["final_logits_bias"]);
   const d2 = tmpDir("graft-bart-base-");
