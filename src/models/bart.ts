@@ -23,7 +23,7 @@
  */
 import { ArgumentError, ShapeError, fmtShape } from "../util/errors.js";
 import { defaultRng, type Rng } from "../util/rng.js";
-import { Tensor, add, concat, embedding, isGradEnabled, reshape, scale, slice, where } from "../tensor/index.js";
+import { Tensor, add, concat, embedding, isGradEnabled, reshape, scale, where } from "../tensor/index.js";
 import type { Activation as KernelActivation } from "../backend/index.js";
 import {
   Dropout,
@@ -51,7 +51,15 @@ import {
   str,
 } from "../io/config.js";
 import { PreTrainedModel, type ModelOptions } from "./pretrained.js";
-import { attend, attentionMaskFor, type AttentionMask, checkRange, positionRange, runLayers } from "./interfaces.js";
+import {
+  attend,
+  attentionMaskFor,
+  type AttentionMask,
+  checkRange,
+  positionRange,
+  runLayers,
+  selectRows,
+} from "./interfaces.js";
 import { tokenLoss } from "./losses.js";
 import {
   type EncoderOutput,
@@ -544,24 +552,13 @@ abstract class BartPreTrainedModel extends PreTrainedModel<BartConfig> {
     return this.config.max_position_embeddings;
   }
 
-  /** The cache keeping only batch rows `rows`, in that order (beam search). */
+  /** The cache keeping only batch rows `rows`, in that order (beam search; a row may repeat). */
   reorderCache(cache: BartCache, rows: readonly number[]): BartCache {
-    const pick = (t: Tensor): Tensor => {
-      const n = t.shape[0];
-      for (const r of rows)
-        if (!Number.isInteger(r) || r < 0 || r >= n)
-          throw new ArgumentError(`bart reorderCache: row ${r} is outside the cache's batch of ${n}`);
-      if (rows.length === n && rows.every((r, i) => r === i)) return t;
-      return concat(
-        rows.map((r) => slice(t, 0, r, r + 1)),
-        0,
-      );
-    };
     return cache.map((l) => ({
-      selfKey: pick(l.selfKey),
-      selfValue: pick(l.selfValue),
-      crossKey: pick(l.crossKey),
-      crossValue: pick(l.crossValue),
+      selfKey: selectRows(l.selfKey, rows),
+      selfValue: selectRows(l.selfValue, rows),
+      crossKey: selectRows(l.crossKey, rows),
+      crossValue: selectRows(l.crossValue, rows),
     }));
   }
 }

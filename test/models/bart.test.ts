@@ -17,6 +17,7 @@ import {
   BART_CONFIG,
   type BartCache,
   isSeq2SeqLM,
+  generate,
   makeConfig,
 } from "../../src/models/index.js";
 import { assertClose, expected, fixtureDir, ids, maxAbsDiff, nested, tmpDir } from "./helpers.js";
@@ -158,6 +159,43 @@ test("bart: greedy decoding gives transformers' generate() tokens, with and with
   assert.deepEqual(greedy(m, n, false), gen.greedy);
 });
 
+/** transformers' generate() settings (as the fixture stores them) → generate's options. */
+function beamOptions(s: Record<string, number | boolean>) {
+  return {
+    maxNewTokens: s.max_new_tokens as number,
+    minNewTokens: (s.min_new_tokens as number | undefined) ?? 0,
+    numBeams: s.num_beams as number,
+    lengthPenalty: s.length_penalty as number,
+    noRepeatNgramSize: s.no_repeat_ngram_size as number,
+    numReturnSequences: s.num_return_sequences as number,
+    earlyStopping: s.early_stopping as boolean,
+  };
+}
+
+test("bart: generate() gives transformers' greedy and beam-search tokens and scores (forced BOS/EOS from generation_config.json)", () => {
+  const gen = e.generation as Record<string, unknown> & { greedy: number[][] };
+  const m = load();
+  assert.equal(m.generationConfig?.forced_bos_token_id, 0);
+  for (const useCache of [true, false]) {
+    assert.deepEqual(
+      generate(m, source(), { maxNewTokens: 10, useCache }).sequences,
+      gen.greedy,
+      `greedy, cache ${useCache}`,
+    );
+    for (const name of ["beam", "beam_long"]) {
+      const out = generate(m, source(), {
+        ...beamOptions(gen[`${name}_settings`] as Record<string, number | boolean>),
+        useCache,
+      });
+      assert.deepEqual(out.sequences, gen[name], `${name}, cache ${useCache}`);
+      const want = gen[`${name}_scores`] as number[];
+      out.sequencesScores!.forEach((s, i) =>
+        assert.ok(Math.abs(s - want[i]) < 1e-4, `${name} score ${i}: ${s} vs ${want[i]}`),
+      );
+    }
+  }
+});
+
 test("bart: cached decoding step by step equals full recomputation; reorderCache picks and repeats rows", () => {
   const m = load();
   const src = source();
@@ -226,7 +264,7 @@ test("bart: cached decoding step by step equals full recomputation; reorderCache
       const d = Math.max(...s[i].map((x, k) => Math.abs(x - recomputed[i * 7 + 6][k])));
       assert.ok(d < 1e-4, `reordered row ${i} differs by ${d}`);
     }
-    assert.throws(() => m.reorderCache(cache!, [2]), /row 2 is outside/);
+    assert.throws(() => m.reorderCache(cache!, [2]), /row 2 is outside \[0, 2\)/);
   });
 });
 
