@@ -131,7 +131,13 @@ export {
   type CausalLMModel,
   type LabelPrediction,
 } from "./models/index.js";
-export { BartModel, BartForConditionalGeneration, type BartConfig, type BartCache } from "./models/index.js";
+export {
+  BartModel,
+  BartForConditionalGeneration,
+  BartForSequenceClassification,
+  type BartConfig,
+  type BartCache,
+} from "./models/index.js";
 export {
   writeReport,
   compareRuns,

@@ -44,6 +44,7 @@ import {
   field,
   int,
   nonNegInt,
+  numLabels,
   nullable,
   posInt,
   positive,
@@ -56,11 +57,13 @@ import {
   attentionMaskFor,
   type AttentionMask,
   checkRange,
+  type ClassifierOutput,
+  type ModelInputs,
   positionRange,
   runLayers,
   selectRows,
 } from "./interfaces.js";
-import { tokenLoss } from "./losses.js";
+import { sequenceClassifierOutput, tokenLoss } from "./losses.js";
 import {
   type EncoderOutput,
   type Seq2SeqLM,
@@ -744,6 +747,83 @@ export class BartForConditionalGeneration extends BartPreTrainedModel implements
   }
 }
 
+// ---- sequence classification
+
+/** dropout → dense → tanh → dropout → out_proj, on the decoder's state at the last eos token. */
+export class BartClassificationHead extends Module {
+  dense: Linear;
+  dropout: Dropout;
+  out_proj: Linear;
+
+  constructor(dim: number, classes: number, dropout: number, rng?: Rng) {
+    super();
+    this.dense = new Linear(dim, dim, { rng });
+    this.dropout = new Dropout(dropout, rng);
+    this.out_proj = new Linear(dim, classes, { rng });
+  }
+
+  /** [B, H] → [B, C] */
+  forward(x: Tensor): Tensor {
+    return this.out_proj.forward(this.dropout.forward(this.dense.forward(this.dropout.forward(x), "tanh")));
+  }
+}
+
+export class BartForSequenceClassification extends BartPreTrainedModel {
+  static readonly architecture = "BartForSequenceClassification";
+  model: BartModel;
+  classification_head: BartClassificationHead;
+
+  constructor(config: BartConfig, opts: ModelOptions = {}) {
+    super(config);
+    this.model = new BartModel(config, { rng: opts.rng, initWeights: false });
+    this.classification_head = new BartClassificationHead(
+      config.d_model,
+      numLabels(config),
+      config.classifier_dropout,
+      opts.rng,
+    );
+    if (opts.initWeights !== false) this.initWeights(opts.rng);
+  }
+
+  /**
+   * The whole model runs (the decoder reading the inputs shifted right); logits [B, num_labels] come from the
+   * decoder's state at each row's last eos token, and every row must hold as many eos tokens, as transformers
+   * requires. With labels, the loss by problem_type.
+   */
+  forward(inputs: ModelInputs): ClassifierOutput {
+    const c = this.config;
+    const ids = inputs.inputIds;
+    const out = this.model.forward({
+      inputIds: ids,
+      attentionMask: inputs.attentionMask,
+      outputHiddenStates: inputs.outputHiddenStates,
+      outputAttentions: inputs.outputAttentions,
+    });
+    const h = out.lastHiddenState; // [B, T, H]
+    const [b, t, d] = h.shape;
+    if (c.eos_token_id === null) throw new ArgumentError(`${this.architecture}: the config has no eos_token_id`);
+    const v = ids.toArray();
+    const counts = new Array<number>(b).fill(0);
+    const last = new Array<number>(b).fill(-1);
+    for (let i = 0; i < b; i++)
+      for (let j = 0; j < t; j++)
+        if (v[i * t + j] === c.eos_token_id) {
+          counts[i]++;
+          last[i] = i * t + j;
+        }
+    if (counts[0] === 0 || counts.some((n) => n !== counts[0]))
+      throw new ArgumentError(
+        `${this.architecture}: every row must hold the same number (at least one) of eos tokens (${c.eos_token_id}); the rows hold ${counts.join(", ")}`,
+        "end each input with the eos token, as BART's tokenizer does",
+      );
+    const logits = this.classification_head.forward(selectRows(reshape(h, [b * t, d]), last)); // [B, C]
+    return sequenceClassifierOutput(logits, inputs, c, {
+      hiddenStates: out.decoderHiddenStates,
+      attentions: out.decoderAttentions,
+    });
+  }
+}
+
 // ---- the architecture
 
 export const BART = defineArchitecture<BartConfig>({
@@ -752,6 +832,7 @@ export const BART = defineArchitecture<BartConfig>({
   heads: {
     base: BartModel,
     "seq2seq-lm": BartForConditionalGeneration,
+    "sequence-classification": BartForSequenceClassification,
   },
   dropoutFields: {
     hidden: ["dropout", "activation_dropout"],

@@ -110,6 +110,7 @@ export {
   BART_CONFIG,
   BartModel,
   BartForConditionalGeneration,
+  BartForSequenceClassification,
   BartAttention,
   BartEncoder,
   BartDecoder,

@@ -12,7 +12,9 @@ import { type Tensor, noGrad, tensor } from "../../src/tensor/index.js";
 import { SafetensorsFile } from "../../src/io/safetensors.js";
 import {
   AutoModelForSeq2SeqLM,
+  AutoModelForSequenceClassification,
   BartForConditionalGeneration,
+  BartForSequenceClassification,
   BartModel,
   BART_CONFIG,
   type BartCache,
@@ -299,5 +301,38 @@ test("bart: bad inputs are named; a config from scratch builds, and its sizes fo
   assert.throws(
     () => makeConfig("bart", { d_model: 10, encoder_attention_heads: 3 }),
     /multiple of encoder_attention_heads/,
+  );
+});
+
+test("bart: sequence classification reads the decoder at the last eos token, as transformers; saves its keys", () => {
+  const ec = expected("bart-cls");
+  const m = AutoModelForSequenceClassification.fromPretrainedDir(fixtureDir("bart-cls"));
+  assert.ok(m instanceof BartForSequenceClassification);
+  assert.deepEqual(m.loadingInfo?.missingKeys, []);
+  const out = noGrad(() =>
+    m.forward({ inputIds: ids(ec.input_ids), attentionMask: nested(ec.attention_mask), labels: ids(ec.labels) }),
+  );
+  assertClose("classifier logits", out.logits, ec.logits);
+  assert.ok(Math.abs(out.loss!.item() - (ec.loss as number)) < 1e-4, `loss ${out.loss!.item()} vs ${ec.loss}`);
+  const d = tmpDir("graft-bart-cls-");
+  m.savePretrained(d);
+  assert.deepEqual(savedKeys(d), ec.saved_keys);
+  // the LM's checkpoint gives the backbone; the head is new
+  const fromLm = BartForSequenceClassification.fromPretrainedDir(dir, { numLabels: 3 });
+  assert.deepEqual(fromLm.loadingInfo?.missingKeys.sort(), [
+    "classification_head.dense.bias",
+    "classification_head.dense.weight",
+    "classification_head.out_proj.bias",
+    "classification_head.out_proj.weight",
+  ]);
+  assert.throws(
+    () =>
+      m.forward({
+        inputIds: ids([
+          [0, 5, 2],
+          [0, 2, 2],
+        ]),
+      }),
+    /same number \(at least one\) of eos tokens \(2\); the rows hold 1, 2/,
   );
 });
