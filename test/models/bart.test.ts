@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Tensor, noGrad, tensor } from "../../src/tensor/index.js";
 import { SafetensorsFile } from "../../src/io/safetensors.js";
+import { Rng } from "../../src/util/rng.js";
 import {
   AutoModelForSeq2SeqLM,
   AutoModelForSequenceClassification,
@@ -18,7 +19,9 @@ import {
   BartModel,
   BART_CONFIG,
   type BartCache,
+  type BartConfig,
   isSeq2SeqLM,
+  configOfSize,
   generate,
   makeConfig,
 } from "../../src/models/index.js";
@@ -302,6 +305,57 @@ test("bart: bad inputs are named; a config from scratch builds, and its sizes fo
     () => makeConfig("bart", { d_model: 10, encoder_attention_heads: 3 }),
     /multiple of encoder_attention_heads/,
   );
+});
+
+test("bart: a preset-sized model trains: dropout and LayerDrop act in training mode, the loss back-propagates to the shared embeddings", () => {
+  const c = configOfSize("bart", {
+    layers: 2,
+    hidden: 8,
+    heads: 2,
+    ffn: 16,
+    positions: 32,
+    vocabSize: 40,
+    padTokenId: 1,
+    eosTokenId: 2,
+  });
+  assert.deepEqual(
+    [
+      c.encoder_layers,
+      c.decoder_layers,
+      c.d_model,
+      c.decoder_ffn_dim,
+      c.max_position_embeddings,
+      c.decoder_start_token_id,
+    ],
+    [2, 2, 8, 16, 32, 2],
+  );
+  const m = new BartForConditionalGeneration(
+    { ...(c as BartConfig), encoder_layerdrop: 0.5, decoder_layerdrop: 0.5 },
+    {
+      rng: new Rng(3),
+    },
+  );
+  m.train();
+  const inputIds = tensor([0, 5, 6, 7, 2, 0, 9, 2, 1, 1], [2, 5], { dtype: "i32" });
+  const labels = tensor([0, 8, 9, 2, 0, 10, 2, -100], [2, 4], { dtype: "i32" });
+  const losses: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    m.zeroGrad();
+    const out = m.forward({
+      inputIds,
+      attentionMask: nested([
+        [1, 1, 1, 1, 1],
+        [1, 1, 1, 0, 0],
+      ]),
+      labels,
+    });
+    out.loss!.backward();
+    losses.push(out.loss!.item());
+  }
+  assert.ok(losses.every(Number.isFinite), `losses ${losses}`);
+  assert.ok(new Set(losses).size > 1, "dropout changes the loss between steps in training mode");
+  assert.ok(m.model.shared.weight.grad, "the shared embeddings get a gradient");
+  assert.equal(m.final_logits_bias.grad, null);
 });
 
 test("bart: sequence classification reads the decoder at the last eos token, as transformers; saves its keys", () => {
