@@ -590,8 +590,9 @@ export class BartModel extends BartPreTrainedModel {
     const words = () =>
       new BartScaledWordEmbedding(config.vocab_size, config.d_model, config.pad_token_id, scaleBy, opts.rng);
     this.shared = words();
-    const encTokens = words();
-    const decTokens = words();
+    // the encoder's and decoder's tables are views of shared: built without drawing weights they would throw away
+    const encTokens = init.skipInit(words);
+    const decTokens = init.skipInit(words);
     encTokens.weight = this.shared.weight;
     decTokens.weight = this.shared.weight;
     this.encoder = new BartEncoder(config, encTokens, opts.rng);
