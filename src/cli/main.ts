@@ -19,6 +19,8 @@ import { register as registerPretrain } from "./pretrain.js";
 import { register as registerScore } from "./score.js";
 import { register as registerTune } from "./tune.js";
 import { register as registerWorker } from "./worker.js";
+import { register as registerGenerate } from "./generate.js";
+import { register as registerChat } from "./chat.js";
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -42,6 +44,8 @@ export function buildProgram(): Command {
   registerScore(program);
   registerTune(program);
   registerWorker(program);
+  registerGenerate(program);
+  registerChat(program);
   return program;
 }
 
