@@ -139,6 +139,13 @@ export {
   type T5Cache,
 } from "./models/index.js";
 export {
+  BartModel,
+  BartForConditionalGeneration,
+  BartForSequenceClassification,
+  type BartConfig,
+  type BartCache,
+} from "./models/index.js";
+export {
   writeReport,
   compareRuns,
   reportCallback,
