@@ -6,6 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { AutoModelForCausalLM, generate } from "../../src/models/index.js";
+import { Rng } from "../../src/util/rng.js";
 import { fixtureDir } from "./helpers.js";
 import { BigramLM, TableSeq2Seq, logProbs } from "./toy-generators.js";
 
@@ -197,4 +198,37 @@ test("generate option errors name the option", () => {
   assert.throws(() => generate(model, [[1]], { minP: 2 }), /minP must be in \[0, 1\]/);
   assert.throws(() => generate(model, [[1]], { repetitionPenalty: 0 }), /repetitionPenalty must be > 0/);
   assert.throws(() => generate(model, []), /no prompts/);
+});
+
+test("beam sampling is seeded and its hypotheses are scored like beam search's; outputScores are the processed scores", () => {
+  const model = bigram();
+  const opts = { maxNewTokens: 3, numBeams: 2, numReturnSequences: 2, doSample: true, topK: 0 };
+  const a = generate(model, [[1]], { ...opts, rng: new Rng(3) });
+  assert.deepEqual(generate(model, [[1]], { ...opts, rng: new Rng(3) }), a);
+  const lp = (from: number, to: number) => model.table[from][to];
+  a.newTokens.forEach((row, i) => {
+    const gen = row.slice(0, row.indexOf(5) + 1 || row.length);
+    let sum = 0;
+    let prev = 1;
+    for (const t of gen) {
+      sum += lp(prev, t);
+      prev = t;
+    }
+    assert.ok(Math.abs(a.sequencesScores![i] - sum / gen.length) < 1e-6, `hypothesis ${i}: ${row}`);
+  });
+
+  const scored = generate(model, [[1]], {
+    maxNewTokens: 2,
+    repetitionPenalty: 2,
+    outputScores: true,
+    outputLogits: true,
+  });
+  assert.equal(scored.scores!.length, 2);
+  const raw = scored.logits![0].toRows()[0];
+  const processed = scored.scores![0].toRows()[0];
+  // token 1 (the prompt) is penalized: -inf stays -inf, finite scores are divided or multiplied by 2
+  processed.forEach((s, t) => {
+    const want = t === 1 ? (raw[t] < 0 ? raw[t] * 2 : raw[t] / 2) : raw[t];
+    assert.ok(s === want || Math.abs(s - want) < 1e-5, `token ${t}: ${s} vs ${want}`);
+  });
 });

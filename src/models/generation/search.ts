@@ -319,7 +319,8 @@ export function* decodeSteps(
     const processed: number[][] = [];
     for (let i = 0; i < b; i++) {
       const scores = Float64Array.from(lastRows[i]);
-      processScores(scores, rows[i], proc);
+      // a row that ended only pads: its scores matter only when asked for
+      if (!finished[i] || r.outputScores) processScores(scores, rows[i], proc);
       if (r.outputScores) processed.push(Array.from(scores));
       let next: number;
       if (finished[i]) {
