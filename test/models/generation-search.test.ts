@@ -194,6 +194,7 @@ test("generate option errors name the option", () => {
   const model = bigram();
   assert.throws(() => generate(model, [[1]], { numBeams: 0 }), /numBeams must be a positive integer/);
   assert.throws(() => generate(model, [[1]], { numBeams: 2, numReturnSequences: 3 }), /cannot exceed numBeams/);
+  assert.throws(() => generate(model, [[1]], { numReturnSequences: 2 }), /greedy decoding gives one sequence/);
   assert.throws(() => generate(model, [[1]], { earlyStopping: "soon" as never }), /earlyStopping must be/);
   assert.throws(() => generate(model, [[1]], { minP: 2 }), /minP must be in \[0, 1\]/);
   assert.throws(() => generate(model, [[1]], { repetitionPenalty: 0 }), /repetitionPenalty must be > 0/);
@@ -231,4 +232,47 @@ test("beam sampling is seeded and its hypotheses are scored like beam search's; 
     const want = t === 1 ? (raw[t] < 0 ? raw[t] * 2 : raw[t] / 2) : raw[t];
     assert.ok(s === want || Math.abs(s - want) < 1e-5, `token ${t}: ${s} vs ${want}`);
   });
+});
+
+test("sampling with numReturnSequences draws that many continuations per prompt, side by side", () => {
+  const model = AutoModelForCausalLM.fromPretrainedDir(fixtureDir("gpt2"));
+  const opts = { maxNewTokens: 5, doSample: true, topK: 0, eosTokenId: null, numReturnSequences: 3 };
+  const out = generate(
+    model,
+    [
+      [5, 17, 33],
+      [61, 2],
+    ],
+    { ...opts, rng: new Rng(9) },
+  );
+  assert.equal(out.newTokens.length, 6);
+  assert.deepEqual(
+    out.sequences.map((s) => s.slice(0, -5)),
+    [
+      [5, 17, 33],
+      [5, 17, 33],
+      [5, 17, 33],
+      [61, 2],
+      [61, 2],
+      [61, 2],
+    ],
+  );
+  const repeated = generate(
+    model,
+    [
+      [5, 17, 33],
+      [5, 17, 33],
+      [5, 17, 33],
+      [61, 2],
+      [61, 2],
+      [61, 2],
+    ],
+    {
+      ...opts,
+      numReturnSequences: 1,
+      rng: new Rng(9),
+    },
+  );
+  assert.deepEqual(out.newTokens, repeated.newTokens, "the same as repeating the prompts");
+  assert.ok(new Set(out.newTokens.slice(0, 3).map(String)).size > 1, "different samples of one prompt");
 });
