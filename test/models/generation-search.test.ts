@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { AutoModelForCausalLM, generate } from "../../src/models/index.js";
+import { AutoModelForCausalLM, generate, generateStream } from "../../src/models/index.js";
 import { Rng } from "../../src/util/rng.js";
 import { fixtureDir } from "./helpers.js";
 import { BigramLM, TableSeq2Seq, logProbs } from "./toy-generators.js";
@@ -275,4 +275,26 @@ test("sampling with numReturnSequences draws that many continuations per prompt,
   );
   assert.deepEqual(out.newTokens, repeated.newTokens, "the same as repeating the prompts");
   assert.ok(new Set(out.newTokens.slice(0, 3).map(String)).size > 1, "different samples of one prompt");
+});
+
+test("encoder-decoder streaming: the encoder once, the decoder's tokens one by one; the model's mode is restored", async () => {
+  const model = seq2seq();
+  model.train(true);
+  let sawTraining = false;
+  const encode = model.encode.bind(model);
+  model.encode = (inputs) => {
+    sawTraining ||= model.training;
+    return encode(inputs);
+  };
+  const tokens: (number | null)[] = [];
+  let reason: string | undefined;
+  for await (const c of generateStream(model, [3, 4, 5], { maxNewTokens: 5 })) {
+    tokens.push(c.tokenId);
+    reason = c.reason;
+  }
+  assert.deepEqual(tokens, [4, 6, 1, null]);
+  assert.equal(reason, "eos");
+  assert.equal(model.encodeCalls, 1);
+  assert.equal(sawTraining, false, "the encoder ran in eval mode");
+  assert.equal(model.training, true, "train mode is back afterwards");
 });

@@ -16,8 +16,6 @@ import { padBatch, type CausalLM } from "../interfaces.js";
 import { isSeq2SeqLM, type Seq2SeqLM } from "../seq2seq.js";
 import { generationConfigOf, optionsFromGenerationConfig } from "./config.js";
 import type { GenerateOptions, GenerateOutput, GenerativeModel, Prompts, StepEvent } from "./options.js";
-
-export type { GenerateOptions, GenerateOutput, GenerativeModel, Prompts, StepEvent };
 import {
   type ProcessorSettings,
   argmax,
@@ -27,6 +25,8 @@ import {
   sampleWithoutReplacement,
 } from "./processors.js";
 import { DecoderStepper, Seq2SeqStepper, type Stepper } from "./steppers.js";
+
+export type { GenerateOptions, GenerateOutput, GenerativeModel, Prompts, StepEvent };
 
 interface Resolved {
   maxNew: number;
@@ -305,7 +305,8 @@ export function* decodeSteps(
 ): Generator<StepEvent, GenerateOutput> {
   const r = resolve(model, opts);
   if (r.numBeams > 1) throw new ArgumentError("generate: step-by-step decoding is for numBeams 1");
-  const s = setup(model, prompts, r);
+  // the encoder of an encoder-decoder runs here: in eval mode, without gradients, as every step
+  const s = runNoGrad(model, () => setup(model, prompts, r));
   const proc = settings(r, s);
   const { rows, stepper } = s;
   const b = rows.length;
