@@ -16,8 +16,6 @@ import { padBatch, type CausalLM } from "../interfaces.js";
 import { isSeq2SeqLM, type Seq2SeqLM } from "../seq2seq.js";
 import { generationConfigOf, optionsFromGenerationConfig } from "./config.js";
 import type { GenerateOptions, GenerateOutput, GenerativeModel, Prompts, StepEvent } from "./options.js";
-
-export type { GenerateOptions, GenerateOutput, GenerativeModel, Prompts, StepEvent };
 import {
   type ProcessorSettings,
   argmax,
@@ -27,6 +25,8 @@ import {
   sampleWithoutReplacement,
 } from "./processors.js";
 import { DecoderStepper, Seq2SeqStepper, type Stepper } from "./steppers.js";
+
+export type { GenerateOptions, GenerateOutput, GenerativeModel, Prompts, StepEvent };
 
 interface Resolved {
   maxNew: number;
@@ -92,10 +92,12 @@ function resolve(model: GenerativeModel, given: GenerateOptions): Resolved {
   const numReturn = opts.numReturnSequences ?? 1;
   if (!Number.isInteger(numReturn) || numReturn < 1)
     throw new ArgumentError(`generate: numReturnSequences must be a positive integer, got ${numReturn}`);
-  if (numReturn > numBeams)
+  if (numReturn > numBeams && !(numBeams === 1 && (opts.doSample ?? false)))
     throw new ArgumentError(
-      `generate: numReturnSequences (${numReturn}) cannot exceed numBeams (${numBeams})`,
-      numBeams === 1 ? "for several samples per prompt repeat the prompt" : undefined,
+      numBeams === 1
+        ? `generate: greedy decoding gives one sequence per prompt, not numReturnSequences ${numReturn}`
+        : `generate: numReturnSequences (${numReturn}) cannot exceed numBeams (${numBeams})`,
+      numBeams === 1 ? "sample (doSample) or use beams (numBeams ≥ numReturnSequences)" : undefined,
     );
   const earlyStopping = opts.earlyStopping ?? false;
   if (earlyStopping !== true && earlyStopping !== false && earlyStopping !== "never")
@@ -303,7 +305,8 @@ export function* decodeSteps(
 ): Generator<StepEvent, GenerateOutput> {
   const r = resolve(model, opts);
   if (r.numBeams > 1) throw new ArgumentError("generate: step-by-step decoding is for numBeams 1");
-  const s = setup(model, prompts, r);
+  // the encoder of an encoder-decoder runs here: in eval mode, without gradients, as every step
+  const s = runNoGrad(model, () => setup(model, prompts, r));
   const proc = settings(r, s);
   const { rows, stepper } = s;
   const b = rows.length;
@@ -319,7 +322,8 @@ export function* decodeSteps(
     const processed: number[][] = [];
     for (let i = 0; i < b; i++) {
       const scores = Float64Array.from(lastRows[i]);
-      processScores(scores, rows[i], proc);
+      // a row that ended only pads: its scores matter only when asked for
+      if (!finished[i] || r.outputScores) processScores(scores, rows[i], proc);
       if (r.outputScores) processed.push(Array.from(scores));
       let next: number;
       if (finished[i]) {
@@ -494,7 +498,23 @@ export function generate(model: GenerativeModel, prompts: Prompts, opts: Generat
   return withModelInEval(model, () => {
     const r = resolve(model, opts);
     if (r.numBeams > 1) return beamSearch(model, prompts, r);
-    const it = decodeSteps(model, prompts, opts);
+    // several samples per prompt: each prompt repeated numReturnSequences times, side by side (as transformers does)
+    let p = prompts;
+    if (r.numReturn > 1) {
+      const rows = Array.isArray(prompts) ? null : (prompts as { inputIds: Tensor; attentionMask?: Tensor | null });
+      if (rows === null) p = (prompts as readonly (readonly number[])[]).flatMap((x) => new Array(r.numReturn).fill(x));
+      else {
+        const ids = rows.inputIds.toRows();
+        const mask = rows.attentionMask?.toRows() ?? ids.map((x) => x.map(() => 1));
+        const rep = (m: number[][]) => m.flatMap((x) => new Array(r.numReturn).fill(x) as number[][]);
+        const [b, t] = [ids.length * r.numReturn, ids[0].length];
+        p = {
+          inputIds: new Tensor(Int32Array.from(rep(ids).flat()), [b, t]),
+          attentionMask: new Tensor(Float32Array.from(rep(mask).flat()), [b, t]),
+        };
+      }
+    }
+    const it = decodeSteps(model, p, { ...opts, numReturnSequences: 1 });
     for (;;) {
       const n = it.next();
       if (n.done) return n.value;
