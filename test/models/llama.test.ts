@@ -63,9 +63,8 @@ for (const family of FAMILIES) {
     const model = AutoModelForCausalLM.fromPretrainedDir(fixtureDir(family));
     for (const useCache of [true, false]) {
       const out = generate(model, g.prompts, { maxNewTokens: g.max_new_tokens, useCache });
-      // transformers keeps generating padding after a row's end token; graft stops once every row has ended
-      const want = g.new_tokens.map((r) => r.slice(0, out.newTokens[0].length));
-      assert.deepEqual(out.newTokens, want, `useCache ${useCache}`);
+      // in both fixtures some row runs to max_new_tokens, so both produce every step (rows that ended get padding)
+      assert.deepEqual(out.newTokens, g.new_tokens, `useCache ${useCache}`);
     }
   });
 
