@@ -26,8 +26,9 @@ function lastLogits(logits: Tensor): Tensor {
 }
 
 /**
- * transformers' generation positions: cumsum(mask) - 1, and 1 at padding (prepare_inputs_for_generation), from
- * column `from` on.
+ * transformers' generation positions: cumsum(mask) - 1, and 0 at padding (transformers 5.x's
+ * _prepare_position_ids_for_generation; 4.x wrote 1 there), from column `from` on. No real token attends to padding,
+ * so only the outputs at padding positions depend on it.
  */
 function positions(mask: readonly (readonly number[])[], from: number): number[][] {
   return mask.map((m) => {
@@ -35,7 +36,7 @@ function positions(mask: readonly (readonly number[])[], from: number): number[]
     return m
       .map((v) => (v ? c++ : -1))
       .slice(from)
-      .map((p) => (p < 0 ? 1 : p));
+      .map((p) => (p < 0 ? 0 : p));
   });
 }
 
