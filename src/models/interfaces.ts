@@ -12,6 +12,13 @@ export interface ModelInputs {
   tokenTypeIds?: Tensor | null;
   /** [B, T] or [1, T] i32 positions (default as transformers computes them per architecture). */
   positionIds?: Tensor | null;
+  /**
+   * [B, T] i32 segment ids for packed rows (causal LMs): a token attends only to tokens of its own segment, so
+   * several samples share a row without seeing each other. Padding may take any id (its keys are hidden by
+   * attentionMask anyway); graft's packing gives samples 1, 2, ... and padding 0. Without a cache the causal LMs
+   * restart positions at 0 for each segment when positionIds is not given.
+   */
+  segmentIds?: Tensor | null;
   /** Targets: i32 class ids (or f32 values for regression / multi-label); a loss is returned when given. */
   labels?: Tensor | null;
   /** Return every layer's hidden states (transformers' output_hidden_states). */

@@ -130,7 +130,8 @@ function buildModel(
       "the tokenizer and the model must come from the same checkpoint",
     );
   }
-  const head = headParameterNames(model);
+  // a generative kind (sft) keeps the checkpoint's LM head: it has no labels to match
+  const head = spec.generative ? [] : headParameterNames(model);
   const headLoaded = head.some((n) => !model.loadingInfo!.missingKeys.includes(n));
   if (headLoaded && !sameLabels(base, labels)) {
     // the checkpoint's head answers a different question: start a fresh one

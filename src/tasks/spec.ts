@@ -157,6 +157,11 @@ export interface TaskSpec<Target = unknown, Output = unknown> {
   readonly peftTaskType: string;
   /** The validation metric that picks the best checkpoint unless training.metricForBest says otherwise. */
   readonly defaultMetric: string;
+  /**
+   * The kind trains the checkpoint's own language-model head (sft): no labels, nothing re-initialized, and a LoRA
+   * run saves no head module in full.
+   */
+  readonly generative?: boolean;
   /** How `graft tune` folds the training file for cross-validation (absent: not supported). */
   readonly crossValidation?: "stratified" | "random";
 
