@@ -238,3 +238,23 @@ test("{messages} without a chat template: a clear error pointing to --chat-templ
   });
   assert.ok(Number.isFinite(r.validation.loss));
 });
+
+test("the CLI: graft finetune --task sft --data conversations.jsonl --model DIR --packing", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const { fileURLToPath } = await import("node:url");
+  const bin = fileURLToPath(new URL("../../../bin/graft.js", import.meta.url));
+  const data = join(work, "cli.jsonl");
+  conversations(data, 30, 4);
+  const args = ["finetune", "--task", "sft", "--data", data, "--model", model, "--packing", "--max-length", "48"];
+  const r = spawnSync(
+    process.execPath,
+    [bin, ...args, "--epochs", "1", "--batch-size", "4", "--output", join(work, "cli-run"), "--json"],
+    { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const result = JSON.parse(r.stdout);
+  assert.ok(Number.isFinite(result.test.perplexity));
+  const dataJson = JSON.parse(readFileSync(join(work, "cli-run", "data.json"), "utf8"));
+  assert.equal(dataJson.packing, true);
+  assert.ok(dataJson.rows.train < 27, `packed rows ${dataJson.rows.train}`);
+});
