@@ -127,6 +127,17 @@ export {
   type LabelPrediction,
 } from "./models/index.js";
 export {
+  LlamaModel,
+  LlamaForCausalLM,
+  LlamaForSequenceClassification,
+  Qwen2Model,
+  Qwen2ForCausalLM,
+  Qwen2ForSequenceClassification,
+  type LlamaConfig,
+  type Qwen2Config,
+  type RopeParameters,
+} from "./models/index.js";
+export {
   writeReport,
   compareRuns,
   reportCallback,

@@ -108,6 +108,11 @@ export interface ConfigSchema<C extends BaseConfig = BaseConfig> {
   /** Cross-field rule; returns an error message or null. */
   rule?(c: C): string | null;
   /**
+   * Rewrites raw fields (aliases folded, before defaults) into the form the architecture keeps, as transformers'
+   * config classes move legacy fields (Llama's `rope_theta` / `rope_scaling` into `rope_parameters`).
+   */
+  normalize?(raw: Record<string, unknown>, fail: Fail): void;
+  /**
    * How many parameters the base model of a config has (counted from its sizes, before anything is allocated):
    * a config whose f32 weights would not fit in memory is refused, naming the field that makes it so.
    */
@@ -131,6 +136,7 @@ export function defineConfig<const T extends string, F extends Fields>(
     baseDefaults?: BaseDefaults;
     aliases?: Record<string, string>;
     rule?: (c: BaseConfig & { model_type: T } & FieldTypes<F>) => string | null;
+    normalize?: (raw: Record<string, unknown>, fail: Fail) => void;
     parameters?: (c: BaseConfig & { model_type: T } & FieldTypes<F>) => number;
   } = {},
 ): ConfigSchema<BaseConfig & { model_type: T } & FieldTypes<F>> {
@@ -140,6 +146,7 @@ export function defineConfig<const T extends string, F extends Fields>(
     baseDefaults: opts.baseDefaults ?? {},
     aliases: opts.aliases ?? {},
     rule: opts.rule,
+    normalize: opts.normalize,
     parameters: opts.parameters,
   };
 }
@@ -188,6 +195,7 @@ export function buildConfig<C extends BaseConfig>(
     } else c[k] = v;
   }
   c.model_type = schema.modelType;
+  schema.normalize?.(c, fail);
   const fields: Fields = { ...BASE_FIELDS, ...schema.fields };
   const defaults: Record<string, unknown> = { ...schema.baseDefaults };
   for (const [k, f] of Object.entries(fields)) if (!(k in defaults)) defaults[k] = f.default;

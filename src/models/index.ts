@@ -106,6 +106,25 @@ export {
   type Gpt2Config,
 } from "./gpt2.js";
 export {
+  LLAMA,
+  LLAMA_CONFIG,
+  QWEN2,
+  QWEN2_CONFIG,
+  LlamaModel,
+  LlamaForCausalLM,
+  LlamaForSequenceClassification,
+  Qwen2Model,
+  Qwen2ForCausalLM,
+  Qwen2ForSequenceClassification,
+  LlamaRMSNorm,
+  ropeInverseFrequencies,
+  type LlamaCache,
+  type LlamaLayerKV,
+  type LlamaConfig,
+  type Qwen2Config,
+  type RopeParameters,
+} from "./llama.js";
+export {
   GRAFT_LSTM,
   GRAFT_LSTM_CONFIG,
   GraftLstmModel,

@@ -20,10 +20,11 @@ import { BERT } from "./bert.js";
 import { ROBERTA } from "./roberta.js";
 import { DISTILBERT } from "./distilbert.js";
 import { GPT2 } from "./gpt2.js";
+import { LLAMA, QWEN2 } from "./llama.js";
 import { GRAFT_LSTM } from "./lstm.js";
 
 /** The built-in architectures. */
-const ARCHITECTURES = [BERT, ROBERTA, DISTILBERT, GPT2, GRAFT_LSTM] as const;
+const ARCHITECTURES = [BERT, ROBERTA, DISTILBERT, GPT2, GRAFT_LSTM, LLAMA, QWEN2] as const;
 
 type ConfigOfSpec<S> = S extends ArchitectureSpec<infer C> ? C : never;
 /** The config of any built-in architecture. */

@@ -240,12 +240,12 @@ test("old checkpoints: LayerNorm gamma/beta and stale position_ids / attn.bias b
 });
 
 test("errors: an unknown model_type names the type, the file and what graft knows", () => {
-  const dir = modelDir(fixtureTensors("bert"), "bert", { model_type: "llama", architectures: ["LlamaForCausalLM"] });
+  const dir = modelDir(fixtureTensors("bert"), "bert", { model_type: "mamba", architectures: ["MambaForCausalLM"] });
   assert.throws(
     () => AutoModel.fromPretrainedDir(dir),
     (err: Error) => {
       assert.ok(err instanceof FormatError);
-      assert.match(err.message, /config\.json: model_type "llama" is not supported/);
+      assert.match(err.message, /config\.json: model_type "mamba" is not supported/);
       assert.match(err.message, new RegExp(dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
       assert.match((err as FormatError).hint ?? "", /"bert".*"gpt2"/);
       return true;

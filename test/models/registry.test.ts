@@ -138,7 +138,7 @@ test("the built-in specs: position offset, token types, dropout fields, the spar
 
 test("pre-training presets and text generation ask the registry, not architecture names", () => {
   assert.deepEqual(sizedModelTypes("masked-lm"), ["bert"]);
-  assert.deepEqual(sizedModelTypes("causal-lm"), ["gpt2"]);
+  assert.deepEqual(sizedModelTypes("causal-lm"), ["gpt2", "llama", "qwen2"]);
   const size = {
     layers: 2,
     hidden: 64,
