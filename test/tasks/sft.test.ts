@@ -258,3 +258,45 @@ test("the CLI: graft finetune --task sft --data conversations.jsonl --model DIR 
   assert.equal(dataJson.packing, true);
   assert.ok(dataJson.rows.train < 27, `packed rows ${dataJson.rows.train}`);
 });
+
+test("sft on a tiny Llama with LoRA on q/k/v/o and the MLP projections, packed: trains and merges", async () => {
+  const dir = join(work, "llama");
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(fixture("chat", "tokenizer.json"), join(dir, "tokenizer.json"));
+  copyFileSync(join(model, "tokenizer_config.json"), join(dir, "tokenizer_config.json"));
+  manualSeed(5);
+  const config = makeConfig("llama", {
+    vocab_size: loadTokenizer(dir).vocabSize,
+    hidden_size: 16,
+    intermediate_size: 32,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    max_position_embeddings: 128,
+  });
+  AutoModelForCausalLM.fromConfig(config).savePretrained(dir);
+  const data = join(work, "llama.jsonl");
+  conversations(data, 40, 6);
+  const targets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
+  const r = await finetune({
+    task: "sft",
+    model: dir,
+    data,
+    packing: true,
+    maxLength: 64,
+    lora: { r: 4, alpha: 8, dropout: 0, targetModules: targets },
+    output: join(work, "run-llama"),
+    training: { epochs: 4, lr: 2e-2, batchSize: 4, seed: 2 },
+  });
+  assert.ok(
+    r.notes.some((n) => /LoRA r=4 on 14 layers/.test(n)),
+    r.notes.join("; "),
+  );
+  assert.ok(Number.isFinite(r.validation.perplexity));
+  const adapter = JSON.parse(readFileSync(join(r.bestDir, "adapter", "adapter_config.json"), "utf8"));
+  assert.deepEqual([...adapter.target_modules].sort(), [...targets].sort());
+  assert.equal(adapter.task_type, "CAUSAL_LM");
+  assert.deepEqual(adapter.modules_to_save ?? [], []);
+  const merged = AutoModelForCausalLM.fromPretrainedDir(r.bestDir);
+  assert.ok(!merged.namedParameters().some(([n]) => /lora/.test(n)), "best/ holds the merged weights");
+});
