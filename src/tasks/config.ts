@@ -217,6 +217,19 @@ export const FINETUNE_SCHEMA = {
     flag: "--over-length <truncate|reject>",
     help: "sft: records longer than maxLength: truncate from the left (counted) or reject",
   }),
+  /** sft: generate replies for the test split and score BLEU-1/2 and distinct-1/2 at the end of the run. */
+  generationMetrics: opt.boolean({
+    default: false,
+    flag: "--generation-metrics",
+    help: "sft: score generated test replies (BLEU-1/2, distinct-1/2)",
+  }),
+  /** sft: the longest generated reply for --generation-metrics. */
+  generationMaxTokens: opt.integer({
+    default: 32,
+    min: 1,
+    flag: "--generation-max-tokens <n>",
+    help: "sft: tokens generated per test reply",
+  }),
   /** Remove duplicate texts from the training file. */
   dedupe: opt.boolean({ default: false, help: "drop duplicate texts from the training file" }),
 };

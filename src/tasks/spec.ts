@@ -136,6 +136,15 @@ export type TaskPrediction =
   | EntitiesPrediction
   | { task: string; [field: string]: unknown };
 
+/** What `finalMetrics` gets: the trained model, its tokenizer, the run's configuration and data. */
+export interface FinalMetricsContext<Target> {
+  model: Module;
+  tokenizer: Tokenizer;
+  config: FinetuneConfig;
+  data: TaskData<Target>;
+  batchSize: number;
+}
+
 /** What `decode` knows of the loaded model. */
 export interface DecodeContext {
   labels: string[];
@@ -192,6 +201,11 @@ export interface TaskSpec<Target = unknown, Output = unknown> {
   dataWarnings?(data: TaskData<Target>): string[];
   /** Warnings about the best model's predictions on a split (e.g. a constant classifier), kept in the run's notes. */
   predictionWarnings?(output: Output, labels: string[], split: "validation" | "test"): string[];
+  /**
+   * Metrics of the best model on the test split that need asynchronous work (e.g. generating text and decoding
+   * it), merged into the test metrics at the end of a run; `notes` go to the run's notes.
+   */
+  finalMetrics?(ctx: FinalMetricsContext<Target>): Promise<{ metrics: Record<string, number>; notes?: string[] }>;
   /** Extra sections of the run's report.html (written with the run; `graft report` re-rendering it later has no spec). */
   reportSections?(output: Output, labels: string[]): Section[];
 

@@ -33,6 +33,7 @@ import {
   packRows,
   readSftFile,
 } from "./data.js";
+import { type ReplyCase, replyCase, scoreReplies } from "./generation.js";
 
 export { encodeSftRecords, packRows, readSftFile, type SftRecord, type SftRow } from "./data.js";
 
@@ -188,6 +189,31 @@ export const sft: TaskSpec<number, SftOutput> = {
   headOptions: () => ({}),
   settings: () => ({ weights: null, labelSmoothing: 0, focalGamma: 0, threshold: null }),
   dataWarnings: (data) => (data.summary as SftSummary).warnings,
+
+  async finalMetrics({ model, tokenizer, config: c, data, batchSize }) {
+    if (!c.generationMetrics) return { metrics: {} };
+    const template = templateFor(c, await resolveModelDir(c.model));
+    const cases: ReplyCase[] = [];
+    for (const rec of data.test.inputs as SftRecord[]) {
+      const r = await replyCase(rec, tokenizer, template);
+      if (r) cases.push(r);
+    }
+    if (cases.length === 0)
+      return { metrics: {}, notes: ["generation metrics: no test record has a reference answer to compare with"] };
+    // a turn ends with the eos token or with the template's end-of-turn token when the tokenizer knows it
+    const stopIds = [
+      tokenizer.specialTokenId("eos"),
+      template ? tokenizer.tokenToId(template.specialTokens.eos_token ?? "") : null,
+    ].filter((x): x is number => x !== null);
+    const wasTraining = model.training;
+    model.eval();
+    const s = await scoreReplies(model, tokenizer, cases, { maxNewTokens: c.generationMaxTokens, batchSize, stopIds });
+    model.train(wasTraining);
+    const samples = s.replies
+      .slice(0, 3)
+      .map((r) => `sample reply: ${JSON.stringify(r.reply)} (reference ${JSON.stringify(r.reference)})`);
+    return { metrics: s.metrics, notes: [`generation metrics on ${cases.length} test replies (greedy)`, ...samples] };
+  },
 
   loss: (logits, batch) => causalLmLoss(logits, batch.tokenLabels!),
 
