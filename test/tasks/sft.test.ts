@@ -215,7 +215,10 @@ test("graft finetune --task sft on conversations: trains, evaluates perplexity, 
       // greedy replies to the held-out prompts, scored against the assistant turns
       for (const k of ["bleu_1", "bleu_2"]) assert.ok(r.test[k] >= 0 && r.test[k] <= 100, `${k} ${r.test[k]}`);
       for (const k of ["distinct_1", "distinct_2"]) assert.ok(r.test[k] >= 0 && r.test[k] <= 1, `${k} ${r.test[k]}`);
-      assert.ok(r.notes.some((n) => /^sample reply: /.test(n)), r.notes.join("; "));
+      assert.ok(
+        r.notes.some((n) => /^sample reply: /.test(n)),
+        r.notes.join("; "),
+      );
     } else assert.equal(r.test.bleu_1, undefined, "generation metrics only when asked");
     assert.ok(Number.isFinite(r.validation.perplexity), `perplexity ${r.validation.perplexity}`);
     assert.ok(r.validation.perplexity < 30, `perplexity ${r.validation.perplexity} after training`);
