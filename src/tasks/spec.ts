@@ -54,6 +54,8 @@ export interface LabelledContext {
   maxLength: number;
   labelSeparator: string;
   read?: ExampleReadOptions;
+  /** The saved model's directory (its chat template, for sft conversations). */
+  modelDir?: string;
 }
 
 /**

@@ -11,7 +11,7 @@ import { Tensor, tensor } from "../../src/tensor/index.js";
 import { AutoModelForCausalLM, causalLmLoss, makeConfig } from "../../src/models/index.js";
 import { loadTokenizer } from "../../src/tokenizers/auto.js";
 import { loadChatTemplate } from "../../src/chat/index.js";
-import { finetune } from "../../src/tasks/index.js";
+import { evaluateFile, finetune, loadPredictor } from "../../src/tasks/index.js";
 import { taskSpec } from "../../src/tasks/registry.js";
 import { encodeSftRecords, packRows, readSftFile } from "../../src/tasks/kinds/sft/index.js";
 import { IGNORE_INDEX } from "../../src/train/index.js";
@@ -248,6 +248,16 @@ test("{messages} without a chat template: a clear error pointing to --chat-templ
     training: { epochs: 1, batchSize: 8 },
   });
   assert.ok(Number.isFinite(r.validation.loss));
+  // best/ keeps the template it was trained with: graft eval scores conversations with it
+  assert.equal(loadChatTemplate(r.bestDir).text, CHATML);
+  const e = await evaluateFile(r.bestDir, data);
+  assert.equal(e.examples, 20);
+  assert.ok(Number.isFinite(e.metrics.perplexity));
+  // the Predictor scores a text's perplexity under the model
+  const p = await loadPredictor(r.bestDir);
+  const [out] = (await p.predict(["hello tensor"])) as { task: string; perplexity: number }[];
+  assert.equal(out.task, "sft");
+  assert.ok(out.perplexity > 1);
 });
 
 test("the CLI: graft finetune --task sft --data conversations.jsonl --model DIR --packing", async () => {

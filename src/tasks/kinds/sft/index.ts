@@ -14,7 +14,6 @@ import { type ChatTemplate, loadChatTemplate } from "../../../chat/index.js";
 import { IGNORE_INDEX } from "../../../train/index.js";
 import { forEachBatch } from "../../evaluate.js";
 import { padRows } from "../../encode.js";
-import type { FinetuneConfig } from "../../config.js";
 import {
   type HeadBuilder,
   type PrepareContext,
@@ -54,11 +53,11 @@ export interface SftSummary {
   chatTemplate: string | null;
 }
 
-function templateFor(c: FinetuneConfig, modelDir: string): ChatTemplate | null {
+function templateFor(modelDir: string, override?: string): ChatTemplate | null {
   try {
-    return loadChatTemplate(modelDir, c.chatTemplate);
+    return loadChatTemplate(modelDir, override);
   } catch (e) {
-    if (c.chatTemplate || !(e instanceof ArgumentError)) throw e;
+    if (override || !(e instanceof ArgumentError)) throw e;
     return null; // a {messages} record will say it needs --chat-template
   }
 }
@@ -71,7 +70,9 @@ function holdout(n: number, fraction: number, rng: Rng): { keep: number[]; out: 
 
 async function prepare({ config: c, tokenizer, seed }: PrepareContext): Promise<TaskData<number>> {
   const modelDir = await resolveModelDir(c.model);
-  const template = templateFor(c, modelDir);
+  const template = templateFor(modelDir, c.chatTemplate);
+  // the template a run trains with is saved with the model's tokenizer (best/ then renders as it was trained)
+  if (template) tokenizer.settings.raw.chat_template = template.text;
   const opts = { tokenizer, template, maxLength: c.maxLength, trainOn: c.trainOn, overLength: c.overLength };
   const rng = new Rng(seed);
   let train = readSftFile(c.data);
@@ -179,7 +180,7 @@ export const sft: TaskSpec<number, SftOutput> = {
     const records = readSftFile(file);
     const e = await encodeSftRecords(records, file, {
       tokenizer: ctx.tokenizer,
-      template: null,
+      template: ctx.modelDir ? templateFor(ctx.modelDir) : null,
       maxLength: ctx.maxLength,
       trainOn: "auto",
       overLength: "truncate",
@@ -192,7 +193,7 @@ export const sft: TaskSpec<number, SftOutput> = {
 
   async finalMetrics({ model, tokenizer, config: c, data, batchSize }) {
     if (!c.generationMetrics) return { metrics: {} };
-    const template = templateFor(c, await resolveModelDir(c.model));
+    const template = templateFor(await resolveModelDir(c.model), c.chatTemplate);
     const cases: ReplyCase[] = [];
     for (const rec of data.test.inputs as SftRecord[]) {
       const r = await replyCase(rec, tokenizer, template);
