@@ -8,7 +8,7 @@ import { resolveModelDir } from "../../../io/hub.js";
 import { ArgumentError } from "../../../util/errors.js";
 import { Rng } from "../../../util/rng.js";
 import { type Tensor, noGrad, slice } from "../../../tensor/index.js";
-import { AutoModelForCausalLM, causalLmLoss, type ModelConfig } from "../../../models/index.js";
+import { AutoModelForCausalLM, causalLmLoss } from "../../../models/index.js";
 import type { Tokenizer } from "../../../tokenizers/index.js";
 import { type ChatTemplate, loadChatTemplate } from "../../../chat/index.js";
 import { IGNORE_INDEX } from "../../../train/index.js";
@@ -172,8 +172,8 @@ export const sft: TaskSpec<number, SftOutput> = {
   peftTaskType: "CAUSAL_LM",
   defaultMetric: "loss",
   generative: true,
-  recognizes: (_config: ModelConfig, architecture: string) =>
-    architecture.endsWith("LMHeadModel") || architecture.endsWith("ForCausalLM"),
+  // a causal LM directory without graft_task.json is a generator (the Predictor's generation path), not this kind
+  recognizes: () => false,
 
   prepare,
   async readLabelled(file, ctx) {
