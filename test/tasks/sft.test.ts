@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { manualSeed, Rng } from "../../src/util/rng.js";
 import { Tensor, tensor } from "../../src/tensor/index.js";
@@ -160,6 +160,33 @@ test("over-length records are truncated from the left with a count, or rejected 
   );
 });
 
+test("a conversation the template refuses is an error naming the file and line, with the template's message", async () => {
+  const tok = loadTokenizer(model);
+  const template = {
+    text: "{% for m in messages %}{% if m['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}{{ m['content'] }}{% endfor %}",
+    source: "strict.jinja",
+    specialTokens: {},
+  };
+  const rec = {
+    shape: "messages" as const,
+    line: 4,
+    messages: [
+      { role: "system", content: "x" },
+      { role: "user", content: "y" },
+    ],
+  };
+  await assert.rejects(
+    encodeSftRecords([rec], "s.jsonl", {
+      tokenizer: tok,
+      template,
+      maxLength: 64,
+      trainOn: "auto",
+      overLength: "truncate",
+    }),
+    /s\.jsonl, line 4, field "messages": the chat template \(strict\.jinja\) refused the conversation: System role not supported/,
+  );
+});
+
 test("bad records name the file, line and field", () => {
   const f = join(work, "bad.jsonl");
   const cases: [string, RegExp][] = [
@@ -265,7 +292,10 @@ test("the CLI: graft finetune --task sft --data conversations.jsonl --model DIR 
   const bin = fileURLToPath(new URL("../../../bin/graft.js", import.meta.url));
   const data = join(work, "cli.jsonl");
   conversations(data, 30, 4);
-  const args = ["finetune", "--task", "sft", "--data", data, "--model", model, "--packing", "--max-length", "48"];
+  // one conversation longer than the context: truncated from the left, and counted in a warning
+  const long = { role: "user", content: "hello tensor road ".repeat(60) };
+  appendFileSync(data, `${JSON.stringify({ messages: [long, { role: "assistant", content: "short" }] })}\n`);
+  const args = ["finetune", "--task", "sft", "--data", data, "--model", model, "--packing", "--max-length", "128"];
   const r = spawnSync(
     process.execPath,
     [bin, ...args, "--epochs", "1", "--batch-size", "4", "--output", join(work, "cli-run"), "--json"],
@@ -274,9 +304,15 @@ test("the CLI: graft finetune --task sft --data conversations.jsonl --model DIR 
   assert.equal(r.status, 0, r.stderr);
   const result = JSON.parse(r.stdout);
   assert.ok(Number.isFinite(result.test.perplexity));
+  const warned =
+    /cli\.jsonl: 1 of \d+ records were longer than 128 tokens and were truncated from the left \(\d+ tokens dropped\)/;
+  assert.ok(
+    result.notes.some((n: string) => warned.test(n)),
+    `notes: ${JSON.stringify(result.notes)}`,
+  );
   const dataJson = JSON.parse(readFileSync(join(work, "cli-run", "data.json"), "utf8"));
   assert.equal(dataJson.packing, true);
-  assert.ok(dataJson.rows.train < 27, `packed rows ${dataJson.rows.train}`);
+  assert.ok(dataJson.rows.train < 14, `packed rows ${dataJson.rows.train} for 28 samples of about 30 tokens`);
 });
 
 test("sft on a tiny Llama with LoRA on q/k/v/o and the MLP projections, packed: trains and merges", async () => {
