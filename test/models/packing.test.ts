@@ -140,3 +140,14 @@ for (const kind of Object.keys(MODELS)) {
     );
   });
 }
+
+test("graft-lstm refuses packed rows rather than carrying one sample's state into the next", () => {
+  manualSeed(1);
+  const lstm = AutoModelForCausalLM.fromConfig(
+    makeConfig("graft-lstm", { vocab_size: 40, embedding_size: 8, hidden_size: 8, num_layers: 1 }) as never,
+  ) as unknown as LM;
+  assert.throws(
+    () => lstm.forward({ inputIds: ids(A), segmentIds: tensor([1, 1, 1, 2, 2], [1, 5], { dtype: "i32" }) }),
+    /packed rows \(segmentIds\) are not supported/,
+  );
+});
