@@ -13,6 +13,7 @@
 
 #include "../cpu.h"
 #include "../threadpool.h"
+#include "vec.h"
 
 namespace graft {
 
@@ -165,14 +166,55 @@ void gemm_rect(const GemmKernel& K, View a, View bt, float* c, int64_t ldc, int6
 
 }  // namespace gemm_detail
 
+
 // Below this many multiply-adds per thread, waking a worker costs more than it saves.
 static constexpr int64_t kGemmGrain = int64_t{1} << 19;
+
+// ---- the matrix-vector path
+//
+// A product with a few rows of A (a decoder's step: one token per sequence against a weight matrix) does too little
+// arithmetic per element of B to pay for packing B: the blocked path would copy all of B into panels, then use one
+// row of a 14-row register tile. Here B is read once, where it is stored: with op(B) = Bᵀ (a weight stored
+// [out, in], as Linear keeps it) each element of C is a dot product of two contiguous rows; otherwise each row of
+// B, scaled by one element of A, is added into a strip of C's row. The threads claim blocks of C's columns.
+static constexpr int64_t kGemvMaxRows = 4;
+
+static void gemv(const float* a, const float* b, float* c, const GemmParams& p) {
+  const int64_t m = p.m, n = p.n, k = p.k;
+  const VecKernels& V = vec();
+  // columns of C per unit of work: 64 rows of a transposed B, or a 512-wide strip that stays in L1
+  const int64_t block = p.trans_b ? 64 : 512;
+  const int64_t blocks = (n + block - 1) / block, units = p.batch * blocks;
+  const int nth = static_cast<int>(std::min<int64_t>(units, threads_for(p.batch * m * n * k, kGemmGrain)));
+  std::atomic<int64_t> next{0};
+  parallel_run(nth, [&](int, int) {
+    for (int64_t u = next.fetch_add(1, std::memory_order_relaxed); u < units; u = next.fetch_add(1, std::memory_order_relaxed)) {
+      const int64_t bi = u / blocks, j0 = (u % blocks) * block, j1 = std::min(n, j0 + block);
+      const float* ai = a + bi * p.stride_a;  // rows of A contiguous: m == 1 or A not transposed
+      const float* bb = b + bi * p.stride_b;
+      float* ci = c + bi * m * n;
+      if (p.trans_b) {
+        V.dot_rows(ai, k, m, bb, k, ci, n, j0, j1, k, p.accumulate);
+        continue;
+      }
+      for (int64_t i = 0; i < m; i++) {
+        float* y = ci + i * n + j0;
+        if (!p.accumulate) std::memset(y, 0, sizeof(float) * static_cast<size_t>(j1 - j0));
+        for (int64_t q = 0; q < k; q++) V.axpy(bb + q * n + j0, y, j1 - j0, ai[i * k + q]);
+      }
+    }
+  });
+}
 
 void gemm(const float* a, const float* b, float* c, const GemmParams& p) {
   const int64_t m = p.m, n = p.n, k = p.k, batch = p.batch;
   if (batch <= 0 || m <= 0 || n <= 0) return;
   if (k <= 0) {
     if (!p.accumulate) std::memset(c, 0, sizeof(float) * static_cast<size_t>(batch * m * n));
+    return;
+  }
+  if (m <= kGemvMaxRows && (m == 1 || !p.trans_a)) {
+    gemv(a, b, c, p);
     return;
   }
   const GemmKernel& K = gemm_kernel();

@@ -73,6 +73,12 @@ struct VecKernels {
   void (*bias_act_backward_rows)(Activation act, const float* x, const float* bias, const float* dy, float* dx, float* dbias,
                                  int64_t r0, int64_t r1, int64_t cols);
 
+  // ---- matrix-vector products (GEMM's path for a few rows of A, gemm.cc)
+  // y[i*ldy + j] (+)= Σ_p x[i*ldx + p] · w[j*ldw + p] for rows i < m of x and rows j in [j0, j1) of w: each row of w
+  // is read once for all m rows of x (a decoder's step against a weight stored [out, in])
+  void (*dot_rows)(const float* x, int64_t ldx, int64_t m, const float* w, int64_t ldw, float* y, int64_t ldy, int64_t j0,
+                   int64_t j1, int64_t k, bool accumulate);
+
   // ---- optimizers over one parameter's elements [0, n)
   void (*adam)(float* p, const float* g, float* m, float* v, int64_t n, const AdamConsts& c);
   void (*sgd)(float* p, const float* g, float* buf, int64_t n, const SgdConsts& c);

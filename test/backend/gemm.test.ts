@@ -1,7 +1,8 @@
 /**
  * GEMM against the reference on shapes that cross every block boundary of the native kernel (k past kc = 256,
  * m past mc, n past the register tile and nc), with every transpose flag, batched and broadcast operands
- * (stride 0), accumulation, and sizes large enough for the multi-threaded paths (grid split and batch split).
+ * (stride 0), accumulation, and sizes large enough for the multi-threaded paths (grid split and batch split), and
+ * the matrix-vector path that products of at most 4 rows take.
  */
 import { test } from "node:test";
 import type { MatmulParams } from "../../src/backend/backend.js";
@@ -33,6 +34,14 @@ const SHAPES: Shape[] = [
   { batch: 5, m: 7, n: 9, k: 11, strideA: 0 }, // one A for every item
   { batch: 5, m: 7, n: 9, k: 11, strideB: 0 },
   { batch: 6, m: 64, n: 64, k: 32, strideB: 0, accumulate: true },
+  // the matrix-vector path (m <= 4): odd widths past its 64-row and 512-column blocks, batches, accumulation
+  { batch: 1, m: 1, n: 1037, k: 33 },
+  { batch: 1, m: 2, n: 129, k: 7 },
+  { batch: 1, m: 3, n: 515, k: 17, accumulate: true },
+  { batch: 1, m: 4, n: 67, k: 257 },
+  { batch: 3, m: 1, n: 131, k: 19, strideB: 0 },
+  { batch: 5, m: 2, n: 5, k: 3, strideA: 0, accumulate: true },
+  { batch: 7, m: 1, n: 33, k: 64 },
 ];
 
 function check(level: string, s: Shape, transA: boolean, transB: boolean, seed: number): void {
