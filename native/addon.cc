@@ -436,7 +436,14 @@ Napi::Value AttentionSoftmax(const Napi::CallbackInfo& info) {
     need(env, "attentionSoftmax", "keep", k.length, p.batch * p.keys);
     keep = k.data;
   }
-  if (n > 0) attention_softmax(x.data, keep, out.data, p);
+  const int32_t* segments = nullptr;
+  if (info.Length() > 4 && !info[4].IsNull() && !info[4].IsUndefined()) {
+    const I32 s = as_i32(env, info[4], "segments");
+    need(env, "attentionSoftmax", "segments", s.length, p.batch * p.keys);
+    if (p.queries > p.keys) throw_range(env, "attentionSoftmax: segments need queries <= keys");
+    segments = s.data;
+  }
+  if (n > 0) attention_softmax(x.data, keep, out.data, p, segments);
   return env.Undefined();
 }
 

@@ -261,6 +261,19 @@ export {
 } from "./tasks/index.js";
 export { trainTokenizer, type TrainTokenizerOptions } from "./tokenizers/index.js";
 export { sentinelIds, sentinelToken } from "./tokenizers/index.js";
+// chat templates (transformers' apply_chat_template) and assistant masks found by rendering
+export {
+  ChatTemplateError,
+  checkConversation,
+  loadChatTemplate,
+  renderChat,
+  renderWithAssistantSpans,
+  tokenizeChat,
+  type ChatMessage,
+  type ChatTemplate,
+  type RenderOptions,
+  type TokenizedChat,
+} from "./chat/index.js";
 // option schemas: each command's settings declared once (types, defaults, checks, flags)
 export {
   opt,

@@ -23,6 +23,7 @@ const RANK: Record<string, number> = {
   models: 5,
   tokenizers: 5,
   train: 6,
+  chat: 6,
   tune: 7,
   tasks: 8,
   serve: 9,

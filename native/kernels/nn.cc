@@ -51,11 +51,12 @@ void softmax_backward(const float* y, const float* dy, float* dx, int64_t rows, 
   parallel_rows(rows, cols, log ? 4 : 1, [&](int64_t r0, int64_t r1) { v.softmax_backward_rows(y, dy, dx, r0, r1, cols, log, scale); });
 }
 
-void attention_softmax(const float* x, const float* keep, float* out, const AttentionSoftmaxParams& p) {
+void attention_softmax(const float* x, const float* keep, float* out, const AttentionSoftmaxParams& p, const int32_t* segments) {
   const VecKernels& v = vec();
   const int64_t rows = p.batch * p.heads * p.queries;
   parallel_rows(rows, p.keys, 4, [&](int64_t r0, int64_t r1) {
-    v.masked_softmax_rows(x, out, r0, r1, p.keys, p.scale, keep, p.heads * p.queries, p.queries, p.causal, p.keys - p.queries);
+    v.masked_softmax_rows(x, out, r0, r1, p.keys, p.scale, keep, p.heads * p.queries, p.queries, p.causal, p.keys - p.queries,
+                          segments);
   });
 }
 

@@ -25,8 +25,10 @@ struct AttentionSoftmaxParams {
   bool causal;  // key k is hidden from query q when k > q + (keys - queries)
 };
 // out = softmax over keys of scale·x, x and out [batch, heads, queries, keys]; keep [batch, keys] (or null):
-// keys with keep == 0 get probability 0; a row with every key hidden is all zeros.
-void attention_softmax(const float* x, const float* keep, float* out, const AttentionSoftmaxParams& p);
+// keys with keep == 0 get probability 0; a row with every key hidden is all zeros. segments [batch, keys] i32 (or
+// null, needs queries <= keys): key k is hidden from query q unless segments[b, k] == segments[b, q + keys - queries].
+void attention_softmax(const float* x, const float* keep, float* out, const AttentionSoftmaxParams& p,
+                       const int32_t* segments = nullptr);
 
 void layer_norm(const float* x, const float* gamma, const float* beta, float* out, float* mean, float* rstd, int64_t rows,
                 int64_t cols, float eps);

@@ -54,9 +54,10 @@ struct VecKernels {
   void (*softmax_rows)(const float* x, float* out, int64_t r0, int64_t r1, int64_t cols, bool log);
   void (*softmax_backward_rows)(const float* y, const float* dy, float* dx, int64_t r0, int64_t r1, int64_t cols, bool log, float scale);
   // Attention softmax over the keys of scale·x, rows of [batch, heads, queries, keys] flattened: entries with
-  // keep[b, c] == 0 (keep may be null) or, when causal, c > query + causal_offset get probability 0.
+  // keep[b, c] == 0 (keep may be null) or, when causal, c > query + causal_offset get probability 0; with segments
+  // ([batch, cols] i32, may be null) so do entries with segments[b, c] != segments[b, query + causal_offset].
   void (*masked_softmax_rows)(const float* x, float* out, int64_t r0, int64_t r1, int64_t cols, float scale, const float* keep,
-                              int64_t rows_per_batch, int64_t queries, bool causal, int64_t causal_offset);
+                              int64_t rows_per_batch, int64_t queries, bool causal, int64_t causal_offset, const int32_t* segments);
   void (*layer_norm_rows)(const float* x, const float* gamma, const float* beta, float* out, float* mean, float* rstd, int64_t r0,
                           int64_t r1, int64_t cols, float eps);
   // dx rows overwritten; dgamma, dbeta accumulate (callers give each thread its own partial buffers)

@@ -209,9 +209,10 @@ export interface Kernels<F, I> {
   /**
    * Fused attention softmax: out = softmax over keys of scale·x, where keys with keep[b, k] == 0 (keep is
    * [batch, keys], e.g. an attention mask; null keeps all) and, when causal, future keys get probability exactly 0.
-   * A row with every key hidden is all zeros.
+   * A row with every key hidden is all zeros. With `segments` ([batch, keys] i32; needs queries <= keys), key k is
+   * also hidden from query q unless segments[b, k] == segments[b, q + keys - queries] (packed samples).
    */
-  attentionSoftmax(x: F, keep: F | null, out: F, p: AttentionSoftmaxParams): void;
+  attentionSoftmax(x: F, keep: F | null, out: F, p: AttentionSoftmaxParams, segments?: I | null): void;
   /** dx = scale · y·(dy − Σ y·dy) row-wise: the gradient of attentionSoftmax with respect to x. */
   attentionSoftmaxBackward(y: F, dy: F, dx: F, rows: number, cols: number, scale: number): void;
   /** Layer norm over the last axis; mean and rstd (rows) are saved for backward. */

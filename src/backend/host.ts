@@ -126,7 +126,8 @@ export function hostBackend(k: HostKernels & { info?(): Record<string, string | 
     scatterAddAxis: (dy, idx, dx, s) => k.scatterAddAxis(f(dy), i(idx), f(dx), s),
     softmax: (x, out, rows, cols, log) => k.softmax(f(x), f(out), rows, cols, log),
     softmaxBackward: (y, dy, dx, rows, cols, log) => k.softmaxBackward(f(y), f(dy), f(dx), rows, cols, log),
-    attentionSoftmax: (x, keep, out, p) => k.attentionSoftmax(f(x), fOrNull(keep), f(out), p),
+    attentionSoftmax: (x, keep, out, p, segments) =>
+      k.attentionSoftmax(f(x), fOrNull(keep), f(out), p, segments ? i(segments) : null),
     attentionSoftmaxBackward: (y, dy, dx, rows, cols, scale) =>
       k.attentionSoftmaxBackward(f(y), f(dy), f(dx), rows, cols, scale),
     layerNorm: (x, gamma, beta, out, mean, rstd, rows, cols, eps) =>

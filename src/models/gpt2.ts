@@ -50,6 +50,7 @@ import {
   checkRange,
   positionRange,
   runLayers,
+  segmentPositions,
   type BaseModelOutput,
   type CausalLM,
   type CausalLMInputs,
@@ -314,9 +315,20 @@ export class GPT2Model extends GPT2PreTrainedModel {
       );
     }
     checkRange("gpt2", "input id", ids, c.vocab_size);
-    if (!inputs.positionIds && pastLen + t > c.n_positions)
+    // packed samples: segment ids cover the cached and the new tokens; positions restart at each new segment
+    const segments = inputs.segmentIds ?? null;
+    if (
+      segments &&
+      (segments.dtype !== "i32" || segments.rank !== 2 || segments.shape[0] !== b || segments.shape[1] !== pastLen + t)
+    )
+      throw new ShapeError(
+        `${this.architecture}: segmentIds must be i32 [${b}, ${pastLen + t}] (cached + new tokens), got ${segments.dtype}${fmtShape(segments.shape)}`,
+      );
+    if (!inputs.positionIds && !segments && pastLen + t > c.n_positions)
       throw new ShapeError(`gpt2: ${pastLen + t} tokens exceed n_positions (${c.n_positions})`);
-    const pos = inputs.positionIds ?? positionRange(t, pastLen);
+    const pos =
+      inputs.positionIds ??
+      (segments ? slice(segmentPositions(segments), 1, pastLen, pastLen + t) : positionRange(t, pastLen));
     checkRange("gpt2", "position id", pos, c.n_positions);
     let h = add(this.wte.forward(ids), this.wpe.forward(pos)); // [B, T, H]
     if (inputs.tokenTypeIds) {
@@ -325,7 +337,15 @@ export class GPT2Model extends GPT2PreTrainedModel {
     }
     h = this.drop.forward(h);
     // [B or 1, 1, T, T_past + T]: key j visible to query i when j ≤ T_past + i and j is not padding
-    const attn = attentionMaskFor({ batch: b, queryLen: t, keyLen: pastLen + t, paddingMask: mask, causal: true });
+    // with segmentIds also block-diagonal: a token sees only earlier tokens of its own sample
+    const attn = attentionMaskFor({
+      batch: b,
+      queryLen: t,
+      keyLen: pastLen + t,
+      paddingMask: mask,
+      causal: true,
+      segmentIds: segments,
+    });
     const presents: KVCache = [];
     const out = runLayers(
       h,

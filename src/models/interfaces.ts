@@ -12,6 +12,13 @@ export interface ModelInputs {
   tokenTypeIds?: Tensor | null;
   /** [B, T] or [1, T] i32 positions (default as transformers computes them per architecture). */
   positionIds?: Tensor | null;
+  /**
+   * [B, T] i32 segment ids for packed rows (causal LMs): a token attends only to tokens of its own segment, so
+   * several samples share a row without seeing each other. Padding may take any id (its keys are hidden by
+   * attentionMask anyway); graft's packing gives samples 1, 2, ... and padding 0. Without a cache the causal LMs
+   * restart positions at 0 for each segment when positionIds is not given.
+   */
+  segmentIds?: Tensor | null;
   /** Targets: i32 class ids (or f32 values for regression / multi-label); a loss is returned when given. */
   labels?: Tensor | null;
   /** Return every layer's hidden states (transformers' output_hidden_states). */
@@ -163,6 +170,8 @@ export interface AttentionMask {
   /** [B, Tk] (1 = token, 0 = padding), or null when every key is a token. */
   keep: Tensor | null;
   causal: boolean;
+  /** [B, Tk] i32 segment ids of packed samples (a query sees only its own segment's keys), or null/absent. */
+  segments?: Tensor | null;
 }
 
 /**
@@ -177,6 +186,8 @@ export function attentionMaskFor(opts: {
   keyLen: number;
   paddingMask: Tensor | null;
   causal?: boolean;
+  /** [B, Tk] i32 segment ids (cached keys included): block-diagonal attention between packed samples. */
+  segmentIds?: Tensor | null;
 }): AttentionMask {
   const pad = opts.paddingMask;
   const { batch: b, keyLen: tk } = opts;
@@ -184,7 +195,29 @@ export function attentionMaskFor(opts: {
   if (pad && (pad.rank !== 2 || pad.shape[0] !== b || pad.shape[1] !== tk)) {
     throw new ShapeError(`attention: padding mask must be [${b}, ${tk}], got ${fmtShape(pad.shape)}`);
   }
-  return { keep: pad, causal };
+  const seg = opts.segmentIds ?? null;
+  if (seg && (seg.dtype !== "i32" || seg.rank !== 2 || seg.shape[0] !== b || seg.shape[1] !== tk)) {
+    throw new ShapeError(`attention: segment ids must be i32 [${b}, ${tk}], got ${seg.dtype}${fmtShape(seg.shape)}`);
+  }
+  return { keep: pad, causal, segments: seg };
+}
+
+/**
+ * [B, T] positions restarting at 0 where the segment id changes (packed samples), from segment ids [B, T]; each
+ * sample of a packed row gets the positions it would have alone.
+ */
+export function segmentPositions(segmentIds: Tensor, start = 0): Tensor {
+  const [b, t] = segmentIds.shape;
+  const s = segmentIds.toArray();
+  const pos = new Int32Array(b * t);
+  for (let i = 0; i < b; i++) {
+    let p = start;
+    for (let j = 0; j < t; j++) {
+      if (j > 0 && s[i * t + j] !== s[i * t + j - 1]) p = 0;
+      pos[i * t + j] = p++;
+    }
+  }
+  return new Tensor(pos, [b, t]);
 }
 
 /**
@@ -199,11 +232,19 @@ export function attend(
   mask: AttentionMask,
   opts: { scale?: number; dropout: Dropout; outputAttentions?: boolean },
 ): { context: Tensor; probs: Tensor | null } {
-  const masking = { keep: mask.keep, causal: mask.causal, scale: opts.scale, dropout: opts.dropout };
+  const masking = {
+    keep: mask.keep,
+    causal: mask.causal,
+    segments: mask.segments ?? null,
+    scale: opts.scale,
+    dropout: opts.dropout,
+  };
   if (!opts.outputAttentions) return { context: scaledDotProductAttention(q, k, v, masking), probs: null };
   const scale = opts.scale ?? 1 / Math.sqrt(q.shape[3]);
   const scores = matmul(q, k, { transB: true }); // [B, nh, Tq, Tk]
-  const probs = opts.dropout.forward(attentionSoftmax(scores, { keep: mask.keep, causal: mask.causal, scale }));
+  const probs = opts.dropout.forward(
+    attentionSoftmax(scores, { keep: mask.keep, causal: mask.causal, segments: mask.segments, scale }),
+  );
   return { context: matmul(probs, v), probs };
 }
 

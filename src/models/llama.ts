@@ -73,6 +73,7 @@ import {
   checkInputs,
   checkRange,
   positionRange,
+  segmentPositions,
   runLayers,
   type BaseModelOutput,
   type CausalLM,
@@ -379,13 +380,15 @@ export function repeatKv(x: Tensor, rep: number): Tensor {
 
 /**
  * The attention mask of a decoder step: causal over the cached + new keys, with the padding mask [B, T_past + T]
- * when given. The one place a Llama-family model builds its mask (packed samples would add their segments here).
+ * when given, and block-diagonal over packed samples with segment ids [B, T_past + T]. The one place a Llama-family
+ * model builds its mask.
  */
 export function decoderAttentionMask(opts: {
   batch: number;
   queryLen: number;
   keyLen: number;
   paddingMask: Tensor | null;
+  segmentIds?: Tensor | null;
 }): AttentionMask {
   return attentionMaskFor({ ...opts, causal: true });
 }
@@ -570,9 +573,26 @@ export class LlamaModel extends LlamaPreTrainedModel {
     if (inputs.tokenTypeIds)
       throw new ArgumentError(`${this.architecture}: the model has no token types; pass no tokenTypeIds`);
     checkRange(c.model_type, "input id", ids, c.vocab_size);
-    const pos = inputs.positionIds ?? positionRange(t, pastLen);
+    // packed samples: segment ids cover the cached and the new tokens; positions restart at each new segment
+    const segments = inputs.segmentIds ?? null;
+    if (
+      segments &&
+      (segments.dtype !== "i32" || segments.rank !== 2 || segments.shape[0] !== b || segments.shape[1] !== pastLen + t)
+    )
+      throw new ShapeError(
+        `${this.architecture}: segmentIds must be i32 [${b}, ${pastLen + t}] (cached + new tokens), got ${segments.dtype}${fmtShape(segments.shape)}`,
+      );
+    const pos =
+      inputs.positionIds ??
+      (segments ? slice(segmentPositions(segments), 1, pastLen, pastLen + t) : positionRange(t, pastLen));
     const rope = rotaryTables(c, pos);
-    const attn = decoderAttentionMask({ batch: b, queryLen: t, keyLen: pastLen + t, paddingMask: mask });
+    const attn = decoderAttentionMask({
+      batch: b,
+      queryLen: t,
+      keyLen: pastLen + t,
+      paddingMask: mask,
+      segmentIds: segments,
+    });
     const presents: LlamaCache = [];
     const out = runLayers(
       this.embed_tokens.forward(ids),

@@ -271,6 +271,11 @@ abstract class GraftLstmPreTrainedModel extends PreTrainedModel<GraftLstmConfig>
    * outputHiddenStates, the embeddings' output and each layer's (num_layers + 1; an LSTM has no attentions).
    */
   protected encode(inputs: CausalLMInputs<LstmState>): LstmModelOutput {
+    if (inputs.segmentIds)
+      throw new ArgumentError(
+        "graft-lstm: packed rows (segmentIds) are not supported: the recurrent state would carry one sample into the next",
+        "train without --packing",
+      );
     const ids = inputs.inputIds;
     checkInputs(this.architecture, { inputIds: ids });
     const [b, t] = ids.shape;

@@ -53,6 +53,8 @@ export interface AttentionMasking {
   keep?: Tensor | null;
   /** A decoder's causal mask: query i sees keys up to its own position (KV cache included). */
   causal?: boolean;
+  /** [B, Tk] i32 segment ids (packed samples): a query sees only keys of its own segment (query i is key Tk - Tq + i). */
+  segments?: Tensor | null;
   /** A general additive bias broadcasting to [B, H, Tq, Tk] (e.g. from attentionBias or relative positions). */
   bias?: Tensor | null;
   scale?: number;
@@ -60,8 +62,8 @@ export interface AttentionMasking {
 }
 
 /**
- * softmax(q·kᵀ·scale, masked)·v for q [B, H, Tq, dh], k and v [B, H, Tk, dh]. Padding (`keep`) and causal masks
- * run inside the fused attention softmax; an additive `bias` takes the unfused path (scale, add, softmax), with
+ * softmax(q·kᵀ·scale, masked)·v for q [B, H, Tq, dh], k and v [B, H, Tk, dh]. Padding (`keep`), causal and
+ * segment masks run inside the fused attention softmax; an additive `bias` takes the unfused path (scale, add, softmax), with
  * `keep`/`causal` applied on top. `dropout` is applied to the attention probabilities (a module, so it follows
  * train/eval). A query that sees no key gets a zero context.
  */
@@ -73,9 +75,11 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   if (opts.bias) {
     scores = add(scale(scores, s), opts.bias);
     probs =
-      opts.keep || opts.causal ? attentionSoftmax(scores, { keep: opts.keep, causal: opts.causal }) : softmax(scores);
+      opts.keep || opts.causal || opts.segments
+        ? attentionSoftmax(scores, { keep: opts.keep, causal: opts.causal, segments: opts.segments })
+        : softmax(scores);
   } else {
-    probs = attentionSoftmax(scores, { keep: opts.keep, causal: opts.causal, scale: s });
+    probs = attentionSoftmax(scores, { keep: opts.keep, causal: opts.causal, segments: opts.segments, scale: s });
   }
   if (opts.dropout) probs = opts.dropout.forward(probs);
   return matmul(probs, v); // [B, H, Tq, dh]

@@ -93,7 +93,7 @@ export const FINETUNE_SCHEMA = {
   task: opt.string({
     default: "classification",
     flag: "--task <task>",
-    help: "task kind: classification | multilabel | regression | ner (or one added with registerTaskKind)",
+    help: "task kind: classification | multilabel | regression | ner | sft (alias causal-lm) (or one added with registerTaskKind)",
   }),
   /** How the files are read (format, delimiter, quote, header) and which columns hold text and label: the same
    * entries as `graft data` and `graft baseline`. The label type follows from --task. */
@@ -202,6 +202,39 @@ export const FINETUNE_SCHEMA = {
     lt: 1,
     flag: "--dropout <x>",
     help: "override the model's dropout",
+  }),
+  /** sft: a Jinja chat template file for {messages} records, instead of the model's own. */
+  chatTemplate: opt.string({
+    flag: "--chat-template <file>",
+    help: "sft: chat template (Jinja) for {messages} records",
+    defaultHelp: "the model's chat_template",
+  }),
+  /** sft: pack several short samples into each row (attention never crosses samples). */
+  packing: opt.boolean({ default: false, flag: "--packing", help: "sft: pack short samples into full rows" }),
+  /** sft: "auto" learns completions and assistant turns only ({text}: every token); "all" learns every token. */
+  trainOn: opt.enum(["auto", "all"], {
+    default: "auto",
+    flag: "--train-on <auto|all>",
+    help: "sft: auto = completions and assistant turns only; all = every token",
+  }),
+  /** sft: a record longer than maxLength tokens is truncated from the left, or rejected. */
+  overLength: opt.enum(["truncate", "reject"], {
+    default: "truncate",
+    flag: "--over-length <truncate|reject>",
+    help: "sft: records longer than maxLength: truncate from the left (counted) or reject",
+  }),
+  /** sft: generate replies for the test split and score BLEU-1/2 and distinct-1/2 at the end of the run. */
+  generationMetrics: opt.boolean({
+    default: false,
+    flag: "--generation-metrics",
+    help: "sft: score generated test replies (BLEU-1/2, distinct-1/2)",
+  }),
+  /** sft: the longest generated reply for --generation-metrics. */
+  generationMaxTokens: opt.integer({
+    default: 32,
+    min: 1,
+    flag: "--generation-max-tokens <n>",
+    help: "sft: tokens generated per test reply",
   }),
   /** Remove duplicate texts from the training file. */
   dedupe: opt.boolean({ default: false, help: "drop duplicate texts from the training file" }),

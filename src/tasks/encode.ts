@@ -11,6 +11,10 @@ import { IGNORE_INDEX } from "../train/index.js";
 export interface EncodedRow {
   ids: number[];
   typeIds: number[];
+  /** Packed rows (sft --packing): positions restarting at 0 for each sample of the row. */
+  positionIds?: number[];
+  /** Packed rows: the sample (1, 2, ...) each token belongs to; attention never crosses samples. */
+  segmentIds?: number[];
 }
 
 export interface EncodedTokens extends EncodedRow {
@@ -90,8 +94,12 @@ export interface PaddedBatch {
   inputIds: Tensor;
   attentionMask: Tensor;
   tokenTypeIds: Tensor;
-  /** Token labels padded with IGNORE_INDEX (NER only). */
+  /** Token labels padded with IGNORE_INDEX (NER and sft). */
   tokenLabels: Tensor | null;
+  /** [B, T] i32 positions, when the rows carry them (packed rows; padding gets 0). */
+  positionIds?: Tensor | null;
+  /** [B, T] i32 segment ids, when the rows carry them (packed rows; padding gets 0). */
+  segmentIds?: Tensor | null;
 }
 
 /** Right-pads the rows picked by `idx` to the longest of them. */
@@ -108,17 +116,25 @@ export function padRows(
   const mask = new Float32Array(n * t);
   const withLabels = n > 0 && rows[idx[0]].labels !== undefined;
   const labels = withLabels ? new Int32Array(n * t).fill(IGNORE_INDEX) : null;
+  const packed = n > 0 && rows[idx[0]].segmentIds !== undefined;
+  const positions = packed ? new Int32Array(n * t) : null;
+  const segments = packed ? new Int32Array(n * t) : null;
   for (let i = 0; i < n; i++) {
     const r = rows[idx[i]];
     ids.set(r.ids, i * t);
     types.set(r.typeIds, i * t);
     mask.fill(1, i * t, i * t + r.ids.length);
     if (labels && r.labels) labels.set(r.labels, i * t);
+    if (positions && r.positionIds) positions.set(r.positionIds, i * t);
+    if (segments && r.segmentIds) segments.set(r.segmentIds, i * t);
   }
   return {
     inputIds: new Tensor(ids, [n, t]),
     attentionMask: new Tensor(mask, [n, t]),
     tokenTypeIds: new Tensor(types, [n, t]),
     tokenLabels: labels ? new Tensor(labels, [n, t]) : null,
+    ...(positions && segments
+      ? { positionIds: new Tensor(positions, [n, t]), segmentIds: new Tensor(segments, [n, t]) }
+      : {}),
   };
 }

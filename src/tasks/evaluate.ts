@@ -20,6 +20,7 @@ export function classifierForward(modelType: string): ForwardFn {
         inputIds: b.inputIds,
         attentionMask: b.attentionMask,
         ...(useTypes ? { tokenTypeIds: b.tokenTypeIds } : {}),
+        ...(b.segmentIds ? { segmentIds: b.segmentIds, positionIds: b.positionIds } : {}),
       }) as ClassifierOutput
     ).logits;
 }

@@ -135,7 +135,8 @@ function buildModel(
       "the tokenizer and the model must come from the same checkpoint",
     );
   }
-  const head = headParameterNames(model);
+  // a generative kind (sft) keeps the checkpoint's LM head: it has no labels to match
+  const head = spec.generative ? [] : headParameterNames(model);
   const headLoaded = head.some((n) => !model.loadingInfo!.missingKeys.includes(n));
   if (headLoaded && !sameLabels(base, labels)) {
     // the checkpoint's head answers a different question: start a fresh one
@@ -336,6 +337,11 @@ async function runFinetune(
   const validation = spec.metrics(validationOut, labels);
   const testOut = spec.predict(context(model), data.test.rows, data.test.targets);
   const test = spec.metrics(testOut, labels);
+  if (spec.finalMetrics) {
+    const extra = await spec.finalMetrics({ model, tokenizer: tok, config: c, data, batchSize: args.batchSize * 2 });
+    Object.assign(test, extra.metrics);
+    notes.push(...(extra.notes ?? []));
+  }
   for (const w of spec.predictionWarnings?.(validationOut, labels, "validation") ?? []) warn(w);
   if (data.testSplit === "test") for (const w of spec.predictionWarnings?.(testOut, labels, "test") ?? []) warn(w);
   if (existsSync(bestDir)) writeJsonAtomic(join(bestDir, TASK_FILE), taskInfo(threshold));

@@ -87,7 +87,8 @@ function taskPredictor(
 ): Predictor | null {
   const info = readTaskInfo(dir);
   const spec = info ? taskSpec(info.task) : taskSpecFor(config, model.architecture);
-  if (!spec) return null;
+  // a generative kind's model (sft) is a causal LM: it generates, as any causal LM does
+  if (!spec || spec.generative) return null;
   const labels = Object.keys(config.id2label).map((i) => config.id2label[Number(i)]);
   const maxLength = inputLimit(config, tokenizer, info);
   const forward = classifierForward(config.model_type);

@@ -8,6 +8,7 @@ import { classification } from "./kinds/classification/index.js";
 import { multilabel } from "./kinds/multilabel/index.js";
 import { regression } from "./kinds/regression/index.js";
 import { ner } from "./kinds/ner/index.js";
+import { causalLm, sft } from "./kinds/sft/index.js";
 
 /** A kind of any target and output types (each kind has its own). */
 type AnyTaskSpec = TaskSpec<any, any>;
@@ -17,6 +18,8 @@ const TASK_KINDS: AnyTaskSpec[] = [
   multilabel,
   regression,
   ner, // token classification
+  sft, // supervised fine-tuning of a causal LM: {text}, {prompt, completion} or {messages} JSONL
+  causalLm, // the same kind as "causal-lm"
 ];
 
 /** Adds a task kind (replacing one of the same name). */

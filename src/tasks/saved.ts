@@ -51,6 +51,7 @@ export async function evaluateFile(
     maxLength: info.maxLength,
     labelSeparator: info.labelSeparator,
     read: opts.read,
+    modelDir: dir,
   });
   const output = spec.predict(
     {

@@ -54,6 +54,8 @@ export interface LabelledContext {
   maxLength: number;
   labelSeparator: string;
   read?: ExampleReadOptions;
+  /** The saved model's directory (its chat template, for sft conversations). */
+  modelDir?: string;
 }
 
 /**
@@ -136,6 +138,15 @@ export type TaskPrediction =
   | EntitiesPrediction
   | { task: string; [field: string]: unknown };
 
+/** What `finalMetrics` gets: the trained model, its tokenizer, the run's configuration and data. */
+export interface FinalMetricsContext<Target> {
+  model: Module;
+  tokenizer: Tokenizer;
+  config: FinetuneConfig;
+  data: TaskData<Target>;
+  batchSize: number;
+}
+
 /** What `decode` knows of the loaded model. */
 export interface DecodeContext {
   labels: string[];
@@ -157,6 +168,11 @@ export interface TaskSpec<Target = unknown, Output = unknown> {
   readonly peftTaskType: string;
   /** The validation metric that picks the best checkpoint unless training.metricForBest says otherwise. */
   readonly defaultMetric: string;
+  /**
+   * The kind trains the checkpoint's own language-model head (sft): no labels, nothing re-initialized, and a LoRA
+   * run saves no head module in full.
+   */
+  readonly generative?: boolean;
   /** How `graft tune` folds the training file for cross-validation (absent: not supported). */
   readonly crossValidation?: "stratified" | "random";
 
@@ -193,6 +209,11 @@ export interface TaskSpec<Target = unknown, Output = unknown> {
    * (validation when there is none). Metric name → value; null when it cannot be fitted (a single class).
    */
   baseline?(data: TaskData<Target>): Record<string, number> | null;
+  /**
+   * Metrics of the best model on the test split that need asynchronous work (e.g. generating text and decoding
+   * it), merged into the test metrics at the end of a run; `notes` go to the run's notes.
+   */
+  finalMetrics?(ctx: FinalMetricsContext<Target>): Promise<{ metrics: Record<string, number>; notes?: string[] }>;
   /** Extra sections of the run's report.html (written with the run; `graft report` re-rendering it later has no spec). */
   reportSections?(output: Output, labels: string[]): Section[];
 

@@ -453,28 +453,56 @@ export const KERNEL_CASES: Cases = {
     })),
   ),
   attentionSoftmax: [
-    { batch: 1, heads: 1, queries: 1, keys: 1 },
-    { batch: 2, heads: 3, queries: 7, keys: 7 },
-    { batch: 2, heads: 2, queries: 5, keys: 33 },
-    { batch: 3, heads: 4, queries: 64, keys: 64 },
-  ].flatMap((s) =>
-    [false, true].flatMap((causal) =>
-      [false, true].map((masked) => ({
-        label: `${JSON.stringify(s)} causal=${causal} mask=${masked}`,
-        args: (r: Rng) => {
+    ...[
+      { batch: 1, heads: 1, queries: 1, keys: 1 },
+      { batch: 2, heads: 3, queries: 7, keys: 7 },
+      { batch: 2, heads: 2, queries: 5, keys: 33 },
+      { batch: 3, heads: 4, queries: 64, keys: 64 },
+    ].flatMap((s) =>
+      [false, true].flatMap((causal) =>
+        [false, true].map((masked) => ({
+          label: `${JSON.stringify(s)} causal=${causal} mask=${masked}`,
+          args: (r: Rng): unknown[] => {
+            const n = s.batch * s.heads * s.queries * s.keys;
+            let keep: Float32Array | null = null;
+            if (masked) {
+              keep = randF32(r, s.batch * s.keys).map((v) => (v > -0.5 ? 1 : 0));
+              if (s.batch > 1) keep.fill(0, s.keys, 2 * s.keys); // a batch item with every key hidden
+            }
+            return [randF32(r, n, -6, 6), keep, new Float32Array(n), { ...s, scale: 0.37, causal }];
+          },
+          outputs: [2],
+          tol: LOOSE,
+        })),
+      ),
+    ),
+    // packed samples: segment ids in runs (with a cache: fewer queries than keys), padding keys, causal or not
+    ...[
+      { batch: 1, heads: 1, queries: 1, keys: 1 },
+      { batch: 2, heads: 3, queries: 7, keys: 7 },
+      { batch: 2, heads: 2, queries: 5, keys: 33 },
+      { batch: 3, heads: 1, queries: 127, keys: 127 },
+    ].flatMap((s) =>
+      [false, true].map((causal) => ({
+        label: `${JSON.stringify(s)} causal=${causal} segments`,
+        args: (r: Rng): unknown[] => {
           const n = s.batch * s.heads * s.queries * s.keys;
-          let keep: Float32Array | null = null;
-          if (masked) {
-            keep = randF32(r, s.batch * s.keys).map((v) => (v > -0.5 ? 1 : 0));
-            if (s.batch > 1) keep.fill(0, s.keys, 2 * s.keys); // a batch item with every key hidden
+          const segments = new Int32Array(s.batch * s.keys);
+          for (let b = 0; b < s.batch; b++) {
+            let id = 1;
+            for (let k = 0; k < s.keys; k++) {
+              if (k > 0 && r.uniform() < 0.2) id++;
+              segments[b * s.keys + k] = b === 1 && k % 3 === 0 ? 0 : id; // not only runs: ids may come back
+            }
           }
-          return [randF32(r, n, -6, 6), keep, new Float32Array(n), { ...s, scale: 0.37, causal }];
+          const keep = randF32(r, s.batch * s.keys).map((v) => (v > -0.7 ? 1 : 0));
+          return [randF32(r, n, -6, 6), keep, new Float32Array(n), { ...s, scale: 0.37, causal }, segments];
         },
         outputs: [2],
         tol: LOOSE,
       })),
     ),
-  ),
+  ],
   attentionSoftmaxBackward: [
     [1, 1],
     [7, 33],

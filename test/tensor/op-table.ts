@@ -219,6 +219,25 @@ export const OP_TABLE: { [P in Primitive]: OpCase[] } = {
       make: (r) => [randn([2, 1, 3, 3])(r)],
       fn: (x) => T.attentionSoftmax(x, { keep: T.tensor([0, 1, 1, 0, 0, 0], [2, 3]), causal: true }),
     },
+    {
+      label: "[2,2,5,5] causal, packed segments",
+      make: (r) => [randn([2, 2, 5, 5])(r)],
+      fn: (x) =>
+        T.attentionSoftmax(x, {
+          causal: true,
+          segments: T.tensor([1, 1, 2, 2, 2, 1, 2, 3, 3, 0], [2, 5], { dtype: "i32" }),
+          scale: 0.9,
+        }),
+    },
+    {
+      label: "[1,1,3,7] segments, 4 cached keys, padding",
+      make: (r) => [randn([1, 1, 3, 7])(r)],
+      fn: (x) =>
+        T.attentionSoftmax(x, {
+          keep: T.tensor([1, 1, 1, 1, 1, 1, 0], [1, 7]),
+          segments: T.tensor([1, 1, 2, 2, 2, 3, 3], [1, 7], { dtype: "i32" }),
+        }),
+    },
   ],
   logSoftmax: [{ label: "[3,5]", make: (r) => [randn([3, 5])(r)], fn: (x) => T.logSoftmax(x) }],
   layerNorm: [

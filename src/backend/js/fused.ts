@@ -2,18 +2,27 @@
  * Reference versions of the fused kernels: what the native backend computes in one pass, written as the plain
  * composition of the unfused steps (scale, mask, softmax; bias, activation), so parity tests pin the fusion down.
  */
-import type { Activation, AttentionSoftmaxParams, F32 } from "../backend.js";
+import type { Activation, AttentionSoftmaxParams, F32, I32 } from "../backend.js";
 import { unaryDerivative, unaryScalar } from "./elementwise.js";
 
-export function attentionSoftmax(x: F32, keep: F32 | null, out: F32, p: AttentionSoftmaxParams): void {
+export function attentionSoftmax(
+  x: F32,
+  keep: F32 | null,
+  out: F32,
+  p: AttentionSoftmaxParams,
+  segments: I32 | null = null,
+): void {
   const { batch, heads, queries, keys, scale, causal } = p;
   const offset = keys - queries;
   for (let b = 0; b < batch; b++) {
     for (let h = 0; h < heads; h++) {
       for (let q = 0; q < queries; q++) {
         const o = ((b * heads + h) * queries + q) * keys;
+        const own = segments === null ? 0 : segments[b * keys + q + offset];
         const visible = (k: number): boolean =>
-          (keep === null || keep[b * keys + k] !== 0) && (!causal || k <= q + offset);
+          (keep === null || keep[b * keys + k] !== 0) &&
+          (!causal || k <= q + offset) &&
+          (segments === null || segments[b * keys + k] === own);
         let max = -Infinity;
         for (let k = 0; k < keys; k++) if (visible(k) && scale * x[o + k] > max) max = scale * x[o + k];
         if (max === -Infinity) max = 0;

@@ -1,11 +1,14 @@
-/** Generation metrics: sacrebleu's BLEU, chrF, chrF++ and TER (with per-segment statistics), ROUGE, exact match. */
+/**
+ * Generation metrics: sacrebleu's BLEU (and BLEU-1, BLEU-2: n-grams up to 1 or 2, as dialogue papers report them),
+ * chrF, chrF++ and TER (with per-segment statistics), ROUGE, exact match, distinct-n.
+ */
 import { pyFixed } from "../format.js";
-import { BLEU, CHRF, TER, exactMatch, rouge, type CorpusScore } from "../generation/index.js";
+import { BLEU, CHRF, TER, distinctN, exactMatch, rouge, type CorpusScore } from "../generation/index.js";
 import { entry, one, type MetricEntry, type MetricOptions } from "../entry.js";
 
 type CorpusKind = "bleu" | "chrf" | "chrf++" | "ter";
 
-function corpusMetric(o: MetricOptions, kind: CorpusKind) {
+function corpusMetric(o: MetricOptions, kind: CorpusKind, order?: number) {
   if (kind === "bleu")
     return new BLEU({
       tokenize: o.tokenize,
@@ -13,6 +16,7 @@ function corpusMetric(o: MetricOptions, kind: CorpusKind) {
       smoothMethod: o.smoothMethod,
       smoothValue: o.smoothValue,
       force: o.force,
+      ...(order ? { maxNgramOrder: order } : {}),
     });
   if (kind === "ter")
     return new TER({
@@ -43,9 +47,10 @@ function corpusEntry(
   aliases: string[],
   description: string,
   direction: "higher" | "lower",
+  order?: number,
 ): MetricEntry {
   return entry<string, string>({
-    name: kind,
+    name: order ? `${kind}-${order}` : kind,
     aliases,
     description,
     prediction: "text",
@@ -56,14 +61,14 @@ function corpusEntry(
     format: "points",
     bootstrap: "stats",
     compute({ predictions, references }, o) {
-      const metric = corpusMetric(o, kind);
+      const metric = corpusMetric(o, kind, order);
       const s = metric.corpusScore(predictions, references) as CorpusScore & { format(w?: number): string };
       const signature = metric.signature();
       const details = s.format(2).replace(/^\S+ = \S+ ?/, "");
       return [{ metric: s.name, score: s.score, details: details || undefined, signature }];
     },
     itemStats({ predictions, references }, o) {
-      const metric = corpusMetric(o, kind);
+      const metric = corpusMetric(o, kind, order);
       return {
         stats: metric.segmentStats(predictions, references),
         score: (s) => metric.scoreFromStats(s).score,
@@ -71,7 +76,7 @@ function corpusEntry(
     },
     sentences({ predictions, references }, o) {
       return predictions.map((h, i) => {
-        const s = corpusMetric(o, kind).corpusScore(
+        const s = corpusMetric(o, kind, order).corpusScore(
           [h],
           references.map((r) => [r[i]!]),
         );
@@ -120,5 +125,23 @@ export const GENERATION_METRICS: readonly MetricEntry[] = [
     bootstrap: "none",
     compute: (input, o) =>
       one("exact match", exactMatch(input.predictions, input.references, { ignoreCase: o.lowercase })),
+  }),
+  corpusEntry("bleu", ["bleu1"], "BLEU with unigrams only (max n-gram order 1, sacrebleu)", "higher", 1),
+  corpusEntry("bleu", ["bleu2"], "BLEU with n-grams up to 2 (max n-gram order 2, sacrebleu)", "higher", 2),
+  entry<string, never>({
+    name: "distinct",
+    aliases: ["distinct-n", "dist"],
+    description: "distinct-1 and distinct-2: distinct n-grams / all n-grams of the predictions (Li et al. 2016)",
+    prediction: "text",
+    reference: null,
+    references: "none",
+    options: [],
+    direction: "higher",
+    format: "fraction",
+    bootstrap: "none",
+    compute: (input) => [
+      { metric: "distinct-1", score: distinctN(input.predictions, 1) },
+      { metric: "distinct-2", score: distinctN(input.predictions, 2) },
+    ],
   }),
 ];

@@ -15,3 +15,4 @@ export { tercomTokenize, type TercomOptions } from "./ter-tokenizer.js";
 export { translationEditRate } from "./ter-lib.js";
 export { rouge, rougeScore, rougeTokenize, type RougeType, type RougeTriple } from "./rouge.js";
 export { exactMatch, squadNormalize, type ExactMatchOptions } from "./exact-match.js";
+export { distinctN } from "./distinct.js";

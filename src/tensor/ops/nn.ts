@@ -38,6 +38,11 @@ export interface AttentionSoftmaxOptions {
   causal?: boolean;
   /** Multiplies the scores first (1/√head_dim). */
   scale?: number;
+  /**
+   * [batch, keys] i32: key k is hidden from query q unless both have the same segment id (query q is key
+   * q + keys - queries, so queries <= keys): packed samples never see each other.
+   */
+  segments?: Tensor | null;
 }
 
 /**
@@ -60,17 +65,25 @@ export function attentionSoftmax(scores: Tensor, opts: AttentionSoftmaxOptions =
       );
     }
   }
+  const segments = opts.segments ?? null;
+  if (segments) {
+    requireI32("attentionSoftmax", "segments", segments);
+    if (segments.rank !== 2 || segments.shape[0] !== batch || segments.shape[1] !== keys || queries > keys) {
+      throw new ShapeError(
+        `attentionSoftmax: segments must be i32 [${batch}, ${keys}] with no more queries than keys for scores ${fmtShape(scores.shape)}, got ${fmtShape(segments.shape)}`,
+      );
+    }
+  }
   const scale = opts.scale ?? 1;
   const y = outUninit(scores.shape);
   const keepF = keep === null ? null : cast(keep.detach(), "f32").storage;
-  backend().attentionSoftmax(scores.storage, keepF, y.storage, {
-    batch,
-    heads,
-    queries,
-    keys,
-    scale,
-    causal: opts.causal ?? false,
-  });
+  backend().attentionSoftmax(
+    scores.storage,
+    keepF,
+    y.storage,
+    { batch, heads, queries, keys, scale, causal: opts.causal ?? false },
+    segments?.storage ?? null,
+  );
   return record("attentionSoftmax", y, [scores], (g) => {
     const dx = f32(scores.size);
     backend().attentionSoftmaxBackward(y.storage, g, dx, batch * heads * queries, keys, scale);
