@@ -5,10 +5,11 @@
  * conversation as JSON), /exit. When stdin is not a terminal, each line is a user message and only replies are
  * printed, one per line.
  *
- * The prompt: a chat template (tokenizer_config.json's chat_template) is what a chat model was trained with, and
- * it is used when the model has one once graft's template renderer (src/chat/) is wired in here; until then, and
- * for models without one, the conversation is a plain transcript — "System: …", "User: …", "Assistant: …" lines
- * ending with "Assistant:" — and a reply ends at the model's end token or where it starts a "User:" line.
+ * The prompt: the model's chat template (chat_template.jinja or tokenizer_config.json's chat_template, or
+ * --chat-template FILE), rendered with the generation prompt as transformers' apply_chat_template renders it and
+ * tokenized without adding special tokens (the template writes them); a reply ends at the model's end token. A
+ * model without a template reads a plain transcript — "System: …", "User: …", "Assistant: …" lines ending with
+ * "Assistant:" — and its reply also ends where it starts a "User:" line.
  */
 import { writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
@@ -19,6 +20,7 @@ import { generateStream } from "../models/index.js";
 import { addOptions, resolveFlags } from "./options.js";
 import { GENERATION_FLAGS, generationOptions, loadTextGenerator, type TextGenerator } from "./generate.js";
 import { printError } from "./output.js";
+import { type ChatTemplate, loadChatTemplate, renderChat } from "../chat/index.js";
 
 export const CHAT_SWITCHES = switchesOnly({
   model: opt.string({
@@ -28,12 +30,28 @@ export const CHAT_SWITCHES = switchesOnly({
   }),
   system: opt.string({ flag: "--system <text>", help: "system message at the start of the conversation" }),
   maxNewTokens: opt.integer({ default: 128, gt: 0, flag: "--max-new-tokens <n>", help: "longest reply, in tokens" }),
+  chatTemplate: opt.string({
+    flag: "--chat-template <file>",
+    help: "Jinja chat template to use instead of the model's (default: the model's, else a plain transcript)",
+  }),
   ...GENERATION_FLAGS,
 });
 
-export interface ChatMessage {
+// a type alias, not an interface, so that it fits the renderer's open message records
+export type ChatMessage = {
   role: "system" | "user" | "assistant";
   content: string;
+};
+
+/** The model directory's chat template (or the file given), or null when it has none and no file was given. */
+export function chatTemplateOf(modelDir: string, file?: string | null): ChatTemplate | null {
+  if (file) return loadChatTemplate(modelDir, file);
+  try {
+    return loadChatTemplate(modelDir);
+  } catch (e) {
+    if (e instanceof GraftError && /has no chat template/.test(e.message)) return null;
+    throw e;
+  }
 }
 
 const ROLE_NAMES = { system: "System", user: "User", assistant: "Assistant" } as const;
@@ -58,8 +76,17 @@ export class ChatSession {
     readonly g: TextGenerator,
     readonly opts: ReturnType<typeof generationOptions> & { maxNewTokens: number },
     system: string | null = null,
+    /** The model's chat template; null: the plain transcript. */
+    readonly template: ChatTemplate | null = null,
   ) {
     this.system = system;
+  }
+
+  /** The prompt's token ids for these messages, ending where the assistant's reply starts. */
+  async encode(messages: readonly ChatMessage[]): Promise<number[]> {
+    if (!this.template) return this.g.encode(renderTranscript(messages));
+    const text = renderChat(this.template, messages, { addGenerationPrompt: true });
+    return Array.from((await this.g.tokenizer.encode(text, null, { addSpecialTokens: false })).ids);
   }
 
   messages(history: readonly ChatMessage[] = this.history): ChatMessage[] {
@@ -73,7 +100,7 @@ export class ChatSession {
   async prompt(): Promise<{ ids: number[]; dropped: number }> {
     let kept = this.history;
     for (;;) {
-      const ids = await this.g.encode(renderTranscript(this.messages(kept)));
+      const ids = await this.encode(this.messages(kept));
       const limit = this.g.maxPositions;
       if (limit === null || ids.length + this.opts.maxNewTokens <= limit) {
         const dropped = this.history.length - kept.length;
@@ -96,7 +123,8 @@ export class ChatSession {
     try {
       const { ids, dropped } = await this.prompt();
       if (dropped) process.stderr.write(`(dropped the ${dropped} oldest messages to fit the model's positions)\n`);
-      const stops = [...TRANSCRIPT_STOPS, ...(this.opts.stopStrings ? [this.opts.stopStrings].flat() : [])];
+      const given = this.opts.stopStrings ? [this.opts.stopStrings].flat() : [];
+      const stops = this.template ? given : [...TRANSCRIPT_STOPS, ...given];
       let first = true;
       for await (const c of generateStream(this.g.model, ids, {
         ...this.opts,
@@ -106,7 +134,7 @@ export class ChatSession {
       })) {
         let t = c.text;
         if (first && t) {
-          t = t.replace(/^ /, ""); // "Assistant:" is followed by a space the reply does not need
+          if (!this.template) t = t.replace(/^ /, ""); // "Assistant:" is followed by a space the reply does not need
           if (t) first = false;
         }
         reply += t;
@@ -146,12 +174,20 @@ export function register(program: Command): void {
           `${f.model} is an encoder-decoder; chat needs a causal language model`,
           "use graft generate",
         );
-      const session = new ChatSession(g, { ...generationOptions(f), maxNewTokens: f.maxNewTokens }, f.system ?? null);
+      const template = chatTemplateOf(f.model, f.chatTemplate);
+      const session = new ChatSession(
+        g,
+        { ...generationOptions(f), maxNewTokens: f.maxNewTokens },
+        f.system ?? null,
+        template,
+      );
       const tty = process.stdin.isTTY === true;
       const rl = createInterface({ input: process.stdin, output: tty ? process.stdout : undefined, terminal: tty });
       const note = (s: string) => process.stderr.write(`${s}\n`);
       if (tty) {
-        note(`graft chat with ${f.model} (${HELP}; Ctrl-C stops a reply)`);
+        note(
+          `graft chat with ${f.model}, ${template ? `chat template of ${template.source}` : "no chat template: a plain transcript"} (${HELP}; Ctrl-C stops a reply)`,
+        );
         rl.setPrompt("> ");
         rl.prompt();
       }

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -209,4 +209,31 @@ test("chat drops the oldest turns when the conversation outgrows the model's pos
   assert.equal(s.history[0].content, "How are you today");
   await assert.rejects(() => s.turn("x".repeat(60), () => {}), /exceeds the model's 64 positions/);
   assert.equal(s.history.length, 2, "a refused message leaves the history as it was");
+});
+
+test("graft chat renders the model's chat template (or --chat-template FILE) for the prompt, without the transcript's stops", async () => {
+  const chatml =
+    "{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n' }}{% endfor %}" +
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+  const file = join(work, "chatml.jinja");
+  writeFileSync(file, chatml);
+  const g = loadTextGenerator(dir);
+  const { chatTemplateOf } = await import("../../src/cli/chat.js");
+  assert.equal(chatTemplateOf(dir), null); // the tiny model has none: the plain transcript
+  const template = chatTemplateOf(dir, file)!;
+  const s = new ChatSession(g, { maxNewTokens: 6, rng: new Rng(0) }, "Be brief", template);
+  const ids = await s.encode(s.messages([{ role: "user", content: "Hi" }]));
+  const text = "<|im_start|>system\nBe brief<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n";
+  assert.deepEqual(ids, Array.from((await g.tokenizer.encode(text, null, { addSpecialTokens: false })).ids));
+  const reply = await s.turn("Hi", () => {});
+  const expected = await g.decode(generate(g.model, [ids], { maxNewTokens: 6 }).newTokens[0]);
+  assert.equal(reply, expected.trim());
+
+  // the CLI takes the same template from the model directory
+  const withTemplate = mkdtempSync(join(work, "gpt2-chatml-"));
+  cpSync(dir, withTemplate, { recursive: true });
+  writeFileSync(join(withTemplate, "chat_template.jinja"), chatml);
+  const r = graft(["chat", "--model", withTemplate, "--max-new-tokens", "6", "--system", "Be brief"], "Hi\n");
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), expected.trim());
 });
