@@ -25,6 +25,7 @@ const RANK: Record<string, number> = {
   train: 6,
   tune: 7,
   tasks: 8,
+  methods: 9,
   serve: 9,
   cli: 10,
 };

@@ -20,6 +20,7 @@ import { register as registerScore } from "./score.js";
 import { register as registerTune } from "./tune.js";
 import { register as registerWorker } from "./worker.js";
 import { register as registerMonitor } from "./monitor.js";
+import { register as registerSelect } from "./select.js";
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerTune(program);
   registerWorker(program);
   registerMonitor(program);
+  registerSelect(program);
   return program;
 }
 
