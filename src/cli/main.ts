@@ -21,6 +21,8 @@ import { register as registerTune } from "./tune.js";
 import { register as registerWorker } from "./worker.js";
 import { register as registerMonitor } from "./monitor.js";
 import { register as registerSelect } from "./select.js";
+import { register as registerSoup } from "./soup.js";
+import { register as registerEnsemble } from "./ensemble.js";
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -46,6 +48,8 @@ export function buildProgram(): Command {
   registerWorker(program);
   registerMonitor(program);
   registerSelect(program);
+  registerSoup(program);
+  registerEnsemble(program);
   return program;
 }
 

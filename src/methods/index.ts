@@ -1,6 +1,7 @@
 /**
  * Methods that compose whole fine-tuned models rather than train one: base-model selection by transferability
- * (LogME, LEEP, kNN and linear probes on frozen features), more to come.
+ * (LogME, LEEP, kNN and linear probes on frozen features), weight averaging (uniform and greedy model soups, SWA over
+ * a run's last checkpoints) and prediction ensembles across run directories.
  *
  * Layer: methods/ sits above tasks/ (beside serve/, below cli/). It reads model directories and runs fine-tuning
  * only through tasks/ (finetune(), loadFinetuned(), the Predictor, the kinds' readers and metrics) and models/,
@@ -35,3 +36,21 @@ export {
   type CandidateScore,
   type SelectScore,
 } from "./select.js";
+export {
+  modelSoup,
+  runModelDir,
+  lastCheckpoints,
+  WeightAverage,
+  type SoupOptions,
+  type SoupResult,
+  type Ingredient,
+} from "./soup.js";
+export {
+  ensembleEvaluate,
+  meanProbabilities,
+  majorityVote,
+  type EnsembleOptions,
+  type EnsembleResult,
+  type EnsembleMethod,
+  type ProbabilityTable,
+} from "./ensemble.js";
