@@ -23,6 +23,7 @@ import { register as registerMonitor } from "./monitor.js";
 import { register as registerSelect } from "./select.js";
 import { register as registerSoup } from "./soup.js";
 import { register as registerEnsemble } from "./ensemble.js";
+import { register as registerDistill } from "./distill.js";
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerSelect(program);
   registerSoup(program);
   registerEnsemble(program);
+  registerDistill(program);
   return program;
 }
 

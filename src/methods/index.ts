@@ -1,7 +1,8 @@
 /**
  * Methods that compose whole fine-tuned models rather than train one: base-model selection by transferability
  * (LogME, LEEP, kNN and linear probes on frozen features), weight averaging (uniform and greedy model soups, SWA over
- * a run's last checkpoints) and prediction ensembles across run directories.
+ * a run's last checkpoints), prediction ensembles across run directories, and distillation of
+ * a fine-tuned classifier into a smaller student.
  *
  * Layer: methods/ sits above tasks/ (beside serve/, below cli/). It reads model directories and runs fine-tuning
  * only through tasks/ (finetune(), loadFinetuned(), the Predictor, the kinds' readers and metrics) and models/,
@@ -54,3 +55,11 @@ export {
   type EnsembleMethod,
   type ProbabilityTable,
 } from "./ensemble.js";
+export {
+  distill,
+  distillLoss,
+  distillKl,
+  everyOtherLayer,
+  type DistillOptions,
+  type DistillResult,
+} from "./distill.js";
