@@ -26,6 +26,11 @@ export const DISTILL_SWITCHES = switchesOnly({
   lr: opt.number({ default: 5e-5, gt: 0, help: "peak learning rate" }),
   batchSize: opt.integer({ default: 16, min: 1, help: "examples per step" }),
   seed: opt.integer({ default: 42, help: "seed of dropout and data order" }),
+  metric: opt.string({
+    default: "loss",
+    flag: "--metric <name>",
+    help: "validation metric that picks the best student (kl_loss: the closest to the teacher)",
+  }),
   overwrite: opt.boolean({ help: "clear --output if it holds a run" }),
   json: opt.boolean({ help: "print JSON" }),
 });
@@ -51,7 +56,9 @@ export function register(program: Command): void {
         student: f.student,
         temperature: f.temperature,
         alpha: f.alpha,
-        config: { training: { epochs: f.epochs, lr: f.lr, batchSize: f.batchSize, seed: f.seed } },
+        config: {
+          training: { epochs: f.epochs, lr: f.lr, batchSize: f.batchSize, seed: f.seed, metricForBest: f.metric },
+        },
         overwrite: f.overwrite,
         log,
       });

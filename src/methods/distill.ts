@@ -202,16 +202,14 @@ export async function distill(opts: DistillOptions): Promise<DistillResult> {
   });
   const teacherLogits = logitsOf(ctx(teacher.model), data.train.rows);
   const targets = data.train.targets as number[];
-  const trainKl = (m: Module) => {
-    const s = logitsOf(ctx(m), data.train.rows);
-    return noGrad(() =>
-      distillKl(
-        new Tensor(Float32Array.from(s.flat()), [s.length, labels.length]),
-        new Tensor(Float32Array.from(teacherLogits.flat()), [s.length, labels.length]),
-        T,
-      ).item(),
-    );
+  const validationLogits = logitsOf(ctx(teacher.model), data.validation.rows);
+  /** Mean KL(teacher ‖ student) at temperature T over rows whose teacher logits are given. */
+  const klOn = (m: Module, rows: readonly EncodedRow[], t: number[][]) => {
+    const s = logitsOf(ctx(m), rows);
+    const asTensor = (v: number[][]) => new Tensor(Float32Array.from(v.flat()), [v.length, labels.length]);
+    return noGrad(() => distillKl(asTensor(s), asTensor(t), T).item());
   };
+  const trainKl = (m: Module) => klOn(m, data.train.rows, teacherLogits);
   const trainKlStart = trainKl(student);
   const collate = (idx: Int32Array) => ({
     batch: padRows(data.train.rows, idx, teacher.padId),
@@ -226,8 +224,11 @@ export async function distill(opts: DistillOptions): Promise<DistillResult> {
   });
   const loss = (m: Module, b: { batch: PaddedBatch; teacher: Tensor; targets: Tensor }) =>
     distillLoss(studentForward(m, b.batch), b.teacher, b.targets, { temperature: T, alpha });
-  const evaluate = (m: Module) =>
-    teacher.spec.metrics(teacher.spec.predict(ctx(m), data.validation.rows, data.validation.targets), labels);
+  // the task's metrics, and the soft loss on validation (kl_loss: T² · KL from the teacher), which metricForBest may pick
+  const evaluate = (m: Module) => ({
+    ...teacher.spec.metrics(teacher.spec.predict(ctx(m), data.validation.rows, data.validation.targets), labels),
+    kl_loss: T * T * klOn(m, data.validation.rows, validationLogits),
+  });
   const info = {
     task: "classification",
     labels,
