@@ -178,6 +178,8 @@ export * as word2vec from "./train/word2vec.js";
 export * as monitor from "./monitor/index.js";
 /** Hyperparameter tuning: studies, search spaces, samplers (TPE, random, grid, differential evolution), pruners (ASHA, median), PBT, cross-validation, local and BullMQ executors: `await tune.Study.create({ space })`. */
 export * as tune from "./tune/index.js";
+/** Methods over fine-tuned models: base-model selection (LogME, LEEP, kNN and linear probes), model soups and SWA, ensembles: `await methods.selectModels({ models, data })`. */
+export * as methods from "./methods/index.js";
 export {
   Module,
   Parameter,

@@ -26,6 +26,7 @@ const RANK: Record<string, number> = {
   chat: 6,
   tune: 7,
   tasks: 8,
+  methods: 9,
   serve: 9,
   cli: 10,
 };

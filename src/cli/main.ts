@@ -22,6 +22,10 @@ import { register as registerWorker } from "./worker.js";
 import { register as registerMonitor } from "./monitor.js";
 import { register as registerGenerate } from "./generate.js";
 import { register as registerChat } from "./chat.js";
+import { register as registerSelect } from "./select.js";
+import { register as registerSoup } from "./soup.js";
+import { register as registerEnsemble } from "./ensemble.js";
+import { register as registerDistill } from "./distill.js";
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -48,6 +52,10 @@ export function buildProgram(): Command {
   registerMonitor(program);
   registerGenerate(program);
   registerChat(program);
+  registerSelect(program);
+  registerSoup(program);
+  registerEnsemble(program);
+  registerDistill(program);
   return program;
 }
 
