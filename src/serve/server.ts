@@ -243,6 +243,10 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
   app.addHook("preClose", async () => {
     draining = true;
   });
+  // while draining, each answer closes its connection, so a keep-alive client does not hold the shutdown open
+  app.addHook("onSend", async (_req, reply) => {
+    if (draining) reply.header("connection", "close");
+  });
   app.addHook("onClose", async () => {
     if (inflight > 0) await new Promise<void>((r) => (drained = r));
     await engine.close();
