@@ -63,7 +63,9 @@ export function modelSources(entries: readonly string[]): ModelSource[] {
 export function register(program: Command): void {
   const cmd = program
     .command("serve")
-    .description("serve saved models over HTTP: predict, embed, rerank (TEI's routes) and OpenAI's /v1/embeddings");
+    .description(
+      "serve saved models over HTTP: predict, embed, rerank (TEI's routes), generate, and OpenAI's embeddings and (chat) completions",
+    );
   addOptions(cmd, SERVE_SWITCHES)
     .addHelpText(
       "after",

@@ -10,17 +10,37 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { GraftError } from "../util/errors.js";
-import { type Job, type JobResult, type ModelInfo, type ModelSource, loadModels, modelInfo, runJob } from "./jobs.js";
+import {
+  type GenerateJob,
+  type GenerationDone,
+  type Job,
+  type JobResult,
+  type ModelInfo,
+  type ModelSource,
+  loadModels,
+  modelInfo,
+  runGeneration,
+  runJob,
+} from "./jobs.js";
 import type { FromWorker, ToWorker } from "./worker.js";
 
 /** One place a batch can run. */
 export interface Slot {
   run(job: Job): Promise<JobResult>;
+  /** Runs a generation, streaming its text; aborting `signal` stops it between two steps. */
+  generate?(
+    job: GenerateJob,
+    onChunk: (text: string, tokenId: number) => void,
+    signal: AbortSignal,
+  ): Promise<GenerationDone>;
+  /** Generations running here (the engine sends a new one to the least busy slot). */
+  generating?: number;
 }
 
 interface Pending {
-  resolve(v: JobResult): void;
+  resolve(v: never): void;
   reject(e: Error): void;
+  onChunk?(text: string, tokenId: number): void;
 }
 
 class WorkerSlot implements Slot {
@@ -52,12 +72,18 @@ class WorkerSlot implements Slot {
     });
   }
 
+  generating = 0;
+
   private settle(m: FromWorker): void {
-    if (m.type !== "result" && m.type !== "error") return;
+    if (m.type === "ready" || m.type === "fatal") return;
     const p = this.pending.get(m.id);
     if (!p) return;
+    if (m.type === "chunk") {
+      p.onChunk?.(m.text, m.tokenId);
+      return;
+    }
     this.pending.delete(m.id);
-    if (m.type === "result") p.resolve(m.value as JobResult);
+    if (m.type === "result" || m.type === "done") p.resolve(m.value as never);
     else p.reject(new GraftError(m.message));
   }
 
@@ -75,6 +101,27 @@ class WorkerSlot implements Slot {
       this.worker.postMessage({ type: "job", id, job } satisfies ToWorker);
     });
   }
+
+  async generate(
+    job: GenerateJob,
+    onChunk: (text: string, tokenId: number) => void,
+    signal: AbortSignal,
+  ): Promise<GenerationDone> {
+    if (this.failure) throw this.failure;
+    const id = this.nextId++;
+    const cancel = () => this.worker.postMessage({ type: "cancel", id } satisfies ToWorker);
+    signal.addEventListener("abort", cancel, { once: true });
+    this.generating++;
+    try {
+      return await new Promise<GenerationDone>((resolve, reject) => {
+        this.pending.set(id, { resolve, reject, onChunk });
+        this.worker.postMessage({ type: "generate", id, job } satisfies ToWorker);
+      });
+    } finally {
+      this.generating--;
+      signal.removeEventListener("abort", cancel);
+    }
+  }
 }
 
 export class Engine {
@@ -90,7 +137,10 @@ export class Engine {
       throw new GraftError(`workers must be a non-negative integer, got ${workers}`);
     if (workers === 0) {
       const loaded = loadModels(sources);
-      const slot: Slot = { run: (job) => runJob(loaded, job) };
+      const slot: Slot = {
+        run: (job) => runJob(loaded, job),
+        generate: (job, onChunk, signal) => runGeneration(loaded, job, signal, onChunk),
+      };
       return new Engine(
         [...loaded].map(([name, p]) => modelInfo(name, p)),
         [slot],
@@ -112,6 +162,16 @@ export class Engine {
       ok.map((s) => s.slot),
       ok.map((s) => s.slot.worker),
     );
+  }
+
+  /** Runs a generation on the slot with the fewest running. */
+  generate(
+    job: GenerateJob,
+    onChunk: (text: string, tokenId: number) => void,
+    signal: AbortSignal,
+  ): Promise<GenerationDone> {
+    const slot = this.slots.reduce((a, b) => ((b.generating ?? 0) < (a.generating ?? 0) ? b : a));
+    return slot.generate!(job, onChunk, signal);
   }
 
   /** Stops the worker threads. */

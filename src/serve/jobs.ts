@@ -3,6 +3,7 @@
  * predict or embed. `runJob` runs one on loaded Predictors; the worker threads and the in-process runner (workers 0)
  * both call it, so the two agree by construction.
  */
+import { Rng } from "../util/rng.js";
 import { loadPredictor, type Predictor } from "../tasks/predictor.js";
 import type { PredictorInput, TaskPrediction } from "../tasks/spec.js";
 
@@ -34,6 +35,37 @@ export type Job =
 
 export type JobResult = TaskPrediction[] | number[][];
 
+/** Decoding settings of one generation request. */
+export interface GenerationSettings {
+  maxNewTokens: number;
+  /** Sample (else greedy). */
+  doSample: boolean;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  repetitionPenalty?: number;
+  /** Seed of the sampling generator (default: a random one). */
+  seed?: number;
+  /** Strings that end the text (left out of it). */
+  stop?: string[];
+}
+
+/** A generation: one prompt, streamed chunk by chunk. */
+export interface GenerateJob {
+  op: "generate";
+  model: string;
+  prompt: string;
+  settings: GenerationSettings;
+}
+
+/** How a generation ended. */
+export interface GenerationDone {
+  text: string;
+  reason: "eos" | "stop" | "length" | "abort";
+  /** New tokens generated. */
+  tokens: number;
+}
+
 /** Loads every model, in order (errors name the model). */
 export function loadModels(sources: readonly ModelSource[]): Map<string, Predictor> {
   const out = new Map<string, Predictor>();
@@ -55,6 +87,35 @@ export function modelInfo(name: string, p: Predictor): ModelInfo {
     canEmbed: typeof p.embed === "function",
     canGenerate: typeof p.generate === "function",
   };
+}
+
+/** Runs a generation, calling onChunk with each piece of text as it comes; stops between steps once aborted. */
+export async function runGeneration(
+  models: ReadonlyMap<string, Predictor>,
+  job: GenerateJob,
+  signal: AbortSignal,
+  onChunk: (text: string, tokenId: number) => void,
+): Promise<GenerationDone> {
+  const p = models.get(job.model);
+  if (!p?.generateStream) throw new Error(`model "${job.model}" does not generate text`);
+  const s = job.settings;
+  let text = "";
+  for await (const chunk of p.generateStream(job.prompt, {
+    maxNewTokens: s.maxNewTokens,
+    doSample: s.doSample,
+    ...(s.temperature !== undefined ? { temperature: s.temperature } : {}),
+    ...(s.topK !== undefined ? { topK: s.topK } : {}),
+    ...(s.topP !== undefined ? { topP: s.topP } : {}),
+    ...(s.repetitionPenalty !== undefined ? { repetitionPenalty: s.repetitionPenalty } : {}),
+    ...(s.stop?.length ? { stopStrings: s.stop } : {}),
+    rng: new Rng(s.seed ?? Math.floor(Math.random() * 2 ** 31)),
+    signal,
+  })) {
+    text += chunk.text;
+    if (chunk.done) return { text, reason: chunk.reason ?? "length", tokens: chunk.tokenIds.length };
+    onChunk(chunk.text, chunk.tokenId!);
+  }
+  return { text, reason: "abort", tokens: 0 };
 }
 
 /** Runs one job on the loaded models. */

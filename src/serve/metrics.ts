@@ -43,6 +43,12 @@ export class ServeMetrics {
     labelNames: ["model", "op"] as const,
     registers: [this.registry],
   });
+  readonly generations = new Counter({
+    name: "graft_generations_total",
+    help: "Generations finished, by model and how they ended (eos, stop, length, abort)",
+    labelNames: ["model", "reason"] as const,
+    registers: [this.registry],
+  });
   private readonly window: { at: number; tokens: number }[] = [];
 
   constructor() {

@@ -21,6 +21,7 @@ import { Engine } from "./engine.js";
 import type { Job, ModelInfo, ModelSource } from "./jobs.js";
 import { ServeMetrics } from "./metrics.js";
 import { embedBody, openaiEmbeddingsBody, predictBody, rerankBody, responses } from "./schemas.js";
+import { registerGenerationRoutes } from "./generation.js";
 
 export interface ServeOptions {
   /** Models to serve, by the name clients use (the first is the default of requests that name none). */
@@ -68,6 +69,7 @@ export class ServeError extends GraftError {
 
 interface ServedModel {
   info: ModelInfo;
+  dir: string;
   tokenizer: Tokenizer | null;
   /** Tokens an input may have (null: no limit). */
   limit: number | null;
@@ -182,7 +184,7 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
       tokenizer = null;
     }
     const limit = info.maxLength === null ? null : Math.min(info.maxLength, o.maxInputTokens ?? Infinity);
-    models.set(info.name, { info, tokenizer, limit });
+    models.set(info.name, { info, dir: sources[i].dir, tokenizer, limit });
   }
   const defaultModel = sources[0].name;
 
@@ -580,6 +582,17 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
   app.get("/metrics", async (_req, reply) => {
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
+  });
+
+  registerGenerationRoutes(app, {
+    model: (name) => model(name),
+    admitted,
+    generate: (name, prompt, settings, onChunk, signal) =>
+      engine.generate({ op: "generate", model: name, prompt, settings }, onChunk, signal),
+    metrics,
+    sample,
+    error: (status, message) => new ServeError(status, message),
+    doc,
   });
 
   app.get("/openapi.json", async () => openapi(documented));

@@ -26,6 +26,9 @@ import {
   type CausalLMModel,
   type ClassificationModel,
   type GenerateOptions,
+  generateStream,
+  type StreamChunk,
+  type StreamOptions,
   type LayerOutputs,
   type ModelInputs,
 } from "../models/index.js";
@@ -56,6 +59,11 @@ export interface Predictor {
   predict(inputs: readonly PredictorInput[]): Promise<TaskPrediction[]>;
   /** Language models: the continuation of each text. */
   generate?(texts: readonly string[]): Promise<string[]>;
+  /**
+   * Language models: the continuation of one text, streamed token by token (generateStream's chunks: each new
+   * token and the text it adds; the last says why it ended). `options` override the loaded generation settings.
+   */
+  generateStream?(text: string, options?: StreamOptions): AsyncGenerator<StreamChunk, void>;
   /** Transformer encoders: one vector per text from the last hidden layer (see EmbedOptions). */
   embed?(texts: readonly string[], options?: EmbedOptions): Promise<number[][]>;
   /** Tokens per input the model takes (special tokens included); longer inputs are truncated to it. */
@@ -210,6 +218,18 @@ function generationPredictor(
         ...gen,
       });
       return tokenizer.decodeBatch(out.newTokens, { skipSpecialTokens: true });
+    },
+    maxLength: maxSequenceLength(config) ?? undefined,
+    generateStream: async function* (text, options = {}) {
+      const prompt = Array.from((await tokenizer.encode(text, null, { addSpecialTokens: false })).ids);
+      if (prompt.length === 0) throw new GraftError("the text encodes to no tokens; a language model needs a prompt");
+      yield* generateStream(model, prompt, {
+        padTokenId: tokenizer.padTokenId ?? undefined,
+        eosTokenId: gen.eosTokenId ?? tokenizer.eosTokenId ?? config.eos_token_id,
+        ...gen,
+        ...options,
+        decode: (ids) => tokenizer.decode(ids, { skipSpecialTokens: true }),
+      });
     },
   };
 }
