@@ -22,6 +22,7 @@ import type { Job, ModelInfo, ModelSource } from "./jobs.js";
 import { ServeMetrics } from "./metrics.js";
 import { embedBody, openaiEmbeddingsBody, predictBody, rerankBody, responses } from "./schemas.js";
 import { registerGenerationRoutes } from "./generation.js";
+import { TokenCounter } from "./tokens.js";
 
 export interface ServeOptions {
   /** Models to serve, by the name clients use (the first is the default of requests that name none). */
@@ -71,6 +72,7 @@ interface ServedModel {
   info: ModelInfo;
   dir: string;
   tokenizer: Tokenizer | null;
+  counter: TokenCounter | null;
   /** Tokens an input may have (null: no limit). */
   limit: number | null;
 }
@@ -184,7 +186,13 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
       tokenizer = null;
     }
     const limit = info.maxLength === null ? null : Math.min(info.maxLength, o.maxInputTokens ?? Infinity);
-    models.set(info.name, { info, dir: sources[i].dir, tokenizer, limit });
+    models.set(info.name, {
+      info,
+      dir: sources[i].dir,
+      tokenizer,
+      counter: tokenizer ? new TokenCounter(tokenizer) : null,
+      limit,
+    });
   }
   const defaultModel = sources[0].name;
 
@@ -298,23 +306,22 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     const texts = inputs.map((x) => (typeof x === "string" ? x : x.text));
     const pairs = inputs.map((x) => (typeof x === "string" ? undefined : x.textPair));
     let counts: number[];
-    if (!m.tokenizer)
-      counts = inputs.map((_, i) => `${texts[i]} ${pairs[i] ?? ""}`.split(/\s+/).filter(Boolean).length);
+    if (!m.counter) counts = inputs.map((_, i) => `${texts[i]} ${pairs[i] ?? ""}`.split(/\s+/).filter(Boolean).length);
     else {
       counts = new Array<number>(inputs.length);
       const single = inputs.flatMap((_, i) => (pairs[i] === undefined ? [i] : []));
       const paired = inputs.flatMap((_, i) => (pairs[i] === undefined ? [] : [i]));
-      if (single.length) {
-        const b = await m.tokenizer.encodeBatch(single.map((i) => texts[i]));
-        single.forEach((i, k) => (counts[i] = b.inputIds[k].length));
-      }
-      if (paired.length) {
-        const b = await m.tokenizer.encodeBatch(
-          paired.map((i) => texts[i]),
-          { pairs: paired.map((i) => pairs[i]!) },
-        );
-        paired.forEach((i, k) => (counts[i] = b.inputIds[k].length));
-      }
+      const [a, b] = await Promise.all([
+        single.length ? m.counter.count(single.map((i) => texts[i])) : [],
+        paired.length
+          ? m.counter.count(
+              paired.map((i) => texts[i]),
+              paired.map((i) => pairs[i]!),
+            )
+          : [],
+      ]);
+      single.forEach((i, k) => (counts[i] = a[k]));
+      paired.forEach((i, k) => (counts[i] = b[k]));
     }
     if (m.limit === null) return counts;
     return counts.map((n, i) => {

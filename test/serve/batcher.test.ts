@@ -11,6 +11,8 @@ import { join } from "node:path";
 import { Batcher, createServer } from "../../src/serve/index.js";
 import type { Slot } from "../../src/serve/engine.js";
 import type { Job, JobResult } from "../../src/serve/jobs.js";
+import { TokenCounter } from "../../src/serve/tokens.js";
+import { loadTokenizer } from "../../src/tokenizers/index.js";
 import { listen, makeClassifier, makeEncoder, post } from "./fixtures.js";
 
 /** A slot that records each batch's texts and answers once released. */
@@ -112,6 +114,31 @@ test("sampling: off by default; with sampleRate 1 every answered request reaches
       ],
     );
     assert.equal((seen[0][2][0] as { task: string }).task, "classification");
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test("token counts of requests arriving together take one tokenizer call, each request its own counts", async () => {
+  const work = mkdtempSync(join(tmpdir(), "graft-serve-count-"));
+  try {
+    const tok = loadTokenizer(makeEncoder(join(work, "e")));
+    let calls = 0;
+    const encodeBatch = tok.encodeBatch.bind(tok);
+    tok.encodeBatch = (texts, opts) => {
+      calls++;
+      return encodeBatch(texts, opts);
+    };
+    const counter = new TokenCounter(tok);
+    const [a, b, c] = await Promise.all([
+      counter.count(["good", "a good film"]),
+      counter.count(["the plot was dull"]),
+      counter.count(["good"], ["bad film"]),
+    ]);
+    assert.deepEqual(a, [3, 5]);
+    assert.deepEqual(b, [6]);
+    assert.deepEqual(c, [6], "[CLS] good [SEP] bad film [SEP]");
+    assert.equal(calls, 2, "one call for the single texts, one for the pairs");
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
