@@ -294,3 +294,5 @@ export {
   type FinetuneOptions,
 } from "./tasks/config.js";
 export { PRETRAIN_SCHEMA, resolvePretrainConfig, type ResolvedPretrainConfig } from "./tasks/pretrain.js";
+// the inference server (graft serve) for embedding in an application
+export { createServer, ServeError, type ServeOptions, type ModelInfo, type ModelSource } from "./serve/index.js";

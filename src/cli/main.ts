@@ -20,6 +20,7 @@ import { register as registerScore } from "./score.js";
 import { register as registerTune } from "./tune.js";
 import { register as registerWorker } from "./worker.js";
 import { register as registerMonitor } from "./monitor.js";
+import { register as registerServe } from "./serve.js";
 import { register as registerGenerate } from "./generate.js";
 import { register as registerChat } from "./chat.js";
 import { register as registerSelect } from "./select.js";
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerTune(program);
   registerWorker(program);
   registerMonitor(program);
+  registerServe(program);
   registerGenerate(program);
   registerChat(program);
   registerSelect(program);

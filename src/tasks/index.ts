@@ -25,7 +25,13 @@ export type {
 } from "./spec.js";
 export { inputText } from "./spec.js";
 export { bestF1Threshold } from "./kinds/classification/index.js";
-export { loadPredictor, MODEL_FORMATS, type Predictor, type PredictorOptions } from "./predictor.js";
+export {
+  loadPredictor,
+  MODEL_FORMATS,
+  type Predictor,
+  type PredictorOptions,
+  type EmbedOptions,
+} from "./predictor.js";
 export { resolveFinetuneConfig } from "./resolve.js";
 export {
   FINETUNE_DEFAULTS,

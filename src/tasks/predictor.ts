@@ -4,7 +4,8 @@
  * `graft baseline`), or a model directory in the Hugging Face layout (config.json + weights + tokenizer). A
  * fine-tuned classifier or tagger predicts through its task kind's spec (graft_task.json names the kind; a
  * transformers checkpoint without one is recognized by its class and problem_type); a causal language model
- * (GPT-2, graft-lstm) generates text instead.
+ * (GPT-2, graft-lstm) generates text instead. Any transformer encoder (a classifier, a tagger, or a base or masked-LM
+ * checkpoint) also embeds texts: its last hidden layer pooled by the first token or by the mean over tokens.
  */
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -17,6 +18,7 @@ import {
   fromPretrainedDir,
   generate,
   isHeadClass,
+  usesTokenTypes,
   maxSequenceLength,
   modelClassForArchitecture,
   readConfig,
@@ -24,8 +26,13 @@ import {
   type CausalLMModel,
   type ClassificationModel,
   type GenerateOptions,
+  generateStream,
+  type StreamChunk,
+  type StreamOptions,
+  type LayerOutputs,
+  type ModelInputs,
 } from "../models/index.js";
-import { padRows } from "./encode.js";
+import { encodeTexts, padRows } from "./encode.js";
 import { classifierForward } from "./evaluate.js";
 import { taskSpec, taskSpecFor } from "./registry.js";
 import { readTaskInfo, type TaskInfo } from "./task-info.js";
@@ -52,6 +59,23 @@ export interface Predictor {
   predict(inputs: readonly PredictorInput[]): Promise<TaskPrediction[]>;
   /** Language models: the continuation of each text. */
   generate?(texts: readonly string[]): Promise<string[]>;
+  /**
+   * Language models: the continuation of one text, streamed token by token (generateStream's chunks: each new
+   * token and the text it adds; the last says why it ended). `options` override the loaded generation settings.
+   */
+  generateStream?(text: string, options?: StreamOptions): AsyncGenerator<StreamChunk, void>;
+  /** Transformer encoders: one vector per text from the last hidden layer (see EmbedOptions). */
+  embed?(texts: readonly string[], options?: EmbedOptions): Promise<number[][]>;
+  /** Tokens per input the model takes (special tokens included); longer inputs are truncated to it. */
+  maxLength?: number;
+}
+
+/** How `embed` turns a text's hidden states into one vector. */
+export interface EmbedOptions {
+  /** "cls": the first token's state; "mean" (default): the mean over the text's tokens (padding excluded). */
+  pooling?: "cls" | "mean";
+  /** Scale each vector to unit length (default true), so a dot product is the cosine similarity. */
+  normalize?: boolean;
 }
 
 export interface PredictorOptions {
@@ -61,6 +85,8 @@ export interface PredictorOptions {
   name?: string;
   /** Load weights holding NaN or Infinity (refused otherwise, naming the tensor), to inspect a poisoned model. */
   allowNonFinite?: boolean;
+  /** Truncate inputs to at most this many tokens (default, and at most: the model's own limit). */
+  maxLength?: number;
 }
 
 interface ModelFormat {
@@ -71,9 +97,9 @@ interface ModelFormat {
 }
 
 /** Tokens a model can take: the fine-tuning length, the tokenizer's limit and the position table, whichever is least. */
-function inputLimit(config: ModelConfig, tokenizer: Tokenizer, info: TaskInfo | null): number | undefined {
+function inputLimit(config: ModelConfig, tokenizer: Tokenizer, info: TaskInfo | null, cap: number): number | undefined {
   // the architecture knows how many tokens its positions hold (RoBERTa's start after pad_token_id)
-  const limits = [info?.maxLength, tokenizer.modelMaxLength, maxSequenceLength(config)];
+  const limits = [info?.maxLength, tokenizer.modelMaxLength, maxSequenceLength(config), cap];
   const maxLength = Math.min(...limits.filter((v): v is number => typeof v === "number" && v > 0));
   return Number.isFinite(maxLength) ? maxLength : undefined;
 }
@@ -84,19 +110,22 @@ function taskPredictor(
   model: ClassificationModel,
   config: ModelConfig,
   tokenizer: Tokenizer,
+  opts: Required<PredictorOptions>,
 ): Predictor | null {
   const info = readTaskInfo(dir);
   const spec = info ? taskSpec(info.task) : taskSpecFor(config, model.architecture);
   // a generative kind's model (sft) is a causal LM: it generates, as any causal LM does
   if (!spec || spec.generative) return null;
   const labels = Object.keys(config.id2label).map((i) => config.id2label[Number(i)]);
-  const maxLength = inputLimit(config, tokenizer, info);
+  const maxLength = inputLimit(config, tokenizer, info, opts.maxLength);
   const forward = classifierForward(config.model_type);
   const padId = tokenizer.padTokenId ?? (config.pad_token_id as number | null) ?? 0;
   return {
     kind: model.architecture,
     task: spec.name,
     labels,
+    maxLength,
+    embed: embedder(model, config, tokenizer, maxLength),
     predict: async (inputs) => {
       if (inputs.length === 0) return [];
       const rows = await spec.encodeInputs(tokenizer, inputs, maxLength);
@@ -108,6 +137,57 @@ function taskPredictor(
       const logits = noGrad(() => forward(model, batch));
       return spec.decode(logits, rows, inputs, { labels, config, threshold: info?.threshold ?? null });
     },
+  };
+}
+
+/** Mean of the rows of `states` ([T][H]) over the first `n`. */
+function meanRows(states: readonly (readonly number[])[], n: number): number[] {
+  const out = new Array<number>(states[0].length).fill(0);
+  for (let t = 0; t < n; t++) for (let h = 0; h < out.length; h++) out[h] += states[t][h] / n;
+  return out;
+}
+
+/** Embeddings from an encoder's last hidden layer (pooled per EmbedOptions), in batches of texts. */
+function embedder(
+  model: { forward(inputs: ModelInputs): unknown } & { eval(): unknown },
+  config: ModelConfig,
+  tokenizer: Tokenizer,
+  maxLength: number | undefined,
+): NonNullable<Predictor["embed"]> {
+  const useTypes = usesTokenTypes(config.model_type);
+  const padId = tokenizer.padTokenId ?? (config.pad_token_id as number | null) ?? 0;
+  return async (texts, options = {}) => {
+    const pooling = options.pooling ?? "mean";
+    if (pooling !== "cls" && pooling !== "mean")
+      throw new GraftError(`embed: pooling must be "cls" or "mean", got ${JSON.stringify(pooling)}`);
+    if (texts.length === 0) return [];
+    const rows = await encodeTexts(tokenizer, texts, undefined, maxLength);
+    const b = padRows(
+      rows,
+      rows.map((_, i) => i),
+      padId,
+    );
+    model.eval();
+    const hidden = noGrad(() => {
+      const out = model.forward({
+        inputIds: b.inputIds,
+        attentionMask: b.attentionMask,
+        ...(useTypes ? { tokenTypeIds: b.tokenTypeIds } : {}),
+        outputHiddenStates: true,
+      }) as LayerOutputs;
+      const states = out.hiddenStates;
+      if (!states?.length) throw new GraftError(`${config.model_type}: the model returns no hidden states to embed`);
+      return states[states.length - 1]; // [B, T, H]
+    });
+    const t = hidden.shape[1];
+    const flat = hidden.toRows(); // B·T rows of H
+    return rows.map((r, i) => {
+      const states = flat.slice(i * t, (i + 1) * t);
+      const v = pooling === "cls" ? [...states[0]] : meanRows(states, r.ids.length);
+      if (options.normalize === false) return v;
+      const norm = Math.hypot(...v) || 1;
+      return v.map((x) => x / norm);
+    });
   };
 }
 
@@ -140,6 +220,18 @@ function generationPredictor(
       });
       return tokenizer.decodeBatch(out.newTokens, { skipSpecialTokens: true });
     },
+    maxLength: maxSequenceLength(config) ?? undefined,
+    generateStream: async function* (text, options = {}) {
+      const prompt = Array.from((await tokenizer.encode(text, null, { addSpecialTokens: false })).ids);
+      if (prompt.length === 0) throw new GraftError("the text encodes to no tokens; a language model needs a prompt");
+      yield* generateStream(model, prompt, {
+        padTokenId: tokenizer.padTokenId ?? undefined,
+        eosTokenId: gen.eosTokenId ?? tokenizer.eosTokenId ?? config.eos_token_id,
+        ...gen,
+        ...options,
+        decode: (ids) => tokenizer.decode(ids, { skipSpecialTokens: true }),
+      });
+    },
   };
 }
 
@@ -163,10 +255,27 @@ function loadModelDir(dir: string, opts: Required<PredictorOptions>): Predictor 
       `${opts.name}: ${cls.architecture} would run with untrained weights (${fresh.join(", ")} ${fresh.length === 1 ? "is" : "are"} not in the checkpoint)`,
       "fine-tune it first (graft finetune) and predict with the saved model",
     );
-  const task = taskPredictor(dir, model as unknown as ClassificationModel, config, tokenizer);
+  const task = taskPredictor(dir, model as unknown as ClassificationModel, config, tokenizer, opts);
   if (task) return task;
   if (isHeadClass(cls, "causal-lm"))
     return generationPredictor(model as unknown as CausalLMModel, config, tokenizer, opts);
+  if (isHeadClass(cls, "base") || isHeadClass(cls, "masked-lm")) {
+    // an encoder without a task head: it embeds texts (graft serve's /embed), it has no labels to predict
+    const maxLength = inputLimit(config, tokenizer, null, opts.maxLength);
+    return {
+      kind: `${cls.architecture} (embeddings)`,
+      task: null,
+      labels: [],
+      maxLength,
+      predict: async () => {
+        throw new GraftError(
+          `${opts.name} holds a ${cls.architecture}, an encoder without a task head: it embeds texts rather than labelling them`,
+          "fine-tune a classifier from it first (graft finetune)",
+        );
+      },
+      embed: embedder(model as unknown as ClassificationModel, config, tokenizer, maxLength),
+    };
+  }
   throw new GraftError(
     `${opts.name} holds a ${cls.architecture}, which neither classifies sequences nor generates text`,
     "predict runs *ForSequenceClassification models and causal LMs; fine-tune a classifier from it first",
@@ -213,7 +322,10 @@ export function loadPredictor(dir: string, options: PredictorOptions = {}): Pred
     generation: options.generation ?? {},
     name: options.name ?? dir,
     allowNonFinite: options.allowNonFinite ?? false,
+    maxLength: options.maxLength ?? 0, // 0: no cap below the model's own
   };
+  if (options.maxLength !== undefined && !(Number.isInteger(options.maxLength) && options.maxLength > 0))
+    throw new GraftError(`maxLength must be a positive integer, got ${options.maxLength}`);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new GraftError(`${opts.name}: no such directory`);
   const format = MODEL_FORMATS.find((f) => f.detect(dir));
   if (format) return format.load(dir, opts);
