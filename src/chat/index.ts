@@ -6,6 +6,7 @@ export {
   ChatTemplateError,
   type RenderOptions,
   checkConversation,
+  findChatTemplate,
   loadChatTemplate,
   renderChat,
 } from "./template.js";

@@ -114,6 +114,20 @@ export function loadChatTemplate(modelDir: string, overrideFile?: string | null)
   );
 }
 
+/**
+ * The chat template a chat session or a server uses: the file given, else the model directory's, else null (the
+ * caller falls back to a plain transcript).
+ */
+export function findChatTemplate(modelDir: string, overrideFile?: string | null): ChatTemplate | null {
+  if (overrideFile) return loadChatTemplate(modelDir, overrideFile);
+  try {
+    return loadChatTemplate(modelDir);
+  } catch (e) {
+    if (e instanceof ArgumentError && /has no chat template/.test(e.message)) return null;
+    throw e;
+  }
+}
+
 const compiled = new Map<string, Template>();
 const RAISE = "graft_raise_exception";
 

@@ -20,7 +20,7 @@ import { generateStream } from "../models/index.js";
 import { addOptions, resolveFlags } from "./options.js";
 import { GENERATION_FLAGS, generationOptions, loadTextGenerator, type TextGenerator } from "./generate.js";
 import { printError } from "./output.js";
-import { type ChatTemplate, loadChatTemplate, renderChat } from "../chat/index.js";
+import { type ChatTemplate, findChatTemplate, renderChat } from "../chat/index.js";
 
 export const CHAT_SWITCHES = switchesOnly({
   model: opt.string({
@@ -42,17 +42,6 @@ export type ChatMessage = {
   role: "system" | "user" | "assistant";
   content: string;
 };
-
-/** The model directory's chat template (or the file given), or null when it has none and no file was given. */
-export function chatTemplateOf(modelDir: string, file?: string | null): ChatTemplate | null {
-  if (file) return loadChatTemplate(modelDir, file);
-  try {
-    return loadChatTemplate(modelDir);
-  } catch (e) {
-    if (e instanceof GraftError && /has no chat template/.test(e.message)) return null;
-    throw e;
-  }
-}
 
 const ROLE_NAMES = { system: "System", user: "User", assistant: "Assistant" } as const;
 
@@ -174,7 +163,7 @@ export function register(program: Command): void {
           `${f.model} is an encoder-decoder; chat needs a causal language model`,
           "use graft generate",
         );
-      const template = chatTemplateOf(f.model, f.chatTemplate);
+      const template = findChatTemplate(f.model, f.chatTemplate);
       const session = new ChatSession(
         g,
         { ...generationOptions(f), maxNewTokens: f.maxNewTokens },

@@ -4,15 +4,14 @@
  * `POST /v1/chat/completions` (streamed as `chat.completion.chunk` events ending with `data: [DONE]`).
  * Each generation runs on a worker, one token per step; between steps a disconnected client or the timeout stops it.
  *
- * A chat is turned into a prompt by the model's chat template (tokenizer_config.json's `chat_template`, rendered
- * with @huggingface/jinja), or, without one, as "role: content" lines followed by "assistant:".
+ * A chat is turned into a prompt by the model's chat template (chat/: chat_template.jinja or tokenizer_config.json's
+ * `chat_template`, rendered as transformers' apply_chat_template renders it), or, without one, as "role: content"
+ * lines followed by "assistant:".
  */
 import { randomUUID } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { Template } from "@huggingface/jinja";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Tokenizer } from "../tokenizers/index.js";
+import { type ChatTemplate, findChatTemplate, renderChat } from "../chat/index.js";
 import type { GenerationDone, GenerationSettings, ModelInfo } from "./jobs.js";
 import type { ServeMetrics } from "./metrics.js";
 
@@ -120,35 +119,22 @@ const usage = {
   },
 };
 
-/** The model's chat template from tokenizer_config.json (a string, or the "default" of named ones), or null. */
-function chatTemplate(dir: string): Template | null {
-  const path = join(dir, "tokenizer_config.json");
-  if (!existsSync(path)) return null;
-  const cfg = JSON.parse(readFileSync(path, "utf8")) as { chat_template?: unknown };
-  let t = cfg.chat_template;
-  if (Array.isArray(t))
-    t = (t as { name?: string; template?: string }[]).find((x) => x.name === "default")?.template ?? null;
-  return typeof t === "string" ? new Template(t) : null;
-}
-
 type Message = { role: string; content: string };
 
 /** How a request's OpenAI finish_reason reads a generation's end. */
 const finishReason = (d: GenerationDone) => (d.reason === "length" ? "length" : "stop");
 
 export function registerGenerationRoutes(app: FastifyInstance, ctx: GenerationContext): void {
-  const templates = new Map<string, Template | null>();
+  const templates = new Map<string, ChatTemplate | null>();
   const chatPrompt = (m: ReturnType<GenerationContext["model"]>, messages: readonly Message[]): string => {
-    if (!templates.has(m.info.name)) templates.set(m.info.name, chatTemplate(m.dir));
+    if (!templates.has(m.info.name)) templates.set(m.info.name, findChatTemplate(m.dir));
     const t = templates.get(m.info.name);
     if (!t) return `${messages.map((x) => `${x.role}: ${x.content}`).join("\n")}\nassistant:`;
-    const special = (id: number | null) => (id === null || !m.tokenizer ? "" : (m.tokenizer.idToToken(id) ?? ""));
-    return t.render({
-      messages,
-      add_generation_prompt: true,
-      bos_token: special(m.tokenizer?.bosTokenId ?? null),
-      eos_token: special(m.tokenizer?.eosTokenId ?? null),
-    });
+    try {
+      return renderChat(t, messages, { addGenerationPrompt: true });
+    } catch (e) {
+      throw ctx.error(400, (e as Error).message); // the template refused the conversation
+    }
   };
 
   /** The model, checked to generate; the prompt's length in tokens; the new tokens it has room for. */

@@ -218,9 +218,9 @@ test("graft chat renders the model's chat template (or --chat-template FILE) for
   const file = join(work, "chatml.jinja");
   writeFileSync(file, chatml);
   const g = loadTextGenerator(dir);
-  const { chatTemplateOf } = await import("../../src/cli/chat.js");
-  assert.equal(chatTemplateOf(dir), null); // the tiny model has none: the plain transcript
-  const template = chatTemplateOf(dir, file)!;
+  const { findChatTemplate } = await import("../../src/chat/index.js");
+  assert.equal(findChatTemplate(dir), null); // the tiny model has none: the plain transcript
+  const template = findChatTemplate(dir, file)!;
   const s = new ChatSession(g, { maxNewTokens: 6, rng: new Rng(0) }, "Be brief", template);
   const ids = await s.encode(s.messages([{ role: "user", content: "Hi" }]));
   const text = "<|im_start|>system\nBe brief<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n";
