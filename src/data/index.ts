@@ -101,3 +101,15 @@ export {
   type BaselineState,
   type Prediction,
 } from "./classical/pipeline.js";
+export {
+  randomSpansNoiseMask,
+  noiseSpanCounts,
+  computeInputAndTargetLengths,
+  corruptSpans,
+  uncorruptSpans,
+  spanCorruptBatch,
+  sentinelIds,
+  roundHalfEven,
+  type SpanCorruptionOptions,
+  type SpanCorruptionBatch,
+} from "./span-corruption.js";
