@@ -55,6 +55,7 @@ import {
   type CausalLMInputs,
   type CausalLMOutput,
   type ClassifierOutput,
+  selectRows,
 } from "./interfaces.js";
 import { causalLmLoss, sequenceClassifierOutput, tokenOutput } from "./losses.js";
 import { defineArchitecture } from "./architecture.js";
@@ -379,6 +380,11 @@ export class GPT2LMHeadModel extends GPT2PreTrainedModel implements CausalLM<KVC
       hiddenStates: out.hiddenStates,
       attentions: out.attentions,
     };
+  }
+
+  /** The cache keeping batch rows `rows` (beam search): each layer's keys and values gathered along the batch. */
+  reorderCache(cache: KVCache, rows: readonly number[]): KVCache {
+    return cache.map((l) => ({ key: selectRows(l.key, rows), value: selectRows(l.value, rows) }));
   }
 }
 

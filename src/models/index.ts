@@ -118,11 +118,28 @@ export {
 export { predictLabels, scoreFunction, type LabelPrediction, type ScoreFunction } from "./predict.js";
 export {
   generate,
+  decodeSteps,
+  generateStream,
   applyTemperature,
   applyTopK,
   applyTopP,
+  applyMinP,
+  applyRepetitionPenalty,
+  applyNoRepeatNgram,
+  GENERATION_CONFIG_NAME,
+  parseGenerationConfig,
+  readGenerationConfig,
+  writeGenerationConfig,
+  optionsFromGenerationConfig,
+  generationConfigFromOptions,
+  type GenerationConfig,
   type GenerateOptions,
   type GenerateOutput,
+  type GenerativeModel,
+  type Prompts,
+  type StepEvent,
+  type StreamOptions,
+  type StreamChunk,
 } from "./generation.js";
 export {
   AutoConfig,

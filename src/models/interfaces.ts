@@ -1,6 +1,6 @@
 /** What models take and return, named as transformers names them (input_ids → inputIds, last_hidden_state → lastHiddenState). */
 import { ShapeError, fmtShape } from "../util/errors.js";
-import { Tensor, attentionSoftmax, matmul, tensor } from "../tensor/index.js";
+import { Tensor, attentionSoftmax, embedding, matmul, reshape, tensor } from "../tensor/index.js";
 import { type Dropout, type Linear, mergeHeads, scaledDotProductAttention, splitHeads } from "../nn/index.js";
 
 export interface ModelInputs {
@@ -143,6 +143,19 @@ export function padBatch(
     }
   });
   return { inputIds: new Tensor(ids, [seqs.length, t]), attentionMask: new Tensor(mask, [seqs.length, t]) };
+}
+
+/**
+ * Rows `rows` of t along its first axis, in that order (a row may repeat): what beam search needs to reorder a cache
+ * ([B, ...] f32 → [rows.length, ...]).
+ */
+export function selectRows(t: Tensor, rows: readonly number[]): Tensor {
+  const [b, ...rest] = t.shape;
+  for (const r of rows)
+    if (!Number.isInteger(r) || r < 0 || r >= b) throw new ShapeError(`selectRows: row ${r} is outside [0, ${b})`);
+  const width = rest.reduce((a, x) => a * x, 1);
+  const picked = embedding(new Tensor(Int32Array.from(rows), [rows.length]), reshape(t, [b, width]));
+  return reshape(picked, [rows.length, ...rest]);
 }
 
 /** What attention layers need to mask: the padding mask and whether attention is causal (applied inside the fused attention softmax). */

@@ -52,6 +52,7 @@ import {
   type CausalLMInputs,
   type CausalLMOutput,
   type ClassifierOutput,
+  selectRows,
 } from "./interfaces.js";
 import { causalLmLoss, sequenceClassifierOutput } from "./losses.js";
 import { defineArchitecture } from "./architecture.js";
@@ -340,6 +341,12 @@ export class GraftLstmForCausalLM extends GraftLstmPreTrainedModel implements Ca
       pastKeyValues: inputs.useCache ? out.state : null,
       hiddenStates: out.hiddenStates,
     };
+  }
+
+  /** The state keeping batch rows `rows` (beam search): each layer's h and c, [1, B, size], gathered along B. */
+  reorderCache(state: LstmState, rows: readonly number[]): LstmState {
+    const pick = (t: Tensor) => reshape(selectRows(reshape(t, t.shape.slice(1)), rows), [1, rows.length, t.shape[2]]);
+    return { h: state.h.map(pick), c: state.c.map(pick) };
   }
 }
 

@@ -30,6 +30,7 @@ import {
   type Fail,
   type ProblemType,
 } from "../io/config.js";
+import { type GenerationConfig, readGenerationConfig, writeGenerationConfig } from "./generation/config.js";
 import { resolveModelDir, type ResolveOptions } from "../io/hub.js";
 import { WEIGHTS_NAME, findWeights, loadShardedSafetensors, saveCheckpoint } from "../io/checkpoint.js";
 import { SafetensorsFile } from "../io/safetensors.js";
@@ -61,6 +62,8 @@ export interface PreTrainedModelClass<M extends PreTrainedModel = PreTrainedMode
 export abstract class PreTrainedModel<C extends BaseConfig = BaseConfig> extends Module {
   /** What the last loadPretrainedWeights reported (null for a model built from scratch). */
   loadingInfo: LoadingInfo | null = null;
+  /** generation_config.json: the defaults of generate() (read by fromPretrainedDir, written by savePretrained). */
+  generationConfig: GenerationConfig | null = null;
 
   constructor(public config: C) {
     super();
@@ -399,6 +402,7 @@ export function fromPretrainedDir<M extends PreTrainedModel>(
   });
   const info = loadPretrainedWeights(model, tensors, where, opts);
   info.ignoredKeys.push(...skipped);
+  model.generationConfig = readGenerationConfig(dir);
   model.eval();
   return model;
 }
@@ -469,6 +473,7 @@ export function savePretrained(model: PreTrainedModel, dir: string, opts: SavePr
   const files = [writeConfigJson(dir, config)];
   const weights = saveCheckpoint(dir, model.stateDict(), { maxShardBytes: opts.maxShardBytes });
   files.push(...weights.map((f) => join(dir, f)));
+  if (model.generationConfig) files.push(writeGenerationConfig(dir, model.generationConfig));
   const tok = opts.tokenizer;
   if (tok) {
     if ("savePretrained" in tok) tok.savePretrained(dir);
