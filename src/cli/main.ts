@@ -19,6 +19,7 @@ import { register as registerPretrain } from "./pretrain.js";
 import { register as registerScore } from "./score.js";
 import { register as registerTune } from "./tune.js";
 import { register as registerWorker } from "./worker.js";
+import { register as registerTranslate } from "./translate.js";
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerScore(program);
   registerTune(program);
   registerWorker(program);
+  registerTranslate(program);
   return program;
 }
 

@@ -238,7 +238,9 @@ async function runFinetune(
     targets: Array.from(idx, (i) => data.train.targets[i]),
   });
   const loss = (m: Module, b: { batch: PaddedBatch; targets: unknown[] }): Tensor =>
-    spec.loss(forward(m, b.batch), b.batch, b.targets, settings);
+    spec.trainLoss
+      ? spec.trainLoss(m, b.batch, b.targets, settings)
+      : spec.loss(forward(m, b.batch), b.batch, b.targets, settings);
   const context = (m: Module): PredictContext => ({
     model: m,
     forward,
@@ -246,6 +248,8 @@ async function runFinetune(
     padId,
     labels,
     settings,
+    tokenizer: tok,
+    info: taskInfo(null),
   });
   const evaluate = (m: Module) =>
     spec.metrics(spec.predict(context(m), data.validation.rows, data.validation.targets), labels);
@@ -256,6 +260,7 @@ async function runFinetune(
     maxLength: c.maxLength,
     labelSeparator: c.labelSeparator,
     threshold,
+    ...spec.taskInfo?.(c),
   });
   const saveModel = (m: Module, dir: string) => {
     const cm = m as ClassificationModel;

@@ -84,10 +84,24 @@ function taskPredictor(
   model: ClassificationModel,
   config: ModelConfig,
   tokenizer: Tokenizer,
+  opts: Required<PredictorOptions>,
 ): Predictor | null {
   const info = readTaskInfo(dir);
   const spec = info ? taskSpec(info.task) : taskSpecFor(config, model.architecture);
   if (!spec) return null;
+  if (spec.generateInputs) {
+    // a kind that generates text (seq2seq): its own decoding, with graft_task.json's settings
+    const generateInputs = spec.generateInputs.bind(spec);
+    return {
+      kind: model.architecture,
+      task: spec.name,
+      labels: [],
+      predict: async (inputs) =>
+        inputs.length === 0
+          ? []
+          : generateInputs(model, tokenizer, inputs, { info, config, generation: opts.generation }),
+    };
+  }
   const labels = Object.keys(config.id2label).map((i) => config.id2label[Number(i)]);
   const maxLength = inputLimit(config, tokenizer, info);
   const forward = classifierForward(config.model_type);
@@ -162,7 +176,7 @@ function loadModelDir(dir: string, opts: Required<PredictorOptions>): Predictor 
       `${opts.name}: ${cls.architecture} would run with untrained weights (${fresh.join(", ")} ${fresh.length === 1 ? "is" : "are"} not in the checkpoint)`,
       "fine-tune it first (graft finetune) and predict with the saved model",
     );
-  const task = taskPredictor(dir, model as unknown as ClassificationModel, config, tokenizer);
+  const task = taskPredictor(dir, model as unknown as ClassificationModel, config, tokenizer, opts);
   if (task) return task;
   if (isHeadClass(cls, "causal-lm"))
     return generationPredictor(model as unknown as CausalLMModel, config, tokenizer, opts);

@@ -8,6 +8,7 @@ import { classification } from "./kinds/classification/index.js";
 import { multilabel } from "./kinds/multilabel/index.js";
 import { regression } from "./kinds/regression/index.js";
 import { ner } from "./kinds/ner/index.js";
+import { seq2seq } from "./kinds/seq2seq/index.js";
 
 /** A kind of any target and output types (each kind has its own). */
 type AnyTaskSpec = TaskSpec<any, any>;
@@ -17,6 +18,7 @@ const TASK_KINDS: AnyTaskSpec[] = [
   multilabel,
   regression,
   ner, // token classification
+  seq2seq, // text to text with an encoder-decoder (translation, summarization)
 ];
 
 /** Adds a task kind (replacing one of the same name). */

@@ -51,6 +51,7 @@ export async function evaluateFile(
     maxLength: info.maxLength,
     labelSeparator: info.labelSeparator,
     read: opts.read,
+    info,
   });
   const output = spec.predict(
     {
@@ -60,6 +61,8 @@ export async function evaluateFile(
       padId: m.padId,
       labels: info.labels,
       settings: { weights: null, labelSmoothing: 0, focalGamma: 0, threshold: info.threshold },
+      tokenizer: m.tokenizer,
+      info,
     },
     split.rows,
     split.targets,
