@@ -124,7 +124,7 @@ export const FINETUNE_SCHEMA = {
   task: opt.string({
     default: "classification",
     flag: "--task <task>",
-    help: "task kind: classification | multilabel | regression | ner (or one added with registerTaskKind)",
+    help: "task kind: classification | multilabel | regression | ner | seq2seq (or one added with registerTaskKind)",
   }),
   /** How the files are read (format, delimiter, quote, header) and which columns hold text and label: the same
    * entries as `graft data` and `graft baseline`. The label type follows from --task. */
