@@ -132,6 +132,13 @@ export {
   type LabelPrediction,
 } from "./models/index.js";
 export {
+  T5Model,
+  T5ForConditionalGeneration,
+  T5EncoderModel,
+  type T5Config,
+  type T5Cache,
+} from "./models/index.js";
+export {
   writeReport,
   compareRuns,
   reportCallback,

@@ -13,7 +13,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { ArgumentError, FormatError } from "../util/errors.js";
-import { writeJsonAtomic } from "../util/atomic.js";
+import { writeFileAtomic } from "../util/atomic.js";
 import { maxMemory } from "../util/env.js";
 
 export const CONFIG_NAME = "config.json";
@@ -112,6 +112,11 @@ export interface ConfigSchema<C extends BaseConfig = BaseConfig> {
    * a config whose f32 weights would not fit in memory is refused, naming the field that makes it so.
    */
   parameters?(c: C): number;
+  /**
+   * Fields transformers types as float only: written with a decimal point even when whole (1.0), since Python's
+   * json reads 1 as an int and transformers 5.x's strict configs refuse an int there.
+   */
+  readonly floats?: readonly string[];
   /** Carries the config type for inference only; never set. */
   readonly _config?: C;
 }
@@ -132,6 +137,7 @@ export function defineConfig<const T extends string, F extends Fields>(
     aliases?: Record<string, string>;
     rule?: (c: BaseConfig & { model_type: T } & FieldTypes<F>) => string | null;
     parameters?: (c: BaseConfig & { model_type: T } & FieldTypes<F>) => number;
+    floats?: readonly (keyof F & string)[];
   } = {},
 ): ConfigSchema<BaseConfig & { model_type: T } & FieldTypes<F>> {
   return {
@@ -141,6 +147,7 @@ export function defineConfig<const T extends string, F extends Fields>(
     aliases: opts.aliases ?? {},
     rule: opts.rule,
     parameters: opts.parameters,
+    floats: opts.floats,
   };
 }
 
@@ -330,9 +337,16 @@ export function sortedConfigJson(config: BaseConfig): Record<string, unknown> {
   return out;
 }
 
-/** Writes a (validated) config as `config.json` into a model directory (atomically); returns its path. */
-export function writeConfigJson(dir: string, config: BaseConfig): string {
+/**
+ * Writes a (validated) config as `config.json` into a model directory (atomically); returns its path. `floats`
+ * (the schema's float-only fields) are written as 1.0 rather than 1 when whole.
+ */
+export function writeConfigJson(dir: string, config: BaseConfig, floats: readonly string[] = []): string {
   const path = join(dir, CONFIG_NAME);
-  writeJsonAtomic(path, sortedConfigJson(config));
+  let text = JSON.stringify(sortedConfigJson(config), null, 2);
+  for (const f of floats) {
+    if (Number.isInteger(config[f])) text = text.replace(new RegExp(`^(  "${f}": -?\\d+)(,?)$`, "m"), "$1.0$2");
+  }
+  writeFileAtomic(path, `${text}\n`);
   return path;
 }

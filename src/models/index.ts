@@ -115,6 +115,21 @@ export {
   type LstmState,
   type GraftLstmConfig,
 } from "./lstm.js";
+export {
+  T5,
+  T5_CONFIG,
+  T5Model,
+  T5ForConditionalGeneration,
+  T5EncoderModel,
+  T5Stack,
+  T5Attention,
+  T5LayerNorm,
+  relativePositionBucket,
+  reorderT5Cache,
+  type T5Cache,
+  type T5LayerCache,
+  type T5Config,
+} from "./t5.js";
 export { predictLabels, scoreFunction, type LabelPrediction, type ScoreFunction } from "./predict.js";
 export {
   generate,

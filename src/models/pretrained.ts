@@ -175,6 +175,12 @@ export abstract class PreTrainedModel<C extends BaseConfig = BaseConfig> extends
     return this.ignoredKeys.some((re) => re.test(key));
   }
 
+  /**
+   * Called with a checkpoint's tensors before they are loaded: a model whose structure depends on what the file
+   * holds adapts here (T5 unties its LM head when the file holds its own lm_head.weight). Default: nothing.
+   */
+  prepareToLoad(_tensors: ReadonlyMap<string, Tensor>): void {}
+
   /** The model name a checkpoint tensor loads into, after legacy renames and prefix fixing; null to drop it. */
   checkpointKey(key: string, own: ReadonlySet<string>): string | null {
     if (this.isIgnoredKey(key)) return null;
@@ -217,6 +223,7 @@ export function loadPretrainedWeights(
   where: string,
   opts: LoadWeightsOptions = {},
 ): LoadingInfo {
+  model.prepareToLoad(tensors);
   const all = model.namedParameters({ removeDuplicate: false });
   const byName = new Map(all);
   const own = new Set(byName.keys());
@@ -470,7 +477,7 @@ export function savePretrained(model: PreTrainedModel, dir: string, opts: SavePr
     { ...model.config, architectures: [model.architecture] },
     `${model.config.model_type} config`,
   );
-  const files = [writeConfigJson(dir, config)];
+  const files = [writeConfigJson(dir, config, cls.configSchema.floats)];
   const weights = saveCheckpoint(dir, model.stateDict(), { maxShardBytes: opts.maxShardBytes });
   files.push(...weights.map((f) => join(dir, f)));
   if (model.generationConfig) files.push(writeGenerationConfig(dir, model.generationConfig));

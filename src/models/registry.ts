@@ -21,9 +21,10 @@ import { ROBERTA } from "./roberta.js";
 import { DISTILBERT } from "./distilbert.js";
 import { GPT2 } from "./gpt2.js";
 import { GRAFT_LSTM } from "./lstm.js";
+import { T5 } from "./t5.js";
 
 /** The built-in architectures. */
-const ARCHITECTURES = [BERT, ROBERTA, DISTILBERT, GPT2, GRAFT_LSTM] as const;
+const ARCHITECTURES = [BERT, ROBERTA, DISTILBERT, GPT2, GRAFT_LSTM, T5] as const;
 
 type ConfigOfSpec<S> = S extends ArchitectureSpec<infer C> ? C : never;
 /** The config of any built-in architecture. */
@@ -135,7 +136,8 @@ export function configToJson(config: BaseConfig): Record<string, unknown> {
 
 /** Validates and writes `config.json` into a model directory (atomically); returns its path. */
 export function writeConfig(dir: string, config: BaseConfig): string {
-  return writeConfigJson(dir, parseConfig(config, `${config.model_type} config`));
+  const floats = architectureOf(config).config.floats;
+  return writeConfigJson(dir, parseConfig(config, `${config.model_type} config`), floats);
 }
 
 // ---- classes

@@ -171,7 +171,7 @@ test("attribute_map aliases fold into the canonical field; contradictions and ba
       /field "position_embedding_type" must be one of "absolute"/,
     ],
     [{ model_type: "gpt2", n_inner: "big" }, /field "n_inner" must be a positive integer or null/],
-    [{ model_type: "t5" }, /model_type "t5" is not supported/],
+    [{ model_type: "xlnet" }, /model_type "xlnet" is not supported/],
     [{ vocab_size: 10 }, /no "model_type" field/],
     [{ model_type: "bert", id2label: { x: "a" } }, /field "id2label" has key "x", not a class index/],
     [{ model_type: "bert", num_labels: 0 }, /field "num_labels" must be a positive integer/],
@@ -221,6 +221,11 @@ test("each architecture counts its base model's parameters from the config, exac
     ["graft-lstm", { vocab_size: 30, embedding_size: 6, hidden_size: 10, num_layers: 3 }],
     ["graft-lstm", { vocab_size: 30, embedding_size: 6, hidden_size: 10, num_layers: 1 }],
     ["graft-lstm", { vocab_size: 30, embedding_size: 6, hidden_size: 10, num_layers: 2 }],
+    ["t5", { vocab_size: 30, d_model: 8, d_kv: 3, d_ff: 12, num_layers: 2, num_heads: 2 }],
+    [
+      "t5",
+      { vocab_size: 30, d_model: 8, d_ff: 12, num_layers: 1, num_decoder_layers: 3, feed_forward_proj: "gated-gelu" },
+    ],
   ];
   for (const [type, fields] of configs) {
     const config = makeConfig(type, type === "gpt2" ? fields : { max_position_embeddings: 32, ...fields });

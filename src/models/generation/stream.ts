@@ -7,9 +7,11 @@
 import { ArgumentError } from "../../util/errors.js";
 import { type GenerateOptions, type GenerativeModel, decodeSteps } from "./search.js";
 
-export interface StreamOptions extends GenerateOptions {
+export interface StreamOptions extends Omit<GenerateOptions, "decode"> {
   /** Stops generation before the next step once aborted. */
   signal?: AbortSignal;
+  /** Token ids → text, for the text deltas and stop strings (a tokenizer's decode; may be async). */
+  decode?: (ids: number[]) => string | Promise<string>;
 }
 
 export interface StreamChunk {
@@ -37,7 +39,17 @@ function heldBack(text: string, stops: readonly string[]): number {
   return keep;
 }
 
-/** Streams the continuation of one prompt (token ids); the last chunk has done: true and the rest of the text. */
+function commonPrefix(a: string, b: string): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+}
+
+/**
+ * Streams the continuation of one prompt (token ids); the last chunk has done: true and the rest of the text.
+ * Stop strings end generation when the decoded text holds one that reaches into the newest token's text (as
+ * generate's stopStrings do), checked here so that decode may be asynchronous.
+ */
 export async function* generateStream(
   model: GenerativeModel,
   prompt: readonly number[],
@@ -46,59 +58,67 @@ export async function* generateStream(
   if (!Array.isArray(prompt) || prompt.some((t) => !Number.isInteger(t)))
     throw new ArgumentError("generateStream: the prompt must be a list of token ids");
   if ((opts.numBeams ?? 1) > 1) throw new ArgumentError("generateStream: beam search cannot stream; use generate");
-  const { signal, ...genOpts } = opts;
-  const stops =
-    opts.stopStrings === undefined
-      ? []
-      : typeof opts.stopStrings === "string"
-        ? [opts.stopStrings]
-        : [...opts.stopStrings];
+  const { signal, decode, stopStrings, ...genOpts } = opts;
+  const stops = stopStrings === undefined ? [] : typeof stopStrings === "string" ? [stopStrings] : [...stopStrings];
+  if (stops.some((s) => s === "")) throw new ArgumentError("generateStream: a stop string is empty");
+  if (stops.length && !decode)
+    throw new ArgumentError("generateStream: stopStrings need a decode function (ids → text)");
   const it = decodeSteps(model, [prompt], { ...genOpts, numBeams: 1 });
   const ids: number[] = [];
   let emitted = "";
+  let previous = "";
   let reason: StreamChunk["reason"] = "length";
-  const textOf = (final: boolean, endedBy: "eos" | "stop" | null): string => {
-    if (!opts.decode) return "";
-    let full = opts.decode(endedBy === "eos" ? ids.slice(0, -1) : ids.slice());
-    if (endedBy === "stop") {
-      const cut = Math.min(...stops.map((s) => full.indexOf(s)).filter((i) => i >= 0));
-      if (Number.isFinite(cut)) full = full.slice(0, cut);
+  /** The text to show so far (without an end token, cut before a stop string) and whether a stop string hit. */
+  const textNow = async (endedBy: "eos" | null): Promise<{ full: string; stop: boolean }> => {
+    if (!decode) return { full: "", stop: false };
+    const full = await decode(endedBy === "eos" ? ids.slice(0, -1) : ids.slice());
+    const start = commonPrefix(previous, full);
+    previous = full;
+    let cut = -1;
+    for (const s of stops) {
+      const at = full.indexOf(s);
+      if (at >= 0 && (cut < 0 || at < cut)) cut = at;
     }
+    const hit = stops.some((s) => {
+      const at = full.lastIndexOf(s);
+      return at >= 0 && at + s.length > start;
+    });
+    return hit && cut >= 0 ? { full: full.slice(0, cut), stop: true } : { full, stop: false };
+  };
+  const delta = (full: string, final: boolean): string => {
     let end = full.length;
     if (!final) {
       while (end > 0 && full[end - 1] === "\uFFFD") end--;
       end -= heldBack(full.slice(0, end), stops);
     }
     if (!full.startsWith(emitted) || end <= emitted.length) return "";
-    const delta = full.slice(emitted.length, end);
-    emitted += delta;
-    return delta;
+    const d = full.slice(emitted.length, end);
+    emitted += d;
+    return d;
   };
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    for (;;) {
-      if (signal?.aborted) {
-        reason = "abort";
-        break;
-      }
-      const n = it.next();
-      if (n.done) break;
-      const tok = n.value.tokens[0];
-      if (tok === null) break;
-      ids.push(tok);
-      const endedBy = n.value.ended[0];
-      if (endedBy) {
-        reason = endedBy;
-        yield { tokenId: tok, text: textOf(true, endedBy), done: false, tokenIds: ids.slice() };
-        break;
-      }
-      yield { tokenId: tok, text: textOf(false, null), done: false, tokenIds: ids.slice() };
-      await new Promise<void>((resolve) => setImmediate(resolve));
+  let last = "";
+  for (;;) {
+    if (signal?.aborted) {
+      reason = "abort";
+      break;
     }
-  } finally {
-    if (wasTraining) model.train(true);
+    const n = it.next();
+    if (n.done) break;
+    const tok = n.value.tokens[0];
+    if (tok === null) break;
+    ids.push(tok);
+    const endedBy = n.value.ended[0] === "eos" ? "eos" : null;
+    const { full, stop } = await textNow(endedBy);
+    last = full;
+    if (endedBy || stop) {
+      reason = stop ? "stop" : "eos";
+      yield { tokenId: tok, text: delta(full, true), done: false, tokenIds: ids.slice() };
+      break;
+    }
+    yield { tokenId: tok, text: delta(full, false), done: false, tokenIds: ids.slice() };
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  const rest = reason === "eos" || reason === "stop" ? "" : textOf(true, null);
+  it.return(undefined as never);
+  const rest = reason === "eos" || reason === "stop" ? "" : delta(last, true);
   yield { tokenId: null, text: rest, done: true, reason, tokenIds: ids.slice() };
 }
