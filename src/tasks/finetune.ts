@@ -200,7 +200,9 @@ async function runFinetune(
         ["validation", c.validation],
         ["test", c.test],
       ] as const
-    ).flatMap(([role, file]) => (file === undefined ? [] : [{ role, file }])),
+    ).flatMap(([role, file]) =>
+      file === undefined ? [] : (spec.dataFiles?.(file, c) ?? [file]).map((f) => ({ role, file: f })),
+    ),
   );
   if (hooks.resume) checkResumeData(runDir, dataFiles, { allow: hooks.allowDataChange, log });
   writeJsonAtomic(join(runDir, "data.json"), data.summary);

@@ -169,6 +169,8 @@ export interface TaskSpec<Target = unknown, Output = unknown> {
   /** Whether a model directory without graft_task.json (e.g. from transformers) is of this kind. */
   recognizes(config: ModelConfig, architecture: string): boolean;
 
+  /** The files a --data/--validation/--test path stands for, when not that one file (seq2seq: two parallel files). */
+  dataFiles?(path: string, config: FinetuneConfig): string[];
   /** Reads the training, validation and test files (validated), finds the labels, tokenizes once. */
   prepare(ctx: PrepareContext): Promise<TaskData<Target>>;
   /** Reads one labelled file against a saved model's labels (a label the model lacks is an error naming the line). */

@@ -37,6 +37,7 @@ import {
   encodePairs,
   fit,
   holdOut,
+  parallelFiles,
   readPairs,
   truncationWarning,
   type PairFile,
@@ -191,6 +192,8 @@ export const seq2seq: TaskSpec<Seq2SeqTarget, Seq2SeqOutput> = {
 
   recognizes: (_config: ModelConfig, architecture: string) =>
     architecture.endsWith("ForConditionalGeneration") && !/Vision|Speech|Whisper|Blip/.test(architecture),
+
+  dataFiles: (path, c) => parallelFiles(path, c) ?? [path],
 
   async prepare({ config: c, tokenizer, seed }) {
     const d = {
