@@ -167,3 +167,31 @@ test("seq2seq fine-tuning of the tiny T5 learns to reverse word order; the saved
   assert.equal(got[3], "");
   assert.ok(existsSync(output));
 });
+
+test("LoRA on the attention projections of both stacks (self-attention and cross-attention)", async () => {
+  assert.ok(pretrained, "the pre-training test ran first");
+  const data = parallel("lora", lines(64, 5));
+  const r = await finetune({
+    task: "seq2seq",
+    model: pretrained,
+    data,
+    validation: data,
+    sourceLang: "src",
+    targetLang: "tgt",
+    maxTargetLength: 16,
+    lora: { r: 4, targetModules: ["q", "v"] },
+    output: join(work, "lora"),
+    training: { ...steps, maxSteps: 3, evalEvery: 3, saveEvery: 3 },
+  });
+  // tiny preset: 2 encoder layers (self q, v) + 2 decoder layers (self and cross q, v)
+  assert.ok(
+    r.notes.some((n) => /^LoRA r=4 on 12 layers/.test(n)),
+    r.notes.join("\n"),
+  );
+  const adapter = JSON.parse(readFileSync(join(r.bestDir, "adapter", "adapter_config.json"), "utf8"));
+  assert.equal(adapter.task_type, "SEQ_2_SEQ_LM");
+  assert.deepEqual(adapter.target_modules, ["q", "v"]);
+  // best/ holds the merged model, which loads as a plain T5
+  const merged = AutoModelForSeq2SeqLM.fromPretrainedDir(r.bestDir);
+  assert.deepEqual(merged.loadingInfo!.missingKeys, []);
+});

@@ -188,7 +188,6 @@ export const seq2seq: TaskSpec<Seq2SeqTarget, Seq2SeqOutput> = {
   auto: AutoModelForSeq2SeqLM as unknown as HeadBuilder,
   peftTaskType: "SEQ_2_SEQ_LM",
   defaultMetric: "bleu",
-  crossValidation: "random",
 
   recognizes: (_config: ModelConfig, architecture: string) =>
     architecture.endsWith("ForConditionalGeneration") && !/Vision|Speech|Whisper|Blip/.test(architecture),
