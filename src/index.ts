@@ -258,3 +258,15 @@ export {
   type FinetuneOptions,
 } from "./tasks/config.js";
 export { PRETRAIN_SCHEMA, resolvePretrainConfig, type ResolvedPretrainConfig } from "./tasks/pretrain.js";
+// text to text (docs/text-to-text.md): T5's span corruption, and what the seq2seq task kind predicts and scores
+export {
+  randomSpansNoiseMask,
+  computeInputAndTargetLengths,
+  corruptSpans,
+  uncorruptSpans,
+  spanCorruptBatch,
+  sentinelIds,
+  type SpanCorruptionOptions,
+  type SpanCorruptionBatch,
+} from "./data/index.js";
+export { generationMetrics, type GeneratedPrediction, type Seq2SeqTarget } from "./tasks/kinds/seq2seq/index.js";
