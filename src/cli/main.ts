@@ -20,6 +20,8 @@ import { register as registerScore } from "./score.js";
 import { register as registerTune } from "./tune.js";
 import { register as registerWorker } from "./worker.js";
 import { register as registerTranslate } from "./translate.js";
+import { register as registerGenerate } from "./generate.js";
+import { register as registerChat } from "./chat.js";
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -44,6 +46,8 @@ export function buildProgram(): Command {
   registerTune(program);
   registerWorker(program);
   registerTranslate(program);
+  registerGenerate(program);
+  registerChat(program);
   return program;
 }
 

@@ -409,6 +409,8 @@ export async function downloadModel(repo: string, opts: ResolveOptions = {}): Pr
       "is it a model repository? graft needs config.json to know the architecture",
     );
   }
+  // optional: generate()'s defaults, which transformers keeps beside config.json (a cache from before may lack it)
+  if (want.has("config")) await get("generation_config.json").catch(() => null);
   if (want.has("weights")) {
     const single = await get(WEIGHTS_NAME);
     if (single === null) {

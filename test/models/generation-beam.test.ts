@@ -7,7 +7,17 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { AutoModelForCausalLM, type GenerateOptions, generate } from "../../src/models/index.js";
+import {
+  AutoModelForCausalLM,
+  type GenerateOptions,
+  applyMinP,
+  applyNoRepeatNgram,
+  applyRepetitionPenalty,
+  applyTemperature,
+  applyTopK,
+  applyTopP,
+  generate,
+} from "../../src/models/index.js";
 import { fixtureDir } from "./helpers.js";
 
 interface Case {
@@ -20,6 +30,7 @@ interface Case {
 const fixture = JSON.parse(readFileSync(join(fixtureDir("gpt2"), "generation.json"), "utf8")) as {
   prompts: number[][];
   cases: Case[];
+  processors: { scores: number[][]; rows: number[][]; outputs: Record<string, (number | null)[][]> };
 };
 
 /** transformers' generate kwargs → graft's options. */
@@ -66,3 +77,29 @@ for (const c of fixture.cases) {
     }
   });
 }
+
+test("each logits processor and warper alone equals transformers' on fixed scores (-inf where it removes a token)", () => {
+  const { scores, rows, outputs } = fixture.processors;
+  const apply: Record<string, (s: Float64Array, row: number[]) => void> = {
+    "repetition_penalty_1.7": (s, row) => applyRepetitionPenalty(s, row, 1.7),
+    no_repeat_ngram_2: (s, row) => applyNoRepeatNgram(s, row, 2),
+    no_repeat_ngram_3: (s, row) => applyNoRepeatNgram(s, row, 3),
+    "temperature_0.7": (s) => applyTemperature(s, 0.7),
+    top_k_4_keep_5: (s) => applyTopK(s, 4, 5),
+    "top_p_0.6": (s) => applyTopP(s, 0.6),
+    "top_p_0.3_keep_3": (s) => applyTopP(s, 0.3, 3),
+    "min_p_0.2": (s) => applyMinP(s, 0.2),
+    "min_p_0.9_keep_2": (s) => applyMinP(s, 0.9, 2),
+  };
+  assert.deepEqual(Object.keys(apply).sort(), Object.keys(outputs).sort());
+  for (const [name, fn] of Object.entries(apply)) {
+    scores.forEach((row, i) => {
+      const s = Float64Array.from(row);
+      fn(s, rows[i]);
+      outputs[name][i].forEach((want, t) => {
+        if (want === null) assert.equal(s[t], -Infinity, `${name} row ${i} token ${t} should be removed`);
+        else assert.ok(Math.abs(s[t] - want) < 1e-5, `${name} row ${i} token ${t}: ${s[t]} vs ${want}`);
+      });
+    });
+  }
+});

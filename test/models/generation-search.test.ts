@@ -6,6 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { AutoModelForCausalLM, generate } from "../../src/models/index.js";
+import { Rng } from "../../src/util/rng.js";
 import { fixtureDir } from "./helpers.js";
 import { BigramLM, TableSeq2Seq, logProbs } from "./toy-generators.js";
 
@@ -193,8 +194,85 @@ test("generate option errors name the option", () => {
   const model = bigram();
   assert.throws(() => generate(model, [[1]], { numBeams: 0 }), /numBeams must be a positive integer/);
   assert.throws(() => generate(model, [[1]], { numBeams: 2, numReturnSequences: 3 }), /cannot exceed numBeams/);
+  assert.throws(() => generate(model, [[1]], { numReturnSequences: 2 }), /greedy decoding gives one sequence/);
   assert.throws(() => generate(model, [[1]], { earlyStopping: "soon" as never }), /earlyStopping must be/);
   assert.throws(() => generate(model, [[1]], { minP: 2 }), /minP must be in \[0, 1\]/);
   assert.throws(() => generate(model, [[1]], { repetitionPenalty: 0 }), /repetitionPenalty must be > 0/);
   assert.throws(() => generate(model, []), /no prompts/);
+});
+
+test("beam sampling is seeded and its hypotheses are scored like beam search's; outputScores are the processed scores", () => {
+  const model = bigram();
+  const opts = { maxNewTokens: 3, numBeams: 2, numReturnSequences: 2, doSample: true, topK: 0 };
+  const a = generate(model, [[1]], { ...opts, rng: new Rng(3) });
+  assert.deepEqual(generate(model, [[1]], { ...opts, rng: new Rng(3) }), a);
+  const lp = (from: number, to: number) => model.table[from][to];
+  a.newTokens.forEach((row, i) => {
+    const gen = row.slice(0, row.indexOf(5) + 1 || row.length);
+    let sum = 0;
+    let prev = 1;
+    for (const t of gen) {
+      sum += lp(prev, t);
+      prev = t;
+    }
+    assert.ok(Math.abs(a.sequencesScores![i] - sum / gen.length) < 1e-6, `hypothesis ${i}: ${row}`);
+  });
+
+  const scored = generate(model, [[1]], {
+    maxNewTokens: 2,
+    repetitionPenalty: 2,
+    outputScores: true,
+    outputLogits: true,
+  });
+  assert.equal(scored.scores!.length, 2);
+  const raw = scored.logits![0].toRows()[0];
+  const processed = scored.scores![0].toRows()[0];
+  // token 1 (the prompt) is penalized: -inf stays -inf, finite scores are divided or multiplied by 2
+  processed.forEach((s, t) => {
+    const want = t === 1 ? (raw[t] < 0 ? raw[t] * 2 : raw[t] / 2) : raw[t];
+    assert.ok(s === want || Math.abs(s - want) < 1e-5, `token ${t}: ${s} vs ${want}`);
+  });
+});
+
+test("sampling with numReturnSequences draws that many continuations per prompt, side by side", () => {
+  const model = AutoModelForCausalLM.fromPretrainedDir(fixtureDir("gpt2"));
+  const opts = { maxNewTokens: 5, doSample: true, topK: 0, eosTokenId: null, numReturnSequences: 3 };
+  const out = generate(
+    model,
+    [
+      [5, 17, 33],
+      [61, 2],
+    ],
+    { ...opts, rng: new Rng(9) },
+  );
+  assert.equal(out.newTokens.length, 6);
+  assert.deepEqual(
+    out.sequences.map((s) => s.slice(0, -5)),
+    [
+      [5, 17, 33],
+      [5, 17, 33],
+      [5, 17, 33],
+      [61, 2],
+      [61, 2],
+      [61, 2],
+    ],
+  );
+  const repeated = generate(
+    model,
+    [
+      [5, 17, 33],
+      [5, 17, 33],
+      [5, 17, 33],
+      [61, 2],
+      [61, 2],
+      [61, 2],
+    ],
+    {
+      ...opts,
+      numReturnSequences: 1,
+      rng: new Rng(9),
+    },
+  );
+  assert.deepEqual(out.newTokens, repeated.newTokens, "the same as repeating the prompts");
+  assert.ok(new Set(out.newTokens.slice(0, 3).map(String)).size > 1, "different samples of one prompt");
 });

@@ -8,12 +8,11 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DataError } from "../../util/errors.js";
 import { didYouMean } from "../../util/suggest.js";
-import type { GenerateOptions } from "./search.js";
+import type { GenerateOptions, GenerationConfig } from "./options.js";
+
+export type { GenerationConfig };
 
 export const GENERATION_CONFIG_NAME = "generation_config.json";
-
-/** generation_config.json's fields (transformers' names); values as JSON holds them. */
-export type GenerationConfig = Record<string, unknown>;
 
 type Kind = "int" | "posInt" | "number" | "bool" | "earlyStopping" | "ids" | "id" | "strings" | "prob";
 

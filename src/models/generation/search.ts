@@ -14,7 +14,10 @@ import { defaultRng, type Rng } from "../../util/rng.js";
 import { Tensor, noGrad } from "../../tensor/index.js";
 import { padBatch, type CausalLM } from "../interfaces.js";
 import { isSeq2SeqLM, type Seq2SeqLM } from "../seq2seq.js";
-import { type GenerationConfig, generationConfigOf, optionsFromGenerationConfig } from "./config.js";
+import { generationConfigOf, optionsFromGenerationConfig } from "./config.js";
+import type { GenerateOptions, GenerateOutput, GenerativeModel, Prompts, StepEvent } from "./options.js";
+
+export type { GenerateOptions, GenerateOutput, GenerativeModel, Prompts, StepEvent };
 import {
   type ProcessorSettings,
   argmax,
@@ -24,98 +27,6 @@ import {
   sampleWithoutReplacement,
 } from "./processors.js";
 import { DecoderStepper, Seq2SeqStepper, type Stepper } from "./steppers.js";
-
-export interface GenerateOptions {
-  /** Tokens to add to each prompt (default 20, or the generation config's max_new_tokens / max_length). */
-  maxNewTokens?: number;
-  /** transformers' max_length: prompt (padded) plus new tokens; used when maxNewTokens is not given. */
-  maxLength?: number;
-  /** No end token before this many new tokens (end tokens get -inf). */
-  minNewTokens?: number;
-  /** transformers' min_length: no end token before the row (prompt included) is this long. */
-  minLength?: number;
-  /** Sample instead of taking the most likely token (default false: greedy, or beam search with numBeams > 1). */
-  doSample?: boolean;
-  /** Divide logits by this before sampling (default 1). */
-  temperature?: number;
-  /** Sample among the k most likely tokens only (default 50, as transformers; 0 turns it off). */
-  topK?: number;
-  /** Sample among the smallest set of most likely tokens whose probabilities sum to ≥ p (default 1: off). */
-  topP?: number;
-  /** Sample among tokens at least minP × as likely as the best one (default off). */
-  minP?: number | null;
-  /** > 1 makes tokens already in the sequence (prompt included) less likely (transformers' CTRL penalty; default 1). */
-  repetitionPenalty?: number;
-  /** No n-gram of this size occurs twice (prompt included; default 0: off). */
-  noRepeatNgramSize?: number;
-  /** Beam search with this many beams (default 1: greedy or sampling). */
-  numBeams?: number;
-  /** Finished beams score sum(log p) / (generated length, end token counted) ** lengthPenalty (default 1). */
-  lengthPenalty?: number;
-  /**
-   * Beam search stops: true as soon as numBeams hypotheses are finished; false (default) when no running beam can
-   * still beat the finished ones judged at the current length; "never" judged at the longest possible length.
-   */
-  earlyStopping?: boolean | "never";
-  /** Beam search returns this many of the best hypotheses per input (default 1; at most numBeams). */
-  numReturnSequences?: number;
-  /** Token(s) that end a sequence (default the generation config's, then the model config's eos_token_id). */
-  eosTokenId?: number | readonly number[] | null;
-  /** More tokens that end a sequence (added to eosTokenId). */
-  stopTokenIds?: readonly number[];
-  /** Strings that end a sequence when the generated text contains one that ends in the newest token (needs decode). */
-  stopStrings?: string | readonly string[];
-  /** Turns token ids into text: needed by stopStrings (and by generateStream's text). */
-  decode?: (ids: number[]) => string;
-  /** Token that fills prompts on the left and rows that have ended (default pad_token_id, else the first eos). */
-  padTokenId?: number | null;
-  /** Encoder-decoders: the decoder's first token (default the config's decoder_start_token_id). */
-  decoderStartTokenId?: number | null;
-  /** The token forced right after the decoder start token (BART's forced_bos_token_id; default the config's). */
-  forcedBosTokenId?: number | null;
-  /** The token(s) forced last when maxNewTokens is reached (default the config's forced_eos_token_id). */
-  forcedEosTokenId?: number | readonly number[] | null;
-  /** Drives sampling (default the process-wide generator). */
-  rng?: Rng;
-  /** Reuse keys/values (or LSTM state) between steps (default true). */
-  useCache?: boolean;
-  /** Also return each step's raw next-token logits [R, V]. */
-  outputLogits?: boolean;
-  /** Also return each step's processed scores [R, V] (beam search: log-probabilities after the processors). */
-  outputScores?: boolean;
-  /** Defaults for every option above (HF field names); by default the model's generation_config.json. */
-  generationConfig?: GenerationConfig | null;
-}
-
-export interface GenerateOutput {
-  /**
-   * Decoders: each prompt followed by its new tokens (no padding before the prompt; padding after an end token).
-   * Encoder-decoders: the decoder's tokens, starting with the decoder start token (as transformers returns them).
-   * Beam search: numReturnSequences rows per input, best first.
-   */
-  sequences: number[][];
-  /** Only the new tokens of each row. */
-  newTokens: number[][];
-  /** Beam search: each returned sequence's score (sum of log-probabilities / length ** lengthPenalty). */
-  sequencesScores?: number[];
-  /** With outputLogits: the raw next-token logits of each step, [R, V] each (R = inputs × beams). */
-  logits?: Tensor[];
-  /** With outputScores: the processed scores of each step, [R, V] each. */
-  scores?: Tensor[];
-}
-
-/** A step of greedy or sampled decoding: each row's new token, or null for a row that had already ended. */
-export interface StepEvent {
-  step: number;
-  tokens: (number | null)[];
-  /** Why each row ended at this step: an end token (or stop id), a stop string; null for rows going on. */
-  ended: ("eos" | "stop" | null)[];
-}
-
-export type Prompts = readonly (readonly number[])[] | { inputIds: Tensor; attentionMask?: Tensor | null };
-
-/** Any model generate accepts. */
-export type GenerativeModel = CausalLM<unknown> | Seq2SeqLM<unknown>;
 
 interface Resolved {
   maxNew: number;
@@ -181,10 +92,12 @@ function resolve(model: GenerativeModel, given: GenerateOptions): Resolved {
   const numReturn = opts.numReturnSequences ?? 1;
   if (!Number.isInteger(numReturn) || numReturn < 1)
     throw new ArgumentError(`generate: numReturnSequences must be a positive integer, got ${numReturn}`);
-  if (numReturn > numBeams)
+  if (numReturn > numBeams && !(numBeams === 1 && (opts.doSample ?? false)))
     throw new ArgumentError(
-      `generate: numReturnSequences (${numReturn}) cannot exceed numBeams (${numBeams})`,
-      numBeams === 1 ? "for several samples per prompt repeat the prompt" : undefined,
+      numBeams === 1
+        ? `generate: greedy decoding gives one sequence per prompt, not numReturnSequences ${numReturn}`
+        : `generate: numReturnSequences (${numReturn}) cannot exceed numBeams (${numBeams})`,
+      numBeams === 1 ? "sample (doSample) or use beams (numBeams ≥ numReturnSequences)" : undefined,
     );
   const earlyStopping = opts.earlyStopping ?? false;
   if (earlyStopping !== true && earlyStopping !== false && earlyStopping !== "never")
@@ -408,7 +321,8 @@ export function* decodeSteps(
     const processed: number[][] = [];
     for (let i = 0; i < b; i++) {
       const scores = Float64Array.from(lastRows[i]);
-      processScores(scores, rows[i], proc);
+      // a row that ended only pads: its scores matter only when asked for
+      if (!finished[i] || r.outputScores) processScores(scores, rows[i], proc);
       if (r.outputScores) processed.push(Array.from(scores));
       let next: number;
       if (finished[i]) {
@@ -583,7 +497,23 @@ export function generate(model: GenerativeModel, prompts: Prompts, opts: Generat
   return withModelInEval(model, () => {
     const r = resolve(model, opts);
     if (r.numBeams > 1) return beamSearch(model, prompts, r);
-    const it = decodeSteps(model, prompts, opts);
+    // several samples per prompt: each prompt repeated numReturnSequences times, side by side (as transformers does)
+    let p = prompts;
+    if (r.numReturn > 1) {
+      const rows = Array.isArray(prompts) ? null : (prompts as { inputIds: Tensor; attentionMask?: Tensor | null });
+      if (rows === null) p = (prompts as readonly (readonly number[])[]).flatMap((x) => new Array(r.numReturn).fill(x));
+      else {
+        const ids = rows.inputIds.toRows();
+        const mask = rows.attentionMask?.toRows() ?? ids.map((x) => x.map(() => 1));
+        const rep = (m: number[][]) => m.flatMap((x) => new Array(r.numReturn).fill(x) as number[][]);
+        const [b, t] = [ids.length * r.numReturn, ids[0].length];
+        p = {
+          inputIds: new Tensor(Int32Array.from(rep(ids).flat()), [b, t]),
+          attentionMask: new Tensor(Float32Array.from(rep(mask).flat()), [b, t]),
+        };
+      }
+    }
+    const it = decodeSteps(model, p, { ...opts, numReturnSequences: 1 });
     for (;;) {
       const n = it.next();
       if (n.done) return n.value;
