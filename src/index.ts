@@ -240,6 +240,7 @@ export {
   type TaskPrediction,
 } from "./tasks/index.js";
 export { trainTokenizer, type TrainTokenizerOptions } from "./tokenizers/index.js";
+export { sentinelIds, sentinelToken } from "./tokenizers/index.js";
 // option schemas: each command's settings declared once (types, defaults, checks, flags)
 export {
   opt,

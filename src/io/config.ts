@@ -79,10 +79,15 @@ export const checks = { posInt, nonNegInt, int, prob, positive, str, bool, strAr
 export interface Field<T> {
   check: Check<T>;
   default: T;
+  /**
+   * transformers types the field `float` only (strict config classes refuse an int there, e.g. BART's
+   * encoder_layerdrop or T5's initializer_factor): config.json writes a whole value as `0.0`, not `0`.
+   */
+  float?: boolean;
 }
 
-export function field<T>(check: Check<T>, dflt: NoInfer<T>): Field<T> {
-  return { check, default: dflt };
+export function field<T>(check: Check<T>, dflt: NoInfer<T>, opts: { float?: boolean } = {}): Field<T> {
+  return opts.float ? { check, default: dflt, float: true } : { check, default: dflt };
 }
 
 // ---- schemas
@@ -112,11 +117,6 @@ export interface ConfigSchema<C extends BaseConfig = BaseConfig> {
    * a config whose f32 weights would not fit in memory is refused, naming the field that makes it so.
    */
   parameters?(c: C): number;
-  /**
-   * Fields transformers types as float only: written with a decimal point even when whole (1.0), since Python's
-   * json reads 1 as an int and transformers 5.x's strict configs refuse an int there.
-   */
-  readonly floats?: readonly string[];
   /** Carries the config type for inference only; never set. */
   readonly _config?: C;
 }
@@ -137,7 +137,6 @@ export function defineConfig<const T extends string, F extends Fields>(
     aliases?: Record<string, string>;
     rule?: (c: BaseConfig & { model_type: T } & FieldTypes<F>) => string | null;
     parameters?: (c: BaseConfig & { model_type: T } & FieldTypes<F>) => number;
-    floats?: readonly (keyof F & string)[];
   } = {},
 ): ConfigSchema<BaseConfig & { model_type: T } & FieldTypes<F>> {
   return {
@@ -147,7 +146,6 @@ export function defineConfig<const T extends string, F extends Fields>(
     aliases: opts.aliases ?? {},
     rule: opts.rule,
     parameters: opts.parameters,
-    floats: opts.floats,
   };
 }
 
@@ -338,15 +336,26 @@ export function sortedConfigJson(config: BaseConfig): Record<string, unknown> {
 }
 
 /**
- * Writes a (validated) config as `config.json` into a model directory (atomically); returns its path. `floats`
- * (the schema's float-only fields) are written as 1.0 rather than 1 when whole.
+ * The text of config.json: sortedConfigJson, indented as transformers writes it; with the schema, fields it marks
+ * `float` keep a decimal point when whole (`0.0`), since Python's json reads `0` as an int.
  */
-export function writeConfigJson(dir: string, config: BaseConfig, floats: readonly string[] = []): string {
+export function configJsonText(config: BaseConfig, schema?: ConfigSchema): string {
+  const json = sortedConfigJson(config);
+  const floats = new Set(Object.entries(schema?.fields ?? {}).flatMap(([k, f]) => (f.float ? [k] : [])));
+  const marker = "\u0000float:";
+  const text = JSON.stringify(
+    json,
+    function (this: unknown, k, v) {
+      return this === json && floats.has(k) && Number.isInteger(v) ? `${marker}${v}` : v;
+    },
+    2,
+  );
+  return `${text.replace(/"\\u0000float:(-?\d+)"/g, "$1.0")}\n`;
+}
+
+/** Writes a (validated) config as `config.json` into a model directory (atomically); returns its path. */
+export function writeConfigJson(dir: string, config: BaseConfig, schema?: ConfigSchema): string {
   const path = join(dir, CONFIG_NAME);
-  let text = JSON.stringify(sortedConfigJson(config), null, 2);
-  for (const f of floats) {
-    if (Number.isInteger(config[f])) text = text.replace(new RegExp(`^(  "${f}": -?\\d+)(,?)$`, "m"), "$1.0$2");
-  }
-  writeFileAtomic(path, `${text}\n`);
+  writeFileAtomic(path, configJsonText(config, schema));
   return path;
 }

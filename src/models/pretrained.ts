@@ -477,7 +477,7 @@ export function savePretrained(model: PreTrainedModel, dir: string, opts: SavePr
     { ...model.config, architectures: [model.architecture] },
     `${model.config.model_type} config`,
   );
-  const files = [writeConfigJson(dir, config, cls.configSchema.floats)];
+  const files = [writeConfigJson(dir, config, cls.configSchema)];
   const weights = saveCheckpoint(dir, model.stateDict(), { maxShardBytes: opts.maxShardBytes });
   files.push(...weights.map((f) => join(dir, f)));
   if (model.generationConfig) files.push(writeGenerationConfig(dir, model.generationConfig));

@@ -136,8 +136,7 @@ export function configToJson(config: BaseConfig): Record<string, unknown> {
 
 /** Validates and writes `config.json` into a model directory (atomically); returns its path. */
 export function writeConfig(dir: string, config: BaseConfig): string {
-  const floats = architectureOf(config).config.floats;
-  return writeConfigJson(dir, parseConfig(config, `${config.model_type} config`), floats);
+  return writeConfigJson(dir, parseConfig(config, `${config.model_type} config`), architectureOf(config).config);
 }
 
 // ---- classes

@@ -106,8 +106,8 @@ export const T5_CONFIG = defineConfig(
     relative_attention_max_distance: field(posInt, 128),
     dropout_rate: field(prob, 0.1),
     classifier_dropout: field(prob, 0),
-    layer_norm_epsilon: field(positive, 1e-6),
-    initializer_factor: field(positive, 1),
+    layer_norm_epsilon: field(positive, 1e-6, { float: true }),
+    initializer_factor: field(positive, 1, { float: true }),
     /** "relu" (T5 v1.0) or "gated-gelu" (v1.1, Flan-T5); "gated-ACT" / "ACT" with another activation name. */
     feed_forward_proj: field(str, "relu"),
     is_encoder_decoder: field(bool, true),
@@ -127,7 +127,6 @@ export const T5_CONFIG = defineConfig(
       num_hidden_layers: "num_layers",
       head_dim: "d_kv",
     },
-    floats: ["initializer_factor", "layer_norm_epsilon"],
     rule: (c) => {
       const ff = feedForwardProblem(c.feed_forward_proj);
       if (ff) return ff;

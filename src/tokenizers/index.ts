@@ -15,3 +15,4 @@ export {
 export { SPECIAL_ROLES, type SpecialRole, type TokenizerSettings } from "./settings.js";
 export { wordPieceTokenizerJson, byteLevelBpeTokenizerJson, readVocabTxt, readBpeFiles } from "./convert.js";
 export { trainTokenizer, bertWords, byteLevelWords, bytesToUnicode, type TrainTokenizerOptions } from "./train.js";
+export { sentinelIds, sentinelToken } from "./sentinels.js";

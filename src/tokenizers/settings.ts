@@ -125,7 +125,12 @@ export function settingsFrom(
     const v = fromCfg !== undefined ? fromCfg : fromMap !== undefined ? fromMap : d.special[role];
     if (v !== null && v !== undefined) specialTokens[role] = v;
   }
-  const extra = cfg.additional_special_tokens ?? map.additional_special_tokens ?? [];
+  // transformers 5.x writes the list as extra_special_tokens (4.x used that name for a map of named tokens)
+  const extra =
+    cfg.additional_special_tokens ??
+    (Array.isArray(cfg.extra_special_tokens) ? cfg.extra_special_tokens : undefined) ??
+    map.additional_special_tokens ??
+    [];
   if (!Array.isArray(extra)) throw new FormatError(`${where}: "additional_special_tokens" must be an array`);
   const additionalSpecialTokens = extra
     .map((t, i) => tokenText(t, where, `additional_special_tokens[${i}]`))
@@ -168,12 +173,18 @@ export function settingsToJson(s: TokenizerSettings): {
   const config: Record<string, unknown> = { ...s.raw };
   delete config.added_tokens_decoder; // tokenizer.json's added_tokens is the truth; a stale copy here would contradict it
   for (const role of SPECIAL_ROLES) delete config[`${role}_token`];
+  // a 5.x list stays under its own name, so the file holds one list of them
+  const extraList = Array.isArray(config.extra_special_tokens) && config.additional_special_tokens === undefined;
   Object.assign(config, map, {
     model_max_length: s.modelMaxLength ?? 1e30,
     padding_side: s.paddingSide,
     truncation_side: s.truncationSide,
     clean_up_tokenization_spaces: s.cleanUpTokenizationSpaces,
   });
+  if (extraList) {
+    delete config.additional_special_tokens;
+    config.extra_special_tokens = [...s.additionalSpecialTokens];
+  }
   if (s.tokenizerClass) config.tokenizer_class = s.tokenizerClass;
   return { config, map };
 }

@@ -17,6 +17,7 @@ import {
   T5ForConditionalGeneration,
   T5Model,
   configOfSize,
+  generate,
   isSeq2SeqLM,
   makeConfig,
   readConfig,
@@ -117,6 +118,48 @@ for (const name of VARIANTS) {
     const want = g.greedy.sequences;
     const got = greedy(load(name), ids(g.input_ids), nested(g.attention_mask), want[0].length - 1);
     assert.deepEqual(got, want);
+  });
+
+  test(`${name}: generate() gives transformers' greedy and beam-search ids (3 beams, length penalty 0.6, no-repeat 2-grams, 2 returned)`, () => {
+    const e = expected(name);
+    const g = e.generate as {
+      input_ids: number[][];
+      attention_mask: number[][];
+      greedy: { max_new_tokens: number; sequences: number[][] };
+      beam: {
+        num_beams: number;
+        length_penalty: number;
+        no_repeat_ngram_size: number;
+        num_return_sequences: number;
+        max_new_tokens: number;
+        early_stopping: boolean;
+        sequences: number[][];
+        sequences_scores: number[];
+      };
+    };
+    const model = load(name);
+    const prompts = { inputIds: ids(g.input_ids), attentionMask: nested(g.attention_mask) };
+    for (const useCache of [true, false]) {
+      const greedyOut = generate(model, prompts, { maxNewTokens: g.greedy.max_new_tokens, useCache });
+      assert.deepEqual(greedyOut.sequences, g.greedy.sequences, `greedy, useCache=${useCache}`);
+      const b = g.beam;
+      const beam = generate(model, prompts, {
+        numBeams: b.num_beams,
+        lengthPenalty: b.length_penalty,
+        noRepeatNgramSize: b.no_repeat_ngram_size,
+        numReturnSequences: b.num_return_sequences,
+        maxNewTokens: b.max_new_tokens,
+        earlyStopping: b.early_stopping,
+        useCache,
+      });
+      assert.deepEqual(beam.sequences, b.sequences, `beams, useCache=${useCache}`);
+      b.sequences_scores.forEach((want, i) =>
+        assert.ok(
+          Math.abs(beam.sequencesScores![i] - want) < 1e-4,
+          `beam score ${i}: ${beam.sequencesScores![i]} vs ${want}`,
+        ),
+      );
+    }
   });
 
   test(`${name}: a graft-saved checkpoint has transformers' names, and loads back to the same outputs`, () => {
@@ -289,4 +332,40 @@ test("t5: a model from a size preset (v1.1 style) trains a step; bad configs and
       }),
     /token id 99 .* outside \[0, 50\)/,
   );
+});
+
+test("t5: a decoder with more blocks than the encoder caches one entry per decoder block, equal to full recomputation", () => {
+  const config = makeConfig("t5", {
+    vocab_size: 40,
+    d_model: 8,
+    d_kv: 3,
+    d_ff: 12,
+    num_layers: 1,
+    num_decoder_layers: 3,
+    num_heads: 2,
+    relative_attention_num_buckets: 8,
+    relative_attention_max_distance: 10,
+  }) as T5Config;
+  const model = new T5ForConditionalGeneration(config, { rng: new Rng(5) });
+  model.eval();
+  const src = tensor([4, 9, 13, 2, 1], [1, 5], { dtype: "i32" });
+  const dec = tensor([0, 7, 21, 3, 30, 11, 6, 8, 19, 25, 5, 1], [1, 12], { dtype: "i32" });
+  noGrad(() => {
+    const enc = model.encode({ inputIds: src });
+    const full = model.forward({ encoderOutputs: enc, decoderInputIds: dec }).logits;
+    let cache: T5Cache | null = null;
+    const steps: Tensor[] = [];
+    for (let i = 0; i < 12; i++) {
+      const out = model.forward({
+        encoderOutputs: enc,
+        decoderInputIds: slice(dec, 1, i, i + 1),
+        pastKeyValues: cache,
+        useCache: true,
+      });
+      cache = out.pastKeyValues;
+      steps.push(out.logits);
+    }
+    assert.equal(cache!.length, 3);
+    assert.ok(maxAbsDiff(concat(steps, 1), full) < 1e-5);
+  });
 });
