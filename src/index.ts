@@ -266,7 +266,6 @@ export {
   corruptSpans,
   uncorruptSpans,
   spanCorruptBatch,
-  sentinelIds,
   type SpanCorruptionOptions,
   type SpanCorruptionBatch,
 } from "./data/index.js";

@@ -108,7 +108,6 @@ export {
   corruptSpans,
   uncorruptSpans,
   spanCorruptBatch,
-  sentinelIds,
   roundHalfEven,
   type SpanCorruptionOptions,
   type SpanCorruptionBatch,

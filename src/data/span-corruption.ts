@@ -128,21 +128,6 @@ export function computeInputAndTargetLengths(
   return { tokensLength, targetsLength };
 }
 
-/** The ids of `<extra_id_0>` … `<extra_id_{count-1}>` in a vocabulary; an error names the first one missing. */
-export function sentinelIds(tokenToId: (token: string) => number | null, count: number): number[] {
-  const ids: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const id = tokenToId(`<extra_id_${i}>`);
-    if (id === null || id === undefined)
-      throw new ArgumentError(
-        `span corruption needs ${count} sentinel tokens <extra_id_0> … <extra_id_${count - 1}>, but the tokenizer has no <extra_id_${i}>`,
-        "use a T5 tokenizer, or let graft pretrain train one (it adds 100 sentinels at the end of the vocabulary)",
-      );
-    ids.push(id);
-  }
-  return ids;
-}
-
 /** One block corrupted: inputs (kept tokens, sentinels, EOS) and targets (sentinels, cut tokens, EOS). */
 export function corruptSpans(
   tokens: ArrayLike<number>,

@@ -23,7 +23,6 @@ import {
   corpusFiles,
   noiseSpanCounts,
   readCorpus,
-  sentinelIds,
   spanCorruptBatch,
 } from "../data/index.js";
 import { Rng, defaultRng, manualSeed } from "../util/rng.js";
@@ -45,7 +44,7 @@ import {
   type LMOutput,
   type Seq2SeqLM,
 } from "../models/index.js";
-import { AutoTokenizer, trainTokenizer, type Tokenizer } from "../tokenizers/index.js";
+import { AutoTokenizer, sentinelIds, trainTokenizer, type Tokenizer } from "../tokenizers/index.js";
 import {
   BlockPacker,
   IGNORE_INDEX,
@@ -432,7 +431,7 @@ async function runPretrain(
           return {
             tokensLength,
             targetsLength,
-            sentinels: sentinelIds((t) => tok.tokenToId(t), spans),
+            sentinels: sentinelIds(tok, spans),
             padId: tok.padTokenId ?? 0,
           };
         })()

@@ -86,7 +86,7 @@ test("span-corruption pre-training of a T5 from scratch: T5-layout tokenizer, fi
       tokenizer: join(work, "plain-tok"),
       training: { ...steps, maxSteps: 1 },
     }),
-    /span corruption needs \d+ sentinel tokens .* but the tokenizer has no <extra_id_0>/,
+    /has no sentinel tokens \(<extra_id_0>/,
   );
   assert.ok(!existsSync(join(work, "nosent")), "a run refused before training leaves no directory");
 });
