@@ -26,8 +26,16 @@ async function sameAsDecode(tok: Tokenizer, name: string): Promise<void> {
   }
 }
 
-test("decodeSync gives the engine's decode: WordPiece with [CLS]/[SEP], byte-level BPE with special tokens", async () => {
+test("decodeSync gives the engine's decode: WordPiece with [CLS]/[SEP], T5's Unigram, byte-level BPE with specials", async () => {
   await sameAsDecode(await AutoTokenizer.fromPretrained(join(ROOT, "models", "graft-base")), "wordpiece");
+  // T5's SentencePiece Unigram (Metaspace decoder, </s> appended, sentinels)
+  const t5 = await AutoTokenizer.fromPretrained(join(ROOT, "test", "fixtures", "tokenizers", "t5"));
+  await sameAsDecode(t5, "t5");
+  const withSentinel = [...(await t5.encode("Zwei <extra_id_0> Männer")).ids];
+  assert.equal(
+    t5.decodeSync(withSentinel, { skipSpecialTokens: true }),
+    await t5.decode(withSentinel, { skipSpecialTokens: true }),
+  );
   const corpus = join(work, "c.txt");
   writeFileSync(corpus, `${TEXTS.join("\n")}\n`.repeat(20));
   const bpe = await trainTokenizer(corpus, join(work, "bpe"), {
