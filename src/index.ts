@@ -137,6 +137,11 @@ export {
   T5EncoderModel,
   type T5Config,
   type T5Cache,
+  BartModel,
+  BartForConditionalGeneration,
+  BartForSequenceClassification,
+  type BartConfig,
+  type BartCache,
 } from "./models/index.js";
 export {
   writeReport,

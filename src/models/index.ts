@@ -106,6 +106,19 @@ export {
   type Gpt2Config,
 } from "./gpt2.js";
 export {
+  BART,
+  BART_CONFIG,
+  BartModel,
+  BartForConditionalGeneration,
+  BartForSequenceClassification,
+  BartAttention,
+  BartEncoder,
+  BartDecoder,
+  type BartConfig,
+  type BartCache,
+  type BartLayerCache,
+} from "./bart.js";
+export {
   GRAFT_LSTM,
   GRAFT_LSTM_CONFIG,
   GraftLstmModel,

@@ -20,11 +20,12 @@ import { BERT } from "./bert.js";
 import { ROBERTA } from "./roberta.js";
 import { DISTILBERT } from "./distilbert.js";
 import { GPT2 } from "./gpt2.js";
+import { BART } from "./bart.js";
 import { GRAFT_LSTM } from "./lstm.js";
 import { T5 } from "./t5.js";
 
 /** The built-in architectures. */
-const ARCHITECTURES = [BERT, ROBERTA, DISTILBERT, GPT2, GRAFT_LSTM, T5] as const;
+const ARCHITECTURES = [BERT, ROBERTA, DISTILBERT, GPT2, GRAFT_LSTM, T5, BART] as const;
 
 type ConfigOfSpec<S> = S extends ArchitectureSpec<infer C> ? C : never;
 /** The config of any built-in architecture. */

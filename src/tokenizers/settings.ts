@@ -88,7 +88,7 @@ export function guessFamily(
   if (/^(Roberta|Longformer|Bart)Tokenizer$/.test(cls)) return "roberta";
   if (/^GPT2Tokenizer$/.test(cls)) return "gpt2";
   if (modelType === "bert" || modelType === "distilbert") return "bert";
-  if (modelType === "roberta") return "roberta";
+  if (modelType === "roberta" || modelType === "bart") return "roberta";
   if (modelType === "gpt2") return "gpt2";
   const model = (tokenizerJson?.model ?? {}) as { type?: string; vocab?: Record<string, number> };
   const post = (tokenizerJson?.post_processor ?? {}) as { type?: string };

@@ -1,7 +1,7 @@
 /** io/config.ts alone: the schema language an architecture declares its config with, and reading config.json generically. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   buildConfig,
@@ -11,6 +11,8 @@ import {
   nullable,
   oneOf,
   posInt,
+  positive,
+  prob,
   readConfigJson,
   writeConfigJson,
   type Fail,
@@ -57,4 +59,23 @@ test("readConfigJson reads any JSON object and names the file otherwise; writeCo
   assert.equal(path, join(dir, "config.json"));
   assert.deepEqual(Object.keys(json), Object.keys(json).sort());
   assert.equal(json.model_type, "demo");
+});
+
+test("writeConfigJson keeps a decimal point on whole values of fields marked float (Python's json reads 0 as an int)", () => {
+  const floats = defineConfig("floaty", {
+    layerdrop: field(prob, 0, { float: true }),
+    factor: field(positive, 1, { float: true }),
+    dropout: field(prob, 0),
+  });
+  const dir = tmpDir();
+  const c = buildConfig({ factor: 2, label: "0" }, floats, fail);
+  writeConfigJson(dir, c, floats);
+  const text = readFileSync(join(dir, "config.json"), "utf8");
+  assert.match(text, /"layerdrop": 0\.0,/);
+  assert.match(text, /"factor": 2\.0,/);
+  assert.match(text, /"dropout": 0,/, "a field not marked float is written as JavaScript writes it");
+  assert.match(text, /"label": "0"/, "strings are untouched");
+  assert.deepEqual(readConfigJson(dir).json, JSON.parse(JSON.stringify(c)), "the values read back are the same");
+  writeConfigJson(dir, c);
+  assert.match(readFileSync(join(dir, "config.json"), "utf8"), /"layerdrop": 0,/, "without the schema: plain JSON");
 });
