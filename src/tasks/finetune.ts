@@ -328,7 +328,9 @@ async function runFinetune(
     validationOut = spec.predict(context(model), data.validation.rows, data.validation.targets);
   }
   const validation = spec.metrics(validationOut, labels);
-  const testOut = spec.predict(context(model), data.test.rows, data.test.targets);
+  // without test data the test split is the validation split again: its predictions are the ones just made
+  const testOut =
+    data.testSplit === "validation" ? validationOut : spec.predict(context(model), data.test.rows, data.test.targets);
   const test = spec.metrics(testOut, labels);
   for (const w of spec.predictionWarnings?.(validationOut, labels, "validation") ?? []) warn(w);
   if (data.testSplit === "test") for (const w of spec.predictionWarnings?.(testOut, labels, "test") ?? []) warn(w);

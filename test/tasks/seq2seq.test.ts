@@ -117,7 +117,7 @@ test("seq2seq fine-tuning of the tiny T5 learns to reverse word order; the saved
     maxTargetLength: 16,
     labelSmoothing: 0.1,
     output: join(work, "ft"),
-    training: { ...steps, epochs: 100, maxSteps: 200, evalEvery: 100, saveEvery: 100 },
+    training: { ...steps, epochs: 100, maxSteps: 200, evalEvery: 200, saveEvery: 200 },
   });
   // measurably learned: generated text much closer to the references than before fine-tuning
   const v = r.validation;
