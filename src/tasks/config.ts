@@ -68,6 +68,7 @@ export const SEQ2SEQ_SCHEMA = {
     default: "",
     flag: "--source-prefix <text>",
     help: 'seq2seq: text put before every source, e.g. "translate English to German: "',
+    defaultHelp: "none",
   }),
   maxTargetLength: opt.integer({
     default: 128,
