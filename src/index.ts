@@ -296,3 +296,14 @@ export {
 export { PRETRAIN_SCHEMA, resolvePretrainConfig, type ResolvedPretrainConfig } from "./tasks/pretrain.js";
 // the inference server (graft serve) for embedding in an application
 export { createServer, ServeError, type ServeOptions, type ModelInfo, type ModelSource } from "./serve/index.js";
+// text to text (docs/text-to-text.md): T5's span corruption, and what the seq2seq task kind predicts and scores
+export {
+  randomSpansNoiseMask,
+  computeInputAndTargetLengths,
+  corruptSpans,
+  uncorruptSpans,
+  spanCorruptBatch,
+  type SpanCorruptionOptions,
+  type SpanCorruptionBatch,
+} from "./data/index.js";
+export { generationMetrics, type GeneratedPrediction, type Seq2SeqTarget } from "./tasks/kinds/seq2seq/index.js";

@@ -21,6 +21,7 @@ import { register as registerTune } from "./tune.js";
 import { register as registerWorker } from "./worker.js";
 import { register as registerMonitor } from "./monitor.js";
 import { register as registerServe } from "./serve.js";
+import { register as registerTranslate } from "./translate.js";
 import { register as registerGenerate } from "./generate.js";
 import { register as registerChat } from "./chat.js";
 import { register as registerSelect } from "./select.js";
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
   registerWorker(program);
   registerMonitor(program);
   registerServe(program);
+  registerTranslate(program);
   registerGenerate(program);
   registerChat(program);
   registerSelect(program);

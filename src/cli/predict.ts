@@ -51,7 +51,11 @@ export const PREDICT_SWITCHES = switchesOnly({
     help: "jsonl (label and scores) or tsv (label<TAB>text; a tagger: tags<TAB>text with [entity](TYPE) marked)",
   }),
   batchSize: opt.integer({ default: 1024, gt: 0, help: "texts per batch" }),
-  maxNewTokens: opt.integer({ default: 20, min: 0, help: "language models: tokens to generate" }),
+  maxNewTokens: opt.integer({
+    min: 0,
+    help: "language models: tokens to generate",
+    defaultHelp: "20; a seq2seq model: its --max-target-length",
+  }),
   doSample: opt.boolean({ help: "language models: sample instead of greedy decoding" }),
   temperature: opt.number({
     gt: 0,
@@ -216,7 +220,9 @@ export function register(program: Command): void {
               o.outputFormat === "tsv"
                 ? Array.isArray(fields.tags)
                   ? `${fields.tags.join(" ")}\t${flatten(entities ? highlightEntities(e.text, entities) : e.text)}\n`
-                  : `${JSON.stringify(fields)}\t${flat}\n`
+                  : typeof fields.generated === "string"
+                    ? `${flatten(fields.generated)}\t${flat}\n`
+                    : `${JSON.stringify(fields)}\t${flat}\n`
                 : JSON.stringify({ line: e.line, text: e.text, ...fields }) + "\n";
             return;
           }

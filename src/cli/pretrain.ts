@@ -1,4 +1,4 @@
-/** `graft pretrain`: masked-LM or causal-LM pre-training on raw text, from scratch or continued from a checkpoint. */
+/** `graft pretrain`: masked-LM, causal-LM or span-corruption pre-training on raw text, from scratch or continued. */
 import type { Command } from "commander";
 import { GraftError } from "../util/errors.js";
 import { pretrain } from "../tasks/index.js";
@@ -15,7 +15,9 @@ export const PRETRAIN_SWITCHES = {
 export function register(program: Command): void {
   const cmd = program
     .command("pretrain")
-    .description("pre-train a language model on raw text (masked LM for BERT, causal LM for GPT-2)");
+    .description(
+      "pre-train a language model on raw text (masked LM for BERT, causal LM for GPT-2, span corruption for T5)",
+    );
   const { config, ...switches } = PRETRAIN_SWITCHES;
   addOptions(cmd, { config }, PRETRAIN_SCHEMA, switches)
     .addHelpText(
@@ -25,6 +27,7 @@ Examples:
   graft pretrain --corpus books/ --preset mini --vocab-size 12000 --epochs 2 --output runs/base
   graft pretrain --objective clm --architecture gpt2 --corpus corpus.jsonl --preset tiny --max-steps 2000
   graft pretrain --model runs/base/best --corpus reviews.txt --max-steps 1000   # domain-adaptive pre-training
+  graft pretrain --objective span-corruption --corpus corpus/ --preset mini --output runs/t5
 `,
     )
     .action(async (_: unknown, command: Command) => {

@@ -101,3 +101,14 @@ export {
   type BaselineState,
   type Prediction,
 } from "./classical/pipeline.js";
+export {
+  randomSpansNoiseMask,
+  noiseSpanCounts,
+  computeInputAndTargetLengths,
+  corruptSpans,
+  uncorruptSpans,
+  spanCorruptBatch,
+  roundHalfEven,
+  type SpanCorruptionOptions,
+  type SpanCorruptionBatch,
+} from "./span-corruption.js";

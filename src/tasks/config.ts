@@ -52,6 +52,38 @@ export const FREEZE_SCHEMA = {
   }),
 };
 
+/** The seq2seq task kind's settings (tasks/kinds/seq2seq): parallel files or columns, prefix, lengths, decoding. */
+export const SEQ2SEQ_SCHEMA = {
+  sourceLang: opt.string({
+    nonEmpty: true,
+    flag: "--source-lang <ext>",
+    help: "seq2seq: --data/--validation/--test are file prefixes; the source is <prefix>.<ext> (or the column <ext>)",
+  }),
+  targetLang: opt.string({
+    nonEmpty: true,
+    flag: "--target-lang <ext>",
+    help: "seq2seq: the target is <prefix>.<ext> (or the column <ext>)",
+  }),
+  sourcePrefix: opt.string({
+    default: "",
+    flag: "--source-prefix <text>",
+    help: 'seq2seq: text put before every source, e.g. "translate English to German: "',
+    defaultHelp: "none",
+  }),
+  maxTargetLength: opt.integer({
+    default: 128,
+    min: 2,
+    flag: "--max-target-length <n>",
+    help: "seq2seq: target tokens (EOS included); longer targets are truncated with a warning; also the generation limit",
+  }),
+  numBeams: opt.integer({
+    default: 1,
+    min: 1,
+    flag: "--num-beams <n>",
+    help: "seq2seq: beams when generating for evaluation",
+  }),
+};
+
 const isWeights = (v: unknown) =>
   v === null ||
   v === "auto" ||
@@ -93,7 +125,7 @@ export const FINETUNE_SCHEMA = {
   task: opt.string({
     default: "classification",
     flag: "--task <task>",
-    help: "task kind: classification | multilabel | regression | ner | sft (alias causal-lm) (or one added with registerTaskKind)",
+    help: "task kind: classification | multilabel | regression | ner | seq2seq | sft (alias causal-lm) (or one added with registerTaskKind)",
   }),
   /** How the files are read (format, delimiter, quote, header) and which columns hold text and label: the same
    * entries as `graft data` and `graft baseline`. The label type follows from --task. */
@@ -238,6 +270,8 @@ export const FINETUNE_SCHEMA = {
   }),
   /** Remove duplicate texts from the training file. */
   dedupe: opt.boolean({ default: false, help: "drop duplicate texts from the training file" }),
+  /** seq2seq: each split is two parallel files <prefix>.<sourceLang> and <prefix>.<targetLang> (--data train → train.en, train.de). */
+  ...SEQ2SEQ_SCHEMA,
 };
 
 /** The resolved run configuration: every setting present, every training argument included. */

@@ -214,7 +214,9 @@ async function runFinetune(
         ["validation", c.validation],
         ["test", c.test],
       ] as const
-    ).flatMap(([role, file]) => (file === undefined ? [] : [{ role, file }])),
+    ).flatMap(([role, file]) =>
+      file === undefined ? [] : (spec.dataFiles?.(file, c) ?? [file]).map((f) => ({ role, file: f })),
+    ),
   );
   if (hooks.resume) checkResumeData(runDir, dataFiles, { allow: hooks.allowDataChange, log });
   writeJsonAtomic(join(runDir, "data.json"), data.summary);
@@ -252,7 +254,9 @@ async function runFinetune(
     targets: Array.from(idx, (i) => data.train.targets[i]),
   });
   const loss = (m: Module, b: { batch: PaddedBatch; targets: unknown[] }): Tensor =>
-    spec.loss(forward(m, b.batch), b.batch, b.targets, settings);
+    spec.trainLoss
+      ? spec.trainLoss(m, b.batch, b.targets, settings)
+      : spec.loss(forward(m, b.batch), b.batch, b.targets, settings);
   const context = (m: Module): PredictContext => ({
     model: m,
     forward,
@@ -260,6 +264,8 @@ async function runFinetune(
     padId,
     labels,
     settings,
+    tokenizer: tok,
+    info: taskInfo(null),
   });
   const evaluate = (m: Module) =>
     spec.metrics(spec.predict(context(m), data.validation.rows, data.validation.targets), labels);
@@ -270,6 +276,7 @@ async function runFinetune(
     maxLength: c.maxLength,
     labelSeparator: c.labelSeparator,
     threshold,
+    ...spec.taskInfo?.(c),
   });
   const saveModel = (m: Module, dir: string) => {
     const cm = m as ClassificationModel;
@@ -335,7 +342,9 @@ async function runFinetune(
     validationOut = spec.predict(context(model), data.validation.rows, data.validation.targets);
   }
   const validation = spec.metrics(validationOut, labels);
-  const testOut = spec.predict(context(model), data.test.rows, data.test.targets);
+  // without test data the test split is the validation split again: its predictions are the ones just made
+  const testOut =
+    data.testSplit === "validation" ? validationOut : spec.predict(context(model), data.test.rows, data.test.targets);
   const test = spec.metrics(testOut, labels);
   if (spec.finalMetrics) {
     const extra = await spec.finalMetrics({ model, tokenizer: tok, config: c, data, batchSize: args.batchSize * 2 });

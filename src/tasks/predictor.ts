@@ -116,6 +116,19 @@ function taskPredictor(
   const spec = info ? taskSpec(info.task) : taskSpecFor(config, model.architecture);
   // a generative kind's model (sft) is a causal LM: it generates, as any causal LM does
   if (!spec || spec.generative) return null;
+  if (spec.generateInputs) {
+    // a kind that generates text (seq2seq): its own decoding, with graft_task.json's settings
+    const generateInputs = spec.generateInputs.bind(spec);
+    return {
+      kind: model.architecture,
+      task: spec.name,
+      labels: [],
+      predict: async (inputs) =>
+        inputs.length === 0
+          ? []
+          : generateInputs(model, tokenizer, inputs, { info, config, generation: opts.generation }),
+    };
+  }
   const labels = Object.keys(config.id2label).map((i) => config.id2label[Number(i)]);
   const maxLength = inputLimit(config, tokenizer, info, opts.maxLength);
   const forward = classifierForward(config.model_type);

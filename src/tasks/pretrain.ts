@@ -1,7 +1,7 @@
 /**
  * The pre-training recipe: raw text → tokenizer (given, or trained on the corpus) → packed blocks on disk →
- * masked-LM (BERT) or causal-LM (GPT-2) training from scratch at a named size, or continued from a checkpoint
- * (domain-adaptive pre-training). The corpus is streamed once into fixed-length blocks of token ids stored in the
+ * masked-LM (BERT), causal-LM (GPT-2) or span-corruption (T5, BART: data/span-corruption.ts) training from scratch
+ * at a named size, or continued from a checkpoint (domain-adaptive pre-training). The corpus is streamed once into fixed-length blocks of token ids stored in the
  * run directory (data/train.bin, data/validation.bin); training reads the blocks it needs by offset, so the corpus
  * is never held in memory, and the Trainer's seeded per-epoch order shuffles all blocks globally.
  */
@@ -18,7 +18,13 @@ import {
 } from "node:fs";
 import { join, resolve } from "node:path";
 import { ArgumentError, DataError } from "../util/errors.js";
-import { corpusFiles, readCorpus } from "../data/index.js";
+import {
+  computeInputAndTargetLengths,
+  corpusFiles,
+  noiseSpanCounts,
+  readCorpus,
+  spanCorruptBatch,
+} from "../data/index.js";
 import { Rng, defaultRng, manualSeed } from "../util/rng.js";
 import { writeJsonAtomic } from "../util/atomic.js";
 import { writeReport } from "../report/index.js";
@@ -28,6 +34,7 @@ import { resolveModelDir } from "../io/hub.js";
 import {
   AutoModelForCausalLM,
   AutoModelForMaskedLM,
+  AutoModelForSeq2SeqLM,
   configOfSize,
   sizedModelTypes,
   maskedLogitsAt,
@@ -35,8 +42,9 @@ import {
   type ModelConfig,
   type PreTrainedModel,
   type LMOutput,
+  type Seq2SeqLM,
 } from "../models/index.js";
-import { AutoTokenizer, trainTokenizer, type Tokenizer } from "../tokenizers/index.js";
+import { AutoTokenizer, sentinelIds, trainTokenizer, type Tokenizer } from "../tokenizers/index.js";
 import {
   BlockPacker,
   IGNORE_INDEX,
@@ -72,10 +80,10 @@ export type SizePreset = keyof typeof SIZE_PRESETS;
 
 /** Every setting of `graft pretrain`: type, default, checks, flag and help declared once (util/options.ts). */
 export const PRETRAIN_SCHEMA = {
-  objective: opt.enum(["mlm", "clm"], {
+  objective: opt.enum(["mlm", "clm", "span-corruption"], {
     default: "mlm",
-    flag: "--objective <mlm|clm>",
-    help: "masked LM (BERT) or causal LM (GPT-2)",
+    flag: "--objective <mlm|clm|span-corruption>",
+    help: "masked LM (BERT), causal LM (GPT-2) or T5's span corruption (encoder-decoders)",
   }),
   /** Text files, JSONL files (a "text" field per line), optionally .gz, directories of them or globs. */
   corpus: opt.list("string", {
@@ -103,9 +111,9 @@ export const PRETRAIN_SCHEMA = {
   /** From scratch: the architecture and its size. */
   // any registered architecture with size presets (models/registry.ts: sizedModelTypes), checked when the run starts
   architecture: opt.string({
-    default: "bert",
     flag: "--architecture <model_type>",
-    help: "architecture when starting from scratch (bert for mlm, gpt2 for clm)",
+    help: "architecture when starting from scratch",
+    defaultHelp: "bert for mlm, gpt2 for clm, t5 for span-corruption",
   }),
   preset: opt.enum(Object.keys(SIZE_PRESETS) as SizePreset[], {
     default: "mini",
@@ -113,8 +121,13 @@ export const PRETRAIN_SCHEMA = {
     help: `size when starting from scratch: ${Object.keys(SIZE_PRESETS).join(", ")}`,
   }),
   vocabSize: opt.integer({ default: 8000, min: 1, help: "vocabulary of a tokenizer trained here" }),
-  /** Tokens per training block, special tokens included. */
-  blockSize: opt.integer({ default: 128, min: 8, help: "tokens per training block", aliases: ["maxLength"] }),
+  /** Tokens per training block, special tokens included (span corruption: the encoder's input length). */
+  blockSize: opt.integer({
+    default: 128,
+    min: 8,
+    help: "tokens per training block (span-corruption: per corrupted input)",
+    aliases: ["maxLength"],
+  }),
   /** Fraction of documents held out for validation perplexity. */
   validationFraction: opt.number({
     default: 0.01,
@@ -131,6 +144,19 @@ export const PRETRAIN_SCHEMA = {
     help: "fraction of tokens selected for masking",
   }),
   wholeWordMasking: opt.boolean({ default: false, help: "mask all sub-tokens of a chosen word together" }),
+  noiseDensity: opt.number({
+    default: 0.15,
+    gt: 0,
+    max: 0.5,
+    flag: "--noise-density <f>",
+    help: "span-corruption: fraction of tokens cut out",
+  }),
+  meanNoiseSpanLength: opt.number({
+    default: 3,
+    min: 1,
+    flag: "--mean-noise-span-length <n>",
+    help: "span-corruption: mean length of a cut span",
+  }),
   output: opt.string({ flag: "--output <dir>", help: "run directory", defaultHelp: "runs/pretrain-<time>" }),
   /** Training-loop settings, with pre-training's own defaults. */
   training: opt.group(
@@ -208,6 +234,49 @@ export class BlockFile {
   }
 }
 
+/** The architecture pre-trained from scratch when none is named, per objective. */
+const DEFAULT_ARCHITECTURE = { mlm: "bert", clm: "gpt2", "span-corruption": "t5" } as const;
+/** The model head each objective trains. */
+const HEADS = {
+  mlm: { head: "masked-lm", auto: AutoModelForMaskedLM },
+  clm: { head: "causal-lm", auto: AutoModelForCausalLM },
+  "span-corruption": { head: "seq2seq-lm", auto: AutoModelForSeq2SeqLM },
+} as const;
+/** Sentinels of a tokenizer trained for span corruption (T5 has 100), at the end of the vocabulary. */
+const SENTINELS = 100;
+
+/** Raw tokens per stored block: MLM leaves room for [CLS] … [SEP]; span corruption cuts blocks that pack into blockSize. */
+function rawBlockLength(c: PretrainConfig): number {
+  if (c.objective === "mlm") return c.blockSize - 2;
+  if (c.objective === "clm") return c.blockSize;
+  return computeInputAndTargetLengths(c.blockSize, spanOptions(c)).tokensLength;
+}
+
+function spanOptions(c: PretrainConfig): { noiseDensity: number; meanNoiseSpanLength: number } {
+  return { noiseDensity: c.noiseDensity, meanNoiseSpanLength: c.meanNoiseSpanLength };
+}
+
+/** A byte-level BPE tokenizer in T5's layout: </s>, <pad>, then <extra_id_99> … <extra_id_0> last in the vocabulary. */
+async function trainSpanTokenizer(files: readonly string[], dir: string, c: PretrainConfig): Promise<void> {
+  const extra = Array.from({ length: SENTINELS }, (_, i) => `<extra_id_${SENTINELS - 1 - i}>`);
+  await trainTokenizer(files, dir, {
+    type: "bpe",
+    vocabSize: c.vocabSize,
+    specialTokens: ["</s>", "<pad>", ...extra],
+    modelMaxLength: c.blockSize,
+  });
+  const configPath = join(dir, "tokenizer_config.json");
+  const config = JSON.parse(readFileSync(configPath, "utf8"));
+  delete config.bos_token;
+  writeJsonAtomic(configPath, {
+    ...config,
+    eos_token: "</s>",
+    unk_token: "</s>",
+    pad_token: "<pad>",
+    additional_special_tokens: [...extra].reverse(),
+  });
+}
+
 /** Tokenizes the corpus into train/validation block files; returns their block counts. */
 async function writeBlocks(
   files: readonly string[],
@@ -218,7 +287,7 @@ async function writeBlocks(
   log: (s: string) => void,
 ): Promise<{ train: number; validation: number; tokens: number }> {
   mkdirSync(dir, { recursive: true });
-  const inner = c.objective === "mlm" ? c.blockSize - 2 : c.blockSize; // MLM blocks get [CLS] … [SEP]
+  const inner = rawBlockLength(c);
   const out = {
     train: openSync(join(dir, "train.bin.tmp"), "w"),
     validation: openSync(join(dir, "validation.bin.tmp"), "w"),
@@ -327,7 +396,12 @@ async function runPretrain(
   let tokDir = c.tokenizer ?? modelDir;
   if (!tokDir) {
     tokDir = join(runDir, "tokenizer");
-    if (!existsSync(join(tokDir, "tokenizer.json"))) {
+    if (c.objective === "span-corruption" && !existsSync(join(tokDir, "tokenizer.json"))) {
+      log(
+        `training a byte-level BPE tokenizer with ${c.vocabSize} tokens (${SENTINELS} sentinels) on ${files.length} file(s)`,
+      );
+      await trainSpanTokenizer(files, tokDir, c);
+    } else if (!existsSync(join(tokDir, "tokenizer.json"))) {
       log(
         `training a ${c.objective === "mlm" ? "WordPiece" : "byte-level BPE"} tokenizer with ${c.vocabSize} tokens on ${files.length} file(s)`,
       );
@@ -348,6 +422,24 @@ async function runPretrain(
     mask = tok.maskTokenId;
   if (c.objective === "mlm" && (cls === null || sepId === null || mask === null))
     throw new ArgumentError("masked-LM pre-training needs a tokenizer with [CLS], [SEP] and [MASK] tokens");
+  // span corruption: inputs of blockSize and targets of targetsLength from blocks of tokensLength raw tokens
+  const span =
+    c.objective === "span-corruption"
+      ? (() => {
+          const { tokensLength, targetsLength } = computeInputAndTargetLengths(c.blockSize, spanOptions(c));
+          const spans = noiseSpanCounts(tokensLength, spanOptions(c)).noiseSpans;
+          return {
+            tokensLength,
+            targetsLength,
+            sentinels: sentinelIds(tok, spans),
+            padId: tok.padTokenId ?? 0,
+          };
+        })()
+      : null;
+  if (span)
+    log(
+      `span corruption: blocks of ${span.tokensLength} tokens → inputs of ${c.blockSize}, targets of ${span.targetsLength}`,
+    );
   let blocks: { train: number; validation: number; tokens: number };
   if (hooks.resume && existsSync(join(dataDir, "blocks.json")))
     blocks = JSON.parse(readFileSync(join(dataDir, "blocks.json"), "utf8"));
@@ -358,14 +450,15 @@ async function runPretrain(
   log(
     `${blocks.tokens} tokens → ${blocks.train} training and ${blocks.validation} validation blocks of ${c.blockSize}`,
   );
-  const trainBlocks = new BlockFile(join(dataDir, "train.bin"), c.objective === "mlm" ? c.blockSize - 2 : c.blockSize);
+  const trainBlocks = new BlockFile(join(dataDir, "train.bin"), rawBlockLength(c));
   const validBlocks = new BlockFile(join(dataDir, "validation.bin"), trainBlocks.blockSize);
 
   // the model
   manualSeed(seed);
   let model: PreTrainedModel;
+  const Auto = HEADS[c.objective].auto;
   if (modelDir) {
-    model = (c.objective === "mlm" ? AutoModelForMaskedLM : AutoModelForCausalLM).fromPretrainedDir(modelDir, {
+    model = Auto.fromPretrainedDir(modelDir, {
       allowNonFinite: hooks.allowNonFinite,
     }) as unknown as PreTrainedModel;
     if ((model.config as { vocab_size: number }).vocab_size < tok.vocabSize)
@@ -374,22 +467,21 @@ async function runPretrain(
       );
   } else {
     const p = SIZE_PRESETS[c.preset];
-    const head = c.objective === "mlm" ? "masked-lm" : "causal-lm";
-    if (!sizedModelTypes(head).includes(c.architecture))
+    const head = HEADS[c.objective].head;
+    const architecture = c.architecture ?? DEFAULT_ARCHITECTURE[c.objective];
+    if (!sizedModelTypes(head).includes(architecture))
       throw new ArgumentError(
-        `architecture "${c.architecture}" cannot be pre-trained from a preset with the ${c.objective} objective`,
-        `architectures that can: ${sizedModelTypes(head).join(", ")}`,
+        `architecture "${architecture}" cannot be pre-trained from a preset with the ${c.objective} objective`,
+        `architectures that can: ${sizedModelTypes(head).join(", ") || "none is registered"}`,
       );
-    const cfg = configOfSize(c.architecture, {
+    const cfg = configOfSize(architecture, {
       ...p,
       positions: Math.max(128, c.blockSize),
       vocabSize: tok.vocabSize,
       padTokenId: tok.padTokenId ?? 0,
       eosTokenId: eos ?? 0,
     }) as ModelConfig;
-    model = (c.objective === "mlm" ? AutoModelForMaskedLM : AutoModelForCausalLM).fromConfig(
-      cfg,
-    ) as unknown as PreTrainedModel;
+    model = Auto.fromConfig(cfg) as unknown as PreTrainedModel;
   }
   const parameters = model.numParameters();
   log(`${model.architecture}: ${(parameters / 1e6).toFixed(2)}M parameters`);
@@ -405,7 +497,7 @@ async function runPretrain(
     specialIds: specials,
     probability: c.mlmProbability,
   };
-  const T = c.blockSize;
+  const T = span ? span.tokensLength : c.blockSize;
   const readBatch = (file: BlockFile, idx: ArrayLike<number>): Int32Array => {
     const ids = new Int32Array(idx.length * T);
     for (let i = 0; i < idx.length; i++) {
@@ -419,6 +511,19 @@ async function runPretrain(
   };
   const makeBatch = (file: BlockFile, idx: ArrayLike<number>, rng: Rng) => {
     const raw = readBatch(file, idx);
+    if (span) {
+      const b = spanCorruptBatch(raw, T, rng, {
+        ...spanOptions(c),
+        ...span,
+        eosId: eos,
+        inputsLength: c.blockSize,
+      });
+      return {
+        inputIds: new Tensor(b.inputIds, [idx.length, b.inputsLength]),
+        attentionMask: new Tensor(b.attentionMask, [idx.length, b.inputsLength]),
+        labels: new Tensor(b.labels, [idx.length, b.targetsLength]),
+      };
+    }
     if (c.objective === "clm")
       return { inputIds: new Tensor(raw, [idx.length, T]), labels: new Tensor(raw, [idx.length, T]) };
     const masked = c.wholeWordMasking
@@ -432,7 +537,7 @@ async function runPretrain(
   // dynamic masking: a fresh draw per batch, seeded from the process-wide generator (checkpointed, so a resumed
   // run masks exactly as the uninterrupted one would)
   const collate = (idx: Int32Array) => makeBatch(trainBlocks, idx, new Rng(defaultRng().nextU32()));
-  const lmLoss = (m: Module, b: { inputIds: Tensor; labels: Tensor }) => lmForward(m as PreTrainedModel, b).loss;
+  const lmLoss = (m: Module, b: LMBatch) => lmForward(m as PreTrainedModel, b).loss;
   const evaluate = (m: Module) => {
     // fixed masks every evaluation, so numbers are comparable across steps
     const rng = new Rng(seed + 1009);
@@ -468,9 +573,7 @@ async function runPretrain(
       tok.save(dir);
     },
     loadModel: (m, dir) => {
-      const reloaded = (c.objective === "mlm" ? AutoModelForMaskedLM : AutoModelForCausalLM).fromPretrainedDir(
-        dir,
-      ) as unknown as Module;
+      const reloaded = Auto.fromPretrainedDir(dir) as unknown as Module;
       m.loadStateDict(reloaded.stateDict(), { strict: false });
     },
     callbacks: hooks.callbacks,
@@ -507,11 +610,26 @@ function wordIdsOf(ids: Int32Array, continuation: Uint8Array, specials: Readonly
  * The LM loss of a batch. For BERT, the MLM head runs only on the masked positions (≈15% of tokens): the same loss
  * as scoring every position with -100 elsewhere, at a fraction of the decoder's cost.
  */
-function lmForward(
-  m: PreTrainedModel,
-  b: { inputIds: Tensor; labels: Tensor },
-  stats = false,
-): { loss: Tensor; correct: number; count: number } {
+/** A batch of any objective: an encoder-decoder's has a source attention mask, its labels are the targets. */
+type LMBatch = { inputIds: Tensor; labels: Tensor; attentionMask?: Tensor };
+
+function lmForward(m: PreTrainedModel, b: LMBatch, stats = false): { loss: Tensor; correct: number; count: number } {
+  if (b.attentionMask) {
+    // span corruption: the decoder predicts labels[t] at position t (teacher forcing on the shifted labels)
+    const out = (m as unknown as Seq2SeqLM).forward(b);
+    let correct = 0,
+      count = 0;
+    if (stats) {
+      const labels = b.labels.toArray(),
+        best = argmax(out.logits, 2).toArray(); // [B, T]
+      for (let i = 0; i < labels.length; i++) {
+        if (labels[i] === IGNORE_INDEX) continue;
+        if (best[i] === labels[i]) correct++;
+        count++;
+      }
+    }
+    return { loss: out.loss!, correct, count: stats ? count : 1 };
+  }
   const logitsAt = maskedLogitsAt(m);
   if (logitsAt) {
     const picked: number[] = [];

@@ -9,6 +9,7 @@ import { multilabel } from "./kinds/multilabel/index.js";
 import { regression } from "./kinds/regression/index.js";
 import { ner } from "./kinds/ner/index.js";
 import { causalLm, sft } from "./kinds/sft/index.js";
+import { seq2seq } from "./kinds/seq2seq/index.js";
 
 /** A kind of any target and output types (each kind has its own). */
 type AnyTaskSpec = TaskSpec<any, any>;
@@ -20,6 +21,7 @@ const TASK_KINDS: AnyTaskSpec[] = [
   ner, // token classification
   sft, // supervised fine-tuning of a causal LM: {text}, {prompt, completion} or {messages} JSONL
   causalLm, // the same kind as "causal-lm"
+  seq2seq, // text to text with an encoder-decoder (translation, summarization)
 ];
 
 /** Adds a task kind (replacing one of the same name). */

@@ -52,6 +52,7 @@ export async function evaluateFile(
     labelSeparator: info.labelSeparator,
     read: opts.read,
     modelDir: dir,
+    info,
   });
   const output = spec.predict(
     {
@@ -61,6 +62,8 @@ export async function evaluateFile(
       padId: m.padId,
       labels: info.labels,
       settings: { weights: null, labelSmoothing: 0, focalGamma: 0, threshold: info.threshold },
+      tokenizer: m.tokenizer,
+      info,
     },
     split.rows,
     split.targets,

@@ -18,6 +18,7 @@ import type { ExampleReadOptions } from "../data/index.js";
 import type { Section } from "../report/index.js";
 import type { FinetuneConfig } from "./config.js";
 import type { EncodedRow, PaddedBatch } from "./encode.js";
+import type { TaskInfo } from "./task-info.js";
 
 /** Tokenized examples of one split: model rows, their targets, and what predictions.jsonl shows of each. */
 export interface Split<Target> {
@@ -56,6 +57,8 @@ export interface LabelledContext {
   read?: ExampleReadOptions;
   /** The saved model's directory (its chat template, for sft conversations). */
   modelDir?: string;
+  /** The model's graft_task.json (a kind's own settings, e.g. seq2seq's source prefix). */
+  info?: TaskInfo;
 }
 
 /**
@@ -82,6 +85,9 @@ export interface PredictContext {
   /** The model's output names in id order. */
   labels: string[];
   settings: TaskSettings;
+  /** The run's tokenizer and task settings: kinds that generate text decode with them. */
+  tokenizer?: Tokenizer;
+  info?: TaskInfo;
 }
 
 /** Inputs of the Predictor: a text, or a text with its pair (the second segment of a pair classifier). */
@@ -179,6 +185,8 @@ export interface TaskSpec<Target = unknown, Output = unknown> {
   /** Whether a model directory without graft_task.json (e.g. from transformers) is of this kind. */
   recognizes(config: ModelConfig, architecture: string): boolean;
 
+  /** The files a --data/--validation/--test path stands for, when not that one file (seq2seq: two parallel files). */
+  dataFiles?(path: string, config: FinetuneConfig): string[];
   /** Reads the training, validation and test files (validated), finds the labels, tokenizes once. */
   prepare(ctx: PrepareContext): Promise<TaskData<Target>>;
   /** Reads one labelled file against a saved model's labels (a label the model lacks is an error naming the line). */
@@ -191,6 +199,23 @@ export interface TaskSpec<Target = unknown, Output = unknown> {
 
   /** Differentiable training loss of a batch's logits against its targets. */
   loss(logits: Tensor, batch: PaddedBatch, targets: readonly Target[], settings: TaskSettings): Tensor;
+  /**
+   * Kinds whose model reads the targets too (an encoder-decoder under teacher forcing): the training loss of a batch
+   * from the model itself, used instead of the classifier forward + `loss`.
+   */
+  trainLoss?(model: Module, batch: PaddedBatch, targets: readonly Target[], settings: TaskSettings): Tensor;
+  /** The kind's own settings kept in graft_task.json (e.g. seq2seq's source prefix and decoding). */
+  taskInfo?(config: FinetuneConfig): Partial<TaskInfo>;
+  /**
+   * Kinds that generate text: predictions for new inputs straight from the model (instead of encodeInputs + one
+   * forward + decode). `generation` overrides the decoding settings of graft_task.json.
+   */
+  generateInputs?(
+    model: Module,
+    tokenizer: Tokenizer,
+    inputs: readonly PredictorInput[],
+    ctx: { info: TaskInfo | null; config: ModelConfig; generation?: GenerationSettings },
+  ): Promise<TaskPrediction[]>;
   /** Runs the model over rows (no gradients) and keeps what the metrics need, with the mean loss when targets are given. */
   predict(ctx: PredictContext, rows: readonly EncodedRow[], targets: readonly Target[] | null): Output;
   /** Metric name → value (without the eval_ prefix), "loss" included. */
@@ -226,6 +251,12 @@ export interface TaskSpec<Target = unknown, Output = unknown> {
     inputs: readonly PredictorInput[],
     ctx: DecodeContext,
   ): TaskPrediction[];
+}
+
+/** Decoding settings a caller may override for a kind that generates (graft predict / translate flags). */
+export interface GenerationSettings {
+  numBeams?: number;
+  maxNewTokens?: number;
 }
 
 /** The text and pair of a Predictor input. */

@@ -13,6 +13,10 @@ export interface TaskInfo {
   labelSeparator: string;
   /** Binary decision threshold on the positive class probability (tuned on validation), if any. */
   threshold: number | null;
+  /** seq2seq: the text put before every source, the longest target and the beams of evaluation. */
+  sourcePrefix?: string;
+  maxTargetLength?: number;
+  numBeams?: number;
 }
 
 /** Reads graft_task.json of a fine-tuned model directory (null when absent). */

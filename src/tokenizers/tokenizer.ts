@@ -367,6 +367,30 @@ export class Tokenizer {
       : texts;
   }
 
+  private specialAdded: Set<number> | null = null;
+
+  /**
+   * decode without awaiting (callers inside a synchronous loop, e.g. evaluation by generation): the engine's own
+   * decoder on the ids' tokens, as its decode does, skipping the tokens tokenizer.json marks special when asked.
+   */
+  decodeSync(ids: readonly number[] | Int32Array, opts: DecodeOptions = {}): string {
+    if (opts.skipSpecialTokens && !this.specialAdded) {
+      const added = (this.toJSON().added_tokens ?? []) as { id: number; special?: boolean }[];
+      this.specialAdded = new Set(added.filter((t) => t.special).map((t) => t.id));
+    }
+    const tokens: string[] = [];
+    for (const id of this.checkIds(ids as number[], "decodeSync")) {
+      if (opts.skipSpecialTokens && this.specialAdded!.has(id)) continue;
+      const t = this.base.idToToken(id);
+      if (t !== null && t !== undefined) tokens.push(t);
+    }
+    const decoder = this.base.getDecoder();
+    const text = decoder ? decoder.decode(tokens) : tokens.join(" ");
+    return (opts.cleanUpTokenizationSpaces ?? this.settings.cleanUpTokenizationSpaces)
+      ? cleanUpTokenization(text)
+      : text;
+  }
+
   // ---- saving
 
   /** The tokenizer.json document. */
