@@ -3,11 +3,13 @@
  * --host says otherwise. SIGTERM or SIGINT shut it down gracefully: it stops accepting connections, answers the
  * requests in flight, and exits 0.
  */
-import { basename, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { ArgumentError } from "../util/errors.js";
 import { opt, type Resolved, switchesOnly } from "../util/options.js";
 import { createServer } from "../serve/index.js";
+import { REFERENCE_FILE, SampleLog, driftStatus, readDriftReference } from "../monitor/index.js";
 import type { ModelSource } from "../serve/index.js";
 import { addOptions, resolveFlags } from "./options.js";
 
@@ -42,6 +44,18 @@ export const SERVE_SWITCHES = switchesOnly({
   }),
   truncate: opt.boolean({ help: "cut inputs over the token limit instead of answering 413 (a request may say)" }),
   maxBodyBytes: opt.integer({ default: 1048576, gt: 0, help: "request bodies over this size get 413" }),
+  sampleLog: opt.string({
+    flag: "--sample-log <file>",
+    help: "record a sample of requests and answers in this SQLite file, for drift monitoring (GET /drift)",
+    defaultHelp: "none: nothing is recorded",
+  }),
+  sampleRate: opt.number({
+    default: 0.01,
+    gt: 0,
+    max: 1,
+    help: "with --sample-log: the fraction of answered requests recorded",
+  }),
+  maxSamples: opt.integer({ default: 10000, gt: 0, help: "with --sample-log: samples kept (the oldest are dropped)" }),
 });
 
 type ServeFlags = Resolved<typeof SERVE_SWITCHES>;
@@ -73,8 +87,28 @@ export function register(program: Command): void {
     )
     .action(async (_: unknown, command: Command) => {
       const o: ServeFlags = resolveFlags(SERVE_SWITCHES, command);
+      const sources = modelSources(o.model);
+      // the server samples requests at --sample-rate; the log keeps every sample it is given
+      const log = o.sampleLog ? await SampleLog.open(o.sampleLog, { sampleRate: 1, maxSamples: o.maxSamples }) : null;
+      const references = new Map(
+        sources
+          .filter((s) => existsSync(join(s.dir, REFERENCE_FILE)))
+          .map((s) => [s.name, readDriftReference(s.dir)] as const),
+      );
       const app = await createServer({
-        models: modelSources(o.model),
+        models: sources,
+        ...(log
+          ? {
+              sampleRate: o.sampleRate,
+              onServed: log.hook(),
+              drift: {
+                status: (name: string) => {
+                  const reference = references.get(name);
+                  return reference ? driftStatus(reference, log, { model: name }) : null;
+                },
+              },
+            }
+          : {}),
         workers: o.workers,
         maxBatchTokens: o.maxBatchTokens,
         maxBatchSize: o.maxBatchSize,
@@ -89,13 +123,24 @@ export function register(program: Command): void {
       });
       const address = await app.listen({ host: o.host, port: o.port });
       process.stderr.write(`graft serve: listening on ${address} (models: ${o.model.join(", ")})\n`);
+      if (log)
+        process.stderr.write(
+          `graft serve: recording ${o.sampleRate * 100}% of requests in ${o.sampleLog}; drift references: ${references.size ? [...references.keys()].join(", ") : "none (graft monitor --reference writes one)"}\n`,
+        );
       await new Promise<void>((done) => {
         const stop = (signal: string) => {
           process.stderr.write(`graft serve: ${signal}: finishing the requests in flight, then exiting\n`);
-          app.close().then(done, (e: unknown) => {
-            process.stderr.write(`graft serve: ${(e as Error).message}\n`);
-            done();
-          });
+          app.close().then(
+            () => {
+              log?.close();
+              done();
+            },
+            (e: unknown) => {
+              process.stderr.write(`graft serve: ${(e as Error).message}\n`);
+              log?.close();
+              done();
+            },
+          );
         };
         process.once("SIGTERM", () => stop("SIGTERM"));
         process.once("SIGINT", () => stop("SIGINT"));

@@ -11,7 +11,7 @@
  *   otherwise "ok". PSI and the Jensen–Shannon distance of each score are shown beside the test but do not vote.
  */
 import { mmdTest, type MmdResult } from "./mmd.js";
-import type { DriftReference } from "./reference.js";
+import { type DriftReference, referenceScore } from "./reference.js";
 import {
   chooseTest,
   DEFAULT_THRESHOLDS,
@@ -126,7 +126,10 @@ export function driftReport(
     });
   };
   for (const [name, ref] of Object.entries(reference.scores)) {
-    const cur = current.map((s) => s.scores?.[name]).filter((v): v is number => Number.isFinite(v));
+    const cur = current
+      .map((s) => s.scores?.[name])
+      .filter((v): v is number => Number.isFinite(v))
+      .map(referenceScore);
     test(`score:${name}`, "num", ref, cur);
   }
   const refLabels = expandCounts(reference.labels);

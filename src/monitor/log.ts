@@ -303,15 +303,19 @@ export class SampleLog {
   }
 
   /**
-   * The hook a server calls after answering: `onServed(route, inputs, outputs)` with one output per input, in any
-   * of the shapes normalizeOutput reads. Each input is offered to the sample on its own.
+   * The hook a server calls after answering: `onServed(route, inputs, outputs, model)` with one output per input, in
+   * any of the shapes normalizeOutput reads. Each input is offered to the sample on its own.
    */
-  hook(model: string): (route: string, inputs: readonly unknown[], outputs: readonly unknown[]) => void {
-    return (route, inputs, outputs) => {
+  hook(
+    model?: string,
+  ): (route: string, inputs: readonly unknown[], outputs: readonly unknown[], servedModel?: string) => void {
+    return (route, inputs, outputs, servedModel) => {
       if (this.sampleRate === 0 || this.closed) return;
       const time = Date.now();
+      // the server names the model that answered (4th argument); a hook made for one model names it itself
+      const name = servedModel ?? model ?? "default";
       inputs.forEach((input, i) => {
-        this.offer({ time, model, route, input: inputText(input), ...normalizeOutput(outputs[i]) });
+        this.offer({ time, model: name, route, input: inputText(input), ...normalizeOutput(outputs[i]) });
       });
     };
   }

@@ -58,6 +58,13 @@ function sampleIndices(n: number, k: number, rng: Rng): number[] {
 
 const round = (v: number, digits: number) => Number(v.toPrecision(digits));
 
+/**
+ * A score as the reference stores it (7 significant digits). Served scores are compared after the same rounding:
+ * a score with few distinct values is tested as categories (Evidently's rule), where 0.5000001 and 0.50000012
+ * would otherwise be different categories and report drift that is only rounding.
+ */
+export const referenceScore = (v: number): number => round(v, 7);
+
 /** Builds a reference from predictions (scores, labels, embeddings). */
 export function buildReference(samples: readonly ReferenceSample[], o: ReferenceOptions = {}): DriftReference {
   if (samples.length === 0) throw new ArgumentError("buildReference: no predictions to make a drift reference from");
@@ -67,7 +74,7 @@ export function buildReference(samples: readonly ReferenceSample[], o: Reference
   const scores: Record<string, number[]> = {};
   for (const i of sampleIndices(samples.length, o.maxValues ?? 5000, rng)) {
     for (const [k, v] of Object.entries(samples[i]!.scores ?? {}))
-      if (Number.isFinite(v)) (scores[k] ??= []).push(round(v, 7));
+      if (Number.isFinite(v)) (scores[k] ??= []).push(referenceScore(v));
   }
   const withEmb = samples.filter((s) => s.embedding && s.embedding.length > 0);
   let embeddings: number[][] | null = null;

@@ -27,7 +27,7 @@ export interface GenerationContext {
     signal: AbortSignal,
   ): Promise<GenerationDone>;
   metrics: ServeMetrics;
-  sample(route: string, inputs: readonly unknown[], outputs: readonly unknown[]): void;
+  sample(route: string, model: string, inputs: readonly unknown[], outputs: readonly unknown[]): void;
   /** Error of a given status (as the server's error handler answers it). */
   error(status: number, message: string): Error;
   doc(method: string, url: string, summary: string, response: object, body?: object): void;
@@ -255,7 +255,7 @@ export function registerGenerationRoutes(app: FastifyInstance, ctx: GenerationCo
     if (!req.body.stream)
       return ctx.admitted(reply, async (signal) => {
         const d = await run(m, req.body.inputs, settings, signal);
-        ctx.sample("/generate", [req.body.inputs], [d.text]);
+        ctx.sample("/generate", m.info.name, [req.body.inputs], [d.text]);
         return { generated_text: d.text, details: details(d) };
       });
     await sse(reply, "/generate", async (send, signal) => {
@@ -264,7 +264,7 @@ export function registerGenerationRoutes(app: FastifyInstance, ctx: GenerationCo
         send({ index: ++index, token: { id, text, special: false }, generated_text: null, details: null }),
       );
       send({ index: ++index, token: null, generated_text: d.text, details: details(d) });
-      ctx.sample("/generate", [req.body.inputs], [d.text]);
+      ctx.sample("/generate", m.info.name, [req.body.inputs], [d.text]);
     });
   });
 
@@ -330,7 +330,7 @@ export function registerGenerationRoutes(app: FastifyInstance, ctx: GenerationCo
       if (!req.body.stream)
         return ctx.admitted(reply, async (signal) => {
           const d = await run(m, prompt, settings, signal);
-          ctx.sample("/v1/completions", [prompt], [d.text]);
+          ctx.sample("/v1/completions", m.info.name, [prompt], [d.text]);
           return {
             ...head(),
             choices: [{ index: 0, text: d.text, finish_reason: finishReason(d), logprobs: null }],
@@ -344,7 +344,7 @@ export function registerGenerationRoutes(app: FastifyInstance, ctx: GenerationCo
         );
         send({ ...h, choices: [{ index: 0, text: "", finish_reason: finishReason(d), logprobs: null }] });
         send("[DONE]");
-        ctx.sample("/v1/completions", [prompt], [d.text]);
+        ctx.sample("/v1/completions", m.info.name, [prompt], [d.text]);
       });
     },
   );
@@ -399,7 +399,7 @@ export function registerGenerationRoutes(app: FastifyInstance, ctx: GenerationCo
       if (!req.body.stream)
         return ctx.admitted(reply, async (signal) => {
           const d = await run(m, prompt, settings, signal);
-          ctx.sample("/v1/chat/completions", [req.body.messages], [d.text]);
+          ctx.sample("/v1/chat/completions", m.info.name, [req.body.messages], [d.text]);
           return {
             ...head("chat.completion"),
             choices: [
@@ -421,7 +421,7 @@ export function registerGenerationRoutes(app: FastifyInstance, ctx: GenerationCo
         );
         send({ ...h, choices: [{ index: 0, delta: {}, finish_reason: finishReason(d) }] });
         send("[DONE]");
-        ctx.sample("/v1/chat/completions", [req.body.messages], [d.text]);
+        ctx.sample("/v1/chat/completions", m.info.name, [req.body.messages], [d.text]);
       });
     },
   );

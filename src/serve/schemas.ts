@@ -127,7 +127,20 @@ export const responses = {
   },
   health: {
     type: "object",
-    properties: { status: { enum: ["ok", "draining"] }, models: { type: "array" } },
+    properties: {
+      status: { enum: ["ok", "degraded", "draining"] },
+      models: { type: "array" },
+      drift_degraded: {
+        type: "array",
+        items: { type: "string" },
+        description: "models whose drift report is degraded",
+      },
+    },
+  },
+  drift: {
+    type: "object",
+    description: "per model: its drift report (monitor/driftStatus), or null without a reference",
+    properties: { models: { type: "object" } },
   },
   metrics: { type: "string", description: "Prometheus text format" },
   error: {

@@ -23,6 +23,7 @@ import { ServeMetrics } from "./metrics.js";
 import { embedBody, openaiEmbeddingsBody, predictBody, rerankBody, responses } from "./schemas.js";
 import { registerGenerationRoutes } from "./generation.js";
 import { TokenCounter } from "./tokens.js";
+import type { DriftReport } from "../monitor/index.js";
 
 export interface ServeOptions {
   /** Models to serve, by the name clients use (the first is the default of requests that name none). */
@@ -51,8 +52,14 @@ export interface ServeOptions {
   bodyLimit?: number;
   /** Fraction of answered requests passed to onServed (default 0: none; the hook is for drift monitoring). */
   sampleRate?: number;
-  /** Called with a sample of requests after they are answered: the route, the inputs and the outputs. */
-  onServed?: (route: string, inputs: readonly unknown[], outputs: readonly unknown[]) => void;
+  /** Called with a sample of requests after they are answered: the route, the inputs, the outputs and the model's name. */
+  onServed?: (route: string, inputs: readonly unknown[], outputs: readonly unknown[], model: string) => void;
+  /**
+   * Drift monitoring (monitor/): `GET /drift` compares each model's recent samples in `status` with the reference
+   * saved with it, and `/health` says "degraded" (still 200: the server works) while a report is degraded.
+   * `status(model)` returns null for a model without a reference; reports are cached for `refreshMs` (default 60 s).
+   */
+  drift?: { status: (model: string) => DriftReport | null; refreshMs?: number };
   /** Fastify's logger (default off). */
   logger?: boolean;
 }
@@ -375,8 +382,20 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     }
   };
 
-  const sample = (route: string, inputs: readonly unknown[], outputs: readonly unknown[]) => {
-    if (options.onServed && Math.random() < o.sampleRate) options.onServed(route, inputs, outputs);
+  const sample = (route: string, name: string, inputs: readonly unknown[], outputs: readonly unknown[]) => {
+    if (options.onServed && Math.random() < o.sampleRate) options.onServed(route, inputs, outputs, name);
+  };
+
+  // drift reports, computed at most once per refresh interval (they read the log and run tests)
+  const driftCache = new Map<string, { at: number; report: DriftReport | null }>();
+  const driftOf = (name: string): DriftReport | null => {
+    if (!options.drift) return null;
+    const cached = driftCache.get(name);
+    const now = Date.now();
+    if (cached && now - cached.at < (options.drift.refreshMs ?? 60_000)) return cached.report;
+    const report = options.drift.status(name);
+    driftCache.set(name, { at: now, report });
+    return report;
   };
 
   const predict = async (m: ServedModel, inputs: PredictorInput[], tokens: number[], signal: AbortSignal) => {
@@ -446,7 +465,7 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
         const tokens = await countTokens(m, items, req.body.truncate ?? o.truncate, "body.inputs");
         const preds = await predict(m, items, tokens, signal);
         const out = preds.map(teiPrediction);
-        sample("/predict", items, preds);
+        sample("/predict", m.info.name, items, preds);
         return single ? out[0] : out;
       });
     },
@@ -472,7 +491,7 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
       return admitted(reply, async (signal) => {
         const tokens = await countTokens(m, texts, req.body.truncate ?? o.truncate, "body.inputs");
         const out = await embed(m, texts, tokens, req.body.pooling ?? "mean", req.body.normalize ?? true, signal);
-        sample("/embed", texts, out);
+        sample("/embed", m.info.name, texts, out);
         return out;
       });
     },
@@ -525,6 +544,7 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
           .sort((a, b) => b.score - a.score);
         sample(
           "/rerank",
+          m.info.name,
           texts.map((t) => ({ query, text: t })),
           scores,
         );
@@ -545,7 +565,7 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
         const tokens = await countTokens(m, texts, o.truncate, "body.input");
         const vectors = await embed(m, texts, tokens, "mean", true, signal);
         const total = tokens.reduce((s, n) => s + n, 0);
-        sample("/v1/embeddings", texts, vectors);
+        sample("/v1/embeddings", m.info.name, texts, vectors);
         return {
           object: "list",
           data: vectors.map((v, index) => ({
@@ -571,8 +591,10 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
   doc("GET", "/health", "ok with the served models, or 503 while shutting down", responses.health);
   app.get("/health", async (_req, reply) => {
     if (draining) reply.status(503);
+    const degraded = [...models.keys()].filter((name) => driftOf(name)?.status === "degraded");
     return {
-      status: draining ? "draining" : "ok",
+      status: draining ? "draining" : degraded.length ? "degraded" : "ok",
+      ...(degraded.length ? { drift_degraded: degraded } : {}),
       models: [...models.values()].map(({ info, limit }) => ({
         name: info.name,
         kind: info.kind,
@@ -584,6 +606,13 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
       })),
     };
   });
+
+  if (options.drift) {
+    doc("GET", "/drift", "drift of each model's served samples against its training reference", responses.drift);
+    app.get("/drift", async () => ({
+      models: Object.fromEntries([...models.keys()].map((name) => [name, driftOf(name)])),
+    }));
+  }
 
   doc("GET", "/metrics", "Prometheus metrics", responses.metrics);
   app.get("/metrics", async (_req, reply) => {

@@ -134,14 +134,14 @@ test("graft predict --model DIR: a causal LM prints the text it generates (greed
   assert.match(sampled.stdout, /\tOnce upon\n$/, "tsv: generated text, tab, prompt");
 });
 
-test("graft predict refuses models it cannot run, saying why", () => {
+test("graft predict refuses models it cannot run, saying why", async () => {
   const mlm = tmpDir();
   fromPretrainedDir(BertForMaskedLM, fixtureDir("bert")).savePretrained(mlm);
   writeVocab(mlm);
-  assert.throws(
-    () => loadPredictor(mlm),
-    /holds a BertForMaskedLM, which neither classifies sequences nor generates text/,
-  );
+  // an encoder without a task head loads (it embeds texts, for graft serve) and refuses to label them
+  const encoder = loadPredictor(mlm);
+  assert.equal(typeof encoder.embed, "function");
+  await assert.rejects(encoder.predict(["a text"]), /holds a BertForMaskedLM, an encoder without a task head/);
   const noTokenizer = tmpDir();
   AutoModelForSequenceClassification.fromPretrainedDir(fixtureDir("bert")).savePretrained(noTokenizer);
   assert.throws(() => loadPredictor(noTokenizer), /no tokenizer\.json, vocab\.txt/);

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createServer } from "../../src/serve/index.js";
+import { SampleLog } from "../../src/monitor/index.js";
 import { listen, makeClassifier, makeEncoder, post } from "./fixtures.js";
 
 const work = mkdtempSync(join(tmpdir(), "graft-serve-limits-"));
@@ -103,7 +104,8 @@ test("a request past the timeout gets 504 and leaves the queue; a client that go
   }
 });
 
-test("graft serve: SIGTERM stops accepting, answers the request in flight, exits 0", async () => {
+test("graft serve: SIGTERM stops accepting, answers the request in flight, exits 0 (the sample log written)", async () => {
+  const sampleLog = join(work, "served.sqlite");
   const child = spawn(
     process.execPath,
     [
@@ -117,6 +119,10 @@ test("graft serve: SIGTERM stops accepting, answers the request in flight, exits
       "1500",
       "--max-batch-size",
       "8",
+      "--sample-log",
+      sampleLog,
+      "--sample-rate",
+      "1",
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
@@ -142,6 +148,13 @@ test("graft serve: SIGTERM stops accepting, answers the request in flight, exits
     assert.equal(await exited, 0, stderr);
     assert.match(stderr, /SIGTERM: finishing the requests in flight/);
     await assert.rejects(fetch(`${base}/health`), "no longer accepting connections");
+    // --sample-log with --sample-rate 1: the answered request is in the log, flushed at shutdown
+    const log = await SampleLog.open(sampleLog);
+    assert.deepEqual(
+      log.samples().map((x) => [x.model, x.route, x.input]),
+      [["sentiment", "/predict", "a good film"]],
+    );
+    log.close();
   } finally {
     child.kill("SIGKILL");
   }
