@@ -80,6 +80,7 @@ import {
   type CausalLMInputs,
   type CausalLMOutput,
   type ClassifierOutput,
+  selectRows,
 } from "./interfaces.js";
 import { causalLmLoss, sequenceClassifierOutput } from "./losses.js";
 import { type ModelSize, defineArchitecture } from "./architecture.js";
@@ -621,16 +622,7 @@ export class LlamaModel extends LlamaPreTrainedModel {
 
 /** Keeps batch rows `rows` of every layer's cache, in that order (beam search). */
 export function reorderLlamaCache(cache: LlamaCache, rows: readonly number[]): LlamaCache {
-  const pick = (t: Tensor) => {
-    for (const r of rows)
-      if (!Number.isInteger(r) || r < 0 || r >= t.shape[0])
-        throw new ArgumentError(`reorderCache: row ${r} is outside the cache's batch of ${t.shape[0]}`);
-    return concat(
-      rows.map((r) => slice(t, 0, r, r + 1)),
-      0,
-    );
-  };
-  return cache.map((kv) => ({ key: pick(kv.key), value: pick(kv.value) }));
+  return cache.map((kv) => ({ key: selectRows(kv.key, rows), value: selectRows(kv.value, rows) }));
 }
 
 export class LlamaForCausalLM extends LlamaPreTrainedModel implements CausalLM<LlamaCache> {

@@ -32,7 +32,6 @@ import {
   permute,
   rsqrt,
   scale,
-  slice,
   square,
   tensor,
   unsqueeze,
@@ -63,7 +62,7 @@ import {
   str,
 } from "../io/config.js";
 import { PreTrainedModel, type ModelOptions } from "./pretrained.js";
-import { attend, checkRange, runLayers, type AttentionMask, type BaseModelOutput } from "./interfaces.js";
+import { attend, checkRange, runLayers, selectRows, type AttentionMask, type BaseModelOutput } from "./interfaces.js";
 import { tokenLoss } from "./losses.js";
 import {
   type EncoderOutput,
@@ -743,17 +742,7 @@ function seq2seqOutputs(
 
 /** A cache keeping batch rows `rows` (beam search); a row may repeat. */
 export function reorderT5Cache(cache: T5Cache, rows: readonly number[]): T5Cache {
-  const pick = (t: Tensor) => {
-    const n = t.shape[0];
-    for (const r of rows)
-      if (!Number.isInteger(r) || r < 0 || r >= n)
-        throw new ShapeError(`t5 reorderCache: row ${r} is outside the cached batch of ${n}`);
-    return concat(
-      rows.map((r) => slice(t, 0, r, r + 1)),
-      0,
-    );
-  };
-  const kv = (x: LayerKV): LayerKV => ({ key: pick(x.key), value: pick(x.value) });
+  const kv = (x: LayerKV): LayerKV => ({ key: selectRows(x.key, rows), value: selectRows(x.value, rows) });
   return cache.map((l) => ({ self: kv(l.self), cross: kv(l.cross) }));
 }
 

@@ -265,7 +265,7 @@ test("reorderCache keeps the asked rows of every layer's keys and values, in ord
   const row = (t: Tensor, r: number) => slice(t, 0, r, r + 1);
   assert.equal(maxAbsDiff(row(re[1].key, 0), row(cache[1].key, 2)), 0);
   assert.equal(maxAbsDiff(row(re[1].value, 2), row(cache[1].value, 0)), 0);
-  assert.throws(() => model.reorderCache(cache, [3]), /row 3 is outside the cache's batch of 3/);
+  assert.throws(() => model.reorderCache(cache, [3]), /row 3 is outside \[0, 3\)/);
 });
 
 test("sequence classification scores each row's last non-pad token; a base checkpoint loads with a new score head", () => {
