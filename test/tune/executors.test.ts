@@ -79,7 +79,13 @@ test("pruning decisions cross the process boundary", async () => {
   }
   const pruned = study.trials.filter((t) => t.state === "pruned");
   assert.ok(pruned.length >= 4, `${pruned.length} pruned`);
+  // a pruned trial stops right after the report at a rung (steps 1, 3, 9): at 9 too, when trials running in
+  // parallel reach the last rung before enough others have been judged there (as ASHA does); some stop early
   for (const t of pruned)
-    assert.ok(t.intermediate.length < 9, `trial ${t.number} stopped at step ${t.intermediate.length}`);
+    assert.ok([1, 3, 9].includes(t.intermediate.length), `trial ${t.number} stopped at step ${t.intermediate.length}`);
+  assert.ok(
+    pruned.some((t) => t.intermediate.length < 9),
+    pruned.map((t) => t.intermediate.length).join(","),
+  );
   assert.ok(study.trials.some((t) => t.state === "complete"));
 });
