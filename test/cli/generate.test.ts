@@ -11,9 +11,10 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Rng } from "../../src/util/rng.js";
-import { GPT2LMHeadModel, generate, makeConfig } from "../../src/models/index.js";
+import { generate } from "../../src/models/index.js";
 import { ChatSession } from "../../src/cli/chat.js";
 import { loadTextGenerator } from "../../src/cli/generate.js";
+import { makeTinyGpt2 } from "../models/helpers.js";
 
 const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), "../../src/cli/main.js");
 const work = mkdtempSync(join(tmpdir(), "graft-cli-generate-"));
@@ -29,39 +30,8 @@ function graft(args: string[], input = ""): { code: number; stdout: string; stde
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** A 1-layer GPT-2 over a byte-level vocabulary (every byte a token, no merges, <|endoftext|> = 256). */
-function tinyGpt2(dir: string, positions = 256): string {
-  const bytes = [
-    ...Array.from({ length: 94 }, (_, i) => 33 + i),
-    ...Array.from({ length: 12 }, (_, i) => 161 + i),
-    ...Array.from({ length: 82 }, (_, i) => 174 + i),
-  ];
-  const cs = [...bytes];
-  let n = 0;
-  for (let b = 0; b < 256; b++)
-    if (!bytes.includes(b)) {
-      bytes.push(b);
-      cs.push(256 + n++);
-    }
-  const vocab: Record<string, number> = {};
-  bytes.forEach((b, i) => {
-    vocab[String.fromCodePoint(cs[i])] = b;
-  });
-  vocab["<|endoftext|>"] = 256;
-  writeFileSync(join(dir, "vocab.json"), JSON.stringify(vocab));
-  writeFileSync(join(dir, "merges.txt"), "#version: 0.2\n");
-  const config = makeConfig("gpt2", {
-    vocab_size: 257,
-    n_positions: positions,
-    n_embd: 16,
-    n_layer: 1,
-    n_head: 2,
-    bos_token_id: 256,
-    eos_token_id: 256,
-  });
-  new GPT2LMHeadModel(config, { rng: new Rng(1) }).savePretrained(dir);
-  return dir;
-}
+/** A 1-layer byte-level GPT-2 (every byte a token, <|endoftext|> = 256) of `positions` positions. */
+const tinyGpt2 = (dir: string, positions = 256): string => makeTinyGpt2(dir, { positions });
 
 const dir = tinyGpt2(mkdtempSync(join(work, "gpt2-")));
 

@@ -1,11 +1,14 @@
 /** Shared by the model tests: fixture directories, their expected outputs, tensor builders, comparisons, temp dirs. */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after } from "node:test";
 import { Tensor } from "../../src/tensor/index.js";
+import { Rng } from "../../src/util/rng.js";
+import { GPT2LMHeadModel, makeConfig } from "../../src/models/index.js";
+import { bytesToUnicode } from "../../src/tokenizers/index.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -66,4 +69,33 @@ export function tmpDir(prefix = "graft-models-"): string {
   const d = mkdtempSync(join(tmpdir(), prefix));
   dirs.push(d);
   return d;
+}
+
+/**
+ * A 1-layer GPT-2 (seeded random weights) over a byte-level vocabulary: every byte one token (GPT-2's byte-to-unicode
+ * table), no merges, <|endoftext|> = 256, so a prompt's token count is its UTF-8 length. With `chatTemplate`,
+ * tokenizer_config.json holds it.
+ */
+export function makeTinyGpt2(dir: string, opts: { positions?: number; chatTemplate?: string } = {}): string {
+  mkdirSync(dir, { recursive: true });
+  const vocab: Record<string, number> = {};
+  bytesToUnicode().forEach((char, byte) => {
+    vocab[char] = byte;
+  });
+  vocab["<|endoftext|>"] = 256;
+  writeFileSync(join(dir, "vocab.json"), JSON.stringify(vocab));
+  writeFileSync(join(dir, "merges.txt"), "#version: 0.2\n");
+  if (opts.chatTemplate)
+    writeFileSync(join(dir, "tokenizer_config.json"), JSON.stringify({ chat_template: opts.chatTemplate }));
+  const config = makeConfig("gpt2", {
+    vocab_size: 257,
+    n_positions: opts.positions ?? 64,
+    n_embd: 16,
+    n_layer: 1,
+    n_head: 2,
+    bos_token_id: 256,
+    eos_token_id: 256,
+  });
+  new GPT2LMHeadModel(config, { rng: new Rng(1) }).savePretrained(dir);
+  return dir;
 }

@@ -8,11 +8,8 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { Rng } from "../../src/util/rng.js";
-import { makeConfig } from "../../src/models/index.js";
 import {
   AutoModelForSequenceClassification,
-  GPT2LMHeadModel,
   fromPretrainedDir,
   BertForSequenceClassification,
   BertForMaskedLM,
@@ -21,7 +18,7 @@ import { batchToTensors, loadTokenizer } from "../../src/tokenizers/index.js";
 import { Tensor, noGrad } from "../../src/tensor/index.js";
 import { loadSafetensors, saveSafetensors } from "../../src/io/safetensors.js";
 import { loadPredictor } from "../../src/cli/predict.js";
-import { fixtureDir, tmpDir } from "./helpers.js";
+import { fixtureDir, makeTinyGpt2, tmpDir } from "./helpers.js";
 
 const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), "../../src/cli/main.js");
 
@@ -75,34 +72,7 @@ test("graft predict --model DIR: a sequence classifier prints each text's label 
 
 test("graft predict --model DIR: a causal LM prints the text it generates (greedy, or seeded sampling)", () => {
   const dir = tmpDir();
-  // a byte-level vocabulary: every byte one token, no merges, <|endoftext|> last
-  const bytes = [
-    ...Array.from({ length: 94 }, (_, i) => 33 + i),
-    ...Array.from({ length: 12 }, (_, i) => 161 + i),
-    ...Array.from({ length: 82 }, (_, i) => 174 + i),
-  ];
-  const cs = [...bytes];
-  let n = 0;
-  for (let b = 0; b < 256; b++)
-    if (!bytes.includes(b)) {
-      bytes.push(b);
-      cs.push(256 + n++);
-    }
-  const vocab: Record<string, number> = {};
-  bytes.forEach((b, i) => (vocab[String.fromCodePoint(cs[i])] = b));
-  vocab["<|endoftext|>"] = 256;
-  writeFileSync(join(dir, "vocab.json"), JSON.stringify(vocab));
-  writeFileSync(join(dir, "merges.txt"), "#version: 0.2\n");
-  const config = makeConfig("gpt2", {
-    vocab_size: 257,
-    n_positions: 32,
-    n_embd: 16,
-    n_layer: 1,
-    n_head: 2,
-    bos_token_id: 256,
-    eos_token_id: 256,
-  });
-  new GPT2LMHeadModel(config, { rng: new Rng(1) }).savePretrained(dir);
+  makeTinyGpt2(dir, { positions: 32 }); // a byte-level vocabulary: every byte one token, <|endoftext|> last
   const greedy = graft(["predict", "--model", dir, "--text", "Once upon", "a time", "--max-new-tokens", "5"]);
   assert.equal(greedy.code, 0, greedy.stderr);
   const rows = greedy.stdout

@@ -1,9 +1,9 @@
 /** Tiny model directories for the server's tests (random weights; a word-level WordPiece vocabulary), and a client. */
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import { Rng, manualSeed } from "../../src/util/rng.js";
-import { AutoModelForSequenceClassification, GPT2LMHeadModel, makeConfig } from "../../src/models/index.js";
+import { manualSeed } from "../../src/util/rng.js";
+import { AutoModelForSequenceClassification, makeConfig } from "../../src/models/index.js";
 import { makeTinyBert } from "../tasks/fixtures.js";
 
 /** An encoder without a task head (BertForMaskedLM): it embeds texts. */
@@ -60,43 +60,8 @@ export async function post(url: string, body: unknown, headers: Record<string, s
   return { status: r.status, headers: r.headers, body: json };
 }
 
-/**
- * A tiny GPT-2 over a byte-level vocabulary (every byte one token, no merges, <|endoftext|> = 256), so a prompt's
- * token count is its UTF-8 length; with `chatTemplate`, tokenizer_config.json holds it.
- */
-export function makeTinyGpt2(dir: string, opts: { positions?: number; chatTemplate?: string } = {}): string {
-  mkdirSync(dir, { recursive: true });
-  const bytes = [
-    ...Array.from({ length: 94 }, (_, i) => 33 + i),
-    ...Array.from({ length: 12 }, (_, i) => 161 + i),
-    ...Array.from({ length: 82 }, (_, i) => 174 + i),
-  ];
-  const cs = [...bytes];
-  let n = 0;
-  for (let b = 0; b < 256; b++)
-    if (!bytes.includes(b)) {
-      bytes.push(b);
-      cs.push(256 + n++);
-    }
-  const vocab: Record<string, number> = {};
-  bytes.forEach((b, i) => (vocab[String.fromCodePoint(cs[i])] = b));
-  vocab["<|endoftext|>"] = 256;
-  writeFileSync(join(dir, "vocab.json"), JSON.stringify(vocab));
-  writeFileSync(join(dir, "merges.txt"), "#version: 0.2\n");
-  if (opts.chatTemplate)
-    writeFileSync(join(dir, "tokenizer_config.json"), JSON.stringify({ chat_template: opts.chatTemplate }));
-  const config = makeConfig("gpt2", {
-    vocab_size: 257,
-    n_positions: opts.positions ?? 64,
-    n_embd: 16,
-    n_layer: 1,
-    n_head: 2,
-    bos_token_id: 256,
-    eos_token_id: 256,
-  });
-  new GPT2LMHeadModel(config, { rng: new Rng(1) }).savePretrained(dir);
-  return dir;
-}
+/** A tiny byte-level GPT-2 (the models tests' helper). */
+export { makeTinyGpt2 } from "../models/helpers.js";
 
 /** The events of a server-sent-events body (the JSON of each `data:` line; "[DONE]" as it is). */
 export function sseEvents(body: string): unknown[] {
