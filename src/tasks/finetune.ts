@@ -43,7 +43,7 @@ import {
 import { saveCheckpoint } from "../io/checkpoint.js";
 import { writeReport } from "../report/index.js";
 import type { FinetuneConfig, ResolvedFinetuneConfig } from "./config.js";
-import { MODEL_DEFAULTS_FILE, resolveFinetuneConfig, withModelDefaults } from "./resolve.js";
+import { MODEL_DEFAULTS_FILE, resolveWithModelDefaults } from "./resolve.js";
 import { padRows, type PaddedBatch } from "./encode.js";
 import { classifierForward } from "./evaluate.js";
 import { taskSpec } from "./registry.js";
@@ -89,9 +89,11 @@ export function resolveRun(config: Partial<FinetuneConfig> & { model: string; da
   spec: TaskSpec;
   config: ResolvedFinetuneConfig;
   args: TrainingArgs;
+  /** The settings the model's finetune_defaults.json filled (dotted keys). */
+  filled: string[];
 } {
-  const c = resolveFinetuneConfig(config);
-  return { spec: taskSpec(c.task), config: c, args: c.training };
+  const { config: c, filled } = resolveWithModelDefaults(config);
+  return { spec: taskSpec(c.task), config: c, args: c.training, filled };
 }
 
 /** Names of the head's parameters: not part of the backbone and not the pooler. */
@@ -185,10 +187,9 @@ async function runFinetune(
   life: Lifecycle,
 ): Promise<FinetuneResult> {
   const resolved = resolveRun(config);
-  const { spec, args } = resolved;
+  const { spec, args, filled } = resolved;
   const log = hooks.log ?? (() => {});
   const notes: string[] = [];
-  const { filled } = withModelDefaults(config);
   if (filled.length) {
     const value = (key: string) =>
       key.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], resolved.config);

@@ -75,7 +75,15 @@ export function resolveFinetuneConfig(
   given: FinetuneOptions & { model: string; data: string },
   from: OptionSource = {},
 ): ResolvedFinetuneConfig {
-  const c = withModelDefaults(given).config;
+  return resolveWithModelDefaults(given, from).config;
+}
+
+/** resolveFinetuneConfig, also saying which settings the model's finetune_defaults.json filled (dotted keys). */
+export function resolveWithModelDefaults(
+  given: FinetuneOptions & { model: string; data: string },
+  from: OptionSource = {},
+): { config: ResolvedFinetuneConfig; filled: string[] } {
+  const { config: c, filled } = withModelDefaults(given);
   const r = resolveOptions(FINETUNE_SCHEMA, c, from);
   const spec = taskSpec(r.task);
   if (c.training?.metricForBest === undefined) r.training.metricForBest = spec.defaultMetric;
@@ -84,5 +92,5 @@ export function resolveFinetuneConfig(
     throw new ArgumentError("testFraction must be in [0, 1) with validationFraction + testFraction < 1");
   if (r.lora && r.gradualUnfreezing)
     throw new ArgumentError("LoRA and gradual unfreezing cannot be combined: LoRA already freezes the base model");
-  return r;
+  return { config: r, filled };
 }
