@@ -239,6 +239,12 @@ export {
   type TrainSummary,
   type FreezeSpec,
   type LoraConfig,
+  createReporters,
+  EventFileWriter,
+  MlflowReporter,
+  REPORT_TARGETS,
+  TensorBoardReporter,
+  type Reporter,
 } from "./train/index.js";
 export {
   finetune,

@@ -28,6 +28,7 @@ const RANK: Record<string, number> = {
   tasks: 8,
   methods: 9,
   serve: 9,
+  dashboard: 9,
   cli: 10,
 };
 /** Leaf helpers: they import only what is listed, and any layer from io/ up may use them. */

@@ -27,11 +27,13 @@ export {
   readPredictions,
   parsePredictions,
   PREDICTIONS_FILE,
+  TASK_PREDICTIONS_FILE,
   type EvalPredictions,
   type PredictionsMeta,
   type PredictionExample,
 } from "./predictions.js";
 export type { Section } from "./html.js";
+export { classificationSection, nerSection } from "./evaluation.js";
 export { readStudy, STUDY_FILES, type Study, type Trial } from "./study.js";
 export { plot, heatmap, escapeXml, type Series, type PlotOptions, type HeatmapOptions } from "./svg.js";
 

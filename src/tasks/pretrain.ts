@@ -183,6 +183,8 @@ export const PRETRAIN_SCHEMA = {
         "evalEvery",
         "saveEvery",
         "seed",
+        "reportTo",
+        "reportHistograms",
       ],
     ),
   ),

@@ -5,6 +5,7 @@
 import { ArgumentError } from "../util/errors.js";
 import { type Resolved, opt, resolveOptions } from "../util/options.js";
 
+const REPORT_CHOICES: unknown[] = ["tensorboard", "mlflow", "none"];
 const isPositiveInt = (v: unknown) => Number.isInteger(v) && (v as number) >= 1;
 
 /** Every training argument: type, default, checks, flag and help, declared once (util/options.ts). */
@@ -101,6 +102,23 @@ export const TRAINING_SCHEMA = {
   earlyStoppingPatience: opt.integer({ default: 0, min: 0, help: "stop after N evaluations without improvement" }),
   /** The least change that counts as an improvement. */
   earlyStoppingMinDelta: opt.number({ default: 0, min: 0, help: "least change that counts as improvement" }),
+  /** Tools the run reports to as it trains, besides metrics.jsonl: TensorBoard event files, an MLflow server. */
+  reportTo: opt.value<string[]>({
+    default: [],
+    flag: "--report-to <list>",
+    help: "report the run to tensorboard and/or mlflow (comma-separated; none: neither)",
+    describe: 'a list of "tensorboard", "mlflow" or "none"',
+    parse: (s) =>
+      s
+        .split(",")
+        .map((x) => x.trim())
+        .filter((x) => x !== ""),
+    coerce: (v) => (typeof v === "string" ? [v] : (v as string[])),
+    check: (v) => (typeof v === "string" ? [v] : Array.isArray(v) ? v : [0]).every((x) => REPORT_CHOICES.includes(x)),
+    aliases: ["report_to"],
+  }),
+  /** With tensorboard reporting: a histogram of every parameter at each evaluation. */
+  reportHistograms: opt.boolean({ default: false, help: "tensorboard: weight histograms at each evaluation" }),
   /** Load the best weights into the model when training ends. */
   loadBestAtEnd: opt.boolean({ default: true, flag: false, aliases: ["loadBestModelAtEnd"] }),
 };

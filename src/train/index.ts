@@ -70,3 +70,12 @@ export {
   type Neighbor,
   type TextSource,
 } from "./word2vec.js";
+export {
+  createReporters,
+  EventFileWriter,
+  MlflowReporter,
+  REPORT_TARGETS,
+  TensorBoardReporter,
+  type Reporter,
+  type ReporterContext,
+} from "./reporters/index.js";

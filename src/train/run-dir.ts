@@ -42,7 +42,10 @@ const RUN_ENTRIES = new Set([
   "report.html",
   "tokenizer",
   "data",
+  "mlflow.json",
 ]);
+/** TensorBoard event files (--report-to tensorboard) belong to the run too. */
+const EVENT_FILE = /^events\.out\.tfevents\./;
 const TEMPORARY = /\.(tmp|old)-\d+(-\d+)?$/;
 
 /**
@@ -63,7 +66,9 @@ export function openNewRun(
     if (!statSync(dir).isDirectory()) throw new ArgumentError(`the run directory ${dir} is a file`);
     const entries = readdirSync(dir);
     if (entries.length > 0) {
-      const isRun = entries.includes("run.json") || entries.every((e) => RUN_ENTRIES.has(e) || TEMPORARY.test(e));
+      const isRun =
+        entries.includes("run.json") ||
+        entries.every((e) => RUN_ENTRIES.has(e) || EVENT_FILE.test(e) || TEMPORARY.test(e));
       if (!opts.overwrite)
         throw new ArgumentError(
           `the run directory ${dir} is not empty (${describeEntries(entries)})`,

@@ -36,6 +36,7 @@ import { greaterIsBetter, resolveArgs, type TrainingArgs } from "./args.js";
 import { BestModelPolicy, type PolicyState } from "./policy.js";
 import { RunDir } from "./run-dir.js";
 import { parameterGroups } from "./adaptation.js";
+import { createReporters, type Reporter } from "./reporters/index.js";
 
 export interface TrainerCallback {
   onTrainBegin?(t: Trainer<unknown>): void;
@@ -129,6 +130,8 @@ export class Trainer<B> {
   private readonly opts: TrainerOptions<B>;
   private state: TrainerState;
   private stopRequested = false;
+  /** The --report-to reporters of the current train() call. */
+  private reporters: Reporter[] = [];
 
   constructor(opts: TrainerOptions<B>) {
     this.opts = opts;
@@ -239,7 +242,17 @@ export class Trainer<B> {
       process.once("SIGINT", onSigint);
       process.once("SIGTERM", onSigterm);
     }
-    const cbs = this.opts.callbacks ?? [];
+    this.reporters = createReporters(
+      a.reportTo,
+      run && {
+        runDir: run.path,
+        config: existsSync(join(run.path, "run.json")) ? run.readRunConfig<Record<string, unknown>>() : { args: a },
+        resumed: Boolean(opts.resume),
+        histograms: a.reportHistograms,
+        log: this.opts.log ?? ((line) => process.stderr.write(`${line}\n`)),
+      },
+    );
+    const cbs = this.callbacks();
     for (const cb of cbs) cb.onTrainBegin?.(this as Trainer<unknown>);
 
     const t0 = performance.now();
@@ -333,6 +346,9 @@ export class Trainer<B> {
           await new Promise<void>((r) => setImmediate(r));
         }
       }
+    } catch (e) {
+      await this.closeReporters("FAILED");
+      throw e;
     } finally {
       if (opts.handleSigint) {
         process.removeListener("SIGINT", onSigint);
@@ -363,7 +379,19 @@ export class Trainer<B> {
       lastMetrics,
     };
     for (const cb of cbs) cb.onTrainEnd?.(this as Trainer<unknown>, summary);
+    await this.closeReporters(interrupted ? "KILLED" : "FINISHED");
     return summary;
+  }
+
+  /** The callbacks given to the Trainer, then the reporters of --report-to. */
+  private callbacks(): TrainerCallback[] {
+    return [...(this.opts.callbacks ?? []), ...(this.reporters as TrainerCallback[])];
+  }
+
+  private async closeReporters(status: "FINISHED" | "FAILED" | "KILLED"): Promise<void> {
+    const reporters = this.reporters;
+    this.reporters = [];
+    await Promise.all(reporters.map((r) => r.close(status)));
   }
 
   /** Evaluates, logs, updates the policy and writes best/ on improvement. */
@@ -393,7 +421,7 @@ export class Trainer<B> {
         tensorBytes(this.model.stateDict().values()),
       );
     }
-    for (const cb of this.opts.callbacks ?? []) cb.onEvaluate?.(this as Trainer<unknown>, metrics, isBest);
+    for (const cb of this.callbacks()) cb.onEvaluate?.(this as Trainer<unknown>, metrics, isBest);
     return metrics;
   }
 
@@ -429,7 +457,7 @@ export class Trainer<B> {
       tensorBytes(weights.values()) + tensorBytes(Object.values(opt.tensors)),
     );
     run.prune(this.args.saveTotalLimit);
-    for (const cb of this.opts.callbacks ?? []) cb.onSave?.(this as Trainer<unknown>, dir);
+    for (const cb of this.callbacks()) cb.onSave?.(this as Trainer<unknown>, dir);
     return dir;
   }
 
