@@ -11,6 +11,11 @@ export const DASHBOARD_SWITCHES = switchesOnly({
   host: opt.string({ default: "127.0.0.1", help: "address to listen on (0.0.0.0 for every interface)" }),
   port: opt.integer({ default: 6006, min: 0, max: 65535, help: "port to listen on (0: any free port)" }),
   pollMs: opt.integer({ default: 1000, min: 100, help: "how often the folders are re-read for news, in ms" }),
+  serve: opt.list("string", {
+    default: [],
+    flag: "--serve <url...>",
+    help: "graft serve addresses whose drift (GET /drift) the Served page follows",
+  }),
 });
 type DashboardFlags = Resolved<typeof DASHBOARD_SWITCHES>;
 
@@ -22,12 +27,12 @@ export function register(program: Command): void {
   addOptions(cmd, DASHBOARD_SWITCHES)
     .addHelpText(
       "after",
-      "\nExamples:\n  graft dashboard runs/\n  graft dashboard runs/sst2 runs/lr-search --port 7000\n",
+      "\nExamples:\n  graft dashboard runs/\n  graft dashboard runs/sst2 runs/lr-search --port 7000\n  graft dashboard runs/ --serve http://127.0.0.1:8080\n",
     )
     .action(async (dirs: string[], _: unknown, command: Command) => {
       const o: DashboardFlags = resolveFlags(DASHBOARD_SWITCHES, command);
       const roots = dirs.length ? dirs : ["runs"];
-      const app = await createDashboard({ roots, pollMs: o.pollMs });
+      const app = await createDashboard({ roots, pollMs: o.pollMs, serve: o.serve });
       const address = await app.listen({ host: o.host, port: o.port });
       process.stderr.write(`graft dashboard: ${address} (over ${roots.join(", ")}); Ctrl-C stops it\n`);
       await new Promise<void>((done) => {

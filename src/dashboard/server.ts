@@ -7,7 +7,9 @@
  *   GET /api/runs/:id         a run: curves, evaluations, configuration, notes; its evaluation sections as HTML
  *                             (the report's own: confusion matrix, per-class / per-entity tables) and worst predictions
  *   GET /api/studies/:id      a study: trials, the best, parameter importance
- *   GET /api/events           server-sent events: `entries` when runs appear or go, `change` {id} when one is written
+ *   GET /api/served           drift of the models served at the `serve` addresses (their GET /drift), with history
+ *   GET /api/events           server-sent events: `entries` when runs appear or go, `change` {id} when one is
+ *                             written, `served` when a server's drift report changes
  *
  * Directories are re-scanned every `pollMs`; a run being written updates the open page without a reload. Routes
  * take ids, never paths.
@@ -25,6 +27,7 @@ import {
   TASK_PREDICTIONS_FILE,
 } from "../report/index.js";
 import { discover, type Entry, entryRow, fingerprint, runDetail } from "./entries.js";
+import { DriftPoller } from "./drift.js";
 import { paramImportance } from "./importance.js";
 import { worstPredictions } from "./predictions.js";
 
@@ -33,6 +36,10 @@ export interface DashboardOptions {
   roots: string[];
   /** How often directories are re-scanned for news, in ms (default 1000). */
   pollMs?: number;
+  /** `graft serve` addresses whose `GET /drift` feeds the Served page. */
+  serve?: string[];
+  /** How often the servers are asked for drift, in ms (default 10000). */
+  drift?: { everyMs?: number };
 }
 
 const ASSETS = fileURLToPath(new URL("./assets/", import.meta.url));
@@ -50,6 +57,18 @@ function page(): string {
 
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'";
+
+/** A PBT study's lineage as tune/ writes it (plots/pbt-lineage.json), or null. */
+function readLineage(dir: string, notes: string[]): unknown {
+  const p = join(dir, "plots", "pbt-lineage.json");
+  if (!existsSync(p)) return null;
+  try {
+    return JSON.parse(readFileSync(p, "utf8"));
+  } catch (e) {
+    notes.push(`plots/pbt-lineage.json: ${(e as Error).message}; no lineage shown`);
+    return null;
+  }
+}
 
 export async function createDashboard(opts: DashboardOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
@@ -89,8 +108,23 @@ export async function createDashboard(opts: DashboardOptions): Promise<FastifyIn
     for (const id of changed) send("change", { id });
   }, pollMs);
   timer.unref();
+  const drift = new DriftPoller(opts.serve ?? []);
+  let polling = false;
+  const pollDrift = async () => {
+    if (polling || !opts.serve?.length) return;
+    polling = true;
+    try {
+      if (await drift.poll()) send("served", {});
+    } finally {
+      polling = false;
+    }
+  };
+  void pollDrift();
+  const driftTimer = setInterval(() => void pollDrift(), opts.drift?.everyMs ?? 10_000);
+  driftTimer.unref();
   app.addHook("onClose", async () => {
     clearInterval(timer);
+    clearInterval(driftTimer);
     for (const c of clients) c.end();
     clients.clear();
   });
@@ -169,9 +203,12 @@ export async function createDashboard(opts: DashboardOptions): Promise<FastifyIn
         complete.map((t) => t.value as number),
         names,
       ),
+      lineage: readLineage(e.dir, notes),
       notes,
     };
   });
+
+  app.get("/api/served", async () => ({ servers: drift.state }));
 
   app.get("/api/events", (req, reply) => {
     reply.hijack();

@@ -9,12 +9,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import puppeteer, { type Page } from "puppeteer-core";
 import { createDashboard, discover } from "../../src/dashboard/index.js";
-import { makeClassificationRun, makeNerRun, makeStudy, tmpDir } from "../report/fixture.js";
+import { makeClassificationRun, makeNerRun, makeStudy, tmpDir, writePbtLineage } from "../report/fixture.js";
 
 const CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
 const chromium = process.env.GRAFT_CHROMIUM ?? CANDIDATES.find((p) => existsSync(p));
@@ -44,10 +45,56 @@ test("the dashboard in headless Chromium: runs, curves, comparison, study, live 
   makeClassificationRun(join(root, "cls-b"), { seed: 2, steps: 20, evalEvery: 10, lr: 1e-4 });
   makeNerRun(join(root, "ner"));
   makeStudy(join(root, "study"));
+  const segments = writePbtLineage(join(root, "study"));
   appendFileSync(join(root, "ner", "metrics.jsonl"), '{"step":21,"epoch":1,"lo'); // torn by a crash
   mkdirSync(join(root, "empty"));
   writeFileSync(join(root, "empty", "notes.txt"), "not a run");
-  const app = await createDashboard({ roots: [root, join(root, "missing")], pollMs: 100 });
+  // a graft serve stand-in answering GET /drift, for the Served page
+  const drift = createServer((_req, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(
+      JSON.stringify({
+        models: {
+          sentiment: {
+            status: "degraded",
+            reasons: ["label: chi-square p = 1e-06 <= 0.05"],
+            samples: 120,
+            driftedShare: 0.5,
+            features: [
+              {
+                feature: "label",
+                kind: "cat",
+                test: "chisquare",
+                statistic: 31,
+                pValue: 1e-6,
+                threshold: 0.05,
+                drift: true,
+              },
+              {
+                feature: "length",
+                kind: "num",
+                test: "ks",
+                statistic: 0.05,
+                pValue: 0.6,
+                threshold: 0.05,
+                drift: false,
+              },
+            ],
+            embeddings: null,
+            notes: [],
+          },
+        },
+      }),
+    );
+  });
+  await new Promise<void>((r) => drift.listen(0, "127.0.0.1", r));
+  const serveUrl = `http://127.0.0.1:${(drift.address() as AddressInfo).port}`;
+  const app = await createDashboard({
+    roots: [root, join(root, "missing")],
+    pollMs: 100,
+    serve: [serveUrl],
+    drift: { everyMs: 200 },
+  });
   await app.listen({ port: 0, host: "127.0.0.1" });
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/`;
   const ids = Object.fromEntries(discover([root]).map((e) => [e.name, e.id]));
@@ -110,7 +157,16 @@ test("the dashboard in headless Chromium: runs, curves, comparison, study, live 
     const states = await page.$$eval("table.trials tbody tr td:first-of-type", (tds) => tds.map((t) => t.textContent));
     assert.equal(states.filter((s) => s?.startsWith("pruned")).length, 2);
     assert.ok(await page.$("svg.parallel polyline"));
+    assert.equal((await page.$$("svg.lineage rect.segment")).length, segments);
+    assert.equal((await page.$$("svg.lineage line.exploit")).length, 1);
     await shot("study");
+
+    // the Served page: each model's drift status, its features' tests, and their history
+    await page.goto(`${base}#/served`, { waitUntil: "load" });
+    await page.waitForSelector("table.drift tbody tr");
+    assert.equal((await page.$$("table.drift tbody tr")).length, 2);
+    assert.match(await page.$eval(".served-model h3", (h) => h.textContent ?? ""), /sentiment\s*degraded/);
+    await shot("served");
 
     // an id that is not there is a visible message, never a blank page
     await page.goto(`${base}#/run/000000000000`, { waitUntil: "load" });
@@ -123,6 +179,7 @@ test("the dashboard in headless Chromium: runs, curves, comparison, study, live 
   } finally {
     await browser.close();
     await app.close();
+    await new Promise<void>((r) => drift.close(() => r()));
     rmSync(root, { recursive: true, force: true });
   }
 });

@@ -1,18 +1,19 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { appendFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { get } from "node:http";
+import { createServer, get } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createDashboard, discover, paramImportance, worstPredictions } from "../../src/dashboard/index.js";
 import { Rng } from "../../src/util/rng.js";
-import { makeClassificationRun, makeNerRun, makeStudy, tmpDir } from "../report/fixture.js";
+import { makeClassificationRun, makeNerRun, makeStudy, tmpDir, writePbtLineage } from "../report/fixture.js";
 
 function fixtures(): string {
   const root = tmpDir("graft-dashboard-");
   makeClassificationRun(join(root, "cls-a"), { seed: 1, steps: 20, evalEvery: 10 });
   makeNerRun(join(root, "ner"));
   makeStudy(join(root, "study"));
+  writePbtLineage(join(root, "study"));
   mkdirSync(join(root, "study", "trials", "trial-0001"), { recursive: true });
   writeFileSync(join(root, "study", "trials", "trial-0001", "metrics.jsonl"), '{"step":1,"epoch":0,"loss":1}\n');
   mkdirSync(join(root, "notes"));
@@ -63,6 +64,7 @@ test("the JSON routes: runs table, a run with a torn last log line noted, a stud
     assert.equal(s.study.trials.length, 12);
     assert.deepEqual(s.params, ["batchSize", "lr", "schedule"]);
     assert.ok(s.importance.lr > 0.5, JSON.stringify(s.importance)); // the fixture's value depends on lr alone
+    assert.equal(s.lineage.members[1].segments[1].donor, 0);
     const missing = await app.inject("/api/runs/000000000000");
     assert.equal(missing.statusCode, 404);
     assert.match(missing.json().error, /no run 000000000000/);
@@ -145,4 +147,55 @@ test("worst predictions: confident mistakes first; sentences with the most wrong
     n.rows.map((r) => r.line),
     [2, 3],
   );
+});
+
+test("the Served page's data: each server's GET /drift, kept as a history; a server that fails is named", async () => {
+  const report = {
+    status: "degraded",
+    reasons: ["2 of 3 features drifted"],
+    samples: 120,
+    driftedShare: 2 / 3,
+    features: [
+      { feature: "label", kind: "cat", test: "chisquare", statistic: 31.2, pValue: 1e-6, threshold: 0.05, drift: true },
+      { feature: "confidence", kind: "num", test: "ks", statistic: 0.3, pValue: 0.001, threshold: 0.05, drift: true },
+      { feature: "length", kind: "num", test: "ks", statistic: 0.05, pValue: 0.6, threshold: 0.05, drift: false },
+    ],
+    embeddings: null,
+    notes: [],
+  };
+  const fake = createServer((req, res) => {
+    res.writeHead(req.url === "/drift" ? 200 : 404, { "content-type": "application/json" });
+    res.end(JSON.stringify(req.url === "/drift" ? { models: { sentiment: report, other: null } } : {}));
+  });
+  await new Promise<void>((r) => fake.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
+  const app = await createDashboard({
+    roots: [],
+    pollMs: 60_000,
+    serve: [url, "http://127.0.0.1:1"],
+    drift: { everyMs: 60_000 },
+  });
+  try {
+    let served: {
+      servers: { server: string; error: string | null; models: { model: string; history: unknown[] }[] }[];
+    };
+    for (let i = 0; ; i++) {
+      served = (await app.inject("/api/served")).json();
+      if (served.servers[0].models.length && served.servers[1].error) break;
+      if (i > 100) throw new Error("the poller never answered");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual(
+      served.servers[0].models.map((m) => [m.model, m.history.length]),
+      [
+        ["sentiment", 1],
+        ["other", 0],
+      ],
+    );
+    assert.equal(served.servers[0].error, null);
+    assert.match(served.servers[1].error!, /127\.0\.0\.1:1/);
+  } finally {
+    await app.close();
+    await new Promise<void>((r) => fake.close(() => r()));
+  }
 });

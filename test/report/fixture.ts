@@ -246,3 +246,26 @@ export function makeStudy(dir: string, seed = 5): { best: number } {
   );
   return { best };
 }
+
+/** A PBT lineage as tune/ writes it in a study's plots/: two members, three generations, one exploit. */
+export function writePbtLineage(studyDir: string): number {
+  const seg = (generation: number, member: number, donor: number | null, score: number) => ({
+    generation,
+    trial: generation * 2 + member,
+    member,
+    params: { lr: 1e-4 * (member + 1) },
+    score,
+    state: "complete",
+    startStep: generation * 100,
+    endStep: (generation + 1) * 100,
+    donor,
+    parentTrial: generation ? (generation - 1) * 2 + (donor ?? member) : null,
+  });
+  const members = [
+    { member: 0, segments: [seg(0, 0, null, 0.8), seg(1, 0, null, 0.84), seg(2, 0, null, 0.86)] },
+    { member: 1, segments: [seg(0, 1, null, 0.7), seg(1, 1, 0, 0.83), seg(2, 1, null, 0.87)] },
+  ];
+  mkdirSync(join(studyDir, "plots"), { recursive: true });
+  writeFileSync(join(studyDir, "plots", "pbt-lineage.json"), JSON.stringify({ interval: 100, members }));
+  return 6;
+}

@@ -70,7 +70,28 @@ export interface StudyDetail extends EntryRow {
   study: { metric: string; direction: "maximize" | "minimize"; trials: Trial[]; best: Trial | null };
   params: string[];
   importance: Record<string, number> | null;
+  lineage: Lineage | null;
   notes: string[];
+}
+
+/** Population-based training: each member's segments, and whose weights each segment started from. */
+export interface Lineage {
+  interval: number;
+  members: {
+    member: number;
+    segments: {
+      generation: number;
+      trial: number;
+      member: number;
+      params: Record<string, number | string | boolean>;
+      score: number | null;
+      state: string;
+      startStep: number;
+      endStep: number;
+      donor: number | null;
+      parentTrial: number | null;
+    }[];
+  }[];
 }
 
 type Loaded<T> = { data: T | null; error: string | null };
@@ -88,7 +109,7 @@ let source: EventSource | null = null;
 function subscribe(event: string, fn: (data: { id?: string }) => void): () => void {
   if (!source) {
     source = new EventSource("/api/events");
-    for (const name of ["entries", "change"])
+    for (const name of ["entries", "change", "served"])
       source.addEventListener(name, (e) => {
         const data = JSON.parse((e as MessageEvent).data || "{}");
         for (const f of listeners.get(name) ?? []) f(data);
@@ -100,10 +121,13 @@ function subscribe(event: string, fn: (data: { id?: string }) => void): () => vo
 }
 
 /**
- * Fetches `url` and fetches it again whenever the server says so: on `entries` for the runs list, on `change` for
- * the ids in `watch`.
+ * Fetches `url` and fetches it again whenever the server says so: on `entries` for the runs list, `served` for the
+ * drift page, on `change` for the ids in `watch`.
  */
-export function useLive<T>(url: string, watch: readonly string[] | "entries"): Loaded<T> & { version: number } {
+export function useLive<T>(
+  url: string,
+  watch: readonly string[] | "entries" | "served",
+): Loaded<T> & { version: number } {
   const [state, setState] = useState<Loaded<T> & { version: number }>({ data: null, error: null, version: 0 });
   useEffect(() => {
     let alive = true;
@@ -114,8 +138,8 @@ export function useLive<T>(url: string, watch: readonly string[] | "entries"): L
       );
     load();
     const off =
-      watch === "entries"
-        ? subscribe("entries", load)
+      watch === "entries" || watch === "served"
+        ? subscribe(watch, load)
         : subscribe("change", (d) => {
             if (d.id && watch.includes(d.id)) load();
           });
@@ -136,3 +160,39 @@ export const fmt = (v: number | null | undefined, digits = 4): string =>
 
 export const duration = (s: number | null): string =>
   s === null ? "—" : s < 90 ? `${s.toFixed(1)} s` : s < 5400 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`;
+
+export interface FeatureDrift {
+  feature: string;
+  kind: "num" | "cat";
+  test: string;
+  statistic: number;
+  pValue: number | null;
+  threshold: number;
+  drift: boolean;
+  referenceCount: number;
+  currentCount: number;
+}
+
+export interface ServedState {
+  server: string;
+  error: string | null;
+  models: {
+    server: string;
+    model: string;
+    latest: {
+      status: "ok" | "degraded";
+      reasons: string[];
+      samples: number;
+      features: FeatureDrift[];
+      driftedShare: number;
+      notes: string[];
+    } | null;
+    history: {
+      at: number;
+      status: string;
+      driftedShare: number;
+      samples: number;
+      features: Record<string, { statistic: number; drift: boolean }>;
+    }[];
+  }[];
+}

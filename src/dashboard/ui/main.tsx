@@ -5,7 +5,17 @@
  */
 import { render } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { duration, type EntryRow, fmt, type RunDetail, type StudyDetail, type Trial, useLive } from "./api.js";
+import {
+  duration,
+  type EntryRow,
+  fmt,
+  type RunDetail,
+  type Lineage,
+  type ServedState,
+  type StudyDetail,
+  type Trial,
+  useLive,
+} from "./api.js";
 import { Chart, type Line } from "./chart.js";
 
 function useRoute(): string[] {
@@ -544,6 +554,56 @@ function ParallelCoordinates(props: { trials: Trial[]; params: string[]; metric:
   );
 }
 
+/**
+ * PBT lineage: one lane per member, a bar per segment (its steps, labelled with its score), and a line from the
+ * donor's lane where a member copied another's weights (exploit).
+ */
+function LineageChart(props: { lineage: Lineage }) {
+  const segs = props.lineage.members.flatMap((m) => m.segments);
+  const maxStep = Math.max(1, ...segs.map((s) => s.endStep));
+  const lanes = props.lineage.members.map((m) => m.member);
+  const W = 760,
+    lane = 34,
+    left = 80,
+    H = lanes.length * lane + 40;
+  const x = (step: number) => left + (step / maxStep) * (W - left - 20);
+  const y = (member: number) => 20 + lanes.indexOf(member) * lane + lane / 2;
+  return (
+    <svg class="lineage" viewBox={`0 0 ${W} ${H}`} width={W} height={H} role="img" aria-label={`PBT lineage of ${lanes.length} members over ${maxStep} steps`}>
+      {lanes.map((m) => (
+        <text key={m} x={4} y={y(m) + 4}>
+          member {m}
+        </text>
+      ))}
+      {segs.map((s) => (
+        <g key={s.trial}>
+          {s.donor !== null && s.donor !== s.member && (
+            <line class="exploit" x1={x(s.startStep)} y1={y(s.donor)} x2={x(s.startStep)} y2={y(s.member)} stroke-dasharray="3 2">
+              <title>
+                trial {s.trial}: member {s.member} took member {s.donor}'s weights at step {s.startStep}
+              </title>
+            </line>
+          )}
+          <rect class={`segment ${s.state}`} x={x(s.startStep)} y={y(s.member) - 9} width={Math.max(2, x(s.endStep) - x(s.startStep) - 2)} height={18}>
+            <title>
+              trial {s.trial}, generation {s.generation}, steps {s.startStep}–{s.endStep}: {fmt(s.score)} ({s.state})
+            </title>
+          </rect>
+          <text class="score" x={x(s.startStep) + 3} y={y(s.member) + 4}>
+            {fmt(s.score, 3)}
+          </text>
+        </g>
+      ))}
+      <text x={left} y={H - 6} class="tick">
+        step 0
+      </text>
+      <text x={W - 20} y={H - 6} class="tick" text-anchor="end">
+        step {maxStep}
+      </text>
+    </svg>
+  );
+}
+
 function StudyPage(props: { id: string }) {
   const { data, error } = useLive<StudyDetail>(`/api/studies/${props.id}`, [props.id]);
   if (!data)
@@ -615,6 +675,12 @@ function StudyPage(props: { id: string }) {
           </table>
         </section>
       )}
+      {data.lineage && (
+        <section>
+          <h2>Population-based training lineage</h2>
+          <LineageChart lineage={data.lineage} />
+        </section>
+      )}
       {data.params.length > 0 && (
         <section>
           <h2>Parallel coordinates</h2>
@@ -660,6 +726,107 @@ function StudyPage(props: { id: string }) {
   );
 }
 
+function ServedPage() {
+  const { data, error } = useLive<{ servers: ServedState[] }>("/api/served", "served");
+  return (
+    <main>
+      <h1>Served models</h1>
+      <Messages error={error} />
+      {data && !data.servers.length && (
+        <p role="status">
+          No servers given: start the dashboard with <code>--serve http://127.0.0.1:8080</code> to follow the drift of
+          a <code>graft serve</code> that records samples (<code>--sample-log</code>).
+        </p>
+      )}
+      {data?.servers.map((s) => (
+        <section key={s.server}>
+          <h2>{s.server}</h2>
+          {s.error && (
+            <p class="error" role="alert">
+              {s.error}
+            </p>
+          )}
+          {s.models.map((m) => {
+            const r = m.latest;
+            const t0 = m.history[0]?.at ?? 0;
+            const xs = m.history.map((h) => (h.at - t0) / 60_000);
+            const names = r ? r.features.map((f) => f.feature).slice(0, 8) : [];
+            return (
+              <article key={m.model} class="served-model">
+                <h3>
+                  {m.model}{" "}
+                  {r ? (
+                    <span class={`status ${r.status === "ok" ? "finished" : "failed"}`}>{r.status}</span>
+                  ) : (
+                    <span class="status">no reference</span>
+                  )}
+                </h3>
+                {r && (
+                  <>
+                    <p>
+                      {r.samples} served samples compared; {(r.driftedShare * 100).toFixed(0)}% of the tested features
+                      drifted.
+                    </p>
+                    {r.reasons.length > 0 && (
+                      <ul>
+                        {r.reasons.map((x) => (
+                          <li key={x}>{x}</li>
+                        ))}
+                      </ul>
+                    )}
+                    <table class="drift">
+                      <thead>
+                        <tr>
+                          <th scope="col">Feature</th>
+                          <th scope="col">Test</th>
+                          <th scope="col">Statistic</th>
+                          <th scope="col">p-value</th>
+                          <th scope="col">Threshold</th>
+                          <th scope="col">Drift</th>
+                        </tr>
+                      </thead>
+                      <tbody>
+                        {r.features.map((f) => (
+                          <tr key={f.feature} class={f.drift ? "bad" : ""}>
+                            <th scope="row">{f.feature}</th>
+                            <td>{f.test}</td>
+                            <td>{fmt(f.statistic)}</td>
+                            <td>{fmt(f.pValue)}</td>
+                            <td>{fmt(f.threshold)}</td>
+                            <td>{f.drift ? "drifted" : "no"}</td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                    <div class="charts">
+                      <Chart
+                        title={`${m.model}: share of features drifted`}
+                        xLabel="minutes since the dashboard started"
+                        points
+                        lines={[{ label: "drifted share", xs, ys: m.history.map((h) => h.driftedShare) }]}
+                      />
+                      <Chart
+                        title={`${m.model}: test statistic by feature`}
+                        xLabel="minutes since the dashboard started"
+                        points
+                        lines={names.map((n) => ({
+                          label: n,
+                          xs,
+                          ys: m.history.map((h) => h.features[n]?.statistic ?? null),
+                        }))}
+                      />
+                    </div>
+                  </>
+                )}
+              </article>
+            );
+          })}
+        </section>
+      ))}
+    </main>
+  );
+}
+
 function App() {
   const route = useRoute();
   const [view, arg] = route;
@@ -670,12 +837,16 @@ function App() {
           <a href="#/" class="brand">
             graft dashboard
           </a>
+          <a href="#/">Runs</a>
+          <a href="#/served">Served models</a>
         </nav>
       </header>
       {view === "run" && arg ? (
         <RunPage id={arg} key={arg} />
       ) : view === "study" && arg ? (
         <StudyPage id={arg} key={arg} />
+      ) : view === "served" ? (
+        <ServedPage />
       ) : view === "compare" && arg ? (
         <ComparePage ids={arg.split(",")} key={arg} />
       ) : (
