@@ -85,6 +85,19 @@ export {
   type RobertaConfig,
 } from "./roberta.js";
 export {
+  ELECTRA,
+  ELECTRA_CONFIG,
+  ElectraModel,
+  ElectraForPreTraining,
+  ElectraForMaskedLM,
+  ElectraForSequenceClassification,
+  ElectraForTokenClassification,
+  activePositions,
+  replacedTokenLoss,
+  type ElectraConfig,
+  type ReplacedTokenOutput,
+} from "./electra.js";
+export {
   DISTILBERT,
   DISTILBERT_CONFIG,
   DistilBertModel,

@@ -18,6 +18,7 @@ import type { PreTrainedModel, PreTrainedModelClass } from "./pretrained.js";
 import type { ModelInputs } from "./interfaces.js";
 import { BERT } from "./bert.js";
 import { ROBERTA } from "./roberta.js";
+import { ELECTRA } from "./electra.js";
 import { DISTILBERT } from "./distilbert.js";
 import { GPT2 } from "./gpt2.js";
 import { BART } from "./bart.js";
@@ -26,7 +27,7 @@ import { GRAFT_LSTM } from "./lstm.js";
 import { T5 } from "./t5.js";
 
 /** The built-in architectures. */
-const ARCHITECTURES = [BERT, ROBERTA, DISTILBERT, GPT2, GRAFT_LSTM, T5, BART, LLAMA, QWEN2] as const;
+const ARCHITECTURES = [BERT, ROBERTA, ELECTRA, DISTILBERT, GPT2, GRAFT_LSTM, T5, BART, LLAMA, QWEN2] as const;
 
 type ConfigOfSpec<S> = S extends ArchitectureSpec<infer C> ? C : never;
 /** The config of any built-in architecture. */

@@ -36,8 +36,11 @@ import {
   AutoModelForMaskedLM,
   AutoModelForSeq2SeqLM,
   configOfSize,
+  ElectraForMaskedLM,
+  ElectraForPreTraining,
   sizedModelTypes,
   maskedLogitsAt,
+  type ElectraConfig,
   savePretrained,
   type ModelConfig,
   type PreTrainedModel,
@@ -47,7 +50,10 @@ import {
 import { AutoTokenizer, sentinelIds, trainTokenizer, type Tokenizer } from "../tokenizers/index.js";
 import {
   BlockPacker,
+  ElectraPretrainingModel,
   IGNORE_INDEX,
+  electraStep,
+  generatorConfig,
   Trainer,
   checkResumeData,
   dataSources,
@@ -80,10 +86,10 @@ export type SizePreset = keyof typeof SIZE_PRESETS;
 
 /** Every setting of `graft pretrain`: type, default, checks, flag and help declared once (util/options.ts). */
 export const PRETRAIN_SCHEMA = {
-  objective: opt.enum(["mlm", "clm", "span-corruption"], {
+  objective: opt.enum(["mlm", "clm", "span-corruption", "electra"], {
     default: "mlm",
-    flag: "--objective <mlm|clm|span-corruption>",
-    help: "masked LM (BERT), causal LM (GPT-2) or T5's span corruption (encoder-decoders)",
+    flag: "--objective <mlm|clm|span-corruption|electra>",
+    help: "masked LM (BERT), causal LM (GPT-2), T5's span corruption (encoder-decoders) or ELECTRA's replaced-token detection",
   }),
   /** Text files, JSONL files (a "text" field per line), optionally .gz, directories of them or globs. */
   corpus: opt.list("string", {
@@ -144,6 +150,14 @@ export const PRETRAIN_SCHEMA = {
     help: "fraction of tokens selected for masking",
   }),
   wholeWordMasking: opt.boolean({ default: false, help: "mask all sub-tokens of a chosen word together" }),
+  /** ELECTRA: the generator's hidden size, heads and feed-forward width as a fraction of the discriminator's. */
+  generatorSize: opt.number({
+    default: 0.25,
+    gt: 0,
+    max: 1,
+    flag: "--generator-size <f>",
+    help: "electra: the generator's width as a fraction of the discriminator's",
+  }),
   noiseDensity: opt.number({
     default: 0.15,
     gt: 0,
@@ -237,19 +251,23 @@ export class BlockFile {
 }
 
 /** The architecture pre-trained from scratch when none is named, per objective. */
-const DEFAULT_ARCHITECTURE = { mlm: "bert", clm: "gpt2", "span-corruption": "t5" } as const;
+const DEFAULT_ARCHITECTURE = { mlm: "bert", clm: "gpt2", "span-corruption": "t5", electra: "electra" } as const;
 /** The model head each objective trains. */
 const HEADS = {
   mlm: { head: "masked-lm", auto: AutoModelForMaskedLM },
   clm: { head: "causal-lm", auto: AutoModelForCausalLM },
   "span-corruption": { head: "seq2seq-lm", auto: AutoModelForSeq2SeqLM },
+  // ELECTRA trains a discriminator and a masked-LM generator (train/electra.ts); the generator's head is checked
+  electra: { head: "masked-lm", auto: AutoModelForMaskedLM },
 } as const;
+/** Objectives over [CLS] … [SEP] blocks with masked tokens (a WordPiece tokenizer with [MASK]). */
+const isMasked = (c: PretrainConfig) => c.objective === "mlm" || c.objective === "electra";
 /** Sentinels of a tokenizer trained for span corruption (T5 has 100), at the end of the vocabulary. */
 const SENTINELS = 100;
 
 /** Raw tokens per stored block: MLM leaves room for [CLS] … [SEP]; span corruption cuts blocks that pack into blockSize. */
 function rawBlockLength(c: PretrainConfig): number {
-  if (c.objective === "mlm") return c.blockSize - 2;
+  if (isMasked(c)) return c.blockSize - 2;
   if (c.objective === "clm") return c.blockSize;
   return computeInputAndTargetLengths(c.blockSize, spanOptions(c)).tokensLength;
 }
@@ -405,10 +423,10 @@ async function runPretrain(
       await trainSpanTokenizer(files, tokDir, c);
     } else if (!existsSync(join(tokDir, "tokenizer.json"))) {
       log(
-        `training a ${c.objective === "mlm" ? "WordPiece" : "byte-level BPE"} tokenizer with ${c.vocabSize} tokens on ${files.length} file(s)`,
+        `training a ${isMasked(c) ? "WordPiece" : "byte-level BPE"} tokenizer with ${c.vocabSize} tokens on ${files.length} file(s)`,
       );
       await trainTokenizer(files, tokDir, {
-        type: c.objective === "mlm" ? "wordpiece" : "bpe",
+        type: isMasked(c) ? "wordpiece" : "bpe",
         vocabSize: c.vocabSize,
         modelMaxLength: c.blockSize,
       });
@@ -422,8 +440,8 @@ async function runPretrain(
     sepId = tok.sepTokenId,
     eos = tok.eosTokenId,
     mask = tok.maskTokenId;
-  if (c.objective === "mlm" && (cls === null || sepId === null || mask === null))
-    throw new ArgumentError("masked-LM pre-training needs a tokenizer with [CLS], [SEP] and [MASK] tokens");
+  if (isMasked(c) && (cls === null || sepId === null || mask === null))
+    throw new ArgumentError(`${c.objective} pre-training needs a tokenizer with [CLS], [SEP] and [MASK] tokens`);
   // span corruption: inputs of blockSize and targets of targetsLength from blocks of tokensLength raw tokens
   const span =
     c.objective === "span-corruption"
@@ -446,7 +464,7 @@ async function runPretrain(
   if (hooks.resume && existsSync(join(dataDir, "blocks.json")))
     blocks = JSON.parse(readFileSync(join(dataDir, "blocks.json"), "utf8"));
   else {
-    blocks = await writeBlocks(files, tok, dataDir, c, c.objective === "mlm" ? sepId : eos, log);
+    blocks = await writeBlocks(files, tok, dataDir, c, isMasked(c) ? sepId : eos, log);
     writeJsonAtomic(join(dataDir, "blocks.json"), blocks);
   }
   log(
@@ -458,8 +476,30 @@ async function runPretrain(
   // the model
   manualSeed(seed);
   let model: PreTrainedModel;
+  // ELECTRA trains a generator beside the model (the discriminator), sharing its embeddings
+  let electra: ElectraPretrainingModel | null = null;
   const Auto = HEADS[c.objective].auto;
-  if (modelDir) {
+  if (c.objective === "electra") {
+    if (c.architecture && c.architecture !== "electra")
+      throw new ArgumentError(`the electra objective trains ELECTRA models, not "${c.architecture}"`);
+    electra = modelDir
+      ? continueElectra(modelDir, c.generatorSize)
+      : ElectraPretrainingModel.fromConfig(
+          configOfSize("electra", {
+            ...SIZE_PRESETS[c.preset],
+            positions: Math.max(128, c.blockSize),
+            vocabSize: tok.vocabSize,
+            padTokenId: tok.padTokenId ?? 0,
+            eosTokenId: eos ?? 0,
+          }) as ElectraConfig,
+          c.generatorSize,
+        );
+    model = electra.discriminator as unknown as PreTrainedModel;
+    if (model.config.vocab_size < tok.vocabSize)
+      throw new ArgumentError(
+        `the tokenizer has ${tok.vocabSize} tokens but the model's vocabulary ${model.config.vocab_size}`,
+      );
+  } else if (modelDir) {
     model = Auto.fromPretrainedDir(modelDir, {
       allowNonFinite: hooks.allowNonFinite,
     }) as unknown as PreTrainedModel;
@@ -487,6 +527,10 @@ async function runPretrain(
   }
   const parameters = model.numParameters();
   log(`${model.architecture}: ${(parameters / 1e6).toFixed(2)}M parameters`);
+  if (electra)
+    log(
+      `generator ElectraForMaskedLM: ${(electra.generator.numParameters() / 1e6).toFixed(2)}M parameters (${c.generatorSize} of the width, embeddings shared)`,
+    );
 
   // batches
   const vocab = tok.getVocab();
@@ -503,7 +547,7 @@ async function runPretrain(
   const readBatch = (file: BlockFile, idx: ArrayLike<number>): Int32Array => {
     const ids = new Int32Array(idx.length * T);
     for (let i = 0; i < idx.length; i++) {
-      if (c.objective === "mlm") {
+      if (isMasked(c)) {
         ids[i * T] = cls!;
         file.read(idx[i], ids, i * T + 1);
         ids[i * T + T - 1] = sepId!;
@@ -528,9 +572,11 @@ async function runPretrain(
     }
     if (c.objective === "clm")
       return { inputIds: new Tensor(raw, [idx.length, T]), labels: new Tensor(raw, [idx.length, T]) };
+    // ELECTRA replaces every selected token by [MASK] (the generator fills them in); BERT 80/10/10
+    const opts = electra ? { ...maskOpts, maskFraction: 1, randomFraction: 0 } : maskOpts;
     const masked = c.wholeWordMasking
-      ? maskWholeWords(raw, wordIdsOf(raw, continuation, specials), T, maskOpts, rng)
-      : maskTokens(raw, maskOpts, rng);
+      ? maskWholeWords(raw, wordIdsOf(raw, continuation, specials), T, opts, rng)
+      : maskTokens(raw, opts, rng);
     return {
       inputIds: new Tensor(masked.inputIds, [idx.length, T]),
       labels: new Tensor(masked.labels, [idx.length, T]),
@@ -539,8 +585,42 @@ async function runPretrain(
   // dynamic masking: a fresh draw per batch, seeded from the process-wide generator (checkpointed, so a resumed
   // run masks exactly as the uninterrupted one would)
   const collate = (idx: Int32Array) => makeBatch(trainBlocks, idx, new Rng(defaultRng().nextU32()));
-  const lmLoss = (m: Module, b: LMBatch) => lmForward(m as PreTrainedModel, b).loss;
+  // ELECTRA's samples come from the process-wide generator too, so a resumed run samples as the uninterrupted one
+  const lmLoss = electra
+    ? (m: Module, b: LMBatch) => electraStep(m as ElectraPretrainingModel, b, new Rng(defaultRng().nextU32())).loss
+    : (m: Module, b: LMBatch) => lmForward(m as PreTrainedModel, b).loss;
+  const evaluateElectra = (m: Module) => {
+    const rng = new Rng(seed + 1009);
+    const bs = c.training.batchSize * 2;
+    const n = Math.min(validBlocks.count, 512);
+    const sum = { loss: 0, gen: 0, disc: 0, correct: 0, count: 0, masked: 0, replaced: 0, genCorrect: 0, batches: 0 };
+    noGrad(() => {
+      for (let s = 0; s < n; s += bs) {
+        const idx = Array.from({ length: Math.min(bs, n - s) }, (_, i) => s + i);
+        const r = electraStep(m as ElectraPretrainingModel, makeBatch(validBlocks, idx, rng), rng);
+        sum.loss += r.loss.item();
+        sum.gen += r.generatorLoss;
+        sum.disc += r.discriminatorLoss;
+        sum.correct += r.correct;
+        sum.count += r.count;
+        sum.masked += r.masked;
+        sum.replaced += r.replaced;
+        sum.genCorrect += r.generatorCorrect;
+        sum.batches++;
+      }
+    });
+    const k = Math.max(1, sum.batches);
+    return {
+      loss: sum.loss / k,
+      generator_loss: sum.gen / k,
+      discriminator_loss: sum.disc / k,
+      accuracy: sum.count ? sum.correct / sum.count : NaN,
+      generator_accuracy: sum.masked ? sum.genCorrect / sum.masked : NaN,
+      replaced_fraction: sum.count ? sum.replaced / sum.count : NaN,
+    };
+  };
   const evaluate = (m: Module) => {
+    if (electra) return evaluateElectra(m);
     // fixed masks every evaluation, so numbers are comparable across steps
     const rng = new Rng(seed + 1009);
     const bs = c.training.batchSize * 2;
@@ -563,7 +643,7 @@ async function runPretrain(
   if (validBlocks.count === 0) throw new DataError("no validation block: raise the validation fraction or add text");
 
   const trainer = new Trainer({
-    model,
+    model: electra ?? model,
     trainSize: trainBlocks.count,
     collate,
     loss: lmLoss,
@@ -571,10 +651,21 @@ async function runPretrain(
     runDir,
     args: c.training,
     saveModel: (m, dir) => {
-      savePretrained(m as PreTrainedModel, dir);
+      // ELECTRA: the discriminator is the model (it fine-tunes like any encoder); the generator goes in generator/
+      if (electra) {
+        savePretrained(electra.discriminator, dir);
+        savePretrained(electra.generator, join(dir, "generator"));
+        tok.save(join(dir, "generator"));
+      } else savePretrained(m as PreTrainedModel, dir);
       tok.save(dir);
     },
     loadModel: (m, dir) => {
+      if (electra) {
+        const reloaded = continueElectra(dir, c.generatorSize);
+        electra.discriminator.loadStateDict(reloaded.discriminator.stateDict(), { strict: false });
+        electra.generator.loadStateDict(reloaded.generator.stateDict(), { strict: false });
+        return;
+      }
       const reloaded = Auto.fromPretrainedDir(dir) as unknown as Module;
       m.loadStateDict(reloaded.stateDict(), { strict: false });
     },
@@ -584,13 +675,23 @@ async function runPretrain(
   });
   life.started = true;
   const train = await trainer.train({ resume: hooks.resume, handleSigint: true });
-  const validation = train.interrupted ? {} : evaluate(model);
+  const validation = train.interrupted ? {} : evaluate(electra ?? model);
   trainBlocks.close();
   validBlocks.close();
   const result: PretrainResult = { runDir, bestDir: join(runDir, "best"), train, validation, blocks, parameters };
   writeJsonAtomic(join(runDir, "summary.json"), result);
   writeReport(runDir);
   return result;
+}
+
+/** An ELECTRA checkpoint continued: its discriminator, and its generator/ (or a new one of `fraction` its width). */
+function continueElectra(dir: string, fraction: number): ElectraPretrainingModel {
+  const disc = ElectraForPreTraining.fromPretrainedDir(dir);
+  const genDir = join(dir, "generator");
+  const gen = existsSync(join(genDir, "config.json"))
+    ? ElectraForMaskedLM.fromPretrainedDir(genDir)
+    : new ElectraForMaskedLM(generatorConfig(disc.config, fraction));
+  return new ElectraPretrainingModel(disc, gen);
 }
 
 /** Word ids from WordPiece continuation marks ("##"): a new word starts at every non-continuation token. */

@@ -79,3 +79,12 @@ export {
   type Reporter,
   type ReporterContext,
 } from "./reporters/index.js";
+export {
+  DISCRIMINATOR_WEIGHT,
+  ElectraPretrainingModel,
+  electraStep,
+  generatorConfig,
+  replacedTokenLabels,
+  sampleRows,
+  type ElectraStep,
+} from "./electra.js";

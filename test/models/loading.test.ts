@@ -255,7 +255,7 @@ test("errors: an unknown model_type names the type, the file and what graft know
     () => modelClassFor("masked-lm", "gpt2", "AutoModelForMaskedLM"),
     (err: Error) =>
       err instanceof ArgumentError &&
-      /model_type "gpt2" has no masked-lm model.*"bert", "roberta", "distilbert"/.test(err.message),
+      /model_type "gpt2" has no masked-lm model.*"bert", "roberta", "electra", "distilbert"/.test(err.message),
   );
   assert.throws(
     () => BertModel.fromPretrainedDir(fixtureDir("gpt2")),

@@ -94,7 +94,7 @@ test("the built-in specs: position offset, token types, dropout fields, the spar
   assert.equal(maxSequenceLength(makeConfig("graft-lstm")), null);
   assert.deepEqual(
     modelTypes().filter((t) => t !== "toy" && usesTokenTypes(t)),
-    ["bert"],
+    ["bert", "electra"],
   );
   assert.deepEqual(dropoutOverrides(makeConfig("distilbert"), { hidden: 0.2, attention: 0.3, classifier: 0.4 }), {
     dropout: 0.2,
@@ -137,7 +137,7 @@ test("the built-in specs: position offset, token types, dropout fields, the spar
 });
 
 test("pre-training presets and text generation ask the registry, not architecture names", () => {
-  assert.deepEqual(sizedModelTypes("masked-lm"), ["bert"]);
+  assert.deepEqual(sizedModelTypes("masked-lm"), ["bert", "electra"]);
   assert.deepEqual(sizedModelTypes("causal-lm"), ["gpt2", "llama", "qwen2"]);
   const size = {
     layers: 2,
