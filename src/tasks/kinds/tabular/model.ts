@@ -4,13 +4,14 @@
  *   numeric [B, numeric_size] (standardized values and missing indicators, as they come)
  *   categorical column j → Embedding(vocab_j + 1, min(16, ⌈1.6·(vocab_j + 1)^0.56⌉)) (index 0: unknown)
  *   text columns' frozen encoder embeddings [B, text_size] → Linear(text_size, 32)
- *   concat → Linear(·, hidden_size) → ReLU → Dropout → Linear(hidden_size, num_labels)
+ *   concat x → Linear(·, hidden_size) → ReLU → Dropout → Linear(hidden_size, num_labels), plus a linear path
+ *   Linear(·, num_labels) of x itself (wide & deep: the head is at least as expressive as a logistic regression)
  * The column schema (types, standardization, category vocabularies) lives in config.json's `tabular_schema`, so
  * the saved directory encodes new records the way training did; `text_encoder` names the model directory whose
  * mean-pooled last hidden states embed the text columns.
  */
 import { ArgumentError } from "../../../util/errors.js";
-import { Tensor, concat, relu } from "../../../tensor/index.js";
+import { Tensor, add, concat, relu } from "../../../tensor/index.js";
 import { Dropout, Embedding, Linear } from "../../../nn/index.js";
 import {
   type ConfigOfSchema,
@@ -64,6 +65,7 @@ export class GraftTabularForClassification extends PreTrainedModel<TabularConfig
   dense: Linear;
   dropout: Dropout;
   classifier: Linear;
+  wide: Linear;
 
   constructor(config: TabularConfig, opts: ModelOptions = {}) {
     super(config);
@@ -79,6 +81,7 @@ export class GraftTabularForClassification extends PreTrainedModel<TabularConfig
     this.dropout = new Dropout(config.classifier_dropout, opts.rng);
     const labels = Object.keys(config.id2label ?? {}).length;
     this.classifier = new Linear(config.hidden_size, labels, { rng: opts.rng });
+    this.wide = new Linear(width, labels, { rng: opts.rng });
   }
 
   /** Logits [B, num_labels] of a batch of records. */
@@ -102,7 +105,7 @@ export class GraftTabularForClassification extends PreTrainedModel<TabularConfig
         this.text_projection.forward(new Tensor(Float32Array.from(rows.flatMap((r) => r.text)), [b, c.text_size])),
       );
     const x = parts.length === 1 ? parts[0] : concat(parts, 1);
-    return this.classifier.forward(this.dropout.forward(relu(this.dense.forward(x))));
+    return add(this.classifier.forward(this.dropout.forward(relu(this.dense.forward(x)))), this.wide.forward(x));
   }
 
   forward(): ClassifierOutput {
