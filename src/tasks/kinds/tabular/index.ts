@@ -180,7 +180,6 @@ function split(enc: EncodedTable, text: number[][], t: Table): Split<TabularTarg
 function dense(schema: TabularSchema, targets: readonly TabularTarget[]) {
   const n = targets.length;
   const width = targets[0]?.num.length ?? 0;
-  const nc = targets[0]?.cat.length ?? 0;
   const tw = targets[0]?.text.length ?? 0;
   const enc: EncodedTable = {
     n,
@@ -190,7 +189,6 @@ function dense(schema: TabularSchema, targets: readonly TabularTarget[]) {
     texts: [],
     labels: Int32Array.from(targets, (t) => t.y),
   };
-  void nc;
   return denseFeatures(schema, enc, tw ? { x: Float64Array.from(targets.flatMap((t) => t.text)), width: tw } : null);
 }
 
