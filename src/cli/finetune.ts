@@ -64,7 +64,9 @@ export function formatResult(r: FinetuneResult): string {
   // what transfer learning is measured against: the classical baseline on the same split
   if (r.baseline)
     lines.push(
-      `baseline (TF-IDF + logistic regression, same split): ${Object.entries(r.baseline)
+      `${Object.keys(r.baseline).some((k) => k.startsWith("gbdt_")) ? "baselines (logistic regression and gradient-boosted trees" : "baseline (TF-IDF + logistic regression"}, same split): ${Object.entries(
+        r.baseline,
+      )
         .map(([k, v]) => `${k} ${fmt(v)}`)
         .join("  ")}`,
     );

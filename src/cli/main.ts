@@ -29,6 +29,7 @@ import { register as registerSoup } from "./soup.js";
 import { register as registerEnsemble } from "./ensemble.js";
 import { register as registerDistill } from "./distill.js";
 import { register as registerDashboard } from "./dashboard.js";
+import { register as registerAnomaly } from "./anomaly.js";
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -62,6 +63,7 @@ export function buildProgram(): Command {
   registerEnsemble(program);
   registerDistill(program);
   registerDashboard(program);
+  registerAnomaly(program);
   return program;
 }
 

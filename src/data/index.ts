@@ -112,3 +112,6 @@ export {
   type SpanCorruptionOptions,
   type SpanCorruptionBatch,
 } from "./span-corruption.js";
+export { GradientBoostedTrees, type GbdtOptions, type GbdtState } from "./classical/gbdt.js";
+export * as tabular from "./tabular/index.js";
+export * as anomaly from "./anomaly/index.js";

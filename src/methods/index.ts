@@ -63,3 +63,19 @@ export {
   type DistillOptions,
   type DistillResult,
 } from "./distill.js";
+export {
+  fitAnomaly,
+  scoreAnomaly,
+  fitAutoencoder,
+  scoreAutoencoder,
+  precisionAtK,
+  ANOMALY_DETECTORS,
+  ANOMALY_FILE,
+  type AnomalyModel,
+  type AnomalyInput,
+  type AnomalyDetector,
+  type AnomalyFitOptions,
+  type AnomalyScoreOptions,
+  type AnomalyScores,
+  type FittedDetector,
+} from "./anomaly.js";

@@ -133,3 +133,4 @@ export function reportCallback(): { onTrainEnd(t: { run: { path: string } | null
     },
   };
 }
+export { anomalyReportHtml, type AnomalyReportInput } from "./anomaly.js";

@@ -125,12 +125,17 @@ export const FINETUNE_SCHEMA = {
   task: opt.string({
     default: "classification",
     flag: "--task <task>",
-    help: "task kind: classification | multilabel | regression | ner | seq2seq | sft (alias causal-lm) (or one added with registerTaskKind)",
+    help: "task kind: classification | multilabel | regression | ner | seq2seq | sft (alias causal-lm) | tabular (or one added with registerTaskKind)",
   }),
   /** How the files are read (format, delimiter, quote, header) and which columns hold text and label: the same
    * entries as `graft data` and `graft baseline`. The label type follows from --task. */
   ...fileFormatSchema(true),
   ...COLUMN_SCHEMA,
+  /** tabular: column types that override the inferred ones ("col=type,..."; types numeric, categorical, boolean, text, id). */
+  columnTypes: opt.string({
+    flag: "--column-types <spec>",
+    help: "tabular: override inferred column types, e.g. 'TotalCharges=numeric,customerID=id'",
+  }),
   /** Separator of several labels in one field (multi-label). */
   labelSeparator: opt.string({
     default: "|",

@@ -48,7 +48,7 @@ import { padRows, type PaddedBatch } from "./encode.js";
 import { classifierForward } from "./evaluate.js";
 import { taskSpec } from "./registry.js";
 import { TASK_FILE, type TaskInfo } from "./task-info.js";
-import type { PredictContext, TaskSettings, TaskSpec } from "./spec.js";
+import type { PredictContext, TaskData, TaskSettings, TaskSpec } from "./spec.js";
 
 export interface FinetuneResult {
   runDir: string;
@@ -118,6 +118,7 @@ function buildModel(
   labels: string[],
   tok: Tokenizer,
   seed: number,
+  data: TaskData<unknown>,
   out: { notes: string[]; log: (line: string) => void; allowNonFinite?: boolean },
 ): { model: ClassificationModel; head: string[] } {
   manualSeed(seed);
@@ -125,7 +126,7 @@ function buildModel(
   const dropoutOverride =
     c.dropout === null ? undefined : { hidden: c.dropout, attention: c.dropout, classifier: c.dropout };
   const model = spec.auto.fromPretrainedDir(modelDir, {
-    ...spec.headOptions(labels),
+    ...spec.headOptions(labels, data),
     ...(dropoutOverride ? { config: dropoutOverrides(base, dropoutOverride) } : {}),
     allowNonFinite: out.allowNonFinite,
   });
@@ -226,7 +227,7 @@ async function runFinetune(
     log(`warning: ${w}`);
   };
   for (const w of spec.dataWarnings?.(data) ?? []) warn(w);
-  const { model, head } = buildModel(spec, c, modelDir, labels, tok, args.seed, {
+  const { model, head } = buildModel(spec, c, modelDir, labels, tok, args.seed, data, {
     notes,
     log,
     allowNonFinite: hooks.allowNonFinite,

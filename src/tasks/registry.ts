@@ -10,6 +10,7 @@ import { regression } from "./kinds/regression/index.js";
 import { ner } from "./kinds/ner/index.js";
 import { causalLm, sft } from "./kinds/sft/index.js";
 import { seq2seq } from "./kinds/seq2seq/index.js";
+import { tabular } from "./kinds/tabular/index.js";
 
 /** A kind of any target and output types (each kind has its own). */
 type AnyTaskSpec = TaskSpec<any, any>;
@@ -22,6 +23,7 @@ const TASK_KINDS: AnyTaskSpec[] = [
   sft, // supervised fine-tuning of a causal LM: {text}, {prompt, completion} or {messages} JSONL
   causalLm, // the same kind as "causal-lm"
   seq2seq, // text to text with an encoder-decoder (translation, summarization)
+  tabular, // records of a CSV (numbers, categories, texts) with a label column
 ];
 
 /** Adds a task kind (replacing one of the same name). */

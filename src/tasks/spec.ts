@@ -192,8 +192,8 @@ export interface TaskSpec<Target = unknown, Output = unknown> {
   /** Reads one labelled file against a saved model's labels (a label the model lacks is an error naming the line). */
   readLabelled(file: string, ctx: LabelledContext): Promise<Split<Target>>;
 
-  /** The head's options for these labels (number of outputs, names, problem_type). */
-  headOptions(labels: string[]): FromPretrainedOptions;
+  /** The head's options for these labels (number of outputs, names, problem_type); `data`: the run's prepared data. */
+  headOptions(labels: string[], data?: TaskData<Target>): FromPretrainedOptions;
   /** The loss and decision settings the configuration asks for, checked against the data (e.g. class weights). */
   settings(config: FinetuneConfig, data: TaskData<Target>): TaskSettings;
 
