@@ -13,3 +13,18 @@ export {
   type SavedRecommenderInfo,
   type Recommendation,
 } from "./serving.js";
+export {
+  MODEL_NAMES,
+  loadRecommendData,
+  makeModel,
+  evaluateRecommenders,
+  trainRecommender,
+  type ModelName,
+  type RecommendDataOptions,
+  type RecommendData,
+  type ModelSettings,
+  type EvaluateOptions,
+  type EvaluationReport,
+  type ModelResult,
+} from "./run.js";
+export { renderRecommendReport } from "./report.js";

@@ -2,8 +2,8 @@
  * Serving a factor recommender: the item vectors are exported once; top-k for a block of users is one matrix
  * product on the backend (blocks of users × all items, so memory stays bounded at 100k items) followed by an exact
  * top-k scan that skips the user's seen items. A saved recommender is a directory: recommender.json (model name,
- * ids, dimension, settings), user_vectors.f32 and item_vectors.f32 (row-major float32), seen_indptr.i32 and
- * seen_indices.i32 (each user's training items, excluded from recommendations). RecommendPredictor loads it.
+ * ids, dimension, settings), user_vectors.float32 and item_vectors.float32 (row-major float32), seen_indptr.int32 and
+ * seen_indices.int32 (each user's training items, excluded from recommendations). RecommendPredictor loads it.
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -83,10 +83,10 @@ export function saveRecommender(
     ...(r.itemTexts ? { itemTexts: r.itemTexts } : {}),
     ...(r.settings ? { settings: r.settings } : {}),
   };
-  writeFileAtomic(join(dir, "user_vectors.f32"), bytes(r.factors.user));
-  writeFileAtomic(join(dir, "item_vectors.f32"), bytes(r.factors.item));
-  writeFileAtomic(join(dir, "seen_indptr.i32"), bytes(r.seen.indptr));
-  writeFileAtomic(join(dir, "seen_indices.i32"), bytes(r.seen.indices));
+  writeFileAtomic(join(dir, "user_vectors.float32"), bytes(r.factors.user));
+  writeFileAtomic(join(dir, "item_vectors.float32"), bytes(r.factors.item));
+  writeFileAtomic(join(dir, "seen_indptr.int32"), bytes(r.seen.indptr));
+  writeFileAtomic(join(dir, "seen_indices.int32"), bytes(r.seen.indices));
   writeJsonAtomic(join(dir, "recommender.json"), info);
 }
 
@@ -134,10 +134,10 @@ export class RecommendPredictor {
     const d = info.dim,
       nU = info.users.length,
       nI = info.items.length;
-    const user = readTyped(join(dir, "user_vectors.f32"), (b) => new Float32Array(b), nU * d);
-    const item = readTyped(join(dir, "item_vectors.f32"), (b) => new Float32Array(b), nI * d);
-    const indptr = readTyped(join(dir, "seen_indptr.i32"), (b) => new Int32Array(b), nU + 1);
-    const indices = readTyped(join(dir, "seen_indices.i32"), (b) => new Int32Array(b), indptr[nU]!);
+    const user = readTyped(join(dir, "user_vectors.float32"), (b) => new Float32Array(b), nU * d);
+    const item = readTyped(join(dir, "item_vectors.float32"), (b) => new Float32Array(b), nI * d);
+    const indptr = readTyped(join(dir, "seen_indptr.int32"), (b) => new Int32Array(b), nU + 1);
+    const indices = readTyped(join(dir, "seen_indices.int32"), (b) => new Int32Array(b), indptr[nU]!);
     return new RecommendPredictor(info, { dim: d, user, item }, { nUsers: nU, nItems: nI, indptr, indices });
   }
 

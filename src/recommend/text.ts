@@ -20,7 +20,7 @@ export interface TextVectors {
 export interface EncodeOptions {
   batchSize?: number;
   maxLength?: number;
-  /** Cache file prefix: PREFIX.json + PREFIX.f32. */
+  /** Cache file prefix: PREFIX.json + PREFIX.float32. */
   cache?: string;
   onProgress?: (done: number, total: number) => void;
 }
@@ -43,10 +43,10 @@ export async function encodeItemTexts(
   const tok = loadTokenizer(modelDir);
   const maxLength = Math.min(opts.maxLength ?? 64, tok.modelMaxLength ?? Infinity);
   const k = key(modelDir, texts, maxLength);
-  if (opts.cache && existsSync(`${opts.cache}.json`) && existsSync(`${opts.cache}.f32`)) {
+  if (opts.cache && existsSync(`${opts.cache}.json`) && existsSync(`${opts.cache}.float32`)) {
     const head = JSON.parse(readFileSync(`${opts.cache}.json`, "utf8")) as { key: string; n: number; dim: number };
     if (head.key === k && head.n === texts.length) {
-      const buf = readFileSync(`${opts.cache}.f32`);
+      const buf = readFileSync(`${opts.cache}.float32`);
       const data = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
       if (data.length === head.n * head.dim) return { n: head.n, dim: head.dim, data };
     }
@@ -92,7 +92,7 @@ export async function encodeItemTexts(
     opts.onProgress?.(Math.min(texts.length, s + batchSize), texts.length);
   }
   if (opts.cache) {
-    writeFileAtomic(`${opts.cache}.f32`, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    writeFileAtomic(`${opts.cache}.float32`, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     writeJsonAtomic(`${opts.cache}.json`, { key: k, n: texts.length, dim, model: modelDir });
   }
   return { n: texts.length, dim, data };

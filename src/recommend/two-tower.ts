@@ -4,7 +4,8 @@
  *   see text.ts) and E an item ID embedding; during training the ID part is dropped with probability `idDropout`
  *   so the text path learns to stand alone, and an item without training interactions (cold) uses the text path only;
  * - user tower: u = P[u] + mean of E over (a sample of) the items the user interacted with, the target left out;
- * - both L2-normalized; score = u·v / τ.
+ * - both L2-normalized; score = u·v / τ + bias_i, the item bias an ID part (dropped with the ID embedding) plus a
+ *   linear function of the text, so a cold item still gets a popularity prior from its text.
  * Training: in-batch sampled softmax over the batch's items with the log-Q correction (logit − log q_j, q_j the
  * item's share of the training positives, as Yi et al. 2019), the same item elsewhere in the batch masked out; or BPR
  * with one uniform negative per positive. Adam, on graft's tensors and autograd.
@@ -22,6 +23,7 @@ import {
   maskedFill,
   mul,
   noGrad,
+  reshape,
   rsqrt,
   sigmoid,
   square,
@@ -51,6 +53,8 @@ export interface TwoTowerOptions {
   history?: number;
   /** Use item ID embeddings at all (false: text only). */
   itemIds?: boolean;
+  /** Add a user ID embedding to the user tower (false: the history mean alone). */
+  userIds?: boolean;
   seed?: number;
 }
 
@@ -62,6 +66,9 @@ export class TwoTower implements Recommender {
   private P!: Parameter;
   private W!: Parameter;
   private b!: Parameter;
+  /** Item bias: an ID part and a part read from the text. */
+  private Eb!: Parameter;
+  private wb!: Parameter;
   private T!: Tensor;
   private train: UserItems | null = null;
   private cached: Factors | null = null;
@@ -79,6 +86,7 @@ export class TwoTower implements Recommender {
       idDropout: o.idDropout ?? 0.3,
       history: o.history ?? 30,
       itemIds: o.itemIds ?? true,
+      userIds: o.userIds ?? true,
       seed: o.seed ?? 0,
     };
     if (!(this.o.temperature > 0)) throw new ArgumentError(`two-tower: temperature must be > 0`);
@@ -97,11 +105,18 @@ export class TwoTower implements Recommender {
     return this.normalize(add(textPart, keep ? mul(idPart, keep) : idPart));
   }
 
+  /** Item bias [B]: keep·Eb[i] + t_i·wb (a popularity prior a cold item can read from its text). */
+  private bias(ids: Tensor, keep: Tensor | null): Tensor {
+    const textPart = linear(embedding(ids, this.T), this.wb);
+    if (!this.o.itemIds) return sum(textPart, -1);
+    const idPart = embedding(ids, this.Eb);
+    return sum(add(textPart, keep ? mul(idPart, keep) : idPart), -1);
+  }
+
   /** User tower: P[u] + Σ_l w[b, l]·E[hist[b, l]]. */
   private users(uids: Tensor, hist: Tensor, weights: Tensor): Tensor {
-    const u = embedding(uids, this.P);
-    if (!this.o.itemIds) return this.normalize(add(u, sum(mul(embedding(hist, this.T2()), weights), 1)));
-    return this.normalize(add(u, sum(mul(embedding(hist, this.E), weights), 1)));
+    const h = sum(mul(embedding(hist, this.o.itemIds ? this.E : this.T2()), weights), 1);
+    return this.normalize(this.o.userIds ? add(embedding(uids, this.P), h) : h);
   }
 
   /** Without item IDs, the history mean is over the items' projected text. */
@@ -122,6 +137,8 @@ export class TwoTower implements Recommender {
     this.P = new Parameter(init(nUsers * d, 0.1), [nUsers, d]);
     this.W = new Parameter(init(d * h, 1 / Math.sqrt(h)), [d, h]);
     this.b = Parameter.zeros([d]);
+    this.Eb = Parameter.zeros([nItems, 1]);
+    this.wb = Parameter.zeros([1, h]);
     // standardized text vectors: each dimension centred and scaled over the catalogue
     const t = this.text.data.slice();
     for (let j = 0; j < h; j++) {
@@ -135,7 +152,7 @@ export class TwoTower implements Recommender {
     this.T = tensor(t, [nItems, h]);
     this.train = train;
     this.cached = null;
-    const params = o.itemIds ? [this.E, this.P, this.W, this.b] : [this.P, this.W, this.b];
+    const params = o.itemIds ? [this.E, this.P, this.W, this.b, this.Eb, this.wb] : [this.P, this.W, this.b, this.wb];
     const opt = new Adam(params, { lr: o.lr });
     const nnz = train.indices.length;
     if (nnz === 0) throw new ArgumentError("two-tower: no positive training interactions");
@@ -182,10 +199,13 @@ export class TwoTower implements Recommender {
           tensor(hist, [n, L], { dtype: "i32" }),
           tensor(w, [n, L, 1]),
         );
-        const V = this.items(tensor(iids, [n], { dtype: "i32" }), tensor(keep, [n, 1]));
+        const iT = tensor(iids, [n], { dtype: "i32" });
+        const keepT = tensor(keep, [n, 1]);
+        const V = this.items(iT, keepT);
+        const bias = this.bias(iT, keepT);
         let loss: Tensor;
         if (o.loss === "softmax") {
-          let logits = affine(matmul(U, V, { transB: true }), 1 / o.temperature);
+          let logits = add(affine(matmul(U, V, { transB: true }), 1 / o.temperature), reshape(bias, [1, n]));
           if (o.logQ)
             logits = sub(
               logits,
@@ -214,8 +234,9 @@ export class TwoTower implements Recommender {
             for (let tries = 0; tries < 20 && mine.includes(j); tries++) j = rng.int(nItems);
             neg_[k] = j;
           }
-          const Vn = this.items(tensor(neg_, [n], { dtype: "i32" }), tensor(keep, [n, 1]));
-          const diff = affine(sum(mul(U, sub(V, Vn)), -1), 1 / o.temperature);
+          const nT = tensor(neg_, [n], { dtype: "i32" });
+          const Vn = this.items(nT, keepT);
+          const diff = add(affine(sum(mul(U, sub(V, Vn)), -1), 1 / o.temperature), sub(bias, this.bias(nT, keepT)));
           loss = affine(sum(log(affine(sigmoid(diff), 1, 1e-7))), -1 / n);
         }
         opt.zeroGrad();
@@ -227,12 +248,16 @@ export class TwoTower implements Recommender {
     }
   }
 
-  /** Normalized user and item vectors (the exported serving form); items without training positives use text only. */
+  /**
+   * The exported serving form: user [u/τ, 1] and item [v, bias], so a dot product is the training logit without
+   * the log-Q term; items without training positives use their text only.
+   */
   factors(): Factors {
     if (this.cached) return this.cached;
     const train = this.train;
     if (!train) throw new ArgumentError("two-tower: factors before fit");
     const { nUsers, nItems } = train;
+    const d = this.o.dim;
     const out = noGrad(() => {
       const counts = new Float32Array(nItems);
       for (const i of train.indices) counts[i]!++;
@@ -240,14 +265,18 @@ export class TwoTower implements Recommender {
         Float32Array.from(counts, (c) => (c > 0 ? 1 : 0)),
         [nItems, 1],
       );
-      const item = this.items(
-        tensor(
-          Int32Array.from({ length: nItems }, (_, i) => i),
-          [nItems],
-          { dtype: "i32" },
-        ),
-        keep,
-      ).toArray();
+      const all = tensor(
+        Int32Array.from({ length: nItems }, (_, i) => i),
+        [nItems],
+        { dtype: "i32" },
+      );
+      const v = this.items(all, keep).toArray();
+      const bias = this.bias(all, keep).toArray();
+      const item = new Float32Array(nItems * (d + 1));
+      for (let i = 0; i < nItems; i++) {
+        for (let k = 0; k < d; k++) item[i * (d + 1) + k] = v[i * d + k]!;
+        item[i * (d + 1) + d] = bias[i]!;
+      }
       const L = Math.max(1, ...Array.from({ length: nUsers }, (_, u) => train.indptr[u + 1]! - train.indptr[u]!));
       const user: number[] = [];
       const chunk = Math.max(1, Math.floor(262144 / L));
@@ -268,11 +297,14 @@ export class TwoTower implements Recommender {
           tensor(hist, [n, L], { dtype: "i32" }),
           tensor(w, [n, L, 1]),
         ).toArray();
-        for (const v of rows) user.push(v);
+        for (let k = 0; k < n; k++) {
+          for (let j = 0; j < d; j++) user.push(rows[k * d + j]! / this.o.temperature);
+          user.push(1);
+        }
       }
-      return { user: Float32Array.from(user), item: Float32Array.from(item) };
+      return { user: Float32Array.from(user), item };
     });
-    this.cached = { dim: this.o.dim, user: out.user, item: out.item };
+    this.cached = { dim: d + 1, user: out.user, item: out.item };
     return this.cached;
   }
 
