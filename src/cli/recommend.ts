@@ -74,12 +74,13 @@ const MODEL = {
   epochs: opt.integer({ default: 10, min: 1, help: "two-tower: epochs" }),
   batchSize: opt.integer({ default: 256, min: 2, help: "two-tower: positives per batch (the in-batch negatives)" }),
   lr: opt.number({ default: 0.003, gt: 0, help: "two-tower: Adam learning rate" }),
-  temperature: opt.number({ default: 0.05, gt: 0, help: "two-tower: softmax temperature" }),
+  temperature: opt.number({ default: 0.1, gt: 0, help: "two-tower: softmax temperature" }),
   loss: opt.enum(["softmax", "bpr"] as const, {
     default: "softmax",
     help: "two-tower: in-batch sampled softmax or BPR",
   }),
   logQ: opt.boolean({ default: true, help: "two-tower: no log-Q correction of the in-batch softmax" }),
+  userIds: opt.boolean({ help: "two-tower: add a user ID embedding to the user tower's history mean" }),
   idDropout: opt.number({
     default: 0.3,
     min: 0,
@@ -177,6 +178,7 @@ function settings(f: { [K in keyof typeof MODEL]?: unknown }): ModelSettings {
     loss: f.loss as "softmax" | "bpr",
     logQ: f.logQ as boolean,
     idDropout: f.idDropout as number,
+    userIds: f.userIds as boolean,
   };
 }
 

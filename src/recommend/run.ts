@@ -94,6 +94,7 @@ export interface ModelSettings {
   loss?: "softmax" | "bpr";
   logQ?: boolean;
   idDropout?: number;
+  userIds?: boolean;
 }
 
 export function makeModel(name: ModelName, s: ModelSettings, text: TextVectors | null): Recommender {
@@ -118,6 +119,7 @@ export function makeModel(name: ModelName, s: ModelSettings, text: TextVectors |
         loss: s.loss,
         logQ: s.logQ,
         idDropout: s.idDropout,
+        userIds: s.userIds,
         seed,
       });
   }

@@ -3,7 +3,8 @@
  * - item tower: v_i = drop(E[i]) + W·t_i + b, where t_i is the item text's pooled encoder vector (frozen and cached:
  *   see text.ts) and E an item ID embedding; during training the ID part is dropped with probability `idDropout`
  *   so the text path learns to stand alone, and an item without training interactions (cold) uses the text path only;
- * - user tower: u = P[u] + mean of E over (a sample of) the items the user interacted with, the target left out;
+ * - user tower: the mean of E over (a sample of) the items the user interacted with, the target left out, plus a
+ *   user ID embedding P[u] when `userIds` is set (off by default: on MovieLens-100k it overfits, see docs/recommend.md);
  * - both L2-normalized; score = u·v / τ + bias_i, the item bias an ID part (dropped with the ID embedding) plus a
  *   linear function of the text, so a cold item still gets a popularity prior from its text.
  * Training: in-batch sampled softmax over the batch's items with the log-Q correction (logit − log q_j, q_j the
@@ -80,13 +81,13 @@ export class TwoTower implements Recommender {
       epochs: o.epochs ?? 20,
       batchSize: o.batchSize ?? 256,
       lr: o.lr ?? 3e-3,
-      temperature: o.temperature ?? 0.05,
+      temperature: o.temperature ?? 0.1,
       loss: o.loss ?? "softmax",
       logQ: o.logQ ?? true,
       idDropout: o.idDropout ?? 0.3,
       history: o.history ?? 30,
       itemIds: o.itemIds ?? true,
-      userIds: o.userIds ?? true,
+      userIds: o.userIds ?? false,
       seed: o.seed ?? 0,
     };
     if (!(this.o.temperature > 0)) throw new ArgumentError(`two-tower: temperature must be > 0`);
