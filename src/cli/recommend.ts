@@ -144,6 +144,11 @@ export const RECOMMEND_PREDICT_SWITCHES = switchesOnly({
   json: opt.boolean({ help: "print JSON lines" }),
 });
 
+/** An argument as a shell would need it written. */
+function shellWord(a: string): string {
+  return /^[\w./@=:,+-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
+}
+
 type DataFlags = { [K in keyof typeof DATA]?: unknown };
 
 function dataOptions(f: DataFlags) {
@@ -219,7 +224,7 @@ export function register(program: Command): void {
         writeJsonAtomic(join(f.output, "results.json"), report);
         writeFileAtomic(
           join(f.output, "report.html"),
-          renderRecommendReport(report, `graft recommend eval ${process.argv.slice(4).join(" ")}`),
+          renderRecommendReport(report, `graft recommend eval ${process.argv.slice(4).map(shellWord).join(" ")}`),
         );
       }
       if (f.json) process.stdout.write(`${JSON.stringify(report)}\n`);
