@@ -19,15 +19,18 @@ export function topKRow(
   const items = new Int32Array(k).fill(-1);
   const best = new Float32Array(k).fill(-Infinity);
   let filled = 0;
+  let kth = -Infinity; // the k-th best so far once k are kept
   let e = 0;
-  const consider = (i: number) => {
+  const m = candidates ? candidates.length : n;
+  for (let c = 0; c < m; c++) {
+    const i = candidates ? candidates[c]! : c;
+    const s = scores[offset + i]!;
+    if (filled === k && !(s > kth)) continue;
+    if (Number.isNaN(s)) continue;
     if (exclude) {
       while (e < exclude.length && exclude[e]! < i) e++;
-      if (e < exclude.length && exclude[e] === i) return;
+      if (e < exclude.length && exclude[e] === i) continue;
     }
-    const s = scores[offset + i]!;
-    if (Number.isNaN(s)) return;
-    if (filled === k && !(s > best[k - 1]!)) return;
     let p = filled < k ? filled++ : k - 1;
     while (p > 0 && best[p - 1]! < s) {
       best[p] = best[p - 1]!;
@@ -36,8 +39,7 @@ export function topKRow(
     }
     best[p] = s;
     items[p] = i;
-  };
-  if (candidates) for (const i of candidates) consider(i);
-  else for (let i = 0; i < n; i++) consider(i);
+    if (filled === k) kth = best[k - 1]!;
+  }
   return { items: items.subarray(0, filled), scores: best.subarray(0, filled) };
 }
