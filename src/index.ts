@@ -180,6 +180,10 @@ export * as monitor from "./monitor/index.js";
 export * as tune from "./tune/index.js";
 /** Methods over fine-tuned models: base-model selection (LogME, LEEP, kNN and linear probes), model soups and SWA, ensembles: `await methods.selectModels({ models, data })`. */
 export * as methods from "./methods/index.js";
+/** Recommendation on plain arrays: readers, splits, popularity / ItemKNN / BPR / ALS, top-k, the evaluation harness. */
+export * as recsys from "./recsys/index.js";
+/** The two-tower recommender with a pre-trained text tower, blocked top-k serving and the RecommendPredictor. */
+export * as recommend from "./recommend/index.js";
 export {
   Module,
   Parameter,

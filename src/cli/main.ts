@@ -30,6 +30,7 @@ import { register as registerEnsemble } from "./ensemble.js";
 import { register as registerDistill } from "./distill.js";
 import { register as registerDashboard } from "./dashboard.js";
 import { register as registerAnomaly } from "./anomaly.js";
+import { register as registerRecommend } from "./recommend.js";
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -64,6 +65,7 @@ export function buildProgram(): Command {
   registerDistill(program);
   registerDashboard(program);
   registerAnomaly(program);
+  registerRecommend(program);
   return program;
 }
 

@@ -16,6 +16,7 @@ export {
   meanAveragePrecision,
   ndcgAtK,
   ndcgScore,
+  catalogueCoverage,
   type ItemId,
   type Relevance,
   type RankingOptions,

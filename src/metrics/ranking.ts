@@ -241,3 +241,26 @@ export function ndcgScore(
   const scores = gain.map((g, i) => (ideal[i] === 0 ? 0 : g / ideal[i]!));
   return weightedMean(scores, checkSampleWeight(what, options.sampleWeight, yTrue.length));
 }
+
+/**
+ * Catalogue coverage: the share of the catalogue's `catalogueSize` items that appear in at least one user's top k
+ * (Ge et al. 2010's prediction coverage). Every user counts, with or without relevant items.
+ */
+export function catalogueCoverage(
+  recommended: readonly (readonly ItemId[])[],
+  catalogueSize: number,
+  options: RankingOptions = {},
+): number {
+  if (!Number.isInteger(catalogueSize) || catalogueSize < 1)
+    throw new ArgumentError(`catalogueCoverage: the catalogue size must be a positive integer, got ${catalogueSize}`);
+  const k = options.k;
+  if (k !== undefined && (!Number.isInteger(k) || k < 1))
+    throw new ArgumentError(`catalogueCoverage: k must be a positive integer, got ${k}`);
+  const seen = new Set<string>();
+  for (const recs of recommended) for (const id of k === undefined ? recs : recs.slice(0, k)) seen.add(String(id));
+  if (seen.size > catalogueSize)
+    throw new ArgumentError(
+      `catalogueCoverage: ${seen.size} distinct items recommended but the catalogue has ${catalogueSize}`,
+    );
+  return seen.size / catalogueSize;
+}

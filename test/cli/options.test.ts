@@ -29,6 +29,11 @@ import {
 import { WORKER_SWITCHES } from "../../src/cli/worker.js";
 import { PREDICT_SWITCHES } from "../../src/cli/predict.js";
 import { EVAL_SWITCHES } from "../../src/cli/eval.js";
+import {
+  RECOMMEND_EVAL_SWITCHES,
+  RECOMMEND_PREDICT_SWITCHES,
+  RECOMMEND_TRAIN_SWITCHES,
+} from "../../src/cli/recommend.js";
 import { SCORE_METRIC_SWITCHES, SCORE_SWITCHES } from "../../src/cli/score.js";
 import { METRIC_OPTIONS } from "../../src/metrics/index.js";
 import { FINETUNE_DEFAULTS, FINETUNE_SCHEMA } from "../../src/tasks/config.js";
@@ -72,6 +77,9 @@ const COMMANDS: [string[], Schema[]][] = [
   [["predict"], [PREDICT_SWITCHES]],
   [["eval"], [EVAL_SWITCHES]],
   [["score"], [SCORE_SWITCHES, SCORE_METRIC_SWITCHES]],
+  [["recommend", "eval"], [RECOMMEND_EVAL_SWITCHES]],
+  [["recommend", "train"], [RECOMMEND_TRAIN_SWITCHES]],
+  [["recommend", "predict"], [RECOMMEND_PREDICT_SWITCHES]],
 ];
 
 test("every command's --help lists every option of its schema, with the schema's description and default", () => {
