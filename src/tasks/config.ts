@@ -184,6 +184,22 @@ export const FINETUNE_SCHEMA = {
   ),
   /** Freezing: the whole backbone (linear probing), the embeddings, the first N layers, or name patterns. */
   freeze: opt.group(FREEZE_SCHEMA),
+  /**
+   * Task-adaptive pre-training (Gururangan et al. 2020): continue pre-training on the training file's texts (never
+   * the evaluation texts) for this many steps, with the model's own objective, before fine-tuning (0: off).
+   */
+  taptSteps: opt.integer({
+    default: 0,
+    min: 0,
+    flag: "--tapt-steps <n>",
+    help: "task-adaptive pre-training on the training texts for N steps first (0: off)",
+  }),
+  taptLr: opt.number({
+    default: 1e-4,
+    gt: 0,
+    flag: "--tapt-lr <f>",
+    help: "learning rate of task-adaptive pre-training",
+  }),
   /** ULMFiT gradual unfreezing: train the head first, then one more layer group each epoch. */
   gradualUnfreezing: opt.boolean({
     default: false,

@@ -13,6 +13,7 @@ import { Rng, manualSeed } from "../util/rng.js";
 import { writeJsonAtomic } from "../util/atomic.js";
 import type { Tensor } from "../tensor/index.js";
 import type { Module } from "../nn/index.js";
+import { taskAdaptivePretrain } from "./tapt.js";
 import { resolveModelDir } from "../io/hub.js";
 import {
   describeLoadingInfo,
@@ -205,9 +206,23 @@ async function runFinetune(
   if (!hooks.resume)
     life.discard = openNewRun(runDir, { overwrite: hooks.overwrite, command: "graft finetune" }).discard;
 
-  const modelDir = await resolveModelDir(c.model);
+  let modelDir = await resolveModelDir(c.model);
   const tok = await AutoTokenizer.fromPretrained(modelDir);
   const data = await spec.prepare({ config: c, tokenizer: tok, seed: args.seed });
+  if (c.taptSteps > 0) {
+    // the same tokenizer is saved with the adapted model, so the prepared rows stay valid
+    modelDir = await taskAdaptivePretrain({
+      modelDir,
+      runDir,
+      inputs: data.train.inputs,
+      steps: c.taptSteps,
+      lr: c.taptLr,
+      batchSize: args.batchSize,
+      seed: args.seed,
+      log,
+    });
+    notes.push(`task-adaptive pre-training: ${c.taptSteps} steps on the training texts, from ${c.model}`);
+  }
   const { labels } = data;
   const dataFiles = dataSources(
     (

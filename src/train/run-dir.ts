@@ -43,6 +43,7 @@ const RUN_ENTRIES = new Set([
   "tokenizer",
   "data",
   "mlflow.json",
+  "tapt",
 ]);
 /** TensorBoard event files (--report-to tensorboard) belong to the run too. */
 const EVENT_FILE = /^events\.out\.tfevents\./;
