@@ -53,6 +53,7 @@ export const PRIMITIVES = [
   "embedding",
   "dropout",
   "crossEntropy",
+  "flashAttention",
 ] as const;
 
 export type Primitive = (typeof PRIMITIVES)[number];
