@@ -24,7 +24,9 @@ const AttentionKernels& kernels() {
 }  // namespace
 
 int64_t flash_forward_scratch(int64_t dim) { return dim * kFlashBlockK + kFlashBlockQ * dim + 2 * kFlashBlockQ + kFlashBlockK; }
-int64_t flash_backward_scratch(int64_t dim) { return 2 * dim * kFlashBlockK + 2 * kFlashBlockK * dim + kFlashBlockK; }
+int64_t flash_backward_scratch(int64_t dim) {
+  return 2 * dim * kFlashBlockK + 2 * kFlashBlockK * dim + kFlashBlockK + 2 * kFlashBlockQ * kFlashBlockK;
+}
 
 void flash_attention(const float* q, const float* k, const float* v, FlashMasks m, float* out, float* lse,
                      const FlashAttentionParams& p) {

@@ -352,7 +352,7 @@ export class GPT2Model extends GPT2PreTrainedModel {
       this.h,
       (block, x, i) => {
         const r = block.forward(x, attn, past ? past[i] : null, inputs.outputAttentions);
-        presents.push(r.present);
+        if (inputs.useCache) presents.push(r.present); // (a checkpointed layer runs twice; its keys are not kept)
         return r;
       },
       inputs,

@@ -600,7 +600,7 @@ export class LlamaModel extends LlamaPreTrainedModel {
       this.layers,
       (layer, x, i) => {
         const r = layer.forward(x, rope, attn, past ? past[i] : null, inputs.outputAttentions);
-        presents.push(r.present);
+        if (inputs.useCache) presents.push(r.present); // (a checkpointed layer runs twice; its keys are not kept)
         return r;
       },
       inputs,

@@ -12,6 +12,7 @@ export {
   noGrad,
   isGradEnabled,
   record,
+  checkpoint,
   cast,
   isFloatDType,
   type DType,

@@ -54,6 +54,8 @@ export const PRIMITIVES = [
   "dropout",
   "crossEntropy",
   "flashAttention",
+  // activation checkpointing: a recomputed subgraph
+  "checkpoint",
 ] as const;
 
 export type Primitive = (typeof PRIMITIVES)[number];

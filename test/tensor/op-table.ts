@@ -274,6 +274,22 @@ export const OP_TABLE: { [P in Primitive]: OpCase[] } = {
       fn: (x) => T.crossEntropy(x, ids([3, 1, -100], [3]), { reduction: "none" }),
     },
   ],
+  checkpoint: [
+    {
+      label: "tanh(x·w) + x recomputed in the backward",
+      make: (r) => [randn([3, 4])(r), randn([4, 4])(r)],
+      fn: (x, w) => T.checkpoint(() => T.add(T.tanh(T.matmul(x, w)), x)),
+    },
+    {
+      label: "an earlier activation read inside, used outside too, with dropout",
+      make: (r) => [randn([2, 5])(r), randn([5])(r)],
+      fn: (x, b) => {
+        const h = T.mul(x, x);
+        const inner = T.checkpoint(() => T.dropout(T.mul(T.sigmoid(T.add(h, b)), x), 0.3, 11));
+        return T.add(inner, h);
+      },
+    },
+  ],
   flashAttention: [
     {
       label: "q [2,2,5,3], k/v [2,2,7,3], padding keys, scale 0.7",
