@@ -16,6 +16,7 @@ import {
   padBatch,
 } from "../../src/models/index.js";
 import type { Module } from "../../src/nn/index.js";
+import { Trainer } from "../../src/train/index.js";
 
 const i32 = (v: number[], shape: number[]) => tensor(v, shape, { dtype: "i32" });
 
@@ -172,4 +173,42 @@ test("checkpointing: T5 (a position bias shared by the layers, cross-attention) 
   const labels = i32([4, 5, 6, 1, 7, 8, 1, -100], [2, 4]);
   const r = compare("t5", t5, rng, () => t5.forward({ ...src, labels }).loss!);
   assert.ok(r.ckpt.grads.has("shared.weight"));
+});
+
+test("checkpointing: the Trainer's gradientCheckpointing argument (--gradient-checkpointing) trains the same weights", async () => {
+  const cfg = makeConfig("gpt2", { vocab_size: 20, n_positions: 16, n_embd: 8, n_layer: 2, n_head: 2 });
+  const rows = [
+    [1, 2, 3, 4, 5, 6],
+    [7, 8, 9, 10, 11, 12],
+    [3, 5, 7, 9, 11, 13],
+  ];
+  const train = async (gradientCheckpointing: boolean) => {
+    const rng = new Rng(5);
+    const model = new GPT2LMHeadModel(cfg, { rng });
+    const init = model.transformer.h[1].mlp.c_fc.weight.toArray();
+    const trainer = new Trainer({
+      model,
+      args: { maxSteps: 3, batchSize: 2, lr: 1e-2, seed: 1, gradientCheckpointing, saveEvery: "none" },
+      trainSize: rows.length,
+      collate: (idx) =>
+        padBatch(
+          Array.from(idx, (i) => rows[i]),
+          0,
+        ),
+      loss: (m, b) => (m as GPT2LMHeadModel).forward({ ...b, labels: b.inputIds }).loss!,
+    });
+    const summary = await trainer.train();
+    assert.equal(summary.globalStep, 3);
+    const weights = model.transformer.h[1].mlp.c_fc.weight.toArray();
+    assert.ok(
+      weights.some((w, i) => Math.abs(w - init[i]) > 1e-4),
+      "the weights moved",
+    );
+    return { on: model.gradientCheckpointing, weights };
+  };
+  const plain = await train(false);
+  const ckpt = await train(true);
+  assert.equal(plain.on, false);
+  assert.equal(ckpt.on, true);
+  for (let i = 0; i < plain.weights.length; i++) assert.ok(Math.abs(plain.weights[i] - ckpt.weights[i]) <= 1e-6);
 });
