@@ -699,6 +699,10 @@ FlashAttentionParams flash_params(const Napi::Env& env, const Napi::Value& v) {
   const Napi::Value rows = o.Get("kvRows");
   p.kv_rows = rows.IsUndefined() || rows.IsNull() ? p.keys : as_size(env, rows, "kvRows");
   if (p.kv_rows < p.keys) throw_range(env, "flashAttention: kvRows must be at least keys");
+  const Napi::Value kvh = o.Get("kvHeads");
+  p.kv_heads = kvh.IsUndefined() || kvh.IsNull() ? p.heads : as_size(env, kvh, "kvHeads");
+  if (p.kv_heads < 1 ? p.heads != 0 : p.heads % p.kv_heads != 0)
+    throw_range(env, "flashAttention: kvHeads must divide heads");
   p.scale = static_cast<float>(as_number(env, o.Get("scale"), "scale"));
   p.causal = as_bool(o.Get("causal"));
   return p;
@@ -708,8 +712,8 @@ FlashAttentionParams flash_params(const Napi::Env& env, const Napi::Value& v) {
 FlashMasks flash_inputs(const Napi::Env& env, const Napi::CallbackInfo& info, const FlashAttentionParams& p,
                         const char* method) {
   need(env, method, "q", as_f32(env, info[0], "q").length, p.batch * p.heads * p.queries * p.dim);
-  need(env, method, "k", as_f32(env, info[1], "k").length, p.batch * p.heads * p.kv_rows * p.dim);
-  need(env, method, "v", as_f32(env, info[2], "v").length, p.batch * p.heads * p.kv_rows * p.dim);
+  need(env, method, "k", as_f32(env, info[1], "k").length, p.batch * p.kv_heads * p.kv_rows * p.dim);
+  need(env, method, "v", as_f32(env, info[2], "v").length, p.batch * p.kv_heads * p.kv_rows * p.dim);
   FlashMasks m{nullptr, nullptr};
   if (!info[3].IsNull() && !info[3].IsUndefined()) {
     const F32 keep = as_f32(env, info[3], "keep");
@@ -741,7 +745,7 @@ Napi::Value FlashAttentionBackward(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
   const FlashAttentionParams p = flash_params(env, info[11]);
   const FlashMasks m = flash_inputs(env, info, p, "flashAttentionBackward");
-  const int64_t nq = p.batch * p.heads * p.queries * p.dim, nk = p.batch * p.heads * p.kv_rows * p.dim;
+  const int64_t nq = p.batch * p.heads * p.queries * p.dim, nk = p.batch * p.kv_heads * p.kv_rows * p.dim;
   const F32 out = as_f32(env, info[5], "out"), lse = as_f32(env, info[6], "lse"), dout = as_f32(env, info[7], "dout");
   const F32 dq = as_f32(env, info[8], "dq"), dk = as_f32(env, info[9], "dk"), dv = as_f32(env, info[10], "dv");
   need(env, "flashAttentionBackward", "out", out.length, nq);

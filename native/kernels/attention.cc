@@ -54,7 +54,10 @@ void flash_attention_backward(const float* q, const float* k, const float* v, Fl
                               const float* lse, const float* dout, float* dq, float* dk, float* dv,
                               const FlashAttentionParams& p) {
   const AttentionKernels& kt = kernels();
-  const int64_t tasks = p.batch * p.heads;
+  // one task per kv head (its query heads in turn), so no two tasks add into the same dK, dV rows
+  const int64_t tasks = p.batch * p.kv_heads, rep = p.kv_heads > 0 ? p.heads / p.kv_heads : 0;
+  const int64_t nk = p.batch * p.kv_heads * p.kv_rows * p.dim;
+  for (int64_t i = 0; i < nk; i++) dk[i] = dv[i] = 0.0f;
   if (tasks == 0) return;
   const int64_t work = tasks * p.queries * (p.keys + 1) * (p.dim + 1) * 4;
   const int nth = threads_for(work, kElementwiseGrain);
@@ -64,7 +67,9 @@ void flash_attention_backward(const float* q, const float* k, const float* v, Fl
     int64_t t0, t1;
     split_range(tasks, ith, n, &t0, &t1);
     float* sc = scratch.data() + ith * per;
-    for (int64_t t = t0; t < t1; t++) kt.backward_head(q, k, v, m, out, lse, dout, dq, dk, dv, p, t / p.heads, t % p.heads, sc);
+    for (int64_t t = t0; t < t1; t++)
+      for (int64_t r = 0; r < rep; r++)
+        kt.backward_head(q, k, v, m, out, lse, dout, dq, dk, dv, p, t / p.kv_heads, (t % p.kv_heads) * rep + r, sc);
   });
 }
 

@@ -16,7 +16,8 @@ namespace graft {
 
 struct FlashAttentionParams {
   int64_t batch, heads, queries, keys, dim;
-  int64_t kv_rows;  // rows per (batch, head) in K, V, dK, dV (>= keys)
+  int64_t kv_rows;   // rows per (batch, kv head) in K, V, dK, dV (>= keys)
+  int64_t kv_heads;  // heads of K and V (divides heads): query head h reads kv head h / (heads / kv_heads)
   float scale;
   bool causal;
 };
@@ -29,7 +30,7 @@ struct FlashMasks {
 // out [batch, heads, queries, dim], lse [batch, heads, queries] (natural-log logsumexp of the scaled, visible scores).
 void flash_attention(const float* q, const float* k, const float* v, FlashMasks m, float* out, float* lse,
                      const FlashAttentionParams& p);
-// dq, dk, dv overwritten (dk, dv rows past `keys` set to 0).
+// dq, dk, dv overwritten (dk, dv rows past `keys` set to 0); a kv head's gradients sum over the query heads it serves.
 void flash_attention_backward(const float* q, const float* k, const float* v, FlashMasks m, const float* out,
                               const float* lse, const float* dout, float* dq, float* dk, float* dv,
                               const FlashAttentionParams& p);
@@ -40,7 +41,7 @@ struct AttentionKernels {
   // queries [q0, q1) of head (b, h): out and lse rows
   void (*forward_rows)(const float* q, const float* k, const float* v, FlashMasks m, float* out, float* lse,
                        const FlashAttentionParams& p, int64_t b, int64_t h, int64_t q0, int64_t q1, float* scratch);
-  // every query and key of head (b, h): dq, dk, dv of that head
+  // every query and key of query head (b, h): its dq; dk, dv of its kv head accumulate (zeroed by the driver)
   void (*backward_head)(const float* q, const float* k, const float* v, FlashMasks m, const float* out, const float* lse,
                         const float* dout, float* dq, float* dk, float* dv, const FlashAttentionParams& p, int64_t b,
                         int64_t h, float* scratch);

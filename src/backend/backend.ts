@@ -117,14 +117,19 @@ export interface AttentionSoftmaxParams {
 }
 
 export interface FlashAttentionParams {
-  /** q and out are [batch, heads, queries, dim]; k and v [batch, heads, kvRows, dim], of which the first `keys` rows per head are used. */
+  /** q and out are [batch, heads, queries, dim]; k and v [batch, kvHeads, kvRows, dim], of which the first `keys` rows per head are used. */
   batch: number;
   heads: number;
   queries: number;
   keys: number;
   dim: number;
-  /** Rows per (batch, head) in k, v, dk, dv (default keys): a preallocated KV cache read in place. */
+  /** Rows per (batch, kv head) in k, v, dk, dv (default keys): a preallocated KV cache read in place. */
   kvRows?: number;
+  /**
+   * Heads of k and v (default heads; must divide heads): query head h reads kv head h / (heads / kvHeads), as
+   * grouped-query attention's repeat_kv; a kv head's gradients sum over the query heads it serves.
+   */
+  kvHeads?: number;
   /** Multiplies the scores before the softmax. */
   scale: number;
   /** Hides key k from query q when k > q + (keys - queries). */

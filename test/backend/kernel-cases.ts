@@ -25,6 +25,8 @@ interface FlashShape {
   keys: number;
   dim: number;
   kvRows: number;
+  /** Heads of k and v (grouped-query attention when fewer than heads). */
+  kvHeads?: number;
   causal: boolean;
   mask: "none" | "padding" | "segments";
 }
@@ -36,14 +38,16 @@ const FLASH_SHAPES: FlashShape[] = [
   { batch: 2, heads: 1, queries: 97, keys: 97, dim: 8, kvRows: 97, causal: true, mask: "segments" },
   { batch: 1, heads: 3, queries: 1, keys: 77, dim: 64, kvRows: 128, causal: true, mask: "padding" },
   { batch: 2, heads: 4, queries: 150, keys: 150, dim: 32, kvRows: 150, causal: false, mask: "none" },
+  { batch: 2, heads: 6, queries: 37, keys: 41, dim: 8, kvRows: 45, kvHeads: 2, causal: true, mask: "padding" },
+  { batch: 1, heads: 3, queries: 1, keys: 70, dim: 64, kvRows: 96, kvHeads: 1, causal: true, mask: "none" },
 ];
 /** Summation in blocks with an online softmax (native) vs one row in double precision (reference). */
 const FLASH_TOL: Tolerance = { rtol: 1e-4, atol: 2e-5 };
 const flashLabel = (s: FlashShape): string =>
-  `B${s.batch} H${s.heads} Tq${s.queries} Tk${s.keys}/${s.kvRows} D${s.dim}${s.causal ? " causal" : ""} ${s.mask}`;
+  `B${s.batch} H${s.heads}${s.kvHeads ? `/${s.kvHeads}` : ""} Tq${s.queries} Tk${s.keys}/${s.kvRows} D${s.dim}${s.causal ? " causal" : ""} ${s.mask}`;
 function flashArgs(s: FlashShape, r: Rng): { forward: unknown[]; backward: unknown[] } {
   const nq = s.batch * s.heads * s.queries * s.dim;
-  const nk = s.batch * s.heads * s.kvRows * s.dim;
+  const nk = s.batch * (s.kvHeads ?? s.heads) * s.kvRows * s.dim;
   const q = randF32(r, nq, -2, 2);
   const k = randF32(r, nk, -2, 2);
   const v = randF32(r, nk, -2, 2);

@@ -317,5 +317,10 @@ export const OP_TABLE: { [P in Primitive]: OpCase[] } = {
       make: (r) => [randn([1, 1, 2, 3])(r), randn([1, 1, 6, 3])(r), randn([1, 1, 6, 3])(r)],
       fn: (q, k, v) => T.flashAttention(q, k, v, { causal: true, keyLength: 4 }),
     },
+    {
+      label: "grouped-query: 4 query heads on 2 kv heads, padding",
+      make: (r) => [randn([2, 4, 3, 2])(r), randn([2, 2, 4, 2])(r), randn([2, 2, 4, 2])(r)],
+      fn: (q, k, v) => T.flashAttention(q, k, v, { keep: T.tensor([1, 1, 1, 0, 0, 1, 1, 1], [2, 4]) }),
+    },
   ],
 };

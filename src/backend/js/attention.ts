@@ -30,11 +30,13 @@ export function flashAttention(
 ): void {
   const { batch, heads, queries, keys, dim, scale } = p;
   const rows = p.kvRows ?? keys;
+  const kvHeads = p.kvHeads ?? heads;
   const visible = visibility(p, keep, segments);
   const s = new Float64Array(keys);
   for (let b = 0; b < batch; b++) {
     for (let h = 0; h < heads; h++) {
       const bh = b * heads + h;
+      const bkv = b * kvHeads + Math.floor(h / (heads / kvHeads));
       for (let qi = 0; qi < queries; qi++) {
         const qo = (bh * queries + qi) * dim;
         let max = -Infinity;
@@ -43,7 +45,7 @@ export function flashAttention(
             s[j] = -Infinity;
             continue;
           }
-          const ko = (bh * rows + j) * dim;
+          const ko = (bkv * rows + j) * dim;
           let dot = 0;
           for (let d = 0; d < dim; d++) dot += q[qo + d] * k[ko + d];
           s[j] = Math.fround(scale * Math.fround(dot));
@@ -60,7 +62,7 @@ export function flashAttention(
           if (s[j] === -Infinity) continue;
           const e = Math.exp(s[j] - max);
           sum += e;
-          const vo = (bh * rows + j) * dim;
+          const vo = (bkv * rows + j) * dim;
           for (let d = 0; d < dim; d++) o[d] += e * v[vo + d];
         }
         for (let d = 0; d < dim; d++) o[d] /= sum;
@@ -86,13 +88,15 @@ export function flashAttentionBackward(
 ): void {
   const { batch, heads, queries, keys, dim, scale } = p;
   const rows = p.kvRows ?? keys;
+  const kvHeads = p.kvHeads ?? heads;
   const visible = visibility(p, keep, segments);
   dq.fill(0, 0, batch * heads * queries * dim);
-  dk.fill(0, 0, batch * heads * rows * dim);
-  dv.fill(0, 0, batch * heads * rows * dim);
+  dk.fill(0, 0, batch * kvHeads * rows * dim);
+  dv.fill(0, 0, batch * kvHeads * rows * dim);
   for (let b = 0; b < batch; b++) {
     for (let h = 0; h < heads; h++) {
       const bh = b * heads + h;
+      const bkv = b * kvHeads + Math.floor(h / (heads / kvHeads));
       for (let qi = 0; qi < queries; qi++) {
         const l = lse[bh * queries + qi];
         if (l === -Infinity) continue; // sees no key: zero output, no gradient
@@ -101,7 +105,7 @@ export function flashAttentionBackward(
         for (let d = 0; d < dim; d++) delta += dout[qo + d] * out[qo + d];
         for (let j = 0; j < keys; j++) {
           if (!visible(b, qi, j)) continue;
-          const ko = (bh * rows + j) * dim;
+          const ko = (bkv * rows + j) * dim;
           let dot = 0;
           let dp = 0;
           for (let d = 0; d < dim; d++) {

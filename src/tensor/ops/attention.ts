@@ -21,7 +21,8 @@ export interface FlashAttentionOptions {
 }
 
 /**
- * softmax(scale·q·kᵀ, masked)·v for q [batch, heads, queries, dim], k and v [batch, heads, keys, dim], computed
+ * softmax(scale·q·kᵀ, masked)·v for q [batch, heads, queries, dim], k and v [batch, kvHeads, keys, dim] (kvHeads
+ * dividing heads: query head h reads kv head h / (heads / kvHeads), grouped-query attention without repeating k and v), computed
  * block by block with an online softmax: the [queries, keys] matrix never exists, the forward saves only a
  * logsumexp per query, and the backward recomputes the probabilities. The masks are attentionSoftmax's; a query
  * that sees no key gets a zero output.
@@ -34,9 +35,16 @@ export function flashAttention(q: Tensor, k: Tensor, v: Tensor, opts: FlashAtten
     );
   const [batch, heads, queries, dim] = q.shape;
   const kvRows = k.shape[2];
-  if (k.shape[0] !== batch || k.shape[1] !== heads || k.shape[3] !== dim || v.shape.some((n, i) => n !== k.shape[i]))
+  const kvHeads = k.shape[1];
+  if (
+    k.shape[0] !== batch ||
+    kvHeads < 1 ||
+    heads % kvHeads !== 0 ||
+    k.shape[3] !== dim ||
+    v.shape.some((n, i) => n !== k.shape[i])
+  )
     throw new ShapeError(
-      `flashAttention: k and v must both be [${batch}, ${heads}, keys, ${dim}] for q ${fmtShape(q.shape)}, got ${fmtShape(k.shape)} and ${fmtShape(v.shape)}`,
+      `flashAttention: k and v must both be [${batch}, kvHeads, keys, ${dim}] with kvHeads dividing ${heads} for q ${fmtShape(q.shape)}, got ${fmtShape(k.shape)} and ${fmtShape(v.shape)}`,
     );
   const keys = opts.keyLength ?? kvRows;
   if (!(Number.isInteger(keys) && keys >= 0 && keys <= kvRows))
@@ -59,6 +67,7 @@ export function flashAttention(q: Tensor, k: Tensor, v: Tensor, opts: FlashAtten
     keys,
     dim,
     kvRows,
+    kvHeads,
     scale: opts.scale ?? 1 / Math.sqrt(dim),
     causal: !!opts.causal,
   };
