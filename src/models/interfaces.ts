@@ -71,6 +71,11 @@ export interface CausalLMInputs<Cache = unknown> extends ModelInputs {
   pastKeyValues?: Cache | null;
   /** Return the cache including these tokens (generation). */
   useCache?: boolean;
+  /**
+   * With useCache and no gradients: keep the cache in preallocated buffers that later steps fill in place (the
+   * decode path; see kv-cache.ts). The cache's key/value are then the buffers, `length` rows of them filled.
+   */
+  growCache?: boolean;
 }
 
 export interface CausalLMOutput<Cache = unknown> extends LMOutput {
