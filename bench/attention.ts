@@ -8,6 +8,11 @@
  * memory attention needed. Times are medians of `reps` rounds after one warm-up. The peer is bench/attention.py
  * under $GRAFT_BENCH_PYTHON (default /work/venv/bin/python, then python3) with as many torch threads as graft uses;
  * without torch graft is shown alone.
+ *
+ * `npm run bench -- attention --crossover` instead measures what useFusedAttention's rule rests on: both paths
+ * interleaved in one process on a list of shapes (decoding, inference, training; causal or not; head sizes), each
+ * timed in CPU time (process.cpuUsage: time slices lost to other jobs do not count), best of up to 40 rounds. Run it
+ * with GRAFT_THREADS=1 for per-core work.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -26,6 +31,55 @@ interface Options {
   dim: number;
   causal: boolean;
   reps: number;
+}
+
+/** [batch·heads, queries, keys, head size, causal] */
+const CROSSOVER: [number, number, number, number, boolean][] = [
+  [8, 1, 16, 64, true],
+  [8, 1, 128, 64, true],
+  [8, 1, 1024, 64, true],
+  [8, 128, 128, 64, false],
+  [8, 512, 512, 64, false],
+  [8, 1024, 1024, 64, false],
+  [8, 1024, 1024, 64, true],
+  [8, 2048, 2048, 64, false],
+  [24, 128, 128, 32, false],
+];
+
+function crossover(): void {
+  const rng = new Rng(0);
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  process.stdout.write(
+    `attention crossover (CPU time, best of up to 40 rounds; ${backend().name} ${backend().info?.().simd ?? ""}, ${backend().info?.().threads ?? ""} threads)\n| batch·heads | queries | keys | head size | causal | pass | unfused ms | fused ms | fused speed-up |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n`,
+  );
+  for (const train of [false, true]) {
+    for (const [bh, tq, tk, d, causal] of CROSSOVER) {
+      if (train && tq !== tk) continue;
+      const q = randn([1, bh, tq, d], rng);
+      const k = randn([1, bh, tk, d], rng);
+      const v = randn([1, bh, tk, d], rng);
+      const g = randn([1, bh, tq, d], rng);
+      const run = (impl: AttentionImpl) => {
+        if (!train) return noGrad(() => scaledDotProductAttention(q, k, v, { impl, causal }));
+        const [a, b, c] = [q, k, v].map((x) => new Tensor(x.storage, x.shape, true));
+        scaledDotProductAttention(a, b, c, { impl, causal }).backward(g);
+      };
+      const best = { fused: Infinity, unfused: Infinity };
+      const rounds = Math.max(3, Math.min(40, Math.round(2e8 / (bh * tq * tk * d))));
+      for (let r = 0; r < rounds; r++)
+        for (const impl of ["unfused", "fused"] as const) {
+          const t0 = cpu();
+          run(impl);
+          best[impl] = Math.min(best[impl], cpu() - t0);
+        }
+      process.stdout.write(
+        `| ${bh} | ${tq} | ${tk} | ${d} | ${causal} | ${train ? "forward + backward" : "forward"} | ${best.unfused.toFixed(3)} | ${best.fused.toFixed(3)} | ${(best.unfused / best.fused).toFixed(2)}× |\n`,
+      );
+    }
+  }
 }
 
 interface Result {
@@ -61,6 +115,7 @@ function parse(argv: string[]): { opts: Options; child: string | null } {
     else if (a === "--reps") opts.reps = int(next());
     else if (a === "--causal") opts.causal = true;
     else if (a === "--child") child = next();
+    else if (a === "--crossover") child = "crossover";
     else throw new Error(`attention bench: unknown argument ${a}`);
   }
   return { opts, child };
@@ -124,6 +179,10 @@ function cpuModel(): string {
 
 function main(): void {
   const { opts, child } = parse(process.argv.slice(2));
+  if (child === "crossover") {
+    crossover();
+    return;
+  }
   if (child) {
     const [impl, t] = child.split(":");
     runChild(impl as AttentionImpl, Number(t), opts);

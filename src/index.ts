@@ -189,6 +189,8 @@ export {
   Dropout,
   MultiHeadSelfAttention,
   scaledDotProductAttention,
+  useFusedAttention,
+  checkpointed,
   attentionBias,
   FeedForward,
   TransformerBlock,
