@@ -22,7 +22,7 @@
     {
       "target_name": "graft_portable",
       "type": "static_library",
-      "sources": ["native/cpu.cc", "native/threadpool.cc", "native/kernels/vec_portable.cc"],
+      "sources": ["native/cpu.cc", "native/threadpool.cc", "native/kernels/vec_portable.cc", "native/kernels/attention_portable.cc"],
       "cflags": ["-fPIC"],
     },
     {
@@ -30,7 +30,7 @@
       "type": "static_library",
       "conditions": [
         ["target_arch=='x64' or target_arch=='ia32'", {
-          "sources": ["native/kernels/gemm_avx2.cc", "native/kernels/vec_avx2.cc"],
+          "sources": ["native/kernels/gemm_avx2.cc", "native/kernels/vec_avx2.cc", "native/kernels/attention_avx2.cc"],
           "cflags": ["-fPIC", "-mavx2", "-mfma", "-mf16c"],
           "xcode_settings": {"OTHER_CFLAGS": ["-mavx2", "-mfma", "-mf16c"]},
           "msvs_settings": {"VCCLCompilerTool": {"AdditionalOptions": ["/arch:AVX2"]}},
@@ -45,7 +45,7 @@
       "type": "static_library",
       "conditions": [
         ["target_arch=='x64'", {
-          "sources": ["native/kernels/gemm_avx512.cc", "native/kernels/vec_avx512.cc"],
+          "sources": ["native/kernels/gemm_avx512.cc", "native/kernels/vec_avx512.cc", "native/kernels/attention_avx512.cc"],
           "cflags": ["-fPIC", "-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mfma", "-mavx2", "-mprefer-vector-width=512"],
           "xcode_settings": {"OTHER_CFLAGS": ["-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mfma", "-mavx2", "-mprefer-vector-width=512"]},
           "msvs_settings": {"VCCLCompilerTool": {"AdditionalOptions": ["/arch:AVX512"]}},
@@ -59,6 +59,7 @@
       "target_name": "graft_native",
       "sources": [
         "native/addon.cc",
+        "native/kernels/attention.cc",
         "native/kernels/elementwise.cc",
         "native/kernels/gemm.cc",
         "native/kernels/gemm_parallel.cc",

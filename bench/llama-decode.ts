@@ -7,7 +7,9 @@
  * one token each on that cache with greedy picks (what `generate` does per step). Medians of 3 rounds; each engine runs in a fresh
  * process. The peer is bench/llama_decode.py under the Python named by GRAFT_BENCH_PYTHON (default `python3`), with
  * as many torch threads as graft's GRAFT_THREADS (default the CPU count); without torch + transformers there, graft
- * is shown alone.
+ * is shown alone. graft decodes with its cache grown in place (growCache, what `generate` does);
+ * GRAFT_BENCH_CACHE=concat measures the concatenating cache instead (with GRAFT_ATTENTION=unfused: the path before
+ * the fused decode kernel).
  */
 import { spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
@@ -72,10 +74,11 @@ function measureGraft(size: string, prompt: number, fresh: number): Result {
   );
   const prefill: number[] = [];
   const decode: number[] = [];
+  const growCache = process.env.GRAFT_BENCH_CACHE !== "concat";
   noGrad(() => {
     for (let round = 0; round < 3; round++) {
       let t0 = performance.now();
-      let out = model.forward({ inputIds: ids, useCache: true });
+      let out = model.forward({ inputIds: ids, useCache: true, growCache });
       prefill.push(performance.now() - t0);
       let next = argmaxLast(out.logits);
       t0 = performance.now();
@@ -85,6 +88,7 @@ function measureGraft(size: string, prompt: number, fresh: number): Result {
           positionIds: new Tensor(Int32Array.of(prompt + step), [1, 1]),
           pastKeyValues: out.pastKeyValues,
           useCache: true,
+          growCache,
         });
         next = argmaxLast(out.logits);
       }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cpu.h"
+#include "kernels/attention.h"
 #include "kernels/elementwise.h"
 #include "kernels/gemm.h"
 #include "kernels/layout.h"
@@ -685,6 +686,80 @@ Napi::Value Sgd(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ---- fused attention (kernels/attention.h)
+
+FlashAttentionParams flash_params(const Napi::Env& env, const Napi::Value& v) {
+  const Napi::Object o = as_object(env, v, "flash attention params");
+  FlashAttentionParams p;
+  p.batch = as_size(env, o.Get("batch"), "batch");
+  p.heads = as_size(env, o.Get("heads"), "heads");
+  p.queries = as_size(env, o.Get("queries"), "queries");
+  p.keys = as_size(env, o.Get("keys"), "keys");
+  p.dim = as_size(env, o.Get("dim"), "dim");
+  const Napi::Value rows = o.Get("kvRows");
+  p.kv_rows = rows.IsUndefined() || rows.IsNull() ? p.keys : as_size(env, rows, "kvRows");
+  if (p.kv_rows < p.keys) throw_range(env, "flashAttention: kvRows must be at least keys");
+  const Napi::Value kvh = o.Get("kvHeads");
+  p.kv_heads = kvh.IsUndefined() || kvh.IsNull() ? p.heads : as_size(env, kvh, "kvHeads");
+  if (p.kv_heads < 1 ? p.heads != 0 : p.heads % p.kv_heads != 0)
+    throw_range(env, "flashAttention: kvHeads must divide heads");
+  p.scale = static_cast<float>(as_number(env, o.Get("scale"), "scale"));
+  p.causal = as_bool(o.Get("causal"));
+  return p;
+}
+
+// q, k, v, keep, segments: checked against p; returns the masks
+FlashMasks flash_inputs(const Napi::Env& env, const Napi::CallbackInfo& info, const FlashAttentionParams& p,
+                        const char* method) {
+  need(env, method, "q", as_f32(env, info[0], "q").length, p.batch * p.heads * p.queries * p.dim);
+  need(env, method, "k", as_f32(env, info[1], "k").length, p.batch * p.kv_heads * p.kv_rows * p.dim);
+  need(env, method, "v", as_f32(env, info[2], "v").length, p.batch * p.kv_heads * p.kv_rows * p.dim);
+  FlashMasks m{nullptr, nullptr};
+  if (!info[3].IsNull() && !info[3].IsUndefined()) {
+    const F32 keep = as_f32(env, info[3], "keep");
+    need(env, method, "keep", keep.length, p.batch * p.keys);
+    m.keep = keep.data;
+  }
+  if (!info[4].IsNull() && !info[4].IsUndefined()) {
+    const I32 seg = as_i32(env, info[4], "segments");
+    need(env, method, "segments", seg.length, p.batch * p.keys);
+    if (p.queries > p.keys) throw_range(env, std::string(method) + ": segments need queries <= keys");
+    m.segments = seg.data;
+  }
+  return m;
+}
+
+Napi::Value FlashAttention(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  const FlashAttentionParams p = flash_params(env, info[7]);
+  const FlashMasks m = flash_inputs(env, info, p, "flashAttention");
+  const F32 out = as_f32(env, info[5], "out"), lse = as_f32(env, info[6], "lse");
+  need(env, "flashAttention", "out", out.length, p.batch * p.heads * p.queries * p.dim);
+  need(env, "flashAttention", "lse", lse.length, p.batch * p.heads * p.queries);
+  flash_attention(as_f32(env, info[0], "q").data, as_f32(env, info[1], "k").data, as_f32(env, info[2], "v").data, m,
+                  out.data, lse.data, p);
+  return env.Undefined();
+}
+
+Napi::Value FlashAttentionBackward(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  const FlashAttentionParams p = flash_params(env, info[11]);
+  const FlashMasks m = flash_inputs(env, info, p, "flashAttentionBackward");
+  const int64_t nq = p.batch * p.heads * p.queries * p.dim, nk = p.batch * p.kv_heads * p.kv_rows * p.dim;
+  const F32 out = as_f32(env, info[5], "out"), lse = as_f32(env, info[6], "lse"), dout = as_f32(env, info[7], "dout");
+  const F32 dq = as_f32(env, info[8], "dq"), dk = as_f32(env, info[9], "dk"), dv = as_f32(env, info[10], "dv");
+  need(env, "flashAttentionBackward", "out", out.length, nq);
+  need(env, "flashAttentionBackward", "lse", lse.length, p.batch * p.heads * p.queries);
+  need(env, "flashAttentionBackward", "dout", dout.length, nq);
+  need(env, "flashAttentionBackward", "dq", dq.length, nq);
+  need(env, "flashAttentionBackward", "dk", dk.length, nk);
+  need(env, "flashAttentionBackward", "dv", dv.length, nk);
+  flash_attention_backward(as_f32(env, info[0], "q").data, as_f32(env, info[1], "k").data,
+                           as_f32(env, info[2], "v").data, m, out.data, lse.data, dout.data, dq.data, dk.data, dv.data,
+                           p);
+  return env.Undefined();
+}
+
 // ---- the binding table: every kernel, in the order of KERNEL_METHODS
 
 struct Binding {
@@ -722,9 +797,11 @@ constexpr Binding kBindings[] = {
     {"biasActivationBackward", BiasActivationBackward},
     {"adam", Adam},
     {"sgd", Sgd},
+    {"flashAttention", FlashAttention},
+    {"flashAttentionBackward", FlashAttentionBackward},
 };
 // Kept in step with KERNEL_METHODS in src/backend/backend.ts (test/backend/addon.test.ts checks the names).
-static_assert(sizeof kBindings / sizeof kBindings[0] == 29, "a Backend method was added or removed: update kBindings");
+static_assert(sizeof kBindings / sizeof kBindings[0] == 31, "a Backend method was added or removed: update kBindings");
 
 std::string cpu_flags() {
   const CpuFeatures& f = cpu_features();

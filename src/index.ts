@@ -193,6 +193,8 @@ export {
   Dropout,
   MultiHeadSelfAttention,
   scaledDotProductAttention,
+  useFusedAttention,
+  checkpointed,
   attentionBias,
   FeedForward,
   TransformerBlock,

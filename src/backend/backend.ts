@@ -116,6 +116,26 @@ export interface AttentionSoftmaxParams {
   causal: boolean;
 }
 
+export interface FlashAttentionParams {
+  /** q and out are [batch, heads, queries, dim]; k and v [batch, kvHeads, kvRows, dim], of which the first `keys` rows per head are used. */
+  batch: number;
+  heads: number;
+  queries: number;
+  keys: number;
+  dim: number;
+  /** Rows per (batch, kv head) in k, v, dk, dv (default keys): a preallocated KV cache read in place. */
+  kvRows?: number;
+  /**
+   * Heads of k and v (default heads; must divide heads): query head h reads kv head h / (heads / kvHeads), as
+   * grouped-query attention's repeat_kv; a kv head's gradients sum over the query heads it serves.
+   */
+  kvHeads?: number;
+  /** Multiplies the scores before the softmax. */
+  scale: number;
+  /** Hides key k from query q when k > q + (keys - queries). */
+  causal: boolean;
+}
+
 export interface AdamHyper {
   lr: number;
   beta1: number;
@@ -246,6 +266,30 @@ export interface Kernels<F, I> {
   /** dx (overwritten) = dy · act'(x + bias); dbias[c] += Σ_r dx[r, c]. x is the input before the bias. */
   biasActivationBackward(act: Activation, x: F, bias: F, dy: F, dx: F, dbias: F, rows: number, cols: number): void;
 
+  // ---- fused attention
+  /**
+   * out = softmax(scale·q·kᵀ, masked)·v without the [queries, keys] matrix (blocks of keys with an online
+   * softmax), and lse [batch, heads, queries] the logsumexp of each row's visible scaled scores (-inf for a query
+   * that sees no key; its output is 0). Masks as attentionSoftmax: keep [batch, keys] (null keeps all), causal,
+   * segments [batch, keys] i32 (null: none; needs queries <= keys).
+   */
+  flashAttention(q: F, k: F, v: F, keep: F | null, segments: I | null, out: F, lse: F, p: FlashAttentionParams): void;
+  /** dq, dk, dv (overwritten; rows of dk, dv past `keys` are 0) from the forward's out and lse and dout. */
+  flashAttentionBackward(
+    q: F,
+    k: F,
+    v: F,
+    keep: F | null,
+    segments: I | null,
+    out: F,
+    lse: F,
+    dout: F,
+    dq: F,
+    dk: F,
+    dv: F,
+    p: FlashAttentionParams,
+  ): void;
+
   // ---- optimizers, over many parameters in one call
   adam(params: readonly F[], grads: readonly F[], m: readonly F[], v: readonly F[], h: AdamHyper): void;
   sgd(params: readonly F[], grads: readonly F[], momentum: readonly (F | null)[], h: SgdHyper): void;
@@ -314,6 +358,8 @@ export const KERNEL_METHODS = [
   "biasActivationBackward",
   "adam",
   "sgd",
+  "flashAttention",
+  "flashAttentionBackward",
 ] as const satisfies readonly (keyof HostKernels)[];
 
 /** A kernel's name: one of KERNEL_METHODS. */

@@ -146,6 +146,23 @@ export function hostBackend(k: HostKernels & { info?(): Record<string, string | 
       k.biasActivationBackward(act, f(x), f(bias), f(dy), f(dx), f(dbias), rows, cols),
     adam: (params, grads, m, v, h) => k.adam(params.map(f), grads.map(f), m.map(f), v.map(f), h),
     sgd: (params, grads, momentum, h) => k.sgd(params.map(f), grads.map(f), momentum.map(fOrNull), h),
+    flashAttention: (q, kk, v, keep, seg, out, lse, p) =>
+      k.flashAttention(f(q), f(kk), f(v), fOrNull(keep), seg ? i(seg) : null, f(out), f(lse), p),
+    flashAttentionBackward: (q, kk, v, keep, seg, out, lse, dout, dq, dk, dv, p) =>
+      k.flashAttentionBackward(
+        f(q),
+        f(kk),
+        f(v),
+        fOrNull(keep),
+        seg ? i(seg) : null,
+        f(out),
+        f(lse),
+        f(dout),
+        f(dq),
+        f(dk),
+        f(dv),
+        p,
+      ),
   };
   if (k.info) b.info = () => k.info!();
   return b;

@@ -23,6 +23,7 @@ export type {
   StridedView,
   CrossEntropyParams,
   AttentionSoftmaxParams,
+  FlashAttentionParams,
   AdamHyper,
   SgdHyper,
 } from "./backend.js";

@@ -503,15 +503,17 @@ export class BartDecoder extends Module {
     const selfMask = attentionMaskFor({ batch: b, queryLen: t, keyLen: pastLen + t, paddingMask: keep, causal: true });
     const crossMask = attentionMaskFor({ batch: b, queryLen: t, keyLen: enc.shape[1], paddingMask: encKeep });
     const presents: BartCache = [];
+    const skips: boolean[] = [];
     const crossAttentions: Tensor[] | null = inputs.outputAttentions ? [] : null;
     const out = runLayers(
       h,
       this.layers,
       (layer, x, i) => {
-        if (!past && !inputs.useCache && dropped(this.training, c.decoder_layerdrop, this._rng))
-          return { output: x, attention: null };
+        // decided once per layer: a checkpointed layer's step runs again in the backward
+        const skip = (skips[i] ??= !past && !inputs.useCache && dropped(this.training, c.decoder_layerdrop, this._rng));
+        if (skip) return { output: x, attention: null };
         const r = layer.forward(x, enc, selfMask, crossMask, past ? past[i] : null, inputs.outputAttentions);
-        presents.push(r.cache);
+        if (inputs.useCache) presents.push(r.cache);
         if (r.crossAttention) crossAttentions?.push(r.crossAttention);
         return r;
       },

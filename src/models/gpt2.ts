@@ -56,8 +56,8 @@ import {
   type CausalLMInputs,
   type CausalLMOutput,
   type ClassifierOutput,
-  selectRows,
 } from "./interfaces.js";
+import { type CachedKV, appendKV, attendCached, cachedLength, growsInPlace, reorderKV } from "./kv-cache.js";
 import { causalLmLoss, sequenceClassifierOutput, tokenOutput } from "./losses.js";
 import { defineArchitecture } from "./architecture.js";
 
@@ -109,13 +109,16 @@ export const GPT2_CONFIG = defineConfig(
 );
 export type Gpt2Config = ConfigOfSchema<typeof GPT2_CONFIG>;
 
-/** One layer's cached keys and values, [B, nh, T_past, dh] each. */
-export interface LayerKV {
+/**
+ * One layer's cached keys and values, [B, nh, T_past, dh] each; a cache grown in place (growCache) holds
+ * [B, nh, capacity, dh] buffers of which `length` rows are filled (kv-cache.ts).
+ */
+export interface LayerKV extends CachedKV {
   key: Tensor;
   value: Tensor;
 }
 
-/** Every layer's cache; the sequence length seen so far is key.shape[2]. */
+/** Every layer's cache; the sequence length seen so far is cachedLength(cache[0]) (key.shape[2] unless grown in place). */
 export type KVCache = LayerKV[];
 
 export type Gpt2Inputs = CausalLMInputs<KVCache>;
@@ -179,12 +182,26 @@ export class GPT2Attention extends Module {
    * x [B, T, H] → output [B, T, H], this layer's keys/values including x (mask: padding over T_past + T keys,
    * causal), and the attention probabilities when asked.
    */
-  forward(x: Tensor, mask: AttentionMask, past: LayerKV | null, outputAttentions = false): Gpt2LayerOutput {
+  forward(
+    x: Tensor,
+    mask: AttentionMask,
+    past: LayerKV | null,
+    outputAttentions = false,
+    grow = false,
+  ): Gpt2LayerOutput {
     const h = x.shape[2];
     const qkv = this.c_attn.forward(x); // [B, T, 3H]
     const q = splitHeads(slice(qkv, 2, 0, h), this._heads); // [B, nh, T, dh]
     let k = splitHeads(slice(qkv, 2, h, 2 * h), this._heads);
     let v = splitHeads(slice(qkv, 2, 2 * h, 3 * h), this._heads);
+    if (grow) {
+      // the decode path: this step's keys and values go into the cache's buffers, read there in place
+      const kv = appendKV(past, k, v);
+      const opts = { scale: this._scale, dropout: this.attn_dropout, outputAttentions };
+      const a = past ? attendCached(q, kv, mask, opts) : attend(q, k, v, mask, opts);
+      const output = this.resid_dropout.forward(this.c_proj.forward(mergeHeads(a.context)));
+      return { output, present: kv, attention: a.probs };
+    }
     if (past) {
       k = concat([past.key, k], 2); // [B, nh, T_past + T, dh]
       v = concat([past.value, v], 2);
@@ -229,8 +246,14 @@ export class GPT2Block extends Module {
     this.mlp = new GPT2MLP(c, rng);
   }
 
-  forward(x: Tensor, mask: AttentionMask, past: LayerKV | null, outputAttentions = false): Gpt2LayerOutput {
-    const a = this.attn.forward(this.ln_1.forward(x), mask, past, outputAttentions);
+  forward(
+    x: Tensor,
+    mask: AttentionMask,
+    past: LayerKV | null,
+    outputAttentions = false,
+    grow = false,
+  ): Gpt2LayerOutput {
+    const a = this.attn.forward(this.ln_1.forward(x), mask, past, outputAttentions, grow);
     const h = add(x, a.output);
     return { output: add(h, this.mlp.forward(this.ln_2.forward(h))), present: a.present, attention: a.attention };
   }
@@ -302,7 +325,7 @@ export class GPT2Model extends GPT2PreTrainedModel {
     const c = this.config;
     if (past && past.length !== c.n_layer)
       throw new ShapeError(`${this.architecture}: pastKeyValues has ${past.length} layers, the model ${c.n_layer}`);
-    const pastLen = past ? past[0].key.shape[2] : 0;
+    const pastLen = past ? cachedLength(past[0]) : 0;
     if (past && past[0].key.shape[0] !== b)
       throw new ShapeError(
         `${this.architecture}: pastKeyValues is for a batch of ${past[0].key.shape[0]}, inputIds for ${b}`,
@@ -347,12 +370,13 @@ export class GPT2Model extends GPT2PreTrainedModel {
       segmentIds: segments,
     });
     const presents: KVCache = [];
+    const grow = !!inputs.useCache && growsInPlace(inputs.growCache);
     const out = runLayers(
       h,
       this.h,
       (block, x, i) => {
-        const r = block.forward(x, attn, past ? past[i] : null, inputs.outputAttentions);
-        presents.push(r.present);
+        const r = block.forward(x, attn, past ? past[i] : null, inputs.outputAttentions, grow);
+        if (inputs.useCache) presents.push(r.present); // (a checkpointed layer runs twice; its keys are not kept)
         return r;
       },
       inputs,
@@ -404,7 +428,7 @@ export class GPT2LMHeadModel extends GPT2PreTrainedModel implements CausalLM<KVC
 
   /** The cache keeping batch rows `rows` (beam search): each layer's keys and values gathered along the batch. */
   reorderCache(cache: KVCache, rows: readonly number[]): KVCache {
-    return cache.map((l) => ({ key: selectRows(l.key, rows), value: selectRows(l.value, rows) }));
+    return cache.map((l) => reorderKV(l, rows));
   }
 }
 

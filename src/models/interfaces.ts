@@ -1,7 +1,15 @@
 /** What models take and return, named as transformers names them (input_ids → inputIds, last_hidden_state → lastHiddenState). */
 import { ShapeError, fmtShape } from "../util/errors.js";
-import { Tensor, attentionSoftmax, embedding, matmul, reshape, tensor } from "../tensor/index.js";
-import { type Dropout, type Linear, mergeHeads, scaledDotProductAttention, splitHeads } from "../nn/index.js";
+import { Tensor, attentionSoftmax, embedding, isGradEnabled, matmul, reshape, tensor } from "../tensor/index.js";
+import {
+  type Dropout,
+  type Linear,
+  Module,
+  checkpointed,
+  mergeHeads,
+  scaledDotProductAttention,
+  splitHeads,
+} from "../nn/index.js";
 
 export interface ModelInputs {
   /** [B, T] i32 token ids. */
@@ -63,6 +71,11 @@ export interface CausalLMInputs<Cache = unknown> extends ModelInputs {
   pastKeyValues?: Cache | null;
   /** Return the cache including these tokens (generation). */
   useCache?: boolean;
+  /**
+   * With useCache and no gradients: keep the cache in preallocated buffers that later steps fill in place (the
+   * decode path; see kv-cache.ts). The cache's key/value are then the buffers, `length` rows of them filled.
+   */
+  growCache?: boolean;
 }
 
 export interface CausalLMOutput<Cache = unknown> extends LMOutput {
@@ -275,18 +288,32 @@ export interface LayerStep {
 /**
  * Runs a stack of layers over x, collecting the input and each layer's output (hiddenStates, length
  * layers + 1) and each layer's attention probabilities when asked, as transformers' encoders do.
+ *
+ * A layer whose module has gradientCheckpointing on runs as one checkpoint while training with gradients (and
+ * neither attentions nor a cache are asked for): its forward keeps only its output, and the backward recomputes it
+ * with the same dropout masks (nn's checkpointed).
  */
 export function runLayers<L>(
   x: Tensor,
   layers: readonly L[],
   step: (layer: L, h: Tensor, index: number) => LayerStep,
-  want: { outputHiddenStates?: boolean; outputAttentions?: boolean },
+  want: { outputHiddenStates?: boolean; outputAttentions?: boolean; useCache?: boolean },
 ): { lastHiddenState: Tensor; hiddenStates: Tensor[] | null; attentions: Tensor[] | null } {
   const hiddenStates = want.outputHiddenStates ? [x] : null;
   const attentions: Tensor[] | null = want.outputAttentions ? [] : null;
   let h = x;
   layers.forEach((layer, i) => {
-    const r = step(layer, h, i);
+    const ckpt =
+      layer instanceof Module &&
+      layer.gradientCheckpointing &&
+      layer.training &&
+      isGradEnabled() &&
+      !want.outputAttentions &&
+      !want.useCache;
+    const input = h;
+    const r: LayerStep = ckpt
+      ? { output: checkpointed(() => step(layer, input, i).output), attention: null }
+      : step(layer, h, i);
     h = r.output;
     hiddenStates?.push(h);
     if (attentions && r.attention) attentions.push(r.attention);

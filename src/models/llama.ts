@@ -80,8 +80,8 @@ import {
   type CausalLMInputs,
   type CausalLMOutput,
   type ClassifierOutput,
-  selectRows,
 } from "./interfaces.js";
+import { type CachedKV, appendKV, attendCached, cachedLength, growsInPlace, reorderKV } from "./kv-cache.js";
 import { causalLmLoss, sequenceClassifierOutput } from "./losses.js";
 import { type ModelSize, defineArchitecture } from "./architecture.js";
 
@@ -256,13 +256,16 @@ const qkvBiased = (c: DecoderConfig): boolean => (c.model_type === "qwen2" ? tru
 const outBiased = (c: DecoderConfig): boolean => c.model_type !== "qwen2" && c.attention_bias === true;
 const mlpBiased = (c: DecoderConfig): boolean => c.model_type !== "qwen2" && c.mlp_bias === true;
 
-/** One layer's cached keys and values after RoPE, [B, num_key_value_heads, T_past, head_dim] each. */
-export interface LlamaLayerKV {
+/**
+ * One layer's cached keys and values after RoPE, [B, num_key_value_heads, T_past, head_dim] each; grown in place
+ * (growCache), [B, num_key_value_heads, capacity, head_dim] buffers of which `length` rows are filled (kv-cache.ts).
+ */
+export interface LlamaLayerKV extends CachedKV {
   key: Tensor;
   value: Tensor;
 }
 
-/** Every layer's cache; the sequence length seen so far is key.shape[2]. */
+/** Every layer's cache; the sequence length seen so far is cachedLength(cache[0]) (key.shape[2] unless grown in place). */
 export type LlamaCache = LlamaLayerKV[];
 
 export type LlamaInputs = CausalLMInputs<LlamaCache>;
@@ -427,10 +430,24 @@ export class LlamaAttention extends Module {
     mask: AttentionMask,
     past: LlamaLayerKV | null,
     outputAttentions = false,
+    grow = false,
   ): LlamaLayerOutput {
     const q = applyRotary(splitHeads(this.q_proj.forward(x), this.heads), rope.cos, rope.sin); // [B, nh, T, dh]
     let k = applyRotary(splitHeads(this.k_proj.forward(x), this.kvHeads), rope.cos, rope.sin); // [B, kvh, T, dh]
     let v = splitHeads(this.v_proj.forward(x), this.kvHeads);
+    if (grow && past) {
+      // the decode path: this step's keys and values go into the cache's buffers, read there in place (the fused
+      // kernel serves each kv head to its query heads without repeating it)
+      const kv = appendKV(past, k, v);
+      const rep = this.heads / this.kvHeads;
+      const a = attendCached(q, kv, mask, {
+        scale: this.headDim ** -0.5,
+        dropout: this.attn_dropout,
+        outputAttentions,
+        expand: (t) => repeatKv(t, rep),
+      });
+      return { output: this.o_proj.forward(mergeHeads(a.context)), present: kv, attention: a.probs };
+    }
     if (past) {
       k = concat([past.key, k], 2); // [B, kvh, T_past + T, dh]
       v = concat([past.value, v], 2);
@@ -441,7 +458,8 @@ export class LlamaAttention extends Module {
       dropout: this.attn_dropout,
       outputAttentions,
     });
-    return { output: this.o_proj.forward(mergeHeads(a.context)), present: { key: k, value: v }, attention: a.probs };
+    const present = grow ? appendKV(null, k, v) : { key: k, value: v };
+    return { output: this.o_proj.forward(mergeHeads(a.context)), present, attention: a.probs };
   }
 }
 
@@ -489,8 +507,9 @@ export class LlamaDecoderLayer extends Module {
     mask: AttentionMask,
     past: LlamaLayerKV | null,
     outputAttentions = false,
+    grow = false,
   ): LlamaLayerOutput {
-    const a = this.self_attn.forward(this.input_layernorm.forward(x), rope, mask, past, outputAttentions);
+    const a = this.self_attn.forward(this.input_layernorm.forward(x), rope, mask, past, outputAttentions, grow);
     const h = add(x, a.output);
     return {
       output: add(h, this.mlp.forward(this.post_attention_layernorm.forward(h))),
@@ -560,7 +579,7 @@ export class LlamaModel extends LlamaPreTrainedModel {
       throw new ShapeError(
         `${this.architecture}: pastKeyValues has ${past.length} layers, the model ${c.num_hidden_layers}`,
       );
-    const pastLen = past ? past[0].key.shape[2] : 0;
+    const pastLen = past ? cachedLength(past[0]) : 0;
     if (past && past[0].key.shape[0] !== b)
       throw new ShapeError(
         `${this.architecture}: pastKeyValues is for a batch of ${past[0].key.shape[0]}, inputIds for ${b}`,
@@ -595,12 +614,13 @@ export class LlamaModel extends LlamaPreTrainedModel {
       segmentIds: segments,
     });
     const presents: LlamaCache = [];
+    const grow = !!inputs.useCache && growsInPlace(inputs.growCache);
     const out = runLayers(
       this.embed_tokens.forward(ids),
       this.layers,
       (layer, x, i) => {
-        const r = layer.forward(x, rope, attn, past ? past[i] : null, inputs.outputAttentions);
-        presents.push(r.present);
+        const r = layer.forward(x, rope, attn, past ? past[i] : null, inputs.outputAttentions, grow);
+        if (inputs.useCache) presents.push(r.present); // (a checkpointed layer runs twice; its keys are not kept)
         return r;
       },
       inputs,
@@ -622,7 +642,7 @@ export class LlamaModel extends LlamaPreTrainedModel {
 
 /** Keeps batch rows `rows` of every layer's cache, in that order (beam search). */
 export function reorderLlamaCache(cache: LlamaCache, rows: readonly number[]): LlamaCache {
-  return cache.map((kv) => ({ key: selectRows(kv.key, rows), value: selectRows(kv.value, rows) }));
+  return cache.map((kv) => reorderKV(kv, rows));
 }
 
 export class LlamaForCausalLM extends LlamaPreTrainedModel implements CausalLM<LlamaCache> {

@@ -599,7 +599,7 @@ export class T5Stack extends Module {
       this.block,
       (block, x, i) => {
         const r = block.forward(x, self, positionBias, cross, past ? past[i] : null, inputs.outputAttentions);
-        if (r.present) presents.push(r.present);
+        if (r.present && inputs.useCache) presents.push(r.present);
         if (crossAttentions && r.crossAttention) crossAttentions.push(r.crossAttention);
         return r;
       },

@@ -1,6 +1,6 @@
 /** The nn layer's public surface. */
 export { Module, Parameter, toRegExp, type LoadResult, type NamePattern } from "./module.js";
-export { Linear, Embedding, LayerNorm, Dropout, activate } from "./layers.js";
+export { Linear, Embedding, LayerNorm, Dropout, activate, checkpointed, dropoutSeed } from "./layers.js";
 export {
   MultiHeadSelfAttention,
   scaledDotProductAttention,
@@ -9,6 +9,9 @@ export {
   mergeHeads,
   MASK_VALUE,
   type AttentionOptions,
+  useFusedAttention,
+  type AttentionImpl,
+  type AttentionSizes,
 } from "./attention.js";
 export {
   FeedForward,

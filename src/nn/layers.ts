@@ -2,6 +2,7 @@
 import { ArgumentError } from "../util/errors.js";
 import { defaultRng, type Rng } from "../util/rng.js";
 import {
+  checkpoint,
   fill_,
   type Tensor,
   dropout,
@@ -127,6 +128,46 @@ export class LayerNorm extends Module {
 }
 
 /** Inverted dropout, active only in training mode; each call draws a fresh mask seed from the generator. */
+/** The dropout seeds drawn inside a checkpointed call, recorded the first time and replayed when it is recomputed. */
+interface SeedTape {
+  seeds: number[];
+  replay: boolean;
+  next: number;
+}
+let seedTape: SeedTape | null = null;
+
+/** A dropout mask's seed: drawn from rng, except while a checkpointed call is recomputed (then the recorded one). */
+export function dropoutSeed(rng: Rng): number {
+  const tape = seedTape;
+  if (tape?.replay) {
+    if (tape.next >= tape.seeds.length)
+      throw new Error("checkpointed: the recomputed layer drew more dropout masks than its first forward");
+    return tape.seeds[tape.next++];
+  }
+  const seed = rng.nextU32();
+  tape?.seeds.push(seed);
+  return seed;
+}
+
+/**
+ * tensor's checkpoint() for a layer with dropout: fn's first run records the seeds its Dropout modules draw, the
+ * recomputation in the backward replays them, so both see the same masks and the random stream advances once (as
+ * without checkpointing).
+ */
+export function checkpointed(fn: () => Tensor): Tensor {
+  const seeds: number[] = [];
+  let runs = 0;
+  return checkpoint(() => {
+    const prev = seedTape;
+    seedTape = { seeds, replay: runs++ > 0, next: 0 };
+    try {
+      return fn();
+    } finally {
+      seedTape = prev;
+    }
+  });
+}
+
 export class Dropout extends Module {
   constructor(
     public p: number,
@@ -138,6 +179,6 @@ export class Dropout extends Module {
 
   forward(x: Tensor): Tensor {
     if (!this.training || this.p === 0) return x;
-    return dropout(x, this.p, (this._rng ?? defaultRng()).nextU32());
+    return dropout(x, this.p, dropoutSeed(this._rng ?? defaultRng()));
   }
 }

@@ -40,6 +40,7 @@ export function toRegExp(pattern: NamePattern): RegExp {
 
 export abstract class Module {
   protected _training = true;
+  protected _gradientCheckpointing = false;
 
   /** Direct children (name, module) in declaration order. */
   namedChildren(): [string, Module][] {
@@ -157,6 +158,20 @@ export abstract class Module {
   /** Sets training mode (dropout on) for this module and all descendants. */
   train(mode = true): this {
     for (const [, m] of this.namedModules()) m._training = mode;
+    return this;
+  }
+
+  /**
+   * Whether a layer stack (models' runLayers) runs this module as one checkpoint in training: its forward keeps no
+   * activations, and the backward recomputes them (less memory for one more forward per layer).
+   */
+  get gradientCheckpointing(): boolean {
+    return this._gradientCheckpointing;
+  }
+
+  /** Turns activation checkpointing on (or off) for this module and all descendants (transformers' gradient_checkpointing_enable). */
+  gradientCheckpointingEnable(on = true): this {
+    for (const [, m] of this.namedModules()) m._gradientCheckpointing = on;
     return this;
   }
 

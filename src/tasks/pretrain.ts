@@ -199,6 +199,7 @@ export const PRETRAIN_SCHEMA = {
         "seed",
         "reportTo",
         "reportHistograms",
+        "gradientCheckpointing",
       ],
     ),
   ),

@@ -12,6 +12,7 @@ export {
   noGrad,
   isGradEnabled,
   record,
+  checkpoint,
   cast,
   isFloatDType,
   type DType,
@@ -26,3 +27,4 @@ export * from "./ops/reduce.js";
 export * from "./ops/layout.js";
 export * from "./ops/nn.js";
 export * from "./ops/inplace.js";
+export * from "./ops/attention.js";

@@ -53,6 +53,9 @@ export const PRIMITIVES = [
   "embedding",
   "dropout",
   "crossEntropy",
+  "flashAttention",
+  // activation checkpointing: a recomputed subgraph
+  "checkpoint",
 ] as const;
 
 export type Primitive = (typeof PRIMITIVES)[number];

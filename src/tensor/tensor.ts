@@ -31,7 +31,12 @@ export interface GradNode {
 /** Host arrays a Tensor can be built from directly: Float32Array → f32, Int32Array → i32 (handed over, no copy). */
 export type HostValues = Float32Array | Int32Array;
 
+/** Creation order of tensors: checkpoint() tells the tensors made inside a call from those it found. */
+let nextTensorId = 0;
+
 export class Tensor {
+  /** Creation order (increasing): internal to tensor/ (checkpoint's graph boundary). */
+  readonly id = nextTensorId++;
   /** The backend buffer. Internal to tensor/: code above reads values with toArray(), item() or ops. */
   readonly storage: Storage;
   readonly shape: Shape;
@@ -278,7 +283,7 @@ function roundTo(dtype: DType, g: Storage): Storage {
   return back;
 }
 
-function topoOrder(root: Tensor): Tensor[] {
+function topoOrder(root: Tensor, stopBefore = -1): Tensor[] {
   const order: Tensor[] = [];
   const seen = new Set<Tensor>();
   const stack: [Tensor, number][] = [[root, 0]];
@@ -286,7 +291,8 @@ function topoOrder(root: Tensor): Tensor[] {
   while (stack.length > 0) {
     const top = stack[stack.length - 1];
     const [t, i] = top;
-    const inputs = t.node?.inputs ?? [];
+    // tensors made before `stopBefore` are a checkpoint's boundary: their own graph is not walked
+    const inputs = t.id < stopBefore ? [] : (t.node?.inputs ?? []);
     if (i < inputs.length) {
       top[1]++;
       const child = inputs[i];
@@ -300,6 +306,100 @@ function topoOrder(root: Tensor): Tensor[] {
     }
   }
   return order; // inputs before the tensors that use them
+}
+
+/**
+ * The graph of fn's result is dropped after its forward and rebuilt in the backward pass (activation
+ * checkpointing): only the result and the tensors fn read from outside (its boundary: inputs, parameters, earlier
+ * activations) are kept. fn runs once here, recording as usual, so the boundary — every tensor made before the call
+ * that its graph reaches and that needs a gradient — is found; the result keeps its values but gets one node over
+ * the boundary whose backward calls fn again and back-propagates through that fresh graph down to the boundary.
+ * fn must compute the same values both times (a caller with dropout replays its seeds, as nn's checkpointed()
+ * does). Without gradients it is fn().
+ */
+export function checkpoint(fn: () => Tensor): Tensor {
+  if (!gradEnabled) return fn();
+  const mark = nextTensorId;
+  const inner = fn();
+  if (!inner.node || inner.id < mark) return inner;
+  const boundary: Tensor[] = [];
+  const seen = new Set<Tensor>([inner]);
+  const stack = [inner];
+  while (stack.length > 0) {
+    const t = stack.pop()!;
+    if (t.id < mark) {
+      boundary.push(t);
+      continue;
+    }
+    for (const x of t.node?.inputs ?? [])
+      if (x.requiresGrad && !seen.has(x)) {
+        seen.add(x);
+        stack.push(x);
+      }
+  }
+  boundary.sort((a, b) => a.id - b.id);
+  const out = new Tensor(inner.storage, inner.shape);
+  inner.node = null; // the layer's activations go with its graph
+  return record("checkpoint", out, boundary, (g) => {
+    const prev = gradEnabled;
+    gradEnabled = true;
+    let again: Tensor;
+    const remark = nextTensorId;
+    try {
+      again = fn();
+    } finally {
+      gradEnabled = prev;
+    }
+    if (again.size !== out.size)
+      throw new ShapeError(
+        `checkpoint: the recomputed result has shape ${fmtShape(again.shape)}, the first ${fmtShape(out.shape)}`,
+      );
+    if (!again.requiresGrad) return boundary.map(() => null);
+    const grads = backwardTo(again, g, remark);
+    return boundary.map((t) => grads.get(t) ?? null);
+  });
+}
+
+/**
+ * Back-propagates `seed` from root through the graph made since tensor id `mark`, and returns the gradients that
+ * reach the older tensors it stops at (leaves made inside accumulate into .grad as usual). The walked graph is freed.
+ */
+function backwardTo(root: Tensor, seed: Storage, mark: number): Map<Tensor, Storage> {
+  const b = backend();
+  const grads = new Map<Tensor, Storage>([[root, seed]]);
+  const reached = new Map<Tensor, Storage>();
+  const order = topoOrder(root, mark);
+  for (let i = order.length - 1; i >= 0; i--) {
+    const t = order[i];
+    const g = grads.get(t);
+    if (!g) continue;
+    grads.delete(t);
+    if (t.id < mark) {
+      reached.set(t, g);
+      continue;
+    }
+    const node = t.node;
+    if (!node) {
+      if (t.grad) b.axpy(g, t.grad.storage, 1);
+      else t.grad = new Tensor(copyStorage(g), t.shape);
+      continue;
+    }
+    const inGrads = node.backward(g);
+    for (let j = 0; j < node.inputs.length; j++) {
+      const x = node.inputs[j];
+      const gx = inGrads[j];
+      if (!x.requiresGrad || !gx) continue;
+      const prev = grads.get(x);
+      if (!prev) grads.set(x, gx);
+      else {
+        const sum = copyStorage(prev);
+        b.axpy(gx, sum, 1);
+        grads.set(x, sum);
+      }
+    }
+    t.node = null;
+  }
+  return reached;
 }
 
 function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph: boolean): void {

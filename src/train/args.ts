@@ -57,6 +57,14 @@ export const TRAINING_SCHEMA = {
     help: "warmup as a fraction of all steps",
   }),
   warmupSteps: opt.integer({ default: 0, min: 0, flag: false }),
+  /**
+   * Activation checkpointing per transformer layer: the forward keeps only each layer's output and the backward
+   * recomputes the layer (less memory, about one more forward's time), as transformers' gradient_checkpointing.
+   */
+  gradientCheckpointing: opt.boolean({
+    default: false,
+    help: "recompute each layer in the backward instead of keeping its activations",
+  }),
   /** Clip the global gradient norm to this (0 = no clipping). */
   maxGradNorm: opt.number({ default: 1.0, min: 0, help: "clip the gradient norm (0 = off)" }),
   /** Evaluate every N optimizer steps, or at the end of each epoch. */

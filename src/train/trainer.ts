@@ -137,6 +137,7 @@ export class Trainer<B> {
     this.opts = opts;
     this.args = resolveArgs(opts.args);
     this.model = opts.model;
+    if (this.args.gradientCheckpointing) this.model.gradientCheckpointingEnable();
     if (!Number.isInteger(opts.trainSize) || opts.trainSize <= 0)
       throw new ArgumentError(`Trainer: the training set is empty (trainSize ${opts.trainSize})`);
     const a = this.args;

@@ -43,3 +43,11 @@ export function cacheDir(): string {
   const home = process.env.HOME ?? process.env.USERPROFILE ?? ".";
   return `${home}/.cache/graft`;
 }
+
+/** Which attention implementation scaledDotProductAttention uses: GRAFT_ATTENTION=auto|fused|unfused, default auto. */
+export function attentionChoice(): "auto" | "fused" | "unfused" {
+  const v = (process.env.GRAFT_ATTENTION ?? "").trim().toLowerCase();
+  if (v === "" || v === "auto") return "auto";
+  if (v === "fused" || v === "unfused") return v;
+  throw new Error(`GRAFT_ATTENTION must be "auto", "fused" or "unfused", got "${process.env.GRAFT_ATTENTION}"`);
+}

@@ -17,6 +17,79 @@ import { jsKernels } from "../../src/backend/js/index.js";
 import type { Rng } from "../../src/util/rng.js";
 import { EXACT, randF32, randI32, type Tolerance } from "./helpers.js";
 
+// ---- fused attention: odd shapes (blocks of 32 queries and 64 keys cut mid-way, dim 1 and odd), masks, a cache
+interface FlashShape {
+  batch: number;
+  heads: number;
+  queries: number;
+  keys: number;
+  dim: number;
+  kvRows: number;
+  /** Heads of k and v (grouped-query attention when fewer than heads). */
+  kvHeads?: number;
+  causal: boolean;
+  mask: "none" | "padding" | "segments";
+}
+const FLASH_SHAPES: FlashShape[] = [
+  { batch: 1, heads: 1, queries: 1, keys: 1, dim: 1, kvRows: 1, causal: false, mask: "none" },
+  { batch: 2, heads: 3, queries: 7, keys: 7, dim: 5, kvRows: 7, causal: true, mask: "padding" },
+  { batch: 2, heads: 2, queries: 5, keys: 33, dim: 1, kvRows: 40, causal: true, mask: "none" },
+  { batch: 1, heads: 2, queries: 70, keys: 130, dim: 17, kvRows: 130, causal: false, mask: "padding" },
+  { batch: 2, heads: 1, queries: 97, keys: 97, dim: 8, kvRows: 97, causal: true, mask: "segments" },
+  { batch: 1, heads: 3, queries: 1, keys: 77, dim: 64, kvRows: 128, causal: true, mask: "padding" },
+  { batch: 2, heads: 4, queries: 150, keys: 150, dim: 32, kvRows: 150, causal: false, mask: "none" },
+  { batch: 2, heads: 6, queries: 37, keys: 41, dim: 8, kvRows: 45, kvHeads: 2, causal: true, mask: "padding" },
+  { batch: 1, heads: 3, queries: 1, keys: 70, dim: 64, kvRows: 96, kvHeads: 1, causal: true, mask: "none" },
+];
+/** Summation in blocks with an online softmax (native) vs one row in double precision (reference). */
+const FLASH_TOL: Tolerance = { rtol: 1e-4, atol: 2e-5 };
+const flashLabel = (s: FlashShape): string =>
+  `B${s.batch} H${s.heads}${s.kvHeads ? `/${s.kvHeads}` : ""} Tq${s.queries} Tk${s.keys}/${s.kvRows} D${s.dim}${s.causal ? " causal" : ""} ${s.mask}`;
+function flashArgs(s: FlashShape, r: Rng): { forward: unknown[]; backward: unknown[] } {
+  const nq = s.batch * s.heads * s.queries * s.dim;
+  const nk = s.batch * (s.kvHeads ?? s.heads) * s.kvRows * s.dim;
+  const q = randF32(r, nq, -2, 2);
+  const k = randF32(r, nk, -2, 2);
+  const v = randF32(r, nk, -2, 2);
+  let keep: Float32Array | null = null;
+  let segments: Int32Array | null = null;
+  if (s.mask !== "none") {
+    keep = randF32(r, s.batch * s.keys).map((x) => (x > -0.6 ? 1 : 0));
+    if (s.batch > 1) keep.fill(0, s.keys, 2 * s.keys); // a batch item with every key hidden
+  }
+  if (s.mask === "segments") {
+    segments = new Int32Array(s.batch * s.keys);
+    for (let b = 0; b < s.batch; b++) {
+      let id = 1;
+      for (let j = 0; j < s.keys; j++) {
+        if (j > 0 && r.uniform() < 0.1) id++;
+        segments[b * s.keys + j] = id;
+      }
+    }
+  }
+  const p = { ...s, scale: 0.41 };
+  const out = new Float32Array(nq);
+  const lse = new Float32Array(s.batch * s.heads * s.queries);
+  jsKernels.flashAttention(q, k, v, keep, segments, out, lse, p);
+  return {
+    forward: [q, k, v, keep, segments, new Float32Array(nq), new Float32Array(lse.length), p],
+    backward: [
+      q,
+      k,
+      v,
+      keep,
+      segments,
+      out,
+      lse,
+      randF32(r, nq),
+      new Float32Array(nq),
+      new Float32Array(nk).fill(7),
+      new Float32Array(nk).fill(7),
+      p,
+    ],
+  };
+}
+
 export interface KernelCase {
   label: string;
   /** Fresh arguments for the call; typed arrays are copied for each backend. */
@@ -503,6 +576,18 @@ export const KERNEL_CASES: Cases = {
       })),
     ),
   ],
+  flashAttention: FLASH_SHAPES.map((s) => ({
+    label: flashLabel(s),
+    args: (r: Rng) => flashArgs(s, r).forward,
+    outputs: [5, 6],
+    tol: FLASH_TOL,
+  })),
+  flashAttentionBackward: FLASH_SHAPES.map((s) => ({
+    label: flashLabel(s),
+    args: (r: Rng) => flashArgs(s, r).backward,
+    outputs: [8, 9, 10],
+    tol: FLASH_TOL,
+  })),
   attentionSoftmaxBackward: [
     [1, 1],
     [7, 33],

@@ -274,4 +274,53 @@ export const OP_TABLE: { [P in Primitive]: OpCase[] } = {
       fn: (x) => T.crossEntropy(x, ids([3, 1, -100], [3]), { reduction: "none" }),
     },
   ],
+  checkpoint: [
+    {
+      label: "tanh(x·w) + x recomputed in the backward",
+      make: (r) => [randn([3, 4])(r), randn([4, 4])(r)],
+      fn: (x, w) => T.checkpoint(() => T.add(T.tanh(T.matmul(x, w)), x)),
+    },
+    {
+      label: "an earlier activation read inside, used outside too, with dropout",
+      make: (r) => [randn([2, 5])(r), randn([5])(r)],
+      fn: (x, b) => {
+        const h = T.mul(x, x);
+        const inner = T.checkpoint(() => T.dropout(T.mul(T.sigmoid(T.add(h, b)), x), 0.3, 11));
+        return T.add(inner, h);
+      },
+    },
+  ],
+  flashAttention: [
+    {
+      label: "q [2,2,5,3], k/v [2,2,7,3], padding keys, scale 0.7",
+      make: (r) => [randn([2, 2, 5, 3])(r), randn([2, 2, 7, 3])(r), randn([2, 2, 7, 3])(r)],
+      fn: (q, k, v) =>
+        T.flashAttention(q, k, v, { keep: T.tensor([1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0], [2, 7]), scale: 0.7 }),
+    },
+    {
+      label: "causal, 3 queries after 2 cached keys, dim 1",
+      make: (r) => [randn([1, 2, 3, 1])(r), randn([1, 2, 5, 1])(r), randn([1, 2, 5, 1])(r)],
+      fn: (q, k, v) => T.flashAttention(q, k, v, { causal: true, scale: 1.3 }),
+    },
+    {
+      label: "causal, packed segments, padding, a query that sees nothing",
+      make: (r) => [randn([2, 1, 5, 2])(r), randn([2, 1, 5, 2])(r), randn([2, 1, 5, 2])(r)],
+      fn: (q, k, v) =>
+        T.flashAttention(q, k, v, {
+          causal: true,
+          keep: T.tensor([1, 1, 1, 1, 1, 0, 1, 1, 1, 1], [2, 5]),
+          segments: T.tensor([1, 1, 2, 2, 2, 1, 2, 3, 3, 0], [2, 5], { dtype: "i32" }),
+        }),
+    },
+    {
+      label: "a KV cache of 6 rows with 4 filled, causal",
+      make: (r) => [randn([1, 1, 2, 3])(r), randn([1, 1, 6, 3])(r), randn([1, 1, 6, 3])(r)],
+      fn: (q, k, v) => T.flashAttention(q, k, v, { causal: true, keyLength: 4 }),
+    },
+    {
+      label: "grouped-query: 4 query heads on 2 kv heads, padding",
+      make: (r) => [randn([2, 4, 3, 2])(r), randn([2, 2, 4, 2])(r), randn([2, 2, 4, 2])(r)],
+      fn: (q, k, v) => T.flashAttention(q, k, v, { keep: T.tensor([1, 1, 1, 0, 0, 1, 1, 1], [2, 4]) }),
+    },
+  ],
 };

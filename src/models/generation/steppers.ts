@@ -63,6 +63,7 @@ export class DecoderStepper<Cache> implements Stepper {
       positionIds: i32(positions(mask, from)),
       pastKeyValues: cached ? this.cache : null,
       useCache: this.useCache,
+      growCache: this.useCache, // keys and values written in place into preallocated buffers (kv-cache.ts)
     });
     this.cache = out.pastKeyValues;
     this.cachedLen = t;

@@ -81,3 +81,52 @@ export function sgdStep_(
     h,
   );
 }
+
+/**
+ * dst[..., dstStart : dstStart + count, ...] ← src[..., srcStart : srcStart + count, ...] along `axis`, the other
+ * axes equal (one strided copy, no graph): how a preallocated KV cache takes each step's keys in place.
+ */
+export function copyRows_(
+  dst: Tensor,
+  axis: number,
+  dstStart: number,
+  src: Tensor,
+  srcStart = 0,
+  count?: number,
+): Tensor {
+  const n = count ?? src.shape[axis] - srcStart;
+  if (
+    dst.dtype !== src.dtype ||
+    dst.rank !== src.rank ||
+    !(axis >= 0 && axis < dst.rank) ||
+    dst.shape.some((d, i) => i !== axis && d !== src.shape[i]) ||
+    !(Number.isInteger(n) && n >= 0 && srcStart >= 0 && dstStart >= 0) ||
+    srcStart + n > src.shape[axis] ||
+    dstStart + n > dst.shape[axis]
+  )
+    throw new ShapeError(
+      `copyRows_: cannot copy ${n} rows from ${src.dtype}${fmtShape(src.shape)} at ${srcStart} into ${dst.dtype}${fmtShape(dst.shape)} at ${dstStart} along axis ${axis}`,
+    );
+  if (n === 0) return dst;
+  const strides = (shape: readonly number[]) => {
+    const s = new Array<number>(shape.length);
+    let acc = 1;
+    for (let d = shape.length - 1; d >= 0; d--) {
+      s[d] = acc;
+      acc *= shape[d];
+    }
+    return s;
+  };
+  const ss = strides(src.shape);
+  const ds = strides(dst.shape);
+  const shape = src.shape.map((d, i) => (i === axis ? n : d));
+  backend().stridedCopy(
+    src.storage,
+    { offset: srcStart * ss[axis], strides: ss },
+    dst.storage,
+    { offset: dstStart * ds[axis], strides: ds },
+    shape,
+    false,
+  );
+  return dst;
+}
