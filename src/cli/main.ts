@@ -28,6 +28,9 @@ import { register as registerSelect } from "./select.js";
 import { register as registerSoup } from "./soup.js";
 import { register as registerEnsemble } from "./ensemble.js";
 import { register as registerDistill } from "./distill.js";
+import { register as registerEmbed } from "./embed.js";
+import { register as registerCluster } from "./cluster.js";
+import { register as registerSearch } from "./search.js";
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -60,6 +63,9 @@ export function buildProgram(): Command {
   registerSoup(program);
   registerEnsemble(program);
   registerDistill(program);
+  registerEmbed(program);
+  registerCluster(program);
+  registerSearch(program);
   return program;
 }
 
