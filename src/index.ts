@@ -180,6 +180,8 @@ export * as monitor from "./monitor/index.js";
 export * as tune from "./tune/index.js";
 /** Methods over fine-tuned models: base-model selection (LogME, LEEP, kNN and linear probes), model soups and SWA, ensembles: `await methods.selectModels({ models, data })`. */
 export * as methods from "./methods/index.js";
+/** Vector algorithms on plain arrays: k-means, HDBSCAN, c-TF-IDF keywords, exact and HNSW search: `vectors.kmeans(x, { k: 4 })`. */
+export * as vectors from "./data/vectors/index.js";
 export {
   Module,
   Parameter,
