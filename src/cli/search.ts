@@ -53,6 +53,10 @@ export const SEARCH_QUERY_SWITCHES = switchesOnly({
   index: opt.string({ required: true, flag: "--index <dir>", help: "an index directory (graft search index)" }),
   query: opt.list("string", { flag: "--query <texts...>", help: "query texts" }),
   queries: opt.string({ flag: "--queries <file>", help: "a file of query texts" }),
+  queryEmbeddings: opt.string({
+    flag: "--query-embeddings <file>",
+    help: "vectors of the queries (from graft embed with the index's encoder) instead of embedding them",
+  }),
   paired: opt.boolean({ help: "query i's match is document i: report recall@k and MRR" }),
   k: opt.integer({ min: 1, flag: "--k <n>", help: "hits per query", defaultHelp: "the index's" }),
   efSearch: opt.integer({ min: 1, help: "HNSW: beam width", defaultHelp: "the index's" }),
