@@ -302,6 +302,8 @@ export async function trainSentenceEncoder(o: SentenceTrainingOptions): Promise<
     let sumLoss = 0,
       count = 0;
     for (let b = 0; b < perEpoch && step < total; b++, step++) {
+      // let signal handlers run between steps (the loop is otherwise synchronous)
+      await new Promise((r) => setImmediate(r));
       if (o.shouldStop?.()) {
         o.log?.(`stopped at step ${step} of ${total}; saving the model trained so far`);
         stopped = true;
