@@ -75,7 +75,8 @@ function mutualReachabilityMst(x: Matrix, core: Float64Array): { a: Int32Array; 
     for (let j = 0; j < n; j++) {
       if (inTree[j]) continue;
       const r = Math.max(Math.sqrt(dist2At(data, cur * d, data, j * d, d)), core[cur], core[j]);
-      if (r < dist[j]) {
+      // as scikit-learn's Prim's: an equal distance moves the edge's source to the newest node
+      if (r <= dist[j]) {
         dist[j] = r;
         from[j] = cur;
       }
