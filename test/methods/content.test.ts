@@ -24,6 +24,7 @@ import { clusterDocuments } from "../../src/methods/cluster.js";
 import { loadVectors, saveVectors } from "../../src/methods/vector-files.js";
 import { loadPredictor } from "../../src/tasks/predictor.js";
 import { SearchIndex } from "../../src/tasks/search-index.js";
+import { createServer } from "../../src/serve/index.js";
 import { Rng } from "../../src/util/rng.js";
 import { matrixFromRows } from "../../src/data/vectors/index.js";
 import { FILLER, NEGATIVE, POSITIVE, makeTinyBert } from "../tasks/fixtures.js";
@@ -207,7 +208,7 @@ test("cluster: planted vectors give ARI 1 against labels; graft cluster reads a 
   assert.match(noK.stderr, /k-means needs --k/);
 });
 
-test("search: an index finds a document by its own text (exact and HNSW); the index directory is a Predictor", async () => {
+test("search: an index finds a document by its own text (exact and HNSW); the index directory is a Predictor and graft serve serves it", async () => {
   const dir = join(work, "index-exact");
   const r = spawnSync(
     process.execPath,
@@ -251,4 +252,15 @@ test("search: an index finds a document by its own text (exact and HNSW); the in
     assert.ok(Math.abs(pred.hits[0].score - 1) < 1e-4);
   }
   assert.equal(SearchIndex.load(hnswDir).config.kind, "hnsw");
+  // graft serve serves an index directory: /predict answers each query with its hits
+  const app = await createServer({ models: { docs: dir }, workers: 0 });
+  try {
+    const res = await app.inject({ method: "POST", url: "/predict", payload: { inputs: [docs[4], docs[5], docs[6]] } });
+    assert.equal(res.statusCode, 200, res.body);
+    const body = res.json() as { hits: { index: number; document: { text: string } }[] }[];
+    assert.equal(body.length, 3);
+    assert.equal(body[1].hits[0].document.text, docs[5]);
+  } finally {
+    await app.close();
+  }
 });
