@@ -184,6 +184,8 @@ export * as methods from "./methods/index.js";
 export * as recsys from "./recsys/index.js";
 /** The two-tower recommender with a pre-trained text tower, blocked top-k serving and the RecommendPredictor. */
 export * as recommend from "./recommend/index.js";
+/** Vector algorithms on plain arrays: k-means, HDBSCAN, c-TF-IDF keywords, exact and HNSW search: `vectors.kmeans(x, { k: 4 })`. */
+export * as vectors from "./data/vectors/index.js";
 export {
   Module,
   Parameter,

@@ -31,6 +31,9 @@ import { register as registerDistill } from "./distill.js";
 import { register as registerDashboard } from "./dashboard.js";
 import { register as registerAnomaly } from "./anomaly.js";
 import { register as registerRecommend } from "./recommend.js";
+import { register as registerEmbed } from "./embed.js";
+import { register as registerCluster } from "./cluster.js";
+import { register as registerSearch } from "./search.js";
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -66,6 +69,9 @@ export function buildProgram(): Command {
   registerDashboard(program);
   registerAnomaly(program);
   registerRecommend(program);
+  registerEmbed(program);
+  registerCluster(program);
+  registerSearch(program);
   return program;
 }
 

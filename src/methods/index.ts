@@ -79,3 +79,37 @@ export {
   type AnomalyScores,
   type FittedDetector,
 } from "./anomaly.js";
+export {
+  Embedder,
+  embedTexts,
+  trainSentenceEncoder,
+  multipleNegativesRankingLoss,
+  poolHidden,
+  labelPairs,
+  readPairs,
+  readSentenceConfig,
+  SENTENCE_CONFIG,
+  type SentenceConfig,
+  type Embeddings,
+  type EmbedTextsOptions,
+  type SentenceTrainingOptions,
+  type SentenceTrainingResult,
+  type TextPair,
+} from "./sentence.js";
+export {
+  clusterDocuments,
+  clusterReport,
+  tfidfVectors,
+  type ClusterOptions,
+  type ClusterResult,
+  type ClusterSummary,
+  type ClusterMethod,
+} from "./cluster.js";
+export { loadVectors, saveVectors, type VectorFile } from "./vector-files.js";
+export {
+  SearchIndex,
+  searchIndexPredictor,
+  searchTexts,
+  type SearchIndexConfig,
+  type SearchHit,
+} from "../tasks/search-index.js";

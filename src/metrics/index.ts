@@ -43,6 +43,12 @@ export {
   type ConfidenceInterval,
   type PairedTestResult,
 } from "./bootstrap.js";
+export {
+  adjustedRandScore,
+  mutualInfoScore,
+  normalizedMutualInfoScore,
+  type NmiAverage,
+} from "./clustering.js";
 export { captureWarnings, type MetricWarningHandler } from "./warnings.js";
 export { METRICS, findMetric, resolveMetric, metricDirection } from "./registry.js";
 export {

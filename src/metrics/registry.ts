@@ -7,6 +7,7 @@
 import { ArgumentError } from "../util/errors.js";
 import { didYouMean } from "../util/suggest.js";
 import { CLASSIFICATION_METRICS } from "./entries/classification.js";
+import { CLUSTERING_METRICS } from "./entries/clustering.js";
 import { GENERATION_METRICS } from "./entries/generation.js";
 import { SEQUENCE_LABELLING_METRICS } from "./entries/sequence-labelling.js";
 import { VALUE_METRICS } from "./entries/values.js";
@@ -16,6 +17,7 @@ import type { MetricEntry } from "./entry.js";
 export const METRICS: readonly MetricEntry[] = [
   ...GENERATION_METRICS,
   ...CLASSIFICATION_METRICS,
+  ...CLUSTERING_METRICS,
   ...SEQUENCE_LABELLING_METRICS,
   ...VALUE_METRICS,
 ];

@@ -142,9 +142,12 @@ function normalized(v: readonly number[]): number[] {
   return v.map((x) => x / n);
 }
 
-/** A label-and-scores prediction as TEI's list of { label, score }, highest first; a tagger's entities as they are. */
+/**
+ * A label-and-scores prediction as TEI's list of { label, score }, highest first; a tagger's entities and a search
+ * index's hits as they are.
+ */
 function teiPrediction(p: TaskPrediction): unknown {
-  if (p.task === "ner") {
+  if (p.task === "ner" || p.task === "search") {
     const { task: _task, ...rest } = p;
     return rest;
   }

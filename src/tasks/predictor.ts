@@ -37,6 +37,7 @@ import { classifierForward } from "./evaluate.js";
 import { taskSpec, taskSpecFor } from "./registry.js";
 import { readTaskInfo, type TaskInfo } from "./task-info.js";
 import { inputText, type ClassPrediction, type PredictorInput, type TaskPrediction } from "./spec.js";
+import { SearchIndex, indexModelDir, isSearchIndex, searchIndexPredictor } from "./search-index.js";
 
 export type {
   PredictorInput,
@@ -297,6 +298,14 @@ function loadModelDir(dir: string, opts: Required<PredictorOptions>): Predictor 
 
 /** The directory formats a Predictor loads, tried in order. */
 export const MODEL_FORMATS: ModelFormat[] = [
+  {
+    name: "search index (index.json + vectors.safetensors, from graft search index)",
+    detect: isSearchIndex,
+    load: (dir, opts) => {
+      const index = SearchIndex.load(dir);
+      return searchIndexPredictor(index, loadModelDir(indexModelDir(dir, index.config), opts));
+    },
+  },
   {
     name: "classical baseline",
     detect: (dir) => existsSync(join(dir, BASELINE_FILE)),

@@ -1,0 +1,210 @@
+/**
+ * k-means as scikit-learn's KMeans (algorithm "lloyd") computes it: k-means++ seeding with greedy local trials
+ * (2 + ⌊ln k⌋ candidates per centre, the one that lowers the potential most is kept), Lloyd iterations until the
+ * labels stop changing or the centres move less than tol × the mean variance of the features (summed squared
+ * shift), empty clusters moved to the points farthest from their centres, and the best of `nInit` seeded runs by
+ * inertia (the sum of squared distances to the assigned centre). Plain typed arrays, no tensors.
+ */
+import { ArgumentError } from "../../util/errors.js";
+import { Rng } from "../../util/rng.js";
+import { checkMatrix, dist2At, dotAt, rowNorms2, type Matrix } from "./matrix.js";
+
+export interface KMeansOptions {
+  k: number;
+  /** Seeded runs; the one with the least inertia is kept (default 3). */
+  nInit?: number;
+  /** Lloyd iterations per run (default 300). */
+  maxIter?: number;
+  /** Relative tolerance on the centre shift (default 1e-4, as scikit-learn). */
+  tol?: number;
+  seed?: number;
+}
+
+export interface KMeansResult {
+  /** Cluster of each row, 0..k-1. */
+  labels: Int32Array;
+  /** k×d centres, row-major. */
+  centers: Float64Array;
+  inertia: number;
+  /** Iterations of the kept run. */
+  iterations: number;
+  k: number;
+  d: number;
+}
+
+/** k-means++ seeding (scikit-learn's greedy variant): k×d centres. */
+export function kmeansPlusPlus(x: Matrix, k: number, rng: Rng): Float64Array {
+  const { n, d, data } = x;
+  const centers = new Float64Array(k * d);
+  const trials = 2 + Math.floor(Math.log(k));
+  const first = rng.int(n);
+  centers.set(data.subarray(first * d, (first + 1) * d), 0);
+  let closest: Float64Array = new Float64Array(n);
+  let pot = 0;
+  for (let i = 0; i < n; i++) {
+    closest[i] = dist2At(data, i * d, data, first * d, d);
+    pot += closest[i];
+  }
+  const cum = new Float64Array(n);
+  for (let c = 1; c < k; c++) {
+    let acc = 0;
+    for (let i = 0; i < n; i++) cum[i] = acc += closest[i];
+    let best: Float64Array | null = null;
+    let bestPot = Infinity;
+    let bestId = 0;
+    for (let t = 0; t < trials; t++) {
+      const r = rng.uniform() * pot;
+      // searchsorted (left) in the cumulative sums
+      let lo = 0,
+        hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (cum[mid] < r) lo = mid + 1;
+        else hi = mid;
+      }
+      const cand = Math.min(lo, n - 1);
+      const dist = new Float64Array(n);
+      let p = 0;
+      for (let i = 0; i < n; i++) {
+        const v = Math.min(closest[i], dist2At(data, i * d, data, cand * d, d));
+        dist[i] = v;
+        p += v;
+      }
+      if (p < bestPot) {
+        bestPot = p;
+        best = dist;
+        bestId = cand;
+      }
+    }
+    closest = best!;
+    pot = bestPot;
+    centers.set(data.subarray(bestId * d, (bestId + 1) * d), c * d);
+  }
+  return centers;
+}
+
+/** Assigns each row to its nearest centre; returns the inertia and fills labels and each row's squared distance. */
+function assign(
+  x: Matrix,
+  norms: Float64Array,
+  centers: Float64Array,
+  k: number,
+  labels: Int32Array,
+  dist: Float64Array,
+) {
+  const { n, d, data } = x;
+  const cn = new Float64Array(k);
+  for (let c = 0; c < k; c++) cn[c] = dotAt(centers, c * d, centers, c * d, d);
+  let inertia = 0;
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    let bestD = Infinity;
+    for (let c = 0; c < k; c++) {
+      const v = cn[c] - 2 * dotAt(data, i * d, centers, c * d, d);
+      if (v < bestD) {
+        bestD = v;
+        best = c;
+      }
+    }
+    labels[i] = best;
+    const v = Math.max(0, norms[i] + bestD);
+    dist[i] = v;
+    inertia += v;
+  }
+  return inertia;
+}
+
+/** One Lloyd run from the given centres. */
+function lloyd(x: Matrix, norms: Float64Array, centers: Float64Array, k: number, maxIter: number, tol: number) {
+  const { n, d, data } = x;
+  const labels = new Int32Array(n).fill(-1);
+  const prev = new Int32Array(n);
+  const dist = new Float64Array(n);
+  let iterations = 0;
+  for (let it = 0; it < maxIter; it++) {
+    prev.set(labels);
+    assign(x, norms, centers, k, labels, dist);
+    iterations = it + 1;
+    const sums = new Float64Array(k * d);
+    const counts = new Float64Array(k);
+    for (let i = 0; i < n; i++) {
+      const c = labels[i];
+      counts[c]++;
+      const o = c * d,
+        r = i * d;
+      for (let j = 0; j < d; j++) sums[o + j] += data[r + j];
+    }
+    const empty = [];
+    for (let c = 0; c < k; c++) if (counts[c] === 0) empty.push(c);
+    if (empty.length) {
+      // scikit-learn's relocation: each empty cluster takes one of the points farthest from their centres
+      const far = Array.from({ length: n }, (_, i) => i).sort((a, b) => dist[b] - dist[a] || a - b);
+      empty.forEach((c, e) => {
+        const i = far[e];
+        const old = labels[i];
+        for (let j = 0; j < d; j++) {
+          sums[old * d + j] -= data[i * d + j];
+          sums[c * d + j] = data[i * d + j];
+        }
+        counts[old]--;
+        counts[c] = 1;
+        labels[i] = c;
+      });
+    }
+    let shift = 0;
+    for (let c = 0; c < k; c++)
+      for (let j = 0; j < d; j++) {
+        const v = counts[c] > 0 ? sums[c * d + j] / counts[c] : centers[c * d + j];
+        const s = v - centers[c * d + j];
+        shift += s * s;
+        centers[c * d + j] = v;
+      }
+    let same = it > 0;
+    for (let i = 0; same && i < n; i++) if (labels[i] !== prev[i]) same = false;
+    if (same) break;
+    if (shift <= tol) break;
+  }
+  // labels that match the final centres (as scikit-learn's last E-step)
+  const inertia = assign(x, norms, centers, k, labels, dist);
+  return { labels, inertia, iterations };
+}
+
+/** k-means of the rows of x (the best of nInit k-means++ seeded Lloyd runs). */
+export function kmeans(x: Matrix, opts: KMeansOptions): KMeansResult {
+  checkMatrix(x);
+  const { k } = opts;
+  const nInit = opts.nInit ?? 3;
+  const maxIter = opts.maxIter ?? 300;
+  if (!Number.isInteger(k) || k < 1) throw new ArgumentError(`k-means: k must be a positive integer, got ${k}`);
+  if (x.n < k) throw new ArgumentError(`k-means: ${x.n} vectors cannot make ${k} clusters`);
+  if (!Number.isInteger(nInit) || nInit < 1) throw new ArgumentError(`k-means: n-init must be ≥ 1, got ${nInit}`);
+  const { n, d, data } = x;
+  // tol relative to the mean variance of the features
+  let meanVar = 0;
+  for (let j = 0; j < d; j++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += data[i * d + j];
+    const m = s / n;
+    let v = 0;
+    for (let i = 0; i < n; i++) v += (data[i * d + j] - m) ** 2;
+    meanVar += v / n;
+  }
+  const tol = (meanVar / d) * (opts.tol ?? 1e-4);
+  const norms = rowNorms2(x);
+  const rng = new Rng(opts.seed ?? 0);
+  let best: KMeansResult | null = null;
+  for (let r = 0; r < nInit; r++) {
+    const centers = kmeansPlusPlus(x, k, rng);
+    const run = lloyd(x, norms, centers, k, maxIter, tol);
+    if (!best || run.inertia < best.inertia) best = { ...run, centers, k, d };
+  }
+  return best!;
+}
+
+/** The nearest centre of each row of x. */
+export function kmeansPredict(model: Pick<KMeansResult, "centers" | "k" | "d">, x: Matrix): Int32Array {
+  if (x.d !== model.d) throw new ArgumentError(`k-means: vectors have ${x.d} values, the centres ${model.d}`);
+  const labels = new Int32Array(x.n);
+  assign(x, rowNorms2(x), model.centers, model.k, labels, new Float64Array(x.n));
+  return labels;
+}
