@@ -26,10 +26,39 @@ import {
   readStudy,
   TASK_PREDICTIONS_FILE,
 } from "../report/index.js";
-import { discover, type Entry, entryRow, fingerprint, runDetail } from "./entries.js";
+import type { BestInfo, EvalRecord, Study, TrainRecord, TrainSummaryFile, Trial } from "../report/index.js";
+import type { pbtLineage } from "../tune/pbt.js";
+import { discover, type Entry, type EntryRow, entryRow, fingerprint, runDetail } from "./entries.js";
+import type { WorstPredictions } from "./predictions.js";
 import { DriftPoller } from "./drift.js";
 import { paramImportance } from "./importance.js";
 import { worstPredictions } from "./predictions.js";
+
+/** GET /api/runs/:id: the runs-table row with the run's curves, evaluations, configuration and notes. */
+export type RunResponse = Omit<EntryRow, "best"> & {
+  config: Record<string, unknown> | null;
+  train: TrainRecord[];
+  evals: EvalRecord[];
+  best: BestInfo | null;
+  summary: TrainSummaryFile | null;
+  test: Record<string, number> | null;
+  missing: string[];
+  notes: string[];
+  sections: { id: string; title: string; html: string }[];
+  worst: WorstPredictions | null;
+};
+
+/** A PBT study's lineage as tune/ writes it in plots/pbt-lineage.json. */
+export type Lineage = { interval: number } & ReturnType<typeof pbtLineage>;
+
+/** GET /api/studies/:id: the row with the trials (each linked to its run page), importance and lineage. */
+export type StudyResponse = EntryRow & {
+  study: Omit<Study, "trials"> & { trials: (Trial & { runId: string | null })[] };
+  params: string[];
+  importance: Record<string, number> | null;
+  lineage: Lineage | null;
+  notes: string[];
+};
 
 export interface DashboardOptions {
   /** Run and study directories, or folders holding them. */
@@ -59,11 +88,11 @@ const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'";
 
 /** A PBT study's lineage as tune/ writes it (plots/pbt-lineage.json), or null. */
-function readLineage(dir: string, notes: string[]): unknown {
+function readLineage(dir: string, notes: string[]): Lineage | null {
   const p = join(dir, "plots", "pbt-lineage.json");
   if (!existsSync(p)) return null;
   try {
-    return JSON.parse(readFileSync(p, "utf8"));
+    return JSON.parse(readFileSync(p, "utf8")) as Lineage;
   } catch (e) {
     notes.push(`plots/pbt-lineage.json: ${(e as Error).message}; no lineage shown`);
     return null;
@@ -150,7 +179,7 @@ export async function createDashboard(opts: DashboardOptions): Promise<FastifyIn
   app.get("/favicon.ico", async (_req, reply) => reply.code(204).send());
   app.get("/api/entries", async () => ({ entries: entries.map((e) => entryRow(e)), problems }));
 
-  app.get<{ Params: { id: string } }>("/api/runs/:id", async (req, reply) => {
+  app.get<{ Params: { id: string } }>("/api/runs/:id", async (req, reply): Promise<RunResponse | undefined> => {
     const e = byId(req.params.id, "run");
     if (!e) return reply.code(404).send({ error: `no run ${req.params.id} (it may have been removed)` });
     try {
@@ -180,7 +209,7 @@ export async function createDashboard(opts: DashboardOptions): Promise<FastifyIn
     }
   });
 
-  app.get<{ Params: { id: string } }>("/api/studies/:id", async (req, reply) => {
+  app.get<{ Params: { id: string } }>("/api/studies/:id", async (req, reply): Promise<StudyResponse | undefined> => {
     const e = byId(req.params.id, "study");
     if (!e) return reply.code(404).send({ error: `no study ${req.params.id} (it may have been removed)` });
     const { value, notes } = readStudy(e.dir);
