@@ -183,6 +183,7 @@ export const PRETRAIN_SCHEMA = {
         "evalEvery",
         "saveEvery",
         "seed",
+        "precision",
       ],
     ),
   ),
