@@ -9,6 +9,8 @@ import { DEFAULT_ARGS, resolveArgs } from "../../src/train/args.js";
 import { Trainer } from "../../src/train/trainer.js";
 import { validateFinetuneOptions } from "../../src/tasks/config.js";
 import { matmulPrecision } from "../../src/tensor/index.js";
+import { trainingArgsFrom } from "../../src/tune/objectives/trainer.js";
+import { applyParams } from "../../src/tasks/tune-objective.js";
 import { makeData, makeModel, task } from "./toy.js";
 
 test("precision defaults to fp32, accepts bf16 and rejects anything else by name", () => {
@@ -23,6 +25,13 @@ test("precision defaults to fp32, accepts bf16 and rejects anything else by name
     /training\.precision in cfg\.yaml must be one of fp32, bf16, got "half"/,
   );
   assert.equal(validateFinetuneOptions({ training: { precision: "bf16" } }).training?.precision, "bf16");
+  // a tuning space's parameter: for trainer objectives and (as training.precision) for the finetune objective
+  assert.deepEqual(trainingArgsFrom({ precision: "bf16", other: 1 }), { precision: "bf16" });
+  assert.equal(
+    (applyParams({ model: "m", data: "d" }, { precision: "bf16" }) as { training?: { precision?: string } }).training
+      ?.precision,
+    "bf16",
+  );
 });
 
 test("a bf16 run's losses stay within bf16 rounding of the fp32 run's", async () => {
