@@ -30,7 +30,7 @@
       "type": "static_library",
       "conditions": [
         ["target_arch=='x64' or target_arch=='ia32'", {
-          "sources": ["native/kernels/gemm_avx2.cc", "native/kernels/vec_avx2.cc", "native/kernels/attention_avx2.cc"],
+          "sources": ["native/kernels/gemm_avx2.cc", "native/kernels/vec_avx2.cc", "native/kernels/attention_avx2.cc", "native/kernels/gemm_bf16_avx2.cc"],
           "cflags": ["-fPIC", "-mavx2", "-mfma", "-mf16c"],
           "xcode_settings": {"OTHER_CFLAGS": ["-mavx2", "-mfma", "-mf16c"]},
           "msvs_settings": {"VCCLCompilerTool": {"AdditionalOptions": ["/arch:AVX2"]}},
@@ -62,6 +62,7 @@
         "native/kernels/attention.cc",
         "native/kernels/elementwise.cc",
         "native/kernels/gemm.cc",
+        "native/kernels/gemm_bf16.cc",
         "native/kernels/gemm_parallel.cc",
         "native/kernels/layout.cc",
         "native/kernels/nn.cc",

@@ -10,8 +10,15 @@
  * numpy, graft... over several rounds, so both see the same load on a shared machine. Each figure is the median
  * over all samples (a sample: enough back-to-back calls to last --min-time seconds, after a warm-up); "best" is
  * the fastest sample, what each engine reaches when the machine leaves it alone.
+ *
+ * The same products also run through graft's bf16 GEMM (matmul with bf16: operands rounded to bfloat16, fp32
+ * accumulation), timed in the same alternation, next to the machine's theoretical peak: threads × clock × FLOP
+ * per cycle per core (2 FMA units: 32 fp32 FLOP with AVX2, 64 with AVX-512; bf16 twice the AVX-512 rate with
+ * AVX512-BF16, 1024 with AMX-BF16, else fp32's: AVX2 has no bf16 arithmetic). The clock is --ghz, else the
+ * highest of cpufreq's maximum and the clock the OS reports (/proc/cpuinfo's "cpu MHz": a floor when the CPU boosts).
  */
 import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -35,6 +42,7 @@ const { values } = parseArgs({
     samples: { type: "string", default: "5" },
     "min-time": { type: "string", default: "0.05" },
     shape: { type: "string", multiple: true },
+    ghz: { type: "string" },
   },
 });
 const rounds = Number(values.rounds),
@@ -79,7 +87,7 @@ interface GraftCase {
   calls: number;
 }
 /** Operands for one product, warmed up, with the number of calls that make a sample last --min-time. */
-function prepareGraft(p: Product): GraftCase {
+function prepareGraft(p: Product, bf16 = false): GraftCase {
   const a = b.upload(
     "f32",
     new Float32Array(p.m * p.k).map(() => Math.random() - 0.5),
@@ -89,7 +97,7 @@ function prepareGraft(p: Product): GraftCase {
     new Float32Array(p.k * p.n).map(() => Math.random() - 0.5),
   );
   const c = b.allocate("f32", p.m * p.n);
-  const params: MatmulParams = { batch: 1, m: p.m, n: p.n, k: p.k, transA: p.transA, transB: p.transB };
+  const params: MatmulParams = { batch: 1, m: p.m, n: p.n, k: p.k, transA: p.transA, transB: p.transB, bf16 };
   const call = () => b.matmul(a, w, c, params);
   call(); // warm-up: touches the buffers and grows the packing workspaces
   const t0 = process.hrtime.bigint();
@@ -116,15 +124,18 @@ const startLoad = loadavg()
   .map((l) => l.toFixed(1))
   .join(", ");
 const graftTimes = products.map(() => [] as number[]);
+const bf16Times = products.map(() => [] as number[]);
 const numpyTimes = products.map(() => [] as number[]);
 for (let round = 0; round < rounds; round++) {
   for (const [i, p] of products.entries()) {
     if (process.stderr.isTTY) process.stderr.write(`\rround ${round + 1}/${rounds}  ${p.label.padEnd(28)}`);
-    const g = prepareGraft(p);
+    const g = prepareGraft(p),
+      h = prepareGraft(p, true);
     for (let s = 0; s < samples; s++) {
       numpyTimes[i].push(...(await timeNumpy(p)));
       await settle();
       graftTimes[i].push(sampleGraft(g));
+      bf16Times[i].push(sampleGraft(h));
     }
   }
 }
@@ -151,6 +162,47 @@ for (const [i, p] of products.entries()) {
   worst = Math.min(worst, g / np);
   console.log(
     `| ${p.label} | ${g.toFixed(1)} | ${np.toFixed(1)} | ${(g / np).toFixed(2)} | ${gBest.toFixed(1)} | ${npBest.toFixed(1)} |`,
+  );
+}
+
+// ---- bf16 next to the machine's peak
+function cpuFlags(): Set<string> {
+  try {
+    return new Set((/^flags\s*:\s*(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "").split(" "));
+  } catch {
+    return new Set();
+  }
+}
+function clockGhz(): number {
+  if (values.ghz) return Number(values.ghz);
+  let mhz = 0;
+  const maxFreq = "/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq";
+  if (existsSync(maxFreq)) mhz = Number(readFileSync(maxFreq, "utf8")) / 1000;
+  for (const c of cpus()) mhz = Math.max(mhz, c.speed);
+  if (mhz === 0 && existsSync("/proc/cpuinfo"))
+    for (const m of readFileSync("/proc/cpuinfo", "utf8").matchAll(/^cpu MHz\s*:\s*([\d.]+)/gm))
+      mhz = Math.max(mhz, Number(m[1]));
+  if (mhz === 0) throw new Error("gemm: the CPU clock is unknown here; pass --ghz");
+  return mhz / 1000;
+}
+const flags = cpuFlags();
+const fp32PerCycle = flags.has("avx512f") ? 64 : flags.has("fma") ? 32 : 8;
+const bf16PerCycle = flags.has("amx_bf16") ? 1024 : flags.has("avx512_bf16") ? 2 * fp32PerCycle : fp32PerCycle;
+const cores = Number(info.threads ?? cpus().length),
+  ghz = clockGhz();
+const peak = cores * ghz * bf16PerCycle;
+console.log(
+  `\nbf16 GEMM (${info.gemmBf16 ?? "reference"}): peak ${peak.toFixed(1)} GFLOP/s = ${cores} threads × ${ghz.toFixed(2)} GHz × ${bf16PerCycle} bf16 FLOP/cycle (fp32: ${fp32PerCycle}${bf16PerCycle === fp32PerCycle ? "; no bf16 arithmetic on this CPU, so the same" : ""})\n`,
+);
+console.log("| product (M×K×N) | graft bf16 | graft fp32 | bf16 / fp32 | bf16 / peak | bf16 best |");
+console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
+for (const [i, p] of products.entries()) {
+  const flop = 2 * p.m * p.k * p.n;
+  const rate = (t: number) => flop / t / 1e9;
+  const h = rate(median(bf16Times[i])),
+    g = rate(median(graftTimes[i]));
+  console.log(
+    `| ${p.label} | ${h.toFixed(1)} | ${g.toFixed(1)} | ${(h / g).toFixed(2)} | ${(h / peak).toFixed(2)} | ${rate(Math.min(...bf16Times[i])).toFixed(1)} |`,
   );
 }
 console.log(

@@ -1,19 +1,23 @@
 /**
  * Training step (forward, backward, AdamW) and inference of a BERT-style classifier at the tiny, mini and base sizes, next to the same model in plain torch.nn.
  *
- * `npm run bench -- train-step [tiny,mini,base] [steps]`. Each measurement runs in a fresh process (so peak RSS is
- * the model's own); vocabulary 30522, sequence 128, batch 16 (base: 8), dropout 0.1; inference batch 32 without
- * gradients. Medians after warm-up. PyTorch runs as bench/train_step.py under Debian's /usr/bin/python3 with the
- * tuned settings of BENCHMARKS.md; the comparison is skipped with a note when torch is absent.
+ * `npm run bench -- train-step [tiny,mini,base] [steps] [fp32,bf16]`. Each measurement runs in a fresh process (so
+ * peak RSS is the model's own); vocabulary 30522, sequence 128, batch 16 (base: 8), dropout 0.1; inference batch 32
+ * without gradients. Medians after warm-up. PyTorch runs as bench/train_step.py under Debian's /usr/bin/python3
+ * (or the interpreter in GRAFT_BENCH_PYTHON) with the tuned settings of BENCHMARKS.md; the comparison is skipped
+ * with a note when torch is absent. Precision bf16 is graft's `--precision bf16` (matrix products in bf16) next to
+ * `torch.autocast('cpu', dtype=torch.bfloat16)`; the engines alternate (graft, torch) per size and precision.
  */
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Tensor, noGrad } from "../src/tensor/index.js";
+import { readFileSync } from "node:fs";
+import { Tensor, noGrad, withPrecision, type Precision } from "../src/tensor/index.js";
 import { manualSeed, Rng } from "../src/util/rng.js";
 import { AutoModelForSequenceClassification, type ClassifierOutput, makeConfig } from "../src/models/index.js";
 import { AdamW } from "../src/optim/index.js";
 import { backend } from "../src/backend/index.js";
+import { loadNativeBackend } from "../src/backend/native.js";
 
 const SIZES: Record<string, [number, number, number, number, number]> = {
   tiny: [2, 128, 2, 512, 16],
@@ -36,7 +40,11 @@ interface Result {
   peak_rss_mb: number;
 }
 
-function measureGraft(size: string, steps: number): Result {
+function measureGraft(size: string, steps: number, precision: Precision): Result {
+  return withPrecision(precision, () => measureGraftAt(size, steps, precision));
+}
+
+function measureGraftAt(size: string, steps: number, precision: Precision): Result {
   const [layers, hidden, heads, ffn, batch] = SIZES[size];
   manualSeed(0);
   const config = makeConfig("bert", {
@@ -80,7 +88,7 @@ function measureGraft(size: string, steps: number): Result {
   }
   const step = median(times);
   return {
-    engine: `graft ${backend().name}`,
+    engine: `graft ${backend().name} ${precision}`,
     size,
     batch,
     step_ms: step,
@@ -97,42 +105,71 @@ function runChild(cmd: string, args: string[], env: NodeJS.ProcessEnv): Result |
 }
 
 const args = process.argv.slice(2);
+/** The CPU's model and the SIMD flags that matter to the kernels (Linux: /proc/cpuinfo), and the addon's picks. */
+function cpuLine(): string {
+  let model = "unknown CPU",
+    flags: string[] = [];
+  try {
+    const info = readFileSync("/proc/cpuinfo", "utf8");
+    model = /^model name\s*:\s*(.*)$/m.exec(info)?.[1] ?? model;
+    const all = new Set((/^flags\s*:\s*(.*)$/m.exec(info)?.[1] ?? "").split(" "));
+    flags = ["avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_int8"].filter((f) => all.has(f));
+  } catch {
+    // not Linux: the model stays unknown
+  }
+  const k = loadNativeBackend().kernels;
+  const picks = k
+    ? Object.entries(k.info()).filter(([key]) => ["simd", "gemm", "gemmBf16", "threads"].includes(key))
+    : [];
+  return `CPU ${model}; flags ${flags.join(" ") || "none of avx2/avx512"}; ${picks.map(([a, b]) => `${a} ${b}`).join(", ")}`;
+}
+
 if (args[0] === "--worker") {
-  process.stdout.write(JSON.stringify(measureGraft(args[1], Number(args[2]))) + "\n");
+  process.stdout.write(JSON.stringify(measureGraft(args[1], Number(args[2]), (args[3] ?? "fp32") as Precision)) + "\n");
 } else {
   const sizes = (args[0] ?? "tiny,mini,base").split(",");
   const steps = Number(args[1] ?? 5);
-  const torchOk = spawnSync("/usr/bin/python3", ["-c", "import torch"]).status === 0;
+  const precisions = (args[2] ?? "fp32,bf16").split(",") as Precision[];
+  for (const p of precisions) if (p !== "fp32" && p !== "bf16") throw new Error(`unknown precision ${p} (fp32, bf16)`);
+  const python = process.env.GRAFT_BENCH_PYTHON ?? "/usr/bin/python3";
+  const torchOk = spawnSync(python, ["-c", "import torch"]).status === 0;
   if (!torchOk)
     process.stdout.write(
-      "note: Debian's PyTorch is not installed (apt-get install python3-torch); showing graft alone\n",
+      `note: PyTorch is not importable by ${python} (apt-get install python3-torch, or set GRAFT_BENCH_PYTHON); showing graft alone\n`,
     );
+  process.stdout.write(`${cpuLine()}\n`);
   const fmt = (r: Result | string | null, k: keyof Result) =>
     r === null ? "-" : typeof r === "string" ? "err" : (r[k] as number).toFixed(k === "step_ms" ? 0 : 0);
   process.stdout.write(
     `date ${new Date().toISOString().slice(0, 10)}, ${backend().name} backend, seq ${SEQ}, vocab ${VOCAB}, inference batch ${INFER_BATCH}\n`,
   );
   process.stdout.write(
-    "size | batch | graft ms/step | torch ms/step | graft train tok/s | torch train tok/s | ratio | graft infer tok/s | torch infer tok/s | ratio | graft RSS MB | torch RSS MB\n",
+    "size | precision | batch | graft ms/step | torch ms/step | graft train tok/s | torch train tok/s | ratio | graft infer tok/s | torch infer tok/s | ratio | graft RSS MB | torch RSS MB | RSS ratio\n",
   );
   for (const size of sizes) {
     if (!(size in SIZES)) throw new Error(`unknown size ${size} (tiny, mini, base)`);
-    const g = runChild(process.execPath, [fileURLToPath(import.meta.url), "--worker", size, String(steps)], {});
-    const t = torchOk
-      ? runChild("/usr/bin/python3", [join(here, "..", "..", "bench", "train_step.py"), size, String(steps)], {
-          OPENBLAS_CORETYPE: "SkylakeX",
-          OMP_WAIT_POLICY: "passive",
-        })
-      : null;
-    const ratio = (k: keyof Result) =>
-      typeof g === "object" && t && typeof t === "object"
-        ? ((g[k] as number) / (t[k] as number)).toFixed(2) + "×"
-        : "-";
-    const batch = SIZES[size][4];
-    process.stdout.write(
-      `${size} | ${batch} | ${fmt(g, "step_ms")} | ${fmt(t, "step_ms")} | ${fmt(g, "train_tokens_per_s")} | ${fmt(t, "train_tokens_per_s")} | ${ratio("train_tokens_per_s")} | ${fmt(g, "infer_tokens_per_s")} | ${fmt(t, "infer_tokens_per_s")} | ${ratio("infer_tokens_per_s")} | ${fmt(g, "peak_rss_mb")} | ${fmt(t, "peak_rss_mb")}\n`,
-    );
-    if (typeof g === "string") process.stdout.write(`  graft failed: ${g}\n`);
-    if (typeof t === "string") process.stdout.write(`  torch failed: ${t}\n`);
+    for (const precision of precisions) {
+      const g = runChild(
+        process.execPath,
+        [fileURLToPath(import.meta.url), "--worker", size, String(steps), precision],
+        {},
+      );
+      const t = torchOk
+        ? runChild(python, [join(here, "..", "..", "bench", "train_step.py"), size, String(steps), precision], {
+            OPENBLAS_CORETYPE: "SkylakeX",
+            OMP_WAIT_POLICY: "passive",
+          })
+        : null;
+      const ratio = (k: keyof Result) =>
+        typeof g === "object" && t && typeof t === "object"
+          ? ((g[k] as number) / (t[k] as number)).toFixed(2) + "×"
+          : "-";
+      const batch = SIZES[size][4];
+      process.stdout.write(
+        `${size} | ${precision} | ${batch} | ${fmt(g, "step_ms")} | ${fmt(t, "step_ms")} | ${fmt(g, "train_tokens_per_s")} | ${fmt(t, "train_tokens_per_s")} | ${ratio("train_tokens_per_s")} | ${fmt(g, "infer_tokens_per_s")} | ${fmt(t, "infer_tokens_per_s")} | ${ratio("infer_tokens_per_s")} | ${fmt(g, "peak_rss_mb")} | ${fmt(t, "peak_rss_mb")} | ${ratio("peak_rss_mb")}\n`,
+      );
+      if (typeof g === "string") process.stdout.write(`  graft failed: ${g}\n`);
+      if (typeof t === "string") process.stdout.write(`  torch failed: ${t}\n`);
+    }
   }
 }

@@ -1,6 +1,9 @@
 """The same BERT-style classifier as bench/train-step.ts in plain torch.nn, for a side-by-side measurement.
-Run as the benchmark does: OPENBLAS_CORETYPE=SkylakeX OMP_WAIT_POLICY=passive /usr/bin/python3 bench/train_step.py SIZE
-Prints one JSON line: median train-step ms, training and inference tokens/s, peak RSS."""
+Run as the benchmark does: OPENBLAS_CORETYPE=SkylakeX OMP_WAIT_POLICY=passive /usr/bin/python3 bench/train_step.py SIZE [STEPS] [fp32|bf16]
+Prints one JSON line: median train-step ms, training and inference tokens/s, peak RSS. With bf16, forward passes and
+losses run under torch.autocast('cpu', dtype=torch.bfloat16) (weights and optimizer state stay fp32), as in a
+mixed-precision training loop."""
+import contextlib
 import json
 import resource
 import sys
@@ -41,6 +44,13 @@ def median(xs):
 def main():
     size = sys.argv[1]
     steps = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    precision = sys.argv[3] if len(sys.argv) > 3 else "fp32"
+    if precision not in ("fp32", "bf16"):
+        raise SystemExit(f"unknown precision {precision} (fp32, bf16)")
+
+    def autocast():
+        return torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16" else contextlib.nullcontext()
+
     torch.set_num_threads(2)
     torch.manual_seed(0)
     layers, hidden, heads, ffn, batch = SIZES[size]
@@ -52,7 +62,8 @@ def main():
     for i in range(steps + 2):
         t0 = time.perf_counter()
         opt.zero_grad()
-        loss = nn.functional.cross_entropy(model(ids), labels)
+        with autocast():
+            loss = nn.functional.cross_entropy(model(ids), labels)
         loss.backward()
         opt.step()
         if i >= 2:
@@ -60,7 +71,7 @@ def main():
     model.eval()
     inf_ids = torch.randint(0, VOCAB, (INFER_BATCH, SEQ))
     inf = []
-    with torch.no_grad():
+    with torch.no_grad(), autocast():
         for i in range(steps + 1):
             t0 = time.perf_counter()
             model(inf_ids)
@@ -68,7 +79,7 @@ def main():
                 inf.append(time.perf_counter() - t0)
     step = median(times)
     print(json.dumps({
-        "engine": f"torch {torch.__version__}", "size": size, "batch": batch, "step_ms": step * 1e3,
+        "engine": f"torch {torch.__version__} {precision}", "size": size, "batch": batch, "step_ms": step * 1e3,
         "train_tokens_per_s": batch * SEQ / step, "infer_tokens_per_s": INFER_BATCH * SEQ / median(inf),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }))

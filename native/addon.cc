@@ -15,6 +15,7 @@
 #include "kernels/attention.h"
 #include "kernels/elementwise.h"
 #include "kernels/gemm.h"
+#include "kernels/gemm_bf16.h"
 #include "kernels/layout.h"
 #include "kernels/nn.h"
 #include "kernels/optim.h"
@@ -252,7 +253,8 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
     if (p.k * p.n > 0) need(env, "matmul", "b", b.length, (p.batch - 1) * p.stride_b + p.k * p.n);
     need(env, "matmul", "out", out.length, p.batch * p.m * p.n);
   }
-  gemm(a.data, b.data, out.data, p);
+  if (as_bool(o.Get("bf16"))) gemm_bf16(a.data, b.data, out.data, p);
+  else gemm(a.data, b.data, out.data, p);
   return env.Undefined();
 }
 
@@ -826,6 +828,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("simd", simd_level_name(simd_level()));
   o.Set("gemm", gemm_kernel().name);
+  o.Set("gemmBf16", gemm_bf16_kernel().name);
   o.Set("threads", thread_count());
   o.Set("cpu", cpu_flags());
   return o;

@@ -87,6 +87,11 @@ export interface MatmulParams {
   strideB?: number;
   /** Add into out instead of overwriting it (out += A·B). */
   accumulate?: boolean;
+  /**
+   * Mixed precision: both operands rounded to bfloat16 (round-to-nearest-even, as torch) before the product, which
+   * still accumulates and returns fp32 (torch.autocast's bf16 matmul). Default false: fp32 throughout.
+   */
+  bf16?: boolean;
 }
 
 /** A strided view for copies: the element at index (i0, i1, ...) lives at offset + Σ i_d * strides[d]. */

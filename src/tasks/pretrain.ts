@@ -200,6 +200,7 @@ export const PRETRAIN_SCHEMA = {
         "reportTo",
         "reportHistograms",
         "gradientCheckpointing",
+        "precision",
       ],
     ),
   ),

@@ -65,6 +65,14 @@ export const TRAINING_SCHEMA = {
     default: false,
     help: "recompute each layer in the backward instead of keeping its activations",
   }),
+  /**
+   * Precision of matrix products (Linear layers, attention, the LM head; forward and backward): fp32, or bf16
+   * mixed precision as torch.autocast on CPU (weights, optimizer state, norms, softmax and losses stay fp32).
+   */
+  precision: opt.enum(["fp32", "bf16"], {
+    default: "fp32",
+    help: "fp32 | bf16 (mixed precision: matrix products in bfloat16)",
+  }),
   /** Clip the global gradient norm to this (0 = no clipping). */
   maxGradNorm: opt.number({ default: 1.0, min: 0, help: "clip the gradient norm (0 = off)" }),
   /** Evaluate every N optimizer steps, or at the end of each epoch. */

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { ArgumentError, FormatError } from "../util/errors.js";
 import { Rng, defaultRng, manualSeed, type RngState } from "../util/rng.js";
 import { writeJsonAtomic } from "../util/atomic.js";
-import { affine, type Tensor } from "../tensor/index.js";
+import { affine, withPrecision, type Tensor } from "../tensor/index.js";
 import type { Module } from "../nn/index.js";
 import {
   Adam,
@@ -285,14 +285,18 @@ export class Trainer<B> {
           let stepLoss = 0;
           for (let mb = first; mb < last; mb++) {
             const idx = perm.subarray(mb * a.batchSize, Math.min(n, (mb + 1) * a.batchSize));
-            const loss = this.opts.loss(this.model, this.opts.collate(idx));
-            const lv = loss.item();
-            if (!Number.isFinite(lv))
-              throw new Error(
-                `training loss is ${lv} at step ${s.globalStep + 1} (epoch ${s.epoch}, batch ${mb}); lower the learning rate or check the data`,
-              );
+            // forward and backward at the run's precision (bf16: the matrix products only; see tensor matmul)
+            const lv = withPrecision(a.precision, () => {
+              const loss = this.opts.loss(this.model, this.opts.collate(idx));
+              const v = loss.item();
+              if (!Number.isFinite(v))
+                throw new Error(
+                  `training loss is ${v} at step ${s.globalStep + 1} (epoch ${s.epoch}, batch ${mb}); lower the learning rate or check the data`,
+                );
+              affine(loss, 1 / (last - first)).backward();
+              return v;
+            });
             stepLoss += lv / (last - first);
-            affine(loss, 1 / (last - first)).backward();
             s.examplesSeen += idx.length;
             windowExamples += idx.length;
           }
@@ -400,7 +404,7 @@ export class Trainer<B> {
     const evaluate = this.opts.evaluate;
     if (!evaluate) throw new ArgumentError("Trainer: no evaluate function was given");
     this.model.eval();
-    const metrics = evaluate(this.model);
+    const metrics = withPrecision(this.args.precision, () => evaluate(this.model));
     this.model.train();
     const isBest = this.policy.observe(metrics, this.state.globalStep);
     const rec: LogRecord = { step: this.state.globalStep, epoch: round(epoch) };

@@ -1,10 +1,16 @@
 import type { F32, MatmulParams } from "../backend.js";
+import { roundedBf16 } from "./bf16.js";
 
 /**
  * Reference GEMM: out[b] (+)= op(A[b]) · op(B[b]). Loops are ordered so the innermost loop runs over
- * contiguous memory for every transpose combination; accumulation is in f32 like the native kernels.
+ * contiguous memory for every transpose combination; accumulation is in f32 like the native kernels. With p.bf16
+ * the operands are first rounded to bfloat16 (the product itself stays f32).
  */
 export function matmul(a: F32, b: F32, out: F32, p: MatmulParams): void {
+  if (p.bf16) {
+    a = roundedBf16(a);
+    b = roundedBf16(b);
+  }
   const { batch, m, n, k, transA, transB } = p;
   const sA = p.strideA ?? m * k;
   const sB = p.strideB ?? k * n;

@@ -1,9 +1,38 @@
 /** Matrix products: matmul (batched, with transpose flags) and linear (x·Wᵀ + b, PyTorch's layout). */
-import { ShapeError, fmtShape } from "../../util/errors.js";
+import { ArgumentError, ShapeError, fmtShape } from "../../util/errors.js";
 import { ACTIVATIONS, backend, type Activation, type Storage, type MatmulParams } from "../../backend/index.js";
 import { type Tensor, record } from "../tensor.js";
 import { sameShape, sizeOf } from "../shape.js";
 import { f32, out, outUninit, requireF32, requireRank } from "./common.js";
+
+/**
+ * The precision of matrix products (matmul and linear, forward and backward): "fp32", or "bf16" for mixed
+ * precision as torch.autocast('cpu', dtype=torch.bfloat16) runs it: both operands rounded to bfloat16, the product
+ * accumulated and returned in fp32. Only the products change: weights, gradients, optimizer state and every other
+ * op (layer norm, softmax, losses, reductions) stay fp32. A product records the precision it ran at, so its
+ * backward runs at the same one wherever backward() is called.
+ */
+export type Precision = "fp32" | "bf16";
+export const PRECISIONS: readonly Precision[] = ["fp32", "bf16"];
+
+let precision: Precision = "fp32";
+
+/** The precision matrix products run at now. */
+export function matmulPrecision(): Precision {
+  return precision;
+}
+
+/** Runs fn with matrix products at `p` (restored afterwards, also when fn throws). */
+export function withPrecision<T>(p: Precision, fn: () => T): T {
+  if (!PRECISIONS.includes(p)) throw new ArgumentError(`unknown precision "${p}" (known: ${PRECISIONS.join(", ")})`);
+  const prev = precision;
+  precision = p;
+  try {
+    return fn();
+  } finally {
+    precision = prev;
+  }
+}
 
 /** The elements of s from offset on (a view). */
 const tail = (s: Storage, offset: number): Storage => (offset === 0 ? s : backend().view(s, offset, s.length - offset));
@@ -37,24 +66,25 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const aBatch = a.shape.slice(0, -2);
   const bBatch = b.shape.slice(0, -2);
   const k_ = backend();
+  const bf16 = precision === "bf16";
 
   if (bBatch.length === 0 && !transA) {
     // fold a's batch axes into rows: one [M, k] · [k, n] GEMM
     const M = sizeOf(aBatch) * m;
     const y = k > 0 ? outUninit([...aBatch, m, n]) : out([...aBatch, m, n]);
-    const p: MatmulParams = { batch: 1, m: M, n, k, transA: false, transB };
+    const p: MatmulParams = { batch: 1, m: M, n, k, transA: false, transB, bf16 };
     k_.matmul(a.storage, b.storage, y.storage, p);
     return record("matmul", y, [a, b], (g) => {
       let ga: Storage | null = null;
       let gb: Storage | null = null;
       if (a.requiresGrad) {
         ga = f32(a.size);
-        k_.matmul(g, b.storage, ga, { batch: 1, m: M, n: k, k: n, transA: false, transB: !transB });
+        k_.matmul(g, b.storage, ga, { batch: 1, m: M, n: k, k: n, transA: false, transB: !transB, bf16 });
       }
       if (b.requiresGrad) {
         gb = f32(b.size);
-        if (!transB) k_.matmul(a.storage, g, gb, { batch: 1, m: k, n, k: M, transA: true, transB: false });
-        else k_.matmul(g, a.storage, gb, { batch: 1, m: n, n: k, k: M, transA: true, transB: false });
+        if (!transB) k_.matmul(a.storage, g, gb, { batch: 1, m: k, n, k: M, transA: true, transB: false, bf16 });
+        else k_.matmul(g, a.storage, gb, { batch: 1, m: n, n: k, k: M, transA: true, transB: false, bf16 });
       }
       return [ga, gb];
     });
@@ -71,7 +101,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const strideA = aShared && batch > 1 ? 0 : m * k;
   const strideB = bShared && batch > 1 ? 0 : k * n;
   const y = k > 0 ? outUninit([...batchShape, m, n]) : out([...batchShape, m, n]);
-  k_.matmul(a.storage, b.storage, y.storage, { batch, m, n, k, transA, transB, strideA, strideB });
+  k_.matmul(a.storage, b.storage, y.storage, { batch, m, n, k, transA, transB, strideA, strideB, bf16 });
   return record("matmul", y, [a, b], (g) => {
     let ga: Storage | null = null;
     let gb: Storage | null = null;
@@ -92,6 +122,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
             strideA: m * n,
             strideB: strideB,
             accumulate,
+            bf16,
           });
         else
           k_.matmul(bs, gs, gaOut, {
@@ -104,6 +135,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
             strideA: strideB,
             strideB: m * n,
             accumulate,
+            bf16,
           });
       };
       if (strideA === 0) for (let i = 0; i < batch; i++) perItem(ga, i * m * n, i * strideB, true, 1);
@@ -126,6 +158,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
             strideA: strideA,
             strideB: m * n,
             accumulate,
+            bf16,
           });
         else
           k_.matmul(gs, as, gbOut, {
@@ -138,6 +171,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
             strideA: m * n,
             strideB: strideA,
             accumulate,
+            bf16,
           });
       };
       if (strideB === 0) for (let i = 0; i < batch; i++) perItem(gb, i * m * n, i * strideA, true, 1);
@@ -166,6 +200,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, ac
     throw new ShapeError(`linear: unknown activation "${act}" (known: ${ACTIVATIONS.join(", ")})`);
   const rows = x.size / nIn;
   const k_ = backend();
+  const bf16 = precision === "bf16";
   const shape = [...x.shape.slice(0, -1), nOut];
   // the product before bias and activation; kept for the activation's backward
   const pre = nIn > 0 ? outUninit(shape) : out(shape);
@@ -176,6 +211,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, ac
     k: nIn,
     transA: false,
     transB: true,
+    bf16,
   });
   const fused = act !== "identity";
   // a fused activation without a bias adds zeros
@@ -202,11 +238,11 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, ac
     }
     if (x.requiresGrad) {
       gx = f32(x.size);
-      k_.matmul(gz, weight.storage, gx, { batch: 1, m: rows, n: nIn, k: nOut, transA: false, transB: false });
+      k_.matmul(gz, weight.storage, gx, { batch: 1, m: rows, n: nIn, k: nOut, transA: false, transB: false, bf16 });
     }
     if (weight.requiresGrad) {
       gw = f32(weight.size);
-      k_.matmul(gz, x.storage, gw, { batch: 1, m: nOut, n: nIn, k: rows, transA: true, transB: false });
+      k_.matmul(gz, x.storage, gw, { batch: 1, m: nOut, n: nIn, k: rows, transA: true, transB: false, bf16 });
     }
     return bias ? [gx, gw, bias.requiresGrad ? gb : null] : [gx, gw];
   });

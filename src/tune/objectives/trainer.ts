@@ -55,6 +55,7 @@ const ARG_KEYS = new Set<string>([
   "warmupRatio",
   "warmupSteps",
   "maxGradNorm",
+  "precision",
   "evalEvery",
   "logEvery",
   "saveEvery",
