@@ -22,8 +22,8 @@ const [work = "/tmp/graft-multitask-compare", stepsArg = "150", trainArg = "2000
 const STEPS = Number(stepsArg),
   TRAIN = Number(trainArg),
   SEED = Number(seedArg);
-const VALID = 500,
-  TEST = 1000;
+const VALID = 200,
+  TEST = 500;
 const data = resolve(root, "../shared/datasets");
 mkdirSync(work, { recursive: true });
 
@@ -67,9 +67,9 @@ const files = (name, ext) => ({
   test: join(work, `${name}-test.${ext}`),
 });
 const TASKS = [
-  { name: "sentiment", task: "classification", ...files("sst2", "tsv"), maxLength: 64 },
-  { name: "topic", task: "classification", ...files("agnews", "tsv"), maxLength: 64 },
-  { name: "ner", task: "ner", ...files("conll", "txt"), maxLength: 64 },
+  { name: "sentiment", task: "classification", ...files("sst2", "tsv"), maxLength: 48 },
+  { name: "topic", task: "classification", ...files("agnews", "tsv"), maxLength: 48 },
+  { name: "ner", task: "ner", ...files("conll", "txt"), maxLength: 48 },
 ];
 const common = {
   model: join(root, "models/graft-base"),

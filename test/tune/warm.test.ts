@@ -4,6 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   SearchSpace,
@@ -186,4 +187,30 @@ test("graft tune --warm-start: the planted optimum runs first, the prior is kept
     }),
     /holds no study/,
   );
+});
+
+test("graft tune --warm-start on the command line", async () => {
+  const { graft } = await import("./helpers.js");
+  const root = tempDir();
+  const src = join(root, "earlier");
+  await plantedStudy(src, null);
+  const config = join(root, "tune.json");
+  writeFileSync(config, JSON.stringify({ objective: "builtin:sphere", space: SPACE }));
+  const r = await graft([
+    "tune",
+    "--config",
+    config,
+    "--trials",
+    "2",
+    "--dir",
+    join(root, "cli"),
+    "--warm-start",
+    src,
+    "--json",
+    "--quiet",
+  ]);
+  assert.equal(r.code, 0, r.output);
+  const study = await Study.load(join(root, "cli"));
+  assert.equal(study.trials[0]!.system.warmStart, src);
+  study.close();
 });
