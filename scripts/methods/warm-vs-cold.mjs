@@ -7,9 +7,10 @@
  * SEEDS seeds, and prints the best validation macro-F1 after 1, 5 and N trials (mean ± sd over seeds).
  *
  *   node scripts/methods/warm-vs-cold.mjs WORK [N=15] [SEEDS=3] [TRAIN=2000] [VALID=1000] [SOURCE_TRIALS=30]
+ * TARGETS=sst2,spam (default sst2,agnews) picks the target datasets; earlier studies already in WORK are reused.
  * Run after `npx tsc` (it imports dist/).
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { TFIDF_SPACE } from "./tfidf-objective.mjs";
@@ -106,6 +107,7 @@ const study = async (dir, name, trials, seed, warmStart) => {
 
 // the earlier studies, one per dataset
 for (const name of Object.keys(DATASETS)) {
+  if (existsSync(join(work, `source-${name}`, "study.sqlite"))) continue;
   log(`source study ${name}: ${SOURCE_TRIALS} trials`);
   const v = await study(join(work, `source-${name}`), name, SOURCE_TRIALS, 100, null);
   log(`  best ${Math.max(...v).toFixed(4)}`);
@@ -117,7 +119,7 @@ const stats = (xs) => {
 };
 const results = {};
 const lines = [`| target | start | best after 1 | best after 5 | best after ${N} |`, "| --- | --- | --- | --- | --- |"];
-for (const target of ["sst2", "agnews"]) {
+for (const target of (process.env.TARGETS ?? "sst2,agnews").split(",")) {
   const others = Object.keys(DATASETS).filter((d) => d !== target);
   for (const mode of ["cold", "warm"]) {
     const runs = [];
@@ -141,7 +143,8 @@ for (const target of ["sst2", "agnews"]) {
     lines.push(
       `| ${target} | ${mode}${mode === "warm" ? ` (from ${others.join(" + ")})` : ""} | ${cell(1)} | ${cell(5)} | ${cell(N)} |`,
     );
-    writeFileSync(join(work, "results.json"), JSON.stringify({ meta, results }, null, 2));
+    log(lines[lines.length - 1]);
+    writeFileSync(join(work, `results-${target}.json`), JSON.stringify({ meta, results }, null, 2));
   }
 }
 writeFileSync(join(work, "table.md"), lines.join("\n") + "\n");
