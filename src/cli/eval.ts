@@ -13,6 +13,7 @@ export const EVAL_SWITCHES = switchesOnly({
     flag: "--data <file>",
     help: "labelled file (CSV/TSV/JSONL, or CoNLL for NER models)",
   }),
+  task: opt.string({ flag: "--task <name>", help: "a multi-task model (graft multitask): the task to score" }),
   batchSize: opt.integer({ default: 32, gt: 0, help: "examples per forward pass" }),
   json: opt.boolean({ help: "print JSON" }),
   allowNonfinite: opt.boolean({
@@ -38,6 +39,7 @@ export function register(program: Command): void {
         read: readOptionsFrom(f),
         batchSize: f.batchSize,
         allowNonFinite: f.allowNonfinite,
+        task: f.task,
       });
       if (f.json) process.stdout.write(JSON.stringify({ examples, ...metrics }) + "\n");
       else {

@@ -34,6 +34,7 @@ import { register as registerRecommend } from "./recommend.js";
 import { register as registerEmbed } from "./embed.js";
 import { register as registerCluster } from "./cluster.js";
 import { register as registerSearch } from "./search.js";
+import { register as registerMultitask } from "./multitask.js";
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -72,6 +73,7 @@ export function buildProgram(): Command {
   registerEmbed(program);
   registerCluster(program);
   registerSearch(program);
+  registerMultitask(program);
   return program;
 }
 

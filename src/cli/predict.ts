@@ -77,6 +77,10 @@ export const PREDICT_SWITCHES = switchesOnly({
     defaultHelp: "1",
   }),
   seed: opt.integer({ default: 0, help: "language models: seed of the sampling generator" }),
+  task: opt.string({
+    flag: "--task <name>",
+    help: "a multi-task model (graft multitask): the task whose head predicts",
+  }),
   allowNonfinite: opt.boolean({
     flag: "--allow-nonfinite",
     help: "load a model whose weights hold NaN or Infinity (refused otherwise), to inspect it",
@@ -146,6 +150,7 @@ export function register(program: Command): void {
         generation: generateOptions(o),
         name: `--model ${o.model}`,
         allowNonFinite: o.allowNonfinite,
+        task: o.task,
       });
       const report: ReadReport = {
         file: o.input ?? "--text",

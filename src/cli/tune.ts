@@ -12,6 +12,7 @@ import { exportBest, formatLeaderboard, leaderboard } from "../tune/outputs.js";
 import { runTune } from "../tune/run.js";
 import { Study } from "../tune/study.js";
 import { registerFinetuneObjective } from "../tasks/tune-objective.js";
+import { datasetMetaFeatures } from "../methods/metafeatures.js";
 
 /** Switches of the command line that are not study settings. */
 export const TUNE_SWITCHES = {
@@ -37,7 +38,39 @@ export const TUNE_SWITCHES = {
   checkpoints: opt.boolean({ file: false, help: "with --export: include intermediate checkpoints" }),
   json: opt.boolean({ file: false, help: "print JSON" }),
   quiet: opt.boolean({ file: false, help: "no progress lines" }),
+  metaLogme: opt.boolean({
+    file: false,
+    flag: "--meta-logme",
+    help: "finetune objective: add the model's LogME score on the data to the study's meta-features (for warm starts)",
+  }),
 };
+
+/**
+ * A new finetune study's meta-features (size, classes, meanLength, labelEntropy, optionally logme), measured on
+ * its training file unless the config gives them: kept with the study, so that later studies can warm-start from
+ * it, and compared with those of the studies it warm-starts from.
+ */
+async function withMetaFeatures(
+  config: Record<string, unknown>,
+  logmeModel: boolean,
+  log: (line: string) => void,
+): Promise<Record<string, unknown>> {
+  const o = config.objective;
+  if (config.metaFeatures !== undefined || !isObject(o) || o.name !== "finetune" || !isObject(o.config)) return config;
+  const c = o.config as Record<string, unknown>;
+  const task = c.task ?? "classification";
+  if (typeof c.data !== "string" || (task !== "classification" && task !== "ner")) return config;
+  const meta = await datasetMetaFeatures(c.data, {
+    task,
+    logmeModel: logmeModel && typeof c.model === "string" ? c.model : undefined,
+  });
+  log(
+    `meta-features of ${c.data}: ${Object.entries(meta)
+      .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(3)}`)
+      .join(", ")}`,
+  );
+  return { ...config, metaFeatures: meta };
+}
 
 /**
  * A new study's finetune objective checked before any trial runs: its `config` against the finetune schema, and
@@ -96,8 +129,11 @@ async function tune(command: Command): Promise<void> {
   if (resume && (f.config || f.dir))
     throw new ArgumentError("--resume DIR continues a study as it was configured; it takes no --config or --dir");
   const dir = resolve(f.resume ?? f.dir ?? `runs/tune-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}`);
-  const config = resume ? fromFlags : { ...(f.config ? readConfigFile(f.config) : {}), ...fromFlags };
-  if (!resume) checkFinetuneObjective(config, f.config ?? "the flags");
+  let config = resume ? fromFlags : { ...(f.config ? readConfigFile(f.config) : {}), ...fromFlags };
+  if (!resume) {
+    checkFinetuneObjective(config, f.config ?? "the flags");
+    config = await withMetaFeatures(config, f.metaLogme ?? false, log);
+  }
   const abort = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
@@ -163,6 +199,7 @@ Examples:
   graft tune --config tune.json --dir runs/big --redis redis://queue-host:6379 --parallel 8
   graft tune --leaderboard runs/lr-search
   graft tune --export runs/lr-search --to models/best
+  graft tune --config tune.json --dir runs/sst2 --warm-start runs/agnews runs/spam --trials 20
 
 Synthetic objectives (for trying the tuner):
   ${describeBuiltins().join("\n  ")}

@@ -113,3 +113,4 @@ export {
   type SearchIndexConfig,
   type SearchHit,
 } from "../tasks/search-index.js";
+export { datasetMetaFeatures, type MetaFeatureOptions } from "./metafeatures.js";

@@ -52,6 +52,23 @@ export {
 } from "./encode.js";
 export { loadFinetuned, evaluateFile, type SavedModel } from "./saved.js";
 export {
+  multitaskFinetune,
+  loadMultitaskTask,
+  readMultitaskManifest,
+  multitaskTaskNames,
+  isMultitaskDir,
+  taskProbabilities,
+  taskSchedule,
+  MULTITASK_FILE,
+  TASK_SAMPLINGS,
+  type MultitaskConfig,
+  type MultitaskTask,
+  type MultitaskResult,
+  type MultitaskTaskResult,
+  type MultitaskManifest,
+  type TaskSampling,
+} from "./multitask.js";
+export {
   pretrain,
   corpusFiles,
   BlockFile,

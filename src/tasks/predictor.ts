@@ -36,6 +36,7 @@ import { encodeTexts, padRows } from "./encode.js";
 import { classifierForward } from "./evaluate.js";
 import { taskSpec, taskSpecFor } from "./registry.js";
 import { readTaskInfo, type TaskInfo } from "./task-info.js";
+import { isMultitaskDir, loadMultitaskTask } from "./multitask.js";
 import { inputText, type ClassPrediction, type PredictorInput, type TaskPrediction } from "./spec.js";
 import { SearchIndex, indexModelDir, isSearchIndex, searchIndexPredictor } from "./search-index.js";
 
@@ -88,6 +89,8 @@ export interface PredictorOptions {
   allowNonFinite?: boolean;
   /** Truncate inputs to at most this many tokens (default, and at most: the model's own limit). */
   maxLength?: number;
+  /** A multi-task model directory (graft multitask): the task whose head predicts (required there). */
+  task?: string;
 }
 
 interface ModelFormat {
@@ -112,8 +115,8 @@ function taskPredictor(
   config: ModelConfig,
   tokenizer: Tokenizer,
   opts: Required<PredictorOptions>,
+  info: TaskInfo | null = readTaskInfo(dir),
 ): Predictor | null {
-  const info = readTaskInfo(dir);
   const spec = info ? taskSpec(info.task) : taskSpecFor(config, model.architecture);
   // a generative kind's model (sft) is a causal LM: it generates, as any causal LM does
   if (!spec || spec.generative) return null;
@@ -345,10 +348,19 @@ export function loadPredictor(dir: string, options: PredictorOptions = {}): Pred
     name: options.name ?? dir,
     allowNonFinite: options.allowNonFinite ?? false,
     maxLength: options.maxLength ?? 0, // 0: no cap below the model's own
+    task: options.task ?? "",
   };
   if (options.maxLength !== undefined && !(Number.isInteger(options.maxLength) && options.maxLength > 0))
     throw new GraftError(`maxLength must be a positive integer, got ${options.maxLength}`);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new GraftError(`${opts.name}: no such directory`);
+  if (isMultitaskDir(dir)) {
+    // one task's head over the shared encoder
+    const { model, info } = loadMultitaskTask(dir, options.task, { allowNonFinite: opts.allowNonFinite });
+    const tokenizer = loadTokenizer(dir);
+    return taskPredictor(dir, model, model.config, tokenizer, opts, info)!;
+  }
+  if (options.task !== undefined)
+    throw new GraftError(`${opts.name} is not a multi-task model; a task name is only for graft multitask output`);
   const format = MODEL_FORMATS.find((f) => f.detect(dir));
   if (format) return format.load(dir, opts);
   throw new GraftError(

@@ -11,6 +11,7 @@ import { classifierForward, type ForwardFn } from "./evaluate.js";
 import { taskSpec } from "./registry.js";
 import { readTaskInfo, type TaskInfo } from "./task-info.js";
 import type { TaskSpec } from "./spec.js";
+import { isMultitaskDir, loadMultitaskTask } from "./multitask.js";
 
 export interface SavedModel {
   model: ClassificationModel;
@@ -22,7 +23,19 @@ export interface SavedModel {
 }
 
 /** A fine-tuned model directory with its task kind, tokenizer and graft_task.json. */
-export async function loadFinetuned(dir: string, opts: { allowNonFinite?: boolean } = {}): Promise<SavedModel> {
+export async function loadFinetuned(
+  dir: string,
+  opts: { allowNonFinite?: boolean; task?: string } = {},
+): Promise<SavedModel> {
+  if (isMultitaskDir(dir)) {
+    // a multi-task directory (graft multitask): one task's head over the shared encoder
+    const { model, info, spec } = loadMultitaskTask(dir, opts.task, { allowNonFinite: opts.allowNonFinite });
+    const tokenizer = await AutoTokenizer.fromPretrained(dir);
+    const padId = tokenizer.padTokenId ?? (model.config.pad_token_id as number | null) ?? 0;
+    return { model, info, spec, forward: classifierForward(model.config.model_type), padId, tokenizer };
+  }
+  if (opts.task !== undefined)
+    throw new ArgumentError(`${dir} is not a multi-task model; a task name is only for graft multitask output`);
   const info = readTaskInfo(dir);
   if (!info)
     throw new ArgumentError(
@@ -41,9 +54,9 @@ export async function loadFinetuned(dir: string, opts: { allowNonFinite?: boolea
 export async function evaluateFile(
   dir: string,
   file: string,
-  opts: { read?: ExampleReadOptions; batchSize?: number; allowNonFinite?: boolean } = {},
+  opts: { read?: ExampleReadOptions; batchSize?: number; allowNonFinite?: boolean; task?: string } = {},
 ): Promise<{ metrics: Record<string, number>; examples: number }> {
-  const m = await loadFinetuned(dir, { allowNonFinite: opts.allowNonFinite });
+  const m = await loadFinetuned(dir, { allowNonFinite: opts.allowNonFinite, task: opts.task });
   const { spec, info } = m;
   const split = await spec.readLabelled(file, {
     tokenizer: m.tokenizer,

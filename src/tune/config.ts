@@ -146,6 +146,29 @@ export const TUNE_SCHEMA = {
     help: "BullMQ queue name",
     defaultHelp: "graft-trials",
   }),
+  /** Earlier studies (directories or study.sqlite files) this new study learns from (tune/warm.ts). */
+  warmStart: opt.list("string", {
+    default: null,
+    nullable: true,
+    minLength: 1,
+    flag: "--warm-start <study...>",
+    help: "warm-start from earlier studies: their best configurations run first and their trials shape TPE's prior, weighted by dataset similarity",
+  }),
+  /** Best configurations of each earlier study enqueued. */
+  warmStartTop: opt.integer({
+    default: 1,
+    min: 0,
+    flag: "--warm-start-top <n>",
+    help: "best configurations of each earlier study run as the first trials",
+  }),
+  /** This study's dataset meta-features (size, classes, meanLength, labelEntropy, logme), kept for later warm starts. */
+  metaFeatures: opt.value<Record<string, number> | null>({
+    default: null,
+    flag: false,
+    describe: "an object of numbers",
+    check: (v) =>
+      v === null || (isObject(v) && Object.values(v).every((x) => typeof x === "number" && Number.isFinite(x))),
+  }),
   /** The configuration a trial runs with (best-config.json is this with the best parameters written in). */
   base: opt.value<Record<string, unknown> | null>({
     default: null,

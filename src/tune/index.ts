@@ -38,7 +38,19 @@ export {
   type DEStrategy,
   type BoundsHandling,
   type TPEOptions,
+  type TPEPrior,
+  type WeightedParams,
 } from "./samplers/index.js";
+export {
+  metaSimilarity,
+  mapParams,
+  planWarmStart,
+  readSourceStudy,
+  type MetaFeatures,
+  type SourceStudy,
+  type WarmStart,
+  type WarmStartOptions,
+} from "./warm.js";
 export {
   createPruner,
   PRUNERS,

@@ -17,6 +17,8 @@ import { resolveObjective, type ResolvedObjective } from "./objectives/registry.
 import { writeStudyOutputs, type WrittenOutputs } from "./outputs.js";
 import { STUDY_FILE, Study } from "./study.js";
 import type { Trial } from "./types.js";
+import { SearchSpace } from "./space.js";
+import { planWarmStart, readSourceStudy, type WarmStart } from "./warm.js";
 
 export interface TuneRunOptions {
   dir: string;
@@ -96,17 +98,34 @@ export async function runTune(opts: TuneRunOptions): Promise<TuneRunResult> {
         ? objective.metrics
         : directions.map((_, i) => (directions.length === 1 ? "objective" : `objective ${i}`)));
     const stored: TuneConfig = { ...config, space, directions, metrics, base };
+    let sampler = config.sampler;
+    let warm: WarmStart | null = null;
+    if (config.warmStart) {
+      if (config.pbt) throw new ArgumentError("a warm start and PBT cannot be combined", "drop warmStart or pbt");
+      const sources = await Promise.all(config.warmStart.map((p) => readSourceStudy(p)));
+      warm = planWarmStart(sources, new SearchSpace(space), directions, config.metaFeatures, {
+        top: config.warmStartTop,
+      });
+      if (sampler.name === "tpe") sampler = { ...sampler, prior: warm.prior };
+      else warm.notes.push(`the ${sampler.name} sampler takes no prior: only the enqueued configurations carry over`);
+      for (const s of warm.sources)
+        log(
+          `warm start from ${s.name}: similarity ${s.similarity.toFixed(3)}, ${s.trials} trials (${s.good} good), ${s.enqueued} enqueued`,
+        );
+      for (const n of warm.notes) log(`warm start: ${n}`);
+    }
     study = await Study.create({
       dir: opts.dir,
       name: config.name,
       space,
       directions,
-      sampler: config.sampler,
+      sampler,
       pruner: config.pruner,
       pruneDirection: config.pruneDirection ?? undefined,
       pbt: config.pbt,
-      config: { tune: stripDefaults(stored), base, metrics },
+      config: { tune: stripDefaults(stored), base, metrics, ...(warm ? { warmStart: warm.sources } : {}) },
     });
+    for (const w of warm?.enqueue ?? []) study.enqueue(w.params, { warmStart: w.source });
     config = stored;
     log(
       `study ${study.name} in ${opts.dir}: ${study.space.dims} parameters, ${config.pbt ? `PBT (population ${config.pbt.population})` : `${study.sampler.name} sampler`}, ${study.directions.join("/")}`,

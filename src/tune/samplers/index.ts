@@ -15,7 +15,7 @@ export {
 } from "./sampler.js";
 export { GridSampler, type GridOptions } from "./grid.js";
 export { DESampler, type DEOptions, type DEStrategy, type BoundsHandling } from "./de.js";
-export { TPESampler, type TPEOptions } from "./tpe.js";
+export { TPESampler, type TPEOptions, type TPEPrior, type WeightedParams } from "./tpe.js";
 
 export const SAMPLERS = ["tpe", "random", "grid", "de"] as const;
 

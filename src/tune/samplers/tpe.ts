@@ -11,6 +11,10 @@
  * count as bad ("constant liar"), so parallel workers do not all sample the same spot. With several objectives
  * the split ranks trials by non-dominated front, then crowding distance. A conditional parameter is modelled only
  * from the trials where it exists.
+ *
+ * A warm-started study (tune/warm.ts) passes a `prior`: weighted parameter sets of earlier studies, added to the
+ * good (l) and bad (g) densities as observations of their own weight; with a prior the model proposes from the
+ * first trial on, without random start-up trials.
  */
 import { ArgumentError } from "../../util/errors.js";
 import { normCdf } from "../../util/math.js";
@@ -37,6 +41,19 @@ export interface TPEOptions {
   priorWeight?: number;
   /** Treat running trials as bad ones. */
   constantLiar?: boolean;
+  /** Observations of earlier studies (warm start): extra good and bad points, each with its weight. */
+  prior?: TPEPrior | null;
+}
+
+/** A parameter set (possibly partial) with the weight it has in a density, relative to one trial of the study. */
+export interface WeightedParams {
+  params: Params;
+  weight: number;
+}
+
+export interface TPEPrior {
+  good: WeightedParams[];
+  bad: WeightedParams[];
 }
 
 export class TPESampler implements Sampler {
@@ -46,6 +63,7 @@ export class TPESampler implements Sampler {
   readonly nEiCandidates: number;
   readonly priorWeight: number;
   readonly constantLiar: boolean;
+  readonly prior: TPEPrior | null;
   private readonly random: RandomSampler;
 
   constructor(opts: TPEOptions = {}) {
@@ -54,6 +72,12 @@ export class TPESampler implements Sampler {
     this.nEiCandidates = opts.nEiCandidates ?? 24;
     this.priorWeight = opts.priorWeight ?? 1;
     this.constantLiar = opts.constantLiar ?? true;
+    this.prior = opts.prior && (opts.prior.good.length || opts.prior.bad.length) ? opts.prior : null;
+    for (const w of [...(this.prior?.good ?? []), ...(this.prior?.bad ?? [])])
+      if (!(w.weight >= 0) || typeof w.params !== "object" || w.params === null)
+        throw new ArgumentError(
+          `TPE: a prior observation needs params and a non-negative weight, got ${JSON.stringify(w)}`,
+        );
     if (!Number.isInteger(this.nStartupTrials) || this.nStartupTrials < 0)
       throw new ArgumentError(`TPE: nStartupTrials must be a non-negative integer, got ${this.nStartupTrials}`);
     if (!Number.isInteger(this.nEiCandidates) || this.nEiCandidates < 1)
@@ -66,7 +90,8 @@ export class TPESampler implements Sampler {
     const finished = ctx.trials.filter(
       (t) => (t.state === "complete" && t.values) || (t.state === "pruned" && t.intermediate.length > 0),
     );
-    if (finished.length < Math.max(1, this.nStartupTrials)) return this.random.suggest(ctx);
+    const warm = this.prior !== null && this.prior.good.length > 0;
+    if (!warm && finished.length < Math.max(1, this.nStartupTrials)) return this.random.suggest(ctx);
     const running = this.constantLiar ? ctx.trials.filter((t) => t.state === "running") : [];
     const ordered = [...orderFinished(finished, ctx.directions), ...running];
     const nBelow = Math.min(Math.ceil(0.1 * ordered.length), 25);
@@ -82,13 +107,21 @@ export class TPESampler implements Sampler {
   }
 
   private sampleParam(def: ParamDef, below: Trial[], above: Trial[], rng: Rng): ParamValue {
-    const obs = (group: Trial[]) => group.filter((t) => def.name in t.params);
-    const lo = obs(below),
-      hi = obs(above);
+    // the study's own trials (Optuna's weights) and the prior's observations (their own weights) that set `def`
+    const obs = (group: Trial[], prior: readonly WeightedParams[]) => {
+      const own = group.filter((t) => def.name in t.params);
+      const extra = prior.filter((p) => def.name in p.params && def.contains(p.params[def.name]!));
+      return {
+        values: [...own.map((t) => t.params[def.name]!), ...extra.map((p) => p.params[def.name]!)],
+        weights: [...weights(own.length), ...extra.map((p) => p.weight)],
+      };
+    };
+    const lo = obs(below, this.prior?.good ?? []),
+      hi = obs(above, this.prior?.bad ?? []);
     if (def.spec.type === "categorical") {
       const choices = def.spec.choices;
-      const l = this.categorical(choices, lo, def.name),
-        g = this.categorical(choices, hi, def.name);
+      const l = this.categorical(choices, lo),
+        g = this.categorical(choices, hi);
       let best = 0,
         bestScore = -Infinity;
       for (let c = 0; c < this.nEiCandidates; c++) {
@@ -103,13 +136,13 @@ export class TPESampler implements Sampler {
     }
     const cells = Number.isFinite(def.cardinality) ? def.cardinality : 0;
     const l = this.parzen(
-      lo.map((t) => def.encode(t.params[def.name]!)),
-      weights(lo.length),
+      lo.values.map((v) => def.encode(v)),
+      lo.weights,
       cells,
     );
     const g = this.parzen(
-      hi.map((t) => def.encode(t.params[def.name]!)),
-      weights(hi.length),
+      hi.values.map((v) => def.encode(v)),
+      hi.weights,
       cells,
     );
     let best = 0.5,
@@ -126,11 +159,10 @@ export class TPESampler implements Sampler {
     return def.decode(best);
   }
 
-  private categorical(choices: readonly ParamValue[], trials: Trial[], name: string): number[] {
-    const w = weights(trials.length);
+  private categorical(choices: readonly ParamValue[], obs: { values: ParamValue[]; weights: number[] }): number[] {
     const p = choices.map(() => this.priorWeight / choices.length);
-    trials.forEach((t, i) => {
-      p[choices.indexOf(t.params[name]!)]! += w[i]!;
+    obs.values.forEach((v, i) => {
+      p[choices.indexOf(v)]! += obs.weights[i]!;
     });
     const sum = p.reduce((a, b) => a + b, 0);
     return p.map((x) => x / sum);
@@ -162,6 +194,7 @@ export class TPESampler implements Sampler {
       nEiCandidates: this.nEiCandidates,
       priorWeight: this.priorWeight,
       constantLiar: this.constantLiar,
+      ...(this.prior ? { prior: this.prior } : {}),
     };
   }
 }
