@@ -28,6 +28,7 @@ import { register as registerSelect } from "./select.js";
 import { register as registerSoup } from "./soup.js";
 import { register as registerEnsemble } from "./ensemble.js";
 import { register as registerDistill } from "./distill.js";
+import { register as registerActive } from "./active.js";
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -60,6 +61,7 @@ export function buildProgram(): Command {
   registerSoup(program);
   registerEnsemble(program);
   registerDistill(program);
+  registerActive(program);
   return program;
 }
 

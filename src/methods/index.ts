@@ -63,3 +63,4 @@ export {
   type DistillOptions,
   type DistillResult,
 } from "./distill.js";
+export * from "./active/index.js";
