@@ -17,12 +17,18 @@ import {
   readPoolAndTest,
   selfTrain,
   simulate,
+  FinetuneLearner,
+  HeadLearner,
+  itemInputs,
   type Aggregate,
+  type LabelledItems,
+  type Learner,
   type SelfTrainResult,
   type Strategy,
 } from "../methods/index.js";
+import type { FinetuneConfig } from "../tasks/index.js";
 import { readOptionsFrom, readSchema } from "./data.js";
-import { addOptions, resolveFlags } from "./options.js";
+import { addOptions, readConfigFile, resolveFlags } from "./options.js";
 
 const COMMON = {
   model: opt.string({
@@ -45,6 +51,14 @@ const COMMON = {
     minLength: 1,
     flag: "--seeds <n...>",
     help: "seeds to average over",
+  }),
+  learner: opt.enum(["head", "finetune"], {
+    default: "head",
+    help: "retrain a head on frozen features (fast), or fine-tune the whole model each round",
+  }),
+  config: opt.string({
+    flag: "--config <file>",
+    help: "--learner finetune: fine-tuning settings (a graft finetune config, JSON or YAML)",
   }),
   json: opt.boolean({ help: "print JSON" }),
   ...readSchema("fail"),
@@ -105,6 +119,8 @@ export const ANNOTATE_SWITCHES = switchesOnly({
   maxLength: opt.integer({ default: 128, min: 2, help: "tokens per example" }),
   mcPasses: opt.integer({ default: 10, min: 2, help: "dropout passes of BALD" }),
   aggregate: opt.enum(["mean", "max"], { default: "mean", help: "ner: a sentence's score from its words'" }),
+  learner: opt.enum(["head", "finetune"], { help: "head or finetune (first call; default head)" }),
+  config: COMMON.config,
   hidden: COMMON.hidden,
   dropout: COMMON.dropout,
   epochs: COMMON.epochs,
@@ -128,6 +144,39 @@ const headOf = (f: Pick<CommonFlags, "hidden" | "dropout" | "epochs" | "lr">) =>
   lr: f.lr,
 });
 
+/** A fresh learner per curve (or per teacher and student): the head, or a fine-tuning run per round. */
+function learnerFactory(
+  f: CommonFlags | ReturnType<typeof resolveFlags<typeof SELF_TRAIN_SWITCHES>>,
+  pool: LabelledItems,
+  test: LabelledItems,
+  log: (l: string) => void,
+  consistency = 0,
+): (student?: boolean) => Learner {
+  if (f.learner === "finetune") {
+    const config = (f.config ? readConfigFile(f.config) : {}) as Partial<FinetuneConfig>;
+    const workDir = join(f.out ?? ".", "learner");
+    return () =>
+      new FinetuneLearner({
+        model: f.model,
+        task: f.task as "classification" | "ner",
+        labels: pool.labels,
+        inputs: itemInputs(pool.data),
+        testInputs: itemInputs(test.data),
+        workDir,
+        config,
+        maxLength: f.maxLength,
+        log: (line) => log(`  ${line}`),
+      });
+  }
+  return (student = false) =>
+    new HeadLearner(
+      pool.labels.length,
+      pool.items,
+      { ...headOf(f), consistency: student ? consistency : 0 },
+      test.items,
+    );
+}
+
 async function poolOf(
   f: CommonFlags | ReturnType<typeof resolveFlags<typeof SELF_TRAIN_SWITCHES>>,
   log: (l: string) => void,
@@ -141,9 +190,10 @@ async function poolOf(
     testLimit: f.testLimit || undefined,
     maxLength: f.maxLength,
     read: readOptionsFrom(f),
+    features: f.learner === "head",
     log,
   });
-  log(`features in ${seconds.toFixed(1)} s`);
+  log(`data read in ${seconds.toFixed(1)} s`);
   return { pool, test };
 }
 
@@ -178,17 +228,20 @@ export function register(program: Command): void {
       const log = f.json ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
       const strategies = checkStrategies(f.strategies);
       const { pool, test } = await poolOf(f, log);
-      const result = simulate(pool, test, {
-        strategies,
-        seeds: f.seeds,
-        start: f.start,
-        batch: f.batch,
-        budget: f.budget,
-        mcPasses: f.mcPasses,
-        aggregate: f.aggregate as Aggregate,
-        head: headOf(f),
-        log,
-      });
+      const result = await simulate(
+        { pool: pool.targets, test: test.targets },
+        {
+          strategies,
+          seeds: f.seeds,
+          start: f.start,
+          batch: f.batch,
+          budget: f.budget,
+          mcPasses: f.mcPasses,
+          aggregate: f.aggregate as Aggregate,
+          log,
+        },
+        learnerFactory(f, pool, test, log),
+      );
       if (f.out) {
         mkdirSync(f.out, { recursive: true });
         writeJsonAtomic(join(f.out, "curves.json"), { data: f.data, test: f.test, model: f.model, ...result });
@@ -223,6 +276,8 @@ export function register(program: Command): void {
         mcPasses: f.mcPasses,
         aggregate: f.aggregate as Aggregate,
         head: headOf(f),
+        learner: f.learner as "head" | "finetune" | undefined,
+        config: f.config ? (readConfigFile(f.config) as Partial<FinetuneConfig>) : undefined,
         log,
       });
       process.stdout.write(
@@ -246,15 +301,18 @@ export function register(program: Command): void {
         throw new GraftError("give one of --threshold and --top-fraction");
       const log = f.json ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
       const { pool, test } = await poolOf(f, log);
-      const result = selfTrain(pool, test, {
-        labelCounts: f.labels,
-        seeds: f.seeds,
-        rounds: f.rounds,
-        rule: f.threshold !== undefined ? { threshold: f.threshold } : { topFraction: f.topFraction! },
-        consistency: f.consistency,
-        head: headOf(f),
-        log,
-      });
+      const result = await selfTrain(
+        { pool: pool.targets, test: test.targets },
+        {
+          labelCounts: f.labels,
+          seeds: f.seeds,
+          rounds: f.rounds,
+          rule: f.threshold !== undefined ? { threshold: f.threshold } : { topFraction: f.topFraction! },
+          consistency: f.consistency,
+          log,
+        },
+        learnerFactory(f, pool, test, log, f.consistency),
+      );
       if (f.out) {
         mkdirSync(f.out, { recursive: true });
         writeJsonAtomic(join(f.out, "self-train.json"), { data: f.data, test: f.test, model: f.model, ...result });

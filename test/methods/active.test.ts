@@ -15,6 +15,7 @@ import { Tensor, noGrad } from "../../src/tensor/index.js";
 import { Rng } from "../../src/util/rng.js";
 import { DataError } from "../../src/util/errors.js";
 import {
+  FinetuneLearner,
   HeadLearner,
   annotateRound,
   baldScore,
@@ -134,7 +135,7 @@ function blobs(n: number, seed: number): LabelledItems {
   };
 }
 
-test("the head learner learns separable features, and the simulation draws a curve per strategy", () => {
+test("the head learner learns separable features, and the simulation draws a curve per strategy", async () => {
   const pool = blobs(120, 1);
   const testSet = blobs(60, 2);
   const l = new HeadLearner(2, pool.items, { hidden: 8, epochs: 5 });
@@ -142,15 +143,20 @@ test("the head learner learns separable features, and the simulation draws a cur
   assert.ok(unitAccuracy(l.predictUnits(testSet.items.units), testSet.targets) > 0.8);
   const passes = l.passes([0, 1], 3);
   assert.equal(passes.get(0)!.length, 3);
-  const r = simulate(pool, testSet, {
-    strategies: ["random", "entropy", "bald", "coreset", "diverse"],
-    seeds: [1, 2],
-    start: 6,
-    batch: 6,
-    budget: 18,
-    mcPasses: 3,
-    head: { hidden: 8, epochs: 3 },
-  });
+  const targets = { pool: pool.targets, test: testSet.targets };
+  const head = () => new HeadLearner(2, pool.items, { hidden: 8, epochs: 3 }, testSet.items);
+  const r = await simulate(
+    targets,
+    {
+      strategies: ["random", "entropy", "bald", "coreset", "diverse"],
+      seeds: [1, 2],
+      start: 6,
+      batch: 6,
+      budget: 18,
+      mcPasses: 3,
+    },
+    head,
+  );
   assert.deepEqual(
     r.curves.entropy.map((p) => p.labels),
     [6, 12, 18],
@@ -159,14 +165,17 @@ test("the head learner learns separable features, and the simulation draws a cur
   for (const s of r.strategies) assert.deepEqual(r.curves[s][0].runs, r.curves.random[0].runs);
   assert.equal(r.labelsToMatchRandom.random, r.curves.random.find((p) => p.mean >= r.randomFinal! - 1e-12)!.labels);
   // reproducible
-  const again = simulate(pool, testSet, {
-    strategies: ["entropy"],
-    seeds: [1, 2],
-    start: 6,
-    batch: 6,
-    budget: 18,
-    head: { hidden: 8, epochs: 3 },
-  });
+  const again = await simulate(
+    targets,
+    {
+      strategies: ["entropy"],
+      seeds: [1, 2],
+      start: 6,
+      batch: 6,
+      budget: 18,
+    },
+    head,
+  );
   assert.deepEqual(again.curves.entropy, r.curves.entropy);
 });
 
@@ -237,15 +246,25 @@ test("the consistency term: zero for equal passes, symmetric, and its gradient m
   });
 });
 
-test("self-training runs teacher → student rounds and reports both accuracies", () => {
-  const r = selfTrain(blobs(100, 3), blobs(40, 4), {
-    labelCounts: [6],
-    seeds: [1],
-    rounds: 2,
-    rule: { threshold: 0.8 },
-    consistency: 0.5,
-    head: { hidden: 8, epochs: 3 },
-  });
+test("self-training runs teacher → student rounds and reports both accuracies", async () => {
+  const pool = blobs(100, 3);
+  const testSet = blobs(40, 4);
+  const made: boolean[] = [];
+  const r = await selfTrain(
+    { pool: pool.targets, test: testSet.targets },
+    {
+      labelCounts: [6],
+      seeds: [1],
+      rounds: 2,
+      rule: { threshold: 0.8 },
+      consistency: 0.5,
+    },
+    (student) => {
+      made.push(student);
+      return new HeadLearner(2, pool.items, { hidden: 8, epochs: 3, consistency: student ? 0.5 : 0 }, testSet.items);
+    },
+  );
+  assert.deepEqual(made, [false, true, true]);
   assert.equal(r.runs[0].rounds.length, 2);
   assert.ok(r.runs[0].rounds[0].pseudoLabels > 0);
   assert.ok(r.runs[0].rounds[0].pseudoAccuracy > 0.8);
@@ -345,4 +364,76 @@ test("annotate NER: JSONL batches with a tag per word; a wrong tag count names t
     .split("\n")
     .map((l) => JSON.parse(l));
   assert.ok(next.every((l) => Array.isArray(l.guess) && l.guess.length === l.words.length && l.tags === null));
+});
+
+test("the fine-tuning learner: a finetune run per round, on classification and NER", async () => {
+  const poolFile = join(work, "ft-pool.csv");
+  sentimentCsv(poolFile, 30, 7);
+  const testFile = join(work, "ft-test.csv");
+  sentimentCsv(testFile, 20, 8);
+  const read = (f: string) =>
+    readFileSync(f, "utf8")
+      .trim()
+      .split("\n")
+      .slice(1)
+      .map((l) => l.split(","));
+  const pool = read(poolFile);
+  const testRows = read(testFile);
+  const labels = ["neg", "pos"];
+  const config = { training: { epochs: 3, batchSize: 8, lr: 5e-3, logEvery: 100 } };
+  const learner = () =>
+    new FinetuneLearner({
+      model: bert,
+      task: "classification",
+      labels,
+      inputs: pool.map((r) => r[0]),
+      testInputs: testRows.map((r) => r[0]),
+      workDir: join(work, "ft-learner"),
+      config,
+    });
+  const r = await simulate(
+    { pool: pool.map((r) => [labels.indexOf(r[1])]), test: testRows.map((r) => [labels.indexOf(r[1])]) },
+    { strategies: ["coreset"], seeds: [1], start: 8, batch: 8, budget: 16 },
+    learner,
+  );
+  assert.deepEqual(
+    r.curves.coreset.map((p) => p.labels),
+    [8, 16],
+  );
+  const l = learner();
+  await l.fit(
+    [0, 1, 2, 3, 4, 5],
+    [0, 1, 2, 3, 4, 5].map((i) => [labels.indexOf(pool[i][1])]),
+    3,
+  );
+  const p = await l.predict([7, 8]);
+  assert.equal(p.length, 2);
+  assert.ok(Math.abs(p[0][0][0] + p[0][0][1] - 1) < 1e-5);
+  assert.equal((await l.embeddings()).length, pool.length);
+  // NER: one distribution per word, with the loop's tag order
+  const conll = join(work, "ft-ner.conll");
+  nerConll(conll, 6, 4);
+  const sentences = readFileSync(conll, "utf8")
+    .trim()
+    .split("\n\n")
+    .map((b) => b.split("\n").map((x) => x.split(" ")));
+  const tags = ["B-LOC", "B-PER", "O", "I-MISC"];
+  const ner = new FinetuneLearner({
+    model: bert,
+    task: "ner",
+    labels: tags,
+    inputs: sentences.map((s) => s.map((w) => w[0])),
+    workDir: join(work, "ft-ner"),
+    config,
+  });
+  await ner.fit(
+    [0, 1, 2],
+    [0, 1, 2].map((i) => sentences[i].map((w) => tags.indexOf(w[1]))),
+    1,
+  );
+  const np = await ner.predict([3, 4]);
+  assert.equal(np[0].length, sentences[3].length);
+  assert.ok(np[0].every((u) => u.length === 4 && u[3] === 0)); // a tag no labelled sentence has: probability 0
+  const passes = await ner.passes([3], 2);
+  assert.equal(passes.get(3)!.length, 2);
 });

@@ -23,13 +23,12 @@ import {
   type ExampleReadOptions,
 } from "../../data/index.js";
 import type { LabelledData, SelectTask } from "../features.js";
-import { argmax, HeadLearner, itemFeatures, type HeadOptions } from "./learner.js";
+import type { FinetuneConfig } from "../../tasks/index.js";
+import { argmax, HeadLearner, itemFeatures, type HeadOptions, type Learner } from "./learner.js";
+import { FinetuneLearner, type PoolInput } from "./finetune-learner.js";
 import { needs, selectBatch, type Aggregate, type PoolView, type Strategy } from "./strategies.js";
 
 export const STATE_FILE = "state.json";
-
-/** What one example of the pool shows a person: its text (classification) or its words (NER). */
-export type PoolInput = string | string[];
 
 /** The state file of an annotation loop. */
 export interface AnnotateState {
@@ -42,6 +41,9 @@ export interface AnnotateState {
   batch: number;
   seed: number;
   format: "csv" | "jsonl";
+  /** The head on frozen features, or a fine-tuning run per round (with `config`'s settings). */
+  learner: "head" | "finetune";
+  config: Partial<FinetuneConfig>;
   /** Rounds completed (batches read back). */
   round: number;
   /** Pool id → its label (classification) or tags (NER), in the order they were labelled. */
@@ -67,6 +69,9 @@ export interface AnnotateOptions {
   mcPasses?: number;
   aggregate?: Aggregate;
   head?: HeadOptions;
+  learner?: "head" | "finetune";
+  /** Fine-tuning settings of the finetune learner (first call; then from the state). */
+  config?: Partial<FinetuneConfig>;
   log?: (line: string) => void;
 }
 
@@ -109,7 +114,7 @@ function stateOf(o: AnnotateOptions): AnnotateState {
   const saved = loadState(o.dir);
   if (saved) {
     const same = (
-      key: "model" | "pool" | "task" | "strategy" | "batch" | "seed" | "format",
+      key: "model" | "pool" | "task" | "strategy" | "batch" | "seed" | "format" | "learner",
       v: unknown,
       norm = (x: unknown) => x,
     ) => {
@@ -126,6 +131,7 @@ function stateOf(o: AnnotateOptions): AnnotateState {
     same("batch", o.batch);
     same("seed", o.seed);
     same("format", o.format);
+    same("learner", o.learner);
     if (o.model !== undefined && path(o.model) !== path(saved.model) && o.model !== saved.model)
       throw new ArgumentError(`${join(o.dir, STATE_FILE)} continues a loop with model ${saved.model}, not ${o.model}`);
     return saved;
@@ -145,6 +151,8 @@ function stateOf(o: AnnotateOptions): AnnotateState {
     batch: o.batch ?? 50,
     seed: o.seed ?? 1,
     format,
+    learner: o.learner ?? "head",
+    config: o.config ?? {},
     round: 0,
     labelled: [],
     pending: null,
@@ -277,7 +285,21 @@ export async function annotateRound(o: AnnotateOptions): Promise<AnnotateResult>
           texts: (inputs as string[]).map((text) => ({ text })),
           y: new Int32Array(inputs.length),
         };
-  const { items } = await itemFeatures(state.model, data, { maxLength: o.maxLength });
+  const makeLearner = async (): Promise<Learner> => {
+    if (state.learner === "finetune")
+      return new FinetuneLearner({
+        model: state.model,
+        task: state.task,
+        labels: state.labels,
+        inputs,
+        workDir: join(o.dir, "learner"),
+        config: state.config,
+        maxLength: o.maxLength,
+        log: (line) => log(`  ${line}`),
+      });
+    const { items } = await itemFeatures(state.model, data, { maxLength: o.maxLength });
+    return new HeadLearner(state.labels.length, items, o.head);
+  };
   const rng = new Rng(state.seed * 7919 + state.round);
   const k = Math.min(state.batch, candidates.length);
   let picked: number[];
@@ -288,17 +310,17 @@ export async function annotateRound(o: AnnotateOptions): Promise<AnnotateResult>
     pickedBy = "random";
     picked = selectBatch("random", { candidates, labelled: [] }, k, rng);
   } else {
-    const learner = new HeadLearner(state.labels.length, items, o.head);
+    const learner = await makeLearner();
     const targets = state.labelled.map(([, y]) =>
       Array.isArray(y) ? y.map((t) => labelIndex.get(t)!) : [labelIndex.get(y)!],
     );
-    learner.fit(labelledIds, targets, state.seed * 1000 + state.round);
-    const probs = learner.predict(candidates);
+    await learner.fit(labelledIds, targets, state.seed * 1000 + state.round);
+    const probs = await learner.predict(candidates);
     const view: PoolView = { candidates, labelled: labelledIds };
     const need = needs(state.strategy);
     if (need.probs) view.probs = new Map(candidates.map((id, j) => [id, probs[j]]));
-    if (need.passes) view.passes = learner.passes(candidates, o.mcPasses ?? 10);
-    if (need.embeddings) view.embeddings = items.embeddings;
+    if (need.passes) view.passes = await learner.passes(candidates, o.mcPasses ?? 10);
+    if (need.embeddings) view.embeddings = await learner.embeddings();
     picked = selectBatch(state.strategy, view, k, rng, o.aggregate);
     const byId = new Map(candidates.map((id, j) => [id, probs[j]]));
     guesses = new Map(

@@ -29,12 +29,15 @@ export {
   type Items,
   type ItemTarget,
   type HeadOptions,
+  type Learner,
 } from "./learner.js";
+export { FinetuneLearner, type FinetuneLearnerOptions, type PoolInput } from "./finetune-learner.js";
 export {
   readPoolAndTest,
   subsetData,
   itemTargets,
   remapLabels,
+  itemInputs,
   type LabelledItems,
   type ReadPoolOptions,
 } from "./pool.js";
@@ -46,6 +49,7 @@ export {
   type SimulateOptions,
   type SimulateResult,
   type CurvePoint,
+  type SimulationTargets,
 } from "./simulate.js";
 export {
   selectPseudoLabels,
@@ -65,5 +69,4 @@ export {
   type AnnotateOptions,
   type AnnotateResult,
   type AnnotateState,
-  type PoolInput,
 } from "./annotate.js";

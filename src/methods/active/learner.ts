@@ -67,14 +67,37 @@ export function symmetricKl(a: Tensor, b: Tensor): Tensor {
 const rowsTensor = (rows: readonly (readonly number[])[], d: number) =>
   new Tensor(Float32Array.from(rows.flat()), [rows.length, d]);
 
+/**
+ * What the loops retrain every round: the head learner below, or the fine-tuning learner (finetune-learner.ts).
+ * Ids index the pool; the test set is the learner's own (given when it was made).
+ */
+export interface Learner {
+  /** A fresh model on the labelled items; `unlabelled` feeds a consistency term where the learner has one. */
+  fit(
+    ids: readonly number[],
+    targets: readonly ItemTarget[],
+    seed: number,
+    unlabelled?: readonly number[],
+  ): void | Promise<void>;
+  /** Each item's probabilities [units][classes]; `dropout` keeps dropout on (one MC pass). */
+  predict(ids: readonly number[], dropout?: boolean): UnitProbs[] | Promise<UnitProbs[]>;
+  /** T passes with dropout on: id → [T][units][classes]. */
+  passes(ids: readonly number[], t: number): Map<number, UnitProbs[]> | Promise<Map<number, UnitProbs[]>>;
+  /** Probabilities on the test set. */
+  predictTest(): UnitProbs[] | Promise<UnitProbs[]>;
+  /** One vector per pool item (core-set, diversity batch). */
+  embeddings(): number[][] | Promise<number[][]>;
+}
+
 /** Trains a fresh head per `fit` on the frozen features of `items`. */
-export class HeadLearner {
+export class HeadLearner implements Learner {
   private head: MlpHead | null = null;
   readonly d: number;
   constructor(
     readonly numClasses: number,
     readonly items: Items,
     readonly opts: HeadOptions = {},
+    readonly test?: Items,
   ) {
     if (numClasses < 2) throw new ArgumentError(`active learning needs at least two classes, got ${numClasses}`);
     this.d = items.units.find((u) => u.length > 0)?.[0].length ?? 0;
@@ -152,6 +175,14 @@ export class HeadLearner {
     head.eval();
     let at = 0;
     return itemUnits.map((u) => probs.slice(at, (at += u.length)));
+  }
+
+  predictTest(): UnitProbs[] {
+    return this.predictUnits(this.test?.units ?? []);
+  }
+
+  embeddings(): number[][] {
+    return this.items.embeddings;
   }
 
   /** T passes with dropout on: id → [T][units][classes]. */

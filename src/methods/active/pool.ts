@@ -65,6 +65,8 @@ export interface ReadPoolOptions {
   sampleSeed?: number;
   maxLength?: number;
   read?: ExampleReadOptions;
+  /** Featurize with the checkpoint (the head learner's input; default true). */
+  features?: boolean;
   log?: (line: string) => void;
 }
 
@@ -87,6 +89,15 @@ export async function readPoolAndTest(
     poolData.labels,
     o.test,
   );
+  const seconds = () => (performance.now() - t0) / 1000;
+  if (o.features === false) {
+    const none = { units: [], embeddings: [] };
+    return {
+      pool: { labels: poolData.labels, items: none, targets: itemTargets(poolData), data: poolData },
+      test: { labels: poolData.labels, items: none, targets: itemTargets(testData), data: testData },
+      seconds: seconds(),
+    };
+  }
   o.log?.(
     `features of ${o.model}: pool ${itemTargets(poolData).length}, test ${itemTargets(testData).length} examples`,
   );
@@ -95,6 +106,11 @@ export async function readPoolAndTest(
   return {
     pool: { labels: poolData.labels, items: pf.items, targets: itemTargets(poolData), data: poolData },
     test: { labels: poolData.labels, items: tf.items, targets: itemTargets(testData), data: testData },
-    seconds: (performance.now() - t0) / 1000,
+    seconds: seconds(),
   };
+}
+
+/** What a person (and the fine-tuning learner) sees of each item: its text, or its words for NER. */
+export function itemInputs(data: LabelledData): (string | string[])[] {
+  return data.task === "ner" ? data.sentences!.map((s) => [...s]) : data.texts!.map((t) => t.text);
 }

@@ -8,8 +8,8 @@
  */
 import { ArgumentError } from "../../util/errors.js";
 import { Rng } from "../../util/rng.js";
-import { argmax, HeadLearner, unitAccuracy, type HeadOptions, type ItemTarget } from "./learner.js";
-import type { LabelledItems } from "./pool.js";
+import { argmax, unitAccuracy, type ItemTarget, type Learner } from "./learner.js";
+import type { SimulationTargets } from "./simulate.js";
 import type { UnitProbs } from "./strategies.js";
 
 export interface PseudoLabelRule {
@@ -71,9 +71,8 @@ export interface SelfTrainOptions {
   /** Teacher → student rounds (default 3). */
   rounds?: number;
   rule: PseudoLabelRule;
-  /** Weight of the consistency term (0: off). */
+  /** Weight of the consistency term (0: off), recorded with the result; the learner factory applies it. */
   consistency?: number;
-  head?: HeadOptions;
   log?: (line: string) => void;
 }
 
@@ -115,11 +114,16 @@ const stdOf = (v: readonly number[]) => {
 };
 
 /** Self-training on a labelled pool whose labels, beyond the first `labels`, are hidden (see the file's header). */
-export function selfTrain(pool: LabelledItems, test: LabelledItems, o: SelfTrainOptions): SelfTrainResult {
+export async function selfTrain(
+  targets: SimulationTargets,
+  o: SelfTrainOptions,
+  /** A fresh learner: the teacher (student false) or a student (true; a consistency term applies to students). */
+  makeLearner: (student: boolean) => Learner,
+): Promise<SelfTrainResult> {
   const t0 = performance.now();
   const rounds = o.rounds ?? 3;
   const consistency = o.consistency ?? 0;
-  const n = pool.targets.length;
+  const n = targets.pool.length;
   const runs: SelfTrainRun[] = [];
   for (const labels of o.labelCounts) {
     if (labels < 1 || labels >= n)
@@ -128,17 +132,17 @@ export function selfTrain(pool: LabelledItems, test: LabelledItems, o: SelfTrain
       const perm = Array.from(new Rng(seed).permutation(n));
       const labelled = perm.slice(0, labels);
       const unlabelled = perm.slice(labels);
-      const targets = labelled.map((i) => pool.targets[i]);
-      const accuracy = (l: HeadLearner) => unitAccuracy(l.predictUnits(test.items.units), test.targets);
-      let teacher = new HeadLearner(pool.labels.length, pool.items, o.head);
-      teacher.fit(labelled, targets, seed * 1000);
-      const run: SelfTrainRun = { labels, seed, supervised: accuracy(teacher), rounds: [] };
+      const gold = labelled.map((i) => targets.pool[i]);
+      const accuracy = async (l: Learner) => unitAccuracy(await l.predictTest(), targets.test);
+      let teacher = makeLearner(false);
+      await teacher.fit(labelled, gold, seed * 1000);
+      const run: SelfTrainRun = { labels, seed, supervised: await accuracy(teacher), rounds: [] };
       for (let r = 1; r <= rounds; r++) {
-        const pseudo = selectPseudoLabels(unlabelled, teacher.predict(unlabelled), o.rule);
-        const student = new HeadLearner(pool.labels.length, pool.items, { ...o.head, consistency });
-        student.fit(
+        const pseudo = selectPseudoLabels(unlabelled, await teacher.predict(unlabelled), o.rule);
+        const student = makeLearner(true);
+        await student.fit(
           [...labelled, ...pseudo.map((p) => p.id)],
-          [...targets, ...pseudo.map((p) => p.target)],
+          [...gold, ...pseudo.map((p) => p.target)],
           seed * 1000 + r,
           unlabelled,
         );
@@ -147,10 +151,10 @@ export function selfTrain(pool: LabelledItems, test: LabelledItems, o: SelfTrain
         for (const p of pseudo)
           p.target.forEach((t, u) => {
             units++;
-            if (t === pool.targets[p.id][u]) right++;
+            if (t === targets.pool[p.id][u]) right++;
           });
         run.rounds.push({
-          accuracy: accuracy(student),
+          accuracy: await accuracy(student),
           pseudoLabels: pseudo.length,
           pseudoAccuracy: units ? right / units : 0,
         });

@@ -7,8 +7,7 @@
 import { ArgumentError } from "../../util/errors.js";
 import { Rng } from "../../util/rng.js";
 import { plot } from "../../report/index.js";
-import { HeadLearner, unitAccuracy, type HeadOptions } from "./learner.js";
-import type { LabelledItems } from "./pool.js";
+import { unitAccuracy, type ItemTarget, type Learner } from "./learner.js";
 import { needs, selectBatch, STRATEGIES, type Aggregate, type PoolView, type Strategy } from "./strategies.js";
 
 export interface SimulateOptions {
@@ -23,7 +22,6 @@ export interface SimulateOptions {
   /** Dropout passes of BALD (default 10). */
   mcPasses?: number;
   aggregate?: Aggregate;
-  head?: HeadOptions;
   log?: (line: string) => void;
 }
 
@@ -54,37 +52,43 @@ const std = (v: readonly number[]) => {
   return v.length > 1 ? Math.sqrt(v.reduce((s, x) => s + (x - m) ** 2, 0) / (v.length - 1)) : 0;
 };
 
-/** One strategy's accuracies at start, start + batch, ..., budget for one seed. */
-export function runCurve(
+/** The hidden labels of the pool and the test set's, per item. */
+export interface SimulationTargets {
+  pool: readonly ItemTarget[];
+  test: readonly ItemTarget[];
+}
+
+/** One strategy's accuracies at start, start + batch, ..., budget for one seed, with a fresh learner. */
+export async function runCurve(
   strategy: Strategy,
-  pool: LabelledItems,
-  test: LabelledItems,
+  learner: Learner,
+  targets: SimulationTargets,
   seed: number,
   o: SimulateOptions,
-): number[] {
-  const n = pool.targets.length;
-  const learner = new HeadLearner(pool.labels.length, pool.items, o.head);
+): Promise<number[]> {
+  const pool = targets;
+  const n = pool.pool.length;
   const labelled = Array.from(new Rng(seed).permutation(n).slice(0, Math.min(o.start, n)));
   const isLabelled = new Set(labelled);
   const rng = new Rng(seed * 7919 + STRATEGIES.indexOf(strategy) + 1);
   const need = needs(strategy);
   const accuracies: number[] = [];
   for (let round = 0; ; round++) {
-    learner.fit(
+    await learner.fit(
       labelled,
-      labelled.map((i) => pool.targets[i]),
+      labelled.map((i) => pool.pool[i]),
       seed * 1000 + round,
     );
-    accuracies.push(unitAccuracy(learner.predictUnits(test.items.units), test.targets));
+    accuracies.push(unitAccuracy(await learner.predictTest(), pool.test));
     if (labelled.length >= Math.min(o.budget, n)) break;
     const candidates = Array.from({ length: n }, (_, i) => i).filter((i) => !isLabelled.has(i));
     const view: PoolView = { candidates, labelled };
     if (need.probs) {
-      const p = learner.predict(candidates);
+      const p = await learner.predict(candidates);
       view.probs = new Map(candidates.map((id, j) => [id, p[j]]));
     }
-    if (need.passes) view.passes = learner.passes(candidates, o.mcPasses ?? 10);
-    if (need.embeddings) view.embeddings = pool.items.embeddings;
+    if (need.passes) view.passes = await learner.passes(candidates, o.mcPasses ?? 10);
+    if (need.embeddings) view.embeddings = await learner.embeddings();
     const k = Math.min(o.batch, o.budget - labelled.length);
     for (const i of selectBatch(strategy, view, k, rng, o.aggregate)) {
       labelled.push(i);
@@ -95,7 +99,11 @@ export function runCurve(
 }
 
 /** Learning curves of every strategy over every seed (see the file's header). */
-export function simulate(pool: LabelledItems, test: LabelledItems, o: SimulateOptions): SimulateResult {
+export async function simulate(
+  targets: SimulationTargets,
+  o: SimulateOptions,
+  makeLearner: () => Learner,
+): Promise<SimulateResult> {
   const t0 = performance.now();
   if (o.start < 1 || o.batch < 1 || o.budget < o.start)
     throw new ArgumentError(
@@ -104,11 +112,12 @@ export function simulate(pool: LabelledItems, test: LabelledItems, o: SimulateOp
   if (o.seeds.length === 0) throw new ArgumentError("no seeds");
   const curves: Record<string, CurvePoint[]> = {};
   for (const strategy of o.strategies) {
-    const runs = o.seeds.map((seed) => {
-      const c = runCurve(strategy, pool, test, seed, o);
+    const runs: number[][] = [];
+    for (const seed of o.seeds) {
+      const c = await runCurve(strategy, makeLearner(), targets, seed, o);
       o.log?.(`${strategy} seed ${seed}: ${c.map((a) => a.toFixed(3)).join(" ")}`);
-      return c;
-    });
+      runs.push(c);
+    }
     curves[strategy] = runs[0].map((_, r) => {
       const at = runs.map((c) => c[r]);
       return { labels: Math.min(o.start + r * o.batch, o.budget), mean: mean(at), std: std(at), runs: at };
@@ -123,8 +132,8 @@ export function simulate(pool: LabelledItems, test: LabelledItems, o: SimulateOp
   return {
     strategies: [...o.strategies],
     seeds: [...o.seeds],
-    poolSize: pool.targets.length,
-    testSize: test.targets.length,
+    poolSize: targets.pool.length,
+    testSize: targets.test.length,
     curves,
     randomFinal,
     labelsToMatchRandom,
