@@ -3,7 +3,7 @@
  * curves of the query strategies on a labelled pool, `annotate` runs the real loop one round per call (the next
  * batch to a file, read back labelled, resumable from its state file), `self-train` measures pseudo-labelling.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { GraftError } from "../util/errors.js";
@@ -13,6 +13,7 @@ import {
   STRATEGIES,
   annotateRound,
   curvesChart,
+  mergeSimulations,
   curvesTable,
   readPoolAndTest,
   selfTrain,
@@ -24,6 +25,7 @@ import {
   type LabelledItems,
   type Learner,
   type SelfTrainResult,
+  type SimulateResult,
   type Strategy,
 } from "../methods/index.js";
 import type { FinetuneConfig } from "../tasks/index.js";
@@ -126,6 +128,18 @@ export const ANNOTATE_SWITCHES = switchesOnly({
   epochs: COMMON.epochs,
   lr: COMMON.lr,
   ...readSchema("fail"),
+});
+
+export const MERGE_SWITCHES = switchesOnly({
+  curves: opt.list("string", {
+    required: true,
+    minLength: 1,
+    flag: "--curves <files...>",
+    help: "curves.json files of graft active simulate runs of one setting (strategies split over processes)",
+  }),
+  out: opt.string({ flag: "--out <dir>", help: "write the merged curves.json and curves.svg here" }),
+  title: opt.string({ default: "active learning", help: "the chart's title" }),
+  json: opt.boolean({ help: "print JSON" }),
 });
 
 function checkStrategies(names: readonly string[]): Strategy[] {
@@ -246,6 +260,32 @@ export function register(program: Command): void {
         mkdirSync(f.out, { recursive: true });
         writeJsonAtomic(join(f.out, "curves.json"), { data: f.data, test: f.test, model: f.model, ...result });
         writeFileSync(join(f.out, "curves.svg"), curvesChart(result, `active learning on ${f.data}`));
+      }
+      process.stdout.write(f.json ? JSON.stringify(result) + "\n" : curvesTable(result));
+    });
+
+  const merge = active
+    .command("merge")
+    .description("one table and chart from simulate runs of one setting whose strategies ran separately");
+  addOptions(merge, MERGE_SWITCHES)
+    .addHelpText(
+      "after",
+      "\nExample:\n  graft active merge --curves runs/al-a/curves.json runs/al-b/curves.json --out runs/al\n",
+    )
+    .action(async (_: unknown, command: Command) => {
+      const f = resolveFlags(MERGE_SWITCHES, command);
+      const parts = f.curves.map((file) => {
+        try {
+          return JSON.parse(readFileSync(file, "utf8")) as SimulateResult;
+        } catch (e) {
+          throw new GraftError(`${file}: not a curves.json of graft active simulate (${(e as Error).message})`);
+        }
+      });
+      const result = mergeSimulations(parts);
+      if (f.out) {
+        mkdirSync(f.out, { recursive: true });
+        writeJsonAtomic(join(f.out, "curves.json"), result);
+        writeFileSync(join(f.out, "curves.svg"), curvesChart(result, f.title));
       }
       process.stdout.write(f.json ? JSON.stringify(result) + "\n" : curvesTable(result));
     });

@@ -24,6 +24,7 @@ import {
   itemUncertainty,
   kCenterGreedy,
   kMeans,
+  mergeSimulations,
   selectBatch,
   selectPseudoLabels,
   selfTrain,
@@ -177,6 +178,23 @@ test("the head learner learns separable features, and the simulation draws a cur
     head,
   );
   assert.deepEqual(again.curves.entropy, r.curves.entropy);
+  // strategies run apart merge into the joint result
+  const rest = await simulate(
+    targets,
+    {
+      strategies: ["random", "bald", "coreset", "diverse"],
+      seeds: [1, 2],
+      start: 6,
+      batch: 6,
+      budget: 18,
+      mcPasses: 3,
+    },
+    head,
+  );
+  const merged = mergeSimulations([again, rest]);
+  assert.deepEqual(merged.curves, { entropy: r.curves.entropy, ...rest.curves });
+  assert.deepEqual(merged.labelsToMatchRandom, r.labelsToMatchRandom);
+  assert.throws(() => mergeSimulations([again, again]), /more than one simulation/);
 });
 
 test("pseudo-labels: a confidence threshold, and a top fraction that keeps the classes balanced", () => {

@@ -43,6 +43,7 @@ export {
 } from "./pool.js";
 export {
   simulate,
+  mergeSimulations,
   runCurve,
   curvesChart,
   curvesTable,

@@ -123,21 +123,60 @@ export async function simulate(
       return { labels: Math.min(o.start + r * o.batch, o.budget), mean: mean(at), std: std(at), runs: at };
     });
   }
-  const random = curves.random;
-  const randomFinal = random ? random[random.length - 1].mean : null;
-  const labelsToMatchRandom: Record<string, number | null> = {};
-  if (randomFinal !== null)
-    for (const [s, c] of Object.entries(curves))
-      labelsToMatchRandom[s] = c.find((p) => p.mean >= randomFinal - 1e-12)?.labels ?? null;
   return {
     strategies: [...o.strategies],
     seeds: [...o.seeds],
     poolSize: targets.pool.length,
     testSize: targets.test.length,
     curves,
-    randomFinal,
-    labelsToMatchRandom,
+    ...againstRandom(curves),
     seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** Random's final mean accuracy, and the fewest labels at which each strategy's mean reaches it. */
+function againstRandom(
+  curves: Record<string, CurvePoint[]>,
+): Pick<SimulateResult, "randomFinal" | "labelsToMatchRandom"> {
+  const random = curves.random;
+  const randomFinal = random ? random[random.length - 1].mean : null;
+  const labelsToMatchRandom: Record<string, number | null> = {};
+  if (randomFinal !== null)
+    for (const [s, c] of Object.entries(curves))
+      labelsToMatchRandom[s] = c.find((p) => p.mean >= randomFinal - 1e-12)?.labels ?? null;
+  return { randomFinal, labelsToMatchRandom };
+}
+
+/**
+ * One result from simulations of the same pool, test set, seeds and schedule run separately (e.g. the strategies
+ * split over processes): their curves side by side, compared against the random curve of whichever has it.
+ */
+export function mergeSimulations(results: readonly SimulateResult[]): SimulateResult {
+  if (results.length === 0) throw new ArgumentError("nothing to merge");
+  const [first] = results;
+  const xs = (r: SimulateResult) => JSON.stringify(Object.values(r.curves)[0]?.map((p) => p.labels));
+  const curves: Record<string, CurvePoint[]> = {};
+  for (const [i, r] of results.entries()) {
+    const same =
+      r.poolSize === first.poolSize &&
+      r.testSize === first.testSize &&
+      JSON.stringify(r.seeds) === JSON.stringify(first.seeds) &&
+      xs(r) === xs(first);
+    if (!same)
+      throw new ArgumentError(
+        `simulation ${i + 1} differs from the first in its pool, test set, seeds or label counts; only runs of one setting merge`,
+      );
+    for (const [s, c] of Object.entries(r.curves)) {
+      if (s in curves) throw new ArgumentError(`strategy ${s} appears in more than one simulation`);
+      curves[s] = c;
+    }
+  }
+  return {
+    ...first,
+    strategies: Object.keys(curves) as Strategy[],
+    curves,
+    ...againstRandom(curves),
+    seconds: results.reduce((t, r) => t + r.seconds, 0),
   };
 }
 
