@@ -32,8 +32,10 @@ export interface HeadOptions {
   hidden?: number;
   /** Dropout before and after the hidden layer (default 0.2). */
   dropout?: number;
-  /** Passes over the labelled items per round (default 30; at least 100 steps). */
+  /** Passes over the labelled items per round (default 30; at least `minSteps` steps). */
   epochs?: number;
+  /** The fewest optimizer steps per round, however few the labels (default 100). */
+  minSteps?: number;
   lr?: number;
   batchSize?: number;
   /** Weight of the consistency term on unlabelled items (self-training; default 0: off). */
@@ -108,7 +110,16 @@ export class HeadLearner implements Learner {
    * term when its weight is > 0.
    */
   fit(ids: readonly number[], targets: readonly ItemTarget[], seed: number, unlabelled: readonly number[] = []): void {
-    const o = { hidden: 128, dropout: 0.2, epochs: 30, lr: 1e-3, batchSize: 32, consistency: 0, ...this.opts };
+    const o = {
+      hidden: 128,
+      dropout: 0.2,
+      epochs: 30,
+      minSteps: 100,
+      lr: 1e-3,
+      batchSize: 32,
+      consistency: 0,
+      ...this.opts,
+    };
     const rng = new Rng(seed);
     const head = new MlpHead(this.d, o.hidden, this.numClasses, o.dropout, rng);
     const x: number[][] = [];
@@ -123,7 +134,7 @@ export class HeadLearner implements Learner {
     if (x.length === 0) throw new ArgumentError("no labelled examples to train on");
     const opt = new Adam(head.parameters(), { lr: o.lr, weightDecay: 1e-4 });
     const perEpoch = Math.ceil(x.length / o.batchSize);
-    const steps = Math.max(100, o.epochs * perEpoch);
+    const steps = Math.max(o.minSteps, o.epochs * perEpoch);
     head.train();
     let perm = rng.permutation(x.length);
     for (let step = 0; step < steps; step++) {
