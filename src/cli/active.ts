@@ -93,10 +93,10 @@ export const SIMULATE_SWITCHES = switchesOnly({
 export const SELF_TRAIN_SWITCHES = switchesOnly({
   ...COMMON,
   ...SIM_DATA,
-  labels: opt.list("integer", {
+  labelCounts: opt.list("integer", {
     default: [100, 500],
     minLength: 1,
-    flag: "--labels <n...>",
+    flag: "--label-counts <n...>",
     help: "labelled examples to start from (the rest of the pool is unlabelled)",
   }),
   rounds: opt.integer({ default: 3, min: 1, help: "teacher → student rounds" }),
@@ -333,7 +333,7 @@ export function register(program: Command): void {
   addOptions(st, SELF_TRAIN_SWITCHES)
     .addHelpText(
       "after",
-      "\nExample:\n  graft active self-train --model models/graft-base --data train.tsv --test dev.tsv --labels 100 500 --threshold 0.9\n",
+      "\nExample:\n  graft active self-train --model models/graft-base --data train.tsv --test dev.tsv --label-counts 100 500 --threshold 0.9\n",
     )
     .action(async (_: unknown, command: Command) => {
       const f = resolveFlags(SELF_TRAIN_SWITCHES, command);
@@ -344,7 +344,7 @@ export function register(program: Command): void {
       const result = await selfTrain(
         { pool: pool.targets, test: test.targets },
         {
-          labelCounts: f.labels,
+          labelCounts: f.labelCounts,
           seeds: f.seeds,
           rounds: f.rounds,
           rule: f.threshold !== undefined ? { threshold: f.threshold } : { topFraction: f.topFraction! },
