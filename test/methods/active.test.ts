@@ -11,6 +11,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { Tensor, noGrad } from "../../src/tensor/index.js";
 import { Rng } from "../../src/util/rng.js";
 import { DataError } from "../../src/util/errors.js";
@@ -36,6 +38,10 @@ import {
   type UnitProbs,
 } from "../../src/methods/index.js";
 import { makeTinyBert, nerConll, sentimentCsv } from "../tasks/fixtures.js";
+import { buildProgram } from "../../src/cli/main.js";
+import { flagBindings } from "../../src/cli/options.js";
+import { ANNOTATE_SWITCHES, MERGE_SWITCHES, SELF_TRAIN_SWITCHES, SIMULATE_SWITCHES } from "../../src/cli/active.js";
+import type { Schema } from "../../src/util/options.js";
 
 const work = mkdtempSync(join(tmpdir(), "graft-active-"));
 test.after(() => rmSync(work, { recursive: true, force: true }));
@@ -458,4 +464,26 @@ test("the fine-tuning learner: a finetune run per round, on classification and N
   assert.ok(np[0].every((u) => u.length === 4 && u[3] === 0)); // a tag no labelled sentence has: probability 0
   const passes = await ner.passes([3], 2);
   assert.equal(passes.get(3)!.length, 2);
+});
+
+test("graft active: every subcommand takes its schema's flags; a new loop without a model is refused", () => {
+  const active = buildProgram().commands.find((c) => c.name() === "active")!;
+  const schemas: [string, Schema][] = [
+    ["simulate", SIMULATE_SWITCHES],
+    ["annotate", ANNOTATE_SWITCHES],
+    ["self-train", SELF_TRAIN_SWITCHES],
+    ["merge", MERGE_SWITCHES],
+  ];
+  for (const [name, schema] of schemas) {
+    const cmd = active.commands.find((c) => c.name() === name);
+    assert.ok(cmd, `no graft active ${name}`);
+    const declared = new Set(cmd.options.map((o) => o.long ?? o.short));
+    for (const b of flagBindings(schema)) assert.ok(declared.has(b.flag), `graft active ${name} has no ${b.flag}`);
+  }
+  const bin = fileURLToPath(new URL("../../../bin/graft.js", import.meta.url));
+  const r = spawnSync(process.execPath, [bin, "active", "annotate", "--dir", join(work, "empty-loop")], {
+    encoding: "utf8",
+  });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /a new annotation loop needs --model and --pool/);
 });
