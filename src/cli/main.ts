@@ -35,6 +35,7 @@ import { register as registerEmbed } from "./embed.js";
 import { register as registerCluster } from "./cluster.js";
 import { register as registerSearch } from "./search.js";
 import { register as registerMultitask } from "./multitask.js";
+import { register as registerActive } from "./active.js";
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -74,6 +75,7 @@ export function buildProgram(): Command {
   registerCluster(program);
   registerSearch(program);
   registerMultitask(program);
+  registerActive(program);
   return program;
 }
 

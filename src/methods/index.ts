@@ -1,8 +1,8 @@
 /**
  * Methods that compose whole fine-tuned models rather than train one: base-model selection by transferability
  * (LogME, LEEP, kNN and linear probes on frozen features), weight averaging (uniform and greedy model soups, SWA over
- * a run's last checkpoints), prediction ensembles across run directories, and distillation of
- * a fine-tuned classifier into a smaller student.
+ * a run's last checkpoints), prediction ensembles across run directories, distillation of
+ * a fine-tuned classifier into a smaller student, and active learning and self-training (active/).
  *
  * Layer: methods/ sits above tasks/ (beside serve/, below cli/). It reads model directories and runs fine-tuning
  * only through tasks/ (finetune(), loadFinetuned(), the Predictor, the kinds' readers and metrics) and models/,
@@ -114,3 +114,4 @@ export {
   type SearchHit,
 } from "../tasks/search-index.js";
 export { datasetMetaFeatures, type MetaFeatureOptions } from "./metafeatures.js";
+export * from "./active/index.js";
