@@ -26,3 +26,4 @@ export * from "./ops/reduce.js";
 export * from "./ops/layout.js";
 export * from "./ops/nn.js";
 export * from "./ops/inplace.js";
+export * from "./ops/quant.js";

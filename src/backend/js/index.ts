@@ -17,6 +17,7 @@ import {
   softmaxBackward,
 } from "./nn.js";
 import { adam, sgd } from "./optim.js";
+import { packInt8, qlinear, quantizeRows } from "./quant.js";
 import { attentionSoftmax, attentionSoftmaxBackward, biasActivation, biasActivationBackward } from "./fused.js";
 
 /** The reference kernels over typed arrays (what the native addon is tested against). */
@@ -59,6 +60,9 @@ export const jsKernels: HostKernels = {
   biasActivationBackward,
   adam,
   sgd,
+  quantizeRows,
+  packInt8,
+  qlinear,
 };
 
 /** The TypeScript backend: the reference kernels over host storages. */
