@@ -7,7 +7,9 @@
 // instruction but saturates its int16 pair sums for u8 × s8 operands; Zen 3 issues vpmaddwd at two per cycle,
 // which the tile below keeps busy: 12 vpmaddwd per 2 loads + 6 broadcasts.)
 //
-// Tile: up to 6 rows × 16 columns = 12 ymm int32 accumulators, 2 ymm of weights and 1 broadcast.
+// Tile: up to 4 rows × 16 columns = 8 ymm int32 accumulators, 2 ymm of weights, 1 broadcast and the products
+// (6 rows spilled accumulators to the stack: vpmaddwd is not an accumulating instruction, each product needs a
+// temporary); a 6-row tile of the driver runs as 4 + 2 rows.
 #include <immintrin.h>
 
 #include "qgemm.h"
@@ -15,29 +17,52 @@
 namespace graft {
 namespace {
 
+inline __m256i pair_at(const int16_t* row, int64_t p) {
+  int32_t v;
+  __builtin_memcpy(&v, row + 2 * p, 4);
+  return _mm256_set1_epi32(v);
+}
+
+inline void store2(int32_t* acc, __m256i lo, __m256i hi) {
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc), lo);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + 8), hi);
+}
+
+// Rows as named variables (an array of accumulators made GCC spill one to the stack on every iteration).
 template <int M>
 void tile_m(int64_t kpairs, const int16_t* a, int64_t lda, const int8_t* panel, int32_t* acc) {
-  __m256i c0[M], c1[M];
-  for (int i = 0; i < M; i++) c0[i] = c1[i] = _mm256_setzero_si256();
-  const int32_t* ar[M];
-  for (int i = 0; i < M; i++) ar[i] = reinterpret_cast<const int32_t*>(a + i * lda);
-#pragma GCC unroll 2
+  static_assert(M >= 1 && M <= 4, "tile rows");
+  __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  const int16_t* a0 = a;
+  const int16_t* a1 = a + (M > 1 ? lda : 0);
+  const int16_t* a2 = a + (M > 2 ? 2 * lda : 0);
+  const int16_t* a3 = a + (M > 3 ? 3 * lda : 0);
   for (int64_t p = 0; p < kpairs; p++) {
     const __m256i b0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(panel + p * 32)));
     const __m256i b1 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(panel + p * 32 + 16)));
-#pragma GCC unroll 6
-    for (int i = 0; i < M; i++) {
-      int32_t pair;
-      __builtin_memcpy(&pair, ar[i] + p, 4);
-      const __m256i ai = _mm256_set1_epi32(pair);
-      c0[i] = _mm256_add_epi32(c0[i], _mm256_madd_epi16(ai, b0));
-      c1[i] = _mm256_add_epi32(c1[i], _mm256_madd_epi16(ai, b1));
+    __m256i x = pair_at(a0, p);
+    c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(x, b0));
+    c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(x, b1));
+    if (M > 1) {
+      x = pair_at(a1, p);
+      c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(x, b0));
+      c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(x, b1));
+    }
+    if (M > 2) {
+      x = pair_at(a2, p);
+      c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(x, b0));
+      c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(x, b1));
+    }
+    if (M > 3) {
+      x = pair_at(a3, p);
+      c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(x, b0));
+      c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(x, b1));
     }
   }
-  for (int i = 0; i < M; i++) {
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + i * kQgemmNr), c0[i]);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + i * kQgemmNr + 8), c1[i]);
-  }
+  store2(acc, c00, c01);
+  if (M > 1) store2(acc + kQgemmNr, c10, c11);
+  if (M > 2) store2(acc + 2 * kQgemmNr, c20, c21);
+  if (M > 3) store2(acc + 3 * kQgemmNr, c30, c31);
 }
 
 void tile(int64_t kpairs, const int16_t* a, int64_t lda, const int8_t* panel, int32_t* acc, int m) {
@@ -46,8 +71,11 @@ void tile(int64_t kpairs, const int16_t* a, int64_t lda, const int8_t* panel, in
     case 2: return tile_m<2>(kpairs, a, lda, panel, acc);
     case 3: return tile_m<3>(kpairs, a, lda, panel, acc);
     case 4: return tile_m<4>(kpairs, a, lda, panel, acc);
-    case 5: return tile_m<5>(kpairs, a, lda, panel, acc);
-    default: return tile_m<6>(kpairs, a, lda, panel, acc);
+    default:
+      // 5 or 6 rows: two passes over the panel (it is in L1 by then) keep the accumulators in registers
+      tile_m<4>(kpairs, a, lda, panel, acc);
+      if (m == 5) return tile_m<1>(kpairs, a + 4 * lda, lda, panel, acc + 4 * kQgemmNr);
+      return tile_m<2>(kpairs, a + 4 * lda, lda, panel, acc + 4 * kQgemmNr);
   }
 }
 
