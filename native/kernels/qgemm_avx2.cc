@@ -5,7 +5,7 @@
 // multiplies int16 pairs and adds each pair into an int32 lane: |a0·b0 + a1·b1| <= 2·127² = 32258, so it is
 // exact, and the int32 accumulators are exact up to k ≈ 133,000. (vpmaddubsw would do twice the products per
 // instruction but saturates its int16 pair sums for u8 × s8 operands; Zen 3 issues vpmaddwd at two per cycle,
-// which the tile below keeps busy: 12 vpmaddwd per 2 loads + 6 broadcasts.)
+// which the tile below keeps busy: 8 vpmaddwd per 2 loads + 4 broadcasts.)
 //
 // Tile: up to 4 rows × 16 columns = 8 ymm int32 accumulators, 2 ymm of weights, 1 broadcast and the products
 // (6 rows spilled accumulators to the stack: vpmaddwd is not an accumulating instruction, each product needs a
@@ -82,7 +82,7 @@ void tile(int64_t kpairs, const int16_t* a, int64_t lda, const int8_t* panel, in
 }  // namespace
 
 const QgemmKernel& qgemm_kernel_avx2() {
-  static const QgemmKernel k{"avx2 6x16 vpmaddwd", tile};
+  static const QgemmKernel k{"avx2 4x16 vpmaddwd", tile};
   return k;
 }
 
