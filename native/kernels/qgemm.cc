@@ -40,6 +40,8 @@ void quantize_row(const float* x, Q* q, float* scale, int64_t cols) {
   }
 }
 
+void quantize_portable(const float* x, int16_t* q, float* scale, int64_t cols) { quantize_row(x, q, scale, cols); }
+
 void tile_portable(int64_t kpairs, const int16_t* a, int64_t lda, const int8_t* panel, int32_t* acc, int m) {
   for (int i = 0; i < m; i++) {
     int32_t s[kQgemmNr] = {};
@@ -80,7 +82,7 @@ void qgemm_pack(const int8_t* qw, int8_t* dst, int64_t n, int64_t k) {
 }
 
 const QgemmKernel& qgemm_kernel_portable() {
-  static const QgemmKernel k{"portable 6x16 int16-pairs", tile_portable};
+  static const QgemmKernel k{"portable 6x16 int16-pairs", tile_portable, quantize_portable};
   return k;
 }
 
@@ -92,21 +94,27 @@ void qlinear(const float* x, const int8_t* packed, const float* w_scales, const 
              int64_t n, int64_t k) {
   if (m == 0 || n == 0) return;
   const int64_t kp = (k + 1) / 2, lda = 2 * kp, panels = (n + 15) / 16;
-  // Activations quantized once per call, into int16 (the kernels' operand width), depth padded with a zero.
-  std::vector<int16_t> aq(static_cast<size_t>(m * lda));
-  std::vector<float> sa(static_cast<size_t>(m));
+  const QgemmKernel& K = qgemm_kernel();
+  // Activations quantized once per call, into int16 (the kernels' operand width), depth padded with a zero; the
+  // calling thread's buffers are kept between calls.
+  thread_local std::vector<int16_t> aq;
+  thread_local std::vector<float> sa;
+  if (aq.size() < static_cast<size_t>(m * lda)) aq.resize(static_cast<size_t>(m * lda));
+  if (sa.size() < static_cast<size_t>(m)) sa.resize(static_cast<size_t>(m));
+  // pointers, not the thread_local names: inside the tasks those would name each worker's own (empty) buffers
+  int16_t* const qa = aq.data();
+  float* const qs = sa.data();
   {
     const int nth = threads_for(m * k, kElementwiseGrain);
     parallel_run(nth, [&](int ith, int nt) {
       int64_t r0, r1;
       split_range(m, ith, nt, &r0, &r1);
       for (int64_t r = r0; r < r1; r++) {
-        quantize_row(x + r * k, aq.data() + r * lda, &sa[r], k);
-        if (lda > k) aq[r * lda + k] = 0;
+        K.quantize(x + r * k, qa + r * lda, qs + r, k);
+        if (lda > k) qa[r * lda + k] = 0;
       }
     });
   }
-  const QgemmKernel& K = qgemm_kernel();
   const int nth = static_cast<int>(std::min<int64_t>(panels, threads_for(m * n * k, kQgemmGrain)));
   parallel_run(nth, [&](int ith, int nt) {
     int64_t jp0, jp1;
@@ -120,11 +128,11 @@ void qlinear(const float* x, const int8_t* packed, const float* w_scales, const 
         const int nj = static_cast<int>(std::min<int64_t>(kQgemmNr, n - j0));
         for (int64_t i = i0; i < i1; i += kQgemmMr) {
           const int mt = static_cast<int>(std::min<int64_t>(kQgemmMr, i1 - i));
-          K.tile(kp, aq.data() + i * lda, lda, panel, acc, mt);
+          K.tile(kp, qa + i * lda, lda, panel, acc, mt);
           // Dequantize: float(acc) · (sa · sw) + bias, each step rounded to fp32 (no FMA on the baseline ISA).
           for (int ii = 0; ii < mt; ii++) {
             float* o = out + (i + ii) * n + j0;
-            const float s = sa[i + ii];
+            const float s = qs[i + ii];
             for (int c = 0; c < nj; c++) {
               const float v = static_cast<float>(acc[ii * kQgemmNr + c]) * (s * w_scales[j0 + c]);
               o[c] = bias ? v + bias[j0 + c] : v;

@@ -48,9 +48,11 @@ void qlinear(const float* x, const int8_t* packed, const float* w_scales, const 
 
 // One ISA's tile kernel: acc[i][0..16) = Σ_p a[i·lda + 2p .. +1] · panel pair p, for i < m (m <= kQgemmMr);
 // a holds int16 quantized activations, k2/2 = kpairs pairs per row.
+// quantize: one activation row to int16 (values in [-127, 127]) and its scale, exactly as quantize_rows does.
 struct QgemmKernel {
   const char* name;
   void (*tile)(int64_t kpairs, const int16_t* a, int64_t lda, const int8_t* panel, int32_t* acc, int m);
+  void (*quantize)(const float* x, int16_t* q, float* scale, int64_t cols);
 };
 
 const QgemmKernel& qgemm_kernel_portable();

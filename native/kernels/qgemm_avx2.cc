@@ -65,6 +65,46 @@ void tile_m(int64_t kpairs, const int16_t* a, int64_t lda, const int8_t* panel, 
   if (M > 3) store2(acc + 3 * kQgemmNr, c30, c31);
 }
 
+// 16 floats → 16 int16 of clamp(rne(x · inv), -127, 127): the portable formula (vroundps rounds half to even
+// like the magic-number trick; max/min pass NaN the same way: a NaN becomes -127).
+inline void quantize16(const float* x, __m256 inv, int16_t* q) {
+  const __m256 lo = _mm256_set1_ps(-127.0f), hi = _mm256_set1_ps(127.0f);
+  __m256 v0 = _mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x), inv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 v1 = _mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + 8), inv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  v0 = _mm256_min_ps(_mm256_max_ps(v0, lo), hi);
+  v1 = _mm256_min_ps(_mm256_max_ps(v1, lo), hi);
+  const __m256i p = _mm256_packs_epi32(_mm256_cvtps_epi32(v0), _mm256_cvtps_epi32(v1));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(q), _mm256_permute4x64_epi64(p, 0xd8));
+}
+
+void quantize(const float* x, int16_t* q, float* scale, int64_t cols) {
+  const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  __m256 vmax = _mm256_setzero_ps();
+  int64_t c = 0;
+  // max(|x|, m) keeps m when |x| is NaN, as std::max(m, |x|) does in the portable kernel
+  for (; c + 8 <= cols; c += 8) vmax = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(x + c), absmask), vmax);
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, vmax);
+  float amax = 0.0f;
+  for (int i = 0; i < 8; i++) amax = lanes[i] > amax ? lanes[i] : amax;
+  for (; c < cols; c++) {
+    const float a = x[c] < 0 ? -x[c] : x[c];
+    amax = amax < a ? a : amax;
+  }
+  *scale = amax / 127.0f;
+  const __m256 inv = _mm256_set1_ps(amax > 0.0f ? 127.0f / amax : 0.0f);
+  c = 0;
+  for (; c + 16 <= cols; c += 16) quantize16(x + c, inv, q + c);
+  if (c < cols) {
+    // the tail through the same vector code (a scalar tail could be contracted into an FMA and round differently)
+    alignas(32) float tail[16] = {};
+    alignas(32) int16_t out[16];
+    for (int64_t i = c; i < cols; i++) tail[i - c] = x[i];
+    quantize16(tail, inv, out);
+    for (int64_t i = c; i < cols; i++) q[i] = out[i - c];
+  }
+}
+
 void tile(int64_t kpairs, const int16_t* a, int64_t lda, const int8_t* panel, int32_t* acc, int m) {
   switch (m) {
     case 1: return tile_m<1>(kpairs, a, lda, panel, acc);
@@ -82,7 +122,7 @@ void tile(int64_t kpairs, const int16_t* a, int64_t lda, const int8_t* panel, in
 }  // namespace
 
 const QgemmKernel& qgemm_kernel_avx2() {
-  static const QgemmKernel k{"avx2 4x16 vpmaddwd", tile};
+  static const QgemmKernel k{"avx2 4x16 vpmaddwd", tile, quantize};
   return k;
 }
 
