@@ -30,7 +30,7 @@
       "type": "static_library",
       "conditions": [
         ["target_arch=='x64' or target_arch=='ia32'", {
-          "sources": ["native/kernels/gemm_avx2.cc", "native/kernels/vec_avx2.cc", "native/kernels/attention_avx2.cc", "native/kernels/gemm_bf16_avx2.cc"],
+          "sources": ["native/kernels/gemm_avx2.cc", "native/kernels/vec_avx2.cc", "native/kernels/attention_avx2.cc", "native/kernels/gemm_bf16_avx2.cc", "native/kernels/qgemm_avx2.cc"],
           "cflags": ["-fPIC", "-mavx2", "-mfma", "-mf16c"],
           "xcode_settings": {"OTHER_CFLAGS": ["-mavx2", "-mfma", "-mf16c"]},
           "msvs_settings": {"VCCLCompilerTool": {"AdditionalOptions": ["/arch:AVX2"]}},
@@ -67,6 +67,7 @@
         "native/kernels/layout.cc",
         "native/kernels/nn.cc",
         "native/kernels/optim.cc",
+        "native/kernels/qgemm.cc",
         "native/kernels/reduce.cc",
         "native/kernels/vec.cc",
       ],

@@ -19,6 +19,7 @@
 #include "kernels/layout.h"
 #include "kernels/nn.h"
 #include "kernels/optim.h"
+#include "kernels/qgemm.h"
 #include "kernels/reduce.h"
 #include "kernels/strided.h"
 #include "threadpool.h"
@@ -35,6 +36,10 @@ struct F32 {
 };
 struct I32 {
   int32_t* data;
+  int64_t length;
+};
+struct I8 {
+  int8_t* data;
   int64_t length;
 };
 
@@ -63,6 +68,12 @@ F32 as_f32(const Napi::Env& env, const Napi::Value& v, const char* what) {
 I32 as_i32(const Napi::Env& env, const Napi::Value& v, const char* what) {
   I32 r;
   if (!typed_array(env, v, napi_int32_array, &r.data, &r.length)) throw_type(env, std::string(what) + " must be an Int32Array");
+  return r;
+}
+
+I8 as_i8(const Napi::Env& env, const Napi::Value& v, const char* what) {
+  I8 r;
+  if (!typed_array(env, v, napi_int8_array, &r.data, &r.length)) throw_type(env, std::string(what) + " must be an Int8Array");
   return r;
 }
 
@@ -255,6 +266,51 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   }
   if (as_bool(o.Get("bf16"))) gemm_bf16(a.data, b.data, out.data, p);
   else gemm(a.data, b.data, out.data, p);
+  return env.Undefined();
+}
+
+// ---- int8 inference (qgemm.h)
+
+Napi::Value QuantizeRows(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  const F32 x = as_f32(env, info[0], "x"), scales = as_f32(env, info[2], "scales");
+  const I8 q = as_i8(env, info[1], "q");
+  const int64_t rows = as_size(env, info[3], "rows"), cols = as_size(env, info[4], "cols");
+  need(env, "quantizeRows", "x", x.length, rows * cols);
+  need(env, "quantizeRows", "q", q.length, rows * cols);
+  need(env, "quantizeRows", "scales", scales.length, rows);
+  quantize_rows(x.data, q.data, scales.data, rows, cols);
+  return env.Undefined();
+}
+
+Napi::Value PackInt8(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  const I8 q = as_i8(env, info[0], "q"), packed = as_i8(env, info[1], "packed");
+  const int64_t n = as_size(env, info[2], "n"), k = as_size(env, info[3], "k");
+  need(env, "packInt8", "q", q.length, n * k);
+  need(env, "packInt8", "packed", packed.length, qgemm_packed_length(n, k));
+  qgemm_pack(q.data, packed.data, n, k);
+  return env.Undefined();
+}
+
+Napi::Value QLinear(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  const F32 x = as_f32(env, info[0], "x"), scales = as_f32(env, info[2], "wScales"), out = as_f32(env, info[4], "out");
+  const I8 packed = as_i8(env, info[1], "packed");
+  const bool has_bias = !info[3].IsNull() && !info[3].IsUndefined();
+  const Napi::Object o = as_object(env, info[5], "qlinear params");
+  const int64_t m = as_size(env, o.Get("rows"), "rows"), n = as_size(env, o.Get("n"), "n"), k = as_size(env, o.Get("k"), "k");
+  need(env, "qlinear", "x", x.length, m * k);
+  need(env, "qlinear", "packed", packed.length, qgemm_packed_length(n, k));
+  need(env, "qlinear", "wScales", scales.length, n);
+  need(env, "qlinear", "out", out.length, m * n);
+  const float* bias = nullptr;
+  if (has_bias) {
+    const F32 b = as_f32(env, info[3], "bias");
+    need(env, "qlinear", "bias", b.length, n);
+    bias = b.data;
+  }
+  qlinear(x.data, packed.data, scales.data, bias, out.data, m, n, k);
   return env.Undefined();
 }
 
@@ -801,9 +857,12 @@ constexpr Binding kBindings[] = {
     {"sgd", Sgd},
     {"flashAttention", FlashAttention},
     {"flashAttentionBackward", FlashAttentionBackward},
+    {"quantizeRows", QuantizeRows},
+    {"packInt8", PackInt8},
+    {"qlinear", QLinear},
 };
 // Kept in step with KERNEL_METHODS in src/backend/backend.ts (test/backend/addon.test.ts checks the names).
-static_assert(sizeof kBindings / sizeof kBindings[0] == 31, "a Backend method was added or removed: update kBindings");
+static_assert(sizeof kBindings / sizeof kBindings[0] == 34, "a Backend method was added or removed: update kBindings");
 
 std::string cpu_flags() {
   const CpuFeatures& f = cpu_features();
@@ -829,6 +888,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("simd", simd_level_name(simd_level()));
   o.Set("gemm", gemm_kernel().name);
   o.Set("gemmBf16", gemm_bf16_kernel().name);
+  o.Set("qgemm", qgemm_kernel().name);
   o.Set("threads", thread_count());
   o.Set("cpu", cpu_flags());
   return o;

@@ -208,6 +208,9 @@ export {
   type TransformerBlockOptions,
   type RecurrentOutput,
 } from "./nn/index.js";
+/** Int8 inference: `quantizeModelDir(fp32Dir, outDir)` (what `graft quantize` runs), or swap a model's layers in place. */
+export { QuantizedLinear, quantizeLinears, type QuantizeOptions } from "./nn/index.js";
+export { quantizeModelDir, type QuantizeResult } from "./models/index.js";
 export {
   Optimizer,
   SGD,

@@ -3,6 +3,7 @@
 #include "attention.h"
 #include "gemm.h"
 #include "gemm_bf16.h"
+#include "qgemm.h"
 #include "vec.h"
 
 namespace graft {
@@ -11,6 +12,7 @@ const GemmKernel& gemm_kernel_avx2() { return gemm_kernel_portable(); }
 const VecKernels& vec_kernels_avx2() { return vec_kernels_portable(); }
 const AttentionKernels& attention_kernels_avx2() { return attention_kernels_portable(); }
 const GemmBf16Kernel& gemm_bf16_kernel_avx2() { return gemm_bf16_kernel_portable(); }
+const QgemmKernel& qgemm_kernel_avx2() { return qgemm_kernel_portable(); }
 #endif
 #if defined(GRAFT_ABSENT_AVX512)
 const GemmKernel& gemm_kernel_avx512() { return gemm_kernel_portable(); }

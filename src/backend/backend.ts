@@ -94,6 +94,24 @@ export interface MatmulParams {
   bf16?: boolean;
 }
 
+/** The int8 buffer that goes with float buffers F: an Int8Array on the host, a storage (dtype i8) on a Backend. */
+export type I8Of<F> = F extends Float32Array ? Int8Array : F;
+
+/** An int8 linear layer's product: out [rows, n] from x [rows, k] and packed int8 weights of W [n, k]. */
+export interface QLinearParams {
+  rows: number;
+  n: number;
+  k: number;
+}
+
+/**
+ * Elements of int8 weights W [n, k] in the packed layout of packInt8: columns in panels of 16, depth in pairs,
+ * zero-padded (packed[((jp·k2/2 + p)·2 + h)·16 + c·2 + e] = W[jp·16 + h·8 + c, 2p + e]; see native/kernels/qgemm.h).
+ */
+export function int8PackedLength(n: number, k: number): number {
+  return Math.ceil(n / 16) * 16 * (Math.ceil(k / 2) * 2);
+}
+
 /** A strided view for copies: the element at index (i0, i1, ...) lives at offset + Σ i_d * strides[d]. */
 export interface StridedView {
   offset: number;
@@ -298,6 +316,21 @@ export interface Kernels<F, I> {
   // ---- optimizers, over many parameters in one call
   adam(params: readonly F[], grads: readonly F[], m: readonly F[], v: readonly F[], h: AdamHyper): void;
   sgd(params: readonly F[], grads: readonly F[], momentum: readonly (F | null)[], h: SgdHyper): void;
+
+  /**
+   * Per-row symmetric int8 quantization of x [rows, cols]: scales[r] = max|x[r,:]| / 127 and
+   * q[r, c] = clamp(rne(x[r, c] · (127 / max|x[r,:]|)), -127, 127), every step rounded to fp32, rne = round half
+   * to even (a zero row gets scale 0 and zeros). Weights per output channel and activations per row both use it.
+   */
+  quantizeRows(x: F, q: I8Of<F>, scales: F, rows: number, cols: number): void;
+  /** Packs int8 weights q [n, k] into the layout the int8 products read (int8PackedLength(n, k) elements). */
+  packInt8(q: I8Of<F>, packed: I8Of<F>, n: number, k: number): void;
+  /**
+   * Int8 linear layer (dynamic quantization): x quantized per row on the fly (quantizeRows), the exact int32
+   * products acc = qx · qWᵀ, then out[r, j] = fp32(fp32(float(acc) · fp32(sx[r] · wScales[j])) + bias[j]).
+   * Inference only: there is no backward.
+   */
+  qlinear(x: F, packed: I8Of<F>, wScales: F, bias: F | null, out: F, p: QLinearParams): void;
 }
 
 /** The kernels over host typed arrays: what js/ and the native addon implement. */
@@ -365,6 +398,9 @@ export const KERNEL_METHODS = [
   "sgd",
   "flashAttention",
   "flashAttentionBackward",
+  "quantizeRows",
+  "packInt8",
+  "qlinear",
 ] as const satisfies readonly (keyof HostKernels)[];
 
 /** A kernel's name: one of KERNEL_METHODS. */

@@ -30,6 +30,7 @@ const HOST_TYPE: Record<DType, HostCtor> = {
 /** The typed array inside a host storage (the kernel adapters below unwrap with it). */
 const f = (s: Storage): Float32Array => (s as HostStorage).array as Float32Array;
 const i = (s: Storage): Int32Array => (s as HostStorage).array as Int32Array;
+const i8 = (s: Storage): Int8Array => (s as HostStorage).array as Int8Array;
 const fOrNull = (s: Storage | null): Float32Array | null => (s === null ? null : f(s));
 
 /** dst = src converted elementwise (see Backend.cast). */
@@ -163,6 +164,9 @@ export function hostBackend(k: HostKernels & { info?(): Record<string, string | 
         f(dv),
         p,
       ),
+    quantizeRows: (x, q, scales, rows, cols) => k.quantizeRows(f(x), i8(q), f(scales), rows, cols),
+    packInt8: (q, packed, n, kk) => k.packInt8(i8(q), i8(packed), n, kk),
+    qlinear: (x, packed, wScales, bias, out, p) => k.qlinear(f(x), i8(packed), f(wScales), fOrNull(bias), f(out), p),
   };
   if (k.info) b.info = () => k.info!();
   return b;

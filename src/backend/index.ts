@@ -26,8 +26,10 @@ export type {
   FlashAttentionParams,
   AdamHyper,
   SgdHyper,
+  QLinearParams,
 } from "./backend.js";
 export { UNARY_OPS, BINARY_OPS, ACTIVATIONS, DTYPES, KERNEL_METHODS } from "./backend.js";
+export { int8PackedLength } from "./backend.js";
 export { jsBackend } from "./js/index.js";
 export { bf16FromF32Bits, bf16FromNumber, bf16ToNumber, f16FromF32Bits, f16FromNumber, f16ToNumber } from "./dtypes.js";
 

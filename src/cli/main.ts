@@ -26,6 +26,7 @@ import { register as registerGenerate } from "./generate.js";
 import { register as registerChat } from "./chat.js";
 import { register as registerSelect } from "./select.js";
 import { register as registerSoup } from "./soup.js";
+import { register as registerQuantize } from "./quantize.js";
 import { register as registerEnsemble } from "./ensemble.js";
 import { register as registerDistill } from "./distill.js";
 import { register as registerDashboard } from "./dashboard.js";
@@ -66,6 +67,7 @@ export function buildProgram(): Command {
   registerChat(program);
   registerSelect(program);
   registerSoup(program);
+  registerQuantize(program);
   registerEnsemble(program);
   registerDistill(program);
   registerDashboard(program);

@@ -497,9 +497,9 @@ function plan(tensors: TensorMap, opts: SaveOptions): Planned[] {
     if (isFloatDType(dtype) !== float) {
       throw new ArgumentError(`saveSafetensors: cannot store ${tensor.dtype} tensor "${name}" as ${dtype}`);
     }
-    if (!["F32", "F16", "BF16", "I64", "I32"].includes(dtype))
+    if (!["F32", "F16", "BF16", "I64", "I32", "I8"].includes(dtype))
       throw new ArgumentError(
-        `saveSafetensors: writing ${dtype} is not supported ("${name}"); use F32, F16, BF16, I64 or I32`,
+        `saveSafetensors: writing ${dtype} is not supported ("${name}"); use F32, F16, BF16, I64, I32 or I8`,
       );
     out.push({ name, tensor, dtype, bytes: tensor.size * DTYPE_BYTES[dtype] });
   }
@@ -530,6 +530,7 @@ const isFloatTensor = (t: Tensor): boolean => t.dtype === "f32" || t.dtype === "
 /** The dtype a tensor is stored as in the file: as asked for it, else its own float type, else I64 for indices. */
 export function fileDType(name: string, tensor: Tensor, opts: SaveOptions): SafeDType {
   const own = tensor.dtype === "bf16" ? "BF16" : tensor.dtype === "f16" ? "F16" : "F32";
+  if (opts.dtypes?.[name] === undefined && tensor.dtype === "i8") return "I8";
   return opts.dtypes?.[name] ?? (isFloatTensor(tensor) ? (opts.floatDType ?? own) : (opts.intDType ?? "I64"));
 }
 
@@ -556,6 +557,13 @@ function encode(p: Planned): Uint8Array {
       break;
     case "I64":
       for (let i = 0; i < n; i++) dv.setBigInt64(8 * i, BigInt(d[i]!), true);
+      break;
+    case "I8":
+      for (let i = 0; i < n; i++) {
+        if (d[i]! < -128 || d[i]! > 127)
+          throw new ArgumentError(`saveSafetensors: "${p.name}" element ${i} = ${d[i]} does not fit I8`);
+        dv.setInt8(i, d[i]!);
+      }
       break;
     default:
       throw new ArgumentError(`saveSafetensors: writing ${p.dtype} is not supported`);

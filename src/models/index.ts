@@ -224,3 +224,10 @@ export {
   type Seq2SeqLMOutput,
   type EncoderOutput,
 } from "./seq2seq.js";
+export { quantizeModelDir, type QuantizeResult } from "./quantize.js";
+export {
+  QUANTIZATION_KEY,
+  parseQuantizationConfig,
+  loadQuantizedLayers,
+  type QuantizationConfig,
+} from "./quantized.js";

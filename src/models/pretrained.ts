@@ -34,6 +34,7 @@ import { type GenerationConfig, readGenerationConfig, writeGenerationConfig } fr
 import { resolveModelDir, type ResolveOptions } from "../io/hub.js";
 import { WEIGHTS_NAME, findWeights, loadShardedSafetensors, saveCheckpoint } from "../io/checkpoint.js";
 import { SafetensorsFile } from "../io/safetensors.js";
+import { QUANTIZATION_KEY, loadQuantizedLayers, parseQuantizationConfig } from "./quantized.js";
 import type { ModelInputs } from "./interfaces.js";
 
 export interface ModelOptions {
@@ -407,6 +408,9 @@ export function fromPretrainedDir<M extends PreTrainedModel>(
   const { tensors, skipped, where } = readModelWeights(dir, (name) => model.isIgnoredKey(name), {
     allowNonFinite: opts.allowNonFinite,
   });
+  // an int8 directory (graft quantize): its Linear layers become int8 layers before the fp32 weights load
+  if (json[QUANTIZATION_KEY] !== undefined)
+    loadQuantizedLayers(model, parseQuantizationConfig(json[QUANTIZATION_KEY], path), tensors, where);
   const info = loadPretrainedWeights(model, tensors, where, opts);
   info.ignoredKeys.push(...skipped);
   model.generationConfig = readGenerationConfig(dir);

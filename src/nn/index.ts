@@ -23,3 +23,10 @@ export {
 } from "./transformer.js";
 export { LSTM, GRU, type RecurrentOptions, type RecurrentInput, type RecurrentOutput } from "./recurrent.js";
 export * as init from "./init.js";
+export {
+  QuantizedLinear,
+  quantizeLinears,
+  installQuantizedLinear,
+  INT8_SCHEME,
+  type QuantizeOptions,
+} from "./quantized.js";

@@ -28,3 +28,4 @@ export * from "./ops/layout.js";
 export * from "./ops/nn.js";
 export * from "./ops/inplace.js";
 export * from "./ops/attention.js";
+export * from "./ops/quant.js";

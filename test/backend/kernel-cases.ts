@@ -12,6 +12,7 @@ import {
   type HostKernels,
   type KernelMethod,
   type UnaryOp,
+  int8PackedLength,
 } from "../../src/backend/backend.js";
 import { jsKernels } from "../../src/backend/js/index.js";
 import type { Rng } from "../../src/util/rng.js";
@@ -164,6 +165,38 @@ function ceArgs(
   const weights = weighted ? randF32(rng, classes, 0.2, 2) : null;
   return [randF32(rng, rows * classes, -8, 8), targets, weights, { rows, classes, ignoreIndex: -100, smoothing }];
 }
+
+/** Random int8 weights in [-127, 127] (what quantizeRows produces). */
+function randI8(rng: Rng, n: number): Int8Array {
+  const a = new Int8Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.int(255) - 127;
+  return a;
+}
+
+/** Activations for the int8 kernels: random rows, a zero row, and rows whose scaled values are exact ties (k + 0.5). */
+function quantInput(rng: Rng, rows: number, cols: number): Float32Array {
+  const x = randF32(rng, rows * cols, -3, 3);
+  if (rows > 1) x.fill(0, cols, 2 * cols);
+  if (rows > 2 && cols > 1) {
+    for (let c = 0; c < cols; c++) x[2 * cols + c] = rng.int(253) - 126 + 0.5;
+    x[2 * cols] = 127; // amax 127: the inverse scale is exactly 1
+  }
+  return x;
+}
+
+/** (rows, n, k) of the int8 products: edges of the 6 × 16 tiles and depth pairs, GEMV rows, threaded sizes. */
+const QSHAPES: [number, number, number][] = [
+  [1, 1, 1],
+  [1, 33, 7],
+  [3, 17, 1],
+  [4, 300, 513],
+  [5, 31, 33],
+  [7, 16, 2],
+  [13, 257, 127],
+  [64, 70, 255],
+  [2, 5, 0],
+  [0, 9, 4],
+];
 
 type Cases = { [M in KernelMethod]: KernelCase[] };
 
@@ -803,6 +836,47 @@ export const KERNEL_CASES: Cases = {
     outputs: [0, 2],
     tol: TIGHT,
   })),
+  quantizeRows: [
+    [1, 1],
+    [3, 7],
+    [4, 33],
+    [9, 257],
+    [300, 301],
+    [0, 5],
+  ].map(([rows, cols]) => ({
+    label: `${rows}x${cols}`,
+    args: (r: Rng) => [quantInput(r, rows, cols), new Int8Array(rows * cols), new Float32Array(rows), rows, cols],
+    outputs: [1, 2],
+    tol: EXACT,
+  })),
+  packInt8: QSHAPES.map(([, n, k]) => ({
+    label: `${n}x${k}`,
+    args: (r: Rng) => [randI8(r, n * k), new Int8Array(int8PackedLength(n, k)).fill(99), n, k],
+    outputs: [1],
+    tol: EXACT,
+  })),
+  // bit-exact: int32 accumulation is exact and the dequantization rounds the same steps in the same order
+  qlinear: QSHAPES.flatMap(([rows, n, k], i) =>
+    [true, false].map((withBias) => ({
+      label: `${rows}x${n}x${k}${withBias ? " bias" : ""}`,
+      args: (r: Rng) => {
+        const packed = new Int8Array(int8PackedLength(n, k));
+        jsKernels.packInt8(randI8(r, n * k), packed, n, k);
+        const scales = randF32(r, n, 0.001, 0.05);
+        if (n > 3) scales[i % n] = 0;
+        return [
+          quantInput(r, rows, k),
+          packed,
+          scales,
+          withBias ? randF32(r, n) : null,
+          new Float32Array(rows * n),
+          { rows, n, k },
+        ];
+      },
+      outputs: [4],
+      tol: EXACT,
+    })),
+  ),
 };
 
 /** Calls that both backends must reject with the same error class and message (ids and targets out of range). */

@@ -14,12 +14,17 @@ import { assertClose, atLevel, native, simdLevels, skipNative } from "./helpers.
 /** Deep copy of kernel arguments: typed arrays (alone or in arrays) are copied, everything else shared. */
 function cloneArgs(args: unknown[]): unknown[] {
   const copy = (v: unknown): unknown =>
-    v instanceof Float32Array || v instanceof Int32Array ? v.slice() : Array.isArray(v) ? v.map(copy) : v;
+    v instanceof Float32Array || v instanceof Int32Array || v instanceof Int8Array
+      ? v.slice()
+      : Array.isArray(v)
+        ? v.map(copy)
+        : v;
   return args.map(copy);
 }
 
 function compare(out: unknown, ref: unknown, tol: Parameters<typeof assertClose>[2], label: string): void {
-  if (out instanceof Float32Array || out instanceof Int32Array) assertClose(out, ref as ArrayLike<number>, tol, label);
+  if (out instanceof Float32Array || out instanceof Int32Array || out instanceof Int8Array)
+    assertClose(out, ref as ArrayLike<number>, tol, label);
   else if (Array.isArray(out)) out.forEach((o, i) => compare(o, (ref as unknown[])[i], tol, `${label}[${i}]`));
   else if (typeof out === "number") assertClose(out, ref as number, tol, label);
   else assert.deepEqual(out, ref, label);

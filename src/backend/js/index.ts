@@ -18,6 +18,7 @@ import {
 } from "./nn.js";
 import { adam, sgd } from "./optim.js";
 import { flashAttention, flashAttentionBackward } from "./attention.js";
+import { packInt8, qlinear, quantizeRows } from "./quant.js";
 import { attentionSoftmax, attentionSoftmaxBackward, biasActivation, biasActivationBackward } from "./fused.js";
 
 /** The reference kernels over typed arrays (what the native addon is tested against). */
@@ -62,6 +63,9 @@ export const jsKernels: HostKernels = {
   sgd,
   flashAttention,
   flashAttentionBackward,
+  quantizeRows,
+  packInt8,
+  qlinear,
 };
 
 /** The TypeScript backend: the reference kernels over host storages. */
