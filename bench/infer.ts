@@ -115,13 +115,22 @@ function gemmFigures(reps: number): string[] {
     const ops = (2 * m * n * k) / 1e6; // per ms = GOP/s
     const gemv = m <= 4 ? `  (weights read at ${((n * k) / 1e6 / tq).toFixed(1)} GB/s)` : "";
     lines.push(
-      `${m} | ${n} | ${k} | ${(ops / tf).toFixed(1)} | ${(ops / tq).toFixed(1)} | ${(tf / tq).toFixed(2)}× | ${(ops / tq / peak).toFixed(2)}${gemv}`,
+      `${m} | ${n} | ${k} | ${(ops / tf).toFixed(1)} | ${(ops / tq).toFixed(1)} | ${(tf / tq).toFixed(2)}× | ${peak > 0 ? (ops / tq / peak).toFixed(2) : "unknown (set GRAFT_CPU_GHZ)"}${gemv}`,
     );
   }
   return lines;
 }
 
+/** The clock for the peak: GRAFT_CPU_GHZ, else the highest "cpu MHz" of /proc/cpuinfo, else what Node reports. */
 function cpuGhz(): number {
+  const given = Number(process.env.GRAFT_CPU_GHZ);
+  if (given > 0) return given;
+  if (existsSync("/proc/cpuinfo")) {
+    const mhz = [...readFileSync("/proc/cpuinfo", "utf8").matchAll(/^cpu MHz\s*:\s*([\d.]+)/gm)].map((m) =>
+      Number(m[1]),
+    );
+    if (mhz.length) return Math.max(...mhz) / 1000;
+  }
   const mhz = cpus()
     .map((c) => c.speed)
     .filter((s) => s > 0);
