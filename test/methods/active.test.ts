@@ -25,7 +25,6 @@ import {
   entropy,
   itemUncertainty,
   kCenterGreedy,
-  kMeans,
   mergeSimulations,
   selectBatch,
   selectPseudoLabels,
@@ -95,9 +94,6 @@ test("the diversity batch takes one item per cluster where plain uncertainty tak
     [...picked].sort((a, b) => a - b),
     [0, 5],
   );
-  const assign = kMeans(emb, 2, new Rng(3));
-  assert.equal(new Set(assign.slice(0, 5)).size, 1);
-  assert.notEqual(assign[0], assign[5]);
 });
 
 test("NER: a sentence's score is the mean or the max of its words' uncertainty", () => {

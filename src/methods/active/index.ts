@@ -11,7 +11,6 @@ export {
   itemUncertainty,
   itemBald,
   kCenterGreedy,
-  kMeans,
   diverseBatch,
   selectBatch,
   needs,

@@ -9,6 +9,7 @@
  */
 import { ArgumentError } from "../../util/errors.js";
 import type { Rng } from "../../util/rng.js";
+import { kmeans } from "../../data/vectors/index.js";
 
 export const STRATEGIES = ["random", "least-confidence", "margin", "entropy", "bald", "coreset", "diverse"] as const;
 export type Strategy = (typeof STRATEGIES)[number];
@@ -114,40 +115,6 @@ export function kCenterGreedy(
   return picked;
 }
 
-/** Lloyd's k-means with k-means++ seeding; the cluster of each point. Small and private to active learning. */
-export function kMeans(points: readonly (readonly number[])[], k: number, rng: Rng, iterations = 20): number[] {
-  const n = points.length;
-  k = Math.min(k, n);
-  const centres: number[][] = [[...points[rng.int(n)]]];
-  const d2 = points.map((p) => sqDist(p, centres[0]));
-  while (centres.length < k) {
-    const total = d2.reduce((s, v) => s + v, 0);
-    let r = rng.uniform() * total;
-    let next = 0;
-    for (; next < n - 1 && (r -= d2[next]) > 0; next++);
-    if (total === 0) next = rng.int(n);
-    centres.push([...points[next]]);
-    points.forEach((p, i) => (d2[i] = Math.min(d2[i], sqDist(p, centres[centres.length - 1]))));
-  }
-  const assign = new Array<number>(n).fill(0);
-  for (let it = 0; it < iterations; it++) {
-    let moved = false;
-    points.forEach((p, i) => {
-      let best = 0;
-      for (let c = 1; c < k; c++) if (sqDist(p, centres[c]) < sqDist(p, centres[best])) best = c;
-      if (best !== assign[i] || it === 0) moved ||= best !== assign[i];
-      assign[i] = best;
-    });
-    for (let c = 0; c < k; c++) {
-      const members = points.filter((_, i) => assign[i] === c);
-      if (members.length === 0) continue;
-      centres[c] = members[0].map((_, j) => members.reduce((s, m) => s + m[j], 0) / members.length);
-    }
-    if (!moved && it > 0) break;
-  }
-  return assign;
-}
-
 /**
  * Diversity-aware batch: the `factor`·k most uncertain candidates are clustered into k groups by k-means on their
  * embeddings, and each group gives its most uncertain member (so a batch is not k near-copies of one hard case).
@@ -161,11 +128,11 @@ export function diverseBatch(
 ): number[] {
   const top = [...scores.keys()].sort((a, b) => scores.get(b)! - scores.get(a)! || a - b).slice(0, k * factor);
   if (top.length <= k) return top;
-  const assign = kMeans(
-    top.map((i) => embeddings[i]),
-    k,
-    rng,
-  );
+  const d = embeddings[top[0]].length;
+  const data = new Float64Array(top.length * d);
+  top.forEach((i, j) => data.set(embeddings[i], j * d));
+  // k-means++ seeding and Lloyd iterations, one seeded run (data/vectors: the k-means graft cluster uses)
+  const assign = kmeans({ data, n: top.length, d }, { k, nInit: 1, maxIter: 100, seed: rng.int(2 ** 31) }).labels;
   const best = new Map<number, number>();
   top.forEach((i, j) => {
     // `top` is sorted most uncertain first: the first member seen of a cluster is its most uncertain
