@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { readRun, readStudy, STUDY_FILES, type RunData } from "../report/index.js";
+import { readRun, readStudy, STUDY_FILES, type RunData, type Study } from "../report/index.js";
 
 /** Files whose change means an entry has news (size and mtime are compared between scans). */
 export const WATCHED = [
@@ -132,8 +132,11 @@ const obj = (v: unknown): Record<string, unknown> | null =>
 /** A run still being written: no summary yet and its log touched within this long. */
 const RUNNING_WINDOW_MS = 120_000;
 
-/** The runs table's row of an entry; a directory that cannot be read gets a row with its error. */
-export function entryRow(e: Entry, now = Date.now()): EntryRow {
+/**
+ * The runs table's row of an entry; a directory that cannot be read gets a row with its error. `read` is what a
+ * caller has already read of the directory (a run page's RunData, a study page's Study), so it is not read twice.
+ */
+export function entryRow(e: Entry, read: { run?: RunData; study?: Study | null } = {}, now = Date.now()): EntryRow {
   const row: EntryRow = {
     ...e,
     task: null,
@@ -150,7 +153,7 @@ export function entryRow(e: Entry, now = Date.now()): EntryRow {
   };
   try {
     if (e.kind === "study") {
-      const { value } = readStudy(e.dir);
+      const value = read.study !== undefined ? read.study : readStudy(e.dir).value;
       row.trials = value?.trials.length ?? 0;
       row.metric = value?.metric ?? null;
       row.best = value?.best?.value ?? null;
@@ -159,8 +162,7 @@ export function entryRow(e: Entry, now = Date.now()): EntryRow {
       row.durationS = value ? value.trials.reduce((s, t) => s + (t.durationS ?? 0), 0) : null;
       return row;
     }
-    const run = readRun(e.dir);
-    describeRun(row, run, now);
+    describeRun(row, read.run ?? readRun(e.dir), now);
   } catch (err) {
     row.error = (err as Error).message;
     row.status = "failed";

@@ -26,7 +26,7 @@ import {
   readStudy,
   TASK_PREDICTIONS_FILE,
 } from "../report/index.js";
-import type { BestInfo, EvalRecord, Study, TrainRecord, TrainSummaryFile, Trial } from "../report/index.js";
+import type { RunData, Study, Trial } from "../report/index.js";
 import type { pbtLineage } from "../tune/pbt.js";
 import { discover, type Entry, type EntryRow, entryRow, fingerprint, runDetail } from "./entries.js";
 import type { WorstPredictions } from "./predictions.js";
@@ -35,18 +35,11 @@ import { paramImportance } from "./importance.js";
 import { worstPredictions } from "./predictions.js";
 
 /** GET /api/runs/:id: the runs-table row with the run's curves, evaluations, configuration and notes. */
-export type RunResponse = Omit<EntryRow, "best"> & {
-  config: Record<string, unknown> | null;
-  train: TrainRecord[];
-  evals: EvalRecord[];
-  best: BestInfo | null;
-  summary: TrainSummaryFile | null;
-  test: Record<string, number> | null;
-  missing: string[];
-  notes: string[];
-  sections: { id: string; title: string; html: string }[];
-  worst: WorstPredictions | null;
-};
+export type RunResponse = Omit<EntryRow, "best"> &
+  Pick<RunData, "config" | "train" | "evals" | "best" | "summary" | "test" | "missing" | "notes"> & {
+    sections: { id: string; title: string; html: string }[];
+    worst: WorstPredictions | null;
+  };
 
 /** A PBT study's lineage as tune/ writes it in plots/pbt-lineage.json. */
 export type Lineage = { interval: number } & ReturnType<typeof pbtLineage>;
@@ -192,7 +185,7 @@ export async function createDashboard(opts: DashboardOptions): Promise<FastifyIn
             : [];
       const predFile = [PREDICTIONS_FILE, TASK_PREDICTIONS_FILE].map((f) => join(e.dir, f)).find(existsSync);
       return {
-        ...entryRow(e),
+        ...entryRow(e, { run }),
         config: run.config,
         train: run.train,
         evals: run.evals,
@@ -218,7 +211,7 @@ export async function createDashboard(opts: DashboardOptions): Promise<FastifyIn
     const names = [...new Set(value.trials.flatMap((t) => Object.keys(t.params)))].sort();
     const runs = new Map(entries.filter((x) => x.parent === e.id).map((x) => [x.dir, x.id]));
     return {
-      ...entryRow(e),
+      ...entryRow(e, { study: value }),
       study: {
         ...value,
         trials: value.trials.map((t) => ({
