@@ -234,6 +234,14 @@ export const FINETUNE_SCHEMA = {
     default: "random",
     help: "random or weighted (oversample rare classes)",
   }),
+  /**
+   * Batches of similar lengths (transformers' group_by_length): each epoch's shuffle is cut into mega-batches of 50
+   * batches, each sorted by length, so a batch pads to a length near its own examples' and not the longest one's.
+   */
+  groupByLength: opt.boolean({
+    default: false,
+    help: "draw batches of similar lengths (less padding; the order stays random between mega-batches of 50)",
+  }),
   focalGamma: opt.number({ default: 0, min: 0, flag: "--focal-gamma <x>", help: "focal loss γ (0 = cross-entropy)" }),
   labelSmoothing: opt.number({ default: 0, min: 0, lt: 1, flag: "--label-smoothing <x>", help: "label smoothing ε" }),
   /** Binary tasks: pick the decision threshold maximizing F1 on the validation precision-recall curve. */

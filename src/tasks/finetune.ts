@@ -32,6 +32,7 @@ import {
   dataSources,
   gradualUnfreeze,
   injectLora,
+  lengthGroupedOrder,
   loadLoraWeights,
   mergedStateDict,
   openNewRun,
@@ -45,7 +46,7 @@ import { saveCheckpoint } from "../io/checkpoint.js";
 import { writeReport } from "../report/index.js";
 import type { FinetuneConfig, ResolvedFinetuneConfig } from "./config.js";
 import { MODEL_DEFAULTS_FILE, resolveWithModelDefaults } from "./resolve.js";
-import { padRows, type PaddedBatch } from "./encode.js";
+import { type EncodedRow, padRows, type PaddedBatch } from "./encode.js";
 import { classifierForward } from "./evaluate.js";
 import { taskSpec } from "./registry.js";
 import { TASK_FILE, type TaskInfo } from "./task-info.js";
@@ -262,6 +263,12 @@ async function runFinetune(
 
   // the kind's loss and evaluation over padded batches
   let settings: TaskSettings = spec.settings(c, data);
+  if (c.groupByLength) {
+    if (settings.order) throw new ArgumentError("--group-by-length cannot be combined with --sampler weighted");
+    const length = spec.exampleLength ?? ((row: EncodedRow) => row.ids.length);
+    const lengths = data.train.rows.map((row, i) => length(row, data.train.targets[i]));
+    settings = { ...settings, order: lengthGroupedOrder(lengths, args.batchSize) };
+  }
   if (c.tuneThreshold && !spec.tuneThreshold)
     throw new ArgumentError(`threshold tuning is not available for task ${spec.name}`);
   const padId = tok.padTokenId ?? (model.config.pad_token_id as number | null) ?? 0;

@@ -197,6 +197,11 @@ export interface TaskSpec<Target = unknown, Output = unknown> {
   /** The loss and decision settings the configuration asks for, checked against the data (e.g. class weights). */
   settings(config: FinetuneConfig, data: TaskData<Target>): TaskSettings;
 
+  /**
+   * The tokens one training example costs (for --group-by-length); default: its row's length. Kinds whose targets
+   * are token sequences too (seq2seq) add the target's.
+   */
+  exampleLength?(row: EncodedRow, target: Target): number;
   /** Differentiable training loss of a batch's logits against its targets. */
   loss(logits: Tensor, batch: PaddedBatch, targets: readonly Target[], settings: TaskSettings): Tensor;
   /**

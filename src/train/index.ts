@@ -88,3 +88,4 @@ export {
   sampleRows,
   type ElectraStep,
 } from "./electra.js";
+export { lengthGroupedOrder } from "./order.js";

@@ -44,6 +44,31 @@ test("single-label classification end to end: trained run, best/ loads with its 
     assert.ok(existsSync(join(r.runDir, f)), f);
 });
 
+test("--group-by-length trains as well as the plain shuffle, and is refused beside --sampler weighted", async () => {
+  sentimentCsv(join(work, "train-g.csv"), 240, 1);
+  sentimentCsv(join(work, "test-g.csv"), 80, 2);
+  const grouped = await finetune({
+    model: bert,
+    data: join(work, "train-g.csv"),
+    test: join(work, "test-g.csv"),
+    output: join(work, "run-grouped"),
+    groupByLength: true,
+    training: fast,
+  });
+  assert.ok(grouped.test.accuracy > 0.9, `test accuracy ${grouped.test.accuracy}`);
+  await assert.rejects(
+    finetune({
+      model: bert,
+      data: join(work, "train-g.csv"),
+      output: join(work, "run-grouped-weighted"),
+      groupByLength: true,
+      sampler: "weighted",
+      training: fast,
+    }),
+    /--group-by-length cannot be combined with --sampler weighted/,
+  );
+});
+
 test("regression end to end", async () => {
   regressionJsonl(join(work, "reg.jsonl"), 240, 3);
   const r = await finetune({

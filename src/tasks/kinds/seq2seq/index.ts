@@ -258,6 +258,8 @@ export const seq2seq: TaskSpec<Seq2SeqTarget, Seq2SeqOutput> = {
 
   headOptions: () => ({}),
   settings: (c) => ({ weights: null, labelSmoothing: c.labelSmoothing, focalGamma: 0, threshold: null }),
+  // the encoder reads the source and the decoder the target: both pad
+  exampleLength: (row, target) => row.ids.length + target.ids.length,
 
   loss: (logits, _batch, targets, s) => seq2seqLoss(logits, targetLabels(targets), s.labelSmoothing),
 
