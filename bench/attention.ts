@@ -23,6 +23,7 @@ import { Tensor, noGrad, randn } from "../src/tensor/index.js";
 import { scaledDotProductAttention, type AttentionImpl } from "../src/nn/index.js";
 import { backend } from "../src/backend/index.js";
 import { Rng } from "../src/util/rng.js";
+import { median } from "./lib/common.js";
 
 interface Options {
   lengths: number[];
@@ -91,7 +92,6 @@ interface Result {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function parse(argv: string[]): { opts: Options; child: string | null } {
   const opts: Options = { lengths: [128, 512, 2048], batch: 1, heads: 8, dim: 64, causal: false, reps: 3 };

@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { manualSeed, Rng } from "../src/util/rng.js";
 import { GPT2LMHeadModel, generate, makeConfig } from "../src/models/index.js";
 import { backend } from "../src/backend/index.js";
+import { peerPython } from "./lib/common.js";
 
 const NEW = Number(process.argv[2] ?? 32);
 const PROMPT = Number(process.argv[3] ?? 16);
@@ -51,15 +52,6 @@ function measureGraft(): Row[] {
     out.push({ ...c, tokens_per_s: Math.max(run(), run()) });
   }
   return out;
-}
-
-function peerPython(): string | null {
-  const candidates = [process.env.GRAFT_PEER_PYTHON, "/tmp/peers/bin/python", "python3"].filter(
-    (p): p is string => !!p,
-  );
-  for (const p of candidates)
-    if (spawnSync(p, ["-c", "import torch, transformers"], { encoding: "utf8" }).status === 0) return p;
-  return null;
 }
 
 const py = peerPython();

@@ -20,6 +20,7 @@ import { manualSeed, Rng } from "../src/util/rng.js";
 import { AutoModelForSequenceClassification, makeConfig } from "../src/models/index.js";
 import { quantizeLinears } from "../src/nn/index.js";
 import { backend, int8PackedLength } from "../src/backend/index.js";
+import { cpuLine, median } from "./lib/common.js";
 
 const SIZES: Record<string, [number, number, number, number]> = {
   tiny: [2, 128, 2, 512],
@@ -30,7 +31,6 @@ const VOCAB = 30522;
 const SEQ = 128;
 const BATCHES = [1, 32];
 const here = dirname(fileURLToPath(import.meta.url));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 interface Row {
   engine: string;
@@ -135,29 +135,6 @@ function cpuGhz(): number {
     .map((c) => c.speed)
     .filter((s) => s > 0);
   return mhz.length ? Math.max(...mhz) / 1000 : 0;
-}
-
-function cpuLine(): string {
-  const model = cpus()[0]?.model ?? "unknown CPU";
-  let flags = "";
-  if (existsSync("/proc/cpuinfo")) {
-    const m = /^flags\s*:\s*(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"));
-    const want = [
-      "avx2",
-      "fma",
-      "avx512f",
-      "avx512bw",
-      "avx512_vnni",
-      "avx_vnni",
-      "avx512_bf16",
-      "amx_int8",
-      "amx_bf16",
-    ];
-    const have = new Set((m?.[1] ?? "").split(/\s+/));
-    flags = want.filter((f) => have.has(f)).join(" ");
-  }
-  const info = backend().info?.() ?? {};
-  return `${model}, ${cpus().length} CPUs, flags: ${flags || "?"}; graft ${JSON.stringify(info)}`;
 }
 
 function runChild(cmd: string, args: string[]): Row[] {

@@ -19,6 +19,7 @@ import { Tensor, noGrad, reshape, slice } from "../src/tensor/index.js";
 import { manualSeed, Rng } from "../src/util/rng.js";
 import { LlamaForCausalLM, makeConfig } from "../src/models/index.js";
 import { backend } from "../src/backend/index.js";
+import { median } from "./lib/common.js";
 
 const SIZES: Record<string, Record<string, number>> = {
   "smollm2-135m": {
@@ -39,7 +40,6 @@ const SIZES: Record<string, Record<string, number>> = {
   },
 };
 const here = dirname(fileURLToPath(import.meta.url));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 interface Result {
   engine: string;

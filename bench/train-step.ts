@@ -11,13 +11,12 @@
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { readFileSync } from "node:fs";
 import { Tensor, noGrad, withPrecision, type Precision } from "../src/tensor/index.js";
 import { manualSeed, Rng } from "../src/util/rng.js";
 import { AutoModelForSequenceClassification, type ClassifierOutput, makeConfig } from "../src/models/index.js";
 import { AdamW } from "../src/optim/index.js";
 import { backend } from "../src/backend/index.js";
-import { loadNativeBackend } from "../src/backend/native.js";
+import { cpuLine, median } from "./lib/common.js";
 
 const SIZES: Record<string, [number, number, number, number, number]> = {
   tiny: [2, 128, 2, 512, 16],
@@ -28,7 +27,6 @@ const VOCAB = 30522,
   SEQ = 128,
   INFER_BATCH = 32;
 const here = dirname(fileURLToPath(import.meta.url));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 interface Result {
   engine: string;
@@ -105,25 +103,6 @@ function runChild(cmd: string, args: string[], env: NodeJS.ProcessEnv): Result |
 }
 
 const args = process.argv.slice(2);
-/** The CPU's model and the SIMD flags that matter to the kernels (Linux: /proc/cpuinfo), and the addon's picks. */
-function cpuLine(): string {
-  let model = "unknown CPU",
-    flags: string[] = [];
-  try {
-    const info = readFileSync("/proc/cpuinfo", "utf8");
-    model = /^model name\s*:\s*(.*)$/m.exec(info)?.[1] ?? model;
-    const all = new Set((/^flags\s*:\s*(.*)$/m.exec(info)?.[1] ?? "").split(" "));
-    flags = ["avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_int8"].filter((f) => all.has(f));
-  } catch {
-    // not Linux: the model stays unknown
-  }
-  const k = loadNativeBackend().kernels;
-  const picks = k
-    ? Object.entries(k.info()).filter(([key]) => ["simd", "gemm", "gemmBf16", "threads"].includes(key))
-    : [];
-  return `CPU ${model}; flags ${flags.join(" ") || "none of avx2/avx512"}; ${picks.map(([a, b]) => `${a} ${b}`).join(", ")}`;
-}
-
 if (args[0] === "--worker") {
   process.stdout.write(JSON.stringify(measureGraft(args[1], Number(args[2]), (args[3] ?? "fp32") as Precision)) + "\n");
 } else {

@@ -4,13 +4,14 @@
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { cpus } from "node:os";
 import { loadNativeBackend } from "../../src/backend/native.js";
 
 export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export const today = (): string => new Date().toISOString().slice(0, 10);
 
-/** The CPU's model and the SIMD flags that matter to the kernels (Linux: /proc/cpuinfo), and the addon's picks. */
+/** The CPU's model, its count, the SIMD flags that matter to the kernels (Linux: /proc/cpuinfo) and the addon's picks. */
 export function cpuLine(): string {
   let model = "unknown CPU";
   let flags: string[] = [];
@@ -18,7 +19,17 @@ export function cpuLine(): string {
     const info = readFileSync("/proc/cpuinfo", "utf8");
     model = /^model name\s*:\s*(.*)$/m.exec(info)?.[1] ?? model;
     const all = new Set((/^flags\s*:\s*(.*)$/m.exec(info)?.[1] ?? "").split(" "));
-    flags = ["avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_int8"].filter((f) => all.has(f));
+    flags = [
+      "avx2",
+      "fma",
+      "avx512f",
+      "avx512bw",
+      "avx512_vnni",
+      "avx_vnni",
+      "avx512_bf16",
+      "amx_int8",
+      "amx_bf16",
+    ].filter((f) => all.has(f));
   } catch {
     // not Linux: the model stays unknown
   }
@@ -26,7 +37,8 @@ export function cpuLine(): string {
   const picks = k
     ? Object.entries(k.info()).filter(([key]) => ["simd", "gemm", "gemmBf16", "threads"].includes(key))
     : [];
-  return `CPU ${model}; flags ${flags.join(" ") || "none of avx2/avx512"}; ${picks.map(([a, b]) => `${a} ${b}`).join(", ")}`;
+  const cores = cpus().length;
+  return `CPU ${model} (${cores} CPUs); flags ${flags.join(" ") || "none of avx2/avx512"}; ${picks.map(([a, b]) => `${a} ${b}`).join(", ")}`;
 }
 
 /**
