@@ -27,6 +27,7 @@ import { register as registerChat } from "./chat.js";
 import { register as registerSelect } from "./select.js";
 import { register as registerSoup } from "./soup.js";
 import { register as registerQuantize } from "./quantize.js";
+import { register as registerCorpus } from "./corpus.js";
 import { register as registerEnsemble } from "./ensemble.js";
 import { register as registerDistill } from "./distill.js";
 import { register as registerDashboard } from "./dashboard.js";
@@ -68,6 +69,7 @@ export function buildProgram(): Command {
   registerSelect(program);
   registerSoup(program);
   registerQuantize(program);
+  registerCorpus(program);
   registerEnsemble(program);
   registerDistill(program);
   registerDashboard(program);

@@ -115,3 +115,14 @@ export {
 export { GradientBoostedTrees, type GbdtOptions, type GbdtState } from "./classical/gbdt.js";
 export * as tabular from "./tabular/index.js";
 export * as anomaly from "./anomaly/index.js";
+export {
+  buildCorpus,
+  checkCorpusSpec,
+  sourcesTable,
+  CORPUS_FORMATS,
+  type CorpusFormat,
+  type CorpusManifest,
+  type CorpusSource,
+  type CorpusSpec,
+  type SourceManifest,
+} from "./corpus-builder.js";

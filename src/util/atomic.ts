@@ -82,29 +82,62 @@ export function writeStreamAtomic(
   fill: (write: (chunk: string | Uint8Array) => void) => void,
   size?: number,
 ): void {
+  const file = openAtomic(path);
+  try {
+    fill(file.write);
+  } catch (e) {
+    file.abort(e, size);
+  }
+  file.commit();
+}
+
+/** writeStreamAtomic for a fill that awaits (e.g. one that reads other files as it writes). */
+export async function writeStreamAtomicAsync(
+  path: string,
+  fill: (write: (chunk: string | Uint8Array) => void) => Promise<void>,
+  size?: number,
+): Promise<void> {
+  const file = openAtomic(path);
+  try {
+    await fill(file.write);
+  } catch (e) {
+    file.abort(e, size);
+  }
+  file.commit();
+}
+
+/** A temp file beside `path`: write to it, then commit (fsync, rename over `path`) or abort (remove it, rethrow). */
+function openAtomic(path: string) {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${counter++}`);
   const fd = openSync(tmp, "w");
-  try {
-    fill((chunk) => {
+  return {
+    write(chunk: string | Uint8Array): void {
       const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
       let off = 0;
       while (off < bytes.length) off += atomicIo.writeSync(fd, bytes, off, bytes.length - off);
-    });
-    fsyncSync(fd);
-    closeSync(fd);
-  } catch (e) {
-    try {
-      closeSync(fd);
-    } catch {
-      // already closed, or the close itself failed: the temp file goes either way
-    }
-    rmSync(tmp, { force: true });
-    if (isDiskFull(e) && !(e instanceof DiskFullError)) throw new DiskFullError(path, size, freeBytes(dir));
-    throw e;
-  }
-  renameSync(tmp, path);
+    },
+    abort(e: unknown, size?: number): never {
+      try {
+        closeSync(fd);
+      } catch {
+        // already closed, or the close itself failed: the temp file goes either way
+      }
+      rmSync(tmp, { force: true });
+      if (isDiskFull(e) && !(e instanceof DiskFullError)) throw new DiskFullError(path, size, freeBytes(dir));
+      throw e;
+    },
+    commit(): void {
+      try {
+        fsyncSync(fd);
+        closeSync(fd);
+      } catch (e) {
+        this.abort(e);
+      }
+      renameSync(tmp, path);
+    },
+  };
 }
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
