@@ -5,8 +5,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { AutoModelForCausalLM, generate, generateStream } from "../../src/models/index.js";
-import { Rng } from "../../src/util/rng.js";
+import { AutoModelForCausalLM, GPT2LMHeadModel, generate, generateStream, makeConfig } from "../../src/models/index.js";
+import { Rng, manualSeed } from "../../src/util/rng.js";
 import { fixtureDir } from "./helpers.js";
 import { BigramLM, TableSeq2Seq, logProbs } from "./toy-generators.js";
 
@@ -297,4 +297,31 @@ test("encoder-decoder streaming: the encoder once, the decoder's tokens one by o
   assert.equal(model.encodeCalls, 1);
   assert.equal(sawTraining, false, "the encoder ran in eval mode");
   assert.equal(model.training, true, "train mode is back afterwards");
+});
+
+test("greedy picks from the logits' argmax op equal picks from the processed scores, processors switching in and out", () => {
+  // a random GPT-2 whose end token comes early: min new tokens and a forced end switch the host path on for some steps
+  manualSeed(0);
+  const model = new GPT2LMHeadModel(
+    makeConfig("gpt2", {
+      vocab_size: 40,
+      n_positions: 64,
+      n_embd: 16,
+      n_layer: 1,
+      n_head: 2,
+      eos_token_id: 3,
+      pad_token_id: 0,
+    }),
+  );
+  const r = new Rng(5);
+  const prompts = Array.from({ length: 5 }, (_, i) => Array.from({ length: 2 + i }, () => 4 + r.int(36)));
+  const outputs = new Set<string>();
+  for (const opts of [{}, { minNewTokens: 4 }, { forcedEosTokenId: 3 }, { repetitionPenalty: 1.3 }]) {
+    const fast = generate(model, prompts, { maxNewTokens: 7, eosTokenId: 3, ...opts });
+    // asking for the scores reads every row's logits back and processes them, the slow path
+    const slow = generate(model, prompts, { maxNewTokens: 7, eosTokenId: 3, outputScores: true, ...opts });
+    assert.deepEqual(fast.sequences, slow.sequences, JSON.stringify(opts));
+    outputs.add(JSON.stringify(fast.sequences));
+  }
+  assert.equal(outputs.size, 4, "each processor changes some row here, so a wrong shortcut would show");
 });

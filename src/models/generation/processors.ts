@@ -158,6 +158,21 @@ export interface ProcessorSettings {
 }
 
 /** Applies the processors then, when sampling, the warpers to one row's scores, in place. */
+/**
+ * Whether processScores leaves greedy scores of a row of this length as they are, so the pick is the raw logits'
+ * argmax (which a tensor op finds without reading the [rows, vocabulary] logits back).
+ */
+export function greedyScoresUntouched(len: number, s: ProcessorSettings): boolean {
+  if (s.doSample || s.repetitionPenalty !== 1 || s.noRepeatNgramSize > 0) return false;
+  if (
+    s.eos.size > 0 &&
+    ((s.minLength > 0 && len < s.minLength) || (s.minNewTokens > 0 && len - s.promptLength < s.minNewTokens))
+  )
+    return false;
+  if (s.forcedBosTokenId !== null && len === 1) return false;
+  return !(s.forcedEosTokenId !== null && len === s.maxLength - 1);
+}
+
 export function processScores(scores: Float64Array, row: readonly number[], s: ProcessorSettings): void {
   const len = row.length;
   if (s.repetitionPenalty !== 1) applyRepetitionPenalty(scores, row, s.repetitionPenalty);

@@ -11,7 +11,7 @@
  */
 import { ArgumentError } from "../../util/errors.js";
 import { defaultRng, type Rng } from "../../util/rng.js";
-import { Tensor, noGrad } from "../../tensor/index.js";
+import { Tensor, argmax as argmaxOp, noGrad } from "../../tensor/index.js";
 import { padBatch, type CausalLM } from "../interfaces.js";
 import { isSeq2SeqLM, type Seq2SeqLM } from "../seq2seq.js";
 import { generationConfigOf, optionsFromGenerationConfig } from "./config.js";
@@ -19,6 +19,7 @@ import type { GenerateOptions, GenerateOutput, GenerativeModel, Prompts, StepEve
 import {
   type ProcessorSettings,
   argmax,
+  greedyScoresUntouched,
   logSoftmax,
   processScores,
   sample,
@@ -316,22 +317,34 @@ export function* decodeSteps(
   for (let step = 0; step < r.maxNew; step++) {
     const last = runNoGrad(model, () => stepper.next(rows));
     if (r.outputLogits) stepLogits.push(last);
-    const lastRows = last.toRows();
+    // greedy rows whose scores no processor touches take the logits' argmax from a tensor op; only the others (and
+    // asked-for scores) read the [rows, vocabulary] logits back, which at batch 32 costs more than the model's step
+    const picks = r.outputScores || proc.doSample ? null : (argmaxOp(last, -1).toArray() as number[]);
+    let lastRows: number[][] | null = null;
     const tokens: (number | null)[] = [];
     const ended = new Array<"eos" | "stop" | null>(b).fill(null);
     const processed: number[][] = [];
     for (let i = 0; i < b; i++) {
-      const scores = Float64Array.from(lastRows[i]);
-      // a row that ended only pads: its scores matter only when asked for
-      if (!finished[i] || r.outputScores) processScores(scores, rows[i], proc);
-      if (r.outputScores) processed.push(Array.from(scores));
       let next: number;
-      if (finished[i]) {
+      if (finished[i] && !r.outputScores) {
         next = r.pad;
         tokens.push(null);
+      } else if (picks && greedyScoresUntouched(rows[i].length, proc)) {
+        next = finished[i] ? r.pad : picks[i];
+        tokens.push(finished[i] ? null : next);
       } else {
-        next = proc.doSample ? sample(scores, r.rng) : argmax(scores);
-        tokens.push(next);
+        lastRows ??= last.toRows();
+        const scores = Float64Array.from(lastRows[i]);
+        // a row that ended only pads: its scores matter only when asked for
+        if (!finished[i] || r.outputScores) processScores(scores, rows[i], proc);
+        if (r.outputScores) processed.push(Array.from(scores));
+        if (finished[i]) {
+          next = r.pad;
+          tokens.push(null);
+        } else {
+          next = proc.doSample ? sample(scores, r.rng) : argmax(scores);
+          tokens.push(next);
+        }
       }
       rows[i].push(next);
       if (!finished[i]) {
