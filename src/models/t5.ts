@@ -888,7 +888,10 @@ export const T5 = defineArchitecture<T5Config>({
   tokenTypes: false,
   // relative positions: no table to outgrow
   maxPositions: () => null,
-  // from scratch: T5 v1.1 (gated GELU, untied head, no output scaling); the decoder starts with the pad token
+  // from scratch: T5 v1.1's gated GELU with v1.0's tied embeddings and head, so the decoder output is scaled by
+  // d_model^-0.5 before the head. An untied head starts at std 1 (transformers' init for Adafactor's relative steps),
+  // logits of std √d_model that AdamW at the usual rates takes thousands of steps to shrink; the scaled tied head
+  // starts at logits of std about 1. The decoder starts with the pad token.
   sizedConfig: (s) => ({
     vocab_size: s.vocabSize,
     d_model: s.hidden,
@@ -897,8 +900,8 @@ export const T5 = defineArchitecture<T5Config>({
     d_kv: Math.max(1, Math.floor(s.hidden / s.heads)),
     d_ff: s.ffn,
     feed_forward_proj: "gated-gelu",
-    tie_word_embeddings: false,
-    scale_decoder_outputs: false,
+    tie_word_embeddings: true,
+    scale_decoder_outputs: true,
     pad_token_id: s.padTokenId,
     eos_token_id: s.eosTokenId,
     decoder_start_token_id: s.padTokenId,
