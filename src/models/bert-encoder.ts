@@ -370,16 +370,30 @@ export abstract class BertFamilyModel<C extends BertFamilyConfig> extends BertFa
    * The mask is the padding mask, or for a decoder config (is_decoder) the causal one.
    */
   forward(inputs: ModelInputs): BaseModelOutput {
-    const [b, t] = checkInputs(this.architecture, inputs);
+    checkInputs(this.architecture, inputs);
     const h0 = this.embeddings.forward(inputs.inputIds, inputs.tokenTypeIds ?? null, inputs.positionIds ?? null);
-    const mask = attentionMaskFor({
-      batch: b,
-      queryLen: t,
-      keyLen: t,
-      paddingMask: inputs.attentionMask ?? null,
-      causal: this.config.is_decoder,
-    });
-    const out = this.encoder.forward(h0, mask, inputs);
+    const out = encodeEmbedded(this.encoder, h0, inputs, this.config.is_decoder);
     return { ...out, poolerOutput: this.pooler ? this.pooler.forward(out.lastHiddenState) : null };
   }
+}
+
+/**
+ * The encoder over embedded inputs h0 [B, T, H] under the padding mask of `inputs`, or for a decoder config
+ * (is_decoder) the causal one: what every BERT-family model (ELECTRA's too) runs after its embeddings.
+ */
+export function encodeEmbedded(
+  encoder: BertEncoder,
+  h0: Tensor,
+  inputs: ModelInputs,
+  isDecoder: boolean,
+): Omit<BaseModelOutput, "poolerOutput"> {
+  const [b, t] = h0.shape;
+  const mask = attentionMaskFor({
+    batch: b,
+    queryLen: t,
+    keyLen: t,
+    paddingMask: inputs.attentionMask ?? null,
+    causal: isDecoder,
+  });
+  return encoder.forward(h0, mask, inputs);
 }

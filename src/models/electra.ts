@@ -37,7 +37,6 @@ import {
   type ClassifierOutput,
   type LMOutput,
   type ModelInputs,
-  attentionMaskFor,
   checkInputs,
 } from "./interfaces.js";
 import { bceWithLogitsLoss, sequenceClassifierOutput, tokenOutput } from "./losses.js";
@@ -47,6 +46,7 @@ import {
   BertEmbeddings,
   BertEncoder,
   BertFamilyPreTrainedModel,
+  encodeEmbedded,
   firstToken,
 } from "./bert-encoder.js";
 import { defineArchitecture } from "./architecture.js";
@@ -110,17 +110,10 @@ export class ElectraModel extends ElectraPreTrainedModel {
 
   /** lastHiddenState [B, T, H] (no pooler: poolerOutput is null); hiddenStates and attentions when asked. */
   forward(inputs: ModelInputs): BaseModelOutput {
-    const [b, t] = checkInputs(this.architecture, inputs);
+    checkInputs(this.architecture, inputs);
     let h = this.embeddings.forward(inputs.inputIds, inputs.tokenTypeIds ?? null, inputs.positionIds ?? null);
     if (this.embeddings_project) h = this.embeddings_project.forward(h);
-    const mask = attentionMaskFor({
-      batch: b,
-      queryLen: t,
-      keyLen: t,
-      paddingMask: inputs.attentionMask ?? null,
-      causal: this.config.is_decoder,
-    });
-    return { ...this.encoder.forward(h, mask, inputs), poolerOutput: null };
+    return { ...encodeEmbedded(this.encoder, h, inputs, this.config.is_decoder), poolerOutput: null };
   }
 }
 
