@@ -9,6 +9,7 @@ import type { Command } from "commander";
 import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.js";
 import { ArgumentError } from "../util/errors.js";
 import { opt, switchesOnly } from "../util/options.js";
+import { tabular } from "../data/index.js";
 import {
   MODEL_NAMES,
   RecommendPredictor,
@@ -61,6 +62,27 @@ const DATA = {
     help: "names of the flag columns, one a line (MovieLens u.genre)",
   }),
   threshold: opt.number({ default: 4, help: "ratings at or above this are positives" }),
+  userFeatures: opt.string({
+    flag: "--user-features <file>",
+    help: "user features for the two-tower's user tower: one user a line, its id and numeric or categorical columns",
+  }),
+  userFeatureSep: opt.string({
+    flag: "--user-feature-sep <sep>",
+    help: "field separator of --user-features",
+    defaultHelp: "tab, else | , else comma",
+  }),
+  userFeatureHeader: opt.boolean({
+    help: "the first line of --user-features names the columns (else they are named 0, 1, 2, ...)",
+  }),
+  userFeatureId: opt.string({
+    flag: "--user-feature-id <column>",
+    help: "the user id column of --user-features (name or 0-based index)",
+    defaultHelp: "the first",
+  }),
+  userFeatureTypes: opt.string({
+    flag: "--user-feature-types <spec>",
+    help: "column types overriding the inferred ones, as NAME=TYPE,... (numeric, categorical, boolean, id: dropped)",
+  }),
 };
 
 const MODEL = {
@@ -87,6 +109,32 @@ const MODEL = {
     max: 1,
     help: "two-tower: probability of dropping an item's ID embedding",
   }),
+  historyDropout: opt.number({
+    default: 0,
+    min: 0,
+    lt: 1,
+    help: "two-tower: probability of training an example without its history, so user features learn to stand alone",
+  }),
+  itemEncoder: opt.enum(["frozen", "lora", "full"] as const, {
+    default: "frozen",
+    help: "two-tower: the text encoder frozen (cached vectors), trained through LoRA adapters, or fully fine-tuned",
+  }),
+  encoderLr: opt.number({
+    gt: 0,
+    help: "two-tower: Adam learning rate of the encoder's weights (lora, full)",
+    defaultHelp: "1e-3 for lora, 1e-4 for full",
+  }),
+  encoderItems: opt.integer({
+    default: 64,
+    min: 1,
+    help: "two-tower: distinct items a step whose text is recomputed with gradients (the rest read their latest vector)",
+  }),
+  encoderEpochs: opt.integer({
+    min: 1,
+    help: "two-tower: train the encoder (lora, full) in the last N epochs only; the earlier ones read cached vectors",
+    defaultHelp: "every epoch",
+  }),
+  loraR: opt.integer({ default: 8, min: 1, help: "two-tower: rank of the item encoder's LoRA adapters (alpha 2r)" }),
   encoder: opt.string({
     flag: "--encoder <dir>",
     help: "text encoder of the item tower",
@@ -151,6 +199,8 @@ function shellWord(a: string): string {
 
 type DataFlags = { [K in keyof typeof DATA]?: unknown };
 
+const { parseColumnTypes } = tabular;
+
 function dataOptions(f: DataFlags) {
   return {
     interactions: f.interactions as string,
@@ -164,6 +214,13 @@ function dataOptions(f: DataFlags) {
     itemTemplate: f.itemTemplate as string | undefined,
     itemFlagFirst: f.itemFlags as number | undefined,
     itemFlagNames: f.itemFlagNames as string | undefined,
+    userFeatures: f.userFeatures as string | undefined,
+    userFeatureOptions: {
+      sep: f.userFeatureSep as string | undefined,
+      header: f.userFeatureHeader as boolean | undefined,
+      idColumn: f.userFeatureId as string | undefined,
+      types: f.userFeatureTypes ? parseColumnTypes(f.userFeatureTypes as string) : undefined,
+    },
   };
 }
 
@@ -184,6 +241,12 @@ function settings(f: { [K in keyof typeof MODEL]?: unknown }): ModelSettings {
     logQ: f.logQ as boolean,
     idDropout: f.idDropout as number,
     userIds: f.userIds as boolean,
+    historyDropout: f.historyDropout as number,
+    itemEncoder: f.itemEncoder as "frozen" | "lora" | "full",
+    encoderLr: f.encoderLr as number | undefined,
+    encoderItems: f.encoderItems as number,
+    loraRank: f.loraR as number,
+    encoderEpochs: f.encoderEpochs as number | undefined,
   };
 }
 
