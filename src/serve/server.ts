@@ -22,6 +22,7 @@ import type { Job, ModelInfo, ModelSource } from "./jobs.js";
 import { ServeMetrics } from "./metrics.js";
 import { embedBody, openaiEmbeddingsBody, predictBody, rerankBody, responses } from "./schemas.js";
 import { registerGenerationRoutes } from "./generation.js";
+import { isRecommenderDir, registerRecommendRoutes } from "./recommend.js";
 import { TokenCounter } from "./tokens.js";
 import type { DriftReport } from "../monitor/index.js";
 
@@ -183,9 +184,11 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
   if (options.onServed && o.sampleRate === 0)
     throw new GraftError("onServed is given but sampleRate is 0 (the default): set sampleRate in (0, 1]");
 
+  // recommender directories are answered by POST /recommend (recommend.ts); the other models run in the engine
+  const recommenders = sources.filter((s) => isRecommenderDir(s.dir));
   const engine = await Engine.start(
-    sources.map((s) => ({ ...s, maxLength: o.maxInputTokens ?? 0 })),
-    positiveInt("workers", o.workers, 0),
+    sources.filter((s) => !recommenders.includes(s)).map((s) => ({ ...s, maxLength: o.maxInputTokens ?? 0 })),
+    recommenders.length === sources.length ? 0 : positiveInt("workers", o.workers, 0),
   );
   const models = new Map<string, ServedModel>();
   for (const [i, info] of engine.models.entries()) {
@@ -204,7 +207,7 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
       limit,
     });
   }
-  const defaultModel = sources[0].name;
+  const defaultModel = (sources.find((s) => !recommenders.includes(s)) ?? sources[0]).name;
 
   const metrics = new ServeMetrics();
   const batcher = new Batcher(o, engine.slots, {
@@ -633,6 +636,8 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     error: (status, message) => new ServeError(status, message),
     doc,
   });
+
+  registerRecommendRoutes(app, recommenders, { error: (status, message) => new ServeError(status, message), doc });
 
   app.get("/openapi.json", async () => openapi(documented));
   return app;
