@@ -12,6 +12,7 @@ import {
   ItemKnn,
   MostPopular,
   coldStartSplit,
+  coldUserSplit,
   evaluateRanking,
   itemsOf,
   makeProtocol,
@@ -178,6 +179,8 @@ export interface EvaluateOptions {
   testFraction?: number;
   /** Fraction of items held out for the cold-start split; 0 or undefined: no cold-start evaluation. */
   coldStart?: number;
+  /** Fraction of users held out for the cold-start-user split; 0 or undefined: none. */
+  coldUsers?: number;
   threshold: number;
   ks?: readonly number[];
   seed?: number;
@@ -187,8 +190,10 @@ export interface EvaluateOptions {
   log?: (line: string) => void;
 }
 
+export type SplitName = "warm" | "cold" | "cold-users";
+
 export interface ModelResult {
-  split: "warm" | "cold";
+  split: SplitName;
   model: ModelName;
   metrics: Record<string, number>;
   trainMs: number;
@@ -216,8 +221,10 @@ export interface EvaluationReport {
   examples: UserExample[];
 }
 
-function describe(o: EvaluateOptions, split: "warm" | "cold"): string {
+function describe(o: EvaluateOptions, split: SplitName): string {
   const pos = `ratings ≥ ${o.threshold} are positives`;
+  if (split === "cold-users")
+    return `cold-start users: ${Math.round((o.coldUsers ?? 0) * 100)}% of the users held out of training entirely (seed ${o.seed ?? 0}); each one's positives are ranked against all items; ${pos}`;
   if (split === "cold")
     return `cold start: ${Math.round((o.coldStart ?? 0) * 100)}% of the items held out of training entirely (seed ${o.seed ?? 0}); each user's positives among them are ranked against all cold items; ${pos}`;
   return o.protocol === "last"
@@ -240,10 +247,11 @@ export async function evaluateRecommenders(input: RecommendData, o: EvaluateOpti
     log(
       `user features: ${input.userFeatures.schema.columns.map((c) => `${c.name} (${c.type})`).join(", ")}; ${input.userFeatures.missing} users without features (missing indicator), ${input.userFeatures.ignored} feature rows of unknown users ignored`,
     );
-  const splits: ["warm" | "cold", ReturnType<typeof splitInteractions>][] = [
+  const splits: [SplitName, ReturnType<typeof splitInteractions>][] = [
     ["warm", splitInteractions(data, { protocol: o.protocol, testFraction: o.testFraction, seed: o.seed })],
   ];
   if (o.coldStart) splits.push(["cold", coldStartSplit(data, { fraction: o.coldStart, seed: o.seed })]);
+  if (o.coldUsers) splits.push(["cold-users", coldUserSplit(data, { fraction: o.coldUsers, seed: o.seed })]);
   const results: ModelResult[] = [];
   const examples: UserExample[] = [];
   for (const [name, split] of splits) {
