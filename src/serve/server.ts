@@ -186,28 +186,29 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
 
   // recommender directories are answered by POST /recommend (recommend.ts); the other models run in the engine
   const recommenders = sources.filter((s) => isRecommenderDir(s.dir));
+  const served = sources.filter((s) => !recommenders.includes(s));
   const engine = await Engine.start(
-    sources.filter((s) => !recommenders.includes(s)).map((s) => ({ ...s, maxLength: o.maxInputTokens ?? 0 })),
+    served.map((s) => ({ ...s, maxLength: o.maxInputTokens ?? 0 })),
     recommenders.length === sources.length ? 0 : positiveInt("workers", o.workers, 0),
   );
   const models = new Map<string, ServedModel>();
   for (const [i, info] of engine.models.entries()) {
     let tokenizer: Tokenizer | null = null;
     try {
-      tokenizer = info.maxLength === null ? null : loadTokenizer(sources[i].dir);
+      tokenizer = info.maxLength === null ? null : loadTokenizer(served[i].dir);
     } catch {
       tokenizer = null;
     }
     const limit = info.maxLength === null ? null : Math.min(info.maxLength, o.maxInputTokens ?? Infinity);
     models.set(info.name, {
       info,
-      dir: sources[i].dir,
+      dir: served[i].dir,
       tokenizer,
       counter: tokenizer ? new TokenCounter(tokenizer) : null,
       limit,
     });
   }
-  const defaultModel = (sources.find((s) => !recommenders.includes(s)) ?? sources[0]).name;
+  const defaultModel = (served[0] ?? sources[0]).name;
 
   const metrics = new ServeMetrics();
   const batcher = new Batcher(o, engine.slots, {

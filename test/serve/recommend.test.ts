@@ -50,7 +50,8 @@ await trainRecommender(
   { data, texts, userFeatures: null },
   { model: "two-tower", threshold: 4, output: recDir, encoder, settings: { dim: 4, epochs: 2, batchSize: 8, seed: 1 } },
 );
-const app = await createServer({ models: { encoder, movies: recDir }, workers: 0 });
+// the recommender first: the encoder behind it still answers requests that name no model
+const app = await createServer({ models: { movies: recDir, encoder }, workers: 0 });
 const base = await listen(app);
 test.after(async () => {
   await app.close();
