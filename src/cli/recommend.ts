@@ -193,7 +193,11 @@ export const RECOMMEND_TRAIN_SWITCHES = switchesOnly({
 
 export const RECOMMEND_PREDICT_SWITCHES = switchesOnly({
   model: opt.string({ required: true, flag: "--model <dir>", help: "a recommender saved by graft recommend train" }),
-  user: opt.list("string", { required: true, minLength: 1, flag: "--user <ids...>", help: "user ids" }),
+  user: opt.list("string", { flag: "--user <ids...>", help: "user ids of the training interactions" }),
+  history: opt.list("string", {
+    flag: "--history <items...>",
+    help: "item ids standing for a user the model was not trained on (two-tower)",
+  }),
   k: opt.integer({ default: 10, min: 1, help: "recommendations per user" }),
   json: opt.boolean({ help: "print JSON lines" }),
 });
@@ -332,7 +336,20 @@ export function register(program: Command): void {
   addOptions(predictCmd, RECOMMEND_PREDICT_SWITCHES).action(async (_: unknown, command: Command) => {
     const f = resolveFlags(RECOMMEND_PREDICT_SWITCHES, command);
     const p = RecommendPredictor.load(f.model);
-    for (const user of f.user) {
+    const users = f.user ?? [];
+    if (users.length === 0 && !f.history?.length)
+      throw new ArgumentError("give --user IDS or --history ITEMS", "graft recommend predict --model DIR --user 196");
+    if (f.history?.length) {
+      const recs = p.request({ history: f.history, k: f.k });
+      if (f.json) process.stdout.write(`${JSON.stringify({ history: f.history, recommendations: recs })}\n`);
+      else {
+        process.stdout.write(`history ${f.history.join(" ")}\n`);
+        recs.forEach((r, i) =>
+          process.stdout.write(`  ${i + 1}. ${r.item}${r.text ? `  ${r.text}` : ""}  (${r.score.toFixed(4)})\n`),
+        );
+      }
+    }
+    for (const user of users) {
       const recs = p.recommend(user, f.k);
       if (f.json) process.stdout.write(`${JSON.stringify({ user, recommendations: recs })}\n`);
       else {
