@@ -9,6 +9,7 @@ import type { Command } from "commander";
 import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.js";
 import { ArgumentError } from "../util/errors.js";
 import { opt, switchesOnly } from "../util/options.js";
+import { tabular } from "../data/index.js";
 import {
   MODEL_NAMES,
   RecommendPredictor,
@@ -61,6 +62,27 @@ const DATA = {
     help: "names of the flag columns, one a line (MovieLens u.genre)",
   }),
   threshold: opt.number({ default: 4, help: "ratings at or above this are positives" }),
+  userFeatures: opt.string({
+    flag: "--user-features <file>",
+    help: "user features for the two-tower's user tower: one user a line, its id and numeric or categorical columns",
+  }),
+  userFeatureSep: opt.string({
+    flag: "--user-feature-sep <sep>",
+    help: "field separator of --user-features",
+    defaultHelp: "tab, else | , else comma",
+  }),
+  userFeatureHeader: opt.boolean({
+    help: "the first line of --user-features names the columns (else they are named 0, 1, 2, ...)",
+  }),
+  userFeatureId: opt.string({
+    flag: "--user-feature-id <column>",
+    help: "the user id column of --user-features (name or 0-based index)",
+    defaultHelp: "the first",
+  }),
+  userFeatureTypes: opt.string({
+    flag: "--user-feature-types <spec>",
+    help: "column types overriding the inferred ones, as NAME=TYPE,... (numeric, categorical, boolean, id: dropped)",
+  }),
 };
 
 const MODEL = {
@@ -87,6 +109,32 @@ const MODEL = {
     max: 1,
     help: "two-tower: probability of dropping an item's ID embedding",
   }),
+  historyDropout: opt.number({
+    default: 0,
+    min: 0,
+    lt: 1,
+    help: "two-tower: probability of training an example without its history, so user features learn to stand alone",
+  }),
+  itemEncoder: opt.enum(["frozen", "lora", "full"] as const, {
+    default: "frozen",
+    help: "two-tower: the text encoder frozen (cached vectors), trained through LoRA adapters, or fully fine-tuned",
+  }),
+  encoderLr: opt.number({
+    gt: 0,
+    help: "two-tower: Adam learning rate of the encoder's weights (lora, full)",
+    defaultHelp: "1e-3 for lora, 1e-4 for full",
+  }),
+  encoderItems: opt.integer({
+    default: 64,
+    min: 1,
+    help: "two-tower: distinct items a step whose text is recomputed with gradients (the rest read their latest vector)",
+  }),
+  encoderEpochs: opt.integer({
+    min: 1,
+    help: "two-tower: train the encoder (lora, full) in the last N epochs only; the earlier ones read cached vectors",
+    defaultHelp: "every epoch",
+  }),
+  loraR: opt.integer({ default: 8, min: 1, help: "two-tower: rank of the item encoder's LoRA adapters (alpha 2r)" }),
   encoder: opt.string({
     flag: "--encoder <dir>",
     help: "text encoder of the item tower",
@@ -122,6 +170,12 @@ export const RECOMMEND_EVAL_SWITCHES = switchesOnly({
     lt: 1,
     help: "also evaluate a cold-start split holding out this share of the items (0: none)",
   }),
+  coldUsers: opt.number({
+    default: 0,
+    min: 0,
+    lt: 1,
+    help: "also evaluate a cold-start-user split holding out this share of the users entirely (0: none)",
+  }),
   k: opt.list("integer", { default: [10], flag: "--k <cutoffs...>", help: "cut-offs of the ranking metrics" }),
   output: opt.string({ flag: "--output <dir>", help: "where results.json and report.html go" }),
   json: opt.boolean({ help: "print the results as JSON" }),
@@ -139,7 +193,11 @@ export const RECOMMEND_TRAIN_SWITCHES = switchesOnly({
 
 export const RECOMMEND_PREDICT_SWITCHES = switchesOnly({
   model: opt.string({ required: true, flag: "--model <dir>", help: "a recommender saved by graft recommend train" }),
-  user: opt.list("string", { required: true, minLength: 1, flag: "--user <ids...>", help: "user ids" }),
+  user: opt.list("string", { flag: "--user <ids...>", help: "user ids of the training interactions" }),
+  history: opt.list("string", {
+    flag: "--history <items...>",
+    help: "item ids standing for a user the model was not trained on (two-tower)",
+  }),
   k: opt.integer({ default: 10, min: 1, help: "recommendations per user" }),
   json: opt.boolean({ help: "print JSON lines" }),
 });
@@ -150,6 +208,8 @@ function shellWord(a: string): string {
 }
 
 type DataFlags = { [K in keyof typeof DATA]?: unknown };
+
+const { parseColumnTypes } = tabular;
 
 function dataOptions(f: DataFlags) {
   return {
@@ -164,6 +224,13 @@ function dataOptions(f: DataFlags) {
     itemTemplate: f.itemTemplate as string | undefined,
     itemFlagFirst: f.itemFlags as number | undefined,
     itemFlagNames: f.itemFlagNames as string | undefined,
+    userFeatures: f.userFeatures as string | undefined,
+    userFeatureOptions: {
+      sep: f.userFeatureSep as string | undefined,
+      header: f.userFeatureHeader as boolean | undefined,
+      idColumn: f.userFeatureId as string | undefined,
+      types: f.userFeatureTypes ? parseColumnTypes(f.userFeatureTypes as string) : undefined,
+    },
   };
 }
 
@@ -184,6 +251,12 @@ function settings(f: { [K in keyof typeof MODEL]?: unknown }): ModelSettings {
     logQ: f.logQ as boolean,
     idDropout: f.idDropout as number,
     userIds: f.userIds as boolean,
+    historyDropout: f.historyDropout as number,
+    itemEncoder: f.itemEncoder as "frozen" | "lora" | "full",
+    encoderLr: f.encoderLr as number | undefined,
+    encoderItems: f.encoderItems as number,
+    loraRank: f.loraR as number,
+    encoderEpochs: f.encoderEpochs as number | undefined,
   };
 }
 
@@ -212,6 +285,7 @@ export function register(program: Command): void {
         protocol: f.protocol,
         testFraction: f.testFraction,
         coldStart: f.coldStart,
+        coldUsers: f.coldUsers,
         threshold: f.threshold,
         ks: f.k,
         seed: f.seed,
@@ -262,7 +336,20 @@ export function register(program: Command): void {
   addOptions(predictCmd, RECOMMEND_PREDICT_SWITCHES).action(async (_: unknown, command: Command) => {
     const f = resolveFlags(RECOMMEND_PREDICT_SWITCHES, command);
     const p = RecommendPredictor.load(f.model);
-    for (const user of f.user) {
+    const users = f.user ?? [];
+    if (users.length === 0 && !f.history?.length)
+      throw new ArgumentError("give --user IDS or --history ITEMS", "graft recommend predict --model DIR --user 196");
+    if (f.history?.length) {
+      const recs = p.request({ history: f.history, k: f.k });
+      if (f.json) process.stdout.write(`${JSON.stringify({ history: f.history, recommendations: recs })}\n`);
+      else {
+        process.stdout.write(`history ${f.history.join(" ")}\n`);
+        recs.forEach((r, i) =>
+          process.stdout.write(`  ${i + 1}. ${r.item}${r.text ? `  ${r.text}` : ""}  (${r.score.toFixed(4)})\n`),
+        );
+      }
+    }
+    for (const user of users) {
       const recs = p.recommend(user, f.k);
       if (f.json) process.stdout.write(`${JSON.stringify({ user, recommendations: recs })}\n`);
       else {

@@ -3,8 +3,33 @@
  * model (two-tower.ts), and the serving path: blocked top-k on the backend, saved recommenders and the
  * RecommendPredictor (serving.ts). The baselines, splits and the evaluation harness are in src/recsys/.
  */
-export { encodeItemTexts, type TextVectors, type EncodeOptions } from "./text.js";
-export { TwoTower, type TwoTowerOptions } from "./two-tower.js";
+export {
+  encodeItemTexts,
+  ItemEncoder,
+  ITEM_ENCODER_MODES,
+  ITEM_LORA_TARGETS,
+  type ItemEncoderMode,
+  type TextVectors,
+  type EncodeOptions,
+} from "./text.js";
+export {
+  TwoTower,
+  type TwoTowerOptions,
+  type TwoTowerInputs,
+  type UserTowerExport,
+  type ItemHeadExport,
+} from "./two-tower.js";
+export {
+  readUserFeatures,
+  alignUserFeatures,
+  encodeUserRecord,
+  type UserFeatures,
+  type UserFeatureFile,
+  type UserFeatureSchema,
+  type UserFeatureColumn,
+  type UserFeatureReadOptions,
+  type EncodedUser,
+} from "./user-features.js";
 export {
   factorScorer,
   topKAll,
@@ -12,6 +37,8 @@ export {
   RecommendPredictor,
   type SavedRecommenderInfo,
   type Recommendation,
+  type RecommendRequest,
+  type SavedItemHead,
 } from "./serving.js";
 export {
   MODEL_NAMES,

@@ -18,7 +18,7 @@ export function renderRecommendReport(r: EvaluationReport, command?: string): st
       `.</p><pre>${esc(r.protocol)}</pre>` +
       (command ? `<p>Command:</p><pre>${esc(command)}</pre>` : ""),
   });
-  for (const split of ["warm", "cold"] as const) {
+  for (const split of ["warm", "cold", "cold-users"] as const) {
     const rows = r.results.filter((x) => x.split === split);
     if (rows.length === 0) continue;
     const cols: string[] = [];
@@ -37,7 +37,7 @@ export function renderRecommendReport(r: EvaluationReport, command?: string): st
     ]);
     sections.push({
       id: split,
-      title: split === "warm" ? "Warm items" : "Cold-start items",
+      title: split === "warm" ? "Warm items" : split === "cold" ? "Cold-start items" : "Cold-start users",
       body: table(headers, body, {
         numeric: headers.map((_, i) => i).slice(1),
         rowClass: (i) => (rows[i]!.metrics[`ndcg@${r.ks[0]}`] === best ? "best" : undefined),

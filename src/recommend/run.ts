@@ -4,6 +4,7 @@
  * (src/recsys/evaluate.ts) on the warm split and, when asked, on a cold-start split; or fit one model on all the
  * data and save its vectors for serving.
  */
+import { join, resolve } from "node:path";
 import { ArgumentError } from "../util/errors.js";
 import {
   BprMf,
@@ -11,6 +12,7 @@ import {
   ItemKnn,
   MostPopular,
   coldStartSplit,
+  coldUserSplit,
   evaluateRanking,
   itemsOf,
   makeProtocol,
@@ -25,8 +27,14 @@ import {
   type SplitProtocol,
 } from "../recsys/index.js";
 import { factorScorer, saveRecommender } from "./serving.js";
-import { encodeItemTexts, type TextVectors } from "./text.js";
+import { ItemEncoder, encodeItemTexts, type ItemEncoderMode, type TextVectors } from "./text.js";
 import { TwoTower } from "./two-tower.js";
+import {
+  alignUserFeatures,
+  readUserFeatures,
+  type UserFeatureReadOptions,
+  type UserFeatures,
+} from "./user-features.js";
 
 export const MODEL_NAMES = ["popularity", "itemknn", "bpr", "als", "two-tower"] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
@@ -46,12 +54,17 @@ export interface RecommendDataOptions {
   /** File naming the flag columns, one a line (first field). */
   itemFlagNames?: string;
   itemEncoding?: BufferEncoding;
+  /** User features: one user a line, the id and numeric or categorical columns (see user-features.ts). */
+  userFeatures?: string;
+  userFeatureOptions?: UserFeatureReadOptions;
 }
 
 export interface RecommendData {
   data: Interactions;
   /** One text per item (dense id order), when an item file was given. */
   texts: string[] | null;
+  /** User features aligned with the dense user ids, when a user-feature file was given. */
+  userFeatures?: UserFeatures | null;
 }
 
 export function loadRecommendData(o: RecommendDataOptions): RecommendData {
@@ -75,7 +88,10 @@ export function loadRecommendData(o: RecommendDataOptions): RecommendData {
     columns: { user: col(0) ?? undefined, item: col(1) ?? undefined, rating: col(2), time: col(3) },
     knownItems: texts ? [...texts.keys()] : undefined,
   });
-  return { data, texts: texts ? data.items.map((i) => texts!.get(i)!) : null };
+  const userFeatures = o.userFeatures
+    ? alignUserFeatures(readUserFeatures(o.userFeatures, o.userFeatureOptions), data.users)
+    : null;
+  return { data, texts: texts ? data.items.map((i) => texts!.get(i)!) : null, userFeatures };
 }
 
 export interface ModelSettings {
@@ -95,9 +111,31 @@ export interface ModelSettings {
   logQ?: boolean;
   idDropout?: number;
   userIds?: boolean;
+  historyDropout?: number;
+  itemEncoder?: ItemEncoderMode;
+  encoderLr?: number;
+  encoderItems?: number;
+  loraRank?: number;
+  encoderEpochs?: number;
 }
 
-export function makeModel(name: ModelName, s: ModelSettings, text: TextVectors | null): Recommender {
+/** A live item encoder for one two-tower fit (lora/full train it, so each fit loads its own), or null. */
+async function liveEncoder(
+  s: ModelSettings,
+  encoder: string | undefined,
+  texts: string[] | null,
+): Promise<ItemEncoder | null> {
+  if ((s.itemEncoder ?? "frozen") === "frozen") return null;
+  if (!encoder || !texts) throw new ArgumentError(`a ${s.itemEncoder} item encoder needs --encoder and --items`);
+  return ItemEncoder.load(encoder, texts);
+}
+
+export function makeModel(
+  name: ModelName,
+  s: ModelSettings,
+  text: TextVectors | null,
+  inputs: { encoder?: ItemEncoder | null; userFeatures?: UserFeatures | null } = {},
+): Recommender {
   const seed = s.seed ?? 0;
   switch (name) {
     case "popularity":
@@ -110,18 +148,28 @@ export function makeModel(name: ModelName, s: ModelSettings, text: TextVectors |
       return new ImplicitAls({ dim: s.dim, epochs: s.alsEpochs, alpha: s.alsAlpha, seed });
     case "two-tower":
       if (!text) throw new ArgumentError("the two-tower model needs item texts", "pass --items FILE");
-      return new TwoTower(text, {
-        dim: s.dim,
-        epochs: s.epochs,
-        batchSize: s.batchSize,
-        lr: s.lr,
-        temperature: s.temperature,
-        loss: s.loss,
-        logQ: s.logQ,
-        idDropout: s.idDropout,
-        userIds: s.userIds,
-        seed,
-      });
+      return new TwoTower(
+        text,
+        {
+          dim: s.dim,
+          epochs: s.epochs,
+          batchSize: s.batchSize,
+          lr: s.lr,
+          temperature: s.temperature,
+          loss: s.loss,
+          logQ: s.logQ,
+          idDropout: s.idDropout,
+          userIds: s.userIds,
+          historyDropout: s.historyDropout,
+          itemEncoder: s.itemEncoder,
+          encoderLr: s.encoderLr,
+          encoderItems: s.encoderItems,
+          loraRank: s.loraRank,
+          encoderEpochs: s.encoderEpochs,
+          seed,
+        },
+        inputs,
+      );
   }
 }
 
@@ -131,6 +179,8 @@ export interface EvaluateOptions {
   testFraction?: number;
   /** Fraction of items held out for the cold-start split; 0 or undefined: no cold-start evaluation. */
   coldStart?: number;
+  /** Fraction of users held out for the cold-start-user split; 0 or undefined: none. */
+  coldUsers?: number;
   threshold: number;
   ks?: readonly number[];
   seed?: number;
@@ -140,8 +190,10 @@ export interface EvaluateOptions {
   log?: (line: string) => void;
 }
 
+export type SplitName = "warm" | "cold" | "cold-users";
+
 export interface ModelResult {
-  split: "warm" | "cold";
+  split: SplitName;
   model: ModelName;
   metrics: Record<string, number>;
   trainMs: number;
@@ -169,8 +221,10 @@ export interface EvaluationReport {
   examples: UserExample[];
 }
 
-function describe(o: EvaluateOptions, split: "warm" | "cold"): string {
+function describe(o: EvaluateOptions, split: SplitName): string {
   const pos = `ratings ≥ ${o.threshold} are positives`;
+  if (split === "cold-users")
+    return `cold-start users: ${Math.round((o.coldUsers ?? 0) * 100)}% of the users held out of training entirely (seed ${o.seed ?? 0}); each one's positives are ranked against all items; ${pos}`;
   if (split === "cold")
     return `cold start: ${Math.round((o.coldStart ?? 0) * 100)}% of the items held out of training entirely (seed ${o.seed ?? 0}); each user's positives among them are ranked against all cold items; ${pos}`;
   return o.protocol === "last"
@@ -189,10 +243,15 @@ export async function evaluateRecommenders(input: RecommendData, o: EvaluateOpti
     log(`encoding ${texts.length} item texts with ${o.encoder}`);
     text = await encodeItemTexts(o.encoder, texts, { cache: o.textCache });
   }
-  const splits: ["warm" | "cold", ReturnType<typeof splitInteractions>][] = [
+  if (input.userFeatures)
+    log(
+      `user features: ${input.userFeatures.schema.columns.map((c) => `${c.name} (${c.type})`).join(", ")}; ${input.userFeatures.missing} users without features (missing indicator), ${input.userFeatures.ignored} feature rows of unknown users ignored`,
+    );
+  const splits: [SplitName, ReturnType<typeof splitInteractions>][] = [
     ["warm", splitInteractions(data, { protocol: o.protocol, testFraction: o.testFraction, seed: o.seed })],
   ];
   if (o.coldStart) splits.push(["cold", coldStartSplit(data, { fraction: o.coldStart, seed: o.seed })]);
+  if (o.coldUsers) splits.push(["cold-users", coldUserSplit(data, { fraction: o.coldUsers, seed: o.seed })]);
   const results: ModelResult[] = [];
   const examples: UserExample[] = [];
   for (const [name, split] of splits) {
@@ -201,7 +260,17 @@ export async function evaluateRecommenders(input: RecommendData, o: EvaluateOpti
     const exampleUsers = name === "warm" ? Array.from(p.users.slice(0, 3)) : [];
     const recs: Record<string, string[]>[] = exampleUsers.map(() => ({}));
     for (const m of o.models) {
-      const model = makeModel(m, o.settings ?? {}, text);
+      const model = makeModel(
+        m,
+        o.settings ?? {},
+        text,
+        m === "two-tower"
+          ? {
+              encoder: await liveEncoder(o.settings ?? {}, o.encoder, texts),
+              userFeatures: input.userFeatures ?? null,
+            }
+          : {},
+      );
       const epochs: number[] = [];
       const t0 = performance.now();
       model.fit(p.train, {
@@ -285,10 +354,13 @@ export async function trainRecommender(
   const all = Int32Array.from({ length: data.user.length }, (_, r) => r);
   const train = userItems(data, all, o.threshold);
   const seen = userItems(data, all);
-  const model = makeModel(o.model, o.settings ?? {}, text);
+  const settings = o.settings ?? {};
+  const encoder = o.model === "two-tower" ? await liveEncoder(settings, o.encoder, texts) : null;
+  const model = makeModel(o.model, settings, text, { encoder, userFeatures: input.userFeatures ?? null });
   const t0 = performance.now();
   model.fit(train, { onEpoch: (e, ms) => o.log?.(`epoch ${e}: ${ms.toFixed(0)} ms`) });
   const trainMs = performance.now() - t0;
+  const tower = model instanceof TwoTower ? model : null;
   saveRecommender(o.output, {
     model: o.model,
     factors: model.factors!(),
@@ -296,7 +368,17 @@ export async function trainRecommender(
     items: data.items,
     seen,
     ...(texts ? { itemTexts: texts } : {}),
-    settings: { threshold: o.threshold, ...(o.settings ?? {}) },
+    settings: { threshold: o.threshold, ...settings },
+    ...(tower
+      ? {
+          userTower: tower.userTower(),
+          itemHead: {
+            ...tower.itemHead(),
+            mode: encoder ? encoder.save(join(o.output, "item_encoder")) : "frozen",
+            encoder: resolve(o.encoder!),
+          },
+        }
+      : {}),
   });
   return { output: o.output, trainMs };
 }

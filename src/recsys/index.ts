@@ -15,6 +15,7 @@ export {
 export {
   splitInteractions,
   coldStartSplit,
+  coldUserSplit,
   userItems,
   transpose,
   itemsOf,

@@ -6,6 +6,8 @@
  *   at least one when the user has two or more) are held out.
  * - cold start: a random `coldFraction` of the items that have interactions is held out entirely: every interaction
  *   with them is a test row, none is in training, and ranking is over the cold items only.
+ * - cold-start users: a random `fraction` of the users is held out entirely: all their interactions are test rows,
+ *   none is in training, and ranking is over all items (a model sees such a user through its features only).
  * Positives are interactions with rating ≥ threshold; the models train on positive training rows, and every training
  * row (any rating) is "seen" and excluded from that user's ranking.
  */
@@ -16,7 +18,7 @@ import type { Interactions } from "./data.js";
 export type Protocol = "last" | "random";
 
 export interface Split {
-  protocol: Protocol | "cold";
+  protocol: Protocol | "cold" | "cold-users";
   train: Int32Array;
   test: Int32Array;
   /** Cold items (dense ids, ascending) for a cold-start split, else null. */
@@ -113,4 +115,19 @@ export function transpose(m: UserItems): UserItems {
 /** Items of user u. */
 export function itemsOf(m: UserItems, u: number): Int32Array {
   return m.indices.subarray(m.indptr[u], m.indptr[u + 1]);
+}
+
+/** Holds a random `fraction` of the users out of training entirely (see the module comment). */
+export function coldUserSplit(data: Interactions, opts: { fraction?: number; seed?: number } = {}): Split {
+  const fraction = opts.fraction ?? 0.2;
+  if (!(fraction > 0 && fraction < 1)) throw new ArgumentError(`cold-user fraction must be in (0, 1), got ${fraction}`);
+  const rng = new Rng(opts.seed ?? 0);
+  const perm = rng.permutation(data.users.length);
+  const cold = new Uint8Array(data.users.length);
+  const nCold = Math.max(1, Math.round(data.users.length * fraction));
+  for (let k = 0; k < nCold; k++) cold[perm[k]!] = 1;
+  const train: number[] = [];
+  const test: number[] = [];
+  for (let r = 0; r < data.user.length; r++) (cold[data.user[r]!] ? test : train).push(r);
+  return { protocol: "cold-users", train: Int32Array.from(train), test: Int32Array.from(test), coldItems: null };
 }

@@ -22,6 +22,7 @@ import type { Job, ModelInfo, ModelSource } from "./jobs.js";
 import { ServeMetrics } from "./metrics.js";
 import { embedBody, openaiEmbeddingsBody, predictBody, rerankBody, responses } from "./schemas.js";
 import { registerGenerationRoutes } from "./generation.js";
+import { isRecommenderDir, registerRecommendRoutes } from "./recommend.js";
 import { TokenCounter } from "./tokens.js";
 import type { DriftReport } from "../monitor/index.js";
 
@@ -183,28 +184,31 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
   if (options.onServed && o.sampleRate === 0)
     throw new GraftError("onServed is given but sampleRate is 0 (the default): set sampleRate in (0, 1]");
 
+  // recommender directories are answered by POST /recommend (recommend.ts); the other models run in the engine
+  const recommenders = sources.filter((s) => isRecommenderDir(s.dir));
+  const served = sources.filter((s) => !recommenders.includes(s));
   const engine = await Engine.start(
-    sources.map((s) => ({ ...s, maxLength: o.maxInputTokens ?? 0 })),
-    positiveInt("workers", o.workers, 0),
+    served.map((s) => ({ ...s, maxLength: o.maxInputTokens ?? 0 })),
+    recommenders.length === sources.length ? 0 : positiveInt("workers", o.workers, 0),
   );
   const models = new Map<string, ServedModel>();
   for (const [i, info] of engine.models.entries()) {
     let tokenizer: Tokenizer | null = null;
     try {
-      tokenizer = info.maxLength === null ? null : loadTokenizer(sources[i].dir);
+      tokenizer = info.maxLength === null ? null : loadTokenizer(served[i].dir);
     } catch {
       tokenizer = null;
     }
     const limit = info.maxLength === null ? null : Math.min(info.maxLength, o.maxInputTokens ?? Infinity);
     models.set(info.name, {
       info,
-      dir: sources[i].dir,
+      dir: served[i].dir,
       tokenizer,
       counter: tokenizer ? new TokenCounter(tokenizer) : null,
       limit,
     });
   }
-  const defaultModel = sources[0].name;
+  const defaultModel = (served[0] ?? sources[0]).name;
 
   const metrics = new ServeMetrics();
   const batcher = new Batcher(o, engine.slots, {
@@ -633,6 +637,8 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     error: (status, message) => new ServeError(status, message),
     doc,
   });
+
+  registerRecommendRoutes(app, recommenders, { error: (status, message) => new ServeError(status, message), doc });
 
   app.get("/openapi.json", async () => openapi(documented));
   return app;

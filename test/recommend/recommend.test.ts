@@ -224,6 +224,12 @@ test("graft recommend eval, train and predict on tiny files", { skip: cliSkip },
     );
     assert.equal(p.status, 0, p.stderr);
     assert.equal(JSON.parse(p.stdout).recommendations.length, 3);
+    // a history stands for a new user only with the two-tower model's user tower
+    const h = spawnSync(process.execPath, [bin, "recommend", "predict", "--model", saved, "--history", "1", "2"], {
+      encoding: "utf8",
+    });
+    assert.notEqual(h.status, 0);
+    assert.match(h.stderr, /a bpr recommender ranks only its training users/);
     // bad input: a non-numeric rating names the file and line
     writeFileSync(inter, "1\t2\t5\t10\n1\t3\tx\t11\n");
     const bad = spawnSync(

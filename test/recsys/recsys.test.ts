@@ -14,6 +14,7 @@ import {
   MostPopular,
   choleskySolve,
   coldStartSplit,
+  coldUserSplit,
   evaluateRanking,
   makeProtocol,
   readInteractions,
@@ -127,6 +128,14 @@ test("splits: leave-last-out by time, per-user random, and a cold start with no 
   const r = evaluateRanking((users, out) => new MostPopular().score(users, out), { ...p }, { ks: [5] });
   // only cold items are ranked
   for (const l of r.lists) for (const i of l) assert.ok(coldSet.has(i));
+  // cold-start users: a held-out user has no training row, and every row of theirs is a test row
+  const users = coldUserSplit(data, { fraction: 0.2, seed: 4 });
+  const heldOut = new Set(Array.from(users.test, (r) => data.user[r]!));
+  assert.equal(heldOut.size, 6);
+  for (const r of users.train) assert.ok(!heldOut.has(data.user[r]!), "a cold user in training");
+  assert.equal(users.train.length + users.test.length, rows.length);
+  const pu = makeProtocol(data, users, 1);
+  for (const u of heldOut) assert.equal(pu.seen.indptr[u + 1]! - pu.seen.indptr[u]!, 0);
 });
 
 /** Users of group g interact with every item of group g; 20% of each user's rows are held out. */
