@@ -6,10 +6,11 @@
  * its plain causal mask (transformers' packed-sequence masks need flash attention, absent on the CPU), so graft does
  * the (cheap) extra masking. LoRA: rank 8 on q/k/v/o and the MLP projections (graft's injectLora; a plain
  * LoRA wrapper in PyTorch), base weights frozen. Labels on every token. Medians after 2 warm-up steps.
- * PyTorch runs as bench/sft_step.py under $GRAFT_BENCH_PYTHON (default python3); without torch and transformers
- * the comparison is skipped with a note.
+ * PyTorch runs as bench/sft_step.py under $GRAFT_BENCH_PYTHON (default python3) with as many torch threads as
+ * graft's GRAFT_THREADS (default the CPU count); without torch and transformers the comparison is skipped with a note.
  */
 import { spawnSync } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Tensor } from "../src/tensor/index.js";
@@ -93,11 +94,12 @@ if (args[0] === "--worker") {
   const sizes = (args[0] ?? "small").split(",");
   const steps = Number(args[1] ?? 5);
   const python = process.env.GRAFT_BENCH_PYTHON ?? "python3";
+  const threads = Number(process.env.GRAFT_THREADS ?? availableParallelism());
   const torchOk = spawnSync(python, ["-c", "import torch, transformers"]).status === 0;
   if (!torchOk)
     process.stdout.write(`note: ${python} lacks torch or transformers (set GRAFT_BENCH_PYTHON); showing graft alone\n`);
   process.stdout.write(
-    `date ${new Date().toISOString().slice(0, 10)}, ${backend().name} backend, vocab ${VOCAB}, packed rows of 4 samples\n`,
+    `date ${new Date().toISOString().slice(0, 10)}, ${backend().name} backend, ${threads} threads, vocab ${VOCAB}, packed rows of 4 samples\n`,
   );
   process.stdout.write(
     "size | mode | batch x seq | graft ms/step | torch ms/step | graft tok/s | torch tok/s | ratio | trainable (graft / torch)\n",
@@ -107,7 +109,7 @@ if (args[0] === "--worker") {
     for (const mode of ["full", "lora"]) {
       const g = runChild(process.execPath, [fileURLToPath(import.meta.url), "--worker", size, mode, String(steps)]);
       const t = torchOk
-        ? runChild(python, [join(here, "..", "..", "bench", "sft_step.py"), size, mode, String(steps)])
+        ? runChild(python, [join(here, "..", "..", "bench", "sft_step.py"), size, mode, String(steps), String(threads)])
         : null;
       const fmt = (x: Result | string | null, k: keyof Result) =>
         x === null ? "-" : typeof x === "string" ? "err" : x[k].toFixed(0);

@@ -1,5 +1,5 @@
 """The Llama-shaped SFT step of bench/sft.ts in PyTorch (transformers' LlamaForCausalLM), all weights or LoRA.
-Run as the benchmark does: python3 bench/sft_step.py SIZE full|lora STEPS
+Run as the benchmark does: python3 bench/sft_step.py SIZE full|lora STEPS [THREADS]
 Prints one JSON line: median step ms, tokens/s, trainable parameters."""
 import json
 import sys
@@ -31,6 +31,8 @@ class LoraLinear(nn.Module):
 
 def main():
     size, mode, steps = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    if len(sys.argv) > 4:
+        torch.set_num_threads(int(sys.argv[4]))
     layers, hidden, heads, kv, ffn, batch, seq = SIZES[size]
     torch.manual_seed(0)
     config = LlamaConfig(
