@@ -129,6 +129,9 @@ function buildModel(
     c.dropout === null ? undefined : { hidden: c.dropout, attention: c.dropout, classifier: c.dropout };
   const model = spec.auto.fromPretrainedDir(modelDir, {
     ...spec.headOptions(labels, data),
+    // a classifier tuned on another number of labels is a base too: its head weights, of another shape, start fresh
+    // (a backbone weight of another shape is still an error: it would be missing, and missing backbone weights are)
+    ignoreMismatchedSizes: true,
     ...(dropoutOverride ? { config: dropoutOverrides(base, dropoutOverride) } : {}),
     allowNonFinite: out.allowNonFinite,
   });
@@ -143,7 +146,8 @@ function buildModel(
   // a generative kind (sft) keeps the checkpoint's LM head: it has no labels to match
   const head = spec.generative ? [] : headParameterNames(model);
   const headLoaded = head.some((n) => !model.loadingInfo!.missingKeys.includes(n));
-  if (headLoaded && !sameLabels(base, labels)) {
+  const headReshaped = model.loadingInfo!.mismatchedKeys.some((m) => head.includes(m.name));
+  if ((headLoaded || headReshaped) && !sameLabels(base, labels)) {
     // the checkpoint's head answers a different question: start a fresh one
     const prefixes = head.map((n) => n.slice(0, n.lastIndexOf(".")));
     model.initWeights(new Rng(seed), (m) => model.namedModules().some(([p, mm]) => mm === m && prefixes.includes(p)));

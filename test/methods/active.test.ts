@@ -22,6 +22,7 @@ import {
   annotateRound,
   baldScore,
   diverseBatch,
+  entityF1Score,
   entropy,
   itemUncertainty,
   kCenterGreedy,
@@ -197,6 +198,52 @@ test("the head learner learns separable features, and the simulation draws a cur
   for (const k of ["random", "entropy", "coreset"])
     assert.equal(merged.labelsToMatchRandom[k], r.labelsToMatchRandom[k]);
   assert.throws(() => mergeSimulations([again, again]), /more than one simulation/);
+  assert.equal(r.metric, "accuracy");
+  // another test score (NER's entity F1) is what the curve records, and runs of other metrics do not merge
+  const constant = await simulate(
+    targets,
+    { strategies: ["random"], seeds: [1], start: 6, batch: 6, budget: 12, score: { name: "half", fn: () => 0.5 } },
+    head,
+  );
+  assert.equal(constant.metric, "half");
+  assert.deepEqual(
+    constant.curves.random.map((p) => p.mean),
+    [0.5, 0.5],
+  );
+});
+
+test("entity F1 of NER predictions: seqeval's micro F1 of each word's most probable tag", () => {
+  const score = entityF1Score(["O", "B-PER", "I-PER", "B-LOC"]);
+  assert.equal(score.name, "entity F1");
+  const word = (c: number): number[] => [0, 1, 2, 3].map((j) => (j === c ? 0.7 : 0.1));
+  const gold = [
+    [1, 2, 0, 3], // PER (0-1), LOC (3)
+    [0, 3],
+  ];
+  // PER right, LOC of the first sentence missed, the second LOC right, and one spurious PER: 2 right of 3 predicted
+  // and of 3 true entities
+  const probs = [
+    [word(1), word(2), word(0), word(0)],
+    [word(1), word(3)],
+  ];
+  assert.ok(Math.abs(score.fn(probs, gold) - 2 / 3) < 1e-12);
+  assert.equal(
+    score.fn(
+      [
+        [word(0), word(0), word(0), word(0)],
+        [word(0), word(0)],
+      ],
+      gold,
+    ),
+    0,
+  ); // nothing predicted
+  assert.equal(
+    score.fn(
+      gold.map((s) => s.map(word)),
+      gold,
+    ),
+    1,
+  );
 });
 
 test("pseudo-labels: a confidence threshold, and a top fraction that keeps the classes balanced", () => {

@@ -86,3 +86,27 @@ test("graft select prints the ranking table and --json; a bad file is a clear er
   assert.equal(err.status, 1);
   assert.match(err.stderr, /one-class\.csv: needs at least two classes, found 1/);
 });
+
+test("--verify fine-tunes a classifier tuned on another number of labels as a base with a fresh head", async () => {
+  const three = join(work, "three.csv");
+  const rows = ["text,label"];
+  for (let i = 0; i < 48; i++) rows.push(`${["good", "bad", "fine"][i % 3]} film ${i % 7},c${i % 3}`);
+  writeFileSync(three, rows.join("\n") + "\n");
+  const tuned = await finetune({ model: bert, data: three, output: join(work, "three-run"), training: fast });
+  const lines: string[] = [];
+  const r = await selectModels({
+    models: [tuned.bestDir, bert],
+    data,
+    limit: 60,
+    folds: 3,
+    verify: { config: { training: { ...fast, epochs: 1 } }, outputDir: join(work, "verify-3"), metric: "accuracy" },
+    log: (l) => lines.push(l),
+  });
+  const byModel = new Map(r.ranking.map((c) => [c.model, c]));
+  assert.ok(byModel.get(tuned.bestDir)!.leep !== null); // its 3-class head scores LEEP on the 2-class data
+  assert.ok(byModel.get(tuned.bestDir)!.finetuned! >= 0);
+  assert.ok(
+    lines.some((l) => /classifier\.weight/.test(l) && /shapes did not match/.test(l)),
+    "the re-initialized head is reported",
+  );
+});

@@ -46,6 +46,8 @@ export {
   runCurve,
   curvesChart,
   curvesTable,
+  entityF1Score,
+  type TestScore,
   type SimulateOptions,
   type SimulateResult,
   type CurvePoint,

@@ -1,14 +1,23 @@
 /**
  * The active-learning simulation: a labelled pool whose labels are hidden until a strategy asks for them. Every
  * strategy starts from the same random `start` examples (per seed), and each round the learner is retrained on what
- * is labelled, scored on the test set, and asked for the next `batch`; the curves are the test accuracy against the
- * number of labels, the mean and standard deviation over seeds, and the comparison is against random sampling.
+ * is labelled, scored on the test set, and asked for the next `batch`; the curves are the test accuracy (entity F1
+ * for NER, from the command line) against the number of labels, the mean and standard deviation over seeds, and the comparison is against random sampling.
  */
 import { ArgumentError } from "../../util/errors.js";
 import { Rng } from "../../util/rng.js";
 import { plot } from "../../report/index.js";
-import { unitAccuracy, type ItemTarget, type Learner } from "./learner.js";
-import { needs, selectBatch, STRATEGIES, type Aggregate, type PoolView, type Strategy } from "./strategies.js";
+import { entityF1 } from "../../metrics/index.js";
+import { argmax, unitAccuracy, type ItemTarget, type Learner } from "./learner.js";
+import {
+  needs,
+  selectBatch,
+  STRATEGIES,
+  type Aggregate,
+  type PoolView,
+  type Strategy,
+  type UnitProbs,
+} from "./strategies.js";
 
 export interface SimulateOptions {
   strategies: readonly Strategy[];
@@ -22,7 +31,30 @@ export interface SimulateOptions {
   /** Dropout passes of BALD (default 10). */
   mcPasses?: number;
   aggregate?: Aggregate;
+  /** The test score of a round (default: the accuracy over units, i.e. examples, or words for NER). */
+  score?: TestScore;
   log?: (line: string) => void;
+}
+
+/** A test-set score of the learner's probabilities, and its name for tables and charts. */
+export interface TestScore {
+  name: string;
+  fn: (probs: readonly UnitProbs[], targets: readonly ItemTarget[]) => number;
+}
+
+const ACCURACY: TestScore = { name: "accuracy", fn: unitAccuracy };
+
+/**
+ * Entity-level F1 (seqeval's micro average, IOB2) of NER predictions: each word's most probable tag, named by
+ * `labels`, against its hidden tag. A round whose learner predicts no entity scores 0.
+ */
+export function entityF1Score(labels: readonly string[]): TestScore {
+  const names = (rows: readonly (readonly number[])[]) => rows.map((r) => r.map((c) => labels[c]));
+  return {
+    name: "entity F1",
+    fn: (probs, targets) =>
+      entityF1(names(targets), names(probs.map((item) => item.map((p) => argmax(p)))), { zeroDivision: 0 }),
+  };
 }
 
 export interface CurvePoint {
@@ -39,6 +71,8 @@ export interface SimulateResult {
   poolSize: number;
   testSize: number;
   curves: Record<string, CurvePoint[]>;
+  /** What the curves measure on the test set ("accuracy", or "entity F1" for NER). */
+  metric: string;
   /** Random sampling's mean accuracy at the budget. */
   randomFinal: number | null;
   /** The fewest labels at which each strategy's mean accuracy reaches random's at the budget (null: never). */
@@ -79,7 +113,7 @@ export async function runCurve(
       labelled.map((i) => pool.pool[i]),
       seed * 1000 + round,
     );
-    accuracies.push(unitAccuracy(await learner.predictTest(), pool.test));
+    accuracies.push((o.score ?? ACCURACY).fn(await learner.predictTest(), pool.test));
     if (labelled.length >= Math.min(o.budget, n)) break;
     const candidates = Array.from({ length: n }, (_, i) => i).filter((i) => !isLabelled.has(i));
     const view: PoolView = { candidates, labelled };
@@ -129,6 +163,7 @@ export async function simulate(
     poolSize: targets.pool.length,
     testSize: targets.test.length,
     curves,
+    metric: (o.score ?? ACCURACY).name,
     ...againstRandom(curves),
     seconds: (performance.now() - t0) / 1000,
   };
@@ -161,10 +196,11 @@ export function mergeSimulations(results: readonly SimulateResult[]): SimulateRe
       r.poolSize === first.poolSize &&
       r.testSize === first.testSize &&
       JSON.stringify(r.seeds) === JSON.stringify(first.seeds) &&
-      xs(r) === xs(first);
+      xs(r) === xs(first) &&
+      (r.metric ?? "accuracy") === (first.metric ?? "accuracy");
     if (!same)
       throw new ArgumentError(
-        `simulation ${i + 1} differs from the first in its pool, test set, seeds or label counts; only runs of one setting merge`,
+        `simulation ${i + 1} differs from the first in its pool, test set, seeds, label counts or metric; only runs of one setting merge`,
       );
     for (const [s, c] of Object.entries(r.curves)) {
       if (s in curves) throw new ArgumentError(`strategy ${s} appears in more than one simulation`);
@@ -185,7 +221,7 @@ export function curvesChart(r: SimulateResult, title: string): string {
   return plot({
     title,
     x: { label: "labelled examples" },
-    y: { label: "test accuracy (mean over seeds)" },
+    y: { label: `test ${r.metric ?? "accuracy"} (mean over seeds)` },
     series: Object.entries(r.curves).map(([name, points]) => ({
       name,
       points: points.map((p) => [p.labels, p.mean] as const),
