@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { DataError, GraftError } from "../util/errors.js";
 import { writeJsonAtomic } from "../util/atomic.js";
-import { Tensor } from "../tensor/index.js";
+import { Tensor, rowProducts } from "../tensor/index.js";
 import { saveSafetensors } from "../io/safetensors.js";
 import { readRawTensor } from "../io/raw-tensor.js";
 import {
@@ -88,7 +88,7 @@ export class SearchIndex {
           seed: config.hnsw?.seed,
         });
     } else {
-      this.exact = new ExactIndex(vectors, config.metric);
+      this.exact = new ExactIndex(vectors, config.metric, 256, rowProducts);
       this.hnsw = null;
     }
   }

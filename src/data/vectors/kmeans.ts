@@ -3,11 +3,22 @@
  * (2 + ⌊ln k⌋ candidates per centre, the one that lowers the potential most is kept), Lloyd iterations until the
  * labels stop changing or the centres move less than tol × the mean variance of the features (summed squared
  * shift), empty clusters moved to the points farthest from their centres, and the best of `nInit` seeded runs by
- * inertia (the sum of squared distances to the assigned centre). Plain typed arrays, no tensors.
+ * inertia (the sum of squared distances to the assigned centre). Plain typed arrays, no tensors; given `products`
+ * (a GEMM, see matrix.ts's RowProducts), the assignment step takes rows × centres in one product per block and
+ * re-scores exactly only the centres within the product's error bound of the best, so labels equal the loops'.
  */
 import { ArgumentError } from "../../util/errors.js";
 import { Rng } from "../../util/rng.js";
-import { checkMatrix, dist2At, dotAt, rowNorms2, type Matrix } from "./matrix.js";
+import {
+  checkMatrix,
+  dist2At,
+  dotAt,
+  productSlack,
+  rowNorms2,
+  sqrtAll,
+  type Matrix,
+  type RowProducts,
+} from "./matrix.js";
 
 export interface KMeansOptions {
   k: number;
@@ -18,6 +29,8 @@ export interface KMeansOptions {
   /** Relative tolerance on the centre shift (default 1e-4, as scikit-learn). */
   tol?: number;
   seed?: number;
+  /** Block products through a GEMM (tensor/'s rowProducts); the result is the same as without. */
+  products?: RowProducts;
 }
 
 export interface KMeansResult {
@@ -91,11 +104,51 @@ function assign(
   k: number,
   labels: Int32Array,
   dist: Float64Array,
+  products?: RowProducts,
 ) {
   const { n, d, data } = x;
   const cn = new Float64Array(k);
   for (let c = 0; c < k; c++) cn[c] = dotAt(centers, c * d, centers, c * d, d);
   let inertia = 0;
+  const settle = (i: number, best: number, bestD: number) => {
+    labels[i] = best;
+    const v = Math.max(0, norms[i] + bestD);
+    dist[i] = v;
+    inertia += v;
+  };
+  if (products) {
+    // approximate cn − 2·x·c from one product per block of rows; each centre's error bound is 2·slack·|x|·|c|
+    const cLen = sqrtAll(cn);
+    const slack = 2 * productSlack(d);
+    const bound = new Float64Array(k);
+    const B = 1024;
+    for (let i0 = 0; i0 < n; i0 += B) {
+      const i1 = Math.min(n, i0 + B);
+      const s = products(data.subarray(i0 * d, i1 * d), i1 - i0, centers, k, d);
+      for (let i = i0; i < i1; i++) {
+        const o = (i - i0) * k;
+        const xl = Math.sqrt(norms[i]);
+        let top = Infinity;
+        for (let c = 0; c < k; c++) {
+          bound[c] = slack * xl * cLen[c];
+          top = Math.min(top, cn[c] - 2 * s[o + c] + bound[c]);
+        }
+        // the true minimum is ≤ top; only centres whose lower bound reaches it can be (or tie) the nearest
+        let best = 0;
+        let bestD = Infinity;
+        for (let c = 0; c < k; c++) {
+          if (cn[c] - 2 * s[o + c] - bound[c] > top) continue;
+          const v = cn[c] - 2 * dotAt(data, i * d, centers, c * d, d);
+          if (v < bestD) {
+            bestD = v;
+            best = c;
+          }
+        }
+        settle(i, best, bestD);
+      }
+    }
+    return inertia;
+  }
   for (let i = 0; i < n; i++) {
     let best = 0;
     let bestD = Infinity;
@@ -106,16 +159,21 @@ function assign(
         best = c;
       }
     }
-    labels[i] = best;
-    const v = Math.max(0, norms[i] + bestD);
-    dist[i] = v;
-    inertia += v;
+    settle(i, best, bestD);
   }
   return inertia;
 }
 
 /** One Lloyd run from the given centres. */
-function lloyd(x: Matrix, norms: Float64Array, centers: Float64Array, k: number, maxIter: number, tol: number) {
+function lloyd(
+  x: Matrix,
+  norms: Float64Array,
+  centers: Float64Array,
+  k: number,
+  maxIter: number,
+  tol: number,
+  products?: RowProducts,
+) {
   const { n, d, data } = x;
   const labels = new Int32Array(n).fill(-1);
   const prev = new Int32Array(n);
@@ -123,7 +181,7 @@ function lloyd(x: Matrix, norms: Float64Array, centers: Float64Array, k: number,
   let iterations = 0;
   for (let it = 0; it < maxIter; it++) {
     prev.set(labels);
-    assign(x, norms, centers, k, labels, dist);
+    assign(x, norms, centers, k, labels, dist, products);
     iterations = it + 1;
     const sums = new Float64Array(k * d);
     const counts = new Float64Array(k);
@@ -165,7 +223,7 @@ function lloyd(x: Matrix, norms: Float64Array, centers: Float64Array, k: number,
     if (shift <= tol) break;
   }
   // labels that match the final centres (as scikit-learn's last E-step)
-  const inertia = assign(x, norms, centers, k, labels, dist);
+  const inertia = assign(x, norms, centers, k, labels, dist, products);
   return { labels, inertia, iterations };
 }
 
@@ -195,16 +253,20 @@ export function kmeans(x: Matrix, opts: KMeansOptions): KMeansResult {
   let best: KMeansResult | null = null;
   for (let r = 0; r < nInit; r++) {
     const centers = kmeansPlusPlus(x, k, rng);
-    const run = lloyd(x, norms, centers, k, maxIter, tol);
+    const run = lloyd(x, norms, centers, k, maxIter, tol, opts.products);
     if (!best || run.inertia < best.inertia) best = { ...run, centers, k, d };
   }
   return best!;
 }
 
 /** The nearest centre of each row of x. */
-export function kmeansPredict(model: Pick<KMeansResult, "centers" | "k" | "d">, x: Matrix): Int32Array {
+export function kmeansPredict(
+  model: Pick<KMeansResult, "centers" | "k" | "d">,
+  x: Matrix,
+  products?: RowProducts,
+): Int32Array {
   if (x.d !== model.d) throw new ArgumentError(`k-means: vectors have ${x.d} values, the centres ${model.d}`);
   const labels = new Int32Array(x.n);
-  assign(x, rowNorms2(x), model.centers, model.k, labels, new Float64Array(x.n));
+  assign(x, rowNorms2(x), model.centers, model.k, labels, new Float64Array(x.n), products);
   return labels;
 }
