@@ -22,6 +22,7 @@ import type { Job, ModelInfo, ModelSource } from "./jobs.js";
 import { ServeMetrics } from "./metrics.js";
 import { embedBody, openaiEmbeddingsBody, predictBody, rerankBody, responses } from "./schemas.js";
 import { registerGenerationRoutes } from "./generation.js";
+import { registerRecordRoutes } from "./records.js";
 import { TokenCounter } from "./tokens.js";
 import type { DriftReport } from "../monitor/index.js";
 
@@ -632,6 +633,22 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     sample,
     error: (status, message) => new ServeError(status, message),
     doc,
+  });
+
+  registerRecordRoutes(app, {
+    model: (name) => model(name),
+    admitted,
+    predict: (name, inputs, signal) =>
+      predict(
+        model(name),
+        inputs,
+        inputs.map(() => 1),
+        signal,
+      ),
+    sample,
+    error: (status, message) => new ServeError(status, message),
+    doc,
+    maxInputs: o.maxInputs,
   });
 
   app.get("/openapi.json", async () => openapi(documented));
