@@ -10,6 +10,7 @@ import { rowProducts } from "../../../src/tensor/index.js";
 import {
   ExactIndex,
   kmeans,
+  kmeansPlusPlus,
   kmeansPredict,
   matrixFromRows,
   nearDuplicates,
@@ -83,6 +84,7 @@ test("k-means and near-duplicates through the GEMM equal the loops", () => {
     assert.equal(gemm.inertia, loops.inertia);
     assert.equal(gemm.iterations, loops.iterations);
     assert.deepEqual(Array.from(kmeansPredict(gemm, x, rowProducts)), Array.from(loops.labels));
+    assert.deepEqual(kmeansPlusPlus(x, k, new Rng(k), rowProducts), kmeansPlusPlus(x, k, new Rng(k)), `seeds, k ${k}`);
   }
   const base = randomMatrix(1100, 8, rng);
   // near copies: row i + 1 is row i nudged
