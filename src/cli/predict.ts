@@ -4,9 +4,10 @@
  * generates). A classifier prints labels and scores, a regression model numbers, a tagger its entities (with
  * character offsets; the text with each entity marked in TSV), a language model the text it generates.
  * Input: a file (CSV/TSV/JSONL/plain text, read with the usual flags and validation), --text, or stdin;
- * output: JSONL (label and scores per input) or TSV, streamed in batches.
+ * output: JSONL (label and scores per input) or TSV, streamed in batches. A tabular model reads records instead:
+ * a CSV/TSV with a header, or JSONL objects of column → value (predictRecords below).
  */
-import { createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import { GraftError } from "../util/errors.js";
@@ -17,6 +18,9 @@ import { readOptionsFrom, readSchema, reportSkipped } from "./data.js";
 import { addOptions, resolveFlags } from "./options.js";
 import { opt, type Resolved, switchesOnly } from "../util/options.js";
 import { evaluate } from "./baseline.js";
+import { readTable } from "../data/tabular/index.js";
+import { recordInput, type RecordInput } from "../tasks/kinds/tabular/index.js";
+import type { Predictor } from "../tasks/predictor.js";
 import { Rng } from "../util/rng.js";
 import { computeMetrics } from "../metrics/index.js";
 import type { GenerateOptions } from "../models/index.js";
@@ -122,6 +126,57 @@ export function highlightEntities(text: string, entities: readonly Pick<Entity, 
 
 const flatten = (s: string) => s.replace(/[\t\n]/g, " ");
 
+/** Records of a CSV/TSV with a header (fields as strings) or of a JSONL file (one object a line), with their lines. */
+async function* readRecords(file: string, o: PredictFlags): AsyncGenerator<RecordInput> {
+  if (/\.(jsonl|ndjson)$/i.test(file)) {
+    let line = 0;
+    for await (const text of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+      line++;
+      if (text.trim() === "") continue;
+      let record: unknown;
+      try {
+        record = JSON.parse(text);
+      } catch (e) {
+        throw new GraftError(`${file}, line ${line}: not JSON (${(e as Error).message})`);
+      }
+      if (record === null || typeof record !== "object" || Array.isArray(record))
+        throw new GraftError(`${file}, line ${line}: a record must be a JSON object of column → value`);
+      yield recordInput(record as Record<string, unknown>, { file, line });
+    }
+    return;
+  }
+  const table = await readTable(file, { delimiter: o.delimiter, quote: o.quote === "none" ? null : o.quote });
+  for (const [k, fields] of table.rows.entries())
+    yield recordInput(Object.fromEntries(table.header.map((h, c) => [h, fields[c]])), { file, line: table.lines[k] });
+}
+
+/** A tabular model's predictions for the records of --input: JSONL (line, label, probabilities) or TSV. */
+async function predictRecords(predictor: Predictor, o: PredictFlags, out: NodeJS.WritableStream): Promise<void> {
+  if (o.input === undefined || o.input === "-")
+    throw new GraftError(
+      `--model ${o.model} is a tabular model: give its records as --input FILE (CSV/TSV with a header, or JSONL objects)`,
+    );
+  let batch: RecordInput[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const preds = (await predictor.predict(batch)) as ClassPrediction[];
+    const chunk = batch
+      .map((r, i) =>
+        o.outputFormat === "tsv"
+          ? `${preds[i].label}\t${flatten(r.text)}\n`
+          : `${JSON.stringify({ line: r.line, label: preds[i].label, probabilities: preds[i].scores })}\n`,
+      )
+      .join("");
+    if (!out.write(chunk)) await new Promise((r) => out.once("drain", r));
+    batch = [];
+  };
+  for await (const r of readRecords(o.input, o)) {
+    batch.push(r);
+    if (batch.length >= o.batchSize) await flush();
+  }
+  await flush();
+}
+
 async function* stdinExamples(): AsyncGenerator<Example> {
   let line = 0;
   for await (const text of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
@@ -152,6 +207,12 @@ export function register(program: Command): void {
         allowNonFinite: o.allowNonfinite,
         task: o.task,
       });
+      if (predictor.task === "tabular") {
+        const file = o.output ? createWriteStream(o.output) : undefined;
+        await predictRecords(predictor, o, file ?? process.stdout);
+        if (file) await new Promise<void>((resolve, reject) => file.once("error", reject).end(() => resolve()));
+        return;
+      }
       const report: ReadReport = {
         file: o.input ?? "--text",
         format: "",

@@ -41,6 +41,10 @@ export const SEARCH_INDEX_SWITCHES = switchesOnly({
   m: opt.integer({ default: 16, min: 2, flag: "--m <n>", help: "HNSW: neighbours per node and layer" }),
   efConstruction: opt.integer({ default: 200, min: 1, help: "HNSW: beam width while building" }),
   efSearch: opt.integer({ default: 64, min: 1, help: "HNSW: beam width of a query" }),
+  hnswLibrary: opt.enum(["auto", "hnswlib", "graft"], {
+    default: "auto",
+    help: "HNSW: hnswlib's (the optional dependency hnswlib-node), graft's own, or auto (hnswlib when installed)",
+  }),
   k: opt.integer({ default: 10, min: 1, flag: "--k <n>", help: "hits per query by default" }),
   pooling: opt.enum(["mean", "cls"], { help: "pooling", defaultHelp: "the model's" }),
   batchSize: opt.integer({ default: 32, min: 1, help: "texts per forward pass" }),
@@ -117,11 +121,20 @@ export function register(program: Command): void {
         kind,
         k: f.k,
         ...(kind === "hnsw"
-          ? { hnsw: { m: f.m, efConstruction: f.efConstruction, efSearch: f.efSearch, seed: f.seed } }
+          ? {
+              hnsw: {
+                m: f.m,
+                efConstruction: f.efConstruction,
+                efSearch: f.efSearch,
+                seed: f.seed,
+                ...(f.hnswLibrary === "auto" ? {} : { library: f.hnswLibrary as "hnswlib" | "graft" }),
+              },
+            }
           : {}),
       });
       mkdirSync(f.out, { recursive: true });
       index.save(f.out, vectors);
+      for (const note of index.notes) process.stderr.write(`note: ${note}\n`);
       process.stderr.write(
         `${vectors.n} documents (${vectors.d} values each), ${kind} index built in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${f.out}\n`,
       );
@@ -137,6 +150,7 @@ export function register(program: Command): void {
       if ((f.query === undefined) === (f.queries === undefined))
         throw new ArgumentError("give either --query TEXT... or --queries FILE");
       const index = SearchIndex.load(f.index);
+      for (const note of index.notes) process.stderr.write(`note: ${note}\n`);
       let texts =
         f.query ??
         (await readExamples(f.queries!, { labelColumn: null, ...readOptionsFrom(f) })).examples.map((e) => e.text);

@@ -16,6 +16,7 @@ import {
   type Matrix,
 } from "../data/vectors/index.js";
 import { adjustedRandScore, normalizedMutualInfoScore } from "../metrics/clustering.js";
+import { rowProducts } from "../tensor/index.js";
 
 export type ClusterMethod = "kmeans" | "hdbscan";
 
@@ -79,7 +80,7 @@ export function clusterDocuments(
   let inertia: number | undefined;
   if (opts.method === "kmeans") {
     if (opts.k === undefined) throw new ArgumentError("k-means needs --k");
-    const km = kmeans(x, { k: opts.k, nInit: opts.nInit, seed: opts.seed });
+    const km = kmeans(x, { k: opts.k, nInit: opts.nInit, seed: opts.seed, products: rowProducts });
     assigned = km.labels;
     inertia = km.inertia;
   } else if (opts.method === "hdbscan") {
@@ -122,7 +123,7 @@ export function clusterDocuments(
     ...(inertia !== undefined ? { inertia } : {}),
     seconds: 0,
   };
-  if (opts.duplicates !== undefined) result.duplicates = nearDuplicates(x, opts.duplicates);
+  if (opts.duplicates !== undefined) result.duplicates = nearDuplicates(x, opts.duplicates, rowProducts);
   if (labels) {
     const pred = Array.from(assigned);
     result.agreement = {

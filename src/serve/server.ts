@@ -23,6 +23,7 @@ import { ServeMetrics } from "./metrics.js";
 import { embedBody, openaiEmbeddingsBody, predictBody, rerankBody, responses } from "./schemas.js";
 import { registerGenerationRoutes } from "./generation.js";
 import { isRecommenderDir, registerRecommendRoutes } from "./recommend.js";
+import { registerRecordRoutes } from "./records.js";
 import { TokenCounter } from "./tokens.js";
 import type { DriftReport } from "../monitor/index.js";
 
@@ -639,6 +640,21 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
   });
 
   registerRecommendRoutes(app, recommenders, { error: (status, message) => new ServeError(status, message), doc });
+  registerRecordRoutes(app, {
+    model: (name) => model(name),
+    admitted,
+    predict: (name, inputs, signal) =>
+      predict(
+        model(name),
+        inputs,
+        inputs.map(() => 1),
+        signal,
+      ),
+    sample,
+    error: (status, message) => new ServeError(status, message),
+    doc,
+    maxInputs: o.maxInputs,
+  });
 
   app.get("/openapi.json", async () => openapi(documented));
   return app;

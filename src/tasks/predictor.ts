@@ -134,6 +134,16 @@ function taskPredictor(
     };
   }
   const labels = Object.keys(config.id2label).map((i) => config.id2label[Number(i)]);
+  if (spec.predictInputs) {
+    // a kind whose inputs are not texts (tabular records): the kind runs its model itself
+    const predictInputs = spec.predictInputs.bind(spec);
+    return {
+      kind: model.architecture,
+      task: spec.name,
+      labels,
+      predict: async (inputs) => (inputs.length === 0 ? [] : predictInputs(model, inputs, { info, config, labels })),
+    };
+  }
   const maxLength = inputLimit(config, tokenizer, info, opts.maxLength);
   const forward = classifierForward(config.model_type);
   const padId = tokenizer.padTokenId ?? (config.pad_token_id as number | null) ?? 0;

@@ -4,14 +4,20 @@
  * document's text and other fields). `SearchIndex` answers queries given as vectors; `searchIndexPredictor` wraps
  * one with the encoder that embeds query texts, as a Predictor that `graft serve` loads like any model directory.
  * Vectors are read from the file's byte spans straight into a Float32Array (a collection is one typed array).
+ *
+ * An HNSW index is hnswlib's (hnswlib-node, an optional dependency; its graph in hnswlib.bin) when that package is
+ * installed and built, else the HNSW of data/vectors/hnsw.ts (its graph in vectors.safetensors); index.json's
+ * `hnsw.library` says which. An hnswlib index loaded where the package is missing answers by exact search (the
+ * exact answers, only slower) and says so in `notes`.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { DataError, GraftError } from "../util/errors.js";
 import { writeJsonAtomic } from "../util/atomic.js";
-import { Tensor } from "../tensor/index.js";
+import { Tensor, rowProducts } from "../tensor/index.js";
 import { saveSafetensors } from "../io/safetensors.js";
 import { readRawTensor } from "../io/raw-tensor.js";
+import { loadHnswlib, type HnswlibIndex } from "../data/vectors/hnswlib.js";
 import {
   ExactIndex,
   HnswIndex,
@@ -26,6 +32,8 @@ import { inputText } from "./spec.js";
 export const SEARCH_INDEX_FILE = "index.json";
 export const SEARCH_VECTORS_FILE = "vectors.safetensors";
 export const SEARCH_DOCUMENTS_FILE = "documents.jsonl";
+/** hnswlib's own index file, beside the vectors. */
+export const HNSWLIB_FILE = "hnswlib.bin";
 
 export type IndexKind = "exact" | "hnsw";
 
@@ -41,7 +49,8 @@ export interface SearchIndexConfig {
   dim: number;
   /** Hits per query by default. */
   k: number;
-  hnsw?: { m: number; efConstruction: number; efSearch: number; seed: number };
+  /** `library`: whose HNSW built the graph (absent in indexes written before hnswlib: graft's). */
+  hnsw?: { m: number; efConstruction: number; efSearch: number; seed: number; library?: "hnswlib" | "graft" };
 }
 
 /** A document: its text and any other fields of its row. */
@@ -66,17 +75,46 @@ function readRaw(
 /** The vectors and documents of an index, with exact or HNSW search over them. */
 export class SearchIndex {
   private readonly exact: ExactIndex | null;
-  private readonly hnsw: HnswIndex | null;
+  private readonly hnsw: HnswIndex | HnswlibIndex | null;
+  /** What a reader should know about how this index answers (e.g. a fallback). */
+  readonly notes: string[] = [];
 
   constructor(
     readonly config: SearchIndexConfig,
     vectors: Matrix,
     readonly documents: readonly SearchDocument[],
-    hnsw?: HnswIndex,
+    hnsw?: HnswIndex | HnswlibIndex | null,
   ) {
     if (documents.length !== vectors.n)
       throw new GraftError(`search index: ${documents.length} documents for ${vectors.n} vectors`);
-    if (config.kind === "hnsw") {
+    // building: hnswlib unless the config asks for graft's own (or hnswlib is missing)
+    const wanted = config.hnsw?.library;
+    const lib = config.kind === "hnsw" && hnsw === undefined && wanted !== "graft" ? loadHnswlib() : null;
+    if (config.kind === "hnsw" && hnsw === undefined && wanted === "hnswlib" && !lib)
+      throw new GraftError(
+        "--hnsw-library hnswlib: hnswlib-node is not installed here (or failed to build)",
+        "npm install hnswlib-node (it compiles with node-gyp), or --hnsw-library graft",
+      );
+    if (config.kind === "hnsw" && hnsw === null) {
+      // an hnswlib graph without hnswlib: exact search gives the exact answers
+      this.exact = new ExactIndex(vectors, config.metric, 256, rowProducts);
+      this.hnsw = null;
+      this.notes.push(
+        "this index's HNSW graph is hnswlib's, and hnswlib-node is not installed here (or failed to build): queries run by exact search",
+      );
+    } else if (config.kind === "hnsw" && lib && hnsw === undefined) {
+      const index = lib.build(vectors, config.metric, {
+        m: config.hnsw?.m,
+        efConstruction: config.hnsw?.efConstruction,
+        seed: config.hnsw?.seed,
+      });
+      index.setEf(config.hnsw?.efSearch ?? 64);
+      this.hnsw = index;
+      this.exact = null;
+      config.hnsw = { m: 16, efConstruction: 200, efSearch: 64, seed: 0, ...config.hnsw, library: "hnswlib" };
+    } else if (config.kind === "hnsw") {
+      if (hnsw === undefined && wanted !== "graft")
+        this.notes.push("hnswlib-node is not installed (or failed to build): the index uses graft's own HNSW");
       this.exact = null;
       this.hnsw =
         hnsw ??
@@ -88,7 +126,7 @@ export class SearchIndex {
           seed: config.hnsw?.seed,
         });
     } else {
-      this.exact = new ExactIndex(vectors, config.metric);
+      this.exact = new ExactIndex(vectors, config.metric, 256, rowProducts);
       this.hnsw = null;
     }
   }
@@ -114,7 +152,8 @@ export class SearchIndex {
   /** The k best documents for each query vector. */
   /** HNSW: the beam width of later queries (exact search ignores it). */
   setEfSearch(ef: number): void {
-    if (this.hnsw) this.hnsw.efSearch = ef;
+    if (this.hnsw instanceof HnswIndex) this.hnsw.efSearch = ef;
+    else this.hnsw?.setEf(ef);
   }
 
   searchVectors(queries: Matrix, k = this.config.k): SearchHit[][] {
@@ -131,7 +170,8 @@ export class SearchIndex {
       ]),
     };
     const dtypes: Record<string, "F32" | "I32"> = { embeddings: "F32" };
-    if (this.hnsw) {
+    if (this.hnsw && !(this.hnsw instanceof HnswIndex)) this.hnsw.save(join(dir, HNSWLIB_FILE));
+    else if (this.hnsw) {
       const g = this.hnsw.graph();
       for (const [name, arr] of [
         ["hnsw_levels", g.levels],
@@ -141,7 +181,7 @@ export class SearchIndex {
         tensors[name] = new Tensor(arr, [arr.length]);
         dtypes[name] = "I32";
       }
-      this.config.hnsw = { ...this.config.hnsw!, m: g.m, efConstruction: g.efConstruction };
+      this.config.hnsw = { ...this.config.hnsw!, m: g.m, efConstruction: g.efConstruction, library: "graft" };
       writeJsonAtomic(join(dir, "hnsw.json"), { entry: g.entry, neighbors: g.neighbors.length });
     }
     saveSafetensors(join(dir, SEARCH_VECTORS_FILE), tensors, { dtypes });
@@ -181,8 +221,14 @@ export class SearchIndex {
         throw new DataError(`not JSON (${(e as Error).message})`, { file: dfile, line });
       }
     }
-    let hnsw: HnswIndex | undefined;
-    if (config.kind === "hnsw") {
+    let hnsw: HnswIndex | HnswlibIndex | null | undefined;
+    if (config.kind === "hnsw" && config.hnsw?.library === "hnswlib") {
+      const lib = loadHnswlib();
+      const file = join(dir, HNSWLIB_FILE);
+      if (lib && !existsSync(file)) throw new DataError("missing: index.json says the graph is hnswlib's", { file });
+      hnsw = lib ? lib.load(file, config.metric, config.dim) : null;
+      if (hnsw) hnsw.setEf(config.hnsw.efSearch ?? 64);
+    } else if (config.kind === "hnsw") {
       const meta = JSON.parse(readFileSync(join(dir, "hnsw.json"), "utf8")) as { entry: number; neighbors: number };
       const levels = readRaw(vfile, "hnsw_levels", "I32").data as Int32Array;
       const offsets = readRaw(vfile, "hnsw_offsets", "I32").data as Int32Array;

@@ -221,6 +221,15 @@ export interface TaskSpec<Target = unknown, Output = unknown> {
     inputs: readonly PredictorInput[],
     ctx: { info: TaskInfo | null; config: ModelConfig; generation?: GenerationSettings },
   ): Promise<TaskPrediction[]>;
+  /**
+   * Kinds whose inputs are not texts (tabular records, `{ text, record }` inputs): predictions for new inputs
+   * straight from the saved model, instead of encodeInputs + one forward + decode.
+   */
+  predictInputs?(
+    model: Module,
+    inputs: readonly PredictorInput[],
+    ctx: { info: TaskInfo | null; config: ModelConfig; labels: string[] },
+  ): Promise<TaskPrediction[]>;
   /** Runs the model over rows (no gradients) and keeps what the metrics need, with the mean loss when targets are given. */
   predict(ctx: PredictContext, rows: readonly EncodedRow[], targets: readonly Target[] | null): Output;
   /** Metric name → value (without the eval_ prefix), "loss" included. */

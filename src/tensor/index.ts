@@ -29,3 +29,4 @@ export * from "./ops/nn.js";
 export * from "./ops/inplace.js";
 export * from "./ops/attention.js";
 export * from "./ops/quant.js";
+export * from "./ops/products.js";

@@ -212,23 +212,34 @@ export function numericWidth(schema: TabularSchema): number {
 }
 
 /**
- * Encodes a table with a fitted schema. Its header must hold every column the schema uses (extra columns are an
- * error too, so a file from another source is not silently misread); the label column is optional (`labels` −1).
+ * Checks a header (or a record's keys) against a fitted schema: every feature column present, nothing unknown
+ * (identifier columns dropped at training and the label may be there or not). The error names each difference.
  */
-export function encodeTable(schema: TabularSchema, table: Table): EncodedTable {
-  // identifier columns dropped at training may be present or not; every other column must match
+export function checkColumns(
+  schema: TabularSchema,
+  header: readonly string[],
+  where: { file?: string; line?: number },
+): void {
   const expected = new Set([...schema.columns.map((c) => c.name), schema.label, ...schema.dropped]);
-  const missingCols = schema.columns.map((c) => c.name).filter((n) => !table.header.includes(n));
-  const extra = table.header.filter((h) => !expected.has(h));
+  const missingCols = schema.columns.map((c) => c.name).filter((n) => !header.includes(n));
+  const extra = header.filter((h) => !expected.has(h));
   if (missingCols.length || extra.length)
     throw new DataError(
       `the columns differ from the training data's: ${[
         ...missingCols.map((c) => `"${c}" missing`),
         ...extra.map((c) => `"${c}" unknown`),
       ].join(", ")}`,
-      { file: table.file, line: 1 },
+      where,
       `training used the columns ${schema.columns.map((c) => c.name).join(", ")} (label ${schema.label})`,
     );
+}
+
+/**
+ * Encodes a table with a fitted schema. Its header must hold every column the schema uses (extra columns are an
+ * error too, so a file from another source is not silently misread); the label column is optional (`labels` −1).
+ */
+export function encodeTable(schema: TabularSchema, table: Table): EncodedTable {
+  checkColumns(schema, table.header, { file: table.file, line: 1 });
   const n = table.rows.length;
   const width = numericWidth(schema);
   const cats = schema.columns.filter((c) => c.type === "categorical" || c.type === "boolean");

@@ -3,11 +3,22 @@
  * (2 + ⌊ln k⌋ candidates per centre, the one that lowers the potential most is kept), Lloyd iterations until the
  * labels stop changing or the centres move less than tol × the mean variance of the features (summed squared
  * shift), empty clusters moved to the points farthest from their centres, and the best of `nInit` seeded runs by
- * inertia (the sum of squared distances to the assigned centre). Plain typed arrays, no tensors.
+ * inertia (the sum of squared distances to the assigned centre). Plain typed arrays, no tensors; given `products`
+ * (a GEMM, see matrix.ts's RowProducts), the assignment step takes rows × centres in one product per block and
+ * re-scores exactly only the centres within the product's error bound of the best, so labels equal the loops'.
  */
 import { ArgumentError } from "../../util/errors.js";
 import { Rng } from "../../util/rng.js";
-import { checkMatrix, dist2At, dotAt, rowNorms2, type Matrix } from "./matrix.js";
+import {
+  checkMatrix,
+  dist2At,
+  dotAt,
+  productSlack,
+  rowNorms2,
+  sqrtAll,
+  type Matrix,
+  type RowProducts,
+} from "./matrix.js";
 
 export interface KMeansOptions {
   k: number;
@@ -18,6 +29,8 @@ export interface KMeansOptions {
   /** Relative tolerance on the centre shift (default 1e-4, as scikit-learn). */
   tol?: number;
   seed?: number;
+  /** Block products through a GEMM (tensor/'s rowProducts); the result is the same as without. */
+  products?: RowProducts;
 }
 
 export interface KMeansResult {
@@ -32,8 +45,12 @@ export interface KMeansResult {
   d: number;
 }
 
-/** k-means++ seeding (scikit-learn's greedy variant): k×d centres. */
-export function kmeansPlusPlus(x: Matrix, k: number, rng: Rng): Float64Array {
+/**
+ * k-means++ seeding (scikit-learn's greedy variant): k×d centres. With `products`, each centre's candidates are
+ * scored against every row in one product per block of rows, and a row's exact distance is computed only where the
+ * candidate may be nearer than the row's closest centre so far (the same seeds as without).
+ */
+export function kmeansPlusPlus(x: Matrix, k: number, rng: Rng, products?: RowProducts): Float64Array {
   const { n, d, data } = x;
   const centers = new Float64Array(k * d);
   const trials = 2 + Math.floor(Math.log(k));
@@ -46,12 +63,16 @@ export function kmeansPlusPlus(x: Matrix, k: number, rng: Rng): Float64Array {
     pot += closest[i];
   }
   const cum = new Float64Array(n);
+  const norms = products ? rowNorms2(x) : null;
+  const lengths = norms ? sqrtAll(norms) : null;
   for (let c = 1; c < k; c++) {
     let acc = 0;
     for (let i = 0; i < n; i++) cum[i] = acc += closest[i];
     let best: Float64Array | null = null;
     let bestPot = Infinity;
     let bestId = 0;
+    // the candidates first (drawing them consumes the generator as drawing each before its distances did)
+    const cands: number[] = [];
     for (let t = 0; t < trials; t++) {
       const r = rng.uniform() * pot;
       // searchsorted (left) in the cumulative sums
@@ -62,14 +83,19 @@ export function kmeansPlusPlus(x: Matrix, k: number, rng: Rng): Float64Array {
         if (cum[mid] < r) lo = mid + 1;
         else hi = mid;
       }
-      const cand = Math.min(lo, n - 1);
-      const dist = new Float64Array(n);
-      let p = 0;
-      for (let i = 0; i < n; i++) {
-        const v = Math.min(closest[i], dist2At(data, i * d, data, cand * d, d));
-        dist[i] = v;
-        p += v;
+      cands.push(Math.min(lo, n - 1));
+    }
+    const dists = products ? candidateDistances(x, norms!, lengths!, cands, closest, products) : null;
+    for (let t = 0; t < trials; t++) {
+      const cand = cands[t];
+      let dist: Float64Array;
+      if (dists) dist = dists[t];
+      else {
+        dist = new Float64Array(n);
+        for (let i = 0; i < n; i++) dist[i] = Math.min(closest[i], dist2At(data, i * d, data, cand * d, d));
       }
+      let p = 0;
+      for (let i = 0; i < n; i++) p += dist[i];
       if (p < bestPot) {
         bestPot = p;
         best = dist;
@@ -83,6 +109,41 @@ export function kmeansPlusPlus(x: Matrix, k: number, rng: Rng): Float64Array {
   return centers;
 }
 
+/**
+ * min(closest[i], ‖xᵢ − candidate‖²) for each candidate row and every row i, as the loops compute it: a product per
+ * block of rows gives each distance within 2·slack·|xᵢ|·|c| (plus float64 rounding of the norms), and dist2At runs
+ * only where that leaves the candidate possibly nearer than closest[i].
+ */
+function candidateDistances(
+  x: Matrix,
+  norms: Float64Array,
+  lengths: Float64Array,
+  cands: readonly number[],
+  closest: Float64Array,
+  products: RowProducts,
+): Float64Array[] {
+  const { n, d, data } = x;
+  const t = cands.length;
+  const rows = new Float64Array(t * d);
+  cands.forEach((c, j) => rows.set(data.subarray(c * d, (c + 1) * d), j * d));
+  const out = cands.map(() => new Float64Array(n));
+  const slack = 2 * productSlack(d);
+  const B = 4096;
+  for (let i0 = 0; i0 < n; i0 += B) {
+    const i1 = Math.min(n, i0 + B);
+    const s = products(data.subarray(i0 * d, i1 * d), i1 - i0, rows, t, d);
+    for (let i = i0; i < i1; i++)
+      for (let j = 0; j < t; j++) {
+        const c = cands[j];
+        const approx = norms[i] + norms[c] - 2 * s[(i - i0) * t + j];
+        const bound = slack * lengths[i] * lengths[c] + 1e-12 * (norms[i] + norms[c]);
+        out[j][i] =
+          approx - bound > closest[i] ? closest[i] : Math.min(closest[i], dist2At(data, i * d, data, c * d, d));
+      }
+  }
+  return out;
+}
+
 /** Assigns each row to its nearest centre; returns the inertia and fills labels and each row's squared distance. */
 function assign(
   x: Matrix,
@@ -91,11 +152,51 @@ function assign(
   k: number,
   labels: Int32Array,
   dist: Float64Array,
+  products?: RowProducts,
 ) {
   const { n, d, data } = x;
   const cn = new Float64Array(k);
   for (let c = 0; c < k; c++) cn[c] = dotAt(centers, c * d, centers, c * d, d);
   let inertia = 0;
+  const settle = (i: number, best: number, bestD: number) => {
+    labels[i] = best;
+    const v = Math.max(0, norms[i] + bestD);
+    dist[i] = v;
+    inertia += v;
+  };
+  if (products) {
+    // approximate cn − 2·x·c from one product per block of rows; each centre's error bound is 2·slack·|x|·|c|
+    const cLen = sqrtAll(cn);
+    const slack = 2 * productSlack(d);
+    const bound = new Float64Array(k);
+    const B = 1024;
+    for (let i0 = 0; i0 < n; i0 += B) {
+      const i1 = Math.min(n, i0 + B);
+      const s = products(data.subarray(i0 * d, i1 * d), i1 - i0, centers, k, d);
+      for (let i = i0; i < i1; i++) {
+        const o = (i - i0) * k;
+        const xl = Math.sqrt(norms[i]);
+        let top = Infinity;
+        for (let c = 0; c < k; c++) {
+          bound[c] = slack * xl * cLen[c];
+          top = Math.min(top, cn[c] - 2 * s[o + c] + bound[c]);
+        }
+        // the true minimum is ≤ top; only centres whose lower bound reaches it can be (or tie) the nearest
+        let best = 0;
+        let bestD = Infinity;
+        for (let c = 0; c < k; c++) {
+          if (cn[c] - 2 * s[o + c] - bound[c] > top) continue;
+          const v = cn[c] - 2 * dotAt(data, i * d, centers, c * d, d);
+          if (v < bestD) {
+            bestD = v;
+            best = c;
+          }
+        }
+        settle(i, best, bestD);
+      }
+    }
+    return inertia;
+  }
   for (let i = 0; i < n; i++) {
     let best = 0;
     let bestD = Infinity;
@@ -106,16 +207,21 @@ function assign(
         best = c;
       }
     }
-    labels[i] = best;
-    const v = Math.max(0, norms[i] + bestD);
-    dist[i] = v;
-    inertia += v;
+    settle(i, best, bestD);
   }
   return inertia;
 }
 
 /** One Lloyd run from the given centres. */
-function lloyd(x: Matrix, norms: Float64Array, centers: Float64Array, k: number, maxIter: number, tol: number) {
+function lloyd(
+  x: Matrix,
+  norms: Float64Array,
+  centers: Float64Array,
+  k: number,
+  maxIter: number,
+  tol: number,
+  products?: RowProducts,
+) {
   const { n, d, data } = x;
   const labels = new Int32Array(n).fill(-1);
   const prev = new Int32Array(n);
@@ -123,7 +229,7 @@ function lloyd(x: Matrix, norms: Float64Array, centers: Float64Array, k: number,
   let iterations = 0;
   for (let it = 0; it < maxIter; it++) {
     prev.set(labels);
-    assign(x, norms, centers, k, labels, dist);
+    assign(x, norms, centers, k, labels, dist, products);
     iterations = it + 1;
     const sums = new Float64Array(k * d);
     const counts = new Float64Array(k);
@@ -165,7 +271,7 @@ function lloyd(x: Matrix, norms: Float64Array, centers: Float64Array, k: number,
     if (shift <= tol) break;
   }
   // labels that match the final centres (as scikit-learn's last E-step)
-  const inertia = assign(x, norms, centers, k, labels, dist);
+  const inertia = assign(x, norms, centers, k, labels, dist, products);
   return { labels, inertia, iterations };
 }
 
@@ -180,31 +286,34 @@ export function kmeans(x: Matrix, opts: KMeansOptions): KMeansResult {
   if (!Number.isInteger(nInit) || nInit < 1) throw new ArgumentError(`k-means: n-init must be ≥ 1, got ${nInit}`);
   const { n, d, data } = x;
   // tol relative to the mean variance of the features
+  // row by row (cache-friendly), each column's sums in row order as a column-by-column loop adds them
+  const sums = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) sums[j] += data[i * d + j];
+  const means = sums.map((s) => s / n);
+  const sq = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) sq[j] += (data[i * d + j] - means[j]) ** 2;
   let meanVar = 0;
-  for (let j = 0; j < d; j++) {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += data[i * d + j];
-    const m = s / n;
-    let v = 0;
-    for (let i = 0; i < n; i++) v += (data[i * d + j] - m) ** 2;
-    meanVar += v / n;
-  }
+  for (let j = 0; j < d; j++) meanVar += sq[j] / n;
   const tol = (meanVar / d) * (opts.tol ?? 1e-4);
   const norms = rowNorms2(x);
   const rng = new Rng(opts.seed ?? 0);
   let best: KMeansResult | null = null;
   for (let r = 0; r < nInit; r++) {
-    const centers = kmeansPlusPlus(x, k, rng);
-    const run = lloyd(x, norms, centers, k, maxIter, tol);
+    const centers = kmeansPlusPlus(x, k, rng, opts.products);
+    const run = lloyd(x, norms, centers, k, maxIter, tol, opts.products);
     if (!best || run.inertia < best.inertia) best = { ...run, centers, k, d };
   }
   return best!;
 }
 
 /** The nearest centre of each row of x. */
-export function kmeansPredict(model: Pick<KMeansResult, "centers" | "k" | "d">, x: Matrix): Int32Array {
+export function kmeansPredict(
+  model: Pick<KMeansResult, "centers" | "k" | "d">,
+  x: Matrix,
+  products?: RowProducts,
+): Int32Array {
   if (x.d !== model.d) throw new ArgumentError(`k-means: vectors have ${x.d} values, the centres ${model.d}`);
   const labels = new Int32Array(x.n);
-  assign(x, rowNorms2(x), model.centers, model.k, labels, new Float64Array(x.n));
+  assign(x, rowNorms2(x), model.centers, model.k, labels, new Float64Array(x.n), products);
   return labels;
 }

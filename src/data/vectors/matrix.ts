@@ -99,3 +99,25 @@ export function dist2At(a: Values, ao: number, b: Values, bo: number, d: number)
   }
   return s0 + s1;
 }
+
+/**
+ * a·bᵀ of row-major a (m×k) and b (n×k) as an m×n Float32Array: what the blocked algorithms (exact search, k-means,
+ * near-duplicates) take to compute a block of inner products in one matrix product. tensor/'s `rowProducts` is one
+ * on the engine's GEMM; this layer may not import it, so callers above pass it in.
+ */
+export type RowProducts = (a: Values, m: number, b: Values, n: number, k: number) => Float32Array;
+
+/**
+ * How far an fp32 product of length-k rows may be from the exact one, as a multiple of |a|·|b|: twice the classic
+ * bound (k + 2)·2⁻²⁴ of a float32 dot product summed in any order (the +2 covers rounding float64 inputs to fp32).
+ * Candidates whose approximate score misses the cut by more than this are skipped; the rest are re-scored exactly,
+ * so the results equal those of the exact loops.
+ */
+export function productSlack(k: number): number {
+  return (k + 2) * 2 ** -23;
+}
+
+/** Square roots of the squared norms. */
+export function sqrtAll(norms2: Float64Array): Float64Array {
+  return norms2.map(Math.sqrt);
+}

@@ -3,9 +3,22 @@
  * so that a block of scores stays in cache, and a bounded heap per query keeps the k best. Metrics: "cosine"
  * (rows normalized first: a dot product), "dot" and "l2" (ranked by squared distance, reported as distance).
  * Near-duplicate groups: pairs whose cosine reaches a threshold, joined into connected groups.
+ *
+ * Given a `RowProducts` (tensor/'s rowProducts: the engine's GEMM), a block of queries × a block of the collection
+ * is one fp32 matrix product; a row that could enter a heap within the product's error bound (productSlack) is
+ * re-scored by the exact float64 loop, so the hits, scores and tie order are those of the plain loops.
  */
 import { ArgumentError } from "../../util/errors.js";
-import { checkMatrix, dotAt, normalizeRows, rowNorms2, type Matrix } from "./matrix.js";
+import {
+  checkMatrix,
+  dotAt,
+  normalizeRows,
+  productSlack,
+  rowNorms2,
+  sqrtAll,
+  type Matrix,
+  type RowProducts,
+} from "./matrix.js";
 
 export type SearchMetric = "cosine" | "dot" | "l2";
 export const SEARCH_METRICS: readonly SearchMetric[] = ["cosine", "dot", "l2"];
@@ -79,10 +92,14 @@ function checkMetric(metric: string): asserts metric is SearchMetric {
 export class ExactIndex {
   readonly data: Matrix;
   private readonly norms: Float64Array;
+  /** The rows' lengths (for the product error bound), computed on the first search with a GEMM. */
+  private lengths: Float64Array | null = null;
+  /** `products`: block products through a GEMM (see the file comment); without it, plain loops. */
   constructor(
     collection: Matrix,
     readonly metric: SearchMetric = "cosine",
     readonly block = 256,
+    readonly products?: RowProducts,
   ) {
     checkMetric(metric);
     checkMatrix(collection, "collection");
@@ -106,16 +123,39 @@ export class ExactIndex {
     const kk = Math.min(k, n);
     const out: Hit[][] = [];
     const B = this.block;
+    const l2 = this.metric === "l2";
+    // with a GEMM: blocks of the collection 8× longer (one product each), and the error bound of each score
+    const CB = this.products ? B * 8 : B;
+    const slack = productSlack(d) * (l2 ? 2 : 1);
+    const qLen = this.products ? sqrtAll(qn) : null;
+    const cLen = this.products ? (this.lengths ??= sqrtAll(this.norms)) : null;
     for (let q0 = 0; q0 < q.n; q0 += B) {
       const q1 = Math.min(q.n, q0 + B);
       const heaps = Array.from({ length: q1 - q0 }, () => new TopK(kk));
-      for (let c0 = 0; c0 < n; c0 += B) {
-        const c1 = Math.min(n, c0 + B);
+      for (let c0 = 0; c0 < n; c0 += CB) {
+        const c1 = Math.min(n, c0 + CB);
+        if (this.products) {
+          const w = c1 - c0;
+          const s = this.products(q.data.subarray(q0 * d, q1 * d), q1 - q0, data.subarray(c0 * d, c1 * d), w, d);
+          for (let i = q0; i < q1; i++) {
+            const h = heaps[i - q0];
+            const o = (i - q0) * w;
+            const qs = slack * qLen![i];
+            for (let j = c0; j < c1; j++) {
+              const approx = l2 ? qn[i] + this.norms[j] - 2 * s[o + j - c0] : -s[o + j - c0];
+              if (approx - qs * cLen![j] > h.bound) continue;
+              const dot = dotAt(q.data, i * d, data, j * d, d);
+              const bad = l2 ? qn[i] + this.norms[j] - 2 * dot : -dot;
+              if (bad <= h.bound) h.push(j, bad);
+            }
+          }
+          continue;
+        }
         for (let i = q0; i < q1; i++) {
           const h = heaps[i - q0];
           for (let j = c0; j < c1; j++) {
             const dot = dotAt(q.data, i * d, data, j * d, d);
-            const bad = this.metric === "l2" ? qn[i] + this.norms[j] - 2 * dot : -dot;
+            const bad = l2 ? qn[i] + this.norms[j] - 2 * dot : -dot;
             if (bad <= h.bound) h.push(j, bad);
           }
         }
@@ -136,7 +176,7 @@ export class ExactIndex {
  * Groups of near-duplicate rows: every pair with cosine ≥ threshold is joined (single linkage), and groups of two
  * or more rows are returned, each sorted, largest group first.
  */
-export function nearDuplicates(x: Matrix, threshold: number): number[][] {
+export function nearDuplicates(x: Matrix, threshold: number, products?: RowProducts): number[][] {
   if (!(threshold > -1 && threshold <= 1))
     throw new ArgumentError(`near-duplicate threshold must be a cosine in (-1, 1], got ${threshold}`);
   const m = normalizeRows(x);
@@ -149,13 +189,29 @@ export function nearDuplicates(x: Matrix, threshold: number): number[][] {
     }
     return v;
   };
-  for (let i = 0; i < n; i++)
-    for (let j = i + 1; j < n; j++)
-      if (dotAt(data, i * d, data, j * d, d) >= threshold) {
-        const a = find(i),
-          b = find(j);
-        if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
+  const join = (i: number, j: number) => {
+    if (dotAt(data, i * d, data, j * d, d) < threshold) return;
+    const a = find(i),
+      b = find(j);
+    if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
+  };
+  if (!products) {
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) join(i, j);
+  } else {
+    // blocks of pairs in one product each; a pair near the threshold (unit rows: within the slack) is checked exactly
+    const B = 1024;
+    const cut = threshold - productSlack(d);
+    for (let i0 = 0; i0 < n; i0 += B) {
+      const i1 = Math.min(n, i0 + B);
+      for (let j0 = i0; j0 < n; j0 += B) {
+        const j1 = Math.min(n, j0 + B);
+        const w = j1 - j0;
+        const s = products(data.subarray(i0 * d, i1 * d), i1 - i0, data.subarray(j0 * d, j1 * d), w, d);
+        for (let i = i0; i < i1; i++)
+          for (let j = Math.max(j0, i + 1); j < j1; j++) if (s[(i - i0) * w + j - j0] >= cut) join(i, j);
       }
+    }
+  }
   const groups = new Map<number, number[]>();
   for (let i = 0; i < n; i++) {
     const r = find(i);

@@ -10,6 +10,7 @@
 import { ArgumentError } from "../../util/errors.js";
 import type { Rng } from "../../util/rng.js";
 import { kmeans } from "../../data/vectors/index.js";
+import { rowProducts } from "../../tensor/index.js";
 
 export const STRATEGIES = ["random", "least-confidence", "margin", "entropy", "bald", "coreset", "diverse"] as const;
 export type Strategy = (typeof STRATEGIES)[number];
@@ -132,7 +133,10 @@ export function diverseBatch(
   const data = new Float64Array(top.length * d);
   top.forEach((i, j) => data.set(embeddings[i], j * d));
   // k-means++ seeding and Lloyd iterations, one seeded run (data/vectors: the k-means graft cluster uses)
-  const assign = kmeans({ data, n: top.length, d }, { k, nInit: 1, maxIter: 100, seed: rng.int(2 ** 31) }).labels;
+  const assign = kmeans(
+    { data, n: top.length, d },
+    { k, nInit: 1, maxIter: 100, seed: rng.int(2 ** 31), products: rowProducts },
+  ).labels;
   const best = new Map<number, number>();
   top.forEach((i, j) => {
     // `top` is sorted most uncertain first: the first member seen of a cluster is its most uncertain

@@ -10,6 +10,12 @@
  * The validation and test splits come from the training file when not given (stratified by class, seeded by the
  * run's seed); the column types and encodings are fitted on the training split alone. Records travel to the model
  * as the targets (`TabularTarget`): the rows carry no tokens.
+ *
+ * A saved model predicts new records (`RecordInput`: an object of column → value, from `graft predict --input
+ * FILE.csv|.jsonl` or `graft serve`'s POST /predict/records): `recordFields` checks each against the saved schema
+ * (the columns, numbers in numeric columns; errors name the file or request field, the line and the value) and
+ * `predictInputs` encodes them as training did (standardization, category indices with 0 for an unseen category,
+ * the text encoder) and applies the tuned threshold.
  */
 import { ArgumentError, DataError } from "../../../util/errors.js";
 import { Rng } from "../../../util/rng.js";
@@ -21,8 +27,11 @@ import { GradientBoostedTrees } from "../../../data/classical/gbdt.js";
 import { LogisticRegression } from "../../../data/classical/logistic.js";
 import { CsrMatrix } from "../../../data/features/sparse.js";
 import {
+  checkColumns,
   denseFeatures,
   encodeTable,
+  isMissing,
+  parseNumber,
   fitSchema,
   parseColumnTypes,
   permutationImportance,
@@ -37,9 +46,71 @@ import type { FinetuneConfig } from "../../config.js";
 import { classificationLoss } from "../../losses.js";
 import { MeanLoss } from "../../evaluate.js";
 import { encodeTexts, padRows, type EncodedRow } from "../../encode.js";
-import type { Split, TaskData, TaskSpec } from "../../spec.js";
+import type { ClassPrediction, PredictorInput, Split, TaskData, TaskSpec } from "../../spec.js";
 import { classification, bestF1Threshold, type ClassOutput } from "../classification/index.js";
 import { GraftTabularForClassification, TabularAuto, type TabularFeatures } from "./model.js";
+
+/** A record to predict: column → value (a number, string or boolean; null, or a missing-value word, is missing). */
+export type TabularRecord = Record<string, unknown>;
+
+/**
+ * A Predictor input of a tabular model: the record, and where it came from for error messages (a file and its
+ * line, or a request field such as "body.inputs[2]" as `file`). `text` describes it ("name=value; ...").
+ */
+export interface RecordInput {
+  text: string;
+  record: TabularRecord;
+  file?: string;
+  line?: number;
+}
+
+/** A record as a Predictor input. */
+export function recordInput(record: TabularRecord, where: { file?: string; line?: number } = {}): RecordInput {
+  return { text: describeRecord(record), record, ...where };
+}
+
+const describeRecord = (r: TabularRecord) =>
+  Object.entries(r)
+    .map(([k, v]) => `${k}=${v ?? ""}`)
+    .join("; ");
+
+/**
+ * A record's fields as the strings a table holds, in `header` order (the schema's columns, then its label and id
+ * columns where the record has them), after checking it against the schema: an object, the training columns (none
+ * missing, none unknown), plain values, and numbers (or a missing value) in numeric columns.
+ */
+export function recordFields(
+  schema: TabularSchema,
+  record: unknown,
+  where: { file?: string; line?: number },
+): { header: string[]; fields: string[] } {
+  if (record === null || typeof record !== "object" || Array.isArray(record))
+    throw new DataError(`a record must be an object of column → value, got ${JSON.stringify(record)}`, where);
+  const r = record as TabularRecord;
+  checkColumns(schema, Object.keys(r), where);
+  const header = [...schema.columns.map((c) => c.name), ...[schema.label, ...schema.dropped].filter((c) => c in r)];
+  const fields = header.map((name) => {
+    const v = r[name];
+    if (v === null || v === undefined) return "";
+    if (typeof v === "number") return Number.isFinite(v) ? String(v) : "";
+    if (typeof v === "boolean") return String(v);
+    if (typeof v !== "string")
+      throw new DataError(`a value must be a number, a string, a boolean or null, got ${JSON.stringify(v)}`, {
+        ...where,
+        field: name,
+      });
+    return v;
+  });
+  schema.columns.forEach((col, c) => {
+    if (col.type === "numeric" && !isMissing(fields[c]) && parseNumber(fields[c]) === null)
+      throw new DataError(
+        `column "${col.name}" is numeric but holds ${JSON.stringify(fields[c])}`,
+        { ...where, field: col.name },
+        "send a number, or null for a missing value",
+      );
+  });
+  return { header, fields };
+}
 
 /** A record's class id and model inputs. */
 export interface TabularTarget extends TabularFeatures {
@@ -74,6 +145,8 @@ const extrasOf = (key: object) => {
 
 const EMPTY_ROW: EncodedRow = { ids: [], typeIds: [] };
 
+const ENCODERS = new Map<string, ReturnType<typeof AutoModel.fromPretrainedDir>>();
+
 /** Mean-pooled last hidden states of the encoder in `dir` for each text column (concatenated per record). */
 async function textEmbeddings(
   dir: string,
@@ -82,7 +155,9 @@ async function textEmbeddings(
   maxLength: number,
 ): Promise<number[][]> {
   if (columns.length === 0) return [];
-  const model = AutoModel.fromPretrainedDir(dir);
+  // loaded once per encoder directory (a served model embeds every request's text columns with it)
+  let model = ENCODERS.get(dir);
+  if (!model) ENCODERS.set(dir, (model = AutoModel.fromPretrainedDir(dir)));
   model.eval();
   const config = readConfig(dir);
   const useTypes = usesTokenTypes(config.model_type);
@@ -543,10 +618,57 @@ export const tabular: TaskSpec<TabularTarget, TabularOutput> = {
   predictionWarnings: (p, labels, s) => classification.predictionWarnings!(p, labels, s),
   predictionRecords: (p, inputs, labels) => classification.predictionRecords(p, inputs, labels),
 
+  async predictInputs(model, inputs, ctx) {
+    const config = ctx.config as unknown as { tabular_schema: TabularSchema; text_encoder: string | null };
+    const schema = config.tabular_schema;
+    const rows = inputs.map((x: PredictorInput, k) => {
+      if (typeof x === "string" || !("record" in x))
+        throw new ArgumentError(
+          "a tabular model reads records (column → value), not texts",
+          "graft predict --model DIR --input records.csv (or .jsonl), or POST /predict/records to graft serve",
+        );
+      const input = x as RecordInput;
+      return recordFields(schema, input.record, input.file ? input : { file: `record ${k + 1}` });
+    });
+    // one table in the schema's column order (every record was checked above, so encoding cannot fail)
+    const header = schema.columns.map((c) => c.name);
+    const table: Table = {
+      file: "records",
+      header,
+      rows: rows.map((r) => r.fields.slice(0, header.length)),
+      lines: rows.map((_, k) => k + 1),
+    };
+    const enc = encodeTable(schema, table);
+    const text =
+      config.text_encoder && enc.texts.length
+        ? await textEmbeddings(
+            config.text_encoder,
+            loadTokenizer(config.text_encoder),
+            enc.texts,
+            ctx.info?.maxLength ?? 128,
+          )
+        : [];
+    const targets = targetsOf(enc, text);
+    const threshold = ctx.info?.threshold ?? null;
+    const out: ClassPrediction[] = [];
+    runModel(modelOf(model), targets, 256, (logits) => {
+      for (const p of softmax(logits).toRows()) {
+        const best = p.length === 2 && threshold !== null ? (p[1] >= threshold ? 1 : 0) : p.indexOf(Math.max(...p));
+        out.push({
+          task: "classification",
+          label: ctx.labels[best],
+          scores: Object.fromEntries(ctx.labels.map((l, i) => [l, p[i]])),
+          kind: "probability",
+        });
+      }
+    });
+    return out;
+  },
+
   encodeInputs: async () => {
     throw new ArgumentError(
-      "a tabular model reads records from a CSV, not texts",
-      "score a labelled CSV with graft eval --model DIR --data FILE.csv",
+      "a tabular model reads records (column → value), not texts",
+      "graft predict --model DIR --input records.csv (or .jsonl), or POST /predict/records to graft serve",
     );
   },
   decode: () => [],
