@@ -88,3 +88,26 @@ export {
   sampleRows,
   type ElectraStep,
 } from "./electra.js";
+export {
+  world,
+  isMainRank,
+  loadMpi,
+  mpiUnavailable,
+  mpiAddonPath,
+  launchedRanks,
+  collectiveTimeout,
+  hasMpirun,
+  mpirunArgs,
+  mpirunEnv,
+  type MpirunOptions,
+  type World,
+  type MpiAddon,
+} from "./distributed.js";
+export {
+  GradientReducer,
+  BUCKET_BYTES,
+  broadcastParameters,
+  shardOf,
+  rankSeed,
+  type ReducerStats,
+} from "./data-parallel.js";
