@@ -3,7 +3,10 @@
  * worker (test/train/mpi-worker.ts): the same examples give the same gradients in one process or across ranks.
  */
 import { Rng } from "../../src/util/rng.js";
-import { Tensor } from "../../src/tensor/index.js";
+import assert from "node:assert/strict";
+import { Tensor, affine } from "../../src/tensor/index.js";
+import { Trainer } from "../../src/train/index.js";
+import { MPI_ARGS, PER_RANK } from "./mpi-args.js";
 import type { Module } from "../../src/nn/index.js";
 import { BertForSequenceClassification, makeConfig } from "../../src/models/index.js";
 
@@ -74,4 +77,50 @@ export function weightsOf(m: Module): Record<string, number[]> {
 /** Every parameter's gradient, by name (null: none). */
 export function gradsOf(m: Module): Record<string, number[] | null> {
   return Object.fromEntries(m.namedParameters().map(([n, p]) => [n, p.grad ? p.grad.toArray() : null]));
+}
+
+/** The global batches of the gradient check: a full one, then a short one that leaves rank 1 without examples. */
+export const GRAD_BATCHES = [Int32Array.from([5, 1, 9, 3, 7, 0, 2, 8]), Int32Array.from([4, 6, 11])];
+
+/** One process's gradients of each combined batch of GRAD_BATCHES. */
+export function referenceGrads(): Record<string, number[] | null>[] {
+  const t = toyTask();
+  const model = toyBert();
+  return GRAD_BATCHES.map((batch) => {
+    for (const p of model.parameters()) p.grad = null;
+    affine(t.loss(model, t.collate(batch)), 1).backward();
+    return gradsOf(model);
+  });
+}
+
+/** One process's weights after MPI_ARGS's steps with the global batch of two ranks. */
+export async function referenceWeights(): Promise<Record<string, number[]>> {
+  const model = toyBert();
+  await new Trainer({
+    model,
+    args: { ...MPI_ARGS, batchSize: 2 * PER_RANK, saveEvery: "none" },
+    ...toyTask(),
+    distributed: null,
+  }).train();
+  return weightsOf(model);
+}
+
+/** Every value within `tol` (relative to 1 + |one process's|) of one process's. */
+export function assertClose(
+  got: Record<string, number[] | null>,
+  want: Record<string, number[] | null>,
+  tol: number,
+  what: string,
+): void {
+  assert.deepEqual(Object.keys(got).sort(), Object.keys(want).sort());
+  for (const [name, x] of Object.entries(got)) {
+    const y = want[name];
+    assert.equal(x === null, y === null, `${what} ${name}: present in one only`);
+    if (!x || !y) continue;
+    for (let i = 0; i < x.length; i++)
+      assert.ok(
+        Math.abs(x[i] - y[i]) <= tol * (1 + Math.abs(y[i])),
+        `${what} ${name}[${i}]: ${x[i]} vs ${y[i]} (one process)`,
+      );
+  }
 }

@@ -9,10 +9,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Trainer, hasMpirun, loadMpi, mpiUnavailable, mpirunArgs, mpirunEnv } from "../../src/train/index.js";
-import { affine } from "../../src/tensor/index.js";
+import { hasMpirun, loadMpi, mpiUnavailable, mpirunArgs, mpirunEnv } from "../../src/train/index.js";
 import { MPI_ARGS, PER_RANK } from "./mpi-args.js";
-import { gradsOf, toyBert, toyTask, weightsOf } from "./mpi-toy.js";
+import { assertClose, referenceGrads, referenceWeights } from "./mpi-toy.js";
 
 const worker = join(dirname(fileURLToPath(import.meta.url)), "mpi-worker.js");
 const skip = !hasMpirun()
@@ -21,10 +20,10 @@ const skip = !hasMpirun()
     ? mpiUnavailable()
     : false;
 
-function mpirun(np: number, args: string[], timeoutMs = 60_000) {
+function mpirun(np: number, args: string[], timeoutMs = 60_000, collectiveSeconds = 20) {
   const t0 = performance.now();
   const r = spawnSync("mpirun", mpirunArgs({ np }, [process.execPath, worker, ...args]), {
-    env: mpirunEnv({ ...process.env, GRAFT_THREADS: "1", GRAFT_MPI_TIMEOUT: "20" }),
+    env: mpirunEnv({ ...process.env, GRAFT_THREADS: "1", GRAFT_MPI_TIMEOUT: String(collectiveSeconds) }),
     encoding: "utf8",
     timeout: timeoutMs,
   });
@@ -33,25 +32,6 @@ function mpirun(np: number, args: string[], timeoutMs = 60_000) {
 
 function ok(r: ReturnType<typeof mpirun>): void {
   assert.equal(r.status, 0, `mpirun failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
-}
-
-function assertClose(
-  a: Record<string, number[] | null>,
-  b: Record<string, number[] | null>,
-  tol: number,
-  what: string,
-) {
-  assert.deepEqual(Object.keys(a).sort(), Object.keys(b).sort());
-  for (const [name, x] of Object.entries(a)) {
-    const y = b[name];
-    assert.equal(x === null, y === null, `${what} ${name}: present in one only`);
-    if (!x || !y) continue;
-    for (let i = 0; i < x.length; i++)
-      assert.ok(
-        Math.abs(x[i] - y[i]) <= tol * (1 + Math.abs(y[i])),
-        `${what} ${name}[${i}]: ${x[i]} vs ${y[i]} (one process)`,
-      );
-  }
 }
 
 const tmp = () => mkdtempSync(join(tmpdir(), "graft-mpi-"));
@@ -65,13 +45,8 @@ test("2 ranks: one step's gradients summed across ranks equal one process's on t
       buckets: number;
     };
     assert.ok(got.buckets > 3, `tiny buckets make several (${got.buckets})`);
-    const t = toyTask();
-    const model = toyBert();
-    [Int32Array.from([5, 1, 9, 3, 7, 0, 2, 8]), Int32Array.from([4, 6, 11])].forEach((batch, k) => {
-      for (const p of model.parameters()) p.grad = null;
-      affine(t.loss(model, t.collate(batch)), 1).backward();
-      assertClose(got.grads[k], gradsOf(model), 1e-5, `step ${k + 1}`);
-    });
+    const want = referenceGrads();
+    got.grads.forEach((g, k) => assertClose(g, want[k], 1e-5, `step ${k + 1}`));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -97,14 +72,7 @@ test("2 ranks train to the weights of 1 rank with the same global batch; a resum
     });
 
     // one process, batch 2 × PER_RANK: the same global batches in the same order
-    const model = toyBert();
-    await new Trainer({
-      model,
-      args: { ...MPI_ARGS, batchSize: 2 * PER_RANK, saveEvery: "none" },
-      ...toyTask(),
-      distributed: null,
-    }).train();
-    assertClose(full.weights, weightsOf(model), 2e-5, "weights after 4 steps");
+    assertClose(full.weights, await referenceWeights(), 2e-5, "weights after 4 steps");
 
     // stopped after step 2 (a checkpoint), resumed by 2 ranks: bit for bit the uninterrupted run
     ok(mpirun(2, ["train", join(dir, "part"), join(dir, "stop.json"), "2"]));
@@ -142,6 +110,21 @@ test("a killed rank ends the job non-zero within the timeout, naming the rank; t
     const ckpt = join(dir, "run", "checkpoints", "step-1");
     assert.ok(existsSync(join(ckpt, "trainer_state.json")), "step-1 was written before the rank died");
     assert.equal(JSON.parse(readFileSync(join(ckpt, "trainer_state.json"), "utf8")).globalStep, 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a rank that stops answering: the others' watchdog ends the job within GRAFT_MPI_TIMEOUT, never a hang", {
+  skip,
+}, () => {
+  const dir = tmp();
+  try {
+    const r = mpirun(2, ["hang", join(dir, "run")], 60_000, 3);
+    assert.notEqual(r.status, 0, "the job must fail");
+    assert.equal(r.signal, null, "mpirun ended by itself (not by the test's timeout)");
+    assert.ok(r.seconds < 30, `ended in ${r.seconds.toFixed(1)} s`);
+    assert.match(r.stderr, /rank 0 of 2: .* did not complete within 3 s/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
