@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Finds MPI for binding.gyp's optional graft_mpi addon: `found` prints 1 or 0 (and a note on stderr when MPI is
-// absent), `incdirs`, `libdirs` and `libs` print what mpicc (else pkg-config ompi) reports. Never fails: without
+// absent, or GRAFT_NO_MPI=1 skips it), `incdirs`, `libdirs` and `libs` print what mpicc (else pkg-config ompi) reports. Never fails: without
 // MPI the addon is skipped and `npm install` goes on.
 import { execFileSync } from "node:child_process";
 
@@ -13,6 +13,7 @@ function run(cmd, args) {
 }
 
 function flags() {
+  if (process.env.GRAFT_NO_MPI === "1") return null;
   const inc = run("mpicc", ["--showme:incdirs"]);
   const libdirs = run("mpicc", ["--showme:libdirs"]);
   const libs = run("mpicc", ["--showme:libs"]);
@@ -34,7 +35,7 @@ const f = flags();
 if (what === "found") {
   if (!f)
     process.stderr.write(
-      "graft: MPI not found (no mpicc, no pkg-config ompi); skipping the optional graft_mpi addon (data-parallel training). Install libopenmpi-dev and openmpi-bin to build it.\n",
+      `graft: MPI not found (${process.env.GRAFT_NO_MPI === "1" ? "GRAFT_NO_MPI=1" : "no mpicc, no pkg-config ompi"}); skipping the optional graft_mpi addon (data-parallel training). Install libopenmpi-dev and openmpi-bin to build it.\n`,
     );
   process.stdout.write(f ? "1" : "0");
 } else if (what === "incdirs") process.stdout.write(f ? f.incdirs.filter(Boolean).join(" ") : "");

@@ -11,6 +11,7 @@ import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { isMainThread } from "node:worker_threads";
 import { ArgumentError } from "../util/errors.js";
 
 /** What the graft_mpi addon exports (native/mpi/mpi_addon.cc). */
@@ -119,7 +120,8 @@ let current: World | null | undefined;
 export function world(): World | null {
   if (current !== undefined) return current;
   const launched = launchedRanks();
-  if (!launched || launched.size <= 1) return (current = null);
+  // MPI runs FUNNELED: Node's worker threads (tuning trials, inference) never join the world
+  if (!launched || launched.size <= 1 || !isMainThread) return (current = null);
   const mpi = loadMpi();
   if (!mpi)
     throw new ArgumentError(
