@@ -6,10 +6,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { affine } from "../../src/tensor/index.js";
 import { Linear, Module } from "../../src/nn/index.js";
-import { GradientReducer, shardOf, type MpiAddon, type World } from "../../src/train/index.js";
+import { GradientReducer, launchedRanks, shardOf, type MpiAddon, type World } from "../../src/train/index.js";
+import { threadCount } from "../../src/util/env.js";
 import { toyBert, toyTask } from "./mpi-toy.js";
 
 class WithUnused extends Module {
@@ -98,4 +100,29 @@ test("without MPI the build skips the graft_mpi addon with a note (npm install s
   assert.equal(r.status, 0);
   assert.equal(r.stdout, "0");
   assert.match(r.stderr, /MPI not found .* skipping the optional graft_mpi addon/);
+});
+
+test("each rank's threads: the host's cores divided among mpirun's ranks there, unless GRAFT_THREADS says", () => {
+  const saved = { t: process.env.GRAFT_THREADS, l: process.env.OMPI_COMM_WORLD_LOCAL_SIZE };
+  try {
+    delete process.env.GRAFT_THREADS;
+    process.env.OMPI_COMM_WORLD_LOCAL_SIZE = "2";
+    assert.equal(threadCount(), Math.max(1, Math.floor(cpus().length / 2)));
+    process.env.OMPI_COMM_WORLD_LOCAL_SIZE = String(4 * cpus().length);
+    assert.equal(threadCount(), 1);
+    process.env.GRAFT_THREADS = "3";
+    assert.equal(threadCount(), 3);
+  } finally {
+    for (const [k, v] of [
+      ["GRAFT_THREADS", saved.t],
+      ["OMPI_COMM_WORLD_LOCAL_SIZE", saved.l],
+    ] as const)
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+  }
+  assert.deepEqual(
+    launchedRanks({ OMPI_COMM_WORLD_SIZE: "4", OMPI_COMM_WORLD_RANK: "3", OMPI_COMM_WORLD_LOCAL_SIZE: "2" }),
+    { size: 4, rank: 3, localSize: 2 },
+  );
+  assert.equal(launchedRanks({}), null);
 });
