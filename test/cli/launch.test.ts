@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { Rng } from "../../src/util/rng.js";
 import { hasMpirun, loadMpi, mpiUnavailable, mpirunArgs } from "../../src/train/index.js";
 import { shellLine } from "../../src/cli/launch.js";
+import { run } from "../../src/cli/main.js";
 
 const bin = fileURLToPath(new URL("../../../bin/graft.js", import.meta.url));
 
@@ -20,11 +21,39 @@ function graft(args: string[], env: Record<string, string> = {}) {
   });
 }
 
-test("graft launch prints the mpirun command it runs (mpirun's -np spelling) and checks the rank count", () => {
-  const r = graft(["launch", "-np", "3", "--dry-run", "--", "pretrain", "--corpus", "my books/", "--preset", "tiny"]);
+/** Runs the CLI in this process (no spawn), capturing what it writes to stderr. */
+async function inProcess(argv: string[]): Promise<{ status: number; stderr: string }> {
+  const write = process.stderr.write;
+  let stderr = "";
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    const status = await run(["node", "graft", ...argv]);
+    return { status, stderr };
+  } finally {
+    process.stderr.write = write;
+    process.exitCode = undefined;
+  }
+}
+
+test("graft launch prints the mpirun command it runs (mpirun's -np spelling) and checks the rank count", async () => {
+  const r = await inProcess([
+    "launch",
+    "-np",
+    "3",
+    "--dry-run",
+    "--",
+    "pretrain",
+    "--corpus",
+    "my books/",
+    "--preset",
+    "tiny",
+  ]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /^mpirun -np 3 --oversubscribe .*graft\.js pretrain --corpus 'my books\/' --preset tiny$/m);
-  const bad = graft(["launch", "-np", "0", "--dry-run", "--", "pretrain"]);
+  const bad = await inProcess(["launch", "-np", "0", "--dry-run", "--", "pretrain"]);
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /-np must be a positive integer, got "0"/);
 });

@@ -1,6 +1,6 @@
 /**
- * One rank of the data-parallel tests (started by mpirun from mpi.test.ts): `grads OUT` sums one step's gradients
- * across ranks; `train RUN OUT [stopAt] [resume]` trains the toy BERT; `kill RUN` loses rank 1 at step 2;
+ * One rank of the data-parallel tests (started by mpirun from mpi.test.ts): `grads OUT [RUN OUT2]` sums one step's gradients
+ * across ranks (then trains as `train RUN OUT2`); `train RUN OUT [stopAt] [resume]` trains the toy BERT; `kill RUN` loses rank 1 at step 2;
  * `hang RUN` has rank 1 stop answering at step 2.
  */
 import { readlinkSync, writeFileSync } from "node:fs";
@@ -30,6 +30,12 @@ if (mode === "grads") {
     out.push(gradsOf(model));
   }
   if (w.rank === 0) writeFileSync(a1, JSON.stringify({ grads: out, buckets: reducer.bucketSizes().length }));
+  // then, given RUN and OUT, the uninterrupted training run in the same job (one mpirun less)
+  if (a2) {
+    const model = toyBert();
+    const r = await new Trainer({ model, args: MPI_ARGS, ...t, runDir: a2 }).train();
+    if (w.rank === 0) writeFileSync(a3, JSON.stringify({ step: r.globalStep, weights: weightsOf(model) }));
+  }
 } else if (mode === "train" || mode === "kill" || mode === "hang") {
   const model = toyBert();
   const stopAt = mode === "train" ? Number(a3 ?? 0) : 2;

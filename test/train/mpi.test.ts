@@ -35,11 +35,18 @@ function ok(r: ReturnType<typeof mpirun>): void {
 }
 
 const tmp = () => mkdtempSync(join(tmpdir(), "graft-mpi-"));
+// how the job ends when a rank dies or hangs does not depend on the backend: the native pass runs those
+const skipFailures =
+  skip ||
+  (process.env.GRAFT_BACKEND === "js" ? "a rank's failure is backend-independent: the native pass runs it" : false);
 
-test("2 ranks: one step's gradients summed across ranks equal one process's on the combined batch", { skip }, () => {
+test("2 ranks: the summed gradients and the trained weights of 1 process with the combined batch; an exact resume", {
+  skip,
+}, async () => {
   const dir = tmp();
   try {
-    ok(mpirun(2, ["grads", join(dir, "g.json")]));
+    // one job: GRAD_BATCHES's gradients, then 4 training steps
+    ok(mpirun(2, ["grads", join(dir, "g.json"), join(dir, "full"), join(dir, "full.json")]));
     const got = JSON.parse(readFileSync(join(dir, "g.json"), "utf8")) as {
       grads: Record<string, number[] | null>[];
       buckets: number;
@@ -47,17 +54,7 @@ test("2 ranks: one step's gradients summed across ranks equal one process's on t
     assert.ok(got.buckets > 3, `tiny buckets make several (${got.buckets})`);
     const want = referenceGrads();
     got.grads.forEach((g, k) => assertClose(g, want[k], 1e-5, `step ${k + 1}`));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
 
-test("2 ranks train to the weights of 1 rank with the same global batch; a resumed 2-rank run to the very same", {
-  skip,
-}, async () => {
-  const dir = tmp();
-  try {
-    ok(mpirun(2, ["train", join(dir, "full"), join(dir, "full.json")]));
     const full = JSON.parse(readFileSync(join(dir, "full.json"), "utf8"));
     assert.equal(full.step, MPI_ARGS.maxSteps);
     const run = JSON.parse(readFileSync(join(dir, "full", "run.json"), "utf8"));
@@ -70,7 +67,6 @@ test("2 ranks train to the weights of 1 rank with the same global batch; a resum
       globalBatchSize: 16,
       learningRate: MPI_ARGS.lr,
     });
-
     // one process, batch 2 × PER_RANK: the same global batches in the same order
     assertClose(full.weights, await referenceWeights(), 2e-5, "weights after 4 steps");
 
@@ -98,7 +94,7 @@ test("2 ranks train to the weights of 1 rank with the same global batch; a resum
 });
 
 test("a killed rank ends the job non-zero within the timeout, naming the rank; the last checkpoint stays valid", {
-  skip,
+  skip: skipFailures,
 }, () => {
   const dir = tmp();
   try {
@@ -116,15 +112,15 @@ test("a killed rank ends the job non-zero within the timeout, naming the rank; t
 });
 
 test("a rank that stops answering: the others' watchdog ends the job within GRAFT_MPI_TIMEOUT, never a hang", {
-  skip,
+  skip: skipFailures,
 }, () => {
   const dir = tmp();
   try {
-    const r = mpirun(2, ["hang", join(dir, "run")], 60_000, 3);
+    const r = mpirun(2, ["hang", join(dir, "run")], 60_000, 2);
     assert.notEqual(r.status, 0, "the job must fail");
     assert.equal(r.signal, null, "mpirun ended by itself (not by the test's timeout)");
     assert.ok(r.seconds < 30, `ended in ${r.seconds.toFixed(1)} s`);
-    assert.match(r.stderr, /rank 0 of 2: .* did not complete within 3 s/);
+    assert.match(r.stderr, /rank 0 of 2: .* did not complete within 2 s/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
