@@ -75,5 +75,22 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "dependencies": ["graft_portable", "graft_avx2", "graft_avx512"],
     },
+    {
+      # Optional: MPI collectives for data-parallel training (docs/distributed.md), built only where MPI is found
+      # (mpicc or pkg-config ompi); elsewhere an empty target and a printed note. graft_native never depends on it.
+      "target_name": "graft_mpi",
+      "variables": {"graft_has_mpi": "<!(node scripts/mpi-flags.mjs found)"},
+      "conditions": [
+        ["graft_has_mpi==1", {
+          "sources": ["native/mpi/mpi_addon.cc"],
+          "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "<!@(node scripts/mpi-flags.mjs incdirs)"],
+          "library_dirs": ["<!@(node scripts/mpi-flags.mjs libdirs)"],
+          "libraries": ["<!@(node scripts/mpi-flags.mjs libs)"],
+          "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED", "OMPI_SKIP_MPICXX", "MPICH_SKIP_MPICXX"],
+        }, {
+          "type": "none",
+        }],
+      ],
+    },
   ],
 }

@@ -257,6 +257,8 @@ export {
   TensorBoardReporter,
   type Reporter,
 } from "./train/index.js";
+// data-parallel training on MPI (docs/distributed.md)
+export { world, isMainRank, GradientReducer, type World, type ReducerStats } from "./train/index.js";
 export {
   finetune,
   pretrain,

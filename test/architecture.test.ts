@@ -169,6 +169,8 @@ const TYPED_COPY_ALLOWED: Record<string, string> = {
   "io/safetensors.ts": "writes tensors to files",
   // top-k over all items: each block of user × item scores (64 × 100k) leaves the backend once for the scan
   "recommend/serving.ts": "reads blocks of recommendation scores for the top-k scan",
+  // data parallelism: gradient buckets and initial weights go to and from MPI's all-reduce and broadcast as bytes
+  "train/data-parallel.ts": "copies gradient buckets and weights to and from the MPI collectives",
 };
 
 /** Blanks comments, keeping line breaks so reported line numbers stay right. */

@@ -95,6 +95,12 @@ function commandProblems(tokens: string[], program: Command, counts: Counts): st
     cmd = sub;
     rest = rest.slice(1);
   }
+  // `graft launch ... -- <graft command>`: what follows -- is a graft command line of its own
+  const dashes = rest.indexOf("--");
+  if (dashes >= 0) {
+    problems.push(...commandProblems(["graft", ...rest.slice(dashes + 1)], program, counts));
+    rest = rest.slice(0, dashes);
+  }
   const known = new Set(cmd.options.map((o) => o.long).filter((l): l is string => l !== undefined));
   known.add("--help");
   for (const token of rest) {

@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { KERNEL_METHODS, type Backend, type HostKernels } from "./backend.js";
 import { hostBackend } from "./host.js";
+import { threadCount } from "../util/env.js";
 
 export type SimdLevel = "portable" | "avx2" | "avx512";
 
@@ -50,6 +51,9 @@ export function loadNativeBackend(): NativeInfo {
   const path = join(packageRoot(), "build", "Release", "graft_native.node");
   if (!existsSync(path)) return fail(`addon not built (${path} is missing; run npm install)`);
   try {
+    // the addon's pool reads GRAFT_THREADS; unset, it is the cores divided among mpirun's ranks on this host
+    if (!process.env.GRAFT_THREADS && process.env.OMPI_COMM_WORLD_LOCAL_SIZE)
+      process.env.GRAFT_THREADS = String(threadCount());
     const addon = createRequire(import.meta.url)(path) as Partial<NativeAddon>;
     if (typeof addon.createBackend !== "function") return fail("addon has no createBackend()");
     const k = addon.createBackend();

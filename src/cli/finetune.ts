@@ -12,6 +12,7 @@ import { finetune, type FinetuneResult } from "../tasks/index.js";
 import { FINETUNE_SCHEMA, type FinetuneOptions, type ResolvedFinetuneConfig } from "../tasks/config.js";
 import { addOptions, configAndFlags, configSwitch, flagOptions, resumedConfig, runSwitches } from "./options.js";
 import { progressCallback } from "./progress.js";
+import { isMainRank } from "../train/index.js";
 
 /** Switches of the command line that are not run settings (never in a config file or run.json). */
 export const FINETUNE_SWITCHES = {
@@ -105,8 +106,10 @@ Examples:
         if (f.allowDataChange) throw new GraftError("--allow-data-change is for --resume");
         config = configFromFlags(command, f.config);
       }
+      // under mpirun, rank 0 alone prints (docs/distributed.md)
+      const main = isMainRank();
       const log = (line: string) => {
-        if (!f.quiet && !f.json) process.stderr.write(`${line}\n`);
+        if (!f.quiet && !f.json && main) process.stderr.write(`${line}\n`);
       };
       const quickstart = config.data === bundled.train();
       if (quickstart) log(`quick start: fine-tuning ${config.model} on the bundled SMS spam sample (${config.data})`);
@@ -116,10 +119,10 @@ Examples:
         allowNonFinite: f.allowNonfinite,
         overwrite: f.overwrite,
         allowDataChange: f.allowDataChange,
-        callbacks: f.json || f.quiet ? [] : [progressCallback()],
+        callbacks: f.json || f.quiet || !main ? [] : [progressCallback()],
       });
-      if (f.json) process.stdout.write(JSON.stringify(result, null, 2) + "\n");
-      else process.stdout.write(formatResult(result) + "\n");
+      if (main && f.json) process.stdout.write(JSON.stringify(result, null, 2) + "\n");
+      else if (main) process.stdout.write(formatResult(result) + "\n");
       if (result.train.interrupted) process.exitCode = result.train.signal === "SIGTERM" ? 143 : 130;
     });
 }

@@ -38,6 +38,7 @@ import { register as registerCluster } from "./cluster.js";
 import { register as registerSearch } from "./search.js";
 import { register as registerMultitask } from "./multitask.js";
 import { register as registerActive } from "./active.js";
+import { register as registerLaunch } from "./launch.js";
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -80,6 +81,7 @@ export function buildProgram(): Command {
   registerSearch(program);
   registerMultitask(program);
   registerActive(program);
+  registerLaunch(program);
   return program;
 }
 

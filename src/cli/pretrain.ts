@@ -5,6 +5,7 @@ import { pretrain } from "../tasks/index.js";
 import { PRETRAIN_SCHEMA, type PretrainOptions, type ResolvedPretrainConfig } from "../tasks/pretrain.js";
 import { addOptions, configAndFlags, configSwitch, flagOptions, resumedConfig, runSwitches } from "./options.js";
 import { progressCallback } from "./progress.js";
+import { isMainRank } from "../train/index.js";
 
 /** Switches of the command line that are not run settings (never in a config file or run.json). */
 export const PRETRAIN_SWITCHES = {
@@ -42,8 +43,10 @@ Examples:
           throw new GraftError("no corpus: give --corpus FILE_OR_DIR...", "see graft pretrain --help");
         config = given as PretrainOptions & { corpus: string[] };
       }
+      // under mpirun, rank 0 alone prints (docs/distributed.md)
+      const main = isMainRank();
       const log = (s: string) => {
-        if (!f.quiet && !f.json) process.stderr.write(s + "\n");
+        if (!f.quiet && !f.json && main) process.stderr.write(s + "\n");
       };
       const r = await pretrain(config, {
         log,
@@ -51,10 +54,10 @@ Examples:
         allowNonFinite: f.allowNonfinite,
         overwrite: f.overwrite,
         allowDataChange: f.allowDataChange,
-        callbacks: f.json || f.quiet ? [] : [progressCallback()],
+        callbacks: f.json || f.quiet || !main ? [] : [progressCallback()],
       });
-      if (f.json) process.stdout.write(JSON.stringify(r, null, 2) + "\n");
-      else {
+      if (main && f.json) process.stdout.write(JSON.stringify(r, null, 2) + "\n");
+      else if (main) {
         process.stdout.write(
           `validation: ${Object.entries(r.validation)
             .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`)
@@ -65,7 +68,10 @@ Examples:
         );
       }
       if (r.train.interrupted) {
-        process.stdout.write(`interrupted; a checkpoint was saved\nresume with: graft pretrain --resume ${r.runDir}\n`);
+        if (main)
+          process.stdout.write(
+            `interrupted; a checkpoint was saved\nresume with: graft pretrain --resume ${r.runDir}\n`,
+          );
         process.exitCode = r.train.signal === "SIGTERM" ? 143 : 130;
       }
     });

@@ -26,6 +26,7 @@ import {
 } from "../models/index.js";
 import { AutoTokenizer, type Tokenizer } from "../tokenizers/index.js";
 import {
+  world,
   Trainer,
   applyFreeze,
   checkResumeData,
@@ -208,8 +209,17 @@ async function runFinetune(
     resolved.config.output ?? join("runs", `finetune-${new Date().toISOString().replace(/[:.]/g, "-")}`),
   );
   const c = absolutePaths(resolved.config, runDir);
-  if (!hooks.resume)
+  // data parallelism (mpirun): rank 0 opens the run directory and writes the run's files; the others train beside it
+  const w = world();
+  const follower = w !== null && w.rank !== 0;
+  if (w && c.taptSteps > 0)
+    throw new ArgumentError(
+      "task-adaptive pre-training (--tapt-steps) does not run data-parallel",
+      "pre-train first with mpirun ... graft pretrain --model ..., then fine-tune that model",
+    );
+  if (!hooks.resume && !follower)
     life.discard = openNewRun(runDir, { overwrite: hooks.overwrite, command: "graft finetune" }).discard;
+  w?.mpi.barrier();
 
   let modelDir = await resolveModelDir(c.model);
   const tok = await AutoTokenizer.fromPretrained(modelDir);
@@ -241,7 +251,7 @@ async function runFinetune(
     ),
   );
   if (hooks.resume) checkResumeData(runDir, dataFiles, { allow: hooks.allowDataChange, log });
-  writeJsonAtomic(join(runDir, "data.json"), data.summary);
+  if (!follower) writeJsonAtomic(join(runDir, "data.json"), data.summary);
   const warn = (w: string) => {
     notes.push(`warning: ${w}`);
     log(`warning: ${w}`);
@@ -345,7 +355,8 @@ async function runFinetune(
   life.started = true;
   const summary = await trainer.train({ resume: hooks.resume, handleSigint: true });
   const bestDir = join(runDir, "best");
-  if (summary.interrupted) {
+  // rank 0 alone evaluates the final model and writes predictions, summary and report
+  if (summary.interrupted || follower) {
     return {
       runDir,
       bestDir,
@@ -356,7 +367,7 @@ async function runFinetune(
       validation: {},
       labels,
       threshold: null,
-      notes: [...notes, "interrupted: resume with --resume"],
+      notes: summary.interrupted ? [...notes, "interrupted: resume with --resume"] : notes,
     };
   }
 

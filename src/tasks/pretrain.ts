@@ -60,6 +60,7 @@ import {
   maskTokens,
   openNewRun,
   maskWholeWords,
+  world,
   type TrainSummary,
   type TrainerCallback,
 } from "../train/index.js";
@@ -352,6 +353,9 @@ async function writeBlocks(
   return counts;
 }
 
+/** How long data-parallel ranks wait for rank 0 to train the tokenizer and write the blocks (seconds). */
+const PREPARATION_SECONDS = 7 * 24 * 3600;
+
 export interface PretrainResult {
   runDir: string;
   bestDir: string;
@@ -407,7 +411,12 @@ async function runPretrain(
       : {}),
     output: runDir,
   };
-  if (!hooks.resume)
+  // data parallelism (mpirun): rank 0 opens the run and prepares the tokenizer and blocks; the other ranks wait for
+  // it, then read what it wrote
+  const w = world();
+  const follower = w !== null && w.rank !== 0;
+  if (follower) w.mpi.barrier(PREPARATION_SECONDS);
+  if (!hooks.resume && !follower)
     life.discard = openNewRun(runDir, { overwrite: hooks.overwrite, command: "graft pretrain" }).discard;
   const files = corpusFiles(c.corpus);
   const dataFiles = dataSources(files.map((file) => ({ role: "corpus", file })));
@@ -463,12 +472,13 @@ async function runPretrain(
       `span corruption: blocks of ${span.tokensLength} tokens → inputs of ${c.blockSize}, targets of ${span.targetsLength}`,
     );
   let blocks: { train: number; validation: number; tokens: number };
-  if (hooks.resume && existsSync(join(dataDir, "blocks.json")))
+  if ((hooks.resume || follower) && existsSync(join(dataDir, "blocks.json")))
     blocks = JSON.parse(readFileSync(join(dataDir, "blocks.json"), "utf8"));
   else {
     blocks = await writeBlocks(files, tok, dataDir, c, isMasked(c) ? sepId : eos, log);
     writeJsonAtomic(join(dataDir, "blocks.json"), blocks);
   }
+  if (w && !follower) w.mpi.barrier(PREPARATION_SECONDS);
   log(
     `${blocks.tokens} tokens → ${blocks.train} training and ${blocks.validation} validation blocks of ${c.blockSize}`,
   );
@@ -677,10 +687,11 @@ async function runPretrain(
   });
   life.started = true;
   const train = await trainer.train({ resume: hooks.resume, handleSigint: true });
-  const validation = train.interrupted ? {} : evaluate(electra ?? model);
+  const validation = train.interrupted || follower ? {} : evaluate(electra ?? model);
   trainBlocks.close();
   validBlocks.close();
   const result: PretrainResult = { runDir, bestDir: join(runDir, "best"), train, validation, blocks, parameters };
+  if (follower) return result;
   writeJsonAtomic(join(runDir, "summary.json"), result);
   writeReport(runDir);
   return result;

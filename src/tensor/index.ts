@@ -13,6 +13,7 @@ export {
   isGradEnabled,
   record,
   checkpoint,
+  setGradReadyHook,
   cast,
   isFloatDType,
   type DType,

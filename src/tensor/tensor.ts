@@ -402,6 +402,19 @@ function backwardTo(root: Tensor, seed: Storage, mark: number): Map<Tensor, Stor
   return reached;
 }
 
+let gradReadyHook: ((leaf: Tensor) => void) | null = null;
+
+/**
+ * Sets the function backward() calls as soon as a leaf's gradient of the pass is final (every consumer of the leaf
+ * has added its part): data parallelism starts a gradient bucket's all-reduce from it while the rest of the
+ * backward runs. Returns the previous hook (null: none).
+ */
+export function setGradReadyHook(hook: ((leaf: Tensor) => void) | null): ((leaf: Tensor) => void) | null {
+  const prev = gradReadyHook;
+  gradReadyHook = hook;
+  return prev;
+}
+
 function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph: boolean): void {
   if (!root.requiresGrad)
     throw new ShapeError(
@@ -442,6 +455,7 @@ function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph: boolea
         else t.grad = new Tensor(gt, t.shape);
       } else if (t.grad) b.axpy(g, t.grad.storage, 1);
       else t.grad = new Tensor(copyStorage(g), t.shape); // a copy: g may be shared with another input
+      gradReadyHook?.(t);
       continue;
     }
     const inGrads = node.backward(g);

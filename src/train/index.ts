@@ -89,3 +89,26 @@ export {
   type ElectraStep,
 } from "./electra.js";
 export { lengthGroupedOrder } from "./order.js";
+export {
+  world,
+  isMainRank,
+  loadMpi,
+  mpiUnavailable,
+  mpiAddonPath,
+  launchedRanks,
+  collectiveTimeout,
+  hasMpirun,
+  mpirunArgs,
+  mpirunEnv,
+  type MpirunOptions,
+  type World,
+  type MpiAddon,
+} from "./distributed.js";
+export {
+  GradientReducer,
+  BUCKET_BYTES,
+  broadcastParameters,
+  shardOf,
+  rankSeed,
+  type ReducerStats,
+} from "./data-parallel.js";

@@ -7,6 +7,10 @@
  * early stopping, and crash-safe checkpoints with exact resume: the data order of every epoch is a pure function
  * of (seed, epoch), and a checkpoint holds the weights, optimizer state, schedule position, RNG state and the
  * position inside the epoch, so a resumed run continues with the very same batches and random numbers.
+ *
+ * Launched by `mpirun -np N`, it trains data-parallel (data-parallel.ts): each rank computes its slice of every global
+ * batch (N × batchSize examples, in the order one process would take them), the gradients are summed across ranks
+ * in buckets while the backward runs, and every rank takes the same step; rank 0 alone writes the run's files.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -14,6 +18,17 @@ import { ArgumentError, FormatError } from "../util/errors.js";
 import { Rng, defaultRng, manualSeed, type RngState } from "../util/rng.js";
 import { writeJsonAtomic } from "../util/atomic.js";
 import { affine, withPrecision, type Tensor } from "../tensor/index.js";
+import { world as mpiWorld, type World } from "./distributed.js";
+import {
+  BUCKET_BYTES,
+  GradientReducer,
+  allRngStates,
+  broadcastNumber,
+  broadcastParameters,
+  rankSeed,
+  shardOf,
+  sumOverRanks,
+} from "./data-parallel.js";
 import type { Module } from "../nn/index.js";
 import {
   Adam,
@@ -80,6 +95,13 @@ export interface TrainerOptions<B> {
   runConfig?: Record<string, unknown>;
   /** Messages about the run (e.g. a corrupt checkpoint skipped on resume); default: none. */
   log?: (line: string) => void;
+  /**
+   * The data-parallel world (default: the one mpirun started, see train/distributed.ts, or none; null: train
+   * alone). batchSize is per rank: a step consumes world size × batchSize × gradAccumSteps examples.
+   */
+  distributed?: World | null;
+  /** Gradient bucket size in bytes for data parallelism (default 25 MB, as PyTorch DDP). */
+  bucketBytes?: number;
 }
 
 export interface TrainSummary {
@@ -106,6 +128,9 @@ interface TrainerState {
   optimizer: OptimizerState["meta"];
   trainable: string[];
   examplesSeen: number;
+  /** Data parallelism: the number of ranks, and each rank's generator state (rng is rank 0's). */
+  worldSize?: number;
+  rngByRank?: RngState[];
 }
 
 export const TRAINER_STATE = "trainer_state.json";
@@ -132,6 +157,12 @@ export class Trainer<B> {
   private stopRequested = false;
   /** The --report-to reporters of the current train() call. */
   private reporters: Reporter[] = [];
+  /** The data-parallel world (null: one process). */
+  readonly world: World | null;
+  /** Whether this process writes the run's files and reports (rank 0, or the only process). */
+  readonly isMain: boolean;
+  /** Sums the gradients across ranks (data parallelism only). */
+  readonly reducer: GradientReducer | null;
 
   constructor(opts: TrainerOptions<B>) {
     this.opts = opts;
@@ -141,7 +172,10 @@ export class Trainer<B> {
     if (!Number.isInteger(opts.trainSize) || opts.trainSize <= 0)
       throw new ArgumentError(`Trainer: the training set is empty (trainSize ${opts.trainSize})`);
     const a = this.args;
-    const micro = Math.ceil(opts.trainSize / a.batchSize);
+    this.world = opts.distributed === undefined ? mpiWorld() : opts.distributed;
+    this.isMain = !this.world || this.world.rank === 0;
+    this.reducer = this.world ? new GradientReducer(this.world, { bucketBytes: opts.bucketBytes }) : null;
+    const micro = Math.ceil(opts.trainSize / (a.batchSize * this.worldSize));
     this.stepsPerEpoch = Math.ceil(micro / a.gradAccumSteps);
     this.totalSteps = a.maxSteps > 0 ? a.maxSteps : a.epochs * this.stepsPerEpoch;
     const groups = opts.paramGroups ?? parameterGroups(this.model, { lr: a.lr, weightDecay: a.weightDecay });
@@ -193,6 +227,11 @@ export class Trainer<B> {
     };
   }
 
+  /** Ranks training together (1: one process). */
+  get worldSize(): number {
+    return this.world?.size ?? 1;
+  }
+
   get globalStep(): number {
     return this.state.globalStep;
   }
@@ -215,11 +254,15 @@ export class Trainer<B> {
   async train(opts: { resume?: boolean | string; handleSigint?: boolean } = {}): Promise<TrainSummary> {
     const a = this.args;
     const run = this.run;
+    const w = this.world;
     if (opts.resume) this.restore(typeof opts.resume === "string" ? opts.resume : undefined);
     else {
-      manualSeed(a.seed);
+      // data parallelism: rank 0's seed and weights everywhere; each rank then draws its own random stream
+      const seed = w ? broadcastNumber(w, a.seed) : a.seed;
+      manualSeed(w ? rankSeed(seed, w.rank) : seed);
+      if (w) broadcastParameters(w, this.model);
       this.state = this.freshState();
-      if (run) {
+      if (run && this.isMain) {
         run.prune(Number.MAX_SAFE_INTEGER);
         run.writeRunConfig({
           args: a,
@@ -227,6 +270,13 @@ export class Trainer<B> {
           totalSteps: this.totalSteps,
           stepsPerEpoch: this.stepsPerEpoch,
           trainSize: this.opts.trainSize,
+          distributed: {
+            worldSize: this.worldSize,
+            perRankBatchSize: a.batchSize,
+            globalBatchSize: a.batchSize * this.worldSize * a.gradAccumSteps,
+            learningRate: a.lr,
+            ...(w ? { library: w.library, bucketBytes: this.opts.bucketBytes ?? BUCKET_BYTES } : {}),
+          },
         });
       }
     }
@@ -244,7 +294,7 @@ export class Trainer<B> {
       process.once("SIGTERM", onSigterm);
     }
     this.reporters = createReporters(
-      a.reportTo,
+      this.isMain ? a.reportTo : [],
       run && {
         runDir: run.path,
         config: existsSync(join(run.path, "run.json")) ? run.readRunConfig<Record<string, unknown>>() : { args: a },
@@ -267,6 +317,9 @@ export class Trainer<B> {
       windowExamples = 0;
     const n = this.opts.trainSize;
     const order = this.opts.order ?? defaultOrder;
+    // a global micro-batch: batchSize examples per rank
+    const gb = a.batchSize * this.worldSize;
+    const reducer = this.reducer;
 
     try {
       outer: while (this.state.globalStep < this.totalSteps) {
@@ -274,7 +327,7 @@ export class Trainer<B> {
         const perm = order(s.epoch, a.seed, n);
         if (perm.length !== n)
           throw new ArgumentError(`Trainer: the order for epoch ${s.epoch} has ${perm.length} indices, expected ${n}`);
-        const micro = Math.ceil(n / a.batchSize);
+        const micro = Math.ceil(n / gb);
         if (s.batchInEpoch === 0) for (const cb of cbs) cb.onEpochBegin?.(this as Trainer<unknown>, s.epoch);
         this.model.train();
         while (s.batchInEpoch < micro) {
@@ -284,21 +337,36 @@ export class Trainer<B> {
           this.optimizer.zeroGrad();
           let stepLoss = 0;
           for (let mb = first; mb < last; mb++) {
-            const idx = perm.subarray(mb * a.batchSize, Math.min(n, (mb + 1) * a.batchSize));
+            const global = perm.subarray(mb * gb, Math.min(n, (mb + 1) * gb));
+            const idx = w ? shardOf(global, a.batchSize, w.rank) : global;
+            // data parallelism: this rank's loss weighs its share of the global batch, so the gradients summed over
+            // ranks are those of the combined batch; the last micro-batch's backward starts the bucket all-reduces
+            const share = idx.length / global.length;
+            if (reducer && mb === last - 1) reducer.begin(this.optimizer.allParams().filter((p) => p.requiresGrad));
             // forward and backward at the run's precision (bf16: the matrix products only; see tensor matmul)
-            const lv = withPrecision(a.precision, () => {
-              const loss = this.opts.loss(this.model, this.opts.collate(idx));
-              const v = loss.item();
-              if (!Number.isFinite(v))
-                throw new Error(
-                  `training loss is ${v} at step ${s.globalStep + 1} (epoch ${s.epoch}, batch ${mb}); lower the learning rate or check the data`,
-                );
-              affine(loss, 1 / (last - first)).backward();
-              return v;
-            });
-            stepLoss += lv / (last - first);
-            s.examplesSeen += idx.length;
-            windowExamples += idx.length;
+            const lv =
+              idx.length === 0
+                ? 0
+                : withPrecision(a.precision, () => {
+                    const loss = this.opts.loss(this.model, this.opts.collate(idx));
+                    const v = loss.item();
+                    if (!Number.isFinite(v))
+                      throw new Error(
+                        `training loss is ${v} at step ${s.globalStep + 1} (epoch ${s.epoch}, batch ${mb}); lower the learning rate or check the data`,
+                      );
+                    affine(loss, w ? share / (last - first) : 1 / (last - first)).backward();
+                    return v;
+                  });
+            stepLoss += w ? (lv * share) / (last - first) : lv / (last - first);
+            s.examplesSeen += global.length;
+            windowExamples += global.length;
+          }
+          if (w && reducer) {
+            reducer.finish();
+            // the step's loss over the global batch, and a stop asked on any rank stops all of them at this step
+            const [sum, stop] = sumOverRanks(w, [stepLoss, this.stopRequested ? 1 : 0]);
+            stepLoss = sum;
+            if (stop > 0) this.stopRequested = true;
           }
           const trainable = this.optimizer.allParams().filter((p) => p.requiresGrad);
           const gradNorm = a.maxGradNorm > 0 ? clipGradNorm(trainable, a.maxGradNorm) : NaN;
@@ -320,7 +388,7 @@ export class Trainer<B> {
               ...(Number.isNaN(gradNorm) ? {} : { grad_norm: gradNorm }),
               examples_per_s: windowExamples / Math.max(secs, 1e-9),
             };
-            run?.logMetrics(rec);
+            if (this.isMain) run?.logMetrics(rec);
             for (const cb of cbs) cb.onLog?.(this as Trainer<unknown>, rec);
             windowLoss = 0;
             windowSteps = 0;
@@ -352,7 +420,10 @@ export class Trainer<B> {
         }
       }
     } catch (e) {
+      reducer?.abandon();
       await this.closeReporters("FAILED");
+      // data parallelism: the other ranks would wait for this one in the next collective; end the whole job now
+      if (w) w.abort(`training failed: ${(e as Error).message}`);
       throw e;
     } finally {
       if (opts.handleSigint) {
@@ -362,6 +433,8 @@ export class Trainer<B> {
     }
 
     const finished = !interrupted;
+    // every rank reads best/ only once rank 0 has written it
+    if (w && finished && a.loadBestAtEnd && run) w.mpi.barrier();
     if (finished && a.loadBestAtEnd && run && existsSync(join(run.bestDir, "best.json"))) {
       const load =
         this.opts.loadModel ??
@@ -409,8 +482,8 @@ export class Trainer<B> {
     const isBest = this.policy.observe(metrics, this.state.globalStep);
     const rec: LogRecord = { step: this.state.globalStep, epoch: round(epoch) };
     for (const [k, v] of Object.entries(metrics)) rec[`eval_${k}`] = v;
-    this.run?.logMetrics(rec);
-    if (isBest && this.run) {
+    if (this.isMain) this.run?.logMetrics(rec);
+    if (isBest && this.run && this.isMain) {
       const save = this.opts.saveModel ?? saveStateDict;
       this.run.writeDirAtomic(
         this.run.bestDir,
@@ -430,15 +503,22 @@ export class Trainer<B> {
     return metrics;
   }
 
-  /** Writes checkpoints/step-N atomically and prunes old ones. */
+  /**
+   * Writes checkpoints/step-N atomically and prunes old ones. Data parallelism: every rank calls it (each rank's
+   * generator state travels to rank 0), rank 0 alone writes.
+   */
   saveCheckpoint(): string {
     const run = this.run;
     if (!run) throw new ArgumentError("Trainer: no run directory to save checkpoints in");
     const s = this.state;
+    const rngByRank = this.world ? allRngStates(this.world, defaultRng().getState()) : null;
+    const dir = join(run.checkpointsDir, `step-${s.globalStep}`);
+    if (!this.isMain) return dir;
     const opt = this.optimizer.stateDict();
     const state: TrainerState = {
       ...s,
-      rng: defaultRng().getState(),
+      rng: rngByRank ? rngByRank[0] : defaultRng().getState(),
+      ...(rngByRank ? { worldSize: rngByRank.length, rngByRank } : {}),
       policy: { ...this.policy.state },
       optimizer: opt.meta,
       trainable: this.model
@@ -446,7 +526,6 @@ export class Trainer<B> {
         .filter(([, p]) => p.requiresGrad)
         .map(([name]) => name),
     };
-    const dir = join(run.checkpointsDir, `step-${s.globalStep}`);
     const weights = this.model.stateDict();
     run.writeDirAtomic(
       dir,
@@ -473,7 +552,7 @@ export class Trainer<B> {
    */
   private restore(dir?: string): void {
     const run = this.run;
-    if (!dir) run?.removeTemporaries();
+    if (!dir && this.isMain) run?.removeTemporaries();
     const candidates = dir ? [dir] : (run?.checkpoints().map((c) => c.dir) ?? []).reverse();
     if (candidates.length === 0)
       throw new FormatError(
@@ -510,16 +589,21 @@ export class Trainer<B> {
         );
       }
     }
+    const savedWorld = saved.worldSize ?? 1;
+    if (savedWorld !== this.worldSize)
+      throw new ArgumentError(
+        `cannot resume from ${ckpt}: it was written by ${savedWorld} rank(s) and this run has ${this.worldSize}; an exact resume needs the same number (mpirun -np ${savedWorld})`,
+      );
     const trainable = new Set(saved.trainable);
     for (const [name, p] of this.model.namedParameters()) p.requiresGrad = trainable.has(name);
     this.model.loadStateDict(weights);
     this.optimizer.loadStateDict({ tensors: Object.fromEntries(optimizer), meta: saved.optimizer });
     this.scheduler.setStep(saved.schedulerStep);
     this.policy.state = { ...saved.policy };
-    defaultRng().setState(saved.rng);
+    defaultRng().setState(saved.rngByRank?.[this.world?.rank ?? 0] ?? saved.rng);
     const { schedulerStep: _s, args: _a, ...state } = saved;
     this.state = { ...state, policy: this.policy.state };
-    run?.truncateMetricsAfter(saved.globalStep);
+    if (this.isMain) run?.truncateMetricsAfter(saved.globalStep);
   }
 }
 

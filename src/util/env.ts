@@ -10,7 +10,10 @@ export function backendChoice(): BackendChoice {
   throw new Error(`GRAFT_BACKEND must be "js", "native" or "auto", got "${process.env.GRAFT_BACKEND}"`);
 }
 
-/** Threads for native kernels: GRAFT_THREADS, default the CPU count. */
+/**
+ * Threads for native kernels: GRAFT_THREADS, default the CPU count — divided among the ranks mpirun started on this
+ * host (OMPI_COMM_WORLD_LOCAL_SIZE), so N data-parallel ranks on one machine do not oversubscribe it.
+ */
 export function threadCount(): number {
   const v = process.env.GRAFT_THREADS;
   if (v !== undefined && v.trim() !== "") {
@@ -18,7 +21,8 @@ export function threadCount(): number {
     if (!Number.isInteger(n) || n < 1) throw new Error(`GRAFT_THREADS must be a positive integer, got "${v}"`);
     return n;
   }
-  return Math.max(1, cpus().length);
+  const local = Number(process.env.OMPI_COMM_WORLD_LOCAL_SIZE ?? 1);
+  return Math.max(1, Math.floor(cpus().length / (Number.isInteger(local) && local > 0 ? local : 1)));
 }
 
 /**
