@@ -60,6 +60,11 @@ export interface ServeOptions {
    * `status(model)` returns null for a model without a reference; reports are cached for `refreshMs` (default 60 s).
    */
   drift?: { status: (model: string) => DriftReport | null; refreshMs?: number };
+  /**
+   * Generation joins the model's running decode batch between two decode steps (continuous batching, default
+   * true; GPT-2 and Llama), at most maxBatchSize sequences at a time; false: each generation decodes alone.
+   */
+  continuousBatching?: boolean;
   /** Fastify's logger (default off). */
   logger?: boolean;
 }
@@ -95,6 +100,7 @@ const DEFAULTS = {
   truncate: false,
   bodyLimit: 1 << 20,
   sampleRate: 0,
+  continuousBatching: true,
 };
 
 function positiveInt(name: string, v: number, min = 1): number {
@@ -184,7 +190,7 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     throw new GraftError("onServed is given but sampleRate is 0 (the default): set sampleRate in (0, 1]");
 
   const engine = await Engine.start(
-    sources.map((s) => ({ ...s, maxLength: o.maxInputTokens ?? 0 })),
+    sources.map((s) => ({ ...s, maxLength: o.maxInputTokens ?? 0, maxDecodeBatch: o.maxBatchSize })),
     positiveInt("workers", o.workers, 0),
   );
   const models = new Map<string, ServedModel>();
@@ -627,7 +633,11 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     model: (name) => model(name),
     admitted,
     generate: (name, prompt, settings, onChunk, signal) =>
-      engine.generate({ op: "generate", model: name, prompt, settings }, onChunk, signal),
+      engine.generate(
+        { op: "generate", model: name, prompt, settings, continuous: o.continuousBatching },
+        onChunk,
+        signal,
+      ),
     metrics,
     sample,
     error: (status, message) => new ServeError(status, message),
