@@ -309,10 +309,15 @@ if (parts.has("generate")) {
     );
   const on = await serve([]);
   const off = await serve(["--no-continuous-batching"]);
-  /** New tokens per second over `seconds` with `concurrent` clients each sending one request after another. */
-  const generate = async (base: string, concurrent: number, seconds: number) => {
+  /**
+   * New tokens per second over `seconds` with `concurrent` clients each sending one request after another, and the
+   * server's CPU milliseconds per new token.
+   */
+  const generate = async (server: { child: ChildProcess; base: string }, concurrent: number, seconds: number) => {
+    const base = server.base;
     let tokens = 0;
     let failed = 0;
+    const cpu0 = cpuSeconds(server.child.pid!);
     const t0 = performance.now();
     const client = async (i: number) => {
       while (performance.now() - t0 < seconds * 1000) {
@@ -326,16 +331,19 @@ if (parts.has("generate")) {
       }
     };
     await Promise.all(Array.from({ length: concurrent }, (_, i) => client(i)));
-    return { tps: tokens / ((performance.now() - t0) / 1000), failed };
+    const cpuMs = ((cpuSeconds(server.child.pid!) - cpu0) * 1000) / tokens;
+    return { tps: tokens / ((performance.now() - t0) / 1000), cpuMs, failed };
   };
   try {
-    await generate(on.base, 2, 1); // warm up
-    await generate(off.base, 2, 1);
+    await generate(on, 2, 1); // warm up
+    await generate(off, 2, 1);
     for (const c of [1, 8]) {
-      const a = await generate(on.base, c, Math.min(duration, 10));
-      const b = await generate(off.base, c, Math.min(duration, 10));
+      const a = await generate(on, c, duration);
+      const b = await generate(off, c, duration);
       errors.push(a.failed, b.failed);
-      genRows.push(`| ${c} | ${a.tps.toFixed(1)} | ${b.tps.toFixed(1)} | ${(a.tps / b.tps).toFixed(2)} |`);
+      genRows.push(
+        `| ${c} | ${num(a.tps)} | ${num(b.tps)} | ${num(a.tps / b.tps, 2)} | ${num(a.cpuMs, 2)} | ${num(b.cpuMs, 2)} | ${num(b.cpuMs / a.cpuMs, 2)} |`,
+      );
       process.stderr.write(`generation, ${c} concurrent: ${a.tps.toFixed(1)} vs ${b.tps.toFixed(1)} tokens/s\n`);
     }
   } finally {
@@ -374,8 +382,10 @@ try {
     console.log(
       `\nPOST /v1/completions, ${genTokens} new tokens (greedy) per request, GPT-2 shape (4 layers, hidden 256, 4 heads), each client sending one request after another:\n`,
     );
-    console.log("| concurrent requests | tokens/s, continuous batching | tokens/s, each alone | ratio |");
-    console.log("| --- | --- | --- | --- |");
+    console.log(
+      "| concurrent requests | tokens/s, continuous batching | tokens/s, each alone | ratio | server CPU ms / token, continuous | server CPU ms / token, alone | ratio (alone ÷ continuous) |",
+    );
+    console.log("| --- | --- | --- | --- | --- | --- | --- |");
     for (const r of genRows) console.log(r);
   }
   const total = errors.reduce((a, b) => a + b, 0);
