@@ -304,7 +304,20 @@ if (parts.has("generate")) {
   }).savePretrained(lmDir);
   const serve = (extra: string[]) =>
     start(
-      [bin, "serve", "--model", `lm=${lmDir}`, "--port", "0", "--workers", values.workers!, ...extra],
+      // no per-request timeout: on a loaded machine 8 generations decoded one by one can outlast the default 30 s
+      [
+        bin,
+        "serve",
+        "--model",
+        `lm=${lmDir}`,
+        "--port",
+        "0",
+        "--workers",
+        values.workers!,
+        "--timeout-ms",
+        "0",
+        ...extra,
+      ],
       "graft serve",
     );
   const on = await serve([]);
