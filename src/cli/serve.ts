@@ -56,6 +56,10 @@ export const SERVE_SWITCHES = switchesOnly({
     help: "with --sample-log: the fraction of answered requests recorded",
   }),
   maxSamples: opt.integer({ default: 10000, gt: 0, help: "with --sample-log: samples kept (the oldest are dropped)" }),
+  continuousBatching: opt.boolean({
+    default: true,
+    help: "decode each generation alone (default: generations join a running decode batch between steps)",
+  }),
 });
 
 type ServeFlags = Resolved<typeof SERVE_SWITCHES>;
@@ -112,6 +116,7 @@ export function register(program: Command): void {
         workers: o.workers,
         maxBatchTokens: o.maxBatchTokens,
         maxBatchSize: o.maxBatchSize,
+        continuousBatching: o.continuousBatching,
         maxWaitMs: o.maxWaitMs,
         maxQueue: o.maxQueue,
         timeoutMs: o.timeoutMs,

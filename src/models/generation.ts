@@ -20,6 +20,7 @@ export {
   applyNoRepeatNgram,
 } from "./generation/processors.js";
 export { generateStream, type StreamOptions, type StreamChunk } from "./generation/stream.js";
+export { ContinuousBatcher, type ContinuousOptions, type ContinuousStats } from "./generation/continuous.js";
 export {
   GENERATION_CONFIG_NAME,
   type GenerationConfig,

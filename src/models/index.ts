@@ -201,6 +201,7 @@ export {
   type StreamOptions,
   type StreamChunk,
 } from "./generation.js";
+export { ContinuousBatcher, type ContinuousOptions, type ContinuousStats } from "./generation.js";
 export {
   AutoConfig,
   AutoModel,

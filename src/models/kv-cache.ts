@@ -5,7 +5,7 @@
  * cache into new tensors every step (O(T) copies per step, O(T²) per sequence). Generation asks for it with
  * `growCache` (inference only: without gradients); a plain `useCache` forward keeps returning exact-length tensors.
  */
-import { type Tensor, copyRows_, flashAttention, isGradEnabled, slice, zeros } from "../tensor/index.js";
+import { type Tensor, concat, copyRows_, flashAttention, isGradEnabled, slice, zeros } from "../tensor/index.js";
 import type { Dropout } from "../nn/index.js";
 import { attend, selectRows, type AttentionMask } from "./interfaces.js";
 
@@ -71,6 +71,37 @@ export function reorderKV(kv: CachedKV, rows: readonly number[]): CachedKV {
   const key = selectRows(kv.key, rows);
   const value = selectRows(kv.value, rows);
   return kv.length === undefined ? { key, value } : { key, value, length: kv.length, store: { filled: kv.length } };
+}
+
+/**
+ * Several batches' caches as one (continuous batching): their rows stacked in order, each left-padded with zero
+ * columns to the longest, which the caller's attention mask hides. Exact-length: the next in-place append copies
+ * it once into new buffers.
+ */
+export function joinKV(parts: readonly CachedKV[]): CachedKV {
+  const len = Math.max(...parts.map(cachedLength));
+  const padded = (t: Tensor, n: number) => {
+    const filled = n === t.shape[2] ? t : slice(t, 2, 0, n);
+    if (n === len) return filled;
+    const [b, h, , d] = t.shape;
+    return concat([zeros([b, h, len - n, d]), filled], 2);
+  };
+  return {
+    key: concat(
+      parts.map((p) => padded(p.key, cachedLength(p))),
+      0,
+    ),
+    value: concat(
+      parts.map((p) => padded(p.value, cachedLength(p))),
+      0,
+    ),
+  };
+}
+
+/** The cache without its first n columns (padding no row needs any more), exact-length. */
+export function dropLeadingKV(kv: CachedKV, n: number): CachedKV {
+  const len = cachedLength(kv);
+  return { key: slice(kv.key, 2, n, len), value: slice(kv.value, 2, n, len) };
 }
 
 /**

@@ -3,6 +3,9 @@
  * `"stream": true` server-sent events, one per token), and OpenAI's `POST /v1/completions` and
  * `POST /v1/chat/completions` (streamed as `chat.completion.chunk` events ending with `data: [DONE]`).
  * Each generation runs on a worker, one token per step; between steps a disconnected client or the timeout stops it.
+ * With continuous batching (the default; GPT-2 and Llama) the generations on a worker share one running decode
+ * batch: a new request's prompt runs, then it joins the batch between two decode steps, and a request that ends,
+ * is cancelled or whose client disconnects leaves it between two steps (models/generation/continuous.ts).
  *
  * A chat is turned into a prompt by the model's chat template (chat/: chat_template.jinja or tokenizer_config.json's
  * `chat_template`, rendered as transformers' apply_chat_template renders it), or, without one, as "role: content"
@@ -197,6 +200,10 @@ export function registerGenerationRoutes(app: FastifyInstance, ctx: GenerationCo
     ctx.generate(m.info.name, prompt, settings, onChunk, signal).then((d) => {
       ctx.metrics.addTokens(m.info.name, "generate", d.tokens);
       ctx.metrics.generations.inc({ model: m.info.name, reason: d.reason });
+      if (d.batch) {
+        if (d.batch.joinedRunning) ctx.metrics.joined.inc({ model: m.info.name });
+        ctx.metrics.decodeBatch.observe({ model: m.info.name }, d.batch.largest);
+      }
       return d;
     });
 

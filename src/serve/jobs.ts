@@ -13,6 +13,8 @@ export interface ModelSource {
   dir: string;
   /** Truncate inputs to this many tokens (the server's --max-input-tokens; 0: the model's own limit). */
   maxLength?: number;
+  /** Sequences a language model decodes together at most (continuous batching; the server's --max-batch-size). */
+  maxDecodeBatch?: number;
 }
 
 /** What a loaded model can do, as /health and /v1/models tell clients. */
@@ -56,6 +58,8 @@ export interface GenerateJob {
   model: string;
   prompt: string;
   settings: GenerationSettings;
+  /** Decode in the model's shared running batch (continuous batching) where the model can; else alone. */
+  continuous: boolean;
 }
 
 /** How a generation ended. */
@@ -64,6 +68,8 @@ export interface GenerationDone {
   reason: "eos" | "stop" | "length" | "abort";
   /** New tokens generated. */
   tokens: number;
+  /** Continuous batching: whether it joined a batch already decoding others, and the most it was decoded with. */
+  batch?: { joinedRunning: boolean; largest: number };
 }
 
 /** Loads every model, in order (errors name the model). */
@@ -72,7 +78,11 @@ export function loadModels(sources: readonly ModelSource[]): Map<string, Predict
   for (const s of sources)
     out.set(
       s.name,
-      loadPredictor(s.dir, { name: `model "${s.name}" (${s.dir})`, maxLength: s.maxLength || undefined }),
+      loadPredictor(s.dir, {
+        name: `model "${s.name}" (${s.dir})`,
+        maxLength: s.maxLength || undefined,
+        maxDecodeBatch: s.maxDecodeBatch || undefined,
+      }),
     );
   return out;
 }
@@ -89,7 +99,10 @@ export function modelInfo(name: string, p: Predictor): ModelInfo {
   };
 }
 
-/** Runs a generation, calling onChunk with each piece of text as it comes; stops between steps once aborted. */
+/**
+ * Runs a generation, calling onChunk with each piece of text as it comes; stops between steps once aborted. With
+ * job.continuous, a model that can (generateBatched) decodes it in its shared running batch.
+ */
 export async function runGeneration(
   models: ReadonlyMap<string, Predictor>,
   job: GenerateJob,
@@ -100,7 +113,8 @@ export async function runGeneration(
   if (!p?.generateStream) throw new Error(`model "${job.model}" does not generate text`);
   const s = job.settings;
   let text = "";
-  for await (const chunk of p.generateStream(job.prompt, {
+  const stream = job.continuous && p.generateBatched ? p.generateBatched.bind(p) : p.generateStream.bind(p);
+  for await (const chunk of stream(job.prompt, {
     maxNewTokens: s.maxNewTokens,
     doSample: s.doSample,
     ...(s.temperature !== undefined ? { temperature: s.temperature } : {}),
@@ -112,7 +126,15 @@ export async function runGeneration(
     signal,
   })) {
     text += chunk.text;
-    if (chunk.done) return { text, reason: chunk.reason ?? "length", tokens: chunk.tokenIds.length };
+    if (chunk.done)
+      return {
+        text,
+        reason: chunk.reason ?? "length",
+        tokens: chunk.tokenIds.length,
+        ...(chunk.largestBatch !== undefined
+          ? { batch: { joinedRunning: chunk.joinedRunning ?? false, largest: chunk.largestBatch } }
+          : {}),
+      };
     onChunk(chunk.text, chunk.tokenId!);
   }
   return { text, reason: "abort", tokens: 0 };

@@ -49,6 +49,19 @@ export class ServeMetrics {
     labelNames: ["model", "reason"] as const,
     registers: [this.registry],
   });
+  readonly joined = new Counter({
+    name: "graft_generations_joined_total",
+    help: "Generations that joined a decode batch already decoding others (continuous batching), by model",
+    labelNames: ["model"] as const,
+    registers: [this.registry],
+  });
+  readonly decodeBatch = new Histogram({
+    name: "graft_decode_batch_size",
+    help: "The most sequences each finished generation was decoded with (continuous batching), by model",
+    labelNames: ["model"] as const,
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+    registers: [this.registry],
+  });
   private readonly window: { at: number; tokens: number }[] = [];
 
   constructor() {

@@ -62,6 +62,11 @@ export interface ServeOptions {
    * `status(model)` returns null for a model without a reference; reports are cached for `refreshMs` (default 60 s).
    */
   drift?: { status: (model: string) => DriftReport | null; refreshMs?: number };
+  /**
+   * Generation joins the model's running decode batch between two decode steps (continuous batching, default
+   * true; GPT-2 and Llama), at most maxBatchSize sequences at a time; false: each generation decodes alone.
+   */
+  continuousBatching?: boolean;
   /** Fastify's logger (default off). */
   logger?: boolean;
 }
@@ -97,6 +102,7 @@ const DEFAULTS = {
   truncate: false,
   bodyLimit: 1 << 20,
   sampleRate: 0,
+  continuousBatching: true,
 };
 
 function positiveInt(name: string, v: number, min = 1): number {
@@ -189,7 +195,7 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
   const recommenders = sources.filter((s) => isRecommenderDir(s.dir));
   const served = sources.filter((s) => !recommenders.includes(s));
   const engine = await Engine.start(
-    served.map((s) => ({ ...s, maxLength: o.maxInputTokens ?? 0 })),
+    served.map((s) => ({ ...s, maxLength: o.maxInputTokens ?? 0, maxDecodeBatch: o.maxBatchSize })),
     recommenders.length === sources.length ? 0 : positiveInt("workers", o.workers, 0),
   );
   const models = new Map<string, ServedModel>();
@@ -632,7 +638,11 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     model: (name) => model(name),
     admitted,
     generate: (name, prompt, settings, onChunk, signal) =>
-      engine.generate({ op: "generate", model: name, prompt, settings }, onChunk, signal),
+      engine.generate(
+        { op: "generate", model: name, prompt, settings, continuous: o.continuousBatching },
+        onChunk,
+        signal,
+      ),
     metrics,
     sample,
     error: (status, message) => new ServeError(status, message),

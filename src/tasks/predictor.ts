@@ -25,6 +25,9 @@ import {
   type ModelConfig,
   type CausalLMModel,
   type ClassificationModel,
+  ContinuousBatcher,
+  GPT2LMHeadModel,
+  LlamaForCausalLM,
   type GenerateOptions,
   generateStream,
   type StreamChunk,
@@ -66,6 +69,12 @@ export interface Predictor {
    * token and the text it adds; the last says why it ended). `options` override the loaded generation settings.
    */
   generateStream?(text: string, options?: StreamOptions): AsyncGenerator<StreamChunk, void>;
+  /**
+   * Language models whose cache is each layer's keys and values (GPT-2, Llama): generateStream's chunks, but every
+   * call decodes in one shared running batch (continuous batching: a call joins it between two decode steps and
+   * leaves it when it ends; see ContinuousBatcher), at most `maxDecodeBatch` sequences at a time (default 32).
+   */
+  generateBatched?(text: string, options?: StreamOptions): AsyncGenerator<StreamChunk, void>;
   /** Transformer encoders: one vector per text from the last hidden layer (see EmbedOptions). */
   embed?(texts: readonly string[], options?: EmbedOptions): Promise<number[][]>;
   /** Tokens per input the model takes (special tokens included); longer inputs are truncated to it. */
@@ -91,6 +100,8 @@ export interface PredictorOptions {
   maxLength?: number;
   /** A multi-task model directory (graft multitask): the task whose head predicts (required there). */
   task?: string;
+  /** Language models: sequences generateBatched decodes together at most (default 32). */
+  maxDecodeBatch?: number;
 }
 
 interface ModelFormat {
@@ -226,6 +237,19 @@ function generationPredictor(
   opts: Required<PredictorOptions>,
 ): Predictor {
   const gen = opts.generation;
+  const promptOf = async (text: string) => {
+    const prompt = Array.from((await tokenizer.encode(text, null, { addSpecialTokens: false })).ids);
+    if (prompt.length === 0) throw new GraftError("the text encodes to no tokens; a language model needs a prompt");
+    return prompt;
+  };
+  const streamOptions = (options: StreamOptions): StreamOptions => ({
+    padTokenId: tokenizer.padTokenId ?? undefined,
+    eosTokenId: gen.eosTokenId ?? tokenizer.eosTokenId ?? config.eos_token_id,
+    ...gen,
+    ...options,
+    decode: (ids) => tokenizer.decode(ids, { skipSpecialTokens: true }),
+  });
+  let batcher: ContinuousBatcher<unknown> | undefined;
   return {
     kind: `${model.architecture} (generation)`,
     task: null,
@@ -249,16 +273,16 @@ function generationPredictor(
     },
     maxLength: maxSequenceLength(config) ?? undefined,
     generateStream: async function* (text, options = {}) {
-      const prompt = Array.from((await tokenizer.encode(text, null, { addSpecialTokens: false })).ids);
-      if (prompt.length === 0) throw new GraftError("the text encodes to no tokens; a language model needs a prompt");
-      yield* generateStream(model, prompt, {
-        padTokenId: tokenizer.padTokenId ?? undefined,
-        eosTokenId: gen.eosTokenId ?? tokenizer.eosTokenId ?? config.eos_token_id,
-        ...gen,
-        ...options,
-        decode: (ids) => tokenizer.decode(ids, { skipSpecialTokens: true }),
-      });
+      yield* generateStream(model, await promptOf(text), streamOptions(options));
     },
+    ...(model instanceof GPT2LMHeadModel || model instanceof LlamaForCausalLM
+      ? {
+          generateBatched: async function* (text: string, options: StreamOptions = {}) {
+            batcher ??= new ContinuousBatcher(model, { maxBatchSize: opts.maxDecodeBatch || undefined });
+            yield* batcher.stream(await promptOf(text), streamOptions(options));
+          },
+        }
+      : {}),
   };
 }
 
@@ -359,6 +383,7 @@ export function loadPredictor(dir: string, options: PredictorOptions = {}): Pred
     allowNonFinite: options.allowNonFinite ?? false,
     maxLength: options.maxLength ?? 0, // 0: no cap below the model's own
     task: options.task ?? "",
+    maxDecodeBatch: options.maxDecodeBatch ?? 0, // 0: the batcher's default
   };
   if (options.maxLength !== undefined && !(Number.isInteger(options.maxLength) && options.maxLength > 0))
     throw new GraftError(`maxLength must be a positive integer, got ${options.maxLength}`);

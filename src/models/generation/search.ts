@@ -275,6 +275,40 @@ function settings(r: Resolved, s: Setup): ProcessorSettings {
   return { ...r.proc, minLength: r.minLengthRaw, promptLength: s.promptLength, maxLength: s.promptLength + r.maxNew };
 }
 
+/** One prompt's decoding settings (greedy or sampling), as decodeSteps resolves them for a decoder's single prompt. */
+export interface SequenceSettings {
+  proc: ProcessorSettings;
+  eos: ReadonlySet<number>;
+  maxNew: number;
+  rng: Rng;
+}
+
+/**
+ * The settings decodeSteps would decode one unpadded prompt of `promptLength` tokens with, checked as it checks
+ * them: continuous batching (continuous.ts) decodes each sequence of its batch with its own.
+ */
+export function sequenceSettings(
+  model: CausalLM<unknown>,
+  promptLength: number,
+  opts: GenerateOptions,
+): SequenceSettings {
+  const r = resolve(model, opts);
+  if (r.numBeams > 1) throw new ArgumentError("generate: step-by-step decoding is for numBeams 1");
+  const maxNew = r.maxNew >= 0 ? r.maxNew : r.maxLengthRaw !== null ? Math.max(0, r.maxLengthRaw - promptLength) : 20;
+  const limit = model.maxPositions;
+  if (limit !== null && promptLength + maxNew > limit)
+    throw new ArgumentError(
+      `generate: a prompt of ${promptLength} tokens plus ${maxNew} new ones exceeds the ${limit} positions the model has`,
+      "shorten the prompt or ask for fewer tokens",
+    );
+  return {
+    proc: { ...r.proc, minLength: r.minLengthRaw, promptLength, maxLength: promptLength + maxNew },
+    eos: r.eos,
+    maxNew,
+    rng: r.rng,
+  };
+}
+
 function withModelInEval<T>(model: GenerativeModel, fn: () => T): T {
   const wasTraining = model.training;
   model.eval();
