@@ -290,7 +290,7 @@ test("t5: relative position buckets as transformers' _relative_position_bucket (
   );
 });
 
-test("t5: a model from a size preset (v1.1 style) trains a step; bad configs and inputs are refused clearly", () => {
+test("t5: a model from a size preset (gated GELU, tied and scaled head) trains a step; bad configs and inputs are refused clearly", () => {
   const config = configOfSize("t5", {
     layers: 1,
     hidden: 16,
@@ -302,8 +302,11 @@ test("t5: a model from a size preset (v1.1 style) trains a step; bad configs and
     eosTokenId: 1,
   }) as T5Config;
   assert.equal(config.feed_forward_proj, "gated-gelu");
+  // tied, with the decoder output scaled by d_model^-0.5: the head starts at logits of about unit scale
+  assert.equal(config.tie_word_embeddings, true);
+  assert.equal(config.scale_decoder_outputs, true);
   const model = new T5ForConditionalGeneration(config, { rng: new Rng(7) });
-  assert.notEqual(model.lm_head.weight, model.shared.weight);
+  assert.equal(model.lm_head.weight, model.shared.weight);
   const out = model.forward({
     inputIds: tensor([3, 4, 5, 1], [1, 4], { dtype: "i32" }),
     labels: tensor([6, 7, 1], [1, 3], { dtype: "i32" }),
