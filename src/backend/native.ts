@@ -1,11 +1,11 @@
 /** Loads the native addon (build/Release/graft_native.node), checking it implements every kernel. */
 import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { KERNEL_METHODS, type Backend, type HostKernels } from "./backend.js";
 import { hostBackend } from "./host.js";
 import { threadCount } from "../util/env.js";
+import { packageRoot } from "../util/package-root.js";
 
 export type SimdLevel = "portable" | "avx2" | "avx512";
 
@@ -30,16 +30,6 @@ export interface NativeInfo {
   reason: string;
 }
 
-/** The package root: the nearest ancestor of this file holding package.json (src/ and dist/src/ both work). */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, "package.json"))) return dir;
-    dir = dirname(dir);
-  }
-  return dir;
-}
-
 let cached: NativeInfo | null = null;
 
 function fail(reason: string): NativeInfo {
@@ -48,7 +38,13 @@ function fail(reason: string): NativeInfo {
 
 export function loadNativeBackend(): NativeInfo {
   if (cached) return cached;
-  const path = join(packageRoot(), "build", "Release", "graft_native.node");
+  let root: string;
+  try {
+    root = packageRoot();
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+  const path = join(root, "build", "Release", "graft_native.node");
   if (!existsSync(path)) return fail(`addon not built (${path} is missing; run npm install)`);
   try {
     // the addon's pool reads GRAFT_THREADS; unset, it is the cores divided among mpirun's ranks on this host

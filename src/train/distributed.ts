@@ -9,10 +9,10 @@
  */
 import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { isMainThread } from "node:worker_threads";
 import { ArgumentError } from "../util/errors.js";
+import { packageRoot } from "../util/package-root.js";
 
 /** What the graft_mpi addon exports (native/mpi/mpi_addon.cc). */
 export interface MpiAddon {
@@ -47,16 +47,6 @@ export interface World {
   readonly mpi: MpiAddon;
   /** Ends every rank of the job (MPI_Abort) after printing `message` prefixed with this rank. */
   abort(message: string, code?: number): never;
-}
-
-/** The package root: the nearest ancestor of this file holding package.json (src/ and dist/src/ both work). */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, "package.json"))) return dir;
-    dir = dirname(dir);
-  }
-  return dir;
 }
 
 /** Where the addon is built. */
