@@ -32,6 +32,7 @@ import { Tensor, argmax, crossEntropy, noGrad } from "../tensor/index.js";
 import type { Module } from "../nn/index.js";
 import { resolveModelDir } from "../io/hub.js";
 import {
+  AutoConfig,
   AutoModelForCausalLM,
   AutoModelForMaskedLM,
   AutoModelForSeq2SeqLM,
@@ -51,6 +52,7 @@ import { AutoTokenizer, sentinelIds, trainTokenizer, type Tokenizer } from "../t
 import {
   BlockPacker,
   ElectraPretrainingModel,
+  electraFromBert,
   IGNORE_INDEX,
   electraStep,
   generatorConfig,
@@ -699,6 +701,9 @@ async function runPretrain(
 
 /** An ELECTRA checkpoint continued: its discriminator, and its generator/ (or a new one of `fraction` its width). */
 function continueElectra(dir: string, fraction: number): ElectraPretrainingModel {
+  // a BERT masked-LM checkpoint continues as a discriminator with its encoder (fresh heads and generator)
+  if (AutoConfig.fromPretrainedDir(dir).model_type === "bert")
+    return electraFromBert(AutoModelForMaskedLM.fromPretrainedDir(dir) as unknown as PreTrainedModel, fraction);
   const disc = ElectraForPreTraining.fromPretrainedDir(dir);
   const genDir = join(dir, "generator");
   const gen = existsSync(join(genDir, "config.json"))

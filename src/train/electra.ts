@@ -21,6 +21,7 @@ import {
   type ElectraConfig,
   ElectraForMaskedLM,
   ElectraForPreTraining,
+  type PreTrainedModel,
   makeConfig,
   replacedTokenLoss,
 } from "../models/index.js";
@@ -74,6 +75,55 @@ export class ElectraPretrainingModel extends Module {
       new ElectraForMaskedLM(generatorConfig(disc, fraction), { rng }),
     );
   }
+}
+
+/** The fields of a BERT config that mean the same in ELECTRA's (sizes, activation, dropout, norms, special ids). */
+const BERT_FIELDS_IN_ELECTRA = [
+  "vocab_size",
+  "hidden_size",
+  "num_hidden_layers",
+  "num_attention_heads",
+  "intermediate_size",
+  "hidden_act",
+  "hidden_dropout_prob",
+  "attention_probs_dropout_prob",
+  "max_position_embeddings",
+  "type_vocab_size",
+  "initializer_range",
+  "layer_norm_eps",
+  "position_embedding_type",
+  "pad_token_id",
+] as const;
+
+/**
+ * Continues a BERT masked-LM model's pre-training with replaced-token detection: ELECTRA's encoder is BERT's, so a
+ * discriminator with `embedding_size` = `hidden_size` (no projection) takes BERT's embeddings and encoder layers as
+ * they are (`bert.embeddings.*` → `electra.embeddings.*`, `bert.encoder.*` → `electra.encoder.*`). BERT's pooler and
+ * MLM head are dropped; the discriminator head and the generator (`fraction` of the width, reading the shared,
+ * pre-trained embeddings) start fresh.
+ */
+export function electraFromBert(bert: PreTrainedModel, fraction: number, rng?: Rng): ElectraPretrainingModel {
+  if (bert.config.model_type !== "bert")
+    throw new ArgumentError(`electraFromBert: expected a BERT model, got ${bert.config.model_type}`);
+  const fields: Record<string, unknown> = {};
+  const source = bert.config as unknown as Record<string, unknown>;
+  for (const k of BERT_FIELDS_IN_ELECTRA) if (source[k] !== undefined && source[k] !== null) fields[k] = source[k];
+  const config = makeConfig("electra", {
+    ...fields,
+    architectures: ["ElectraForPreTraining"],
+    embedding_size: source.hidden_size as number,
+  }) as ElectraConfig;
+  const model = ElectraPretrainingModel.fromConfig(config, fraction, rng);
+  const backbone = new Map<string, Tensor>();
+  for (const [name, p] of bert.namedParameters()) {
+    const m = /^bert\.((?:embeddings|encoder)\..*)$/.exec(name);
+    if (m) backbone.set(`electra.${m[1]}`, p);
+  }
+  const { missingKeys } = model.discriminator.loadStateDict(backbone, { strict: false });
+  const unexpectedMissing = missingKeys.filter((k) => !k.startsWith("discriminator_predictions."));
+  if (unexpectedMissing.length)
+    throw new ArgumentError(`electraFromBert: the BERT model lacks ${unexpectedMissing.join(", ")}`);
+  return model;
 }
 
 /** 1 where the corrupted token differs from the original, else 0 (a sampled token equal to the original is original). */

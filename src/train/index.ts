@@ -82,6 +82,7 @@ export {
 export {
   DISCRIMINATOR_WEIGHT,
   ElectraPretrainingModel,
+  electraFromBert,
   electraStep,
   generatorConfig,
   replacedTokenLabels,
