@@ -8,6 +8,8 @@ import { Tensor } from "../../src/tensor/index.js";
 import { loadSafetensors } from "../../src/io/safetensors.js";
 import {
   AutoModelForSequenceClassification,
+  BertForMaskedLM,
+  type BertConfig,
   ElectraForMaskedLM,
   ElectraForPreTraining,
   type ElectraConfig,
@@ -16,6 +18,7 @@ import {
 import {
   ElectraPretrainingModel,
   IGNORE_INDEX,
+  electraFromBert,
   electraStep,
   generatorConfig,
   replacedTokenLabels,
@@ -93,6 +96,35 @@ test("generator and discriminator share one embedding storage; a step's labels a
       ),
     /must match/,
   );
+});
+
+test("a BERT masked-LM model continues as a discriminator: the same encoder, so the same hidden states", () => {
+  const bert = new BertForMaskedLM(
+    makeConfig("bert", {
+      vocab_size: 40,
+      hidden_size: 16,
+      num_hidden_layers: 2,
+      num_attention_heads: 4,
+      intermediate_size: 24,
+      max_position_embeddings: 16,
+      hidden_act: "gelu",
+    }) as BertConfig,
+    { rng: new Rng(7) },
+  );
+  const pair = electraFromBert(bert, 0.5, new Rng(8));
+  const disc = pair.discriminator;
+  assert.equal(disc.config.embedding_size, 16);
+  assert.equal(disc.electra.embeddings_project, null, "no projection when the widths agree");
+  assert.equal(pair.generator.electra.embeddings, disc.electra.embeddings, "the generator reads the BERT embeddings");
+  bert.eval();
+  disc.eval();
+  const inputIds = new Tensor(Int32Array.from([2, 5, 9, 13, 7, 3, 2, 11, 30, 4, 0, 0]), [2, 6]);
+  const attentionMask = new Tensor(Int32Array.from([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0]), [2, 6]);
+  const want = bert.bert.forward({ inputIds, attentionMask }).lastHiddenState.toArray();
+  const got = disc.electra.forward({ inputIds, attentionMask }).lastHiddenState.toArray();
+  assert.equal(got.length, want.length);
+  for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i] - want[i]) < 1e-6, `hidden state ${i}`);
+  assert.throws(() => electraFromBert(disc as never, 0.5), /expected a BERT model/);
 });
 
 const work = mkdtempSync(join(tmpdir(), "graft-electra-"));
