@@ -2,11 +2,16 @@
 // the tokenizer, a model card (README.md) and the loss curve of each training phase.
 //
 // Usage (after `npm run build`): node scripts/package-base-model.mjs RUN_DIR [OUT_DIR] --where "on what it ran" [--minutes N]
+//   [--corpus-as "corpus/shared/corpus.jsonl"] [--sources corpus/shared/SOURCES.md]
+// --corpus-as names the phase's corpus in its command as a reader can rebuild it (the run records absolute paths);
+// --sources adds the corpus builder's table of sources and licences (`graft corpus`) to the phase and the card.
+// A phase may change the objective: an ELECTRA phase (`graft pretrain --objective electra --model OUT_DIR`) turns the
+// BERT model into an ELECTRA discriminator, packaged with its generator (generator/, fp16) for further pre-training.
 // The model is trained in phases; OUT_DIR/history.json lists them (data, tokenizer command, and per phase: steps,
 // machine, minutes, schedule, command, validation result, curve). RUN_DIR is the next phase: a run that continued
 // from OUT_DIR's packaged weights (`graft pretrain --model OUT_DIR`), or the first phase when OUT_DIR has no history yet.
 // Its best weights replace OUT_DIR's, its curve is written as loss-steps-A-B.svg, and the card is written anew.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadSafetensors, saveSafetensors } from "../dist/src/io/safetensors.js";
 import { readConfig } from "../dist/src/models/index.js";
@@ -23,6 +28,8 @@ const flag = (name) => {
 const where = flag("where") ?? "2 shared cores (Xeon, AVX-512)";
 // a resumed run's summary counts only the time since the resume: give the whole phase's minutes then
 const minutes = flag("minutes");
+const corpusAs = flag("corpus-as");
+const sourcesFile = flag("sources");
 const [run, out = "models/graft-base"] = args;
 if (!run) throw new Error('usage: node scripts/package-base-model.mjs RUN_DIR [OUT_DIR] --where "2 shared cores"');
 
@@ -42,6 +49,21 @@ const tensors = loadSafetensors(join(best, "model.safetensors"));
 saveSafetensors(join(out, "model.safetensors"), tensors, { floatDType: "F16", metadata: { format: "pt" } });
 for (const f of ["config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"]) {
   if ((first || f === "config.json") && existsSync(join(best, f))) copyFileSync(join(best, f), join(out, f));
+}
+// ELECTRA's generator, for continued (and task-adaptive) pre-training; a masked-LM phase has none
+rmSync(join(out, "generator"), { recursive: true, force: true });
+if (existsSync(join(best, "generator", "model.safetensors"))) {
+  mkdirSync(join(out, "generator"));
+  saveSafetensors(
+    join(out, "generator", "model.safetensors"),
+    loadSafetensors(join(best, "generator", "model.safetensors")),
+    { floatDType: "F16", metadata: { format: "pt" } },
+  );
+  const g = JSON.parse(readFileSync(join(best, "generator", "config.json"), "utf8"));
+  writeFileSync(
+    join(out, "generator", "config.json"),
+    `${JSON.stringify({ ...g, dtype: "float32", torch_dtype: "float32" }, null, 2)}\n`,
+  );
 }
 // the weights are float16 on disk but graft trained (and computes) in float32: say so, or transformers 5 (whose
 // from_pretrained defaults to dtype="auto") would compute in float16 — `dtype` is what transformers 5 reads,
@@ -65,7 +87,7 @@ const evals = metrics.filter((r) => "eval_loss" in r);
 writeFileSync(
   join(out, curve),
   plot({
-    title: `Masked-LM loss, steps ${range[0]}–${range[1]}`,
+    title: `${p.objective === "electra" ? "ELECTRA loss (generator MLM + 50 × discriminator BCE)" : "Masked-LM loss"}, steps ${range[0]}–${range[1]}`,
     x: { label: "optimizer step" },
     y: { label: "cross-entropy (nats)" },
     series: [
@@ -82,19 +104,34 @@ writeFileSync(
 const _last = evals.at(-1);
 const bestEval = evals.reduce((b, r) => (r.eval_loss < b.eval_loss ? r : b));
 const source = first ? `--tokenizer tokenizer --preset ${p.preset}` : `--model ${out} --tokenizer ${out}`;
-history.data ??= `${p.corpus.join(" + ")}: ${runJson.blocks.tokens.toLocaleString("en")} tokens, ${runJson.blocks.train.toLocaleString("en")} training blocks of ${p.blockSize} tokens`;
+const corpusArg = corpusAs ?? "../shared/datasets/gutenberg_nltk ../shared/datasets/state_union";
+const data = `${corpusAs ?? p.corpus.join(" + ")}: ${runJson.blocks.tokens.toLocaleString("en")} tokens, ${runJson.blocks.train.toLocaleString("en")} training blocks of ${p.blockSize} tokens`;
+history.data ??= data;
+const electra = p.objective === "electra";
 history.phases.push({
+  objective: p.objective,
+  ...(first || data === history.data ? {} : { data }),
+  ...(sourcesFile ? { sources: readFileSync(sourcesFile, "utf8").trim() } : {}),
   steps: range,
   where,
   minutes: minutes !== undefined ? Number(minutes) : Math.round(summary.train.trainSeconds / 60),
   schedule: `lr ${a.lr}, ${a.warmupRatio * 100}% warmup, ${a.schedule} decay over ${a.maxSteps} steps${steps < a.maxSteps ? ` (stopped at ${steps})` : ""}`,
-  command: `graft pretrain ${source} --corpus ../shared/datasets/gutenberg_nltk ../shared/datasets/state_union --block-size ${p.blockSize} --batch-size ${a.batchSize} --lr ${a.lr} --warmup-ratio ${a.warmupRatio} --max-steps ${a.maxSteps} --eval-every ${a.evalEvery} --save-every ${a.saveEvery} --seed ${a.seed} --output RUN${history.phases.length + 1}`,
-  validation: {
-    loss: +bestEval.eval_loss.toFixed(3),
-    perplexity: Math.round(bestEval.eval_perplexity),
-    accuracy: +bestEval.eval_accuracy.toFixed(3),
-    step: bestEval.step + offset,
-  },
+  command: `graft pretrain ${electra ? "--objective electra " : ""}${source} --corpus ${corpusArg} --block-size ${p.blockSize} --batch-size ${a.batchSize} --lr ${a.lr} --warmup-ratio ${a.warmupRatio} --max-steps ${a.maxSteps} --eval-every ${a.evalEvery} --save-every ${a.saveEvery} --seed ${a.seed} --output RUN${history.phases.length + 1}`,
+  validation: electra
+    ? {
+        loss: +bestEval.eval_loss.toFixed(3),
+        generatorLoss: +bestEval.eval_generator_loss.toFixed(3),
+        discriminatorLoss: +bestEval.eval_discriminator_loss.toFixed(4),
+        accuracy: +bestEval.eval_accuracy.toFixed(4),
+        replaced: +bestEval.eval_replaced_fraction.toFixed(4),
+        step: bestEval.step + offset,
+      }
+    : {
+        loss: +bestEval.eval_loss.toFixed(3),
+        perplexity: Math.round(bestEval.eval_perplexity),
+        accuracy: +bestEval.eval_accuracy.toFixed(3),
+        step: bestEval.step + offset,
+      },
   curve,
 });
 writeFileSync(historyPath, JSON.stringify(history, null, 2) + "\n");
@@ -103,33 +140,45 @@ writeFileSync(historyPath, JSON.stringify(history, null, 2) + "\n");
 const cfg = readConfig(out);
 const params = [...tensors.values()].reduce((s, t) => s + t.size, 0);
 const total = history.phases.at(-1).steps[1];
-const tokensSeen = total * a.batchSize * p.blockSize;
 const result = history.phases.at(-1).validation;
 const curves = [...new Set(history.phases.map((ph) => ph.curve))];
+const objectiveOf = (ph) => ph.objective ?? "mlm";
+/** A phase's validation result, in the terms of its objective. */
+const describe = (v, objective) =>
+  !v
+    ? "–"
+    : objective === "electra"
+      ? `${v.loss.toFixed(3)} (generator MLM ${v.generatorLoss.toFixed(3)}, discriminator BCE ${v.discriminatorLoss.toFixed(4)}, accuracy ${(v.accuracy * 100).toFixed(1)}% with ${(v.replaced * 100).toFixed(1)}% replaced)`
+      : `${v.loss.toFixed(3)} (perplexity ${v.perplexity}, accuracy ${(v.accuracy * 100).toFixed(1)}%)`;
 const phaseRows = history.phases.map(
   (ph, i) =>
-    `| ${i + 1} | ${ph.steps[0]}–${ph.steps[1]} | ${ph.schedule} | ${ph.where} | ${ph.minutes} min | ${ph.validation ? `${ph.validation.loss.toFixed(3)} (perplexity ${ph.validation.perplexity}, accuracy ${(ph.validation.accuracy * 100).toFixed(1)}%)` : "–"} |`,
+    `| ${i + 1} | ${ph.steps[0]}–${ph.steps[1]} | ${objectiveOf(ph) === "electra" ? "ELECTRA" : "masked LM"} | ${ph.schedule} | ${ph.where} | ${ph.minutes} min | ${describe(ph.validation, objectiveOf(ph))} |`,
 );
+const tokensSeen = history.phases.reduce((n, ph) => n + (ph.steps[1] - ph.steps[0] + 1) * a.batchSize * p.blockSize, 0);
+const datas = [history.data, ...history.phases.filter((ph) => ph.data).map((ph) => ph.data)];
+const objectives = [...new Set(history.phases.map(objectiveOf))];
+const isElectra = cfg.model_type === "electra";
+const sources = history.phases.filter((ph) => ph.sources);
 writeFileSync(
   join(out, "README.md"),
   `# graft-base
 
-A small BERT-style encoder pre-trained by \`graft pretrain\` (masked language modelling) on public-domain English text.
+A small ${isElectra ? "ELECTRA discriminator (a BERT-style encoder)" : "BERT-style encoder"} pre-trained by \`graft pretrain\`${objectives.length > 1 ? " (masked language modelling, then ELECTRA's replaced-token detection)" : " (masked language modelling)"}.
 It is the default \`--model\` of \`graft finetune\`, so the quick start works offline. It is small and briefly trained:
 a starting point that shows what transfer learning does on a laptop-sized budget, not a competitor to BERT-base.
 
 | | |
 | --- | --- |
-| architecture | BertForMaskedLM, ${cfg.num_hidden_layers} layers, hidden ${cfg.hidden_size}, ${cfg.num_attention_heads} heads, FFN ${cfg.intermediate_size}, max ${cfg.max_position_embeddings} positions |
-| parameters | ${(params / 1e6).toFixed(2)}M (tied decoder counted once), stored as float16 (F16); graft and transformers load them as float32 |
+| architecture | ${cfg.architectures?.[0] ?? cfg.model_type}, ${cfg.num_hidden_layers} layers, hidden ${cfg.hidden_size}, ${cfg.num_attention_heads} heads, FFN ${cfg.intermediate_size}, max ${cfg.max_position_embeddings} positions${isElectra ? "; its generator (ElectraForMaskedLM, a quarter of the width, sharing the embeddings) is in generator/" : ""} |
+| parameters | ${(params / 1e6).toFixed(2)}M (${isElectra ? "the discriminator" : "tied decoder counted once"}), stored as float16 (F16); graft and transformers load them as float32 |
 | tokenizer | WordPiece, ${cfg.vocab_size} tokens, lowercased, accents stripped (\`graft tokenizer train\`) |
-| data | ${history.data} |
-| objective | masked LM: ${p.mlmProbability * 100}% of tokens selected, 80/10/10 mask/random/keep, masks redrawn every batch |
-| training | ${total} steps of ${a.batchSize} blocks (${(tokensSeen / 1e6).toFixed(1)}M tokens seen, ${((total * a.batchSize) / runJson.blocks.train).toFixed(2)} epochs), AdamW, weight decay ${a.weightDecay}, in ${history.phases.length} phases (below), each continuing from the previous one's best weights |
-| result | validation MLM loss ${result.loss.toFixed(3)} (perplexity ${result.perplexity}), masked-token accuracy ${(result.accuracy * 100).toFixed(1)}% (step ${result.step}) |
+| data | ${datas.join("; then ")} |
+| objectives | ${objectives.map((o) => (o === "electra" ? `ELECTRA: a generator fills ${p.mlmProbability * 100}% masked positions with samples, the discriminator labels every token original or replaced; loss generator MLM + 50 × discriminator BCE` : "masked LM: 15% of tokens selected, 80/10/10 mask/random/keep, masks redrawn every batch")).join("; ")} |
+| training | ${total} steps of ${a.batchSize} blocks (${(tokensSeen / 1e6).toFixed(1)}M tokens seen), AdamW, weight decay ${a.weightDecay}, in ${history.phases.length} phases (below), each continuing from the previous one's best weights |
+| result | ${objectiveOf(history.phases.at(-1)) === "electra" ? "validation ELECTRA loss" : "validation MLM loss"} ${describe(result, objectiveOf(history.phases.at(-1)))} (step ${result.step}) |
 
-| phase | steps | schedule | on | time | validation loss at the end |
-| --- | --- | --- | --- | --- | --- |
+| phase | steps | objective | schedule | on | time | validation loss at the end |
+| --- | --- | --- | --- | --- | --- | --- |
 ${phaseRows.join("\n")}
 
 ${curves.map((c) => `![loss curve](${c})`).join("\n")}
@@ -152,8 +201,19 @@ ${history.phases.map((ph) => ph.command).join("\n")}
 
 Each phase is packaged with \`node scripts/package-base-model.mjs RUN_N models/graft-base --where "..."\`, which
 appends it to \`history.json\` and writes this card.
+${sources.map((ph) => `\n## Sources of phase ${history.phases.indexOf(ph) + 1} (\`graft corpus\` manifest)\n\n${ph.sources.replace(/^# .*\n+/, "")}\n`).join("")}
+## Licence
 
-Licence of the weights: the training text is public domain; the model is released with graft.
+${
+  sources.length
+    ? `The weights are released with graft. Phase ${history.phases
+        .map((ph, i) => (ph.sources ? null : i + 1))
+        .filter(Boolean)
+        .join(
+          ", ",
+        )} trained on public-domain text only; the phases with a sources table above also trained on texts some of which are licensed for research or non-commercial use only (see their licence column): treat the weights as bound by the most restrictive of those terms.`
+    : "The training text is public domain; the model is released with graft."
+}
 `,
 );
 console.log(
