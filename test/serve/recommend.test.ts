@@ -10,29 +10,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "../../src/serve/index.js";
 import { RecommendPredictor, trainRecommender } from "../../src/recommend/index.js";
-import type { Interactions } from "../../src/recsys/index.js";
 import { Rng } from "../../src/util/rng.js";
+import { plantedInteractions } from "../recommend/fixtures.js";
 import { listen, makeEncoder, post } from "./fixtures.js";
 
 const work = mkdtempSync(join(tmpdir(), "graft-serve-rec-"));
 const encoder = makeEncoder(join(work, "encoder"));
-const rng = new Rng(4);
-const rows: [number, number][] = [];
-for (let u = 0; u < 8; u++) {
-  const perm = rng.permutation(10);
-  for (let k = 0; k < 4; k++) rows.push([u, perm[k]!]);
-}
-const data: Interactions = {
-  file: "mem",
-  users: Array.from({ length: 8 }, (_, u) => `u${u}`),
-  items: Array.from({ length: 10 }, (_, i) => `i${i}`),
-  user: Int32Array.from(rows, (r) => r[0]),
-  item: Int32Array.from(rows, (r) => r[1]),
-  rating: new Float32Array(rows.length).fill(5),
-  time: Float64Array.from(rows, (_, k) => k),
-  line: Int32Array.from(rows, (_, k) => k + 1),
-  duplicates: 0,
-};
+// 8 users × 10 items, 4 items each
+const data = plantedInteractions(new Rng(4), { groups: 1, users: 8, items: 10, perUser: 4 });
 const texts = [
   "good film",
   "bad film",
