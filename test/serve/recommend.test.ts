@@ -1,7 +1,8 @@
 /**
  * POST /recommend against a real server on 127.0.0.1 serving a saved two-tower recommender beside an encoder:
  * answers by user id and by history that agree with the RecommendPredictor, seen items excluded unless asked,
- * bodies validated with 400s naming the field, 404 for an unknown user, and the route in /openapi.json.
+ * bodies validated with 400s naming the field, 404 for an unknown user, the route in /openapi.json, and the
+ * recommender listed by /health and /v1/models with its kind.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -66,6 +67,33 @@ test("/recommend: a user's top k as the Predictor says, seen items left out unle
   assert.ok(h.body.items.every((x: { item: string }) => x.item !== "i1" && x.item !== "i2"));
   // the encoder beside it still answers its own routes
   assert.equal((await post(`${base}/embed`, { inputs: "good film" })).status, 200);
+});
+
+test("/health and /v1/models list the recommender with its kind beside the other models", async () => {
+  const health = (await (await fetch(`${base}/health`)).json()) as { status: string; models: unknown[] };
+  assert.equal(health.status, "ok");
+  assert.deepEqual(health.models[0], {
+    name: "movies",
+    kind: "two-tower",
+    task: "recommendation",
+    labels: [],
+    max_input_tokens: null,
+    embed: false,
+    generate: false,
+  });
+  assert.deepEqual(
+    health.models.map((m) => (m as { name: string }).name),
+    ["movies", "encoder"],
+  );
+  assert.equal((health.models[1] as { embed: boolean }).embed, true);
+  const list = (await (await fetch(`${base}/v1/models`)).json()) as { data: { id: string; object: string }[] };
+  assert.deepEqual(
+    list.data.map((m) => [m.id, m.object]),
+    [
+      ["movies", "model"],
+      ["encoder", "model"],
+    ],
+  );
 });
 
 test("/recommend: bad bodies are 400s naming the field, an unknown user 404; the route is documented", async () => {
