@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { GraftError } from "../util/errors.js";
 import { RecommendPredictor, type RecommendRequest } from "../recommend/index.js";
-import type { ModelSource } from "./jobs.js";
+import type { ModelInfo, ModelSource } from "./jobs.js";
 
 /** Whether a model directory holds a saved recommender (rather than a model with config.json). */
 export function isRecommenderDir(dir: string): boolean {
@@ -61,13 +61,8 @@ export interface RecommendRoutesContext {
   doc(method: string, url: string, summary: string, response: object, body?: object): void;
 }
 
-/** Loads the recommender sources and registers POST /recommend (when there is at least one). */
-export function registerRecommendRoutes(
-  app: FastifyInstance,
-  sources: readonly ModelSource[],
-  ctx: RecommendRoutesContext,
-): void {
-  if (sources.length === 0) return;
+/** Loads the recommender sources, by name; an error names the model and its directory. */
+export function loadRecommenders(sources: readonly ModelSource[]): Map<string, RecommendPredictor> {
   const recommenders = new Map<string, RecommendPredictor>();
   for (const s of sources) {
     try {
@@ -76,7 +71,33 @@ export function registerRecommendRoutes(
       throw new GraftError(`model "${s.name}" (${s.dir}): ${(e as Error).message}`);
     }
   }
-  const first = sources[0]!.name;
+  return recommenders;
+}
+
+/**
+ * A recommender as /health and /v1/models list it beside the other models: its kind is the recommender's model
+ * (popularity, itemknn, bpr, als, two-tower), its task "recommendation"; it takes no text, so no token limit.
+ */
+export function recommenderInfo(name: string, p: RecommendPredictor): ModelInfo {
+  return {
+    name,
+    kind: p.info.model,
+    task: "recommendation",
+    labels: [],
+    maxLength: null,
+    canEmbed: false,
+    canGenerate: false,
+  };
+}
+
+/** Registers POST /recommend for the loaded recommenders (when there is at least one; the first is the default). */
+export function registerRecommendRoutes(
+  app: FastifyInstance,
+  recommenders: ReadonlyMap<string, RecommendPredictor>,
+  ctx: RecommendRoutesContext,
+): void {
+  if (recommenders.size === 0) return;
+  const first = recommenders.keys().next().value as string;
   ctx.doc(
     "POST",
     "/recommend",

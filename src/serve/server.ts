@@ -22,7 +22,7 @@ import type { Job, ModelInfo, ModelSource } from "./jobs.js";
 import { ServeMetrics } from "./metrics.js";
 import { embedBody, openaiEmbeddingsBody, predictBody, rerankBody, responses } from "./schemas.js";
 import { registerGenerationRoutes } from "./generation.js";
-import { isRecommenderDir, registerRecommendRoutes } from "./recommend.js";
+import { isRecommenderDir, loadRecommenders, recommenderInfo, registerRecommendRoutes } from "./recommend.js";
 import { registerRecordRoutes } from "./records.js";
 import { TokenCounter } from "./tokens.js";
 import type { DriftReport } from "../monitor/index.js";
@@ -192,11 +192,13 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     throw new GraftError("onServed is given but sampleRate is 0 (the default): set sampleRate in (0, 1]");
 
   // recommender directories are answered by POST /recommend (recommend.ts); the other models run in the engine
-  const recommenders = sources.filter((s) => isRecommenderDir(s.dir));
-  const served = sources.filter((s) => !recommenders.includes(s));
+  const recommenderSources = sources.filter((s) => isRecommenderDir(s.dir));
+  const served = sources.filter((s) => !recommenderSources.includes(s));
+  // loaded before the engine's workers start, so that a bad recommender directory leaves nothing running
+  const recommenders = loadRecommenders(recommenderSources);
   const engine = await Engine.start(
     served.map((s) => ({ ...s, maxLength: o.maxInputTokens ?? 0, maxDecodeBatch: o.maxBatchSize })),
-    recommenders.length === sources.length ? 0 : positiveInt("workers", o.workers, 0),
+    recommenderSources.length === sources.length ? 0 : positiveInt("workers", o.workers, 0),
   );
   const models = new Map<string, ServedModel>();
   for (const [i, info] of engine.models.entries()) {
@@ -596,10 +598,17 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
   );
 
   const created = Math.floor(Date.now() / 1000);
+  // every served model in the order given, recommenders included (they answer /recommend, not the engine's routes)
+  const listed = sources.map((s) => {
+    const m = models.get(s.name);
+    return m
+      ? { info: m.info, limit: m.limit }
+      : { info: recommenderInfo(s.name, recommenders.get(s.name)!), limit: null };
+  });
   doc("GET", "/v1/models", "the served models (OpenAI-compatible)", responses.models);
   app.get("/v1/models", async () => ({
     object: "list",
-    data: [...models.keys()].map((id) => ({ id, object: "model", created, owned_by: "graft" })),
+    data: listed.map(({ info }) => ({ id: info.name, object: "model", created, owned_by: "graft" })),
   }));
 
   doc("GET", "/health", "ok with the served models, or 503 while shutting down", responses.health);
@@ -609,7 +618,7 @@ export async function createServer(options: ServeOptions): Promise<FastifyInstan
     return {
       status: draining ? "draining" : degraded.length ? "degraded" : "ok",
       ...(degraded.length ? { drift_degraded: degraded } : {}),
-      models: [...models.values()].map(({ info, limit }) => ({
+      models: listed.map(({ info, limit }) => ({
         name: info.name,
         kind: info.kind,
         task: info.task,

@@ -113,8 +113,11 @@ function sameLabels(config: ModelConfig, names: readonly string[]): boolean {
   return names.length === Object.keys(id2label).length && names.every((n, i) => id2label[String(i)] === n);
 }
 
-/** The checkpoint's backbone with the kind's head sized to our labels (a head trained for other labels starts fresh). */
-function buildModel(
+/**
+ * The checkpoint's backbone with the kind's head sized to our labels (a head trained for other labels, a different
+ * number of them included, starts fresh); multitask.ts builds each task's model with it too.
+ */
+export function buildModel(
   spec: TaskSpec,
   c: ResolvedFinetuneConfig,
   modelDir: string,

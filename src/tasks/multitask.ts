@@ -16,7 +16,7 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ArgumentError, DataError } from "../util/errors.js";
-import { Rng, manualSeed } from "../util/rng.js";
+import { Rng } from "../util/rng.js";
 import { writeJsonAtomic } from "../util/atomic.js";
 import { mul, noGrad, type Tensor } from "../tensor/index.js";
 import type { Module } from "../nn/index.js";
@@ -30,6 +30,7 @@ import type { FinetuneOptions, ResolvedFinetuneConfig } from "./config.js";
 import { resolveFinetuneConfig } from "./resolve.js";
 import { padRows } from "./encode.js";
 import { classifierForward } from "./evaluate.js";
+import { buildModel } from "./finetune.js";
 import { taskSpec } from "./registry.js";
 import type { TaskInfo } from "./task-info.js";
 import type { PredictContext, TaskData, TaskSettings, TaskSpec } from "./spec.js";
@@ -245,8 +246,10 @@ export async function multitaskFinetune(
         "multi-task heads are classification, multilabel, regression or ner",
       );
     const data = (await spec.prepare({ config: c, tokenizer: tok, seed })) as TaskData<unknown>;
-    manualSeed(seed + i);
-    const model = spec.auto.fromPretrainedDir(modelDir, spec.headOptions(data.labels));
+    // as finetune builds it: a checkpoint's head trained for other labels (another number of them too) starts fresh
+    const notes: string[] = [];
+    const { model } = buildModel(spec, c, modelDir, data.labels, tok, seed + i, data, { notes, log });
+    for (const note of notes) log(`task ${name}: ${note}`);
     prepared.push({ name, weight: weight ?? 1, spec, config: c, data, settings: spec.settings(c, data), model });
     log(`task ${name} (${spec.name}): ${data.train.rows.length} training examples, ${data.labels.length} outputs`);
   }

@@ -123,3 +123,40 @@ test("continuous batching: an aborted sequence and a reader that stops leave; th
   assert.deepEqual(batcher.size, { running: 0, waiting: 0 });
   assert.ok(batcher.stats.largestBatch <= 2);
 });
+
+test("continuous batching: greedy picks from the logits' argmax op equal picks from the processed scores", async () => {
+  // the end token is one a prompt picks early, so that min new tokens and a forced end change some rows' tokens
+  const eos = (await alone(gpt, prompt(3, 0), { maxNewTokens: 2, eosTokenId: null })).tokenIds![1];
+  const kinds: StreamOptions[] = [
+    {},
+    { minNewTokens: 4 },
+    { forcedEosTokenId: eos },
+    { repetitionPenalty: 1.3 },
+    { doSample: true, temperature: 0.8 },
+  ];
+  const run = async (extra: StreamOptions) => {
+    const batcher = new ContinuousBatcher(gpt, { maxBatchSize: 16 });
+    const seqs = kinds.flatMap((k, i) =>
+      [3, 4, 5].map((n) =>
+        read(batcher.stream(prompt(n, i), { maxNewTokens: 7, eosTokenId: eos, rng: new Rng(10 + n), ...k, ...extra })),
+      ),
+    );
+    const got = (await Promise.all(seqs)).map((c) => c.tokenIds);
+    const picks = got.reduce((a, t) => a + t!.length, 0);
+    return { got, picks, rowsRead: batcher.stats.rowsRead, largest: batcher.stats.largestBatch };
+  };
+  const fast = await run({});
+  // an n-gram longer than any row bans nothing, but it is a processor: every row is read back and processed
+  const slow = await run({ noRepeatNgramSize: 1000 });
+  assert.deepEqual(fast.got, slow.got);
+  assert.equal(slow.rowsRead, slow.picks, "the slow path reads every row");
+  // plain greedy rows are never read back; the others are, while their processors act
+  const plain = fast.got.slice(0, 3).reduce((a, t) => a + t!.length, 0);
+  assert.ok(
+    plain > 0 && fast.rowsRead <= fast.picks - plain,
+    `the fast path read ${fast.rowsRead} of ${fast.picks} rows`,
+  );
+  assert.ok(fast.largest >= 10, `largest batch ${fast.largest}`);
+  const byKind = new Set(kinds.slice(0, 4).map((_, i) => JSON.stringify(fast.got.slice(i * 3, i * 3 + 3))));
+  assert.equal(byKind.size, 4, "each processor changes some row here, so a wrong shortcut would show");
+});

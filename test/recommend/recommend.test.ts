@@ -20,6 +20,7 @@ import {
 } from "../../src/recsys/index.js";
 import { RecommendPredictor, TwoTower, factorScorer, saveRecommender, topKAll } from "../../src/recommend/index.js";
 import { Rng } from "../../src/util/rng.js";
+import { plantedInteractions } from "./fixtures.js";
 
 const bin = fileURLToPath(new URL("../../../bin/graft.js", import.meta.url));
 
@@ -29,24 +30,8 @@ function planted(): { data: Interactions; text: { n: number; dim: number; data: 
   const G = 3,
     U = 10,
     I = 12;
-  const rows: [number, number][] = [];
-  for (let g = 0; g < G; g++)
-    for (let a = 0; a < U; a++) {
-      const perm = rng.permutation(I);
-      for (let b = 0; b < 9; b++) rows.push([g * U + a, g * I + perm[b]!]);
-    }
+  const data = plantedInteractions(rng, { groups: G, users: U, items: I, perUser: 9 });
   const nItems = G * I;
-  const data: Interactions = {
-    file: "mem",
-    users: Array.from({ length: G * U }, (_, u) => `u${u}`),
-    items: Array.from({ length: nItems }, (_, i) => `i${i}`),
-    user: Int32Array.from(rows, (r) => r[0]),
-    item: Int32Array.from(rows, (r) => r[1]),
-    rating: new Float32Array(rows.length).fill(5),
-    time: Float64Array.from(rows, (_, k) => k),
-    line: Int32Array.from(rows, (_, k) => k + 1),
-    duplicates: 0,
-  };
   // "text" vectors: the item's group one-hot plus noise, in 8 dimensions
   const dim = 8;
   const t = new Float32Array(nItems * dim);

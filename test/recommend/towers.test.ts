@@ -23,6 +23,7 @@ import {
 } from "../../src/recommend/index.js";
 import { Rng } from "../../src/util/rng.js";
 import { makeTinyBert, NAMES, PLACES } from "../tasks/fixtures.js";
+import { plantedInteractions } from "./fixtures.js";
 
 /** 2 groups × 6 users × 6 items; each user rates 4 random items of its group; an item's text names its group. */
 function planted(): { data: Interactions; texts: string[]; groupOf: (u: number) => number } {
@@ -30,29 +31,14 @@ function planted(): { data: Interactions; texts: string[]; groupOf: (u: number) 
   const G = 2,
     U = 6,
     I = 6;
-  const rows: [number, number][] = [];
-  for (let g = 0; g < G; g++)
-    for (let a = 0; a < U; a++) {
-      const perm = rng.permutation(I);
-      for (let b = 0; b < 4; b++) rows.push([g * U + a, g * I + perm[b]!]);
-    }
+  const data = plantedInteractions(rng, { groups: G, users: U, items: I, perUser: 4 });
   const words = [NAMES, PLACES];
   const texts = Array.from({ length: G * I }, (_, i) => {
     const w = words[Math.floor(i / I)]!;
     return `${w[i % w.length]} ${w[(i + 1) % w.length]} film`;
   });
   return {
-    data: {
-      file: "mem",
-      users: Array.from({ length: G * U }, (_, u) => `u${u}`),
-      items: Array.from({ length: G * I }, (_, i) => `i${i}`),
-      user: Int32Array.from(rows, (r) => r[0]),
-      item: Int32Array.from(rows, (r) => r[1]),
-      rating: new Float32Array(rows.length).fill(5),
-      time: Float64Array.from(rows, (_, k) => k),
-      line: Int32Array.from(rows, (_, k) => k + 1),
-      duplicates: 0,
-    },
+    data,
     texts,
     groupOf: (u) => Math.floor(u / U),
   };

@@ -1,7 +1,8 @@
 /**
  * POST /recommend against a real server on 127.0.0.1 serving a saved two-tower recommender beside an encoder:
  * answers by user id and by history that agree with the RecommendPredictor, seen items excluded unless asked,
- * bodies validated with 400s naming the field, 404 for an unknown user, and the route in /openapi.json.
+ * bodies validated with 400s naming the field, 404 for an unknown user, the route in /openapi.json, and the
+ * recommender listed by /health and /v1/models with its kind.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -10,29 +11,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "../../src/serve/index.js";
 import { RecommendPredictor, trainRecommender } from "../../src/recommend/index.js";
-import type { Interactions } from "../../src/recsys/index.js";
 import { Rng } from "../../src/util/rng.js";
+import { plantedInteractions } from "../recommend/fixtures.js";
 import { listen, makeEncoder, post } from "./fixtures.js";
 
 const work = mkdtempSync(join(tmpdir(), "graft-serve-rec-"));
 const encoder = makeEncoder(join(work, "encoder"));
-const rng = new Rng(4);
-const rows: [number, number][] = [];
-for (let u = 0; u < 8; u++) {
-  const perm = rng.permutation(10);
-  for (let k = 0; k < 4; k++) rows.push([u, perm[k]!]);
-}
-const data: Interactions = {
-  file: "mem",
-  users: Array.from({ length: 8 }, (_, u) => `u${u}`),
-  items: Array.from({ length: 10 }, (_, i) => `i${i}`),
-  user: Int32Array.from(rows, (r) => r[0]),
-  item: Int32Array.from(rows, (r) => r[1]),
-  rating: new Float32Array(rows.length).fill(5),
-  time: Float64Array.from(rows, (_, k) => k),
-  line: Int32Array.from(rows, (_, k) => k + 1),
-  duplicates: 0,
-};
+// 8 users × 10 items, 4 items each
+const data = plantedInteractions(new Rng(4), { groups: 1, users: 8, items: 10, perUser: 4 });
 const texts = [
   "good film",
   "bad film",
@@ -81,6 +67,33 @@ test("/recommend: a user's top k as the Predictor says, seen items left out unle
   assert.ok(h.body.items.every((x: { item: string }) => x.item !== "i1" && x.item !== "i2"));
   // the encoder beside it still answers its own routes
   assert.equal((await post(`${base}/embed`, { inputs: "good film" })).status, 200);
+});
+
+test("/health and /v1/models list the recommender with its kind beside the other models", async () => {
+  const health = (await (await fetch(`${base}/health`)).json()) as { status: string; models: unknown[] };
+  assert.equal(health.status, "ok");
+  assert.deepEqual(health.models[0], {
+    name: "movies",
+    kind: "two-tower",
+    task: "recommendation",
+    labels: [],
+    max_input_tokens: null,
+    embed: false,
+    generate: false,
+  });
+  assert.deepEqual(
+    health.models.map((m) => (m as { name: string }).name),
+    ["movies", "encoder"],
+  );
+  assert.equal((health.models[1] as { embed: boolean }).embed, true);
+  const list = (await (await fetch(`${base}/v1/models`)).json()) as { data: { id: string; object: string }[] };
+  assert.deepEqual(
+    list.data.map((m) => [m.id, m.object]),
+    [
+      ["movies", "model"],
+      ["encoder", "model"],
+    ],
+  );
 });
 
 test("/recommend: bad bodies are 400s naming the field, an unknown user 404; the route is documented", async () => {

@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -17,6 +17,7 @@ import {
   type ClassPrediction,
   type EntitiesPrediction,
 } from "../../src/tasks/index.js";
+import { AutoModelForSequenceClassification } from "../../src/models/index.js";
 import { makeTinyBert, nerConll, sentimentCsv } from "./fixtures.js";
 
 const work = mkdtempSync(join(tmpdir(), "graft-multitask-"));
@@ -124,6 +125,52 @@ test("two tasks on one encoder: both heads train, the directory loads per task w
   assert.throws(() => loadPredictor(out, { task: "topic" }), /has no task "topic"[\s\S]*sentiment, people/);
   await assert.rejects(evaluateFile(out, join(work, "sent-test.csv"), { task: "nope" }), /has no task "nope"/);
   assert.throws(() => loadPredictor(bert, { task: "sentiment" }), /not a multi-task model/);
+});
+
+test("multitask from a classifier tuned on another number of labels: each task's head starts fresh", async () => {
+  // a 3-class sentence classifier over the tiny BERT; the tasks have 2 classes and 5 entity tags
+  const clf = join(work, "clf3");
+  cpSync(bert, clf, { recursive: true });
+  AutoModelForSequenceClassification.fromPretrainedDir(bert, {
+    labels: ["a", "b", "c"],
+    problemType: "single_label_classification",
+  }).savePretrained(clf);
+  sentimentCsv(join(work, "sent-small.csv"), 32, 4);
+  nerConll(join(work, "ner-small.txt"), 32, 5);
+  const lines: string[] = [];
+  const r = await multitaskFinetune(
+    {
+      model: clf,
+      output: join(work, "mt-clf"),
+      steps: 4,
+      sampling: "round-robin",
+      batchSize: 8,
+      seed: 5,
+      logEvery: 0,
+      tasks: [
+        { name: "sentiment", task: "classification", data: join(work, "sent-small.csv") },
+        { name: "people", task: "ner", data: join(work, "ner-small.txt") },
+      ],
+    },
+    { log: (l) => lines.push(l) },
+  );
+  assert.deepEqual(
+    r.tasks.map((t) => [t.name, t.steps]),
+    [
+      ["sentiment", 2],
+      ["people", 2],
+    ],
+  );
+  for (const name of ["sentiment", "people"])
+    assert.ok(
+      lines.some(
+        (l) =>
+          l.startsWith(`task ${name}: `) &&
+          /head \(.*classifier\.weight.*\) has other labels and was re-initialized/.test(l),
+      ),
+      `${name}'s head re-initialized:\n${lines.join("\n")}`,
+    );
+  assert.equal(loadMultitaskTask(join(work, "mt-clf"), "sentiment").info.labels.length, 2);
 });
 
 test("multitask config errors name the task", async () => {

@@ -158,7 +158,24 @@ function assign(
   const cn = new Float64Array(k);
   for (let c = 0; c < k; c++) cn[c] = dotAt(centers, c * d, centers, c * d, d);
   let inertia = 0;
-  const settle = (i: number, best: number, bestD: number) => {
+  // the product path's approximate cn − 2·x·c of the row at hand, and each centre's error bound on it
+  const approx = new Float64Array(k);
+  const bound = new Float64Array(k);
+  /**
+   * Settles row i on its nearest centre by the exact cn − 2·x·c, among the centres whose approximate score less its
+   * bound reaches `top` (every centre when `top` is Infinity), and adds its squared distance to the inertia.
+   */
+  const nearest = (i: number, top: number) => {
+    let best = 0;
+    let bestD = Infinity;
+    for (let c = 0; c < k; c++) {
+      if (approx[c] - bound[c] > top) continue;
+      const v = cn[c] - 2 * dotAt(data, i * d, centers, c * d, d);
+      if (v < bestD) {
+        bestD = v;
+        best = c;
+      }
+    }
     labels[i] = best;
     const v = Math.max(0, norms[i] + bestD);
     dist[i] = v;
@@ -168,7 +185,6 @@ function assign(
     // approximate cn − 2·x·c from one product per block of rows; each centre's error bound is 2·slack·|x|·|c|
     const cLen = sqrtAll(cn);
     const slack = 2 * productSlack(d);
-    const bound = new Float64Array(k);
     const B = 1024;
     for (let i0 = 0; i0 < n; i0 += B) {
       const i1 = Math.min(n, i0 + B);
@@ -178,37 +194,18 @@ function assign(
         const xl = Math.sqrt(norms[i]);
         let top = Infinity;
         for (let c = 0; c < k; c++) {
+          approx[c] = cn[c] - 2 * s[o + c];
           bound[c] = slack * xl * cLen[c];
-          top = Math.min(top, cn[c] - 2 * s[o + c] + bound[c]);
+          top = Math.min(top, approx[c] + bound[c]);
         }
         // the true minimum is ≤ top; only centres whose lower bound reaches it can be (or tie) the nearest
-        let best = 0;
-        let bestD = Infinity;
-        for (let c = 0; c < k; c++) {
-          if (cn[c] - 2 * s[o + c] - bound[c] > top) continue;
-          const v = cn[c] - 2 * dotAt(data, i * d, centers, c * d, d);
-          if (v < bestD) {
-            bestD = v;
-            best = c;
-          }
-        }
-        settle(i, best, bestD);
+        nearest(i, top);
       }
     }
     return inertia;
   }
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    let bestD = Infinity;
-    for (let c = 0; c < k; c++) {
-      const v = cn[c] - 2 * dotAt(data, i * d, centers, c * d, d);
-      if (v < bestD) {
-        bestD = v;
-        best = c;
-      }
-    }
-    settle(i, best, bestD);
-  }
+  // without products every centre is scored exactly (approx and bound stay 0, so none is skipped)
+  for (let i = 0; i < n; i++) nearest(i, Infinity);
   return inertia;
 }
 

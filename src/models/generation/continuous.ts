@@ -13,10 +13,10 @@
  * through the same TextDeltas as generateStream, so a sequence decoded in a batch gives generateStream's chunks.
  */
 import { ArgumentError, GraftError } from "../../util/errors.js";
-import { Tensor, noGrad, reshape, slice } from "../../tensor/index.js";
+import { Tensor, argmax as argmaxOp, noGrad, reshape, slice } from "../../tensor/index.js";
 import type { CausalLM } from "../interfaces.js";
 import { type CachedKV, cachedLength, dropLeadingKV, joinKV, reorderKV } from "../kv-cache.js";
-import { argmax, processScores, sample } from "./processors.js";
+import { argmax, greedyScoresUntouched, processScores, sample } from "./processors.js";
 import { type SequenceSettings, sequenceSettings } from "./search.js";
 import { type StreamChunk, type StreamOptions, TextDeltas, streamStops } from "./stream.js";
 
@@ -33,6 +33,11 @@ export interface ContinuousStats {
   joined: number;
   /** The most sequences one decode step ran. */
   largestBatch: number;
+  /**
+   * Rows of next-token logits read back from the tensors to pick from on the host (sampled rows, and greedy rows
+   * whose processors change the scores); a greedy row that no processor touches takes the logits' argmax op instead.
+   */
+  rowsRead: number;
 }
 
 type Reason = NonNullable<StreamChunk["reason"]>;
@@ -47,8 +52,9 @@ interface Sequence {
   signal: AbortSignal | undefined;
   /** The consumer stopped reading. */
   cancelled: boolean;
-  /** Next-token logits, waiting to be picked from. */
+  /** Next-token logits, waiting to be processed and picked from, or (greedy, no processor acting) the pick. */
   scores: Float64Array | null;
+  pick: number | null;
   /** This row's mask over the batch cache's columns (0: padding). */
   mask: number[];
   /** Tokens of its own in the cache (the next token's position). */
@@ -73,7 +79,7 @@ export class ContinuousBatcher<Cache> {
   private active: Sequence[] = [];
   private cache: CachedKV[] | null = null;
   private running = false;
-  readonly stats: ContinuousStats = { steps: 0, joined: 0, largestBatch: 0 };
+  readonly stats: ContinuousStats = { steps: 0, joined: 0, largestBatch: 0, rowsRead: 0 };
 
   constructor(
     private readonly model: CausalLM<Cache>,
@@ -110,6 +116,7 @@ export class ContinuousBatcher<Cache> {
       signal,
       cancelled: false,
       scores: null,
+      pick: null,
       mask: [],
       real: 0,
       joinedRunning: false,
@@ -227,9 +234,12 @@ export class ContinuousBatcher<Cache> {
         continue;
       }
       const { proc, rng, eos, maxNew } = seq.settings;
-      const scores = seq.scores!;
-      processScores(scores, seq.row, proc);
-      const tok = proc.doSample ? sample(scores, rng) : argmax(scores);
+      let tok = seq.pick;
+      if (tok === null) {
+        const scores = seq.scores!;
+        processScores(scores, seq.row, proc);
+        tok = proc.doSample ? sample(scores, rng) : argmax(scores);
+      }
       seq.row.push(tok);
       seq.ids.push(tok);
       const isEos = eos.has(tok);
@@ -264,7 +274,7 @@ export class ContinuousBatcher<Cache> {
         "generate with generateStream instead",
       );
     const v = out.logits.shape[2];
-    seq.scores = Float64Array.from(reshape(slice(out.logits, 1, n - 1, n), [1, v]).toRows()[0]);
+    this.pickInputs([seq], reshape(slice(out.logits, 1, n - 1, n), [1, v]));
     seq.real = n;
     seq.largestBatch = 1;
     if (this.cache === null) {
@@ -317,13 +327,29 @@ export class ContinuousBatcher<Cache> {
       }),
     );
     this.cache = out.pastKeyValues as unknown as CachedKV[];
-    const rows = reshape(out.logits, [b, out.logits.shape[2]]).toRows();
-    this.active.forEach((s, i) => {
-      s.scores = Float64Array.from(rows[i]);
+    this.pickInputs(this.active, reshape(out.logits, [b, out.logits.shape[2]]));
+    this.active.forEach((s) => {
       s.real++;
       s.largestBatch = Math.max(s.largestBatch, b);
     });
     this.stats.steps++;
     this.stats.largestBatch = Math.max(this.stats.largestBatch, b);
+  }
+
+  /**
+   * What each sequence picks its next token from, given the next-token logits ([seqs, vocabulary]) of the sequences
+   * in order: a greedy row that no processor changes takes the logits' argmax op (as decodeSteps does), so a batch of
+   * such rows reads no [rows, vocabulary] logits back; only the other rows are read, as scores.
+   */
+  private pickInputs(seqs: readonly Sequence[], logits: Tensor): void {
+    const fast = seqs.map((s) => !s.settings.proc.doSample && greedyScoresUntouched(s.row.length, s.settings.proc));
+    const picks = fast.some(Boolean) ? (argmaxOp(logits, -1).toArray() as number[]) : null;
+    const slow = fast.filter((f) => !f).length;
+    const all = slow === seqs.length ? logits.toRows() : null;
+    seqs.forEach((s, i) => {
+      s.pick = fast[i] ? picks![i] : null;
+      s.scores = fast[i] ? null : Float64Array.from(all ? all[i] : slice(logits, 0, i, i + 1).toRows()[0]);
+    });
+    this.stats.rowsRead += slow;
   }
 }

@@ -157,7 +157,6 @@ export interface ProcessorSettings {
   minTokensToKeep: number;
 }
 
-/** Applies the processors then, when sampling, the warpers to one row's scores, in place. */
 /**
  * Whether processScores leaves greedy scores of a row of this length as they are, so the pick is the raw logits'
  * argmax (which a tensor op finds without reading the [rows, vocabulary] logits back).
@@ -173,6 +172,7 @@ export function greedyScoresUntouched(len: number, s: ProcessorSettings): boolea
   return !(s.forcedEosTokenId !== null && len === s.maxLength - 1);
 }
 
+/** Applies the processors then, when sampling, the warpers to one row's scores, in place. */
 export function processScores(scores: Float64Array, row: readonly number[], s: ProcessorSettings): void {
   const len = row.length;
   if (s.repetitionPenalty !== 1) applyRepetitionPenalty(scores, row, s.repetitionPenalty);
