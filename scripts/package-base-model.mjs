@@ -181,6 +181,9 @@ a starting point that shows what transfer learning does on a laptop-sized budget
 | --- | --- | --- | --- | --- | --- | --- |
 ${phaseRows.join("\n")}
 
+Each validation loss is on the held-out documents (1%) of its phase's corpus: losses of phases on different corpora
+do not compare.
+
 ${curves.map((c) => `![loss curve](${c})`).join("\n")}
 
 ## Fine-tuning it
@@ -206,7 +209,7 @@ ${sources.map((ph) => `\n## Sources of phase ${history.phases.indexOf(ph) + 1} (
 
 ${
   sources.length
-    ? `The weights are released with graft. Phase ${history.phases
+    ? `The weights are released with graft. Phases ${history.phases
         .map((ph, i) => (ph.sources ? null : i + 1))
         .filter(Boolean)
         .join(
