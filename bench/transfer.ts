@@ -69,8 +69,13 @@ const lr = Number(opt("lr", "2e-4"));
 const jsonOut = opt("json", "");
 const work = mkdtempSync(join(tmpdir(), "graft-transfer-"));
 
-/** The same architecture and tokenizer as `dir`, with fresh random weights drawn with `seed`. */
-async function scratchCopy(dir: string, seed: number): Promise<string> {
+/** The same architecture and tokenizer as `dir`, with fresh random weights drawn with `seed` (written once per seed). */
+const scratchDirs = new Map<number, Promise<string>>();
+const scratchCopy = (dir: string, seed: number): Promise<string> => {
+  if (!scratchDirs.has(seed)) scratchDirs.set(seed, writeScratchCopy(dir, seed));
+  return scratchDirs.get(seed)!;
+};
+async function writeScratchCopy(dir: string, seed: number): Promise<string> {
   const out = join(work, `scratch-${seed}`);
   mkdirSync(out, { recursive: true });
   manualSeed(seed);

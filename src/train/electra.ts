@@ -25,6 +25,7 @@ import {
   makeConfig,
   replacedTokenLoss,
 } from "../models/index.js";
+import { BERT_FIELDS } from "../models/bert-encoder.js";
 import { IGNORE_INDEX } from "./objectives.js";
 
 /** The discriminator's loss weight of the paper. */
@@ -77,23 +78,8 @@ export class ElectraPretrainingModel extends Module {
   }
 }
 
-/** The fields of a BERT config that mean the same in ELECTRA's (sizes, activation, dropout, norms, special ids). */
-const BERT_FIELDS_IN_ELECTRA = [
-  "vocab_size",
-  "hidden_size",
-  "num_hidden_layers",
-  "num_attention_heads",
-  "intermediate_size",
-  "hidden_act",
-  "hidden_dropout_prob",
-  "attention_probs_dropout_prob",
-  "max_position_embeddings",
-  "type_vocab_size",
-  "initializer_range",
-  "layer_norm_eps",
-  "position_embedding_type",
-  "pad_token_id",
-] as const;
+/** The fields of a BERT config, all of which ELECTRA's config has with the same meaning (ELECTRA_FIELDS extends them). */
+const BERT_FIELDS_IN_ELECTRA = [...Object.keys(BERT_FIELDS), "pad_token_id"];
 
 /**
  * Continues a BERT masked-LM model's pre-training with replaced-token detection: ELECTRA's encoder is BERT's, so a
